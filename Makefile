@@ -1,0 +1,95 @@
+# bf: one plain Makefile, no recursion.
+# Programs are src/bf-*.c (command-line layer); logic is src/lib/*.c, built into
+# one static library. Unit tests are tests/lib/test-*.c; scripted tests are
+# tests/t/*.t. New files are picked up by the wildcards below.
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANPREFIX ?= $(PREFIX)/share/man
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+# SANITIZE=1 builds everything under build/san with ASan+UBSan; the programs
+# then land in build/san/bin and the tests are pointed there with BF_BIN.
+ifeq ($(SANITIZE),1)
+B      = build/san
+BINOUT = $(B)/bin
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B      = build/rel
+BINOUT = bin
+SANFLAGS =
+endif
+
+PKGS      = libcurl sqlite3 libpq libcrypto
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libcsv and libjsmn ship no pkg-config file: libcsv is -lcsv, jsmn is a header.
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DBF_VERSION=\"$(VERSION)\" -Wall -Wextra -Wno-unused-parameter \
+	-Isrc/lib $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -Wl,--as-needed
+LDLIBS    = $(PKG_LIBS) -lcsv -lm -lpthread
+
+LIB_SRC  = $(wildcard src/lib/*.c)
+LIB_OBJ  = $(LIB_SRC:src/lib/%.c=$(B)/lib/%.o)
+LIB_A    = $(B)/libbf.a
+PROG_SRC = $(wildcard src/bf-*.c)
+PROGS    = $(PROG_SRC:src/%.c=$(BINOUT)/%)
+SCRIPTS  = $(filter-out $(PROG_SRC:src/%.c=bin/%),$(wildcard bin/bf-*))
+UNIT_SRC = $(wildcard tests/lib/test-*.c)
+UNITS    = $(UNIT_SRC:tests/lib/%.c=$(B)/tests/%)
+MANS     = $(wildcard man/*.[0-9])
+
+all: $(PROGS) $(UNITS)
+
+$(B)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+$(BINOUT)/%: src/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(LDLIBS)
+
+$(B)/tests/%: tests/lib/%.c tests/lib/tap.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(LDLIBS)
+
+# The whole suite: unit tests, golden tests, integration tests, man EXAMPLES,
+# mandoc -Tlint. Ends with prove's TAP summary.
+check: all
+	BF_BIN=$(CURDIR)/$(BINOUT) BF_UNITS=$(CURDIR)/$(B)/tests \
+	BF_SANITIZE=$(SANITIZE) tests/run
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MANS)
+
+deps:
+	sh .ci/deps
+
+bench: all
+	tests/bench/run
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
+	cp -f $(PROGS) $(SCRIPTS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do s=$${m##*.}; \
+		cp -f $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
+
+uninstall:
+	for p in $(notdir $(PROGS) $(SCRIPTS)); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(notdir $(MANS)); do s=$${m##*.}; \
+		rm -f $(DESTDIR)$(MANPREFIX)/man$$s/$$m; done
+
+clean:
+	rm -rf build $(PROG_SRC:src/%.c=bin/%)
+
+.PHONY: all check lint-man deps bench install uninstall clean
+.DELETE_ON_ERROR:

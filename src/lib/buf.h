@@ -1,0 +1,50 @@
+/*
+ * buf.h: growable byte buffers (in the manner of git's strbuf) and the
+ * allocation helpers every module uses.
+ *
+ * A struct bf_buf owns its memory; initialise it with BF_BUF_INIT (or zero
+ * it), release it with bf_buf_free. After any append, s is NUL-terminated
+ * (the NUL is not counted in len), so s can be passed to C string functions
+ * when the content holds no NUL. Appends may move s: pointers into the
+ * buffer are invalidated by every append.
+ *
+ * Allocation failure is not recoverable in these tools: the bf_x* helpers
+ * (and so every append) print "prog: out of memory" and abort().
+ */
+#ifndef BF_BUF_H
+#define BF_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct bf_buf {
+	char *s;     /* NULL until the first append */
+	size_t len;  /* bytes used, without the terminating NUL */
+	size_t cap;  /* bytes allocated */
+};
+#define BF_BUF_INIT { NULL, 0, 0 }
+
+void *bf_xmalloc(size_t n);
+void *bf_xcalloc(size_t n, size_t size);
+void *bf_xrealloc(void *p, size_t n);
+char *bf_xstrdup(const char *s);
+char *bf_xstrndup(const char *s, size_t n);
+
+/* Ensures room for extra more bytes (plus the NUL). */
+void bf_buf_grow(struct bf_buf *b, size_t extra);
+void bf_buf_add(struct bf_buf *b, const void *p, size_t n);
+void bf_buf_puts(struct bf_buf *b, const char *s);
+void bf_buf_putc(struct bf_buf *b, int c);
+void bf_buf_printf(struct bf_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void bf_buf_vprintf(struct bf_buf *b, const char *fmt, va_list ap);
+/* Empties the buffer but keeps its memory; s stays a valid "" if allocated. */
+void bf_buf_reset(struct bf_buf *b);
+/* Returns s (never NULL: "" for an empty buffer that never grew). */
+const char *bf_buf_str(const struct bf_buf *b);
+/* Hands the memory to the caller (who frees it) and empties b. */
+char *bf_buf_detach(struct bf_buf *b);
+void bf_buf_free(struct bf_buf *b);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * checkpoint.h: the state directory (bf(7), "STATE DIRECTORY").
+ *
+ * One checkpoint file per partition, DIR/<encoded partition>.ckpt, a single
+ * JSON object on one line, readable with cat and jq:
+ *
+ *   {"partition":"db-1","grid":"size=86400 phase=0 billing_day=1",
+ *    "committed":[["2026-01-01T00:00:00Z","2026-01-05T00:00:00Z"]],
+ *    "windows":4,"last_window":["2026-01-04T00:00:00Z","2026-01-05T00:00:00Z"],
+ *    "last_digest":"<sha256 hex>","chain_head":"<sha256 hex>",
+ *    "updated":"2026-11-25T10:00:00Z"}
+ *
+ * committed: the committed windows merged into sorted, disjoint half-open
+ * ranges; grid: the window grid they were planned on (an opaque string to
+ * this module, made by the window module); last_digest: digest of the last
+ * committed window's usage; chain_head: hash of the partition's last ledger
+ * entry. bf-load writes it (after its commit, atomically), bf-window and
+ * bf-ledger read it: they agree by construction.
+ *
+ * Locks: DIR/<encoded partition>.lock held with flock(LOCK_EX|LOCK_NB) by the
+ * one bf-load of that partition; DIR/.bf-backfill.lock by bf-backfill.
+ */
+#ifndef BF_CHECKPOINT_H
+#define BF_CHECKPOINT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "hash.h"
+#include "timeutil.h"
+
+struct bf_range {
+	bf_time from, to; /* [from, to) */
+};
+
+struct bf_ckpt {
+	char *partition;     /* owned */
+	char *grid;          /* owned; NULL when nothing committed yet */
+	struct bf_range *r;  /* owned; n used of cap; sorted, disjoint, merged */
+	size_t n, cap;
+	long windows;        /* number of windows committed */
+	bf_time last_from, last_to; /* the last committed window; 0,0 if none */
+	char last_digest[BF_SHA256_HEX]; /* "" if none */
+	char chain_head[BF_SHA256_HEX];  /* "" if none */
+};
+
+/* Initialises an empty checkpoint for partition (copied). */
+void bf_ckpt_init(struct bf_ckpt *c, const char *partition);
+void bf_ckpt_free(struct bf_ckpt *c);
+
+/* Appends DIR/<encoded partition>.ckpt (or .lock with suffix ".lock") to
+ * out. Returns -1 for an empty partition name. */
+int bf_ckpt_path(const char *dir, const char *partition, const char *suffix,
+    struct bf_buf *out);
+
+/* Loads the checkpoint of partition from dir into c (initialised by this
+ * call). A missing file gives an empty checkpoint and returns 0. A file that
+ * is not a valid checkpoint, or one for another partition, returns -1 with e
+ * set (BF_EXIT_USAGE), naming the file. */
+int bf_ckpt_load(const char *dir, const char *partition, struct bf_ckpt *c,
+    struct bf_err *e);
+/* Writes c to dir atomically (bf_atomic_write), mode 0600. */
+int bf_ckpt_save(const char *dir, const struct bf_ckpt *c, struct bf_err *e);
+
+/* Marks [from, to) committed, merging with adjacent or overlapping ranges. */
+void bf_ckpt_add(struct bf_ckpt *c, bf_time from, bf_time to);
+/* 1 when [from, to) lies inside one committed range. */
+int bf_ckpt_covers(const struct bf_ckpt *c, bf_time from, bf_time to);
+/* 1 when [from, to) shares any instant with a committed range. */
+int bf_ckpt_overlaps(const struct bf_ckpt *c, bf_time from, bf_time to);
+/* The uncommitted parts of [from, to), merged, in order: calls fn for each.
+ * (bf-window --gaps, bf-ledger gaps.) */
+void bf_ckpt_gaps(const struct bf_ckpt *c, bf_time from, bf_time to,
+    void (*fn)(void *ctx, bf_time from, bf_time to), void *ctx);
+
+/* Takes the lock of partition in dir (creating the lock file, 0600). Returns
+ * 0 with *fd holding the lock; -1 with e set: BF_EXIT_TEMPFAIL when another
+ * process holds it ("partition 'x' is locked by another bf-load"), BF_EXIT_IO
+ * on other errors. The lock goes with the process, or bf_unlock(fd). */
+int bf_lock_partition(const char *dir, const char *partition, int *fd,
+    struct bf_err *e);
+/* The same for a lock file name in dir (e.g. ".bf-backfill.lock"). */
+int bf_lock_file(const char *dir, const char *name, int *fd,
+    struct bf_err *e);
+void bf_unlock(int fd);
+
+#endif

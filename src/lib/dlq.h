@@ -1,0 +1,60 @@
+/*
+ * dlq.h: the dead-letter queue, the project's one format for refused records
+ * (bf-validate(1) and bf(7), "DEAD-LETTER QUEUE"). Every stage that refuses a
+ * record writes it here. One NDJSON line per reject:
+ *
+ *   {"type":"reject","id":"<32 hex>","stage":"bf-validate",
+ *    "error":{"code":"out_of_range","pointer":"/value","rule":"maximum",
+ *             "message":"value 120 is above the maximum 100"},
+ *    "file":"<stdin>","line":42,
+ *    "partition":"db-1","window_start":"…","window_end":"…",
+ *    "raw":"<the original line, byte for byte, as a JSON string>"}
+ *
+ * A raw line that is not valid UTF-8 is kept as "raw_base64" instead of
+ * "raw". Window fields are left out when unknown. The id is the first 32 hex
+ * digits of SHA-256 over the window identity, the record's ordinal within its
+ * window (or file and line when no window is known) and the raw bytes, so a
+ * window validated again yields the same ids (dedupe with sort -u / jq).
+ */
+#ifndef BF_DLQ_H
+#define BF_DLQ_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct bf_reject {
+	const char *stage;    /* program name, e.g. "bf-validate" */
+	const char *code;     /* taxonomy code, e.g. "invalid_json" */
+	const char *pointer;  /* JSON pointer to the field, "" for the line */
+	const char *rule;     /* the rule or keyword that failed, or NULL */
+	const char *message;  /* human-readable, lowercase */
+	const char *file;     /* input name, e.g. "<stdin>" */
+	long line;            /* 1-based line number in file */
+	const char *partition;    /* NULL when not known */
+	const char *window_start; /* NULL when not known */
+	const char *window_end;   /* NULL when not known */
+	long ordinal;         /* 0-based position in its window, -1 if none */
+	const char *raw;      /* the original bytes, without newline */
+	size_t rawlen;
+};
+
+struct bf_dlq;
+
+/* Opens the DLQ: path is a file (created 0600, appended to) or NULL for
+ * stderr. Returns NULL with e set (BF_EXIT_IO) on failure. */
+struct bf_dlq *bf_dlq_open(const char *path, struct bf_err *e);
+/* Writes one reject line (buffered). Returns 0 or -1 with e set. */
+int bf_dlq_write(struct bf_dlq *q, const struct bf_reject *r,
+    struct bf_err *e);
+/* Makes what was written durable: flush, and fsync for a file. Call before
+ * passing on the window line of a window that had rejects. */
+int bf_dlq_sync(struct bf_dlq *q, struct bf_err *e);
+/* Syncs and closes; q is freed even on error. */
+int bf_dlq_close(struct bf_dlq *q, struct bf_err *e);
+/* The id of r (32 hex digits and NUL). */
+void bf_dlq_id(const struct bf_reject *r, char out[33]);
+/* Number of rejects written through q. */
+long bf_dlq_count(const struct bf_dlq *q);
+
+#endif

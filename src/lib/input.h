@@ -1,0 +1,41 @@
+/*
+ * input.h: the line reader every filter uses for its [FILE...] arguments.
+ *
+ * Files are read in order; no files, or "-", means standard input (named
+ * "<stdin>" in messages). Each line is returned without its newline, with
+ * the file name and 1-based line number for messages and DLQ positions.
+ * Lines longer than maxline bytes are consumed up to their newline but only
+ * the first maxline bytes are kept, and toolong is set: the caller rejects
+ * them without running out of memory on hostile input.
+ */
+#ifndef BF_INPUT_H
+#define BF_INPUT_H
+
+#include <stdio.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define BF_MAXLINE_DEFAULT (1024 * 1024)
+
+struct bf_input {
+	char **files;       /* borrowed from the caller (argv) */
+	int nfiles, idx;
+	FILE *fp;
+	const char *name;   /* current file name, or "<stdin>" */
+	long lineno;        /* number of the current line in its file */
+	size_t maxline;
+	struct bf_buf line; /* the current line, without '\n'; owned */
+	int no_newline;     /* the current line ended at EOF without '\n' */
+	int toolong;        /* the current line was longer than maxline */
+};
+
+void bf_input_init(struct bf_input *in, char **files, int nfiles,
+    size_t maxline);
+/* Reads the next line into in->line: returns 1 for a line, 0 at the end of
+ * all input, -1 on an error (a file that cannot be opened or read: e is set
+ * with BF_EXIT_IO and reading moves on to the next file on the next call). */
+int bf_input_next(struct bf_input *in, struct bf_err *e);
+void bf_input_free(struct bf_input *in);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * json.h: strict reading of one NDJSON line, and JSON writing.
+ *
+ * bf_json_parse accepts a line only if it is exactly one JSON value as
+ * RFC 8259 defines it (and the line is an object when the caller asks), in
+ * valid UTF-8, with no duplicate keys in any object and no trailing bytes
+ * other than spaces. Tokens point into the caller's bytes: nothing is copied
+ * and strings are unescaped only when asked. Tokens are in document order
+ * (an object's key token is followed by its value's tokens), like jsmn's.
+ *
+ * Lifetime: a struct bf_json owns its token array (bf_json_free); tokens
+ * refer to the line passed to the last bf_json_parse, which must stay alive
+ * and unchanged while tokens are used.
+ */
+#ifndef BF_JSON_H
+#define BF_JSON_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum bf_json_type {
+	BF_JSON_OBJECT = 1,
+	BF_JSON_ARRAY,
+	BF_JSON_STRING,
+	BF_JSON_NUMBER,
+	BF_JSON_TRUE,
+	BF_JSON_FALSE,
+	BF_JSON_NULL,
+};
+
+struct bf_jtok {
+	int type;   /* enum bf_json_type */
+	int start;  /* offset of the first byte (the quote, for strings) */
+	int end;    /* offset one past the last byte (past the closing quote) */
+	int size;   /* members of an object, elements of an array, else 0 */
+	int parent; /* index of the enclosing token (for a value: its key's
+	               parent object), -1 for the root */
+	int esc;    /* strings: 1 when the text holds a backslash escape */
+};
+
+struct bf_json {
+	const char *s;       /* the line last parsed; borrowed */
+	size_t len;
+	struct bf_jtok *tok; /* owned; ntok used of cap */
+	int ntok, cap;
+};
+#define BF_JSON_INIT { NULL, 0, NULL, 0, 0 }
+
+/* Parse results. Each has a stable name (bf_json_code) used as the DLQ
+ * error code, and a message (bf_json_strerror). */
+enum bf_json_err {
+	BF_JSON_OK = 0,
+	BF_JSON_EEMPTY,     /* "empty_line": nothing but spaces */
+	BF_JSON_ESYNTAX,    /* "invalid_json": not JSON */
+	BF_JSON_ETRUNCATED, /* "truncated": valid so far, ends too early */
+	BF_JSON_ETRAILING,  /* "trailing_data": a value followed by more */
+	BF_JSON_EUTF8,      /* "invalid_utf8" */
+	BF_JSON_EDUPKEY,    /* "duplicate_key" */
+	BF_JSON_ENOTOBJECT, /* "not_object": valid JSON, not an object */
+	BF_JSON_EDEPTH,     /* "too_deep": nesting over BF_JSON_MAXDEPTH */
+	BF_JSON_ETOOBIG,    /* "too_many_tokens": over BF_JSON_MAXTOK */
+};
+#define BF_JSON_MAXDEPTH 64
+#define BF_JSON_MAXTOK (1 << 20)
+
+/* Flags for bf_json_parse. */
+#define BF_JSON_WANT_OBJECT 1 /* the root must be an object */
+
+/* Parses s[0..len) (no newline). Returns BF_JSON_OK or an error; *errpos, if
+ * not NULL, receives the byte offset where the error was found. */
+int bf_json_parse(struct bf_json *j, const char *s, size_t len, int flags,
+    size_t *errpos);
+const char *bf_json_code(int err);
+const char *bf_json_strerror(int err);
+void bf_json_free(struct bf_json *j);
+
+/* The value token of key in object token obj, or -1 when absent (or obj is
+ * not an object). Keys are compared after unescaping. */
+int bf_json_get(const struct bf_json *j, int obj, const char *key);
+/* The index just past the subtree of token t (its next sibling, if any). */
+int bf_json_skip(const struct bf_json *j, int t);
+/* Raw bytes of token t: for strings including the quotes, for numbers the
+ * exact number text. */
+const char *bf_json_raw(const struct bf_json *j, int t, size_t *n);
+/* 1 if string token t equals s after unescaping, else 0 (also for
+ * non-strings). */
+int bf_json_streq(const struct bf_json *j, int t, const char *s);
+/* Appends the unescaped value of string token t to out (which may then hold
+ * NUL bytes from \u0000; len says how long). Returns -1 if t is no string. */
+int bf_json_str(const struct bf_json *j, int t, struct bf_buf *out);
+/* Convenience: the unescaped string value of key in the root object, copied
+ * into out (reset first); returns 0, or -1 when absent or not a string. */
+int bf_json_get_str(const struct bf_json *j, const char *key,
+    struct bf_buf *out);
+
+/* Writing. bf_json_put_str appends s[0..n) as a quoted JSON string with the
+ * escapes RFC 8259 requires (", \, control characters); bytes >= 0x80 are
+ * copied as they are (the caller passes valid UTF-8). */
+void bf_json_put_str(struct bf_buf *out, const char *s, size_t n);
+/* Appends ,"key": and the quoted value (for building lines field by field). */
+void bf_json_put_kv_str(struct bf_buf *out, const char *key, const char *val);
+
+/* Rewrites the root object of j into out: its members in their original
+ * bytes and order, without the members whose key is in drop (a NULL-
+ * terminated list, may be NULL), followed by extra (text of the form
+ * "\"k\":v,\"k2\":v2" without leading comma, may be NULL or ""). This is how
+ * stages add or replace fields while passing lines through. */
+void bf_json_rewrite(const struct bf_json *j, struct bf_buf *out,
+    const char *const *drop, const char *extra);
+
+#endif

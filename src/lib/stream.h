@@ -1,0 +1,60 @@
+/*
+ * stream.h: the bf stream (bf(7)): line types and the window line rules.
+ *
+ * Every line is one JSON object with a "type". A window line closes its
+ * window: the lines of a window come before its window line. Each stage
+ * re-emits the window line after the window's data with its own counts and a
+ * status; "failed" is sticky and carries an error object
+ * {"stage":...,"code":...,"message":...}.
+ */
+#ifndef BF_STREAM_H
+#define BF_STREAM_H
+
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+#include "timeutil.h"
+
+enum bf_line_type {
+	BF_LINE_OTHER = 0, /* an object of a type this library does not know */
+	BF_LINE_WINDOW,
+	BF_LINE_SAMPLE,
+	BF_LINE_USAGE,
+	BF_LINE_NOTYPE,    /* an object without a string "type" */
+};
+
+/* The type of the root object of a parsed line. */
+int bf_line_type(const struct bf_json *j);
+
+/* A window's identity, (partition, window_start, window_end). */
+struct bf_window {
+	char *partition;  /* owned (bf_window_free); may hold any bytes but NUL */
+	bf_time start, end;
+	char ws[BF_TIME_LEN], we[BF_TIME_LEN]; /* start, end as RFC 3339 UTC */
+};
+
+/* Reads partition, window_start and window_end from the root object of j
+ * (a window, sample or usage line). Returns 0, or -1 with e set
+ * (BF_EXIT_FAILED) naming the missing or malformed field. */
+int bf_window_from_json(const struct bf_json *j, struct bf_window *w,
+    struct bf_err *e);
+void bf_window_free(struct bf_window *w);
+/* 1 when a and b are the same window. */
+int bf_window_same(const struct bf_window *a, const struct bf_window *b);
+
+/* 1 when the window line j has "status":"failed". */
+int bf_window_failed(const struct bf_json *j);
+
+/* Re-emits the window line j into out (followed by '\n') with the stage's
+ * counts added (counts: "\"fetched\":12,\"pages\":3" or NULL; keys in counts
+ * replace existing ones of the same name). status is "ok" or "failed":
+ * - if j is already failed, the line stays failed with its original error,
+ *   whatever status says (failed is sticky);
+ * - else status replaces any status, and when it is "failed",
+ *   "error":{"stage":stage,"code":code,"message":message} is set.
+ */
+void bf_window_emit(const struct bf_json *j, struct bf_buf *out,
+    const char *stage, const char *status, const char *code,
+    const char *message, const char *counts);
+
+#endif

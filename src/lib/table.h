@@ -1,0 +1,37 @@
+/*
+ * table.h: CSV inputs and outputs (rate cards, tenant maps, metric maps,
+ * quotas, exports), a thin layer over libcsv (RFC 4180: quoted fields,
+ * doubled quotes, CRLF or LF).
+ *
+ * Reading checks the header row: the first columns must be exactly the
+ * expected names in order (more columns after them are allowed and passed
+ * on). Every row must have as many fields as the header. Blank lines are
+ * skipped. Errors name the file and line: "rates.csv:7: 3 fields, expected
+ * 10".
+ */
+#ifndef BF_TABLE_H
+#define BF_TABLE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* Called for each data row. fields[i] are NUL-terminated copies valid only
+ * during the call; nfields equals the header's count. line is the 1-based
+ * line where the row starts. Return 0 to go on, or -1 with e set to stop
+ * (the message should not repeat file and line: bf_table_read adds them). */
+typedef int (*bf_table_row_fn)(void *ctx, char **fields, size_t nfields,
+    long line, struct bf_err *e);
+
+/* Reads path ("-" for stdin) whose header must start with the ncols names in
+ * header. Returns 0, or -1 with e set: BF_EXIT_USAGE for a missing or
+ * malformed file (file name and line in the message). */
+int bf_table_read(const char *path, const char *const *header, size_t ncols,
+    bf_table_row_fn fn, void *ctx, struct bf_err *e);
+
+/* Appends s[0..n) as one CSV field to out, quoted when it holds a comma,
+ * quote, CR or LF (or starts with a space), quotes doubled. */
+void bf_table_put_field(struct bf_buf *out, const char *s, size_t n);
+
+#endif
