@@ -41,9 +41,12 @@ PROGS    = $(PROG_SRC:src/%.c=$(BINOUT)/%)
 SCRIPTS  = $(filter-out $(PROG_SRC:src/%.c=bin/%),$(wildcard bin/bf-*))
 UNIT_SRC = $(wildcard tests/lib/test-*.c)
 UNITS    = $(UNIT_SRC:tests/lib/%.c=$(B)/tests/%)
+# Test tools: small programs the scripted tests drive (not tests themselves).
+TOOL_SRC = $(wildcard tests/lib/tool-*.c)
+TOOLS    = $(TOOL_SRC:tests/lib/%.c=$(B)/tools/%)
 MANS     = $(wildcard man/*.[0-9])
 
-all: $(PROGS) $(UNITS)
+all: $(PROGS) $(UNITS) $(TOOLS)
 
 $(B)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h)
 	@mkdir -p $(@D)
@@ -62,10 +65,15 @@ $(B)/tests/%: tests/lib/%.c tests/lib/tap.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(LDLIBS)
 
+$(B)/tools/%: tests/lib/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(LDLIBS)
+
 # The whole suite: unit tests, golden tests, integration tests, man EXAMPLES,
 # mandoc -Tlint. Ends with prove's TAP summary.
 check: all
 	BF_BIN=$(CURDIR)/$(BINOUT) BF_UNITS=$(CURDIR)/$(B)/tests \
+	BF_TOOLS=$(CURDIR)/$(B)/tools \
 	BF_SANITIZE=$(SANITIZE) tests/run
 
 lint-man:

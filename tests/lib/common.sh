@@ -7,16 +7,30 @@
 #   run_prog CMD...           runs with stdout->$T/out, stderr->$T/err, rc->$RC
 #   skip_all REASON
 #   done_testing              prints the plan; exit status says if all passed
-# BF_VALGRIND=1 runs every bf-* program started by run_prog under valgrind.
+# BF_VALGRIND=1 runs every compiled bf-* program under valgrind memcheck
+# (through wrappers first in PATH); a memory error or a definite leak makes
+# the program exit 99, which fails the test that ran it.
 set -eu
 export LC_ALL=C TZ=UTC
 : "${BF_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BF_BIN:=$BF_TOP/bin}"
-PATH="$BF_BIN:$BF_TOP/bin:$PATH"
-export PATH BF_TOP BF_BIN
+: "${BF_TOOLS:=$BF_TOP/build/rel/tools}"
+export BF_TOP BF_BIN BF_TOOLS
 T=$(mktemp -d "${TMPDIR:-/tmp}/bf-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 chmod 700 "$T"
+PATH="$BF_BIN:$BF_TOP/bin:$PATH"
+if [ "${BF_VALGRIND:-}" = 1 ]; then
+	mkdir "$T/.vg"
+	for p in "$BF_BIN"/bf-*; do
+		[ -f "$p" ] && head -c 4 "$p" | grep -q ELF || continue
+		printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "%s" "$@"\n' \
+		    "$p" >"$T/.vg/${p##*/}"
+		chmod +x "$T/.vg/${p##*/}"
+	done
+	PATH="$T/.vg:$PATH"
+fi
+export PATH
 _n=0 _failed=0
 SHARED=${BF_SHARED:-$BF_TOP/../shared}
 
@@ -35,10 +49,6 @@ check_file() {
 check_rc() { check_eq "$RC" "$1" "$2 (exit status)"; }
 
 run_prog() {
-	if [ "${BF_VALGRIND:-}" = 1 ]; then
-		set -- valgrind -q --error-exitcode=99 --leak-check=full \
-		    --errors-for-leak-kinds=definite "$@"
-	fi
 	RC=0
 	"$@" >"$T/out" 2>"$T/err" || RC=$?
 }
