@@ -35,6 +35,9 @@ bf_dlq_open(const char *path, struct bf_err *e)
 		fp = bf_fopen_private(path, "a", e);
 		if (fp == NULL)
 			return NULL;
+		/* Unbuffered in append mode: each record goes out in one
+		 * write(2), so parallel pipelines can share one DLQ file. */
+		setvbuf(fp, NULL, _IONBF, 0);
 	}
 	q = bf_xcalloc(1, sizeof(*q));
 	q->fp = fp;

@@ -53,7 +53,9 @@ struct bf_reject {
 struct bf_dlq;
 
 /* Opens the DLQ: path is a file (created 0600, appended to) or NULL for
- * stderr. Returns NULL with e set (BF_EXIT_IO) on failure. */
+ * stderr. A file is written unbuffered in append mode, each record with one
+ * write(2), so several processes (parallel pipelines) may append to the same
+ * DLQ file without mixing their lines. Returns NULL with e set (BF_EXIT_IO) on failure. */
 struct bf_dlq *bf_dlq_open(const char *path, struct bf_err *e);
 /* Writes one reject line (buffered). Returns 0 or -1 with e set. */
 int bf_dlq_write(struct bf_dlq *q, const struct bf_reject *r,
