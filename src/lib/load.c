@@ -555,6 +555,30 @@ window_counts(const struct bf_json *j)
 	return bf_buf_detach(&b);
 }
 
+/* "failed upstream (STAGE: CODE: MESSAGE)" from a failed window line. */
+static char *
+upstream_error(const struct bf_json *j)
+{
+	struct bf_buf b = BF_BUF_INIT, v = BF_BUF_INIT;
+	const char *keys[] = { "stage", "code", "message" };
+	int t = bf_json_get(j, 0, "error"), k, n = 0, x;
+
+	bf_buf_puts(&b, "failed upstream");
+	for (k = 0; t != -1 && k < 3; k++) {
+		x = bf_json_get(j, t, keys[k]);
+		if (x == -1 || j->tok[x].type != BF_JSON_STRING)
+			continue;
+		bf_buf_reset(&v);
+		bf_json_str(j, x, &v);
+		bf_buf_puts(&b, n++ ? ": " : " (");
+		bf_buf_add(&b, v.s, strnlen(bf_buf_str(&v), v.len));
+	}
+	if (n)
+		bf_buf_putc(&b, ')');
+	bf_buf_free(&v);
+	return bf_buf_detach(&b);
+}
+
 static char *
 opt_str(const struct bf_json *j, const char *key)
 {
@@ -951,7 +975,7 @@ poison(struct bf_load *l, const char *file, long line, const char *why)
 	if (l->poison == NULL) {
 		struct bf_buf b = BF_BUF_INIT;
 
-		bf_buf_printf(&b, "an unreadable input line came before it "
+		bf_buf_printf(&b, "comes after an unreadable input line "
 		    "(%s:%ld)", file, line);
 		l->poison = bf_buf_detach(&b);
 	}
@@ -1042,13 +1066,16 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 		goto out;
 	}
 	if (bf_window_failed(&l->j)) {
-		win_fail(l, w, NULL, "failed upstream:");
+		char *up = upstream_error(&l->j);
+
+		win_fail(l, w, NULL, up);
+		free(up);
 		win_free(w);
 		goto out;
 	}
 	if (bf_json_get_str(&l->j, "status", &st) == -1 ||
 	    strcmp(bf_buf_str(&st), "ok") != 0) {
-		win_fail(l, w, "not_ok", "has no \"status\":\"ok\":");
+		win_fail(l, w, "not_ok", "has no status ok");
 		win_free(w);
 		goto out;
 	}
