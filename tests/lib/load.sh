@@ -84,3 +84,10 @@ hostile_input() {
 {"type":"window","partition":"../../etc/passwd","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","status":"ok"}
 HOSTILE
 }
+
+# pg_db NAME: creates database NAME in the test cluster (pg.sh) and prints
+# its URI for --db.
+pg_db() {
+	createdb "$1"
+	echo "postgresql:///$1?host=$PGHOST&port=$PGPORT"
+}
