@@ -91,3 +91,93 @@ pg_db() {
 	createdb "$1"
 	echo "postgresql:///$1?host=$PGHOST&port=$PGPORT"
 }
+
+# Crash tests. The caller defines new_target NAME (prints a fresh empty
+# TARGET) and pg_head/sq_head via head_of TARGET PARTITION (the hash of the
+# partition's last ledger entry).
+#   crash_inputs DIR   phase 1 (first loads of db-1 and db-2) and phase 2
+#                      (corrections, reversals, unchanged and new windows)
+#   crash_clean        the clean run: $T/clean.exp and $T/clean.state
+#   crash_check MSG TARGET STATE   compares with the clean run
+crash_inputs() {
+	mkdir -p "$1"
+	{ gen db-1 1 4 3 2; gen db-2 1 3 2 2; } >"$1/p1.ndjson"
+	{ gen db-1 1 2 3 2 2; gen db-2 1 3 2 2; gen db-1 3 2 3 2 1 acme 3
+	  gen db-1 5 2 3 2; } >"$1/p2.ndjson"
+}
+
+crash_clean() {
+	_t=$(new_target clean)
+	bf-load --db "$_t" --state "$T/clean.state" "$T/cin/p1.ndjson" >/dev/null
+	bf-load --db "$_t" --state "$T/clean.state" "$T/cin/p2.ndjson" >/dev/null
+	export_wh "$_t" >"$T/clean.exp"
+}
+
+crash_check() {
+	_ok=1
+	export_wh "$2" >"$T/got.exp"
+	cmp -s "$T/got.exp" "$T/clean.exp" || { _ok=0; diag "$1: export differs:" \
+	    "$(diff "$T/clean.exp" "$T/got.exp" | head -6)"; }
+	for _p in db-1 db-2; do
+		_ck1=$(jq -c '[.committed,.windows,.last_digest,.grid]' "$3/$_p.ckpt")
+		_ck2=$(jq -c '[.committed,.windows,.last_digest,.grid]' "$T/clean.state/$_p.ckpt")
+		[ "$_ck1" = "$_ck2" ] || { _ok=0; diag "$1: $_p checkpoint: $_ck1" "want: $_ck2"; }
+		_h=$(jq -r .chain_head "$3/$_p.ckpt")
+		[ "$_h" = "$(head_of "$2" "$_p")" ] ||
+		    { _ok=0; diag "$1: $_p chain head $_h is not the ledger's"; }
+	done
+	if [ $_ok = 1 ]; then pass "$1"; else fail "$1"; fi
+}
+
+# crash_points BATCHES COUNTS PHASES: for each fault point, crash there and
+# rerun; the result must be the clean run's.
+crash_points() {
+	for _b in $1; do
+	for _pt in after-delete after-insert after-ledger before-commit after-commit after-checkpoint; do
+	for _c in $2; do
+	for _ph in $3; do
+		_fi=$((${_fi:-0} + 1))
+		_t=$(new_target "f$_fi") _s=$T/f$_fi.state
+		[ "$_ph" = p2 ] && bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/p1.ndjson" >/dev/null
+		_rc=0
+		BF_FAULT=$_pt:$_c bf-load --db "$_t" --state "$_s" --batch "$_b" \
+		    "$T/cin/$_ph.ndjson" >/dev/null 2>&1 || _rc=$?
+		if [ "$_rc" != 137 ]; then
+			fail "$_pt:$_c batch $_b $_ph: crashed (exit $_rc)"; continue
+		fi
+		bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/$_ph.ndjson" >/dev/null 2>"$T/rerun.err" ||
+		    { fail "$_pt:$_c batch $_b $_ph: rerun"; diag "$(cat "$T/rerun.err")"; continue; }
+		[ "$_ph" = p1 ] && bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/p2.ndjson" >/dev/null
+		crash_check "crash at $_pt:$_c, batch $_b, $_ph, then rerun: as a clean run" "$_t" "$_s"
+	done; done; done; done
+}
+
+# crash_random N SEED: kill -9 bf-load (phase 2, random batch size) at
+# random moments within the clean run's duration, rerun, compare.
+crash_random() {
+	_t=$(new_target timing) _s=$T/timing.state
+	bf-load --db "$_t" --state "$_s" "$T/cin/p1.ndjson" >/dev/null
+	_t0=$(date +%s%N)
+	bf-load --db "$_t" --state "$_s" "$T/cin/p2.ndjson" >/dev/null
+	_dur=$(( ($(date +%s%N) - _t0) / 1000000 ))
+	awk -v n="$1" -v seed="$2" -v d="$_dur" 'BEGIN { srand(seed)
+	    for (i = 0; i < n; i++) printf "%.3f %d\n", rand() * d * 0.9 / 1000, 1 + int(rand() * 2) }' >"$T/delays"
+	_killed=0 _k=0
+	while read -r _d _b; do
+		_k=$((_k + 1))
+		_t=$(new_target "k$_k") _s=$T/k$_k.state
+		bf-load --db "$_t" --state "$_s" "$T/cin/p1.ndjson" >/dev/null
+		bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/p2.ndjson" >/dev/null 2>&1 &
+		_pid=$!
+		sleep "$_d"
+		kill -9 $_pid 2>/dev/null || :
+		_rc=0; wait $_pid 2>/dev/null || _rc=$?
+		[ "$_rc" = 137 ] && _killed=$((_killed + 1))
+		bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/p2.ndjson" >/dev/null 2>"$T/rerun.err" ||
+		    { fail "kill -9 after ${_d}s (batch $_b): rerun"; diag "$(cat "$T/rerun.err")"; continue; }
+		crash_check "kill -9 after ${_d}s (batch $_b), rerun: as a clean run" "$_t" "$_s"
+	done <"$T/delays"
+	diag "$_killed of $1 runs were killed before they finished (clean run: ${_dur} ms)"
+	[ "$_killed" -gt 0 ] && pass "some kills landed inside the run" ||
+	    fail "some kills landed inside the run"
+}
