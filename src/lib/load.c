@@ -709,7 +709,8 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 	}
 	rows = w->rows.rows;
 	nnew = w->rows.n;
-	qsort(rows, nnew, sizeof(*rows), qcmp_key);
+	if (nnew > 1)
+		qsort(rows, nnew, sizeof(*rows), qcmp_key);
 	for (i = 1; i < nnew; i++)
 		if (cmp_key(&rows[i - 1], &rows[i]) == 0) {
 			struct bf_buf a = BF_BUF_INIT, b = BF_BUF_INIT;
@@ -727,7 +728,8 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 	if (bf_wh_window_usage(wh, P, w->ws, w->we, &l->old, e) == -1)
 		return -1;
 	nold = l->old.n;
-	qsort(l->old.rows, nold, sizeof(*l->old.rows), qcmp_key);
+	if (nold > 1)
+		qsort(l->old.rows, nold, sizeof(*l->old.rows), qcmp_key);
 	if (nnew == 0 && nold > 0 && !l->o.allow_empty) {
 		refuse(l, w, "empty_window", "it has no usage rows and %zu "
 		    "are billed for it (--allow-empty removes them)", nold);

@@ -232,7 +232,8 @@ bf_rowset_strn(struct bf_rowset *s, const char *p, size_t n)
 		s->mem = c;
 	}
 	d = c->data + c->used;
-	memcpy(d, p, n);
+	if (n > 0)
+		memcpy(d, p, n);
 	d[n] = '\0';
 	c->used += n + 1;
 	return d;
