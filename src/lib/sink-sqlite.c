@@ -255,10 +255,14 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, BF_WH_BUSY_MS);
-	if (sq_exec(w, "PRAGMA journal_mode=WAL", e) == -1 ||
-	    sq_exec(w, "PRAGMA synchronous=FULL", e) == -1) {
-		if (e->code == BF_EXIT_FAILED)
-			e->code = BF_EXIT_UNAVAILABLE;
+	rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(q->db, "PRAGMA synchronous=FULL", NULL, NULL,
+		    NULL);
+	if (rc != SQLITE_OK) {
+		bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ? BF_EXIT_TEMPFAIL :
+		    BF_EXIT_UNAVAILABLE, "cannot open warehouse '%s': %s",
+		    w->name, sqlite3_errmsg(q->db));
 		goto fail;
 	}
 	if (sq_schema(w, flags, e) == -1)
