@@ -21,8 +21,8 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: %s --db TARGET [--state DIR] [--batch N] [--allow-empty]\n"
-	    "               [--run-id ID] [FILE...]\n", bf_progname);
+	    "usage: bf-load -d target [-a] [-b n] [-r id] [-s dir] "
+	    "[file ...]\n");
 	exit(status);
 }
 

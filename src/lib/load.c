@@ -731,8 +731,9 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 	if (nold > 1)
 		qsort(l->old.rows, nold, sizeof(*l->old.rows), qcmp_key);
 	if (nnew == 0 && nold > 0 && !l->o.allow_empty) {
-		refuse(l, w, "empty_window", "it has no usage rows and %zu "
-		    "are billed for it (--allow-empty removes them)", nold);
+		refuse(l, w, "empty_window", "no usage rows arrived for it "
+		    "and %zu row%s billed (--allow-empty removes them)", nold,
+		    nold == 1 ? " is" : "s are");
 		return 0;
 	}
 	if (finish_rows(l, w, e) == -1)

@@ -66,7 +66,7 @@ grep -q "refused: the usage key of instance 'db-1-i1' metric 'm1' is owned by pa
     pass "07: key owned message" || { fail "07: key owned message"; diag "$(cat "$T/sq.07.err")"; }
 grep -q "is owned by partition 'db-1'" "$T/sq.08.err" &&
     pass "08: key owned in an overlapping window" || { fail "08: key owned in an overlapping window"; diag "$(cat "$T/sq.08.err")"; }
-grep -q "refused: it has no usage rows and 4 are billed for it (--allow-empty removes them)" "$T/sq.09.err" &&
+grep -q "refused: no usage rows arrived for it and 4 rows are billed (--allow-empty removes them)" "$T/sq.09.err" &&
     pass "09: empty window message" || { fail "09: empty window message"; diag "$(cat "$T/sq.09.err")"; }
 check_eq "$(jq -r 'select(.type=="window") | .status+" "+.error.stage+" "+.error.code' "$T/sq.09.out")" \
     "failed bf-load empty_window" "09: window line re-emitted as failed"
