@@ -84,7 +84,7 @@ for b in 1 100; do
 	createdb "bf$b"
 	measure "bf-load --batch $b into PostgreSQL" \
 	    "bf-load --db 'postgresql:///bf$b?host=$PGHOST&port=$PGPORT' --state '$W/pgstate$b' --batch $b '$W/usage.ndjson'"
-	echo "ratio bf-load --batch $b / psql \\copy: $(ratio "$SECS" "$ref")"
+	printf "ratio bf-load --batch %s / psql \\\\copy: %s\\n" "$b" "$(ratio "$SECS" "$ref")"
 done
 test "$(psql -d bf100 -Atc 'select count(*) from ledger')" = $((windows * rows)) ||
     echo "bf-load did not load every row into PostgreSQL"
