@@ -44,6 +44,10 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The -p names, in order (pointers into argv). */
+static char **pnames;
+static int npnames;
+
 /* One selected partition: its name as a JSON string, its checkpoint. */
 struct sel {
 	const struct bf_part *part;
@@ -155,12 +159,10 @@ main(int argc, char *argv[])
 	struct bf_buf out = BF_BUF_INIT;
 	struct sel *sel;
 	size_t nsel = 0, k;
-	char **names;
-	int nnames = 0;
 
 	bf_setprogname(argv[0]);
 	bf_err_clear(&e);
-	names = bf_xcalloc((size_t)argc + 1, sizeof(*names));
+	pnames = bf_xcalloc((size_t)argc + 1, sizeof(*pnames));
 	while ((c = getopt_long(argc, argv, "b:d:f:P:p:S:s:t:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -177,7 +179,7 @@ main(int argc, char *argv[])
 			partfile = optarg;
 			break;
 		case 'p':
-			names[nnames++] = optarg;
+			pnames[npnames++] = optarg;
 			break;
 		case 'S':
 			shard_s = optarg;
@@ -263,12 +265,11 @@ main(int argc, char *argv[])
 	    bday, &e) == -1)
 		die(&e);
 
-	for (c = 0; c < nnames; c++)
-		if (bf_partlist_add(&pl, names[c], strlen(names[c]), NULL, 0,
-		    &e) == -1)
+	for (c = 0; c < npnames; c++)
+		if (bf_partlist_add(&pl, pnames[c], strlen(pnames[c]), NULL,
+		    0, &e) == -1)
 			die(&e);
-	free(names);
-	if (partfile != NULL || nnames == 0)
+	if (partfile != NULL || npnames == 0)
 		if (bf_partlist_read(&pl, partfile ? partfile : "-", &e) == -1)
 			die(&e);
 	if (pl.n == 0) {
@@ -351,6 +352,7 @@ main(int argc, char *argv[])
 	free(sel);
 	bf_partlist_free(&pl);
 	bf_buf_free(&out);
+	free(pnames);
 	rc = bf_close_stdout();
 	if (rc != 0)
 		return rc;

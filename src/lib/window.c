@@ -338,9 +338,12 @@ bf_shard_parse(const char *s, struct bf_shard *sh, struct bf_err *e)
 		bf_buf_free(&nb);
 		return -1;
 	}
-	if (n == 0 || i >= n)
+	if (n == 0)
+		return bf_err_set(e, BF_EXIT_USAGE, "bad shard '%s': N must "
+		    "be at least 1", s);
+	if (i >= n)
 		return bf_err_set(e, BF_EXIT_USAGE, "bad shard '%s': I must "
-		    "be at least 0 and below N", s);
+		    "be below N (shards are numbered from 0)", s);
 	sh->i = i;
 	sh->n = n;
 	return 0;
