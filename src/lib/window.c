@@ -361,52 +361,10 @@ bf_shard_has(const struct bf_shard *sh, const char *name, size_t len)
 	return sh->n == 0 || bf_shard_of(name, len, sh->n) == sh->i;
 }
 
-/* 1 when s[0..n) is valid UTF-8 (RFC 3629: no overlongs, no surrogates,
- * nothing above U+10FFFF). */
-static int
-utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i];
-		size_t k, len;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
 void
 bf_plan_put_name(struct bf_buf *out, const char *name, size_t len)
 {
-	int utf8 = utf8_valid((const unsigned char *)name, len);
+	int utf8 = bf_utf8_valid(name, len);
 	size_t i;
 
 	for (i = 0; i < len; i++) {
@@ -492,7 +450,7 @@ bf_partlist_add(struct bf_partlist *l, const char *name, size_t len,
 	if (memchr(name, '\0', len) != NULL)
 		return part_refuse(e, file, line,
 		    "partition name holds a NUL byte", name, len);
-	if (!utf8_valid((const unsigned char *)name, len))
+	if (!bf_utf8_valid(name, len))
 		return part_refuse(e, file, line,
 		    "partition name is not valid UTF-8", name, len);
 	if ((l->n + 1) * 2 > l->tabcap)
