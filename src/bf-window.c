@@ -309,7 +309,7 @@ main(int argc, char *argv[])
 	} else {
 		struct bf_plan_iter it;
 		bf_time ws, we;
-		size_t outer = by_time ? 1 : nsel, i;
+		size_t outer = by_time ? nsel > 0 : nsel, i;
 
 		if (has_until)
 			setvbuf(stdout, NULL, _IOLBF, 0);
