@@ -235,12 +235,18 @@ bf_plan_check(const struct bf_plan *p, const struct bf_ckpt *c, int force,
 
 		if (r->to <= p->from || r->from >= p->to)
 			continue;
-		if (c->grid == NULL || strcmp(c->grid, p->name) != 0) {
+		if (c->grid == NULL) {
+			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
+			    "committed range %s has no grid in its "
+			    "checkpoint", qname(&nb, c->partition),
+			    rng(r1, r->from, r->to));
+			break;
+		}
+		if (strcmp(c->grid, p->name) != 0) {
 			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
 			    "committed range %s is on grid '%s', not on this "
 			    "plan's grid '%s'", qname(&nb, c->partition),
-			    rng(r1, r->from, r->to), c->grid ? c->grid : "",
-			    p->name);
+			    rng(r1, r->from, r->to), c->grid, p->name);
 			break;
 		}
 		for (j = 0; j < 2 && rc == 0; j++) {
