@@ -232,6 +232,10 @@ test_check(void)
 
 	mkckpt(&c, NULL);
 	ok(bf_plan_check(&p, &c, 0, &e) == 0, "empty checkpoint: ok");
+	bf_ckpt_add(&c, T("2026-01-02"), T("2026-01-03"));
+	ok(bf_plan_check(&p, &c, 0, &e) == -1 &&
+	    strstr(e.msg, "has no grid") != NULL,
+	    "committed ranges without a grid: refused: %s", e.msg);
 	bf_ckpt_free(&c);
 
 	mkckpt(&c, p.name);
