@@ -184,6 +184,17 @@ bf_dec_split(bf_dec total, const int64_t *w, size_t n, int64_t whole,
 	return BF_DEC_OK;
 }
 
+/* A copy of n bytes that may hold NUL, NUL-terminated. */
+static char *
+memdup(const char *p, size_t n)
+{
+	char *s = bf_xmalloc(n + 1);
+
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
 /* Hash tables: linear probing over entries that start with struct hent. */
 
 struct hent {
@@ -395,7 +406,7 @@ part_get(struct bf_agg *a, const char *partition, int create)
 	if (!p && create) {
 		p = bf_xcalloc(1, sizeof(*p));
 		p->h.hash = hash;
-		p->h.key = bf_xstrndup(partition, n);
+		p->h.key = memdup(partition, n);
 		p->h.klen = n;
 		bf_ckpt_init(&p->closed, partition);
 		ht_insert(&a->parts, &p->h);
@@ -526,11 +537,11 @@ sample_window(struct bf_agg *a, const struct bf_json *j, struct bf_err *we)
 	hash = window_key(a, &a->wid);
 	w = (struct window *)ht_find(&a->windows, hash, a->key.s, a->key.len);
 	if (!w) {
-		if (a->wid.end <= a->wid.start || window_closed(a, &a->wid))
-			return NULL; /* the caller tells these apart */
+		if (window_closed(a, &a->wid))
+			return NULL; /* with a->wid set, for the DLQ */
 		w = bf_xcalloc(1, sizeof(*w));
 		w->h.hash = hash;
-		w->h.key = bf_xstrndup(a->key.s, a->key.len);
+		w->h.key = memdup(a->key.s, a->key.len);
 		w->h.klen = a->key.len;
 		w->id = a->wid;
 		memset(&a->wid, 0, sizeof(a->wid));
@@ -563,7 +574,7 @@ sample_group(struct window *w, const char *inst, size_t ilen,
 	if (!g) {
 		g = bf_xcalloc(1, sizeof(*g));
 		g->h.hash = hash;
-		g->h.key = bf_xstrndup(key->s, key->len);
+		g->h.key = memdup(key->s, key->len);
 		g->h.klen = key->len;
 		g->ilen = ilen;
 		ht_insert(&w->groups, &g->h);
@@ -586,9 +597,9 @@ static void
 group_unit(struct group *g, const char *u, size_t n)
 {
 	if (!g->unit_lo) {
-		g->unit_lo = bf_xstrndup(u, n);
+		g->unit_lo = memdup(u, n);
 		g->lolen = n;
-		g->unit_hi = bf_xstrndup(u, n);
+		g->unit_hi = memdup(u, n);
 		g->hilen = n;
 		return;
 	}
@@ -596,11 +607,11 @@ group_unit(struct group *g, const char *u, size_t n)
 		return;
 	if (bytescmp(u, n, g->unit_lo, g->lolen) < 0) {
 		free(g->unit_lo);
-		g->unit_lo = bf_xstrndup(u, n);
+		g->unit_lo = memdup(u, n);
 		g->lolen = n;
 	} else if (bytescmp(u, n, g->unit_hi, g->hilen) > 0) {
 		free(g->unit_hi);
-		g->unit_hi = bf_xstrndup(u, n);
+		g->unit_hi = memdup(u, n);
 		g->hilen = n;
 	}
 }
@@ -722,12 +733,6 @@ sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 		if (fe.code != 0)
 			return reject(a, NULL, -1, "bad_window", "", fe.msg, s,
 			    len, file, lineno, e);
-		if (a->wid.end <= a->wid.start) {
-			bf_window_free(&a->wid);
-			return reject(a, NULL, -1, "bad_window",
-			    "/window_end", "window_end is not after "
-			    "window_start", s, len, file, lineno, e);
-		}
 		if (reject(a, &a->wid, -1, "window_closed", "",
 		    "the window was closed earlier in the stream", s, len,
 		    file, lineno, e) == -1) {
@@ -1064,13 +1069,6 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 		a->failed++;
 		return reject(a, NULL, -1, "bad_window", "", fe.msg, s, len,
 		    file, lineno, e);
-	}
-	if (a->wid.end <= a->wid.start) {
-		a->failed++;
-		bf_window_free(&a->wid);
-		return reject(a, NULL, -1, "bad_window", "/window_end",
-		    "window_end is not after window_start", s, len, file,
-		    lineno, e);
 	}
 	hash = window_key(a, &a->wid);
 	w = (struct window *)ht_find(&a->windows, hash, a->key.s, a->key.len);
