@@ -1153,8 +1153,9 @@ bf_agg_finish(struct bf_agg *a, struct bf_buf *warnings, struct bf_err *e)
 			w[n++] = (struct window *)a->windows.slot[i];
 	qsort(w, n, sizeof(*w), windowcmp);
 	for (i = 0; i < n; i++) {
-		bf_buf_printf(warnings, "discarding %ld samples of window '%s' %s/%s: "
-		    "its window line never came\n", w[i]->aggregated,
+		bf_buf_printf(warnings, "discarding %ld sample%s of window "
+		    "'%s' %s/%s: its window line never came\n",
+		    w[i]->aggregated, w[i]->aggregated == 1 ? "" : "s",
 		    w[i]->id.partition, w[i]->id.ws, w[i]->id.we);
 		ht_remove(&a->windows, &w[i]->h);
 		window_free(w[i]);
