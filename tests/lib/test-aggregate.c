@@ -50,10 +50,13 @@ mk(struct bf_sample *s, const char *spec)
 		*colon = '\0';
 		s[n].sec = T0 + strtoll(tok, &dot, 10);
 		/* The fraction's digits, padded to nanoseconds. */
-		for (k = 0; k < 9; k++)
-			ns = ns * 10 + (*dot == '.' && dot[1 + k] >= '0' &&
-			    dot[1 + k] <= '9' && (int)strlen(dot) > 1 + k ?
-			    dot[1 + k] - '0' : 0);
+		if (*dot == '.')
+			dot++;
+		for (k = 0; k < 9; k++) {
+			ns *= 10;
+			if (*dot >= '0' && *dot <= '9')
+				ns += *dot++ - '0';
+		}
 		s[n].nsec = ns;
 		s[n].v = D(colon + 1);
 		n++;
