@@ -357,6 +357,46 @@ test_engine(void)
 	free(out);
 }
 
+/* Many windows open at once, closed in a scrambled order: the window table
+ * must find each one (deletions shift probe runs). */
+static void
+test_many_windows(void)
+{
+	struct bf_buf in = BF_BUF_INIT;
+	char *out = NULL;
+	int i, st, n = 600;
+
+	for (i = 0; i < n; i++)
+		bf_buf_printf(&in, "{\"type\":\"sample\",\"partition\":\"p%d\","
+		    "\"window_start\":\"2026-01-01T00:00:00Z\","
+		    "\"window_end\":\"2026-01-02T00:00:00Z\","
+		    "\"instance_id\":\"i\",\"metric\":\"m\",\"ts\":1767225600,"
+		    "\"value\":%d,\"unit\":\"B\"}\n", i, i);
+	for (i = 0; i < n; i++)
+		bf_buf_printf(&in, "{\"type\":\"window\",\"partition\":\"p%d\","
+		    "\"window_start\":\"2026-01-01T00:00:00Z\","
+		    "\"window_end\":\"2026-01-02T00:00:00Z\"}\n",
+		    (i * 7919) % n);
+	st = run(HDR "m,B,sum,u,,,1,USD,,\n", NULL, 0, bf_buf_str(&in), &out,
+	    NULL);
+	is_int(st, BF_EXIT_OK, "600 open windows: all closed");
+	is_int(count(out, "\"usage_rows\":1,"), n,
+	    "600 open windows: each with its usage");
+	for (i = 0, st = 0; i < n; i++) {
+		char want[256];
+
+		snprintf(want, sizeof(want), "\"partition\":\"p%d\","
+		    "\"instance_id\":\"i\",\"metric\":\"m\",\"window_start\":"
+		    "\"2026-01-01T00:00:00Z\",\"window_end\":"
+		    "\"2026-01-02T00:00:00Z\",\"aggregate\":\"sum\",\"value\":"
+		    "\"%d.000000000\"", i, i);
+		st += strstr(out, want) != NULL;
+	}
+	is_int(st, n, "600 open windows: samples stay with their window");
+	free(out);
+	bf_buf_free(&in);
+}
+
 int
 main(void)
 {
@@ -364,5 +404,6 @@ main(void)
 	test_aggregates();
 	test_split();
 	test_engine();
+	test_many_windows();
 	return done_testing();
 }
