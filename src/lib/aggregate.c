@@ -285,6 +285,8 @@ struct group {
 	char *unit_hi;  /* that mixed units are seen in any order */
 	size_t lolen, hilen;
 	int64_t res;    /* the finest resolution seen, 0 when none */
+	char **src;     /* owned: the distinct sources seen, nsrc of them */
+	size_t nsrc;
 };
 
 struct window {
@@ -311,7 +313,7 @@ struct bf_agg {
 	struct bf_window wid;      /* scratch */
 	struct window *last;       /* the window of the last sample */
 	struct bf_buf lastkey;     /* its raw partition/start/end bytes */
-	struct bf_buf key, s1, s2, s3; /* scratch */
+	struct bf_buf key, s1, s2, s3, s4; /* scratch */
 	struct bf_buf usage, line; /* output of the window being closed */
 	struct bf_share *sh;
 	size_t shcap;
@@ -331,6 +333,11 @@ bf_agg_new(const struct bf_agg_opts *o)
 static void
 group_free(struct group *g)
 {
+	size_t i;
+
+	for (i = 0; i < g->nsrc; i++)
+		free(g->src[i]);
+	free(g->src);
 	free(g->h.key);
 	free(g->s);
 	free(g->unit_lo);
@@ -379,6 +386,7 @@ bf_agg_free(struct bf_agg *a)
 	bf_buf_free(&a->s1);
 	bf_buf_free(&a->s2);
 	bf_buf_free(&a->s3);
+	bf_buf_free(&a->s4);
 	bf_buf_free(&a->usage);
 	bf_buf_free(&a->line);
 	free(a->sh);
@@ -616,14 +624,32 @@ group_unit(struct group *g, const char *u, size_t n)
 	}
 }
 
+static void
+group_source(struct group *g, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < g->nsrc; i++)
+		if (strlen(g->src[i]) == n && memcmp(g->src[i], p, n) == 0)
+			return;
+	g->src = bf_xrealloc(g->src, (g->nsrc + 1) * sizeof(*g->src));
+	g->src[g->nsrc++] = memdup(p, n);
+}
+
+static int
+strpcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Reads the fields of a sample; returns NULL, or the DLQ code with *ptr and
  * the message in e. */
 static const char *
 sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
     struct bf_sample *smp, int64_t *res, const char **ptr, struct bf_err *e)
 {
-	const char *p, *inst, *metric, *unit = "";
-	size_t n, ilen, mlen, ulen = 0;
+	const char *p, *inst, *metric, *unit = "", *src = NULL;
+	size_t n, ilen, mlen, ulen = 0, slen = 0;
 	int t;
 	struct group *g;
 	int64_t r = 0;
@@ -680,6 +706,13 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
 		bf_err_set(e, BF_EXIT_FAILED, "unit is not a string");
 		return "bad_unit";
 	}
+	t = bf_json_get(j, 0, "source");
+	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
+	    tok_str(j, t, &a->s4, &src, &slen) == -1) {
+		*ptr = "/source";
+		bf_err_set(e, BF_EXIT_FAILED, "source is not a string");
+		return "bad_source";
+	}
 	t = bf_json_get(j, 0, "resolution");
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL) {
 		bf_dec d;
@@ -703,6 +736,8 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
 	}
 	g = sample_group(w, inst, ilen, metric, mlen, &a->key);
 	group_unit(g, unit, ulen);
+	if (src)
+		group_source(g, src, slen);
 	if (r > 0 && (g->res == 0 || r < g->res))
 		g->res = r;
 	*res = r;
@@ -899,6 +934,18 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 	else
 		bf_buf_puts(b, ",\"expected_samples\":null,\"resolution\":null");
 	put_dec_kv(b, "coverage", coverage(g, w));
+	if (g->nsrc > 0) {
+		/* Lineage: the sources of the samples, sorted, comma-joined. */
+		qsort(g->src, g->nsrc, sizeof(*g->src), strpcmp);
+		bf_buf_puts(b, ",\"source\":");
+		bf_buf_reset(&a->s1);
+		for (i = 0; i < g->nsrc; i++) {
+			if (i > 0)
+				bf_buf_putc(&a->s1, ',');
+			bf_buf_puts(&a->s1, g->src[i]);
+		}
+		bf_json_put_str(b, bf_buf_str(&a->s1), a->s1.len);
+	}
 	put_dec_kv(b, "quantity", q);
 	bf_json_put_kv_str(b, "usage_unit", r0->usage_unit);
 	if (np == 1)
