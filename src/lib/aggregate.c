@@ -94,15 +94,14 @@ integral(const struct bf_sample *s, size_t n, bf_time we, bf_dec *out)
 }
 
 int
-bf_aggregate(int fn, const struct bf_sample *s, size_t n, bf_time ws,
-    bf_time we, bf_dec *out)
+bf_aggregate(int fn, const struct bf_sample *s, size_t n, bf_time we,
+    bf_dec *out)
 {
 	bf_dec acc = { 0 }, d;
 	bf_dec *v;
 	size_t i;
 	int rc = BF_DEC_OK;
 
-	(void)ws;
 	if (n == 0 && fn != BF_AGG_COUNT) {
 		*out = acc;
 		return BF_DEC_OK;
@@ -646,7 +645,7 @@ strpcmp(const void *a, const void *b)
  * the message in e. */
 static const char *
 sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
-    struct bf_sample *smp, int64_t *res, const char **ptr, struct bf_err *e)
+    struct bf_sample *smp, const char **ptr, struct bf_err *e)
 {
 	const char *p, *inst, *metric, *unit = "", *src = NULL;
 	size_t n, ilen, mlen, ulen = 0, slen = 0;
@@ -740,7 +739,6 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
 		group_source(g, src, slen);
 	if (r > 0 && (g->res == 0 || r < g->res))
 		g->res = r;
-	*res = r;
 	if (g->n == g->cap) {
 		g->cap = g->cap ? 2 * g->cap : 16;
 		g->s = bf_xrealloc(g->s, g->cap * sizeof(*g->s));
@@ -761,7 +759,6 @@ sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	struct window *w;
 	struct bf_sample smp;
 	const char *code, *ptr = "";
-	int64_t res = 0;
 
 	bf_err_clear(&fe);
 	if (!(w = sample_window(a, &a->j, &fe))) {
@@ -778,7 +775,7 @@ sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 		return 0;
 	}
 	w->ordinal++;
-	if (!(code = sample_fields(a, &a->j, w, &smp, &res, &ptr, &fe))) {
+	if (!(code = sample_fields(a, &a->j, w, &smp, &ptr, &fe))) {
 		w->aggregated++;
 		return 0;
 	}
@@ -887,8 +884,8 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 		    "%s:%ld expects '%s'", (int)mlen, metric, (int)g->ilen,
 		    g->h.key, g->unit_lo, rc->path, r0->eff.line, r0->unit);
 	}
-	if ((drc = bf_aggregate(r0->aggregate, g->s, g->n, w->id.start,
-	    w->id.end, &value)) != BF_DEC_OK)
+	if ((drc = bf_aggregate(r0->aggregate, g->s, g->n, w->id.end,
+	    &value)) != BF_DEC_OK)
 		return dec_fail(drc, code, e, bf_aggfn_name(r0->aggregate), g);
 	if ((drc = bf_dec_muldiv(value, r0->multiplier, r0->divisor, &q)) !=
 	    BF_DEC_OK)

@@ -48,7 +48,7 @@ size_t bf_samples_dedupe(struct bf_sample *s, size_t n, long *dups,
     long *conflicts);
 
 /* Computes the aggregate fn (enum bf_aggfn) of the deduplicated samples
- * s[0..n), sorted by time, of the window [ws, we), into *out: count, min,
+ * s[0..n), sorted by time, of a window that ends at we, into *out: count, min,
  * max, sum, avg (sum / count), last (the latest sample's), p95 (nearest
  * rank: the ceil(0.95 n)-th smallest value), integral (the sum of each value
  * times the seconds from its time to the next sample's, or to we for the
@@ -56,8 +56,8 @@ size_t bf_samples_dedupe(struct bf_sample *s, size_t n, long *dups,
  * samples, where a fall is a counter reset that rose from 0 to the new
  * value). With n == 0 every aggregate is 0. Returns BF_DEC_OK, or
  * BF_DEC_EOVERFLOW. */
-int bf_aggregate(int fn, const struct bf_sample *s, size_t n, bf_time ws,
-    bf_time we, bf_dec *out);
+int bf_aggregate(int fn, const struct bf_sample *s, size_t n, bf_time we,
+    bf_dec *out);
 
 /* Splits total in proportion to w[0..n) (non-negative, summing to whole >
  * 0): part i < n-1 is round9(total * w[i] / whole), the last part is the

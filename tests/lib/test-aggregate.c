@@ -74,7 +74,7 @@ agg(int fn, const char *spec, int64_t len)
 	bf_dec out;
 
 	n = bf_samples_dedupe(s, n, &d, &c);
-	if (bf_aggregate(fn, s, n, T0, T0 + len, &out) != BF_DEC_OK)
+	if (bf_aggregate(fn, s, n, T0 + len, &out) != BF_DEC_OK)
 		return "error";
 	return F(out);
 }
