@@ -1047,8 +1047,9 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 	struct group **g = NULL;
 	size_t ng = 0, i;
 	long dups = 0, conflicts = 0, rows = 0, ds = 0;
-	const char *status = "ok", *code = NULL;
+	const char *code = NULL;
 	struct bf_err fe;
+	int failed;
 	char counts[256];
 
 	bf_err_clear(&fe);
@@ -1063,21 +1064,19 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 			g[i]->n = bf_samples_dedupe(g[i]->s, g[i]->n, &dups,
 			    &conflicts);
 	}
-	if (bf_window_failed(&a->j))
-		status = "failed";
-	for (i = 0; i < ng && !strcmp(status, "ok"); i++, rows++)
-		if (price_group(a, w, g[i], &code, &fe) == -1)
-			status = "failed";
-	if (strcmp(status, "ok") != 0) {
+	failed = bf_window_failed(&a->j);
+	for (i = 0; i < ng && !failed; i++)
+		failed = price_group(a, w, g[i], &code, &fe) == -1;
+	if (failed) {
 		/* A failed window passes on no usage at all. */
 		bf_buf_reset(&a->usage);
-		rows = 0;
-	}
-	for (i = 0; a->o.step > 0 && rows > 0 && i < ng; i++)
-		ds += downsample(a, w, g[i]);
-	free(g);
-	if (strcmp(status, "ok") != 0)
 		a->failed++;
+	} else {
+		rows = (long)ng;
+		for (i = 0; a->o.step > 0 && i < ng; i++)
+			ds += downsample(a, w, g[i]);
+	}
+	free(g);
 	snprintf(counts, sizeof(counts),
 	    "\"usage_rows\":%ld,\"duplicates\":%ld,\"conflicts\":%ld,"
 	    "\"aggregated\":%ld,\"out_of_window\":%ld,\"invalid_samples\":%ld",
@@ -1087,7 +1086,7 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 		snprintf(counts + strlen(counts), sizeof(counts) - strlen(counts),
 		    ",\"downsampled\":%ld", ds);
 	bf_buf_reset(&a->line);
-	bf_window_emit(&a->j, &a->line, STAGE, status, code,
+	bf_window_emit(&a->j, &a->line, STAGE, failed ? "failed" : "ok", code,
 	    code ? fe.msg : NULL, counts);
 	if (sync_dlq(a, e) == -1 || write_out(a, &a->usage, e) == -1 ||
 	    write_out(a, &a->line, e) == -1)
