@@ -752,6 +752,23 @@ push_del(struct bf_load *l, size_t *n, const struct bf_row *r)
 	l->dels[(*n)++] = r;
 }
 
+/* Refuses w because another partition owns the key of r. */
+static void
+refuse_owned(struct bf_load *l, struct win *w, const struct bf_row *r)
+{
+	struct bf_buf a = BF_BUF_INIT, b = BF_BUF_INIT, o = BF_BUF_INIT;
+
+	qname(&a, r->v[BF_U_INSTANCE_ID]);
+	qname(&b, r->v[BF_U_METRIC]);
+	qname(&o, bf_buf_str(&l->owner));
+	refuse(l, w, "key_owned", "the usage key of instance %s metric %s is "
+	    "owned by partition %s in that window", bf_buf_str(&a),
+	    bf_buf_str(&b), bf_buf_str(&o));
+	bf_buf_free(&a);
+	bf_buf_free(&b);
+	bf_buf_free(&o);
+}
+
 /* Loads one window inside the open transaction. Returns 0 (loaded or
  * refused: w->refused says), or -1 with e set on a warehouse error. */
 static int
@@ -841,32 +858,36 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 			return -1;
 	}
 	if (nup > 0) {
-		rc = bf_wh_stage(wh, P, l->ups, nup, &idx, &l->owner, e);
+		int check = bf_wh_foreign_overlap(wh, P, w->ws, w->we, e);
+
+		if (check == -1)
+			return -1;
+		rc = bf_wh_stage(wh, P, l->ups, nup, check, &idx, &l->owner,
+		    e);
 		if (rc == -1)
 			return -1;
 		if (rc == 1) {
-			struct bf_buf a = BF_BUF_INIT, b = BF_BUF_INIT;
-			struct bf_buf o = BF_BUF_INIT;
-
-			qname(&a, l->ups[idx].v[BF_U_INSTANCE_ID]);
-			qname(&b, l->ups[idx].v[BF_U_METRIC]);
-			qname(&o, bf_buf_str(&l->owner));
-			refuse(l, w, "key_owned", "the usage key of instance "
-			    "%s metric %s is owned by partition %s in that "
-			    "window", bf_buf_str(&a), bf_buf_str(&b),
-			    bf_buf_str(&o));
-			bf_buf_free(&a);
-			bf_buf_free(&b);
-			bf_buf_free(&o);
+			refuse_owned(l, w, &l->ups[idx]);
 			return 0;
 		}
 	}
+	if (bf_wh_savepoint(wh, e) == -1)
+		return -1;
 	for (i = 0; i < ndel; i++)
 		if (bf_wh_usage_delete(wh, l->dels[i], e) == -1)
 			return -1;
 	fault(l, "after-delete");
-	if (nup > 0 && bf_wh_stage_upsert(wh, e) == -1)
-		return -1;
+	if (nup > 0) {
+		rc = bf_wh_stage_upsert(wh, P, &idx, &l->owner, e);
+		if (rc == -1)
+			return -1;
+		if (rc == 1) {
+			if (bf_wh_rollback_savepoint(wh, e) == -1)
+				return -1;
+			refuse_owned(l, w, &l->ups[idx]);
+			return 0;
+		}
+	}
 	fault(l, "after-insert");
 	if (bf_wh_ledger_append(wh, l->entries.rows, l->entries.n, e) == -1)
 		return -1;
@@ -881,7 +902,7 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 		return -1;
 	if (!changed && exists && l->wrow.rows[0].v[BF_W_DIGEST] != NULL &&
 	    strcmp(l->wrow.rows[0].v[BF_W_DIGEST], w->digest) == 0)
-		return 0;
+		return bf_wh_release(wh, e);
 	{
 		struct bf_row wr;
 		char nrows[24];
@@ -901,7 +922,7 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 		if (bf_wh_window_put(wh, &wr, e) == -1)
 			return -1;
 	}
-	return 0;
+	return bf_wh_release(wh, e);
 }
 
 /* Reports the queued windows as not committed (after a fatal error). */
