@@ -29,6 +29,7 @@ void *bf_xmalloc(size_t n);
 void *bf_xcalloc(size_t n, size_t size);
 void *bf_xrealloc(void *p, size_t n);
 char *bf_xstrdup(const char *s);
+/* Copies at most n bytes of s, stopping at a NUL (like strndup(3)). */
 char *bf_xstrndup(const char *s, size_t n);
 
 /* Ensures room for extra more bytes (plus the NUL). */

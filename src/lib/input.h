@@ -28,14 +28,22 @@ struct bf_input {
 	struct bf_buf line; /* the current line, without '\n'; owned */
 	int no_newline;     /* the current line ended at EOF without '\n' */
 	int toolong;        /* the current line was longer than maxline */
+	/* Private: the read buffer. Input is read with read(2) on fileno(fp),
+	 * so a line is returned as soon as it arrives through a pipe. */
+	char *rbuf;
+	size_t rpos, rend;
 };
 
+/* Sets up reading files[0..nfiles) (nfiles 0: standard input). maxline 0
+ * means BF_MAXLINE_DEFAULT. Nothing is opened before the first
+ * bf_input_next. */
 void bf_input_init(struct bf_input *in, char **files, int nfiles,
     size_t maxline);
 /* Reads the next line into in->line: returns 1 for a line, 0 at the end of
  * all input, -1 on an error (a file that cannot be opened or read: e is set
  * with BF_EXIT_IO and reading moves on to the next file on the next call). */
 int bf_input_next(struct bf_input *in, struct bf_err *e);
+/* Closes the current file (never standard input) and frees the buffers. */
 void bf_input_free(struct bf_input *in);
 
 #endif

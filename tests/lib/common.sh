@@ -6,6 +6,7 @@
 #   check_file GOTFILE WANTFILE MSG
 #   run_prog CMD...           runs with stdout->$T/out, stderr->$T/err, rc->$RC
 #   skip_all REASON
+#   at_exit CMD               cleanup to run on exit (servers started, ...)
 #   done_testing              prints the plan; exit status says if all passed
 # BF_VALGRIND=1 runs every compiled bf-* program under valgrind memcheck
 # (through wrappers first in PATH); a memory error or a definite leak makes
@@ -17,7 +18,12 @@ export LC_ALL=C TZ=UTC
 : "${BF_TOOLS:=$BF_TOP/build/rel/tools}"
 export BF_TOP BF_BIN BF_TOOLS
 T=$(mktemp -d "${TMPDIR:-/tmp}/bf-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# at_exit CMD: run CMD (a shell string) when the test exits, before $T goes.
+_at_exit=
+at_exit() { _at_exit="$1; $_at_exit"; }
+_cleanup() { eval "$_at_exit" >/dev/null 2>&1 || :; rm -rf "$T"; }
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
 chmod 700 "$T"
 PATH="$BF_BIN:$BF_TOP/bin:$PATH"
 if [ "${BF_VALGRIND:-}" = 1 ]; then
@@ -53,7 +59,7 @@ run_prog() {
 	"$@" >"$T/out" 2>"$T/err" || RC=$?
 }
 
-skip_all() { echo "1..0 # SKIP $*"; trap - EXIT; rm -rf "$T"; exit 0; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 done_testing() {
 	echo "1..$_n"

@@ -1,0 +1,95 @@
+/*
+ * test-buf.c: unit tests for buf.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	char *p;
+	size_t i;
+
+	is_str(bf_buf_str(&b), "", "empty buffer reads as \"\"");
+	ok(b.s == NULL && b.len == 0, "BF_BUF_INIT is empty and unallocated");
+	bf_buf_reset(&b);
+	ok(b.s == NULL, "reset of an unallocated buffer is fine");
+
+	bf_buf_puts(&b, "abc");
+	is_str(b.s, "abc", "puts");
+	is_int(b.len, 3, "len after puts");
+	bf_buf_putc(&b, 'd');
+	is_str(b.s, "abcd", "putc");
+	bf_buf_add(&b, "e\0f", 3);
+	is_int(b.len, 7, "add counts NUL bytes");
+	ok(memcmp(b.s, "abcde\0f", 8) == 0, "add copies NUL and terminates");
+	bf_buf_add(&b, NULL, 0);
+	is_int(b.len, 7, "adding nothing changes nothing");
+
+	bf_buf_reset(&b);
+	is_int(b.len, 0, "reset empties");
+	is_str(b.s, "", "reset leaves a valid empty string");
+	ok(b.cap > 0, "reset keeps memory");
+
+	bf_buf_printf(&b, "%d-%s", 42, "x");
+	is_str(b.s, "42-x", "printf");
+	bf_buf_printf(&b, "%s", "");
+	is_str(b.s, "42-x", "printf of empty appends nothing");
+	{
+		char big[5000];
+
+		memset(big, 'q', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		bf_buf_printf(&b, "[%s]", big);
+		is_int(b.len, 4 + 2 + 4999, "printf longer than the spare room");
+		ok(b.s[4] == '[' && b.s[b.len - 1] == ']' &&
+		    b.s[b.len] == '\0', "printf grows and terminates");
+	}
+
+	bf_buf_reset(&b);
+	for (i = 0; i < 100000; i++)
+		bf_buf_putc(&b, 'a' + (int)(i % 26));
+	is_int(b.len, 100000, "many putc");
+	ok(b.s[99999] == 'a' + 99999 % 26 && b.s[100000] == '\0',
+	    "content after growth");
+	ok(b.cap > b.len, "cap exceeds len (room for NUL)");
+
+	p = bf_buf_detach(&b);
+	ok(p != NULL && strlen(p) == 100000, "detach hands over the string");
+	ok(b.s == NULL && b.len == 0 && b.cap == 0, "detach empties the buffer");
+	free(p);
+	p = bf_buf_detach(&b);
+	is_str(p, "", "detach of an empty buffer gives \"\"");
+	free(p);
+
+	bf_buf_grow(&b, 10);
+	ok(b.cap >= 11 && b.s != NULL && b.s[0] == '\0',
+	    "grow allocates a terminated buffer");
+	bf_buf_free(&b);
+	ok(b.s == NULL && b.len == 0 && b.cap == 0, "free resets");
+	bf_buf_free(&b);
+	ok(1, "double free is harmless");
+
+	p = bf_xstrdup("hello");
+	is_str(p, "hello", "xstrdup");
+	free(p);
+	p = bf_xstrndup("hello", 3);
+	is_str(p, "hel", "xstrndup cuts");
+	free(p);
+	p = bf_xstrndup("hi", 10);
+	is_str(p, "hi", "xstrndup stops at NUL");
+	free(p);
+	p = bf_xcalloc(4, 4);
+	ok(p[0] == 0 && p[15] == 0, "xcalloc zeroes");
+	p = bf_xrealloc(p, 100);
+	p[99] = 1;
+	free(p);
+	p = bf_xmalloc(0);
+	ok(p != NULL, "xmalloc(0) gives a pointer");
+	free(p);
+	return done_testing();
+}
