@@ -1978,6 +1978,45 @@ get_dec(struct comp *k, int v, const char *what, bf_dec *out)
 	return 0;
 }
 
+/* A unit factor: an exact decimal string ("1024", "0.125") or an exact
+ * fraction of two ("1/1024"), above 0. */
+static int
+get_factor(struct comp *k, int v, const char *unit, bf_dec *num, bf_dec *den)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	const char *slash;
+	int inexact = 0, rc;
+
+	if (tok_str(k->j, v, &b) < 0) {
+		bf_buf_free(&b);
+		return cerr(k, v, "the factor of unit '%s' must be a string "
+		    "such as \"1024\" or \"1/1024\"", unit);
+	}
+	*den = bf_dec_from_int(1);
+	slash = memchr(b.s, '/', b.len);
+	if (slash == NULL)
+		rc = bf_dec_parse_x(b.s, b.len, num, &inexact);
+	else {
+		int i2 = 0;
+
+		rc = bf_dec_parse_x(b.s, (size_t)(slash - b.s), num, &inexact);
+		if (rc == BF_DEC_OK)
+			rc = bf_dec_parse_x(slash + 1,
+			    b.len - (size_t)(slash - b.s) - 1, den, &i2);
+		inexact |= i2;
+	}
+	if (rc != BF_DEC_OK || inexact || bf_dec_sign(*num) <= 0 ||
+	    bf_dec_sign(*den) <= 0) {
+		rc = cerr(k, v, "the factor '%s' of unit '%s' must be an exact "
+		    "decimal above 0 with at most 9 decimal places, or a "
+		    "fraction such as \"1/1024\"", b.s, unit);
+		bf_buf_free(&b);
+		return rc;
+	}
+	bf_buf_free(&b);
+	return 0;
+}
+
 static void
 metric_add_unit(struct bf_metric_rule *r, const char *name, size_t len,
     bf_dec num, bf_dec den)
@@ -2051,23 +2090,14 @@ compile_metric(struct comp *k, struct bf_metric_rule *r, int v)
 		    i++, t = bf_json_skip(j, t + 1)) {
 			bf_dec f;
 
+			bf_dec d = one;
+
 			tok_str(j, t, &b);
-			if (j->tok[t + 1].type != BF_JSON_STRING ||
-			    get_dec(k, t + 1, "a unit factor", &f) < 0) {
-				if (j->tok[t + 1].type != BF_JSON_STRING)
-					cerr(k, t + 1, "the factor of unit "
-					    "'%s' must be a decimal string",
-					    b.s);
+			if (get_factor(k, t + 1, b.s, &f, &d) < 0)
 				goto fail;
-			}
-			if (bf_dec_sign(f) <= 0) {
-				cerr(k, t + 1, "the factor of unit '%s' must "
-				    "be above 0", b.s);
-				goto fail;
-			}
 			if (b.len == r->unitlen &&
 			    memcmp(b.s, r->unit, b.len) == 0) {
-				if (bf_dec_cmp(f, one) != 0) {
+				if (bf_dec_cmp(f, d) != 0) {
 					cerr(k, t + 1, "the canonical unit "
 					    "'%s' must have the factor \"1\"",
 					    b.s);
@@ -2075,7 +2105,7 @@ compile_metric(struct comp *k, struct bf_metric_rule *r, int v)
 				}
 				continue;
 			}
-			metric_add_unit(r, b.s, b.len, f, one);
+			metric_add_unit(r, b.s, b.len, f, d);
 		}
 	} else {
 		const struct bf_unit *can = bf_unit_find(r->unit, r->unitlen);
