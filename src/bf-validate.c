@@ -174,7 +174,7 @@ main(int argc, char *argv[])
 	if (status == BF_EXIT_OK && st->failed > 0)
 		status = BF_EXIT_FAILED;
 	bf_err_clear(&e);
-	if (bf_dlq_close(q, &e) < 0)
+	if (bf_dlq_close(q, &e) < 0 && !stop)
 		status = bf_err_print(&e);
 	bf_input_free(&in);
 	bf_validator_free(v);

@@ -2080,6 +2080,7 @@ compile_metric(struct comp *k, struct bf_metric_rule *r, int v)
 	r->unitlen = b.len;
 	metric_add_unit(r, r->unit, r->unitlen, one, one);
 	if (unitst >= 0) {
+		r->explicit_units = 1;
 		if (j->tok[unitst].type != BF_JSON_OBJECT) {
 			cerr(k, unitst, "'units' of metric '%s' must be an "
 			    "object", r->name);

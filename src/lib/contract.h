@@ -91,6 +91,7 @@ struct bf_metric_rule {
 	size_t unitlen;
 	struct bf_metric_unit *units; /* accepted units, canonical first */
 	int nunits;
+	int explicit_units;  /* "units" was given (else the built-in table) */
 	int has_min, has_max, integer;
 	bf_dec min, max;     /* applied after conversion */
 	char *loc;           /* "/x-bf-metrics/<name>" (escaped); owned */

@@ -399,9 +399,12 @@ window_line(struct bf_validator *v, const struct pos *p,
 	int failed;
 	char rate[BF_DEC_LEN];
 
-	if ((w = window_of(v, f)) == NULL)
+	if ((w = window_of(v, f)) == NULL) {
+		bf_buf_reset(&v->rule);
+		bf_buf_puts(&v->rule, bf_buf_str(&v->msg));
 		return rejectf(v, p, NULL, -1, "missing_window", "",
-		    "bf:window", e, "window line: %s", bf_buf_str(&v->msg));
+		    "bf:window", e, "window line: %s", bf_buf_str(&v->rule));
+	}
 	acc = w->accepted;
 	rej = w->rejected + v->pending;
 	v->pending = 0;
@@ -465,9 +468,12 @@ sample_line(struct bf_validator *v, const struct pos *p,
 	int rc, changed = 0;
 	char num[BF_DEC_LEN];
 
-	if ((w = window_of(v, f)) == NULL)
-		return rejectf(v, p, NULL, -1, "missing_window", "",
-		    "bf:window", e, "%s", bf_buf_str(&v->msg));
+	if ((w = window_of(v, f)) == NULL) {
+		bf_buf_reset(&v->rule);
+		bf_buf_puts(&v->rule, bf_buf_str(&v->msg));
+		return reject(v, p, NULL, -1, "missing_window", "",
+		    "bf:window", bf_buf_str(&v->rule), e);
+	}
 	ord = w->lines++;
 
 	/* metric */
@@ -526,7 +532,8 @@ sample_line(struct bf_validator *v, const struct pos *p,
 			bf_buf_reset(&v->rule);
 			put_short(&v->rule, s, n);
 			bf_buf_reset(&v->key);
-			bf_buf_printf(&v->key, "%s/unit", rule->loc);
+			bf_buf_printf(&v->key, "%s/%s", rule->loc,
+			    rule->explicit_units ? "units" : "unit");
 			return rejectf(v, p, w, ord, "unknown_unit", "/unit",
 			    v->key.s, e, "unit '%s' is not accepted for "
 			    "metric '%s' (canonical unit '%s')",
@@ -555,21 +562,21 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		    bf_buf_str(&v->rule));
 	}
 	if (ts < w->w.start || ts >= w->w.end) {
-		char t[BF_TIME_LEN];
-
-		bf_time_format(ts, t);
+		bf_buf_reset(&v->rule);
+		put_short(&v->rule, s, n);
 		return rejectf(v, p, w, ord, "ts_out_of_window", "/ts",
-		    "bf:ts-in-window", e, "ts %s is outside the window "
-		    "[%s, %s)", t, w->w.ws, w->w.we);
+		    "bf:ts-in-window", e, "ts '%s' is outside the window "
+		    "[%s, %s)", bf_buf_str(&v->rule), w->w.ws, w->w.we);
 	}
 	if (ts > v->o.now || (ts == v->o.now && nsec > 0)) {
-		char t[BF_TIME_LEN], now[BF_TIME_LEN];
+		char now[BF_TIME_LEN];
 
-		bf_time_format(ts, t);
+		bf_buf_reset(&v->rule);
+		put_short(&v->rule, s, n);
 		bf_time_format(v->o.now, now);
 		return rejectf(v, p, w, ord, "ts_in_future", "/ts",
-		    "bf:ts-not-after-now", e, "ts %s is after now (%s)", t,
-		    now);
+		    "bf:ts-not-after-now", e, "ts '%s' is after now (%s)",
+		    bf_buf_str(&v->rule), now);
 	}
 
 	/* the contract's JSON Schema */

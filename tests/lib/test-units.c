@@ -71,7 +71,7 @@ main(void)
 	is_str(conv("Microseconds", "Milliseconds", "250"), "0.25",
 	    "us to ms");
 	is_str(conv("Seconds", "Microseconds", "0.000001"), "1", "s to us");
-	is_str(conv("ratio", "Percent", "0.5"), "50", "ratio 0.5 is 50 %");
+	is_str(conv("ratio", "Percent", "0.5"), "50", "ratio 0.5 is 50 percent");
 	is_str(conv("ratio", "Percent", "0.123456789"), "12.3456789",
 	    "a ratio keeps its digits");
 	is_str(conv("Percent", "ratio", "12.5"), "0.125", "Percent to ratio");
