@@ -51,10 +51,21 @@ enum { FMT_NONE, FMT_ANNOTATION, FMT_DATE_TIME, FMT_DATE };
 /* Which numeric keywords a node has. */
 enum { N_MIN = 1, N_MAX = 2, N_XMIN = 4, N_XMAX = 8, N_MULT = 16 };
 
+/* Results of recent matches: telemetry strings (instance ids, sources)
+ * repeat, and regexec in a UTF-8 locale is slow. Exact strings only. */
+#define RC_SLOTS 256
+#define RC_MAXLEN 56
+struct rcache {
+	unsigned char len;  /* 0: empty slot (the empty string is not cached) */
+	signed char match;
+	char s[RC_MAXLEN];
+};
+
 struct re {
 	regex_t re;
 	char *src;          /* the ECMA-262 source, for messages; owned */
 	int ok;             /* re was compiled (regfree needed) */
+	struct rcache *cache; /* RC_SLOTS entries; owned */
 };
 
 struct prop {
@@ -2321,6 +2332,7 @@ free_re(struct re *re)
 	if (re->ok)
 		regfree(&re->re);
 	free(re->src);
+	free(re->cache);
 }
 
 static void
@@ -2571,15 +2583,28 @@ str_val(const struct bf_json *j, int t, struct bf_buf *b, size_t *n)
 static int
 re_search(struct bf_contract *c, struct re *re, const char *s, size_t n)
 {
+	struct rcache *slot = NULL;
 	regmatch_t m;
 	locale_t old;
 	int rc;
 
+	if (n > 0 && n <= RC_MAXLEN) {
+		if (re->cache == NULL)
+			re->cache = bf_xcalloc(RC_SLOTS, sizeof(*re->cache));
+		slot = &re->cache[bf_fnv1a64(s, n) & (RC_SLOTS - 1)];
+		if (slot->len == n && memcmp(slot->s, s, n) == 0)
+			return slot->match;
+	}
 	m.rm_so = 0;
 	m.rm_eo = (regoff_t)n;
 	old = uselocale(c->utf8);
 	rc = regexec(&re->re, s ? s : "", 0, &m, REG_STARTEND);
 	uselocale(old);
+	if (slot) {
+		slot->len = (unsigned char)n;
+		memcpy(slot->s, s, n);
+		slot->match = rc == 0;
+	}
 	return rc == 0;
 }
 
