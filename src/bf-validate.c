@@ -84,6 +84,9 @@ main(int argc, char *argv[])
 	int ch, flags = 0, status = BF_EXIT_OK, rc, stop = 0;
 
 	bf_setprogname(argv[0]);
+	/* getopt's messages name argv[0]: the same name as ours, whatever
+	 * path ran us. */
+	argv[0] = (char *)bf_progname;
 	memset(&o, 0, sizeof(o));
 	o.now = (bf_time)time(NULL);
 	while ((ch = getopt_long(argc, argv, "c:d:hm:n:pr:", longopts,
