@@ -492,7 +492,8 @@ escape_char(const char *s, size_t n, size_t *i, const char **why)
 			v = 0;
 			while (j < n && hexval((unsigned char)s[j]) >= 0 &&
 			    v <= 0x10ffff)
-				v = v * 16 + (uint32_t)hexval((unsigned char)s[j++]);
+				v = v * 16 +
+				    (uint32_t)hexval((unsigned char)s[j++]);
 			if (j >= n || s[j] != '}' || j == *i + 1 ||
 			    v > 0x10ffff) {
 				*why = "malformed escape \\u{...}";
@@ -1108,7 +1109,8 @@ uri_resolve(const char *base, const char *ref, struct bf_buf *out)
 				if (r.has_query)
 					hq = 1, q = r.query, ql = r.ql;
 				else
-					hq = b.has_query, q = b.query, ql = b.ql;
+					hq = b.has_query, q = b.query,
+					ql = b.ql;
 			} else {
 				if (r.path[0] == '/')
 					remove_dots(r.path, r.pl, &path);
@@ -1117,7 +1119,8 @@ uri_resolve(const char *base, const char *ref, struct bf_buf *out)
 						bf_buf_putc(&m, '/');
 					else {
 						k = b.pl;
-						while (k > 0 && b.path[k - 1] != '/')
+						while (k > 0 &&
+						    b.path[k - 1] != '/')
 							k--;
 						bf_buf_add(&m, b.path, k);
 					}
@@ -1464,7 +1467,8 @@ compile_keyword(struct comp *k, struct snode *s, const char *kw, int v,
 		int cnt = type == BF_JSON_ARRAY ? j->tok[v].size : 1;
 
 		if (type != BF_JSON_ARRAY && type != BF_JSON_STRING)
-			return cerr(k, v, "'type' must be a string or an array");
+			return cerr(k, v,
+			    "'type' must be a string or an array");
 		t = type == BF_JSON_ARRAY ? v + 1 : v;
 		for (i = 0; i < cnt; i++, t = bf_json_skip(j, t)) {
 			int m;
@@ -1620,7 +1624,8 @@ compile_keyword(struct comp *k, struct snode *s, const char *kw, int v,
 		s->has_enum = 1;
 		s->nenum = j->tok[v].size;
 		s->enumtok = bf_xcalloc((size_t)s->nenum + 1, sizeof(int));
-		for (i = 0, t = v + 1; i < s->nenum; i++, t = bf_json_skip(j, t))
+		for (i = 0, t = v + 1; i < s->nenum;
+		    i++, t = bf_json_skip(j, t))
 			s->enumtok[i] = t;
 	} else if (strcmp(kw, "const") == 0) {
 		s->consttok = v;
@@ -1903,8 +1908,9 @@ resolve_refs(struct comp *k)
 			int a;
 
 			for (a = 0; a < c->nanchors; a++)
-				if (strcmp(c->anchors[a].uri, c->res[r].uri) ==
-				    0 && strcmp(c->anchors[a].name, frag.s) == 0)
+				if (strcmp(c->anchors[a].uri,
+				    c->res[r].uri) == 0 &&
+				    strcmp(c->anchors[a].name, frag.s) == 0)
 					target = c->anchors[a].tok;
 		}
 		if (target < 0) {

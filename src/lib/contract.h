@@ -63,7 +63,7 @@ void bf_contract_free(struct bf_contract *c);
 struct bf_verror {
 	const char *code;        /* taxonomy code (static string) */
 	struct bf_buf rule;      /* JSON pointer of the failed keyword in the
-	                            contract, e.g. "/properties/value/maximum" */
+	                            contract: "/properties/value/maximum" */
 	struct bf_buf pointer;   /* JSON pointer of the value in the line,
 	                            "" for the whole line */
 	struct bf_buf message;   /* lowercase, human-readable */
