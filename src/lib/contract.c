@@ -1706,6 +1706,18 @@ compile_keyword(struct comp *k, struct snode *s, const char *kw, int v,
 		if (type != BF_JSON_TRUE && type != BF_JSON_FALSE)
 			return cerr(k, v, "'%s' must be a boolean", kw);
 		c->allow_unknown = type == BF_JSON_TRUE;
+	} else if (strcmp(kw, "$schema") == 0) {
+		/* Another dialect would be read with the wrong meanings. */
+		if (tok_str(j, v, &b) < 0 ||
+		    (strcmp(b.s, "https://json-schema.org/draft/2020-12/schema")
+		    != 0 && strcmp(b.s,
+		    "https://json-schema.org/draft/2020-12/schema#") != 0)) {
+			cerr(k, v, "unsupported $schema '%s': the contract is "
+			    "read as JSON Schema draft 2020-12", bf_buf_str(&b));
+			bf_buf_free(&b);
+			return -1;
+		}
+		bf_buf_free(&b);
 	} else if (in_list(annotations, kw)) {
 		/* Accepted, no effect on validation. */
 	} else if (in_list(unsupported, kw)) {

@@ -174,6 +174,11 @@ test_load(void)
 	    "an $id with a fragment is refused");
 	ok(refused_with("{\"$anchor\":\"1x\"}", P, "plain name"),
 	    "a bad anchor name");
+	ok(refused_with("{\"$schema\":\"http://json-schema.org/draft-07/"
+	    "schema#\"}", P, "unsupported $schema"),
+	    "another draft is refused");
+	ok(strcmp(load_err("{\"$schema\":\"https://json-schema.org/draft/"
+	    "2020-12/schema\"}", P), "loaded") == 0, "draft 2020-12 loads");
 }
 
 static void
