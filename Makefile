@@ -45,8 +45,15 @@ UNITS    = $(UNIT_SRC:tests/lib/%.c=$(B)/tests/%)
 TOOL_SRC = $(wildcard tests/lib/tool-*.c)
 TOOLS    = $(TOOL_SRC:tests/lib/%.c=$(B)/tools/%)
 MANS     = $(wildcard man/*.[0-9])
+# Fuzz harnesses: tests/fuzz/fuzz-NAME.c defines LLVMFuzzerTestOneInput.
+# `make all` links each with tests/fuzz/replay.c into a replayer of its
+# corpus (tests/fuzz/corpus/NAME/, run by make check); `make fuzz` builds
+# them with clang's libFuzzer and fuzzes each for FUZZ_SECONDS.
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
+REPLAYS  = $(FUZZ_SRC:tests/fuzz/fuzz-%.c=$(B)/fuzz/replay-%)
+FUZZ_SECONDS ?= 60
 
-all: $(PROGS) $(UNITS) $(TOOLS)
+all: $(PROGS) $(UNITS) $(TOOLS) $(REPLAYS)
 
 $(B)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h)
 	@mkdir -p $(@D)
@@ -69,11 +76,18 @@ $(B)/tools/%: tests/lib/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(LDLIBS)
 
+$(B)/fuzz/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB_A) $(ALL_LDFLAGS) $(LDLIBS)
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+
 # The whole suite: unit tests, golden tests, integration tests, man EXAMPLES,
 # mandoc -Tlint. Ends with prove's TAP summary.
 check: all
 	BF_BIN=$(CURDIR)/$(BINOUT) BF_UNITS=$(CURDIR)/$(B)/tests \
-	BF_TOOLS=$(CURDIR)/$(B)/tools \
+	BF_TOOLS=$(CURDIR)/$(B)/tools BF_REPLAYS=$(CURDIR)/$(B)/fuzz \
 	BF_SANITIZE=$(SANITIZE) tests/run
 
 lint-man:
@@ -99,5 +113,5 @@ uninstall:
 clean:
 	rm -rf build $(PROG_SRC:src/%.c=bin/%)
 
-.PHONY: all check lint-man deps bench install uninstall clean
+.PHONY: all check lint-man deps bench fuzz install uninstall clean
 .DELETE_ON_ERROR:

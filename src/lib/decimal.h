@@ -1,11 +1,15 @@
 /*
  * decimal.h: exact fixed-point decimals for quantities and money.
  *
- * A bf_dec is an integer count of 1e-9 units in a signed 128-bit integer
- * (about +-1.7e29 units). No binary floating point is used anywhere.
- * Every operation that must drop digits rounds half to even, once, and
- * every operation detects overflow and reports it instead of wrapping.
- * Functions return BF_DEC_OK (0) or an error; on error *out is unchanged.
+ * A bf_dec is an integer count of 1e-9 units in a signed 128-bit integer.
+ * The range is symmetric, -BF_DEC_MAX..BF_DEC_MAX (about +-1.7e29);
+ * no operation produces the one value below it (v == INT128_MIN), and every
+ * operation accepts it as input without undefined behaviour. No binary
+ * floating point is used anywhere. Every operation that must drop digits
+ * rounds half to even, once, on the exact result, and every operation
+ * detects overflow and reports it instead of wrapping. Functions that return
+ * int return BF_DEC_OK (0) or an error; on error *out is unchanged. A bf_dec
+ * is a plain value: nothing here allocates or keeps pointers.
  */
 #ifndef BF_DECIMAL_H
 #define BF_DECIMAL_H
@@ -19,7 +23,10 @@ typedef struct {
 
 #define BF_DEC_PLACES 9
 #define BF_DEC_ONE ((__int128)1000000000)
-/* Longest formatted value, "-170141183460469231731.687303715" and NUL. */
+/* The largest value, 2^127 - 1 units: 170141183460469231731687303715.884105727 */
+#define BF_DEC_MAX ((__int128)(((unsigned __int128)1 << 127) - 1))
+/* Longest formatted value, "-170141183460469231731687303715.884105728" (for
+ * INT128_MIN, 41 bytes) and NUL, with room to spare. */
 #define BF_DEC_LEN 48
 
 enum {
@@ -29,40 +36,61 @@ enum {
 	BF_DEC_EDIVZERO,
 };
 
-/* Parses s[0..n): JSON number grammar (-, digits, fraction, exponent e/E
- * with sign) and, for strings from CSV and JSON strings, also a leading '+'
- * and a leading or trailing '.' are refused; no spaces. Digits beyond the
- * ninth place are rounded half to even. */
+/* Parses s[0..n) (s need not be NUL-terminated) in the JSON number grammar
+ * of RFC 8259, for JSON numbers and for decimal text in JSON strings and CSV
+ * fields alike: an optional '-', an integer part without leading zeros ("0"
+ * or "12", not "012"), an optional fraction ('.' and at least one digit),
+ * an optional exponent (e or E, an optional sign, digits: "1.5e3",
+ * "12E-3"). Refused, with BF_DEC_ESYNTAX: a leading '+', a leading or
+ * trailing '.', leading zeros, spaces anywhere, "NaN", "Infinity", hex, an
+ * empty string. "-0" is zero. Digits beyond the ninth decimal place are
+ * rounded half to even ("0.0000000015" -> 0.000000002, "0.0000000025" ->
+ * 0.000000002, "-0.0000000015" -> -0.000000002); a tiny value (say "1e-400")
+ * rounds to 0; a value whose rounded result is beyond BF_DEC_MAX, whatever
+ * its exponent, is BF_DEC_EOVERFLOW. */
 int bf_dec_parse(const char *s, size_t n, bf_dec *out);
-/* Like bf_dec_parse, and *inexact is set to 1 when rounding dropped a
- * non-zero digit. */
+/* Like bf_dec_parse, and *inexact (if not NULL) is set to 1 when rounding
+ * dropped a non-zero digit, else to 0 (unchanged on error). */
 int bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact);
 
 bf_dec bf_dec_from_int(int64_t i);
 /* The integer part if the value is an integer fitting int64: returns 0,
- * else -1. */
+ * else -1 (*out unchanged). */
 int bf_dec_to_int(bf_dec a, int64_t *out);
 int bf_dec_is_integer(bf_dec a);
 int bf_dec_cmp(bf_dec a, bf_dec b); /* -1, 0, 1 */
 int bf_dec_sign(bf_dec a);          /* -1, 0, 1 */
+/* -a (fails only for the out-of-range v == INT128_MIN). */
+int bf_dec_neg(bf_dec a, bf_dec *out);
 
 int bf_dec_add(bf_dec a, bf_dec b, bf_dec *out);
 int bf_dec_sub(bf_dec a, bf_dec b, bf_dec *out);
 /* a * b rounded half-even to 9 places (exact 256-bit intermediate). */
 int bf_dec_mul(bf_dec a, bf_dec b, bf_dec *out);
-/* a / b rounded half-even to 9 places. */
+/* a / b rounded half-even to 9 places (exact 256-bit intermediate);
+ * BF_DEC_EDIVZERO when b is 0. */
 int bf_dec_div(bf_dec a, bf_dec b, bf_dec *out);
-/* a * b / c with a single half-even rounding to 9 places. */
+/* a * b / c with a single half-even rounding to 9 places, on the exact
+ * 256-bit product (so a * b may exceed the range when the quotient does
+ * not); BF_DEC_EDIVZERO when c is 0. Prefer it to bf_dec_mul followed by
+ * bf_dec_div, which rounds twice. */
 int bf_dec_muldiv(bf_dec a, bf_dec b, bf_dec c, bf_dec *out);
 /* a * k exactly (k an integer). */
 int bf_dec_mul_int(bf_dec a, int64_t k, bf_dec *out);
-/* a rounded half-even to places (0..9) decimal places (still a bf_dec). */
+/* a rounded half-even to places decimal places (places clamped to 0..9),
+ * still a bf_dec. bf_dec_round_to reports BF_DEC_EOVERFLOW when rounding up
+ * would leave the range (only within one unit of the last place of
+ * BF_DEC_MAX); bf_dec_round then returns the value rounded toward zero. */
+int bf_dec_round_to(bf_dec a, int places, bf_dec *out);
 bf_dec bf_dec_round(bf_dec a, int places);
 
-/* Writes the value with exactly 9 decimals ("0.195051000", "-2.500000000")
- * and returns its length. */
+/* Writes the value with exactly 9 decimals ("0.195051000", "-2.500000000",
+ * "0.000000000"), NUL-terminated, and returns its length (never fails; the
+ * output reads back with bf_dec_parse). */
 size_t bf_dec_format(bf_dec a, char out[BF_DEC_LEN]);
-/* Writes the value with places (0..9) decimals, rounding half-even first. */
+/* Writes the value with places (clamped to 0..9) decimals, rounding
+ * half-even first, without a '.' when places is 0; a value that rounds to
+ * zero is written without '-'. Never fails. */
 size_t bf_dec_format_places(bf_dec a, int places, char out[BF_DEC_LEN]);
 
 #endif

@@ -3,14 +3,20 @@
  *
  * bf_json_parse accepts a line only if it is exactly one JSON value as
  * RFC 8259 defines it (and the line is an object when the caller asks), in
- * valid UTF-8, with no duplicate keys in any object and no trailing bytes
- * other than spaces. Tokens point into the caller's bytes: nothing is copied
- * and strings are unescaped only when asked. Tokens are in document order
- * (an object's key token is followed by its value's tokens), like jsmn's.
+ * valid UTF-8 (RFC 3629: no overlong forms, no encoded surrogates, nothing
+ * above U+10FFFF), with no duplicate keys in any object (compared after
+ * unescaping, so {"a":1,"\u0061":2} is refused), no \u escape that leaves a
+ * surrogate unpaired, and nothing before or after the value but JSON
+ * whitespace (space, tab, CR, LF). Tokens point into the caller's bytes:
+ * nothing is copied and strings are unescaped only when asked. Tokens are in
+ * document order (an object's key token is followed by its value's tokens),
+ * like jsmn's; token 0 is the root.
  *
- * Lifetime: a struct bf_json owns its token array (bf_json_free); tokens
- * refer to the line passed to the last bf_json_parse, which must stay alive
- * and unchanged while tokens are used.
+ * Lifetime: a struct bf_json owns its token array and scratch memory
+ * (bf_json_free); reuse one struct for every line of a stream, so that
+ * parsing allocates nothing once it has grown. Tokens refer to the line
+ * passed to the last bf_json_parse, which must stay alive and unchanged while
+ * tokens are used. A failed parse leaves no tokens (ntok is 0).
  */
 #ifndef BF_JSON_H
 #define BF_JSON_H
@@ -33,7 +39,8 @@ struct bf_jtok {
 	int type;   /* enum bf_json_type */
 	int start;  /* offset of the first byte (the quote, for strings) */
 	int end;    /* offset one past the last byte (past the closing quote) */
-	int size;   /* members of an object, elements of an array, else 0 */
+	int size;   /* members of an object, elements of an array, else 0
+	               (a key is a string token of size 0) */
 	int parent; /* index of the enclosing token (for a value: its key's
 	               parent object), -1 for the root */
 	int esc;    /* strings: 1 when the text holds a backslash escape */
@@ -44,14 +51,16 @@ struct bf_json {
 	size_t len;
 	struct bf_jtok *tok; /* owned; ntok used of cap */
 	int ntok, cap;
+	void *aux;           /* owned scratch (key table); private */
+	int auxcap;
 };
-#define BF_JSON_INIT { NULL, 0, NULL, 0, 0 }
+#define BF_JSON_INIT { NULL, 0, NULL, 0, 0, NULL, 0 }
 
 /* Parse results. Each has a stable name (bf_json_code) used as the DLQ
  * error code, and a message (bf_json_strerror). */
 enum bf_json_err {
 	BF_JSON_OK = 0,
-	BF_JSON_EEMPTY,     /* "empty_line": nothing but spaces */
+	BF_JSON_EEMPTY,     /* "empty_line": nothing but whitespace */
 	BF_JSON_ESYNTAX,    /* "invalid_json": not JSON */
 	BF_JSON_ETRUNCATED, /* "truncated": valid so far, ends too early */
 	BF_JSON_ETRAILING,  /* "trailing_data": a value followed by more */
@@ -67,18 +76,36 @@ enum bf_json_err {
 /* Flags for bf_json_parse. */
 #define BF_JSON_WANT_OBJECT 1 /* the root must be an object */
 
-/* Parses s[0..len) (no newline). Returns BF_JSON_OK or an error; *errpos, if
- * not NULL, receives the byte offset where the error was found. */
+/* Parses s[0..len) (no newline; a trailing CR is whitespace). Returns
+ * BF_JSON_OK or an error; *errpos, if not NULL, receives the byte offset where
+ * the error was found (len for EEMPTY and for ETRUNCATED, the start of the
+ * second key for EDUPKEY). The first error found wins, scanning left to
+ * right; ENOTOBJECT is reported only for otherwise valid JSON. Which code:
+ * - ETRUNCATED: the bytes are a proper prefix of some valid JSON text
+ *   ({"a":1 or {"a":"x or 1. or -), including a line cut inside a UTF-8
+ *   sequence or an escape;
+ * - ETRAILING: a complete value followed by more than whitespace
+ *   ({"a":1}{"b":2}, {"a":1}}); a number run into more number characters
+ *   (01, 1.2.3) is ESYNTAX instead;
+ * - EUTF8: an invalid UTF-8 sequence in a string, a byte that cannot start
+ *   UTF-8 where a value should be, or a \u escape of an unpaired surrogate;
+ * - ESYNTAX: everything else that RFC 8259 rejects (missing or extra
+ *   separators, bad literals, leading +, NaN, control characters in
+ *   strings, bad escapes).
+ * - EDEPTH: more than BF_JSON_MAXDEPTH nested objects and arrays;
+ *   ETOOBIG: more than BF_JSON_MAXTOK tokens or len > INT_MAX - 1. */
 int bf_json_parse(struct bf_json *j, const char *s, size_t len, int flags,
     size_t *errpos);
 const char *bf_json_code(int err);
 const char *bf_json_strerror(int err);
 void bf_json_free(struct bf_json *j);
 
-/* The value token of key in object token obj, or -1 when absent (or obj is
- * not an object). Keys are compared after unescaping. */
+/* The value token of key (NUL-terminated) in object token obj, or -1 when
+ * absent (or obj is not an object). Keys are compared after unescaping. Only
+ * obj's own members are searched, in order: linear in obj's subtree. */
 int bf_json_get(const struct bf_json *j, int obj, const char *key);
-/* The index just past the subtree of token t (its next sibling, if any). */
+/* The index just past the subtree of token t (its next sibling, if any;
+ * ntok after the last). Linear in the subtree's size. */
 int bf_json_skip(const struct bf_json *j, int t);
 /* Raw bytes of token t: for strings including the quotes, for numbers the
  * exact number text. */
@@ -93,19 +120,31 @@ int bf_json_str(const struct bf_json *j, int t, struct bf_buf *out);
  * into out (reset first); returns 0, or -1 when absent or not a string. */
 int bf_json_get_str(const struct bf_json *j, const char *key,
     struct bf_buf *out);
+/* The value of number token t when it is an integer (no fraction, no
+ * exponent) that fits a long long: returns 0 and sets *v, else -1. */
+int bf_json_int(const struct bf_json *j, int t, long long *v);
+
+/* 1 if s[0..n) is valid UTF-8 (RFC 3629, the same check bf_json_parse
+ * applies to strings), else 0. */
+int bf_utf8_valid(const char *s, size_t n);
 
 /* Writing. bf_json_put_str appends s[0..n) as a quoted JSON string with the
  * escapes RFC 8259 requires (", \, control characters); bytes >= 0x80 are
  * copied as they are (the caller passes valid UTF-8). */
 void bf_json_put_str(struct bf_buf *out, const char *s, size_t n);
-/* Appends ,"key": and the quoted value (for building lines field by field). */
+/* Appends ,"key": and the quoted value (for building lines field by field);
+ * the comma is always written. key and val are NUL-terminated. */
 void bf_json_put_kv_str(struct bf_buf *out, const char *key, const char *val);
 
 /* Rewrites the root object of j into out: its members in their original
  * bytes and order, without the members whose key is in drop (a NULL-
- * terminated list, may be NULL), followed by extra (text of the form
- * "\"k\":v,\"k2\":v2" without leading comma, may be NULL or ""). This is how
- * stages add or replace fields while passing lines through. */
+ * terminated list, may be NULL; keys compared after unescaping), followed by
+ * extra (text of the form "\"k\":v,\"k2\":v2" without leading comma, may be
+ * NULL or ""). Each kept member is copied from its key's opening quote to
+ * its value's last byte; whitespace between members and around the braces
+ * is dropped. Appends no newline. A root that is not an object is copied as
+ * it is. This is how stages add or replace fields while passing lines
+ * through. */
 void bf_json_rewrite(const struct bf_json *j, struct bf_buf *out,
     const char *const *drop, const char *extra);
 

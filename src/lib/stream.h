@@ -23,7 +23,9 @@ enum bf_line_type {
 	BF_LINE_NOTYPE,    /* an object without a string "type" */
 };
 
-/* The type of the root object of a parsed line. */
+/* The type of the root object of a parsed line (BF_LINE_NOTYPE also when
+ * the root is not an object or nothing was parsed). "type" is compared after
+ * unescaping. */
 int bf_line_type(const struct bf_json *j);
 
 /* A window's identity, (partition, window_start, window_end). */
@@ -34,24 +36,35 @@ struct bf_window {
 };
 
 /* Reads partition, window_start and window_end from the root object of j
- * (a window, sample or usage line). Returns 0, or -1 with e set
- * (BF_EXIT_FAILED) naming the missing or malformed field. */
+ * (a window, sample or usage line). The partition is a non-empty string
+ * without NUL (after unescaping); the bounds are strings bf_time_parse
+ * accepts, without fractional seconds, with window_end after window_start;
+ * ws and we get their canonical form. Returns 0 (w->partition then owned by
+ * w), or -1 with e set (BF_EXIT_FAILED) naming the missing or malformed field
+ * ("missing field 'window_end'", "bad timestamp 'x' in field
+ * 'window_start'") and w->partition NULL. */
 int bf_window_from_json(const struct bf_json *j, struct bf_window *w,
     struct bf_err *e);
 void bf_window_free(struct bf_window *w);
-/* 1 when a and b are the same window. */
+/* 1 when a and b are the same window (same partition bytes, same bounds as
+ * instants: "2026-01-01T01:00:00+01:00" is the same start as
+ * "2026-01-01T00:00:00Z"). */
 int bf_window_same(const struct bf_window *a, const struct bf_window *b);
 
 /* 1 when the window line j has "status":"failed". */
 int bf_window_failed(const struct bf_json *j);
 
-/* Re-emits the window line j into out (followed by '\n') with the stage's
- * counts added (counts: "\"fetched\":12,\"pages\":3" or NULL; keys in counts
- * replace existing ones of the same name). status is "ok" or "failed":
- * - if j is already failed, the line stays failed with its original error,
- *   whatever status says (failed is sticky);
- * - else status replaces any status, and when it is "failed",
- *   "error":{"stage":stage,"code":code,"message":message} is set.
+/* Appends to out the window line j (a parsed object; otherwise nothing is
+ * appended), followed by '\n', with the stage's counts added (counts:
+ * "\"fetched\":12,\"pages\":3" or NULL; keys in counts replace existing ones
+ * of the same name; counts must not hold "status" or "error"). The other members keep their bytes and order; the
+ * counts, then status and error, go last. status is "ok" or "failed" (NULL
+ * means "ok"):
+ * - if j is already failed, the line stays failed with its original status
+ *   and error members, whatever status says (failed is sticky);
+ * - else status replaces any status (and a stale "error" is dropped), and
+ *   when it is "failed", "error":{"stage":stage,"code":code,
+ *   "message":message} is set (NULL strings written as "").
  */
 void bf_window_emit(const struct bf_json *j, struct bf_buf *out,
     const char *stage, const char *status, const char *code,

@@ -5,9 +5,14 @@
  *
  * Reading checks the header row: the first columns must be exactly the
  * expected names in order (more columns after them are allowed and passed
- * on). Every row must have as many fields as the header. Blank lines are
- * skipped. Errors name the file and line: "rates.csv:7: 3 fields, expected
- * 10".
+ * on). Every row must have as many fields as the header. Blank lines (and
+ * lines of only spaces) are skipped. Spaces and tabs around an unquoted
+ * field are trimmed (libcsv's rule); quote a field to keep them. A UTF-8
+ * byte order mark at the start is ignored. Quotes must follow RFC 4180
+ * (libcsv's strict mode): a quote inside an unquoted field, text after a
+ * closing quote, or an unterminated quoted field is an error, and so is a
+ * NUL byte. Errors name the file and the line the row starts on:
+ * "rates.csv:7: 3 fields, expected 10".
  */
 #ifndef BF_TABLE_H
 #define BF_TABLE_H
@@ -24,14 +29,17 @@
 typedef int (*bf_table_row_fn)(void *ctx, char **fields, size_t nfields,
     long line, struct bf_err *e);
 
-/* Reads path ("-" for stdin) whose header must start with the ncols names in
- * header. Returns 0, or -1 with e set: BF_EXIT_USAGE for a missing or
- * malformed file (file name and line in the message). */
+/* Reads path ("-" for stdin, "<stdin>" in messages) whose header must
+ * start with the ncols names in header, calling fn for each data row.
+ * Returns 0, or -1 with e set: BF_EXIT_USAGE for a missing or malformed
+ * file (file name and line in the message), BF_EXIT_IO for a read error,
+ * or the code fn set (its message prefixed with file and line). */
 int bf_table_read(const char *path, const char *const *header, size_t ncols,
     bf_table_row_fn fn, void *ctx, struct bf_err *e);
 
 /* Appends s[0..n) as one CSV field to out, quoted when it holds a comma,
- * quote, CR or LF (or starts with a space), quotes doubled. */
+ * quote, CR or LF, or starts or ends with a space or tab (which reading
+ * would trim), quotes doubled. What bf_table_read reads back is s. */
 void bf_table_put_field(struct bf_buf *out, const char *s, size_t n);
 
 #endif
