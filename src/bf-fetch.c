@@ -16,12 +16,20 @@
 #include "source.h"
 #include "timeutil.h"
 
-static void
-usage(FILE *fp)
-{
-	fprintf(fp,
-"usage: bf-fetch -s prometheus|postgres|file|exec [-nv] [-j N] [-m FILE]\n"
+#define SYNOPSIS \
+"usage: bf-fetch -s prometheus|postgres|file|exec [-nv] [-j N] [-m FILE]\n" \
 "                [-r RATE] [-t TIMEOUT] [options] [FILE...]\n"
+
+/* The synopsis; with full, every option (--help). */
+static void
+usage(FILE *fp, int full)
+{
+	fputs(SYNOPSIS, fp);
+	if (!full) {
+		fprintf(fp, "Try '%s --help' for the options.\n", bf_progname);
+		return;
+	}
+	fprintf(fp,
 "source options:\n"
 "  -u, --url URL            prometheus: base URL of the HTTP API\n"
 "      --step D             native granularity (prometheus: 60s)\n"
@@ -227,7 +235,7 @@ main(int argc, char **argv)
 				    optarg);
 			break;
 		case 'h':
-			usage(stdout);
+			usage(stdout, 1);
 			return bf_close_stdout();
 		case 'j':
 			if (num("-j", optarg, 1, 256, &v) < 0)
@@ -370,13 +378,13 @@ main(int argc, char **argv)
 			bf_print_version();
 			return bf_close_stdout();
 		default:
-			usage(stderr);
+			usage(stderr, 0);
 			return BF_EXIT_USAGE;
 		}
 	}
 	if (o.kind == 0) {
 		fprintf(stderr, "%s: --source is required\n", bf_progname);
-		usage(stderr);
+		usage(stderr, 0);
 		return BF_EXIT_USAGE;
 	}
 	for (k = 0; k < NONLY; k++)

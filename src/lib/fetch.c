@@ -540,7 +540,7 @@ plan_total(struct loop *L, const struct bf_fetch_opts *o)
 		long long ms = (long long)((L->requests * o->rate_per_ms +
 		    o->rate_n - 1) / o->rate_n);
 
-		printf(",\"rate_per_second\":\"%lld.%03lld\",\"seconds\":%lld.%03lld",
+		printf(",\"rate_per_second\":%lld.%03lld,\"seconds\":%lld.%03lld",
 		    (long long)(o->rate_n * 1000 / o->rate_per_ms),
 		    (long long)(o->rate_n * 1000000 / o->rate_per_ms % 1000),
 		    ms / 1000, ms % 1000);

@@ -569,10 +569,25 @@ struct csvctx {
 	int has[5];
 	int field;             /* index of the next field in the row */
 	long line, rowline;
+	long nls;              /* newlines inside this row's fields */
 	int failed;
 };
 
 enum { C_TS, C_VALUE, C_METRIC, C_INSTANCE, C_UNIT };
+
+/* s cut to n - 1 bytes with control characters shown as '?', for
+ * messages. */
+static const char *
+printable(const char *s, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && s[i] != '\0'; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	out[i] = '\0';
+	return out;
+}
 
 static void
 csv_field(void *s, size_t n, void *data)
@@ -580,8 +595,9 @@ csv_field(void *s, size_t n, void *data)
 	struct csvctx *x = data;
 	int k;
 
-	if (x->field == 0)
-		x->rowline = x->line;
+	for (k = 0; s != NULL && (size_t)k < n; k++)
+		if (((char *)s)[k] == '\n')
+			x->nls++;
 	if (x->header) {
 		x->hdr = bf_xrealloc(x->hdr, (size_t)(x->nhdr + 1) *
 		    sizeof(*x->hdr));
@@ -606,8 +622,11 @@ csv_row(int term, void *data)
 	const char *names[5];
 	struct rec_in ri;
 	int k, i, nf = x->field;
+	char shown[65];
 
+	x->rowline = x->line - x->nls;
 	x->field = 0;
+	x->nls = 0;
 	if (x->failed)
 		return;
 	if (x->header) {
@@ -642,8 +661,9 @@ csv_row(int term, void *data)
 	memset(&ri, 0, sizeof(ri));
 	if (bf_time_parse_any(bf_buf_str(&x->f[C_TS]), x->f[C_TS].len, &ri.ts,
 	    NULL) < 0) {
-		bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: bad time '%.64s'",
-		    c->name, x->rowline, bf_buf_str(&x->f[C_TS]));
+		bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: bad time '%s'",
+		    c->name, x->rowline, printable(bf_buf_str(&x->f[C_TS]),
+		    shown, sizeof(shown)));
 		x->failed = 1;
 		return;
 	}
@@ -664,8 +684,9 @@ csv_row(int term, void *data)
 		return;
 	if (ri.unit == NULL || ri.unitn == 0) {
 		bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: no unit for metric "
-		    "'%.64s' (add a '%s' column or a metrics map)", c->name,
-		    x->rowline, ri.metric, o->col_unit);
+		    "'%s' (add a '%s' column or a metrics map)", c->name,
+		    x->rowline, printable(ri.metric, shown, sizeof(shown)),
+		    o->col_unit);
 		x->failed = 1;
 		return;
 	}
