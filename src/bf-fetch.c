@@ -35,6 +35,7 @@ usage(FILE *fp, int full)
 "      --step D             native granularity (prometheus: 60s)\n"
 "      --instance-label L   prometheus: series label naming the instance\n"
 "                           (instance_id)\n"
+"      --bearer-token-file F  prometheus: file holding a bearer token\n"
 "      --db CONNINFO        postgres: connection string without password\n"
 "      --table NAME         postgres: telemetry table (telemetry)\n"
 "      --ts-column C --id-column C --instance-column C --metric-column C\n"
@@ -75,7 +76,7 @@ enum {
 	O_STEP = 256, O_LABEL, O_DB, O_TABLE, O_TSCOL, O_IDCOL, O_INSTCOL,
 	O_METCOL, O_VALCOL, O_UNITCOL, O_PAGE, O_STMT, O_INSTANCE, O_STAT,
 	O_COMMAND, O_NEXT, O_NOW, O_BURST, O_RETRIES, O_BACKOFF, O_CAP,
-	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION,
+	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION, O_BEARER,
 };
 
 static const struct option longopts[] = {
@@ -92,6 +93,7 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "step", required_argument, NULL, O_STEP },
 	{ "instance-label", required_argument, NULL, O_LABEL },
+	{ "bearer-token-file", required_argument, NULL, O_BEARER },
 	{ "db", required_argument, NULL, O_DB },
 	{ "table", required_argument, NULL, O_TABLE },
 	{ "ts-column", required_argument, NULL, O_TSCOL },
@@ -173,6 +175,7 @@ struct only {
 static const struct only only_for[] = {
 	{ 'u', "--url", K(BF_SRC_PROMETHEUS) },
 	{ O_LABEL, "--instance-label", K(BF_SRC_PROMETHEUS) },
+	{ O_BEARER, "--bearer-token-file", K(BF_SRC_PROMETHEUS) },
 	{ O_DB, "--db", K(BF_SRC_POSTGRES) },
 	{ O_TABLE, "--table", K(BF_SRC_POSTGRES) },
 	{ O_IDCOL, "--id-column", K(BF_SRC_POSTGRES) },
@@ -283,6 +286,9 @@ main(int argc, char **argv)
 			break;
 		case O_LABEL:
 			o.instance_label = optarg;
+			break;
+		case O_BEARER:
+			o.bearer_token_file = optarg;
 			break;
 		case O_DB:
 			o.db = optarg;

@@ -24,6 +24,7 @@
 
 struct promsrc {
 	char *base;    /* the URL without a trailing '/' */
+	char *token;   /* bearer token, or NULL */
 	int64_t step;
 	char stepd[24]; /* as a PromQL duration, for ${step} */
 };
@@ -41,6 +42,8 @@ prom_open(struct bf_source *s, struct bf_err *e)
 {
 	const struct bf_fetch_opts *o = s->o;
 	struct promsrc *p;
+	struct bf_buf tok = BF_BUF_INIT;
+	const char *auth;
 	size_t n;
 
 	if (o->url == NULL)
@@ -50,13 +53,37 @@ prom_open(struct bf_source *s, struct bf_err *e)
 	    strncmp(o->url, "https://", 8) != 0)
 		return bf_err_set(e, BF_EXIT_USAGE, "--url must start with "
 		    "http:// or https://");
+	auth = strchr(o->url, ':') + 3;
+	n = strcspn(auth, "/?#");
+	if (memchr(auth, '@', n) != NULL)
+		return bf_err_set(e, BF_EXIT_USAGE, "--url holds credentials: "
+		    "put them in ~/.netrc or use --bearer-token-file, never on "
+		    "the command line");
 	if (s->metrics == NULL)
 		return bf_err_set(e, BF_EXIT_USAGE, "--source prometheus "
 		    "needs --metrics FILE (metric,unit,query)");
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+	if (o->bearer_token_file != NULL) {
+		if (bf_read_file(o->bearer_token_file, 65536, &tok, e) < 0) {
+			e->code = BF_EXIT_USAGE;
+			return -1;
+		}
+		while (tok.len > 0 && (tok.s[tok.len - 1] == '\n' ||
+		    tok.s[tok.len - 1] == '\r' || tok.s[tok.len - 1] == ' '))
+			tok.s[--tok.len] = '\0';
+		if (tok.len == 0 || memchr(tok.s, '\n', tok.len) != NULL) {
+			bf_buf_free(&tok);
+			return bf_err_set(e, BF_EXIT_USAGE, "%s: expected one "
+			    "line holding the token", o->bearer_token_file);
+		}
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		bf_buf_free(&tok);
 		return bf_err_set(e, BF_EXIT_UNAVAILABLE, "cannot initialise "
 		    "libcurl");
+	}
 	p = bf_xcalloc(1, sizeof(*p));
+	p->token = tok.len > 0 ? bf_buf_detach(&tok) : NULL;
+	bf_buf_free(&tok);
 	p->base = bf_xstrdup(o->url);
 	n = strlen(p->base);
 	while (n > 0 && p->base[n - 1] == '/')
@@ -73,6 +100,10 @@ prom_close(struct bf_source *s)
 	struct promsrc *p = s->priv;
 
 	if (p != NULL) {
+		if (p->token != NULL) {
+			explicit_bzero(p->token, strlen(p->token));
+			free(p->token);
+		}
 		free(p->base);
 		free(p);
 		s->priv = NULL;
@@ -132,6 +163,12 @@ prom_worker_open(struct bf_source *s, void **wp, struct bf_err *e)
 	curl_easy_setopt(w->h, CURLOPT_USERAGENT, "bf-fetch/" BF_VERSION);
 	curl_easy_setopt(w->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(w->h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(w->h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+	if (((struct promsrc *)s->priv)->token != NULL) {
+		curl_easy_setopt(w->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(w->h, CURLOPT_XOAUTH2_BEARER,
+		    ((struct promsrc *)s->priv)->token);
+	}
 	*wp = w;
 	return 0;
 }
@@ -319,6 +356,13 @@ try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
 	if (jrc == BF_JSON_ETOOBIG && status == 200) {
 		c->too_big = 1;
 		t->outcome = BF_TRY_OK;
+		goto out;
+	}
+	if (status == 401 || status == 403) {
+		t->outcome = BF_TRY_FAIL;
+		t->code = "unauthorized";
+		snprintf(t->msg, sizeof(t->msg), "prometheus: http %ld: not "
+		    "allowed (see --bearer-token-file, ~/.netrc)", status);
 		goto out;
 	}
 	if (jrc == BF_JSON_OK && error_body(&j, &etype, &etext) == 0) {

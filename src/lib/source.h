@@ -67,8 +67,9 @@ struct bf_fetch_opts {
 	long max_pages;            /* bound on pages of one window */
 
 	/* prometheus */
-	const char *url;
+	const char *url;           /* without credentials */
 	const char *instance_label;
+	const char *bearer_token_file; /* a file holding the token */
 
 	/* postgres */
 	const char *db;            /* conninfo without a password */

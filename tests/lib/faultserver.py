@@ -21,6 +21,8 @@ one path segment of comma-separated settings that select the behaviour:
                    only, then answer ok
   after=N          answer ok to the first N requests of this MODE, then
                    apply the fault
+  auth=TOKEN       answer 401 unless the request carries the header
+                   "Authorization: Bearer TOKEN"
   id=X             no effect: makes MODE distinct, so each test has its
                    own request counter
 
@@ -113,6 +115,11 @@ class Handler(BaseHTTPRequestHandler):
                                               end, self.client_address[1]))
             LOG.flush()
         o = parse_mode(mode)
+        if "auth" in o and \
+                self.headers.get("Authorization") != "Bearer " + o["auth"]:
+            self.send_body(401, '{"status":"error","errorType":'
+                           '"unauthorized","error":"no or wrong token"}')
+            return
         fault = True
         if "times" in o and n > int(o["times"]):
             fault = False
