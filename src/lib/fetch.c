@@ -514,6 +514,14 @@ plan_window(struct loop *L, struct bf_job *job)
 		bf_buf_printf(&b, ",\"points\":%ld", p.points);
 	else
 		bf_buf_puts(&b, ",\"points\":null");
+	if (L->src->o->rate_n > 0 && p.requests >= 0) {
+		const struct bf_fetch_opts *o = L->src->o;
+		long long ms = (long long)((p.requests * o->rate_per_ms +
+		    o->rate_n - 1) / o->rate_n);
+
+		bf_buf_printf(&b, ",\"seconds\":%lld.%03lld", ms / 1000,
+		    ms % 1000);
+	}
 	if (p.extra.len > 0)
 		bf_buf_add(&b, p.extra.s, p.extra.len);
 	bf_buf_puts(&b, "}\n");
