@@ -423,14 +423,19 @@ worker(void *arg)
 struct loop {
 	struct bf_fetch *f;
 	struct bf_source *src;
+	/* Guarded by f->mu: the output queue, in input order. */
 	struct item *head, *tail;
-	int inflight;
+	int inflight;        /* windows queued and not yet written */
+	int eof;             /* no more items will come */
+	pthread_cond_t space_cv;
+	/* The writer's own until it is joined. */
 	long ok, failed, unavailable;
 	/* dry run totals */
 	long windows, requests, points;
 	int requests_known;
 };
 
+/* Appends it to the output queue; with f->mu held. */
 static void
 push_item(struct loop *L, struct item *it)
 {
@@ -439,22 +444,43 @@ push_item(struct loop *L, struct item *it)
 	else
 		L->head = it;
 	L->tail = it;
+	if (it->job != NULL)
+		L->inflight++;
+	pthread_cond_broadcast(&L->f->done_cv);
 }
 
-/* Writes the finished items at the head. Call with f->mu not held. */
-static void
-drain(struct loop *L)
+static int
+item_ready(const struct item *it)
 {
-	struct item *it;
-	int ready;
+	return it->job == NULL || it->job->done;
+}
 
-	while ((it = L->head) != NULL) {
+/* The writer thread: writes the queue's items in order as soon as each is
+ * ready, so a finished window goes out while the input is still open. */
+static void *
+writer(void *arg)
+{
+	struct loop *L = arg;
+	struct bf_fetch *f = L->f;
+	struct item *it;
+	int last;
+
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		while ((L->head == NULL && !L->eof) ||
+		    (L->head != NULL && !item_ready(L->head)))
+			pthread_cond_wait(&f->done_cv, &f->mu);
+		it = L->head;
+		if (it != NULL) {
+			L->head = it->next;
+			if (L->head == NULL)
+				L->tail = NULL;
+		}
+		last = L->head == NULL;
+		pthread_mutex_unlock(&f->mu);
+		if (it == NULL)
+			break;
 		if (it->job != NULL) {
-			pthread_mutex_lock(&L->f->mu);
-			ready = it->job->done;
-			pthread_mutex_unlock(&L->f->mu);
-			if (!ready)
-				break;
 			fwrite(it->job->out.s, 1, it->job->out.len, stdout);
 			if (it->job->failed) {
 				L->failed++;
@@ -463,26 +489,22 @@ drain(struct loop *L)
 			} else {
 				L->ok++;
 			}
-			L->inflight--;
 			job_free(it->job);
+			pthread_mutex_lock(&f->mu);
+			L->inflight--;
+			pthread_cond_signal(&L->space_cv);
+			pthread_mutex_unlock(&f->mu);
 		} else if (it->out.len > 0) {
 			fwrite(it->out.s, 1, it->out.len, stdout);
 		}
-		L->head = it->next;
-		if (L->head == NULL)
-			L->tail = NULL;
+		/* a window that has been waited for reaches the reader now */
+		if (last || it->job != NULL)
+			fflush(stdout);
 		bf_buf_free(&it->out);
 		free(it);
 	}
-}
-
-static void
-wait_done(struct loop *L)
-{
-	pthread_mutex_lock(&L->f->mu);
-	while (L->head != NULL && L->head->job != NULL && !L->head->job->done)
-		pthread_cond_wait(&L->f->done_cv, &L->f->mu);
-	pthread_mutex_unlock(&L->f->mu);
+	fflush(stdout);
+	return NULL;
 }
 
 static void
@@ -600,8 +622,9 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	struct bf_input in;
 	struct bf_json j = BF_JSON_INIT;
 	struct loop L;
-	pthread_t *th = NULL;
-	int nth = 0, i, r, rc, bad = 0, ioerr = 0;
+	pthread_t *th = NULL, wth;
+	int nth = 0, i, r, rc, bad = 0, ioerr = 0, have_writer = 0;
+	long upstream_failed = 0;
 	size_t errpos;
 
 	memset(&f, 0, sizeof(f));
@@ -637,6 +660,7 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	L.f = &f;
 	L.src = &src;
 	L.requests_known = 1;
+	pthread_cond_init(&L.space_cv, NULL);
 	if (!o->dry_run) {
 		nth = o->jobs > 0 ? o->jobs : 1;
 		th = bf_xcalloc((size_t)nth, sizeof(*th));
@@ -653,6 +677,20 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 				bf_metrics_free(src.metrics);
 			return bf_err_set(e, BF_EXIT_IO, "cannot start threads");
 		}
+		if (pthread_create(&wth, NULL, writer, &L) != 0) {
+			pthread_mutex_lock(&f.mu);
+			f.closing = 1;
+			pthread_cond_broadcast(&f.work_cv);
+			pthread_mutex_unlock(&f.mu);
+			for (i = 0; i < nth; i++)
+				pthread_join(th[i], NULL);
+			free(th);
+			src.ops->close(&src);
+			if (src.metrics != NULL)
+				bf_metrics_free(src.metrics);
+			return bf_err_set(e, BF_EXIT_IO, "cannot start threads");
+		}
+		have_writer = 1;
 	}
 	bf_input_init(&in, files, nfiles, 0);
 	for (;;) {
@@ -688,8 +726,9 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 			it = bf_xcalloc(1, sizeof(*it));
 			bf_buf_add(&it->out, bf_buf_str(&in.line), in.line.len);
 			bf_buf_putc(&it->out, '\n');
+			pthread_mutex_lock(&f.mu);
 			push_item(&L, it);
-			drain(&L);
+			pthread_mutex_unlock(&f.mu);
 			continue;
 		}
 		job = new_job(bf_buf_str(&in.line), in.line.len, &j, &le);
@@ -701,9 +740,10 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 			it = bf_xcalloc(1, sizeof(*it));
 			bf_window_emit(&j, &it->out, "bf-fetch", "failed",
 			    "bad_window", le.msg, "\"fetched\":0");
+			pthread_mutex_lock(&f.mu);
 			push_item(&L, it);
-			L.failed++;
-			drain(&L);
+			pthread_mutex_unlock(&f.mu);
+			upstream_failed++;
 			continue;
 		}
 		if (o->dry_run) {
@@ -715,39 +755,38 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 			it = bf_xcalloc(1, sizeof(*it));
 			bf_window_emit(&j, &it->out, "bf-fetch", "ok", NULL,
 			    NULL, "\"fetched\":0");
+			pthread_mutex_lock(&f.mu);
 			push_item(&L, it);
-			L.failed++;
+			pthread_mutex_unlock(&f.mu);
+			upstream_failed++;
 			job_free(job);
-			drain(&L);
 			continue;
 		}
 		it = bf_xcalloc(1, sizeof(*it));
 		it->job = job;
-		push_item(&L, it);
-		L.inflight++;
 		pthread_mutex_lock(&f.mu);
+		push_item(&L, it);
 		if (f.wq_tail != NULL)
 			f.wq_tail->next_work = job;
 		else
 			f.wq_head = job;
 		f.wq_tail = job;
 		pthread_cond_signal(&f.work_cv);
+		while (L.inflight >= nth)
+			pthread_cond_wait(&L.space_cv, &f.mu);
 		pthread_mutex_unlock(&f.mu);
-		drain(&L);
-		while (L.inflight >= nth) {
-			wait_done(&L);
-			drain(&L);
-		}
 	}
 	bf_input_free(&in);
 	bf_json_free(&j);
 	if (o->dry_run) {
 		plan_total(&L, o);
 	} else {
-		while (L.head != NULL) {
-			wait_done(&L);
-			drain(&L);
-		}
+		pthread_mutex_lock(&f.mu);
+		L.eof = 1;
+		pthread_cond_broadcast(&f.done_cv);
+		pthread_mutex_unlock(&f.mu);
+		if (have_writer)
+			pthread_join(wth, NULL);
 		pthread_mutex_lock(&f.mu);
 		f.closing = 1;
 		pthread_cond_broadcast(&f.work_cv);
@@ -764,6 +803,8 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	pthread_mutex_destroy(&f.mu);
 	pthread_cond_destroy(&f.work_cv);
 	pthread_cond_destroy(&f.done_cv);
+	pthread_cond_destroy(&L.space_cv);
+	L.failed += upstream_failed;
 	if (ioerr)
 		return BF_EXIT_IO;
 	if (L.failed > 0 && L.ok == 0 && L.unavailable == L.failed)

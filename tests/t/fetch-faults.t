@@ -178,7 +178,21 @@ check_eq "$(wins)" '["ok",60,1,0,null]' "bearer token: accepted"
 run_prog fetch $M --retries 3 "$T/w1"
 check_eq "$(wins)" '["failed",0,1,0,"unauthorized"]' "no token: 401, not retried"
 
-# 14. Nothing listens: every window fails, the source is unavailable (69).
+# 14. A finished window is written at once, not when the next line or the
+# end of the input arrives (a slow upstream must not hold it back).
+M=ok,id=prompt
+{ cat "$T/w1"; sleep 3; } | fetch $M >"$T/prompt" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 25 ] && ! grep -q '"type":"window"' "$T/prompt"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check_eq "$(grep -c '"type":"window"' "$T/prompt")" 1 \
+    "a window is written while the input is still open"
+wait $pid || :
+
+# 15. Nothing listens: every window fails, the source is unavailable (69).
 port=$(python3 -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 run_prog bf-fetch -s prometheus -u "http://127.0.0.1:$port" -m "$T/m.csv" \
