@@ -50,9 +50,9 @@ put_str(struct bf_recs *rs, const char *s, size_t n)
 
 /* A record being built: n-counted strings, NULL when absent. */
 struct rec_in {
-	const char *key, *instance, *metric, *unit, *source, *value;
-	size_t keyn, instancen, metricn, unitn, sourcen, valuen;
-	int valkind;
+	const char *key, *instance, *metric, *unit, *source, *value, *body;
+	size_t keyn, instancen, metricn, unitn, sourcen, valuen, bodyn;
+	int valkind, addres;
 	bf_time ts;
 	int64_t resolution;
 };
@@ -78,7 +78,9 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 	r->unit = put_str(rs, ri->unit, ri->unitn);
 	r->source = put_str(rs, ri->source, ri->sourcen);
 	r->value = put_str(rs, ri->value, ri->valuen);
+	r->body = put_str(rs, ri->body, ri->bodyn);
 	r->valkind = ri->valkind;
+	r->addres = ri->addres;
 	r->ts = ri->ts;
 	r->resolution = ri->resolution;
 }
@@ -114,6 +116,26 @@ bf_recs_sort(struct bf_recs *rs)
 	pthread_mutex_unlock(&mu);
 }
 
+/* An NDJSON record: the window's fields, then the record's own. */
+static void
+emit_body(struct bf_job *job, const char *body, int64_t resolution)
+{
+	struct bf_buf *b = &job->out;
+
+	bf_buf_puts(b, "{\"type\":\"sample\",\"partition\":");
+	bf_json_put_str(b, job->w.partition, strlen(job->w.partition));
+	bf_json_put_kv_str(b, "window_start", job->w.ws);
+	bf_json_put_kv_str(b, "window_end", job->w.we);
+	if (*body != '\0') {
+		bf_buf_putc(b, ',');
+		bf_buf_puts(b, body);
+	}
+	if (resolution > 0)
+		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
+	bf_buf_puts(b, "}\n");
+	job->fetched++;
+}
+
 long
 bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
     size_t to, struct bf_job *job, int64_t resolution)
@@ -128,6 +150,12 @@ bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
 
 		if (r->ts < job->w.start || r->ts >= job->w.end)
 			continue;
+		if (r->body != BF_NO_STR) {
+			emit_body(job, bf_recs_str(rs, r->body),
+			    r->addres ? resolution : 0);
+			n++;
+			continue;
+		}
 		inst = bf_recs_str(rs, r->instance);
 		metric = bf_recs_str(rs, r->metric);
 		val = bf_recs_str(rs, r->value);
@@ -254,13 +282,24 @@ tok_str(const struct bf_json *j, int t, struct bf_buf *b)
 	return 0;
 }
 
+/* NDJSON: each sample keeps its own members (so a record with a missing or
+ * strange value, unit or metric reaches bf-validate as it is, and fields
+ * this program does not know pass on); only what routes it must be good:
+ * its time and its instance (or partition). The time is rewritten in
+ * RFC 3339 UTC; the metrics map renames the metric and sets the unit. */
 static int
 parse_ndjson(struct pctx *c, const char *data, size_t n)
 {
+	static const char *const drop_plain[] = { "type", "partition",
+		"window_start", "window_end", "ts", NULL };
+	static const char *const drop_mapped[] = { "type", "partition",
+		"window_start", "window_end", "ts", "metric", "unit", NULL };
 	struct bf_json j = BF_JSON_INIT;
+	struct bf_buf extra = BF_BUF_INIT, body = BF_BUF_INIT;
 	const char *p = data, *end = data + n, *nl;
+	char tsbuf[BF_TIME_LEN];
 	long line = 0;
-	int rc, t;
+	int rc, t, mapped;
 	size_t errpos;
 
 	for (; p < end; p = nl + 1) {
@@ -295,76 +334,63 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 			    c->name, line, t < 0 ? "missing" : "bad");
 			goto fail;
 		}
-		if ((t = bf_json_get(&j, 0, "value")) < 0) {
-			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: missing "
-			    "'value'", c->name, line);
-			goto fail;
-		}
-		ri.value = bf_json_raw(&j, t, &ri.valuen);
-		ri.valkind = BF_VAL_RAW;
-		if (tok_str(&j, bf_json_get(&j, 0, "metric"), &c->t2) < 0) {
-			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: missing or "
-			    "bad 'metric'", c->name, line);
-			goto fail;
-		}
-		ri.metric = c->t2.s;
-		ri.metricn = c->t2.len;
-		if (tok_str(&j, bf_json_get(&j, 0, "unit"), &c->t3) == 0) {
-			ri.unit = c->t3.s;
-			ri.unitn = c->t3.len;
+		bf_buf_reset(&extra);
+		bf_time_format(ri.ts, tsbuf);
+		bf_buf_puts(&extra, "\"ts\":\"");
+		bf_buf_puts(&extra, tsbuf);
+		bf_buf_putc(&extra, '"');
+		mapped = 0;
+		if (c->s->metrics != NULL) {
+			if (tok_str(&j, bf_json_get(&j, 0, "metric"), &c->t2) == 0) {
+				ri.metric = c->t2.s;
+				ri.metricn = c->t2.len;
+				if (map_metric(c, &ri))
+					continue;
+				mapped = 1;
+				bf_json_put_kv_str(&extra, "metric", ri.metric);
+				bf_json_put_kv_str(&extra, "unit", ri.unit);
+			}
 		}
 		if (tok_str(&j, bf_json_get(&j, 0, "instance_id"), &c->t4) == 0) {
 			ri.instance = c->t4.s;
 			ri.instancen = c->t4.len;
+		} else if (c->ro->instance != NULL) {
+			bf_json_put_kv_str(&extra, "instance_id", c->ro->instance);
+			ri.instance = c->ro->instance;
+			ri.instancen = strlen(ri.instance);
 		}
 		if (tok_str(&j, bf_json_get(&j, 0, "partition"), &c->t5) == 0) {
 			ri.key = c->t5.s;
 			ri.keyn = c->t5.len;
 		}
-		if (tok_str(&j, bf_json_get(&j, 0, "source"), &c->t1) == 0) {
-			ri.source = c->t1.s;
-			ri.sourcen = c->t1.len;
-		}
-		if ((t = bf_json_get(&j, 0, "resolution")) >= 0) {
-			const char *rp = bf_json_raw(&j, t, &len);
-			char *ep;
-			long long v;
-
-			v = j.tok[t].type == BF_JSON_NUMBER ?
-			    strtoll(rp, &ep, 10) : 0;
-			if (j.tok[t].type != BF_JSON_NUMBER ||
-			    ep != rp + len || v <= 0) {
-				bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: bad "
-				    "'resolution'", c->name, line);
-				goto fail;
-			}
-			ri.resolution = v;
-		}
-		if (map_metric(c, &ri))
-			continue;
-		if (ri.unit == NULL) {
-			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: no unit for "
-			    "metric '%.*s' (give it in the record or a "
-			    "metrics map)", c->name, line, (int)ri.metricn,
-			    ri.metric);
-			goto fail;
-		}
-		if (need_instance(c, &ri) < 0) {
-			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: record names "
-			    "no 'instance_id' (use --instance)", c->name,
-			    line);
-			goto fail;
-		}
 		if (c->ro->key != NULL) {
 			ri.key = c->ro->key;
 			ri.keyn = strlen(ri.key);
 		}
+		if (ri.instance == NULL && ri.key == NULL) {
+			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: record names "
+			    "no 'instance_id' (use --instance)", c->name, line);
+			goto fail;
+		}
+		if (bf_json_get(&j, 0, "source") < 0)
+			bf_json_put_kv_str(&extra, "source", c->s->ops->name);
+		ri.addres = bf_json_get(&j, 0, "resolution") < 0;
+		bf_buf_reset(&body);
+		bf_json_rewrite(&j, &body, mapped ? drop_mapped : drop_plain,
+		    extra.s);
+		/* without the braces */
+		ri.body = body.s + 1;
+		ri.bodyn = body.len - 2;
 		add_rec(c->rs, &ri);
 	}
 	bf_json_free(&j);
+	bf_buf_free(&extra);
+	bf_buf_free(&body);
 	return 0;
 fail:
 	bf_json_free(&j);
+	bf_buf_free(&extra);
+	bf_buf_free(&body);
 	return -1;
 }
 

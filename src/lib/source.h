@@ -215,9 +215,12 @@ int64_t bf_cw_job_period(const struct bf_fetch_opts *o,
 struct bf_rec {
 	size_t key;       /* partition the record belongs to */
 	size_t instance, metric, unit, source, value;
+	size_t body;      /* NDJSON: the record's own members, rewritten
+	                     (then the fields above are not used) */
 	bf_time ts;
 	int64_t resolution; /* 0 when the record says none */
 	int valkind;        /* BF_VAL_RAW or BF_VAL_TEXT */
+	int addres;         /* body: append the default resolution */
 	size_t seq;         /* input order, to keep sorts stable */
 };
 struct bf_recs {
