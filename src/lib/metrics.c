@@ -178,7 +178,7 @@ subst(void *ctx, const char *name, size_t n, struct bf_buf *out,
 	size_t i;
 
 	if (c->vars == NULL) {
-		for (i = 0; c->names[i] != NULL; i++)
+		for (i = 0; c->names != NULL && c->names[i] != NULL; i++)
 			if (strlen(c->names[i]) == n &&
 			    memcmp(c->names[i], name, n) == 0)
 				return 0;

@@ -708,7 +708,7 @@ csv_row(int term, void *data)
 	}
 	if (map_metric(c, &ri))
 		return;
-	if (ri.unit == NULL || ri.unitn == 0) {
+	if (ri.unit == NULL) {
 		bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: no unit for metric "
 		    "'%s' (add a '%s' column or a metrics map)", c->name,
 		    x->rowline, printable(ri.metric, shown, sizeof(shown)),

@@ -243,7 +243,9 @@ struct bf_recopts {
  * messages) in format fmt (BF_FMT_AUTO: detected) and appends its records to
  * rs, mapped through s->metrics. *next_token receives a copy of a
  * get-metric-data NextToken (the caller frees), or NULL. Returns 0, or -1
- * with e set naming name and the position (code BF_EXIT_FAILED). */
+ * with e set naming name and the position: code BF_EXIT_UNAVAILABLE for a
+ * transient error worth a retry (a StatusCode InternalError), else
+ * BF_EXIT_FAILED; rs is then as it was before the call. */
 int bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
     const char *name, const char *data, size_t n, int fmt,
     struct bf_recs *rs, char **next_token, struct bf_err *e);
