@@ -1297,8 +1297,8 @@ bf_load_new(struct bf_wh *w, const struct bf_load_opts *o, struct bf_err *e)
 			l->fault_point = bf_xstrndup(f, (size_t)(colon - f));
 			l->fault_count = strtol(colon + 1, &end, 10);
 			for (i = 0; fault_points[i] != NULL; i++)
-				if (strcmp(fault_points[i], l->fault_point) == 0)
-					ok = 1;
+				ok |= strcmp(fault_points[i],
+				    l->fault_point) == 0;
 			ok = ok && *end == '\0' && l->fault_count > 0 &&
 			    end != colon + 1;
 		}
