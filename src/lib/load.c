@@ -77,7 +77,7 @@ struct bf_load {
 	/* Scratch, reused per window. */
 	struct bf_json j;
 	struct bf_buf tmp, canon, owner;
-	struct bf_rowset old, entries, wrow;
+	struct bf_rowset old, entries, wrow, scratch;
 	struct bf_row *ups;
 	const struct bf_row **dels;
 	size_t upcap, delcap;
@@ -539,6 +539,20 @@ parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 		}
 		raw = bf_json_raw(&l->j, t, &n);
 		v[BF_U_ALLOCATIONS] = bf_rowset_strn(rs, raw, n);
+	}
+	/* The ledger follows the tenants' shares: they must add up. */
+	{
+		struct bf_share *sh = NULL;
+		struct bf_err se;
+		size_t nsh;
+
+		bf_rowset_reset(&l->scratch);
+		if (bf_ledger_shares(r, &l->scratch, &sh, &nsh, &se) == -1) {
+			bf_buf_puts(why, se.msg);
+			rs->n--;
+			return -1;
+		}
+		free(sh);
 	}
 	return 0;
 }
@@ -1351,6 +1365,7 @@ bf_load_free(struct bf_load *l)
 	bf_rowset_free(&l->old);
 	bf_rowset_free(&l->entries);
 	bf_rowset_free(&l->wrow);
+	bf_rowset_free(&l->scratch);
 	free(l->ups);
 	free(l->dels);
 	free(l);
