@@ -327,35 +327,91 @@ win_free(struct win *w)
 
 /* Usage lines. */
 
-/* The string value of key, copied into rs; NULL when absent or null.
+/* The members of a usage line that bf-load reads, found in one pass. */
+enum {
+	F_INSTANCE_ID, F_METRIC, F_TENANT, F_AGGREGATE, F_VALUE, F_SAMPLES,
+	F_EXPECTED_SAMPLES, F_COVERAGE, F_QUANTITY, F_USAGE_UNIT, F_UNIT_PRICE,
+	F_COST, F_CURRENCY, F_SOURCE, F_ALLOCATIONS, F_N
+};
+
+static const char *const fnames[F_N] = {
+	"instance_id", "metric", "tenant", "aggregate", "value", "samples",
+	"expected_samples", "coverage", "quantity", "usage_unit",
+	"unit_price", "cost", "currency", "source", "allocations",
+};
+
+static void
+index_fields(const struct bf_json *j, int tok[F_N])
+{
+	int t, k, f;
+
+	for (f = 0; f < F_N; f++)
+		tok[f] = -1;
+	for (t = 1, k = 0; k < j->tok[0].size; k++) {
+		const struct bf_jtok *kt = &j->tok[t];
+		const char *key = j->s + kt->start + 1;
+		size_t len = (size_t)(kt->end - kt->start - 2);
+
+		for (f = 0; f < F_N; f++) {
+			if (kt->esc ? bf_json_streq(j, t, fnames[f]) :
+			    strlen(fnames[f]) == len &&
+			    memcmp(fnames[f], key, len) == 0) {
+				tok[f] = t + 1;
+				break;
+			}
+		}
+		t = bf_json_skip(j, t + 1);
+	}
+}
+
+/* 1 when token t is absent or null. */
+static int
+absent(const struct bf_json *j, int t)
+{
+	return t == -1 || j->tok[t].type == BF_JSON_NULL;
+}
+
+/* The string value of field f, copied into rs; NULL when absent or null.
  * Returns -1 with why set when it is there but no string, holds a NUL, or
  * is empty while required. */
 static int
-get_str(struct bf_load *l, const char *key, int required,
+get_str(struct bf_load *l, const int tok[F_N], int f, int required,
     struct bf_rowset *rs, const char **out, struct bf_buf *why)
 {
-	int t = bf_json_get(&l->j, 0, key);
+	const struct bf_jtok *jt;
+	int t = tok[f];
 
 	*out = NULL;
-	if (t == -1 || l->j.tok[t].type == BF_JSON_NULL) {
+	if (absent(&l->j, t)) {
 		if (required) {
-			bf_buf_printf(why, "usage line without \"%s\"", key);
+			bf_buf_printf(why, "usage line without \"%s\"",
+			    fnames[f]);
 			return -1;
 		}
 		return 0;
 	}
-	if (l->j.tok[t].type != BF_JSON_STRING) {
-		bf_buf_printf(why, "\"%s\" is not a string", key);
+	jt = &l->j.tok[t];
+	if (jt->type != BF_JSON_STRING) {
+		bf_buf_printf(why, "\"%s\" is not a string", fnames[f]);
 		return -1;
+	}
+	if (!jt->esc) {
+		if (required && jt->end - jt->start == 2) {
+			bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
+			return -1;
+		}
+		*out = bf_rowset_strn(rs, l->j.s + jt->start + 1,
+		    (size_t)(jt->end - jt->start - 2));
+		return 0;
 	}
 	bf_buf_reset(&l->canon);
 	bf_json_str(&l->j, t, &l->canon);
 	if (memchr(bf_buf_str(&l->canon), '\0', l->canon.len) != NULL) {
-		bf_buf_printf(why, "\"%s\" holds a NUL character", key);
+		bf_buf_printf(why, "\"%s\" holds a NUL character", fnames[f]);
 		return -1;
 	}
 	if (required && l->canon.len == 0) {
-		bf_buf_printf(why, "\"%s\" is empty", key);
+		bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
 		return -1;
 	}
 	*out = bf_rowset_strn(rs, bf_buf_str(&l->canon), l->canon.len);
@@ -364,19 +420,20 @@ get_str(struct bf_load *l, const char *key, int required,
 
 /* A decimal given as a JSON string or number, as 9-place text. */
 static int
-get_dec(struct bf_load *l, const char *key, int required,
+get_dec(struct bf_load *l, const int tok[F_N], int f, int required,
     struct bf_rowset *rs, const char **out, struct bf_buf *why)
 {
-	int t = bf_json_get(&l->j, 0, key);
+	int t = tok[f];
 	char d[BF_DEC_LEN];
 	const char *raw;
 	size_t n;
 	bf_dec x;
 
 	*out = NULL;
-	if (t == -1 || l->j.tok[t].type == BF_JSON_NULL) {
+	if (absent(&l->j, t)) {
 		if (required) {
-			bf_buf_printf(why, "usage line without \"%s\"", key);
+			bf_buf_printf(why, "usage line without \"%s\"",
+			    fnames[f]);
 			return -1;
 		}
 		return 0;
@@ -386,14 +443,19 @@ get_dec(struct bf_load *l, const char *key, int required,
 		bf_json_str(&l->j, t, &l->canon);
 		raw = bf_buf_str(&l->canon);
 		n = l->canon.len;
+		/* Already as bf_dec_format writes it: keep it. */
+		if (memchr(raw, '\0', n) == NULL && bf_wh_dec_canonical(raw)) {
+			*out = bf_rowset_strn(rs, raw, n);
+			return 0;
+		}
 	} else if (l->j.tok[t].type == BF_JSON_NUMBER) {
 		raw = bf_json_raw(&l->j, t, &n);
 	} else {
-		bf_buf_printf(why, "\"%s\" is not a decimal", key);
+		bf_buf_printf(why, "\"%s\" is not a decimal", fnames[f]);
 		return -1;
 	}
 	if (bf_dec_parse(raw, n, &x) != BF_DEC_OK) {
-		bf_buf_printf(why, "\"%s\" is not a decimal: '%.*s'", key,
+		bf_buf_printf(why, "\"%s\" is not a decimal: '%.*s'", fnames[f],
 		    (int)(n > 40 ? 40 : n), raw);
 		return -1;
 	}
@@ -404,15 +466,15 @@ get_dec(struct bf_load *l, const char *key, int required,
 
 /* A non-negative integer given as a JSON number. */
 static int
-get_int(struct bf_load *l, const char *key, struct bf_rowset *rs,
+get_int(struct bf_load *l, const int tok[F_N], int f, struct bf_rowset *rs,
     const char **out, struct bf_buf *why)
 {
-	int t = bf_json_get(&l->j, 0, key);
+	int t = tok[f];
 	const char *raw;
 	size_t n, i;
 
 	*out = NULL;
-	if (t == -1 || l->j.tok[t].type == BF_JSON_NULL)
+	if (absent(&l->j, t))
 		return 0;
 	raw = bf_json_raw(&l->j, t, &n);
 	if (l->j.tok[t].type != BF_JSON_NUMBER || n == 0 || n > 18)
@@ -425,7 +487,7 @@ get_int(struct bf_load *l, const char *key, struct bf_rowset *rs,
 	*out = bf_rowset_strn(rs, raw, n);
 	return 0;
 bad:
-	bf_buf_printf(why, "\"%s\" is not a non-negative integer", key);
+	bf_buf_printf(why, "\"%s\" is not a non-negative integer", fnames[f]);
 	return -1;
 }
 
@@ -434,34 +496,39 @@ parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 {
 	struct bf_rowset *rs = &w->rows;
 	struct bf_row *r = bf_rowset_add(rs);
-	int t;
+	const char **v = r->v;
+	int tok[F_N], t;
 
-	r->v[BF_U_PARTITION] = w->p->name;
-	r->v[BF_U_WINDOW_START] = w->ws;
-	r->v[BF_U_WINDOW_END] = w->we;
-	if (get_str(l, "instance_id", 1, rs, &r->v[BF_U_INSTANCE_ID],
+	index_fields(&l->j, tok);
+	v[BF_U_PARTITION] = w->p->name;
+	v[BF_U_WINDOW_START] = w->ws;
+	v[BF_U_WINDOW_END] = w->we;
+	if (get_str(l, tok, F_INSTANCE_ID, 1, rs, &v[BF_U_INSTANCE_ID],
 	    why) == -1 ||
-	    get_str(l, "metric", 1, rs, &r->v[BF_U_METRIC], why) == -1 ||
-	    get_str(l, "tenant", 0, rs, &r->v[BF_U_TENANT], why) == -1 ||
-	    get_str(l, "aggregate", 0, rs, &r->v[BF_U_AGGREGATE], why) == -1 ||
-	    get_dec(l, "value", 0, rs, &r->v[BF_U_VALUE], why) == -1 ||
-	    get_int(l, "samples", rs, &r->v[BF_U_SAMPLES], why) == -1 ||
-	    get_int(l, "expected_samples", rs, &r->v[BF_U_EXPECTED_SAMPLES],
+	    get_str(l, tok, F_METRIC, 1, rs, &v[BF_U_METRIC], why) == -1 ||
+	    get_str(l, tok, F_TENANT, 0, rs, &v[BF_U_TENANT], why) == -1 ||
+	    get_str(l, tok, F_AGGREGATE, 0, rs, &v[BF_U_AGGREGATE],
 	    why) == -1 ||
-	    get_dec(l, "coverage", 0, rs, &r->v[BF_U_COVERAGE], why) == -1 ||
-	    get_dec(l, "quantity", 0, rs, &r->v[BF_U_QUANTITY], why) == -1 ||
-	    get_str(l, "usage_unit", 0, rs, &r->v[BF_U_USAGE_UNIT], why) == -1 ||
-	    get_dec(l, "unit_price", 0, rs, &r->v[BF_U_UNIT_PRICE], why) == -1 ||
-	    get_dec(l, "cost", 1, rs, &r->v[BF_U_COST], why) == -1 ||
-	    get_str(l, "currency", 1, rs, &r->v[BF_U_CURRENCY], why) == -1 ||
-	    get_str(l, "source", 0, rs, &r->v[BF_U_SOURCE], why) == -1) {
+	    get_dec(l, tok, F_VALUE, 0, rs, &v[BF_U_VALUE], why) == -1 ||
+	    get_int(l, tok, F_SAMPLES, rs, &v[BF_U_SAMPLES], why) == -1 ||
+	    get_int(l, tok, F_EXPECTED_SAMPLES, rs,
+	    &v[BF_U_EXPECTED_SAMPLES], why) == -1 ||
+	    get_dec(l, tok, F_COVERAGE, 0, rs, &v[BF_U_COVERAGE], why) == -1 ||
+	    get_dec(l, tok, F_QUANTITY, 0, rs, &v[BF_U_QUANTITY], why) == -1 ||
+	    get_str(l, tok, F_USAGE_UNIT, 0, rs, &v[BF_U_USAGE_UNIT],
+	    why) == -1 ||
+	    get_dec(l, tok, F_UNIT_PRICE, 0, rs, &v[BF_U_UNIT_PRICE],
+	    why) == -1 ||
+	    get_dec(l, tok, F_COST, 1, rs, &v[BF_U_COST], why) == -1 ||
+	    get_str(l, tok, F_CURRENCY, 1, rs, &v[BF_U_CURRENCY], why) == -1 ||
+	    get_str(l, tok, F_SOURCE, 0, rs, &v[BF_U_SOURCE], why) == -1) {
 		rs->n--;
 		return -1;
 	}
-	if (r->v[BF_U_TENANT] == NULL)
-		r->v[BF_U_TENANT] = "";
-	t = bf_json_get(&l->j, 0, "allocations");
-	if (t != -1 && l->j.tok[t].type != BF_JSON_NULL) {
+	if (v[BF_U_TENANT] == NULL)
+		v[BF_U_TENANT] = "";
+	t = tok[F_ALLOCATIONS];
+	if (!absent(&l->j, t)) {
 		const char *raw;
 		size_t n;
 
@@ -471,7 +538,7 @@ parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 			return -1;
 		}
 		raw = bf_json_raw(&l->j, t, &n);
-		r->v[BF_U_ALLOCATIONS] = bf_rowset_strn(rs, raw, n);
+		v[BF_U_ALLOCATIONS] = bf_rowset_strn(rs, raw, n);
 	}
 	return 0;
 }

@@ -21,6 +21,8 @@
 struct pg {
 	PGconn *conn;
 	size_t nstage;
+	long long wseq;   /* the staged window: rows of bf_stage with it */
+	char wseqtext[24];
 };
 
 static void
@@ -196,18 +198,18 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	    "u.window_end FROM usage u WHERE u.instance_id = s.instance_id "
 	    "AND u.metric = s.metric AND u.window_start < s.window_end "
 	    "ORDER BY u.window_start DESC LIMIT 1) m "
-	    "WHERE m.window_end > s.window_start AND m.partition <> $1 "
-	    "ORDER BY s.ord LIMIT 1", 1, e) == -1)
+	    "WHERE s.wseq = $2 AND m.window_end > s.window_start AND "
+	    "m.partition <> $1 ORDER BY s.ord LIMIT 1", 2, e) == -1)
 		goto done;
 	bf_buf_reset(&sql);
 	bf_buf_puts(&sql, "INSERT INTO usage (");
 	bf_wh_collist(&bf_tbl_usage, NULL, &sql);
 	bf_buf_puts(&sql, ") SELECT ");
 	bf_wh_collist(&bf_tbl_usage, NULL, &sql);
-	bf_buf_puts(&sql, " FROM bf_stage");
+	bf_buf_puts(&sql, " FROM bf_stage WHERE wseq = $1");
 	conflict_sql(&bf_tbl_usage, "usage.partition = excluded.partition",
 	    &sql);
-	if (pg_prepare(w, "bf_upsert", bf_buf_str(&sql), 0, e) == -1)
+	if (pg_prepare(w, "bf_upsert", bf_buf_str(&sql), 1, e) == -1)
 		goto done;
 	if (pg_prepare(w, "bf_delete", "DELETE FROM usage WHERE "
 	    "instance_id = $1 AND metric = $2 AND window_start = $3 AND "
@@ -332,8 +334,15 @@ pg_open(struct bf_wh *w, const char *target, int flags, struct bf_err *e)
 	PQsetNoticeProcessor(p->conn, quiet, NULL);
 	if (pg_schema(w, flags, e) == -1)
 		goto fail;
-	if (pg_exec(w, "CREATE TEMP TABLE IF NOT EXISTS bf_stage "
-	    "(LIKE usage, ord BIGINT NOT NULL) ON COMMIT DELETE ROWS", e) == -1)
+	/* The staging table: each window's rows under their own wseq, so
+	 * that a batch of windows needs no TRUNCATE (a new file each time);
+	 * the commit empties it. */
+	if (pg_exec(w, "SET temp_buffers = '64MB'", e) == -1 ||
+	    pg_exec(w, "CREATE TEMP TABLE IF NOT EXISTS bf_stage "
+	    "(LIKE usage, ord BIGINT NOT NULL, wseq BIGINT NOT NULL) "
+	    "ON COMMIT DELETE ROWS", e) == -1 ||
+	    pg_exec(w, "CREATE INDEX IF NOT EXISTS bf_stage_wseq "
+	    "ON bf_stage (wseq)", e) == -1)
 		goto fail;
 	if (pg_statements(w, e) == -1)
 		goto fail;
@@ -429,34 +438,37 @@ pg_window_usage(struct bf_wh *w, const char *partition, const char *ws,
 static void
 copy_field(struct bf_buf *b, const char *v)
 {
-	const char *p;
+	size_t n;
 
 	if (v == NULL) {
-		bf_buf_puts(b, "\\N");
+		bf_buf_add(b, "\\N", 2);
 		return;
 	}
-	for (p = v; *p != '\0'; p++) {
-		switch (*p) {
+	for (;;) {
+		n = strcspn(v, "\\\n\r\t");
+		bf_buf_add(b, v, n);
+		v += n;
+		switch (*v) {
+		case '\0':
+			return;
 		case '\\':
-			bf_buf_puts(b, "\\\\");
+			bf_buf_add(b, "\\\\", 2);
 			break;
 		case '\n':
-			bf_buf_puts(b, "\\n");
+			bf_buf_add(b, "\\n", 2);
 			break;
 		case '\r':
-			bf_buf_puts(b, "\\r");
-			break;
-		case '\t':
-			bf_buf_puts(b, "\\t");
+			bf_buf_add(b, "\\r", 2);
 			break;
 		default:
-			bf_buf_putc(b, *p);
+			bf_buf_add(b, "\\t", 2);
 			break;
 		}
+		v++;
 	}
 }
 
-/* COPY table (its columns [, ord]) FROM STDIN with n rows. */
+/* COPY table (its columns [, ord, wseq]) FROM STDIN with n rows. */
 static int
 pg_copy(struct bf_wh *w, const char *table, const struct bf_table *t,
     const struct bf_row *rows, size_t n, int ord, struct bf_err *e)
@@ -469,7 +481,7 @@ pg_copy(struct bf_wh *w, const char *table, const struct bf_table *t,
 
 	bf_buf_printf(&sql, "COPY %s (", table);
 	bf_wh_collist(t, NULL, &sql);
-	bf_buf_printf(&sql, "%s) FROM STDIN", ord ? ", ord" : "");
+	bf_buf_printf(&sql, "%s) FROM STDIN", ord ? ", ord, wseq" : "");
 	res = pg_run(w, bf_buf_str(&sql), PGRES_COPY_IN, "COPY", e);
 	if (res == NULL)
 		goto done;
@@ -481,7 +493,7 @@ pg_copy(struct bf_wh *w, const char *table, const struct bf_table *t,
 			copy_field(&data, rows[i].v[j]);
 		}
 		if (ord)
-			bf_buf_printf(&data, "\t%zu", i);
+			bf_buf_printf(&data, "\t%zu\t%lld", i, p->wseq);
 		bf_buf_putc(&data, '\n');
 		if (data.len >= 65536 || i + 1 == n) {
 			if (PQputCopyData(p->conn, data.s, (int)data.len) != 1) {
@@ -521,20 +533,18 @@ pg_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
     size_t n, size_t *idx, struct bf_buf *owner, struct bf_err *e)
 {
 	struct pg *p = w->impl;
-	const char *param[1] = { partition };
+	const char *param[2] = { partition, p->wseqtext };
 	PGresult *res;
 
 	p->nstage = 0;
-	if ((res = pg_run(w, "TRUNCATE bf_stage", PGRES_COMMAND_OK,
-	    "TRUNCATE", e)) == NULL)
-		return -1;
-	PQclear(res);
 	if (n == 0)
 		return 0;
+	p->wseq++;
+	snprintf(p->wseqtext, sizeof(p->wseqtext), "%lld", p->wseq);
 	if (pg_copy(w, "bf_stage", &bf_tbl_usage, rows, n, 1, e) == -1)
 		return -1;
 	p->nstage = n;
-	res = pg_prepared(w, "bf_owner", 1, param, PGRES_TUPLES_OK,
+	res = pg_prepared(w, "bf_owner", 2, param, PGRES_TUPLES_OK,
 	    "reading usage", e);
 	if (res == NULL)
 		return -1;
@@ -553,12 +563,14 @@ static int
 pg_stage_upsert(struct bf_wh *w, struct bf_err *e)
 {
 	struct pg *p = w->impl;
+	const char *param[1] = { p->wseqtext };
 	PGresult *res;
 	size_t done;
 
 	if (p->nstage == 0)
 		return 0;
-	res = pg_prepared(w, "bf_upsert", 0, NULL, PGRES_COMMAND_OK,
+
+	res = pg_prepared(w, "bf_upsert", 1, param, PGRES_COMMAND_OK,
 	    "writing usage", e);
 	if (res == NULL)
 		return -1;

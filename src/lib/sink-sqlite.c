@@ -259,6 +259,11 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(q->db, "PRAGMA synchronous=FULL", NULL, NULL,
 		    NULL);
+	/* A batch of windows touches many pages: keep them in memory
+	 * (64 MiB) rather than spill and read them back. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(q->db, "PRAGMA cache_size=-65536", NULL, NULL,
+		    NULL);
 	if (rc != SQLITE_OK) {
 		bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ? BF_EXIT_TEMPFAIL :
 		    BF_EXIT_UNAVAILABLE, "cannot open warehouse '%s': %s",

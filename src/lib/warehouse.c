@@ -358,6 +358,33 @@ is_int_text(const char *s)
 	return p - s < 21;
 }
 
+/* 1 when s is already what bf_dec_format writes (so the common case
+ * skips a parse and a format): -?(0|[1-9][0-9]*)\.[0-9]{9} with at
+ * most 20 integer digits, not -0. */
+int
+bf_wh_dec_canonical(const char *s)
+{
+	const char *p = s, *d;
+
+	if (*p == '-')
+		p++;
+	d = p;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		return 0;
+	if (*p++ != '.')
+		return 0;
+	if (p - s > 22 || strspn(p, "0123456789") != 9 || p[9] != '\0')
+		return 0;
+	if (*s == '-' && d[0] == '0' && strcmp(p, "000000000") == 0)
+		return 0;
+	return 1;
+}
+
 int
 bf_wh_row_json(const struct bf_table *t, const struct bf_row *row,
     unsigned long skip, const char *tag, struct bf_buf *out,
@@ -384,6 +411,10 @@ bf_wh_row_json(const struct bf_table *t, const struct bf_row *row,
 		bf_buf_putc(out, ':');
 		if (v == NULL) {
 			bf_buf_puts(out, "null");
+		} else if (c->type == BF_COL_DEC && bf_wh_dec_canonical(v)) {
+			bf_buf_putc(out, '"');
+			bf_buf_puts(out, v);
+			bf_buf_putc(out, '"');
 		} else if (c->type == BF_COL_DEC) {
 			char d[BF_DEC_LEN];
 			bf_dec x;

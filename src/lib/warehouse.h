@@ -248,6 +248,10 @@ int bf_wh_export(struct bf_wh *w, FILE *out, struct bf_err *e);
 int bf_wh_row_json(const struct bf_table *t, const struct bf_row *row,
     unsigned long skip, const char *tag, struct bf_buf *out,
     struct bf_err *e);
+/* 1 when s is a decimal exactly as bf_dec_format writes it (at most 20
+ * digits without a leading zero, a point and 9 decimals, not
+ * "-0.000000000"): such text is used as it is, without a parse. */
+int bf_wh_dec_canonical(const char *s);
 /* The skip mask of the canonical export of t (its BF_COL_NOEXPORT
  * columns). */
 unsigned long bf_wh_noexport(const struct bf_table *t);

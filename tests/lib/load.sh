@@ -4,9 +4,12 @@
 #       day windows 2026-01-DAY .. DAY+NDAYS-1; instances PART-i1..,
 #       metrics m1..; cost = (100 i + 10 m + day) * MULT / 1000 USD;
 #       SKIP (an instance number) leaves that instance out.
-#   export TARGET        the canonical export (tool-export)
-#   ledger_count TARGET  number of ledger entries
-#   sq TARGET SQL        sqlite3 query
+#   export_wh TARGET     the canonical export (bf-load(1), CANONICAL EXPORT)
+#                        through $BF_TOOLS/tool-export, a test tool that is
+#                        not installed (bf-ledger export --canonical is the
+#                        user's way to the same bytes)
+#   sq TARGET SQL        a sqlite3 query
+#   scenario_inputs, scenario, hostile_input, pg_db, crash_*: see below.
 gen() {
 	awk -v p="$1" -v d0="$2" -v nd="$3" -v ni="$4" -v nm="$5" \
 	    -v mult="${6:-1}" -v ten="${7:-acme}" -v skip="${8:-0}" 'BEGIN {
