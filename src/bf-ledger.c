@@ -24,6 +24,7 @@ enum {
 	OPT_PARTITIONS,
 	OPT_PROVIDER,
 	OPT_SERVICE,
+	OPT_SUBCATEGORY,
 	OPT_TABLE,
 };
 
@@ -43,6 +44,7 @@ static const struct option longopts[] = {
 	{ "provider", required_argument, NULL, OPT_PROVIDER },
 	{ "quotas", required_argument, NULL, 'q' },
 	{ "service", required_argument, NULL, OPT_SERVICE },
+	{ "service-subcategory", required_argument, NULL, OPT_SUBCATEGORY },
 	{ "state", required_argument, NULL, 's' },
 	{ "table", required_argument, NULL, OPT_TABLE },
 	{ "to", required_argument, NULL, 't' },
@@ -107,6 +109,7 @@ main(int argc, char *argv[])
 	const char *db = NULL, *state = NULL, *period = NULL, *quotas = NULL;
 	const char *format = NULL, *from_s = NULL, *to_s = NULL, *by = NULL;
 	const char *account = "bf", *provider = "bf", *service = "Database";
+	const char *subcategory = "Other (Databases)";
 	const char *cmd, *partfile = NULL;
 	const char **pnames;
 	int npnames = 0, bday = 1, cents = 0, canonical = 0, tables = 0;
@@ -180,6 +183,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_SERVICE:
 			service = optarg;
+			break;
+		case OPT_SUBCATEGORY:
+			subcategory = optarg;
 			break;
 		case OPT_TABLE:
 			if (strcmp(optarg, "usage") == 0)
@@ -358,6 +364,7 @@ main(int argc, char *argv[])
 			o.account = account;
 			o.provider = provider;
 			o.service = service;
+			o.subcategory = subcategory;
 			o.out = stdout;
 			rc = bf_focus_export(w, &o, &e);
 		} else {

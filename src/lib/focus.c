@@ -121,7 +121,8 @@ enum {
 	F_EFFECTIVE_COST, F_INVOICE_ISSUER_NAME, F_LIST_COST,
 	F_PRICING_QUANTITY, F_PRICING_UNIT, F_PROVIDER_NAME,
 	F_PUBLISHER_NAME, F_RESOURCE_ID, F_RESOURCE_NAME,
-	F_SERVICE_CATEGORY, F_SERVICE_NAME, F_SUB_ACCOUNT_ID,
+	F_SERVICE_CATEGORY, F_SERVICE_NAME, F_SERVICE_SUBCATEGORY,
+	F_SUB_ACCOUNT_ID,
 	F_SUB_ACCOUNT_NAME, F_X_PARTITION, F_X_LEDGER_SEQ, F_X_LEDGER_KIND,
 	F_X_METRIC, F_X_COST_CENTER, F_X_REASON, F_X_USAGE_DIGEST,
 	F_X_ENTRY_HASH,
@@ -137,7 +138,7 @@ static const char *const fcols[F_NCOLS] = {
 	"EffectiveCost", "InvoiceIssuerName", "ListCost",
 	"PricingQuantity", "PricingUnit", "ProviderName",
 	"PublisherName", "ResourceId", "ResourceName",
-	"ServiceCategory", "ServiceName", "SubAccountId",
+	"ServiceCategory", "ServiceName", "ServiceSubcategory", "SubAccountId",
 	"SubAccountName", "x_Partition", "x_LedgerSeq", "x_LedgerKind",
 	"x_Metric", "x_CostCenter", "x_Reason", "x_UsageDigest",
 	"x_EntryHash",
@@ -343,6 +344,7 @@ focus_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
 	v[F_RESOURCE_NAME] = row->v[BF_L_INSTANCE_ID];
 	v[F_SERVICE_CATEGORY] = "Databases";
 	v[F_SERVICE_NAME] = o->service;
+	v[F_SERVICE_SUBCATEGORY] = o->subcategory;
 	v[F_X_PARTITION] = row->v[BF_L_PARTITION];
 	v[F_X_LEDGER_SEQ] = row->v[BF_L_SEQ];
 	v[F_X_LEDGER_KIND] = kind;

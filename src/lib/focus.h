@@ -14,7 +14,7 @@
  * "Usage"; ChargeClass "Correction" for corrections and reversals, null
  * for charges; ChargeFrequency "Usage-Based"; ChargeDescription the metric
  * and instance (and a correction's reason); ServiceCategory "Databases";
- * ServiceName, ProviderName, PublisherName, InvoiceIssuerName,
+ * ServiceName, ServiceSubcategory, ProviderName, PublisherName, InvoiceIssuerName,
  * BillingAccountId and BillingAccountName from the options; ResourceId and
  * ResourceName the instance; SubAccountId and SubAccountName the tenant
  * (null when the entry has none); PricingQuantity and ConsumedQuantity
@@ -68,6 +68,8 @@ struct bf_focus_opts {
 	const char *provider;  /* ProviderName, PublisherName,
 	                          InvoiceIssuerName */
 	const char *service;   /* ServiceName */
+	const char *subcategory; /* ServiceSubcategory, one of FOCUS's
+	                            values for "Databases" */
 	FILE *out;
 };
 

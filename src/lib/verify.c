@@ -27,6 +27,7 @@ struct vpart {
 	struct bf_ckpt ck;          /* as read before the snapshot */
 	struct bf_ckpt win;         /* the ranges of the windows rows */
 	int64_t max_win_seq;        /* newest window head found in the chain */
+	int head_missing;           /* a window head is in no entry */
 	int ckstate;                /* 0 none, 1 match, 2 mismatch */
 	char *first_check, *first_problem, *first_msg;
 	int64_t first_seq;          /* 0: none */
@@ -435,7 +436,7 @@ struct unbal {
 	struct bf_keymap named;
 	bf_dec *sum, *cost;
 	long *part;
-	int *seen;
+	int *seen, *hasrow;
 	size_t cap;
 };
 
@@ -461,11 +462,14 @@ unbal_slot(struct unbal *u, const struct bf_row *r, int ledger, long *bad)
 			    sizeof(*u->part));
 			u->seen = bf_xrealloc(u->seen, u->cap *
 			    sizeof(*u->seen));
+			u->hasrow = bf_xrealloc(u->hasrow, u->cap *
+			    sizeof(*u->hasrow));
 		}
 		u->sum[i] = bf_dec_from_int(0);
 		u->cost[i] = bf_dec_from_int(0);
 		u->part[i] = -1;
 		u->seen[i] = 0;
+		u->hasrow[i] = 0;
 	}
 	return i;
 }
@@ -501,6 +505,7 @@ unbal_usage(void *ctx, const struct bf_row *row, struct bf_err *e)
 	if (bf_dec_parse(row->v[BF_U_COST], strlen(row->v[BF_U_COST]),
 	    &a) == BF_DEC_OK)
 		bf_dec_add(u->cost[i], a, &u->cost[i]);
+	u->hasrow[i] = 1;
 	if (u->part[i] == -1)
 		u->part[i] = (long)part_of(u->v, row->v[BF_U_PARTITION]);
 	(void)e;
@@ -551,9 +556,14 @@ unbal_report(void *ctx, const struct bf_row *row, struct bf_err *e)
 	key_text(row, rc->ledger, &b);
 	bf_dec_format(u->sum[i], s);
 	bf_dec_format(u->cost[i], c);
-	problem(v, u->part[i], "balance", "mismatch", 0, "ledger key %s: "
-	    "the entries add up to %s but the usage row costs %s",
-	    bf_buf_str(&b), s, c);
+	if (u->hasrow[i])
+		problem(v, u->part[i], "balance", "mismatch", 0, "ledger key "
+		    "%s: the entries add up to %s but the usage row costs %s",
+		    bf_buf_str(&b), s, c);
+	else
+		problem(v, u->part[i], "balance", "mismatch", 0, "ledger key "
+		    "%s: the entries add up to %s but there is no usage row "
+		    "(it would be 0)", bf_buf_str(&b), s);
 	bf_buf_free(&b);
 	(void)e;
 	return 0;
@@ -588,6 +598,7 @@ done:
 	free(u.cost);
 	free(u.part);
 	free(u.seen);
+	free(u.hasrow);
 	return r;
 }
 
@@ -620,6 +631,7 @@ check_windows(struct ver *v)
 			if (s == 0) {
 				char h[16];
 
+				p->head_missing = 1;
 				short_hash(v->heads.v[x->head].key +
 				    strlen(v->heads.v[x->head].key) + 1, h);
 				problem(v, (long)x->part, "chain",
@@ -665,7 +677,7 @@ check_partitions(struct ver *v)
 		int64_t s;
 
 		if (p->entries > 0 && p->max_win_seq < p->last_seq &&
-		    p->windows > 0)
+		    p->windows > 0 && !p->head_missing)
 			problem(v, (long)i, "chain", "appended",
 			    p->max_win_seq + 1, "entries %" PRId64 " to "
 			    "%" PRId64 " are recorded by no window: appended "
