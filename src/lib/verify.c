@@ -634,7 +634,7 @@ check_windows(struct ver *v)
 				p->head_missing = 1;
 				short_hash(v->heads.v[x->head].key +
 				    strlen(v->heads.v[x->head].key) + 1, h);
-				problem(v, (long)x->part, "chain",
+				problem(v, (long)x->part, "window",
 				    "tail_deleted", p->last_seq + 1,
 				    "window %s/%s records chain head %s... "
 				    "that no entry has: entries deleted "
@@ -678,7 +678,7 @@ check_partitions(struct ver *v)
 
 		if (p->entries > 0 && p->max_win_seq < p->last_seq &&
 		    p->windows > 0 && !p->head_missing)
-			problem(v, (long)i, "chain", "appended",
+			problem(v, (long)i, "window", "appended",
 			    p->max_win_seq + 1, "entries %" PRId64 " to "
 			    "%" PRId64 " are recorded by no window: appended "
 			    "outside bf-load", p->max_win_seq + 1,
@@ -713,7 +713,7 @@ check_partitions(struct ver *v)
 		}
 		s = v->hseq[p->ck_head];
 		if (s == 0) {
-			problem(v, (long)i, "chain", "tail_deleted",
+			problem(v, (long)i, "checkpoint", "tail_deleted",
 			    p->last_seq + 1, "the checkpoint's chain head "
 			    "%s... is the hash of no entry: entries after "
 			    "entry %" PRId64 " were deleted (or the chain "
@@ -736,7 +736,7 @@ check_partitions(struct ver *v)
 				continue;
 			}
 		}
-		problem(v, (long)i, "chain", "appended", s + 1, "entries "
+		problem(v, (long)i, "checkpoint", "appended", s + 1, "entries "
 		    "%" PRId64 " to %" PRId64 " come after the checkpoint's "
 		    "chain head (entry %" PRId64 "): appended outside "
 		    "bf-load, or a bf-load that crashed before writing its "
