@@ -65,7 +65,7 @@ usage(int status)
 	    "[-p yyyy-mm] [-b day]\n"
 	    "                 [--canonical] [--table name] [--account id] "
 	    "[--provider name]\n"
-	    "                 [--service name]\n"
+	    "                 [--service name] [--service-subcategory name]\n"
 	    "       bf-ledger -d target gaps -f time -t time "
 	    "[--partition name] [--partitions file]\n");
 	exit(status);
@@ -111,8 +111,8 @@ main(int argc, char *argv[])
 	const char *account = "bf", *provider = "bf", *service = "Database";
 	const char *subcategory = "Other (Databases)";
 	const char *cmd, *partfile = NULL;
-	const char **pnames;
-	int npnames = 0, bday = 1, cents = 0, canonical = 0, tables = 0;
+	const char **pnames, **given;
+	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0, tables = 0;
 	int ch, rc = 0, fmt;
 	char *end;
 	long l;
@@ -121,8 +121,14 @@ main(int argc, char *argv[])
 
 	bf_setprogname(argv[0]);
 	pnames = bf_xcalloc((size_t)argc + 1, sizeof(*pnames));
+	given = bf_xcalloc((size_t)argc + 1, sizeof(*given));
 	while ((ch = getopt_long(argc, argv, "B:b:cd:F:f:hp:q:s:t:V", longopts,
 	    NULL)) != -1) {
+		const struct option *lo;
+
+		for (lo = longopts; lo->name != NULL; lo++)
+			if (lo->val == ch)
+				given[ngiven++] = lo->name;
 		switch (ch) {
 		case 'B':
 			by = optarg;
@@ -225,21 +231,34 @@ main(int argc, char *argv[])
 		return BF_EXIT_USAGE;
 	}
 
-#define ONLY(cond, what) \
-	do { \
-		if (cond) { \
-			bf_warn("%s does not go with '%s'", what, cmd); \
-			return BF_EXIT_USAGE; \
-		} \
-	} while (0)
+	for (ch = 0; ch < ngiven; ch++) {
+		static const struct {
+			const char *cmd, *opts;
+		} allowed[] = {
+			{ "verify", " db state " },
+			{ "chargeback", " db period billing-day by cents format " },
+			{ "quota", " db period billing-day quotas format " },
+			{ "export", " db format period billing-day canonical table "
+			    "account provider service service-subcategory " },
+			{ "gaps", " db from to partition partitions " },
+		};
+		char word[64];
+		size_t k;
+
+		snprintf(word, sizeof(word), " %s ", given[ch]);
+		for (k = 0; k < sizeof(allowed) / sizeof(allowed[0]); k++)
+			if (strcmp(cmd, allowed[k].cmd) == 0 &&
+			    strstr(allowed[k].opts, word) == NULL) {
+				bf_warn("--%s does not go with '%s'", given[ch],
+				    cmd);
+				return BF_EXIT_USAGE;
+			}
+	}
 
 	if (strcmp(cmd, "verify") == 0) {
 		struct bf_verify_opts o = { 0 };
 		long n;
 
-		ONLY(period || quotas || format || from_s || to_s || by ||
-		    cents || canonical || tables || npnames || partfile,
-		    "that option");
 		if ((w = bf_wh_open(db, 0, &e)) == NULL)
 			return bf_err_print(&e);
 		o.state = state;
@@ -261,10 +280,6 @@ main(int argc, char *argv[])
 		int q = cmd[0] == 'q', exceeded = 0;
 		bf_time a, b;
 
-		ONLY(state || from_s || to_s || canonical || tables ||
-		    npnames || partfile, "that option");
-		ONLY(q && (by || cents), "--by or --cents");
-		ONLY(!q && quotas, "--quotas");
 		if (period == NULL) {
 			bf_warn("--period YYYY-MM is required");
 			return BF_EXIT_USAGE;
@@ -308,8 +323,6 @@ main(int argc, char *argv[])
 		bf_time a, b;
 		int focus = 0, csv = 0;
 
-		ONLY(state || quotas || from_s || to_s || by || cents ||
-		    npnames || partfile, "that option");
 		if (format == NULL || strcmp(format, "ndjson") == 0)
 			;
 		else if (strcmp(format, "csv") == 0)
@@ -380,8 +393,6 @@ main(int argc, char *argv[])
 		bf_time a, b;
 		size_t i;
 
-		ONLY(state || quotas || period || format || by || cents ||
-		    canonical || tables, "that option");
 		if (from_s == NULL || to_s == NULL) {
 			bf_warn("--from and --to are required");
 			return BF_EXIT_USAGE;
@@ -425,5 +436,6 @@ main(int argc, char *argv[])
 		usage(BF_EXIT_USAGE);
 	}
 	free(pnames);
+	free(given);
 	return rc;
 }
