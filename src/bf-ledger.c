@@ -52,6 +52,9 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Option values gathered while parsing (globals: reachable until exit). */
+static const char **pnames, **given;
+
 static void
 usage(int status)
 {
@@ -111,7 +114,6 @@ main(int argc, char *argv[])
 	const char *account = "bf", *provider = "bf", *service = "Database";
 	const char *subcategory = "Other (Databases)";
 	const char *cmd, *partfile = NULL;
-	const char **pnames, **given;
 	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0, tables = 0;
 	int ch, rc = 0, fmt;
 	char *end;
@@ -435,7 +437,5 @@ main(int argc, char *argv[])
 		    "quota, export or gaps", cmd);
 		usage(BF_EXIT_USAGE);
 	}
-	free(pnames);
-	free(given);
 	return rc;
 }
