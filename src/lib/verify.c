@@ -665,9 +665,21 @@ ck_gap(void *ctx, bf_time from, bf_time to)
 	    "there (deleted)", a, b);
 }
 
+/* "entry 5 is" or "entries 5 to 7 are". */
+static void
+range(char out[96], int64_t a, int64_t b)
+{
+	if (a == b)
+		snprintf(out, 96, "entry %" PRId64 " is", a);
+	else
+		snprintf(out, 96, "entries %" PRId64 " to %" PRId64 " are", a,
+		    b);
+}
+
 static void
 check_partitions(struct ver *v)
 {
+	char r_txt[96];
 	size_t i, r;
 
 	for (i = 0; i < v->parts.n; i++) {
@@ -677,12 +689,12 @@ check_partitions(struct ver *v)
 		int64_t s;
 
 		if (p->entries > 0 && p->max_win_seq < p->last_seq &&
-		    p->windows > 0 && !p->head_missing)
+		    p->windows > 0 && !p->head_missing) {
+			range(r_txt, p->max_win_seq + 1, p->last_seq);
 			problem(v, (long)i, "window", "appended",
-			    p->max_win_seq + 1, "entries %" PRId64 " to "
-			    "%" PRId64 " are recorded by no window: appended "
-			    "outside bf-load", p->max_win_seq + 1,
-			    p->last_seq);
+			    p->max_win_seq + 1, "%s recorded by no window: "
+			    "appended outside bf-load", r_txt);
+		}
 		if (v->o->state == NULL)
 			continue;
 		if (!p->has_ck) {
@@ -736,11 +748,11 @@ check_partitions(struct ver *v)
 				continue;
 			}
 		}
-		problem(v, (long)i, "checkpoint", "appended", s + 1, "entries "
-		    "%" PRId64 " to %" PRId64 " come after the checkpoint's "
-		    "chain head (entry %" PRId64 "): appended outside "
-		    "bf-load, or a bf-load that crashed before writing its "
-		    "checkpoint (run it again)", s + 1, p->last_seq, s);
+		range(r_txt, s + 1, p->last_seq);
+		problem(v, (long)i, "checkpoint", "appended", s + 1, "%s "
+		    "after the checkpoint's chain head (entry %" PRId64 "): "
+		    "appended outside bf-load, or a bf-load that crashed "
+		    "before writing its checkpoint (run it again)", r_txt, s);
 	}
 }
 
