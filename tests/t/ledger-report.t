@@ -36,4 +36,36 @@ total,2026-03,2026-03-01T00:00:00Z,2026-04-01T00:00:00Z,,EUR,4,1.006000000,1.01
 X
 check_file "$T/out" "$T/want" "odd allocations: the rest to the row's tenant; 1.006 is 1.01 in cents: the cent goes to d (largest remainder, 0.006)"
 check_eq "$(grep -c warning "$T/err")" 2 "odd allocations are warned about"
+
+# gaps: the warehouse's answer is bf-window --gaps's (from the
+# checkpoints), on the same state, for ranges that start and end inside
+# committed windows and for a partition never loaded.
+. "$BF_TOP/tests/lib/load.sh"
+{ gen db-1 1 3 1 1; gen db-1 5 1 1 1; gen db-1 9 2 1 1; gen db-2 2 2 1 1
+  gen db-3 1 10 1 1; } >"$T/g.ndjson"
+bf-load -d "$T/g.db" -s "$T/g.st" "$T/g.ndjson" >/dev/null
+for r in "2026-01-01 2026-01-12" "2026-01-02T12:00:00Z 2026-01-09T06:00:00Z" "2025-12-30 2026-01-02"; do
+	set -- $r
+	bf-window -f "$1" -t "$2" -p db-1 -p db-2 -p db-3 -p db-4 -d "$T/g.st" --gaps >"$T/want"
+	run_prog bf-ledger -d "$T/g.db" gaps -f "$1" -t "$2" --partition db-1 \
+	    --partition db-2 --partition db-3 --partition db-4
+	check_file "$T/out" "$T/want" "gaps [$1, $2): as bf-window --gaps"
+done
+check_eq "$(wc -l <"$T/want" | tr -d ' ')" 4 "the last range has gaps in 4 partitions"
+
+# Hostile names (SQL, paths, control characters) are data, in every
+# command and format.
+hostile_input >"$T/h.ndjson"
+bf-load -d "$T/h.db" -s "$T/h.st" "$T/h.ndjson" >/dev/null
+run_prog bf-ledger -d "$T/h.db" verify -s "$T/h.st"
+check_rc 0 "hostile names: verify"
+check_eq "$(jq -r .partition "$T/out")" "../../etc/passwd" "hostile names: the partition as it is"
+run_prog bf-ledger -d "$T/h.db" chargeback -p 2026-01 -B instance,metric
+check_eq "$RC $(jq -r 'select(.type == "chargeback") | .tenant' "$T/out" | tr '\n' '|')" \
+    "0 |Robert'); DROP TABLE ledger;--|" "hostile names: chargeback"
+run_prog bf-ledger -d "$T/h.db" chargeback -p 2026-01 -B metric -F table
+check_eq "$RC $(grep -c . "$T/out")" "0 4" "hostile names: a table keeps one line per row"
+run_prog bf-ledger -d "$T/h.db" export -F focus
+"$BF_TOOLS/tool-csvjson" "$T/out" >"$T/h.json" && jq -e -s 'length == 3' "$T/h.json" >/dev/null &&
+    pass "hostile names: the FOCUS CSV reads back" || fail "hostile names: the FOCUS CSV reads back"
 done_testing
