@@ -74,65 +74,61 @@ pad(struct bf_buf *b, size_t n)
 		bf_buf_putc(b, ' ');
 }
 
+/* The cell as shown: control characters from data escaped (they would
+ * break the layout), NULL as "-". */
+static void
+cell(const char *v, struct bf_buf *out)
+{
+	bf_buf_reset(out);
+	if (v == NULL)
+		bf_buf_putc(out, '-');
+	else
+		bf_plan_put_name(out, v, strlen(v));
+	bf_buf_putc(out, '\0');
+}
+
 static void
 put_table(const struct bf_sheet *s, struct bf_buf *b)
 {
-	size_t *w = bf_xcalloc((size_t)s->ncols, sizeof(*w)), i;
-	int c;
+	size_t *w = bf_xcalloc((size_t)s->ncols, sizeof(*w)), i, n;
+	struct bf_buf c = BF_BUF_INIT;
+	int k;
 
-	for (c = 0; c < s->ncols; c++)
-		w[c] = width(s->cols[c].name);
+	for (k = 0; k < s->ncols; k++)
+		w[k] = width(s->cols[k].name);
 	for (i = 0; i < s->rows.n; i++)
-		for (c = 0; c < s->ncols; c++) {
-			const char *v = s->rows.rows[i].v[c + 1];
-			size_t n = v != NULL ? width(v) : 1;
-
-			if (n > w[c])
-				w[c] = n;
+		for (k = 0; k < s->ncols; k++) {
+			cell(s->rows.rows[i].v[k + 1], &c);
+			if ((n = width(c.s)) > w[k])
+				w[k] = n;
 		}
 	for (i = 0; i <= s->rows.n; i++) {
-		for (c = 0; c < s->ncols; c++) {
-			const char *v;
-			size_t n;
-			int right = s->cols[c].flags & BF_SHEET_RIGHT;
+		for (k = 0; k < s->ncols; k++) {
+			int right = s->cols[k].flags & BF_SHEET_RIGHT;
 
 			if (i == 0) {
-				char up[64];
-				size_t k;
+				const char *p;
 
-				snprintf(up, sizeof(up), "%s", s->cols[c].name);
-				for (k = 0; up[k] != '\0'; k++)
-					if (up[k] >= 'a' && up[k] <= 'z')
-						up[k] = (char)(up[k] - 32);
-					else if (up[k] == '_')
-						up[k] = ' ';
-				v = up;
-				n = width(v);
-				if (c > 0)
-					bf_buf_puts(b, "  ");
-				if (right)
-					pad(b, w[c] - n);
-				bf_buf_puts(b, v);
-				if (!right && c + 1 < s->ncols)
-					pad(b, w[c] - n);
-				continue;
+				bf_buf_reset(&c);
+				for (p = s->cols[k].name; *p != '\0'; p++)
+					bf_buf_putc(&c, *p == '_' ? ' ' :
+					    *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+				bf_buf_putc(&c, '\0');
+			} else {
+				cell(s->rows.rows[i - 1].v[k + 1], &c);
 			}
-			v = s->rows.rows[i - 1].v[c + 1];
-			if (v == NULL)
-				v = "-";
-			n = width(v);
-			if (c > 0)
+			n = width(c.s);
+			if (k > 0)
 				bf_buf_puts(b, "  ");
 			if (right)
-				pad(b, w[c] - n);
-			/* Control characters from data would break the
-			 * layout: shown escaped. */
-			bf_plan_put_name(b, v, strlen(v));
-			if (!right && c + 1 < s->ncols)
-				pad(b, w[c] - n);
+				pad(b, w[k] - n);
+			bf_buf_puts(b, c.s);
+			if (!right && k + 1 < s->ncols)
+				pad(b, w[k] - n);
 		}
 		bf_buf_putc(b, '\n');
 	}
+	bf_buf_free(&c);
 	free(w);
 }
 
@@ -532,6 +528,9 @@ struct period {
 	char from[BF_TIME_LEN], to[BF_TIME_LEN];
 	const struct bf_report_opts *o;
 	struct bf_shares sh;
+	struct bf_keymap cur;    /* currencies */
+	bf_dec (*sum)[2];        /* per currency: usage cost, ledger sum */
+	size_t scap;
 	long straddling;
 	int (*fn)(void *ctx, const struct bf_row *row,
 	    const struct bf_shares *sh, struct bf_err *e);
@@ -569,6 +568,45 @@ row_name(const struct bf_row *r, struct bf_buf *b)
 	    r->v[BF_U_WINDOW_END]);
 }
 
+/* The period's totals per currency, from the usage (which) and from the
+ * ledger (which 1): they agree unless the warehouse was tampered with. */
+static int
+add_sum(struct period *p, const char *cur, const char *amount, int which,
+    struct bf_err *e)
+{
+	size_t i;
+	int added;
+	bf_dec d;
+
+	if (cur == NULL || amount == NULL)
+		return 0;
+	i = bf_keymap_put(&p->cur, cur, strlen(cur), &added);
+	if (added) {
+		if (i >= p->scap) {
+			p->scap = p->scap ? 2 * p->scap : 4;
+			p->sum = bf_xrealloc(p->sum, p->scap *
+			    sizeof(*p->sum));
+		}
+		p->sum[i][0] = p->sum[i][1] = bf_dec_from_int(0);
+	}
+	if (bf_dec_parse(amount, strlen(amount), &d) != BF_DEC_OK ||
+	    bf_dec_add(p->sum[i][which], d, &p->sum[i][which]) != BF_DEC_OK)
+		return bf_err_set(e, BF_EXIT_FAILED, "amount '%.40s' is not a "
+		    "decimal, or overflows", amount);
+	return 0;
+}
+
+static int
+period_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct period *p = ctx;
+	const char *ws = row->v[BF_L_WINDOW_START];
+
+	if (ws == NULL || strcmp(ws, p->from) < 0 || strcmp(ws, p->to) >= 0)
+		return 0;
+	return add_sum(p, row->v[BF_L_CURRENCY], row->v[BF_L_AMOUNT], 1, e);
+}
+
 static int
 period_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
@@ -587,7 +625,8 @@ period_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 		    p->o->period);
 		bf_buf_free(&b);
 	}
-	if (bf_report_shares(row, &p->sh, e) == -1)
+	if (add_sum(p, row->v[BF_U_CURRENCY], row->v[BF_U_COST], 0, e) == -1 ||
+	    bf_report_shares(row, &p->sh, e) == -1)
 		return -1;
 	if (p->sh.warning != NULL) {
 		struct bf_buf b = BF_BUF_INIT;
@@ -606,6 +645,7 @@ scan_period(struct bf_wh *w, const struct bf_report_opts *o,
 {
 	struct period p;
 	bf_time from, to;
+	size_t i;
 	int rc;
 
 	memset(&p, 0, sizeof(p));
@@ -620,8 +660,23 @@ scan_period(struct bf_wh *w, const struct bf_report_opts *o,
 	if (bf_wh_begin_read(w, e) == -1)
 		return -1;
 	rc = bf_wh_scan(w, &bf_tbl_usage, period_row, &p, e);
+	if (rc == 0)
+		rc = bf_wh_scan(w, &bf_tbl_ledger, period_ledger, &p, e);
 	bf_wh_rollback(w);
+	for (i = 0; rc == 0 && i < p.cur.n; i++)
+		if (bf_dec_cmp(p.sum[i][0], p.sum[i][1]) != 0) {
+			char a[BF_DEC_LEN], b[BF_DEC_LEN];
+
+			bf_dec_format(p.sum[i][0], a);
+			bf_dec_format(p.sum[i][1], b);
+			warn(o, "the usage of period %s costs %s %s, but its "
+			    "ledger entries add up to %s: the warehouse does "
+			    "not verify (bf-ledger verify)", o->period, a,
+			    p.cur.v[i].key, b);
+		}
 	bf_shares_free(&p.sh);
+	bf_keymap_free(&p.cur);
+	free(p.sum);
 	return rc;
 }
 

@@ -17,6 +17,10 @@
  * a period; a row whose window does is counted whole in the period of its
  * start, with a warning.
  *
+ * In the same snapshot, the ledger entries of the period are summed per
+ * currency; when they do not add up to the usage's cost (a warehouse that
+ * would not verify), the report says so in a warning.
+ *
  * Everything reads through the warehouse interface (warehouse.h), in one
  * read snapshot (bf_wh_begin_read), on SQLite and PostgreSQL alike.
  */
