@@ -45,7 +45,9 @@ scenario_inputs() {
 	# 06: overlaps day 1/2 with other bounds
 	gen db-1 1 1 1 1 | sed 's/01T00:00:00Z/01T12:00:00Z/g; s/02T00:00:00Z/02T12:00:00Z/g' >"$d/06.ndjson"
 	# 07: db-2 claims db-1's key, same window; 08: in an overlapping window
-	gen db-1 1 1 1 1 | sed 's/"partition":"db-1"/"partition":"db-2"/' >"$d/07.ndjson"
+	# (07 also has a key of its own, sorted first: written, then rolled back)
+	{ gen db-1 1 1 1 1 | sed '1!d; s/"partition":"db-1"/"partition":"db-2"/; s/"instance_id":"db-1-i1"/"instance_id":"a-own"/'
+	  gen db-1 1 1 1 1 | sed 's/"partition":"db-1"/"partition":"db-2"/'; } >"$d/07.ndjson"
 	gen db-1 1 1 1 1 | sed 's/"partition":"db-1"/"partition":"db-2"/; s/01T00:00:00Z/01T06:00:00Z/g; s/02T00:00:00Z/01T18:00:00Z/g' >"$d/08.ndjson"
 	# 09: day 2 arrives empty; 10: the same with --allow-empty
 	gen db-1 2 1 0 0 >"$d/09.ndjson"

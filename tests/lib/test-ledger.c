@@ -125,7 +125,8 @@ test_targets(void)
 	ok(bf_target_is_pg("postgresql:///bf"), "postgresql:// URI");
 	ok(bf_target_is_pg("postgres://h/bf"), "postgres:// URI");
 	ok(bf_target_is_pg("host=/tmp dbname=bf"), "conninfo");
-	ok(!bf_target_has_password("postgresql://bf@h/bf"), "user, no password");
+	ok(!bf_target_has_password("postgresql://bf@h/bf"),
+	    "user, no password");
 	ok(bf_target_has_password("postgresql://bf:pw@h/bf"), "URI password");
 	ok(bf_target_has_password("postgresql:///bf?password=pw"),
 	    "URI password parameter");
