@@ -114,7 +114,8 @@ main(int argc, char *argv[])
 	const char *account = "bf", *provider = "bf", *service = "Database";
 	const char *subcategory = "Other (Databases)";
 	const char *cmd, *partfile = NULL;
-	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0, tables = 0;
+	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0;
+	int tables = 0;
 	int ch, rc = 0, fmt;
 	char *end;
 	long l;
@@ -137,7 +138,8 @@ main(int argc, char *argv[])
 			break;
 		case 'b':
 			l = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || l < 1 || l > 28) {
+			if (*optarg == '\0' || *end != '\0' || l < 1 ||
+			    l > 28) {
 				bf_warn("--billing-day must be 1 to 28, not "
 				    "'%s'", optarg);
 				return BF_EXIT_USAGE;
@@ -238,10 +240,12 @@ main(int argc, char *argv[])
 			const char *cmd, *opts;
 		} allowed[] = {
 			{ "verify", " db state " },
-			{ "chargeback", " db period billing-day by cents format " },
+			{ "chargeback", " db period billing-day by cents "
+			    "format " },
 			{ "quota", " db period billing-day quotas format " },
-			{ "export", " db format period billing-day canonical table "
-			    "account provider service service-subcategory " },
+			{ "export", " db format period billing-day canonical "
+			    "table account provider service "
+			    "service-subcategory " },
 			{ "gaps", " db from to partition partitions " },
 		};
 		char word[64];

@@ -14,8 +14,8 @@
  * "Usage"; ChargeClass "Correction" for corrections and reversals, null
  * for charges; ChargeFrequency "Usage-Based"; ChargeDescription the metric
  * and instance (and a correction's reason); ServiceCategory "Databases";
- * ServiceName, ServiceSubcategory, ProviderName, PublisherName, InvoiceIssuerName,
- * BillingAccountId and BillingAccountName from the options; ResourceId and
+ * ServiceName, ServiceSubcategory, ProviderName, PublisherName,
+ * InvoiceIssuerName, BillingAccountId and BillingAccountName from the options; ResourceId and
  * ResourceName the instance; SubAccountId and SubAccountName the tenant
  * (null when the entry has none); PricingQuantity and ConsumedQuantity
  * with PricingUnit and ConsumedUnit (the usage_unit); custom columns

@@ -112,7 +112,8 @@ put_table(const struct bf_sheet *s, struct bf_buf *b)
 				bf_buf_reset(&c);
 				for (p = s->cols[k].name; *p != '\0'; p++)
 					bf_buf_putc(&c, *p == '_' ? ' ' :
-					    *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+					    *p >= 'a' && *p <= 'z' ? *p - 32 :
+					    *p);
 				bf_buf_putc(&c, '\0');
 			} else {
 				cell(s->rows.rows[i - 1].v[k + 1], &c);
