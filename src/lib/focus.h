@@ -15,8 +15,8 @@
  * for charges; ChargeFrequency "Usage-Based"; ChargeDescription the metric
  * and instance (and a correction's reason); ServiceCategory "Databases";
  * ServiceName, ServiceSubcategory, ProviderName, PublisherName,
- * InvoiceIssuerName, BillingAccountId and BillingAccountName from the options; ResourceId and
- * ResourceName the instance; SubAccountId and SubAccountName the tenant
+ * InvoiceIssuerName, BillingAccountId and BillingAccountName from the
+ * options; ResourceId and ResourceName the instance; SubAccountId and SubAccountName the tenant
  * (null when the entry has none); PricingQuantity and ConsumedQuantity
  * with PricingUnit and ConsumedUnit (the usage_unit); custom columns
  * x_Partition, x_LedgerSeq, x_LedgerKind, x_Metric, x_CostCenter,
