@@ -6,7 +6,7 @@
  *
  * FOCUS rows: one per ledger entry, in ledger order (partition, seq), or
  * one per owner for an entry of a multi-owner window (see below). Columns
- * (bf_focus_columns): BilledCost, EffectiveCost, ListCost and
+ * BilledCost, EffectiveCost, ListCost and
  * ContractedCost the entry's amount (no discounts, so all four agree);
  * BillingCurrency its currency; ChargePeriodStart and ChargePeriodEnd the
  * window, [start, end); BillingPeriodStart and BillingPeriodEnd the billing
@@ -16,8 +16,8 @@
  * and instance (and a correction's reason); ServiceCategory "Databases";
  * ServiceName, ServiceSubcategory, ProviderName, PublisherName,
  * InvoiceIssuerName, BillingAccountId and BillingAccountName from the
- * options; ResourceId and ResourceName the instance; SubAccountId and SubAccountName the tenant
- * (null when the entry has none); PricingQuantity and ConsumedQuantity
+ * options; ResourceId and ResourceName the instance; SubAccountId and
+ * SubAccountName the tenant (null when the entry has none); PricingQuantity and ConsumedQuantity
  * with PricingUnit and ConsumedUnit (the usage_unit); custom columns
  * x_Partition, x_LedgerSeq, x_LedgerKind, x_Metric, x_CostCenter,
  * x_Reason, x_UsageDigest, x_EntryHash. Times are RFC 3339 UTC, amounts
