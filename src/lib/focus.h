@@ -5,19 +5,19 @@
  * bf_load_export (load.h), not repeated here.
  *
  * FOCUS rows: one per ledger entry, in ledger order (partition, seq), or
- * one per owner for an entry of a multi-owner window (see below). Columns
- * BilledCost, EffectiveCost, ListCost and
- * ContractedCost the entry's amount (no discounts, so all four agree);
- * BillingCurrency its currency; ChargePeriodStart and ChargePeriodEnd the
- * window, [start, end); BillingPeriodStart and BillingPeriodEnd the billing
- * period holding the window's start (--billing-day); ChargeCategory
- * "Usage"; ChargeClass "Correction" for corrections and reversals, null
- * for charges; ChargeFrequency "Usage-Based"; ChargeDescription the metric
- * and instance (and a correction's reason); ServiceCategory "Databases";
- * ServiceName, ServiceSubcategory, ProviderName, PublisherName,
- * InvoiceIssuerName, BillingAccountId and BillingAccountName from the
- * options; ResourceId and ResourceName the instance; SubAccountId and
- * SubAccountName the tenant (null when the entry has none); PricingQuantity and ConsumedQuantity
+ * one per owner for an entry of a multi-owner window (see below). Columns:
+ * BilledCost, EffectiveCost, ListCost and ContractedCost the entry's
+ * amount (no discounts, so all four agree); BillingCurrency its currency;
+ * ChargePeriodStart and ChargePeriodEnd the window, [start, end);
+ * BillingPeriodStart and BillingPeriodEnd the billing period holding the
+ * window's start (--billing-day); ChargeCategory "Usage"; ChargeClass
+ * "Correction" for corrections and reversals, null for charges;
+ * ChargeFrequency "Usage-Based"; ChargeDescription the metric and instance
+ * (and a correction's reason); ServiceCategory "Databases"; ServiceName,
+ * ServiceSubcategory, ProviderName, PublisherName, InvoiceIssuerName,
+ * BillingAccountId and BillingAccountName from the options; ResourceId and
+ * ResourceName the instance; SubAccountId and SubAccountName the tenant
+ * (null when the entry has none); PricingQuantity and ConsumedQuantity
  * with PricingUnit and ConsumedUnit (the usage_unit); custom columns
  * x_Partition, x_LedgerSeq, x_LedgerKind, x_Metric, x_CostCenter,
  * x_Reason, x_UsageDigest, x_EntryHash. Times are RFC 3339 UTC, amounts
