@@ -278,6 +278,44 @@ put_row(struct focus *f, const char *const *v)
 	bf_buf_putc(&f->b, '\n');
 }
 
+/* The part of row c that belongs to tenant (bf-load writes one ledger
+ * entry per tenant's share): its cost centre when all its allocations name
+ * the same one (else *cc is left NULL), and with q not NULL its quantity,
+ * negated for a reversal. */
+static void
+tenant_share(const struct focus *f, const struct cur *c, const char *tenant,
+    const char **cc, bf_dec *q, int rev)
+{
+	bf_dec sum = bf_dec_from_int(0);
+	const char *one = NULL;
+	int found = 0, many = 0;
+	size_t i;
+
+	for (i = 0; i < c->nsh; i++) {
+		const struct fshare *s = &f->sh[c->sh0 + i];
+
+		if (strcmp(s->tenant, tenant) != 0)
+			continue;
+		if (found && (one == NULL || s->cc == NULL ||
+		    strcmp(one, s->cc) != 0))
+			many = 1;
+		if (!found)
+			one = s->cc;
+		found = 1;
+		if (bf_dec_add(sum, s->qty, &sum) != BF_DEC_OK)
+			return;
+	}
+	if (!found)
+		return;
+	if (!many)
+		*cc = one;
+	if (q != NULL) {
+		*q = sum;
+		if (rev)
+			bf_dec_neg(sum, q);
+	}
+}
+
 static int
 focus_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
@@ -364,6 +402,11 @@ focus_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
 	split = tenant[0] == '\0' && c != NULL && c->tenant[0] == '\0' &&
 	    c->nsh > 0 && strcmp(c->currency, row->v[BF_L_CURRENCY]) == 0;
 	if (!split) {
+		/* An entry of one tenant's share of a multi-owner row: that
+		 * share's quantity and cost centre. */
+		if (c != NULL && c->nsh > 0 && tenant[0] != '\0')
+			tenant_share(f, c, tenant, &v[F_X_COST_CENTER],
+			    match ? &q : NULL, rev);
 		v[F_SUB_ACCOUNT_ID] = v[F_SUB_ACCOUNT_NAME] =
 		    tenant[0] != '\0' ? tenant : NULL;
 		bf_dec_format(amount, amt);

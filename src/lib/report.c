@@ -301,7 +301,7 @@ bf_shares_free(struct bf_shares *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static struct bf_share *
+static struct bf_owner_share *
 share_add(struct bf_shares *s)
 {
 	if (s->n == s->cap) {
@@ -338,7 +338,7 @@ static void
 whole_row(const char *tenant, bf_dec cost, bf_dec qty, const char *why,
     struct bf_shares *s)
 {
-	struct bf_share *x;
+	struct bf_owner_share *x;
 	size_t off;
 
 	s->n = 0;
@@ -502,7 +502,7 @@ bf_report_shares(const struct bf_row *row, struct bf_shares *s,
 		bf_buf_puts(&s->text, why.s);
 	}
 	for (i = 0; i < na; i++) {
-		struct bf_share *x = share_add(s);
+		struct bf_owner_share *x = share_add(s);
 
 		x->tenant = s->text.s + pd[i].tenant;
 		x->cost_center = pd[i].has_cc ? s->text.s + pd[i].cc : NULL;

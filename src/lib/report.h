@@ -91,14 +91,14 @@ void bf_sheet_free(struct bf_sheet *s);
  * share of the row's own tenant, and a warning, so that shares always add
  * up to the ledger's balance.
  */
-struct bf_share {
+struct bf_owner_share {
 	const char *tenant;      /* "" when the row names none */
 	const char *cost_center; /* NULL when none */
 	bf_dec cost;
 	bf_dec quantity;         /* 0 when the row has none */
 };
 struct bf_shares {
-	struct bf_share *v;      /* n used of cap; owned */
+	struct bf_owner_share *v;      /* n used of cap; owned */
 	size_t n, cap;
 	struct bf_buf text;      /* owns the strings v points to */
 	const char *warning;     /* set when the last call warned; in text */

@@ -63,7 +63,35 @@ struct ver {
 	int64_t prev_seq;
 	char prev_hash[BF_SHA256_HEX];
 	struct bf_buf canon, k;
+	struct bf_rowset shmem;     /* strings of sh */
+	struct bf_share *sh;        /* the shares of the current usage row */
+	size_t nsh;
 };
+
+/* The tenants' shares of usage row into v->sh[0..nsh). A row whose
+ * allocations cannot be read or do not add up to its cost (an edited row)
+ * gets one share, its whole cost (0 if unreadable) to its own tenant, and
+ * -1 with e saying why, for the caller to report. */
+static int
+row_shares(struct ver *v, const struct bf_row *row, struct bf_err *e)
+{
+	const char *c = row->v[BF_U_COST];
+
+	free(v->sh);
+	v->sh = NULL;
+	v->nsh = 0;
+	bf_rowset_reset(&v->shmem);
+	if (bf_ledger_shares(row, &v->shmem, &v->sh, &v->nsh, e) == 0)
+		return 0;
+	free(v->sh);
+	v->sh = bf_xcalloc(1, sizeof(*v->sh));
+	v->nsh = 1;
+	v->sh[0].tenant = row->v[BF_U_TENANT] ? row->v[BF_U_TENANT] : "";
+	if (c == NULL || bf_dec_parse(c, strlen(c), &v->sh[0].amount) !=
+	    BF_DEC_OK)
+		v->sh[0].amount = bf_dec_from_int(0);
+	return -1;
+}
 
 static size_t
 part_of(struct ver *v, const char *name)
@@ -243,8 +271,12 @@ win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 
 /* The ledger. */
 
+/* The balance slot of a ledger key. A usage row's key is taken with the
+ * tenant of one of its shares (tenant), since the ledger follows each
+ * tenant's share of the row (bf_ledger_shares). */
 static size_t
-key_index(struct ver *v, const struct bf_row *r, int ledger)
+key_index(struct ver *v, const struct bf_row *r, int ledger,
+    const char *tenant)
 {
 	char h[BF_SHA256_HEX];
 	const char *f[6];
@@ -266,6 +298,8 @@ key_index(struct ver *v, const struct bf_row *r, int ledger)
 		f[4] = r->v[BF_U_WINDOW_END];
 		f[5] = r->v[BF_U_CURRENCY];
 	}
+	if (tenant != NULL)
+		f[0] = tenant;
 	bf_buf_reset(&v->k);
 	for (i = 0; i < 6; i++) {
 		bf_buf_puts(&v->k, f[i] ? f[i] : "");
@@ -339,7 +373,7 @@ ledger_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 		if (hi != -1 && v->hseq[hi] == 0)
 			v->hseq[hi] = seq;
 	}
-	k = key_index(v, row, 1);
+	k = key_index(v, row, 1, NULL);
 	if (row->v[BF_L_AMOUNT] == NULL ||
 	    bf_dec_parse(row->v[BF_L_AMOUNT], strlen(row->v[BF_L_AMOUNT]),
 	    &amt) != BF_DEC_OK || bf_dec_add(v->bal[k], amt, &v->bal[k]) !=
@@ -375,7 +409,6 @@ usage_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	struct bf_buf name = BF_BUF_INIT;
 	struct bf_err ce;
 	long wi;
-	bf_dec cost;
 
 	v->p[p].usage_rows++;
 	bf_buf_reset(&v->canon);
@@ -418,14 +451,19 @@ usage_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 		bf_sha256_update(&x->h, v->canon.s, v->canon.len);
 		x->rows++;
 	}
+	if (row_shares(v, row, &ce) == -1) {
+		usage_name(row, &name);
+		problem(v, (long)p, "usage", "edited", 0, "%s was edited: %s",
+		    bf_buf_str(&name), ce.msg);
+	}
 	bf_buf_free(&name);
-	k = key_index(v, row, 0);
-	if (row->v[BF_U_COST] == NULL ||
-	    bf_dec_parse(row->v[BF_U_COST], strlen(row->v[BF_U_COST]),
-	    &cost) != BF_DEC_OK || bf_dec_sub(v->bal[k], cost, &v->bal[k]) !=
-	    BF_DEC_OK)
-		return bf_err_set(e, BF_EXIT_FAILED, "usage row of '%s': bad "
-		    "cost", pn);
+	for (size_t i = 0; i < v->nsh; i++) {
+		k = key_index(v, row, 0, v->sh[i].tenant);
+		if (bf_dec_sub(v->bal[k], v->sh[i].amount, &v->bal[k]) !=
+		    BF_DEC_OK)
+			return bf_err_set(e, BF_EXIT_FAILED, "usage row of "
+			    "'%s': cost out of range", pn);
+	}
 	return 0;
 }
 
@@ -441,10 +479,11 @@ struct unbal {
 };
 
 static size_t
-unbal_slot(struct unbal *u, const struct bf_row *r, int ledger, long *bad)
+unbal_slot(struct unbal *u, const struct bf_row *r, int ledger,
+    const char *tenant, long *bad)
 {
 	struct ver *v = u->v;
-	size_t k = key_index(v, r, ledger);
+	size_t k = key_index(v, r, ledger, tenant);
 	size_t i;
 	int added;
 
@@ -479,7 +518,7 @@ unbal_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct unbal *u = ctx;
 	long bad;
-	size_t i = unbal_slot(u, row, 1, &bad);
+	size_t i = unbal_slot(u, row, 1, NULL, &bad);
 	bf_dec a;
 
 	if (!bad)
@@ -497,25 +536,28 @@ unbal_usage(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct unbal *u = ctx;
 	long bad;
-	size_t i = unbal_slot(u, row, 0, &bad);
-	bf_dec a;
+	size_t i, j;
 
-	if (!bad)
-		return 0;
-	if (bf_dec_parse(row->v[BF_U_COST], strlen(row->v[BF_U_COST]),
-	    &a) == BF_DEC_OK)
-		bf_dec_add(u->cost[i], a, &u->cost[i]);
-	u->hasrow[i] = 1;
-	if (u->part[i] == -1)
-		u->part[i] = (long)part_of(u->v, row->v[BF_U_PARTITION]);
-	(void)e;
+	(void)row_shares(u->v, row, e); /* reported by usage_row */
+	for (j = 0; j < u->v->nsh; j++) {
+		i = unbal_slot(u, row, 0, u->v->sh[j].tenant, &bad);
+		if (!bad)
+			continue;
+		bf_dec_add(u->cost[i], u->v->sh[j].amount, &u->cost[i]);
+		u->hasrow[i] = 1;
+		if (u->part[i] == -1)
+			u->part[i] = (long)part_of(u->v,
+			    row->v[BF_U_PARTITION]);
+	}
 	return 0;
 }
 
 static void
-key_text(const struct bf_row *r, int ledger, struct bf_buf *b)
+key_text(const struct bf_row *r, int ledger, const char *tenant,
+    struct bf_buf *b)
 {
-	const char *t = r->v[ledger ? BF_L_TENANT : BF_U_TENANT];
+	const char *t = tenant ? tenant :
+	    r->v[ledger ? BF_L_TENANT : BF_U_TENANT];
 	const char *i = r->v[ledger ? BF_L_INSTANCE_ID : BF_U_INSTANCE_ID];
 	const char *m = r->v[ledger ? BF_L_METRIC : BF_U_METRIC];
 
@@ -536,13 +578,14 @@ struct report_ctx {
 	int ledger;
 };
 
+/* Reports the key of row (with tenant for a usage row's share) once, if it
+ * does not balance. */
 static int
-unbal_report(void *ctx, const struct bf_row *row, struct bf_err *e)
+unbal_report_key(struct unbal *u, const struct bf_row *row, int ledger,
+    const char *tenant)
 {
-	struct report_ctx *rc = ctx;
-	struct unbal *u = rc->u;
 	struct ver *v = u->v;
-	size_t k = key_index(v, row, rc->ledger);
+	size_t k = key_index(v, row, ledger, tenant);
 	struct bf_buf b = BF_BUF_INIT;
 	char s[BF_DEC_LEN], c[BF_DEC_LEN];
 	long i;
@@ -553,19 +596,33 @@ unbal_report(void *ctx, const struct bf_row *row, struct bf_err *e)
 	if (i == -1 || u->seen[i])
 		return 0;
 	u->seen[i] = 1;
-	key_text(row, rc->ledger, &b);
+	key_text(row, ledger, tenant, &b);
 	bf_dec_format(u->sum[i], s);
 	bf_dec_format(u->cost[i], c);
 	if (u->hasrow[i])
 		problem(v, u->part[i], "balance", "mismatch", 0, "ledger key "
-		    "%s: the entries add up to %s but the usage row costs %s",
-		    bf_buf_str(&b), s, c);
+		    "%s: the entries add up to %s but the usage row's share "
+		    "is %s", bf_buf_str(&b), s, c);
 	else
 		problem(v, u->part[i], "balance", "mismatch", 0, "ledger key "
 		    "%s: the entries add up to %s but there is no usage row "
 		    "(it would be 0)", bf_buf_str(&b), s);
 	bf_buf_free(&b);
-	(void)e;
+	return 0;
+}
+
+static int
+unbal_report(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct report_ctx *rc = ctx;
+	struct ver *v = rc->u->v;
+	size_t j;
+
+	if (rc->ledger)
+		return unbal_report_key(rc->u, row, 1, NULL);
+	(void)row_shares(v, row, e); /* reported by usage_row */
+	for (j = 0; j < v->nsh; j++)
+		unbal_report_key(rc->u, row, 0, v->sh[j].tenant);
 	return 0;
 }
 
@@ -860,6 +917,8 @@ done:
 	free(v.w);
 	free(v.hseq);
 	free(v.bal);
+	free(v.sh);
+	bf_rowset_free(&v.shmem);
 	bf_keymap_free(&v.parts);
 	bf_keymap_free(&v.wins);
 	bf_keymap_free(&v.heads);

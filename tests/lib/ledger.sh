@@ -12,7 +12,8 @@
 #     0.075840000, gone in v2: reversal -0.075840000
 #   db-2, window 2026-01-01, two owners (no tenant): cpu 16.75 x 0.04 =
 #     0.670000000, allocations globex (cc-7, 00:00-12:00) 0.335000000 and
-#     initech (cc-9, 12:00-24:00) 0.335000000; the quantity splits by
+#     initech (cc-9, 12:00-24:00) 0.335000000, one ledger charge each; the
+#     quantity splits by
 #     seconds: 8.375 each.
 # January per tenant: acme 0.075840000 + 0.259160000 = 0.335000000,
 # globex 0.335000000, initech 0.335000000; total 1.005000000. In cents the
@@ -129,7 +130,8 @@ db-1 charge storage_bytes 01-01 0.075840000
 db-1 charge storage_bytes 02-01 0.075840000
 db-1 correction cpu_seconds 01-01 0.019160000
 db-1 reversal storage_bytes 02-01 -0.075840000
-db-2 charge cpu_seconds 01-01 0.670000000
+db-2 charge cpu_seconds 01-01 0.335000000
+db-2 charge cpu_seconds 01-01 0.335000000
 EOF
 	check_file "$T/got" "$T/want" "$1: canonical export: the ledger, sorted"
 	check_eq "$(jq -r 'select(.table == "usage") | .cost' "$_o.canon" | tr '\n' ' ')" \
@@ -142,7 +144,7 @@ EOF
 	check_file "$_o.gaps" "$T/want" "$1: gaps"
 	cat >"$T/want" <<'EOF'
 {"partition":"db-1","status":"ok","entries":6,"windows":2,"usage_rows":3,"checkpoint":"none","problems":0}
-{"partition":"db-2","status":"ok","entries":1,"windows":1,"usage_rows":1,"checkpoint":"none","problems":0}
+{"partition":"db-2","status":"ok","entries":2,"windows":1,"usage_rows":1,"checkpoint":"none","problems":0}
 EOF
 	check_file "$_o.verify" "$T/want" "$1: verify"
 	check_eq "$(cut -d, -f1 "$_o.focus" | tail -n +2 | tr '\n' ' ')" \

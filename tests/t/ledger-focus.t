@@ -72,14 +72,14 @@ check_eq "$got" "BillingCurrency-C-003-M BillingCurrency-C-006-M BillingPeriodEn
 "$BF_TOOLS/tool-csvjson" "$T/focus.csv" | tail -n +2 | jq -r \
     '[.x_Partition, .x_LedgerSeq, .ChargeClass // "-", .BilledCost, .PricingQuantity // "-", .SubAccountId // "-", .x_CostCenter // "-", .BillingPeriodStart] | join(" ")' >"$T/got"
 cat >"$T/want" <<'EOF'
-db-1 1 - 0.240000000 0.000000000 acme - 2026-01-01T00:00:00Z
-db-1 2 - 0.075840000 480.000000000 acme - 2026-01-01T00:00:00Z
-db-1 3 - 0.200000000 5.000000000 acme - 2026-02-01T00:00:00Z
+db-1 1 - 0.240000000 0.000000000 acme cc-1 2026-01-01T00:00:00Z
+db-1 2 - 0.075840000 480.000000000 acme cc-1 2026-01-01T00:00:00Z
+db-1 3 - 0.200000000 5.000000000 acme cc-1 2026-02-01T00:00:00Z
 db-1 4 - 0.075840000 0.000000000 acme - 2026-02-01T00:00:00Z
-db-1 5 Correction 0.019160000 6.479000000 acme - 2026-01-01T00:00:00Z
+db-1 5 Correction 0.019160000 6.479000000 acme cc-1 2026-01-01T00:00:00Z
 db-1 6 Correction -0.075840000 - acme - 2026-02-01T00:00:00Z
 db-2 1 - 0.335000000 8.375000000 globex cc-7 2026-01-01T00:00:00Z
-db-2 1 - 0.335000000 8.375000000 initech cc-9 2026-01-01T00:00:00Z
+db-2 2 - 0.335000000 8.375000000 initech cc-9 2026-01-01T00:00:00Z
 EOF
 check_file "$T/got" "$T/want" "FOCUS rows: amounts, classes, quantities, owners"
 
