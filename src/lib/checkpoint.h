@@ -10,8 +10,14 @@
  *    "last_digest":"<sha256 hex>","chain_head":"<sha256 hex>",
  *    "updated":"2026-11-25T10:00:00Z"}
  *
+ * The file ends with a newline. "grid" is left out while it is NULL,
+ * "last_window" while there is none, "last_digest" and "chain_head" while
+ * they are ""; a reader also takes null for them. Unknown keys are ignored
+ * (room to grow); "updated" is informative only.
+ *
  * committed: the committed windows merged into sorted, disjoint half-open
- * ranges; grid: the window grid they were planned on (an opaque string to
+ * ranges (a file with ranges out of order, overlapping or touching is
+ * refused as corrupt); grid: the window grid they were planned on (an opaque string to
  * this module, made by the window module); last_digest: digest of the last
  * committed window's usage; chain_head: hash of the partition's last ledger
  * entry. bf-load writes it (after its commit, atomically), bf-window and
@@ -55,19 +61,36 @@ int bf_ckpt_path(const char *dir, const char *partition, const char *suffix,
     struct bf_buf *out);
 
 /* Loads the checkpoint of partition from dir into c (initialised by this
- * call). A missing file gives an empty checkpoint and returns 0. A file that
- * is not a valid checkpoint, or one for another partition, returns -1 with e
- * set (BF_EXIT_USAGE), naming the file. */
+ * call; free it with bf_ckpt_free whatever the result). A missing file gives
+ * an empty checkpoint and returns 0. A file that is not a valid checkpoint,
+ * or one for another partition, returns -1 with e set (BF_EXIT_USAGE),
+ * naming the file ("state/db-1.ckpt: not a valid checkpoint: ..."); an
+ * unreadable one BF_EXIT_IO. On error c is left empty. */
 int bf_ckpt_load(const char *dir, const char *partition, struct bf_ckpt *c,
     struct bf_err *e);
-/* Writes c to dir atomically (bf_atomic_write), mode 0600. */
+/* Writes c to dir atomically (bf_atomic_write), mode 0600, with "updated"
+ * the current time. The directory must exist. */
 int bf_ckpt_save(const char *dir, const struct bf_ckpt *c, struct bf_err *e);
 
-/* Marks [from, to) committed, merging with adjacent or overlapping ranges. */
+/* Appends the file's content for c (one line, with its newline) to out,
+ * with "updated" set to now. Returns 0, or -1 with e set (BF_EXIT_USAGE)
+ * for an empty or invalid UTF-8 partition name or grid, or a time outside
+ * years 0000..9999. bf_ckpt_save writes exactly this. */
+int bf_ckpt_format(const struct bf_ckpt *c, bf_time now, struct bf_buf *out,
+    struct bf_err *e);
+
+/* Marks [from, to) committed, merging with adjacent or overlapping ranges.
+ * An empty interval (from >= to) changes nothing. Does not touch windows,
+ * last_window or last_digest (see bf_ckpt_commit). */
 void bf_ckpt_add(struct bf_ckpt *c, bf_time from, bf_time to);
-/* 1 when [from, to) lies inside one committed range. */
+/* What bf-load does for each committed window: bf_ckpt_add, windows + 1,
+ * last window := [from, to), last_digest := digest (copied; NULL for ""). */
+void bf_ckpt_commit(struct bf_ckpt *c, bf_time from, bf_time to,
+    const char *digest);
+/* 1 when [from, to) lies inside one committed range (0 for from >= to). */
 int bf_ckpt_covers(const struct bf_ckpt *c, bf_time from, bf_time to);
-/* 1 when [from, to) shares any instant with a committed range. */
+/* 1 when [from, to) shares any instant with a committed range (0 for
+ * from >= to; touching at an end is no overlap: intervals are half-open). */
 int bf_ckpt_overlaps(const struct bf_ckpt *c, bf_time from, bf_time to);
 /* The uncommitted parts of [from, to), merged, in order: calls fn for each.
  * (bf-window --gaps, bf-ledger gaps.) */
@@ -80,7 +103,9 @@ void bf_ckpt_gaps(const struct bf_ckpt *c, bf_time from, bf_time to,
  * on other errors. The lock goes with the process, or bf_unlock(fd). */
 int bf_lock_partition(const char *dir, const char *partition, int *fd,
     struct bf_err *e);
-/* The same for a lock file name in dir (e.g. ".bf-backfill.lock"). */
+/* The same for a lock file name in dir (e.g. ".bf-backfill.lock"; no '/'):
+ * refused with "'DIR/NAME' is locked by another process". A lock is per
+ * open file: a second attempt in the same process is refused too. */
 int bf_lock_file(const char *dir, const char *name, int *fd,
     struct bf_err *e);
 void bf_unlock(int fd);

@@ -10,11 +10,22 @@
  *    "partition":"db-1","window_start":"…","window_end":"…",
  *    "raw":"<the original line, byte for byte, as a JSON string>"}
  *
- * A raw line that is not valid UTF-8 is kept as "raw_base64" instead of
- * "raw". Window fields are left out when unknown. The id is the first 32 hex
- * digits of SHA-256 over the window identity, the record's ordinal within its
- * window (or file and line when no window is known) and the raw bytes, so a
- * window validated again yields the same ids (dedupe with sort -u / jq).
+ * Keys come in the order shown. A raw line that is not valid UTF-8 is kept
+ * as "raw_base64" (RFC 4648 base64 of the bytes) instead of "raw"; a valid
+ * one is the JSON string of exactly its bytes (control characters, NUL
+ * included, escaped), so jq -r .raw gives the line back. "rule" is left out
+ * when NULL, "file" when NULL, "line" when not positive, and each window
+ * field when NULL. Text fields other than raw (messages may quote bad data)
+ * have any invalid UTF-8 replaced by U+FFFD, so every DLQ line is valid JSON.
+ *
+ * The id is the first 32 hex digits of SHA-256 over, in this order:
+ * - when partition, window_start and window_end are all known:
+ *   "w" NUL partition NUL window_start NUL window_end NUL;
+ * - when the window is known and ordinal >= 0: "o" NUL ordinal NUL;
+ *   otherwise "f" NUL file NUL line NUL (numbers in decimal);
+ * - the raw bytes.
+ * So a window validated again yields the same ids (dedupe with sort -u or
+ * jq), and the same bad line at another place gets another id.
  */
 #ifndef BF_DLQ_H
 #define BF_DLQ_H
@@ -42,7 +53,9 @@ struct bf_reject {
 struct bf_dlq;
 
 /* Opens the DLQ: path is a file (created 0600, appended to) or NULL for
- * stderr. Returns NULL with e set (BF_EXIT_IO) on failure. */
+ * stderr. A file is written unbuffered in append mode, each record with one
+ * write(2), so several processes (parallel pipelines) may append to the same
+ * DLQ file without mixing their lines. Returns NULL with e set (BF_EXIT_IO) on failure. */
 struct bf_dlq *bf_dlq_open(const char *path, struct bf_err *e);
 /* Writes one reject line (buffered). Returns 0 or -1 with e set. */
 int bf_dlq_write(struct bf_dlq *q, const struct bf_reject *r,

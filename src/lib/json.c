@@ -207,22 +207,28 @@ fail(struct parser *ps, int err, const unsigned char *at)
 }
 
 static int
+growtok(struct bf_json *j)
+{
+	int cap;
+
+	if (j->cap >= BF_JSON_MAXTOK)
+		return -1;
+	cap = j->cap ? j->cap * 2 : 64;
+	if (cap > BF_JSON_MAXTOK)
+		cap = BF_JSON_MAXTOK;
+	j->tok = bf_xrealloc(j->tok, (size_t)cap * sizeof(*j->tok));
+	j->cap = cap;
+	return 0;
+}
+
+static inline int
 newtok(struct parser *ps, int type, int parent)
 {
 	struct bf_json *j = ps->j;
 	struct bf_jtok *t;
 
-	if (j->ntok == j->cap) {
-		int cap;
-
-		if (j->cap >= BF_JSON_MAXTOK)
-			return -1;
-		cap = j->cap ? j->cap * 2 : 64;
-		if (cap > BF_JSON_MAXTOK)
-			cap = BF_JSON_MAXTOK;
-		j->tok = bf_xrealloc(j->tok, (size_t)cap * sizeof(*j->tok));
-		j->cap = cap;
-	}
+	if (j->ntok == j->cap && growtok(j) < 0)
+		return -1;
 	t = &j->tok[j->ntok];
 	t->type = type;
 	t->start = (int)(ps->p - ps->s);
@@ -244,9 +250,22 @@ scan_string(struct parser *ps, int *esc)
 
 	*esc = 0;
 	for (;;) {
-		while (p + 4 <= e && !strclass[p[0]] && !strclass[p[1]] &&
-		    !strclass[p[2]] && !strclass[p[3]])
-			p += 4;
+		/* Eight bytes at a time while none is a quote, a backslash, a
+		 * control character or non-ASCII (exact tests, see
+		 * "Bit Twiddling Hacks": haszero and hasless). */
+		while (p + 8 <= e) {
+			uint64_t x, q, b;
+
+			memcpy(&x, p, 8);
+			q = x ^ 0x2222222222222222u;
+			b = x ^ 0x5C5C5C5C5C5C5C5Cu;
+			if ((((x - 0x2020202020202020u) & ~x) |
+			    ((q - 0x0101010101010101u) & ~q) |
+			    ((b - 0x0101010101010101u) & ~b) | x) &
+			    0x8080808080808080u)
+				break;
+			p += 8;
+		}
 		while (p < e && !strclass[*p])
 			p++;
 		if (p >= e)
@@ -466,25 +485,47 @@ sit_next(struct sit *it)
 	return it->buf[0];
 }
 
+/* A cheap hash of a key's unescaped bytes: its length and up to 8 bytes
+ * from each end. Collisions only cost a full comparison. */
+static uint32_t
+hash_bytes(const unsigned char *p, size_t n)
+{
+	uint64_t a = 0, b = 0;
+
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+	} else {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			a = a << 8 | p[i];
+	}
+	a = (a ^ (b * 0x9E3779B97F4A7C15u) ^ n) * 0xFF51AFD7ED558CCDu;
+	return (uint32_t)(a >> 32) ^ (uint32_t)a;
+}
+
 static uint32_t
 key_hash(const struct bf_json *j, const struct bf_jtok *t)
 {
-	uint32_t h = 2166136261u;
+	const unsigned char *p = (const unsigned char *)j->s + t->start + 1;
+	size_t n = (size_t)(t->end - t->start - 2);
+	unsigned char small[256], *buf;
+	struct sit it;
+	uint32_t h;
+	size_t k = 0;
+	int c;
 
-	if (!t->esc) {
-		const unsigned char *p = (const unsigned char *)j->s +
-		    t->start + 1, *e = (const unsigned char *)j->s + t->end - 1;
-
-		for (; p < e; p++)
-			h = (h ^ *p) * 16777619u;
-	} else {
-		struct sit it;
-		int c;
-
-		sit_init(&it, j, t);
-		while ((c = sit_next(&it)) >= 0)
-			h = (h ^ (unsigned)c) * 16777619u;
-	}
+	if (!t->esc)
+		return hash_bytes(p, n);
+	/* Unescaped text is never longer than its escaped form. */
+	buf = n <= sizeof(small) ? small : bf_xmalloc(n);
+	sit_init(&it, j, t);
+	while ((c = sit_next(&it)) >= 0)
+		buf[k++] = (unsigned char)c;
+	h = hash_bytes(buf, k);
+	if (buf != small)
+		free(buf);
 	return h;
 }
 
@@ -627,14 +668,20 @@ dup_check_sorted(struct parser *ps, int n)
 	return 0;
 }
 
+/* Records key token tok of the innermost open object, which has nprev keys
+ * before it; *seen is that object's filter of key hashes (bit h % 64), so
+ * that a key whose bit is clear needs no comparison. */
 static int
-add_key(struct parser *ps, int tok, int nprev)
+add_key(struct parser *ps, int tok, int nprev, uint64_t *seen)
 {
 	const struct bf_json *j = ps->j;
 	uint32_t h = key_hash(j, &j->tok[tok]);
+	uint64_t bit = (uint64_t)1 << (h & 63);
 	int i;
 
-	if (nprev < DUP_LINEAR)
+	if (nprev == 0)
+		*seen = 0;
+	if (nprev < DUP_LINEAR && (*seen & bit))
 		for (i = ps->nkeys - nprev; i < ps->nkeys; i++)
 			if (ps->keys[i].h == h && str_tok_eq(j,
 			    &j->tok[ps->keys[i].tok], &j->tok[tok]))
@@ -648,6 +695,7 @@ add_key(struct parser *ps, int tok, int nprev)
 	ps->keys[ps->nkeys].tok = tok;
 	ps->keys[ps->nkeys].h = h;
 	ps->nkeys++;
+	*seen |= bit;
 	return 0;
 }
 
@@ -658,6 +706,7 @@ parse(struct parser *ps)
 {
 	struct bf_json *j = ps->j;
 	int stack[BF_JSON_MAXDEPTH];
+	uint64_t seen[BF_JSON_MAXDEPTH];
 	int depth = 0, want = WANT_VALUE, t, esc, parent;
 	const unsigned char *e = ps->e;
 	unsigned c;
@@ -712,7 +761,8 @@ parse(struct parser *ps)
 				return -1;
 			j->tok[t].end = (int)(ps->p - ps->s);
 			j->tok[t].esc = esc;
-			if (add_key(ps, t, j->tok[parent].size) < 0)
+			if (add_key(ps, t, j->tok[parent].size,
+			    &seen[depth - 1]) < 0)
 				return -1;
 			j->tok[parent].size++;
 			while (ps->p < e && ISWS(*ps->p))
@@ -885,17 +935,22 @@ tok_eq(const struct bf_json *j, const struct bf_jtok *t, const char *s,
 int
 bf_json_get(const struct bf_json *j, int obj, const char *key)
 {
-	const struct bf_jtok *o;
+	const struct bf_jtok *k;
 	size_t n = strlen(key);
-	int i, m;
+	int i, m, size, type;
 
 	if (obj < 0 || obj >= j->ntok || j->tok[obj].type != BF_JSON_OBJECT)
 		return -1;
-	o = &j->tok[obj];
-	for (i = obj + 1, m = 0; m < o->size; m++) {
-		if (tok_eq(j, &j->tok[i], key, n))
+	size = j->tok[obj].size;
+	for (i = obj + 1, m = 0; m < size; m++) {
+		k = &j->tok[i];
+		if (!k->esc ? (size_t)(k->end - k->start - 2) == n &&
+		    memcmp(j->s + k->start + 1, key, n) == 0 :
+		    tok_eq(j, k, key, n))
 			return i + 1;
-		i = bf_json_skip(j, i + 1);
+		type = j->tok[i + 1].type;
+		i = type == BF_JSON_OBJECT || type == BF_JSON_ARRAY ?
+		    bf_json_skip(j, i + 1) : i + 2;
 	}
 	return -1;
 }

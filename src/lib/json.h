@@ -39,7 +39,8 @@ struct bf_jtok {
 	int type;   /* enum bf_json_type */
 	int start;  /* offset of the first byte (the quote, for strings) */
 	int end;    /* offset one past the last byte (past the closing quote) */
-	int size;   /* members of an object, elements of an array, else 0 */
+	int size;   /* members of an object, elements of an array, else 0
+	               (a key is a string token of size 0) */
 	int parent; /* index of the enclosing token (for a value: its key's
 	               parent object), -1 for the root */
 	int esc;    /* strings: 1 when the text holds a backslash escape */
@@ -59,7 +60,7 @@ struct bf_json {
  * error code, and a message (bf_json_strerror). */
 enum bf_json_err {
 	BF_JSON_OK = 0,
-	BF_JSON_EEMPTY,     /* "empty_line": nothing but spaces */
+	BF_JSON_EEMPTY,     /* "empty_line": nothing but whitespace */
 	BF_JSON_ESYNTAX,    /* "invalid_json": not JSON */
 	BF_JSON_ETRUNCATED, /* "truncated": valid so far, ends too early */
 	BF_JSON_ETRAILING,  /* "trailing_data": a value followed by more */
@@ -99,10 +100,12 @@ const char *bf_json_code(int err);
 const char *bf_json_strerror(int err);
 void bf_json_free(struct bf_json *j);
 
-/* The value token of key in object token obj, or -1 when absent (or obj is
- * not an object). Keys are compared after unescaping. */
+/* The value token of key (NUL-terminated) in object token obj, or -1 when
+ * absent (or obj is not an object). Keys are compared after unescaping. Only
+ * obj's own members are searched, in order: linear in obj's subtree. */
 int bf_json_get(const struct bf_json *j, int obj, const char *key);
-/* The index just past the subtree of token t (its next sibling, if any). */
+/* The index just past the subtree of token t (its next sibling, if any;
+ * ntok after the last). Linear in the subtree's size. */
 int bf_json_skip(const struct bf_json *j, int t);
 /* Raw bytes of token t: for strings including the quotes, for numbers the
  * exact number text. */

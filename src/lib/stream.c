@@ -191,6 +191,8 @@ bf_window_emit(const struct bf_json *j, struct bf_buf *out,
 	const char *drop[64];
 	int nd = 0, failed = bf_window_failed(j), fail_now;
 
+	if (j->ntok == 0 || j->tok[0].type != BF_JSON_OBJECT)
+		return;
 	fail_now = !failed && status && strcmp(status, "failed") == 0;
 	if (counts && *counts)
 		count_keys(counts, &cj, &text, &names, drop, &nd, 60);

@@ -54,10 +54,10 @@ int bf_window_same(const struct bf_window *a, const struct bf_window *b);
 /* 1 when the window line j has "status":"failed". */
 int bf_window_failed(const struct bf_json *j);
 
-/* Re-emits the window line j into out (appended, followed by '\n') with the
- * stage's counts added (counts: "\"fetched\":12,\"pages\":3" or NULL; keys
- * in counts replace existing ones of the same name; counts must not hold
- * "status" or "error"). The other members keep their bytes and order; the
+/* Appends to out the window line j (a parsed object; otherwise nothing is
+ * appended), followed by '\n', with the stage's counts added (counts:
+ * "\"fetched\":12,\"pages\":3" or NULL; keys in counts replace existing ones
+ * of the same name; counts must not hold "status" or "error"). The other members keep their bytes and order; the
  * counts, then status and error, go last. status is "ok" or "failed" (NULL
  * means "ok"):
  * - if j is already failed, the line stays failed with its original status

@@ -6,13 +6,14 @@
 #     bf_json_parse alone; jsmn tokenizing alone (no validation)
 #   - tool-jsoncheck -q (stdin to a count, as a filter would read it)
 #   - jq -c . (the same lines, output discarded)
-# and the ratios. Usage: tests/bench/json.sh [N]
-set -eu
+# and the ratios. Usage: tests/bench/json.sh [N] (N defaults to 200000 times
+# BF_BENCH_SCALE). The lines are stream lines as bf(7) has them (window
+# fields, usage lines with allocations), longer than bf-gen's raw samples.
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/bench/lib.sh"
 : "${BF_TOOLS:=$top/build/rel/tools}"
-n=${1:-200000}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bf-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+n=${1:-$((200000 * BF_BENCH_SCALE))}
+tmp=$W
 
 gen() {
 	awk -v n="$1" 'BEGIN {

@@ -185,7 +185,7 @@ main(void)
 	    "an escaped dot after the first position is not canonical");
 	bf_buf_reset(&dec);
 	ok(bf_name_decode("%2E.", &dec) == 0 && strcmp(dec.s, "..") == 0,
-	    "%2E. decodes to ..");
+	    "%%2E. decodes to ..");
 
 	/* Atomic write. */
 	bf_buf_printf(&path, "%s/state.ckpt", dir);

@@ -1,0 +1,360 @@
+/*
+ * bf-window: plan the windows of a backfill, one window line per
+ * (partition, window). See bf-window(1); the logic is in lib/window.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "checkpoint.h"
+#include "err.h"
+#include "json.h"
+#include "timeutil.h"
+#include "window.h"
+
+enum {
+	OPT_ALIGN = 256,
+	OPT_FORCE,
+	OPT_GAPS,
+	OPT_HELP,
+	OPT_ORDER,
+	OPT_UNTIL,
+	OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "align", required_argument, NULL, OPT_ALIGN },
+	{ "billing-day", required_argument, NULL, 'b' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "from", required_argument, NULL, 'f' },
+	{ "gaps", no_argument, NULL, OPT_GAPS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "order", required_argument, NULL, OPT_ORDER },
+	{ "partition", required_argument, NULL, 'p' },
+	{ "partitions", required_argument, NULL, 'P' },
+	{ "shard", required_argument, NULL, 'S' },
+	{ "size", required_argument, NULL, 's' },
+	{ "state", required_argument, NULL, 'd' },
+	{ "to", required_argument, NULL, 't' },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The -p names, in order (pointers into argv). */
+static char **pnames;
+static int npnames;
+
+/* One selected partition: its name as a JSON string, its checkpoint. */
+struct sel {
+	const struct bf_part *part;
+	char *json;  /* owned */
+	size_t jlen;
+	struct bf_ckpt ckpt;
+	int loaded;
+	struct bf_plan_skip skip;
+};
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: bf-window -f time -t time -s size [-b day] [-d dir] "
+	    "[-P file]\n"
+	    "                 [-p name]... [-S i/n] [--align time] [--force] "
+	    "[--gaps]\n"
+	    "                 [--order time|partition] [--until time]\n");
+	exit(status);
+}
+
+/* A time flag: RFC 3339, a date, or epoch seconds. Whole seconds unless
+ * frac is allowed. */
+static void
+parse_time(const char *flag, const char *s, int frac, bf_time *t)
+{
+	int32_t ns = 0;
+
+	if (bf_time_parse_any(s, strlen(s), t, &ns) == -1) {
+		bf_warn("bad time '%s' for %s", s, flag);
+		exit(BF_EXIT_USAGE);
+	}
+	if (ns != 0 && !frac) {
+		bf_warn("bad time '%s' for %s: windows are whole seconds", s,
+		    flag);
+		exit(BF_EXIT_USAGE);
+	}
+}
+
+static int
+parse_billing_day(const char *s)
+{
+	int d = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '9' && d <= 28; p++)
+		d = d * 10 + (*p - '0');
+	if (p == s || *p != '\0' || d < 1 || d > 28) {
+		bf_warn("bad billing day '%s': expected 1 to 28", s);
+		exit(BF_EXIT_USAGE);
+	}
+	return d;
+}
+
+/* The wall clock, or BF_NOW (for tests) when it is set. */
+static bf_time
+now(const bf_time *fixed)
+{
+	return fixed != NULL ? *fixed : (bf_time)time(NULL);
+}
+
+static void
+stop_msg(bf_time until, bf_time ws, const struct bf_part *p)
+{
+	char t1[BF_TIME_LEN], t2[BF_TIME_LEN];
+	struct bf_buf nb = BF_BUF_INIT;
+
+	bf_time_format(until, t1);
+	bf_time_format(ws, t2);
+	bf_plan_put_name(&nb, p->name, p->len);
+	bf_warn("the run window ended at '%s': stopped before the window "
+	    "at '%s' of partition '%s'; run again later", t1, t2,
+	    bf_buf_str(&nb));
+	bf_buf_free(&nb);
+}
+
+static void
+die(const struct bf_err *e)
+{
+	exit(bf_err_print(e));
+}
+
+static void
+gap_cb(void *ctx, bf_time from, bf_time to)
+{
+	struct sel *s = ctx;
+	struct bf_buf out = BF_BUF_INIT;
+
+	bf_plan_put_gap(&out, s->json, s->jlen, from, to);
+	fwrite(out.s, 1, out.len, stdout);
+	bf_buf_free(&out);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *from_s = NULL, *to_s = NULL, *size_s = NULL;
+	const char *partfile = NULL, *state = NULL, *shard_s = NULL;
+	const char *order = "partition";
+	bf_time from, to, align, until = 0, nowval, *nowp = NULL;
+	int has_align = 0, has_until = 0, force = 0, gaps = 0, bday = 1;
+	int by_time = 0, stopped = 0, c, rc;
+	int64_t size = 86400;
+	struct bf_partlist pl = BF_PARTLIST_INIT;
+	struct bf_shard shard = { 0, 0 };
+	struct bf_plan plan;
+	struct bf_err e;
+	struct bf_buf out = BF_BUF_INIT;
+	struct sel *sel;
+	size_t nsel = 0, k;
+
+	bf_setprogname(argv[0]);
+	bf_err_clear(&e);
+	pnames = bf_xcalloc((size_t)argc + 1, sizeof(*pnames));
+	while ((c = getopt_long(argc, argv, "b:d:f:P:p:S:s:t:", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			bday = parse_billing_day(optarg);
+			break;
+		case 'd':
+			state = optarg;
+			break;
+		case 'f':
+			from_s = optarg;
+			break;
+		case 'P':
+			partfile = optarg;
+			break;
+		case 'p':
+			pnames[npnames++] = optarg;
+			break;
+		case 'S':
+			shard_s = optarg;
+			break;
+		case 's':
+			size_s = optarg;
+			break;
+		case 't':
+			to_s = optarg;
+			break;
+		case OPT_ALIGN:
+			parse_time("--align", optarg, 0, &align);
+			has_align = 1;
+			break;
+		case OPT_FORCE:
+			force = 1;
+			break;
+		case OPT_GAPS:
+			gaps = 1;
+			break;
+		case OPT_HELP:
+			usage(stdout, 0);
+			break;
+		case OPT_ORDER:
+			order = optarg;
+			break;
+		case OPT_UNTIL:
+			parse_time("--until", optarg, 1, &until);
+			has_until = 1;
+			break;
+		case OPT_VERSION:
+			bf_print_version();
+			return bf_close_stdout();
+		default:
+			usage(stderr, BF_EXIT_USAGE);
+		}
+	}
+	if (optind < argc) {
+		bf_warn("unexpected argument '%s'", argv[optind]);
+		usage(stderr, BF_EXIT_USAGE);
+	}
+	if (from_s == NULL || to_s == NULL) {
+		bf_warn("--from and --to are required");
+		usage(stderr, BF_EXIT_USAGE);
+	}
+	if (size_s == NULL && !gaps) {
+		bf_warn("--size is required");
+		usage(stderr, BF_EXIT_USAGE);
+	}
+	parse_time("--from", from_s, 0, &from);
+	parse_time("--to", to_s, 0, &to);
+	if (size_s != NULL && bf_duration_parse(size_s, &size) == -1) {
+		bf_warn("bad window size '%s': expected a positive number and "
+		    "a unit s, m, h, d or w", size_s);
+		return BF_EXIT_USAGE;
+	}
+	if (strcmp(order, "time") == 0)
+		by_time = 1;
+	else if (strcmp(order, "partition") != 0) {
+		bf_warn("bad order '%s': expected time or partition", order);
+		return BF_EXIT_USAGE;
+	}
+	if (shard_s != NULL && bf_shard_parse(shard_s, &shard, &e) == -1)
+		die(&e);
+	if (gaps && state == NULL) {
+		bf_warn("--gaps needs --state");
+		return BF_EXIT_USAGE;
+	}
+	if (gaps && force) {
+		bf_warn("--gaps and --force do not go together");
+		return BF_EXIT_USAGE;
+	}
+	if (has_until && getenv("BF_NOW") != NULL) {
+		const char *s = getenv("BF_NOW");
+
+		if (bf_time_parse_any(s, strlen(s), &nowval, NULL) == -1) {
+			bf_warn("bad time '%s' in BF_NOW", s);
+			return BF_EXIT_USAGE;
+		}
+		nowp = &nowval;
+	}
+	if (bf_plan_init(&plan, from, to, size, has_align ? &align : NULL,
+	    bday, &e) == -1)
+		die(&e);
+
+	for (c = 0; c < npnames; c++)
+		if (bf_partlist_add(&pl, pnames[c], strlen(pnames[c]), NULL,
+		    0, &e) == -1)
+			die(&e);
+	if (partfile != NULL || npnames == 0)
+		if (bf_partlist_read(&pl, partfile ? partfile : "-", &e) == -1)
+			die(&e);
+	if (pl.n == 0) {
+		bf_warn("no partitions: give -p, --partitions or a list on "
+		    "standard input");
+		return BF_EXIT_USAGE;
+	}
+
+	sel = bf_xcalloc(pl.n, sizeof(*sel));
+	for (k = 0; k < pl.n; k++) {
+		struct sel *s;
+
+		if (!bf_shard_has(&shard, pl.v[k].name, pl.v[k].len))
+			continue;
+		s = &sel[nsel++];
+		s->part = &pl.v[k];
+		bf_buf_reset(&out);
+		bf_json_put_str(&out, pl.v[k].name, pl.v[k].len);
+		s->jlen = out.len;
+		s->json = bf_buf_detach(&out);
+		if (state != NULL) {
+			if (bf_ckpt_load(state, pl.v[k].name, &s->ckpt, &e) ==
+			    -1)
+				die(&e);
+			s->loaded = 1;
+			if (!gaps && bf_plan_check(&plan, &s->ckpt, force,
+			    &e) == -1)
+				die(&e);
+		}
+		bf_plan_skip_init(&s->skip, &plan,
+		    s->loaded ? &s->ckpt : NULL, force);
+	}
+
+	if (gaps) {
+		for (k = 0; k < nsel; k++)
+			bf_ckpt_gaps(&sel[k].ckpt, from, to, gap_cb, &sel[k]);
+	} else {
+		struct bf_plan_iter it;
+		bf_time ws, we;
+		size_t outer = by_time ? nsel > 0 : nsel, i;
+
+		if (has_until)
+			setvbuf(stdout, NULL, _IOLBF, 0);
+		/* Partition order: for each partition, its windows. Time
+		 * order: for each window, the partitions. */
+		for (i = 0; i < outer && !stopped; i++) {
+			bf_plan_iter_init(&it, &plan);
+			while (!stopped && bf_plan_iter_next(&it, &ws, &we)) {
+				size_t lo = by_time ? 0 : i;
+				size_t hi = by_time ? nsel : i + 1;
+
+				for (k = lo; k < hi; k++) {
+					struct sel *s = &sel[k];
+
+					if (bf_plan_skip(&s->skip, ws, we))
+						continue;
+					if (has_until && now(nowp) >= until) {
+						stop_msg(until, ws, s->part);
+						stopped = 1;
+						break;
+					}
+					bf_buf_reset(&out);
+					bf_plan_put_window(&out, s->json,
+					    s->jlen, ws, we, plan.name);
+					if (fwrite(out.s, 1, out.len,
+					    stdout) != out.len) {
+						stopped = 2;
+						break;
+					}
+				}
+			}
+		}
+	}
+
+	for (k = 0; k < nsel; k++) {
+		free(sel[k].json);
+		if (sel[k].loaded)
+			bf_ckpt_free(&sel[k].ckpt);
+	}
+	free(sel);
+	bf_partlist_free(&pl);
+	bf_buf_free(&out);
+	free(pnames);
+	rc = bf_close_stdout();
+	if (rc != 0)
+		return rc;
+	return stopped == 1 ? BF_EXIT_TEMPFAIL : BF_EXIT_OK;
+}

@@ -1,0 +1,1216 @@
+/*
+ * aggregate.c: bf-aggregate's engine (see aggregate.h).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "checkpoint.h"
+#include "hash.h"
+#include "json.h"
+#include "stream.h"
+
+#define STAGE "bf-aggregate"
+#define NSEC 1000000000
+
+/* Samples */
+
+static int
+samplecmp(const void *pa, const void *pb)
+{
+	const struct bf_sample *a = pa, *b = pb;
+
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	if (a->nsec != b->nsec)
+		return a->nsec < b->nsec ? -1 : 1;
+	return bf_dec_cmp(a->v, b->v);
+}
+
+size_t
+bf_samples_dedupe(struct bf_sample *s, size_t n, long *dups,
+    long *conflicts)
+{
+	size_t i, k = 0;
+
+	if (n > 1)
+		qsort(s, n, sizeof(*s), samplecmp);
+	for (i = 0; i < n; i++) {
+		if (k > 0 && s[k - 1].sec == s[i].sec &&
+		    s[k - 1].nsec == s[i].nsec) {
+			/* Sorted by value: the last of a run is the greatest. */
+			if (bf_dec_cmp(s[k - 1].v, s[i].v) == 0)
+				(*dups)++;
+			else
+				(*conflicts)++;
+			s[k - 1] = s[i];
+			continue;
+		}
+		s[k++] = s[i];
+	}
+	return k;
+}
+
+static int
+deccmp(const void *pa, const void *pb)
+{
+	return bf_dec_cmp(*(const bf_dec *)pa, *(const bf_dec *)pb);
+}
+
+static int
+integral(const struct bf_sample *s, size_t n, bf_time we, bf_dec *out)
+{
+	bf_dec whole = { 0 }, frac = { 0 }, t;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		int64_t esec = i + 1 < n ? s[i + 1].sec : we;
+		int64_t ensec = i + 1 < n ? s[i + 1].nsec : 0;
+		int64_t dsec = esec - s[i].sec, dnsec = ensec - s[i].nsec;
+
+		if (dnsec < 0) {
+			dnsec += NSEC;
+			dsec--;
+		}
+		if ((rc = bf_dec_mul_int(s[i].v, dsec, &t)) != BF_DEC_OK ||
+		    (rc = bf_dec_add(whole, t, &whole)) != BF_DEC_OK)
+			return rc;
+		if (dnsec != 0 &&
+		    ((rc = bf_dec_mul_int(s[i].v, dnsec, &t)) != BF_DEC_OK ||
+		    (rc = bf_dec_add(frac, t, &frac)) != BF_DEC_OK))
+			return rc;
+	}
+	/* The nanosecond parts are summed exactly and divided once. */
+	if (bf_dec_sign(frac) != 0) {
+		if ((rc = bf_dec_div(frac, bf_dec_from_int(NSEC), &t)) !=
+		        BF_DEC_OK ||
+		    (rc = bf_dec_add(whole, t, &whole)) != BF_DEC_OK)
+			return rc;
+	}
+	*out = whole;
+	return BF_DEC_OK;
+}
+
+int
+bf_aggregate(int fn, const struct bf_sample *s, size_t n, bf_time we,
+    bf_dec *out)
+{
+	bf_dec acc = { 0 }, d;
+	bf_dec *v;
+	size_t i;
+	int rc = BF_DEC_OK;
+
+	if (n == 0 && fn != BF_AGG_COUNT) {
+		*out = acc;
+		return BF_DEC_OK;
+	}
+	switch (fn) {
+	case BF_AGG_COUNT:
+		*out = bf_dec_from_int((int64_t)n);
+		return BF_DEC_OK;
+	case BF_AGG_MIN:
+	case BF_AGG_MAX:
+		acc = s[0].v;
+		for (i = 1; i < n; i++) {
+			int c = bf_dec_cmp(s[i].v, acc);
+
+			if (fn == BF_AGG_MIN ? c < 0 : c > 0)
+				acc = s[i].v;
+		}
+		break;
+	case BF_AGG_SUM:
+	case BF_AGG_AVG:
+		for (i = 0; i < n && rc == BF_DEC_OK; i++)
+			rc = bf_dec_add(acc, s[i].v, &acc);
+		if (rc == BF_DEC_OK && fn == BF_AGG_AVG)
+			rc = bf_dec_div(acc, bf_dec_from_int((int64_t)n), &acc);
+		break;
+	case BF_AGG_LAST:
+		acc = s[n - 1].v;
+		break;
+	case BF_AGG_P95:
+		v = bf_xmalloc(n * sizeof(*v));
+		for (i = 0; i < n; i++)
+			v[i] = s[i].v;
+		qsort(v, n, sizeof(*v), deccmp);
+		/* Nearest rank: ceil(95 n / 100), 1-based. */
+		acc = v[(95 * n + 99) / 100 - 1];
+		free(v);
+		break;
+	case BF_AGG_INTEGRAL:
+		rc = integral(s, n, we, &acc);
+		break;
+	case BF_AGG_INCREASE:
+		for (i = 1; i < n && rc == BF_DEC_OK; i++) {
+			if (bf_dec_cmp(s[i].v, s[i - 1].v) < 0)
+				d = s[i].v; /* a reset: it rose from 0 */
+			else
+				rc = bf_dec_sub(s[i].v, s[i - 1].v, &d);
+			if (rc == BF_DEC_OK)
+				rc = bf_dec_add(acc, d, &acc);
+		}
+		break;
+	default:
+		return BF_DEC_ESYNTAX;
+	}
+	if (rc == BF_DEC_OK)
+		*out = acc;
+	return rc;
+}
+
+int
+bf_dec_split(bf_dec total, const int64_t *w, size_t n, int64_t whole,
+    bf_dec *parts)
+{
+	bf_dec rest = total;
+	size_t i;
+	int rc;
+
+	/* A bf_dec is a scaled integer, so the ratio of two raw integers can be
+	 * taken by dividing bf_decs that hold them. */
+	for (i = 0; i + 1 < n; i++) {
+		bf_dec wi = { w[i] }, wh = { whole };
+
+		if ((rc = bf_dec_muldiv(total, wi, wh, &parts[i])) !=
+		        BF_DEC_OK ||
+		    (rc = bf_dec_sub(rest, parts[i], &rest)) != BF_DEC_OK)
+			return rc;
+	}
+	if (n > 0)
+		parts[n - 1] = rest;
+	return BF_DEC_OK;
+}
+
+/* A copy of n bytes that may hold NUL, NUL-terminated. */
+static char *
+memdup(const char *p, size_t n)
+{
+	char *s = bf_xmalloc(n + 1);
+
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* Hash tables: linear probing over entries that start with struct hent. */
+
+struct hent {
+	uint64_t hash;
+	char *key; /* owned by the entry */
+	size_t klen;
+};
+
+struct htab {
+	struct hent **slot;
+	size_t cap, n; /* cap is 0 or a power of two */
+};
+
+static struct hent *
+ht_find(const struct htab *h, uint64_t hash, const char *key, size_t klen)
+{
+	size_t i;
+
+	if (h->cap == 0)
+		return NULL;
+	for (i = hash & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1)) {
+		struct hent *e = h->slot[i];
+
+		if (e->hash == hash && e->klen == klen &&
+		    memcmp(e->key, key, klen) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+ht_put(struct htab *h, struct hent *e)
+{
+	size_t i;
+
+	for (i = e->hash & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1))
+		;
+	h->slot[i] = e;
+}
+
+static void
+ht_insert(struct htab *h, struct hent *e)
+{
+	if (2 * (h->n + 1) > h->cap) {
+		struct hent **old = h->slot;
+		size_t i, ocap = h->cap;
+
+		h->cap = ocap ? 2 * ocap : 16;
+		h->slot = bf_xcalloc(h->cap, sizeof(*h->slot));
+		for (i = 0; i < ocap; i++)
+			if (old[i])
+				ht_put(h, old[i]);
+		free(old);
+	}
+	ht_put(h, e);
+	h->n++;
+}
+
+/* Removes e, shifting back the entries of its probe run. */
+static void
+ht_remove(struct htab *h, struct hent *e)
+{
+	size_t mask = h->cap - 1, i, j, k;
+
+	for (i = e->hash & mask; h->slot[i] != e; i = (i + 1) & mask)
+		;
+	h->slot[i] = NULL;
+	for (j = (i + 1) & mask; h->slot[j]; j = (j + 1) & mask) {
+		k = h->slot[j]->hash & mask;
+		/* Move slot j to the hole i unless its home k lies in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		h->slot[i] = h->slot[j];
+		h->slot[j] = NULL;
+		i = j;
+	}
+	h->n--;
+}
+
+/* Open windows and their groups */
+
+struct group {
+	struct hent h;  /* key: instance_id bytes, then metric bytes */
+	size_t ilen;    /* length of the instance_id in the key */
+	struct bf_sample *s;
+	size_t n, cap;
+	char *unit_lo;  /* owned: the smallest and greatest unit seen, so */
+	char *unit_hi;  /* that mixed units are seen in any order */
+	size_t lolen, hilen;
+	int64_t res;    /* the finest resolution seen, 0 when none */
+	char **src;     /* owned: the distinct sources seen, nsrc of them */
+	size_t nsrc;
+};
+
+struct window {
+	struct hent h;  /* key: partition, NUL, start and end bytes */
+	struct bf_window id;
+	struct htab groups;
+	long ordinal;    /* sample lines seen, for DLQ ids */
+	long aggregated; /* samples taken into groups */
+	long out_of_window, invalid;
+	struct group *last; /* the group of the last sample */
+};
+
+/* The windows closed so far, per partition, merged into ranges. */
+struct part {
+	struct hent h;  /* key: the partition */
+	struct bf_ckpt closed;
+};
+
+struct bf_agg {
+	struct bf_agg_opts o;
+	struct htab windows;
+	struct htab parts;
+	struct bf_json j;
+	struct bf_window wid;      /* scratch */
+	struct window *last;       /* the window of the last sample */
+	struct bf_buf lastkey;     /* its raw partition/start/end bytes */
+	struct bf_buf key, s1, s2, s3, s4; /* scratch */
+	struct bf_buf usage, line; /* output of the window being closed */
+	struct bf_share *sh;
+	size_t shcap;
+	int dlq_dirty;
+	long failed;               /* windows passed on failed, or lost */
+};
+
+struct bf_agg *
+bf_agg_new(const struct bf_agg_opts *o)
+{
+	struct bf_agg *a = bf_xcalloc(1, sizeof(*a));
+
+	a->o = *o;
+	return a;
+}
+
+static void
+group_free(struct group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nsrc; i++)
+		free(g->src[i]);
+	free(g->src);
+	free(g->h.key);
+	free(g->s);
+	free(g->unit_lo);
+	free(g->unit_hi);
+	free(g);
+}
+
+static void
+window_free(struct window *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->groups.cap; i++)
+		if (w->groups.slot[i])
+			group_free((struct group *)w->groups.slot[i]);
+	free(w->groups.slot);
+	bf_window_free(&w->id);
+	free(w->h.key);
+	free(w);
+}
+
+void
+bf_agg_free(struct bf_agg *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->windows.cap; i++)
+		if (a->windows.slot[i])
+			window_free((struct window *)a->windows.slot[i]);
+	free(a->windows.slot);
+	for (i = 0; i < a->parts.cap; i++) {
+		struct part *p = (struct part *)a->parts.slot[i];
+
+		if (p) {
+			bf_ckpt_free(&p->closed);
+			free(p->h.key);
+			free(p);
+		}
+	}
+	free(a->parts.slot);
+	bf_json_free(&a->j);
+	bf_buf_free(&a->lastkey);
+	bf_buf_free(&a->key);
+	bf_buf_free(&a->s1);
+	bf_buf_free(&a->s2);
+	bf_buf_free(&a->s3);
+	bf_buf_free(&a->s4);
+	bf_buf_free(&a->usage);
+	bf_buf_free(&a->line);
+	free(a->sh);
+	free(a);
+}
+
+/* The identity key of a window, in a->key. */
+static uint64_t
+window_key(struct bf_agg *a, const struct bf_window *w)
+{
+	bf_buf_reset(&a->key);
+	bf_buf_add(&a->key, w->partition, strlen(w->partition) + 1);
+	bf_buf_add(&a->key, &w->start, sizeof(w->start));
+	bf_buf_add(&a->key, &w->end, sizeof(w->end));
+	return bf_fnv1a64(a->key.s, a->key.len);
+}
+
+static struct part *
+part_get(struct bf_agg *a, const char *partition, int create)
+{
+	size_t n = strlen(partition);
+	uint64_t hash = bf_fnv1a64(partition, n);
+	struct part *p = (struct part *)ht_find(&a->parts, hash, partition, n);
+
+	if (!p && create) {
+		p = bf_xcalloc(1, sizeof(*p));
+		p->h.hash = hash;
+		p->h.key = memdup(partition, n);
+		p->h.klen = n;
+		bf_ckpt_init(&p->closed, partition);
+		ht_insert(&a->parts, &p->h);
+	}
+	return p;
+}
+
+static int
+window_closed(struct bf_agg *a, const struct bf_window *w)
+{
+	struct part *p = part_get(a, w->partition, 0);
+
+	return p && bf_ckpt_overlaps(&p->closed, w->start, w->end);
+}
+
+/* Input fields */
+
+/* The content of string token t: in place when it has no escape, else
+ * unescaped into scratch. Returns -1 when t is absent or no string. */
+static int
+tok_str(const struct bf_json *j, int t, struct bf_buf *scratch,
+    const char **p, size_t *n)
+{
+	const struct bf_jtok *k;
+
+	if (t < 0 || j->tok[t].type != BF_JSON_STRING)
+		return -1;
+	k = &j->tok[t];
+	if (!k->esc) {
+		*p = j->s + k->start + 1;
+		*n = (size_t)(k->end - k->start - 2);
+		return 0;
+	}
+	bf_buf_reset(scratch);
+	bf_json_str(j, t, scratch);
+	*p = bf_buf_str(scratch);
+	*n = scratch->len;
+	return 0;
+}
+
+static void
+put_bytes_kv(struct bf_buf *b, const char *key, const char *s, size_t n)
+{
+	bf_buf_printf(b, ",\"%s\":", key);
+	bf_json_put_str(b, s, n);
+}
+
+static void
+put_dec_kv(struct bf_buf *b, const char *key, bf_dec d)
+{
+	char s[BF_DEC_LEN];
+
+	bf_dec_format(d, s);
+	bf_buf_printf(b, ",\"%s\":\"%s\"", key, s);
+}
+
+static void
+put_time_kv(struct bf_buf *b, const char *key, bf_time t)
+{
+	char s[BF_TIME_LEN];
+
+	bf_time_format(t, s);
+	bf_buf_printf(b, ",\"%s\":\"%s\"", key, s);
+}
+
+/* DLQ */
+
+static int
+reject(struct bf_agg *a, const struct bf_window *w, long ordinal,
+    const char *code, const char *pointer, const char *msg, const char *s,
+    size_t len, const char *file, long lineno, struct bf_err *e)
+{
+	struct bf_reject r;
+
+	memset(&r, 0, sizeof(r));
+	r.stage = STAGE;
+	r.code = code;
+	r.pointer = pointer;
+	r.message = msg;
+	r.file = file;
+	r.line = lineno;
+	r.ordinal = w ? ordinal : -1;
+	if (w) {
+		r.partition = w->partition;
+		r.window_start = w->ws;
+		r.window_end = w->we;
+	}
+	r.raw = s;
+	r.rawlen = len;
+	a->dlq_dirty = 1;
+	return bf_dlq_write(a->o.dlq, &r, e);
+}
+
+/* Samples in */
+
+static struct window *
+sample_window(struct bf_agg *a, const struct bf_json *j, struct bf_err *we)
+{
+	int tp = bf_json_get(j, 0, "partition");
+	int ts = bf_json_get(j, 0, "window_start");
+	int te = bf_json_get(j, 0, "window_end");
+	struct window *w;
+	uint64_t hash;
+
+	/* Samples come in runs of one window: compare the raw bytes first. */
+	bf_buf_reset(&a->s1);
+	if (tp >= 0 && ts >= 0 && te >= 0) {
+		size_t n;
+		const char *r;
+
+		r = bf_json_raw(j, tp, &n);
+		bf_buf_add(&a->s1, r, n);
+		bf_buf_putc(&a->s1, 0);
+		r = bf_json_raw(j, ts, &n);
+		bf_buf_add(&a->s1, r, n);
+		bf_buf_putc(&a->s1, 0);
+		r = bf_json_raw(j, te, &n);
+		bf_buf_add(&a->s1, r, n);
+		if (a->last && a->s1.len == a->lastkey.len &&
+		    memcmp(a->s1.s, a->lastkey.s, a->s1.len) == 0)
+			return a->last;
+	}
+	memset(&a->wid, 0, sizeof(a->wid));
+	if (bf_window_from_json(j, &a->wid, we) == -1) {
+		bf_window_free(&a->wid);
+		return NULL;
+	}
+	hash = window_key(a, &a->wid);
+	w = (struct window *)ht_find(&a->windows, hash, a->key.s, a->key.len);
+	if (!w) {
+		if (window_closed(a, &a->wid))
+			return NULL; /* with a->wid set, for the DLQ */
+		w = bf_xcalloc(1, sizeof(*w));
+		w->h.hash = hash;
+		w->h.key = memdup(a->key.s, a->key.len);
+		w->h.klen = a->key.len;
+		w->id = a->wid;
+		memset(&a->wid, 0, sizeof(a->wid));
+		ht_insert(&a->windows, &w->h);
+	} else {
+		bf_window_free(&a->wid);
+	}
+	a->last = w;
+	bf_buf_reset(&a->lastkey);
+	bf_buf_add(&a->lastkey, bf_buf_str(&a->s1), a->s1.len);
+	return w;
+}
+
+static struct group *
+sample_group(struct window *w, const char *inst, size_t ilen,
+    const char *metric, size_t mlen, struct bf_buf *key)
+{
+	struct group *g = w->last;
+	uint64_t hash;
+
+	if (g && g->ilen == ilen && g->h.klen == ilen + mlen &&
+	    memcmp(g->h.key, inst, ilen) == 0 &&
+	    memcmp(g->h.key + ilen, metric, mlen) == 0)
+		return g;
+	bf_buf_reset(key);
+	bf_buf_add(key, inst, ilen);
+	bf_buf_add(key, metric, mlen);
+	hash = bf_fnv1a64(key->s, key->len);
+	g = (struct group *)ht_find(&w->groups, hash, key->s, key->len);
+	if (!g) {
+		g = bf_xcalloc(1, sizeof(*g));
+		g->h.hash = hash;
+		g->h.key = memdup(key->s, key->len);
+		g->h.klen = key->len;
+		g->ilen = ilen;
+		ht_insert(&w->groups, &g->h);
+	}
+	w->last = g;
+	return g;
+}
+
+static int
+bytescmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	if (c != 0)
+		return c;
+	return an < bn ? -1 : an > bn;
+}
+
+static void
+group_unit(struct group *g, const char *u, size_t n)
+{
+	if (!g->unit_lo) {
+		g->unit_lo = memdup(u, n);
+		g->lolen = n;
+		g->unit_hi = memdup(u, n);
+		g->hilen = n;
+		return;
+	}
+	if (n == g->lolen && memcmp(u, g->unit_lo, n) == 0)
+		return;
+	if (bytescmp(u, n, g->unit_lo, g->lolen) < 0) {
+		free(g->unit_lo);
+		g->unit_lo = memdup(u, n);
+		g->lolen = n;
+	} else if (bytescmp(u, n, g->unit_hi, g->hilen) > 0) {
+		free(g->unit_hi);
+		g->unit_hi = memdup(u, n);
+		g->hilen = n;
+	}
+}
+
+static void
+group_source(struct group *g, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < g->nsrc; i++)
+		if (strlen(g->src[i]) == n && memcmp(g->src[i], p, n) == 0)
+			return;
+	g->src = bf_xrealloc(g->src, (g->nsrc + 1) * sizeof(*g->src));
+	g->src[g->nsrc++] = memdup(p, n);
+}
+
+static int
+strpcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads the fields of a sample; returns NULL, or the DLQ code with *ptr and
+ * the message in e. */
+static const char *
+sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
+    struct bf_sample *smp, const char **ptr, struct bf_err *e)
+{
+	const char *p, *inst, *metric, *unit = "", *src = NULL;
+	size_t n, ilen, mlen, ulen = 0, slen = 0;
+	int t;
+	struct group *g;
+	int64_t r = 0;
+
+	t = bf_json_get(j, 0, "instance_id");
+	if (tok_str(j, t, &a->s1, &inst, &ilen) == -1 || ilen == 0) {
+		*ptr = "/instance_id";
+		bf_err_set(e, BF_EXIT_FAILED, "sample without an instance_id");
+		return "bad_instance_id";
+	}
+	t = bf_json_get(j, 0, "metric");
+	if (tok_str(j, t, &a->s2, &metric, &mlen) == -1 || mlen == 0) {
+		*ptr = "/metric";
+		bf_err_set(e, BF_EXIT_FAILED, "sample without a metric");
+		return "bad_metric";
+	}
+	t = bf_json_get(j, 0, "ts");
+	*ptr = "/ts";
+	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER) {
+		p = bf_json_raw(j, t, &n);
+		if (bf_time_from_number(p, n, &smp->sec, &smp->nsec) == -1)
+			goto badts;
+	} else if (tok_str(j, t, &a->s3, &p, &n) == 0) {
+		if (bf_time_parse_any(p, n, &smp->sec, &smp->nsec) == -1)
+			goto badts;
+	} else {
+		bf_err_set(e, BF_EXIT_FAILED, "sample without a ts");
+		return "bad_timestamp";
+	}
+	t = bf_json_get(j, 0, "value");
+	*ptr = "/value";
+	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER)
+		p = bf_json_raw(j, t, &n);
+	else if (tok_str(j, t, &a->s3, &p, &n) == -1) {
+		bf_err_set(e, BF_EXIT_FAILED, "sample without a number value");
+		return "bad_value";
+	}
+	switch (bf_dec_parse(p, n, &smp->v)) {
+	case BF_DEC_OK:
+		break;
+	case BF_DEC_EOVERFLOW:
+		bf_err_set(e, BF_EXIT_FAILED, "value '%.*s' is out of range",
+		    (int)(n > 64 ? 64 : n), p);
+		return "bad_value";
+	default:
+		bf_err_set(e, BF_EXIT_FAILED, "value '%.*s' is not a number",
+		    (int)(n > 64 ? 64 : n), p);
+		return "bad_value";
+	}
+	t = bf_json_get(j, 0, "unit");
+	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
+	    tok_str(j, t, &a->s3, &unit, &ulen) == -1) {
+		*ptr = "/unit";
+		bf_err_set(e, BF_EXIT_FAILED, "unit is not a string");
+		return "bad_unit";
+	}
+	t = bf_json_get(j, 0, "source");
+	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
+	    tok_str(j, t, &a->s4, &src, &slen) == -1) {
+		*ptr = "/source";
+		bf_err_set(e, BF_EXIT_FAILED, "source is not a string");
+		return "bad_source";
+	}
+	t = bf_json_get(j, 0, "resolution");
+	if (t >= 0 && j->tok[t].type != BF_JSON_NULL) {
+		bf_dec d;
+
+		p = bf_json_raw(j, t, &n);
+		if (j->tok[t].type != BF_JSON_NUMBER ||
+		    bf_dec_parse(p, n, &d) != BF_DEC_OK ||
+		    bf_dec_to_int(d, &r) == -1 || r <= 0) {
+			*ptr = "/resolution";
+			bf_err_set(e, BF_EXIT_FAILED,
+			    "resolution '%.*s' is not a positive number of "
+			    "seconds", (int)(n > 64 ? 64 : n), p);
+			return "bad_resolution";
+		}
+	}
+	if (smp->sec < w->id.start || smp->sec >= w->id.end) {
+		*ptr = "/ts";
+		bf_err_set(e, BF_EXIT_FAILED,
+		    "ts is outside the window [%s, %s)", w->id.ws, w->id.we);
+		return "outside_window";
+	}
+	g = sample_group(w, inst, ilen, metric, mlen, &a->key);
+	group_unit(g, unit, ulen);
+	if (src)
+		group_source(g, src, slen);
+	if (r > 0 && (g->res == 0 || r < g->res))
+		g->res = r;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 16;
+		g->s = bf_xrealloc(g->s, g->cap * sizeof(*g->s));
+	}
+	g->s[g->n++] = *smp;
+	return NULL;
+badts:
+	bf_err_set(e, BF_EXIT_FAILED, "bad ts '%.*s'", (int)(n > 64 ? 64 : n),
+	    p);
+	return "bad_timestamp";
+}
+
+static int
+sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
+    long lineno, struct bf_err *e)
+{
+	struct bf_err fe;
+	struct window *w;
+	struct bf_sample smp;
+	const char *code, *ptr = "";
+
+	bf_err_clear(&fe);
+	if (!(w = sample_window(a, &a->j, &fe))) {
+		if (fe.code != 0)
+			return reject(a, NULL, -1, "bad_window", "", fe.msg, s,
+			    len, file, lineno, e);
+		if (reject(a, &a->wid, -1, "window_closed", "",
+		    "the window was closed earlier in the stream", s, len,
+		    file, lineno, e) == -1) {
+			bf_window_free(&a->wid);
+			return -1;
+		}
+		bf_window_free(&a->wid);
+		return 0;
+	}
+	w->ordinal++;
+	if (!(code = sample_fields(a, &a->j, w, &smp, &ptr, &fe))) {
+		w->aggregated++;
+		return 0;
+	}
+	if (strcmp(code, "outside_window") == 0)
+		w->out_of_window++;
+	else
+		w->invalid++;
+	return reject(a, &w->id, w->ordinal - 1, code, ptr, fe.msg, s, len,
+	    file, lineno, e);
+}
+
+/* Windows out */
+
+static int
+groupcmp(const void *pa, const void *pb)
+{
+	const struct group *a = *(struct group *const *)pa;
+	const struct group *b = *(struct group *const *)pb;
+	int c = bytescmp(a->h.key, a->ilen, b->h.key, b->ilen);
+
+	if (c != 0)
+		return c;
+	return bytescmp(a->h.key + a->ilen, a->h.klen - a->ilen,
+	    b->h.key + b->ilen, b->h.klen - b->ilen);
+}
+
+static void
+put_series(struct bf_buf *b, const char *type, const struct window *w,
+    const struct group *g)
+{
+	bf_buf_printf(b, "{\"type\":\"%s\"", type);
+	put_bytes_kv(b, "partition", w->id.partition, strlen(w->id.partition));
+	put_bytes_kv(b, "instance_id", g->h.key, g->ilen);
+	put_bytes_kv(b, "metric", g->h.key + g->ilen, g->h.klen - g->ilen);
+	bf_buf_printf(b, ",\"window_start\":\"%s\",\"window_end\":\"%s\"",
+	    w->id.ws, w->id.we);
+}
+
+/* The share of the window the samples cover: each holds from its time to
+ * the next sample's, or for at most one resolution when that is known. */
+static bf_dec
+coverage(const struct group *g, const struct window *w)
+{
+	__int128 cov = 0, win = (__int128)(w->id.end - w->id.start) * NSEC;
+	size_t i;
+	bf_dec c = { 0 };
+
+	for (i = 0; i < g->n; i++) {
+		const struct bf_sample *s = &g->s[i];
+		__int128 end = i + 1 < g->n ?
+		    (__int128)g->s[i + 1].sec * NSEC + g->s[i + 1].nsec :
+		    (__int128)w->id.end * NSEC;
+		__int128 d = end - ((__int128)s->sec * NSEC + s->nsec);
+
+		if (g->res > 0 && d > (__int128)g->res * NSEC)
+			d = (__int128)g->res * NSEC;
+		cov += d;
+	}
+	bf_dec_div((bf_dec){ cov }, (bf_dec){ win }, &c);
+	return c;
+}
+
+static int
+dec_fail(int rc, const char **code, struct bf_err *e, const char *what,
+    const struct group *g)
+{
+	*code = "overflow";
+	return bf_err_set(e, BF_EXIT_FAILED,
+	    "%s of metric '%.*s' of instance '%.*s' %s", what,
+	    (int)(g->h.klen - g->ilen), g->h.key + g->ilen, (int)g->ilen,
+	    g->h.key, rc == BF_DEC_EOVERFLOW ? "overflows" : "fails");
+}
+
+/* Prices group g of window w and appends its usage line to a->usage. */
+static int
+price_group(struct bf_agg *a, const struct window *w, const struct group *g,
+    const char **code, struct bf_err *e)
+{
+	const struct bf_rates *rc = a->o.rates;
+	const char *metric = g->h.key + g->ilen;
+	size_t mlen = g->h.klen - g->ilen, first, np, ns, i;
+	const struct bf_rate *r0, *r;
+	int64_t W = w->id.end - w->id.start, *wt;
+	bf_dec value, q, cost = { 0 }, *qp, *cp, *al;
+	struct bf_buf *b = &a->usage;
+	const char *what = "cost";
+	int drc;
+
+	if (!(np = bf_rates_window(rc, metric, mlen, w->id.start, w->id.end,
+	    &first, code, e)))
+		return -1;
+	r0 = &rc->r[first];
+	if (g->lolen != g->hilen ||
+	    memcmp(g->unit_lo, g->unit_hi, g->lolen) != 0) {
+		*code = "mixed_units";
+		return bf_err_set(e, BF_EXIT_FAILED,
+		    "metric '%.*s' of instance '%.*s' has samples in units "
+		    "'%s' and '%s'", (int)mlen, metric, (int)g->ilen,
+		    g->h.key, g->unit_lo, g->unit_hi);
+	}
+	if (strlen(r0->unit) != g->lolen ||
+	    memcmp(r0->unit, g->unit_lo, g->lolen) != 0) {
+		*code = "unit_mismatch";
+		return bf_err_set(e, BF_EXIT_FAILED,
+		    "metric '%.*s' of instance '%.*s' is in '%s', the rate at "
+		    "%s:%ld expects '%s'", (int)mlen, metric, (int)g->ilen,
+		    g->h.key, g->unit_lo, rc->path, r0->eff.line, r0->unit);
+	}
+	if ((drc = bf_aggregate(r0->aggregate, g->s, g->n, w->id.end,
+	    &value)) != BF_DEC_OK)
+		return dec_fail(drc, code, e, bf_aggfn_name(r0->aggregate), g);
+	if ((drc = bf_dec_muldiv(value, r0->multiplier, r0->divisor, &q)) !=
+	    BF_DEC_OK)
+		return dec_fail(drc, code, e, "quantity", g);
+	ns = bf_tenants_split(a->o.tenants, g->h.key, g->ilen, w->id.start,
+	    w->id.end, &a->sh, &a->shcap);
+	wt = bf_xmalloc((np > ns ? np : ns) * sizeof(*wt));
+	qp = bf_xmalloc(np * sizeof(*qp));
+	cp = bf_xmalloc(np * sizeof(*cp));
+	al = bf_xmalloc(ns * sizeof(*al));
+	/* The price split: the quantity by the window's seconds under each
+	 * rate, each part at its own price. */
+	for (i = 0; i < np; i++) {
+		r = &rc->r[first + i];
+		wt[i] = (r->eff.to < w->id.end ? r->eff.to : w->id.end) -
+		    (r->eff.from > w->id.start ? r->eff.from : w->id.start);
+	}
+	if ((drc = bf_dec_split(q, wt, np, W, qp)) != BF_DEC_OK)
+		what = "quantity";
+	for (i = 0; i < np && drc == BF_DEC_OK; i++)
+		if ((drc = bf_dec_mul(qp[i], rc->r[first + i].unit_price,
+		    &cp[i])) == BF_DEC_OK)
+			drc = bf_dec_add(cost, cp[i], &cost);
+	/* The owner split divides the resulting cost. */
+	for (i = 0; i < ns; i++)
+		wt[i] = a->sh[i].to - a->sh[i].from;
+	if (drc == BF_DEC_OK)
+		drc = bf_dec_split(cost, wt, ns, W, al);
+	if (drc != BF_DEC_OK) {
+		dec_fail(drc, code, e, what, g);
+		goto out;
+	}
+
+	put_series(b, "usage", w, g);
+	bf_buf_printf(b, ",\"aggregate\":\"%s\"", bf_aggfn_name(r0->aggregate));
+	put_dec_kv(b, "value", value);
+	put_bytes_kv(b, "unit", g->unit_lo, g->lolen);
+	bf_buf_printf(b, ",\"samples\":%zu", g->n);
+	if (g->res > 0)
+		bf_buf_printf(b, ",\"expected_samples\":%lld,\"resolution\":%lld",
+		    (long long)((W + g->res - 1) / g->res),
+		    (long long)g->res);
+	else
+		bf_buf_puts(b, ",\"expected_samples\":null,\"resolution\":null");
+	put_dec_kv(b, "coverage", coverage(g, w));
+	if (g->nsrc > 0) {
+		/* Lineage: the sources of the samples, sorted, comma-joined. */
+		qsort(g->src, g->nsrc, sizeof(*g->src), strpcmp);
+		bf_buf_puts(b, ",\"source\":");
+		bf_buf_reset(&a->s1);
+		for (i = 0; i < g->nsrc; i++) {
+			if (i > 0)
+				bf_buf_putc(&a->s1, ',');
+			bf_buf_puts(&a->s1, g->src[i]);
+		}
+		bf_json_put_str(b, bf_buf_str(&a->s1), a->s1.len);
+	}
+	put_dec_kv(b, "quantity", q);
+	bf_json_put_kv_str(b, "usage_unit", r0->usage_unit);
+	if (np == 1)
+		put_dec_kv(b, "unit_price", r0->unit_price);
+	put_dec_kv(b, "cost", cost);
+	bf_json_put_kv_str(b, "currency", r0->currency);
+	if (ns == 1)
+		bf_json_put_kv_str(b, "tenant", a->sh[0].tenant);
+	bf_buf_puts(b, ",\"allocations\":[");
+	for (i = 0; i < ns; i++) {
+		bf_buf_puts(b, i ? ",{\"tenant\":" : "{\"tenant\":");
+		bf_json_put_str(b, a->sh[i].tenant, strlen(a->sh[i].tenant));
+		bf_json_put_kv_str(b, "cost_center", a->sh[i].cost_center);
+		put_time_kv(b, "from", a->sh[i].from);
+		put_time_kv(b, "to", a->sh[i].to);
+		put_dec_kv(b, "cost", al[i]);
+		bf_buf_putc(b, '}');
+	}
+	bf_buf_puts(b, "],\"prices\":[");
+	for (i = 0; i < np; i++) {
+		r = &rc->r[first + i];
+		bf_buf_printf(b, "%s{\"line\":%ld", i ? "," : "", r->eff.line);
+		put_time_kv(b, "from", r->eff.from > w->id.start ? r->eff.from :
+		    w->id.start);
+		put_time_kv(b, "to", r->eff.to < w->id.end ? r->eff.to :
+		    w->id.end);
+		put_dec_kv(b, "quantity", qp[i]);
+		put_dec_kv(b, "unit_price", r->unit_price);
+		put_dec_kv(b, "cost", cp[i]);
+		bf_buf_putc(b, '}');
+	}
+	bf_buf_puts(b, "]}\n");
+out:
+	free(wt);
+	free(qp);
+	free(cp);
+	free(al);
+	return drc == BF_DEC_OK ? 0 : -1;
+}
+
+/* The downsample lines of group g: per step from the window start, the
+ * count, average and maximum of its samples. */
+static long
+downsample(struct bf_agg *a, const struct window *w, const struct group *g)
+{
+	struct bf_buf *b = &a->usage;
+	size_t i = 0, k;
+	long lines = 0;
+
+	while (i < g->n) {
+		int64_t bucket = (g->s[i].sec - w->id.start) / a->o.step;
+		bf_dec sum = { 0 }, max = g->s[i].v, avg = { 0 };
+		int rc = BF_DEC_OK;
+
+		for (k = i; k < g->n &&
+		    (g->s[k].sec - w->id.start) / a->o.step == bucket; k++) {
+			if (rc == BF_DEC_OK)
+				rc = bf_dec_add(sum, g->s[k].v, &sum);
+			if (bf_dec_cmp(g->s[k].v, max) > 0)
+				max = g->s[k].v;
+		}
+		put_series(b, BF_DOWNSAMPLE_TYPE, w, g);
+		put_time_kv(b, "ts", w->id.start + bucket * a->o.step);
+		bf_buf_printf(b, ",\"step\":%lld", (long long)a->o.step);
+		put_bytes_kv(b, "unit", g->unit_lo, g->lolen);
+		bf_buf_printf(b, ",\"samples\":%zu", k - i);
+		if (rc == BF_DEC_OK && bf_dec_div(sum,
+		    bf_dec_from_int((int64_t)(k - i)), &avg) == BF_DEC_OK)
+			put_dec_kv(b, "avg", avg);
+		else
+			bf_buf_puts(b, ",\"avg\":null");
+		put_dec_kv(b, "max", max);
+		bf_buf_puts(b, "}\n");
+		lines++;
+		i = k;
+	}
+	return lines;
+}
+
+static int
+sync_dlq(struct bf_agg *a, struct bf_err *e)
+{
+	if (!a->dlq_dirty)
+		return 0;
+	a->dlq_dirty = 0;
+	return bf_dlq_sync(a->o.dlq, e);
+}
+
+static int
+write_out(struct bf_agg *a, const struct bf_buf *b, struct bf_err *e)
+{
+	if (b->len > 0 && fwrite(b->s, 1, b->len, a->o.out) != b->len)
+		return bf_err_set(e, BF_EXIT_IO, "write error");
+	return 0;
+}
+
+/* Closes window w (NULL: a window without samples) with its window line. */
+static int
+close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
+    struct bf_err *e)
+{
+	struct group **g = NULL;
+	size_t ng = 0, i;
+	long dups = 0, conflicts = 0, rows = 0, ds = 0;
+	const char *code = NULL;
+	struct bf_err fe;
+	int failed;
+	char counts[256];
+
+	bf_err_clear(&fe);
+	bf_buf_reset(&a->usage);
+	if (w) {
+		g = bf_xmalloc((w->groups.n + 1) * sizeof(*g));
+		for (i = 0; i < w->groups.cap; i++)
+			if (w->groups.slot[i])
+				g[ng++] = (struct group *)w->groups.slot[i];
+		qsort(g, ng, sizeof(*g), groupcmp);
+		for (i = 0; i < ng; i++)
+			g[i]->n = bf_samples_dedupe(g[i]->s, g[i]->n, &dups,
+			    &conflicts);
+	}
+	failed = bf_window_failed(&a->j);
+	for (i = 0; i < ng && !failed; i++)
+		failed = price_group(a, w, g[i], &code, &fe) == -1;
+	if (failed) {
+		/* A failed window passes on no usage at all. */
+		bf_buf_reset(&a->usage);
+		a->failed++;
+	} else {
+		rows = (long)ng;
+		for (i = 0; a->o.step > 0 && i < ng; i++)
+			ds += downsample(a, w, g[i]);
+	}
+	free(g);
+	snprintf(counts, sizeof(counts),
+	    "\"usage_rows\":%ld,\"duplicates\":%ld,\"conflicts\":%ld,"
+	    "\"aggregated\":%ld,\"out_of_window\":%ld,\"invalid_samples\":%ld",
+	    rows, dups, conflicts, w ? w->aggregated : 0,
+	    w ? w->out_of_window : 0, w ? w->invalid : 0);
+	if (a->o.step > 0)
+		snprintf(counts + strlen(counts), sizeof(counts) - strlen(counts),
+		    ",\"downsampled\":%ld", ds);
+	bf_buf_reset(&a->line);
+	bf_window_emit(&a->j, &a->line, STAGE, failed ? "failed" : "ok", code,
+	    code ? fe.msg : NULL, counts);
+	if (sync_dlq(a, e) == -1 || write_out(a, &a->usage, e) == -1 ||
+	    write_out(a, &a->line, e) == -1)
+		return -1;
+	bf_ckpt_add(&part_get(a, id->partition, 1)->closed, id->start,
+	    id->end);
+	return 0;
+}
+
+static int
+window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
+    long lineno, struct bf_err *e)
+{
+	struct bf_err fe;
+	struct window *w;
+	uint64_t hash;
+	int rc;
+
+	bf_err_clear(&fe);
+	memset(&a->wid, 0, sizeof(a->wid));
+	if (bf_window_from_json(&a->j, &a->wid, &fe) == -1) {
+		bf_window_free(&a->wid);
+		a->failed++;
+		return reject(a, NULL, -1, "bad_window", "", fe.msg, s, len,
+		    file, lineno, e);
+	}
+	hash = window_key(a, &a->wid);
+	w = (struct window *)ht_find(&a->windows, hash, a->key.s, a->key.len);
+	a->last = NULL;
+	if (!w && window_closed(a, &a->wid)) {
+		a->failed++;
+		bf_buf_reset(&a->line);
+		bf_window_emit(&a->j, &a->line, STAGE, "failed",
+		    "window_closed", "the window overlaps a window closed "
+		    "earlier in the stream", "\"usage_rows\":0");
+		bf_window_free(&a->wid);
+		if (sync_dlq(a, e) == -1)
+			return -1;
+		return write_out(a, &a->line, e);
+	}
+	rc = close_window(a, w, &a->wid, e);
+	if (w) {
+		ht_remove(&a->windows, &w->h);
+		window_free(w);
+	}
+	bf_window_free(&a->wid);
+	return rc;
+}
+
+int
+bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
+    const char *file, long lineno, struct bf_err *e)
+{
+	int rc;
+	size_t pos = 0;
+	char msg[128];
+
+	if (toolong)
+		return reject(a, NULL, -1, "line_too_long", "",
+		    "the line is too long", s, len, file, lineno, e);
+	rc = bf_json_parse(&a->j, s, len, BF_JSON_WANT_OBJECT, &pos);
+	if (rc != BF_JSON_OK) {
+		snprintf(msg, sizeof(msg), "%s at byte %zu",
+		    bf_json_strerror(rc), pos + 1);
+		return reject(a, NULL, -1, bf_json_code(rc), "", msg, s, len,
+		    file, lineno, e);
+	}
+	switch (bf_line_type(&a->j)) {
+	case BF_LINE_SAMPLE:
+		return sample_line(a, s, len, file, lineno, e);
+	case BF_LINE_WINDOW:
+		return window_line(a, s, len, file, lineno, e);
+	case BF_LINE_NOTYPE:
+		return reject(a, NULL, -1, "missing_type", "/type",
+		    "the line has no string \"type\"", s, len, file, lineno, e);
+	default:
+		if (fwrite(s, 1, len, a->o.out) != len ||
+		    putc('\n', a->o.out) == EOF)
+			return bf_err_set(e, BF_EXIT_IO, "write error");
+		return 0;
+	}
+}
+
+static int
+windowcmp(const void *pa, const void *pb)
+{
+	const struct window *a = *(struct window *const *)pa;
+	const struct window *b = *(struct window *const *)pb;
+	int c = strcmp(a->id.partition, b->id.partition);
+
+	if (c != 0)
+		return c;
+	if (a->id.start != b->id.start)
+		return a->id.start < b->id.start ? -1 : 1;
+	return (a->id.end > b->id.end) - (a->id.end < b->id.end);
+}
+
+int
+bf_agg_finish(struct bf_agg *a, struct bf_buf *warnings, struct bf_err *e)
+{
+	struct window **w;
+	size_t i, n = 0;
+
+	w = bf_xmalloc((a->windows.n + 1) * sizeof(*w));
+	for (i = 0; i < a->windows.cap; i++)
+		if (a->windows.slot[i])
+			w[n++] = (struct window *)a->windows.slot[i];
+	qsort(w, n, sizeof(*w), windowcmp);
+	for (i = 0; i < n; i++) {
+		bf_buf_printf(warnings, "discarding %ld sample%s of window "
+		    "'%s' %s/%s: its window line never came\n",
+		    w[i]->aggregated, w[i]->aggregated == 1 ? "" : "s",
+		    w[i]->id.partition, w[i]->id.ws, w[i]->id.we);
+		ht_remove(&a->windows, &w[i]->h);
+		window_free(w[i]);
+		a->failed++;
+	}
+	free(w);
+	a->last = NULL;
+	return sync_dlq(a, e);
+}
+
+int
+bf_agg_status(const struct bf_agg *a)
+{
+	return a->failed ? BF_EXIT_FAILED : BF_EXIT_OK;
+}

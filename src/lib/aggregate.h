@@ -1,0 +1,102 @@
+/*
+ * aggregate.h: bf-aggregate's engine: samples in, usage lines out, one
+ * window at a time (bf-aggregate(1) is the reference for the rules).
+ *
+ * Samples are grouped per (instance_id, metric) inside their window
+ * (partition, window_start, window_end). When the window line comes, the
+ * window's groups are deduplicated, aggregated and priced, their usage lines
+ * written sorted by instance_id then metric (then, with a step, the
+ * downsample lines), then the window line with this stage's counts; the
+ * window's memory is freed. Only open windows are held.
+ *
+ * Arithmetic is exact (decimal.h): values enter rounded half-even to 9
+ * places, everything after is integer arithmetic with one half-even rounding
+ * wherever a division happens, and every result is independent of the
+ * order of the samples.
+ */
+#ifndef BF_AGGREGATE_H
+#define BF_AGGREGATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "decimal.h"
+#include "dlq.h"
+#include "err.h"
+#include "rates.h"
+#include "tenants.h"
+#include "timeutil.h"
+
+/* The type of the downsampled lines written with a step. */
+#define BF_DOWNSAMPLE_TYPE "downsample"
+
+/* One sample of a series: its value and its time (whole seconds and a
+ * nanosecond fraction, 0..999999999). */
+struct bf_sample {
+	bf_dec v;
+	int64_t sec;
+	int32_t nsec;
+};
+
+/* Sorts s[0..n) by time (then value) and removes duplicates in place: of the
+ * samples with one time, those with equal values are one sample (each extra
+ * one adds 1 to *dups), and of different values the greatest is kept (each
+ * other distinct value adds 1 to *conflicts). Returns the new count. */
+size_t bf_samples_dedupe(struct bf_sample *s, size_t n, long *dups,
+    long *conflicts);
+
+/* Computes the aggregate fn (enum bf_aggfn) of the deduplicated samples
+ * s[0..n), sorted by time, of a window that ends at we, into *out: count, min,
+ * max, sum, avg (sum / count), last (the latest sample's), p95 (nearest
+ * rank: the ceil(0.95 n)-th smallest value), integral (the sum of each value
+ * times the seconds from its time to the next sample's, or to we for the
+ * last: unit-seconds) or increase (the sum of the rises between consecutive
+ * samples, where a fall is a counter reset that rose from 0 to the new
+ * value). With n == 0 every aggregate is 0. Returns BF_DEC_OK, or
+ * BF_DEC_EOVERFLOW. */
+int bf_aggregate(int fn, const struct bf_sample *s, size_t n, bf_time we,
+    bf_dec *out);
+
+/* Splits total in proportion to w[0..n) (non-negative, summing to whole >
+ * 0): part i < n-1 is round9(total * w[i] / whole), the last part is the
+ * remainder, so the parts add up to total exactly. Returns BF_DEC_OK or an
+ * error. */
+int bf_dec_split(bf_dec total, const int64_t *w, size_t n, int64_t whole,
+    bf_dec *parts);
+
+struct bf_agg_opts {
+	const struct bf_rates *rates;     /* borrowed; required */
+	const struct bf_tenants *tenants; /* borrowed; NULL: no map */
+	int64_t step;                     /* downsampling step in s; 0: none */
+	struct bf_dlq *dlq;               /* borrowed; required */
+	FILE *out;                        /* borrowed; the output stream */
+};
+
+struct bf_agg;
+
+/* A new engine (the caller frees it with bf_agg_free). The options are
+ * copied; what they point to must outlive the engine. */
+struct bf_agg *bf_agg_new(const struct bf_agg_opts *o);
+void bf_agg_free(struct bf_agg *a);
+
+/* Handles one input line s[0..len) (without its newline) read from file at
+ * line lineno; toolong says it was cut short (input.h). Writes what is due to
+ * the output stream, refused records to the DLQ. Returns 0, or -1 with e set
+ * when going on is impossible (a DLQ write failed: BF_EXIT_IO). */
+int bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
+    const char *file, long lineno, struct bf_err *e);
+
+/* At the end of the input: discards the windows whose window line never
+ * came, appending one message per window to warnings (lines ending in '\n',
+ * sorted), and syncs the DLQ. Returns 0 or -1 with e set. */
+int bf_agg_finish(struct bf_agg *a, struct bf_buf *warnings,
+    struct bf_err *e);
+
+/* BF_EXIT_OK when every window passed on was ok, else BF_EXIT_FAILED (a
+ * window failed here or upstream, a window line was malformed or never
+ * came). */
+int bf_agg_status(const struct bf_agg *a);
+
+#endif

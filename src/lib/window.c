@@ -1,0 +1,566 @@
+/*
+ * window.c: planning windows; see window.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "checkpoint.h"
+#include "err.h"
+#include "hash.h"
+#include "input.h"
+#include "json.h"
+#include "timeutil.h"
+#include "window.h"
+
+/* The mathematical a mod m, for m > 0: 0 <= result < m. */
+static int64_t
+floormod(int64_t a, int64_t m)
+{
+	int64_t r = a % m;
+
+	return r < 0 ? r + m : r;
+}
+
+static bf_time
+tmax(bf_time a, bf_time b)
+{
+	return a > b ? a : b;
+}
+
+static bf_time
+tmin(bf_time a, bf_time b)
+{
+	return a < b ? a : b;
+}
+
+int
+bf_grid_init(struct bf_grid *g, int64_t size, bf_time align, int billing_day,
+    struct bf_err *e)
+{
+	if (size <= 0)
+		return bf_err_set(e, BF_EXIT_USAGE,
+		    "window size must be positive");
+	if (size > BF_GRID_SIZE_MAX)
+		return bf_err_set(e, BF_EXIT_USAGE,
+		    "window size of %" PRId64 " seconds is too large", size);
+	if (billing_day < 1 || billing_day > 28)
+		return bf_err_set(e, BF_EXIT_USAGE,
+		    "billing day %d is not between 1 and 28", billing_day);
+	g->size = size;
+	g->phase = floormod(align, size);
+	g->billing_day = billing_day;
+	return 0;
+}
+
+void
+bf_grid_format(const struct bf_grid *g, char out[BF_GRID_LEN])
+{
+	snprintf(out, BF_GRID_LEN, "size=%" PRId64 " phase=%" PRId64
+	    " billing_day=%d", g->size, g->phase, g->billing_day);
+}
+
+/* Reads "key=digits" at *s, digits without a leading zero (unless "0"),
+ * and moves *s past it. */
+static int
+grid_field(const char **s, const char *key, int64_t max, int64_t *v)
+{
+	size_t kl = strlen(key);
+	const char *p = *s;
+	int64_t x = 0;
+
+	if (strncmp(p, key, kl) != 0 || p[kl] != '=')
+		return -1;
+	p += kl + 1;
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (x > (max - (*p - '0')) / 10)
+			return -1;
+		x = x * 10 + (*p - '0');
+	}
+	*v = x;
+	*s = p;
+	return 0;
+}
+
+int
+bf_grid_parse(const char *s, struct bf_grid *g)
+{
+	int64_t size, phase, bd;
+
+	if (grid_field(&s, "size", BF_GRID_SIZE_MAX, &size) == -1 ||
+	    *s++ != ' ' ||
+	    grid_field(&s, "phase", BF_GRID_SIZE_MAX, &phase) == -1 ||
+	    *s++ != ' ' ||
+	    grid_field(&s, "billing_day", 28, &bd) == -1 || *s != '\0')
+		return -1;
+	if (size < 1 || phase >= size || bd < 1)
+		return -1;
+	g->size = size;
+	g->phase = phase;
+	g->billing_day = (int)bd;
+	return 0;
+}
+
+void
+bf_grid_piece(const struct bf_grid *g, bf_time t, bf_time *start,
+    bf_time *end)
+{
+	bf_time cs = t - floormod(t - g->phase, g->size);
+
+	*start = tmax(cs, bf_billing_start(t, g->billing_day));
+	*end = tmin(cs + g->size, bf_billing_next(t, g->billing_day));
+}
+
+int
+bf_plan_init(struct bf_plan *p, bf_time from, bf_time to, int64_t size,
+    const bf_time *align, int billing_day, struct bf_err *e)
+{
+	char buf[BF_TIME_LEN];
+	bf_time a;
+
+	if (bf_time_format(from, buf) == 0)
+		return bf_err_set(e, BF_EXIT_USAGE,
+		    "--from is outside the years 0000 to 9999");
+	if (bf_time_format(to, buf) == 0)
+		return bf_err_set(e, BF_EXIT_USAGE,
+		    "--to is outside the years 0000 to 9999");
+	if (from >= to)
+		return bf_err_set(e, BF_EXIT_USAGE,
+		    "--from must be before --to");
+	if (align != NULL) {
+		if (bf_time_format(*align, buf) == 0)
+			return bf_err_set(e, BF_EXIT_USAGE,
+			    "--align is outside the years 0000 to 9999");
+		a = *align;
+	} else
+		a = from - floormod(from, 86400);
+	if (bf_grid_init(&p->grid, size, a, billing_day, e) == -1)
+		return -1;
+	p->from = from;
+	p->to = to;
+	bf_grid_format(&p->grid, p->name);
+	return 0;
+}
+
+void
+bf_plan_window_at(const struct bf_plan *p, bf_time t, bf_time *start,
+    bf_time *end)
+{
+	bf_grid_piece(&p->grid, t, start, end);
+	*start = tmax(*start, p->from);
+	*end = tmin(*end, p->to);
+}
+
+void
+bf_plan_iter_init(struct bf_plan_iter *it, const struct bf_plan *p)
+{
+	it->p = p;
+	it->cur = p->from;
+	it->bill = bf_billing_next(p->from, p->grid.billing_day);
+}
+
+int
+bf_plan_iter_next(struct bf_plan_iter *it, bf_time *start, bf_time *end)
+{
+	const struct bf_grid *g = &it->p->grid;
+	bf_time cur = it->cur, e;
+
+	if (cur >= it->p->to)
+		return 0;
+	if (it->bill <= cur)
+		it->bill = bf_billing_next(cur, g->billing_day);
+	e = cur - floormod(cur - g->phase, g->size) + g->size;
+	e = tmin(tmin(e, it->bill), it->p->to);
+	*start = cur;
+	*end = e;
+	it->cur = e;
+	return 1;
+}
+
+int64_t
+bf_plan_count(const struct bf_plan *p)
+{
+	struct bf_plan_iter it;
+	bf_time s, e;
+	int64_t n = 0;
+
+	bf_plan_iter_init(&it, p);
+	while (bf_plan_iter_next(&it, &s, &e))
+		n++;
+	return n;
+}
+
+/* "'name'" for messages, escaped by bf_plan_put_name. */
+static const char *
+qname(struct bf_buf *b, const char *name)
+{
+	bf_buf_reset(b);
+	bf_buf_putc(b, '\'');
+	bf_plan_put_name(b, name, strlen(name));
+	bf_buf_putc(b, '\'');
+	return bf_buf_str(b);
+}
+
+/* "[a, b)" into out (at least 2 * BF_TIME_LEN + 4 bytes). */
+#define RNG_LEN (2 * BF_TIME_LEN + 4)
+static const char *
+rng(char out[RNG_LEN], bf_time a, bf_time b)
+{
+	char ta[BF_TIME_LEN], tb[BF_TIME_LEN];
+
+	bf_time_format(a, ta);
+	bf_time_format(b, tb);
+	snprintf(out, RNG_LEN, "[%s, %s)", ta, tb);
+	return out;
+}
+
+int
+bf_plan_check(const struct bf_plan *p, const struct bf_ckpt *c, int force,
+    struct bf_err *e)
+{
+	struct bf_buf nb = BF_BUF_INIT;
+	char r1[RNG_LEN], r2[RNG_LEN];
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < c->n && rc == 0; k++) {
+		const struct bf_range *r = &c->r[k];
+		bf_time ws, we, ps, pe, x;
+		char tx[BF_TIME_LEN];
+		int j;
+
+		if (r->to <= p->from || r->from >= p->to)
+			continue;
+		if (c->grid == NULL) {
+			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
+			    "committed range %s has no grid in its "
+			    "checkpoint", qname(&nb, c->partition),
+			    rng(r1, r->from, r->to));
+			break;
+		}
+		if (strcmp(c->grid, p->name) != 0) {
+			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
+			    "committed range %s is on grid '%s', not on this "
+			    "plan's grid '%s'", qname(&nb, c->partition),
+			    rng(r1, r->from, r->to), c->grid, p->name);
+			break;
+		}
+		for (j = 0; j < 2 && rc == 0; j++) {
+			x = j == 0 ? r->from : r->to;
+			if (x <= p->from || x >= p->to)
+				continue;
+			bf_plan_window_at(p, x, &ws, &we);
+			if (ws == x)
+				continue;
+			bf_time_format(x, tx);
+			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
+			    "window %s overlaps the committed range %s in "
+			    "part (%s %s leaves it out)",
+			    qname(&nb, c->partition), rng(r1, ws, we),
+			    rng(r2, r->from, r->to), j == 0 ? "--to" :
+			    "--from", tx);
+		}
+		for (j = 0; j < 2 && rc == 0 && force; j++) {
+			x = j == 0 ? p->from : p->to;
+			if (x <= r->from || x >= r->to)
+				continue;
+			bf_grid_piece(&p->grid, x, &ps, &pe);
+			if (ps == x)
+				continue;
+			bf_plan_window_at(p, j == 0 ? x : x - 1, &ws, &we);
+			bf_time_format(j == 0 ? tmax(r->from, ps) :
+			    tmin(r->to, pe), tx);
+			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
+			    "window %s would cut through the committed "
+			    "window %s (--force needs %s %s)",
+			    qname(&nb, c->partition), rng(r1, ws, we),
+			    rng(r2, tmax(r->from, ps), tmin(r->to, pe)),
+			    j == 0 ? "--from" : "--to", tx);
+		}
+	}
+	bf_buf_free(&nb);
+	return rc;
+}
+
+void
+bf_plan_skip_init(struct bf_plan_skip *s, const struct bf_plan *p,
+    const struct bf_ckpt *c, int force)
+{
+	s->i = 0;
+	s->c = NULL;
+	if (c != NULL && !force && c->n > 0 && c->grid != NULL &&
+	    strcmp(c->grid, p->name) == 0)
+		s->c = c;
+}
+
+int
+bf_plan_skip(struct bf_plan_skip *s, bf_time start, bf_time end)
+{
+	const struct bf_ckpt *c = s->c;
+
+	if (c == NULL)
+		return 0;
+	while (s->i < c->n && c->r[s->i].to <= start)
+		s->i++;
+	return s->i < c->n && c->r[s->i].from <= start &&
+	    end <= c->r[s->i].to;
+}
+
+/* Decimal digits only, no sign, at most max; *end past them. */
+static int
+parse_u64(const char *s, const char **end, uint64_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (x > (max - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	*end = s;
+	*v = x;
+	return 0;
+}
+
+int
+bf_shard_parse(const char *s, struct bf_shard *sh, struct bf_err *e)
+{
+	const uint64_t nmax = UINT64_C(1) << 31;
+	struct bf_buf nb = BF_BUF_INIT;
+	const char *p;
+	uint64_t i, n;
+
+	if (parse_u64(s, &p, nmax, &i) == -1 || *p++ != '/' ||
+	    parse_u64(p, &p, nmax, &n) == -1 || *p != '\0') {
+		bf_plan_put_name(&nb, s, strlen(s));
+		bf_err_set(e, BF_EXIT_USAGE, "bad shard '%s': expected I/N "
+		    "with 0 <= I < N <= 2147483648", bf_buf_str(&nb));
+		bf_buf_free(&nb);
+		return -1;
+	}
+	if (n == 0)
+		return bf_err_set(e, BF_EXIT_USAGE, "bad shard '%s': N must "
+		    "be at least 1", s);
+	if (i >= n)
+		return bf_err_set(e, BF_EXIT_USAGE, "bad shard '%s': I must "
+		    "be below N (shards are numbered from 0)", s);
+	sh->i = i;
+	sh->n = n;
+	return 0;
+}
+
+uint64_t
+bf_shard_of(const char *name, size_t len, uint64_t n)
+{
+	return bf_fnv1a64(name, len) % n;
+}
+
+int
+bf_shard_has(const struct bf_shard *sh, const char *name, size_t len)
+{
+	return sh->n == 0 || bf_shard_of(name, len, sh->n) == sh->i;
+}
+
+void
+bf_plan_put_name(struct bf_buf *out, const char *name, size_t len)
+{
+	int utf8 = bf_utf8_valid(name, len);
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '\n')
+			bf_buf_puts(out, "\\n");
+		else if (c == '\t')
+			bf_buf_puts(out, "\\t");
+		else if (c == '\\')
+			bf_buf_puts(out, "\\\\");
+		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
+			bf_buf_printf(out, "\\x%02X", c);
+		else
+			bf_buf_putc(out, c);
+	}
+}
+
+static size_t
+part_slot(const struct bf_partlist *l, const char *name, size_t len)
+{
+	size_t mask = l->tabcap - 1;
+	size_t h = (size_t)bf_fnv1a64(name, len) & mask;
+
+	for (;;) {
+		size_t t = l->tab[h];
+
+		if (t == 0)
+			return h;
+		if (l->v[t - 1].len == len &&
+		    memcmp(l->v[t - 1].name, name, len) == 0)
+			return h;
+		h = (h + 1) & mask;
+	}
+}
+
+int
+bf_partlist_has(const struct bf_partlist *l, const char *name, size_t len)
+{
+	if (l->tabcap == 0)
+		return 0;
+	return l->tab[part_slot(l, name, len)] != 0;
+}
+
+static void
+part_rehash(struct bf_partlist *l, size_t cap)
+{
+	size_t k;
+
+	free(l->tab);
+	l->tab = bf_xcalloc(cap, sizeof(*l->tab));
+	l->tabcap = cap;
+	for (k = 0; k < l->n; k++)
+		l->tab[part_slot(l, l->v[k].name, l->v[k].len)] = k + 1;
+}
+
+static int
+part_refuse(struct bf_err *e, const char *file, long line, const char *what,
+    const char *name, size_t len)
+{
+	struct bf_buf nb = BF_BUF_INIT;
+
+	bf_plan_put_name(&nb, name, len);
+	if (file != NULL)
+		bf_err_set(e, BF_EXIT_USAGE, "%s:%ld: %s '%s'", file, line,
+		    what, bf_buf_str(&nb));
+	else
+		bf_err_set(e, BF_EXIT_USAGE, "%s '%s'", what,
+		    bf_buf_str(&nb));
+	bf_buf_free(&nb);
+	return -1;
+}
+
+int
+bf_partlist_add(struct bf_partlist *l, const char *name, size_t len,
+    const char *file, long line, struct bf_err *e)
+{
+	size_t h;
+
+	if (len == 0)
+		return part_refuse(e, file, line, "empty partition name", "",
+		    0);
+	if (memchr(name, '\0', len) != NULL)
+		return part_refuse(e, file, line,
+		    "partition name holds a NUL byte", name, len);
+	if (!bf_utf8_valid(name, len))
+		return part_refuse(e, file, line,
+		    "partition name is not valid UTF-8", name, len);
+	if ((l->n + 1) * 2 > l->tabcap)
+		part_rehash(l, l->tabcap ? l->tabcap * 2 : 64);
+	h = part_slot(l, name, len);
+	if (l->tab[h] != 0)
+		return part_refuse(e, file, line, "duplicate partition", name,
+		    len);
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = bf_xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n].name = bf_xstrndup(name, len);
+	l->v[l->n].len = len;
+	l->tab[h] = ++l->n;
+	return 0;
+}
+
+static int
+blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+int
+bf_partlist_read(struct bf_partlist *l, const char *path, struct bf_err *e)
+{
+	char *files[1];
+	struct bf_input in;
+	int r, rc = 0;
+
+	files[0] = (char *)path;
+	bf_input_init(&in, files, 1, 64 * 1024);
+	while ((r = bf_input_next(&in, e)) != 0) {
+		const char *s;
+		size_t n;
+
+		if (r == -1) {
+			e->code = BF_EXIT_USAGE;
+			rc = -1;
+			break;
+		}
+		if (in.toolong) {
+			rc = bf_err_set(e, BF_EXIT_USAGE, "%s:%ld: line too "
+			    "long for a partition name", in.name, in.lineno);
+			break;
+		}
+		s = in.line.s ? in.line.s : "";
+		n = in.line.len;
+		while (n > 0 && blank((unsigned char)*s)) {
+			s++;
+			n--;
+		}
+		while (n > 0 && blank((unsigned char)s[n - 1]))
+			n--;
+		if (n == 0 || *s == '#')
+			continue;
+		if (bf_partlist_add(l, s, n, in.name, in.lineno, e) == -1) {
+			rc = -1;
+			break;
+		}
+	}
+	bf_input_free(&in);
+	return rc;
+}
+
+void
+bf_partlist_free(struct bf_partlist *l)
+{
+	size_t k;
+
+	for (k = 0; k < l->n; k++)
+		free(l->v[k].name);
+	free(l->v);
+	free(l->tab);
+	l->v = NULL;
+	l->tab = NULL;
+	l->n = l->cap = l->tabcap = 0;
+}
+
+void
+bf_plan_put_window(struct bf_buf *out, const char *part, size_t partlen,
+    bf_time start, bf_time end, const char *grid)
+{
+	char ts[BF_TIME_LEN], te[BF_TIME_LEN];
+
+	bf_time_format(start, ts);
+	bf_time_format(end, te);
+	bf_buf_puts(out, "{\"type\":\"window\",\"partition\":");
+	bf_buf_add(out, part, partlen);
+	bf_buf_printf(out, ",\"window_start\":\"%s\",\"window_end\":\"%s\","
+	    "\"grid\":\"%s\"}\n", ts, te, grid);
+}
+
+void
+bf_plan_put_gap(struct bf_buf *out, const char *part, size_t partlen,
+    bf_time start, bf_time end)
+{
+	char ts[BF_TIME_LEN], te[BF_TIME_LEN];
+
+	bf_time_format(start, ts);
+	bf_time_format(end, te);
+	bf_buf_puts(out, "{\"type\":\"gap\",\"partition\":");
+	bf_buf_add(out, part, partlen);
+	bf_buf_printf(out, ",\"gap_start\":\"%s\",\"gap_end\":\"%s\"}\n", ts,
+	    te);
+}
