@@ -52,44 +52,6 @@ on_row(void *ctx, char **fields, size_t nfields, long line, struct bf_err *e)
 	return 0;
 }
 
-static char path[64];
-static int fd = -1;
-
-static void
-cleanup(void)
-{
-	if (fd >= 0)
-		unlink(path);
-}
-
-static void
-put_file(const void *p, size_t n)
-{
-	const char *s = p;
-	ssize_t w;
-
-	if (fd < 0) {
-		const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
-		    "/tmp";
-
-		snprintf(path, sizeof(path), "%s/bf-fuzz-csv.XXXXXX", dir);
-		if ((fd = mkstemp(path)) < 0)
-			abort();
-		atexit(cleanup);
-	}
-	if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
-		abort();
-	while (n > 0) {
-		if ((w = write(fd, s, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			abort();
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
 static int
 read_rows(const void *p, size_t n, struct rows *r, int refuse,
     struct bf_err *e)
@@ -103,9 +65,9 @@ read_rows(const void *p, size_t n, struct rows *r, int refuse,
 	for (i = 0; i < n; i++)
 		if (s[i] == '\n')
 			r->maxline++;
-	put_file(p, n);
+	fuzz_file(p, n);
 	bf_err_clear(e);
-	return bf_table_read(path, header, NCOLS, on_row, r, e);
+	return bf_table_read(fuzz_path, header, NCOLS, on_row, r, e);
 }
 
 int
@@ -122,8 +84,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != 0) {
 		FUZZ_CHECK(rc == -1);
 		FUZZ_CHECK(e.code == BF_EXIT_USAGE || e.code == BF_EXIT_QUOTA);
-		FUZZ_CHECK(strncmp(e.msg, path, strlen(path)) == 0);
-		FUZZ_CHECK(e.msg[strlen(path)] == ':');
+		FUZZ_CHECK(strncmp(e.msg, fuzz_path, strlen(fuzz_path)) == 0);
+		FUZZ_CHECK(e.msg[strlen(fuzz_path)] == ':');
 		bf_buf_free(&r.text);
 		return 0;
 	}

@@ -20,43 +20,6 @@
 
 #include "fuzz.h"
 
-static char path[64];
-static int fd = -1;
-
-static void
-cleanup(void)
-{
-	if (fd >= 0)
-		unlink(path);
-}
-
-static void
-put_file(const uint8_t *s, size_t n)
-{
-	ssize_t w;
-
-	if (fd < 0) {
-		const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
-		    "/tmp";
-
-		snprintf(path, sizeof(path), "%s/bf-fuzz-input.XXXXXX", dir);
-		if ((fd = mkstemp(path)) < 0)
-			abort();
-		atexit(cleanup);
-	}
-	if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
-		abort();
-	while (n > 0) {
-		if ((w = write(fd, s, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			abort();
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
 /* Checks the lines of one copy of the file. */
 static void
 check_file(struct bf_input *in, const uint8_t *data, size_t size,
@@ -73,7 +36,7 @@ check_file(struct bf_input *in, const uint8_t *data, size_t size,
 		bf_err_clear(&e);
 		FUZZ_CHECK(bf_input_next(in, &e) == 1);
 		FUZZ_CHECK(in->lineno == ++lineno);
-		FUZZ_CHECK(strcmp(in->name, path) == 0);
+		FUZZ_CHECK(strcmp(in->name, fuzz_path) == 0);
 		want = len < maxline ? len : maxline;
 		FUZZ_CHECK(in->line.len == want);
 		FUZZ_CHECK(memcmp(bf_buf_str(&in->line), p, want) == 0);
@@ -93,10 +56,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bf_err e;
 	size_t maxline = size ? 1 + data[0] % 48 : 1;
 
-	put_file(data, size);
-	files[0] = path;
+	fuzz_file(data, size);
+	files[0] = fuzz_path;
 	files[1] = missing;
-	files[2] = path;
+	files[2] = fuzz_path;
 	bf_input_init(&in, files, 3, maxline);
 	check_file(&in, data, size, maxline);
 	bf_err_clear(&e);

@@ -8,10 +8,12 @@
 #ifndef BF_FUZZ_H
 #define BF_FUZZ_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FUZZ_CHECK(cond) do { \
 	if (!(cond)) { \
@@ -34,6 +36,49 @@ fuzz_strndup(const uint8_t *data, size_t n)
 		memcpy(s, data, n);
 	s[n] = '\0';
 	return s;
+}
+
+static char fuzz_path[64];
+static int fuzz_fd = -1;
+
+static inline void
+fuzz_file_cleanup(void)
+{
+	if (fuzz_fd >= 0)
+		unlink(fuzz_path);
+}
+
+/* Replaces the contents of the harness's temporary file (one per process,
+ * in /dev/shm when it can, removed at exit) with data[0..n) and returns its
+ * path, for code that reads files. */
+static inline const char *
+fuzz_file(const void *data, size_t n)
+{
+	const char *s = data;
+	ssize_t w;
+
+	if (fuzz_fd < 0) {
+		const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
+		    "/tmp";
+
+		snprintf(fuzz_path, sizeof(fuzz_path), "%s/bf-fuzz.XXXXXX",
+		    dir);
+		if ((fuzz_fd = mkstemp(fuzz_path)) < 0)
+			abort();
+		atexit(fuzz_file_cleanup);
+	}
+	if (ftruncate(fuzz_fd, 0) != 0 || lseek(fuzz_fd, 0, SEEK_SET) != 0)
+		abort();
+	while (n > 0) {
+		if ((w = write(fuzz_fd, s, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			abort();
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return fuzz_path;
 }
 
 #endif
