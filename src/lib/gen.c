@@ -86,32 +86,35 @@ value(int m, int i, bf_time t, const struct bf_gen_opts *o, uint64_t *rng,
 
 static int
 sample_line(char *buf, size_t n, const char *inst, int m, const char *ts,
-    const char *val, const char *unit)
+    const char *val, const char *unit, int64_t res)
 {
 	return snprintf(buf, n,
 	    "{\"type\":\"sample\",\"instance_id\":\"%s\",\"metric\":\"%s\","
-	    "\"ts\":\"%s\",\"value\":%s,\"unit\":\"%s\",\"source\":\"bf-gen\"}\n",
-	    inst, metric_name[m], ts, val, unit);
+	    "\"ts\":\"%s\",\"value\":%s,\"unit\":\"%s\",\"source\":\"bf-gen\","
+	    "\"resolution\":%" PRId64 "}\n",
+	    inst, metric_name[m], ts, val, unit, res);
 }
 
 /* A malformed variant of a sample; kinds cycle so every kind appears. Each
  * stays routable (instance_id and ts are good) so that it reaches the
  * validation gate of its window. */
 static void
-malformed(char *buf, size_t n, unsigned kind, const char *inst, const char *ts)
+malformed(char *buf, size_t n, unsigned kind, const char *inst, const char *ts,
+    int64_t res)
 {
 	switch (kind % 7) {
-	case 0: sample_line(buf, n, inst, M_CPU, ts, "\"NaN\"", "Percent"); break;
-	case 1: sample_line(buf, n, inst, M_CPU, ts, "250", "Percent"); break;
-	case 2: sample_line(buf, n, inst, M_CONN, ts, "-3", "Count"); break;
-	case 3: sample_line(buf, n, inst, M_BACKUP, ts, "42", "Furlongs"); break;
-	case 4: sample_line(buf, n, inst, M_IOPS, ts, "true", "Count"); break;
-	case 5: sample_line(buf, n, inst, M_CONN, ts, "1e400", "Count"); break;
+	case 0: sample_line(buf, n, inst, M_CPU, ts, "\"NaN\"", "Percent", res); break;
+	case 1: sample_line(buf, n, inst, M_CPU, ts, "250", "Percent", res); break;
+	case 2: sample_line(buf, n, inst, M_CONN, ts, "-3", "Count", res); break;
+	case 3: sample_line(buf, n, inst, M_BACKUP, ts, "42", "Furlongs", res); break;
+	case 4: sample_line(buf, n, inst, M_IOPS, ts, "true", "Count", res); break;
+	case 5: sample_line(buf, n, inst, M_CONN, ts, "1e400", "Count", res); break;
 	default:
 		snprintf(buf, n,
 		    "{\"type\":\"sample\",\"instance_id\":\"%s\","
 		    "\"metric\":\"cpu_utilization\",\"ts\":\"%s\","
-		    "\"unit\":\"Percent\",\"source\":\"bf-gen\"}\n", inst, ts);
+		    "\"unit\":\"Percent\",\"source\":\"bf-gen\","
+		    "\"resolution\":%" PRId64 "}\n", inst, ts, res);
 		break;
 	}
 }
@@ -141,13 +144,13 @@ bf_gen_run(const struct bf_gen_opts *o, FILE *out, struct bf_err *e)
 			for (int m = 0; m < NMETRIC; m++) {
 				value(m, i, t, o, &rng, val, sizeof(val));
 				sample_line(line, sizeof(line), inst, m, ts, val,
-				    metric_unit[m]);
+				    metric_unit[m], res);
 				fputs(line, out);
 				if (next(&pick) % 1000000 < o->duplicate_ppm)
 					fputs(line, out);
 				if (next(&pick) % 1000000 < o->malformed_ppm) {
 					malformed(line, sizeof(line), kind++, inst,
-					    ts);
+					    ts, res);
 					fputs(line, out);
 				}
 				if (o->limit > 0 && ++lines >= o->limit)

@@ -7,7 +7,7 @@
  *
  *   {"type":"sample","instance_id":"db-01","metric":"cpu_utilization",
  *    "ts":"2026-01-01T00:05:00Z","value":37.25,"unit":"Percent",
- *    "source":"bf-gen"}
+ *    "source":"bf-gen","resolution":300}
  *
  * The five cost signals: cpu_utilization (Percent), provisioned_iops
  * (Count), storage_throughput (Bytes/Second), connection_count (Count) and

@@ -1,0 +1,815 @@
+/*
+ * fetch.c: bf-fetch's window loop, its request policy and the helpers its
+ * sources share (fetch.h, source.h).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fetch.h"
+#include "input.h"
+#include "json.h"
+#include "source.h"
+#include "stream.h"
+
+struct item {
+	struct item *next;
+	struct bf_buf out;   /* what to write for a pass-through line */
+	struct bf_job *job;  /* a window being fetched, or NULL */
+};
+
+struct bf_fetch {
+	const struct bf_fetch_opts *o;
+	struct bf_source *src;
+
+	pthread_mutex_t pol;        /* guards bucket, breaker, reason */
+	struct bf_bucket bucket;
+	struct bf_breaker breaker;
+	char reason[640];           /* the failure that opened the breaker */
+
+	pthread_mutex_t logmu;
+
+	pthread_mutex_t mu;         /* guards the queues below and job->done */
+	pthread_cond_t work_cv, done_cv;
+	struct bf_job *wq_head, *wq_tail;
+	int closing;
+	uint64_t seed;
+};
+
+static const char *const fmt_names[] = { "auto", "ndjson", "cw-data",
+	"cw-stats", "csv" };
+
+int
+bf_format_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fmt_names) / sizeof(fmt_names[0]); i++)
+		if (strcmp(s, fmt_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+bf_format_name(int fmt)
+{
+	if (fmt < 0 || fmt >= (int)(sizeof(fmt_names) / sizeof(fmt_names[0])))
+		return "?";
+	return fmt_names[fmt];
+}
+
+void
+bf_fetch_opts_init(struct bf_fetch_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->jobs = BF_FETCH_JOBS;
+	o->burst = 1;
+	o->backoff.base_ms = BF_BACKOFF_BASE_MS;
+	o->backoff.cap_ms = BF_BACKOFF_CAP_MS;
+	o->backoff.retries = BF_BACKOFF_RETRIES;
+	o->backoff.max_retry_after_ms = BF_RETRY_AFTER_MAX_MS;
+	o->timeout_ms = BF_FETCH_TIMEOUT_MS;
+	o->connect_timeout_ms = BF_FETCH_CONNECT_TIMEOUT_MS;
+	o->breaker = BF_FETCH_BREAKER;
+	o->cooldown_ms = BF_FETCH_COOLDOWN_MS;
+	o->max_body = BF_FETCH_MAX_BODY;
+	o->max_pages = BF_FETCH_MAX_PAGES;
+	o->instance_label = "instance_id";
+	o->table = "telemetry";
+	o->col_ts = "ts";
+	o->col_id = "id";
+	o->col_instance = "instance_id";
+	o->col_metric = "metric";
+	o->col_value = "value";
+	o->col_unit = "unit";
+	o->page = BF_FETCH_PAGE;
+	o->statement_timeout_ms = BF_FETCH_STATEMENT_TIMEOUT_MS;
+	o->format = BF_FMT_AUTO;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+void
+bf_fetch_log(struct bf_source *s, int verbose, const char *fmt, ...)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	va_list ap;
+
+	if (verbose && !s->o->verbose)
+		return;
+	bf_buf_printf(&b, "%s: ", bf_progname);
+	va_start(ap, fmt);
+	bf_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	bf_buf_putc(&b, '\n');
+	pthread_mutex_lock(&s->f->logmu);
+	fputs(b.s, stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&s->f->logmu);
+	bf_buf_free(&b);
+}
+
+void
+bf_job_fail(struct bf_job *job, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (job->failed)
+		return;
+	job->failed = 1;
+	job->code = code;
+	va_start(ap, fmt);
+	vsnprintf(job->msg, sizeof(job->msg), fmt, ap);
+	va_end(ap);
+}
+
+int
+bf_is_json_number(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n)
+		return 0;
+	if (s[i] == '0')
+		i++;
+	else if (s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		if (++i >= n || s[i] < '0' || s[i] > '9')
+			return 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+void
+bf_job_sample(struct bf_job *job, const char *instance, size_t ilen,
+    const char *metric, size_t mlen, const char *unit, bf_time ts,
+    const char *value, size_t vlen, int valkind, const char *source,
+    int64_t resolution)
+{
+	struct bf_buf *b = &job->out;
+	char t[BF_TIME_LEN];
+
+	if (job->prefix.len == 0) {
+		bf_buf_puts(&job->prefix, "{\"type\":\"sample\",\"partition\":");
+		bf_json_put_str(&job->prefix, job->w.partition,
+		    strlen(job->w.partition));
+		bf_json_put_kv_str(&job->prefix, "window_start", job->w.ws);
+		bf_json_put_kv_str(&job->prefix, "window_end", job->w.we);
+		bf_buf_puts(&job->prefix, ",\"instance_id\":");
+	}
+	bf_buf_add(b, job->prefix.s, job->prefix.len);
+	bf_json_put_str(b, instance, ilen);
+	bf_buf_puts(b, ",\"metric\":");
+	bf_json_put_str(b, metric, mlen);
+	bf_time_format(ts, t);
+	bf_json_put_kv_str(b, "ts", t);
+	bf_buf_puts(b, ",\"value\":");
+	if (valkind == BF_VAL_RAW || bf_is_json_number(value, vlen))
+		bf_buf_add(b, value, vlen);
+	else
+		bf_json_put_str(b, value, vlen);
+	bf_json_put_kv_str(b, "unit", unit);
+	bf_json_put_kv_str(b, "source", source);
+	if (resolution > 0)
+		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
+	bf_buf_puts(b, "}\n");
+	job->fetched++;
+}
+
+int64_t
+bf_cw_period(bf_time now, bf_time t)
+{
+	int64_t age = now - t;
+
+	if (age <= 15 * 86400)
+		return 60;
+	if (age <= 63 * 86400)
+		return 300;
+	if (age <= 455 * 86400)
+		return 3600;
+	return 0;
+}
+
+int64_t
+bf_cw_job_period(const struct bf_fetch_opts *o, const struct bf_job *job)
+{
+	int64_t p = bf_cw_period(o->now, job->w.start);
+
+	if (p == 0)
+		p = 3600;
+	if (o->step > p)
+		p = o->step;
+	return p;
+}
+
+int
+bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
+    void *ctx)
+{
+	struct bf_fetch *f = s->f;
+	const struct bf_fetch_opts *o = s->o;
+	struct bf_try t;
+	char reason[640], wbuf[32];
+	int attempt, allowed, tr, probe;
+	int64_t w;
+
+	for (attempt = 0;; attempt++) {
+		for (;;) {
+			pthread_mutex_lock(&f->pol);
+			w = bf_bucket_take(&f->bucket, bf_mono_ms());
+			pthread_mutex_unlock(&f->pol);
+			if (w == 0)
+				break;
+			sleep_ms(w);
+		}
+		pthread_mutex_lock(&f->pol);
+		probe = f->breaker.state != BF_BREAKER_CLOSED;
+		allowed = bf_breaker_allow(&f->breaker, bf_mono_ms());
+		w = bf_breaker_wait(&f->breaker, bf_mono_ms());
+		memcpy(reason, f->reason, sizeof(reason));
+		pthread_mutex_unlock(&f->pol);
+		if (!allowed) {
+			bf_ms_format(w, wbuf, sizeof(wbuf));
+			bf_job_fail(job, "breaker_open",
+			    "circuit breaker open after %d consecutive "
+			    "failures (last: %s); next probe in %s",
+			    o->breaker, reason, wbuf);
+			job->unavailable = 1;
+			return -1;
+		}
+		if (probe)
+			bf_fetch_log(s, 0, "circuit breaker half-open: probing "
+			    "with %s %s", job->w.partition, job->w.ws);
+		memset(&t, 0, sizeof(t));
+		t.outcome = BF_TRY_FAIL;
+		t.retry_after_ms = -1;
+		t.code = "error";
+		job->requests++;
+		if (attempt > 0)
+			job->retries++;
+		fn(ctx, job, &t);
+		pthread_mutex_lock(&f->pol);
+		if (t.outcome == BF_TRY_RETRY) {
+			tr = bf_breaker_failure(&f->breaker, bf_mono_ms());
+			if (tr == BF_BREAKER_OPEN)
+				snprintf(f->reason, sizeof(f->reason), "%s",
+				    t.msg);
+		} else {
+			tr = bf_breaker_success(&f->breaker);
+		}
+		pthread_mutex_unlock(&f->pol);
+		if (tr == BF_BREAKER_OPEN) {
+			bf_ms_format(o->cooldown_ms, wbuf, sizeof(wbuf));
+			bf_fetch_log(s, 0, "circuit breaker open after %d "
+			    "consecutive failures (%s); cool-down %s",
+			    o->breaker, t.msg, wbuf);
+		} else if (tr == BF_BREAKER_CLOSED) {
+			bf_fetch_log(s, 0, "circuit breaker closed");
+		}
+		if (t.outcome == BF_TRY_OK) {
+			job->pages++;
+			return 0;
+		}
+		if (t.outcome == BF_TRY_FAIL) {
+			bf_job_fail(job, t.code, "%s", t.msg);
+			return -1;
+		}
+		if (attempt >= o->backoff.retries || tr == BF_BREAKER_OPEN) {
+			bf_job_fail(job, t.code, "%s (%d attempt%s%s)", t.msg,
+			    attempt + 1, attempt ? "s" : "",
+			    tr == BF_BREAKER_OPEN ? "; circuit breaker opened"
+			    : "");
+			job->unavailable = 1;
+			return -1;
+		}
+		w = bf_retry_wait(&o->backoff, attempt + 1,
+		    bf_rand_next(&job->rng), t.retry_after_ms);
+		bf_ms_format(w, wbuf, sizeof(wbuf));
+		bf_fetch_log(s, 1, "%s %s: %s; retry %d/%d in %s%s",
+		    job->w.partition, job->w.ws, t.msg, attempt + 1,
+		    o->backoff.retries, wbuf,
+		    t.retry_after_ms >= 0 ? " (Retry-After)" : "");
+		sleep_ms(w);
+	}
+}
+
+/*
+ * The loop.
+ */
+
+static void
+job_free(struct bf_job *job)
+{
+	if (job == NULL)
+		return;
+	bf_window_free(&job->w);
+	bf_buf_free(&job->out);
+	bf_buf_free(&job->prefix);
+	free(job->line);
+	free(job);
+}
+
+/* Appends the job's window line (after its samples, or alone). */
+static void
+job_finish(struct bf_job *job)
+{
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_buf counts = BF_BUF_INIT;
+	int rc;
+
+	rc = bf_json_parse(&j, job->line, job->linelen, BF_JSON_WANT_OBJECT,
+	    NULL);
+	if (job->failed) {
+		bf_buf_reset(&job->out);
+		job->fetched = 0;
+	}
+	bf_buf_printf(&counts, "\"fetched\":%ld,\"requests\":%ld,"
+	    "\"retries\":%ld,\"pages\":%ld", job->fetched, job->requests,
+	    job->retries, job->pages);
+	if (job->resolution > 0)
+		bf_buf_printf(&counts, ",\"resolution\":%lld",
+		    (long long)job->resolution);
+	if (rc == BF_JSON_OK)
+		bf_window_emit(&j, &job->out, "bf-fetch",
+		    job->failed ? "failed" : "ok", job->code, job->msg,
+		    counts.s);
+	bf_json_free(&j);
+	bf_buf_free(&counts);
+}
+
+static void *
+worker(void *arg)
+{
+	struct bf_source *s = arg;
+	struct bf_fetch *f = s->f;
+	struct bf_job *job;
+	struct bf_err e;
+	void *w = NULL;
+	uint64_t rng;
+	int ok;
+
+	pthread_mutex_lock(&f->mu);
+	rng = f->seed = f->seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	pthread_mutex_unlock(&f->mu);
+	if (rng == 0)
+		rng = 1;
+	bf_err_clear(&e);
+	ok = s->ops->worker_open == NULL ||
+	    s->ops->worker_open(s, &w, &e) == 0;
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		while (f->wq_head == NULL && !f->closing)
+			pthread_cond_wait(&f->work_cv, &f->mu);
+		job = f->wq_head;
+		if (job != NULL) {
+			f->wq_head = job->next_work;
+			if (f->wq_head == NULL)
+				f->wq_tail = NULL;
+		}
+		pthread_mutex_unlock(&f->mu);
+		if (job == NULL)
+			break;
+		job->rng = rng;
+		if (!ok) {
+			bf_job_fail(job, "unavailable", "%s", e.msg);
+			job->unavailable = 1;
+		} else {
+			s->ops->fetch(s, w, job);
+		}
+		rng = job->rng;
+		job_finish(job);
+		pthread_mutex_lock(&f->mu);
+		job->done = 1;
+		pthread_cond_broadcast(&f->done_cv);
+		pthread_mutex_unlock(&f->mu);
+	}
+	if (ok && s->ops->worker_close != NULL)
+		s->ops->worker_close(s, w);
+	return NULL;
+}
+
+struct loop {
+	struct bf_fetch *f;
+	struct bf_source *src;
+	/* Guarded by f->mu: the output queue, in input order. */
+	struct item *head, *tail;
+	int inflight;        /* windows queued and not yet written */
+	int eof;             /* no more items will come */
+	pthread_cond_t space_cv;
+	/* The writer's own until it is joined. */
+	long ok, failed, unavailable;
+	/* dry run totals */
+	long windows, requests, points;
+	int requests_known;
+};
+
+/* Appends it to the output queue; with f->mu held. */
+static void
+push_item(struct loop *L, struct item *it)
+{
+	if (L->tail != NULL)
+		L->tail->next = it;
+	else
+		L->head = it;
+	L->tail = it;
+	if (it->job != NULL)
+		L->inflight++;
+	pthread_cond_broadcast(&L->f->done_cv);
+}
+
+static int
+item_ready(const struct item *it)
+{
+	return it->job == NULL || it->job->done;
+}
+
+/* The writer thread: writes the queue's items in order as soon as each is
+ * ready, so a finished window goes out while the input is still open. */
+static void *
+writer(void *arg)
+{
+	struct loop *L = arg;
+	struct bf_fetch *f = L->f;
+	struct item *it;
+	int last;
+
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		while ((L->head == NULL && !L->eof) ||
+		    (L->head != NULL && !item_ready(L->head)))
+			pthread_cond_wait(&f->done_cv, &f->mu);
+		it = L->head;
+		if (it != NULL) {
+			L->head = it->next;
+			if (L->head == NULL)
+				L->tail = NULL;
+		}
+		last = L->head == NULL;
+		pthread_mutex_unlock(&f->mu);
+		if (it == NULL)
+			break;
+		if (it->job != NULL) {
+			fwrite(it->job->out.s, 1, it->job->out.len, stdout);
+			if (it->job->failed) {
+				L->failed++;
+				if (it->job->unavailable)
+					L->unavailable++;
+			} else {
+				L->ok++;
+			}
+			job_free(it->job);
+			pthread_mutex_lock(&f->mu);
+			L->inflight--;
+			pthread_cond_signal(&L->space_cv);
+			pthread_mutex_unlock(&f->mu);
+		} else if (it->out.len > 0) {
+			fwrite(it->out.s, 1, it->out.len, stdout);
+		}
+		/* a window that has been waited for reaches the reader now */
+		if (last || it->job != NULL)
+			fflush(stdout);
+		bf_buf_free(&it->out);
+		free(it);
+	}
+	fflush(stdout);
+	return NULL;
+}
+
+static void
+plan_window(struct loop *L, struct bf_job *job)
+{
+	struct bf_plan p;
+	struct bf_buf b = BF_BUF_INIT;
+
+	memset(&p, 0, sizeof(p));
+	p.requests = p.pages = p.points = -1;
+	L->src->ops->plan(L->src, job, &p);
+	bf_buf_puts(&b, "{\"type\":\"plan\",\"partition\":");
+	bf_json_put_str(&b, job->w.partition, strlen(job->w.partition));
+	bf_json_put_kv_str(&b, "window_start", job->w.ws);
+	bf_json_put_kv_str(&b, "window_end", job->w.we);
+	bf_json_put_kv_str(&b, "source", L->src->ops->name);
+	if (p.resolution > 0)
+		bf_buf_printf(&b, ",\"resolution\":%lld",
+		    (long long)p.resolution);
+	if (p.requests >= 0)
+		bf_buf_printf(&b, ",\"requests\":%ld", p.requests);
+	else
+		bf_buf_puts(&b, ",\"requests\":null");
+	if (p.pages >= 0)
+		bf_buf_printf(&b, ",\"pages\":%ld", p.pages);
+	else
+		bf_buf_puts(&b, ",\"pages\":null");
+	if (p.points >= 0)
+		bf_buf_printf(&b, ",\"points\":%ld", p.points);
+	else
+		bf_buf_puts(&b, ",\"points\":null");
+	if (L->src->o->rate_n > 0 && p.requests >= 0) {
+		const struct bf_fetch_opts *o = L->src->o;
+		long long ms = (long long)((p.requests * o->rate_per_ms +
+		    o->rate_n - 1) / o->rate_n);
+
+		bf_buf_printf(&b, ",\"seconds\":%lld.%03lld", ms / 1000,
+		    ms % 1000);
+	}
+	if (p.extra.len > 0)
+		bf_buf_add(&b, p.extra.s, p.extra.len);
+	bf_buf_puts(&b, "}\n");
+	fwrite(b.s, 1, b.len, stdout);
+	L->windows++;
+	if (p.requests >= 0)
+		L->requests += p.requests;
+	else
+		L->requests_known = 0;
+	if (p.points >= 0)
+		L->points += p.points;
+	bf_buf_free(&b);
+	bf_buf_free(&p.extra);
+}
+
+static void
+plan_total(struct loop *L, const struct bf_fetch_opts *o)
+{
+	printf("{\"type\":\"plan_total\",\"source\":\"%s\",\"windows\":%ld,"
+	    "\"requests\":%ld,\"points\":%ld", L->src->ops->name, L->windows,
+	    L->requests, L->points);
+	if (o->rate_n > 0) {
+		/* milliseconds at the rate, shown as seconds with 3 places */
+		long long ms = (long long)((L->requests * o->rate_per_ms +
+		    o->rate_n - 1) / o->rate_n);
+
+		printf(",\"rate_per_second\":%lld.%03lld,\"seconds\":%lld.%03lld",
+		    (long long)(o->rate_n * 1000 / o->rate_per_ms),
+		    (long long)(o->rate_n * 1000000 / o->rate_per_ms % 1000),
+		    ms / 1000, ms % 1000);
+	} else {
+		printf(",\"rate_per_second\":null,\"seconds\":null");
+	}
+	printf("}\n");
+}
+
+/* Makes a job for window line s[0..n) parsed into j. */
+static struct bf_job *
+new_job(const char *s, size_t n, const struct bf_json *j, struct bf_err *e)
+{
+	struct bf_job *job = bf_xcalloc(1, sizeof(*job));
+
+	if (bf_window_from_json(j, &job->w, e) < 0) {
+		free(job);
+		return NULL;
+	}
+	job->line = bf_xstrndup(s, n);
+	job->linelen = n;
+	return job;
+}
+
+static const struct bf_source_ops *
+ops_for(int kind)
+{
+	switch (kind) {
+	case BF_SRC_PROMETHEUS:
+		return &bf_source_prometheus;
+	case BF_SRC_POSTGRES:
+		return &bf_source_postgres;
+	case BF_SRC_FILE:
+		return &bf_source_file;
+	case BF_SRC_EXEC:
+		return &bf_source_exec;
+	default:
+		return NULL;
+	}
+}
+
+int
+bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
+    struct bf_err *e)
+{
+	struct bf_fetch f;
+	struct bf_source src;
+	struct bf_metrics metrics;
+	struct bf_input in;
+	struct bf_json j = BF_JSON_INIT;
+	struct loop L;
+	pthread_t *th = NULL, wth;
+	int nth = 0, i, r, rc, bad = 0, ioerr = 0, have_writer = 0;
+	long upstream_failed = 0;
+	size_t errpos;
+
+	memset(&f, 0, sizeof(f));
+	memset(&src, 0, sizeof(src));
+	memset(&L, 0, sizeof(L));
+	f.o = o;
+	f.src = &src;
+	f.seed = bf_rand_seed();
+	pthread_mutex_init(&f.pol, NULL);
+	pthread_mutex_init(&f.logmu, NULL);
+	pthread_mutex_init(&f.mu, NULL);
+	pthread_cond_init(&f.work_cv, NULL);
+	pthread_cond_init(&f.done_cv, NULL);
+	bf_bucket_init(&f.bucket, o->rate_n, o->rate_per_ms, o->burst);
+	bf_breaker_init(&f.breaker, o->breaker, o->cooldown_ms);
+	src.ops = ops_for(o->kind);
+	src.o = o;
+	src.f = &f;
+	if (src.ops == NULL)
+		return bf_err_set(e, BF_EXIT_USAGE, "no source given "
+		    "(--source prometheus, postgres, file or exec)");
+	if (o->metrics_path != NULL) {
+		if (bf_metrics_load(o->metrics_path,
+		    o->kind == BF_SRC_PROMETHEUS, &metrics, e) < 0)
+			return -1;
+		src.metrics = &metrics;
+	}
+	if (src.ops->open(&src, e) < 0) {
+		if (src.metrics != NULL)
+			bf_metrics_free(src.metrics);
+		return -1;
+	}
+	L.f = &f;
+	L.src = &src;
+	L.requests_known = 1;
+	pthread_cond_init(&L.space_cv, NULL);
+	if (!o->dry_run) {
+		nth = o->jobs > 0 ? o->jobs : 1;
+		th = bf_xcalloc((size_t)nth, sizeof(*th));
+		for (i = 0; i < nth; i++)
+			if (pthread_create(&th[i], NULL, worker, &src) != 0) {
+				bf_warn("cannot start thread %d", i);
+				nth = i;
+				break;
+			}
+		if (nth == 0) {
+			free(th);
+			src.ops->close(&src);
+			if (src.metrics != NULL)
+				bf_metrics_free(src.metrics);
+			return bf_err_set(e, BF_EXIT_IO, "cannot start threads");
+		}
+		if (pthread_create(&wth, NULL, writer, &L) != 0) {
+			pthread_mutex_lock(&f.mu);
+			f.closing = 1;
+			pthread_cond_broadcast(&f.work_cv);
+			pthread_mutex_unlock(&f.mu);
+			for (i = 0; i < nth; i++)
+				pthread_join(th[i], NULL);
+			free(th);
+			src.ops->close(&src);
+			if (src.metrics != NULL)
+				bf_metrics_free(src.metrics);
+			return bf_err_set(e, BF_EXIT_IO, "cannot start threads");
+		}
+		have_writer = 1;
+	}
+	bf_input_init(&in, files, nfiles, 0);
+	for (;;) {
+		struct bf_err le;
+		struct item *it;
+		struct bf_job *job;
+
+		bf_err_clear(&le);
+		r = bf_input_next(&in, &le);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			bf_warn("%s", le.msg);
+			ioerr = 1;
+			continue;
+		}
+		if (in.toolong) {
+			bf_warn_at(in.name, in.lineno, "line longer than %zu "
+			    "bytes", in.maxline);
+			bad++;
+			continue;
+		}
+		rc = bf_json_parse(&j, in.line.s ? in.line.s : "", in.line.len,
+		    BF_JSON_WANT_OBJECT, &errpos);
+		if (rc != BF_JSON_OK) {
+			bf_warn_at(in.name, in.lineno, "%s at byte %zu; passed "
+			    "on", bf_json_strerror(rc), errpos + 1);
+			bad++;
+		}
+		if (rc != BF_JSON_OK || bf_line_type(&j) != BF_LINE_WINDOW) {
+			if (o->dry_run)
+				continue;
+			it = bf_xcalloc(1, sizeof(*it));
+			bf_buf_add(&it->out, bf_buf_str(&in.line), in.line.len);
+			bf_buf_putc(&it->out, '\n');
+			pthread_mutex_lock(&f.mu);
+			push_item(&L, it);
+			pthread_mutex_unlock(&f.mu);
+			continue;
+		}
+		job = new_job(bf_buf_str(&in.line), in.line.len, &j, &le);
+		if (job == NULL) {
+			bf_warn_at(in.name, in.lineno, "%s", le.msg);
+			bad++;
+			if (o->dry_run)
+				continue;
+			it = bf_xcalloc(1, sizeof(*it));
+			bf_window_emit(&j, &it->out, "bf-fetch", "failed",
+			    "bad_window", le.msg, "\"fetched\":0");
+			pthread_mutex_lock(&f.mu);
+			push_item(&L, it);
+			pthread_mutex_unlock(&f.mu);
+			upstream_failed++;
+			continue;
+		}
+		if (o->dry_run) {
+			plan_window(&L, job);
+			job_free(job);
+			continue;
+		}
+		if (bf_window_failed(&j)) {
+			it = bf_xcalloc(1, sizeof(*it));
+			bf_window_emit(&j, &it->out, "bf-fetch", "ok", NULL,
+			    NULL, "\"fetched\":0");
+			pthread_mutex_lock(&f.mu);
+			push_item(&L, it);
+			pthread_mutex_unlock(&f.mu);
+			upstream_failed++;
+			job_free(job);
+			continue;
+		}
+		it = bf_xcalloc(1, sizeof(*it));
+		it->job = job;
+		pthread_mutex_lock(&f.mu);
+		push_item(&L, it);
+		if (f.wq_tail != NULL)
+			f.wq_tail->next_work = job;
+		else
+			f.wq_head = job;
+		f.wq_tail = job;
+		pthread_cond_signal(&f.work_cv);
+		while (L.inflight >= nth)
+			pthread_cond_wait(&L.space_cv, &f.mu);
+		pthread_mutex_unlock(&f.mu);
+	}
+	bf_input_free(&in);
+	bf_json_free(&j);
+	if (o->dry_run) {
+		plan_total(&L, o);
+	} else {
+		pthread_mutex_lock(&f.mu);
+		L.eof = 1;
+		pthread_cond_broadcast(&f.done_cv);
+		pthread_mutex_unlock(&f.mu);
+		if (have_writer)
+			pthread_join(wth, NULL);
+		pthread_mutex_lock(&f.mu);
+		f.closing = 1;
+		pthread_cond_broadcast(&f.work_cv);
+		pthread_mutex_unlock(&f.mu);
+		for (i = 0; i < nth; i++)
+			pthread_join(th[i], NULL);
+		free(th);
+	}
+	src.ops->close(&src);
+	if (src.metrics != NULL)
+		bf_metrics_free(src.metrics);
+	pthread_mutex_destroy(&f.pol);
+	pthread_mutex_destroy(&f.logmu);
+	pthread_mutex_destroy(&f.mu);
+	pthread_cond_destroy(&f.work_cv);
+	pthread_cond_destroy(&f.done_cv);
+	pthread_cond_destroy(&L.space_cv);
+	L.failed += upstream_failed;
+	if (ioerr)
+		return BF_EXIT_IO;
+	if (L.failed > 0 && L.ok == 0 && L.unavailable == L.failed)
+		return BF_EXIT_UNAVAILABLE;
+	if (L.failed > 0 || bad > 0)
+		return BF_EXIT_FAILED;
+	return BF_EXIT_OK;
+}

@@ -1,0 +1,994 @@
+/*
+ * source-file.c: the data formats bf-fetch reads from files and command
+ * output (NDJSON samples, AWS CLI CloudWatch get-metric-data and
+ * get-metric-statistics JSON, CSV with a column map), and the file source,
+ * which loads --data files once and routes their records to the windows
+ * they fall in (source.h).
+ */
+#include <csv.h>
+#include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "source.h"
+
+/*
+ * Records.
+ */
+
+void
+bf_recs_free(struct bf_recs *rs)
+{
+	free(rs->r);
+	bf_buf_free(&rs->arena);
+	memset(rs, 0, sizeof(*rs));
+}
+
+const char *
+bf_recs_str(const struct bf_recs *rs, size_t off)
+{
+	return off == BF_NO_STR ? NULL : rs->arena.s + off;
+}
+
+static size_t
+put_str(struct bf_recs *rs, const char *s, size_t n)
+{
+	size_t off;
+
+	if (s == NULL)
+		return BF_NO_STR;
+	off = rs->arena.len;
+	bf_buf_add(&rs->arena, s, n);
+	bf_buf_putc(&rs->arena, '\0');
+	return off;
+}
+
+/* A record being built: n-counted strings, NULL when absent. */
+struct rec_in {
+	const char *key, *instance, *metric, *unit, *source, *value, *body;
+	size_t keyn, instancen, metricn, unitn, sourcen, valuen, bodyn;
+	int valkind, addres;
+	bf_time ts;
+	int64_t resolution;
+};
+
+static void
+add_rec(struct bf_recs *rs, const struct rec_in *ri)
+{
+	struct bf_rec *r;
+
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 256;
+		rs->r = bf_xrealloc(rs->r, rs->cap * sizeof(*rs->r));
+	}
+	r = &rs->r[rs->n];
+	r->seq = rs->n;
+	rs->n++;
+	r->instance = put_str(rs, ri->instance, ri->instancen);
+	if (ri->key != NULL)
+		r->key = put_str(rs, ri->key, ri->keyn);
+	else
+		r->key = r->instance;
+	r->metric = put_str(rs, ri->metric, ri->metricn);
+	r->unit = put_str(rs, ri->unit, ri->unitn);
+	r->source = put_str(rs, ri->source, ri->sourcen);
+	r->value = put_str(rs, ri->value, ri->valuen);
+	r->body = put_str(rs, ri->body, ri->bodyn);
+	r->valkind = ri->valkind;
+	r->addres = ri->addres;
+	r->ts = ri->ts;
+	r->resolution = ri->resolution;
+}
+
+static const struct bf_recs *sort_rs;
+
+static int
+rec_cmp(const void *a, const void *b)
+{
+	const struct bf_rec *x = a, *y = b;
+	int c;
+
+	c = strcmp(bf_recs_str(sort_rs, x->key), bf_recs_str(sort_rs, y->key));
+	if (c != 0)
+		return c;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void
+bf_recs_sort(struct bf_recs *rs)
+{
+	/* qsort has no context argument in C11; the file source sorts once,
+	 * exec sorts per window on worker threads, so guard the global. */
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+	if (rs->n < 2)
+		return;
+	pthread_mutex_lock(&mu);
+	sort_rs = rs;
+	qsort(rs->r, rs->n, sizeof(*rs->r), rec_cmp);
+	pthread_mutex_unlock(&mu);
+}
+
+/* An NDJSON record: the window's fields, then the record's own. */
+static void
+emit_body(struct bf_job *job, const char *body, int64_t resolution)
+{
+	struct bf_buf *b = &job->out;
+
+	bf_buf_puts(b, "{\"type\":\"sample\",\"partition\":");
+	bf_json_put_str(b, job->w.partition, strlen(job->w.partition));
+	bf_json_put_kv_str(b, "window_start", job->w.ws);
+	bf_json_put_kv_str(b, "window_end", job->w.we);
+	if (*body != '\0') {
+		bf_buf_putc(b, ',');
+		bf_buf_puts(b, body);
+	}
+	if (resolution > 0)
+		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
+	bf_buf_puts(b, "}\n");
+	job->fetched++;
+}
+
+long
+bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
+    size_t to, struct bf_job *job, int64_t resolution)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		const struct bf_rec *r = &rs->r[i];
+		const char *inst, *metric, *val, *src;
+		int64_t res;
+
+		if (r->ts < job->w.start || r->ts >= job->w.end)
+			continue;
+		if (r->body != BF_NO_STR) {
+			emit_body(job, bf_recs_str(rs, r->body),
+			    r->addres ? resolution : 0);
+			n++;
+			continue;
+		}
+		inst = bf_recs_str(rs, r->instance);
+		metric = bf_recs_str(rs, r->metric);
+		val = bf_recs_str(rs, r->value);
+		src = bf_recs_str(rs, r->source);
+		res = r->resolution > 0 ? r->resolution :
+		    r->resolution < 0 ? bf_cw_job_period(s->o, job) :
+		    resolution;
+		bf_job_sample(job, inst, strlen(inst), metric, strlen(metric),
+		    bf_recs_str(rs, r->unit), r->ts, val, strlen(val),
+		    r->valkind, src != NULL ? src : s->ops->name, res);
+		n++;
+	}
+	return n;
+}
+
+int
+bf_read_file(const char *path, size_t max, struct bf_buf *out,
+    struct bf_err *e)
+{
+	char tmp[65536];
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bf_err_set(e, BF_EXIT_IO, "cannot open '%s': %s", path,
+		    strerror(errno));
+	for (;;) {
+		r = read(fd, tmp, sizeof(tmp));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			bf_err_set(e, BF_EXIT_IO, "cannot read '%s': %s", path,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		if (max > 0 && out->len + (size_t)r > max) {
+			close(fd);
+			return bf_err_set(e, BF_EXIT_IO, "'%s' is larger than "
+			    "%zu bytes", path, max);
+		}
+		bf_buf_add(out, tmp, (size_t)r);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Parsing.
+ */
+
+struct pctx {
+	struct bf_source *s;
+	const struct bf_recopts *ro;
+	const char *name;
+	struct bf_recs *rs;
+	struct bf_err *e;
+	struct bf_buf t1, t2, t3, t4, t5; /* scratch */
+};
+
+/* Maps the record's metric through the metrics map, setting its metric
+ * and unit (both stay as given when there is no map). Returns 0, or 1 to
+ * skip the record (a metric the map does not name). */
+static int
+map_metric(struct pctx *c, struct rec_in *ri)
+{
+	const struct bf_metric *m;
+
+	if (c->s->metrics == NULL)
+		return 0;
+	m = bf_metrics_by_query(c->s->metrics, ri->metric, ri->metricn);
+	if (m == NULL)
+		return 1;
+	ri->metric = m->metric;
+	ri->metricn = strlen(m->metric);
+	ri->unit = m->unit;
+	ri->unitn = strlen(m->unit);
+	return 0;
+}
+
+/* Fills in the instance from the options when the record names none.
+ * Returns 0, or -1 when there is none to be had. */
+static int
+need_instance(struct pctx *c, struct rec_in *ri)
+{
+	if (ri->instance != NULL)
+		return 0;
+	if (c->ro->instance == NULL)
+		return -1;
+	ri->instance = c->ro->instance;
+	ri->instancen = strlen(c->ro->instance);
+	return 0;
+}
+
+static int
+tok_time(const struct bf_json *j, int t, struct bf_buf *scratch, bf_time *ts)
+{
+	const char *p;
+	size_t n;
+
+	if (j->tok[t].type == BF_JSON_NUMBER) {
+		p = bf_json_raw(j, t, &n);
+		return bf_time_from_number(p, n, ts, NULL);
+	}
+	if (j->tok[t].type != BF_JSON_STRING)
+		return -1;
+	bf_buf_reset(scratch);
+	bf_json_str(j, t, scratch);
+	return bf_time_parse_any(bf_buf_str(scratch), scratch->len, ts, NULL);
+}
+
+/* The unescaped string of t into b (reset first); -1 if not a string. */
+static int
+tok_str(const struct bf_json *j, int t, struct bf_buf *b)
+{
+	bf_buf_reset(b);
+	if (t < 0 || j->tok[t].type != BF_JSON_STRING)
+		return -1;
+	bf_json_str(j, t, b);
+	bf_buf_grow(b, 0);
+	return 0;
+}
+
+/* NDJSON: each sample keeps its own members (so a record with a missing or
+ * strange value, unit or metric reaches bf-validate as it is, and fields
+ * this program does not know pass on); only what routes it must be good:
+ * its time and its instance (or partition). The time is rewritten in
+ * RFC 3339 UTC; the metrics map renames the metric and sets the unit. */
+static int
+parse_ndjson(struct pctx *c, const char *data, size_t n)
+{
+	static const char *const drop_plain[] = { "type", "partition",
+		"window_start", "window_end", "ts", NULL };
+	static const char *const drop_mapped[] = { "type", "partition",
+		"window_start", "window_end", "ts", "metric", "unit", NULL };
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_buf extra = BF_BUF_INIT, body = BF_BUF_INIT;
+	const char *p = data, *end = data + n, *nl;
+	char tsbuf[BF_TIME_LEN];
+	long line = 0;
+	int rc, t, mapped;
+	size_t errpos;
+
+	for (; p < end; p = nl + 1) {
+		struct rec_in ri;
+		size_t len;
+
+		line++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		len = (size_t)(nl - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		while (len > 0 && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		if (len == 0)
+			continue;
+		rc = bf_json_parse(&j, p, len, BF_JSON_WANT_OBJECT, &errpos);
+		if (rc != BF_JSON_OK) {
+			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %s at byte "
+			    "%zu", c->name, line, bf_json_strerror(rc),
+			    errpos + 1);
+			goto fail;
+		}
+		t = bf_json_get(&j, 0, "type");
+		if (t >= 0 && !bf_json_streq(&j, t, "sample"))
+			continue;
+		memset(&ri, 0, sizeof(ri));
+		if ((t = bf_json_get(&j, 0, "ts")) < 0 ||
+		    tok_time(&j, t, &c->t1, &ri.ts) < 0) {
+			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %s 'ts'",
+			    c->name, line, t < 0 ? "missing" : "bad");
+			goto fail;
+		}
+		bf_buf_reset(&extra);
+		bf_time_format(ri.ts, tsbuf);
+		bf_buf_puts(&extra, "\"ts\":\"");
+		bf_buf_puts(&extra, tsbuf);
+		bf_buf_putc(&extra, '"');
+		mapped = 0;
+		if (c->s->metrics != NULL) {
+			if (tok_str(&j, bf_json_get(&j, 0, "metric"), &c->t2) == 0) {
+				ri.metric = c->t2.s;
+				ri.metricn = c->t2.len;
+				if (map_metric(c, &ri))
+					continue;
+				mapped = 1;
+				bf_json_put_kv_str(&extra, "metric", ri.metric);
+				bf_json_put_kv_str(&extra, "unit", ri.unit);
+			}
+		}
+		if (tok_str(&j, bf_json_get(&j, 0, "instance_id"), &c->t4) == 0) {
+			ri.instance = c->t4.s;
+			ri.instancen = c->t4.len;
+		} else if (c->ro->instance != NULL) {
+			bf_json_put_kv_str(&extra, "instance_id", c->ro->instance);
+			ri.instance = c->ro->instance;
+			ri.instancen = strlen(ri.instance);
+		}
+		if (tok_str(&j, bf_json_get(&j, 0, "partition"), &c->t5) == 0) {
+			ri.key = c->t5.s;
+			ri.keyn = c->t5.len;
+		}
+		if (c->ro->key != NULL) {
+			ri.key = c->ro->key;
+			ri.keyn = strlen(ri.key);
+		}
+		if (ri.instance == NULL && ri.key == NULL) {
+			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: record names "
+			    "no 'instance_id' (use --instance)", c->name, line);
+			goto fail;
+		}
+		if (bf_json_get(&j, 0, "source") < 0)
+			bf_json_put_kv_str(&extra, "source", c->s->ops->name);
+		ri.addres = bf_json_get(&j, 0, "resolution") < 0;
+		bf_buf_reset(&body);
+		bf_json_rewrite(&j, &body, mapped ? drop_mapped : drop_plain,
+		    extra.s);
+		/* without the braces */
+		ri.body = body.s + 1;
+		ri.bodyn = body.len - 2;
+		add_rec(c->rs, &ri);
+	}
+	bf_json_free(&j);
+	bf_buf_free(&extra);
+	bf_buf_free(&body);
+	return 0;
+fail:
+	bf_json_free(&j);
+	bf_buf_free(&extra);
+	bf_buf_free(&body);
+	return -1;
+}
+
+/* get-metric-data: {"MetricDataResults":[{"Id","Label","Timestamps",
+ * "Values","StatusCode"}...],"NextToken":...,"Messages":[...]} */
+static int
+parse_cw_data(struct pctx *c, const struct bf_json *j, char **next)
+{
+	int res, r, ts, vs, t, v, k, i, nt, partial = 0;
+
+	res = bf_json_get(j, 0, "MetricDataResults");
+	if (res < 0 || j->tok[res].type != BF_JSON_ARRAY)
+		return bf_err_set(c->e, BF_EXIT_FAILED, "%s: no "
+		    "'MetricDataResults' array", c->name);
+	nt = bf_json_get(j, 0, "NextToken");
+	if (nt >= 0 && j->tok[nt].type == BF_JSON_STRING && next != NULL) {
+		bf_buf_reset(&c->t5);
+		bf_json_str(j, nt, &c->t5);
+		if (c->t5.len > 0)
+			*next = bf_xstrndup(c->t5.s, c->t5.len);
+	}
+	for (r = res + 1, k = 0; k < j->tok[res].size;
+	    k++, r = bf_json_skip(j, r)) {
+		struct rec_in ri;
+		int sc;
+
+		memset(&ri, 0, sizeof(ri));
+		if (j->tok[r].type != BF_JSON_OBJECT)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+			    "MetricDataResults[%d] is not an object",
+			    c->name, k);
+		if (tok_str(j, bf_json_get(j, r, "Id"), &c->t1) < 0)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+			    "MetricDataResults[%d] has no 'Id'", c->name, k);
+		sc = bf_json_get(j, r, "StatusCode");
+		if (sc >= 0 && !bf_json_streq(j, sc, "Complete")) {
+			if (bf_json_streq(j, sc, "PartialData")) {
+				partial = 1;
+			} else {
+				bf_buf_reset(&c->t2);
+				bf_json_str(j, sc, &c->t2);
+				return bf_err_set(c->e,
+				    bf_json_streq(j, sc, "InternalError") ?
+				    BF_EXIT_UNAVAILABLE : BF_EXIT_FAILED,
+				    "%s: MetricDataResults[%d] ('%s') has "
+				    "StatusCode '%s'", c->name, k, c->t1.s,
+				    bf_buf_str(&c->t2));
+			}
+		}
+		ri.metric = c->t1.s;
+		ri.metricn = c->t1.len;
+		if (map_metric(c, &ri))
+			continue;
+		if (ri.unit == NULL)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: no unit "
+			    "for metric '%s': get-metric-data output has "
+			    "none, give a metrics map", c->name, c->t1.s);
+		if (c->ro->instance == NULL && c->ro->use_label &&
+		    tok_str(j, bf_json_get(j, r, "Label"), &c->t3) == 0 &&
+		    c->t3.len > 0) {
+			ri.instance = c->t3.s;
+			ri.instancen = c->t3.len;
+		}
+		if (need_instance(c, &ri) < 0)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+			    "MetricDataResults[%d] ('%s') names no instance "
+			    "(set its Label, or use --instance)", c->name, k,
+			    c->t1.s);
+		if (c->ro->key != NULL) {
+			ri.key = c->ro->key;
+			ri.keyn = strlen(ri.key);
+		}
+		ri.resolution = -1;
+		ri.source = "cloudwatch";
+		ri.sourcen = 10;
+		ri.valkind = BF_VAL_RAW;
+		ts = bf_json_get(j, r, "Timestamps");
+		vs = bf_json_get(j, r, "Values");
+		if (ts < 0 || vs < 0 || j->tok[ts].type != BF_JSON_ARRAY ||
+		    j->tok[vs].type != BF_JSON_ARRAY)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+			    "MetricDataResults[%d] lacks Timestamps or Values "
+			    "arrays", c->name, k);
+		if (j->tok[ts].size != j->tok[vs].size)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+			    "MetricDataResults[%d]: %d Timestamps but %d "
+			    "Values", c->name, k, j->tok[ts].size,
+			    j->tok[vs].size);
+		for (i = 0, t = ts + 1, v = vs + 1; i < j->tok[ts].size;
+		    i++, t = bf_json_skip(j, t), v = bf_json_skip(j, v)) {
+			if (tok_time(j, t, &c->t4, &ri.ts) < 0)
+				return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+				    "MetricDataResults[%d].Timestamps[%d]: "
+				    "bad time", c->name, k, i);
+			if (j->tok[v].type != BF_JSON_NUMBER &&
+			    j->tok[v].type != BF_JSON_STRING)
+				return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+				    "MetricDataResults[%d].Values[%d]: not a "
+				    "number", c->name, k, i);
+			ri.value = bf_json_raw(j, v, &ri.valuen);
+			add_rec(c->rs, &ri);
+		}
+	}
+	if (partial && (next == NULL || *next == NULL))
+		return bf_err_set(c->e, BF_EXIT_FAILED, "%s: StatusCode "
+		    "PartialData but no NextToken", c->name);
+	return 0;
+}
+
+static const char *const cw_stats[] = { "Average", "Sum", "Minimum",
+	"Maximum", "SampleCount", NULL };
+
+/* get-metric-statistics: {"Label":"CPUUtilization","Datapoints":[{
+ * "Timestamp":..., "Average":..., "Unit":"Percent"}...]} */
+static int
+parse_cw_stats(struct pctx *c, const struct bf_json *j)
+{
+	int dps, d, k, t, v, u, i, found;
+	const char *stat = c->s->o->statistic;
+
+	dps = bf_json_get(j, 0, "Datapoints");
+	if (dps < 0 || j->tok[dps].type != BF_JSON_ARRAY)
+		return bf_err_set(c->e, BF_EXIT_FAILED, "%s: no 'Datapoints' "
+		    "array", c->name);
+	if (tok_str(j, bf_json_get(j, 0, "Label"), &c->t1) < 0)
+		return bf_err_set(c->e, BF_EXIT_FAILED, "%s: no 'Label'",
+		    c->name);
+	for (d = dps + 1, k = 0; k < j->tok[dps].size;
+	    k++, d = bf_json_skip(j, d)) {
+		struct rec_in ri;
+
+		memset(&ri, 0, sizeof(ri));
+		if (j->tok[d].type != BF_JSON_OBJECT)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+			    "Datapoints[%d] is not an object", c->name, k);
+		ri.metric = c->t1.s;
+		ri.metricn = c->t1.len;
+		if (tok_str(j, bf_json_get(j, d, "Unit"), &c->t2) == 0) {
+			ri.unit = c->t2.s;
+			ri.unitn = c->t2.len;
+		}
+		if (map_metric(c, &ri))
+			return 0; /* the whole file is one metric */
+		if (ri.unit == NULL)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+			    "Datapoints[%d] has no 'Unit'", c->name, k);
+		if (need_instance(c, &ri) < 0)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+			    "get-metric-statistics output names no instance "
+			    "(use --instance)", c->name);
+		if (c->ro->key != NULL) {
+			ri.key = c->ro->key;
+			ri.keyn = strlen(ri.key);
+		}
+		t = bf_json_get(j, d, "Timestamp");
+		if (t < 0 || tok_time(j, t, &c->t3, &ri.ts) < 0)
+			return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+			    "Datapoints[%d]: missing or bad 'Timestamp'",
+			    c->name, k);
+		v = -1;
+		if (stat != NULL) {
+			v = bf_json_get(j, d, stat);
+			if (v < 0 && (u = bf_json_get(j, d,
+			    "ExtendedStatistics")) >= 0)
+				v = bf_json_get(j, u, stat);
+			if (v < 0)
+				return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+				    "Datapoints[%d] has no statistic '%s'",
+				    c->name, k, stat);
+		} else {
+			for (i = 0, found = 0; cw_stats[i] != NULL; i++)
+				if ((u = bf_json_get(j, d, cw_stats[i])) >= 0) {
+					v = u;
+					found++;
+				}
+			if (found != 1)
+				return bf_err_set(c->e, BF_EXIT_FAILED, "%s: "
+				    "Datapoints[%d] has %s statistic (choose "
+				    "one with --statistic)", c->name, k,
+				    found ? "more than one" : "no");
+		}
+		ri.value = bf_json_raw(j, v, &ri.valuen);
+		ri.valkind = BF_VAL_RAW;
+		ri.resolution = -1;
+		ri.source = "cloudwatch";
+		ri.sourcen = 10;
+		add_rec(c->rs, &ri);
+	}
+	return 0;
+}
+
+/* CSV: a header row names the columns; the column options say which is
+ * which. Fed one line at a time so errors can name the line. */
+struct csvctx {
+	struct pctx *c;
+	int col[5];            /* ts, value, metric, instance, unit; -1 */
+	int ncols;
+	int header;            /* still reading the header */
+	char **hdr;            /* header names */
+	int nhdr;
+	struct bf_buf f[5];    /* this row's mapped fields */
+	int has[5];
+	int field;             /* index of the next field in the row */
+	long line, rowline;
+	long nls;              /* newlines inside this row's fields */
+	int failed;
+};
+
+enum { C_TS, C_VALUE, C_METRIC, C_INSTANCE, C_UNIT };
+
+/* s cut to n - 1 bytes with control characters shown as '?', for
+ * messages. */
+static const char *
+printable(const char *s, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && s[i] != '\0'; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	out[i] = '\0';
+	return out;
+}
+
+static void
+csv_field(void *s, size_t n, void *data)
+{
+	struct csvctx *x = data;
+	int k;
+
+	for (k = 0; s != NULL && (size_t)k < n; k++)
+		if (((char *)s)[k] == '\n')
+			x->nls++;
+	if (x->header) {
+		x->hdr = bf_xrealloc(x->hdr, (size_t)(x->nhdr + 1) *
+		    sizeof(*x->hdr));
+		x->hdr[x->nhdr++] = bf_xstrndup(s ? s : "", n);
+	} else {
+		for (k = 0; k < 5; k++)
+			if (x->col[k] == x->field) {
+				bf_buf_reset(&x->f[k]);
+				bf_buf_add(&x->f[k], s ? s : "", n);
+				x->has[k] = 1;
+			}
+	}
+	x->field++;
+}
+
+static void
+csv_row(int term, void *data)
+{
+	struct csvctx *x = data;
+	struct pctx *c = x->c;
+	const struct bf_fetch_opts *o = c->s->o;
+	const char *names[5];
+	struct rec_in ri;
+	int k, i, nf = x->field;
+	char shown[65];
+
+	x->rowline = x->line - x->nls;
+	x->field = 0;
+	x->nls = 0;
+	if (x->failed)
+		return;
+	if (x->header) {
+		names[C_TS] = o->col_ts;
+		names[C_VALUE] = o->col_value;
+		names[C_METRIC] = o->col_metric;
+		names[C_INSTANCE] = o->col_instance;
+		names[C_UNIT] = o->col_unit;
+		for (k = 0; k < 5; k++) {
+			x->col[k] = -1;
+			for (i = 0; i < x->nhdr; i++)
+				if (strcmp(x->hdr[i], names[k]) == 0)
+					x->col[k] = i;
+			if (x->col[k] < 0 && k <= C_METRIC) {
+				bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: no "
+				    "column '%s' in the header", c->name,
+				    x->rowline, names[k]);
+				x->failed = 1;
+				return;
+			}
+		}
+		x->ncols = x->nhdr;
+		x->header = 0;
+		return;
+	}
+	if (nf != x->ncols) {
+		bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %d fields, expected "
+		    "%d", c->name, x->rowline, nf, x->ncols);
+		x->failed = 1;
+		return;
+	}
+	memset(&ri, 0, sizeof(ri));
+	if (bf_time_parse_any(bf_buf_str(&x->f[C_TS]), x->f[C_TS].len, &ri.ts,
+	    NULL) < 0) {
+		bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: bad time '%s'",
+		    c->name, x->rowline, printable(bf_buf_str(&x->f[C_TS]),
+		    shown, sizeof(shown)));
+		x->failed = 1;
+		return;
+	}
+	ri.value = bf_buf_str(&x->f[C_VALUE]);
+	ri.valuen = x->f[C_VALUE].len;
+	ri.valkind = BF_VAL_TEXT;
+	ri.metric = bf_buf_str(&x->f[C_METRIC]);
+	ri.metricn = x->f[C_METRIC].len;
+	if (x->col[C_UNIT] >= 0) {
+		ri.unit = bf_buf_str(&x->f[C_UNIT]);
+		ri.unitn = x->f[C_UNIT].len;
+	}
+	if (x->col[C_INSTANCE] >= 0 && x->f[C_INSTANCE].len > 0) {
+		ri.instance = bf_buf_str(&x->f[C_INSTANCE]);
+		ri.instancen = x->f[C_INSTANCE].len;
+	}
+	if (map_metric(c, &ri))
+		return;
+	if (ri.unit == NULL) {
+		bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: no unit for metric "
+		    "'%s' (add a '%s' column or a metrics map)", c->name,
+		    x->rowline, printable(ri.metric, shown, sizeof(shown)),
+		    o->col_unit);
+		x->failed = 1;
+		return;
+	}
+	if (need_instance(c, &ri) < 0) {
+		bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: row names no "
+		    "instance (add a '%s' column or use --instance)", c->name,
+		    x->rowline, o->col_instance);
+		x->failed = 1;
+		return;
+	}
+	if (c->ro->key != NULL) {
+		ri.key = c->ro->key;
+		ri.keyn = strlen(ri.key);
+	}
+	add_rec(c->rs, &ri);
+	(void)term;
+}
+
+static int
+parse_csv(struct pctx *c, const char *data, size_t n)
+{
+	struct csv_parser p;
+	struct csvctx x;
+	const char *q = data, *end = data + n, *nl;
+	int k, rc = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.header = 1;
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+		return bf_err_set(c->e, BF_EXIT_FAILED, "out of memory");
+	while (q < end && !x.failed) {
+		size_t len;
+
+		nl = memchr(q, '\n', (size_t)(end - q));
+		len = nl != NULL ? (size_t)(nl - q) + 1 : (size_t)(end - q);
+		x.line++;
+		if (csv_parse(&p, q, len, csv_field, csv_row, &x) != len) {
+			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %s", c->name,
+			    x.line, csv_strerror(csv_error(&p)));
+			x.failed = 1;
+		}
+		q += len;
+	}
+	if (!x.failed && csv_fini(&p, csv_field, csv_row, &x) != 0) {
+		bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %s", c->name, x.line,
+		    csv_strerror(csv_error(&p)));
+		x.failed = 1;
+	}
+	if (!x.failed && x.header)
+		bf_err_set(c->e, BF_EXIT_FAILED, "%s: no header row", c->name),
+		    x.failed = 1;
+	csv_free(&p);
+	for (k = 0; k < x.nhdr; k++)
+		free(x.hdr[k]);
+	free(x.hdr);
+	for (k = 0; k < 5; k++)
+		bf_buf_free(&x.f[k]);
+	if (x.failed)
+		rc = -1;
+	return rc;
+}
+
+int
+bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
+    const char *name, const char *data, size_t n, int fmt,
+    struct bf_recs *rs, char **next_token, struct bf_err *e)
+{
+	struct pctx c;
+	struct bf_json j = BF_JSON_INIT;
+	size_t i, errpos = 0, saved_n = rs->n, saved_len = rs->arena.len;
+	int rc = 0, jrc = -1;
+
+	if (next_token != NULL)
+		*next_token = NULL;
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.ro = ro;
+	c.name = name;
+	c.rs = rs;
+	c.e = e;
+	for (i = 0; i < n && (data[i] == ' ' || data[i] == '\t' ||
+	    data[i] == '\r' || data[i] == '\n'); i++)
+		;
+	if (fmt == BF_FMT_AUTO) {
+		if (i == n)
+			fmt = BF_FMT_NDJSON;
+		else if (data[i] != '{')
+			fmt = BF_FMT_CSV;
+		else if ((jrc = bf_json_parse(&j, data, n, BF_JSON_WANT_OBJECT,
+		    &errpos)) == BF_JSON_OK &&
+		    bf_json_get(&j, 0, "MetricDataResults") >= 0)
+			fmt = BF_FMT_CW_DATA;
+		else if (jrc == BF_JSON_OK && bf_json_get(&j, 0, "Datapoints") >= 0)
+			fmt = BF_FMT_CW_STATS;
+		else
+			fmt = BF_FMT_NDJSON;
+	}
+	switch (fmt) {
+	case BF_FMT_NDJSON:
+		rc = parse_ndjson(&c, data, n);
+		break;
+	case BF_FMT_CSV:
+		rc = parse_csv(&c, data, n);
+		break;
+	default:
+		if (jrc < 0)
+			jrc = bf_json_parse(&j, data, n, BF_JSON_WANT_OBJECT,
+			    &errpos);
+		if (jrc != BF_JSON_OK) {
+			rc = bf_err_set(e, BF_EXIT_FAILED, "%s: %s at byte %zu",
+			    name, bf_json_strerror(jrc), errpos + 1);
+			break;
+		}
+		if (fmt == BF_FMT_CW_DATA)
+			rc = parse_cw_data(&c, &j, next_token);
+		else
+			rc = parse_cw_stats(&c, &j);
+	}
+	bf_json_free(&j);
+	bf_buf_free(&c.t1);
+	bf_buf_free(&c.t2);
+	bf_buf_free(&c.t3);
+	bf_buf_free(&c.t4);
+	bf_buf_free(&c.t5);
+	if (rc < 0) {
+		rs->n = saved_n;
+		rs->arena.len = saved_len;
+		if (next_token != NULL) {
+			free(*next_token);
+			*next_token = NULL;
+		}
+	}
+	return rc;
+}
+
+/*
+ * The file source.
+ */
+
+struct filesrc {
+	struct bf_recs rs;
+	int cw;   /* some records are CloudWatch's */
+};
+
+static int
+file_open(struct bf_source *s, struct bf_err *e)
+{
+	const struct bf_fetch_opts *o = s->o;
+	struct filesrc *fs;
+	struct bf_buf data = BF_BUF_INIT;
+	struct bf_recopts ro;
+	char *next = NULL, *pending = NULL;
+	int i;
+
+	if (o->ndata == 0)
+		return bf_err_set(e, BF_EXIT_USAGE, "--source file needs "
+		    "--data FILE");
+	fs = bf_xcalloc(1, sizeof(*fs));
+	memset(&ro, 0, sizeof(ro));
+	ro.instance = o->instance;
+	ro.use_label = 1;
+	for (i = 0; i < o->ndata; i++) {
+		size_t before = fs->rs.n, k;
+
+		bf_buf_reset(&data);
+		if (strcmp(o->data[i], "-") == 0) {
+			bf_err_set(e, BF_EXIT_USAGE, "--data cannot be '-': "
+			    "standard input carries the windows");
+			goto fail;
+		}
+		if (bf_read_file(o->data[i], 0, &data, e) < 0) {
+			e->code = BF_EXIT_USAGE;
+			goto fail;
+		}
+		if (bf_records_parse(s, &ro, o->data[i], bf_buf_str(&data),
+		    data.len, o->format, &fs->rs, &next, e) < 0) {
+			e->code = BF_EXIT_USAGE;
+			goto fail;
+		}
+		for (k = before; k < fs->rs.n; k++)
+			if (fs->rs.r[k].resolution < 0)
+				fs->cw = 1;
+		free(pending);
+		pending = next;
+		next = NULL;
+	}
+	if (pending != NULL) {
+		bf_err_set(e, BF_EXIT_USAGE, "%s: the export is incomplete: "
+		    "it ends with a NextToken and no page follows",
+		    o->data[o->ndata - 1]);
+		goto fail;
+	}
+	bf_buf_free(&data);
+	bf_recs_sort(&fs->rs);
+	s->priv = fs;
+	return 0;
+fail:
+	free(pending);
+	bf_buf_free(&data);
+	bf_recs_free(&fs->rs);
+	free(fs);
+	return -1;
+}
+
+/* The first record of partition p at or after t. */
+static size_t
+lower_bound(const struct bf_recs *rs, const char *p, bf_time t)
+{
+	size_t lo = 0, hi = rs->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(bf_recs_str(rs, rs->r[mid].key), p);
+		if (c < 0 || (c == 0 && rs->r[mid].ts < t))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+file_range(struct bf_source *s, struct bf_job *job, size_t *from, size_t *to)
+{
+	struct filesrc *fs = s->priv;
+
+	*from = lower_bound(&fs->rs, job->w.partition, job->w.start);
+	*to = lower_bound(&fs->rs, job->w.partition, job->w.end);
+}
+
+static int64_t
+file_resolution(struct bf_source *s, struct bf_job *job)
+{
+	struct filesrc *fs = s->priv;
+
+	return fs->cw ? bf_cw_job_period(s->o, job) : s->o->step;
+}
+
+static void
+file_fetch(struct bf_source *s, void *w, struct bf_job *job)
+{
+	size_t from, to;
+
+	job->resolution = file_resolution(s, job);
+	file_range(s, job, &from, &to);
+	bf_recs_emit(s, &((struct filesrc *)s->priv)->rs, from, to, job,
+	    s->o->step);
+	(void)w;
+}
+
+static void
+file_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *p)
+{
+	size_t from, to;
+
+	file_range(s, job, &from, &to);
+	p->resolution = file_resolution(s, job);
+	p->requests = 0;
+	p->pages = 0;
+	p->points = (long)(to - from);
+}
+
+static void
+file_close(struct bf_source *s)
+{
+	struct filesrc *fs = s->priv;
+
+	if (fs == NULL)
+		return;
+	bf_recs_free(&fs->rs);
+	free(fs);
+	s->priv = NULL;
+}
+
+const struct bf_source_ops bf_source_file = {
+	"file", file_open, NULL, NULL, file_fetch, file_plan, file_close,
+};

@@ -1,0 +1,405 @@
+/*
+ * source-pg.c: the postgres source: a telemetry table read over libpq with
+ * keyset pagination (source.h).
+ *
+ * Per window it runs, one page at a time,
+ *
+ *   SELECT floor(extract(epoch FROM ts))::bigint, ts, id, metric,
+ *          value::text [, unit]
+ *   FROM table
+ *   WHERE instance = $1 AND ts >= $2 AND ts < $3 [AND metric IN ($5, ...)]
+ *         [AND (ts, id) > ($k, $k+1)]
+ *   ORDER BY ts, id LIMIT $4
+ *
+ * with every value bound as a parameter and the names quoted as
+ * identifiers, selecting only the mapped columns, so an index on
+ * (instance, ts, id) serves every page and no page scans from the start.
+ * Each worker thread has its own connection (made lazily, remade after a
+ * failure) with statement_timeout set.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "source.h"
+
+struct pgsrc {
+	char *sql_first; /* owned */
+	char *sql_next;  /* owned */
+	int nmetrics;    /* metric parameters (0 without a map) */
+	int unitcol;     /* a unit column is selected */
+};
+
+struct pgw {
+	PGconn *conn;
+};
+
+/* Appends name as a quoted SQL identifier; "a.b" becomes "a"."b" when
+ * dotted is set. */
+static void
+put_ident(struct bf_buf *b, const char *name, int dotted)
+{
+	const char *p;
+
+	bf_buf_putc(b, '"');
+	for (p = name; *p != '\0'; p++) {
+		if (*p == '"')
+			bf_buf_putc(b, '"');
+		if (dotted && *p == '.') {
+			bf_buf_puts(b, "\".\"");
+			continue;
+		}
+		bf_buf_putc(b, *p);
+	}
+	bf_buf_putc(b, '"');
+}
+
+static char *
+build_sql(const struct bf_fetch_opts *o, int nmetrics, int unitcol, int next)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	int i, k;
+
+	bf_buf_puts(&b, "SELECT floor(extract(epoch FROM ");
+	put_ident(&b, o->col_ts, 0);
+	bf_buf_puts(&b, "))::bigint, ");
+	put_ident(&b, o->col_ts, 0);
+	bf_buf_puts(&b, ", ");
+	put_ident(&b, o->col_id, 0);
+	bf_buf_puts(&b, ", ");
+	put_ident(&b, o->col_metric, 0);
+	bf_buf_puts(&b, ", ");
+	put_ident(&b, o->col_value, 0);
+	bf_buf_puts(&b, "::text");
+	if (unitcol) {
+		bf_buf_puts(&b, ", ");
+		put_ident(&b, o->col_unit, 0);
+	}
+	bf_buf_puts(&b, " FROM ");
+	put_ident(&b, o->table, 1);
+	bf_buf_puts(&b, " WHERE ");
+	put_ident(&b, o->col_instance, 0);
+	bf_buf_puts(&b, " = $1 AND ");
+	put_ident(&b, o->col_ts, 0);
+	bf_buf_puts(&b, " >= $2 AND ");
+	put_ident(&b, o->col_ts, 0);
+	bf_buf_puts(&b, " < $3");
+	k = 5;
+	if (nmetrics > 0) {
+		bf_buf_puts(&b, " AND ");
+		put_ident(&b, o->col_metric, 0);
+		bf_buf_puts(&b, " IN (");
+		for (i = 0; i < nmetrics; i++)
+			bf_buf_printf(&b, "%s$%d", i ? ", " : "", k++);
+		bf_buf_puts(&b, ")");
+	}
+	if (next) {
+		bf_buf_puts(&b, " AND (");
+		put_ident(&b, o->col_ts, 0);
+		bf_buf_puts(&b, ", ");
+		put_ident(&b, o->col_id, 0);
+		bf_buf_printf(&b, ") > ($%d, $%d)", k, k + 1);
+	}
+	bf_buf_puts(&b, " ORDER BY ");
+	put_ident(&b, o->col_ts, 0);
+	bf_buf_puts(&b, ", ");
+	put_ident(&b, o->col_id, 0);
+	bf_buf_puts(&b, " LIMIT $4");
+	return bf_buf_detach(&b);
+}
+
+static int
+pg_open(struct bf_source *s, struct bf_err *e)
+{
+	const struct bf_fetch_opts *o = s->o;
+	struct pgsrc *p;
+	PQconninfoOption *opts, *op;
+	char *errmsg = NULL;
+	const char *db = o->db != NULL ? o->db : "";
+
+	opts = PQconninfoParse(db, &errmsg);
+	if (opts == NULL) {
+		PQfreemem(errmsg);
+		return bf_err_set(e, BF_EXIT_USAGE, "--db: not a valid "
+		    "connection string or URI");
+	}
+	for (op = opts; op->keyword != NULL; op++)
+		if (strcmp(op->keyword, "password") == 0 && op->val != NULL &&
+		    op->val[0] != '\0') {
+			PQconninfoFree(opts);
+			return bf_err_set(e, BF_EXIT_USAGE, "--db holds a "
+			    "password: put it in PGPASSWORD or a PGPASSFILE, "
+			    "never on the command line");
+		}
+	PQconninfoFree(opts);
+	if (o->page < 1)
+		return bf_err_set(e, BF_EXIT_USAGE, "--page must be at least 1");
+	p = bf_xcalloc(1, sizeof(*p));
+	p->nmetrics = s->metrics != NULL ? (int)s->metrics->n : 0;
+	p->unitcol = s->metrics == NULL;
+	p->sql_first = build_sql(o, p->nmetrics, p->unitcol, 0);
+	p->sql_next = build_sql(o, p->nmetrics, p->unitcol, 1);
+	s->priv = p;
+	return 0;
+}
+
+static void
+pg_close(struct bf_source *s)
+{
+	struct pgsrc *p = s->priv;
+
+	if (p == NULL)
+		return;
+	free(p->sql_first);
+	free(p->sql_next);
+	free(p);
+	s->priv = NULL;
+}
+
+static int
+pg_worker_open(struct bf_source *s, void **wp, struct bf_err *e)
+{
+	*wp = bf_xcalloc(1, sizeof(struct pgw));
+	return 0;
+}
+
+static void
+pg_worker_close(struct bf_source *s, void *wp)
+{
+	struct pgw *w = wp;
+
+	if (w == NULL)
+		return;
+	if (w->conn != NULL)
+		PQfinish(w->conn);
+	free(w);
+}
+
+/* The first line of libpq's message. */
+static void
+first_line(char *dst, size_t n, const char *msg)
+{
+	size_t k = strcspn(msg, "\n");
+
+	snprintf(dst, n, "%.*s", (int)(k > 400 ? 400 : k), msg);
+}
+
+static int
+connect_worker(struct bf_source *s, struct pgw *w, struct bf_try *t)
+{
+	const struct bf_fetch_opts *o = s->o;
+	const char *keys[4], *vals[4];
+	const char *pv[1];
+	char ct[24], st[24];
+	PGresult *r;
+
+	if (w->conn != NULL && PQstatus(w->conn) == CONNECTION_OK)
+		return 0;
+	if (w->conn != NULL)
+		PQfinish(w->conn);
+	snprintf(ct, sizeof(ct), "%lld",
+	    (long long)((o->connect_timeout_ms + 999) / 1000));
+	keys[0] = "dbname";
+	vals[0] = o->db != NULL ? o->db : "";
+	keys[1] = "connect_timeout";
+	vals[1] = ct;
+	keys[2] = "fallback_application_name";
+	vals[2] = "bf-fetch";
+	keys[3] = vals[3] = NULL;
+	w->conn = PQconnectdbParams(keys, vals, 1);
+	if (w->conn == NULL || PQstatus(w->conn) != CONNECTION_OK) {
+		t->outcome = BF_TRY_RETRY;
+		t->code = "unavailable";
+		t->unavailable = 1;
+		strcpy(t->msg, "postgres: cannot connect: ");
+		first_line(t->msg + strlen(t->msg),
+		    sizeof(t->msg) - strlen(t->msg),
+		    w->conn ? PQerrorMessage(w->conn) : "out of memory");
+		return -1;
+	}
+	snprintf(st, sizeof(st), "%lld", (long long)o->statement_timeout_ms);
+	pv[0] = st;
+	r = PQexecParams(w->conn, "SELECT set_config('statement_timeout', $1, "
+	    "false), set_config('TimeZone', 'UTC', false), "
+	    "set_config('DateStyle', 'ISO', false)", 1, NULL, pv, NULL, NULL,
+	    0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		t->outcome = BF_TRY_RETRY;
+		t->code = "unavailable";
+		strcpy(t->msg, "postgres: session setup: ");
+		first_line(t->msg + strlen(t->msg),
+		    sizeof(t->msg) - strlen(t->msg), PQerrorMessage(w->conn));
+		PQclear(r);
+		PQfinish(w->conn);
+		w->conn = NULL;
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+struct page {
+	struct bf_source *s;
+	struct pgw *w;
+	char limit[24];
+	char *last_ts, *last_id; /* the cursor; NULL before the first page */
+	int rows;
+};
+
+static int
+retryable_state(const char *st)
+{
+	if (st == NULL)
+		return 1;
+	return strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0 ||
+	    strncmp(st, "57P", 3) == 0 || strcmp(st, "57014") == 0 ||
+	    strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0;
+}
+
+static void
+try_page(void *ctx, struct bf_job *job, struct bf_try *t)
+{
+	struct page *pg = ctx;
+	struct bf_source *s = pg->s;
+	struct pgsrc *p = s->priv;
+	const char **pv;
+	const char *st;
+	PGresult *r;
+	int np, i, k, n;
+
+	if (connect_worker(s, pg->w, t) < 0)
+		return;
+	np = 4 + p->nmetrics + (pg->last_ts != NULL ? 2 : 0);
+	pv = bf_xcalloc((size_t)np, sizeof(*pv));
+	pv[0] = job->w.partition;
+	pv[1] = job->w.ws;
+	pv[2] = job->w.we;
+	pv[3] = pg->limit;
+	for (i = 0, k = 4; i < p->nmetrics; i++)
+		pv[k++] = s->metrics->m[i].query;
+	if (pg->last_ts != NULL) {
+		pv[k++] = pg->last_ts;
+		pv[k++] = pg->last_id;
+	}
+	r = PQexecParams(pg->w->conn, pg->last_ts != NULL ? p->sql_next :
+	    p->sql_first, np, NULL, pv, NULL, NULL, 0);
+	free(pv);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (PQstatus(pg->w->conn) != CONNECTION_OK) {
+			t->outcome = BF_TRY_RETRY;
+			t->code = "unavailable";
+			t->unavailable = 1;
+		} else if (retryable_state(st)) {
+			t->outcome = BF_TRY_RETRY;
+			t->code = st != NULL && strcmp(st, "57014") == 0 ?
+			    "timeout" : "unavailable";
+		} else {
+			t->outcome = BF_TRY_FAIL;
+			t->code = "query_failed";
+		}
+		snprintf(t->msg, sizeof(t->msg), "postgres: %s%s",
+		    st != NULL ? st : "", st != NULL ? ": " : "");
+		first_line(t->msg + strlen(t->msg),
+		    sizeof(t->msg) - strlen(t->msg),
+		    PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r) :
+		    PQerrorMessage(pg->w->conn));
+		PQclear(r);
+		return;
+	}
+	n = PQntuples(r);
+	for (i = 0; i < n; i++) {
+		const char *metric = PQgetvalue(r, i, 3), *unit;
+		const char *val = PQgetvalue(r, i, 4);
+		size_t vlen = (size_t)PQgetlength(r, i, 4);
+		const struct bf_metric *m = NULL;
+		int valkind = BF_VAL_TEXT;
+		char *end;
+		long long epoch = strtoll(PQgetvalue(r, i, 0), &end, 10);
+
+		if (s->metrics != NULL)
+			m = bf_metrics_by_query(s->metrics, metric,
+			    (size_t)PQgetlength(r, i, 3));
+		if (m != NULL) {
+			metric = m->metric;
+			unit = m->unit;
+		} else {
+			unit = p->unitcol ? PQgetvalue(r, i, 5) : "";
+		}
+		if (PQgetisnull(r, i, 4)) {
+			val = "null";
+			vlen = 4;
+			valkind = BF_VAL_RAW;
+		}
+		bf_job_sample(job, job->w.partition, strlen(job->w.partition),
+		    metric, strlen(metric), unit, (bf_time)epoch, val, vlen,
+		    valkind, "postgres", job->resolution);
+	}
+	if (n > 0) {
+		free(pg->last_ts);
+		free(pg->last_id);
+		pg->last_ts = bf_xstrdup(PQgetvalue(r, n - 1, 1));
+		pg->last_id = bf_xstrdup(PQgetvalue(r, n - 1, 2));
+	}
+	pg->rows = n;
+	PQclear(r);
+	t->outcome = BF_TRY_OK;
+}
+
+static void
+pg_fetch(struct bf_source *s, void *wp, struct bf_job *job)
+{
+	const struct bf_fetch_opts *o = s->o;
+	struct page pg;
+	long page;
+
+	memset(&pg, 0, sizeof(pg));
+	pg.s = s;
+	pg.w = wp;
+	snprintf(pg.limit, sizeof(pg.limit), "%ld", o->page);
+	job->resolution = o->step;
+	for (page = 0;; page++) {
+		if (page >= o->max_pages) {
+			bf_job_fail(job, "too_many_pages", "more than %ld pages "
+			    "of %ld rows for one window", o->max_pages,
+			    o->page);
+			break;
+		}
+		if (bf_fetch_call(s, job, try_page, &pg) < 0)
+			break;
+		if (pg.rows < o->page)
+			break;
+	}
+	free(pg.last_ts);
+	free(pg.last_id);
+}
+
+static void
+pg_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
+{
+	const struct bf_fetch_opts *o = s->o;
+	struct pgsrc *p = s->priv;
+	int64_t points;
+
+	pl->resolution = o->step;
+	if (o->step > 0 && s->metrics != NULL) {
+		points = (job->w.end - job->w.start + o->step - 1) / o->step *
+		    (int64_t)s->metrics->n;
+		pl->points = (long)points;
+		/* a full last page is followed by an empty one */
+		pl->pages = (long)(points / o->page + 1);
+		pl->requests = pl->pages;
+	} else {
+		pl->requests = 1;
+	}
+	bf_buf_puts(&pl->extra, ",\"query\":");
+	bf_json_put_str(&pl->extra, p->sql_first, strlen(p->sql_first));
+	bf_buf_puts(&pl->extra, ",\"next_query\":");
+	bf_json_put_str(&pl->extra, p->sql_next, strlen(p->sql_next));
+}
+
+const struct bf_source_ops bf_source_postgres = {
+	"postgres", pg_open, pg_worker_open, pg_worker_close, pg_fetch,
+	pg_plan, pg_close,
+};

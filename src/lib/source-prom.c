@@ -1,0 +1,531 @@
+/*
+ * source-prom.c: the prometheus source: /api/v1/query_range over libcurl,
+ * one easy handle per worker thread so connections are reused (source.h).
+ *
+ * For each metric of the map and each window [start, end) it asks for the
+ * points start, start+step, ... up to the last one before end: query_range
+ * includes its end, and a point at end belongs to the next window. The
+ * points are asked for in chunks of at most 11,000 (Prometheus refuses more
+ * per series), and a chunk whose answer is too large to parse is split in
+ * two and asked again.
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fetch.h"
+#include "source.h"
+
+#define PROM_MAX_POINTS 11000
+#define PROM_SPLIT_DEPTH 12
+
+struct promsrc {
+	char *base;    /* the URL without a trailing '/' */
+	char *token;   /* bearer token, or NULL */
+	int64_t step;
+	char stepd[24]; /* as a PromQL duration, for ${step} */
+};
+
+struct promw {
+	CURL *h;
+	struct bf_buf body;
+	int64_t retry_after_ms;
+	size_t max;
+	int over;
+};
+
+static int
+prom_open(struct bf_source *s, struct bf_err *e)
+{
+	const struct bf_fetch_opts *o = s->o;
+	struct promsrc *p;
+	struct bf_buf tok = BF_BUF_INIT;
+	const char *auth;
+	size_t n;
+
+	if (o->url == NULL)
+		return bf_err_set(e, BF_EXIT_USAGE, "--source prometheus "
+		    "needs --url URL");
+	if (strncmp(o->url, "http://", 7) != 0 &&
+	    strncmp(o->url, "https://", 8) != 0)
+		return bf_err_set(e, BF_EXIT_USAGE, "--url must start with "
+		    "http:// or https://");
+	auth = strchr(o->url, ':') + 3;
+	n = strcspn(auth, "/?#");
+	if (memchr(auth, '@', n) != NULL)
+		return bf_err_set(e, BF_EXIT_USAGE, "--url holds credentials: "
+		    "put them in ~/.netrc or use --bearer-token-file, never on "
+		    "the command line");
+	if (s->metrics == NULL)
+		return bf_err_set(e, BF_EXIT_USAGE, "--source prometheus "
+		    "needs --metrics FILE (metric,unit,query)");
+	if (o->bearer_token_file != NULL) {
+		if (bf_read_file(o->bearer_token_file, 65536, &tok, e) < 0) {
+			e->code = BF_EXIT_USAGE;
+			return -1;
+		}
+		while (tok.len > 0 && (tok.s[tok.len - 1] == '\n' ||
+		    tok.s[tok.len - 1] == '\r' || tok.s[tok.len - 1] == ' '))
+			tok.s[--tok.len] = '\0';
+		if (tok.len == 0 || memchr(tok.s, '\n', tok.len) != NULL) {
+			bf_buf_free(&tok);
+			return bf_err_set(e, BF_EXIT_USAGE, "%s: expected one "
+			    "line holding the token", o->bearer_token_file);
+		}
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		bf_buf_free(&tok);
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE, "cannot initialise "
+		    "libcurl");
+	}
+	p = bf_xcalloc(1, sizeof(*p));
+	p->token = tok.len > 0 ? bf_buf_detach(&tok) : NULL;
+	bf_buf_free(&tok);
+	p->base = bf_xstrdup(o->url);
+	n = strlen(p->base);
+	while (n > 0 && p->base[n - 1] == '/')
+		p->base[--n] = '\0';
+	p->step = o->step > 0 ? o->step : BF_FETCH_STEP;
+	bf_duration_format(p->step, p->stepd, sizeof(p->stepd));
+	s->priv = p;
+	return 0;
+}
+
+static void
+prom_close(struct bf_source *s)
+{
+	struct promsrc *p = s->priv;
+
+	if (p != NULL) {
+		if (p->token != NULL) {
+			explicit_bzero(p->token, strlen(p->token));
+			free(p->token);
+		}
+		free(p->base);
+		free(p);
+		s->priv = NULL;
+		curl_global_cleanup();
+	}
+}
+
+static size_t
+on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct promw *w = ud;
+	size_t n = size * nmemb;
+
+	if (w->max > 0 && w->body.len + n > w->max) {
+		w->over = 1;
+		return 0;
+	}
+	bf_buf_add(&w->body, ptr, n);
+	return n;
+}
+
+static size_t
+on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct promw *w = ud;
+	size_t n = size * nmemb;
+
+	if (n > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0)
+		w->retry_after_ms = bf_retry_after_parse(ptr + 12, n - 12,
+		    (int64_t)time(NULL));
+	return n;
+}
+
+static int
+prom_worker_open(struct bf_source *s, void **wp, struct bf_err *e)
+{
+	const struct bf_fetch_opts *o = s->o;
+	struct promw *w;
+
+	w = bf_xcalloc(1, sizeof(*w));
+	w->h = curl_easy_init();
+	if (w->h == NULL) {
+		free(w);
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE, "cannot make a "
+		    "libcurl handle");
+	}
+	w->max = o->max_body;
+	curl_easy_setopt(w->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(w->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(w->h, CURLOPT_WRITEDATA, w);
+	curl_easy_setopt(w->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(w->h, CURLOPT_HEADERDATA, w);
+	curl_easy_setopt(w->h, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+	curl_easy_setopt(w->h, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)o->connect_timeout_ms);
+	curl_easy_setopt(w->h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(w->h, CURLOPT_USERAGENT, "bf-fetch/" BF_VERSION);
+	curl_easy_setopt(w->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(w->h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(w->h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+	if (((struct promsrc *)s->priv)->token != NULL) {
+		curl_easy_setopt(w->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(w->h, CURLOPT_XOAUTH2_BEARER,
+		    ((struct promsrc *)s->priv)->token);
+	}
+	*wp = w;
+	return 0;
+}
+
+static void
+prom_worker_close(struct bf_source *s, void *wp)
+{
+	struct promw *w = wp;
+
+	if (w == NULL)
+		return;
+	curl_easy_cleanup(w->h);
+	bf_buf_free(&w->body);
+	free(w);
+}
+
+struct chunk {
+	struct bf_source *s;
+	struct promw *w;
+	const struct bf_metric *m;
+	const char *query;   /* expanded */
+	int64_t from, to;    /* the first and the last point asked for */
+	int too_big;
+};
+
+/* The message of an error body {"status":"error","errorType":...,
+ * "error":...}: fills type and text; 0 if the body is one. */
+static int
+error_body(const struct bf_json *j, struct bf_buf *type, struct bf_buf *text)
+{
+	int t;
+
+	t = bf_json_get(j, 0, "status");
+	if (t < 0 || !bf_json_streq(j, t, "error"))
+		return -1;
+	bf_buf_reset(type);
+	bf_buf_reset(text);
+	if ((t = bf_json_get(j, 0, "errorType")) >= 0 &&
+	    j->tok[t].type == BF_JSON_STRING)
+		bf_json_str(j, t, type);
+	if ((t = bf_json_get(j, 0, "error")) >= 0 &&
+	    j->tok[t].type == BF_JSON_STRING)
+		bf_json_str(j, t, text);
+	bf_buf_grow(type, 0);
+	bf_buf_grow(text, 0);
+	return 0;
+}
+
+static int
+retryable_type(const char *t)
+{
+	return strcmp(t, "timeout") == 0 || strcmp(t, "unavailable") == 0 ||
+	    strcmp(t, "internal") == 0 || strcmp(t, "canceled") == 0;
+}
+
+/* Emits the points of the matrix in j; -1 with t filled when the shape is
+ * wrong. */
+static int
+emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
+    struct bf_try *t)
+{
+	const struct bf_fetch_opts *o = c->s->o;
+	struct promsrc *p = c->s->priv;
+	struct bf_buf inst = BF_BUF_INIT;
+	int data, res, rt, ser, k, met, vals, pt, i, lab;
+	int rc = -1;
+
+	data = bf_json_get(j, 0, "data");
+	res = data >= 0 ? bf_json_get(j, data, "result") : -1;
+	rt = data >= 0 ? bf_json_get(j, data, "resultType") : -1;
+	if (res < 0 || j->tok[res].type != BF_JSON_ARRAY || rt < 0 ||
+	    !bf_json_streq(j, rt, "matrix")) {
+		snprintf(t->msg, sizeof(t->msg), "prometheus: the answer is "
+		    "not a matrix (data.resultType, data.result)");
+		goto out;
+	}
+	for (ser = res + 1, k = 0; k < j->tok[res].size;
+	    k++, ser = bf_json_skip(j, ser)) {
+		met = bf_json_get(j, ser, "metric");
+		vals = bf_json_get(j, ser, "values");
+		if (j->tok[ser].type != BF_JSON_OBJECT || vals < 0 ||
+		    j->tok[vals].type != BF_JSON_ARRAY) {
+			snprintf(t->msg, sizeof(t->msg), "prometheus: series "
+			    "%d has no 'values' array", k);
+			goto out;
+		}
+		bf_buf_reset(&inst);
+		lab = met >= 0 ? bf_json_get(j, met, o->instance_label) : -1;
+		if (lab >= 0 && j->tok[lab].type == BF_JSON_STRING)
+			bf_json_str(j, lab, &inst);
+		else
+			bf_buf_puts(&inst, job->w.partition);
+		for (pt = vals + 1, i = 0; i < j->tok[vals].size;
+		    i++, pt = bf_json_skip(j, pt)) {
+			const char *ts, *v;
+			size_t tn, vn;
+			bf_time when;
+			struct bf_buf vb = BF_BUF_INIT;
+
+			if (j->tok[pt].type != BF_JSON_ARRAY ||
+			    j->tok[pt].size != 2 ||
+			    j->tok[pt + 1].type != BF_JSON_NUMBER ||
+			    j->tok[pt + 2].type != BF_JSON_STRING) {
+				snprintf(t->msg, sizeof(t->msg), "prometheus: "
+				    "series %d point %d is not [time, "
+				    "\"value\"]", k, i);
+				goto out;
+			}
+			ts = bf_json_raw(j, pt + 1, &tn);
+			if (bf_time_from_number(ts, tn, &when, NULL) < 0) {
+				snprintf(t->msg, sizeof(t->msg), "prometheus: "
+				    "bad time '%.*s'", (int)(tn > 40 ? 40 : tn),
+				    ts);
+				goto out;
+			}
+			if (when < job->w.start || when >= job->w.end)
+				continue;
+			if (j->tok[pt + 2].esc) {
+				bf_json_str(j, pt + 2, &vb);
+				v = bf_buf_str(&vb);
+				vn = vb.len;
+			} else {
+				v = bf_json_raw(j, pt + 2, &vn);
+				v++;
+				vn -= 2;
+			}
+			bf_job_sample(job, bf_buf_str(&inst), inst.len,
+			    c->m->metric, strlen(c->m->metric), c->m->unit,
+			    when, v, vn, BF_VAL_TEXT, "prometheus", p->step);
+			bf_buf_free(&vb);
+		}
+	}
+	rc = 0;
+out:
+	bf_buf_free(&inst);
+	return rc;
+}
+
+static void
+try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
+{
+	struct chunk *c = ctx;
+	struct promsrc *p = c->s->priv;
+	struct promw *w = c->w;
+	struct bf_buf url = BF_BUF_INIT, etype = BF_BUF_INIT,
+	    etext = BF_BUF_INIT;
+	struct bf_json j = BF_JSON_INIT;
+	char *q;
+	CURLcode cc;
+	long status = 0;
+	int jrc;
+	size_t mark = job->out.len;
+	long fmark = job->fetched;
+
+	q = curl_easy_escape(w->h, c->query, (int)strlen(c->query));
+	bf_buf_printf(&url, "%s/api/v1/query_range?query=%s&start=%lld"
+	    "&end=%lld&step=%lld", p->base, q ? q : "", (long long)c->from,
+	    (long long)c->to, (long long)p->step);
+	curl_free(q);
+	bf_buf_reset(&w->body);
+	w->retry_after_ms = -1;
+	w->over = 0;
+	curl_easy_setopt(w->h, CURLOPT_URL, url.s);
+	cc = curl_easy_perform(w->h);
+	t->retry_after_ms = w->retry_after_ms;
+	if (cc != CURLE_OK) {
+		if (w->over) {
+			t->outcome = BF_TRY_FAIL;
+			t->code = "too_large";
+			snprintf(t->msg, sizeof(t->msg), "prometheus: answer "
+			    "larger than %zu bytes", w->max);
+			goto out;
+		}
+		t->outcome = BF_TRY_RETRY;
+		t->code = cc == CURLE_OPERATION_TIMEDOUT ? "timeout" :
+		    "unavailable";
+		t->unavailable = 1;
+		snprintf(t->msg, sizeof(t->msg), "prometheus: %s",
+		    curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &status);
+	jrc = bf_json_parse(&j, bf_buf_str(&w->body), w->body.len,
+	    BF_JSON_WANT_OBJECT, NULL);
+	if (jrc == BF_JSON_ETOOBIG && status == 200) {
+		c->too_big = 1;
+		t->outcome = BF_TRY_OK;
+		goto out;
+	}
+	if (status == 401 || status == 403) {
+		t->outcome = BF_TRY_FAIL;
+		t->code = "unauthorized";
+		snprintf(t->msg, sizeof(t->msg), "prometheus: http %ld: not "
+		    "allowed (see --bearer-token-file, ~/.netrc)", status);
+		goto out;
+	}
+	if (jrc == BF_JSON_OK && error_body(&j, &etype, &etext) == 0) {
+		int retry = retryable_type(etype.s) || status == 429 ||
+		    status == 503 || status == 502 || status == 504;
+
+		t->outcome = retry ? BF_TRY_RETRY : BF_TRY_FAIL;
+		t->code = status == 429 ? "rate_limited" :
+		    strcmp(etype.s, "timeout") == 0 ? "timeout" :
+		    strcmp(etype.s, "bad_data") == 0 ? "bad_query" :
+		    retry ? "unavailable" : "query_failed";
+		snprintf(t->msg, sizeof(t->msg), "prometheus: http %ld: "
+		    "%s: %.400s", status, etype.s, etext.s);
+		goto out;
+	}
+	if (status != 200) {
+		int retry = status == 408 || status == 429 || status >= 500;
+
+		t->outcome = retry ? BF_TRY_RETRY : BF_TRY_FAIL;
+		t->code = status == 429 ? "rate_limited" : retry ?
+		    "unavailable" : "http_error";
+		snprintf(t->msg, sizeof(t->msg), "prometheus: http %ld",
+		    status);
+		goto out;
+	}
+	if (jrc != BF_JSON_OK) {
+		t->outcome = BF_TRY_RETRY;
+		t->code = "bad_response";
+		snprintf(t->msg, sizeof(t->msg), "prometheus: answer is not "
+		    "JSON (%s)", bf_json_strerror(jrc));
+		goto out;
+	}
+	{
+		int st = bf_json_get(&j, 0, "status");
+
+		if (st < 0 || !bf_json_streq(&j, st, "success")) {
+			t->outcome = BF_TRY_RETRY;
+			t->code = "bad_response";
+			snprintf(t->msg, sizeof(t->msg), "prometheus: answer "
+			    "has no \"status\":\"success\"");
+			goto out;
+		}
+	}
+	if (emit_matrix(c, job, &j, t) < 0) {
+		job->out.len = mark;
+		if (job->out.s != NULL)
+			job->out.s[mark] = '\0';
+		job->fetched = fmark;
+		t->outcome = BF_TRY_FAIL;
+		t->code = "bad_response";
+		goto out;
+	}
+	t->outcome = BF_TRY_OK;
+out:
+	bf_json_free(&j);
+	bf_buf_free(&url);
+	bf_buf_free(&etype);
+	bf_buf_free(&etext);
+}
+
+/* Asks for the points from..to (inclusive), splitting when too big. */
+static int
+fetch_range(struct chunk *c, struct bf_job *job, int64_t from, int64_t to,
+    int depth)
+{
+	struct promsrc *p = c->s->priv;
+	int64_t n, mid;
+
+	c->from = from;
+	c->to = to;
+	c->too_big = 0;
+	if (bf_fetch_call(c->s, job, try_chunk, c) < 0)
+		return -1;
+	if (!c->too_big)
+		return 0;
+	n = (to - from) / p->step + 1;
+	if (n < 2 || depth >= PROM_SPLIT_DEPTH) {
+		bf_job_fail(job, "too_large", "prometheus: the answer for "
+		    "'%s' is too large even for %lld points", c->m->metric,
+		    (long long)n);
+		return -1;
+	}
+	mid = from + (n / 2) * p->step;
+	if (fetch_range(c, job, from, mid - p->step, depth + 1) < 0)
+		return -1;
+	return fetch_range(c, job, mid, to, depth + 1);
+}
+
+/* The last point strictly before the window's end, or start - 1 if none. */
+static int64_t
+last_point(const struct promsrc *p, const struct bf_job *job)
+{
+	if (job->w.end <= job->w.start)
+		return job->w.start - 1;
+	return job->w.start + (job->w.end - job->w.start - 1) / p->step *
+	    p->step;
+}
+
+static void
+prom_fetch(struct bf_source *s, void *wp, struct bf_job *job)
+{
+	struct promsrc *p = s->priv;
+	struct bf_buf q = BF_BUF_INIT;
+	struct bf_err e;
+	struct chunk c;
+	int64_t last = last_point(p, job), from, to;
+	size_t i;
+
+	job->resolution = p->step;
+	for (i = 0; i < s->metrics->n && !job->failed; i++) {
+		memset(&c, 0, sizeof(c));
+		c.s = s;
+		c.w = wp;
+		c.m = &s->metrics->m[i];
+		bf_buf_reset(&q);
+		if (bf_metrics_expand(c.m->query, job->w.partition, p->stepd,
+		    job->w.ws, job->w.we, &q, &e) < 0) {
+			bf_job_fail(job, "bad_query", "%s", e.msg);
+			break;
+		}
+		c.query = bf_buf_str(&q);
+		for (from = job->w.start; from <= last && !job->failed;
+		    from = to + p->step) {
+			to = from + (PROM_MAX_POINTS - 1) * p->step;
+			if (to > last)
+				to = last;
+			fetch_range(&c, job, from, to, 0);
+		}
+	}
+	bf_buf_free(&q);
+}
+
+static void
+prom_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
+{
+	struct promsrc *p = s->priv;
+	struct bf_buf q = BF_BUF_INIT;
+	struct bf_err e;
+	int64_t last = last_point(p, job), points, chunks;
+	size_t i;
+
+	points = last >= job->w.start ? (last - job->w.start) / p->step + 1 :
+	    0;
+	chunks = (points + PROM_MAX_POINTS - 1) / PROM_MAX_POINTS;
+	pl->resolution = p->step;
+	pl->requests = (long)(chunks * (int64_t)s->metrics->n);
+	pl->pages = pl->requests;
+	pl->points = (long)(points * (int64_t)s->metrics->n);
+	bf_buf_puts(&pl->extra, ",\"queries\":[");
+	for (i = 0; i < s->metrics->n; i++) {
+		bf_buf_reset(&q);
+		if (bf_metrics_expand(s->metrics->m[i].query, job->w.partition,
+		    p->stepd, job->w.ws, job->w.we, &q, &e) < 0)
+			bf_buf_puts(&q, e.msg);
+		if (i > 0)
+			bf_buf_putc(&pl->extra, ',');
+		bf_json_put_str(&pl->extra, bf_buf_str(&q), q.len);
+	}
+	bf_buf_putc(&pl->extra, ']');
+	bf_buf_free(&q);
+}
+
+const struct bf_source_ops bf_source_prometheus = {
+	"prometheus", prom_open, prom_worker_open, prom_worker_close,
+	prom_fetch, prom_plan, prom_close,
+};

@@ -1,0 +1,262 @@
+/*
+ * source.h: the interface between bf-fetch's window loop (fetch.c) and its
+ * sources (source-prom.c, source-pg.c, source-file.c, source-exec.c).
+ *
+ * The loop hands each window to a source as a struct bf_job. A source
+ * fetches all of the window's data (every page), appending one sample line
+ * per point to job->out through bf_job_sample, or fails the job with
+ * bf_job_fail; the loop then writes the samples and the window line, or only
+ * the failed window line (a failed job's out is discarded). Network and
+ * database calls go through bf_fetch_call, which applies the rate limit, the
+ * circuit breaker, the retries and their backoff, the same for every source.
+ *
+ * Threads: fetch runs on -j worker threads at once, each with the state its
+ * worker_open made (a libcurl handle, a database connection), so a source's
+ * fetch must only touch its worker state, its job and the read-only parts of
+ * the source. open, plan and close run on the main thread.
+ */
+#ifndef BF_SOURCE_H
+#define BF_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+#include "metrics.h"
+#include "retry.h"
+#include "stream.h"
+#include "timeutil.h"
+
+enum bf_source_kind {
+	BF_SRC_PROMETHEUS = 1,
+	BF_SRC_POSTGRES,
+	BF_SRC_FILE,
+	BF_SRC_EXEC,
+};
+
+/* Data formats of the file and exec sources. */
+enum bf_format {
+	BF_FMT_AUTO = 0,
+	BF_FMT_NDJSON,
+	BF_FMT_CW_DATA,  /* aws cloudwatch get-metric-data */
+	BF_FMT_CW_STATS, /* aws cloudwatch get-metric-statistics */
+	BF_FMT_CSV,
+};
+/* "auto", "ndjson", "cw-data", "cw-stats", "csv" and back; -1 unknown. */
+int bf_format_parse(const char *s);
+const char *bf_format_name(int fmt);
+
+/* Everything the command line sets; read-only once the loop starts. */
+struct bf_fetch_opts {
+	int kind;                  /* enum bf_source_kind */
+	const char *metrics_path;  /* --metrics, or NULL */
+	int jobs;                  /* -j: windows in flight */
+	int64_t rate_n, rate_per_ms, burst; /* --rate, --burst; rate_n 0: none */
+	struct bf_backoff backoff; /* --retries, --backoff, --backoff-cap */
+	int64_t timeout_ms;        /* --timeout: one request, whole */
+	int64_t connect_timeout_ms;/* --connect-timeout */
+	int breaker;               /* --breaker K: failures that open it */
+	int64_t cooldown_ms;       /* --cool-down */
+	int dry_run;
+	int verbose;
+	bf_time now;               /* --now, or the clock */
+	int64_t step;              /* --step in seconds, 0 when not given */
+	size_t max_body;           /* largest response or command output */
+	long max_pages;            /* bound on pages of one window */
+
+	/* prometheus */
+	const char *url;           /* without credentials */
+	const char *instance_label;
+	const char *bearer_token_file; /* a file holding the token */
+
+	/* postgres */
+	const char *db;            /* conninfo without a password */
+	const char *table;
+	const char *col_ts, *col_id, *col_instance, *col_metric, *col_value,
+	    *col_unit;
+	long page;                 /* rows per page */
+	int64_t statement_timeout_ms;
+
+	/* file and exec */
+	char **data;               /* --data files (file source) */
+	int ndata;
+	int format;                /* enum bf_format */
+	const char *instance;      /* --instance: for records naming none */
+	const char *statistic;     /* --statistic for get-metric-statistics */
+	const char *command;       /* --command template (exec) */
+	const char *next_args;     /* --next-args template (exec) */
+};
+
+struct bf_fetch; /* the loop's shared state (fetch.c) */
+
+/* One window being fetched. */
+struct bf_job {
+	struct bf_window w;   /* identity; owned */
+	int64_t resolution;   /* seconds the source used, 0 when unknown */
+	struct bf_buf out;    /* the window's sample lines; owned */
+	long fetched;         /* sample lines in out */
+	long requests;        /* requests or commands made (attempts) */
+	long retries;         /* of those, retries */
+	long pages;           /* pages (requests that succeeded) */
+	int failed;
+	const char *code;     /* failure code (static string) */
+	char msg[768];        /* failure message */
+	int unavailable;      /* failed because the source is unavailable */
+	uint64_t rng;         /* the worker's random state, for jitter */
+
+	/* The loop's own: */
+	char *line;           /* the window line, owned */
+	size_t linelen;
+	struct bf_buf prefix; /* the start of its sample lines */
+	struct bf_job *next_work;
+	int done;
+};
+
+/* A dry-run plan for one window, filled by a source's plan. -1: unknown. */
+struct bf_plan {
+	long requests;        /* at least this many requests */
+	long pages;
+	long points;          /* expected points (per series for prometheus) */
+	int64_t resolution;
+	struct bf_buf extra;  /* more fields, ",\"k\":v..." (owned) */
+};
+
+struct bf_source {
+	const struct bf_source_ops *ops;
+	const struct bf_fetch_opts *o;
+	struct bf_metrics *metrics; /* the map, or NULL; owned by the loop */
+	struct bf_fetch *f;
+	void *priv;                 /* the source's own; freed by close */
+};
+
+struct bf_source_ops {
+	const char *name;          /* "prometheus", ... */
+	/* Checks options, loads what it needs. -1 with e set (usage: 2). */
+	int (*open)(struct bf_source *s, struct bf_err *e);
+	/* Per worker thread state (may stay NULL). */
+	int (*worker_open)(struct bf_source *s, void **w, struct bf_err *e);
+	void (*worker_close)(struct bf_source *s, void *w);
+	/* Fetches job's window: samples into job->out, or bf_job_fail. */
+	void (*fetch)(struct bf_source *s, void *w, struct bf_job *job);
+	/* Dry run: fills plan without calling anything. */
+	void (*plan)(struct bf_source *s, struct bf_job *job,
+	    struct bf_plan *plan);
+	void (*close)(struct bf_source *s);
+};
+
+extern const struct bf_source_ops bf_source_prometheus;
+extern const struct bf_source_ops bf_source_postgres;
+extern const struct bf_source_ops bf_source_file;
+extern const struct bf_source_ops bf_source_exec;
+
+/*
+ * Helpers for sources (fetch.c).
+ */
+
+/* Marks job failed with code (a static string such as "unavailable") and the
+ * formatted message; the first failure wins. */
+void bf_job_fail(struct bf_job *job, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* How a value is written: as the raw JSON bytes given (already a JSON
+ * value), or from text: as a JSON number when it is one, else as a string
+ * (so "NaN", "+Inf" reach bf-validate as the strings they are). */
+enum { BF_VAL_RAW = 0, BF_VAL_TEXT = 1 };
+/* 1 when s[0..n) is a number by JSON's grammar. */
+int bf_is_json_number(const char *s, size_t n);
+
+/* Appends one sample line of job's window to job->out. instance and metric
+ * are n-counted byte strings; unit and source NUL-terminated; resolution 0
+ * leaves the field out. */
+void bf_job_sample(struct bf_job *job, const char *instance, size_t ilen,
+    const char *metric, size_t mlen, const char *unit, bf_time ts,
+    const char *value, size_t vlen, int valkind, const char *source,
+    int64_t resolution);
+
+/* One attempt of a request, made by bf_fetch_call through a source's
+ * callback, which fills the outcome. */
+enum { BF_TRY_OK = 0, BF_TRY_RETRY, BF_TRY_FAIL };
+struct bf_try {
+	int outcome;
+	int64_t retry_after_ms; /* the server's Retry-After, -1 for none */
+	const char *code;       /* static failure code */
+	int unavailable;        /* a transport failure: source unreachable */
+	char msg[640];
+};
+typedef void (*bf_try_fn)(void *ctx, struct bf_job *job, struct bf_try *t);
+
+/* Makes one request with the source's policy: waits for the rate limit,
+ * asks the circuit breaker, calls fn, and on BF_TRY_RETRY waits the backoff
+ * (honouring Retry-After) and tries again, up to the retry limit. Returns 0
+ * after a BF_TRY_OK attempt, or -1 with job failed (the last attempt's code
+ * and message, or "breaker_open" when the breaker refused). */
+int bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
+    void *ctx);
+
+/* Writes a diagnostic line "bf-fetch: msg" to stderr in one piece (safe
+ * from worker threads); with verbose only when -v was given. */
+void bf_fetch_log(struct bf_source *s, int verbose, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* CloudWatch's retention tiers: the finest period in seconds still kept for
+ * data starting at t when it is now (60 up to 15 days old, 300 up to 63
+ * days, 3600 up to 455 days), or 0 when older than that. */
+int64_t bf_cw_period(bf_time now, bf_time t);
+/* The period the CloudWatch formats and exec use for job: the tier of the
+ * window's start, but not finer than --step; 3600 beyond retention. */
+int64_t bf_cw_job_period(const struct bf_fetch_opts *o,
+    const struct bf_job *job);
+
+/* Records read from files or command output (source-file.c), for the file
+ * and exec sources. Strings are offsets into arena (NO_STR: none). */
+#define BF_NO_STR ((size_t)-1)
+struct bf_rec {
+	size_t key;       /* partition the record belongs to */
+	size_t instance, metric, unit, source, value;
+	size_t body;      /* NDJSON: the record's own members, rewritten
+	                     (then the fields above are not used) */
+	bf_time ts;
+	int64_t resolution; /* 0 when the record says none */
+	int valkind;        /* BF_VAL_RAW or BF_VAL_TEXT */
+	int addres;         /* body: append the default resolution */
+	size_t seq;         /* input order, to keep sorts stable */
+};
+struct bf_recs {
+	struct bf_rec *r; /* owned; n used of cap */
+	size_t n, cap;
+	struct bf_buf arena;
+};
+void bf_recs_free(struct bf_recs *rs);
+/* The NUL-terminated string at offset off. */
+const char *bf_recs_str(const struct bf_recs *rs, size_t off);
+
+/* How records without an instance get one. */
+struct bf_recopts {
+	const char *instance; /* forced/fallback instance, or NULL */
+	int use_label;        /* get-metric-data: the Label is the instance */
+	const char *key;      /* routing key for all records, or NULL */
+};
+
+/* Parses data[0..n) (a file's or a command's output, named name in
+ * messages) in format fmt (BF_FMT_AUTO: detected) and appends its records to
+ * rs, mapped through s->metrics. *next_token receives a copy of a
+ * get-metric-data NextToken (the caller frees), or NULL. Returns 0, or -1
+ * with e set naming name and the position: code BF_EXIT_UNAVAILABLE for a
+ * transient error worth a retry (a StatusCode InternalError), else
+ * BF_EXIT_FAILED; rs is then as it was before the call. */
+int bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
+    const char *name, const char *data, size_t n, int fmt,
+    struct bf_recs *rs, char **next_token, struct bf_err *e);
+/* Sorts rs by (key, ts, input order). */
+void bf_recs_sort(struct bf_recs *rs);
+/* Appends the records of rs[from..to) whose ts is in job's window as
+ * samples; returns how many. */
+long bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
+    size_t to, struct bf_job *job, int64_t resolution);
+/* Reads a whole file into out; -1 with e set (BF_EXIT_IO). */
+int bf_read_file(const char *path, size_t max, struct bf_buf *out,
+    struct bf_err *e);
+
+#endif

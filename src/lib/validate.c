@@ -1,0 +1,734 @@
+/*
+ * validate.c: per-line validation and per-window accounting (validate.h).
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hash.h"
+#include "stream.h"
+#include "units.h"
+#include "validate.h"
+
+#define STAGE "bf-validate"
+
+/* A window that has had lines and whose window line has not come yet. */
+struct wentry {
+	char *key;            /* partition NUL window_start NUL window_end */
+	size_t klen;
+	struct bf_window w;
+	long lines, accepted, rejected;
+	struct wentry *next;
+};
+
+struct bf_validator {
+	struct bf_contract *c;
+	struct bf_validate_opts o;
+	FILE *out;
+	struct bf_dlq *q;
+	long synced;          /* bf_dlq_count at the last sync */
+	struct bf_json j;
+	struct bf_verror ve;
+	struct bf_buf tmp, msg, line, key, extra, rule;
+	struct wentry **tab;
+	size_t tabcap, nent;
+	struct wentry *cache; /* the window of the last line */
+	struct bf_buf cachekey; /* its raw partition, start, end bytes */
+	long pending;         /* rejects not yet counted in a window */
+	struct bf_validate_stats st;
+};
+
+/* The root members a sample or window line is read by. */
+struct fields {
+	int type, partition, ws, we, metric, value, unit, ts;
+};
+
+struct bf_validator *
+bf_validator_new(struct bf_contract *c, const struct bf_validate_opts *o,
+    FILE *out, struct bf_dlq *q)
+{
+	struct bf_validator *v = bf_xcalloc(1, sizeof(*v));
+
+	v->c = c;
+	v->o = *o;
+	v->out = out;
+	v->q = q;
+	v->tabcap = 64;
+	v->tab = bf_xcalloc(v->tabcap, sizeof(*v->tab));
+	return v;
+}
+
+static void
+free_entry(struct wentry *w)
+{
+	free(w->key);
+	bf_window_free(&w->w);
+	free(w);
+}
+
+void
+bf_validator_free(struct bf_validator *v)
+{
+	size_t i;
+	struct wentry *w, *nx;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->tabcap; i++)
+		for (w = v->tab[i]; w; w = nx) {
+			nx = w->next;
+			free_entry(w);
+		}
+	free(v->tab);
+	bf_json_free(&v->j);
+	bf_buf_free(&v->ve.rule);
+	bf_buf_free(&v->ve.pointer);
+	bf_buf_free(&v->ve.message);
+	bf_buf_free(&v->tmp);
+	bf_buf_free(&v->msg);
+	bf_buf_free(&v->line);
+	bf_buf_free(&v->key);
+	bf_buf_free(&v->extra);
+	bf_buf_free(&v->rule);
+	bf_buf_free(&v->cachekey);
+	free(v);
+}
+
+const struct bf_validate_stats *
+bf_validator_stats(const struct bf_validator *v)
+{
+	return &v->st;
+}
+
+int
+bf_reject_rate_exceeded(long accepted, long rejected, bf_dec rate)
+{
+	bf_dec lim;
+
+	if (rejected <= 0)
+		return 0;
+	if (bf_dec_mul_int(rate, (int64_t)(accepted + rejected), &lim) !=
+	    BF_DEC_OK)
+		return 0;
+	return bf_dec_cmp(bf_dec_from_int(rejected), lim) > 0;
+}
+
+/* ---- the window table ------------------------------------------------- */
+
+static size_t
+slot(const struct bf_validator *v, const char *k, size_t n)
+{
+	return (size_t)bf_fnv1a64(k, n) & (v->tabcap - 1);
+}
+
+static struct wentry *
+lookup(struct bf_validator *v, const char *k, size_t n)
+{
+	struct wentry *w;
+
+	for (w = v->tab[slot(v, k, n)]; w; w = w->next)
+		if (w->klen == n && memcmp(w->key, k, n) == 0)
+			return w;
+	return NULL;
+}
+
+static void
+grow(struct bf_validator *v)
+{
+	struct wentry **old = v->tab, *w, *nx;
+	size_t oldcap = v->tabcap, i, h;
+
+	v->tabcap *= 2;
+	v->tab = bf_xcalloc(v->tabcap, sizeof(*v->tab));
+	for (i = 0; i < oldcap; i++)
+		for (w = old[i]; w; w = nx) {
+			nx = w->next;
+			h = slot(v, w->key, w->klen);
+			w->next = v->tab[h];
+			v->tab[h] = w;
+		}
+	free(old);
+}
+
+/* Takes ownership of *win. */
+static struct wentry *
+insert(struct bf_validator *v, const char *k, size_t n, struct bf_window *win)
+{
+	struct wentry *w = bf_xcalloc(1, sizeof(*w));
+	size_t h;
+
+	if (v->nent + 1 > v->tabcap)
+		grow(v);
+	w->key = bf_xmalloc(n);
+	memcpy(w->key, k, n);
+	w->klen = n;
+	w->w = *win;
+	h = slot(v, k, n);
+	w->next = v->tab[h];
+	v->tab[h] = w;
+	v->nent++;
+	return w;
+}
+
+static void
+remove_entry(struct bf_validator *v, struct wentry *e)
+{
+	struct wentry **p = &v->tab[slot(v, e->key, e->klen)];
+
+	while (*p && *p != e)
+		p = &(*p)->next;
+	if (*p)
+		*p = e->next;
+	if (v->cache == e)
+		v->cache = NULL;
+	v->nent--;
+	free_entry(e);
+}
+
+/* ---- reading lines ---------------------------------------------------- */
+
+static int
+keyis(const struct bf_json *j, int k, const char *s, size_t n,
+    struct bf_buf *tmp)
+{
+	const struct bf_jtok *t = &j->tok[k];
+
+	if (!t->esc)
+		return (size_t)(t->end - t->start - 2) == n &&
+		    memcmp(j->s + t->start + 1, s, n) == 0;
+	bf_buf_reset(tmp);
+	bf_json_str(j, k, tmp);
+	return tmp->len == n && memcmp(tmp->s, s, n) == 0;
+}
+
+static void
+scan(struct bf_validator *v, struct fields *f)
+{
+	const struct bf_json *j = &v->j;
+	int i, k, n = j->tok[0].size;
+	size_t len;
+
+	f->type = f->partition = f->ws = f->we = -1;
+	f->metric = f->value = f->unit = f->ts = -1;
+	for (i = 0, k = 1; i < n; i++, k = bf_json_skip(j, k + 1)) {
+		len = j->tok[k].esc ? 0 : (size_t)(j->tok[k].end -
+		    j->tok[k].start - 2);
+		if (j->tok[k].esc) {
+			bf_buf_reset(&v->tmp);
+			bf_json_str(j, k, &v->tmp);
+			len = v->tmp.len;
+		}
+#define K(name, field)                                                      \
+	if (len == sizeof(name) - 1 && keyis(j, k, name, len, &v->tmp)) {  \
+		f->field = k + 1;                                           \
+		continue;                                                   \
+	}
+		K("ts", ts)
+		K("type", type)
+		K("unit", unit)
+		K("value", value)
+		K("metric", metric)
+		K("partition", partition)
+		K("window_end", we)
+		K("window_start", ws)
+#undef K
+	}
+}
+
+/* The string value of token t: raw bytes, or unescaped into b. */
+static const char *
+sval(const struct bf_json *j, int t, struct bf_buf *b, size_t *n)
+{
+	if (!j->tok[t].esc) {
+		*n = (size_t)(j->tok[t].end - j->tok[t].start - 2);
+		return j->s + j->tok[t].start + 1;
+	}
+	bf_buf_reset(b);
+	bf_json_str(j, t, b);
+	*n = b->len;
+	return bf_buf_str(b);
+}
+
+/* Appends s[0..n) to b for a message, cut at 64 bytes on a character
+ * boundary. */
+static void
+put_short(struct bf_buf *b, const char *s, size_t n)
+{
+	size_t k = n;
+
+	if (n > 64) {
+		k = 64;
+		while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+			k--;
+	}
+	bf_buf_add(b, s, k);
+	if (k < n)
+		bf_buf_puts(b, "...");
+}
+
+/* ---- rejects ---------------------------------------------------------- */
+
+struct pos {
+	const char *file;
+	long line;
+	const char *s;
+	size_t n;
+};
+
+static int
+reject(struct bf_validator *v, const struct pos *p, struct wentry *w,
+    long ordinal, const char *code, const char *pointer, const char *rule,
+    const char *message, struct bf_err *e)
+{
+	struct bf_reject r;
+
+	memset(&r, 0, sizeof(r));
+	r.stage = STAGE;
+	r.code = code;
+	r.pointer = pointer ? pointer : "";
+	r.rule = rule;
+	r.message = message;
+	r.file = p->file;
+	r.line = p->line;
+	r.ordinal = -1;
+	if (w) {
+		r.partition = w->w.partition;
+		r.window_start = w->w.ws;
+		r.window_end = w->w.we;
+		r.ordinal = ordinal;
+		w->rejected++;
+	} else {
+		v->pending++;
+		v->st.unattributed++;
+	}
+	r.raw = p->s;
+	r.rawlen = p->n;
+	v->st.rejected++;
+	return bf_dlq_write(v->q, &r, e);
+}
+
+/* A reject with a message built by printf. */
+static int
+rejectf(struct bf_validator *v, const struct pos *p, struct wentry *w,
+    long ordinal, const char *code, const char *pointer, const char *rule,
+    struct bf_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 9, 10)));
+
+static int
+rejectf(struct bf_validator *v, const struct pos *p, struct wentry *w,
+    long ordinal, const char *code, const char *pointer, const char *rule,
+    struct bf_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	bf_buf_reset(&v->msg);
+	va_start(ap, fmt);
+	bf_buf_vprintf(&v->msg, fmt, ap);
+	va_end(ap);
+	return reject(v, p, w, ordinal, code, pointer, rule,
+	    bf_buf_str(&v->msg), e);
+}
+
+static void
+emit(struct bf_validator *v, const char *s, size_t n)
+{
+	fwrite(s, 1, n, v->out);
+	putc('\n', v->out);
+}
+
+/* ---- windows ---------------------------------------------------------- */
+
+/* The window of the line (from its window fields), or NULL with a reason
+ * in v->msg. */
+static struct wentry *
+window_of(struct bf_validator *v, const struct fields *f)
+{
+	const struct bf_json *j = &v->j;
+	struct bf_window w;
+	struct bf_err e;
+	struct wentry *ent;
+	const char *raw;
+	size_t n;
+	int i, t[3];
+
+	t[0] = f->partition;
+	t[1] = f->ws;
+	t[2] = f->we;
+	bf_buf_reset(&v->key);
+	for (i = 0; i < 3 && t[i] >= 0; i++) {
+		raw = bf_json_raw(j, t[i], &n);
+		bf_buf_add(&v->key, raw, n);
+		bf_buf_putc(&v->key, '\0');
+	}
+	if (i == 3 && v->cache != NULL && v->key.len == v->cachekey.len &&
+	    memcmp(v->key.s, v->cachekey.s, v->key.len) == 0)
+		return v->cache;
+	memset(&w, 0, sizeof(w));
+	bf_err_clear(&e);
+	if (bf_window_from_json(j, &w, &e) < 0) {
+		bf_buf_reset(&v->msg);
+		bf_buf_puts(&v->msg, e.msg[0] ? e.msg :
+		    "missing or malformed window fields");
+		bf_window_free(&w);
+		return NULL;
+	}
+	bf_buf_reset(&v->tmp);
+	bf_buf_puts(&v->tmp, w.partition);
+	bf_buf_putc(&v->tmp, '\0');
+	bf_buf_puts(&v->tmp, w.ws);
+	bf_buf_putc(&v->tmp, '\0');
+	bf_buf_puts(&v->tmp, w.we);
+	if ((ent = lookup(v, v->tmp.s, v->tmp.len)) != NULL)
+		bf_window_free(&w);
+	else
+		ent = insert(v, v->tmp.s, v->tmp.len, &w);
+	v->cache = ent;
+	bf_buf_reset(&v->cachekey);
+	bf_buf_add(&v->cachekey, v->key.s, v->key.len);
+	return ent;
+}
+
+static int
+window_line(struct bf_validator *v, const struct pos *p,
+    const struct fields *f, struct bf_err *e)
+{
+	struct wentry *w;
+	long acc = 0, rej = 0;
+	int failed;
+	char rate[BF_DEC_LEN];
+
+	if ((w = window_of(v, f)) == NULL) {
+		bf_buf_reset(&v->rule);
+		bf_buf_puts(&v->rule, bf_buf_str(&v->msg));
+		return rejectf(v, p, NULL, -1, "missing_window", "",
+		    "bf:window", e, "window line: %s", bf_buf_str(&v->rule));
+	}
+	acc = w->accepted;
+	rej = w->rejected + v->pending;
+	v->pending = 0;
+	failed = bf_reject_rate_exceeded(acc, rej, v->o.max_reject_rate);
+	if (bf_dlq_count(v->q) != v->synced) {
+		if (bf_dlq_sync(v->q, e) < 0)
+			return -1;
+		v->synced = bf_dlq_count(v->q);
+	}
+	bf_buf_reset(&v->extra);
+	bf_buf_printf(&v->extra, "\"accepted\":%ld,\"rejected\":%ld", acc,
+	    rej);
+	bf_buf_reset(&v->msg);
+	if (failed) {
+		bf_unit_format_number(v->o.max_reject_rate, rate);
+		bf_buf_printf(&v->msg, "rejected %ld of %ld samples, above "
+		    "the maximum reject rate %s", rej, acc + rej, rate);
+	}
+	bf_buf_reset(&v->line);
+	bf_window_emit(&v->j, &v->line, STAGE, failed ? "failed" : "ok",
+	    failed ? "reject_rate" : NULL, failed ? v->msg.s : NULL,
+	    v->extra.s);
+	fwrite(v->line.s, 1, v->line.len, v->out);
+	v->st.windows++;
+	if (failed || bf_window_failed(&v->j))
+		v->st.failed++;
+	remove_entry(v, w);
+	return 0;
+}
+
+/* ---- samples ---------------------------------------------------------- */
+
+static int
+is_nan_inf(const char *s, size_t n)
+{
+	static const char *const names[] = { "nan", "+nan", "-nan", "inf",
+		"+inf", "-inf", "infinity", "+infinity", "-infinity", NULL };
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (strlen(names[i]) == n && strncasecmp(names[i], s, n) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+sample_line(struct bf_validator *v, const struct pos *p,
+    const struct fields *f, struct bf_err *e)
+{
+	const struct bf_json *j = &v->j;
+	const struct bf_metric_rule *rule = NULL;
+	const struct bf_metric_unit *unit = NULL;
+	struct wentry *w;
+	struct bf_buf *tmp = &v->tmp;
+	const char *s, *raw;
+	size_t n, rn;
+	long ord;
+	bf_dec val, out;
+	bf_time ts;
+	int32_t nsec;
+	int rc, changed = 0;
+	char num[BF_DEC_LEN];
+
+	if ((w = window_of(v, f)) == NULL) {
+		bf_buf_reset(&v->rule);
+		bf_buf_puts(&v->rule, bf_buf_str(&v->msg));
+		return reject(v, p, NULL, -1, "missing_window", "",
+		    "bf:window", bf_buf_str(&v->rule), e);
+	}
+	ord = w->lines++;
+
+	/* metric */
+	if (f->metric < 0)
+		return reject(v, p, w, ord, "missing_field", "/metric",
+		    "bf:sample", "required field 'metric' is missing", e);
+	if (j->tok[f->metric].type != BF_JSON_STRING)
+		return reject(v, p, w, ord, "wrong_type", "/metric",
+		    "bf:sample", "'metric' must be a string", e);
+	s = sval(j, f->metric, tmp, &n);
+	rule = bf_contract_metric(v->c, s, n);
+	if (rule == NULL && !bf_contract_allow_unknown(v->c)) {
+		bf_buf_reset(&v->rule);
+		put_short(&v->rule, s, n);
+		return rejectf(v, p, w, ord, "unknown_metric", "/metric",
+		    "/x-bf-metrics", e, "metric '%s' is not in the contract",
+		    bf_buf_str(&v->rule));
+	}
+
+	/* value */
+	if (f->value < 0)
+		return reject(v, p, w, ord, "missing_field", "/value",
+		    "bf:sample", "required field 'value' is missing", e);
+	if (j->tok[f->value].type == BF_JSON_STRING) {
+		s = sval(j, f->value, tmp, &n);
+		if (is_nan_inf(s, n)) {
+			bf_buf_reset(&v->rule);
+			put_short(&v->rule, s, n);
+			return rejectf(v, p, w, ord, "nan_or_inf", "/value",
+			    "bf:sample", e, "value '%s' is not a finite "
+			    "number", bf_buf_str(&v->rule));
+		}
+	}
+	if (j->tok[f->value].type != BF_JSON_NUMBER)
+		return reject(v, p, w, ord, "wrong_type", "/value",
+		    "bf:sample", "'value' must be a number", e);
+	raw = bf_json_raw(j, f->value, &rn);
+	if ((rc = bf_dec_parse(raw, rn, &val)) != BF_DEC_OK) {
+		bf_buf_reset(&v->rule);
+		put_short(&v->rule, raw, rn);
+		return rejectf(v, p, w, ord, "number_overflow", "/value",
+		    "bf:sample", e, "value %s is out of the exact decimal "
+		    "range", bf_buf_str(&v->rule));
+	}
+
+	/* unit */
+	if (f->unit < 0)
+		return reject(v, p, w, ord, "missing_field", "/unit",
+		    "bf:sample", "required field 'unit' is missing", e);
+	if (j->tok[f->unit].type != BF_JSON_STRING)
+		return reject(v, p, w, ord, "wrong_type", "/unit",
+		    "bf:sample", "'unit' must be a string", e);
+	if (rule != NULL) {
+		s = sval(j, f->unit, tmp, &n);
+		if ((unit = bf_metric_unit(rule, s, n)) == NULL) {
+			bf_buf_reset(&v->rule);
+			put_short(&v->rule, s, n);
+			bf_buf_reset(&v->key);
+			bf_buf_printf(&v->key, "%s/%s", rule->loc,
+			    rule->explicit_units ? "units" : "unit");
+			return rejectf(v, p, w, ord, "unknown_unit", "/unit",
+			    v->key.s, e, "unit '%s' is not accepted for "
+			    "metric '%s' (canonical unit '%s')",
+			    bf_buf_str(&v->rule), rule->name, rule->unit);
+		}
+	}
+
+	/* ts */
+	if (f->ts < 0)
+		return reject(v, p, w, ord, "missing_field", "/ts",
+		    "bf:sample", "required field 'ts' is missing", e);
+	if (j->tok[f->ts].type == BF_JSON_STRING) {
+		s = sval(j, f->ts, tmp, &n);
+		rc = bf_time_parse(s, n, &ts, &nsec);
+	} else if (j->tok[f->ts].type == BF_JSON_NUMBER) {
+		s = bf_json_raw(j, f->ts, &n);
+		rc = bf_time_from_number(s, n, &ts, &nsec);
+	} else
+		return reject(v, p, w, ord, "wrong_type", "/ts", "bf:sample",
+		    "'ts' must be an RFC 3339 string or epoch seconds", e);
+	if (rc < 0) {
+		bf_buf_reset(&v->rule);
+		put_short(&v->rule, s, n);
+		return rejectf(v, p, w, ord, "bad_timestamp", "/ts",
+		    "bf:sample", e, "'%s' is not a timestamp",
+		    bf_buf_str(&v->rule));
+	}
+	if (ts < w->w.start || ts >= w->w.end) {
+		bf_buf_reset(&v->rule);
+		put_short(&v->rule, s, n);
+		return rejectf(v, p, w, ord, "ts_out_of_window", "/ts",
+		    "bf:ts-in-window", e, "ts '%s' is outside the window "
+		    "[%s, %s)", bf_buf_str(&v->rule), w->w.ws, w->w.we);
+	}
+	if (ts > v->o.now || (ts == v->o.now && nsec > 0)) {
+		char now[BF_TIME_LEN];
+
+		bf_buf_reset(&v->rule);
+		put_short(&v->rule, s, n);
+		bf_time_format(v->o.now, now);
+		return rejectf(v, p, w, ord, "ts_in_future", "/ts",
+		    "bf:ts-not-after-now", e, "ts '%s' is after now (%s)",
+		    bf_buf_str(&v->rule), now);
+	}
+
+	/* the contract's JSON Schema */
+	if (!bf_contract_check(v->c, j, &v->ve))
+		return reject(v, p, w, ord, v->ve.code,
+		    bf_buf_str(&v->ve.pointer), bf_buf_str(&v->ve.rule),
+		    bf_buf_str(&v->ve.message), e);
+
+	/* conversion and the metric's bounds */
+	out = val;
+	if (rule != NULL && unit != &rule->units[0]) {
+		if (bf_unit_convert(val, unit->num, unit->den, &out) !=
+		    BF_DEC_OK) {
+			bf_buf_reset(&v->key);
+			bf_buf_printf(&v->key, "%s/units", rule->loc);
+			bf_buf_reset(&v->rule);
+			put_short(&v->rule, raw, rn);
+			return rejectf(v, p, w, ord, "number_overflow",
+			    "/value", v->key.s, e, "value %s %s is out of the "
+			    "exact decimal range in %s", bf_buf_str(&v->rule),
+			    unit->name, rule->unit);
+		}
+		changed = 1;
+	}
+	if (rule != NULL) {
+		int lo = rule->has_min && bf_dec_cmp(out, rule->min) < 0;
+		int hi = rule->has_max && bf_dec_cmp(out, rule->max) > 0;
+
+		if (lo || hi) {
+			char lim[BF_DEC_LEN];
+
+			bf_unit_format_number(out, num);
+			bf_unit_format_number(lo ? rule->min : rule->max, lim);
+			bf_buf_reset(&v->key);
+			bf_buf_printf(&v->key, "%s/%s", rule->loc,
+			    lo ? "minimum" : "maximum");
+			return rejectf(v, p, w, ord, "out_of_range", "/value",
+			    v->key.s, e, "value %s %s is %s the %s %s", num,
+			    rule->unit, lo ? "below" : "above",
+			    lo ? "minimum" : "maximum", lim);
+		}
+		if (rule->integer && !bf_dec_is_integer(out)) {
+			bf_unit_format_number(out, num);
+			bf_buf_reset(&v->key);
+			bf_buf_printf(&v->key, "%s/integer", rule->loc);
+			return rejectf(v, p, w, ord, "not_integer", "/value",
+			    v->key.s, e, "value %s %s is not an integer", num,
+			    rule->unit);
+		}
+	}
+
+	w->accepted++;
+	v->st.accepted++;
+	if (!changed) {
+		emit(v, p->s, p->n);
+		return 0;
+	}
+	{
+		static const char *const drop[] = { "value", "unit",
+			"source_value", "source_unit", NULL };
+		const char *ur;
+		size_t un;
+
+		v->st.converted++;
+		bf_unit_format_number(out, num);
+		bf_buf_reset(&v->extra);
+		bf_buf_printf(&v->extra, "\"value\":%s,\"unit\":", num);
+		bf_json_put_str(&v->extra, rule->unit, rule->unitlen);
+		bf_buf_puts(&v->extra, ",\"source_value\":");
+		bf_buf_add(&v->extra, raw, rn);
+		bf_buf_puts(&v->extra, ",\"source_unit\":");
+		ur = bf_json_raw(j, f->unit, &un);
+		bf_buf_add(&v->extra, ur, un);
+		bf_buf_reset(&v->line);
+		bf_json_rewrite(j, &v->line, drop, v->extra.s);
+		emit(v, v->line.s, v->line.len);
+	}
+	return 0;
+}
+
+/* ---- lines ------------------------------------------------------------ */
+
+int
+bf_validator_line(struct bf_validator *v, const char *file, long lineno,
+    const char *s, size_t n, int toolong, struct bf_err *e)
+{
+	struct pos p;
+	struct fields f;
+	size_t errpos = 0;
+	int rc, type;
+
+	p.file = file;
+	p.line = lineno;
+	p.s = s;
+	p.n = n;
+	v->st.lines++;
+	if (toolong)
+		return rejectf(v, &p, NULL, -1, "line_too_long", "",
+		    "bf:max-line", e, "line longer than %zu bytes; raw holds "
+		    "its first %zu bytes", n, n);
+	rc = bf_json_parse(&v->j, s, n, v->o.plain ? 0 : BF_JSON_WANT_OBJECT,
+	    &errpos);
+	if (rc == BF_JSON_EEMPTY) {
+		v->st.empty++;
+		return 0;
+	}
+	if (rc != BF_JSON_OK)
+		return rejectf(v, &p, NULL, -1, bf_json_code(rc), "",
+		    "bf:json", e, "%s at byte %zu", bf_json_strerror(rc),
+		    errpos + 1);
+	if (v->o.plain) {
+		if (!bf_contract_check(v->c, &v->j, &v->ve))
+			return reject(v, &p, NULL, -1, v->ve.code,
+			    bf_buf_str(&v->ve.pointer),
+			    bf_buf_str(&v->ve.rule),
+			    bf_buf_str(&v->ve.message), e);
+		v->st.accepted++;
+		emit(v, s, n);
+		return 0;
+	}
+	scan(v, &f);
+	type = BF_LINE_NOTYPE;
+	if (f.type >= 0 && v->j.tok[f.type].type == BF_JSON_STRING) {
+		if (bf_json_streq(&v->j, f.type, "sample"))
+			type = BF_LINE_SAMPLE;
+		else if (bf_json_streq(&v->j, f.type, "window"))
+			type = BF_LINE_WINDOW;
+		else
+			type = BF_LINE_OTHER;
+	}
+	switch (type) {
+	case BF_LINE_SAMPLE:
+		return sample_line(v, &p, &f, e);
+	case BF_LINE_WINDOW:
+		return window_line(v, &p, &f, e);
+	case BF_LINE_NOTYPE:
+		return reject(v, &p, NULL, -1, "no_type", "/type", "bf:type",
+		    f.type < 0 ? "the line has no 'type'" :
+		    "'type' must be a string", e);
+	default:
+		v->st.passed++;
+		emit(v, s, n);
+		return 0;
+	}
+}
+
+int
+bf_validator_finish(struct bf_validator *v, struct bf_err *e)
+{
+	(void)e;
+	if (v->o.plain && bf_reject_rate_exceeded(v->st.accepted,
+	    v->st.rejected, v->o.max_reject_rate))
+		v->st.failed++;
+	return 0;
+}

@@ -1,0 +1,433 @@
+/* Unit tests for contract.c: loading, refusals, checking, regex
+ * translation, date-time, the x-bf-metrics rules. */
+#include <stdio.h>
+#include <string.h>
+
+#include "contract.h"
+#include "tap.h"
+#include "units.h"
+
+static struct bf_err e;
+static char result[2048];
+
+static struct bf_contract *
+load(const char *text, int flags)
+{
+	bf_err_clear(&e);
+	return bf_contract_parse(text, strlen(text), "c.json", flags, &e);
+}
+
+/* The error message of loading text, or "loaded". */
+static const char *
+load_err(const char *text, int flags)
+{
+	struct bf_contract *c = load(text, flags);
+
+	if (c != NULL) {
+		bf_contract_free(c);
+		return "loaded";
+	}
+	snprintf(result, sizeof(result), "%s", e.msg);
+	return result;
+}
+
+static int
+refused_with(const char *text, int flags, const char *needle)
+{
+	const char *m = load_err(text, flags);
+
+	if (strstr(m, needle) != NULL)
+		return 1;
+	fprintf(stderr, "#   message: %s\n", m);
+	return 0;
+}
+
+/* "ok", or "code pointer rule" for instance line under schema. */
+static const char *
+check(const char *schema, int flags, const char *line)
+{
+	struct bf_contract *c = load(schema, flags);
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
+
+	if (c == NULL) {
+		snprintf(result, sizeof(result), "load: %s", e.msg);
+		return result;
+	}
+	if (bf_json_parse(&j, line, strlen(line), 0, NULL) != BF_JSON_OK)
+		snprintf(result, sizeof(result), "bad test line");
+	else if (bf_contract_check(c, &j, &ve))
+		snprintf(result, sizeof(result), "ok");
+	else
+		snprintf(result, sizeof(result), "%s %s %s", ve.code,
+		    bf_buf_str(&ve.pointer), bf_buf_str(&ve.rule));
+	bf_json_free(&j);
+	bf_buf_free(&ve.rule);
+	bf_buf_free(&ve.pointer);
+	bf_buf_free(&ve.message);
+	bf_contract_free(c);
+	return result;
+}
+
+static const char *
+message(const char *schema, const char *line)
+{
+	struct bf_contract *c = load(schema, BF_CONTRACT_PLAIN);
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
+
+	snprintf(result, sizeof(result), "?");
+	if (c && bf_json_parse(&j, line, strlen(line), 0, NULL) == 0 &&
+	    !bf_contract_check(c, &j, &ve))
+		snprintf(result, sizeof(result), "%s", bf_buf_str(&ve.message));
+	bf_json_free(&j);
+	bf_buf_free(&ve.rule);
+	bf_buf_free(&ve.pointer);
+	bf_buf_free(&ve.message);
+	bf_contract_free(c);
+	return result;
+}
+
+static const char *
+ere(const char *ecma)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	const char *why;
+
+	if (bf_regex_translate(ecma, strlen(ecma), &b, &why) < 0)
+		snprintf(result, sizeof(result), "refused: %s", why);
+	else
+		snprintf(result, sizeof(result), "%s", bf_buf_str(&b));
+	bf_buf_free(&b);
+	return result;
+}
+
+#define P BF_CONTRACT_PLAIN
+
+static void
+test_load(void)
+{
+	ok(refused_with("{\"type\":\"object\",\"foo\":1}", P,
+	    "unknown keyword 'foo' at '/'"), "unknown keyword refused");
+	ok(refused_with("{\"properties\":{\"a\":{\"minimun\":1}}}", P,
+	    "unknown keyword 'minimun' at '/properties/a'"),
+	    "a typo deep inside is refused with its location");
+	ok(refused_with("{\n\"type\":\"object\",\n\"unevaluatedProperties\":"
+	    "false}", P, "c.json:3: unsupported keyword "
+	    "'unevaluatedProperties'"), "unsupported keyword, with its line");
+	ok(refused_with("{\"$dynamicRef\":\"#x\"}", P, "unsupported keyword"),
+	    "$dynamicRef refused");
+	ok(refused_with("{\"type\":\"int\"}", P, "unknown type 'int'"),
+	    "unknown type name");
+	ok(refused_with("{\"minLength\":-1}", P, "non-negative integer"),
+	    "negative minLength");
+	ok(refused_with("{\"minLength\":1.5}", P, "non-negative integer"),
+	    "fractional minLength");
+	ok(strcmp(load_err("{\"minLength\":2.0}", P), "loaded") == 0,
+	    "2.0 is an integer");
+	ok(refused_with("{\"multipleOf\":0}", P, "above 0"), "multipleOf 0");
+	ok(refused_with("{\"required\":[\"a\",\"a\"]}", P, "twice"),
+	    "duplicate required names");
+	ok(refused_with("{\"allOf\":[]}", P, "non-empty array"),
+	    "empty allOf");
+	ok(refused_with("{\"$ref\":\"http://example.com/s.json\"}", P,
+	    "unsupported $ref"), "remote $ref refused");
+	ok(refused_with("{\"$ref\":\"#/$defs/nope\"}", P, "unresolvable"),
+	    "dangling $ref refused");
+	ok(refused_with("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},"
+	    "\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
+	    "\"$ref\":\"#/$defs/a\"}", P, "schema loop"),
+	    "a $ref loop that never reaches into the data is refused");
+	ok(strcmp(load_err("{\"properties\":{\"next\":{\"$ref\":\"#\"}}}", P),
+	    "loaded") == 0, "a recursive $ref through properties is fine");
+	ok(refused_with("{\"pattern\":\"a(?=b)\"}", P, "lookahead"),
+	    "lookahead refused");
+	ok(refused_with("{\"pattern\":\"(?<!a)b\"}", P, "lookbehind"),
+	    "lookbehind refused");
+	ok(refused_with("{\"pattern\":\"(a)\\\\1\"}", P, "backreference"),
+	    "backreference refused");
+	ok(refused_with("{\"pattern\":\"a+?\"}", P, "lazy quantifier"),
+	    "lazy quantifier refused");
+	ok(refused_with("{\"pattern\":\"a{2,3}?\"}", P, "lazy quantifier"),
+	    "lazy counted quantifier refused");
+	ok(refused_with("{\"pattern\":\"\\\\p{L}\"}", P, "\\p{"),
+	    "Unicode property class refused");
+	ok(refused_with("{\"pattern\":\"(\"}", P, "regular expression"),
+	    "a pattern regcomp refuses is refused");
+	ok(refused_with("{\"format\":\"email\"}", 0, "unsupported format"),
+	    "a format that cannot be asserted is refused in contract mode");
+	ok(strcmp(load_err("{\"format\":\"email\"}", P), "loaded") == 0,
+	    "any format is an annotation in plain mode");
+	ok(refused_with("{\"format\":\"email\"}", P |
+	    BF_CONTRACT_FORMAT_ASSERT, "unsupported format"),
+	    "--format-assert refuses what it cannot assert");
+	ok(refused_with("[1]", 0, "must be a JSON object"),
+	    "a contract is an object");
+	ok(strcmp(load_err("true", P), "loaded") == 0,
+	    "a plain schema may be true");
+	ok(refused_with("{\"type\":", P, "c.json:1:"), "invalid JSON");
+	ok(refused_with("{\"x-bf-metrics\":{}}", P, "not in --plain mode"),
+	    "x-bf-metrics needs contract mode");
+	ok(refused_with("{\"properties\":{\"a\":{\"x-bf-metrics\":{}}}}", 0,
+	    "belongs at the top"), "x-bf-metrics only at the top");
+	ok(refused_with("{\"$id\":\"s.json#frag\"}", P, "fragment"),
+	    "an $id with a fragment is refused");
+	ok(refused_with("{\"$anchor\":\"1x\"}", P, "plain name"),
+	    "a bad anchor name");
+	ok(refused_with("{\"$schema\":\"http://json-schema.org/draft-07/"
+	    "schema#\"}", P, "unsupported $schema"),
+	    "another draft is refused");
+	ok(strcmp(load_err("{\"$schema\":\"https://json-schema.org/draft/"
+	    "2020-12/schema\"}", P), "loaded") == 0, "draft 2020-12 loads");
+}
+
+static void
+test_metrics_load(void)
+{
+	struct bf_contract *c;
+	const struct bf_metric_rule *r;
+	const struct bf_metric_unit *u;
+	char buf[BF_DEC_LEN];
+
+	ok(refused_with("{\"x-bf-metrics\":{\"m\":{}}}", 0, "needs a 'unit'"),
+	    "metric without unit");
+	ok(refused_with("{\"x-bf-metrics\":{\"m\":{\"unit\":\"GiB\"}}}", 0,
+	    "not a known unit"), "unknown canonical unit without units");
+	ok(refused_with("{\"x-bf-metrics\":{\"m\":{\"unit\":\"Bytes\","
+	    "\"max\":1}}}", 0, "unknown key 'max'"), "unknown metric key");
+	ok(refused_with("{\"x-bf-metrics\":{\"m\":{\"unit\":\"GiB\","
+	    "\"units\":{\"MiB\":\"0.0009765625\"}}}}", 0, "exact decimal"),
+	    "a factor with more than 9 places is refused");
+	ok(refused_with("{\"x-bf-metrics\":{\"m\":{\"unit\":\"GiB\","
+	    "\"units\":{\"MiB\":1024}}}}", 0, "must be a string"),
+	    "a factor is a string");
+	ok(refused_with("{\"x-bf-metrics\":{\"m\":{\"unit\":\"GiB\","
+	    "\"units\":{\"GiB\":\"2\"}}}}", 0, "factor \"1\""),
+	    "the canonical unit has factor 1");
+	ok(refused_with("{\"x-bf-metrics\":{\"m\":{\"unit\":\"GiB\","
+	    "\"units\":{\"MiB\":\"-1\"}}}}", 0, "above 0"),
+	    "negative factor");
+	ok(refused_with("{\"x-bf-metrics\":{\"m\":{\"unit\":\"Count\","
+	    "\"integer\":1}}}", 0, "boolean"), "integer is a boolean");
+
+	c = load("{\"x-bf-metrics\":{"
+	    "\"disk\":{\"unit\":\"GiB\",\"units\":{\"MiB\":\"1/1024\","
+	    "\"Bytes\":\"1/1073741824\"},\"minimum\":\"0\"},"
+	    "\"storage_bytes\":{\"unit\":\"Bytes\"},"
+	    "\"cpu\":{\"unit\":\"Percent\",\"minimum\":0,\"maximum\":100}},"
+	    "\"x-bf-allow-unknown-metrics\":false}", 0);
+	ok(c != NULL, "a contract with metrics loads");
+	if (c == NULL) {
+		fprintf(stderr, "# %s\n", e.msg);
+		return;
+	}
+	r = bf_contract_metric(c, "disk", 4);
+	ok(r && strcmp(r->unit, "GiB") == 0 && r->nunits == 3,
+	    "disk: canonical GiB and two more units");
+	u = r ? bf_metric_unit(r, "MiB", 3) : NULL;
+	if (u) {
+		bf_dec v;
+
+		bf_unit_convert(bf_dec_from_int(512), u->num, u->den, &v);
+		bf_unit_format_number(v, buf);
+	}
+	is_str(u ? buf : NULL, "0.5", "512 MiB is 0.5 GiB (fraction factor)");
+	ok(r && bf_metric_unit(r, "Kilobytes", 9) == NULL,
+	    "explicit units: only those listed");
+	r = bf_contract_metric(c, "storage_bytes", 13);
+	ok(r && bf_metric_unit(r, "Kilobytes", 9) != NULL &&
+	    bf_metric_unit(r, "bytes", 5) != NULL &&
+	    bf_metric_unit(r, "Seconds", 7) == NULL,
+	    "built-in units: every unit of the dimension, no other");
+	r = bf_contract_metric(c, "cpu", 3);
+	ok(r && r->has_min && r->has_max && bf_metric_unit(r, "ratio", 5),
+	    "cpu: bounds and ratio");
+	ok(bf_contract_metric(c, "nope", 4) == NULL, "unknown metric");
+	ok(!bf_contract_allow_unknown(c), "allow-unknown false");
+	bf_contract_free(c);
+}
+
+static void
+test_check(void)
+{
+	is_str(check("{\"type\":\"integer\"}", P, "1.0"), "ok",
+	    "1.0 is an integer");
+	is_str(check("{\"type\":\"integer\"}", P, "1e2"), "ok",
+	    "1e2 is an integer");
+	is_str(check("{\"type\":\"integer\"}", P, "1.5"),
+	    "wrong_type  /type", "1.5 is not");
+	is_str(check("{\"maximum\":1e399}", P, "1e400"),
+	    "out_of_range  /maximum", "exact compare past double range");
+	is_str(check("{\"minimum\":-0.3}", P, "-0.30000000000000000001"),
+	    "out_of_range  /minimum", "exact compare past double precision");
+	is_str(check("{\"exclusiveMaximum\":100}", P, "100"),
+	    "out_of_range  /exclusiveMaximum", "exclusiveMaximum");
+	is_str(check("{\"multipleOf\":0.01}", P, "19.99"), "ok",
+	    "19.99 is a multiple of 0.01 (exactly)");
+	is_str(check("{\"multipleOf\":0.01}", P, "19.999"),
+	    "not_multiple  /multipleOf", "19.999 is not");
+	is_str(check("{\"multipleOf\":3}", P, "1e30"),
+	    "not_multiple  /multipleOf", "1e30 is not a multiple of 3");
+	is_str(check("{\"multipleOf\":7}", P, "7e300"), "ok",
+	    "7e300 is a multiple of 7");
+	is_str(check("{\"properties\":{\"a\":{\"items\":{\"properties\":"
+	    "{\"b\":{\"type\":\"string\"}}}}}}", P,
+	    "{\"a\":[{\"b\":\"x\"},{\"b\":2}]}"),
+	    "wrong_type /a/1/b /properties/a/items/properties/b/type",
+	    "pointer and rule of a nested error");
+	is_str(check("{\"properties\":{\"a/b~c\":{\"type\":\"string\"}}}", P,
+	    "{\"a/b~c\":1}"), "wrong_type /a~1b~0c /properties/a~1b~0c/type",
+	    "pointer segments are escaped");
+	is_str(check("{\"required\":[\"x\",\"y\"]}", P, "{\"x\":1}"),
+	    "missing_field /y /required", "missing field points at it");
+	is_str(check("{\"properties\":{\"a\":{}},\"additionalProperties\":"
+	    "false}", P, "{\"a\":1,\"zz\":2}"),
+	    "unexpected_field /zz /additionalProperties", "unexpected field");
+	is_str(check("{\"additionalProperties\":{\"type\":\"number\"}}", P,
+	    "{\"k\":\"v\"}"), "wrong_type /k /additionalProperties/type",
+	    "additionalProperties as a schema");
+	is_str(check("{\"enum\":[1,\"a\",{\"b\":[1,2]}]}", P,
+	    "{\"b\":[1.0,2e0]}"), "ok", "enum compares numbers by value");
+	is_str(check("{\"const\":{\"a\":1,\"b\":2}}", P, "{\"b\":2,\"a\":1}"),
+	    "ok", "const ignores member order");
+	is_str(check("{\"const\":\"\\u00e9\"}", P, "\"\\u00e9\""), "ok",
+	    "const with escapes on both sides");
+	is_str(check("{\"const\":\"\\u00e9\"}", P, "\"\xc3\xa9\""), "ok",
+	    "const: an escape equals the raw character");
+	is_str(check("{\"enum\":[\"a\"]}", P, "\"b\""), "not_allowed  /enum",
+	    "enum miss");
+	is_str(check("{\"maxLength\":2}", P, "\"\xc3\xa9\xc3\xa9\""), "ok",
+	    "lengths count characters, not bytes");
+	is_str(check("{\"maxLength\":1}", P, "\"\\ud83d\\ude00\""), "ok",
+	    "a surrogate pair is one character");
+	is_str(check("{\"pattern\":\"^\\\\d{3}$\"}", P, "\"123\""), "ok",
+	    "\\d translated");
+	is_str(check("{\"pattern\":\"\\\\d\"}", P, "\"ab1\""), "ok",
+	    "patterns are not anchored");
+	is_str(check("{\"pattern\":\"^\\\\d+$\"}", P, "\"12a\""),
+	    "pattern_mismatch  /pattern", "pattern mismatch");
+	is_str(check("{\"pattern\":\"^.$\"}", P, "\"\xc3\xa9\""), "ok",
+	    ". matches one character (UTF-8)");
+	is_str(check("{\"pattern\":\"^.$\"}", P, "\"\\n\""),
+	    "pattern_mismatch  /pattern", ". does not match a newline");
+	is_str(check("{\"pattern\":\"a\\\\u0000?b\"}", P, "\"ab\""), "load: "
+	    "c.json:1: regular expression 'a\\u0000?b': unsupported ECMA-262 "
+	    "feature: NUL character", "NUL in a pattern refused");
+	is_str(check("{\"pattern\":\"^a.c$\"}", P, "\"a\\u0000c\""), "ok",
+	    "a NUL in the data is matched (REG_STARTEND)");
+	is_str(check("{\"format\":\"date-time\"}", 0,
+	    "\"2026-01-01T00:00:00Z\""), "ok", "date-time asserted: valid");
+	is_str(check("{\"format\":\"date-time\"}", 0, "\"2026-01-01\""),
+	    "bad_format  /format", "date-time asserted: a date alone");
+	is_str(check("{\"format\":\"date-time\"}", P, "\"2026-01-01\""), "ok",
+	    "date-time is an annotation in plain mode");
+	is_str(check("{\"format\":\"date\"}", 0, "\"2026-02-29\""),
+	    "bad_format  /format", "no Feb 29 in 2026");
+	is_str(check("{\"uniqueItems\":true}", P, "[1,{\"a\":1},1.0]"),
+	    "not_unique  /uniqueItems", "uniqueItems by value");
+	is_str(check("{\"contains\":{\"const\":1},\"maxContains\":1}", P,
+	    "[1,1]"), "no_match  /maxContains", "maxContains");
+	is_str(check("{\"oneOf\":[{\"type\":\"number\"},{\"minimum\":0}]}", P,
+	    "1"), "multiple_match  /oneOf", "oneOf: two match");
+	is_str(check("{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]}",
+	    P, "1"), "no_match  /anyOf", "anyOf: none match");
+	is_str(check("{\"not\":{\"type\":\"string\"}}", P, "\"s\""),
+	    "no_match  /not", "not");
+	is_str(check("{\"if\":{\"minimum\":10},\"then\":{\"multipleOf\":10},"
+	    "\"else\":{\"maximum\":5}}", P, "7"), "out_of_range  /else/maximum",
+	    "if/else reports the else error");
+	is_str(check("{\"$defs\":{\"pos\":{\"minimum\":0}},\"properties\":"
+	    "{\"v\":{\"$ref\":\"#/$defs/pos\"}}}", P, "{\"v\":-1}"),
+	    "out_of_range /v /$defs/pos/minimum", "$ref: rule at the target");
+	is_str(check("{\"$id\":\"http://x.test/root.json\",\"$defs\":{\"a\":{"
+	    "\"$id\":\"a.json\",\"type\":\"string\"}},\"$ref\":"
+	    "\"http://x.test/a.json\"}", P, "1"),
+	    "wrong_type  /$defs/a/type", "$ref to an embedded $id resource");
+	is_str(check("{\"$defs\":{\"x\":{\"$anchor\":\"pos\",\"minimum\":0}},"
+	    "\"$ref\":\"#pos\"}", P, "-1"),
+	    "out_of_range  /$defs/x/minimum", "$ref to an $anchor");
+	is_str(check("false", P, "1"), "not_allowed  /", "the schema false");
+	is_str(check("{\"propertyNames\":{\"maxLength\":3}}", P,
+	    "{\"abcd\":1}"), "bad_field_name /abcd /propertyNames",
+	    "propertyNames");
+	is_str(check("{\"dependentRequired\":{\"a\":[\"b\"]}}", P,
+	    "{\"a\":1}"), "missing_field /b /dependentRequired",
+	    "dependentRequired");
+	is_str(message("{\"maximum\":100}", "120"),
+	    "120 is above the maximum 100", "message of maximum");
+	is_str(message("{\"type\":[\"string\",\"null\"]}", "1"),
+	    "expected null or string, got a number", "message of type");
+	is_str(message("{\"required\":[\"ts\"]}", "{}"),
+	    "required field 'ts' is missing", "message of required");
+}
+
+static void
+test_regex(void)
+{
+	is_str(ere("\\d+\\.\\d*"), "[0-9]+\\.[0-9]*", "\\d and \\.");
+	is_str(ere("\\w"), "[A-Za-z0-9_]", "\\w is ASCII");
+	is_str(ere("\\W"), "[^A-Za-z0-9_]", "\\W");
+	is_str(ere("a{"), "a\\{", "a lone { is literal");
+	is_str(ere("a{2,}"), "a{2,}", "a counted quantifier stays");
+	is_str(ere("(?:ab)+"), "(ab)+", "non-capturing group");
+	is_str(ere("(?<year>\\d{4})"), "([0-9]{4})", "named group");
+	is_str(ere("[\\]a-]"), "[]a-]",
+	    "] and - inside a class");
+	is_str(ere("[^^]"), "[^^]", "negated caret");
+	is_str(ere("[\\^]"), "\\^", "a class of just ^");
+	is_str(ere("[\\d.]"), "[0-9.]", "\\d inside a class");
+	is_str(ere("[a\\-z]"), "[az-]", "escaped - in a class is literal");
+	is_str(ere("\\x41\\u0042"), "AB", "\\x and \\u escapes");
+	is_str(ere("\\/"), "/", "\\/ is a slash");
+	is_str(ere("\\$"), "\\$", "\\$ stays escaped");
+	is_str(ere("\\t"), "\t", "\\t is a tab");
+	is_str(ere("[^]"), ".", "[^] is any character");
+	ok(strncmp(ere("[]"), "refused", 7) == 0, "[] refused");
+	ok(strncmp(ere("[\\D]"), "refused", 7) == 0,
+	    "negated class escape inside a class refused");
+	ok(strncmp(ere("\\k<a>"), "refused", 7) == 0,
+	    "named backreference refused");
+	ok(strncmp(ere("a\\"), "refused", 7) == 0, "trailing backslash");
+	ok(strncmp(ere("[z-a]"), "refused", 7) == 0, "range out of order");
+}
+
+static void
+test_date_time(void)
+{
+	static const struct {
+		const char *s;
+		int valid;
+	} dt[] = {
+		{ "2026-01-01T00:00:00Z", 1 },
+		{ "2026-01-01t00:00:00z", 1 },
+		{ "2026-01-01T00:00:00.123456789Z", 1 },
+		{ "2026-01-01T00:00:00+05:30", 1 },
+		{ "1998-12-31T23:59:60Z", 1 },
+		{ "1998-12-31T15:59:60-08:00", 1 },
+		{ "1998-12-31T23:58:60Z", 0 },
+		{ "2026-01-01T00:00:00", 0 },
+		{ "2026-01-01 00:00:00Z", 0 },
+		{ "2026-02-29T00:00:00Z", 0 },
+		{ "2024-02-29T00:00:00Z", 1 },
+		{ "2026-01-01T24:00:00Z", 0 },
+		{ "2026-01-01T00:00:00.Z", 0 },
+		{ "2026-01-01T00:00:00+25:00", 0 },
+		{ "2026-1-01T00:00:00Z", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(dt) / sizeof(dt[0]); i++)
+		is_int(bf_format_date_time(dt[i].s, strlen(dt[i].s)),
+		    dt[i].valid, "date-time '%s'", dt[i].s);
+}
+
+int
+main(void)
+{
+	test_load();
+	test_metrics_load();
+	test_check();
+	test_regex();
+	test_date_time();
+	return done_testing();
+}

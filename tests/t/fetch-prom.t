@@ -1,0 +1,160 @@
+#!/bin/sh
+# bf-fetch --source prometheus against a real Prometheus loaded with known
+# history: exact points (count, values, timestamps), window boundaries, the
+# 11,000-point split, NaN/Inf passed on as strings, label mapping, PromQL
+# string escaping of the partition, bad_data failing without retries, and
+# -j keeping input order.
+. "$(dirname "$0")/../lib/common.sh"
+. "$BF_TOP/tests/lib/prom.sh"
+
+# History from 2026-01-01T00:00:00Z (1767225600): storage every 60 s for
+# 8 days and 2 hours, value 21474836480 + i; a gauge for db-2 with
+# fractions and the special values NaN, +Inf, -Inf at minutes 7, 8, 9.
+T0=1767225600
+awk -v t0=$T0 'BEGIN {
+	print "# TYPE pg_database_size_bytes gauge"
+	for (i = 0; i < 11640; i++)
+		printf "pg_database_size_bytes{instance_id=\"db-1\",server=\"pg-a\"} %.0f %d\n", 21474836480 + i, t0 + i * 60
+	print "# TYPE bf_test_gauge gauge"
+	for (i = 0; i < 120; i++) {
+		v = i / 4
+		if (i == 7) v = "NaN"
+		if (i == 8) v = "+Inf"
+		if (i == 9) v = "-Inf"
+		printf "bf_test_gauge{instance_id=\"db-2\"} %s %d\n", v, t0 + i * 60
+	}
+	print "# EOF"
+}' >"$T/history.om"
+start_prom "$T/history.om"
+
+cat >"$T/metrics.csv" <<'EOF'
+metric,unit,query
+storage_bytes,Bytes,pg_database_size_bytes{instance_id=${partition}}
+EOF
+cat >"$T/gauge.csv" <<'EOF'
+metric,unit,query
+test_gauge,Percent,bf_test_gauge{instance_id=${partition}}
+EOF
+cat >"$T/sum.csv" <<'EOF'
+metric,unit,query
+storage_sum,Bytes,"sum(pg_database_size_bytes{server=""pg-a""})"
+EOF
+cat >"$T/bad.csv" <<'EOF'
+metric,unit,query
+broken,Bytes,"rate(pg_database_size_bytes{instance_id=${partition}}[5m]"
+EOF
+
+win() {
+	jq -nc --arg p "$1" --arg s "$2" --arg e "$3" \
+	    '{type: "window", partition: $p, window_start: $s, window_end: $e}'
+}
+# epoch -> RFC 3339
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+samples() { jq -c 'select(.type == "sample") | [.ts, .value]' "$@"; }
+fetch() { bf-fetch -s prometheus -u "$PROM_URL" "$@"; }
+
+# 1. One hour: exactly 60 points, 00:00 .. 00:59, values i = 0..59; the
+# point at 01:00 (the window's end) is not emitted.
+win db-1 2026-01-01T00:00:00Z 2026-01-01T01:00:00Z >"$T/w1"
+run_prog fetch -m "$T/metrics.csv" "$T/w1"
+check_rc 0 "one hour"
+awk -v t0=$T0 'BEGIN { for (i = 0; i < 60; i++) printf "%d %.0f\n", t0 + i * 60, 21474836480 + i }' |
+    while read -r t v; do printf '["%s",%s]\n' "$(iso "$t")" "$v"; done >"$T/want1"
+samples "$T/out" >"$T/got1"
+check_file "$T/got1" "$T/want1" "one hour: 60 exact points, end excluded"
+check_eq "$(tail -n 1 "$T/out" | jq -c '[.type, .status, .fetched, .requests, .resolution]')" \
+    '["window","ok",60,1,60]' "window line closes with counts"
+check_eq "$(jq -r 'select(.type == "sample") | [.partition, .instance_id, .metric, .unit, .source, .resolution, .window_start, .window_end] | @tsv' "$T/out" | sort -u)" \
+    "$(printf 'db-1\tdb-1\tstorage_bytes\tBytes\tprometheus\t60\t2026-01-01T00:00:00Z\t2026-01-01T01:00:00Z')" \
+    "sample fields"
+
+# 2. The next hour starts with the point the first one left out.
+win db-1 2026-01-01T01:00:00Z 2026-01-01T02:00:00Z >"$T/w2"
+run_prog fetch -m "$T/metrics.csv" "$T/w2"
+check_eq "$(samples "$T/out" | head -n 1)" '["2026-01-01T01:00:00Z",21474836540]' \
+    "the point at a window's end opens the next window"
+check_eq "$(samples "$T/out" | wc -l | tr -d ' ')" 60 "next hour: 60 points"
+
+# 3. Eight days at 60 s: 11,520 points per series, more than Prometheus's
+# 11,000: two requests, every point once, in order.
+win db-1 2026-01-01T00:00:00Z 2026-01-09T00:00:00Z >"$T/w3"
+run_prog fetch -m "$T/metrics.csv" "$T/w3"
+check_rc 0 "eight days"
+check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .requests, .pages]')" '[11520,2,2]' \
+    "eight days: split into two requests"
+check_eq "$(jq -r 'select(.type == "sample") | .value' "$T/out" |
+    awk 'NR == 1 { first = $1 } { if ($1 != first + NR - 1) bad++; n++ }
+    END { print n, bad + 0 }')" "11520 0" "eight days: every value once, consecutive"
+check_eq "$(jq -r 'select(.type == "sample") | .ts' "$T/out" | sed -n '1p;11000p;11001p;$p' | tr '\n' ' ')" \
+    "2026-01-01T00:00:00Z 2026-01-08T15:19:00Z 2026-01-08T15:20:00Z 2026-01-08T23:59:00Z " \
+    "eight days: first, split boundary, last"
+
+# 4. A coarser step: 12 points an hour, resolution 300.
+run_prog fetch -m "$T/metrics.csv" --step 5m "$T/w1"
+check_eq "$(samples "$T/out" | sed -n '1p;$p' | tr '\n' ' ')" \
+    '["2026-01-01T00:00:00Z",21474836480] ["2026-01-01T00:55:00Z",21474836535] ' \
+    "step 5m: first and last point"
+check_eq "$(jq -c 'select(.type == "window") | [.fetched, .resolution]' "$T/out")" '[12,300]' \
+    "step 5m: 12 points, resolution 300"
+
+# 5. Fractions stay numbers; NaN, +Inf, -Inf are passed on as strings.
+win db-2 2026-01-01T00:05:00Z 2026-01-01T00:11:00Z >"$T/w5"
+run_prog fetch -m "$T/gauge.csv" "$T/w5"
+check_eq "$(jq -c 'select(.type == "sample") | .value' "$T/out" | tr '\n' ' ')" \
+    '1.25 1.5 "NaN" "+Inf" "-Inf" 2.5 ' "fractions as numbers, NaN and Inf as strings"
+
+# 6. Series labels map to instance_id: by default the instance_id label,
+# --instance-label picks another; a series without it (an aggregate) is
+# the window's partition's.
+run_prog fetch -m "$T/metrics.csv" --instance-label server "$T/w1"
+check_eq "$(jq -r 'select(.type == "sample") | .instance_id' "$T/out" | sort -u)" pg-a \
+    "--instance-label server"
+win tenant-x 2026-01-01T00:00:00Z 2026-01-01T00:02:00Z >"$T/w6"
+run_prog fetch -m "$T/sum.csv" "$T/w6"
+check_eq "$(jq -c 'select(.type == "sample") | [.instance_id, .value]' "$T/out" | tr '\n' ' ')" \
+    '["tenant-x",21474836480] ["tenant-x",21474836481] ' "aggregate without label: the partition"
+
+# 7. The partition is put in as a PromQL string literal: quotes and
+# backslashes cannot change the query; it matches nothing and is ok.
+win 'db-1"} or vector(1) or {x="' 2026-01-01T00:00:00Z 2026-01-01T00:10:00Z >"$T/w7"
+run_prog fetch -m "$T/metrics.csv" "$T/w7"
+check_rc 0 "hostile partition: exit status"
+check_eq "$(jq -c 'select(.type == "window") | [.status, .fetched]' "$T/out")" '["ok",0]' \
+    "hostile partition: no injected series"
+
+# 8. A query Prometheus refuses (bad_data) fails its window at once: no
+# retries, status failed with the reason, exit 1.
+run_prog fetch -m "$T/bad.csv" --retries 3 --backoff 10ms "$T/w1"
+check_rc 1 "bad_data"
+check_eq "$(jq -c '[.status, .requests, .retries, .error.code, .error.stage]' "$T/out")" \
+    '["failed",1,0,"bad_query","bf-fetch"]' "bad_data: not retried, failed with reason"
+case $(jq -r .error.message "$T/out") in
+*bad_data*) pass "bad_data: message names the error type" ;;
+*) fail "bad_data: message names the error type"; diag "$(cat "$T/out")" ;;
+esac
+
+# 9. -j 8 over many windows writes the same bytes as -j 1, in input order,
+# with other lines passed through at their place.
+i=0
+while [ $i -lt 24 ]; do
+	s=$((T0 + i * 3600))
+	win db-1 "$(iso $s)" "$(iso $((s + 3600)))"
+	[ $((i % 5)) -eq 0 ] && printf '{"type":"note","n":%d}\n' $i
+	i=$((i + 1))
+done >"$T/w9"
+fetch -m "$T/metrics.csv" -j 1 "$T/w9" >"$T/j1"
+fetch -m "$T/metrics.csv" -j 8 "$T/w9" >"$T/j8"
+check_file "$T/j8" "$T/j1" "-j 8 output equals -j 1 output"
+check_eq "$(jq -c 'select(.type != "sample") | .type' "$T/j8" | tr -d '"\n')" \
+    "$(jq -c .type "$T/w9" | tr -d '"\n')" "window and other lines keep input order"
+check_eq "$(jq -r 'select(.type == "sample") | .ts' "$T/j8" | sort | uniq -d | wc -l | tr -d ' ')" 0 \
+    "no point twice across windows"
+check_eq "$(grep -c '"type":"sample"' "$T/j8")" 1440 "24 hours: 1440 points"
+
+# 10. Dry run: the plan without a request (Prometheus would answer, but
+# nothing may be asked: the port of a closed server works the same).
+run_prog bf-fetch -s prometheus -u http://127.0.0.1:9 -m "$T/metrics.csv" -n "$T/w3"
+check_eq "$(jq -c 'select(.type == "plan") | [.requests, .points]' "$T/out")" '[2,11520]' \
+    "dry run: two requests planned for eight days"
+
+done_testing
