@@ -794,7 +794,7 @@ bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
 				return -1;
 			}
 			c = (unsigned char)s[i + 1];
-			if (strchr("dDwWsS", c) != NULL) {
+			if (c != 0 && strchr("dDwWsS", c) != NULL) {
 				bf_buf_puts(o, cls[strchr("dDwWsS", c) -
 				    "dDwWsS"]);
 				i += 2;
