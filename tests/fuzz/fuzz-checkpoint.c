@@ -211,8 +211,8 @@ check_algebra(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(i == c.n);
 	/* Queries: every [f, t) of a few sizes. */
-	for (f = 0; f < CLOCK; f += 7)
-		for (t = f + 1; t <= CLOCK && t < f + 80; t += 3) {
+	for (f = 0; f < CLOCK; f += 11)
+		for (t = f + 1; t <= CLOCK && t < f + 70; t += 5) {
 			int any = 0, all = 1;
 
 			for (k = (size_t)f; k < (size_t)t; k++) {
