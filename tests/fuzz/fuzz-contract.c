@@ -170,10 +170,11 @@ check_date_time(const uint8_t *data, size_t size)
 	/* RFC 3339 date-times are what bf_time_parse reads, less the date
 	 * alone; but the format takes a leap second on any day (as JSON
 	 * Schema's suite does), bf_time_parse only on a month's last. */
-	if (ok && !(size >= 19 && data[17] == '6' && data[18] == '0'))
-		FUZZ_CHECK(bf_time_parse((const char *)data, size, &t, NULL) ==
-		    0);
-	else if (size > 10)
+	if (ok) {
+		if (!(data[17] == '6' && data[18] == '0'))
+			FUZZ_CHECK(bf_time_parse((const char *)data, size, &t,
+			    NULL) == 0);
+	} else if (size > 10)
 		FUZZ_CHECK(bf_time_parse((const char *)data, size, &t, NULL) !=
 		    0);
 }
