@@ -94,7 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct bf_contract *cc, *pc;
 	struct bf_validate_opts o;
-	const struct bf_validate_stats *st;
+	struct bf_validate_stats stats, *st = &stats;
 	struct bf_validator *v;
 	struct bf_dlq *q;
 	struct bf_err e;
@@ -137,7 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = nl + 1;
 	}
 	FUZZ_CHECK(bf_validator_finish(v, &e) == 0);
-	st = bf_validator_stats(v);
+	stats = *bf_validator_stats(v); /* a copy: v is freed below */
 	FUZZ_CHECK(st->lines == lineno);
 	FUZZ_CHECK(st->empty + st->accepted + st->rejected + st->passed +
 	    st->windows == st->lines);
