@@ -99,7 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bf_dlq *q;
 	struct bf_err e;
 	struct bf_buf dl = BF_BUF_INIT;
-	char *obuf = NULL, buf[4096];
+	char *obuf = NULL, *copy, buf[4096];
 	size_t olen = 0, k;
 	const char *p, *end, *nl, *path;
 	FILE *out, *fp;
@@ -122,9 +122,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK((out = open_memstream(&obuf, &olen)) != NULL);
 	v = bf_validator_new(plain ? pc : cc, &o, out, q);
 
-	/* The first byte picks the mode; the lines follow it. */
-	p = (const char *)data + (size > 0);
-	end = (const char *)data + size;
+	/* The first byte picks the mode; the lines follow it. They are read
+	 * from a NUL-terminated copy, as bf_input's lines are: the
+	 * sanitizers' regexec interceptor ignores REG_STARTEND and reads the
+	 * subject up to a NUL. */
+	copy = fuzz_strndup(data, size);
+	p = copy + (size > 0);
+	end = copy + size;
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
@@ -136,6 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (size_t)(nl - p) > 512, &e) == 0);
 		p = nl + 1;
 	}
+	free(copy);
 	FUZZ_CHECK(bf_validator_finish(v, &e) == 0);
 	stats = *bf_validator_stats(v); /* a copy: v is freed below */
 	FUZZ_CHECK(st->lines == lineno);
