@@ -140,7 +140,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (size_t)(nl - p) > 512, &e) == 0);
 		p = nl + 1;
 	}
-	free(copy);
 	FUZZ_CHECK(bf_validator_finish(v, &e) == 0);
 	stats = *bf_validator_stats(v); /* a copy: v is freed below */
 	FUZZ_CHECK(st->lines == lineno);
@@ -151,6 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    st->failed <= st->windows + plain &&
 	    st->unattributed <= st->rejected);
 	bf_validator_free(v);
+	free(copy);
 	FUZZ_CHECK(fclose(out) == 0);
 	FUZZ_CHECK(bf_dlq_close(q, &e) == 0);
 
