@@ -25,7 +25,7 @@
 #define TEXT_MIN (-62167219200LL)
 #define TEXT_END 253402300800LL
 
-static char dir[64];
+static char dir[256];
 
 static void
 rmdir_at_exit(void)
@@ -46,10 +46,8 @@ put_ckpt(const void *data, size_t n)
 	FILE *fp;
 
 	if (dir[0] == '\0') {
-		const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
-		    "/tmp";
-
-		snprintf(dir, sizeof(dir), "%s/bf-fuzz-ckpt.XXXXXX", base);
+		snprintf(dir, sizeof(dir), "%s/bf-fuzz-ckpt.XXXXXX",
+		    fuzz_tmpdir());
 		if (mkdtemp(dir) == NULL)
 			abort();
 		atexit(rmdir_at_exit);

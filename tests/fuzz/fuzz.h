@@ -38,7 +38,21 @@ fuzz_strndup(const uint8_t *data, size_t n)
 	return s;
 }
 
-static char fuzz_path[64];
+/* Where harnesses put their files: $BF_FUZZ_TMPDIR (tests/fuzz/run sets
+ * it to a directory it removes afterwards, since a crashing harness leaves
+ * its files behind), else /dev/shm (no disk writes, cheap fsync), else
+ * /tmp. */
+static inline const char *
+fuzz_tmpdir(void)
+{
+	const char *d = getenv("BF_FUZZ_TMPDIR");
+
+	if (d != NULL && *d != '\0' && strlen(d) < 200)
+		return d;
+	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
+static char fuzz_path[256];
 static int fuzz_fd = -1;
 
 static inline void
@@ -49,7 +63,7 @@ fuzz_file_cleanup(void)
 }
 
 /* Replaces the contents of the harness's temporary file (one per process,
- * in /dev/shm when it can, removed at exit) with data[0..n) and returns its
+ * in fuzz_tmpdir(), removed at exit) with data[0..n) and returns its
  * path, for code that reads files. */
 static inline const char *
 fuzz_file(const void *data, size_t n)
@@ -58,8 +72,7 @@ fuzz_file(const void *data, size_t n)
 	ssize_t w;
 
 	if (fuzz_fd < 0) {
-		const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
-		    "/tmp";
+		const char *dir = fuzz_tmpdir();
 
 		snprintf(fuzz_path, sizeof(fuzz_path), "%s/bf-fuzz.XXXXXX",
 		    dir);

@@ -8,6 +8,9 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 : "${BF_REPLAYS:=$BF_TOP/build/rel/fuzz}"
+# Harnesses that read files make them here (gone with $T even after a crash).
+BF_FUZZ_TMPDIR=$T
+export BF_FUZZ_TMPDIR
 fuzz=$BF_TOP/tests/fuzz
 ls "$fuzz"/fuzz-*.c >/dev/null 2>&1 || skip_all "no fuzz harness"
 
