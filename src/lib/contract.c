@@ -776,13 +776,46 @@ quantifier_len(const char *s, size_t n, size_t i)
 	return 0;
 }
 
+#define RX_MAXDEPTH 64
+#define RX_MAXEXPAND 1000UL
+#define RX_MAXEXPAND_S "1000"
+
+/* The largest count of a quantifier {m}, {m,} or {m,n} at s[0..q) (at least
+ * 1; values are capped, which only makes the caller refuse sooner). */
+static unsigned long
+quantifier_max(const char *s, size_t q)
+{
+	unsigned long a = 0, b = 0, *v = &a;
+	size_t i;
+
+	for (i = 1; i + 1 < q; i++) {
+		if (s[i] == ',') {
+			v = &b;
+			continue;
+		}
+		if (*v < 1000000)
+			*v = *v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (b > a)
+		a = b;
+	return a > 0 ? a : 1;
+}
+
 int
 bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
     const char **why)
 {
 	size_t i = 0, q;
 	long cp;
-	int c;
+	int c, d = 0;
+	/* What glibc's regcomp expands: a counted repetition copies its atom,
+	 * so nested ones multiply (exponential memory at load time). last is
+	 * the expansion of the atom a quantifier would apply to (0: none,
+	 * e.g. after another quantifier, which ECMA-262 refuses too); top[d]
+	 * the largest expansion inside the group at depth d. */
+	unsigned long last = 0, top[RX_MAXDEPTH], u;
+
+	top[0] = 1;
 	static const char *cls[] = {
 		"[0-9]", "[^0-9]", "[" WORD_CLASS "]", "[^" WORD_CLASS "]",
 		"[" SPACE_CLASS "]", "[^" SPACE_CLASS "]",
@@ -802,23 +835,27 @@ bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
 				bf_buf_puts(o, cls[strchr("dDwWsS", c) -
 				    "dDwWsS"]);
 				i += 2;
+				last = 1;
 				break;
 			}
 			if (c == 'b' || c == 'B') {
 				bf_buf_putc(o, '\\');
 				bf_buf_putc(o, c);
 				i += 2;
+				last = 0;
 				break;
 			}
 			i++;
 			if ((cp = escape_char(s, n, &i, why)) < 0)
 				return -1;
 			put_lit(o, (uint32_t)cp);
+			last = 1;
 			break;
 		case '[':
 			i++;
 			if (translate_class(s, n, &i, o, why) < 0)
 				return -1;
+			last = 1;
 			break;
 		case '(':
 			if (i + 1 < n && s[i + 1] == '?') {
@@ -847,11 +884,36 @@ bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
 				}
 			} else
 				i++;
+			if (d + 1 >= RX_MAXDEPTH) {
+				*why = "groups nested too deeply";
+				return -1;
+			}
+			top[++d] = 1;
+			last = 0;
 			bf_buf_putc(o, '(');
+			break;
+		case ')':
+			bf_buf_putc(o, c);
+			i++;
+			if (d > 0) {
+				last = top[d--];
+				if (last > top[d])
+					top[d] = last;
+			}
+			break;
+		case '|':
+			bf_buf_putc(o, c);
+			i++;
+			last = 0;
 			break;
 		case '*':
 		case '+':
 		case '?':
+			if (last == 0) {
+				*why = "a quantifier with nothing to repeat";
+				return -1;
+			}
+			last = 0;
 			bf_buf_putc(o, c);
 			i++;
 			if (i < n && s[i] == '?') {
@@ -861,6 +923,20 @@ bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
 			break;
 		case '{':
 			if ((q = quantifier_len(s, n, i)) > 0) {
+				if (last == 0) {
+					*why = "a quantifier with nothing to "
+					    "repeat";
+					return -1;
+				}
+				u = quantifier_max(s + i, q);
+				if (u > RX_MAXEXPAND / last) {
+					*why = "counted repetitions too large "
+					    "(over " RX_MAXEXPAND_S " copies)";
+					return -1;
+				}
+				if (last * u > top[d])
+					top[d] = last * u;
+				last = 0;
 				bf_buf_add(o, s + i, q);
 				i += q;
 				if (i < n && s[i] == '?') {
@@ -870,6 +946,7 @@ bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
 			} else {
 				bf_buf_puts(o, "\\{");
 				i++;
+				last = 1;
 			}
 			break;
 		case '}':
@@ -883,13 +960,21 @@ bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
 		case '.':
 			bf_buf_puts(o, "[^\n\r\xe2\x80\xa8\xe2\x80\xa9]");
 			i++;
+			last = 1;
 			break;
 		case '\0':
 			*why = "NUL character";
 			return -1;
+		case '^':
+		case '$':
+			bf_buf_putc(o, c);
+			i++;
+			last = 0;
+			break;
 		default:
 			bf_buf_putc(o, c);
 			i++;
+			last = 1;
 			break;
 		}
 	}

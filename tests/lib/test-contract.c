@@ -150,6 +150,16 @@ test_load(void)
 	    "lazy quantifier refused");
 	ok(refused_with("{\"pattern\":\"a{2,3}?\"}", P, "lazy quantifier"),
 	    "lazy counted quantifier refused");
+	ok(refused_with("{\"pattern\":\"a++\"}", P, "nothing to repeat"),
+	    "a quantifier after a quantifier refused (ECMA-262 too)");
+	ok(refused_with("{\"pattern\":\"*a\"}", P, "nothing to repeat"),
+	    "a quantifier at the start refused");
+	ok(refused_with("{\"pattern\":\"((a{1,100}){1,100}){1,50}\"}", P,
+	    "too large"), "nested counted repetitions over 1000 copies "
+	    "refused (regcomp would take gigabytes)");
+	is_str(check("{\"pattern\":\"^[a-z]{1,63}(\\\\.[a-z]{1,63}){0,10}$\"}",
+	    P, "\"db.example.org\""), "ok",
+	    "nested counted repetitions within 1000 copies accepted");
 	ok(refused_with("{\"pattern\":\"\\\\p{L}\"}", P, "\\p{"),
 	    "Unicode property class refused");
 	ok(refused_with("{\"pattern\":\"(\"}", P, "regular expression"),
