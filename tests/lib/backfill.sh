@@ -11,6 +11,11 @@
 #                         DIR/data.ndjson; each KEY=VALUE replaces every
 #                         line of KEY by one (KEY= removes them), or is
 #                         added when KEY is not there
+#   write_conf_keys FILE KEY=VALUE...   only the key editing of write_conf
+#   slow_source DIR S     DIR/slow.sh: sleeps S seconds, then src.sh
+#   use_exec CONF SCRIPT [ARG]...
+#                         CONF fetches with the exec source, SCRIPT
+#                         PARTITION START END per window, and bf-fetch ARGs
 #   export_wh TARGET      the canonical export (bf-load(1)) through
 #                         $BF_TOOLS/tool-export
 #   decsum                reads "KEY AMOUNT" lines, prints "KEY SUM" per
@@ -27,7 +32,7 @@ small_data() {
 	cat >"$1/src.sh" <<'EOF'
 #!/bin/sh
 # src.sh PARTITION START END: the samples of one window of data.ndjson
-awk -v p="\"instance_id\":\"$1\"" -v s="\"ts\":\"$2\"" -v e="\"ts\":\"$3\"" '
+awk -v p="\"instance_id\":\"$1\"" -v s="\"ts\":\"$2" -v e="\"ts\":\"$3" '
 index($0, p) { i = index($0, "\"ts\":\""); t = substr($0, i, 26)
 	if (t >= s && t < e) print }' "$(dirname "$0")/data.ndjson"
 EOF
@@ -54,6 +59,13 @@ rates = $DEMO/rates.csv
 tenants = $DEMO/tenants.csv
 dlq = $_d/dlq.ndjson
 EOF
+	write_conf_keys "$_f" "$@"
+}
+
+# write_conf_keys FILE KEY=VALUE...: the key editing of write_conf.
+write_conf_keys() {
+	_f=$1
+	shift
 	for _kv in "$@"; do
 		_k=${_kv%%=*} _v=${_kv#*=}
 		awk -v k="$_k" -v v="$_v" '
@@ -97,3 +109,22 @@ tree_pids() {
 }
 
 corrections() { sq "$1" "SELECT count(*) FROM ledger WHERE kind <> 'charge'"; }
+
+# slow_source DIR SECONDS: DIR/slow.sh, the exec source src.sh after a
+# sleep; prints the config lines (fetch-arg=... for write_conf) that use it.
+slow_source() {
+	printf '#!/bin/sh\nsleep %s\nexec "$(dirname "$0")/src.sh" "$@"\n' "$2" >"$1/slow.sh"
+	chmod +x "$1/slow.sh"
+}
+# use_exec CONF SCRIPT [FETCH-ARG]...: CONF fetches with the exec source
+# running SCRIPT PARTITION START END per window.
+use_exec() {
+	_c=$1 _s=$2
+	shift 2
+	write_conf_keys "$_c" source=exec fetch-arg=
+	{
+		echo "fetch-arg = --command"
+		echo "fetch-arg = $_s \${partition} \${window_start} \${window_end}"
+		for _a in "$@"; do echo "fetch-arg = $_a"; done
+	} >>"$_c"
+}
