@@ -12,6 +12,7 @@
 for p in jq sqlite3 flock pgrep; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
 done
+[ "${BF_VALGRIND:-}" != 1 ] || skip_all "stages under valgrind have other names and take too long"
 TRIALS=${BF_KILL_TRIALS:-30}
 SEED=${BF_KILL_SEED:-20260131}
 diag "seed $SEED, $TRIALS kills"
