@@ -49,4 +49,32 @@ check_file "$T/first.exp" "$T/other.exp" "with the same result as the other"
 # The lock goes with its process.
 run_prog bf-backfill -c "$T/conf"
 check_rc 0 "afterwards the state is free again"
+
+# SIGTERM stops the pipelines; what was committed stays, a rerun completes.
+write_conf "$T/term.conf" "$T/term" to=2026-01-02 jobs=2
+sed -i "s|^fetch-arg = .*data.ndjson|fetch-arg = $T/data.ndjson|" "$T/term.conf"
+use_exec "$T/term.conf" "$T/slow.sh" --jobs 1
+mkdir "$T/term"
+bf-backfill -c "$T/term.conf" >"$T/term.out" 2>"$T/term.err" &
+pid=$!
+i=0
+while ! pgrep -f -- "--db $T/term/ledger.db" >/dev/null && [ $i -lt 500 ]; do
+	sleep 0.01; i=$((i + 1))
+done
+sleep 1
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+check_eq "$rc" 143 "SIGTERM: exit 143"
+check_eq "$(head -n 1 "$T/term.err")" \
+    "bf-backfill: interrupted: stopping the pipelines; committed windows stay committed, run again to resume" \
+    "SIGTERM: says so (stages cut mid-line may say more)"
+sleep 0.2
+check_eq "$(pgrep -f -- "--db $T/term/ledger.db" | wc -l)" 0 "SIGTERM: no stage left running"
+n=$(sq "$T/term/ledger.db" 'SELECT count(*) FROM windows')
+[ "$n" -lt 48 ] && pass "SIGTERM: stopped after $n of 48 windows" || fail "SIGTERM: stopped early ($n)"
+run_prog bf-backfill -c "$T/term.conf"
+check_rc 0 "SIGTERM: the next run completes"
+export_wh "$T/term/ledger.db" >"$T/term.exp"
+check_file "$T/term.exp" "$T/first.exp" "SIGTERM: the result of an uninterrupted run"
 done_testing
