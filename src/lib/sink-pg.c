@@ -283,7 +283,8 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 				goto fail;
 		}
 		if (pg_exec(w, "CREATE INDEX IF NOT EXISTS usage_by_window "
-		    "ON usage (partition, window_start, window_end)", e) == -1 ||
+		    "ON usage (partition, window_start, window_end)",
+		    e) == -1 ||
 		    pg_exec(w, "CREATE INDEX IF NOT EXISTS windows_by_end "
 		    "ON windows (window_end)", e) == -1 ||
 		    pg_exec(w, "CREATE TABLE schema_version "
@@ -509,7 +510,8 @@ pg_copy(struct bf_wh *w, const char *table, const struct bf_table *t,
 			bf_buf_printf(&data, "\t%zu\t%lld", i, p->wseq);
 		bf_buf_putc(&data, '\n');
 		if (data.len >= 65536 || i + 1 == n) {
-			if (PQputCopyData(p->conn, data.s, (int)data.len) != 1) {
+			if (PQputCopyData(p->conn, data.s,
+			    (int)data.len) != 1) {
 				pg_fail(w, NULL, "COPY", e);
 				PQputCopyEnd(p->conn, "failed");
 				while ((res = PQgetResult(p->conn)) != NULL)

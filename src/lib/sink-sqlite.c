@@ -110,7 +110,8 @@ bind_row(sqlite3_stmt *st, const struct bf_table *t, const struct bf_row *r)
 		const char *v = r->v[i];
 
 		if (v != NULL && t->cols[i].type == BF_COL_INT)
-			rc = sqlite3_bind_int64(st, i + 1, strtoll(v, NULL, 10));
+			rc = sqlite3_bind_int64(st, i + 1,
+			    strtoll(v, NULL, 10));
 		else
 			rc = bind_text(st, i + 1, v);
 		if (rc != SQLITE_OK)
@@ -178,7 +179,8 @@ sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 				goto fail;
 		}
 		if (sq_exec(w, "CREATE INDEX IF NOT EXISTS usage_by_window "
-		    "ON usage (partition, window_start, window_end)", e) == -1 ||
+		    "ON usage (partition, window_start, window_end)",
+		    e) == -1 ||
 		    sq_exec(w, "CREATE INDEX IF NOT EXISTS windows_by_end "
 		    "ON windows (window_end)", e) == -1 ||
 		    sq_exec(w, "CREATE TABLE schema_version "
