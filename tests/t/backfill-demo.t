@@ -46,8 +46,10 @@ TXT
 check_file "$T/tenants" "$T/tenants.want" "per-tenant chargeback from the allocations"
 check_eq "$(sq demo/ledger.db "SELECT count(*) FROM usage WHERE instance_id = 'db-07' AND window_start = '2026-01-20T00:00:00Z' AND json_array_length(allocations) = 2")" \
     5 "db-07's day of the ownership change is split between two tenants"
+sq demo/ledger.db 'SELECT tenant, amount FROM ledger' | tr '|' ' ' | decsum >"$T/ledger.tenants"
+check_file "$T/ledger.tenants" "$T/tenants.want" "per-tenant balances of the ledger: the same"
 check_eq "$(sq demo/ledger.db "SELECT kind, count(*) FROM ledger GROUP BY kind")" \
-    "charge|3000" "3000 charges, no correction"
+    "charge|3005" "3005 charges (3000 usage rows, 5 of them shared by two tenants), no correction"
 check_eq "$(jq -r .error.code demo/dlq.ndjson | sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }')" \
     "missing_field=7 nan_or_inf=8 number_overflow=7 out_of_range=16 unknown_unit=7 wrong_type=7 " \
     "DLQ: the malformed lines by code"
