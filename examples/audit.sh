@@ -11,8 +11,9 @@
 #   2. the ledger per kind of entry: count and net amount;
 #   3. every correction and reversal, with its reason and lineage;
 #   4. a reconciliation: the ledger balance of every usage key (instance,
-#      metric, window) equals the cost of its usage row, and keys without
-#      a row balance to zero;
+#      metric, window) and tenant equals that tenant's share of the usage
+#      row's cost (its allocations, else the whole cost for the row's
+#      tenant), and keys without a row balance to zero;
 #   5. with -q, the dead-letter queue by stage and error code.
 # Amounts are summed exactly, on their integer and 9-digit fraction parts
 # apart, never as binary floating point. The exit status is 0 when the
@@ -66,8 +67,8 @@ sums() {
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/audit.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 U=$tmp/usage L=$tmp/ledger
-rows "SELECT instance_id, metric, window_start, window_end, cost, currency,
-    allocations FROM usage" >"$U"
+rows "SELECT instance_id, metric, window_start, window_end, tenant, cost,
+    currency, allocations FROM usage" >"$U"
 rows "SELECT kind, tenant, instance_id, metric, window_start, window_end,
     amount, currency, reason, run_id, usage_digest, recorded_at FROM ledger" >"$L"
 
@@ -86,11 +87,14 @@ jq -r 'select(.kind != "charge") |
     "   \(.recorded_at) \(.kind) \(.instance_id) \(.metric) \(.window_start) \(.amount) \(.currency): \(.reason) (run \(.run_id))"' "$L" |
 	sort | { grep . || echo "   none"; }
 
-echo "4. Reconciliation: ledger balance = usage cost, per usage key"
+echo "4. Reconciliation: ledger balance = usage cost, per usage key and tenant"
 {
-	jq -r '"\(.instance_id)|\(.metric)|\(.window_start)|\(.window_end) \(.amount)"' "$L" |
+	jq -r '"\(.instance_id)|\(.metric)|\(.window_start)|\(.window_end)|\(.tenant) \(.amount)"' "$L" |
 		sums | sed 's/^/L /'
-	jq -r '"\(.instance_id)|\(.metric)|\(.window_start)|\(.window_end) \(.cost)"' "$U" |
+	jq -r '"\(.instance_id)|\(.metric)|\(.window_start)|\(.window_end)" as $k |
+	    ((.allocations // "[]") | fromjson) as $a |
+	    if ($a | length) > 0 then $a[] | "\($k)|\(.tenant) \(.cost)"
+	    else "\($k)|\(.tenant) \(.cost)" end' "$U" |
 		sums | sed 's/^/U /'
 } | awk '
 	$1 == "L" { bal[$2] = $3; keys[$2] = 1 }
