@@ -719,8 +719,12 @@ translate_class(const char *s, size_t n, size_t *i, struct bf_buf *o,
 			a = (long)utf8_get(s, n, i);
 		if (*i + 1 < n && s[*i] == '-' && s[*i + 1] != ']') {
 			(*i)++;
+			if (s[*i] == '\\' && *i + 1 >= n) {
+				*why = "trailing backslash";
+				goto fail;
+			}
 			if (s[*i] == '\\') {
-				c = *i + 1 < n ? (unsigned char)s[*i + 1] : 0;
+				c = (unsigned char)s[*i + 1];
 				if (strchr("dwsDWS", c) != NULL && c != 0) {
 					*why = "class escape in a range";
 					goto fail;
@@ -794,7 +798,7 @@ bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
 				return -1;
 			}
 			c = (unsigned char)s[i + 1];
-			if (strchr("dDwWsS", c) != NULL) {
+			if (c != 0 && strchr("dDwWsS", c) != NULL) {
 				bf_buf_puts(o, cls[strchr("dDwWsS", c) -
 				    "dDwWsS"]);
 				i += 2;

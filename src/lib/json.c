@@ -561,27 +561,107 @@ keycmp(const void *va, const void *vb)
 	return (a->tok > b->tok) - (a->tok < b->tok);
 }
 
+/* Orders string tokens a and b by their bytes after unescaping. */
+static int
+str_tok_cmp(const struct bf_json *j, const struct bf_jtok *a,
+    const struct bf_jtok *b)
+{
+	struct sit ia, ib;
+	int ca, cb;
+
+	if (!a->esc && !b->esc) {
+		size_t na = (size_t)(a->end - a->start - 2);
+		size_t nb = (size_t)(b->end - b->start - 2);
+		int c = memcmp(j->s + a->start + 1, j->s + b->start + 1,
+		    na < nb ? na : nb);
+
+		if (c != 0)
+			return c < 0 ? -1 : 1;
+		return (na > nb) - (na < nb);
+	}
+	sit_init(&ia, j, a);
+	sit_init(&ib, j, b);
+	do {
+		ca = sit_next(&ia);
+		cb = sit_next(&ib);
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+	} while (ca >= 0);
+	return 0;
+}
+
+/* Orders keys by text, then by token index. */
+static int
+key_text_cmp(const struct bf_json *j, const struct keyent *a,
+    const struct keyent *b)
+{
+	int c = str_tok_cmp(j, &j->tok[a->tok], &j->tok[b->tok]);
+
+	if (c != 0)
+		return c;
+	return (a->tok > b->tok) - (a->tok < b->tok);
+}
+
+static void
+sift_down(const struct bf_json *j, struct keyent *k, int i, int n)
+{
+	struct keyent t;
+	int c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && key_text_cmp(j, &k[c], &k[c + 1]) < 0)
+			c++;
+		if (key_text_cmp(j, &k[i], &k[c]) >= 0)
+			return;
+		t = k[i];
+		k[i] = k[c];
+		k[c] = t;
+		i = c;
+	}
+}
+
+/* Heapsort of the n keys k by text (qsort has no context argument). */
+static void
+sort_by_text(const struct bf_json *j, struct keyent *k, int n)
+{
+	struct keyent t;
+	int i;
+
+	for (i = n / 2 - 1; i >= 0; i--)
+		sift_down(j, k, i, n);
+	for (i = n - 1; i > 0; i--) {
+		t = k[0];
+		k[0] = k[i];
+		k[i] = t;
+		sift_down(j, k, 0, i);
+	}
+}
+
 /* Checks the n keys of a closing object (the last n entries of ps->keys)
- * when there are more than DUP_LINEAR of them. */
+ * when there are more than DUP_LINEAR of them: sorted by hash, then each
+ * run of equal hashes by text, so that duplicates are neighbours. Sorting
+ * the runs (rather than comparing all pairs in a run) keeps keys crafted to
+ * share a hash from costing quadratic time. */
 static int
 dup_check_sorted(struct parser *ps, int n)
 {
 	struct keyent *k = ps->keys + ps->nkeys - n;
 	const struct bf_json *j = ps->j;
-	int i, m, dup = -1;
+	int i, m, a, dup = -1;
 
 	qsort(k, (size_t)n, sizeof(*k), keycmp);
 	for (i = 0; i < n; i = m) {
-		int a, b;
-
 		for (m = i + 1; m < n && k[m].h == k[i].h; m++)
 			;
-		for (a = i; a < m; a++)
-			for (b = a + 1; b < m; b++)
-				if (str_tok_eq(j, &j->tok[k[a].tok],
-				    &j->tok[k[b].tok]) &&
-				    (dup < 0 || k[b].tok < dup))
-					dup = k[b].tok;
+		if (m - i < 2)
+			continue;
+		sort_by_text(j, k + i, m - i);
+		/* In a run of equal texts the first has the lowest index;
+		 * the others repeat it. */
+		for (a = i + 1; a < m; a++)
+			if (str_tok_eq(j, &j->tok[k[a - 1].tok],
+			    &j->tok[k[a].tok]) && (dup < 0 || k[a].tok < dup))
+				dup = k[a].tok;
 	}
 	if (dup >= 0)
 		return fail(ps, BF_JSON_EDUPKEY, ps->s + j->tok[dup].start);

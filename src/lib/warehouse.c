@@ -587,6 +587,16 @@ bf_wh_begin(struct bf_wh *w, struct bf_err *e)
 }
 
 int
+bf_wh_begin_read(struct bf_wh *w, struct bf_err *e)
+{
+	if (w->ops->exec(w, w->kind == BF_WH_SQLITE ? "BEGIN" :
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e) == -1)
+		return -1;
+	w->in_tx = 1;
+	return 0;
+}
+
+int
 bf_wh_commit(struct bf_wh *w, struct bf_err *e)
 {
 	int rc = w->ops->exec(w, "COMMIT", e);

@@ -170,6 +170,12 @@ int bf_wh_begin(struct bf_wh *w, struct bf_err *e);
 int bf_wh_commit(struct bf_wh *w, struct bf_err *e);
 /* Rolls back an open transaction; does nothing when none is open. */
 void bf_wh_rollback(struct bf_wh *w);
+/* Opens a read-only transaction that sees one snapshot of the warehouse
+ * for all the reads that follow, whatever other processes commit meanwhile
+ * (bf-ledger): SQLite's deferred BEGIN (WAL keeps the snapshot of the
+ * first read; writers are not blocked), PostgreSQL's BEGIN ISOLATION LEVEL
+ * REPEATABLE READ READ ONLY. End it with bf_wh_rollback. */
+int bf_wh_begin_read(struct bf_wh *w, struct bf_err *e);
 
 /* The rules' queries (bf-load); call inside a transaction. */
 

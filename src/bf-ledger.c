@@ -1,0 +1,445 @@
+/*
+ * bf-ledger: read the cost warehouse for people: verify the ledger,
+ * chargeback, quotas, exports (FOCUS among them) and gaps. See
+ * bf-ledger(1).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "focus.h"
+#include "load.h"
+#include "report.h"
+#include "timeutil.h"
+#include "verify.h"
+#include "warehouse.h"
+#include "window.h"
+
+enum {
+	OPT_ACCOUNT = 256,
+	OPT_CANONICAL,
+	OPT_PARTITION,
+	OPT_PARTITIONS,
+	OPT_PROVIDER,
+	OPT_SERVICE,
+	OPT_SUBCATEGORY,
+	OPT_TABLE,
+};
+
+static const struct option longopts[] = {
+	{ "account", required_argument, NULL, OPT_ACCOUNT },
+	{ "billing-day", required_argument, NULL, 'b' },
+	{ "by", required_argument, NULL, 'B' },
+	{ "canonical", no_argument, NULL, OPT_CANONICAL },
+	{ "cents", no_argument, NULL, 'c' },
+	{ "db", required_argument, NULL, 'd' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "from", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "partition", required_argument, NULL, OPT_PARTITION },
+	{ "partitions", required_argument, NULL, OPT_PARTITIONS },
+	{ "period", required_argument, NULL, 'p' },
+	{ "provider", required_argument, NULL, OPT_PROVIDER },
+	{ "quotas", required_argument, NULL, 'q' },
+	{ "service", required_argument, NULL, OPT_SERVICE },
+	{ "service-subcategory", required_argument, NULL, OPT_SUBCATEGORY },
+	{ "state", required_argument, NULL, 's' },
+	{ "table", required_argument, NULL, OPT_TABLE },
+	{ "to", required_argument, NULL, 't' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Option values gathered while parsing (globals: reachable until exit). */
+static const char **pnames, **given;
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: bf-ledger -d target verify [-s dir]\n"
+	    "       bf-ledger -d target chargeback -p yyyy-mm [-c] [-b day] "
+	    "[-B by] [-F format]\n"
+	    "       bf-ledger -d target quota -q file -p yyyy-mm [-b day] "
+	    "[-F format]\n"
+	    "       bf-ledger -d target export [-F ndjson | csv | focus] "
+	    "[-p yyyy-mm] [-b day]\n"
+	    "                 [--canonical] [--table name] [--account id] "
+	    "[--provider name]\n"
+	    "                 [--service name] [--service-subcategory name]\n"
+	    "       bf-ledger -d target gaps -f time -t time "
+	    "[--partition name] [--partitions file]\n");
+	exit(status);
+}
+
+static void
+on_problem(void *ctx, const char *msg)
+{
+	(void)ctx;
+	bf_warn("%s", msg);
+}
+
+static void
+on_warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	bf_warn("warning: %s", msg);
+}
+
+static int
+parse_time(const char *flag, const char *s, bf_time *t)
+{
+	if (bf_time_parse_any(s, strlen(s), t, NULL) == -1) {
+		bf_warn("bad time '%s' for %s: expected RFC 3339 "
+		    "(2026-01-01T00:00:00Z) or a date", s, flag);
+		return -1;
+	}
+	return 0;
+}
+
+/* The names of a partition file: one a line, as bf-window reads them. */
+static int
+read_partitions(const char *file, struct bf_partlist *pl, struct bf_err *e)
+{
+	return bf_partlist_read(pl, file, e);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *db = NULL, *state = NULL, *period = NULL, *quotas = NULL;
+	const char *format = NULL, *from_s = NULL, *to_s = NULL, *by = NULL;
+	const char *account = "bf", *provider = "bf", *service = "Database";
+	const char *subcategory = "Other (Databases)";
+	const char *cmd, *partfile = NULL;
+	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0;
+	int tables = 0;
+	int ch, rc = 0, fmt;
+	char *end;
+	long l;
+	struct bf_wh *w = NULL;
+	struct bf_err e = { 0 };
+
+	bf_setprogname(argv[0]);
+	pnames = bf_xcalloc((size_t)argc + 1, sizeof(*pnames));
+	given = bf_xcalloc((size_t)argc + 1, sizeof(*given));
+	while ((ch = getopt_long(argc, argv, "B:b:cd:F:f:hp:q:s:t:V", longopts,
+	    NULL)) != -1) {
+		const struct option *lo;
+
+		for (lo = longopts; lo->name != NULL; lo++)
+			if (lo->val == ch)
+				given[ngiven++] = lo->name;
+		switch (ch) {
+		case 'B':
+			by = optarg;
+			break;
+		case 'b':
+			l = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || l < 1 ||
+			    l > 28) {
+				bf_warn("--billing-day must be 1 to 28, not "
+				    "'%s'", optarg);
+				return BF_EXIT_USAGE;
+			}
+			bday = (int)l;
+			break;
+		case 'c':
+			cents = 1;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'F':
+			format = optarg;
+			break;
+		case 'f':
+			from_s = optarg;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'p':
+			period = optarg;
+			break;
+		case 'q':
+			quotas = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 't':
+			to_s = optarg;
+			break;
+		case 'V':
+			bf_print_version();
+			return bf_close_stdout();
+		case OPT_ACCOUNT:
+			account = optarg;
+			break;
+		case OPT_CANONICAL:
+			canonical = 1;
+			break;
+		case OPT_PARTITION:
+			pnames[npnames++] = optarg;
+			break;
+		case OPT_PARTITIONS:
+			partfile = optarg;
+			break;
+		case OPT_PROVIDER:
+			provider = optarg;
+			break;
+		case OPT_SERVICE:
+			service = optarg;
+			break;
+		case OPT_SUBCATEGORY:
+			subcategory = optarg;
+			break;
+		case OPT_TABLE:
+			if (strcmp(optarg, "usage") == 0)
+				tables |= BF_EXPORT_USAGE;
+			else if (strcmp(optarg, "ledger") == 0)
+				tables |= BF_EXPORT_LEDGER;
+			else if (strcmp(optarg, "windows") == 0)
+				tables |= BF_EXPORT_WINDOWS;
+			else {
+				bf_warn("bad --table '%s': expected usage, "
+				    "ledger or windows", optarg);
+				return BF_EXIT_USAGE;
+			}
+			break;
+		default:
+			usage(BF_EXIT_USAGE);
+		}
+	}
+	if (optind >= argc) {
+		bf_warn("a command is required: verify, chargeback, quota, "
+		    "export or gaps");
+		usage(BF_EXIT_USAGE);
+	}
+	cmd = argv[optind++];
+	if (optind < argc) {
+		bf_warn("unexpected argument '%s'", argv[optind]);
+		usage(BF_EXIT_USAGE);
+	}
+	if (db == NULL) {
+		bf_warn("--db TARGET is required");
+		usage(BF_EXIT_USAGE);
+	}
+	if (bf_target_has_password(db)) {
+		/* Never echo it: the target holds a secret. */
+		bf_warn("--db must not hold a password: give it in PGPASSWORD "
+		    "or PGPASSFILE");
+		return BF_EXIT_USAGE;
+	}
+
+	for (ch = 0; ch < ngiven; ch++) {
+		static const struct {
+			const char *cmd, *opts;
+		} allowed[] = {
+			{ "verify", " db state " },
+			{ "chargeback", " db period billing-day by cents "
+			    "format " },
+			{ "quota", " db period billing-day quotas format " },
+			{ "export", " db format period billing-day canonical "
+			    "table account provider service "
+			    "service-subcategory " },
+			{ "gaps", " db from to partition partitions " },
+		};
+		char word[64];
+		size_t k;
+
+		snprintf(word, sizeof(word), " %s ", given[ch]);
+		for (k = 0; k < sizeof(allowed) / sizeof(allowed[0]); k++)
+			if (strcmp(cmd, allowed[k].cmd) == 0 &&
+			    strstr(allowed[k].opts, word) == NULL) {
+				bf_warn("--%s does not go with '%s'", given[ch],
+				    cmd);
+				return BF_EXIT_USAGE;
+			}
+	}
+
+	if (strcmp(cmd, "verify") == 0) {
+		struct bf_verify_opts o = { 0 };
+		long n;
+
+		if ((w = bf_wh_open(db, 0, &e)) == NULL)
+			return bf_err_print(&e);
+		o.state = state;
+		o.out = stdout;
+		o.problem = on_problem;
+		n = bf_verify(w, &o, &e);
+		bf_wh_close(w);
+		if (n == -1)
+			return bf_err_print(&e);
+		rc = bf_close_stdout();
+		if (rc == 0 && n > 0) {
+			bf_warn("%ld problem%s found: the ledger does not "
+			    "verify", n, n == 1 ? "" : "s");
+			rc = BF_EXIT_VERIFY;
+		}
+	} else if (strcmp(cmd, "chargeback") == 0 ||
+	    strcmp(cmd, "quota") == 0) {
+		struct bf_report_opts o = { 0 };
+		int q = cmd[0] == 'q', exceeded = 0;
+		bf_time a, b;
+
+		if (period == NULL) {
+			bf_warn("--period YYYY-MM is required");
+			return BF_EXIT_USAGE;
+		}
+		if (bf_billing_period(period, bday, &a, &b) == -1) {
+			bf_warn("bad --period '%s': expected YYYY-MM", period);
+			return BF_EXIT_USAGE;
+		}
+		if (q && quotas == NULL) {
+			bf_warn("--quotas FILE is required");
+			return BF_EXIT_USAGE;
+		}
+		fmt = format ? bf_sheet_format(format) : BF_FMT_NDJSON;
+		if (fmt == -1) {
+			bf_warn("bad --format '%s': expected ndjson, csv or "
+			    "table", format);
+			return BF_EXIT_USAGE;
+		}
+		o.period = period;
+		o.billing_day = bday;
+		o.cents = cents;
+		o.format = fmt;
+		o.out = stdout;
+		o.warn = on_warn;
+		if (by != NULL && bf_report_parse_by(by, &o.by, &e) == -1)
+			return bf_err_print(&e);
+		if ((w = bf_wh_open(db, 0, &e)) == NULL)
+			return bf_err_print(&e);
+		if ((q ? bf_report_quota(w, quotas, &o, &exceeded, &e) :
+		    bf_report_chargeback(w, &o, &e)) == -1) {
+			bf_wh_close(w);
+			return bf_err_print(&e);
+		}
+		bf_wh_close(w);
+		rc = bf_close_stdout();
+		if (rc == 0 && exceeded > 0)
+			rc = BF_EXIT_QUOTA;
+	} else if (strcmp(cmd, "export") == 0) {
+		char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
+		const char *f = NULL, *t = NULL;
+		bf_time a, b;
+		int focus = 0, csv = 0;
+
+		if (format == NULL || strcmp(format, "ndjson") == 0)
+			;
+		else if (strcmp(format, "csv") == 0)
+			csv = 1;
+		else if (strcmp(format, "focus") == 0)
+			focus = 1;
+		else {
+			bf_warn("bad --format '%s': expected ndjson, csv or "
+			    "focus", format);
+			return BF_EXIT_USAGE;
+		}
+		if (period != NULL) {
+			if (bf_billing_period(period, bday, &a, &b) == -1) {
+				bf_warn("bad --period '%s': expected YYYY-MM",
+				    period);
+				return BF_EXIT_USAGE;
+			}
+			bf_time_format(a, fs);
+			bf_time_format(b, ts);
+			f = fs;
+			t = ts;
+		}
+		if (canonical && (csv || focus || period || tables)) {
+			bf_warn("--canonical is the whole warehouse as NDJSON: "
+			    "no --format, --period or --table");
+			return BF_EXIT_USAGE;
+		}
+		if (focus && tables) {
+			bf_warn("--table does not go with the FOCUS export");
+			return BF_EXIT_USAGE;
+		}
+		if (csv && tables != BF_EXPORT_USAGE &&
+		    tables != BF_EXPORT_LEDGER && tables != BF_EXPORT_WINDOWS) {
+			bf_warn("a CSV export holds one table: give --table "
+			    "usage, ledger or windows");
+			return BF_EXIT_USAGE;
+		}
+		if (tables == 0)
+			tables = BF_EXPORT_USAGE | BF_EXPORT_LEDGER;
+		if ((w = bf_wh_open(db, 0, &e)) == NULL)
+			return bf_err_print(&e);
+		if (canonical) {
+			if (bf_wh_begin_read(w, &e) == -1 ||
+			    bf_load_export(w, stdout, &e) == -1)
+				rc = -1;
+		} else if (focus) {
+			struct bf_focus_opts o = { 0 };
+
+			o.from = f;
+			o.to = t;
+			o.billing_day = bday;
+			o.account = account;
+			o.provider = provider;
+			o.service = service;
+			o.subcategory = subcategory;
+			o.out = stdout;
+			rc = bf_focus_export(w, &o, &e);
+		} else {
+			rc = bf_export_tables(w, tables, csv, f, t, stdout, &e);
+		}
+		bf_wh_close(w);
+		if (rc == -1)
+			return bf_err_print(&e);
+		rc = bf_close_stdout();
+	} else if (strcmp(cmd, "gaps") == 0) {
+		struct bf_partlist pl = BF_PARTLIST_INIT;
+		const char **names;
+		bf_time a, b;
+		size_t i;
+
+		if (from_s == NULL || to_s == NULL) {
+			bf_warn("--from and --to are required");
+			return BF_EXIT_USAGE;
+		}
+		if (parse_time("--from", from_s, &a) == -1 ||
+		    parse_time("--to", to_s, &b) == -1)
+			return BF_EXIT_USAGE;
+		if (a >= b) {
+			bf_warn("--from must come before --to");
+			return BF_EXIT_USAGE;
+		}
+		for (ch = 0; ch < npnames; ch++)
+			if (bf_partlist_add(&pl, pnames[ch],
+			    strlen(pnames[ch]), NULL, 0, &e) == -1) {
+				bf_partlist_free(&pl);
+				return bf_err_print(&e);
+			}
+		if (partfile != NULL && read_partitions(partfile, &pl,
+		    &e) == -1) {
+			bf_partlist_free(&pl);
+			return bf_err_print(&e);
+		}
+		names = bf_xcalloc(pl.n + 1, sizeof(*names));
+		for (i = 0; i < pl.n; i++)
+			names[i] = pl.v[i].name;
+		if ((w = bf_wh_open(db, 0, &e)) == NULL) {
+			free(names);
+			bf_partlist_free(&pl);
+			return bf_err_print(&e);
+		}
+		rc = bf_report_gaps(w, a, b, names, pl.n, stdout, &e);
+		bf_wh_close(w);
+		free(names);
+		bf_partlist_free(&pl);
+		if (rc == -1)
+			return bf_err_print(&e);
+		rc = bf_close_stdout();
+	} else {
+		bf_warn("unknown command '%s': expected verify, chargeback, "
+		    "quota, export or gaps", cmd);
+		usage(BF_EXIT_USAGE);
+	}
+	return rc;
+}

@@ -1,0 +1,531 @@
+/*
+ * focus.c: the exports of bf-ledger (focus.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "decimal.h"
+#include "focus.h"
+#include "keymap.h"
+#include "ledger.h"
+#include "report.h"
+#include "table.h"
+#include "timeutil.h"
+
+/* Tables as they are. */
+
+struct raw {
+	const struct bf_table *t;
+	int csv, tcol; /* tcol: the window_start column */
+	const char *from, *to;
+	struct bf_buf b;
+	FILE *out;
+};
+
+static int
+flush_buf(struct bf_buf *b, FILE *out, struct bf_err *e)
+{
+	if (b->len > 0 && fwrite(b->s, 1, b->len, out) != b->len)
+		return bf_err_set(e, BF_EXIT_IO, "write error on the export");
+	bf_buf_reset(b);
+	return 0;
+}
+
+static int
+raw_row(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct raw *x = ctx;
+	const char *ws = row->v[x->tcol];
+	int i;
+
+	if (x->from != NULL && (ws == NULL || strcmp(ws, x->from) < 0 ||
+	    strcmp(ws, x->to) >= 0))
+		return 0;
+	if (x->csv) {
+		for (i = 0; i < x->t->ncols; i++) {
+			if (i > 0)
+				bf_buf_putc(&x->b, ',');
+			if (row->v[i] != NULL)
+				bf_table_put_field(&x->b, row->v[i],
+				    strlen(row->v[i]));
+		}
+	} else if (bf_wh_row_json(x->t, row, 0, x->t->name, &x->b, e) == -1) {
+		return -1;
+	}
+	bf_buf_putc(&x->b, '\n');
+	return x->b.len >= 65536 ? flush_buf(&x->b, x->out, e) : 0;
+}
+
+int
+bf_export_tables(struct bf_wh *w, int mask, int csv, const char *from,
+    const char *to, FILE *out, struct bf_err *e)
+{
+	static const struct {
+		int bit;
+		const struct bf_table *t;
+		int tcol;
+	} tabs[] = {
+		{ BF_EXPORT_USAGE, &bf_tbl_usage, BF_U_WINDOW_START },
+		{ BF_EXPORT_LEDGER, &bf_tbl_ledger, BF_L_WINDOW_START },
+		{ BF_EXPORT_WINDOWS, &bf_tbl_windows, BF_W_WINDOW_START },
+	};
+	struct raw x;
+	size_t k;
+	int i, rc = -1;
+
+	memset(&x, 0, sizeof(x));
+	x.csv = csv;
+	x.from = from;
+	x.to = to;
+	x.out = out;
+	if (bf_wh_begin_read(w, e) == -1)
+		return -1;
+	for (k = 0; k < sizeof(tabs) / sizeof(tabs[0]); k++) {
+		if (!(mask & tabs[k].bit))
+			continue;
+		x.t = tabs[k].t;
+		x.tcol = tabs[k].tcol;
+		if (csv) {
+			for (i = 0; i < x.t->ncols; i++) {
+				if (i > 0)
+					bf_buf_putc(&x.b, ',');
+				bf_buf_puts(&x.b, x.t->cols[i].name);
+			}
+			bf_buf_putc(&x.b, '\n');
+		}
+		if (bf_wh_scan(w, x.t, raw_row, &x, e) == -1)
+			goto done;
+	}
+	if (flush_buf(&x.b, out, e) == -1)
+		goto done;
+	if (fflush(out) == EOF || ferror(out)) {
+		bf_err_set(e, BF_EXIT_IO, "write error on the export");
+		goto done;
+	}
+	rc = 0;
+done:
+	bf_wh_rollback(w);
+	bf_buf_free(&x.b);
+	return rc;
+}
+
+/* FOCUS. */
+
+enum {
+	F_BILLED_COST, F_BILLING_ACCOUNT_ID, F_BILLING_ACCOUNT_NAME,
+	F_BILLING_CURRENCY, F_BILLING_PERIOD_END, F_BILLING_PERIOD_START,
+	F_CHARGE_CATEGORY, F_CHARGE_CLASS, F_CHARGE_DESCRIPTION,
+	F_CHARGE_FREQUENCY, F_CHARGE_PERIOD_END, F_CHARGE_PERIOD_START,
+	F_CONSUMED_QUANTITY, F_CONSUMED_UNIT, F_CONTRACTED_COST,
+	F_EFFECTIVE_COST, F_INVOICE_ISSUER_NAME, F_LIST_COST,
+	F_PRICING_QUANTITY, F_PRICING_UNIT, F_PROVIDER_NAME,
+	F_PUBLISHER_NAME, F_RESOURCE_ID, F_RESOURCE_NAME,
+	F_SERVICE_CATEGORY, F_SERVICE_NAME, F_SERVICE_SUBCATEGORY,
+	F_SUB_ACCOUNT_ID,
+	F_SUB_ACCOUNT_NAME, F_X_PARTITION, F_X_LEDGER_SEQ, F_X_LEDGER_KIND,
+	F_X_METRIC, F_X_COST_CENTER, F_X_REASON, F_X_USAGE_DIGEST,
+	F_X_ENTRY_HASH,
+	F_NCOLS
+};
+
+static const char *const fcols[F_NCOLS] = {
+	"BilledCost", "BillingAccountId", "BillingAccountName",
+	"BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart",
+	"ChargeCategory", "ChargeClass", "ChargeDescription",
+	"ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart",
+	"ConsumedQuantity", "ConsumedUnit", "ContractedCost",
+	"EffectiveCost", "InvoiceIssuerName", "ListCost",
+	"PricingQuantity", "PricingUnit", "ProviderName",
+	"PublisherName", "ResourceId", "ResourceName",
+	"ServiceCategory", "ServiceName", "ServiceSubcategory", "SubAccountId",
+	"SubAccountName", "x_Partition", "x_LedgerSeq", "x_LedgerKind",
+	"x_Metric", "x_CostCenter", "x_Reason", "x_UsageDigest",
+	"x_EntryHash",
+};
+
+/* The current usage row of a key, as far as the export needs it. */
+struct cur {
+	char digest[BF_SHA256_HEX];
+	const char *tenant, *unit, *currency; /* in f->mem */
+	bf_dec qty;
+	size_t sh0, nsh;  /* owner shares in f->sh, when allocated */
+};
+
+struct fshare {
+	const char *tenant, *cc; /* in f->mem; cc may be NULL */
+	bf_dec cost, qty;
+};
+
+struct focus {
+	const struct bf_focus_opts *o;
+	struct bf_keymap rows;   /* instance NUL metric NUL ws NUL we */
+	struct cur *cur;
+	size_t ccap;
+	struct fshare *sh;
+	size_t nsh, shcap;
+	struct bf_keymap units;  /* metric -> index into unit */
+	const char **unit;
+	size_t ucap;
+	struct bf_keymap split;  /* ledger key -> index into bal */
+	bf_dec *bal;
+	size_t bcap;
+	struct bf_rowset mem;
+	struct bf_shares shares;
+	struct bf_buf k, b;
+};
+
+static void
+ukey(struct bf_buf *k, const char *inst, const char *metric,
+    const char *ws, const char *we)
+{
+	bf_buf_reset(k);
+	bf_buf_puts(k, inst);
+	bf_buf_putc(k, '\0');
+	bf_buf_puts(k, metric);
+	bf_buf_putc(k, '\0');
+	bf_buf_puts(k, ws);
+	bf_buf_putc(k, '\0');
+	bf_buf_puts(k, we);
+}
+
+static int
+in_range(const struct bf_focus_opts *o, const char *ws)
+{
+	return o->from == NULL || (ws != NULL && strcmp(ws, o->from) >= 0 &&
+	    strcmp(ws, o->to) < 0);
+}
+
+static int
+focus_usage(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct focus *f = ctx;
+	const char *metric = row->v[BF_U_METRIC];
+	const char *unit = row->v[BF_U_USAGE_UNIT];
+	struct cur *c;
+	size_t i;
+	int added;
+
+	if (unit != NULL) {
+		i = bf_keymap_put(&f->units, metric, strlen(metric), &added);
+		if (added) {
+			if (i >= f->ucap) {
+				f->ucap = f->ucap ? 2 * f->ucap : 16;
+				f->unit = bf_xrealloc(f->unit, f->ucap *
+				    sizeof(*f->unit));
+			}
+			f->unit[i] = bf_rowset_str(&f->mem, unit);
+		}
+	}
+	if (!in_range(f->o, row->v[BF_U_WINDOW_START]))
+		return 0;
+	ukey(&f->k, row->v[BF_U_INSTANCE_ID], metric,
+	    row->v[BF_U_WINDOW_START], row->v[BF_U_WINDOW_END]);
+	i = bf_keymap_put(&f->rows, f->k.s, f->k.len, NULL);
+	if (i >= f->ccap) {
+		f->ccap = f->ccap ? 2 * f->ccap : 256;
+		f->cur = bf_xrealloc(f->cur, f->ccap * sizeof(*f->cur));
+	}
+	c = &f->cur[i];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->digest, sizeof(c->digest), "%s", row->v[BF_U_DIGEST] ?
+	    row->v[BF_U_DIGEST] : "");
+	c->tenant = bf_rowset_str(&f->mem, row->v[BF_U_TENANT] ?
+	    row->v[BF_U_TENANT] : "");
+	c->unit = unit != NULL ? bf_rowset_str(&f->mem, unit) : NULL;
+	c->currency = bf_rowset_str(&f->mem, row->v[BF_U_CURRENCY]);
+	if (bf_report_shares(row, &f->shares, e) == -1)
+		return -1;
+	for (i = 0; i < f->shares.n; i++)
+		if (bf_dec_add(c->qty, f->shares.v[i].quantity, &c->qty) !=
+		    BF_DEC_OK)
+			return bf_err_set(e, BF_EXIT_FAILED, "quantity "
+			    "overflow");
+	if (row->v[BF_U_ALLOCATIONS] != NULL && f->shares.warning == NULL) {
+		c->sh0 = f->nsh;
+		for (i = 0; i < f->shares.n; i++) {
+			struct fshare *s;
+
+			if (f->nsh == f->shcap) {
+				f->shcap = f->shcap ? 2 * f->shcap : 256;
+				f->sh = bf_xrealloc(f->sh, f->shcap *
+				    sizeof(*f->sh));
+			}
+			s = &f->sh[f->nsh++];
+			s->tenant = bf_rowset_str(&f->mem,
+			    f->shares.v[i].tenant);
+			s->cc = bf_rowset_str(&f->mem,
+			    f->shares.v[i].cost_center);
+			s->cost = f->shares.v[i].cost;
+			s->qty = f->shares.v[i].quantity;
+		}
+		c->nsh = f->shares.n;
+	}
+	return 0;
+}
+
+static void
+put_row(struct focus *f, const char *const *v)
+{
+	int i;
+
+	for (i = 0; i < F_NCOLS; i++) {
+		if (i > 0)
+			bf_buf_putc(&f->b, ',');
+		if (v[i] != NULL)
+			bf_table_put_field(&f->b, v[i], strlen(v[i]));
+	}
+	bf_buf_putc(&f->b, '\n');
+}
+
+/* The part of row c that belongs to tenant (bf-load writes one ledger
+ * entry per tenant's share): its cost centre when all its allocations name
+ * the same one (else *cc is left NULL), and with q not NULL its quantity,
+ * negated for a reversal. */
+static void
+tenant_share(const struct focus *f, const struct cur *c, const char *tenant,
+    const char **cc, bf_dec *q, int rev)
+{
+	bf_dec sum = bf_dec_from_int(0);
+	const char *one = NULL;
+	int found = 0, many = 0;
+	size_t i;
+
+	for (i = 0; i < c->nsh; i++) {
+		const struct fshare *s = &f->sh[c->sh0 + i];
+
+		if (strcmp(s->tenant, tenant) != 0)
+			continue;
+		if (found && (one == NULL || s->cc == NULL ||
+		    strcmp(one, s->cc) != 0))
+			many = 1;
+		if (!found)
+			one = s->cc;
+		found = 1;
+		if (bf_dec_add(sum, s->qty, &sum) != BF_DEC_OK)
+			return;
+	}
+	if (!found)
+		return;
+	if (!many)
+		*cc = one;
+	if (q != NULL) {
+		*q = sum;
+		if (rev)
+			bf_dec_neg(sum, q);
+	}
+}
+
+static int
+focus_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct focus *f = ctx;
+	const struct bf_focus_opts *o = f->o;
+	const char *ws = row->v[BF_L_WINDOW_START];
+	const char *kind = row->v[BF_L_KIND];
+	const char *tenant = row->v[BF_L_TENANT];
+	const char *metric = row->v[BF_L_METRIC];
+	const char *v[F_NCOLS];
+	struct cur *c = NULL;
+	struct bf_buf desc = BF_BUF_INIT;
+	char bps[BF_TIME_LEN], bpe[BF_TIME_LEN], amt[BF_DEC_LEN];
+	char qty[BF_DEC_LEN];
+	bf_dec amount, q = bf_dec_from_int(0);
+	bf_time t;
+	long ci, ui;
+	int match, qnull = 0, rev, split, rc = -1;
+	size_t i;
+
+	if (!in_range(o, ws))
+		return 0;
+	if (bf_dec_parse(row->v[BF_L_AMOUNT], strlen(row->v[BF_L_AMOUNT]),
+	    &amount) != BF_DEC_OK || bf_time_parse(ws, strlen(ws), &t,
+	    NULL) == -1)
+		return bf_err_set(e, BF_EXIT_FAILED, "ledger entry %s of '%s' "
+		    "has a bad amount or window", row->v[BF_L_SEQ],
+		    row->v[BF_L_PARTITION]);
+	bf_time_format(bf_billing_start(t, o->billing_day), bps);
+	bf_time_format(bf_billing_next(t, o->billing_day), bpe);
+	ukey(&f->k, row->v[BF_L_INSTANCE_ID], metric, ws,
+	    row->v[BF_L_WINDOW_END]);
+	if ((ci = bf_keymap_get(&f->rows, f->k.s, f->k.len)) != -1)
+		c = &f->cur[ci];
+	match = c != NULL && strcmp(row->v[BF_L_USAGE_DIGEST], c->digest) == 0;
+	rev = strcmp(kind, BF_LEDGER_REVERSAL) == 0;
+	if (match) {
+		q = c->qty;
+		if (rev)
+			bf_dec_neg(q, &q);
+	} else if (strcmp(kind, BF_LEDGER_CHARGE) != 0) {
+		qnull = 1;
+	}
+	memset(v, 0, sizeof(v));
+	v[F_BILLING_ACCOUNT_ID] = o->account;
+	v[F_BILLING_ACCOUNT_NAME] = o->account;
+	v[F_BILLING_CURRENCY] = row->v[BF_L_CURRENCY];
+	v[F_BILLING_PERIOD_START] = bps;
+	v[F_BILLING_PERIOD_END] = bpe;
+	v[F_CHARGE_CATEGORY] = "Usage";
+	v[F_CHARGE_CLASS] = strcmp(kind, BF_LEDGER_CHARGE) == 0 ? NULL :
+	    "Correction";
+	bf_buf_printf(&desc, "%s of %s", metric, row->v[BF_L_INSTANCE_ID]);
+	if (v[F_CHARGE_CLASS] != NULL)
+		bf_buf_printf(&desc, ": %s %s", kind, row->v[BF_L_REASON]);
+	v[F_CHARGE_DESCRIPTION] = bf_buf_str(&desc);
+	v[F_CHARGE_FREQUENCY] = "Usage-Based";
+	v[F_CHARGE_PERIOD_START] = ws;
+	v[F_CHARGE_PERIOD_END] = row->v[BF_L_WINDOW_END];
+	v[F_INVOICE_ISSUER_NAME] = o->provider;
+	v[F_PROVIDER_NAME] = o->provider;
+	v[F_PUBLISHER_NAME] = o->provider;
+	v[F_RESOURCE_ID] = row->v[BF_L_INSTANCE_ID];
+	v[F_RESOURCE_NAME] = row->v[BF_L_INSTANCE_ID];
+	v[F_SERVICE_CATEGORY] = "Databases";
+	v[F_SERVICE_NAME] = o->service;
+	v[F_SERVICE_SUBCATEGORY] = o->subcategory;
+	v[F_X_PARTITION] = row->v[BF_L_PARTITION];
+	v[F_X_LEDGER_SEQ] = row->v[BF_L_SEQ];
+	v[F_X_LEDGER_KIND] = kind;
+	v[F_X_METRIC] = metric;
+	v[F_X_REASON] = row->v[BF_L_REASON];
+	v[F_X_USAGE_DIGEST] = row->v[BF_L_USAGE_DIGEST];
+	v[F_X_ENTRY_HASH] = row->v[BF_L_HASH];
+	if (!qnull) {
+		const char *u = c != NULL ? c->unit : NULL;
+
+		if (u == NULL && (ui = bf_keymap_get(&f->units, metric,
+		    strlen(metric))) != -1)
+			u = f->unit[ui];
+		v[F_PRICING_UNIT] = v[F_CONSUMED_UNIT] = u != NULL ? u :
+		    metric;
+	}
+	split = tenant[0] == '\0' && c != NULL && c->tenant[0] == '\0' &&
+	    c->nsh > 0 && strcmp(c->currency, row->v[BF_L_CURRENCY]) == 0;
+	if (!split) {
+		/* An entry of one tenant's share of a multi-owner row: that
+		 * share's quantity and cost centre. */
+		if (c != NULL && c->nsh > 0 && tenant[0] != '\0')
+			tenant_share(f, c, tenant, &v[F_X_COST_CENTER],
+			    match ? &q : NULL, rev);
+		v[F_SUB_ACCOUNT_ID] = v[F_SUB_ACCOUNT_NAME] =
+		    tenant[0] != '\0' ? tenant : NULL;
+		bf_dec_format(amount, amt);
+		v[F_BILLED_COST] = v[F_EFFECTIVE_COST] = v[F_LIST_COST] =
+		    v[F_CONTRACTED_COST] = amt;
+		if (!qnull) {
+			bf_dec_format(q, qty);
+			v[F_PRICING_QUANTITY] = v[F_CONSUMED_QUANTITY] = qty;
+		}
+		put_row(f, v);
+	} else {
+		bf_dec *w = bf_xcalloc(c->nsh, sizeof(*w));
+		bf_dec *before = bf_xcalloc(c->nsh, sizeof(*before));
+		bf_dec *after = bf_xcalloc(c->nsh, sizeof(*after));
+		bf_dec nb;
+		size_t k;
+		int added;
+
+		bf_buf_reset(&f->k);
+		bf_buf_puts(&f->k, row->v[BF_L_INSTANCE_ID]);
+		bf_buf_putc(&f->k, '\0');
+		bf_buf_puts(&f->k, metric);
+		bf_buf_putc(&f->k, '\0');
+		bf_buf_puts(&f->k, ws);
+		bf_buf_putc(&f->k, '\0');
+		bf_buf_puts(&f->k, row->v[BF_L_WINDOW_END]);
+		bf_buf_putc(&f->k, '\0');
+		bf_buf_puts(&f->k, row->v[BF_L_CURRENCY]);
+		k = bf_keymap_put(&f->split, f->k.s, f->k.len, &added);
+		if (added) {
+			if (k >= f->bcap) {
+				f->bcap = f->bcap ? 2 * f->bcap : 64;
+				f->bal = bf_xrealloc(f->bal, f->bcap *
+				    sizeof(*f->bal));
+			}
+			f->bal[k] = bf_dec_from_int(0);
+		}
+		for (i = 0; i < c->nsh; i++)
+			w[i] = f->sh[c->sh0 + i].cost;
+		if (bf_dec_add(f->bal[k], amount, &nb) != BF_DEC_OK ||
+		    bf_report_split(f->bal[k], w, c->nsh, before) == -1 ||
+		    bf_report_split(nb, w, c->nsh, after) == -1) {
+			free(w);
+			free(before);
+			free(after);
+			bf_err_set(e, BF_EXIT_FAILED, "amount overflow");
+			goto done;
+		}
+		f->bal[k] = nb;
+		for (i = 0; i < c->nsh; i++) {
+			const struct fshare *s = &f->sh[c->sh0 + i];
+			bf_dec part, sq;
+
+			bf_dec_sub(after[i], before[i], &part);
+			bf_dec_format(part, amt);
+			v[F_BILLED_COST] = v[F_EFFECTIVE_COST] =
+			    v[F_LIST_COST] = v[F_CONTRACTED_COST] = amt;
+			v[F_SUB_ACCOUNT_ID] = v[F_SUB_ACCOUNT_NAME] =
+			    s->tenant[0] != '\0' ? s->tenant : NULL;
+			v[F_X_COST_CENTER] = s->cc;
+			if (!qnull) {
+				sq = match ? s->qty : bf_dec_from_int(0);
+				if (match && rev)
+					bf_dec_neg(sq, &sq);
+				bf_dec_format(sq, qty);
+				v[F_PRICING_QUANTITY] =
+				    v[F_CONSUMED_QUANTITY] = qty;
+			}
+			put_row(f, v);
+		}
+		free(w);
+		free(before);
+		free(after);
+	}
+	rc = f->b.len >= 65536 ? flush_buf(&f->b, o->out, e) : 0;
+done:
+	bf_buf_free(&desc);
+	return rc;
+}
+
+int
+bf_focus_export(struct bf_wh *w, const struct bf_focus_opts *o,
+    struct bf_err *e)
+{
+	struct focus f;
+	int i, rc = -1;
+
+	memset(&f, 0, sizeof(f));
+	f.o = o;
+	for (i = 0; i < F_NCOLS; i++) {
+		if (i > 0)
+			bf_buf_putc(&f.b, ',');
+		bf_buf_puts(&f.b, fcols[i]);
+	}
+	bf_buf_putc(&f.b, '\n');
+	if (bf_wh_begin_read(w, e) == -1)
+		goto done;
+	if (bf_wh_scan(w, &bf_tbl_usage, focus_usage, &f, e) == -1 ||
+	    bf_wh_scan(w, &bf_tbl_ledger, focus_ledger, &f, e) == -1)
+		goto done;
+	if (flush_buf(&f.b, o->out, e) == -1)
+		goto done;
+	if (fflush(o->out) == EOF || ferror(o->out)) {
+		bf_err_set(e, BF_EXIT_IO, "write error on the export");
+		goto done;
+	}
+	rc = 0;
+done:
+	bf_wh_rollback(w);
+	bf_keymap_free(&f.rows);
+	bf_keymap_free(&f.units);
+	bf_keymap_free(&f.split);
+	free(f.cur);
+	free(f.sh);
+	free(f.unit);
+	free(f.bal);
+	bf_rowset_free(&f.mem);
+	bf_shares_free(&f.shares);
+	bf_buf_free(&f.k);
+	bf_buf_free(&f.b);
+	return rc;
+}

@@ -1,0 +1,41 @@
+/*
+ * keymap.h: a hash map from byte strings to dense indexes 0, 1, 2, ...
+ * (bf-ledger's groupings: windows, ledger keys, report groups). The values
+ * live in the caller's arrays, indexed by what bf_keymap_put returns, so
+ * that one map serves any value type.
+ *
+ * Ownership: the map copies every key into chunks it owns (key pointers
+ * stay valid until bf_keymap_free). Keys may hold any bytes, NUL included.
+ */
+#ifndef BF_KEYMAP_H
+#define BF_KEYMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "warehouse.h"
+
+struct bf_keymap_ent {
+	const char *key; /* a copy, NUL-terminated after len bytes */
+	size_t len;
+	uint64_t hash;
+};
+
+struct bf_keymap {
+	struct bf_keymap_ent *v; /* n used of cap, in insertion order */
+	size_t n, cap;
+	size_t *tab;             /* 1 + index, 0 free; tabcap a power of 2 */
+	size_t tabcap;
+	struct bf_rowset mem;    /* holds the key copies */
+};
+#define BF_KEYMAP_INIT { NULL, 0, 0, NULL, 0, BF_ROWSET_INIT }
+
+/* The index of key[0..len), or -1 when absent. */
+long bf_keymap_get(const struct bf_keymap *m, const void *key, size_t len);
+/* The index of key[0..len), added (as index n - 1) when absent; *added
+ * (if not NULL) says which. */
+size_t bf_keymap_put(struct bf_keymap *m, const void *key, size_t len,
+    int *added);
+void bf_keymap_free(struct bf_keymap *m);
+
+#endif
