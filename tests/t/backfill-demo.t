@@ -56,6 +56,8 @@ check_eq "$(jq -r .error.code demo/dlq.ndjson | sort | uniq -c | awk '{ printf "
 check_eq "$(ls demo/state/watermarks/*.json | wc -l)" 20 "a watermark per instance"
 check_eq "$(jq -r .watermark demo/state/watermarks/db-07.json)" 2026-01-31T00:00:00Z \
     "the watermark is the end of the range"
+run_prog bf-ledger -d demo/ledger.db verify -s demo/state
+check_rc 0 "bf-ledger verify: hash chains and checkpoint anchors"
 export_wh demo/ledger.db >"$T/exp1"
 
 # Resume: nothing left to do, fast, nothing changed.

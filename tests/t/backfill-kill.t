@@ -4,7 +4,8 @@
 # bf-load, found under bf-backfill's process tree) is killed with SIGKILL
 # at a random moment; rerun until it exits 0. Every time the canonical
 # export must equal the clean run's byte for byte, with no correction in the
-# ledger, the same checkpoints, and chain heads that are the ledger's.
+# ledger, the same checkpoints, chain heads that are the ledger's, and a
+# ledger that bf-ledger verify passes against the checkpoints.
 #   BF_KILL_TRIALS  kills to land (default 30; tests/soak runs hundreds)
 #   BF_KILL_SEED    the seed of the random points (default fixed)
 . "$(dirname "$0")/../lib/common.sh"
@@ -109,6 +110,8 @@ while read -r delay pick && [ $landed -lt "$TRIALS" ]; do
 	[ "$(corrections "$d/ledger.db")" = 0 ] || { ok=0; diag "$what: ledger corrections"; }
 	[ "$(ckpts "$d")" = "$(cat "$T/clean.ckpt")" ] || { ok=0; diag "$what: checkpoints differ"; }
 	heads_ok "$d" || { ok=0; diag "$what: a chain head is not the ledger's"; }
+	bf-ledger -d "$d/ledger.db" verify -s "$d/state" >/dev/null 2>"$d/verify.err" ||
+	    { ok=0; diag "$what: bf-ledger verify" "$(head -3 "$d/verify.err")"; }
 	jq -r .id "$d/dlq.ndjson" 2>/dev/null | sort -u | comm -23 "$T/clean.dlq" - | grep -q . &&
 	    { ok=0; diag "$what: DLQ records of the clean run missing"; }
 	if [ $ok = 1 ]; then
