@@ -123,6 +123,7 @@ main(int argc, char *argv[])
 	struct bf_err e = { 0 };
 
 	bf_setprogname(argv[0]);
+	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	pnames = bf_xcalloc((size_t)argc + 1, sizeof(*pnames));
 	given = bf_xcalloc((size_t)argc + 1, sizeof(*given));
 	while ((ch = getopt_long(argc, argv, "B:b:cd:F:f:hp:q:s:t:V", longopts,

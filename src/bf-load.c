@@ -77,6 +77,7 @@ main(int argc, char *argv[])
 	int ch, rc, status = 0, ioerr = 0, fatal = 0;
 
 	bf_setprogname(argv[0]);
+	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	while ((ch = getopt_long(argc, argv, "ab:d:hr:s:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -84,6 +84,7 @@ main(int argc, char *argv[])
 	int ch, flags = 0, status = BF_EXIT_OK, rc, stop = 0;
 
 	bf_setprogname(argv[0]);
+	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	/* getopt's messages name argv[0]: the same name as ours, whatever
 	 * path ran us. */
 	argv[0] = (char *)bf_progname;

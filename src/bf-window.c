@@ -161,6 +161,7 @@ main(int argc, char *argv[])
 	size_t nsel = 0, k;
 
 	bf_setprogname(argv[0]);
+	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	bf_err_clear(&e);
 	pnames = bf_xcalloc((size_t)argc + 1, sizeof(*pnames));
 	while ((c = getopt_long(argc, argv, "b:d:f:P:p:S:s:t:", longopts,

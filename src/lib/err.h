@@ -38,7 +38,9 @@ int bf_err_set(struct bf_err *e, int code, const char *fmt, ...)
 void bf_err_clear(struct bf_err *e);
 
 /* The program name used in messages; set once by main() from argv[0]
- * (the part after the last slash). */
+ * (the part after the last slash). main() then sets argv[0] to it, so that
+ * getopt's own messages name the program the same way however it was
+ * started ("bf-window: unrecognized option", not "./bin/bf-window: ..."). */
 extern const char *bf_progname;
 void bf_setprogname(const char *argv0);
 
