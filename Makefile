@@ -108,6 +108,11 @@ demo: all
 bench: all
 	tests/bench/run
 
+# The kill test of bf-backfill with many more trials, for releases
+# (BF_SOAK_TRIALS, default 300).
+soak: all
+	BF_BIN=$(CURDIR)/$(BINOUT) BF_TOOLS=$(CURDIR)/$(B)/tools tests/soak
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
 	cp -f $(PROGS) $(SCRIPTS) $(DESTDIR)$(BINDIR)/
@@ -122,5 +127,5 @@ uninstall:
 clean:
 	rm -rf build $(PROG_SRC:src/%.c=bin/%)
 
-.PHONY: all check lint-man deps demo bench fuzz install uninstall clean
+.PHONY: all check lint-man deps demo bench soak fuzz install uninstall clean
 .DELETE_ON_ERROR:
