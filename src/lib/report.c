@@ -557,8 +557,8 @@ warn(const struct bf_report_opts *o, const char *fmt, ...)
 	bf_buf_free(&b);
 }
 
-static void
-row_name(const struct bf_row *r, struct bf_buf *b)
+void
+bf_report_usage_name(const struct bf_row *r, struct bf_buf *b)
 {
 	bf_buf_puts(b, "instance '");
 	bf_plan_put_name(b, r->v[BF_U_INSTANCE_ID],
@@ -620,7 +620,7 @@ period_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	if (we != NULL && strcmp(we, p->to) > 0) {
 		struct bf_buf b = BF_BUF_INIT;
 
-		row_name(row, &b);
+		bf_report_usage_name(row, &b);
 		warn(p->o, "%s straddles the end of billing period %s: "
 		    "counted in the period of its start", bf_buf_str(&b),
 		    p->o->period);
@@ -632,7 +632,7 @@ period_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	if (p->sh.warning != NULL) {
 		struct bf_buf b = BF_BUF_INIT;
 
-		row_name(row, &b);
+		bf_report_usage_name(row, &b);
 		warn(p->o, "%s: %s", bf_buf_str(&b), p->sh.warning);
 		bf_buf_free(&b);
 	}

@@ -91,6 +91,10 @@ void bf_sheet_free(struct bf_sheet *s);
  * share of the row's own tenant, and a warning, so that shares always add
  * up to the ledger's balance.
  */
+/* Appends "instance 'I' metric 'M' window START/END" naming usage row r
+ * (names escaped as bf_plan_put_name does), for messages. */
+void bf_report_usage_name(const struct bf_row *r, struct bf_buf *b);
+
 struct bf_owner_share {
 	const char *tenant;      /* "" when the row names none */
 	const char *cost_center; /* NULL when none */

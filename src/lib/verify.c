@@ -15,6 +15,7 @@
 #include "json.h"
 #include "keymap.h"
 #include "ledger.h"
+#include "report.h"
 #include "timeutil.h"
 #include "verify.h"
 #include "window.h"
@@ -388,13 +389,8 @@ ledger_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 static void
 usage_name(const struct bf_row *r, struct bf_buf *b)
 {
-	bf_buf_puts(b, "usage row of instance '");
-	bf_plan_put_name(b, r->v[BF_U_INSTANCE_ID],
-	    strlen(r->v[BF_U_INSTANCE_ID]));
-	bf_buf_puts(b, "' metric '");
-	bf_plan_put_name(b, r->v[BF_U_METRIC], strlen(r->v[BF_U_METRIC]));
-	bf_buf_printf(b, "' window %s/%s", r->v[BF_U_WINDOW_START],
-	    r->v[BF_U_WINDOW_END]);
+	bf_buf_puts(b, "usage row of ");
+	bf_report_usage_name(r, b);
 }
 
 static int
