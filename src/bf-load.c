@@ -1,0 +1,179 @@
+/*
+ * bf-load: load usage lines into the warehouse, one transaction per window
+ * (or per --batch windows), with the ledger and the checkpoints. See
+ * bf-load(1).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "files.h"
+#include "input.h"
+#include "load.h"
+#include "timeutil.h"
+#include "warehouse.h"
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: bf-load -d target [-a] [-b n] [-r id] [-s dir] "
+	    "[file ...]\n");
+	exit(status);
+}
+
+static void
+report(void *ctx, const char *file, long line, const char *msg)
+{
+	(void)ctx;
+	if (file != NULL)
+		bf_warn_at(file, line, "%s", msg);
+	else
+		bf_warn("%s", msg);
+}
+
+static int
+valid_run_id(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 128)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    strchr("-_.:+@", s[i]) != NULL))
+			return 0;
+	return 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "allow-empty", no_argument, NULL, 'a' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "run-id", required_argument, NULL, 'r' },
+		{ "state", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bf_load_opts o = { 0 };
+	struct bf_input in;
+	struct bf_load *l = NULL;
+	struct bf_wh *w = NULL;
+	struct bf_err e = { 0 };
+	const char *db = NULL;
+	char runid[64], now[BF_TIME_LEN], version[64];
+	char *end;
+	long batch = 1;
+	int ch, rc, status = 0, ioerr = 0, fatal = 0;
+
+	bf_setprogname(argv[0]);
+	while ((ch = getopt_long(argc, argv, "ab:d:hr:s:V", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			o.allow_empty = 1;
+			break;
+		case 'b':
+			batch = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || batch < 1 ||
+			    batch > 1000000) {
+				bf_warn("--batch must be 1 to 1000000, not "
+				    "'%s'", optarg);
+				return BF_EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'r':
+			if (!valid_run_id(optarg)) {
+				bf_warn("--run-id takes 1 to 128 letters, digits "
+				    "and -_.:+@, not '%s'", optarg);
+				return BF_EXIT_USAGE;
+			}
+			o.run_id = optarg;
+			break;
+		case 's':
+			o.state = optarg;
+			break;
+		case 'V':
+			bf_print_version();
+			return bf_close_stdout();
+		default:
+			usage(BF_EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (db == NULL) {
+		bf_warn("--db TARGET is required");
+		usage(BF_EXIT_USAGE);
+	}
+	if (bf_target_has_password(db)) {
+		/* Never echo it: the target holds a secret. */
+		bf_warn("--db must not hold a password: give it in PGPASSWORD "
+		    "or PGPASSFILE");
+		return BF_EXIT_USAGE;
+	}
+	if (o.run_id == NULL) {
+		bf_time_format((bf_time)time(NULL), now);
+		snprintf(runid, sizeof(runid), "%s-%ld", now, (long)getpid());
+		o.run_id = runid;
+	}
+	snprintf(version, sizeof(version), "bf-load %s", BF_VERSION);
+	o.version = version;
+	o.batch = (int)batch;
+	o.out = stdout;
+	o.report = report;
+	if (o.state != NULL && bf_mkdir_p(o.state, 0700, &e) == -1)
+		return bf_err_print(&e);
+	if ((w = bf_wh_open(db, BF_WH_CREATE, &e)) == NULL)
+		return bf_err_print(&e);
+	if ((l = bf_load_new(w, &o, &e)) == NULL) {
+		bf_wh_close(w);
+		return bf_err_print(&e);
+	}
+	bf_input_init(&in, argv, argc, BF_MAXLINE_DEFAULT);
+	for (;;) {
+		rc = bf_input_next(&in, &e);
+		if (rc == 0)
+			break;
+		if (rc == -1) {
+			bf_err_print(&e);
+			ioerr = 1;
+			continue;
+		}
+		if (bf_load_line(l, in.name, in.lineno, in.line.s ? in.line.s :
+		    "", in.line.len, in.toolong, &e) == -1) {
+			fatal = bf_err_print(&e);
+			break;
+		}
+	}
+	if (bf_load_finish(l, &e) == -1 && !fatal)
+		fatal = bf_err_print(&e);
+	status = bf_load_status(l);
+	bf_load_free(l);
+	bf_input_free(&in);
+	bf_wh_close(w);
+	rc = bf_close_stdout();
+	if (fatal)
+		return fatal;
+	if (rc)
+		return rc;
+	if (ioerr)
+		return BF_EXIT_IO;
+	return status;
+}

@@ -1,0 +1,1336 @@
+/*
+ * load.c: bf-load's per-window logic (load.h).
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "checkpoint.h"
+#include "decimal.h"
+#include "err.h"
+#include "hash.h"
+#include "json.h"
+#include "ledger.h"
+#include "load.h"
+#include "stream.h"
+#include "timeutil.h"
+#include "warehouse.h"
+
+/* A partition seen in the input: its lock and checkpoint. */
+struct part {
+	char *name;
+	int locked;       /* 1: lock held (or no state dir); -1: refused */
+	int fd;
+	int dirty;        /* checkpoint changed in this batch */
+	struct bf_ckpt ck;
+	struct part *hnext;
+};
+
+/* A window: its usage rows until its line arrives, then its result. */
+struct win {
+	struct part *p;
+	bf_time start, end;
+	char ws[BF_TIME_LEN], we[BF_TIME_LEN];
+	struct bf_rowset rows;  /* parsed usage rows */
+	char *file;             /* where its first line was */
+	long line;
+	char *bad;              /* why a usage line was refused, or NULL */
+	/* Set when its window line arrives. */
+	char *wline;            /* the window line */
+	size_t wlen;
+	long wlineno;
+	char *wfile;
+	char *grid, *source, *counts;
+	size_t outpos;          /* where its line goes in the output */
+	/* Results. */
+	int refused;
+	const char *code;       /* error code when refused */
+	char *why;
+	char digest[BF_SHA256_HEX], head[BF_SHA256_HEX];
+	long loaded, unchanged, deleted, entries;
+	struct win *hnext, *prev, *next; /* pending map and list */
+	struct win *qnext;               /* batch queue */
+};
+
+struct bf_load {
+	struct bf_wh *w;
+	struct bf_load_opts o;
+	struct part **ptab;
+	size_t psize, pn;
+	struct win **wtab;
+	size_t wsize, wn;
+	struct win *pending, *pending_tail;
+	struct win *qhead, *qtail;
+	int qn;
+	struct bf_buf outq;     /* output held while a batch is open */
+	long failed;            /* windows failed, refused, not committed */
+	int locked;             /* some partition was locked elsewhere */
+	int fatal;
+	char *poison;           /* why no further window is committed */
+	/* Fault injection. */
+	char *fault_point;
+	long fault_count, fault_hits;
+	/* Scratch, reused per window. */
+	struct bf_json j;
+	struct bf_buf tmp, canon, owner;
+	struct bf_rowset old, entries, wrow;
+	struct bf_row *ups;
+	const struct bf_row **dels;
+	size_t upcap, delcap;
+	char now[BF_TIME_LEN];
+};
+
+static const char *const fault_points[] = {
+	"after-delete", "after-insert", "after-ledger", "before-commit",
+	"after-commit", "after-checkpoint", NULL
+};
+
+static void
+fault(struct bf_load *l, const char *point)
+{
+	if (l->fault_point == NULL || strcmp(point, l->fault_point) != 0)
+		return;
+	if (++l->fault_hits == l->fault_count) {
+		raise(SIGKILL);
+		_exit(137);
+	}
+}
+
+/* Appends s as a quoted name for messages: control bytes as \xNN. */
+static void
+qname(struct bf_buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	bf_buf_putc(b, '\'');
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			bf_buf_printf(b, "\\x%02x", *p);
+		else
+			bf_buf_putc(b, *p);
+	}
+	bf_buf_putc(b, '\'');
+}
+
+static void
+report(struct bf_load *l, const char *file, long line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+report(struct bf_load *l, const char *file, long line, const char *fmt, ...)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	bf_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (l->o.report != NULL)
+		l->o.report(l->o.report_ctx, file, line, bf_buf_str(&b));
+	bf_buf_free(&b);
+}
+
+/* "window 'P' START/END" for messages. */
+static const char *
+wname(struct bf_load *l, const struct win *w)
+{
+	bf_buf_reset(&l->tmp);
+	bf_buf_puts(&l->tmp, "window ");
+	qname(&l->tmp, w->p->name);
+	bf_buf_printf(&l->tmp, " %s/%s", w->ws, w->we);
+	return bf_buf_str(&l->tmp);
+}
+
+/* Partitions. */
+
+static uint64_t
+hashstr(const char *s)
+{
+	return bf_fnv1a64(s, strlen(s));
+}
+
+static struct part *
+part_get(struct bf_load *l, const char *name, struct bf_err *e)
+{
+	size_t h, i;
+	struct part *p;
+
+	if (l->psize == 0) {
+		l->psize = 64;
+		l->ptab = bf_xcalloc(l->psize, sizeof(*l->ptab));
+	}
+	h = hashstr(name) % l->psize;
+	for (p = l->ptab[h]; p != NULL; p = p->hnext)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	if (l->pn + 1 > l->psize) {
+		size_t nsize = 2 * l->psize;
+		struct part **nt = bf_xcalloc(nsize, sizeof(*nt)), *next;
+
+		for (i = 0; i < l->psize; i++)
+			for (p = l->ptab[i]; p != NULL; p = next) {
+				next = p->hnext;
+				h = hashstr(p->name) % nsize;
+				p->hnext = nt[h];
+				nt[h] = p;
+			}
+		free(l->ptab);
+		l->ptab = nt;
+		l->psize = nsize;
+		h = hashstr(name) % l->psize;
+	}
+	p = bf_xcalloc(1, sizeof(*p));
+	p->name = bf_xstrdup(name);
+	p->fd = -1;
+	p->hnext = l->ptab[h];
+	l->ptab[h] = p;
+	l->pn++;
+	bf_ckpt_init(&p->ck, name);
+	if (l->o.state == NULL) {
+		p->locked = 1;
+		return p;
+	}
+	if (bf_lock_partition(l->o.state, name, &p->fd, e) == -1) {
+		struct bf_buf b = BF_BUF_INIT;
+
+		if (e->code != BF_EXIT_TEMPFAIL)
+			return NULL;
+		qname(&b, name);
+		report(l, NULL, 0, "partition %s is locked by another bf-load: "
+		    "its windows are not loaded here (run again later)",
+		    bf_buf_str(&b));
+		bf_buf_free(&b);
+		bf_err_clear(e);
+		p->locked = -1;
+		l->locked = 1;
+		return p;
+	}
+	p->locked = 1;
+	bf_ckpt_free(&p->ck);
+	if (bf_ckpt_load(l->o.state, name, &p->ck, e) == -1) {
+		bf_ckpt_init(&p->ck, name);
+		return NULL;
+	}
+	return p;
+}
+
+/* Pending windows: a map by identity and a list in arrival order. */
+
+static uint64_t
+whash(const char *part, bf_time s, bf_time e)
+{
+	uint64_t h = hashstr(part);
+
+	h ^= (uint64_t)s * 0x9e3779b97f4a7c15ULL;
+	h ^= (uint64_t)e * 0xc2b2ae3d27d4eb4fULL;
+	return h;
+}
+
+static struct win *
+win_find(struct bf_load *l, const struct bf_window *id, int take)
+{
+	struct win **pp, *w;
+
+	if (l->wsize == 0)
+		return NULL;
+	pp = &l->wtab[whash(id->partition, id->start, id->end) % l->wsize];
+	for (; (w = *pp) != NULL; pp = &w->hnext) {
+		if (w->start != id->start || w->end != id->end ||
+		    strcmp(w->p->name, id->partition) != 0)
+			continue;
+		if (take) {
+			*pp = w->hnext;
+			if (w->prev)
+				w->prev->next = w->next;
+			else
+				l->pending = w->next;
+			if (w->next)
+				w->next->prev = w->prev;
+			else
+				l->pending_tail = w->prev;
+			w->hnext = w->prev = w->next = NULL;
+			l->wn--;
+		}
+		return w;
+	}
+	return NULL;
+}
+
+static struct win *
+win_new(struct part *p, const struct bf_window *id, const char *file,
+    long line)
+{
+	struct win *w = bf_xcalloc(1, sizeof(*w));
+
+	w->p = p;
+	w->start = id->start;
+	w->end = id->end;
+	memcpy(w->ws, id->ws, sizeof(w->ws));
+	memcpy(w->we, id->we, sizeof(w->we));
+	w->file = bf_xstrdup(file);
+	w->line = line;
+	return w;
+}
+
+static void
+win_add(struct bf_load *l, struct win *w)
+{
+	size_t i, h;
+
+	if (l->wn + 1 > l->wsize / 2) {
+		size_t nsize = l->wsize ? 2 * l->wsize : 64;
+		struct win **nt = bf_xcalloc(nsize, sizeof(*nt)), *x, *next;
+
+		for (i = 0; i < l->wsize; i++)
+			for (x = l->wtab[i]; x != NULL; x = next) {
+				next = x->hnext;
+				h = whash(x->p->name, x->start, x->end) % nsize;
+				x->hnext = nt[h];
+				nt[h] = x;
+			}
+		free(l->wtab);
+		l->wtab = nt;
+		l->wsize = nsize;
+	}
+	h = whash(w->p->name, w->start, w->end) % l->wsize;
+	w->hnext = l->wtab[h];
+	l->wtab[h] = w;
+	w->prev = l->pending_tail;
+	if (l->pending_tail)
+		l->pending_tail->next = w;
+	else
+		l->pending = w;
+	l->pending_tail = w;
+	l->wn++;
+}
+
+static void
+win_free(struct win *w)
+{
+	if (w == NULL)
+		return;
+	bf_rowset_free(&w->rows);
+	free(w->file);
+	free(w->bad);
+	free(w->wline);
+	free(w->wfile);
+	free(w->grid);
+	free(w->source);
+	free(w->counts);
+	free(w->why);
+	free(w);
+}
+
+/* Usage lines. */
+
+/* The members of a usage line that bf-load reads, found in one pass. */
+enum {
+	F_INSTANCE_ID, F_METRIC, F_TENANT, F_AGGREGATE, F_VALUE, F_SAMPLES,
+	F_EXPECTED_SAMPLES, F_COVERAGE, F_QUANTITY, F_USAGE_UNIT, F_UNIT_PRICE,
+	F_COST, F_CURRENCY, F_SOURCE, F_ALLOCATIONS, F_N
+};
+
+static const char *const fnames[F_N] = {
+	"instance_id", "metric", "tenant", "aggregate", "value", "samples",
+	"expected_samples", "coverage", "quantity", "usage_unit",
+	"unit_price", "cost", "currency", "source", "allocations",
+};
+
+static void
+index_fields(const struct bf_json *j, int tok[F_N])
+{
+	int t, k, f;
+
+	for (f = 0; f < F_N; f++)
+		tok[f] = -1;
+	for (t = 1, k = 0; k < j->tok[0].size; k++) {
+		const struct bf_jtok *kt = &j->tok[t];
+		const char *key = j->s + kt->start + 1;
+		size_t len = (size_t)(kt->end - kt->start - 2);
+
+		for (f = 0; f < F_N; f++) {
+			if (kt->esc ? bf_json_streq(j, t, fnames[f]) :
+			    strlen(fnames[f]) == len &&
+			    memcmp(fnames[f], key, len) == 0) {
+				tok[f] = t + 1;
+				break;
+			}
+		}
+		t = bf_json_skip(j, t + 1);
+	}
+}
+
+/* 1 when token t is absent or null. */
+static int
+absent(const struct bf_json *j, int t)
+{
+	return t == -1 || j->tok[t].type == BF_JSON_NULL;
+}
+
+/* The string value of field f, copied into rs; NULL when absent or null.
+ * Returns -1 with why set when it is there but no string, holds a NUL, or
+ * is empty while required. */
+static int
+get_str(struct bf_load *l, const int tok[F_N], int f, int required,
+    struct bf_rowset *rs, const char **out, struct bf_buf *why)
+{
+	const struct bf_jtok *jt;
+	int t = tok[f];
+
+	*out = NULL;
+	if (absent(&l->j, t)) {
+		if (required) {
+			bf_buf_printf(why, "usage line without \"%s\"",
+			    fnames[f]);
+			return -1;
+		}
+		return 0;
+	}
+	jt = &l->j.tok[t];
+	if (jt->type != BF_JSON_STRING) {
+		bf_buf_printf(why, "\"%s\" is not a string", fnames[f]);
+		return -1;
+	}
+	if (!jt->esc) {
+		if (required && jt->end - jt->start == 2) {
+			bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
+			return -1;
+		}
+		*out = bf_rowset_strn(rs, l->j.s + jt->start + 1,
+		    (size_t)(jt->end - jt->start - 2));
+		return 0;
+	}
+	bf_buf_reset(&l->canon);
+	bf_json_str(&l->j, t, &l->canon);
+	if (memchr(bf_buf_str(&l->canon), '\0', l->canon.len) != NULL) {
+		bf_buf_printf(why, "\"%s\" holds a NUL character", fnames[f]);
+		return -1;
+	}
+	if (required && l->canon.len == 0) {
+		bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
+		return -1;
+	}
+	*out = bf_rowset_strn(rs, bf_buf_str(&l->canon), l->canon.len);
+	return 0;
+}
+
+/* A decimal given as a JSON string or number, as 9-place text. */
+static int
+get_dec(struct bf_load *l, const int tok[F_N], int f, int required,
+    struct bf_rowset *rs, const char **out, struct bf_buf *why)
+{
+	int t = tok[f];
+	char d[BF_DEC_LEN];
+	const char *raw;
+	size_t n;
+	bf_dec x;
+
+	*out = NULL;
+	if (absent(&l->j, t)) {
+		if (required) {
+			bf_buf_printf(why, "usage line without \"%s\"",
+			    fnames[f]);
+			return -1;
+		}
+		return 0;
+	}
+	if (l->j.tok[t].type == BF_JSON_STRING) {
+		bf_buf_reset(&l->canon);
+		bf_json_str(&l->j, t, &l->canon);
+		raw = bf_buf_str(&l->canon);
+		n = l->canon.len;
+		/* Already as bf_dec_format writes it: keep it. */
+		if (memchr(raw, '\0', n) == NULL && bf_wh_dec_canonical(raw)) {
+			*out = bf_rowset_strn(rs, raw, n);
+			return 0;
+		}
+	} else if (l->j.tok[t].type == BF_JSON_NUMBER) {
+		raw = bf_json_raw(&l->j, t, &n);
+	} else {
+		bf_buf_printf(why, "\"%s\" is not a decimal", fnames[f]);
+		return -1;
+	}
+	if (bf_dec_parse(raw, n, &x) != BF_DEC_OK) {
+		bf_buf_printf(why, "\"%s\" is not a decimal: '%.*s'", fnames[f],
+		    (int)(n > 40 ? 40 : n), raw);
+		return -1;
+	}
+	bf_dec_format(x, d);
+	*out = bf_rowset_str(rs, d);
+	return 0;
+}
+
+/* A non-negative integer given as a JSON number. */
+static int
+get_int(struct bf_load *l, const int tok[F_N], int f, struct bf_rowset *rs,
+    const char **out, struct bf_buf *why)
+{
+	int t = tok[f];
+	const char *raw;
+	size_t n, i;
+
+	*out = NULL;
+	if (absent(&l->j, t))
+		return 0;
+	raw = bf_json_raw(&l->j, t, &n);
+	if (l->j.tok[t].type != BF_JSON_NUMBER || n == 0 || n > 18)
+		goto bad;
+	for (i = 0; i < n; i++)
+		if (raw[i] < '0' || raw[i] > '9')
+			goto bad;
+	if (raw[0] == '0' && n > 1)
+		goto bad;
+	*out = bf_rowset_strn(rs, raw, n);
+	return 0;
+bad:
+	bf_buf_printf(why, "\"%s\" is not a non-negative integer", fnames[f]);
+	return -1;
+}
+
+static int
+parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
+{
+	struct bf_rowset *rs = &w->rows;
+	struct bf_row *r = bf_rowset_add(rs);
+	const char **v = r->v;
+	int tok[F_N], t;
+
+	index_fields(&l->j, tok);
+	v[BF_U_PARTITION] = w->p->name;
+	v[BF_U_WINDOW_START] = w->ws;
+	v[BF_U_WINDOW_END] = w->we;
+	if (get_str(l, tok, F_INSTANCE_ID, 1, rs, &v[BF_U_INSTANCE_ID],
+	    why) == -1 ||
+	    get_str(l, tok, F_METRIC, 1, rs, &v[BF_U_METRIC], why) == -1 ||
+	    get_str(l, tok, F_TENANT, 0, rs, &v[BF_U_TENANT], why) == -1 ||
+	    get_str(l, tok, F_AGGREGATE, 0, rs, &v[BF_U_AGGREGATE],
+	    why) == -1 ||
+	    get_dec(l, tok, F_VALUE, 0, rs, &v[BF_U_VALUE], why) == -1 ||
+	    get_int(l, tok, F_SAMPLES, rs, &v[BF_U_SAMPLES], why) == -1 ||
+	    get_int(l, tok, F_EXPECTED_SAMPLES, rs,
+	    &v[BF_U_EXPECTED_SAMPLES], why) == -1 ||
+	    get_dec(l, tok, F_COVERAGE, 0, rs, &v[BF_U_COVERAGE], why) == -1 ||
+	    get_dec(l, tok, F_QUANTITY, 0, rs, &v[BF_U_QUANTITY], why) == -1 ||
+	    get_str(l, tok, F_USAGE_UNIT, 0, rs, &v[BF_U_USAGE_UNIT],
+	    why) == -1 ||
+	    get_dec(l, tok, F_UNIT_PRICE, 0, rs, &v[BF_U_UNIT_PRICE],
+	    why) == -1 ||
+	    get_dec(l, tok, F_COST, 1, rs, &v[BF_U_COST], why) == -1 ||
+	    get_str(l, tok, F_CURRENCY, 1, rs, &v[BF_U_CURRENCY], why) == -1 ||
+	    get_str(l, tok, F_SOURCE, 0, rs, &v[BF_U_SOURCE], why) == -1) {
+		rs->n--;
+		return -1;
+	}
+	if (v[BF_U_TENANT] == NULL)
+		v[BF_U_TENANT] = "";
+	t = tok[F_ALLOCATIONS];
+	if (!absent(&l->j, t)) {
+		const char *raw;
+		size_t n;
+
+		if (l->j.tok[t].type != BF_JSON_ARRAY) {
+			bf_buf_puts(why, "\"allocations\" is not an array");
+			rs->n--;
+			return -1;
+		}
+		raw = bf_json_raw(&l->j, t, &n);
+		v[BF_U_ALLOCATIONS] = bf_rowset_strn(rs, raw, n);
+	}
+	return 0;
+}
+
+/* Output: held in outq while a batch is open, so that lines keep their
+ * order around the window lines written after the commit. */
+
+static int
+flush_out(struct bf_load *l)
+{
+	if (l->outq.len > 0 && l->o.out != NULL)
+		fwrite(l->outq.s, 1, l->outq.len, l->o.out);
+	bf_buf_reset(&l->outq);
+	if (l->o.out != NULL)
+		fflush(l->o.out);
+	return 0;
+}
+
+/* Re-emits the window line of w into out with its result. */
+static void
+emit_window(struct bf_load *l, struct win *w, const char *status,
+    const char *code, const char *msg, struct bf_buf *out)
+{
+	struct bf_json j = BF_JSON_INIT;
+	char counts[160];
+
+	if (w->wline == NULL)
+		return;
+	if (bf_json_parse(&j, w->wline, w->wlen, BF_JSON_WANT_OBJECT,
+	    NULL) != BF_JSON_OK) {
+		bf_json_free(&j);
+		return;
+	}
+	snprintf(counts, sizeof(counts), "\"loaded\":%ld,\"unchanged\":%ld,"
+	    "\"deleted\":%ld,\"ledger_entries\":%ld", w->loaded, w->unchanged,
+	    w->deleted, w->entries);
+	bf_window_emit(&j, out, "bf-load", status, code, msg,
+	    strcmp(status, "ok") == 0 ? counts : NULL);
+	bf_json_free(&j);
+}
+
+/* A window that is not loaded: reported, its line re-emitted as failed. */
+static void
+win_fail(struct bf_load *l, struct win *w, const char *code,
+    const char *msg)
+{
+	struct bf_buf b = BF_BUF_INIT;
+
+	l->failed++;
+	bf_buf_printf(&b, "%s %s: not committed", wname(l, w), msg);
+	report(l, w->wfile ? w->wfile : w->file,
+	    w->wfile ? w->wlineno : w->line, "%s", bf_buf_str(&b));
+	bf_buf_free(&b);
+	emit_window(l, w, "failed", code, msg, &l->outq);
+}
+
+/* The members of the window line with number values, as a JSON object. */
+static char *
+window_counts(const struct bf_json *j)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	int t, n = 0, k;
+
+	bf_buf_putc(&b, '{');
+	for (t = 1, k = 0; k < j->tok[0].size; k++) {
+		const char *raw;
+		size_t len;
+
+		if (j->tok[t + 1].type == BF_JSON_NUMBER) {
+			if (n++)
+				bf_buf_putc(&b, ',');
+			raw = bf_json_raw(j, t, &len);
+			bf_buf_add(&b, raw, len);
+			bf_buf_putc(&b, ':');
+			raw = bf_json_raw(j, t + 1, &len);
+			bf_buf_add(&b, raw, len);
+		}
+		t = bf_json_skip(j, t + 1);
+	}
+	bf_buf_putc(&b, '}');
+	return bf_buf_detach(&b);
+}
+
+/* "failed upstream (STAGE: CODE: MESSAGE)" from a failed window line. */
+static char *
+upstream_error(const struct bf_json *j)
+{
+	struct bf_buf b = BF_BUF_INIT, v = BF_BUF_INIT;
+	const char *keys[] = { "stage", "code", "message" };
+	int t = bf_json_get(j, 0, "error"), k, n = 0, x;
+
+	bf_buf_puts(&b, "failed upstream");
+	for (k = 0; t != -1 && k < 3; k++) {
+		x = bf_json_get(j, t, keys[k]);
+		if (x == -1 || j->tok[x].type != BF_JSON_STRING)
+			continue;
+		bf_buf_reset(&v);
+		bf_json_str(j, x, &v);
+		bf_buf_puts(&b, n++ ? ": " : " (");
+		bf_buf_add(&b, v.s, strnlen(bf_buf_str(&v), v.len));
+	}
+	if (n)
+		bf_buf_putc(&b, ')');
+	bf_buf_free(&v);
+	return bf_buf_detach(&b);
+}
+
+static char *
+opt_str(const struct bf_json *j, const char *key)
+{
+	struct bf_buf b = BF_BUF_INIT;
+
+	if (bf_json_get_str(j, key, &b) == -1 ||
+	    memchr(bf_buf_str(&b), '\0', b.len) != NULL) {
+		bf_buf_free(&b);
+		return NULL;
+	}
+	if (b.s == NULL)
+		return bf_xstrdup("");
+	return bf_buf_detach(&b);
+}
+
+/* The per-window work. */
+
+static int
+cmp_key(const struct bf_row *a, const struct bf_row *b)
+{
+	int c = strcmp(a->v[BF_U_INSTANCE_ID], b->v[BF_U_INSTANCE_ID]);
+
+	return c ? c : strcmp(a->v[BF_U_METRIC], b->v[BF_U_METRIC]);
+}
+
+static int
+qcmp_key(const void *a, const void *b)
+{
+	return cmp_key(a, b);
+}
+
+static void
+refuse(struct bf_load *l, struct win *w, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+refuse(struct bf_load *l, struct win *w, const char *code, const char *fmt,
+    ...)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	bf_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	w->refused = 1;
+	w->code = code;
+	w->why = bf_buf_detach(&b);
+	report(l, w->wfile, w->wlineno, "%s refused: %s", wname(l, w), w->why);
+}
+
+/* Sets each new row's source (else the window line's), run id, load time
+ * and digest, and the window's digest (SHA-256 over the rows' canonical
+ * forms, each followed by a newline, in key order). */
+static int
+finish_rows(struct bf_load *l, struct win *w, struct bf_err *e)
+{
+	struct bf_sha256 wh;
+	char d[BF_SHA256_HEX];
+	size_t i;
+	unsigned long skip = 1UL << BF_U_DIGEST | 1UL << BF_U_RUN_ID |
+	    1UL << BF_U_LOADED_AT;
+
+	bf_sha256_init(&wh);
+	for (i = 0; i < w->rows.n; i++) {
+		struct bf_row *r = &w->rows.rows[i];
+
+		if (r->v[BF_U_SOURCE] == NULL)
+			r->v[BF_U_SOURCE] = w->source;
+		r->v[BF_U_RUN_ID] = l->o.run_id;
+		r->v[BF_U_LOADED_AT] = l->now;
+		bf_buf_reset(&l->canon);
+		if (bf_wh_row_json(&bf_tbl_usage, r, skip, NULL, &l->canon,
+		    e) == -1) {
+			bf_sha256_final(&wh, d);
+			return -1;
+		}
+		bf_sha256_hex(l->canon.s, l->canon.len, d);
+		r->v[BF_U_DIGEST] = bf_rowset_str(&w->rows, d);
+		bf_buf_putc(&l->canon, '\n');
+		bf_sha256_update(&wh, l->canon.s, l->canon.len);
+	}
+	bf_sha256_final(&wh, w->digest);
+	return 0;
+}
+
+static void
+push_up(struct bf_load *l, size_t *n, const struct bf_row *r)
+{
+	if (*n == l->upcap) {
+		l->upcap = l->upcap ? 2 * l->upcap : 256;
+		l->ups = bf_xrealloc(l->ups, l->upcap * sizeof(*l->ups));
+	}
+	l->ups[(*n)++] = *r;
+}
+
+static void
+push_del(struct bf_load *l, size_t *n, const struct bf_row *r)
+{
+	if (*n == l->delcap) {
+		l->delcap = l->delcap ? 2 * l->delcap : 64;
+		l->dels = bf_xrealloc(l->dels, l->delcap * sizeof(*l->dels));
+	}
+	l->dels[(*n)++] = r;
+}
+
+/* Loads one window inside the open transaction. Returns 0 (loaded or
+ * refused: w->refused says), or -1 with e set on a warehouse error. */
+static int
+process(struct bf_load *l, struct win *w, struct bf_err *e)
+{
+	struct bf_wh *wh = l->w;
+	const char *P = w->p->name;
+	struct bf_ledger_chain c;
+	struct bf_row *rows;
+	size_t nnew, nold, i, k, nup = 0, ndel = 0, idx = 0;
+	char ows[32], owe[32];
+	int rc, exists, changed;
+
+	rc = bf_wh_window_conflict(wh, P, w->ws, w->we, ows, owe, e);
+	if (rc == -1)
+		return -1;
+	if (rc == 1) {
+		refuse(l, w, "window_overlap", "it overlaps the committed "
+		    "window %s/%s of the partition with other bounds", ows,
+		    owe);
+		return 0;
+	}
+	rows = w->rows.rows;
+	nnew = w->rows.n;
+	if (nnew > 1)
+		qsort(rows, nnew, sizeof(*rows), qcmp_key);
+	for (i = 1; i < nnew; i++)
+		if (cmp_key(&rows[i - 1], &rows[i]) == 0) {
+			struct bf_buf a = BF_BUF_INIT, b = BF_BUF_INIT;
+
+			qname(&a, rows[i].v[BF_U_INSTANCE_ID]);
+			qname(&b, rows[i].v[BF_U_METRIC]);
+			refuse(l, w, "duplicate_key", "two usage lines for "
+			    "instance %s metric %s", bf_buf_str(&a),
+			    bf_buf_str(&b));
+			bf_buf_free(&a);
+			bf_buf_free(&b);
+			return 0;
+		}
+	bf_rowset_reset(&l->old);
+	if (bf_wh_window_usage(wh, P, w->ws, w->we, &l->old, e) == -1)
+		return -1;
+	nold = l->old.n;
+	if (nold > 1)
+		qsort(l->old.rows, nold, sizeof(*l->old.rows), qcmp_key);
+	if (nnew == 0 && nold > 0 && !l->o.allow_empty) {
+		refuse(l, w, "empty_window", "no usage rows arrived for it "
+		    "and %zu row%s billed (--allow-empty removes them)", nold,
+		    nold == 1 ? " is" : "s are");
+		return 0;
+	}
+	if (finish_rows(l, w, e) == -1)
+		return -1;
+	c.partition = P;
+	c.run_id = l->o.run_id;
+	c.program_version = l->o.version;
+	c.recorded_at = l->now;
+	if (bf_wh_chain_head(wh, P, &c.seq, c.head, e) == -1)
+		return -1;
+	bf_rowset_reset(&l->entries);
+	/* Merge the sorted old and new rows. */
+	for (i = 0, k = 0; i < nnew || k < nold;) {
+		const struct bf_row *nr = i < nnew ? &rows[i] : NULL;
+		const struct bf_row *orow = k < nold ? &l->old.rows[k] : NULL;
+		int cmp = nr == NULL ? 1 : orow == NULL ? -1 :
+		    cmp_key(nr, orow);
+
+		if (cmp < 0) {
+			push_up(l, &nup, nr);
+			i++;
+		} else if (cmp > 0) {
+			push_del(l, &ndel, orow);
+			nr = NULL;
+			k++;
+		} else {
+			i++;
+			k++;
+			if (strcmp(nr->v[BF_U_DIGEST], orow->v[BF_U_DIGEST] ?
+			    orow->v[BF_U_DIGEST] : "") == 0) {
+				w->unchanged++;
+				continue;
+			}
+			push_up(l, &nup, nr);
+		}
+		if (bf_ledger_diff(&c, cmp < 0 ? NULL : orow,
+		    cmp > 0 ? NULL : nr, &l->entries, e) == -1)
+			return -1;
+	}
+	if (nup > 0) {
+		rc = bf_wh_stage(wh, P, l->ups, nup, &idx, &l->owner, e);
+		if (rc == -1)
+			return -1;
+		if (rc == 1) {
+			struct bf_buf a = BF_BUF_INIT, b = BF_BUF_INIT;
+			struct bf_buf o = BF_BUF_INIT;
+
+			qname(&a, l->ups[idx].v[BF_U_INSTANCE_ID]);
+			qname(&b, l->ups[idx].v[BF_U_METRIC]);
+			qname(&o, bf_buf_str(&l->owner));
+			refuse(l, w, "key_owned", "the usage key of instance "
+			    "%s metric %s is owned by partition %s in that "
+			    "window", bf_buf_str(&a), bf_buf_str(&b),
+			    bf_buf_str(&o));
+			bf_buf_free(&a);
+			bf_buf_free(&b);
+			bf_buf_free(&o);
+			return 0;
+		}
+	}
+	for (i = 0; i < ndel; i++)
+		if (bf_wh_usage_delete(wh, l->dels[i], e) == -1)
+			return -1;
+	fault(l, "after-delete");
+	if (nup > 0 && bf_wh_stage_upsert(wh, e) == -1)
+		return -1;
+	fault(l, "after-insert");
+	if (bf_wh_ledger_append(wh, l->entries.rows, l->entries.n, e) == -1)
+		return -1;
+	fault(l, "after-ledger");
+	memcpy(w->head, c.head, sizeof(c.head));
+	w->loaded = (long)nup;
+	w->deleted = (long)ndel;
+	w->entries = (long)l->entries.n;
+	changed = nup > 0 || ndel > 0;
+	exists = bf_wh_window_get(wh, P, w->ws, w->we, &l->wrow, e);
+	if (exists == -1)
+		return -1;
+	if (!changed && exists && l->wrow.rows[0].v[BF_W_DIGEST] != NULL &&
+	    strcmp(l->wrow.rows[0].v[BF_W_DIGEST], w->digest) == 0)
+		return 0;
+	{
+		struct bf_row wr;
+		char nrows[24];
+
+		memset(&wr, 0, sizeof(wr));
+		snprintf(nrows, sizeof(nrows), "%zu", nnew);
+		wr.v[BF_W_PARTITION] = P;
+		wr.v[BF_W_WINDOW_START] = w->ws;
+		wr.v[BF_W_WINDOW_END] = w->we;
+		wr.v[BF_W_GRID] = w->grid;
+		wr.v[BF_W_USAGE_ROWS] = nrows;
+		wr.v[BF_W_COUNTS] = w->counts ? w->counts : "{}";
+		wr.v[BF_W_DIGEST] = w->digest;
+		wr.v[BF_W_CHAIN_HEAD] = w->head;
+		wr.v[BF_W_RUN_ID] = l->o.run_id;
+		wr.v[BF_W_LOADED_AT] = l->now;
+		if (bf_wh_window_put(wh, &wr, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reports the queued windows as not committed (after a fatal error). */
+static void
+abandon_queue(struct bf_load *l, const char *why)
+{
+	struct win *w, *next;
+
+	for (w = l->qhead; w != NULL; w = next) {
+		next = w->qnext;
+		l->failed++;
+		report(l, w->wfile, w->wlineno, "%s not committed: %s",
+		    wname(l, w), why);
+		win_free(w);
+	}
+	l->qhead = l->qtail = NULL;
+	l->qn = 0;
+}
+
+static void
+now_text(char out[BF_TIME_LEN])
+{
+	bf_time_format((bf_time)time(NULL), out);
+}
+
+/* Commits the queued windows in one transaction, then their checkpoints,
+ * then writes their lines. */
+static int
+run_batch(struct bf_load *l, struct bf_err *e)
+{
+	struct win *w, *next;
+	struct part **dirty = NULL;
+	size_t ndirty = 0, pos = 0, i;
+	int rc = -1;
+
+	if (l->qn == 0)
+		return 0;
+	now_text(l->now);
+	if (bf_wh_begin(l->w, e) == -1)
+		goto fatal;
+	for (w = l->qhead; w != NULL; w = w->qnext)
+		if (process(l, w, e) == -1) {
+			bf_wh_rollback(l->w);
+			goto fatal;
+		}
+	fault(l, "before-commit");
+	if (bf_wh_commit(l->w, e) == -1)
+		goto fatal;
+	fault(l, "after-commit");
+	dirty = bf_xcalloc((size_t)l->qn, sizeof(*dirty));
+	for (w = l->qhead; w != NULL; w = w->qnext) {
+		struct part *p = w->p;
+
+		if (w->refused || l->o.state == NULL)
+			continue;
+		if (!bf_ckpt_covers(&p->ck, w->start, w->end))
+			p->ck.windows++;
+		bf_ckpt_add(&p->ck, w->start, w->end);
+		if (w->grid != NULL && w->grid[0] != '\0') {
+			free(p->ck.grid);
+			p->ck.grid = bf_xstrdup(w->grid);
+		}
+		p->ck.last_from = w->start;
+		p->ck.last_to = w->end;
+		memcpy(p->ck.last_digest, w->digest, sizeof(w->digest));
+		memcpy(p->ck.chain_head, w->head, sizeof(w->head));
+		if (!p->dirty)
+			dirty[ndirty++] = p;
+		p->dirty = 1;
+	}
+	for (i = 0; i < ndirty; i++) {
+		dirty[i]->dirty = 0;
+		if (bf_ckpt_save(l->o.state, &dirty[i]->ck, e) == -1) {
+			for (; i < ndirty; i++)
+				dirty[i]->dirty = 0;
+			bf_buf_reset(&l->tmp);
+			goto fatal_committed;
+		}
+	}
+	fault(l, "after-checkpoint");
+	/* Output: lines held before each window, then the window's line. */
+	{
+		struct bf_buf out = BF_BUF_INIT;
+
+		for (w = l->qhead; w != NULL; w = next) {
+			next = w->qnext;
+			bf_buf_add(&out, l->outq.s + pos, w->outpos - pos);
+			pos = w->outpos;
+			if (w->refused) {
+				l->failed++;
+				emit_window(l, w, "failed", w->code, w->why,
+				    &out);
+			} else {
+				emit_window(l, w, "ok", NULL, NULL, &out);
+			}
+			win_free(w);
+		}
+		bf_buf_add(&out, l->outq.s + pos, l->outq.len - pos);
+		bf_buf_reset(&l->outq);
+		bf_buf_add(&l->outq, out.s, out.len);
+		bf_buf_free(&out);
+	}
+	l->qhead = l->qtail = NULL;
+	l->qn = 0;
+	flush_out(l);
+	rc = 0;
+	free(dirty);
+	return rc;
+fatal_committed:
+	/* The warehouse has the windows; only the checkpoint lags, which a
+	 * rerun repairs. Still an I/O error that ends the run. */
+	free(dirty);
+	l->fatal = 1;
+	for (w = l->qhead; w != NULL; w = next) {
+		next = w->qnext;
+		if (w->refused)
+			l->failed++;
+		win_free(w);
+	}
+	l->qhead = l->qtail = NULL;
+	l->qn = 0;
+	flush_out(l);
+	return -1;
+fatal:
+	free(dirty);
+	l->fatal = 1;
+	abandon_queue(l, e->msg);
+	flush_out(l);
+	return -1;
+}
+
+/* Input. */
+
+static void
+poison(struct bf_load *l, const char *file, long line, const char *why)
+{
+	struct win *w;
+
+	report(l, file, line, "%s", why);
+	l->failed++;
+	if (l->poison == NULL) {
+		struct bf_buf b = BF_BUF_INIT;
+
+		bf_buf_printf(&b, "comes after an unreadable input line "
+		    "(%s:%ld)", file, line);
+		l->poison = bf_buf_detach(&b);
+	}
+	/* Windows open now may have lost that line: none of them is
+	 * committed. */
+	for (w = l->pending; w != NULL; w = w->next)
+		if (w->bad == NULL)
+			w->bad = bf_xstrdup(l->poison);
+}
+
+static int
+on_usage(struct bf_load *l, const char *file, long line, struct bf_err *e)
+{
+	struct bf_window id = { 0 };
+	struct bf_buf why = BF_BUF_INIT;
+	struct part *p;
+	struct win *w;
+	struct bf_err we;
+
+	if (bf_window_from_json(&l->j, &id, &we) == -1) {
+		bf_buf_printf(&why, "usage line without a valid window: %s",
+		    we.msg);
+		poison(l, file, line, bf_buf_str(&why));
+		bf_buf_free(&why);
+		return 0;
+	}
+	if ((p = part_get(l, id.partition, e)) == NULL) {
+		bf_window_free(&id);
+		return -1;
+	}
+	if (p->locked < 0) {
+		bf_window_free(&id);
+		return 0;
+	}
+	if ((w = win_find(l, &id, 0)) == NULL) {
+		w = win_new(p, &id, file, line);
+		if (l->poison != NULL)
+			w->bad = bf_xstrdup(l->poison);
+		win_add(l, w);
+	}
+	bf_window_free(&id);
+	if (w->bad != NULL)
+		return 0;
+	if (parse_usage(l, w, &why) == -1) {
+		struct bf_buf b = BF_BUF_INIT;
+
+		report(l, file, line, "%s", bf_buf_str(&why));
+		bf_buf_printf(&b, "has a bad usage line (%s:%ld: %s)", file,
+		    line, bf_buf_str(&why));
+		w->bad = bf_buf_detach(&b);
+	}
+	bf_buf_free(&why);
+	return 0;
+}
+
+static int
+on_window(struct bf_load *l, const char *file, long line, const char *s,
+    size_t n, struct bf_err *e)
+{
+	struct bf_window id = { 0 };
+	struct bf_buf why = BF_BUF_INIT, st = BF_BUF_INIT;
+	struct part *p;
+	struct win *w;
+	struct bf_err we;
+
+	if (bf_window_from_json(&l->j, &id, &we) == -1) {
+		bf_buf_printf(&why, "window line without a valid window: %s",
+		    we.msg);
+		poison(l, file, line, bf_buf_str(&why));
+		bf_buf_free(&why);
+		return 0;
+	}
+	if ((p = part_get(l, id.partition, e)) == NULL) {
+		bf_window_free(&id);
+		return -1;
+	}
+	if ((w = win_find(l, &id, 1)) == NULL)
+		w = win_new(p, &id, file, line);
+	bf_window_free(&id);
+	w->wline = bf_xstrndup(s, n);
+	w->wlen = n;
+	w->wfile = bf_xstrdup(file);
+	w->wlineno = line;
+	if (p->locked < 0) {
+		emit_window(l, w, "failed", "partition_locked", "partition "
+		    "locked by another bf-load", &l->outq);
+		win_free(w);
+		goto out;
+	}
+	if (bf_window_failed(&l->j)) {
+		char *up = upstream_error(&l->j);
+
+		win_fail(l, w, NULL, up);
+		free(up);
+		win_free(w);
+		goto out;
+	}
+	if (bf_json_get_str(&l->j, "status", &st) == -1 ||
+	    strcmp(bf_buf_str(&st), "ok") != 0) {
+		win_fail(l, w, "not_ok", "has no status ok");
+		win_free(w);
+		goto out;
+	}
+	if (w->bad != NULL || l->poison != NULL) {
+		win_fail(l, w, "bad_input", w->bad ? w->bad : l->poison);
+		win_free(w);
+		goto out;
+	}
+	w->grid = opt_str(&l->j, "grid");
+	w->source = opt_str(&l->j, "source");
+	w->counts = window_counts(&l->j);
+	w->outpos = l->outq.len;
+	if (l->qtail)
+		l->qtail->qnext = w;
+	else
+		l->qhead = w;
+	l->qtail = w;
+	l->qn++;
+	if (l->qn >= l->o.batch) {
+		bf_buf_free(&st);
+		return run_batch(l, e);
+	}
+out:
+	bf_buf_free(&st);
+	if (l->qn == 0)
+		flush_out(l);
+	return 0;
+}
+
+int
+bf_load_line(struct bf_load *l, const char *file, long line, const char *s,
+    size_t n, int toolong, struct bf_err *e)
+{
+	size_t pos = 0;
+	int rc;
+
+	if (l->fatal)
+		return bf_err_set(e, BF_EXIT_FAILED, "load already failed");
+	if (toolong) {
+		poison(l, file, line, "line too long");
+		return 0;
+	}
+	rc = bf_json_parse(&l->j, s, n, BF_JSON_WANT_OBJECT, &pos);
+	if (rc != BF_JSON_OK) {
+		struct bf_buf b = BF_BUF_INIT;
+
+		bf_buf_printf(&b, "%s at byte %zu", bf_json_strerror(rc),
+		    pos + 1);
+		poison(l, file, line, bf_buf_str(&b));
+		bf_buf_free(&b);
+		return 0;
+	}
+	switch (bf_line_type(&l->j)) {
+	case BF_LINE_USAGE:
+		return on_usage(l, file, line, e);
+	case BF_LINE_WINDOW:
+		return on_window(l, file, line, s, n, e);
+	case BF_LINE_NOTYPE:
+		poison(l, file, line, "line without a \"type\"");
+		return 0;
+	default:
+		bf_buf_add(&l->outq, s, n);
+		bf_buf_putc(&l->outq, '\n');
+		if (l->qn == 0)
+			flush_out(l);
+		return 0;
+	}
+}
+
+int
+bf_load_finish(struct bf_load *l, struct bf_err *e)
+{
+	struct win *w, *next;
+	int rc = 0;
+
+	if (!l->fatal)
+		rc = run_batch(l, e);
+	else
+		abandon_queue(l, "the run stopped");
+	for (w = l->pending; w != NULL; w = next) {
+		next = w->next;
+		l->failed++;
+		report(l, w->file, w->line, "%s: %zu usage line%s without "
+		    "their window line: not committed", wname(l, w),
+		    w->rows.n, w->rows.n == 1 ? "" : "s");
+		win_free(w);
+	}
+	l->pending = l->pending_tail = NULL;
+	free(l->wtab);
+	l->wtab = NULL;
+	l->wsize = l->wn = 0;
+	flush_out(l);
+	return rc;
+}
+
+int
+bf_load_status(const struct bf_load *l)
+{
+	if (l->failed > 0)
+		return BF_EXIT_FAILED;
+	if (l->locked)
+		return BF_EXIT_TEMPFAIL;
+	return BF_EXIT_OK;
+}
+
+struct bf_load *
+bf_load_new(struct bf_wh *w, const struct bf_load_opts *o, struct bf_err *e)
+{
+	struct bf_load *l = bf_xcalloc(1, sizeof(*l));
+	const char *f = getenv("BF_FAULT");
+
+	l->w = w;
+	l->o = *o;
+	if (l->o.batch < 1)
+		l->o.batch = 1;
+	if (f != NULL && f[0] != '\0') {
+		const char *colon = strrchr(f, ':');
+		char *end;
+		int i, ok = 0;
+
+		if (colon != NULL) {
+			l->fault_point = bf_xstrndup(f, (size_t)(colon - f));
+			l->fault_count = strtol(colon + 1, &end, 10);
+			for (i = 0; fault_points[i] != NULL; i++)
+				if (strcmp(fault_points[i], l->fault_point) == 0)
+					ok = 1;
+			ok = ok && *end == '\0' && l->fault_count > 0 &&
+			    end != colon + 1;
+		}
+		if (!ok) {
+			free(l->fault_point);
+			free(l);
+			bf_err_set(e, BF_EXIT_USAGE, "BF_FAULT '%s' is not "
+			    "POINT:COUNT with a known point", f);
+			return NULL;
+		}
+	}
+	return l;
+}
+
+void
+bf_load_free(struct bf_load *l)
+{
+	struct win *w, *next;
+	struct part *p, *pn;
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (w = l->qhead; w != NULL; w = next) {
+		next = w->qnext;
+		win_free(w);
+	}
+	for (w = l->pending; w != NULL; w = next) {
+		next = w->next;
+		win_free(w);
+	}
+	for (i = 0; i < l->psize; i++)
+		for (p = l->ptab[i]; p != NULL; p = pn) {
+			pn = p->hnext;
+			if (p->fd >= 0)
+				bf_unlock(p->fd);
+			bf_ckpt_free(&p->ck);
+			free(p->name);
+			free(p);
+		}
+	free(l->ptab);
+	free(l->wtab);
+	free(l->poison);
+	free(l->fault_point);
+	bf_json_free(&l->j);
+	bf_buf_free(&l->tmp);
+	bf_buf_free(&l->canon);
+	bf_buf_free(&l->owner);
+	bf_buf_free(&l->outq);
+	bf_rowset_free(&l->old);
+	bf_rowset_free(&l->entries);
+	bf_rowset_free(&l->wrow);
+	free(l->ups);
+	free(l->dels);
+	free(l);
+}
+
+int
+bf_load_export(struct bf_wh *w, FILE *out, struct bf_err *e)
+{
+	return bf_wh_export(w, out, e);
+}

@@ -1,0 +1,75 @@
+/*
+ * load.h: bf-load's per-window logic (bf-load(1)): usage lines are buffered
+ * per window until the window's line closes it; a window with status ok is
+ * loaded in one warehouse transaction (several with --batch), and the
+ * partition's checkpoint is written only after the commit.
+ *
+ * Per window, inside the transaction and before anything is written, the
+ * window is refused (nothing written, reported, the window line re-emitted
+ * with status failed) when it overlaps a committed window of its partition
+ * with other bounds, when two of its usage lines have the same key, when
+ * another partition owns one of its usage keys, or when it has no usage
+ * rows while rows are billed for it (unless allow_empty). Otherwise: the
+ * rows of the window that are no longer produced are deleted, new and
+ * changed rows upserted, ledger entries appended for the keys whose amount
+ * changed (ledger.h), and the window recorded; a window that changes
+ * nothing writes nothing.
+ *
+ * Fault injection: the environment variable BF_FAULT=POINT:COUNT makes the
+ * process kill itself with SIGKILL the COUNT-th time (1-based) it reaches
+ * POINT, one of (per window) "after-delete", "after-insert", "after-ledger";
+ * (per transaction) "before-commit", "after-commit" (committed, checkpoint
+ * not written), "after-checkpoint". Tests use it to crash at each point
+ * and check that a rerun gives the result of a clean run.
+ */
+#ifndef BF_LOAD_H
+#define BF_LOAD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "warehouse.h"
+
+struct bf_load_opts {
+	const char *state;   /* state directory, or NULL: no checkpoints,
+	                        no locks */
+	int batch;           /* windows per transaction, >= 1 */
+	int allow_empty;     /* an empty window may remove billed rows */
+	const char *run_id;  /* recorded with every row written */
+	const char *version; /* program_version in ledger entries */
+	FILE *out;           /* window lines (with status) and passed-through
+	                        lines go here */
+	/* Reports a window that was not committed or an unreadable line
+	 * (file may be NULL, line <= 0 when unknown). main() prints it. */
+	void (*report)(void *ctx, const char *file, long line,
+	    const char *msg);
+	void *report_ctx;
+};
+
+struct bf_load;
+
+/* A loader writing into w (borrowed; must outlive the loader). Reads
+ * BF_FAULT; returns NULL with e set (BF_EXIT_USAGE) when it is malformed. */
+struct bf_load *bf_load_new(struct bf_wh *w, const struct bf_load_opts *o,
+    struct bf_err *e);
+/* Feeds one input line (without newline; toolong when the reader cut it).
+ * Returns 0, or -1 with e set on an error that ends the run (warehouse
+ * lost, checkpoint not written, lock error): the caller then calls
+ * bf_load_finish to report what was not committed, and exits e->code. */
+int bf_load_line(struct bf_load *l, const char *file, long line,
+    const char *s, size_t n, int toolong, struct bf_err *e);
+/* At the end of input: loads the last batch and reports the windows whose
+ * window line never came. Returns 0 or -1 with e set, as bf_load_line. */
+int bf_load_finish(struct bf_load *l, struct bf_err *e);
+/* The exit status the windows imply: BF_EXIT_FAILED when some window
+ * failed, was refused or was not committed; else BF_EXIT_TEMPFAIL when a
+ * partition was locked by another bf-load; else 0. */
+int bf_load_status(const struct bf_load *l);
+/* Releases everything, and the partition locks. */
+void bf_load_free(struct bf_load *l);
+
+/* Writes the warehouse's canonical export to out (bf_wh_export). */
+int bf_load_export(struct bf_wh *w, FILE *out, struct bf_err *e);
+
+#endif

@@ -1,0 +1,684 @@
+/*
+ * sink-pg.c: the PostgreSQL warehouse (warehouse.h) over libpq. Usage rows
+ * go through COPY into a temporary table and one INSERT ... SELECT ... ON
+ * CONFLICT DO UPDATE in the caller's transaction; ledger entries are
+ * appended with COPY. Every statement that carries a value is prepared and
+ * takes it as a parameter (COPY data is data, never SQL text). A lost
+ * connection is BF_EXIT_UNAVAILABLE.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "err.h"
+#include "warehouse.h"
+
+/* Serialises schema creation between concurrent first runs. */
+#define SCHEMA_LOCK "7310313"
+
+struct pg {
+	PGconn *conn;
+	size_t nstage;
+	long long wseq;   /* the staged window: rows of bf_stage with it */
+	char wseqtext[24];
+};
+
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* The first line of a libpq message, without the "ERROR:  " prefix. */
+static void
+first_line(const char *msg, char *out, size_t n)
+{
+	size_t len;
+
+	if (msg == NULL)
+		msg = "";
+	if (strncmp(msg, "ERROR:  ", 8) == 0)
+		msg += 8;
+	len = strcspn(msg, "\n");
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, msg, len);
+	out[len] = '\0';
+}
+
+static int
+pg_fail(struct bf_wh *w, PGresult *res, const char *what, struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+	    NULL;
+	char msg[512];
+	int code = BF_EXIT_FAILED;
+
+	first_line(res && PQresultErrorMessage(res)[0] ?
+	    PQresultErrorMessage(res) : PQerrorMessage(p->conn), msg,
+	    sizeof(msg));
+	if (res != NULL)
+		PQclear(res);
+	if (PQstatus(p->conn) == CONNECTION_BAD ||
+	    (state != NULL && (strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0)))
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		    "lost connection to warehouse '%s': %s", w->name, msg);
+	if (state != NULL && (strcmp(state, "40001") == 0 ||
+	    strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
+		code = BF_EXIT_TEMPFAIL;
+	return bf_err_set(e, code, "warehouse '%s': %s: %s", w->name, what,
+	    msg);
+}
+
+/* Runs sql (no parameters); returns the result when its status is want,
+ * else NULL with e set. */
+static PGresult *
+pg_run(struct bf_wh *w, const char *sql, ExecStatusType want,
+    const char *what, struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	PGresult *res = PQexec(p->conn, sql);
+
+	if (res == NULL || PQresultStatus(res) != want) {
+		pg_fail(w, res, what, e);
+		return NULL;
+	}
+	return res;
+}
+
+static int
+pg_exec(struct bf_wh *w, const char *sql, struct bf_err *e)
+{
+	PGresult *res = pg_run(w, sql, PGRES_COMMAND_OK, sql, e);
+
+	if (res == NULL)
+		return -1;
+	/* A COMMIT of a failed transaction answers ROLLBACK. */
+	if (strcmp(sql, "COMMIT") == 0 &&
+	    strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		PQclear(res);
+		return bf_err_set(e, BF_EXIT_FAILED,
+		    "warehouse '%s': the transaction was rolled back", w->name);
+	}
+	PQclear(res);
+	return 0;
+}
+
+static PGresult *
+pg_prepared(struct bf_wh *w, const char *name, int n,
+    const char *const *params, ExecStatusType want, const char *what,
+    struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	PGresult *res = PQexecPrepared(p->conn, name, n, params, NULL, NULL, 0);
+
+	if (res == NULL || PQresultStatus(res) != want) {
+		pg_fail(w, res, what, e);
+		return NULL;
+	}
+	return res;
+}
+
+static int
+pg_prepare(struct bf_wh *w, const char *name, const char *sql, int nparams,
+    struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	PGresult *res = PQprepare(p->conn, name, sql, nparams, NULL);
+
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_fail(w, res, "prepare", e);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static void
+select_sql(const struct bf_table *t, const char *where, struct bf_buf *sql)
+{
+	bf_buf_puts(sql, "SELECT ");
+	bf_wh_collist(t, NULL, sql);
+	bf_buf_printf(sql, " FROM %s %s", t->name, where);
+}
+
+static void
+conflict_sql(const struct bf_table *t, const char *guard,
+    struct bf_buf *sql)
+{
+	int i, n = 0;
+
+	bf_buf_puts(sql, " ON CONFLICT (");
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].flags & BF_COL_KEY)
+			bf_buf_printf(sql, "%s%s", n++ ? ", " : "",
+			    t->cols[i].name);
+	bf_buf_puts(sql, ") DO UPDATE SET ");
+	n = 0;
+	for (i = 0; i < t->ncols; i++)
+		if (!(t->cols[i].flags & BF_COL_KEY))
+			bf_buf_printf(sql, "%s%s = excluded.%s",
+			    n++ ? ", " : "", t->cols[i].name,
+			    t->cols[i].name);
+	if (guard != NULL)
+		bf_buf_printf(sql, " WHERE %s", guard);
+}
+
+static int
+pg_statements(struct bf_wh *w, struct bf_err *e)
+{
+	struct bf_buf sql = BF_BUF_INIT;
+	int i, rc = -1;
+
+	if (pg_prepare(w, "bf_conflict", "SELECT window_start, window_end "
+	    "FROM windows WHERE partition = $1 AND window_start < $3 "
+	    "AND window_end > $2 AND NOT (window_start = $2 AND "
+	    "window_end = $3) ORDER BY window_start LIMIT 1", 3, e) == -1)
+		goto done;
+	select_sql(&bf_tbl_windows, "WHERE partition = $1 AND "
+	    "window_start = $2 AND window_end = $3", &sql);
+	if (pg_prepare(w, "bf_window_get", bf_buf_str(&sql), 3, e) == -1)
+		goto done;
+	bf_buf_reset(&sql);
+	select_sql(&bf_tbl_usage, "WHERE partition = $1 AND "
+	    "window_start = $2 AND window_end = $3 "
+	    "ORDER BY instance_id, metric", &sql);
+	if (pg_prepare(w, "bf_window_usage", bf_buf_str(&sql), 3, e) == -1)
+		goto done;
+	/* Rows of one instance_id and metric never overlap (this check
+	 * keeps it so): the row with the latest start before a window's end
+	 * is the only one that can overlap the window. */
+	if (pg_prepare(w, "bf_owner", "SELECT s.ord, m.partition "
+	    "FROM bf_stage s CROSS JOIN LATERAL (SELECT u.partition, "
+	    "u.window_end FROM usage u WHERE u.instance_id = s.instance_id "
+	    "AND u.metric = s.metric AND u.window_start < s.window_end "
+	    "ORDER BY u.window_start DESC LIMIT 1) m "
+	    "WHERE s.wseq = $2 AND m.window_end > s.window_start AND "
+	    "m.partition <> $1 ORDER BY s.ord LIMIT 1", 2, e) == -1)
+		goto done;
+	bf_buf_reset(&sql);
+	bf_buf_puts(&sql, "INSERT INTO usage (");
+	bf_wh_collist(&bf_tbl_usage, NULL, &sql);
+	bf_buf_puts(&sql, ") SELECT ");
+	bf_wh_collist(&bf_tbl_usage, NULL, &sql);
+	bf_buf_puts(&sql, " FROM bf_stage WHERE wseq = $1");
+	conflict_sql(&bf_tbl_usage, "usage.partition = excluded.partition",
+	    &sql);
+	if (pg_prepare(w, "bf_upsert", bf_buf_str(&sql), 1, e) == -1)
+		goto done;
+	if (pg_prepare(w, "bf_delete", "DELETE FROM usage WHERE "
+	    "instance_id = $1 AND metric = $2 AND window_start = $3 AND "
+	    "window_end = $4", 4, e) == -1)
+		goto done;
+	if (pg_prepare(w, "bf_head", "SELECT seq, hash FROM ledger "
+	    "WHERE partition = $1 ORDER BY seq DESC LIMIT 1", 1, e) == -1)
+		goto done;
+	bf_buf_reset(&sql);
+	bf_buf_puts(&sql, "INSERT INTO windows (");
+	bf_wh_collist(&bf_tbl_windows, NULL, &sql);
+	bf_buf_puts(&sql, ") VALUES (");
+	for (i = 0; i < bf_tbl_windows.ncols; i++)
+		bf_buf_printf(&sql, "%s$%d", i ? ", " : "", i + 1);
+	bf_buf_putc(&sql, ')');
+	conflict_sql(&bf_tbl_windows, NULL, &sql);
+	if (pg_prepare(w, "bf_window_put", bf_buf_str(&sql),
+	    bf_tbl_windows.ncols, e) == -1)
+		goto done;
+	rc = 0;
+done:
+	bf_buf_free(&sql);
+	return rc;
+}
+
+static int
+pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
+{
+	const struct bf_table *tabs[] = { &bf_tbl_usage, &bf_tbl_ledger,
+		&bf_tbl_windows };
+	struct bf_buf sql = BF_BUF_INIT;
+	PGresult *res;
+	const char *param[1];
+	char vbuf[16];
+	int exists, ver;
+	size_t i;
+
+	if (pg_exec(w, "BEGIN", e) == -1)
+		return -1;
+	w->in_tx = 1;
+	if ((res = pg_run(w, "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")",
+	    PGRES_TUPLES_OK, "locking the schema", e)) == NULL)
+		goto fail;
+	PQclear(res);
+	if ((res = pg_run(w, "SELECT to_regclass('schema_version') IS NOT "
+	    "NULL", PGRES_TUPLES_OK, "reading the schema", e)) == NULL)
+		goto fail;
+	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!exists) {
+		if (!(flags & BF_WH_CREATE)) {
+			bf_err_set(e, BF_EXIT_UNAVAILABLE,
+			    "warehouse '%s' has no bf schema", w->name);
+			goto fail;
+		}
+		for (i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
+			bf_buf_reset(&sql);
+			bf_wh_ddl(tabs[i], 1, &sql);
+			if (pg_exec(w, bf_buf_str(&sql), e) == -1)
+				goto fail;
+		}
+		if (pg_exec(w, "CREATE INDEX IF NOT EXISTS usage_by_window "
+		    "ON usage (partition, window_start, window_end)", e) == -1 ||
+		    pg_exec(w, "CREATE TABLE schema_version "
+		    "(version INTEGER NOT NULL)", e) == -1)
+			goto fail;
+		snprintf(vbuf, sizeof(vbuf), "%d", BF_SCHEMA_VERSION);
+		param[0] = vbuf;
+		res = PQexecParams(((struct pg *)w->impl)->conn,
+		    "INSERT INTO schema_version (version) VALUES ($1)", 1,
+		    NULL, param, NULL, NULL, 0);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pg_fail(w, res, "creating the schema", e);
+			goto fail;
+		}
+		PQclear(res);
+		ver = BF_SCHEMA_VERSION;
+	} else {
+		if ((res = pg_run(w, "SELECT coalesce(max(version), 0) FROM "
+		    "schema_version", PGRES_TUPLES_OK,
+		    "reading the schema version", e)) == NULL)
+			goto fail;
+		ver = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	if (pg_exec(w, "COMMIT", e) == -1)
+		goto fail;
+	w->in_tx = 0;
+	bf_buf_free(&sql);
+	if (ver > BF_SCHEMA_VERSION)
+		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has "
+		    "schema version %d, newer than this program knows (%d)",
+		    w->name, ver, BF_SCHEMA_VERSION);
+	if (ver < 1)
+		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has no "
+		    "valid schema version", w->name);
+	return 0;
+fail:
+	bf_wh_rollback(w);
+	bf_buf_free(&sql);
+	return -1;
+}
+
+static int
+pg_open(struct bf_wh *w, const char *target, int flags, struct bf_err *e)
+{
+	struct pg *p = bf_xcalloc(1, sizeof(*p));
+	const char *kw[] = { "dbname", "fallback_application_name",
+		"client_encoding", NULL };
+	const char *val[] = { target, bf_progname, "UTF8", NULL };
+	char msg[512];
+
+	w->impl = p;
+	p->conn = PQconnectdbParams(kw, val, 1);
+	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
+		first_line(p->conn ? PQerrorMessage(p->conn) : "out of memory",
+		    msg, sizeof(msg));
+		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		    "cannot connect to warehouse '%s': %s", w->name, msg);
+		goto fail;
+	}
+	PQsetNoticeProcessor(p->conn, quiet, NULL);
+	if (pg_schema(w, flags, e) == -1)
+		goto fail;
+	/* The staging table: each window's rows under their own wseq, so
+	 * that a batch of windows needs no TRUNCATE (a new file each time);
+	 * the commit empties it. */
+	if (pg_exec(w, "SET temp_buffers = '64MB'", e) == -1 ||
+	    pg_exec(w, "CREATE TEMP TABLE IF NOT EXISTS bf_stage "
+	    "(LIKE usage, ord BIGINT NOT NULL, wseq BIGINT NOT NULL) "
+	    "ON COMMIT DELETE ROWS", e) == -1 ||
+	    pg_exec(w, "CREATE INDEX IF NOT EXISTS bf_stage_wseq "
+	    "ON bf_stage (wseq)", e) == -1)
+		goto fail;
+	if (pg_statements(w, e) == -1)
+		goto fail;
+	return 0;
+fail:
+	PQfinish(p->conn);
+	free(p);
+	w->impl = NULL;
+	return -1;
+}
+
+static void
+pg_close(struct bf_wh *w)
+{
+	struct pg *p = w->impl;
+
+	if (p == NULL)
+		return;
+	PQfinish(p->conn);
+	free(p);
+	w->impl = NULL;
+}
+
+static int
+pg_window_conflict(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, char ows[32], char owe[32], struct bf_err *e)
+{
+	const char *param[3] = { partition, ws, we };
+	PGresult *res = pg_prepared(w, "bf_conflict", 3, param,
+	    PGRES_TUPLES_OK, "reading windows", e);
+	int found;
+
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	if (found) {
+		snprintf(ows, 32, "%s", PQgetvalue(res, 0, 0));
+		snprintf(owe, 32, "%s", PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	return found;
+}
+
+static void
+fetch_rows(PGresult *res, struct bf_rowset *out)
+{
+	int i, j, n = PQntuples(res), nf = PQnfields(res);
+
+	for (i = 0; i < n; i++) {
+		struct bf_row *r = bf_rowset_add(out);
+
+		for (j = 0; j < nf && j < BF_MAXCOLS; j++)
+			if (!PQgetisnull(res, i, j))
+				r->v[j] = bf_rowset_strn(out,
+				    PQgetvalue(res, i, j),
+				    (size_t)PQgetlength(res, i, j));
+	}
+}
+
+static int
+pg_window_get(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_rowset *out, struct bf_err *e)
+{
+	const char *param[3] = { partition, ws, we };
+	PGresult *res = pg_prepared(w, "bf_window_get", 3, param,
+	    PGRES_TUPLES_OK, "reading windows", e);
+	int found;
+
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	fetch_rows(res, out);
+	PQclear(res);
+	return found;
+}
+
+static int
+pg_window_usage(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_rowset *out, struct bf_err *e)
+{
+	const char *param[3] = { partition, ws, we };
+	PGresult *res = pg_prepared(w, "bf_window_usage", 3, param,
+	    PGRES_TUPLES_OK, "reading usage", e);
+
+	if (res == NULL)
+		return -1;
+	fetch_rows(res, out);
+	PQclear(res);
+	return 0;
+}
+
+/* COPY text format: backslash escapes for the bytes that delimit. */
+static void
+copy_field(struct bf_buf *b, const char *v)
+{
+	size_t n;
+
+	if (v == NULL) {
+		bf_buf_add(b, "\\N", 2);
+		return;
+	}
+	for (;;) {
+		n = strcspn(v, "\\\n\r\t");
+		bf_buf_add(b, v, n);
+		v += n;
+		switch (*v) {
+		case '\0':
+			return;
+		case '\\':
+			bf_buf_add(b, "\\\\", 2);
+			break;
+		case '\n':
+			bf_buf_add(b, "\\n", 2);
+			break;
+		case '\r':
+			bf_buf_add(b, "\\r", 2);
+			break;
+		default:
+			bf_buf_add(b, "\\t", 2);
+			break;
+		}
+		v++;
+	}
+}
+
+/* COPY table (its columns [, ord, wseq]) FROM STDIN with n rows. */
+static int
+pg_copy(struct bf_wh *w, const char *table, const struct bf_table *t,
+    const struct bf_row *rows, size_t n, int ord, struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	struct bf_buf sql = BF_BUF_INIT, data = BF_BUF_INIT;
+	PGresult *res;
+	size_t i;
+	int j, rc = -1;
+
+	bf_buf_printf(&sql, "COPY %s (", table);
+	bf_wh_collist(t, NULL, &sql);
+	bf_buf_printf(&sql, "%s) FROM STDIN", ord ? ", ord, wseq" : "");
+	res = pg_run(w, bf_buf_str(&sql), PGRES_COPY_IN, "COPY", e);
+	if (res == NULL)
+		goto done;
+	PQclear(res);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < t->ncols; j++) {
+			if (j > 0)
+				bf_buf_putc(&data, '\t');
+			copy_field(&data, rows[i].v[j]);
+		}
+		if (ord)
+			bf_buf_printf(&data, "\t%zu\t%lld", i, p->wseq);
+		bf_buf_putc(&data, '\n');
+		if (data.len >= 65536 || i + 1 == n) {
+			if (PQputCopyData(p->conn, data.s, (int)data.len) != 1) {
+				pg_fail(w, NULL, "COPY", e);
+				PQputCopyEnd(p->conn, "failed");
+				while ((res = PQgetResult(p->conn)) != NULL)
+					PQclear(res);
+				goto done;
+			}
+			bf_buf_reset(&data);
+		}
+	}
+	if (PQputCopyEnd(p->conn, NULL) != 1) {
+		pg_fail(w, NULL, "COPY", e);
+		goto done;
+	}
+	rc = 0;
+	while ((res = PQgetResult(p->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			if (rc == 0)
+				pg_fail(w, res, "COPY", e);
+			else
+				PQclear(res);
+			rc = -1;
+			continue;
+		}
+		PQclear(res);
+	}
+done:
+	bf_buf_free(&sql);
+	bf_buf_free(&data);
+	return rc;
+}
+
+static int
+pg_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
+    size_t n, size_t *idx, struct bf_buf *owner, struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	const char *param[2] = { partition, p->wseqtext };
+	PGresult *res;
+
+	p->nstage = 0;
+	if (n == 0)
+		return 0;
+	p->wseq++;
+	snprintf(p->wseqtext, sizeof(p->wseqtext), "%lld", p->wseq);
+	if (pg_copy(w, "bf_stage", &bf_tbl_usage, rows, n, 1, e) == -1)
+		return -1;
+	p->nstage = n;
+	res = pg_prepared(w, "bf_owner", 2, param, PGRES_TUPLES_OK,
+	    "reading usage", e);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	*idx = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	bf_buf_reset(owner);
+	bf_buf_puts(owner, PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 1;
+}
+
+static int
+pg_stage_upsert(struct bf_wh *w, struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	const char *param[1] = { p->wseqtext };
+	PGresult *res;
+	size_t done;
+
+	if (p->nstage == 0)
+		return 0;
+
+	res = pg_prepared(w, "bf_upsert", 1, param, PGRES_COMMAND_OK,
+	    "writing usage", e);
+	if (res == NULL)
+		return -1;
+	done = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	if (done != p->nstage)
+		return bf_err_set(e, BF_EXIT_FAILED, "warehouse '%s': %zu of "
+		    "%zu usage keys were taken by another partition meanwhile",
+		    w->name, p->nstage - done, p->nstage);
+	p->nstage = 0;
+	return 0;
+}
+
+static int
+pg_usage_delete(struct bf_wh *w, const struct bf_row *r, struct bf_err *e)
+{
+	const char *param[4] = { r->v[BF_U_INSTANCE_ID], r->v[BF_U_METRIC],
+		r->v[BF_U_WINDOW_START], r->v[BF_U_WINDOW_END] };
+	PGresult *res = pg_prepared(w, "bf_delete", 4, param,
+	    PGRES_COMMAND_OK, "deleting usage", e);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+static int
+pg_chain_head(struct bf_wh *w, const char *partition, int64_t *seq,
+    char hash[BF_SHA256_HEX], struct bf_err *e)
+{
+	const char *param[1] = { partition };
+	PGresult *res = pg_prepared(w, "bf_head", 1, param, PGRES_TUPLES_OK,
+	    "reading the ledger", e);
+
+	*seq = 0;
+	hash[0] = '\0';
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) > 0) {
+		*seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		snprintf(hash, BF_SHA256_HEX, "%s", PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int
+pg_ledger_append(struct bf_wh *w, const struct bf_row *rows, size_t n,
+    struct bf_err *e)
+{
+	return pg_copy(w, "ledger", &bf_tbl_ledger, rows, n, 0, e);
+}
+
+static int
+pg_window_put(struct bf_wh *w, const struct bf_row *row, struct bf_err *e)
+{
+	PGresult *res = pg_prepared(w, "bf_window_put", bf_tbl_windows.ncols,
+	    row->v, PGRES_COMMAND_OK, "writing windows", e);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+static int
+pg_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
+    void *ctx, struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	struct bf_buf sql = BF_BUF_INIT;
+	struct bf_row row;
+	PGresult *res;
+	int rc = 0, i;
+
+	bf_buf_puts(&sql, "SELECT ");
+	bf_wh_collist(t, NULL, &sql);
+	bf_buf_printf(&sql, " FROM %s ORDER BY %s", t->name, t->order);
+	if (!PQsendQuery(p->conn, bf_buf_str(&sql))) {
+		bf_buf_free(&sql);
+		return pg_fail(w, NULL, "reading", e);
+	}
+	bf_buf_free(&sql);
+	PQsetSingleRowMode(p->conn);
+	while ((res = PQgetResult(p->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_SINGLE_TUPLE && rc == 0) {
+			memset(&row, 0, sizeof(row));
+			for (i = 0; i < t->ncols && i < PQnfields(res); i++)
+				row.v[i] = PQgetisnull(res, 0, i) ? NULL :
+				    PQgetvalue(res, 0, i);
+			if (fn(ctx, &row, e) == -1)
+				rc = -1;
+		} else if (st != PGRES_SINGLE_TUPLE &&
+		    st != PGRES_TUPLES_OK && rc == 0) {
+			pg_fail(w, res, "reading", e);
+			rc = -1;
+			continue;
+		}
+		PQclear(res);
+	}
+	return rc;
+}
+
+const struct bf_wh_ops bf_wh_pg_ops = {
+	pg_open, pg_close, pg_exec, pg_window_conflict, pg_window_get,
+	pg_window_usage, pg_stage, pg_stage_upsert, pg_usage_delete,
+	pg_chain_head, pg_ledger_append, pg_window_put, pg_scan,
+};

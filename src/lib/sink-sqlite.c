@@ -1,0 +1,646 @@
+/*
+ * sink-sqlite.c: the SQLite warehouse (warehouse.h): one file in WAL mode,
+ * synchronous=FULL (a commit is on disk before bf-load writes its
+ * checkpoint), a busy timeout for concurrent writers and readers, and
+ * prepared statements for everything that carries data.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "err.h"
+#include "warehouse.h"
+
+enum {
+	ST_CONFLICT, ST_WINDOW_GET, ST_WINDOW_USAGE, ST_OWNER, ST_UPSERT,
+	ST_DELETE, ST_HEAD, ST_LEDGER, ST_WINDOW_PUT, ST_NST
+};
+
+struct sq {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_NST];
+	const struct bf_row *stage; /* borrowed until stage_upsert */
+	size_t nstage;
+};
+
+static int
+sq_err(struct bf_wh *w, int rc, const char *what, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	const char *msg = q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc);
+	int code;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = BF_EXIT_TEMPFAIL;
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+		code = BF_EXIT_IO;
+		break;
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_PERM:
+	case SQLITE_READONLY:
+		code = BF_EXIT_UNAVAILABLE;
+		break;
+	default:
+		code = BF_EXIT_FAILED;
+		break;
+	}
+	return bf_err_set(e, code, "warehouse '%s': %s: %s", w->name, what,
+	    msg);
+}
+
+static int
+sq_exec(struct bf_wh *w, const char *sql, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	int rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return sq_err(w, rc, sql, e);
+	return 0;
+}
+
+static sqlite3_stmt *
+sq_prep(struct bf_wh *w, int id, const char *sql, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	int rc;
+
+	if (q->st[id] != NULL) {
+		sqlite3_reset(q->st[id]);
+		sqlite3_clear_bindings(q->st[id]);
+		return q->st[id];
+	}
+	rc = sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &q->st[id], NULL);
+	if (rc != SQLITE_OK) {
+		sq_err(w, rc, "prepare", e);
+		return NULL;
+	}
+	return q->st[id];
+}
+
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+/* Binds every column of row (table t) to parameters 1..ncols. */
+static int
+bind_row(sqlite3_stmt *st, const struct bf_table *t, const struct bf_row *r)
+{
+	int i, rc;
+
+	for (i = 0; i < t->ncols; i++) {
+		const char *v = r->v[i];
+
+		if (v != NULL && t->cols[i].type == BF_COL_INT)
+			rc = sqlite3_bind_int64(st, i + 1, strtoll(v, NULL, 10));
+		else
+			rc = bind_text(st, i + 1, v);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* Copies the current result row's first ncols columns into a new row of
+ * out. */
+static void
+fetch_row(sqlite3_stmt *st, int ncols, struct bf_rowset *out)
+{
+	struct bf_row *r = bf_rowset_add(out);
+	int i;
+
+	for (i = 0; i < ncols; i++)
+		if (sqlite3_column_type(st, i) != SQLITE_NULL)
+			r->v[i] = bf_rowset_strn(out,
+			    (const char *)sqlite3_column_text(st, i),
+			    (size_t)sqlite3_column_bytes(st, i));
+}
+
+static int
+sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	const struct bf_table *tabs[] = { &bf_tbl_usage, &bf_tbl_ledger,
+		&bf_tbl_windows };
+	struct bf_buf sql = BF_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc, exists = 0, ver = 0, began = 0;
+	size_t i;
+
+	for (;;) {
+		rc = sqlite3_prepare_v2(q->db, "SELECT count(*) FROM "
+		    "sqlite_master WHERE type = 'table' AND name = "
+		    "'schema_version'", -1, &st, NULL);
+		if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW) {
+			sq_err(w, rc, "reading the schema", e);
+			goto fail;
+		}
+		exists = sqlite3_column_int(st, 0) > 0;
+		sqlite3_finalize(st);
+		st = NULL;
+		if (exists || began)
+			break;
+		if (!(flags & BF_WH_CREATE)) {
+			bf_err_set(e, BF_EXIT_UNAVAILABLE,
+			    "warehouse '%s' has no bf schema", w->name);
+			goto fail;
+		}
+		/* Create under the write lock; look again once we hold it. */
+		if (sq_exec(w, "BEGIN IMMEDIATE", e) == -1)
+			goto fail;
+		began = 1;
+	}
+	if (!exists) {
+		sqlite3_stmt *ins;
+
+		for (i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
+			bf_buf_reset(&sql);
+			bf_wh_ddl(tabs[i], 0, &sql);
+			if (sq_exec(w, bf_buf_str(&sql), e) == -1)
+				goto fail;
+		}
+		if (sq_exec(w, "CREATE INDEX IF NOT EXISTS usage_by_window "
+		    "ON usage (partition, window_start, window_end)", e) == -1 ||
+		    sq_exec(w, "CREATE TABLE schema_version "
+		    "(version INTEGER NOT NULL)", e) == -1)
+			goto fail;
+		rc = sqlite3_prepare_v2(q->db, "INSERT INTO schema_version "
+		    "(version) VALUES (?1)", -1, &ins, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int(ins, 1, BF_SCHEMA_VERSION);
+			rc = sqlite3_step(ins);
+			sqlite3_finalize(ins);
+		}
+		if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+			sq_err(w, rc, "creating the schema", e);
+			goto fail;
+		}
+		ver = BF_SCHEMA_VERSION;
+	} else {
+		rc = sqlite3_prepare_v2(q->db, "SELECT max(version) FROM "
+		    "schema_version", -1, &st, NULL);
+		if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW) {
+			sq_err(w, rc, "reading the schema version", e);
+			goto fail;
+		}
+		ver = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (began && sq_exec(w, "COMMIT", e) == -1)
+		goto fail;
+	began = 0;
+	bf_buf_free(&sql);
+	if (ver > BF_SCHEMA_VERSION)
+		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has "
+		    "schema version %d, newer than this program knows (%d)",
+		    w->name, ver, BF_SCHEMA_VERSION);
+	if (ver < 1)
+		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has no "
+		    "valid schema version", w->name);
+	return 0;
+fail:
+	if (st != NULL)
+		sqlite3_finalize(st);
+	if (began)
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	bf_buf_free(&sql);
+	return -1;
+}
+
+static int
+sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
+{
+	struct sq *q = bf_xcalloc(1, sizeof(*q));
+	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int rc;
+
+	w->impl = q;
+	if (flags & BF_WH_CREATE) {
+		/* The warehouse holds telemetry: create it 0600 (SQLite gives
+		 * its WAL and shm files the same mode). */
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd == -1) {
+			bf_err_set(e, BF_EXIT_UNAVAILABLE,
+			    "cannot open warehouse '%s': %s", w->name,
+			    strerror(errno));
+			goto fail;
+		}
+		close(fd);
+	}
+	rc = sqlite3_open_v2(path, &q->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		    "cannot open warehouse '%s': %s", w->name,
+		    q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, BF_WH_BUSY_MS);
+	rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(q->db, "PRAGMA synchronous=FULL", NULL, NULL,
+		    NULL);
+	/* A batch of windows touches many pages: keep them in memory
+	 * (64 MiB) rather than spill and read them back. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(q->db, "PRAGMA cache_size=-65536", NULL, NULL,
+		    NULL);
+	if (rc != SQLITE_OK) {
+		bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ? BF_EXIT_TEMPFAIL :
+		    BF_EXIT_UNAVAILABLE, "cannot open warehouse '%s': %s",
+		    w->name, sqlite3_errmsg(q->db));
+		goto fail;
+	}
+	if (sq_schema(w, flags, e) == -1)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_close(q->db);
+	free(q);
+	w->impl = NULL;
+	return -1;
+}
+
+static void
+sq_close(struct bf_wh *w)
+{
+	struct sq *q = w->impl;
+	int i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < ST_NST; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close(q->db);
+	free(q);
+	w->impl = NULL;
+}
+
+static int
+sq_window_conflict(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, char ows[32], char owe[32], struct bf_err *e)
+{
+	sqlite3_stmt *st = sq_prep(w, ST_CONFLICT,
+	    "SELECT window_start, window_end FROM windows "
+	    "WHERE partition = ?1 AND window_start < ?3 AND window_end > ?2 "
+	    "AND NOT (window_start = ?2 AND window_end = ?3) "
+	    "ORDER BY window_start LIMIT 1", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, partition);
+	bind_text(st, 2, ws);
+	bind_text(st, 3, we);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return sq_err(w, rc, "reading windows", e);
+	snprintf(ows, 32, "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(owe, 32, "%s", (const char *)sqlite3_column_text(st, 1));
+	sqlite3_reset(st);
+	return 1;
+}
+
+static sqlite3_stmt *
+prep_select(struct bf_wh *w, int id, const struct bf_table *t,
+    const char *where, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	struct bf_buf sql = BF_BUF_INIT;
+	sqlite3_stmt *st;
+
+	if (q->st[id] != NULL)
+		return sq_prep(w, id, NULL, e);
+	bf_buf_puts(&sql, "SELECT ");
+	bf_wh_collist(t, NULL, &sql);
+	bf_buf_printf(&sql, " FROM %s %s", t->name, where);
+	st = sq_prep(w, id, bf_buf_str(&sql), e);
+	bf_buf_free(&sql);
+	return st;
+}
+
+static int
+sq_window_get(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_rowset *out, struct bf_err *e)
+{
+	sqlite3_stmt *st = prep_select(w, ST_WINDOW_GET, &bf_tbl_windows,
+	    "WHERE partition = ?1 AND window_start = ?2 AND window_end = ?3",
+	    e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, partition);
+	bind_text(st, 2, ws);
+	bind_text(st, 3, we);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return sq_err(w, rc, "reading windows", e);
+	fetch_row(st, bf_tbl_windows.ncols, out);
+	sqlite3_reset(st);
+	return 1;
+}
+
+static int
+sq_window_usage(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_rowset *out, struct bf_err *e)
+{
+	sqlite3_stmt *st = prep_select(w, ST_WINDOW_USAGE, &bf_tbl_usage,
+	    "WHERE partition = ?1 AND window_start = ?2 AND window_end = ?3 "
+	    "ORDER BY instance_id, metric", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, partition);
+	bind_text(st, 2, ws);
+	bind_text(st, 3, we);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fetch_row(st, bf_tbl_usage.ncols, out);
+	if (rc != SQLITE_DONE)
+		return sq_err(w, rc, "reading usage", e);
+	return 0;
+}
+
+/* The owner check of one key. Rows of one instance_id and metric never
+ * overlap (this check keeps it so), so the row with the latest start
+ * before the window's end is the only one that can overlap the window. */
+static int
+sq_owner(struct bf_wh *w, const char *partition, const struct bf_row *r,
+    struct bf_buf *owner, struct bf_err *e)
+{
+	sqlite3_stmt *st = sq_prep(w, ST_OWNER,
+	    "SELECT partition, window_end FROM usage "
+	    "WHERE instance_id = ?1 AND metric = ?2 AND window_start < ?3 "
+	    "ORDER BY window_start DESC LIMIT 1", e);
+	const char *p, *end;
+	int rc, found = 0;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, r->v[BF_U_INSTANCE_ID]);
+	bind_text(st, 2, r->v[BF_U_METRIC]);
+	bind_text(st, 3, r->v[BF_U_WINDOW_END]);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return sq_err(w, rc, "reading usage", e);
+	p = (const char *)sqlite3_column_text(st, 0);
+	end = (const char *)sqlite3_column_text(st, 1);
+	if (p != NULL && end != NULL &&
+	    strcmp(end, r->v[BF_U_WINDOW_START]) > 0 &&
+	    strcmp(p, partition) != 0) {
+		bf_buf_reset(owner);
+		bf_buf_puts(owner, p);
+		found = 1;
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+static int
+sq_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
+    size_t n, size_t *idx, struct bf_buf *owner, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	size_t i;
+	int rc;
+
+	q->stage = rows;
+	q->nstage = n;
+	for (i = 0; i < n; i++) {
+		rc = sq_owner(w, partition, &rows[i], owner, e);
+		if (rc != 0) {
+			*idx = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* "INSERT INTO t (cols) VALUES (?1, ...)" and, when upsert, an ON CONFLICT
+ * clause that updates every non-key column, but only where guard holds. */
+static void
+insert_sql(const struct bf_table *t, int upsert, const char *guard,
+    struct bf_buf *sql)
+{
+	int i, n = 0;
+
+	bf_buf_printf(sql, "INSERT INTO %s (", t->name);
+	bf_wh_collist(t, NULL, sql);
+	bf_buf_puts(sql, ") VALUES (");
+	for (i = 0; i < t->ncols; i++)
+		bf_buf_printf(sql, "%s?%d", i ? ", " : "", i + 1);
+	bf_buf_putc(sql, ')');
+	if (!upsert)
+		return;
+	bf_buf_puts(sql, " ON CONFLICT (");
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].flags & BF_COL_KEY)
+			bf_buf_printf(sql, "%s%s", n++ ? ", " : "",
+			    t->cols[i].name);
+	bf_buf_puts(sql, ") DO UPDATE SET ");
+	n = 0;
+	for (i = 0; i < t->ncols; i++)
+		if (!(t->cols[i].flags & BF_COL_KEY))
+			bf_buf_printf(sql, "%s%s = excluded.%s",
+			    n++ ? ", " : "", t->cols[i].name,
+			    t->cols[i].name);
+	if (guard != NULL)
+		bf_buf_printf(sql, " WHERE %s", guard);
+}
+
+static sqlite3_stmt *
+prep_insert(struct bf_wh *w, int id, const struct bf_table *t, int upsert,
+    const char *guard, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	struct bf_buf sql = BF_BUF_INIT;
+	sqlite3_stmt *st;
+
+	if (q->st[id] != NULL)
+		return sq_prep(w, id, NULL, e);
+	insert_sql(t, upsert, guard, &sql);
+	st = sq_prep(w, id, bf_buf_str(&sql), e);
+	bf_buf_free(&sql);
+	return st;
+}
+
+static int
+step_done(struct bf_wh *w, sqlite3_stmt *st, const char *what,
+    struct bf_err *e)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE)
+		return sq_err(w, rc, what, e);
+	return 0;
+}
+
+static int
+sq_stage_upsert(struct bf_wh *w, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < q->nstage; i++) {
+		const struct bf_row *r = &q->stage[i];
+
+		st = prep_insert(w, ST_UPSERT, &bf_tbl_usage, 1,
+		    "usage.partition = excluded.partition", e);
+		if (st == NULL)
+			return -1;
+		if ((rc = bind_row(st, &bf_tbl_usage, r)) != SQLITE_OK)
+			return sq_err(w, rc, "binding usage", e);
+		if (step_done(w, st, "writing usage", e) == -1)
+			return -1;
+		if (sqlite3_changes(q->db) != 1)
+			return bf_err_set(e, BF_EXIT_FAILED, "warehouse '%s': "
+			    "usage key of instance '%s' metric '%s' was taken "
+			    "by another partition meanwhile", w->name,
+			    r->v[BF_U_INSTANCE_ID], r->v[BF_U_METRIC]);
+	}
+	q->stage = NULL;
+	q->nstage = 0;
+	return 0;
+}
+
+static int
+sq_usage_delete(struct bf_wh *w, const struct bf_row *r, struct bf_err *e)
+{
+	sqlite3_stmt *st = sq_prep(w, ST_DELETE, "DELETE FROM usage "
+	    "WHERE instance_id = ?1 AND metric = ?2 AND window_start = ?3 "
+	    "AND window_end = ?4", e);
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, r->v[BF_U_INSTANCE_ID]);
+	bind_text(st, 2, r->v[BF_U_METRIC]);
+	bind_text(st, 3, r->v[BF_U_WINDOW_START]);
+	bind_text(st, 4, r->v[BF_U_WINDOW_END]);
+	return step_done(w, st, "deleting usage", e);
+}
+
+static int
+sq_chain_head(struct bf_wh *w, const char *partition, int64_t *seq,
+    char hash[BF_SHA256_HEX], struct bf_err *e)
+{
+	sqlite3_stmt *st = sq_prep(w, ST_HEAD, "SELECT seq, hash FROM ledger "
+	    "WHERE partition = ?1 ORDER BY seq DESC LIMIT 1", e);
+	int rc;
+
+	*seq = 0;
+	hash[0] = '\0';
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, partition);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return sq_err(w, rc, "reading the ledger", e);
+	*seq = sqlite3_column_int64(st, 0);
+	snprintf(hash, BF_SHA256_HEX, "%s",
+	    (const char *)sqlite3_column_text(st, 1));
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+sq_ledger_append(struct bf_wh *w, const struct bf_row *rows, size_t n,
+    struct bf_err *e)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		st = prep_insert(w, ST_LEDGER, &bf_tbl_ledger, 0, NULL, e);
+		if (st == NULL)
+			return -1;
+		if ((rc = bind_row(st, &bf_tbl_ledger, &rows[i])) != SQLITE_OK)
+			return sq_err(w, rc, "binding ledger", e);
+		if (step_done(w, st, "writing the ledger", e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+sq_window_put(struct bf_wh *w, const struct bf_row *row, struct bf_err *e)
+{
+	sqlite3_stmt *st = prep_insert(w, ST_WINDOW_PUT, &bf_tbl_windows, 1,
+	    NULL, e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if ((rc = bind_row(st, &bf_tbl_windows, row)) != SQLITE_OK)
+		return sq_err(w, rc, "binding windows", e);
+	return step_done(w, st, "writing windows", e);
+}
+
+static int
+sq_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
+    void *ctx, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	struct bf_buf sql = BF_BUF_INIT;
+	struct bf_row row;
+	sqlite3_stmt *st;
+	int rc, i;
+
+	bf_buf_puts(&sql, "SELECT ");
+	bf_wh_collist(t, NULL, &sql);
+	bf_buf_printf(&sql, " FROM %s ORDER BY %s", t->name, t->order);
+	rc = sqlite3_prepare_v2(q->db, bf_buf_str(&sql), -1, &st, NULL);
+	bf_buf_free(&sql);
+	if (rc != SQLITE_OK)
+		return sq_err(w, rc, "reading", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		for (i = 0; i < t->ncols; i++)
+			row.v[i] = sqlite3_column_type(st, i) == SQLITE_NULL ?
+			    NULL : (const char *)sqlite3_column_text(st, i);
+		if (fn(ctx, &row, e) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		sq_err(w, rc, "reading", e);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+const struct bf_wh_ops bf_wh_sqlite_ops = {
+	sq_open, sq_close, sq_exec, sq_window_conflict, sq_window_get,
+	sq_window_usage, sq_stage, sq_stage_upsert, sq_usage_delete,
+	sq_chain_head, sq_ledger_append, sq_window_put, sq_scan,
+};

@@ -1,0 +1,680 @@
+/*
+ * warehouse.c: the warehouse interface (warehouse.h): the table
+ * descriptions, target strings, row sets, the JSON row writer and the
+ * canonical export; everything else is dispatched to sink-sqlite.c or
+ * sink-pg.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "decimal.h"
+#include "err.h"
+#include "json.h"
+#include "warehouse.h"
+
+#define K BF_COL_KEY
+#define NN BF_COL_NOTNULL
+#define NX BF_COL_NOEXPORT
+
+static const struct bf_col usage_cols[BF_U_NCOLS] = {
+	[BF_U_INSTANCE_ID] = { "instance_id", BF_COL_TEXT, K | NN },
+	[BF_U_METRIC] = { "metric", BF_COL_TEXT, K | NN },
+	[BF_U_WINDOW_START] = { "window_start", BF_COL_TIME, K | NN },
+	[BF_U_WINDOW_END] = { "window_end", BF_COL_TIME, K | NN },
+	[BF_U_PARTITION] = { "partition", BF_COL_TEXT, NN },
+	[BF_U_TENANT] = { "tenant", BF_COL_TEXT, NN },
+	[BF_U_AGGREGATE] = { "aggregate", BF_COL_TEXT, 0 },
+	[BF_U_VALUE] = { "value", BF_COL_DEC, 0 },
+	[BF_U_SAMPLES] = { "samples", BF_COL_INT, 0 },
+	[BF_U_EXPECTED_SAMPLES] = { "expected_samples", BF_COL_INT, 0 },
+	[BF_U_COVERAGE] = { "coverage", BF_COL_DEC, 0 },
+	[BF_U_QUANTITY] = { "quantity", BF_COL_DEC, 0 },
+	[BF_U_USAGE_UNIT] = { "usage_unit", BF_COL_TEXT, 0 },
+	[BF_U_UNIT_PRICE] = { "unit_price", BF_COL_DEC, 0 },
+	[BF_U_COST] = { "cost", BF_COL_DEC, NN },
+	[BF_U_CURRENCY] = { "currency", BF_COL_TEXT, NN },
+	[BF_U_ALLOCATIONS] = { "allocations", BF_COL_TEXT, 0 },
+	[BF_U_SOURCE] = { "source", BF_COL_TEXT, 0 },
+	[BF_U_DIGEST] = { "digest", BF_COL_TEXT, NN },
+	[BF_U_RUN_ID] = { "run_id", BF_COL_TEXT, NN | NX },
+	[BF_U_LOADED_AT] = { "loaded_at", BF_COL_TIME, NN | NX },
+};
+
+static const struct bf_col ledger_cols[BF_L_NCOLS] = {
+	[BF_L_PARTITION] = { "partition", BF_COL_TEXT, K | NN },
+	[BF_L_SEQ] = { "seq", BF_COL_INT, K | NN | NX },
+	[BF_L_KIND] = { "kind", BF_COL_TEXT, NN },
+	[BF_L_TENANT] = { "tenant", BF_COL_TEXT, NN },
+	[BF_L_INSTANCE_ID] = { "instance_id", BF_COL_TEXT, NN },
+	[BF_L_METRIC] = { "metric", BF_COL_TEXT, NN },
+	[BF_L_WINDOW_START] = { "window_start", BF_COL_TIME, NN },
+	[BF_L_WINDOW_END] = { "window_end", BF_COL_TIME, NN },
+	[BF_L_AMOUNT] = { "amount", BF_COL_DEC, NN },
+	[BF_L_CURRENCY] = { "currency", BF_COL_TEXT, NN },
+	[BF_L_REASON] = { "reason", BF_COL_TEXT, NN },
+	[BF_L_SOURCE] = { "source", BF_COL_TEXT, 0 },
+	[BF_L_RUN_ID] = { "run_id", BF_COL_TEXT, NN | NX },
+	[BF_L_USAGE_DIGEST] = { "usage_digest", BF_COL_TEXT, NN },
+	[BF_L_PROGRAM_VERSION] = { "program_version", BF_COL_TEXT, NN },
+	[BF_L_RECORDED_AT] = { "recorded_at", BF_COL_TIME, NN | NX },
+	[BF_L_PREV_HASH] = { "prev_hash", BF_COL_TEXT, NN | NX },
+	[BF_L_HASH] = { "hash", BF_COL_TEXT, NN | NX },
+};
+
+static const struct bf_col windows_cols[BF_W_NCOLS] = {
+	[BF_W_PARTITION] = { "partition", BF_COL_TEXT, K | NN },
+	[BF_W_WINDOW_START] = { "window_start", BF_COL_TIME, K | NN },
+	[BF_W_WINDOW_END] = { "window_end", BF_COL_TIME, K | NN },
+	[BF_W_GRID] = { "grid", BF_COL_TEXT, 0 },
+	[BF_W_USAGE_ROWS] = { "usage_rows", BF_COL_INT, NN },
+	[BF_W_COUNTS] = { "counts", BF_COL_TEXT, NN },
+	[BF_W_DIGEST] = { "digest", BF_COL_TEXT, NN },
+	[BF_W_CHAIN_HEAD] = { "chain_head", BF_COL_TEXT, NN },
+	[BF_W_RUN_ID] = { "run_id", BF_COL_TEXT, NN | NX },
+	[BF_W_LOADED_AT] = { "loaded_at", BF_COL_TIME, NN | NX },
+};
+
+const struct bf_table bf_tbl_usage = { "usage", usage_cols, BF_U_NCOLS,
+	"instance_id, metric, window_start, window_end" };
+const struct bf_table bf_tbl_ledger = { "ledger", ledger_cols, BF_L_NCOLS,
+	"partition, seq" };
+const struct bf_table bf_tbl_windows = { "windows", windows_cols,
+	BF_W_NCOLS, "partition, window_start, window_end" };
+
+/* Targets. */
+
+static int
+has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+int
+bf_target_is_pg(const char *target)
+{
+	const char *eq, *sl;
+
+	if (has_prefix(target, "postgresql://") ||
+	    has_prefix(target, "postgres://"))
+		return 1;
+	eq = strchr(target, '=');
+	sl = strchr(target, '/');
+	return eq != NULL && (sl == NULL || eq < sl);
+}
+
+int
+bf_target_has_password(const char *target)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	int has = 0;
+
+	if (!bf_target_is_pg(target))
+		return 0;
+	opts = PQconninfoParse(target, &err);
+	if (opts == NULL) {
+		/* Unparseable: look for the obvious forms by hand. */
+		PQfreemem(err);
+		return strstr(target, "password") != NULL ||
+		    (strstr(target, "://") != NULL &&
+		    strchr(target, '@') != NULL);
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+		    o->val[0] != '\0')
+			has = 1;
+	PQconninfoFree(opts);
+	return has;
+}
+
+/* Replaces "password=VALUE" (a URI query parameter or a conninfo keyword)
+ * in s by "password=***". */
+static void
+redact_kw(const char *s, struct bf_buf *out)
+{
+	const char *p = s, *q;
+
+	while ((q = strstr(p, "password")) != NULL) {
+		const char *r = q + 8;
+		int atstart = q == s || q[-1] == ' ' || q[-1] == '\t' ||
+		    q[-1] == '?' || q[-1] == '&';
+
+		while (*r == ' ' || *r == '\t')
+			r++;
+		if (!atstart || *r != '=') {
+			bf_buf_add(out, p, (size_t)(q - p) + 8);
+			p = q + 8;
+			continue;
+		}
+		r++;
+		while (*r == ' ' || *r == '\t')
+			r++;
+		bf_buf_add(out, p, (size_t)(q - p));
+		bf_buf_puts(out, "password=***");
+		if (*r == '\'') {
+			for (r++; *r != '\0' && *r != '\''; r++)
+				if (*r == '\\' && r[1] != '\0')
+					r++;
+			if (*r == '\'')
+				r++;
+		} else {
+			while (*r != '\0' && *r != ' ' && *r != '\t' &&
+			    *r != '&' && *r != '#')
+				r++;
+		}
+		p = r;
+	}
+	bf_buf_puts(out, p);
+}
+
+void
+bf_target_redact(const char *target, struct bf_buf *out)
+{
+	const char *auth, *end, *at, *colon;
+	struct bf_buf tmp = BF_BUF_INIT;
+
+	if (!bf_target_is_pg(target)) {
+		bf_buf_puts(out, target);
+		return;
+	}
+	auth = strstr(target, "://");
+	if (auth != NULL) {
+		auth += 3;
+		end = auth + strcspn(auth, "/?#");
+		at = NULL;
+		for (const char *c = auth; c < end; c++)
+			if (*c == '@')
+				at = c;
+		colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) :
+		    NULL;
+		if (colon != NULL) {
+			bf_buf_add(&tmp, target, (size_t)(colon - target));
+			bf_buf_puts(&tmp, ":***");
+			bf_buf_puts(&tmp, at);
+		} else {
+			bf_buf_puts(&tmp, target);
+		}
+	} else {
+		bf_buf_puts(&tmp, target);
+	}
+	redact_kw(bf_buf_str(&tmp), out);
+	bf_buf_free(&tmp);
+}
+
+/* Row sets. */
+
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+#define CHUNK_MIN 65536
+
+const char *
+bf_rowset_strn(struct bf_rowset *s, const char *p, size_t n)
+{
+	struct chunk *c = s->mem;
+	char *d;
+
+	if (p == NULL)
+		return NULL;
+	if (c == NULL || c->cap - c->used < n + 1) {
+		size_t cap = n + 1 > CHUNK_MIN ? n + 1 : CHUNK_MIN;
+
+		c = bf_xmalloc(sizeof(*c) + cap);
+		c->next = s->mem;
+		c->used = 0;
+		c->cap = cap;
+		s->mem = c;
+	}
+	d = c->data + c->used;
+	if (n > 0)
+		memcpy(d, p, n);
+	d[n] = '\0';
+	c->used += n + 1;
+	return d;
+}
+
+const char *
+bf_rowset_str(struct bf_rowset *s, const char *p)
+{
+	return p == NULL ? NULL : bf_rowset_strn(s, p, strlen(p));
+}
+
+struct bf_row *
+bf_rowset_add(struct bf_rowset *s)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 16;
+		s->rows = bf_xrealloc(s->rows, s->cap * sizeof(*s->rows));
+	}
+	memset(&s->rows[s->n], 0, sizeof(s->rows[0]));
+	return &s->rows[s->n++];
+}
+
+struct bf_row *
+bf_rowset_copy(struct bf_rowset *s, const struct bf_row *row, int ncols)
+{
+	struct bf_row *r = bf_rowset_add(s);
+	int i;
+
+	for (i = 0; i < ncols; i++)
+		r->v[i] = bf_rowset_str(s, row->v[i]);
+	return r;
+}
+
+void
+bf_rowset_reset(struct bf_rowset *s)
+{
+	struct chunk *c = s->mem, *next;
+
+	/* Keep the newest chunk for reuse, free the others. */
+	if (c != NULL) {
+		for (next = c->next; next != NULL; next = c->next) {
+			c->next = next->next;
+			free(next);
+		}
+		c->used = 0;
+	}
+	s->n = 0;
+}
+
+void
+bf_rowset_free(struct bf_rowset *s)
+{
+	struct chunk *c = s->mem, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(s->rows);
+	memset(s, 0, sizeof(*s));
+}
+
+/* SQL text shared by the sinks. */
+
+void
+bf_wh_collist(const struct bf_table *t, const char *prefix,
+    struct bf_buf *out)
+{
+	int i;
+
+	for (i = 0; i < t->ncols; i++)
+		bf_buf_printf(out, "%s%s%s", i ? ", " : "",
+		    prefix ? prefix : "", t->cols[i].name);
+}
+
+void
+bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out)
+{
+	int i, nk = 0;
+
+	bf_buf_printf(out, "CREATE TABLE IF NOT EXISTS %s (", t->name);
+	for (i = 0; i < t->ncols; i++) {
+		const struct bf_col *c = &t->cols[i];
+		const char *type;
+
+		switch (c->type) {
+		case BF_COL_DEC:
+			type = pg ? "NUMERIC(40,9)" : "TEXT";
+			break;
+		case BF_COL_INT:
+			type = pg ? "BIGINT" : "INTEGER";
+			break;
+		default:
+			type = pg ? "TEXT COLLATE \"C\"" : "TEXT";
+			break;
+		}
+		bf_buf_printf(out, "%s%s %s%s", i ? ", " : "", c->name, type,
+		    c->flags & BF_COL_NOTNULL ? " NOT NULL" : "");
+	}
+	bf_buf_puts(out, ", PRIMARY KEY (");
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].flags & BF_COL_KEY)
+			bf_buf_printf(out, "%s%s", nk++ ? ", " : "",
+			    t->cols[i].name);
+	bf_buf_puts(out, "))");
+}
+
+/* JSON rows. */
+
+static int
+is_int_text(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '-')
+		p++;
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] != '\0'))
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return p - s < 21;
+}
+
+/* 1 when s is already what bf_dec_format writes (so the common case
+ * skips a parse and a format): -?(0|[1-9][0-9]*)\.[0-9]{9} with at
+ * most 20 integer digits, not -0. */
+int
+bf_wh_dec_canonical(const char *s)
+{
+	const char *p = s, *d;
+
+	if (*p == '-')
+		p++;
+	d = p;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		return 0;
+	if (*p++ != '.')
+		return 0;
+	if (p - s > 22 || strspn(p, "0123456789") != 9 || p[9] != '\0')
+		return 0;
+	if (*s == '-' && d[0] == '0' && strcmp(p, "000000000") == 0)
+		return 0;
+	return 1;
+}
+
+int
+bf_wh_row_json(const struct bf_table *t, const struct bf_row *row,
+    unsigned long skip, const char *tag, struct bf_buf *out,
+    struct bf_err *e)
+{
+	int i, first = 1;
+
+	bf_buf_putc(out, '{');
+	if (tag != NULL) {
+		bf_buf_puts(out, "\"table\":");
+		bf_json_put_str(out, tag, strlen(tag));
+		first = 0;
+	}
+	for (i = 0; i < t->ncols; i++) {
+		const struct bf_col *c = &t->cols[i];
+		const char *v = row->v[i];
+
+		if (skip & (1UL << i))
+			continue;
+		if (!first)
+			bf_buf_putc(out, ',');
+		first = 0;
+		bf_json_put_str(out, c->name, strlen(c->name));
+		bf_buf_putc(out, ':');
+		if (v == NULL) {
+			bf_buf_puts(out, "null");
+		} else if (c->type == BF_COL_DEC && bf_wh_dec_canonical(v)) {
+			bf_buf_putc(out, '"');
+			bf_buf_puts(out, v);
+			bf_buf_putc(out, '"');
+		} else if (c->type == BF_COL_DEC) {
+			char d[BF_DEC_LEN];
+			bf_dec x;
+
+			if (bf_dec_parse(v, strlen(v), &x) != BF_DEC_OK)
+				return bf_err_set(e, BF_EXIT_FAILED,
+				    "%s.%s: not a decimal '%.40s'", t->name,
+				    c->name, v);
+			bf_dec_format(x, d);
+			bf_json_put_str(out, d, strlen(d));
+		} else if (c->type == BF_COL_INT) {
+			if (!is_int_text(v))
+				return bf_err_set(e, BF_EXIT_FAILED,
+				    "%s.%s: not an integer '%.40s'", t->name,
+				    c->name, v);
+			bf_buf_puts(out, v);
+		} else {
+			bf_json_put_str(out, v, strlen(v));
+		}
+	}
+	bf_buf_putc(out, '}');
+	return 0;
+}
+
+unsigned long
+bf_wh_noexport(const struct bf_table *t)
+{
+	unsigned long m = 0;
+	int i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].flags & BF_COL_NOEXPORT)
+			m |= 1UL << i;
+	return m;
+}
+
+/* The canonical export: lines collected in one buffer, sorted by offset. */
+
+struct export {
+	struct bf_buf text;
+	size_t *off;
+	size_t n, cap;
+	const struct bf_table *t;
+};
+
+static int
+export_row(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct export *x = ctx;
+
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 1024;
+		x->off = bf_xrealloc(x->off, x->cap * sizeof(*x->off));
+	}
+	x->off[x->n++] = x->text.len;
+	if (bf_wh_row_json(x->t, row, bf_wh_noexport(x->t), x->t->name,
+	    &x->text, e) == -1)
+		return -1;
+	bf_buf_putc(&x->text, '\0');
+	return 0;
+}
+
+static const char *sort_base;
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	return strcmp(sort_base + *(const size_t *)a,
+	    sort_base + *(const size_t *)b);
+}
+
+int
+bf_wh_export(struct bf_wh *w, FILE *out, struct bf_err *e)
+{
+	struct export x = { BF_BUF_INIT, NULL, 0, 0, NULL };
+	size_t i;
+	int rc = -1;
+
+	x.t = &bf_tbl_usage;
+	if (bf_wh_scan(w, x.t, export_row, &x, e) == -1)
+		goto done;
+	x.t = &bf_tbl_ledger;
+	if (bf_wh_scan(w, x.t, export_row, &x, e) == -1)
+		goto done;
+	sort_base = x.text.s;
+	if (x.n > 0)
+		qsort(x.off, x.n, sizeof(*x.off), cmp_line);
+	for (i = 0; i < x.n; i++) {
+		fputs(x.text.s + x.off[i], out);
+		putc('\n', out);
+	}
+	if (fflush(out) == EOF || ferror(out)) {
+		bf_err_set(e, BF_EXIT_IO, "write error on the export");
+		goto done;
+	}
+	rc = 0;
+done:
+	bf_buf_free(&x.text);
+	free(x.off);
+	return rc;
+}
+
+/* Dispatch. */
+
+struct bf_wh *
+bf_wh_open(const char *target, int flags, struct bf_err *e)
+{
+	struct bf_wh *w = bf_xcalloc(1, sizeof(*w));
+	struct bf_buf name = BF_BUF_INIT;
+
+	bf_target_redact(target, &name);
+	w->name = bf_buf_detach(&name);
+	if (bf_target_is_pg(target)) {
+		w->kind = BF_WH_PG;
+		w->ops = &bf_wh_pg_ops;
+	} else {
+		w->kind = BF_WH_SQLITE;
+		w->ops = &bf_wh_sqlite_ops;
+	}
+	if (target[0] == '\0') {
+		bf_err_set(e, BF_EXIT_USAGE, "empty warehouse target");
+		goto fail;
+	}
+	if (bf_target_has_password(target)) {
+		bf_err_set(e, BF_EXIT_USAGE,
+		    "warehouse '%s' holds a password: give it in PGPASSWORD "
+		    "or PGPASSFILE instead", w->name);
+		goto fail;
+	}
+	if (w->ops->open(w, target, flags, e) == -1)
+		goto fail;
+	return w;
+fail:
+	free(w->name);
+	free(w);
+	return NULL;
+}
+
+void
+bf_wh_close(struct bf_wh *w)
+{
+	if (w == NULL)
+		return;
+	bf_wh_rollback(w);
+	w->ops->close(w);
+	free(w->name);
+	free(w);
+}
+
+int
+bf_wh_kind(const struct bf_wh *w)
+{
+	return w->kind;
+}
+
+const char *
+bf_wh_name(const struct bf_wh *w)
+{
+	return w->name;
+}
+
+int
+bf_wh_begin(struct bf_wh *w, struct bf_err *e)
+{
+	if (w->ops->exec(w, w->kind == BF_WH_SQLITE ? "BEGIN IMMEDIATE" :
+	    "BEGIN", e) == -1)
+		return -1;
+	w->in_tx = 1;
+	return 0;
+}
+
+int
+bf_wh_commit(struct bf_wh *w, struct bf_err *e)
+{
+	int rc = w->ops->exec(w, "COMMIT", e);
+
+	if (rc == -1)
+		bf_wh_rollback(w);
+	w->in_tx = 0;
+	return rc;
+}
+
+void
+bf_wh_rollback(struct bf_wh *w)
+{
+	struct bf_err ignore;
+
+	if (w->in_tx)
+		(void)w->ops->exec(w, "ROLLBACK", &ignore);
+	w->in_tx = 0;
+}
+
+int
+bf_wh_window_conflict(struct bf_wh *w, const char *partition,
+    const char *ws, const char *we, char ows[32], char owe[32],
+    struct bf_err *e)
+{
+	return w->ops->window_conflict(w, partition, ws, we, ows, owe, e);
+}
+
+int
+bf_wh_window_get(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_rowset *out, struct bf_err *e)
+{
+	bf_rowset_reset(out);
+	return w->ops->window_get(w, partition, ws, we, out, e);
+}
+
+int
+bf_wh_window_usage(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_rowset *out, struct bf_err *e)
+{
+	return w->ops->window_usage(w, partition, ws, we, out, e);
+}
+
+int
+bf_wh_stage(struct bf_wh *w, const char *partition,
+    const struct bf_row *rows, size_t n, size_t *idx, struct bf_buf *owner,
+    struct bf_err *e)
+{
+	return w->ops->stage(w, partition, rows, n, idx, owner, e);
+}
+
+int
+bf_wh_stage_upsert(struct bf_wh *w, struct bf_err *e)
+{
+	return w->ops->stage_upsert(w, e);
+}
+
+int
+bf_wh_usage_delete(struct bf_wh *w, const struct bf_row *row,
+    struct bf_err *e)
+{
+	return w->ops->usage_delete(w, row, e);
+}
+
+int
+bf_wh_chain_head(struct bf_wh *w, const char *partition, int64_t *seq,
+    char hash[BF_SHA256_HEX], struct bf_err *e)
+{
+	return w->ops->chain_head(w, partition, seq, hash, e);
+}
+
+int
+bf_wh_ledger_append(struct bf_wh *w, const struct bf_row *rows, size_t n,
+    struct bf_err *e)
+{
+	return n == 0 ? 0 : w->ops->ledger_append(w, rows, n, e);
+}
+
+int
+bf_wh_window_put(struct bf_wh *w, const struct bf_row *row,
+    struct bf_err *e)
+{
+	return w->ops->window_put(w, row, e);
+}
+
+int
+bf_wh_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
+    void *ctx, struct bf_err *e)
+{
+	return w->ops->scan(w, t, fn, ctx, e);
+}

@@ -1,0 +1,311 @@
+/*
+ * warehouse.h: one interface over the two warehouses bf-load writes and
+ * bf-ledger reads: SQLite (a file, the embedded default) and PostgreSQL
+ * (libpq). bf-load(1) documents the schema; this header is its contract.
+ *
+ * A TARGET string picks the warehouse (bf_target_is_pg): a string that
+ * starts with "postgresql://" or "postgres://", or a conninfo string such
+ * as "host=/run/pg dbname=bf" (an '=' before any '/'), is PostgreSQL; any
+ * other string is the path of a SQLite file. A TARGET never carries a
+ * password (bf_target_has_password): libpq takes it from PGPASSWORD or
+ * PGPASSFILE. Messages show targets only through bf_target_redact.
+ *
+ * Tables (the same names and columns in both): schema_version, usage,
+ * ledger, windows. Every value crosses this interface as text: a NUL-
+ * terminated string, or NULL for SQL NULL. Decimals are bf_dec_format text
+ * (9 places), integers decimal digits, times "YYYY-MM-DDTHH:MM:SSZ"
+ * (RFC 3339 UTC text, which sorts chronologically). SQLite stores decimals
+ * and times as TEXT and integers as INTEGER; PostgreSQL stores decimals as
+ * NUMERIC(40,9), integers as BIGINT and text as TEXT COLLATE "C". Either
+ * way the text read back is the text written.
+ *
+ * Errors: functions return -1 (or NULL) with e set. e->code says what it
+ * means for the run: BF_EXIT_UNAVAILABLE when the warehouse cannot be
+ * opened or the connection is lost, BF_EXIT_TEMPFAIL when SQLite stays busy
+ * past the busy timeout, BF_EXIT_USAGE for a schema this program does not
+ * know, BF_EXIT_IO for I/O errors, BF_EXIT_FAILED for any other statement
+ * error. After an error inside a transaction, the caller rolls back.
+ *
+ * Ownership: a struct bf_wh owns its connection and statements
+ * (bf_wh_close frees all). Rows passed in are borrowed for the call. Rows
+ * passed to callbacks are valid only during the call.
+ */
+#ifndef BF_WAREHOUSE_H
+#define BF_WAREHOUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "err.h"
+#include "hash.h"
+
+/* The schema version this program writes and reads. A warehouse with a
+ * higher version is refused. */
+#define BF_SCHEMA_VERSION 1
+
+/* Column types. */
+enum bf_coltype {
+	BF_COL_TEXT = 1, /* any text (no NUL byte) */
+	BF_COL_DEC,      /* a decimal, bf_dec_format text */
+	BF_COL_INT,      /* a 64-bit integer */
+	BF_COL_TIME,     /* RFC 3339 UTC text */
+};
+
+/* Column flags. */
+#define BF_COL_KEY 1      /* part of the primary key */
+#define BF_COL_NOTNULL 2  /* never NULL */
+#define BF_COL_NOEXPORT 4 /* left out of the canonical export */
+
+struct bf_col {
+	const char *name;
+	int type;  /* enum bf_coltype */
+	int flags; /* BF_COL_* */
+};
+
+#define BF_MAXCOLS 24
+
+struct bf_table {
+	const char *name;
+	const struct bf_col *cols;
+	int ncols;
+	const char *order; /* "ORDER BY" column list for scans */
+};
+
+/* A row of one table: v[i] is the value of cols[i], NULL for SQL NULL. */
+struct bf_row {
+	const char *v[BF_MAXCOLS];
+};
+
+/* Column indexes of the usage table: one row per usage key (instance_id,
+ * metric, window_start, window_end). */
+enum {
+	BF_U_INSTANCE_ID, BF_U_METRIC, BF_U_WINDOW_START, BF_U_WINDOW_END,
+	BF_U_PARTITION, BF_U_TENANT, BF_U_AGGREGATE, BF_U_VALUE, BF_U_SAMPLES,
+	BF_U_EXPECTED_SAMPLES, BF_U_COVERAGE, BF_U_QUANTITY, BF_U_USAGE_UNIT,
+	BF_U_UNIT_PRICE, BF_U_COST, BF_U_CURRENCY, BF_U_ALLOCATIONS,
+	BF_U_SOURCE, BF_U_DIGEST, BF_U_RUN_ID, BF_U_LOADED_AT,
+	BF_U_NCOLS
+};
+
+/* Column indexes of the ledger table: append-only entries, numbered per
+ * partition by seq from 1, each hashed into the partition's chain
+ * (ledger.h). */
+enum {
+	BF_L_PARTITION, BF_L_SEQ, BF_L_KIND, BF_L_TENANT, BF_L_INSTANCE_ID,
+	BF_L_METRIC, BF_L_WINDOW_START, BF_L_WINDOW_END, BF_L_AMOUNT,
+	BF_L_CURRENCY, BF_L_REASON, BF_L_SOURCE, BF_L_RUN_ID,
+	BF_L_USAGE_DIGEST, BF_L_PROGRAM_VERSION, BF_L_RECORDED_AT,
+	BF_L_PREV_HASH, BF_L_HASH,
+	BF_L_NCOLS
+};
+
+/* Column indexes of the windows table: one row per committed window. */
+enum {
+	BF_W_PARTITION, BF_W_WINDOW_START, BF_W_WINDOW_END, BF_W_GRID,
+	BF_W_USAGE_ROWS, BF_W_COUNTS, BF_W_DIGEST, BF_W_CHAIN_HEAD,
+	BF_W_RUN_ID, BF_W_LOADED_AT,
+	BF_W_NCOLS
+};
+
+extern const struct bf_table bf_tbl_usage, bf_tbl_ledger, bf_tbl_windows;
+
+enum bf_wh_kind {
+	BF_WH_SQLITE = 1,
+	BF_WH_PG,
+};
+
+/* Flags for bf_wh_open. */
+#define BF_WH_CREATE 1 /* create the file (SQLite) and the schema if absent */
+
+struct bf_wh;
+
+/* 1 when target names a PostgreSQL database, 0 for a SQLite path. */
+int bf_target_is_pg(const char *target);
+/* 1 when target holds a password (a URI's user:password@ or a conninfo
+ * "password=" keyword). bf programs refuse such targets. */
+int bf_target_has_password(const char *target);
+/* Appends target to out with any password replaced by "***". */
+void bf_target_redact(const char *target, struct bf_buf *out);
+
+/* Opens the warehouse named by target. With BF_WH_CREATE, a missing SQLite
+ * file is created (mode 0600) and a missing schema is created; without it
+ * both are errors. An existing schema of another version is refused
+ * (BF_EXIT_USAGE). SQLite is opened in WAL mode with synchronous=FULL and a
+ * busy timeout (BF_WH_BUSY_MS); PostgreSQL with client_encoding UTF8 and
+ * application_name "bf-load" (or the program name). */
+#define BF_WH_BUSY_MS 30000
+struct bf_wh *bf_wh_open(const char *target, int flags, struct bf_err *e);
+/* Closes (rolling back an open transaction) and frees w; NULL is fine. */
+void bf_wh_close(struct bf_wh *w);
+int bf_wh_kind(const struct bf_wh *w);
+/* The target as given to bf_wh_open, redacted. Owned by w. */
+const char *bf_wh_name(const struct bf_wh *w);
+
+/* A set of rows whose values it owns (copied into chunks that never move,
+ * so value pointers stay valid until reset or free; the rows array itself
+ * moves when rows are added). Zero-initialise it (BF_ROWSET_INIT). */
+struct bf_rowset {
+	struct bf_row *rows; /* n used of cap */
+	size_t n, cap;
+	void *mem;           /* chunk list, owned */
+};
+#define BF_ROWSET_INIT { NULL, 0, 0, NULL }
+/* Adds a row with every value NULL and returns it (valid until the next
+ * add). */
+struct bf_row *bf_rowset_add(struct bf_rowset *s);
+/* Copies p[0..n) (plus a NUL) into s's memory; NULL stays NULL. */
+const char *bf_rowset_strn(struct bf_rowset *s, const char *p, size_t n);
+const char *bf_rowset_str(struct bf_rowset *s, const char *p);
+/* Copies row (every value of ncols columns) as a new row of s. */
+struct bf_row *bf_rowset_copy(struct bf_rowset *s, const struct bf_row *row,
+    int ncols);
+void bf_rowset_reset(struct bf_rowset *s);
+void bf_rowset_free(struct bf_rowset *s);
+
+/* Transactions. bf_wh_begin takes the write lock at once in SQLite (BEGIN
+ * IMMEDIATE), waiting up to the busy timeout. */
+int bf_wh_begin(struct bf_wh *w, struct bf_err *e);
+int bf_wh_commit(struct bf_wh *w, struct bf_err *e);
+/* Rolls back an open transaction; does nothing when none is open. */
+void bf_wh_rollback(struct bf_wh *w);
+
+/* The rules' queries (bf-load); call inside a transaction. */
+
+/* Looks for a committed window of partition that overlaps [ws, we) with
+ * other bounds: returns 1 and copies its bounds to ows, owe (truncated to
+ * 31 bytes); 0 when there is none; -1 on error. */
+int bf_wh_window_conflict(struct bf_wh *w, const char *partition,
+    const char *ws, const char *we, char ows[32], char owe[32],
+    struct bf_err *e);
+/* Reads the windows row of (partition, ws, we) as the one row of out
+ * (reset first). Returns 1 when found, 0 when not, -1 on error. */
+int bf_wh_window_get(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_rowset *out, struct bf_err *e);
+/* Appends to out every usage row of (partition, ws, we), in key order. */
+int bf_wh_window_usage(struct bf_wh *w, const char *partition,
+    const char *ws, const char *we, struct bf_rowset *out, struct bf_err *e);
+
+/* Called for each row of a scan; returns 0 to go on, or -1 with e set to
+ * stop the scan (which then returns -1). */
+typedef int (*bf_wh_row_fn)(void *ctx, const struct bf_row *row,
+    struct bf_err *e);
+
+/* Stages the n usage rows to be written for one window of partition (all
+ * of them for that window), then checks that no other partition owns any of
+ * their keys: a row of another partition for the same instance_id and
+ * metric whose window overlaps the row's window. Returns 0 when none does;
+ * 1 with *idx the first staged row (in the order given) whose key another
+ * partition owns and that partition's name in owner; -1 on error.
+ * PostgreSQL copies the rows (COPY) into a temporary table here; SQLite
+ * keeps pointers to them, so rows must stay valid until
+ * bf_wh_stage_upsert. */
+int bf_wh_stage(struct bf_wh *w, const char *partition,
+    const struct bf_row *rows, size_t n, size_t *idx, struct bf_buf *owner,
+    struct bf_err *e);
+/* Writes the staged rows: INSERT ... ON CONFLICT (key) DO UPDATE, only
+ * over rows of the same partition (a row another partition took meanwhile
+ * is an error, never overwritten). */
+int bf_wh_stage_upsert(struct bf_wh *w, struct bf_err *e);
+/* Deletes the usage row whose key is that of row. */
+int bf_wh_usage_delete(struct bf_wh *w, const struct bf_row *row,
+    struct bf_err *e);
+/* The head of partition's ledger chain: the last entry's seq and hash, or
+ * 0 and "" when the partition has no entries. */
+int bf_wh_chain_head(struct bf_wh *w, const char *partition, int64_t *seq,
+    char hash[BF_SHA256_HEX], struct bf_err *e);
+/* Appends n ledger rows (all columns set). */
+int bf_wh_ledger_append(struct bf_wh *w, const struct bf_row *rows,
+    size_t n, struct bf_err *e);
+/* Inserts or replaces the windows row (all columns set). */
+int bf_wh_window_put(struct bf_wh *w, const struct bf_row *row,
+    struct bf_err *e);
+
+/* Reading (bf-ledger, tests): calls fn for every row of table t in the
+ * table's scan order (usage: by key; ledger: by partition, seq; windows:
+ * by partition, window_start). Rows are streamed, not held in memory. */
+int bf_wh_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
+    void *ctx, struct bf_err *e);
+
+/* The canonical export (bf-load(1), "CANONICAL EXPORT"): every usage row
+ * and every ledger entry as one NDJSON object, "table" first, then the
+ * columns in table order without the BF_COL_NOEXPORT ones (run ids, load
+ * times, sequence numbers, chain hashes), decimals as 9-place strings,
+ * integers as numbers, NULL as null; all lines sorted bytewise. The same
+ * data gives the same bytes from SQLite and PostgreSQL. Writes to out;
+ * returns 0, or -1 with e set (BF_EXIT_IO for a failed write). */
+int bf_wh_export(struct bf_wh *w, FILE *out, struct bf_err *e);
+/* Appends row of table t to out as one JSON object (no newline): first
+ * "table":tag when tag is not NULL, then each column in table order except
+ * those whose bit (1UL << index) is set in skip, as "name":value with text
+ * and times as strings, decimals as 9-place strings (reformatted through
+ * bf_dec), integers as numbers, NULL as null. This one writer makes the
+ * canonical export, the usage row digests and the ledger's canonical form
+ * (ledger.h), so they agree by construction. Returns -1 (e set,
+ * BF_EXIT_FAILED) for a decimal or integer column whose text is no such
+ * number. */
+int bf_wh_row_json(const struct bf_table *t, const struct bf_row *row,
+    unsigned long skip, const char *tag, struct bf_buf *out,
+    struct bf_err *e);
+/* 1 when s is a decimal exactly as bf_dec_format writes it (at most 20
+ * digits without a leading zero, a point and 9 decimals, not
+ * "-0.000000000"): such text is used as it is, without a parse. */
+int bf_wh_dec_canonical(const char *s);
+/* The skip mask of the canonical export of t (its BF_COL_NOEXPORT
+ * columns). */
+unsigned long bf_wh_noexport(const struct bf_table *t);
+
+/*
+ * For the sink implementations (sink-sqlite.c, sink-pg.c) only: each
+ * provides an ops table; warehouse.c dispatches to it.
+ */
+struct bf_wh_ops {
+	int (*open)(struct bf_wh *w, const char *target, int flags,
+	    struct bf_err *e);
+	void (*close)(struct bf_wh *w);
+	int (*exec)(struct bf_wh *w, const char *sql, struct bf_err *e);
+	int (*window_conflict)(struct bf_wh *w, const char *partition,
+	    const char *ws, const char *we, char ows[32], char owe[32],
+	    struct bf_err *e);
+	int (*window_get)(struct bf_wh *w, const char *partition,
+	    const char *ws, const char *we, struct bf_rowset *out,
+	    struct bf_err *e);
+	int (*window_usage)(struct bf_wh *w, const char *partition,
+	    const char *ws, const char *we, struct bf_rowset *out,
+	    struct bf_err *e);
+	int (*stage)(struct bf_wh *w, const char *partition,
+	    const struct bf_row *rows, size_t n, size_t *idx,
+	    struct bf_buf *owner, struct bf_err *e);
+	int (*stage_upsert)(struct bf_wh *w, struct bf_err *e);
+	int (*usage_delete)(struct bf_wh *w, const struct bf_row *row,
+	    struct bf_err *e);
+	int (*chain_head)(struct bf_wh *w, const char *partition,
+	    int64_t *seq, char hash[BF_SHA256_HEX], struct bf_err *e);
+	int (*ledger_append)(struct bf_wh *w, const struct bf_row *rows,
+	    size_t n, struct bf_err *e);
+	int (*window_put)(struct bf_wh *w, const struct bf_row *row,
+	    struct bf_err *e);
+	int (*scan)(struct bf_wh *w, const struct bf_table *t,
+	    bf_wh_row_fn fn, void *ctx, struct bf_err *e);
+};
+
+struct bf_wh {
+	const struct bf_wh_ops *ops;
+	int kind;       /* enum bf_wh_kind */
+	char *name;     /* redacted target; owned */
+	int in_tx;      /* a transaction is open */
+	void *impl;     /* the sink's own state; owned by the sink */
+};
+
+extern const struct bf_wh_ops bf_wh_sqlite_ops, bf_wh_pg_ops;
+
+/* Helpers shared by the sinks (warehouse.c). */
+/* "CREATE TABLE IF NOT EXISTS name (col TYPE [NOT NULL], ..., PRIMARY
+ * KEY (...))" with pg choosing PostgreSQL's types. */
+void bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out);
+/* "col1, col2, ..." */
+void bf_wh_collist(const struct bf_table *t, const char *prefix,
+    struct bf_buf *out);
+
+#endif

@@ -1,0 +1,186 @@
+# tests/lib/load.sh: helpers for the bf-load tests (source after common.sh).
+#   gen PART DAY NDAYS NINST NMETRICS [MULT] [TENANT] [SKIP]
+#       usage lines and window lines (status ok) of partition PART for the
+#       day windows 2026-01-DAY .. DAY+NDAYS-1; instances PART-i1..,
+#       metrics m1..; cost = (100 i + 10 m + day) * MULT / 1000 USD;
+#       SKIP (an instance number) leaves that instance out.
+#   export_wh TARGET     the canonical export (bf-load(1), CANONICAL EXPORT)
+#                        through $BF_TOOLS/tool-export, a test tool that is
+#                        not installed (bf-ledger export --canonical is the
+#                        user's way to the same bytes)
+#   sq TARGET SQL        a sqlite3 query
+#   scenario_inputs, scenario, hostile_input, pg_db, crash_*: see below.
+gen() {
+	awk -v p="$1" -v d0="$2" -v nd="$3" -v ni="$4" -v nm="$5" \
+	    -v mult="${6:-1}" -v ten="${7:-acme}" -v skip="${8:-0}" 'BEGIN {
+	for (d = d0; d < d0 + nd; d++) {
+		ws = sprintf("2026-01-%02dT00:00:00Z", d)
+		we = sprintf("2026-01-%02dT00:00:00Z", d + 1)
+		n = 0
+		for (i = 1; i <= ni; i++) {
+			if (i == skip) continue
+			for (m = 1; m <= nm; m++) {
+				c = (i * 100 + m * 10 + d) * mult
+				printf "{\"type\":\"usage\",\"partition\":\"%s\",\"instance_id\":\"%s-i%d\",\"metric\":\"m%d\",\"window_start\":\"%s\",\"window_end\":\"%s\",\"aggregate\":\"avg\",\"value\":\"%d\",\"samples\":288,\"expected_samples\":288,\"coverage\":\"1.000000000\",\"quantity\":\"%d.000000000\",\"usage_unit\":\"GiB-Hours\",\"unit_price\":\"0.001\",\"cost\":\"%d.%03d000000\",\"currency\":\"USD\",\"tenant\":\"%s\",\"source\":\"test\"}\n", p, p, i, m, ws, we, c, c, int(c / 1000), c % 1000, ten
+				n++
+			}
+		}
+		printf "{\"type\":\"window\",\"partition\":\"%s\",\"window_start\":\"%s\",\"window_end\":\"%s\",\"grid\":\"size=86400 phase=0 billing_day=1\",\"status\":\"ok\",\"usage_rows\":%d}\n", p, ws, we, n
+	}}'
+}
+
+export_wh() { "$BF_TOOLS/tool-export" "$1"; }
+
+sq() { sqlite3 -batch "$1" "$2"; }
+
+# scenario_inputs DIR: writes the inputs of the shared scenario, one file
+# per step, DIR/NN.ndjson, and DIR/NN.flags (extra bf-load flags).
+scenario_inputs() {
+	d=$1; mkdir -p "$d"
+	gen db-1 1 3 2 2 >"$d/01.ndjson"                  # first load
+	cp "$d/01.ndjson" "$d/02.ndjson"                    # rerun: nothing
+	gen db-1 2 1 2 2 3 >"$d/03.ndjson"                # day 2 x3: corrections
+	gen db-1 3 1 2 2 1 acme 2 >"$d/04.ndjson"         # day 3 without i2
+	gen db-1 1 1 2 2 1 globex >"$d/05.ndjson"         # day 1: tenant change
+	# 06: overlaps day 1/2 with other bounds
+	gen db-1 1 1 1 1 | sed 's/01T00:00:00Z/01T12:00:00Z/g; s/02T00:00:00Z/02T12:00:00Z/g' >"$d/06.ndjson"
+	# 07: db-2 claims db-1's key, same window; 08: in an overlapping window
+	gen db-1 1 1 1 1 | sed 's/"partition":"db-1"/"partition":"db-2"/' >"$d/07.ndjson"
+	gen db-1 1 1 1 1 | sed 's/"partition":"db-1"/"partition":"db-2"/; s/01T00:00:00Z/01T06:00:00Z/g; s/02T00:00:00Z/01T18:00:00Z/g' >"$d/08.ndjson"
+	# 09: day 2 arrives empty; 10: the same with --allow-empty
+	gen db-1 2 1 0 0 >"$d/09.ndjson"
+	cp "$d/09.ndjson" "$d/10.ndjson"; echo --allow-empty >"$d/10.flags"
+	# 11: failed upstream; 12: no window line; 13: a bad cost
+	gen db-1 4 1 1 1 | sed 's/"status":"ok"/"status":"failed","error":{"stage":"bf-fetch","code":"timeout","message":"source timed out"}/' >"$d/11.ndjson"
+	gen db-1 4 1 2 1 | grep -v '"type":"window"' >"$d/12.ndjson"
+	gen db-1 4 1 2 1 | sed '1s/"cost":"[^"]*"/"cost":"abc"/' >"$d/13.ndjson"
+	# 14: another partition, passing a sample line through
+	{ echo '{"type":"sample","partition":"db-2","note":"passed through"}'
+	  gen db-2 1 2 1 2; } >"$d/14.ndjson"
+	# 15: two windows of db-1 and db-2 interleaved, one of them corrected
+	{ gen db-2 3 1 1 1 | head -1; gen db-1 5 1 1 1 5 | head -1
+	  gen db-2 3 1 1 1 | tail -1; gen db-1 5 1 1 1 5 | tail -1; } >"$d/15.ndjson"
+}
+
+# scenario TARGET TAG DIR: runs the steps of DIR against TARGET, one bf-load
+# each (state in $T/TAG.state); writes "NN rc" lines to $T/TAG.rcs and the
+# export after each step to $T/TAG.NN.exp, stdout to $T/TAG.NN.out.
+scenario() {
+	: >"$T/$2.rcs"
+	for f in "$3"/*.ndjson; do
+		n=${f##*/}; n=${n%.ndjson}
+		flags=; [ -f "$3/$n.flags" ] && flags=$(cat "$3/$n.flags")
+		rc=0
+		bf-load --db "$1" --state "$T/$2.state" $flags "$f" \
+		    >"$T/$2.$n.out" 2>"$T/$2.$n.err" || rc=$?
+		echo "$n $rc" >>"$T/$2.rcs"
+		export_wh "$1" >"$T/$2.$n.exp"
+	done
+}
+
+# hostile_input: usage lines whose names try SQL injection, path traversal
+# and the bytes COPY and CSV escape.
+hostile_input() {
+	cat <<'HOSTILE'
+{"type":"usage","partition":"../../etc/passwd","instance_id":"x'); DROP TABLE usage;--","metric":"m\t\\N \"q\" \u00e9\n","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","cost":"1.000000000","currency":"USD","tenant":"Robert'); DROP TABLE ledger;--"}
+{"type":"usage","partition":"../../etc/passwd","instance_id":"../../etc/passwd","metric":"\\.\r","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","cost":"2.000000000","currency":"USD"}
+{"type":"window","partition":"../../etc/passwd","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","status":"ok"}
+HOSTILE
+}
+
+# pg_db NAME: creates database NAME in the test cluster (pg.sh) and prints
+# its URI for --db.
+pg_db() {
+	createdb "$1"
+	echo "postgresql:///$1?host=$PGHOST&port=$PGPORT"
+}
+
+# Crash tests. The caller defines new_target NAME (prints a fresh empty
+# TARGET) and pg_head/sq_head via head_of TARGET PARTITION (the hash of the
+# partition's last ledger entry).
+#   crash_inputs DIR   phase 1 (first loads of db-1 and db-2) and phase 2
+#                      (corrections, reversals, unchanged and new windows)
+#   crash_clean        the clean run: $T/clean.exp and $T/clean.state
+#   crash_check MSG TARGET STATE   compares with the clean run
+crash_inputs() {
+	mkdir -p "$1"
+	{ gen db-1 1 4 3 2; gen db-2 1 3 2 2; } >"$1/p1.ndjson"
+	{ gen db-1 1 2 3 2 2; gen db-2 1 3 2 2; gen db-1 3 2 3 2 1 acme 3
+	  gen db-1 5 2 3 2; } >"$1/p2.ndjson"
+}
+
+crash_clean() {
+	_t=$(new_target clean)
+	bf-load --db "$_t" --state "$T/clean.state" "$T/cin/p1.ndjson" >/dev/null
+	bf-load --db "$_t" --state "$T/clean.state" "$T/cin/p2.ndjson" >/dev/null
+	export_wh "$_t" >"$T/clean.exp"
+}
+
+crash_check() {
+	_ok=1
+	export_wh "$2" >"$T/got.exp"
+	cmp -s "$T/got.exp" "$T/clean.exp" || { _ok=0; diag "$1: export differs:" \
+	    "$(diff "$T/clean.exp" "$T/got.exp" | head -6)"; }
+	for _p in db-1 db-2; do
+		_ck1=$(jq -c '[.committed,.windows,.last_digest,.grid]' "$3/$_p.ckpt")
+		_ck2=$(jq -c '[.committed,.windows,.last_digest,.grid]' "$T/clean.state/$_p.ckpt")
+		[ "$_ck1" = "$_ck2" ] || { _ok=0; diag "$1: $_p checkpoint: $_ck1" "want: $_ck2"; }
+		_h=$(jq -r .chain_head "$3/$_p.ckpt")
+		[ "$_h" = "$(head_of "$2" "$_p")" ] ||
+		    { _ok=0; diag "$1: $_p chain head $_h is not the ledger's"; }
+	done
+	if [ $_ok = 1 ]; then pass "$1"; else fail "$1"; fi
+}
+
+# crash_points BATCHES COUNTS PHASES: for each fault point, crash there and
+# rerun; the result must be the clean run's.
+crash_points() {
+	for _b in $1; do
+	for _pt in after-delete after-insert after-ledger before-commit after-commit after-checkpoint; do
+	for _c in $2; do
+	for _ph in $3; do
+		_fi=$((${_fi:-0} + 1))
+		_t=$(new_target "f$_fi") _s=$T/f$_fi.state
+		[ "$_ph" = p2 ] && bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/p1.ndjson" >/dev/null
+		_rc=0
+		BF_FAULT=$_pt:$_c bf-load --db "$_t" --state "$_s" --batch "$_b" \
+		    "$T/cin/$_ph.ndjson" >/dev/null 2>&1 || _rc=$?
+		if [ "$_rc" != 137 ]; then
+			fail "$_pt:$_c batch $_b $_ph: crashed (exit $_rc)"; continue
+		fi
+		bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/$_ph.ndjson" >/dev/null 2>"$T/rerun.err" ||
+		    { fail "$_pt:$_c batch $_b $_ph: rerun"; diag "$(cat "$T/rerun.err")"; continue; }
+		[ "$_ph" = p1 ] && bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/p2.ndjson" >/dev/null
+		crash_check "crash at $_pt:$_c, batch $_b, $_ph, then rerun: as a clean run" "$_t" "$_s"
+	done; done; done; done
+}
+
+# crash_random N SEED: kill -9 bf-load (phase 2, random batch size) at
+# random moments within the clean run's duration, rerun, compare.
+crash_random() {
+	_t=$(new_target timing) _s=$T/timing.state
+	bf-load --db "$_t" --state "$_s" "$T/cin/p1.ndjson" >/dev/null
+	_t0=$(date +%s%N)
+	bf-load --db "$_t" --state "$_s" "$T/cin/p2.ndjson" >/dev/null
+	_dur=$(( ($(date +%s%N) - _t0) / 1000000 ))
+	awk -v n="$1" -v seed="$2" -v d="$_dur" 'BEGIN { srand(seed)
+	    for (i = 0; i < n; i++) printf "%.3f %d\n", rand() * d * 0.9 / 1000, 1 + int(rand() * 2) }' >"$T/delays"
+	_killed=0 _k=0
+	while read -r _d _b; do
+		_k=$((_k + 1))
+		_t=$(new_target "k$_k") _s=$T/k$_k.state
+		bf-load --db "$_t" --state "$_s" "$T/cin/p1.ndjson" >/dev/null
+		bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/p2.ndjson" >/dev/null 2>&1 &
+		_pid=$!
+		sleep "$_d"
+		kill -9 $_pid 2>/dev/null || :
+		_rc=0; wait $_pid 2>/dev/null || _rc=$?
+		[ "$_rc" = 137 ] && _killed=$((_killed + 1))
+		bf-load --db "$_t" --state "$_s" --batch "$_b" "$T/cin/p2.ndjson" >/dev/null 2>"$T/rerun.err" ||
+		    { fail "kill -9 after ${_d}s (batch $_b): rerun"; diag "$(cat "$T/rerun.err")"; continue; }
+		crash_check "kill -9 after ${_d}s (batch $_b), rerun: as a clean run" "$_t" "$_s"
+	done <"$T/delays"
+	diag "$_killed of $1 runs were killed before they finished (clean run: ${_dur} ms)"
+	[ "$_killed" -gt 0 ] && pass "some kills landed inside the run" ||
+	    fail "some kills landed inside the run"
+}

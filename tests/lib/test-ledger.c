@@ -1,0 +1,178 @@
+/*
+ * test-ledger: the ledger's canonical form and hash chain, the entries a
+ * change of a usage key makes, and the warehouse's target strings.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ledger.h"
+#include "tap.h"
+#include "warehouse.h"
+
+static void
+usage_row(struct bf_row *r, const char *tenant, const char *cost)
+{
+	memset(r, 0, sizeof(*r));
+	r->v[BF_U_INSTANCE_ID] = "db-1";
+	r->v[BF_U_METRIC] = "storage_bytes";
+	r->v[BF_U_WINDOW_START] = "2026-01-01T00:00:00Z";
+	r->v[BF_U_WINDOW_END] = "2026-01-02T00:00:00Z";
+	r->v[BF_U_PARTITION] = "db-1";
+	r->v[BF_U_TENANT] = tenant;
+	r->v[BF_U_COST] = cost;
+	r->v[BF_U_CURRENCY] = "USD";
+	r->v[BF_U_DIGEST] = "d";
+}
+
+static void
+test_canon(void)
+{
+	struct bf_ledger_chain c = { "db-1", "r1", "bf-load 0.1.0",
+		"2026-01-03T00:00:00Z", 0, "" };
+	struct bf_rowset out = BF_ROWSET_INIT;
+	struct bf_buf b = BF_BUF_INIT;
+	struct bf_row u, tampered;
+	struct bf_err e;
+	char why[160];
+	int n;
+
+	usage_row(&u, "acme", "0.07584");
+	n = bf_ledger_diff(&c, NULL, &u, &out, &e);
+	is_int(n, 1, "first load: one entry");
+	is_str(out.rows[0].v[BF_L_KIND], "charge", "first load: a charge");
+	is_str(out.rows[0].v[BF_L_AMOUNT], "0.075840000", "charge amount");
+	is_str(out.rows[0].v[BF_L_SEQ], "1", "first seq is 1");
+	is_str(out.rows[0].v[BF_L_PREV_HASH], BF_LEDGER_GENESIS,
+	    "first prev_hash is the genesis");
+	bf_ledger_canon(&out.rows[0], &b, &e);
+	is_str(bf_buf_str(&b), "{\"partition\":\"db-1\",\"seq\":1,"
+	    "\"kind\":\"charge\",\"tenant\":\"acme\",\"instance_id\":\"db-1\","
+	    "\"metric\":\"storage_bytes\","
+	    "\"window_start\":\"2026-01-01T00:00:00Z\","
+	    "\"window_end\":\"2026-01-02T00:00:00Z\","
+	    "\"amount\":\"0.075840000\",\"currency\":\"USD\","
+	    "\"reason\":\"first load\",\"source\":null,\"run_id\":\"r1\","
+	    "\"usage_digest\":\"d\",\"program_version\":\"bf-load 0.1.0\","
+	    "\"recorded_at\":\"2026-01-03T00:00:00Z\",\"prev_hash\":\""
+	    BF_LEDGER_GENESIS "\"}", "canonical form");
+	/* printf '%s' CANONICAL | sha256sum */
+	is_str(out.rows[0].v[BF_L_HASH],
+	    "3b583ddfa61b5af2747602ec6e8f140d7a0b1f56b876e0eaf3044590a8524cee",
+	    "hash is SHA-256 of the canonical form");
+	is_str(c.head, out.rows[0].v[BF_L_HASH], "chain head advanced");
+	ok(bf_ledger_check(&out.rows[0], 0, NULL, why, sizeof(why)) == 0,
+	    "check: first entry is good");
+
+	tampered = out.rows[0];
+	tampered.v[BF_L_AMOUNT] = "0.075840001";
+	ok(bf_ledger_check(&tampered, 0, NULL, why, sizeof(why)) == -1,
+	    "check: an edited amount is caught");
+	is_str(why, "hash does not match the entry", "check: says why");
+	ok(bf_ledger_check(&out.rows[0], 1, NULL, why, sizeof(why)) == -1,
+	    "check: a missing entry before is caught");
+	ok(bf_ledger_check(&out.rows[0], 0, out.rows[0].v[BF_L_HASH], why,
+	    sizeof(why)) == -1, "check: a wrong prev_hash is caught");
+
+	/* Same cost: nothing. Other cost: a correction of the difference. */
+	{
+		struct bf_row u2;
+
+		usage_row(&u2, "acme", "0.075840000");
+		is_int(bf_ledger_diff(&c, &u, &u2, &out, &e), 0,
+		    "unchanged cost: no entry");
+		usage_row(&u2, "acme", "0.1");
+		is_int(bf_ledger_diff(&c, &u, &u2, &out, &e), 1,
+		    "changed cost: one entry");
+		is_str(out.rows[1].v[BF_L_KIND], "correction", "a correction");
+		is_str(out.rows[1].v[BF_L_AMOUNT], "0.024160000",
+		    "correction: the difference");
+		is_str(out.rows[1].v[BF_L_REASON],
+		    "cost changed from 0.075840000 to 0.100000000",
+		    "correction: the reason");
+		is_str(out.rows[1].v[BF_L_PREV_HASH], out.rows[0].v[BF_L_HASH],
+		    "second entry links to the first");
+		ok(bf_ledger_check(&out.rows[1], 1, out.rows[0].v[BF_L_HASH],
+		    why, sizeof(why)) == 0, "check: second entry is good");
+		is_int(bf_ledger_diff(&c, &u2, NULL, &out, &e), 1,
+		    "row gone: one entry");
+		is_str(out.rows[2].v[BF_L_KIND], "reversal", "a reversal");
+		is_str(out.rows[2].v[BF_L_AMOUNT], "-0.100000000",
+		    "reversal: minus the cost");
+		usage_row(&u, "globex", "0.1");
+		is_int(bf_ledger_diff(&c, &u2, &u, &out, &e), 2,
+		    "tenant change: two entries");
+		is_str(out.rows[3].v[BF_L_REASON], "tenant changed to 'globex'",
+		    "tenant change: reversal reason");
+		is_str(out.rows[4].v[BF_L_TENANT], "globex",
+		    "tenant change: charge to the new tenant");
+		is_str(out.rows[4].v[BF_L_SEQ], "5", "seq counts on");
+		usage_row(&u2, "acme", "x");
+		ok(bf_ledger_diff(&c, NULL, &u2, &out, &e) == -1,
+		    "a cost that is no decimal is an error");
+	}
+	bf_buf_free(&b);
+	bf_rowset_free(&out);
+}
+
+static void
+test_targets(void)
+{
+	struct bf_buf b = BF_BUF_INIT;
+
+	ok(!bf_target_is_pg("ledger.db"), "a path is SQLite");
+	ok(!bf_target_is_pg("./a=b.db"), "a path with '=' after '/' is SQLite");
+	ok(bf_target_is_pg("postgresql:///bf"), "postgresql:// URI");
+	ok(bf_target_is_pg("postgres://h/bf"), "postgres:// URI");
+	ok(bf_target_is_pg("host=/tmp dbname=bf"), "conninfo");
+	ok(!bf_target_has_password("postgresql://bf@h/bf"), "user, no password");
+	ok(bf_target_has_password("postgresql://bf:pw@h/bf"), "URI password");
+	ok(bf_target_has_password("postgresql:///bf?password=pw"),
+	    "URI password parameter");
+	ok(bf_target_has_password("dbname=bf password='p w'"),
+	    "conninfo password");
+	ok(!bf_target_has_password("x/password=1.db"), "SQLite path");
+	bf_target_redact("postgresql://bf:pw@h:5/bf?password=pw&x=1", &b);
+	is_str(bf_buf_str(&b), "postgresql://bf:***@h:5/bf?password=***&x=1",
+	    "URI redacted");
+	bf_buf_reset(&b);
+	bf_target_redact("host=h password='p \\' w' dbname=bf", &b);
+	is_str(bf_buf_str(&b), "host=h password=*** dbname=bf",
+	    "conninfo redacted");
+	bf_buf_reset(&b);
+	bf_target_redact("dir/password=x.db", &b);
+	is_str(bf_buf_str(&b), "dir/password=x.db", "SQLite path as it is");
+	bf_buf_free(&b);
+}
+
+static void
+test_rowset(void)
+{
+	struct bf_rowset s = BF_ROWSET_INIT;
+	struct bf_row *r;
+	char big[100000];
+	int i;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 1000; i++) {
+		r = bf_rowset_add(&s);
+		r->v[0] = bf_rowset_str(&s, i == 500 ? big : "value");
+	}
+	is_int(s.n, 1000, "rowset holds 1000 rows");
+	is_str(s.rows[999].v[0], "value", "values stay");
+	is_int(strlen(s.rows[500].v[0]), sizeof(big) - 1, "big value");
+	ok(s.rows[0].v[1] == NULL, "unset values are NULL");
+	bf_rowset_reset(&s);
+	is_int(s.n, 0, "reset empties");
+	bf_rowset_free(&s);
+}
+
+int
+main(void)
+{
+	test_canon();
+	test_targets();
+	test_rowset();
+	return done_testing();
+}
