@@ -17,13 +17,15 @@
 #                         writes: each sample gets its partition (its
 #                         instance) and its daily window, and each window's
 #                         line follows its samples (bf-gen writes in time
-#                         order)
+#                         order). GEN_HOURLY=1: hourly windows instead;
+#                         GEN_PARTITION=NAME: one partition of that name
+#                         for all instances
 #   gen_range FILE        "FROM TO" dates: the whole UTC days that hold the
 #                         samples of the bf-gen output FILE
 # bin/bf-gen (bf-gen(1)) is the one generator of telemetry for every bench.
 set -eu
 export LC_ALL=C TZ=UTC
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=${BF_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 : "${BF_BIN:=$top/bin}"
 : "${BF_TOOLS:=$top/build/rel/tools}"
 export BF_BIN BF_TOOLS
@@ -65,7 +67,7 @@ per_sec() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.005; printf "%.0f
 mib_per_sec() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.005; printf "%.1f", n / 1048576 / s }'; }
 
 gen_stream() {
-	"$BF_BIN/bf-gen" "$@" | awk '
+	"$BF_BIN/bf-gen" "$@" | awk -v hourly="${GEN_HOURLY:-}" -v part="${GEN_PARTITION:-}" '
 function next_day(y, m, d,   dim) {
 	dim = (m == 2) ? ((y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28) : \
 	    ((m == 4 || m == 6 || m == 9 || m == 11) ? 30 : 31)
@@ -74,21 +76,34 @@ function next_day(y, m, d,   dim) {
 }
 function flush(   i) {
 	for (i in inst)
-		printf "{\"type\":\"window\",\"partition\":\"%s\",\"window_start\":\"%s\",\"window_end\":\"%s\",\"grid\":\"size=86400 phase=0 billing_day=1\"}\n", i, ws, we
+		printf "{\"type\":\"window\",\"partition\":\"%s\",\"window_start\":\"%s\",\"window_end\":\"%s\",\"grid\":\"%s\"}\n", i, ws, we, grid
 	delete inst
 }
+BEGIN { grid = "size=" (hourly ? 3600 : 86400) " phase=0 billing_day=1" }
 {
 	p = index($0, "\"ts\":\"")
-	day = substr($0, p + 6, 10)
+	day = substr($0, p + 6, hourly ? 13 : 10)
 	if (day != cur) {
 		if (cur != "") flush()
 		cur = day
-		ws = day "T00:00:00Z"
-		we = next_day(substr(day, 1, 4) + 0, substr(day, 6, 2) + 0, substr(day, 9, 2) + 0)
+		if (hourly) {
+			h = substr(day, 12, 2) + 0
+			ws = day ":00:00Z"
+			if (h < 23)
+				we = sprintf("%sT%02d:00:00Z", substr(day, 1, 10), h + 1)
+			else
+				we = next_day(substr(day, 1, 4) + 0, substr(day, 6, 2) + 0, substr(day, 9, 2) + 0)
+		} else {
+			ws = day "T00:00:00Z"
+			we = next_day(substr(day, 1, 4) + 0, substr(day, 6, 2) + 0, substr(day, 9, 2) + 0)
+		}
 	}
-	q = index($0, "\"instance_id\":\"")
-	id = substr($0, q + 15)
-	id = substr(id, 1, index(id, "\"") - 1)
+	id = part
+	if (id == "") {
+		q = index($0, "\"instance_id\":\"")
+		id = substr($0, q + 15)
+		id = substr(id, 1, index(id, "\"") - 1)
+	}
 	inst[id] = 1
 	sub(/^\{"type":"sample",/, "{\"type\":\"sample\",\"partition\":\"" id "\",\"window_start\":\"" ws "\",\"window_end\":\"" we "\",")
 	print
