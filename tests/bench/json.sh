@@ -17,7 +17,7 @@ tmp=$W
 # The stream as the stages see it: bf-gen's samples windowed per instance
 # and day (window fields on every sample), then bf-aggregate's usage lines
 # (with allocations and prices) and window lines (with counts) for them.
-gen_stream -n 20 -d 3650 --fine-from-day 2 -l "$n" >"$tmp/stream"
+gen_stream -n 4 -d 3650 --fine-from-day 2 -l "$n" >"$tmp/stream"
 bf-aggregate -r "$top/examples/demo/rates.csv" -t "$top/examples/demo/tenants.csv" \
     -d "$tmp/dlq" "$tmp/stream" >"$tmp/usage" || :
 # each window line of the stream becomes that window's usage lines and

@@ -137,7 +137,7 @@ $n $lines $bf_wall $bf_cpu$rss_all"
 		echo "  usage rows $1 (bf $bf_rows), total cost $2 in floating point (bf $bf_total)," \
 		    "rejects $(wc -l <"$d/jq.dlq" | tr -d ' ') (bf $rejects)"
 		[ "$1" = "$bf_rows" ] || { echo "  the jq peer found other usage rows"; status=1; }
-		eval "jq_ratio_$n=\$(ratio \$jq_wall \$bf_wall)"
+		eval "jq_ratio_$n=\$(ratio \$jq_wall \$bf_wall) jq_cratio_$n=\$(ratio \$jq_cpu \$bf_cpu)"
 	fi
 	if [ "$n" -le "$peer_max" ] && [ -n "$havepy" ]; then
 		rm -rf "$d/py.db" "$d/py.dlq" "$d/pystate"
@@ -162,7 +162,7 @@ $n $lines $bf_wall $bf_cpu$rss_all"
 		else
 			echo "  the Python peer's usage rows are identical to bf's"
 		fi
-		eval "py_ratio_$n=\$(ratio \$py_wall \$bf_wall)"
+		eval "py_ratio_$n=\$(ratio \$py_wall \$bf_wall) py_cratio_$n=\$(ratio \$py_cpu \$bf_cpu)"
 	fi
 
 	# Each stage alone on its input, beside cat of that input.
@@ -201,33 +201,36 @@ done
 
 echo
 echo "### scaling: bf pipeline"
-printf '%10s %10s %8s %8s %11s %10s  %s\n' samples lines "wall s" "cpu s" \
-    samples/s "us/sample" "peak RSS KiB: window fetch validate aggregate load"
+printf '%10s %10s %8s %8s %11s %9s %9s  %s\n' samples lines "wall s" "cpu s" \
+    samples/s "wall us" "cpu us" "(per sample); peak RSS KiB: window fetch validate aggregate load"
 echo "$series" | awk 'NF {
-	printf "%10d %10d %8.2f %8.2f %11.0f %10.2f  %s %s %s %s %s\n", $1, $2, $3, $4,
-	    $2 / ($3 > 0 ? $3 : 0.005), $3 * 1e6 / $2, $5, $6, $7, $8, $9
-	if (first == "") { first = $0; f3 = $3 / $2; for (i = 5; i <= 9; i++) r0[i] = $i }
-	l3 = $3 / $2; for (i = 5; i <= 9; i++) r1[i] = $i
-	n++
+	printf "%10d %10d %8.2f %8.2f %11.0f %9.2f %9.2f  %s %s %s %s %s\n", $1, $2, $3, $4,
+	    $2 / ($3 > 0 ? $3 : 0.005), $3 * 1e6 / $2, $4 * 1e6 / $2, $5, $6, $7, $8, $9
+	n++; size[n] = $1; wall[n] = $3 / $2; cpu[n] = $4 / $2
+	for (i = 5; i <= 9; i++) rss[n, i] = $i
 } END {
 	if (n < 2) exit
-	printf "time per sample, largest size / smallest: %.2f (1 is linear)\n", l3 / f3
+	printf "time per sample, relative to the next smaller size (1 is linear):"
+	for (i = 2; i <= n; i++)
+		printf " %d/%d wall %.2f cpu %.2f", size[i], size[i - 1],
+		    wall[i] / wall[i - 1], cpu[i] / cpu[i - 1]
+	printf "\n(fixed costs weigh at small sizes: start-up, an fsync per window; wall times suffer from other load)\n"
 	split("window fetch validate aggregate load", nm, " ")
-	printf "peak RSS, largest size / smallest:"
-	for (i = 5; i <= 9; i++) printf " %s %.2f", nm[i - 4], r1[i] / r0[i]
-	printf " (1 is flat; bf-fetch --source file holds its data files in memory)\n"
+	printf "peak RSS, largest size / smallest (1 is flat):"
+	for (i = 5; i <= 9; i++) printf " %s %.2f", nm[i - 4], rss[n, i] / rss[1, i]
+	printf "\n(bf-fetch --source file holds its data files in memory; bf-load'"'"'s SQLite page cache grows with the database up to its 64 MiB)\n"
 }'
 
 echo
-echo "### targets (wall-clock throughput, same input, same run)"
+echo "### targets (throughput on the same input in the same run: wall clock; CPU time beside)"
 for n in $sizes; do
 	[ "$n" -le "$peer_max" ] || continue
-	eval "j=\${jq_ratio_$n:-} p=\${py_ratio_$n:-}"
+	eval "j=\${jq_ratio_$n:-} p=\${py_ratio_$n:-} jc=\${jq_cratio_$n:-} pc=\${py_cratio_$n:-}"
 	if [ -n "$j" ]; then
-		echo "$n samples: bf / jq + sqlite3 = ${j}x (target 20x): $(awk -v r="$j" 'BEGIN { print (r >= 20 ? "met" : "MISSED") }')"
+		echo "$n samples: bf / jq + sqlite3 = ${j}x (target 20x): $(awk -v r="$j" 'BEGIN { print (r >= 20 ? "met" : "MISSED") }') (CPU time ${jc}x)"
 	fi
 	if [ -n "$p" ]; then
-		echo "$n samples: bf / python3 = ${p}x (target 10x): $(awk -v r="$p" 'BEGIN { print (r >= 10 ? "met" : "MISSED") }')"
+		echo "$n samples: bf / python3 = ${p}x (target 10x): $(awk -v r="$p" 'BEGIN { print (r >= 10 ? "met" : "MISSED") }') (CPU time ${pc}x)"
 	fi
 done
 exit $status
