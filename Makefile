@@ -96,6 +96,15 @@ lint-man:
 deps:
 	sh .ci/deps
 
+# The demo: a real backfill of 30 days of seeded telemetry for 20 instances
+# into demo/ledger.db (SQLite). Run it again: it resumes, finds nothing left
+# to do, and shows the chargeback again.
+demo: all
+	@mkdir -p demo && chmod 700 demo
+	@test -s demo/samples.ndjson || bin/bf-gen >demo/samples.ndjson
+	bin/bf-backfill -c examples/demo/backfill.conf
+	@sh examples/demo/show
+
 bench: all
 	tests/bench/run
 
@@ -113,5 +122,5 @@ uninstall:
 clean:
 	rm -rf build $(PROG_SRC:src/%.c=bin/%)
 
-.PHONY: all check lint-man deps bench fuzz install uninstall clean
+.PHONY: all check lint-man deps demo bench fuzz install uninstall clean
 .DELETE_ON_ERROR:

@@ -100,8 +100,8 @@ main(int argc, char *argv[])
 			break;
 		case 'r':
 			if (!valid_run_id(optarg)) {
-				bf_warn("--run-id takes 1 to 128 letters, digits "
-				    "and -_.:+@, not '%s'", optarg);
+				bf_warn("--run-id takes 1 to 128 letters, "
+				    "digits and -_.:+@, not '%s'", optarg);
 				return BF_EXIT_USAGE;
 			}
 			o.run_id = optarg;

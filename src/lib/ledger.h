@@ -3,15 +3,19 @@
  * "LEDGER" and "HASH CHAIN").
  *
  * An entry is a row of the ledger table (warehouse.h, columns BF_L_*). The
- * ledger is append-only; the balance of a ledger key (tenant, instance_id,
- * metric, window_start, window_end, currency) is the sum of its entries'
- * amounts, and always equals the cost of the usage row it follows (zero
- * once the row is gone). Kinds:
- *   charge      a usage key first loaded: amount = cost;
- *   correction  a later load found another cost: amount = new - old, and
+ * ledger is append-only. A usage row's cost belongs to tenants in shares:
+ * its "allocations" summed per tenant (cost centres together), or, without
+ * allocations, the whole cost to its "tenant" ("" when it has none). The
+ * balance of a ledger key (tenant, instance_id, metric, window_start,
+ * window_end, currency) is the sum of its entries' amounts, and always
+ * equals that tenant's share of the usage row it follows (zero once the
+ * row or the share is gone). Kinds:
+ *   charge      a share first loaded: amount = share;
+ *   correction  a later load found another share: amount = new - old, and
  *               the reason says "cost changed from OLD to NEW";
- *   reversal    a usage row no longer produced (or that changed tenant or
- *               currency): amount = -cost, so the key's balance is zero.
+ *   reversal    a share no longer there (the row no longer produced, the
+ *               tenant no longer allocated, the currency changed):
+ *               amount = -share, so the key's balance is zero.
  *
  * Hash chain: entries are numbered per partition (seq 1, 2, ...). An
  * entry's hash is the SHA-256 (lowercase hex) of its canonical form: the
@@ -28,6 +32,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "decimal.h"
 #include "err.h"
 #include "hash.h"
 #include "warehouse.h"
@@ -70,15 +75,34 @@ struct bf_ledger_chain {
 	char head[BF_SHA256_HEX];
 };
 
+/* One tenant's share of a usage row's cost. */
+struct bf_share {
+	const char *tenant;
+	bf_dec amount;
+};
+
+/* The shares of usage row r, sorted by tenant (bytewise), one per tenant:
+ * the "allocations" JSON array (objects with "tenant" and "cost"; other
+ * members ignored) summed per tenant, or the whole cost to the row's
+ * tenant when there are no allocations (or an empty array). Tenant names
+ * are copied into mem. *v is reallocated (the caller frees it); *n
+ * receives the count. Returns -1 with e set (BF_EXIT_FAILED) when the
+ * allocations are malformed or do not add up to the cost exactly. */
+int bf_ledger_shares(const struct bf_row *r, struct bf_rowset *mem,
+    struct bf_share **v, size_t *n, struct bf_err *e);
+
 /* Appends to out the entries that take the ledger of one usage key from
  * the stored row old to the new row (NULL when absent; at least one is
- * set, both of the same key): nothing when tenant, currency and cost are
- * unchanged; a charge for a new key; a reversal for a key no longer
- * produced; a correction when only the cost changed; a reversal and a
- * charge when the tenant or currency changed. Entries borrow the strings
- * of old, new and c; their computed values (seq, amount, reason, hashes)
- * live in out. Returns the number of entries appended, or -1 with e set
- * (a cost that is no decimal, or overflow). */
+ * set, both of the same key), tenant by tenant in tenant order: nothing
+ * for a share unchanged; a charge for a new share ("first load" when there
+ * was no row, else "newly allocated to this tenant"); a correction when a
+ * share changed ("cost changed from OLD to NEW"); a reversal for a share
+ * gone ("no longer produced" when the row is gone, else "no longer
+ * allocated to this tenant"); when the currency changed, a reversal of
+ * every old share and a charge of every new one ("currency changed from
+ * 'OLD' to 'NEW'"). Entries borrow the strings of old, new and c; their
+ * computed values (seq, tenant, amount, reason, hashes) live in out.
+ * Returns the number of entries appended, or -1 with e set. */
 int bf_ledger_diff(struct bf_ledger_chain *c, const struct bf_row *old,
     const struct bf_row *new, struct bf_rowset *out, struct bf_err *e);
 

@@ -77,7 +77,7 @@ struct bf_load {
 	/* Scratch, reused per window. */
 	struct bf_json j;
 	struct bf_buf tmp, canon, owner;
-	struct bf_rowset old, entries, wrow;
+	struct bf_rowset old, entries, wrow, scratch;
 	struct bf_row *ups;
 	const struct bf_row **dels;
 	size_t upcap, delcap;
@@ -540,21 +540,36 @@ parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 		raw = bf_json_raw(&l->j, t, &n);
 		v[BF_U_ALLOCATIONS] = bf_rowset_strn(rs, raw, n);
 	}
+	/* The ledger follows the tenants' shares: they must add up. */
+	{
+		struct bf_share *sh = NULL;
+		struct bf_err se;
+		size_t nsh;
+
+		bf_rowset_reset(&l->scratch);
+		if (bf_ledger_shares(r, &l->scratch, &sh, &nsh, &se) == -1) {
+			bf_buf_puts(why, se.msg);
+			rs->n--;
+			return -1;
+		}
+		free(sh);
+	}
 	return 0;
 }
 
 /* Output: held in outq while a batch is open, so that lines keep their
  * order around the window lines written after the commit. */
 
-static int
-flush_out(struct bf_load *l)
+/* Writes the held output to out; with sync also flushes, so that the
+ * next stage sees a committed window's line at once. */
+static void
+flush_out(struct bf_load *l, int sync)
 {
 	if (l->outq.len > 0 && l->o.out != NULL)
 		fwrite(l->outq.s, 1, l->outq.len, l->o.out);
 	bf_buf_reset(&l->outq);
-	if (l->o.out != NULL)
+	if (sync && l->o.out != NULL)
 		fflush(l->o.out);
-	return 0;
 }
 
 /* Re-emits the window line of w into out with its result. */
@@ -752,6 +767,23 @@ push_del(struct bf_load *l, size_t *n, const struct bf_row *r)
 	l->dels[(*n)++] = r;
 }
 
+/* Refuses w because another partition owns the key of r. */
+static void
+refuse_owned(struct bf_load *l, struct win *w, const struct bf_row *r)
+{
+	struct bf_buf a = BF_BUF_INIT, b = BF_BUF_INIT, o = BF_BUF_INIT;
+
+	qname(&a, r->v[BF_U_INSTANCE_ID]);
+	qname(&b, r->v[BF_U_METRIC]);
+	qname(&o, bf_buf_str(&l->owner));
+	refuse(l, w, "key_owned", "the usage key of instance %s metric %s is "
+	    "owned by partition %s in that window", bf_buf_str(&a),
+	    bf_buf_str(&b), bf_buf_str(&o));
+	bf_buf_free(&a);
+	bf_buf_free(&b);
+	bf_buf_free(&o);
+}
+
 /* Loads one window inside the open transaction. Returns 0 (loaded or
  * refused: w->refused says), or -1 with e set on a warehouse error. */
 static int
@@ -841,32 +873,36 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 			return -1;
 	}
 	if (nup > 0) {
-		rc = bf_wh_stage(wh, P, l->ups, nup, &idx, &l->owner, e);
+		int check = bf_wh_foreign_overlap(wh, P, w->ws, w->we, e);
+
+		if (check == -1)
+			return -1;
+		rc = bf_wh_stage(wh, P, l->ups, nup, check, &idx, &l->owner,
+		    e);
 		if (rc == -1)
 			return -1;
 		if (rc == 1) {
-			struct bf_buf a = BF_BUF_INIT, b = BF_BUF_INIT;
-			struct bf_buf o = BF_BUF_INIT;
-
-			qname(&a, l->ups[idx].v[BF_U_INSTANCE_ID]);
-			qname(&b, l->ups[idx].v[BF_U_METRIC]);
-			qname(&o, bf_buf_str(&l->owner));
-			refuse(l, w, "key_owned", "the usage key of instance "
-			    "%s metric %s is owned by partition %s in that "
-			    "window", bf_buf_str(&a), bf_buf_str(&b),
-			    bf_buf_str(&o));
-			bf_buf_free(&a);
-			bf_buf_free(&b);
-			bf_buf_free(&o);
+			refuse_owned(l, w, &l->ups[idx]);
 			return 0;
 		}
 	}
+	if (bf_wh_savepoint(wh, e) == -1)
+		return -1;
 	for (i = 0; i < ndel; i++)
 		if (bf_wh_usage_delete(wh, l->dels[i], e) == -1)
 			return -1;
 	fault(l, "after-delete");
-	if (nup > 0 && bf_wh_stage_upsert(wh, e) == -1)
-		return -1;
+	if (nup > 0) {
+		rc = bf_wh_stage_upsert(wh, P, &idx, &l->owner, e);
+		if (rc == -1)
+			return -1;
+		if (rc == 1) {
+			if (bf_wh_rollback_savepoint(wh, e) == -1)
+				return -1;
+			refuse_owned(l, w, &l->ups[idx]);
+			return 0;
+		}
+	}
 	fault(l, "after-insert");
 	if (bf_wh_ledger_append(wh, l->entries.rows, l->entries.n, e) == -1)
 		return -1;
@@ -881,7 +917,7 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 		return -1;
 	if (!changed && exists && l->wrow.rows[0].v[BF_W_DIGEST] != NULL &&
 	    strcmp(l->wrow.rows[0].v[BF_W_DIGEST], w->digest) == 0)
-		return 0;
+		return bf_wh_release(wh, e);
 	{
 		struct bf_row wr;
 		char nrows[24];
@@ -901,7 +937,7 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 		if (bf_wh_window_put(wh, &wr, e) == -1)
 			return -1;
 	}
-	return 0;
+	return bf_wh_release(wh, e);
 }
 
 /* Reports the queued windows as not committed (after a fatal error). */
@@ -927,35 +963,23 @@ now_text(char out[BF_TIME_LEN])
 	bf_time_format((bf_time)time(NULL), out);
 }
 
-/* Commits the queued windows in one transaction, then their checkpoints,
- * then writes their lines. */
+/* After the commit: the checkpoint of each partition with windows in the
+ * batch, written once. */
 static int
-run_batch(struct bf_load *l, struct bf_err *e)
+save_checkpoints(struct bf_load *l, struct bf_err *e)
 {
-	struct win *w, *next;
-	struct part **dirty = NULL;
-	size_t ndirty = 0, pos = 0, i;
-	int rc = -1;
+	struct part **dirty;
+	size_t ndirty = 0, i;
+	struct win *w;
+	int rc = 0;
 
-	if (l->qn == 0)
+	if (l->o.state == NULL)
 		return 0;
-	now_text(l->now);
-	if (bf_wh_begin(l->w, e) == -1)
-		goto fatal;
-	for (w = l->qhead; w != NULL; w = w->qnext)
-		if (process(l, w, e) == -1) {
-			bf_wh_rollback(l->w);
-			goto fatal;
-		}
-	fault(l, "before-commit");
-	if (bf_wh_commit(l->w, e) == -1)
-		goto fatal;
-	fault(l, "after-commit");
 	dirty = bf_xcalloc((size_t)l->qn, sizeof(*dirty));
 	for (w = l->qhead; w != NULL; w = w->qnext) {
 		struct part *p = w->p;
 
-		if (w->refused || l->o.state == NULL)
+		if (w->refused)
 			continue;
 		if (!bf_ckpt_covers(&p->ck, w->start, w->end))
 			p->ck.windows++;
@@ -974,62 +998,79 @@ run_batch(struct bf_load *l, struct bf_err *e)
 	}
 	for (i = 0; i < ndirty; i++) {
 		dirty[i]->dirty = 0;
-		if (bf_ckpt_save(l->o.state, &dirty[i]->ck, e) == -1) {
-			for (; i < ndirty; i++)
-				dirty[i]->dirty = 0;
-			bf_buf_reset(&l->tmp);
-			goto fatal_committed;
-		}
+		if (rc == 0 && bf_ckpt_save(l->o.state, &dirty[i]->ck, e) == -1)
+			rc = -1;
 	}
-	fault(l, "after-checkpoint");
-	/* Output: lines held before each window, then the window's line. */
-	{
-		struct bf_buf out = BF_BUF_INIT;
-
-		for (w = l->qhead; w != NULL; w = next) {
-			next = w->qnext;
-			bf_buf_add(&out, l->outq.s + pos, w->outpos - pos);
-			pos = w->outpos;
-			if (w->refused) {
-				l->failed++;
-				emit_window(l, w, "failed", w->code, w->why,
-				    &out);
-			} else {
-				emit_window(l, w, "ok", NULL, NULL, &out);
-			}
-			win_free(w);
-		}
-		bf_buf_add(&out, l->outq.s + pos, l->outq.len - pos);
-		bf_buf_reset(&l->outq);
-		bf_buf_add(&l->outq, out.s, out.len);
-		bf_buf_free(&out);
-	}
-	l->qhead = l->qtail = NULL;
-	l->qn = 0;
-	flush_out(l);
-	rc = 0;
 	free(dirty);
 	return rc;
-fatal_committed:
-	/* The warehouse has the windows; only the checkpoint lags, which a
-	 * rerun repairs. Still an I/O error that ends the run. */
-	free(dirty);
-	l->fatal = 1;
+}
+
+/* Writes the output held during the batch, each window's line after the
+ * lines that came before it, and frees the batch. */
+static void
+emit_batch(struct bf_load *l)
+{
+	struct bf_buf out = BF_BUF_INIT;
+	const char *held = l->outq.s != NULL ? l->outq.s : "";
+	struct win *w, *next;
+	size_t pos = 0;
+
 	for (w = l->qhead; w != NULL; w = next) {
 		next = w->qnext;
-		if (w->refused)
+		bf_buf_add(&out, held + pos, w->outpos - pos);
+		pos = w->outpos;
+		if (w->refused) {
 			l->failed++;
+			emit_window(l, w, "failed", w->code, w->why, &out);
+		} else {
+			emit_window(l, w, "ok", NULL, NULL, &out);
+		}
 		win_free(w);
 	}
+	bf_buf_add(&out, held + pos, l->outq.len - pos);
+	bf_buf_reset(&l->outq);
+	bf_buf_add(&l->outq, bf_buf_str(&out), out.len);
+	bf_buf_free(&out);
 	l->qhead = l->qtail = NULL;
 	l->qn = 0;
-	flush_out(l);
-	return -1;
+	flush_out(l, 1);
+}
+
+/* Commits the queued windows in one transaction, then their checkpoints,
+ * then writes their lines. */
+static int
+run_batch(struct bf_load *l, struct bf_err *e)
+{
+	struct win *w;
+
+	if (l->qn == 0)
+		return 0;
+	now_text(l->now);
+	if (bf_wh_begin(l->w, e) == -1)
+		goto fatal;
+	for (w = l->qhead; w != NULL; w = w->qnext)
+		if (process(l, w, e) == -1) {
+			bf_wh_rollback(l->w);
+			goto fatal;
+		}
+	fault(l, "before-commit");
+	if (bf_wh_commit(l->w, e) == -1)
+		goto fatal;
+	fault(l, "after-commit");
+	if (save_checkpoints(l, e) == -1) {
+		/* The windows are committed; only their checkpoint lags,
+		 * which a rerun repairs. Still an error that ends the run. */
+		l->fatal = 1;
+		emit_batch(l);
+		return -1;
+	}
+	fault(l, "after-checkpoint");
+	emit_batch(l);
+	return 0;
 fatal:
-	free(dirty);
 	l->fatal = 1;
 	abandon_queue(l, e->msg);
-	flush_out(l);
+	flush_out(l, 1);
 	return -1;
 }
 
@@ -1171,7 +1212,7 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 out:
 	bf_buf_free(&st);
 	if (l->qn == 0)
-		flush_out(l);
+		flush_out(l, 1);
 	return 0;
 }
 
@@ -1210,7 +1251,7 @@ bf_load_line(struct bf_load *l, const char *file, long line, const char *s,
 		bf_buf_add(&l->outq, s, n);
 		bf_buf_putc(&l->outq, '\n');
 		if (l->qn == 0)
-			flush_out(l);
+			flush_out(l, 0);
 		return 0;
 	}
 }
@@ -1237,7 +1278,7 @@ bf_load_finish(struct bf_load *l, struct bf_err *e)
 	free(l->wtab);
 	l->wtab = NULL;
 	l->wsize = l->wn = 0;
-	flush_out(l);
+	flush_out(l, 1);
 	return rc;
 }
 
@@ -1270,8 +1311,8 @@ bf_load_new(struct bf_wh *w, const struct bf_load_opts *o, struct bf_err *e)
 			l->fault_point = bf_xstrndup(f, (size_t)(colon - f));
 			l->fault_count = strtol(colon + 1, &end, 10);
 			for (i = 0; fault_points[i] != NULL; i++)
-				if (strcmp(fault_points[i], l->fault_point) == 0)
-					ok = 1;
+				ok |= strcmp(fault_points[i],
+				    l->fault_point) == 0;
 			ok = ok && *end == '\0' && l->fault_count > 0 &&
 			    end != colon + 1;
 		}
@@ -1324,6 +1365,7 @@ bf_load_free(struct bf_load *l)
 	bf_rowset_free(&l->old);
 	bf_rowset_free(&l->entries);
 	bf_rowset_free(&l->wrow);
+	bf_rowset_free(&l->scratch);
 	free(l->ups);
 	free(l->dels);
 	free(l);

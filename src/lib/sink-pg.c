@@ -211,6 +211,17 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	    &sql);
 	if (pg_prepare(w, "bf_upsert", bf_buf_str(&sql), 1, e) == -1)
 		goto done;
+	if (pg_prepare(w, "bf_foreign", "SELECT 1 FROM windows "
+	    "WHERE window_end > $2 AND window_start < $3 AND partition <> $1 "
+	    "AND NOT (window_start = $2 AND window_end = $3) LIMIT 1", 3,
+	    e) == -1)
+		goto done;
+	if (pg_prepare(w, "bf_key_owner", "SELECT s.ord, u.partition "
+	    "FROM bf_stage s JOIN usage u ON u.instance_id = s.instance_id "
+	    "AND u.metric = s.metric AND u.window_start = s.window_start "
+	    "AND u.window_end = s.window_end WHERE s.wseq = $2 AND "
+	    "u.partition <> $1 ORDER BY s.ord LIMIT 1", 2, e) == -1)
+		goto done;
 	if (pg_prepare(w, "bf_delete", "DELETE FROM usage WHERE "
 	    "instance_id = $1 AND metric = $2 AND window_start = $3 AND "
 	    "window_end = $4", 4, e) == -1)
@@ -272,7 +283,10 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 				goto fail;
 		}
 		if (pg_exec(w, "CREATE INDEX IF NOT EXISTS usage_by_window "
-		    "ON usage (partition, window_start, window_end)", e) == -1 ||
+		    "ON usage (partition, window_start, window_end)",
+		    e) == -1 ||
+		    pg_exec(w, "CREATE INDEX IF NOT EXISTS windows_by_end "
+		    "ON windows (window_end)", e) == -1 ||
 		    pg_exec(w, "CREATE TABLE schema_version "
 		    "(version INTEGER NOT NULL)", e) == -1)
 			goto fail;
@@ -496,7 +510,8 @@ pg_copy(struct bf_wh *w, const char *table, const struct bf_table *t,
 			bf_buf_printf(&data, "\t%zu\t%lld", i, p->wseq);
 		bf_buf_putc(&data, '\n');
 		if (data.len >= 65536 || i + 1 == n) {
-			if (PQputCopyData(p->conn, data.s, (int)data.len) != 1) {
+			if (PQputCopyData(p->conn, data.s,
+			    (int)data.len) != 1) {
 				pg_fail(w, NULL, "COPY", e);
 				PQputCopyEnd(p->conn, "failed");
 				while ((res = PQgetResult(p->conn)) != NULL)
@@ -529,23 +544,32 @@ done:
 }
 
 static int
-pg_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
-    size_t n, size_t *idx, struct bf_buf *owner, struct bf_err *e)
+pg_foreign_overlap(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_err *e)
+{
+	const char *param[3] = { partition, ws, we };
+	PGresult *res = pg_prepared(w, "bf_foreign", 3, param,
+	    PGRES_TUPLES_OK, "reading windows", e);
+	int found;
+
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	PQclear(res);
+	return found;
+}
+
+/* Runs the owner query name over the staged window: 1 with *idx and owner
+ * set when it finds a row, 0 when not, -1 on error. */
+static int
+pg_owner_query(struct bf_wh *w, const char *name, const char *partition,
+    size_t *idx, struct bf_buf *owner, struct bf_err *e)
 {
 	struct pg *p = w->impl;
 	const char *param[2] = { partition, p->wseqtext };
-	PGresult *res;
-
-	p->nstage = 0;
-	if (n == 0)
-		return 0;
-	p->wseq++;
-	snprintf(p->wseqtext, sizeof(p->wseqtext), "%lld", p->wseq);
-	if (pg_copy(w, "bf_stage", &bf_tbl_usage, rows, n, 1, e) == -1)
-		return -1;
-	p->nstage = n;
-	res = pg_prepared(w, "bf_owner", 2, param, PGRES_TUPLES_OK,
+	PGresult *res = pg_prepared(w, name, 2, param, PGRES_TUPLES_OK,
 	    "reading usage", e);
+
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 0) {
@@ -560,7 +584,28 @@ pg_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
 }
 
 static int
-pg_stage_upsert(struct bf_wh *w, struct bf_err *e)
+pg_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
+    size_t n, int check, size_t *idx, struct bf_buf *owner,
+    struct bf_err *e)
+{
+	struct pg *p = w->impl;
+
+	p->nstage = 0;
+	if (n == 0)
+		return 0;
+	p->wseq++;
+	snprintf(p->wseqtext, sizeof(p->wseqtext), "%lld", p->wseq);
+	if (pg_copy(w, "bf_stage", &bf_tbl_usage, rows, n, 1, e) == -1)
+		return -1;
+	p->nstage = n;
+	if (!check)
+		return 0;
+	return pg_owner_query(w, "bf_owner", partition, idx, owner, e);
+}
+
+static int
+pg_stage_upsert(struct bf_wh *w, const char *partition, size_t *idx,
+    struct bf_buf *owner, struct bf_err *e)
 {
 	struct pg *p = w->impl;
 	const char *param[1] = { p->wseqtext };
@@ -576,12 +621,20 @@ pg_stage_upsert(struct bf_wh *w, struct bf_err *e)
 		return -1;
 	done = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
-	if (done != p->nstage)
-		return bf_err_set(e, BF_EXIT_FAILED, "warehouse '%s': %zu of "
-		    "%zu usage keys were taken by another partition meanwhile",
-		    w->name, p->nstage - done, p->nstage);
+	if (done == p->nstage) {
+		p->nstage = 0;
+		return 0;
+	}
 	p->nstage = 0;
-	return 0;
+	/* The guard kept rows of another partition: name the first. */
+	switch (pg_owner_query(w, "bf_key_owner", partition, idx, owner, e)) {
+	case -1:
+		return -1;
+	case 0:
+		return bf_err_set(e, BF_EXIT_FAILED, "warehouse '%s': usage "
+		    "rows were not written", w->name);
+	}
+	return 1;
 }
 
 static int
@@ -679,6 +732,7 @@ pg_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
 
 const struct bf_wh_ops bf_wh_pg_ops = {
 	pg_open, pg_close, pg_exec, pg_window_conflict, pg_window_get,
-	pg_window_usage, pg_stage, pg_stage_upsert, pg_usage_delete,
+	pg_window_usage, pg_foreign_overlap, pg_stage, pg_stage_upsert,
+	pg_usage_delete,
 	pg_chain_head, pg_ledger_append, pg_window_put, pg_scan,
 };

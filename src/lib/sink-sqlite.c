@@ -19,7 +19,8 @@
 
 enum {
 	ST_CONFLICT, ST_WINDOW_GET, ST_WINDOW_USAGE, ST_OWNER, ST_UPSERT,
-	ST_DELETE, ST_HEAD, ST_LEDGER, ST_WINDOW_PUT, ST_NST
+	ST_DELETE, ST_HEAD, ST_LEDGER, ST_WINDOW_PUT, ST_FOREIGN, ST_KEY_OWNER,
+	ST_NST
 };
 
 struct sq {
@@ -109,7 +110,8 @@ bind_row(sqlite3_stmt *st, const struct bf_table *t, const struct bf_row *r)
 		const char *v = r->v[i];
 
 		if (v != NULL && t->cols[i].type == BF_COL_INT)
-			rc = sqlite3_bind_int64(st, i + 1, strtoll(v, NULL, 10));
+			rc = sqlite3_bind_int64(st, i + 1,
+			    strtoll(v, NULL, 10));
 		else
 			rc = bind_text(st, i + 1, v);
 		if (rc != SQLITE_OK)
@@ -177,7 +179,10 @@ sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 				goto fail;
 		}
 		if (sq_exec(w, "CREATE INDEX IF NOT EXISTS usage_by_window "
-		    "ON usage (partition, window_start, window_end)", e) == -1 ||
+		    "ON usage (partition, window_start, window_end)",
+		    e) == -1 ||
+		    sq_exec(w, "CREATE INDEX IF NOT EXISTS windows_by_end "
+		    "ON windows (window_end)", e) == -1 ||
 		    sq_exec(w, "CREATE TABLE schema_version "
 		    "(version INTEGER NOT NULL)", e) == -1)
 			goto fail;
@@ -423,8 +428,32 @@ sq_owner(struct bf_wh *w, const char *partition, const struct bf_row *r,
 }
 
 static int
+sq_foreign_overlap(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_err *e)
+{
+	sqlite3_stmt *st = sq_prep(w, ST_FOREIGN, "SELECT 1 FROM windows "
+	    "WHERE window_end > ?2 AND window_start < ?3 AND partition <> ?1 "
+	    "AND NOT (window_start = ?2 AND window_end = ?3) LIMIT 1", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, partition);
+	bind_text(st, 2, ws);
+	bind_text(st, 3, we);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return sq_err(w, rc, "reading windows", e);
+	sqlite3_reset(st);
+	return 1;
+}
+
+static int
 sq_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
-    size_t n, size_t *idx, struct bf_buf *owner, struct bf_err *e)
+    size_t n, int check, size_t *idx, struct bf_buf *owner,
+    struct bf_err *e)
 {
 	struct sq *q = w->impl;
 	size_t i;
@@ -432,7 +461,7 @@ sq_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
 
 	q->stage = rows;
 	q->nstage = n;
-	for (i = 0; i < n; i++) {
+	for (i = 0; check && i < n; i++) {
 		rc = sq_owner(w, partition, &rows[i], owner, e);
 		if (rc != 0) {
 			*idx = i;
@@ -501,14 +530,41 @@ step_done(struct bf_wh *w, sqlite3_stmt *st, const char *what,
 	return 0;
 }
 
+/* The partition holding the exact key of r, into owner. */
 static int
-sq_stage_upsert(struct bf_wh *w, struct bf_err *e)
+sq_key_owner(struct bf_wh *w, const struct bf_row *r, struct bf_buf *owner,
+    struct bf_err *e)
+{
+	sqlite3_stmt *st = sq_prep(w, ST_KEY_OWNER, "SELECT partition FROM "
+	    "usage WHERE instance_id = ?1 AND metric = ?2 AND "
+	    "window_start = ?3 AND window_end = ?4", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, r->v[BF_U_INSTANCE_ID]);
+	bind_text(st, 2, r->v[BF_U_METRIC]);
+	bind_text(st, 3, r->v[BF_U_WINDOW_START]);
+	bind_text(st, 4, r->v[BF_U_WINDOW_END]);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return sq_err(w, rc, "reading usage", e);
+	bf_buf_reset(owner);
+	bf_buf_puts(owner, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+sq_stage_upsert(struct bf_wh *w, const char *partition, size_t *idx,
+    struct bf_buf *owner, struct bf_err *e)
 {
 	struct sq *q = w->impl;
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;
 
+	(void)partition;
 	for (i = 0; i < q->nstage; i++) {
 		const struct bf_row *r = &q->stage[i];
 
@@ -520,11 +576,15 @@ sq_stage_upsert(struct bf_wh *w, struct bf_err *e)
 			return sq_err(w, rc, "binding usage", e);
 		if (step_done(w, st, "writing usage", e) == -1)
 			return -1;
-		if (sqlite3_changes(q->db) != 1)
-			return bf_err_set(e, BF_EXIT_FAILED, "warehouse '%s': "
-			    "usage key of instance '%s' metric '%s' was taken "
-			    "by another partition meanwhile", w->name,
-			    r->v[BF_U_INSTANCE_ID], r->v[BF_U_METRIC]);
+		if (sqlite3_changes(q->db) != 1) {
+			/* The guard kept another partition's row. */
+			q->stage = NULL;
+			q->nstage = 0;
+			*idx = i;
+			if (sq_key_owner(w, r, owner, e) == -1)
+				return -1;
+			return 1;
+		}
 	}
 	q->stage = NULL;
 	q->nstage = 0;
@@ -641,6 +701,7 @@ sq_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
 
 const struct bf_wh_ops bf_wh_sqlite_ops = {
 	sq_open, sq_close, sq_exec, sq_window_conflict, sq_window_get,
-	sq_window_usage, sq_stage, sq_stage_upsert, sq_usage_delete,
+	sq_window_usage, sq_foreign_overlap, sq_stage, sq_stage_upsert,
+	sq_usage_delete,
 	sq_chain_head, sq_ledger_append, sq_window_put, sq_scan,
 };

@@ -631,17 +631,45 @@ bf_wh_window_usage(struct bf_wh *w, const char *partition, const char *ws,
 }
 
 int
-bf_wh_stage(struct bf_wh *w, const char *partition,
-    const struct bf_row *rows, size_t n, size_t *idx, struct bf_buf *owner,
-    struct bf_err *e)
+bf_wh_foreign_overlap(struct bf_wh *w, const char *partition,
+    const char *ws, const char *we, struct bf_err *e)
 {
-	return w->ops->stage(w, partition, rows, n, idx, owner, e);
+	return w->ops->foreign_overlap(w, partition, ws, we, e);
 }
 
 int
-bf_wh_stage_upsert(struct bf_wh *w, struct bf_err *e)
+bf_wh_stage(struct bf_wh *w, const char *partition,
+    const struct bf_row *rows, size_t n, int check, size_t *idx,
+    struct bf_buf *owner, struct bf_err *e)
 {
-	return w->ops->stage_upsert(w, e);
+	return w->ops->stage(w, partition, rows, n, check, idx, owner, e);
+}
+
+int
+bf_wh_stage_upsert(struct bf_wh *w, const char *partition, size_t *idx,
+    struct bf_buf *owner, struct bf_err *e)
+{
+	return w->ops->stage_upsert(w, partition, idx, owner, e);
+}
+
+int
+bf_wh_savepoint(struct bf_wh *w, struct bf_err *e)
+{
+	return w->ops->exec(w, "SAVEPOINT bf_window", e);
+}
+
+int
+bf_wh_release(struct bf_wh *w, struct bf_err *e)
+{
+	return w->ops->exec(w, "RELEASE SAVEPOINT bf_window", e);
+}
+
+int
+bf_wh_rollback_savepoint(struct bf_wh *w, struct bf_err *e)
+{
+	if (w->ops->exec(w, "ROLLBACK TO SAVEPOINT bf_window", e) == -1)
+		return -1;
+	return w->ops->exec(w, "RELEASE SAVEPOINT bf_window", e);
 }
 
 int

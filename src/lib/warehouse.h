@@ -192,22 +192,43 @@ int bf_wh_window_usage(struct bf_wh *w, const char *partition,
 typedef int (*bf_wh_row_fn)(void *ctx, const struct bf_row *row,
     struct bf_err *e);
 
-/* Stages the n usage rows to be written for one window of partition (all
- * of them for that window), then checks that no other partition owns any of
- * their keys: a row of another partition for the same instance_id and
- * metric whose window overlaps the row's window. Returns 0 when none does;
- * 1 with *idx the first staged row (in the order given) whose key another
- * partition owns and that partition's name in owner; -1 on error.
- * PostgreSQL copies the rows (COPY) into a temporary table here; SQLite
- * keeps pointers to them, so rows must stay valid until
- * bf_wh_stage_upsert. */
+/* The ownership rule: no usage key (instance_id, metric, window) may be
+ * held by two partitions in overlapping windows. It is checked in two
+ * parts, so that the common case costs no query per row:
+ * - a key of the same bounds held by another partition: the upsert (below)
+ *   never overwrites it and reports it;
+ * - a key held in an overlapping window with other bounds: possible only
+ *   when another partition has such a window, which bf_wh_foreign_overlap
+ *   tells from the windows table; only then does bf_wh_stage look at each
+ *   row. */
+
+/* 1 when a partition other than partition has a committed window that
+ * overlaps [ws, we) with other bounds, 0 when none has, -1 on error. */
+int bf_wh_foreign_overlap(struct bf_wh *w, const char *partition,
+    const char *ws, const char *we, struct bf_err *e);
+/* Stages the n usage rows to be written for one window of partition.
+ * With check, then looks for a row of another partition, for the same
+ * instance_id and metric, whose window overlaps a staged row's window.
+ * Returns 0 when none is found (or !check); 1 with *idx the first staged
+ * row (in the order given) whose key another partition owns and that
+ * partition's name in owner; -1 on error. PostgreSQL copies the rows
+ * (COPY) into a temporary table here; SQLite keeps pointers to them, so
+ * rows must stay valid until bf_wh_stage_upsert. */
 int bf_wh_stage(struct bf_wh *w, const char *partition,
-    const struct bf_row *rows, size_t n, size_t *idx, struct bf_buf *owner,
-    struct bf_err *e);
+    const struct bf_row *rows, size_t n, int check, size_t *idx,
+    struct bf_buf *owner, struct bf_err *e);
 /* Writes the staged rows: INSERT ... ON CONFLICT (key) DO UPDATE, only
- * over rows of the same partition (a row another partition took meanwhile
- * is an error, never overwritten). */
-int bf_wh_stage_upsert(struct bf_wh *w, struct bf_err *e);
+ * over rows of the same partition. Returns 0 when every row was written;
+ * 1 when a key is held by another partition (same bounds): *idx and owner
+ * name the first such staged row, and the caller must roll back to its
+ * savepoint (some rows were written); -1 on error. */
+int bf_wh_stage_upsert(struct bf_wh *w, const char *partition, size_t *idx,
+    struct bf_buf *owner, struct bf_err *e);
+/* Savepoints inside a transaction: one per window, so that a window
+ * refused halfway leaves the others of its batch. */
+int bf_wh_savepoint(struct bf_wh *w, struct bf_err *e);
+int bf_wh_release(struct bf_wh *w, struct bf_err *e);
+int bf_wh_rollback_savepoint(struct bf_wh *w, struct bf_err *e);
 /* Deletes the usage row whose key is that of row. */
 int bf_wh_usage_delete(struct bf_wh *w, const struct bf_row *row,
     struct bf_err *e);
@@ -274,10 +295,13 @@ struct bf_wh_ops {
 	int (*window_usage)(struct bf_wh *w, const char *partition,
 	    const char *ws, const char *we, struct bf_rowset *out,
 	    struct bf_err *e);
+	int (*foreign_overlap)(struct bf_wh *w, const char *partition,
+	    const char *ws, const char *we, struct bf_err *e);
 	int (*stage)(struct bf_wh *w, const char *partition,
-	    const struct bf_row *rows, size_t n, size_t *idx,
+	    const struct bf_row *rows, size_t n, int check, size_t *idx,
 	    struct bf_buf *owner, struct bf_err *e);
-	int (*stage_upsert)(struct bf_wh *w, struct bf_err *e);
+	int (*stage_upsert)(struct bf_wh *w, const char *partition,
+	    size_t *idx, struct bf_buf *owner, struct bf_err *e);
 	int (*usage_delete)(struct bf_wh *w, const struct bf_row *row,
 	    struct bf_err *e);
 	int (*chain_head)(struct bf_wh *w, const char *partition,

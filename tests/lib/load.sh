@@ -45,7 +45,9 @@ scenario_inputs() {
 	# 06: overlaps day 1/2 with other bounds
 	gen db-1 1 1 1 1 | sed 's/01T00:00:00Z/01T12:00:00Z/g; s/02T00:00:00Z/02T12:00:00Z/g' >"$d/06.ndjson"
 	# 07: db-2 claims db-1's key, same window; 08: in an overlapping window
-	gen db-1 1 1 1 1 | sed 's/"partition":"db-1"/"partition":"db-2"/' >"$d/07.ndjson"
+	# (07 also has a key of its own, sorted first: written, then rolled back)
+	{ gen db-1 1 1 1 1 | sed '1!d; s/"partition":"db-1"/"partition":"db-2"/; s/"instance_id":"db-1-i1"/"instance_id":"a-own"/'
+	  gen db-1 1 1 1 1 | sed 's/"partition":"db-1"/"partition":"db-2"/'; } >"$d/07.ndjson"
 	gen db-1 1 1 1 1 | sed 's/"partition":"db-1"/"partition":"db-2"/; s/01T00:00:00Z/01T06:00:00Z/g; s/02T00:00:00Z/01T18:00:00Z/g' >"$d/08.ndjson"
 	# 09: day 2 arrives empty; 10: the same with --allow-empty
 	gen db-1 2 1 0 0 >"$d/09.ndjson"
@@ -60,6 +62,18 @@ scenario_inputs() {
 	# 15: two windows of db-1 and db-2 interleaved, one of them corrected
 	{ gen db-2 3 1 1 1 | head -1; gen db-1 5 1 1 1 5 | head -1
 	  gen db-2 3 1 1 1 | tail -1; gen db-1 5 1 1 1 5 | tail -1; } >"$d/15.ndjson"
+	# 16: an instance shared by two tenants (allocations); 17: another
+	# split; 18: allocations that do not add up to the cost
+	alloc db-3 '"tenant":"acme","cost_center":"cc-1","cost":"0.600000000"},{"tenant":"globex","cost_center":"cc-9","cost":"0.400000000"' >"$d/16.ndjson"
+	alloc db-3 '"tenant":"acme","cost_center":"cc-1","cost":"0.300000000"},{"tenant":"acme","cost_center":"cc-2","cost":"0.300000000"},{"tenant":"initech","cost":"0.400000000"' >"$d/17.ndjson"
+	alloc db-3 '"tenant":"acme","cost":"0.5"' >"$d/18.ndjson"
+}
+
+# alloc PART MEMBERS: one window of PART whose one usage row (cost 1) has
+# the allocations [{MEMBERS}].
+alloc() {
+	printf '{"type":"usage","partition":"%s","instance_id":"%s-shared","metric":"m1","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","quantity":"1000","usage_unit":"GiB-Hours","unit_price":"0.001","cost":"1.000000000","currency":"USD","allocations":[{%s}]}\n' "$1" "$1" "$2"
+	printf '{"type":"window","partition":"%s","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","status":"ok"}\n' "$1"
 }
 
 # scenario TARGET TAG DIR: runs the steps of DIR against TARGET, one bf-load

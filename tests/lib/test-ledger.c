@@ -19,7 +19,7 @@ usage_row(struct bf_row *r, const char *tenant, const char *cost)
 	r->v[BF_U_WINDOW_START] = "2026-01-01T00:00:00Z";
 	r->v[BF_U_WINDOW_END] = "2026-01-02T00:00:00Z";
 	r->v[BF_U_PARTITION] = "db-1";
-	r->v[BF_U_TENANT] = tenant;
+	r->v[BF_U_TENANT] = tenant ? tenant : "";
 	r->v[BF_U_COST] = cost;
 	r->v[BF_U_CURRENCY] = "USD";
 	r->v[BF_U_DIGEST] = "d";
@@ -102,14 +102,69 @@ test_canon(void)
 		usage_row(&u, "globex", "0.1");
 		is_int(bf_ledger_diff(&c, &u2, &u, &out, &e), 2,
 		    "tenant change: two entries");
-		is_str(out.rows[3].v[BF_L_REASON], "tenant changed to 'globex'",
+		is_str(out.rows[3].v[BF_L_TENANT], "acme",
+		    "tenant change: the old tenant first");
+		is_str(out.rows[3].v[BF_L_REASON],
+		    "no longer allocated to this tenant",
 		    "tenant change: reversal reason");
 		is_str(out.rows[4].v[BF_L_TENANT], "globex",
 		    "tenant change: charge to the new tenant");
+		is_str(out.rows[4].v[BF_L_REASON],
+		    "newly allocated to this tenant",
+		    "tenant change: charge reason");
 		is_str(out.rows[4].v[BF_L_SEQ], "5", "seq counts on");
 		usage_row(&u2, "acme", "x");
 		ok(bf_ledger_diff(&c, NULL, &u2, &out, &e) == -1,
 		    "a cost that is no decimal is an error");
+	}
+	/* Allocations: the ledger follows each tenant's share. */
+	{
+		struct bf_row a1, a2;
+		size_t n0 = out.n;
+
+		usage_row(&a1, NULL, "1.000000000");
+		a1.v[BF_U_ALLOCATIONS] = "[{\"tenant\":\"b\",\"cost_center\":"
+		    "\"x\",\"cost\":\"0.25\"},{\"tenant\":\"a\",\"cost\":"
+		    "\"0.5\"},{\"tenant\":\"b\",\"cost_center\":\"y\","
+		    "\"cost\":\"0.25\"}]";
+		is_int(bf_ledger_diff(&c, NULL, &a1, &out, &e), 2,
+		    "two tenants: two charges");
+		is_str(out.rows[n0].v[BF_L_TENANT], "a", "tenant a first");
+		is_str(out.rows[n0].v[BF_L_AMOUNT], "0.500000000", "a's share");
+		is_str(out.rows[n0 + 1].v[BF_L_AMOUNT], "0.500000000",
+		    "b's cost centres together");
+		usage_row(&a2, NULL, "1.000000000");
+		a2.v[BF_U_ALLOCATIONS] = "[{\"tenant\":\"a\",\"cost\":"
+		    "\"0.7\"},{\"tenant\":\"b\",\"cost\":\"0.3\"}]";
+		is_int(bf_ledger_diff(&c, &a1, &a2, &out, &e), 2,
+		    "split changed: two corrections");
+		is_str(out.rows[n0 + 2].v[BF_L_AMOUNT], "0.200000000",
+		    "a's correction");
+		is_str(out.rows[n0 + 3].v[BF_L_AMOUNT], "-0.200000000",
+		    "b's correction");
+		a2.v[BF_U_CURRENCY] = "EUR";
+		is_int(bf_ledger_diff(&c, &a1, &a2, &out, &e), 4,
+		    "currency change: reversals and charges");
+		is_str(out.rows[n0 + 4].v[BF_L_REASON],
+		    "currency changed from 'USD' to 'EUR'",
+		    "currency change: reason");
+		is_str(out.rows[n0 + 7].v[BF_L_CURRENCY], "EUR",
+		    "currency change: charged in the new currency");
+		a2.v[BF_U_ALLOCATIONS] = "[{\"tenant\":\"a\",\"cost\":"
+		    "\"0.7\"}]";
+		ok(bf_ledger_diff(&c, NULL, &a2, &out, &e) == -1,
+		    "allocations that do not add up are an error");
+		is_str(e.msg, "allocations add up to 0.700000000, not to the "
+		    "cost 1.000000000", "and say so");
+		a2.v[BF_U_ALLOCATIONS] = "[{\"cost\":\"1\"}]";
+		ok(bf_ledger_diff(&c, NULL, &a2, &out, &e) == -1,
+		    "an allocation without tenant is an error");
+		a2.v[BF_U_ALLOCATIONS] = "[]";
+		a2.v[BF_U_TENANT] = "solo";
+		is_int(bf_ledger_diff(&c, NULL, &a2, &out, &e), 1,
+		    "empty allocations: the row's tenant");
+		is_str(out.rows[out.n - 1].v[BF_L_TENANT], "solo",
+		    "the row's tenant charged");
 	}
 	bf_buf_free(&b);
 	bf_rowset_free(&out);
@@ -125,7 +180,8 @@ test_targets(void)
 	ok(bf_target_is_pg("postgresql:///bf"), "postgresql:// URI");
 	ok(bf_target_is_pg("postgres://h/bf"), "postgres:// URI");
 	ok(bf_target_is_pg("host=/tmp dbname=bf"), "conninfo");
-	ok(!bf_target_has_password("postgresql://bf@h/bf"), "user, no password");
+	ok(!bf_target_has_password("postgresql://bf@h/bf"),
+	    "user, no password");
 	ok(bf_target_has_password("postgresql://bf:pw@h/bf"), "URI password");
 	ok(bf_target_has_password("postgresql:///bf?password=pw"),
 	    "URI password parameter");

@@ -13,7 +13,7 @@ scenario_inputs "$T/in"
 scenario "$DB" sq "$T/in"
 
 check_eq "$(tr '\n' ' ' <"$T/sq.rcs")" \
-    "01 0 02 0 03 0 04 0 05 0 06 1 07 1 08 1 09 1 10 0 11 1 12 1 13 1 14 0 15 0 " \
+    "01 0 02 0 03 0 04 0 05 0 06 1 07 1 08 1 09 1 10 0 11 1 12 1 13 1 14 0 15 0 16 0 17 0 18 1 " \
     "exit status of each step"
 
 # 01: 3 windows x 2 instances x 2 metrics, one charge each.
@@ -51,8 +51,10 @@ check_eq "$(jq -r 'select(.table=="usage" and .window_start=="2026-01-03T00:00:0
 
 # 05: day 1 now belongs to tenant globex: reversal for acme, charge for globex.
 check_eq "$(diff "$T/sq.04.exp" "$T/sq.05.exp" | sed -n 's/^> //p' | jq -r 'select(.table=="ledger") | .kind+" "+.tenant+" "+.amount+" "+.reason' | sort | head -2)" \
-"charge globex 0.111000000 tenant changed from 'acme'
-charge globex 0.121000000 tenant changed from 'acme'" "05: charges for the new tenant"
+"charge globex 0.111000000 newly allocated to this tenant
+charge globex 0.121000000 newly allocated to this tenant" "05: charges for the new tenant"
+check_eq "$(diff "$T/sq.04.exp" "$T/sq.05.exp" | sed -n 's/^> //p' | jq -r 'select(.table=="ledger" and .kind=="reversal") | .tenant+" "+.amount+" "+.reason' | sort | head -1)" \
+    "acme -0.111000000 no longer allocated to this tenant" "05: reversals for the old tenant"
 check_eq "$(jq -r 'select(.table=="ledger") | .kind' "$T/sq.05.exp" | sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }')" \
     "charge=16 correction=4 reversal=6 " "05: ledger kinds after five steps"
 
@@ -93,7 +95,20 @@ check_eq "$(head -1 "$T/sq.14.out")" '{"type":"sample","partition":"db-2","note"
     "14: other lines pass through"
 check_eq "$(jq -r 'select(.table=="ledger" and .partition=="db-2") | .kind' "$T/sq.15.exp" | sort | uniq -c | tr -s ' ')" \
     " 5 charge" "15: interleaved windows of two partitions"
-check_eq "$(sq "$DB" "select count(*) from windows")" 7 "7 windows recorded"
+check_eq "$(sq "$DB" "select count(*) from windows")" 8 "8 windows recorded"
+
+# 16-18: the ledger follows each tenant's share of a shared instance.
+check_eq "$(jq -r 'select(.table=="ledger" and .partition=="db-3") | .kind+" "+.tenant+" "+.amount+" "+.reason' "$T/sq.16.exp")" \
+"charge acme 0.600000000 first load
+charge globex 0.400000000 first load" "16: one charge per tenant's share"
+check_eq "$(diff "$T/sq.16.exp" "$T/sq.17.exp" | sed -n 's/^> //p' | jq -r 'select(.table=="ledger") | .kind+" "+.tenant+" "+.amount+" "+.reason')" \
+"charge initech 0.400000000 newly allocated to this tenant
+reversal globex -0.400000000 no longer allocated to this tenant" \
+    "17: another split: acme's share unchanged, globex's moved to initech"
+check_file "$T/sq.18.exp" "$T/sq.17.exp" "18: nothing written"
+grep -q '18.ndjson:1: allocations add up to 0.500000000, not to the cost 1.000000000' "$T/sq.18.err" &&
+    pass "18: allocations that do not add up are refused" ||
+    { fail "18: allocations that do not add up are refused"; diag "$(cat "$T/sq.18.err")"; }
 
 # Checkpoints: committed ranges, grid, digest and chain head of the db.
 ck=$T/sq.state/db-1.ckpt
