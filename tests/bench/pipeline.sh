@@ -122,7 +122,7 @@ for n in $sizes; do
 	bf_total=$(exact_total "$d/bf/bf.db")
 	rejects=$(wc -l <"$d/bf/dlq" | tr -d ' ')
 	series="$series
-$n $lines $bf_wall $bf_cpu$rss_all"
+$n $lines $bf_wall $bf_cpu$rss_all $bytes"
 
 	if [ "$n" -le "$peer_max" ] && [ -n "$havejq" ]; then
 		rm -f "$d/jq.db" "$d/jq.dlq"
@@ -201,11 +201,12 @@ done
 
 echo
 echo "### scaling: bf pipeline"
-printf '%10s %10s %8s %8s %11s %9s %9s  %s\n' samples lines "wall s" "cpu s" \
-    samples/s "wall us" "cpu us" "(per sample); peak RSS KiB: window fetch validate aggregate load"
+printf '%10s %10s %8s %8s %11s %7s %9s %9s  %s\n' samples lines "wall s" "cpu s" \
+    samples/s MiB/s "wall us" "cpu us" "(per sample); peak RSS KiB: window fetch validate aggregate load"
 echo "$series" | awk 'NF {
-	printf "%10d %10d %8.2f %8.2f %11.0f %9.2f %9.2f  %s %s %s %s %s\n", $1, $2, $3, $4,
-	    $2 / ($3 > 0 ? $3 : 0.005), $3 * 1e6 / $2, $4 * 1e6 / $2, $5, $6, $7, $8, $9
+	printf "%10d %10d %8.2f %8.2f %11.0f %7.1f %9.2f %9.2f  %s %s %s %s %s\n", $1, $2, $3, $4,
+	    $2 / ($3 > 0 ? $3 : 0.005), $10 / 1048576 / ($3 > 0 ? $3 : 0.005),
+	    $3 * 1e6 / $2, $4 * 1e6 / $2, $5, $6, $7, $8, $9
 	n++; size[n] = $1; wall[n] = $3 / $2; cpu[n] = $4 / $2
 	for (i = 5; i <= 9; i++) rss[n, i] = $i
 } END {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/bench/validate.sh: bf-validate against an equivalent jq filter.
-# Input: N realistic samples (default 1000000 times BF_BENCH_SCALE) from
+# Input: N realistic samples (default 500000 times BF_BENCH_SCALE; jq took
+# over 90 s for 1M on a busy 2-core machine, too long for make bench) from
 # bf-gen (five metrics, 23 instances, a few malformed lines), windowed per
 # instance and day with the window line after each day, like bf-fetch
 # writes them. Both check the contract of
@@ -11,7 +12,7 @@
 # bf-validate's peak RSS on a tenth of the input (memory must not grow with
 # the input). Usage: tests/bench/validate.sh [N]
 . "$(dirname "$0")/lib.sh"
-n=${1:-$(scaled 1000000)}
+n=${1:-$(scaled 500000)}
 C=$top/tests/man-fixtures/validate-contract.json
 command -v jq >/dev/null || { echo "jq is not installed: skipped"; exit 0; }
 

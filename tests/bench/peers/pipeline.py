@@ -342,6 +342,7 @@ def main():
         for ws in range(t0 - t0 % DAY, t1, DAY):
             windows[(part, ws)] = {}
             counts[(part, ws)] = [0, 0, 0, 0, 0]
+    stamps = {}    # ws -> (window_start, window_end) as text
     dlq = open(o.dlq, "a")
     with open(o.data, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
@@ -364,9 +365,11 @@ def main():
             key = (inst, ws)
             c = counts[key]
             c[0] += 1
+            st = stamps.get(ws)
+            if st is None:
+                st = stamps[ws] = (stamp(ws), stamp(ws + DAY))
             s["partition"] = inst
-            s["window_start"] = stamp(ws)
-            s["window_end"] = stamp(ws + DAY)
+            s["window_start"], s["window_end"] = st
             try:
                 if t > now:
                     raise Reject("in_future", "ts %s is after now" % ts)
