@@ -91,7 +91,9 @@ bf_buf_grow(struct bf_buf *b, size_t extra)
 void
 bf_buf_add(struct bf_buf *b, const void *p, size_t n)
 {
-	bf_buf_grow(b, n);
+	/* bf_buf_grow only when the room (with the NUL) may be short */
+	if (n >= b->cap - b->len || b->len >= b->cap)
+		bf_buf_grow(b, n);
 	if (n != 0)
 		memcpy(b->s + b->len, p, n);
 	b->len += n;
@@ -107,7 +109,8 @@ bf_buf_puts(struct bf_buf *b, const char *s)
 void
 bf_buf_putc(struct bf_buf *b, int c)
 {
-	bf_buf_grow(b, 1);
+	if (b->len + 2 > b->cap)
+		bf_buf_grow(b, 1);
 	b->s[b->len++] = (char)c;
 	b->s[b->len] = '\0';
 }

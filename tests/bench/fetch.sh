@@ -1,6 +1,6 @@
 #!/bin/sh
 # Bench: N one-hour windows fetched from a local Prometheus (loaded with 8
-# days of one-minute history) by bf-fetch with -j 1 and -j 8, beside a
+# days of one-minute history from bf-gen) by bf-fetch with -j 1 and -j 8, beside a
 # shell loop of curl and jq making the same requests and writing the same
 # sample lines, in the same run. Prints the times and the ratios.
 # BF_BENCH_WINDOWS sets N (default 192 times BF_BENCH_SCALE: every hour of
@@ -10,21 +10,23 @@
 for c in curl jq awk; do
 	command -v $c >/dev/null 2>&1 || skip_all "$c is not installed"
 done
-N=${BF_BENCH_WINDOWS:-$((192 * ${BF_BENCH_SCALE:-1}))}
+N=${BF_BENCH_WINDOWS:-$(awk -v s="${BF_BENCH_SCALE:-1}" 'BEGIN { n = int(192 * s + 0.5); print (n < 4 ? 4 : n) }')}
 T0=1767225600
-awk -v t0=$T0 'BEGIN {
-	print "# TYPE pg_database_size_bytes gauge"
-	for (s = 1; s <= 4; s++)
-		for (i = 0; i < 11520; i++)
-			printf "pg_database_size_bytes{instance_id=\"db-%d\"} %.0f %d\n", s, 21474836480 + i * s, t0 + i * 60
-	print "# EOF"
-}' >"$T/history.om"
+# bf-gen's backup_storage of four instances, every minute for 8 days, as
+# OpenMetrics for promtool.
+{
+	echo "# TYPE pg_database_size_bytes gauge"
+	"$BF_TOP/bin/bf-gen" -n 4 -d 8 -r 1m --malformed-ppm 0 --duplicate-ppm 0 |
+	    jq -r 'select(.metric == "backup_storage") |
+		"pg_database_size_bytes{instance_id=\"\(.instance_id)\"} \(.value) \(.ts | fromdateiso8601)"'
+	echo "# EOF"
+} >"$T/history.om"
 start_prom "$T/history.om"
 printf 'metric,unit,query\nstorage_bytes,Bytes,pg_database_size_bytes{instance_id=${partition}}\n' >"$T/m.csv"
 awk -v t0=$T0 -v n=$N 'BEGIN {
 	for (i = 0; i < n; i++) {
 		s = t0 + (i % 192) * 3600
-		printf "%d %d db-%d\n", s, s + 3600, i % 4 + 1
+		printf "%d %d db-%02d\n", s, s + 3600, i % 4 + 1
 	}
 }' | while read -r s e p; do
 	printf '{"type":"window","partition":"%s","window_start":"%s","window_end":"%s"}\n' \

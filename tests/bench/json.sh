@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/bench/json.sh: speed of the strict JSON reader (src/lib/json.c).
-# Generates N realistic telemetry lines (default 200000: samples, with a usage
-# and a window line per window), then prints lines/s of
+# Takes N realistic stream lines (default 200000: bf-gen samples with their
+# window fields, the usage and window lines bf-aggregate makes of them),
+# then prints lines/s of
 #   - tool-jsonbench: bf_json_parse + bf_json_get of four fields, in memory;
 #     bf_json_parse alone; jsmn tokenizing alone (no validation)
 #   - tool-jsoncheck -q (stdin to a count, as a filter would read it)
@@ -9,66 +10,23 @@
 # and the ratios. Usage: tests/bench/json.sh [N] (N defaults to 200000 times
 # BF_BENCH_SCALE). The lines are stream lines as bf(7) has them (window
 # fields, usage lines with allocations), longer than bf-gen's raw samples.
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/bench/lib.sh"
-: "${BF_TOOLS:=$top/build/rel/tools}"
-n=${1:-$((200000 * BF_BENCH_SCALE))}
+. "$(dirname "$0")/lib.sh"
+n=${1:-$(scaled 200000)}
 tmp=$W
 
-gen() {
-	awk -v n="$1" 'BEGIN {
-		srand(42)
-		split("storage_bytes cpu_seconds iops_read iops_write " \
-		    "connections", m, " ")
-		split("Bytes s 1 1 1", u, " ")
-		day = 0; k = 0; i = 0
-		while (k < n) {
-			p = sprintf("db-%d", i % 50 + 1)
-			ws = sprintf("2026-01-%02dT00:00:00Z", day % 28 + 1)
-			we = sprintf("2026-01-%02dT00:00:00Z", day % 28 + 2)
-			for (s = 0; s < 288 && k < n; s++) {
-				x = int(rand() * 5) + 1
-				printf "{\"type\":\"sample\",\"partition\":\"%s\"," \
-				    "\"window_start\":\"%s\",\"window_end\":\"%s\"," \
-				    "\"instance_id\":\"%s\",\"metric\":\"%s\"," \
-				    "\"ts\":\"2026-01-%02dT%02d:%02d:00Z\"," \
-				    "\"value\":%d,\"unit\":\"%s\"," \
-				    "\"source\":\"prometheus\",\"resolution\":300}\n",
-				    p, ws, we, p, m[x], day % 28 + 1,
-				    int(s / 12), (s % 12) * 5,
-				    int(rand() * 2147483648) * 10, u[x]
-				k++
-			}
-			if (k < n) {
-				printf "{\"type\":\"usage\",\"partition\":\"%s\"," \
-				    "\"instance_id\":\"%s\",\"metric\":\"storage_bytes\"," \
-				    "\"window_start\":\"%s\",\"window_end\":\"%s\"," \
-				    "\"aggregate\":\"integral\",\"value\":\"%d.000000000\"," \
-				    "\"samples\":288,\"expected_samples\":288," \
-				    "\"coverage\":\"1.000000000\",\"quantity\":\"480.000000000\"," \
-				    "\"usage_unit\":\"GiB-Hours\",\"unit_price\":\"0.000158\"," \
-				    "\"cost\":\"0.075840000\",\"currency\":\"USD\"," \
-				    "\"tenant\":\"acme\",\"allocations\":[{\"tenant\":\"acme\"," \
-				    "\"cost_center\":\"cc-1\",\"cost\":\"0.075840000\"}]}\n",
-				    p, p, ws, we, int(rand() * 1e9)
-				k++
-			}
-			if (k < n) {
-				printf "{\"type\":\"window\",\"partition\":\"%s\"," \
-				    "\"window_start\":\"%s\",\"window_end\":\"%s\"," \
-				    "\"grid\":\"size=86400 phase=0 billing_day=1\"," \
-				    "\"status\":\"ok\",\"fetched\":288}\n", p, ws, we
-				k++
-			}
-			i++
-			if (i % 50 == 0)
-				day++
-		}
-	}'
-}
-
-gen "$n" >"$tmp/lines"
-echo "json: $n lines, $(wc -c <"$tmp/lines") bytes"
+# The stream as the stages see it: bf-gen's samples windowed per instance
+# and day (window fields on every sample), then bf-aggregate's usage lines
+# (with allocations and prices) and window lines (with counts) for them.
+gen_stream -n 4 -d 3650 --fine-from-day 2 -l "$n" >"$tmp/stream"
+bf-aggregate -r "$top/examples/demo/rates.csv" -t "$top/examples/demo/tenants.csv" \
+    -d "$tmp/dlq" "$tmp/stream" >"$tmp/usage" || :
+# each window line of the stream becomes that window's usage lines and
+# bf-aggregate's window line (both write windows in the same order)
+awk -v agg="$tmp/usage" '!/^\{"type":"window"/ { print; next }
+	{ while ((getline l < agg) > 0) { print l; if (l ~ /^\{"type":"window"/) break } }' \
+    "$tmp/stream" | head -n "$n" >"$tmp/lines"
+rm -f "$tmp/stream" "$tmp/usage"
+echo "json: $n lines ($(grep -c '"type":"usage"' "$tmp/lines") usage, $(grep -c '"type":"window"' "$tmp/lines") window), $(wc -c <"$tmp/lines") bytes"
 
 rate() { # lines seconds
 	awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'

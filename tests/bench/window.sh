@@ -13,7 +13,7 @@ series() { # title, then the bf-window arguments for N windows use $n
 	first=
 	printf '%s\n' "$title"
 	for n in 10000 100000 1000000; do
-		n=$((n * BF_BENCH_SCALE))
+		n=$(scaled "$n")
 		eval "a=\"$args\""
 		got=$(eval "bf-window $a" | wc -l | tr -d ' ')
 		if [ "$got" != "$n" ]; then
