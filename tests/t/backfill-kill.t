@@ -72,10 +72,12 @@ heads_ok() {
 	done
 }
 
-# Random moments within the first 70% of the clean pipeline's time (from
+# Random moments (up to ten per kill wanted, since a moment may find no
+# stage alive on a busy machine) within the first 70% of the clean
+# pipeline's time (from
 # bf-load's start to its end), and a random pick among
 # the stages alive at that moment, from one seeded stream.
-awk -v seed="$SEED" -v n=$((TRIALS * 3)) -v d="$dur" 'BEGIN { srand(seed)
+awk -v seed="$SEED" -v n=$((TRIALS * 10)) -v d="$dur" 'BEGIN { srand(seed)
 	for (i = 0; i < n; i++) printf "%.3f %.6f\n", rand() * d * 0.7 / 1000, rand() }' >"$T/points"
 landed=0 tried=0 bad=0
 while read -r delay pick && [ $landed -lt "$TRIALS" ]; do
