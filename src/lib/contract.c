@@ -170,8 +170,13 @@ struct bf_contract {
 	int mhcap;
 	int allow_unknown;
 	locale_t utf8;
-	/* Scratch for checking. */
-	struct bf_buf sn1, sn2, ss;
+	/* Scratch for checking, reset (not freed) per use so that a line
+	 * costs no allocation; each is used only by leaf code that runs no
+	 * v_node while it holds data. Trimmed after each check when one grew
+	 * beyond SCRATCH_KEEP. sn1: v_number's value; sn2: v_node's integer
+	 * test; ss: v_string's value; st: v_object's member lookups; sm, sm2:
+	 * failure message parts; se1, se2: json_eq's operands. */
+	struct bf_buf sn1, sn2, ss, st, sm, sm2, se1, se2;
 	struct pathel path[BF_JSON_MAXDEPTH * 2 + 8];
 	int depth;
 };
@@ -2524,6 +2529,11 @@ bf_contract_free(struct bf_contract *c)
 	bf_buf_free(&c->sn1);
 	bf_buf_free(&c->sn2);
 	bf_buf_free(&c->ss);
+	bf_buf_free(&c->st);
+	bf_buf_free(&c->sm);
+	bf_buf_free(&c->sm2);
+	bf_buf_free(&c->se1);
+	bf_buf_free(&c->se2);
 	free(c->text);
 	free(c->name);
 	free(c);
@@ -2716,19 +2726,15 @@ re_search(struct bf_contract *c, struct re *re, const char *s, size_t n)
 }
 
 static int
-str_eq2(const struct bf_json *a, int ta, const struct bf_json *b, int tb)
+str_eq2(struct bf_contract *c, const struct bf_json *a, int ta,
+    const struct bf_json *b, int tb)
 {
-	struct bf_buf ba = BF_BUF_INIT, bb = BF_BUF_INIT;
 	const char *sa, *sb;
 	size_t na, nb;
-	int eq;
 
-	sa = str_val(a, ta, &ba, &na);
-	sb = str_val(b, tb, &bb, &nb);
-	eq = na == nb && (na == 0 || memcmp(sa, sb, na) == 0);
-	bf_buf_free(&ba);
-	bf_buf_free(&bb);
-	return eq;
+	sa = str_val(a, ta, &c->se1, &na);
+	sb = str_val(b, tb, &c->se2, &nb);
+	return na == nb && (na == 0 || memcmp(sa, sb, na) == 0);
 }
 
 /* Deep equality of JSON values (numbers by value, objects by members). */
@@ -2742,25 +2748,20 @@ json_eq(struct bf_contract *c, const struct bf_json *a, int ta,
 		return 0;
 	switch (ka) {
 	case BF_JSON_NUMBER: {
-		struct bf_buf b1 = BF_BUF_INIT, b2 = BF_BUF_INIT;
 		struct num x, y;
 		const char *r1, *r2;
 		size_t n1, n2;
-		int eq;
 
 		r1 = bf_json_raw(a, ta, &n1);
 		r2 = bf_json_raw(b, tb, &n2);
 		if (n1 == n2 && memcmp(r1, r2, n1) == 0)
 			return 1;
-		num_parse(r1, n1, &b1, &x);
-		num_parse(r2, n2, &b2, &y);
-		eq = num_cmp(&x, &y) == 0;
-		bf_buf_free(&b1);
-		bf_buf_free(&b2);
-		return eq;
+		num_parse(r1, n1, &c->se1, &x);
+		num_parse(r2, n2, &c->se2, &y);
+		return num_cmp(&x, &y) == 0;
 	}
 	case BF_JSON_STRING:
-		return str_eq2(a, ta, b, tb);
+		return str_eq2(c, a, ta, b, tb);
 	case BF_JSON_ARRAY:
 		if (a->tok[ta].size != b->tok[tb].size)
 			return 0;
@@ -2780,7 +2781,7 @@ json_eq(struct bf_contract *c, const struct bf_json *a, int ta,
 		for (i = 0; i < a->tok[ta].size; i++) {
 			cb = tb + 1;
 			for (m = 0; m < b->tok[tb].size; m++) {
-				if (str_eq2(a, ca, b, cb))
+				if (str_eq2(c, a, ca, b, cb))
 					break;
 				cb = bf_json_skip(b, cb + 1);
 			}
@@ -2819,7 +2820,7 @@ static int
 v_number(struct vctx *x, const struct snode *s, int t)
 {
 	struct bf_contract *c = x->c;
-	struct bf_buf m = BF_BUF_INIT, m2 = BF_BUF_INIT;
+	struct bf_buf *m = &c->sm, *m2 = &c->sm2;
 	const char *raw;
 	size_t n;
 	struct num v;
@@ -2830,38 +2831,36 @@ v_number(struct vctx *x, const struct snode *s, int t)
 		return 1;
 	if ((s->numflags & N_MIN) && num_cmp(&v, &s->min) < 0)
 		ok = fail(x, s, "minimum", "out_of_range",
-		    "%s is below the minimum %s", show(x, t, &m),
-		    show_num(c, s, 0, &m2));
+		    "%s is below the minimum %s", show(x, t, m),
+		    show_num(c, s, 0, m2));
 	else if ((s->numflags & N_MAX) && num_cmp(&v, &s->max) > 0)
 		ok = fail(x, s, "maximum", "out_of_range",
-		    "%s is above the maximum %s", show(x, t, &m),
-		    show_num(c, s, 1, &m2));
+		    "%s is above the maximum %s", show(x, t, m),
+		    show_num(c, s, 1, m2));
 	else if ((s->numflags & N_XMIN) && num_cmp(&v, &s->xmin) <= 0)
 		ok = fail(x, s, "exclusiveMinimum", "out_of_range",
-		    "%s is not above %s", show(x, t, &m),
-		    show_num(c, s, 2, &m2));
+		    "%s is not above %s", show(x, t, m),
+		    show_num(c, s, 2, m2));
 	else if ((s->numflags & N_XMAX) && num_cmp(&v, &s->xmax) >= 0)
 		ok = fail(x, s, "exclusiveMaximum", "out_of_range",
-		    "%s is not below %s", show(x, t, &m),
-		    show_num(c, s, 3, &m2));
+		    "%s is not below %s", show(x, t, m),
+		    show_num(c, s, 3, m2));
 	else if ((s->numflags & N_MULT) && !num_multiple(&v, &s->mult))
 		ok = fail(x, s, "multipleOf", "not_multiple",
-		    "%s is not a multiple of %s", show(x, t, &m),
-		    show_num(c, s, 4, &m2));
-	bf_buf_free(&m);
-	bf_buf_free(&m2);
+		    "%s is not a multiple of %s", show(x, t, m),
+		    show_num(c, s, 4, m2));
 	return ok;
 }
 
 static int
 v_string(struct vctx *x, const struct snode *s, int t)
 {
-	struct bf_buf b = BF_BUF_INIT, m = BF_BUF_INIT;
+	struct bf_buf *m = &x->c->sm;
 	const char *str;
 	size_t n, len;
 	int ok = 1;
 
-	str = str_val(x->j, t, &b, &n);
+	str = str_val(x->j, t, &x->c->ss, &n);
 	if (s->minlen >= 0 || s->maxlen >= 0) {
 		len = utf8_count(str, n);
 		if (s->minlen >= 0 && len < (size_t)s->minlen)
@@ -2875,17 +2874,15 @@ v_string(struct vctx *x, const struct snode *s, int t)
 	}
 	if (ok && s->pattern && !re_search(x->c, s->pattern, str, n))
 		ok = fail(x, s, "pattern", "pattern_mismatch",
-		    "%s does not match the pattern '%s'", show(x, t, &m),
+		    "%s does not match the pattern '%s'", show(x, t, m),
 		    s->pattern->src);
 	if (ok && (s->format == FMT_DATE_TIME || s->format == FMT_DATE)) {
 		if (s->format == FMT_DATE_TIME ? !bf_format_date_time(str, n) :
 		    !format_date(str, n))
 			ok = fail(x, s, "format", "bad_format",
-			    "%s is not a %s", show(x, t, &m),
+			    "%s is not a %s", show(x, t, m),
 			    s->format == FMT_DATE_TIME ? "date-time" : "date");
 	}
-	bf_buf_free(&b);
-	bf_buf_free(&m);
 	return ok;
 }
 
@@ -2893,13 +2890,14 @@ static int
 v_object(struct vctx *x, const struct snode *s, int t)
 {
 	const struct bf_json *j = x->j;
-	struct bf_buf tmp = BF_BUF_INIT, kb = BF_BUF_INIT, m = BF_BUF_INIT;
+	/* kb holds a key across v_node calls: this frame's own. */
+	struct bf_buf *tmp = &x->c->st, *m = &x->c->sm, kb = BF_BUF_INIT;
 	int i, p, k, n = j->tok[t].size, matched, ok = 1;
 	const char *key;
 	size_t klen;
 
 	for (i = 0; ok && i < s->nreq; i++)
-		if (member(j, t, s->req[i], s->reqlen[i], &tmp) < 0) {
+		if (member(j, t, s->req[i], s->reqlen[i], tmp) < 0) {
 			if (!x->quiet && x->ve->code == NULL) {
 				fail(x, s, "required", "missing_field",
 				    "required field '%s' is missing",
@@ -2916,11 +2914,11 @@ v_object(struct vctx *x, const struct snode *s, int t)
 		ok = fail(x, s, "maxProperties", "bad_size",
 		    "object has %d fields, more than %ld", n, s->maxprops);
 	for (i = 0; ok && i < s->ndepreq; i++) {
-		if (member(j, t, s->depreq[i].key, s->depreq[i].len, &tmp) < 0)
+		if (member(j, t, s->depreq[i].key, s->depreq[i].len, tmp) < 0)
 			continue;
 		for (p = 0; ok && p < s->depreq[i].n; p++)
 			if (member(j, t, s->depreq[i].names[p],
-			    s->depreq[i].lens[p], &tmp) < 0) {
+			    s->depreq[i].lens[p], tmp) < 0) {
 				if (!x->quiet && x->ve->code == NULL) {
 					fail(x, s, "dependentRequired",
 					    "missing_field", "field '%s' is "
@@ -2952,11 +2950,11 @@ v_object(struct vctx *x, const struct snode *s, int t)
 			}
 		if (ok && !matched && s->addl) {
 			if (s->addl->boolval == 0) {
-				bf_buf_reset(&m);
-				put_trunc(&m, key, klen, 64);
+				bf_buf_reset(m);
+				put_trunc(m, key, klen, 64);
 				ok = fail(x, s, "additionalProperties",
 				    "unexpected_field", "field '%s' is not "
-				    "allowed", bf_buf_str(&m));
+				    "allowed", bf_buf_str(m));
 			} else
 				ok = v_node(x, s->addl, k + 1);
 		}
@@ -2965,21 +2963,20 @@ v_object(struct vctx *x, const struct snode *s, int t)
 			ok = v_node(x, s->propnames, k);
 			x->quiet--;
 			if (!ok) {
-				bf_buf_reset(&m);
-				put_trunc(&m, key, klen, 64);
+				bf_buf_reset(m);
+				put_trunc(m, key, klen, 64);
 				fail(x, s, "propertyNames", "bad_field_name",
 				    "field name '%s' is not allowed",
-				    bf_buf_str(&m));
+				    bf_buf_str(m));
 			}
 		}
 		pop(x);
 	}
 	for (i = 0; ok && i < s->ndepsch; i++)
-		if (member(j, t, s->depsch[i].key, s->depsch[i].len, &tmp) >= 0)
+		if (member(j, t, s->depsch[i].key, s->depsch[i].len, tmp) >= 0)
 			ok = v_node(x, s->depsch[i].s, t);
-	bf_buf_free(&tmp);
-	bf_buf_free(&kb);
-	bf_buf_free(&m);
+	if (kb.s != NULL)	/* only a key with escapes used it */
+		bf_buf_free(&kb);
 	return ok;
 }
 
@@ -3041,7 +3038,7 @@ static int
 v_node(struct vctx *x, const struct snode *s, int t)
 {
 	const struct bf_json *j = x->j;
-	struct bf_buf m = BF_BUF_INIT;
+	struct bf_buf *m = &x->c->sm;
 	int type = j->tok[t].type, i, hits, first;
 	unsigned have;
 
@@ -3085,11 +3082,11 @@ v_node(struct vctx *x, const struct snode *s, int t)
 			break;
 		}
 		if (!(have & s->types)) {
-			bf_buf_puts(&m, "expected ");
-			put_types(&m, s->types);
-			bf_buf_printf(&m, ", got %s", type_name(type));
-			fail(x, s, "type", "wrong_type", "%s", bf_buf_str(&m));
-			bf_buf_free(&m);
+			bf_buf_reset(m);
+			bf_buf_puts(m, "expected ");
+			put_types(m, s->types);
+			bf_buf_printf(m, ", got %s", type_name(type));
+			fail(x, s, "type", "wrong_type", "%s", bf_buf_str(m));
 			return 0;
 		}
 	}
@@ -3100,18 +3097,15 @@ v_node(struct vctx *x, const struct snode *s, int t)
 		if (i == s->nenum) {
 			fail(x, s, "enum", "not_allowed",
 			    "%s is not one of the allowed values",
-			    show(x, t, &m));
-			bf_buf_free(&m);
+			    show(x, t, m));
 			return 0;
 		}
 	}
 	if (s->consttok >= 0 && !json_eq(x->c, j, t, &x->c->doc, s->consttok)) {
 		fail(x, s, "const", "not_allowed", "%s is not the allowed "
-		    "value", show(x, t, &m));
-		bf_buf_free(&m);
+		    "value", show(x, t, m));
 		return 0;
 	}
-	bf_buf_free(&m);
 	switch (type) {
 	case BF_JSON_NUMBER:
 		if (s->numflags && !v_number(x, s, t))
@@ -3183,11 +3177,28 @@ v_node(struct vctx *x, const struct snode *s, int t)
 	return 1;
 }
 
+/* Scratch that one long value made large is let go after the check, so
+ * that memory stays bounded by SCRATCH_KEEP between lines. */
+#define SCRATCH_KEEP 65536
+
+static void
+scratch_trim(struct bf_contract *c)
+{
+	struct bf_buf *b[] = { &c->sn1, &c->sn2, &c->ss, &c->st, &c->sm,
+	    &c->sm2, &c->se1, &c->se2 };
+	size_t i;
+
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+		if (b[i]->cap > SCRATCH_KEEP)
+			bf_buf_free(b[i]);
+}
+
 int
 bf_contract_check(struct bf_contract *c, const struct bf_json *j,
     struct bf_verror *ve)
 {
 	struct vctx x;
+	int ok;
 
 	ve->code = NULL;
 	bf_buf_reset(&ve->rule);
@@ -3200,7 +3211,9 @@ bf_contract_check(struct bf_contract *c, const struct bf_json *j,
 	c->depth = 0;
 	if (j->ntok == 0)
 		return 1;
-	if (v_node(&x, c->root, 0))
+	ok = v_node(&x, c->root, 0);
+	scratch_trim(c);
+	if (ok)
 		return 1;
 	if (ve->code == NULL) {
 		ve->code = "no_match";

@@ -1098,13 +1098,17 @@ bf_json_put_kv_str(struct bf_buf *out, const char *key, const char *val)
 	bf_json_put_str(out, val, strlen(val));
 }
 
+/* Drop lists longer than this still work, measured per comparison. */
+#define REWRITE_MAXDROP 32
+
 void
 bf_json_rewrite(const struct bf_json *j, struct bf_buf *out,
     const char *const *drop, const char *extra)
 {
-	const struct bf_jtok *o;
-	int i, m, v, next, first = 1;
+	const struct bf_jtok *o, *k;
+	int i, m, v, next, first = 1, nd = 0, di;
 	const char *const *d;
+	size_t dlen[REWRITE_MAXDROP], klen;
 
 	if (j->ntok == 0)
 		return;
@@ -1113,6 +1117,11 @@ bf_json_rewrite(const struct bf_json *j, struct bf_buf *out,
 		bf_buf_add(out, j->s + o->start, (size_t)(o->end - o->start));
 		return;
 	}
+	/* The drop keys' lengths, once per call (a longer list falls back to
+	 * strlen per comparison). */
+	if (drop)
+		for (d = drop; *d && nd < REWRITE_MAXDROP; d++)
+			dlen[nd++] = strlen(*d);
 	bf_buf_grow(out, (size_t)(o->end - o->start) +
 	    (extra ? strlen(extra) : 0) + 2);
 	bf_buf_putc(out, '{');
@@ -1120,9 +1129,19 @@ bf_json_rewrite(const struct bf_json *j, struct bf_buf *out,
 		v = i + 1;
 		next = bf_json_skip(j, v);
 		if (drop) {
-			for (d = drop; *d; d++)
-				if (tok_eq(j, &j->tok[i], *d, strlen(*d)))
+			k = &j->tok[i];
+			/* Unescaped, a key is at most as long as its raw
+			 * text; without escapes, exactly as long. */
+			klen = (size_t)(k->end - k->start - 2);
+			for (d = drop, di = 0; *d; d++, di++) {
+				size_t n = di < nd ? dlen[di] : strlen(*d);
+
+				if (!k->esc ? n == klen && (n == 0 ||
+				    (j->s[k->start + 1] == (*d)[0] &&
+				    memcmp(j->s + k->start + 1, *d, n) == 0)) :
+				    n <= klen && tok_eq(j, k, *d, n))
 					break;
+			}
 			if (*d)
 				continue;
 		}

@@ -1,4 +1,5 @@
 /* Unit tests for src/lib/json.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,6 +342,39 @@ test_rewrite(void)
 	bf_buf_free(&b);
 }
 
+/* Drop keys are matched on the unescaped key, whatever the raw length. */
+static void
+test_rewrite_escaped(void)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	const char *drop[] = { "a", "", "st\\at", "error", NULL };
+	const char *many[40];
+	char names[38][8];
+	int i;
+
+	parse("{\"\\u0061\":1,\"\\u0062\":2,\"\":3,\"err\\u006fx\":4,"
+	    "\"st\\u005cat\":6,\"stat\":7,\"a \":8,"
+	    "\"e\\rror\":9,\"\\u0065rror\":10}", 0);
+	bf_json_rewrite(&J, &b, drop, NULL);
+	is_str(b.s, "{\"\\u0062\":2,\"err\\u006fx\":4,\"stat\":7,\"a \":8,"
+	    "\"e\\rror\":9}", "rewrite drops keys equal only after unescaping");
+	bf_buf_reset(&b);
+	parse("{\"st\\\\at\":5,\"st\\\\a\":6}", 0);
+	bf_json_rewrite(&J, &b, drop, NULL);
+	is_str(b.s, "{\"st\\\\a\":6}", "rewrite drops a key holding \\\\");
+	for (i = 0; i < 38; i++) {
+		snprintf(names[i], sizeof(names[i]), "k%d", i);
+		many[i] = names[i];
+	}
+	many[38] = "a";
+	many[39] = NULL;
+	bf_buf_reset(&b);
+	parse("{\"k0\":0,\"k37\":1,\"\\u0061\":2,\"k38\":4}", 0);
+	bf_json_rewrite(&J, &b, many, "\"z\":1");
+	is_str(b.s, "{\"k38\":4,\"z\":1}", "rewrite with a long drop list");
+	bf_buf_free(&b);
+}
+
 static void
 test_utf8(void)
 {
@@ -379,6 +413,7 @@ main(void)
 	test_access();
 	test_write();
 	test_rewrite();
+	test_rewrite_escaped();
 	test_utf8();
 	test_codes();
 	bf_json_free(&J);
