@@ -122,10 +122,8 @@ emit_body(struct bf_job *job, const char *body, int64_t resolution)
 {
 	struct bf_buf *b = &job->out;
 
-	bf_buf_puts(b, "{\"type\":\"sample\",\"partition\":");
-	bf_json_put_str(b, job->w.partition, strlen(job->w.partition));
-	bf_json_put_kv_str(b, "window_start", job->w.ws);
-	bf_json_put_kv_str(b, "window_end", job->w.we);
+	bf_job_prefix(job);
+	bf_buf_add(b, job->prefix.s, job->prefix.len);
 	if (*body != '\0') {
 		bf_buf_putc(b, ',');
 		bf_buf_puts(b, body);

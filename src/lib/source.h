@@ -109,7 +109,8 @@ struct bf_job {
 	/* The loop's own: */
 	char *line;           /* the window line, owned */
 	size_t linelen;
-	struct bf_buf prefix; /* the start of its sample lines */
+	struct bf_buf prefix; /* the start of its sample lines, built once
+	                         by bf_job_prefix */
 	struct bf_job *next_work;
 	int done;
 };
@@ -159,6 +160,11 @@ extern const struct bf_source_ops bf_source_exec;
  * formatted message; the first failure wins. */
 void bf_job_fail(struct bf_job *job, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Builds job->prefix once (later calls do nothing): the members every
+ * sample line of the window starts with, '{"type":"sample","partition":...,
+ * "window_start":...,"window_end":...' (no trailing comma). */
+void bf_job_prefix(struct bf_job *job);
 
 /* How a value is written: as the raw JSON bytes given (already a JSON
  * value), or from text: as a JSON number when it is one, else as a string
