@@ -173,6 +173,18 @@ bf_is_json_number(const char *s, size_t n)
 }
 
 void
+bf_job_prefix(struct bf_job *job)
+{
+	if (job->prefix.len > 0)
+		return;
+	bf_buf_puts(&job->prefix, "{\"type\":\"sample\",\"partition\":");
+	bf_json_put_str(&job->prefix, job->w.partition,
+	    strlen(job->w.partition));
+	bf_json_put_kv_str(&job->prefix, "window_start", job->w.ws);
+	bf_json_put_kv_str(&job->prefix, "window_end", job->w.we);
+}
+
+void
 bf_job_sample(struct bf_job *job, const char *instance, size_t ilen,
     const char *metric, size_t mlen, const char *unit, bf_time ts,
     const char *value, size_t vlen, int valkind, const char *source,
@@ -181,15 +193,9 @@ bf_job_sample(struct bf_job *job, const char *instance, size_t ilen,
 	struct bf_buf *b = &job->out;
 	char t[BF_TIME_LEN];
 
-	if (job->prefix.len == 0) {
-		bf_buf_puts(&job->prefix, "{\"type\":\"sample\",\"partition\":");
-		bf_json_put_str(&job->prefix, job->w.partition,
-		    strlen(job->w.partition));
-		bf_json_put_kv_str(&job->prefix, "window_start", job->w.ws);
-		bf_json_put_kv_str(&job->prefix, "window_end", job->w.we);
-		bf_buf_puts(&job->prefix, ",\"instance_id\":");
-	}
+	bf_job_prefix(job);
 	bf_buf_add(b, job->prefix.s, job->prefix.len);
+	bf_buf_puts(b, ",\"instance_id\":");
 	bf_json_put_str(b, instance, ilen);
 	bf_buf_puts(b, ",\"metric\":");
 	bf_json_put_str(b, metric, mlen);

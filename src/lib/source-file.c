@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,13 +50,40 @@ put_str(struct bf_recs *rs, const char *s, size_t n)
 	return off;
 }
 
-/* A record being built: n-counted strings, NULL when absent. */
+/* put_str for strings many records share: the same bytes as a recent one
+ * get its offset (a small cache keyed by hash; a miss only costs a copy). */
+static size_t
+put_shared(struct bf_recs *rs, const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i, *slot, off;
+
+	if (s == NULL)
+		return BF_NO_STR;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	slot = &rs->icache[h % BF_REC_ICACHE];
+	if (*slot != 0) {
+		off = *slot - 1;
+		if (off + n < rs->arena.len && rs->arena.s[off + n] == '\0' &&
+		    memcmp(rs->arena.s + off, s, n) == 0)
+			return off;
+	}
+	off = put_str(rs, s, n);
+	*slot = off + 1;
+	return off;
+}
+
+/* A record being built: n-counted strings, NULL when absent. With line
+ * set, body is the rest after the runs and the "ts" member (source.h). */
 struct rec_in {
 	const char *key, *instance, *metric, *unit, *source, *value, *body;
 	size_t keyn, instancen, metricn, unitn, sourcen, valuen, bodyn;
 	int valkind, addres;
 	bf_time ts;
 	int64_t resolution;
+	const char *line;
+	uint32_t run[6];
 };
 
 static void
@@ -67,18 +96,30 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 		rs->r = bf_xrealloc(rs->r, rs->cap * sizeof(*rs->r));
 	}
 	r = &rs->r[rs->n];
+	memset(r, 0, sizeof(*r));
 	r->seq = rs->n;
 	rs->n++;
-	r->instance = put_str(rs, ri->instance, ri->instancen);
 	if (ri->key != NULL)
-		r->key = put_str(rs, ri->key, ri->keyn);
+		r->key = put_shared(rs, ri->key, ri->keyn);
 	else
-		r->key = r->instance;
-	r->metric = put_str(rs, ri->metric, ri->metricn);
-	r->unit = put_str(rs, ri->unit, ri->unitn);
-	r->source = put_str(rs, ri->source, ri->sourcen);
-	r->value = put_str(rs, ri->value, ri->valuen);
-	r->body = put_str(rs, ri->body, ri->bodyn);
+		r->key = put_shared(rs, ri->instance, ri->instancen);
+	if (ri->body != NULL) {
+		if (ri->line != NULL) {
+			r->body = put_shared(rs, ri->body, ri->bodyn);
+			r->b.line = ri->line;
+			memcpy(r->b.run, ri->run, sizeof(r->b.run));
+		} else {
+			r->body = put_str(rs, ri->body, ri->bodyn);
+			r->b.line = NULL;
+		}
+	} else {
+		r->body = BF_NO_STR;
+		r->instance = put_shared(rs, ri->instance, ri->instancen);
+		r->metric = put_shared(rs, ri->metric, ri->metricn);
+		r->unit = put_shared(rs, ri->unit, ri->unitn);
+		r->source = put_shared(rs, ri->source, ri->sourcen);
+		r->value = put_str(rs, ri->value, ri->valuen);
+	}
 	r->valkind = ri->valkind;
 	r->addres = ri->addres;
 	r->ts = ri->ts;
@@ -93,7 +134,8 @@ rec_cmp(const void *a, const void *b)
 	const struct bf_rec *x = a, *y = b;
 	int c;
 
-	c = strcmp(bf_recs_str(sort_rs, x->key), bf_recs_str(sort_rs, y->key));
+	c = x->key == y->key ? 0 : strcmp(bf_recs_str(sort_rs, x->key),
+	    bf_recs_str(sort_rs, y->key));
 	if (c != 0)
 		return c;
 	if (x->ts != y->ts)
@@ -122,14 +164,45 @@ emit_body(struct bf_job *job, const char *body, int64_t resolution)
 {
 	struct bf_buf *b = &job->out;
 
-	bf_buf_puts(b, "{\"type\":\"sample\",\"partition\":");
-	bf_json_put_str(b, job->w.partition, strlen(job->w.partition));
-	bf_json_put_kv_str(b, "window_start", job->w.ws);
-	bf_json_put_kv_str(b, "window_end", job->w.we);
+	bf_job_prefix(job);
+	bf_buf_add(b, job->prefix.s, job->prefix.len);
 	if (*body != '\0') {
 		bf_buf_putc(b, ',');
 		bf_buf_puts(b, body);
 	}
+	if (resolution > 0)
+		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
+	bf_buf_puts(b, "}\n");
+	job->fetched++;
+}
+
+/* A record parsed with borrow: its runs of the line, the time, the rest. */
+static void
+emit_runs(struct bf_job *job, const struct bf_rec *r, const char *rest,
+    int64_t resolution)
+{
+	struct bf_buf *b = &job->out;
+	char t[BF_TIME_LEN];
+	int k, first = 1;
+
+	bf_job_prefix(job);
+	bf_buf_add(b, job->prefix.s, job->prefix.len);
+	bf_buf_putc(b, ',');
+	for (k = 0; k < 3; k++) {
+		if (r->b.run[2 * k + 1] == 0)
+			continue;
+		if (!first)
+			bf_buf_putc(b, ',');
+		first = 0;
+		bf_buf_add(b, r->b.line + r->b.run[2 * k], r->b.run[2 * k + 1]);
+	}
+	if (!first)
+		bf_buf_putc(b, ',');
+	bf_time_format(r->ts, t);
+	bf_buf_puts(b, "\"ts\":\"");
+	bf_buf_puts(b, t);
+	bf_buf_putc(b, '"');
+	bf_buf_puts(b, rest);
 	if (resolution > 0)
 		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
 	bf_buf_puts(b, "}\n");
@@ -150,6 +223,12 @@ bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
 
 		if (r->ts < job->w.start || r->ts >= job->w.end)
 			continue;
+		if (r->body != BF_NO_STR && r->b.line != NULL) {
+			emit_runs(job, r, bf_recs_str(rs, r->body),
+			    r->addres ? resolution : 0);
+			n++;
+			continue;
+		}
 		if (r->body != BF_NO_STR) {
 			emit_body(job, bf_recs_str(rs, r->body),
 			    r->addres ? resolution : 0);
@@ -171,18 +250,14 @@ bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
 	return n;
 }
 
-int
-bf_read_file(const char *path, size_t max, struct bf_buf *out,
+/* Reads fd (path in messages) to its end into out and closes it. */
+static int
+read_fd(int fd, const char *path, size_t max, struct bf_buf *out,
     struct bf_err *e)
 {
 	char tmp[65536];
 	ssize_t r;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return bf_err_set(e, BF_EXIT_IO, "cannot open '%s': %s", path,
-		    strerror(errno));
 	for (;;) {
 		r = read(fd, tmp, sizeof(tmp));
 		if (r < 0 && errno == EINTR)
@@ -204,6 +279,19 @@ bf_read_file(const char *path, size_t max, struct bf_buf *out,
 	}
 	close(fd);
 	return 0;
+}
+
+int
+bf_read_file(const char *path, size_t max, struct bf_buf *out,
+    struct bf_err *e)
+{
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bf_err_set(e, BF_EXIT_IO, "cannot open '%s': %s", path,
+		    strerror(errno));
+	return read_fd(fd, path, max, out, e);
 }
 
 /*
@@ -282,6 +370,43 @@ tok_str(const struct bf_json *j, int t, struct bf_buf *b)
 	return 0;
 }
 
+/* The members of j's root object that bf_json_rewrite would keep without
+ * the ones in drop, as at most 3 runs of its text (members only a ','
+ * apart share a run) into ri->run. Returns 0, or -1 when they need more
+ * runs (the record is then copied). */
+static int
+find_runs(const struct bf_json *j, const char *const *drop,
+    struct rec_in *ri)
+{
+	const char *const *d;
+	int i, m, v, next, nrun = 0, st, en, prev = -1;
+
+	memset(ri->run, 0, sizeof(ri->run));
+	for (i = 1, m = 0; m < j->tok[0].size; m++, i = next) {
+		v = i + 1;
+		next = bf_json_skip(j, v);
+		for (d = drop; *d != NULL; d++)
+			if (bf_json_streq(j, i, *d))
+				break;
+		if (*d != NULL)
+			continue;
+		st = j->tok[i].start;
+		en = j->tok[v].end;
+		if (nrun > 0 && st == prev + 1 && j->s[prev] == ',') {
+			ri->run[2 * nrun - 1] = (uint32_t)(en -
+			    (int)ri->run[2 * nrun - 2]);
+		} else {
+			if (nrun == 3)
+				return -1;
+			ri->run[2 * nrun] = (uint32_t)st;
+			ri->run[2 * nrun + 1] = (uint32_t)(en - st);
+			nrun++;
+		}
+		prev = en;
+	}
+	return 0;
+}
+
 /* NDJSON: each sample keeps its own members (so a record with a missing or
  * strange value, unit or metric reaches bf-validate as it is, and fields
  * this program does not know pass on); only what routes it must be good:
@@ -300,6 +425,7 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 	char tsbuf[BF_TIME_LEN];
 	long line = 0;
 	int rc, t, mapped;
+	size_t tslen;
 	size_t errpos;
 
 	for (; p < end; p = nl + 1) {
@@ -339,6 +465,7 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 		bf_buf_puts(&extra, "\"ts\":\"");
 		bf_buf_puts(&extra, tsbuf);
 		bf_buf_putc(&extra, '"');
+		tslen = extra.len;
 		mapped = 0;
 		if (c->s->metrics != NULL) {
 			if (tok_str(&j, bf_json_get(&j, 0, "metric"), &c->t2) == 0) {
@@ -375,6 +502,14 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 		if (bf_json_get(&j, 0, "source") < 0)
 			bf_json_put_kv_str(&extra, "source", c->s->ops->name);
 		ri.addres = bf_json_get(&j, 0, "resolution") < 0;
+		if (c->ro->borrow && find_runs(&j, mapped ? drop_mapped :
+		    drop_plain, &ri) == 0) {
+			ri.line = p;
+			ri.body = extra.s + tslen;
+			ri.bodyn = extra.len - tslen;
+			add_rec(c->rs, &ri);
+			continue;
+		}
 		bf_buf_reset(&body);
 		bf_json_rewrite(&j, &body, mapped ? drop_mapped : drop_plain,
 		    extra.s);
@@ -841,6 +976,9 @@ bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
 	if (rc < 0) {
 		rs->n = saved_n;
 		rs->arena.len = saved_len;
+		for (i = 0; i < BF_REC_ICACHE; i++)
+			if (rs->icache[i] > saved_len)
+				rs->icache[i] = 0;
 		if (next_token != NULL) {
 			free(*next_token);
 			*next_token = NULL;
@@ -853,17 +991,75 @@ bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
  * The file source.
  */
 
+/* A --data file's bytes: mapped when it is a regular file, else read. */
+struct fdata {
+	const char *p;
+	size_t n;
+	void *map;          /* the mapping, or NULL */
+	struct bf_buf buf;  /* what was read, when not mapped */
+};
+
 struct filesrc {
-	struct bf_recs rs;
+	struct bf_recs rs;  /* NDJSON records point into data */
+	struct fdata *data; /* one per --data file */
+	int ndata;
 	int cw;   /* some records are CloudWatch's */
 };
+
+/* Maps path read-only (a regular file), or reads it (a pipe, a device). */
+static int
+load_data(const char *path, struct fdata *d, struct bf_err *e)
+{
+	struct stat st;
+	void *m;
+	int fd;
+
+	memset(d, 0, sizeof(*d));
+	d->p = "";
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bf_err_set(e, BF_EXIT_IO, "cannot open '%s': %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uintmax_t)st.st_size <= SIZE_MAX) {
+		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+		    0);
+		if (m != MAP_FAILED) {
+			close(fd);
+			d->map = m;
+			d->p = m;
+			d->n = (size_t)st.st_size;
+			return 0;
+		}
+	}
+	if (read_fd(fd, path, 0, &d->buf, e) < 0)
+		return -1;
+	d->p = bf_buf_str(&d->buf);
+	d->n = d->buf.len;
+	return 0;
+}
+
+static void
+free_data(struct filesrc *fs)
+{
+	int i;
+
+	for (i = 0; i < fs->ndata; i++) {
+		if (fs->data[i].map != NULL)
+			munmap(fs->data[i].map, fs->data[i].n);
+		bf_buf_free(&fs->data[i].buf);
+	}
+	free(fs->data);
+	fs->data = NULL;
+	fs->ndata = 0;
+}
 
 static int
 file_open(struct bf_source *s, struct bf_err *e)
 {
 	const struct bf_fetch_opts *o = s->o;
 	struct filesrc *fs;
-	struct bf_buf data = BF_BUF_INIT;
+	struct fdata *d;
 	struct bf_recopts ro;
 	char *next = NULL, *pending = NULL;
 	int i;
@@ -875,21 +1071,24 @@ file_open(struct bf_source *s, struct bf_err *e)
 	memset(&ro, 0, sizeof(ro));
 	ro.instance = o->instance;
 	ro.use_label = 1;
+	ro.borrow = 1;
+	fs->data = bf_xcalloc((size_t)o->ndata, sizeof(*fs->data));
 	for (i = 0; i < o->ndata; i++) {
 		size_t before = fs->rs.n, k;
 
-		bf_buf_reset(&data);
 		if (strcmp(o->data[i], "-") == 0) {
 			bf_err_set(e, BF_EXIT_USAGE, "--data cannot be '-': "
 			    "standard input carries the windows");
 			goto fail;
 		}
-		if (bf_read_file(o->data[i], 0, &data, e) < 0) {
+		d = &fs->data[i];
+		fs->ndata = i + 1;
+		if (load_data(o->data[i], d, e) < 0) {
 			e->code = BF_EXIT_USAGE;
 			goto fail;
 		}
-		if (bf_records_parse(s, &ro, o->data[i], bf_buf_str(&data),
-		    data.len, o->format, &fs->rs, &next, e) < 0) {
+		if (bf_records_parse(s, &ro, o->data[i], d->p, d->n,
+		    o->format, &fs->rs, &next, e) < 0) {
 			e->code = BF_EXIT_USAGE;
 			goto fail;
 		}
@@ -906,14 +1105,13 @@ file_open(struct bf_source *s, struct bf_err *e)
 		    o->data[o->ndata - 1]);
 		goto fail;
 	}
-	bf_buf_free(&data);
 	bf_recs_sort(&fs->rs);
 	s->priv = fs;
 	return 0;
 fail:
 	free(pending);
-	bf_buf_free(&data);
 	bf_recs_free(&fs->rs);
+	free_data(fs);
 	free(fs);
 	return -1;
 }
@@ -985,6 +1183,7 @@ file_close(struct bf_source *s)
 	if (fs == NULL)
 		return;
 	bf_recs_free(&fs->rs);
+	free_data(fs);
 	free(fs);
 	s->priv = NULL;
 }

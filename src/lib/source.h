@@ -109,7 +109,8 @@ struct bf_job {
 	/* The loop's own: */
 	char *line;           /* the window line, owned */
 	size_t linelen;
-	struct bf_buf prefix; /* the start of its sample lines */
+	struct bf_buf prefix; /* the start of its sample lines, built once
+	                         by bf_job_prefix */
 	struct bf_job *next_work;
 	int done;
 };
@@ -159,6 +160,11 @@ extern const struct bf_source_ops bf_source_exec;
  * formatted message; the first failure wins. */
 void bf_job_fail(struct bf_job *job, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Builds job->prefix once (later calls do nothing): the members every
+ * sample line of the window starts with, '{"type":"sample","partition":...,
+ * "window_start":...,"window_end":...' (no trailing comma). */
+void bf_job_prefix(struct bf_job *job);
 
 /* How a value is written: as the raw JSON bytes given (already a JSON
  * value), or from text: as a JSON number when it is one, else as a string
@@ -210,23 +216,41 @@ int64_t bf_cw_job_period(const struct bf_fetch_opts *o,
     const struct bf_job *job);
 
 /* Records read from files or command output (source-file.c), for the file
- * and exec sources. Strings are offsets into arena (NO_STR: none). */
+ * and exec sources. Strings are offsets into arena (NO_STR: none); the
+ * same string (a partition, an instance, a metric, a unit, a source) is
+ * mostly stored once and shared by the records naming it. */
 #define BF_NO_STR ((size_t)-1)
 struct bf_rec {
 	size_t key;       /* partition the record belongs to */
-	size_t instance, metric, unit, source, value;
 	size_t body;      /* NDJSON: the record's own members, rewritten
-	                     (then the fields above are not used) */
+	                     (then instance..value are not used), see line */
 	bf_time ts;
 	int64_t resolution; /* 0 when the record says none */
+	size_t seq;         /* input order, to keep sorts stable */
 	int valkind;        /* BF_VAL_RAW or BF_VAL_TEXT */
 	int addres;         /* body: append the default resolution */
-	size_t seq;         /* input order, to keep sorts stable */
+	union {
+		/* body == BF_NO_STR: the sample's fields */
+		struct {
+			size_t instance, metric, unit, source, value;
+		};
+		/* body != BF_NO_STR: with line NULL, body is the whole
+		 * rewritten text; else (records parsed with borrow) the
+		 * text is the members line[run[2k]..+run[2k+1]) for the
+		 * runs of nonzero length, joined by ',', then the "ts"
+		 * member, then the string at body (",..." or ""). */
+		struct {
+			const char *line;
+			uint32_t run[6];
+		} b;
+	};
 };
+#define BF_REC_ICACHE 256
 struct bf_recs {
 	struct bf_rec *r; /* owned; n used of cap */
 	size_t n, cap;
 	struct bf_buf arena;
+	size_t icache[BF_REC_ICACHE]; /* shared strings: offset + 1, 0 none */
 };
 void bf_recs_free(struct bf_recs *rs);
 /* The NUL-terminated string at offset off. */
@@ -237,6 +261,9 @@ struct bf_recopts {
 	const char *instance; /* forced/fallback instance, or NULL */
 	int use_label;        /* get-metric-data: the Label is the instance */
 	const char *key;      /* routing key for all records, or NULL */
+	int borrow;           /* NDJSON records may point into the data,
+	                         which the caller keeps unchanged while the
+	                         records live (else they hold copies) */
 };
 
 /* Parses data[0..n) (a file's or a command's output, named name in

@@ -11,7 +11,9 @@
  * that spans all representable times writes one sample line per record,
  * each a JSON object of type "sample" with the window's fields whenever the
  * input was valid UTF-8 (an export in another encoding can only be refused
- * downstream, by bf-validate).
+ * downstream, by bf-validate). Parsed again with borrow (records pointing
+ * into the data, as the file source keeps them), the records emit the same
+ * bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,14 +32,35 @@ static const char seed[] =
     "{\"instance_id\":\"db-0\",\"metric\":\"m\",\"ts\":\"2026-01-01T00:00:00Z\","
     "\"value\":1,\"unit\":\"Count\"}\n";
 
+/* Emits rs's records into one window over all text times. */
+static long
+emit_all(struct bf_source *s, const struct bf_recs *rs, struct bf_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	job->w.partition = bf_xstrdup("part-1");
+	job->w.start = -62167219200LL;
+	job->w.end = 253402300799LL;
+	bf_time_format(job->w.start, job->w.ws);
+	bf_time_format(job->w.end, job->w.we);
+	return bf_recs_emit(s, rs, 0, rs->n, job, 300);
+}
+
+static void
+job_done(struct bf_job *job)
+{
+	bf_buf_free(&job->out);
+	bf_buf_free(&job->prefix);
+	bf_window_free(&job->w);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bf_fetch_opts o;
 	struct bf_source s;
 	struct bf_recopts ro;
-	struct bf_recs rs;
-	struct bf_job job;
+	struct bf_recs rs, rs2;
+	struct bf_job job, job2;
 	struct bf_err e;
 	struct bf_json j = BF_JSON_INIT;
 	char *next = NULL, *copy;
@@ -83,7 +106,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data + 1, size - 1);
 	rc = bf_records_parse(&s, &ro, "fuzz-input", copy, size - 1, fmt, &rs,
 	    &next, &e);
-	free(copy);
 	if (rc != 0) {
 		FUZZ_CHECK(rc == -1);
 		FUZZ_CHECK(e.code == BF_EXIT_FAILED ||
@@ -118,13 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* Emit everything into one window over all text times. */
-	memset(&job, 0, sizeof(job));
-	job.w.partition = bf_xstrdup("part-1");
-	job.w.start = -62167219200LL;
-	job.w.end = 253402300799LL;
-	bf_time_format(job.w.start, job.w.ws);
-	bf_time_format(job.w.end, job.w.we);
-	emitted = bf_recs_emit(&s, &rs, 0, rs.n, &job, 300);
+	emitted = emit_all(&s, &rs, &job);
 	FUZZ_CHECK(emitted >= 0 && (size_t)emitted <= rs.n);
 	FUZZ_CHECK(job.fetched == emitted);
 	lines = 0;
@@ -145,10 +161,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = nl + 1;
 	}
 	FUZZ_CHECK(lines == (size_t)emitted);
+
+	/* The same with borrowed records: the same outcome, the same bytes. */
+	memset(&rs2, 0, sizeof(rs2));
+	FUZZ_CHECK(bf_records_parse(&s, &ro, "seed", seed, strlen(seed),
+	    BF_FMT_NDJSON, &rs2, NULL, &e) == 0 && rs2.n == 1);
+	ro.borrow = 1;
+	FUZZ_CHECK(bf_records_parse(&s, &ro, "fuzz-input", copy, size - 1, fmt,
+	    &rs2, &next, &e) == rc);
+	free(next);
+	FUZZ_CHECK(rs2.n == rs.n);
+	bf_recs_sort(&rs2);
+	FUZZ_CHECK(emit_all(&s, &rs2, &job2) == emitted);
+	FUZZ_CHECK(job2.out.len == job.out.len && (job.out.len == 0 ||
+	    memcmp(job2.out.s, job.out.s, job.out.len) == 0));
+	job_done(&job2);
+	bf_recs_free(&rs2);
+
+	free(copy);
 	bf_json_free(&j);
-	bf_buf_free(&job.out);
-	bf_buf_free(&job.prefix);
-	bf_window_free(&job.w);
+	job_done(&job);
 	bf_recs_free(&rs);
 	return 0;
 }
