@@ -300,6 +300,28 @@ sq_close(struct bf_wh *w)
 	w->impl = NULL;
 }
 
+/* Binds a window's partition, start and end to ?1, ?2, ?3 of st (NULL when
+ * preparing it failed, e set) and steps it once: 1 for a row, 0 for none,
+ * -1 with e set. */
+static int
+step_window(struct bf_wh *w, sqlite3_stmt *st, const char *partition,
+    const char *ws, const char *we, const char *what, struct bf_err *e)
+{
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, partition);
+	bind_text(st, 2, ws);
+	bind_text(st, 3, we);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return sq_err(w, rc, what, e);
+}
+
 static int
 sq_window_conflict(struct bf_wh *w, const char *partition, const char *ws,
     const char *we, char ows[32], char owe[32], struct bf_err *e)
@@ -309,18 +331,10 @@ sq_window_conflict(struct bf_wh *w, const char *partition, const char *ws,
 	    "WHERE partition = ?1 AND window_start < ?3 AND window_end > ?2 "
 	    "AND NOT (window_start = ?2 AND window_end = ?3) "
 	    "ORDER BY window_start LIMIT 1", e);
-	int rc;
+	int rc = step_window(w, st, partition, ws, we, "reading windows", e);
 
-	if (st == NULL)
-		return -1;
-	bind_text(st, 1, partition);
-	bind_text(st, 2, ws);
-	bind_text(st, 3, we);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return sq_err(w, rc, "reading windows", e);
+	if (rc != 1)
+		return rc;
 	snprintf(ows, 32, "%s", (const char *)sqlite3_column_text(st, 0));
 	snprintf(owe, 32, "%s", (const char *)sqlite3_column_text(st, 1));
 	sqlite3_reset(st);
@@ -352,18 +366,10 @@ sq_window_get(struct bf_wh *w, const char *partition, const char *ws,
 	sqlite3_stmt *st = prep_select(w, ST_WINDOW_GET, &bf_tbl_windows,
 	    "WHERE partition = ?1 AND window_start = ?2 AND window_end = ?3",
 	    e);
-	int rc;
+	int rc = step_window(w, st, partition, ws, we, "reading windows", e);
 
-	if (st == NULL)
-		return -1;
-	bind_text(st, 1, partition);
-	bind_text(st, 2, ws);
-	bind_text(st, 3, we);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return sq_err(w, rc, "reading windows", e);
+	if (rc != 1)
+		return rc;
 	fetch_row(st, bf_tbl_windows.ncols, out);
 	sqlite3_reset(st);
 	return 1;
@@ -434,18 +440,10 @@ sq_foreign_overlap(struct bf_wh *w, const char *partition, const char *ws,
 	sqlite3_stmt *st = sq_prep(w, ST_FOREIGN, "SELECT 1 FROM windows "
 	    "WHERE window_end > ?2 AND window_start < ?3 AND partition <> ?1 "
 	    "AND NOT (window_start = ?2 AND window_end = ?3) LIMIT 1", e);
-	int rc;
+	int rc = step_window(w, st, partition, ws, we, "reading windows", e);
 
-	if (st == NULL)
-		return -1;
-	bind_text(st, 1, partition);
-	bind_text(st, 2, ws);
-	bind_text(st, 3, we);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return sq_err(w, rc, "reading windows", e);
+	if (rc != 1)
+		return rc;
 	sqlite3_reset(st);
 	return 1;
 }
