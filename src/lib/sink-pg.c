@@ -147,28 +147,6 @@ select_sql(const struct bf_table *t, const char *where, struct bf_buf *sql)
 	bf_buf_printf(sql, " FROM %s %s", t->name, where);
 }
 
-static void
-conflict_sql(const struct bf_table *t, const char *guard,
-    struct bf_buf *sql)
-{
-	int i, n = 0;
-
-	bf_buf_puts(sql, " ON CONFLICT (");
-	for (i = 0; i < t->ncols; i++)
-		if (t->cols[i].flags & BF_COL_KEY)
-			bf_buf_printf(sql, "%s%s", n++ ? ", " : "",
-			    t->cols[i].name);
-	bf_buf_puts(sql, ") DO UPDATE SET ");
-	n = 0;
-	for (i = 0; i < t->ncols; i++)
-		if (!(t->cols[i].flags & BF_COL_KEY))
-			bf_buf_printf(sql, "%s%s = excluded.%s",
-			    n++ ? ", " : "", t->cols[i].name,
-			    t->cols[i].name);
-	if (guard != NULL)
-		bf_buf_printf(sql, " WHERE %s", guard);
-}
-
 static int
 pg_statements(struct bf_wh *w, struct bf_err *e)
 {
@@ -207,8 +185,8 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	bf_buf_puts(&sql, ") SELECT ");
 	bf_wh_collist(&bf_tbl_usage, NULL, &sql);
 	bf_buf_puts(&sql, " FROM bf_stage WHERE wseq = $1");
-	conflict_sql(&bf_tbl_usage, "usage.partition = excluded.partition",
-	    &sql);
+	bf_wh_conflict_sql(&bf_tbl_usage,
+	    "usage.partition = excluded.partition", &sql);
 	if (pg_prepare(w, "bf_upsert", bf_buf_str(&sql), 1, e) == -1)
 		goto done;
 	if (pg_prepare(w, "bf_foreign", "SELECT 1 FROM windows "
@@ -236,7 +214,7 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	for (i = 0; i < bf_tbl_windows.ncols; i++)
 		bf_buf_printf(&sql, "%s$%d", i ? ", " : "", i + 1);
 	bf_buf_putc(&sql, ')');
-	conflict_sql(&bf_tbl_windows, NULL, &sql);
+	bf_wh_conflict_sql(&bf_tbl_windows, NULL, &sql);
 	if (pg_prepare(w, "bf_window_put", bf_buf_str(&sql),
 	    bf_tbl_windows.ncols, e) == -1)
 		goto done;

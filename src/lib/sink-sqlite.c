@@ -475,7 +475,7 @@ static void
 insert_sql(const struct bf_table *t, int upsert, const char *guard,
     struct bf_buf *sql)
 {
-	int i, n = 0;
+	int i;
 
 	bf_buf_printf(sql, "INSERT INTO %s (", t->name);
 	bf_wh_collist(t, NULL, sql);
@@ -483,22 +483,8 @@ insert_sql(const struct bf_table *t, int upsert, const char *guard,
 	for (i = 0; i < t->ncols; i++)
 		bf_buf_printf(sql, "%s?%d", i ? ", " : "", i + 1);
 	bf_buf_putc(sql, ')');
-	if (!upsert)
-		return;
-	bf_buf_puts(sql, " ON CONFLICT (");
-	for (i = 0; i < t->ncols; i++)
-		if (t->cols[i].flags & BF_COL_KEY)
-			bf_buf_printf(sql, "%s%s", n++ ? ", " : "",
-			    t->cols[i].name);
-	bf_buf_puts(sql, ") DO UPDATE SET ");
-	n = 0;
-	for (i = 0; i < t->ncols; i++)
-		if (!(t->cols[i].flags & BF_COL_KEY))
-			bf_buf_printf(sql, "%s%s = excluded.%s",
-			    n++ ? ", " : "", t->cols[i].name,
-			    t->cols[i].name);
-	if (guard != NULL)
-		bf_buf_printf(sql, " WHERE %s", guard);
+	if (upsert)
+		bf_wh_conflict_sql(t, guard, sql);
 }
 
 static sqlite3_stmt *

@@ -299,6 +299,28 @@ bf_rowset_free(struct bf_rowset *s)
 /* SQL text shared by the sinks. */
 
 void
+bf_wh_conflict_sql(const struct bf_table *t, const char *guard,
+    struct bf_buf *out)
+{
+	int i, n = 0;
+
+	bf_buf_puts(out, " ON CONFLICT (");
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].flags & BF_COL_KEY)
+			bf_buf_printf(out, "%s%s", n++ ? ", " : "",
+			    t->cols[i].name);
+	bf_buf_puts(out, ") DO UPDATE SET ");
+	n = 0;
+	for (i = 0; i < t->ncols; i++)
+		if (!(t->cols[i].flags & BF_COL_KEY))
+			bf_buf_printf(out, "%s%s = excluded.%s",
+			    n++ ? ", " : "", t->cols[i].name,
+			    t->cols[i].name);
+	if (guard != NULL)
+		bf_buf_printf(out, " WHERE %s", guard);
+}
+
+void
 bf_wh_collist(const struct bf_table *t, const char *prefix,
     struct bf_buf *out)
 {

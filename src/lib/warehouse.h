@@ -337,5 +337,10 @@ void bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out);
 /* "col1, col2, ..." */
 void bf_wh_collist(const struct bf_table *t, const char *prefix,
     struct bf_buf *out);
+/* " ON CONFLICT (key columns) DO UPDATE SET col = excluded.col, ..." for
+ * every non-key column, and " WHERE guard" when guard is not NULL: the
+ * upsert clause, the same text for SQLite and PostgreSQL. */
+void bf_wh_conflict_sql(const struct bf_table *t, const char *guard,
+    struct bf_buf *out);
 
 #endif
