@@ -305,6 +305,8 @@ struct pctx {
 	struct bf_recs *rs;
 	struct bf_err *e;
 	struct bf_buf t1, t2, t3, t4, t5; /* scratch */
+	struct member *mem; /* parse_ndjson's members of a line */
+	int memcap;
 };
 
 /* Maps the record's metric through the metrics map, setting its metric
@@ -370,29 +372,115 @@ tok_str(const struct bf_json *j, int t, struct bf_buf *b)
 	return 0;
 }
 
-/* The members of j's root object that bf_json_rewrite would keep without
- * the ones in drop, as at most 3 runs of its text (members only a ','
+/* The members of a sample line that parse_ndjson looks at, each key
+ * classified once (after unescaping) in one pass over the root object. */
+enum {
+	K_OTHER, K_TYPE, K_PARTITION, K_WSTART, K_WEND, K_TS, K_METRIC,
+	K_UNIT, K_INSTANCE, K_SOURCE, K_RESOLUTION, K_N
+};
+/* The members dropped from the record (it gets them from its window, or
+ * rewritten), without and with a metrics map. */
+#define DROP_PLAIN (1u << K_TYPE | 1u << K_PARTITION | 1u << K_WSTART | \
+	1u << K_WEND | 1u << K_TS)
+#define DROP_MAPPED (DROP_PLAIN | 1u << K_METRIC | 1u << K_UNIT)
+
+static int
+key_class(const char *s, size_t n)
+{
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(s, lit, n) == 0)
+	switch (n) {
+	case 2:
+		return IS("ts") ? K_TS : K_OTHER;
+	case 4:
+		return IS("type") ? K_TYPE : IS("unit") ? K_UNIT : K_OTHER;
+	case 6:
+		return IS("metric") ? K_METRIC : IS("source") ? K_SOURCE :
+		    K_OTHER;
+	case 9:
+		return IS("partition") ? K_PARTITION : K_OTHER;
+	case 10:
+		return IS("window_end") ? K_WEND : IS("resolution") ?
+		    K_RESOLUTION : K_OTHER;
+	case 11:
+		return IS("instance_id") ? K_INSTANCE : K_OTHER;
+	case 12:
+		return IS("window_start") ? K_WSTART : K_OTHER;
+	}
+	return K_OTHER;
+#undef IS
+}
+
+/* The unescaped text of string token t: the bytes in the line when it has
+ * no escapes, else a copy in scratch. */
+static const char *
+tok_text(const struct bf_json *j, int t, struct bf_buf *scratch, size_t *n)
+{
+	const struct bf_jtok *k = &j->tok[t];
+
+	if (!k->esc) {
+		*n = (size_t)(k->end - k->start - 2);
+		return j->s + k->start + 1;
+	}
+	bf_buf_reset(scratch);
+	bf_json_str(j, t, scratch);
+	*n = scratch->len;
+	return bf_buf_str(scratch);
+}
+
+/* A member of the root object: its class and text [st, en). */
+struct member {
+	int cls, st, en;
+};
+
+/* One pass over j's root members: mem[] gets each member's class and
+ * text, at[k] the value token of the member of class k (-1: none; keys
+ * are unique). Returns the number of members. */
+static int
+scan_members(struct pctx *c, const struct bf_json *j, int at[K_N])
+{
+	const char *ks;
+	size_t kn;
+	int i, m, v, type, size = j->tok[0].size, k;
+
+	for (k = 0; k < K_N; k++)
+		at[k] = -1;
+	if (size > c->memcap) {
+		c->memcap = size;
+		c->mem = bf_xrealloc(c->mem, (size_t)size * sizeof(*c->mem));
+	}
+	for (i = 1, m = 0; m < size; m++) {
+		v = i + 1;
+		ks = tok_text(j, i, &c->t3, &kn);
+		k = key_class(ks, kn);
+		if (k != K_OTHER)
+			at[k] = v;
+		c->mem[m].cls = k;
+		c->mem[m].st = j->tok[i].start;
+		c->mem[m].en = j->tok[v].end;
+		type = j->tok[v].type;
+		i = type == BF_JSON_OBJECT || type == BF_JSON_ARRAY ?
+		    bf_json_skip(j, v) : v + 1;
+	}
+	return size;
+}
+
+/* The members of the line s that bf_json_rewrite would keep without the
+ * classes in drop, as at most 3 runs of its text (members only a ','
  * apart share a run) into ri->run. Returns 0, or -1 when they need more
  * runs (the record is then copied). */
 static int
-find_runs(const struct bf_json *j, const char *const *drop,
+find_runs(const struct pctx *c, const char *s, int nmem, unsigned drop,
     struct rec_in *ri)
 {
-	const char *const *d;
-	int i, m, v, next, nrun = 0, st, en, prev = -1;
+	int m, nrun = 0, st, en, prev = -1;
 
 	memset(ri->run, 0, sizeof(ri->run));
-	for (i = 1, m = 0; m < j->tok[0].size; m++, i = next) {
-		v = i + 1;
-		next = bf_json_skip(j, v);
-		for (d = drop; *d != NULL; d++)
-			if (bf_json_streq(j, i, *d))
-				break;
-		if (*d != NULL)
+	for (m = 0; m < nmem; m++) {
+		if (drop & 1u << c->mem[m].cls)
 			continue;
-		st = j->tok[i].start;
-		en = j->tok[v].end;
-		if (nrun > 0 && st == prev + 1 && j->s[prev] == ',') {
+		st = c->mem[m].st;
+		en = c->mem[m].en;
+		if (nrun > 0 && st == prev + 1 && s[prev] == ',') {
 			ri->run[2 * nrun - 1] = (uint32_t)(en -
 			    (int)ri->run[2 * nrun - 2]);
 		} else {
@@ -421,12 +509,11 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 		"window_start", "window_end", "ts", "metric", "unit", NULL };
 	struct bf_json j = BF_JSON_INIT;
 	struct bf_buf extra = BF_BUF_INIT, body = BF_BUF_INIT;
-	const char *p = data, *end = data + n, *nl;
+	const char *p = data, *end = data + n, *nl, *ts;
 	char tsbuf[BF_TIME_LEN];
 	long line = 0;
-	int rc, t, mapped;
-	size_t tslen;
-	size_t errpos;
+	int rc, t, mapped, nmem, at[K_N];
+	size_t errpos, tsn;
 
 	for (; p < end; p = nl + 1) {
 		struct rec_in ri;
@@ -450,46 +537,49 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 			    errpos + 1);
 			goto fail;
 		}
-		t = bf_json_get(&j, 0, "type");
-		if (t >= 0 && !bf_json_streq(&j, t, "sample"))
+		nmem = scan_members(c, &j, at);
+		if ((t = at[K_TYPE]) >= 0 && !bf_json_streq(&j, t, "sample"))
 			continue;
 		memset(&ri, 0, sizeof(ri));
-		if ((t = bf_json_get(&j, 0, "ts")) < 0 ||
-		    tok_time(&j, t, &c->t1, &ri.ts) < 0) {
+		t = at[K_TS];
+		if (t >= 0 && j.tok[t].type == BF_JSON_STRING) {
+			ts = tok_text(&j, t, &c->t1, &tsn);
+			rc = bf_time_parse_any(ts, tsn, &ri.ts, NULL);
+		} else if (t >= 0 && j.tok[t].type == BF_JSON_NUMBER) {
+			ts = bf_json_raw(&j, t, &tsn);
+			rc = bf_time_from_number(ts, tsn, &ri.ts, NULL);
+		} else {
+			rc = -1;
+		}
+		if (rc < 0) {
 			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %s 'ts'",
 			    c->name, line, t < 0 ? "missing" : "bad");
 			goto fail;
 		}
+		/* What the record gets after its own members (the "ts"
+		 * member comes first, added below or when emitted). */
 		bf_buf_reset(&extra);
-		bf_time_format(ri.ts, tsbuf);
-		bf_buf_puts(&extra, "\"ts\":\"");
-		bf_buf_puts(&extra, tsbuf);
-		bf_buf_putc(&extra, '"');
-		tslen = extra.len;
 		mapped = 0;
-		if (c->s->metrics != NULL) {
-			if (tok_str(&j, bf_json_get(&j, 0, "metric"), &c->t2) == 0) {
-				ri.metric = c->t2.s;
-				ri.metricn = c->t2.len;
-				if (map_metric(c, &ri))
-					continue;
-				mapped = 1;
-				bf_json_put_kv_str(&extra, "metric", ri.metric);
-				bf_json_put_kv_str(&extra, "unit", ri.unit);
-			}
+		if (c->s->metrics != NULL && (t = at[K_METRIC]) >= 0 &&
+		    j.tok[t].type == BF_JSON_STRING) {
+			ri.metric = tok_text(&j, t, &c->t2, &ri.metricn);
+			if (map_metric(c, &ri))
+				continue;
+			mapped = 1;
+			bf_json_put_kv_str(&extra, "metric", ri.metric);
+			bf_json_put_kv_str(&extra, "unit", ri.unit);
 		}
-		if (tok_str(&j, bf_json_get(&j, 0, "instance_id"), &c->t4) == 0) {
-			ri.instance = c->t4.s;
-			ri.instancen = c->t4.len;
+		if ((t = at[K_INSTANCE]) >= 0 &&
+		    j.tok[t].type == BF_JSON_STRING) {
+			ri.instance = tok_text(&j, t, &c->t4, &ri.instancen);
 		} else if (c->ro->instance != NULL) {
 			bf_json_put_kv_str(&extra, "instance_id", c->ro->instance);
 			ri.instance = c->ro->instance;
 			ri.instancen = strlen(ri.instance);
 		}
-		if (tok_str(&j, bf_json_get(&j, 0, "partition"), &c->t5) == 0) {
-			ri.key = c->t5.s;
-			ri.keyn = c->t5.len;
-		}
+		if ((t = at[K_PARTITION]) >= 0 &&
+		    j.tok[t].type == BF_JSON_STRING)
+			ri.key = tok_text(&j, t, &c->t5, &ri.keyn);
 		if (c->ro->key != NULL) {
 			ri.key = c->ro->key;
 			ri.keyn = strlen(ri.key);
@@ -499,23 +589,29 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 			    "no 'instance_id' (use --instance)", c->name, line);
 			goto fail;
 		}
-		if (bf_json_get(&j, 0, "source") < 0)
+		if (at[K_SOURCE] < 0)
 			bf_json_put_kv_str(&extra, "source", c->s->ops->name);
-		ri.addres = bf_json_get(&j, 0, "resolution") < 0;
-		if (c->ro->borrow && find_runs(&j, mapped ? drop_mapped :
-		    drop_plain, &ri) == 0) {
+		ri.addres = at[K_RESOLUTION] < 0;
+		if (c->ro->borrow && find_runs(c, p, nmem, mapped ?
+		    DROP_MAPPED : DROP_PLAIN, &ri) == 0) {
 			ri.line = p;
-			ri.body = extra.s + tslen;
-			ri.bodyn = extra.len - tslen;
+			ri.body = bf_buf_str(&extra);
+			ri.bodyn = extra.len;
 			add_rec(c->rs, &ri);
 			continue;
 		}
 		bf_buf_reset(&body);
-		bf_json_rewrite(&j, &body, mapped ? drop_mapped : drop_plain,
-		    extra.s);
+		bf_time_format(ri.ts, tsbuf);
+		bf_buf_puts(&body, "\"ts\":\"");
+		bf_buf_puts(&body, tsbuf);
+		bf_buf_putc(&body, '"');
+		bf_buf_add(&body, extra.s, extra.len);
+		bf_buf_reset(&extra);
+		bf_json_rewrite(&j, &extra, mapped ? drop_mapped : drop_plain,
+		    body.s);
 		/* without the braces */
-		ri.body = body.s + 1;
-		ri.bodyn = body.len - 2;
+		ri.body = extra.s + 1;
+		ri.bodyn = extra.len - 2;
 		add_rec(c->rs, &ri);
 	}
 	bf_json_free(&j);
@@ -973,6 +1069,7 @@ bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
 	bf_buf_free(&c.t3);
 	bf_buf_free(&c.t4);
 	bf_buf_free(&c.t5);
+	free(c.mem);
 	if (rc < 0) {
 		rs->n = saved_n;
 		rs->arena.len = saved_len;
