@@ -27,6 +27,9 @@ void
 bf_recs_free(struct bf_recs *rs)
 {
 	free(rs->r);
+	free(rs->ord);
+	free(rs->keys);
+	free(rs->khash);
 	bf_buf_free(&rs->arena);
 	memset(rs, 0, sizeof(*rs));
 }
@@ -50,19 +53,27 @@ put_str(struct bf_recs *rs, const char *s, size_t n)
 	return off;
 }
 
+static uint32_t
+fnv32(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
 /* put_str for strings many records share: the same bytes as a recent one
  * get its offset (a small cache keyed by hash; a miss only costs a copy). */
 static size_t
 put_shared(struct bf_recs *rs, const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-	size_t i, *slot, off;
+	size_t *slot, off;
 
 	if (s == NULL)
 		return BF_NO_STR;
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	slot = &rs->icache[h % BF_REC_ICACHE];
+	slot = &rs->icache[fnv32(s, n) % BF_REC_ICACHE];
 	if (*slot != 0) {
 		off = *slot - 1;
 		if (off + n < rs->arena.len && rs->arena.s[off + n] == '\0' &&
@@ -74,14 +85,73 @@ put_shared(struct bf_recs *rs, const char *s, size_t n)
 	return off;
 }
 
+/* Enters key k (index into rs->keys) into the hash table. */
+static void
+khash_put(struct bf_recs *rs, uint32_t k)
+{
+	const char *s = rs->arena.s + rs->keys[k];
+	uint32_t i, mask = rs->khcap - 1;
+
+	for (i = fnv32(s, strlen(s)) & mask; rs->khash[i] != 0;
+	    i = (i + 1) & mask)
+		;
+	rs->khash[i] = k + 1;
+}
+
+/* Rebuilds the hash table of the keys with cap slots. */
+static void
+khash_rebuild(struct bf_recs *rs, uint32_t cap)
+{
+	uint32_t k;
+
+	free(rs->khash);
+	rs->khcap = cap;
+	rs->khash = bf_xcalloc(cap, sizeof(*rs->khash));
+	for (k = 0; k < rs->nkeys; k++)
+		khash_put(rs, k);
+}
+
+/* The index of partition key s[0..n), entered when new. Keys are compared
+ * as C strings (up to a NUL from a \u0000), as routing compares them with
+ * the window's partition. */
+static uint32_t
+key_id(struct bf_recs *rs, const char *s, size_t n)
+{
+	uint32_t i, k, mask;
+	const char *t;
+
+	if (s == NULL)
+		s = "", n = 0;
+	n = strnlen(s, n);
+	if (rs->khcap == 0)
+		khash_rebuild(rs, 64);
+	mask = rs->khcap - 1;
+	for (i = fnv32(s, n) & mask; rs->khash[i] != 0; i = (i + 1) & mask) {
+		t = rs->arena.s + rs->keys[rs->khash[i] - 1];
+		if (memcmp(t, s, n) == 0 && t[n] == '\0')
+			return rs->khash[i] - 1;
+	}
+	if (rs->nkeys == rs->keycap) {
+		rs->keycap = rs->keycap ? rs->keycap * 2 : 16;
+		rs->keys = bf_xrealloc(rs->keys, rs->keycap *
+		    sizeof(*rs->keys));
+	}
+	k = rs->nkeys++;
+	rs->keys[k] = put_str(rs, s, n);
+	if (rs->nkeys * 2 > rs->khcap)
+		khash_rebuild(rs, rs->khcap * 2);
+	else
+		rs->khash[i] = k + 1;
+	return k;
+}
+
 /* A record being built: n-counted strings, NULL when absent. With line
  * set, body is the rest after the runs and the "ts" member (source.h). */
 struct rec_in {
 	const char *key, *instance, *metric, *unit, *source, *value, *body;
 	size_t keyn, instancen, metricn, unitn, sourcen, valuen, bodyn;
-	int valkind, addres;
+	int valkind, addres, cwres;
 	bf_time ts;
-	int64_t resolution;
 	const char *line;
 	uint32_t run[6];
 };
@@ -97,65 +167,142 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 	}
 	r = &rs->r[rs->n];
 	memset(r, 0, sizeof(*r));
-	r->seq = rs->n;
 	rs->n++;
 	if (ri->key != NULL)
-		r->key = put_shared(rs, ri->key, ri->keyn);
+		r->key = key_id(rs, ri->key, ri->keyn);
 	else
-		r->key = put_shared(rs, ri->instance, ri->instancen);
-	if (ri->body != NULL) {
-		if (ri->line != NULL) {
-			r->body = put_shared(rs, ri->body, ri->bodyn);
-			r->b.line = ri->line;
-			memcpy(r->b.run, ri->run, sizeof(r->b.run));
-		} else {
-			r->body = put_str(rs, ri->body, ri->bodyn);
-			r->b.line = NULL;
-		}
+		r->key = key_id(rs, ri->instance, ri->instancen);
+	if (ri->body != NULL && ri->line != NULL) {
+		r->kind = BF_REC_BORROWED;
+		r->b.body = put_shared(rs, ri->body, ri->bodyn);
+		r->b.line = ri->line;
+		memcpy(r->b.run, ri->run, sizeof(r->b.run));
+	} else if (ri->body != NULL) {
+		r->kind = BF_REC_BODY;
+		r->b.body = put_str(rs, ri->body, ri->bodyn);
 	} else {
-		r->body = BF_NO_STR;
-		r->instance = put_shared(rs, ri->instance, ri->instancen);
-		r->metric = put_shared(rs, ri->metric, ri->metricn);
-		r->unit = put_shared(rs, ri->unit, ri->unitn);
-		r->source = put_shared(rs, ri->source, ri->sourcen);
-		r->value = put_str(rs, ri->value, ri->valuen);
+		r->kind = BF_REC_FIELDS;
+		r->f.instance = put_shared(rs, ri->instance, ri->instancen);
+		r->f.metric = put_shared(rs, ri->metric, ri->metricn);
+		r->f.unit = put_shared(rs, ri->unit, ri->unitn);
+		r->f.source = put_shared(rs, ri->source, ri->sourcen);
+		r->f.value = put_str(rs, ri->value, ri->valuen);
 	}
-	r->valkind = ri->valkind;
-	r->addres = ri->addres;
+	r->valkind = (uint8_t)ri->valkind;
+	r->addres = (uint8_t)ri->addres;
+	r->cwres = (uint8_t)ri->cwres;
 	r->ts = ri->ts;
-	r->resolution = ri->resolution;
 }
 
-static const struct bf_recs *sort_rs;
+/* Drops the keys entered at or after arena offset len (a failed parse). */
+static void
+keys_truncate(struct bf_recs *rs, size_t len)
+{
+	while (rs->nkeys > 0 && rs->keys[rs->nkeys - 1] >= len)
+		rs->nkeys--;
+	if (rs->khcap > 0)
+		khash_rebuild(rs, rs->khcap);
+}
+
+struct keyrank {
+	const char *s;
+	uint32_t k;
+};
 
 static int
-rec_cmp(const void *a, const void *b)
+keyrank_cmp(const void *a, const void *b)
 {
-	const struct bf_rec *x = a, *y = b;
-	int c;
+	const struct keyrank *x = a, *y = b;
 
-	c = x->key == y->key ? 0 : strcmp(bf_recs_str(sort_rs, x->key),
-	    bf_recs_str(sort_rs, y->key));
-	if (c != 0)
-		return c;
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return strcmp(x->s, y->s);
 }
 
+struct tsidx {
+	bf_time ts;
+	size_t i;
+};
+
+static int
+tsidx_cmp(const void *a, const void *b)
+{
+	const struct tsidx *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Sorts by (key, ts, input order) without moving the records: the keys
+ * (few) are ranked by strcmp, a stable counting sort by rank puts each
+ * key's records together in input order, and only a key whose records are
+ * not already in time order (files are mostly sorted by time) is sorted
+ * by (ts, input order). */
 void
 bf_recs_sort(struct bf_recs *rs)
 {
-	/* qsort has no context argument in C11; the file source sorts once,
-	 * exec sorts per window on worker threads, so guard the global. */
-	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct keyrank *kr;
+	struct tsidx *tx = NULL;
+	size_t *start, *ord, i, a, b, k, ntx = 0;
+	uint32_t *rank, j;
+	int sorted = 1;
 
+	free(rs->ord);
+	rs->ord = NULL;
 	if (rs->n < 2)
 		return;
-	pthread_mutex_lock(&mu);
-	sort_rs = rs;
-	qsort(rs->r, rs->n, sizeof(*rs->r), rec_cmp);
-	pthread_mutex_unlock(&mu);
+	kr = bf_xcalloc(rs->nkeys, sizeof(*kr));
+	rank = bf_xcalloc(rs->nkeys, sizeof(*rank));
+	for (j = 0; j < rs->nkeys; j++) {
+		kr[j].s = rs->arena.s + rs->keys[j];
+		kr[j].k = j;
+	}
+	qsort(kr, rs->nkeys, sizeof(*kr), keyrank_cmp);
+	for (j = 0; j < rs->nkeys; j++)
+		rank[kr[j].k] = j;
+	free(kr);
+	/* Already in order (one key, time-sorted): nothing to do. */
+	for (i = 1; i < rs->n && sorted; i++) {
+		uint32_t r0 = rank[rs->r[i - 1].key], r1 = rank[rs->r[i].key];
+
+		sorted = r0 < r1 || (r0 == r1 && rs->r[i - 1].ts <=
+		    rs->r[i].ts);
+	}
+	if (sorted) {
+		free(rank);
+		return;
+	}
+	start = bf_xcalloc((size_t)rs->nkeys + 1, sizeof(*start));
+	for (i = 0; i < rs->n; i++)
+		start[rank[rs->r[i].key] + 1]++;
+	for (j = 0; j < rs->nkeys; j++)
+		start[j + 1] += start[j];
+	ord = bf_xcalloc(rs->n, sizeof(*ord));
+	for (i = 0; i < rs->n; i++)
+		ord[start[rank[rs->r[i].key]]++] = i;
+	/* start[j] is now the end of rank j's records. */
+	for (j = 0, a = 0; j < rs->nkeys; j++, a = b) {
+		b = start[j];
+		for (k = a + 1; k < b && rs->r[ord[k - 1]].ts <=
+		    rs->r[ord[k]].ts; k++)
+			;
+		if (k >= b)
+			continue;
+		if (b - a > ntx) {
+			ntx = b - a;
+			tx = bf_xrealloc(tx, ntx * sizeof(*tx));
+		}
+		for (k = a; k < b; k++) {
+			tx[k - a].ts = rs->r[ord[k]].ts;
+			tx[k - a].i = ord[k];
+		}
+		qsort(tx, b - a, sizeof(*tx), tsidx_cmp);
+		for (k = a; k < b; k++)
+			ord[k] = tx[k - a].i;
+	}
+	free(tx);
+	free(start);
+	free(rank);
+	rs->ord = ord;
 }
 
 /* An NDJSON record: the window's fields, then the record's own. */
@@ -217,33 +364,31 @@ bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
 	size_t i;
 
 	for (i = from; i < to; i++) {
-		const struct bf_rec *r = &rs->r[i];
+		const struct bf_rec *r = bf_recs_at(rs, i);
 		const char *inst, *metric, *val, *src;
 		int64_t res;
 
 		if (r->ts < job->w.start || r->ts >= job->w.end)
 			continue;
-		if (r->body != BF_NO_STR && r->b.line != NULL) {
-			emit_runs(job, r, bf_recs_str(rs, r->body),
+		if (r->kind == BF_REC_BORROWED) {
+			emit_runs(job, r, bf_recs_str(rs, r->b.body),
 			    r->addres ? resolution : 0);
 			n++;
 			continue;
 		}
-		if (r->body != BF_NO_STR) {
-			emit_body(job, bf_recs_str(rs, r->body),
+		if (r->kind == BF_REC_BODY) {
+			emit_body(job, bf_recs_str(rs, r->b.body),
 			    r->addres ? resolution : 0);
 			n++;
 			continue;
 		}
-		inst = bf_recs_str(rs, r->instance);
-		metric = bf_recs_str(rs, r->metric);
-		val = bf_recs_str(rs, r->value);
-		src = bf_recs_str(rs, r->source);
-		res = r->resolution > 0 ? r->resolution :
-		    r->resolution < 0 ? bf_cw_job_period(s->o, job) :
-		    resolution;
+		inst = bf_recs_str(rs, r->f.instance);
+		metric = bf_recs_str(rs, r->f.metric);
+		val = bf_recs_str(rs, r->f.value);
+		src = bf_recs_str(rs, r->f.source);
+		res = r->cwres ? bf_cw_job_period(s->o, job) : resolution;
 		bf_job_sample(job, inst, strlen(inst), metric, strlen(metric),
-		    bf_recs_str(rs, r->unit), r->ts, val, strlen(val),
+		    bf_recs_str(rs, r->f.unit), r->ts, val, strlen(val),
 		    r->valkind, src != NULL ? src : s->ops->name, res);
 		n++;
 	}
@@ -694,7 +839,7 @@ parse_cw_data(struct pctx *c, const struct bf_json *j, char **next)
 			ri.key = c->ro->key;
 			ri.keyn = strlen(ri.key);
 		}
-		ri.resolution = -1;
+		ri.cwres = 1;
 		ri.source = "cloudwatch";
 		ri.sourcen = 10;
 		ri.valkind = BF_VAL_RAW;
@@ -805,7 +950,7 @@ parse_cw_stats(struct pctx *c, const struct bf_json *j)
 		}
 		ri.value = bf_json_raw(j, v, &ri.valuen);
 		ri.valkind = BF_VAL_RAW;
-		ri.resolution = -1;
+		ri.cwres = 1;
 		ri.source = "cloudwatch";
 		ri.sourcen = 10;
 		add_rec(c->rs, &ri);
@@ -1073,6 +1218,7 @@ bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
 	if (rc < 0) {
 		rs->n = saved_n;
 		rs->arena.len = saved_len;
+		keys_truncate(rs, saved_len);
 		for (i = 0; i < BF_REC_ICACHE; i++)
 			if (rs->icache[i] > saved_len)
 				rs->icache[i] = 0;
@@ -1190,7 +1336,7 @@ file_open(struct bf_source *s, struct bf_err *e)
 			goto fail;
 		}
 		for (k = before; k < fs->rs.n; k++)
-			if (fs->rs.r[k].resolution < 0)
+			if (fs->rs.r[k].cwres)
 				fs->cw = 1;
 		free(pending);
 		pending = next;
@@ -1217,13 +1363,15 @@ fail:
 static size_t
 lower_bound(const struct bf_recs *rs, const char *p, bf_time t)
 {
+	const struct bf_rec *r;
 	size_t lo = 0, hi = rs->n, mid;
 	int c;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		c = strcmp(bf_recs_str(rs, rs->r[mid].key), p);
-		if (c < 0 || (c == 0 && rs->r[mid].ts < t))
+		r = bf_recs_at(rs, mid);
+		c = strcmp(rs->arena.s + rs->keys[r->key], p);
+		if (c < 0 || (c == 0 && r->ts < t))
 			lo = mid + 1;
 		else
 			hi = mid;

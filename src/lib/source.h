@@ -217,29 +217,33 @@ int64_t bf_cw_job_period(const struct bf_fetch_opts *o,
 
 /* Records read from files or command output (source-file.c), for the file
  * and exec sources. Strings are offsets into arena (NO_STR: none); the
- * same string (a partition, an instance, a metric, a unit, a source) is
- * mostly stored once and shared by the records naming it. */
+ * same string (an instance, a metric, a unit, a source) is mostly stored
+ * once and shared by the records naming it. Partition keys are stored once
+ * each in keys (compared as C strings, like the window's partition) and
+ * records name them by index. */
 #define BF_NO_STR ((size_t)-1)
+enum { BF_REC_FIELDS = 0, BF_REC_BODY, BF_REC_BORROWED };
 struct bf_rec {
-	size_t key;       /* partition the record belongs to */
-	size_t body;      /* NDJSON: the record's own members, rewritten
-	                     (then instance..value are not used), see line */
 	bf_time ts;
-	int64_t resolution; /* 0 when the record says none */
-	size_t seq;         /* input order, to keep sorts stable */
-	int valkind;        /* BF_VAL_RAW or BF_VAL_TEXT */
-	int addres;         /* body: append the default resolution */
+	uint32_t key;       /* partition the record belongs to: keys[key] */
+	uint8_t kind;       /* BF_REC_*: which member of the union */
+	uint8_t valkind;    /* fields: BF_VAL_RAW or BF_VAL_TEXT */
+	uint8_t cwres;      /* fields: the resolution is CloudWatch's period
+	                       for the window (else the default) */
+	uint8_t addres;     /* body: append the default resolution */
 	union {
-		/* body == BF_NO_STR: the sample's fields */
+		/* BF_REC_FIELDS: the sample's fields */
 		struct {
 			size_t instance, metric, unit, source, value;
-		};
-		/* body != BF_NO_STR: with line NULL, body is the whole
-		 * rewritten text; else (records parsed with borrow) the
-		 * text is the members line[run[2k]..+run[2k+1]) for the
-		 * runs of nonzero length, joined by ',', then the "ts"
-		 * member, then the string at body (",..." or ""). */
+		} f;
+		/* BF_REC_BODY: body is the whole rewritten text (the
+		 * record's own members). BF_REC_BORROWED (records parsed
+		 * with borrow): the text is the members
+		 * line[run[2k]..+run[2k+1]) for the runs of nonzero length,
+		 * joined by ',', then the "ts" member, then the string at
+		 * body (",..." or ""). */
 		struct {
+			size_t body;
 			const char *line;
 			uint32_t run[6];
 		} b;
@@ -247,10 +251,16 @@ struct bf_rec {
 };
 #define BF_REC_ICACHE 256
 struct bf_recs {
-	struct bf_rec *r; /* owned; n used of cap */
+	struct bf_rec *r; /* owned; n used of cap, in input order */
 	size_t n, cap;
+	size_t *ord;      /* owned: after bf_recs_sort, the records in order
+	                     are r[ord[0]], r[ord[1]]... (NULL: r's order) */
 	struct bf_buf arena;
 	size_t icache[BF_REC_ICACHE]; /* shared strings: offset + 1, 0 none */
+	size_t *keys;     /* owned: arena offsets of the distinct keys */
+	uint32_t nkeys, keycap;
+	uint32_t *khash;  /* owned: open hash of key index + 1, 0 empty */
+	uint32_t khcap;   /* slots, a power of 2 (0: none yet) */
 };
 void bf_recs_free(struct bf_recs *rs);
 /* The NUL-terminated string at offset off. */
@@ -276,10 +286,16 @@ struct bf_recopts {
 int bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
     const char *name, const char *data, size_t n, int fmt,
     struct bf_recs *rs, char **next_token, struct bf_err *e);
-/* Sorts rs by (key, ts, input order). */
+/* Sorts rs by (key, ts, input order): sets rs->ord. */
 void bf_recs_sort(struct bf_recs *rs);
-/* Appends the records of rs[from..to) whose ts is in job's window as
- * samples; returns how many. */
+/* The i-th record of rs in sorted order. */
+static inline const struct bf_rec *
+bf_recs_at(const struct bf_recs *rs, size_t i)
+{
+	return &rs->r[rs->ord != NULL ? rs->ord[i] : i];
+}
+/* Appends the records [from..to) of rs in sorted order whose ts is in
+ * job's window as samples; returns how many. */
 long bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
     size_t to, struct bf_job *job, int64_t resolution);
 /* Reads a whole file into out; -1 with e set (BF_EXIT_IO). */

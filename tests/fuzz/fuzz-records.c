@@ -118,25 +118,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < rs.n; i++) {
 		const struct bf_rec *r = &rs.r[i];
 
-		FUZZ_CHECK(r->body != BF_NO_STR || (r->instance != BF_NO_STR &&
-		    r->metric != BF_NO_STR && r->value != BF_NO_STR));
-		if (r->body == BF_NO_STR)
-			FUZZ_CHECK(bf_recs_str(&rs, r->instance) != NULL &&
-			    bf_recs_str(&rs, r->metric) != NULL &&
-			    bf_recs_str(&rs, r->value) != NULL &&
-			    bf_recs_str(&rs, r->unit) != NULL);
+		FUZZ_CHECK(r->key < rs.nkeys);
+		if (r->kind == BF_REC_FIELDS)
+			FUZZ_CHECK(bf_recs_str(&rs, r->f.instance) != NULL &&
+			    bf_recs_str(&rs, r->f.metric) != NULL &&
+			    bf_recs_str(&rs, r->f.value) != NULL &&
+			    bf_recs_str(&rs, r->f.unit) != NULL);
+		else
+			FUZZ_CHECK(bf_recs_str(&rs, r->b.body) != NULL);
 	}
 	bf_recs_sort(&rs);
 	for (i = 1; i < rs.n; i++) {
-		const struct bf_rec *a = &rs.r[i - 1], *b = &rs.r[i];
-		int c = strcmp(bf_recs_str(&rs, a->key) ?
-		    bf_recs_str(&rs, a->key) : "", bf_recs_str(&rs, b->key) ?
-		    bf_recs_str(&rs, b->key) : "");
+		const struct bf_rec *a = bf_recs_at(&rs, i - 1),
+		    *b = bf_recs_at(&rs, i);
+		int c = strcmp(bf_recs_str(&rs, rs.keys[a->key]),
+		    bf_recs_str(&rs, rs.keys[b->key]));
 
 		FUZZ_CHECK(c <= 0);
 		if (c == 0)
 			FUZZ_CHECK(a->ts < b->ts || (a->ts == b->ts &&
-			    a->seq < b->seq));
+			    a < b));
 	}
 
 	/* Emit everything into one window over all text times. */
