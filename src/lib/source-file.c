@@ -8,6 +8,7 @@
 #include <csv.h>
 #include <pthread.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,14 +195,60 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 	r->ts = ri->ts;
 }
 
-/* Drops the keys entered at or after arena offset len (a failed parse). */
+/* Puts rs back as it was with n records and len bytes of arena (a failed
+ * parse added the rest). */
 static void
-keys_truncate(struct bf_recs *rs, size_t len)
+recs_rollback(struct bf_recs *rs, size_t n, size_t len)
 {
+	size_t i;
+
+	rs->n = n;
+	rs->arena.len = len;
+	for (i = 0; i < BF_REC_ICACHE; i++)
+		if (rs->icache[i] > len)
+			rs->icache[i] = 0;
 	while (rs->nkeys > 0 && rs->keys[rs->nkeys - 1] >= len)
 		rs->nkeys--;
 	if (rs->khcap > 0)
 		khash_rebuild(rs, rs->khcap);
+}
+
+/* Appends the records of from (built on their own) to rs. */
+static void
+recs_append(struct bf_recs *rs, const struct bf_recs *from)
+{
+	size_t base = rs->arena.len, i;
+	uint32_t *id, k;
+	struct bf_rec *r;
+
+	if (from->n == 0)
+		return;
+	bf_buf_add(&rs->arena, from->arena.s, from->arena.len);
+	id = bf_xcalloc(from->nkeys + 1, sizeof(*id));
+	for (k = 0; k < from->nkeys; k++) {
+		const char *key = from->arena.s + from->keys[k];
+
+		id[k] = key_id(rs, key, strlen(key));
+	}
+	if (rs->n + from->n > rs->cap) {
+		rs->cap = rs->n + from->n;
+		rs->r = bf_xrealloc(rs->r, rs->cap * sizeof(*rs->r));
+	}
+	for (i = 0; i < from->n; i++) {
+		r = &rs->r[rs->n++];
+		*r = from->r[i];
+		r->key = id[r->key];
+		if (r->kind != BF_REC_FIELDS) {
+			r->b.body += base;
+			continue;
+		}
+		r->f.instance += r->f.instance != BF_NO_STR ? base : 0;
+		r->f.metric += r->f.metric != BF_NO_STR ? base : 0;
+		r->f.unit += r->f.unit != BF_NO_STR ? base : 0;
+		r->f.source += r->f.source != BF_NO_STR ? base : 0;
+		r->f.value += r->f.value != BF_NO_STR ? base : 0;
+	}
+	free(id);
 }
 
 struct keyrank {
@@ -452,7 +499,21 @@ struct pctx {
 	struct bf_buf t1, t2, t3, t4, t5; /* scratch */
 	struct member *mem; /* parse_ndjson's members of a line */
 	int memcap;
+	long lines;         /* parse_ndjson: the lines it read */
+	long errline;       /* parse_ndjson: its error, at this line */
+	char errtail[256];  /* (the message after "name:line: ") */
 };
+
+static void
+pctx_free(struct pctx *c)
+{
+	bf_buf_free(&c->t1);
+	bf_buf_free(&c->t2);
+	bf_buf_free(&c->t3);
+	bf_buf_free(&c->t4);
+	bf_buf_free(&c->t5);
+	free(c->mem);
+}
 
 /* Maps the record's metric through the metrics map, setting its metric
  * and unit (both stay as given when there is no map). Returns 0, or 1 to
@@ -640,6 +701,32 @@ find_runs(const struct pctx *c, const char *s, int nmem, unsigned drop,
 	return 0;
 }
 
+/* parse_ndjson's errors are kept as a line and the rest of the message,
+ * so that a part of a file parsed on its own can name its line in the
+ * whole file once the parts before it are counted (parse_parts). */
+static void
+ndjson_err(struct pctx *c, long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ndjson_err(struct pctx *c, long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->errline = line;
+	va_start(ap, fmt);
+	vsnprintf(c->errtail, sizeof(c->errtail), fmt, ap);
+	va_end(ap);
+}
+
+/* Sets c->e to parse_ndjson's error, its line counted from after line0. */
+static int
+ndjson_report(struct pctx *c, long line0)
+{
+	return bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %s", c->name,
+	    line0 + c->errline, c->errtail);
+}
+
 /* NDJSON: each sample keeps its own members (so a record with a missing or
  * strange value, unit or metric reaches bf-validate as it is, and fields
  * this program does not know pass on); only what routes it must be good:
@@ -677,9 +764,8 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 			continue;
 		rc = bf_json_parse(&j, p, len, BF_JSON_WANT_OBJECT, &errpos);
 		if (rc != BF_JSON_OK) {
-			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %s at byte "
-			    "%zu", c->name, line, bf_json_strerror(rc),
-			    errpos + 1);
+			ndjson_err(c, line, "%s at byte %zu",
+			    bf_json_strerror(rc), errpos + 1);
 			goto fail;
 		}
 		nmem = scan_members(c, &j, at);
@@ -697,8 +783,8 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 			rc = -1;
 		}
 		if (rc < 0) {
-			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %s 'ts'",
-			    c->name, line, t < 0 ? "missing" : "bad");
+			ndjson_err(c, line, "%s 'ts'", t < 0 ? "missing" :
+			    "bad");
 			goto fail;
 		}
 		/* What the record gets after its own members (the "ts"
@@ -730,8 +816,8 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 			ri.keyn = strlen(ri.key);
 		}
 		if (ri.instance == NULL && ri.key == NULL) {
-			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: record names "
-			    "no 'instance_id' (use --instance)", c->name, line);
+			ndjson_err(c, line, "record names no 'instance_id' "
+			    "(use --instance)");
 			goto fail;
 		}
 		if (at[K_SOURCE] < 0)
@@ -759,6 +845,7 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 		ri.bodyn = extra.len - 2;
 		add_rec(c->rs, &ri);
 	}
+	c->lines = line;
 	bf_json_free(&j);
 	bf_buf_free(&extra);
 	bf_buf_free(&body);
@@ -1152,6 +1239,30 @@ parse_csv(struct pctx *c, const char *data, size_t n)
 	return rc;
 }
 
+/* The format of data[0..n): CSV unless it starts with '{', then a
+ * CloudWatch export when it is one JSON object naming its array (parsed
+ * into j, *jrc the result), else NDJSON. */
+static int
+detect_format(const char *data, size_t n, struct bf_json *j, int *jrc,
+    size_t *errpos)
+{
+	size_t i;
+
+	for (i = 0; i < n && (data[i] == ' ' || data[i] == '\t' ||
+	    data[i] == '\r' || data[i] == '\n'); i++)
+		;
+	if (i == n)
+		return BF_FMT_NDJSON;
+	if (data[i] != '{')
+		return BF_FMT_CSV;
+	*jrc = bf_json_parse(j, data, n, BF_JSON_WANT_OBJECT, errpos);
+	if (*jrc == BF_JSON_OK && bf_json_get(j, 0, "MetricDataResults") >= 0)
+		return BF_FMT_CW_DATA;
+	if (*jrc == BF_JSON_OK && bf_json_get(j, 0, "Datapoints") >= 0)
+		return BF_FMT_CW_STATS;
+	return BF_FMT_NDJSON;
+}
+
 int
 bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
     const char *name, const char *data, size_t n, int fmt,
@@ -1159,7 +1270,7 @@ bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
 {
 	struct pctx c;
 	struct bf_json j = BF_JSON_INIT;
-	size_t i, errpos = 0, saved_n = rs->n, saved_len = rs->arena.len;
+	size_t errpos = 0, saved_n = rs->n, saved_len = rs->arena.len;
 	int rc = 0, jrc = -1;
 
 	if (next_token != NULL)
@@ -1170,26 +1281,13 @@ bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
 	c.name = name;
 	c.rs = rs;
 	c.e = e;
-	for (i = 0; i < n && (data[i] == ' ' || data[i] == '\t' ||
-	    data[i] == '\r' || data[i] == '\n'); i++)
-		;
-	if (fmt == BF_FMT_AUTO) {
-		if (i == n)
-			fmt = BF_FMT_NDJSON;
-		else if (data[i] != '{')
-			fmt = BF_FMT_CSV;
-		else if ((jrc = bf_json_parse(&j, data, n, BF_JSON_WANT_OBJECT,
-		    &errpos)) == BF_JSON_OK &&
-		    bf_json_get(&j, 0, "MetricDataResults") >= 0)
-			fmt = BF_FMT_CW_DATA;
-		else if (jrc == BF_JSON_OK && bf_json_get(&j, 0, "Datapoints") >= 0)
-			fmt = BF_FMT_CW_STATS;
-		else
-			fmt = BF_FMT_NDJSON;
-	}
+	if (fmt == BF_FMT_AUTO)
+		fmt = detect_format(data, n, &j, &jrc, &errpos);
 	switch (fmt) {
 	case BF_FMT_NDJSON:
 		rc = parse_ndjson(&c, data, n);
+		if (rc < 0)
+			ndjson_report(&c, 0);
 		break;
 	case BF_FMT_CSV:
 		rc = parse_csv(&c, data, n);
@@ -1209,24 +1307,113 @@ bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
 			rc = parse_cw_stats(&c, &j);
 	}
 	bf_json_free(&j);
-	bf_buf_free(&c.t1);
-	bf_buf_free(&c.t2);
-	bf_buf_free(&c.t3);
-	bf_buf_free(&c.t4);
-	bf_buf_free(&c.t5);
-	free(c.mem);
+	pctx_free(&c);
 	if (rc < 0) {
-		rs->n = saved_n;
-		rs->arena.len = saved_len;
-		keys_truncate(rs, saved_len);
-		for (i = 0; i < BF_REC_ICACHE; i++)
-			if (rs->icache[i] > saved_len)
-				rs->icache[i] = 0;
+		recs_rollback(rs, saved_n, saved_len);
 		if (next_token != NULL) {
 			free(*next_token);
 			*next_token = NULL;
 		}
 	}
+	return rc;
+}
+
+/*
+ * Parsing a large NDJSON file in parts at once.
+ */
+
+int bf_file_parts = 0;
+size_t bf_file_part_min = (size_t)1 << 20;
+
+struct part {
+	struct pctx c;
+	struct bf_recs rs;  /* parts after the first: their records */
+	struct bf_err e;
+	const char *p;
+	size_t n;
+	int rc;
+	pthread_t th;
+	int started;
+};
+
+static void *
+part_run(void *arg)
+{
+	struct part *pt = arg;
+
+	pt->rc = parse_ndjson(&pt->c, pt->p, pt->n);
+	return NULL;
+}
+
+/* Parses the NDJSON data[0..n) like bf_records_parse (same records in the
+ * same order, the same error: the first bad line in the file), cut at
+ * newlines into parts parsed on threads at once: the load phase is serial
+ * and everything downstream waits for it. */
+static int
+parse_parts(struct bf_source *s, const struct bf_recopts *ro,
+    const char *name, const char *data, size_t n, struct bf_recs *rs,
+    struct bf_err *e)
+{
+	struct part pt[BF_FILE_MAXPARTS];
+	const char *q, *nl, *end = data + n;
+	size_t saved_n = rs->n, saved_len = rs->arena.len;
+	long lines = 0;
+	long ncpu;
+	int np, k, rc = 0;
+
+	np = bf_file_parts;
+	if (np <= 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		np = ncpu < 1 ? 1 : ncpu > BF_FILE_MAXPARTS ?
+		    BF_FILE_MAXPARTS : (int)ncpu;
+	}
+	if (np > BF_FILE_MAXPARTS)
+		np = BF_FILE_MAXPARTS;
+	if (bf_file_part_min > 0 && (size_t)np > n / bf_file_part_min)
+		np = (int)(n / bf_file_part_min);
+	if (np < 2)
+		return bf_records_parse(s, ro, name, data, n, BF_FMT_NDJSON,
+		    rs, NULL, e);
+	memset(pt, 0, sizeof(pt));
+	for (k = 0, q = data; k < np; k++) {
+		pt[k].p = q;
+		/* The part ends after the first newline past its share. */
+		nl = k == np - 1 ? NULL : data + n / (size_t)np * (size_t)(k + 1);
+		if (nl != NULL && nl < q)
+			nl = q;
+		if (nl != NULL)
+			nl = memchr(nl, '\n', (size_t)(end - nl));
+		q = nl != NULL ? nl + 1 : end;
+		pt[k].n = (size_t)(q - pt[k].p);
+		pt[k].c.s = s;
+		pt[k].c.ro = ro;
+		pt[k].c.name = name;
+		pt[k].c.rs = k == 0 ? rs : &pt[k].rs;
+		pt[k].c.e = &pt[k].e;
+	}
+	for (k = 1; k < np; k++)
+		pt[k].started = pthread_create(&pt[k].th, NULL, part_run,
+		    &pt[k]) == 0;
+	part_run(&pt[0]);
+	for (k = 1; k < np; k++) {
+		if (pt[k].started)
+			pthread_join(pt[k].th, NULL);
+		else
+			part_run(&pt[k]);
+	}
+	for (k = 0; k < np; k++) {
+		if (rc == 0 && pt[k].rc < 0) {
+			pt[k].c.e = e;
+			rc = ndjson_report(&pt[k].c, lines);
+		}
+		lines += pt[k].c.lines;
+		if (rc == 0 && k > 0)
+			recs_append(rs, &pt[k].rs);
+		bf_recs_free(&pt[k].rs);
+		pctx_free(&pt[k].c);
+	}
+	if (rc < 0)
+		recs_rollback(rs, saved_n, saved_len);
 	return rc;
 }
 
@@ -1297,6 +1484,21 @@ free_data(struct filesrc *fs)
 	fs->ndata = 0;
 }
 
+/* 1 when the file source reads data[0..n) as NDJSON in parts: format fmt
+ * says so, or detects it in a file large enough to be cut. */
+static int
+is_ndjson(int fmt, const char *data, size_t n)
+{
+	struct bf_json j = BF_JSON_INIT;
+	size_t errpos;
+	int jrc;
+
+	if (fmt == BF_FMT_AUTO && n / 2 >= bf_file_part_min)
+		fmt = detect_format(data, n, &j, &jrc, &errpos);
+	bf_json_free(&j);
+	return fmt == BF_FMT_NDJSON;
+}
+
 static int
 file_open(struct bf_source *s, struct bf_err *e)
 {
@@ -1330,7 +1532,9 @@ file_open(struct bf_source *s, struct bf_err *e)
 			e->code = BF_EXIT_USAGE;
 			goto fail;
 		}
-		if (bf_records_parse(s, &ro, o->data[i], d->p, d->n,
+		if (is_ndjson(o->format, d->p, d->n) ? parse_parts(s, &ro,
+		    o->data[i], d->p, d->n, &fs->rs, e) < 0 :
+		    bf_records_parse(s, &ro, o->data[i], d->p, d->n,
 		    o->format, &fs->rs, &next, e) < 0) {
 			e->code = BF_EXIT_USAGE;
 			goto fail;

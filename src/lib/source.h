@@ -298,6 +298,13 @@ bf_recs_at(const struct bf_recs *rs, size_t i)
  * job's window as samples; returns how many. */
 long bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
     size_t to, struct bf_job *job, int64_t resolution);
+/* The file source parses a large NDJSON --data file in parts on threads
+ * at once: in bf_file_parts parts (0: one per online processor), at most
+ * BF_FILE_MAXPARTS, each of at least bf_file_part_min bytes. The output is
+ * the same whatever they are (tests change them). */
+#define BF_FILE_MAXPARTS 4
+extern int bf_file_parts;
+extern size_t bf_file_part_min;
 /* Reads a whole file into out; -1 with e set (BF_EXIT_IO). */
 int bf_read_file(const char *path, size_t max, struct bf_buf *out,
     struct bf_err *e);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
@@ -218,11 +219,160 @@ test_borrow(void)
 	bf_buf_free(&b);
 }
 
+static char tmpdir[] = "/tmp/bf-test-records.XXXXXX";
+
+/* What the file source makes of data in parts parts: every partition's
+ * samples over all times, or the error. */
+static void
+file_run(const char *data, size_t len, int parts, struct bf_buf *out)
+{
+	static const char *const parts_of[] = { "a", "b", "ab", "", "db-1",
+		"db-2", "p", NULL };
+	char path[128], *paths[1];
+	struct bf_source s = src;
+	struct bf_fetch_opts o = opts;
+	struct bf_err e;
+	struct bf_job job;
+	FILE *fp;
+	int k;
+
+	snprintf(path, sizeof(path), "%s/data.ndjson", tmpdir);
+	fp = fopen(path, "w");
+	fwrite(data, 1, len, fp);
+	fclose(fp);
+	paths[0] = path;
+	o.data = paths;
+	o.ndata = 1;
+	o.instance = data[0] == ' ' ? "db-9" : NULL;
+	s.o = &o;
+	bf_file_parts = parts;
+	bf_file_part_min = 1;
+	bf_buf_reset(out);
+	bf_err_clear(&e);
+	if (s.ops->open(&s, &e) < 0) {
+		bf_buf_printf(out, "error %d %s", e.code, e.msg);
+		goto out;
+	}
+	for (k = 0; parts_of[k] != NULL; k++) {
+		memset(&job, 0, sizeof(job));
+		job.w.partition = bf_xstrdup(parts_of[k]);
+		job.w.start = 0;
+		job.w.end = 253402300799LL;
+		bf_time_format(job.w.start, job.w.ws);
+		bf_time_format(job.w.end, job.w.we);
+		s.ops->fetch(&s, NULL, &job);
+		bf_buf_add(out, job.out.s, job.out.len);
+		bf_buf_free(&job.out);
+		bf_buf_free(&job.prefix);
+		bf_window_free(&job.w);
+	}
+	s.ops->close(&s);
+out:
+	bf_file_parts = 0;
+	bf_file_part_min = (size_t)1 << 20;
+}
+
+/* 1 when data (len 0: a string) gives the same in 2, 3 and 4 parts as
+ * in one; want_error 1 or 0 (-1: either) says whether it is refused. */
+static int
+same_in_parts(const char *data, size_t len, int want_error)
+{
+	struct bf_buf one = BF_BUF_INIT, more = BF_BUF_INIT;
+	int parts, good = 1;
+
+	if (len == 0)
+		len = strlen(data);
+	file_run(data, len, 1, &one);
+	if (want_error >= 0 && (strncmp(bf_buf_str(&one), "error", 5) == 0) !=
+	    want_error)
+		good = 0;
+	for (parts = 2; parts <= BF_FILE_MAXPARTS; parts++) {
+		file_run(data, len, parts, &more);
+		if (one.len != more.len || memcmp(bf_buf_str(&one),
+		    bf_buf_str(&more), one.len) != 0) {
+			good = 0;
+			fprintf(stderr, "# %d parts:\n# %.300s\n# one:\n# "
+			    "%.300s\n", parts, bf_buf_str(&more),
+			    bf_buf_str(&one));
+		}
+	}
+	bf_buf_free(&one);
+	bf_buf_free(&more);
+	return good;
+}
+
+static const char *const lines[] = {
+	"{\"partition\":\"a\",\"ts\":5,\"instance_id\":\"i\"}",
+	"{\"t\\u0073\":\"2026-01-01T00:06:00Z\",\"instance_\\u0069d\":"
+	    "\"db\\u002d1\",\"metric\":\"cpu\",\"value\":1}",
+	"  { \"ts\" : 61 , \"v\" : [1, {\"ts\":2}] , \"\" : 0 }  \r",
+	"",
+	"{\"type\":\"window\",\"ts\":\"x\"}",
+	"{\"a\":1,\"type\":\"sample\",\"b\":2,\"partition\":\"ab\","
+	    "\"c\":3,\"window_start\":\"x\",\"d\":4,\"ts\":60,\"e\":5}",
+	"{\"partition\":\"b\",\"ts\":3,\"instance_id\":\"i\"}",
+	"{\"partition\":\"a\\u0000z\",\"ts\":4,\"instance_id\":\"i\"}",
+	"{\"ts\":\"2026-01-01T00:00:00Z\",\"instance_id\":\"db-2\"}",
+};
+static const char *const bad[] = {
+	"{\"ts\":1,\"instance_id\":\"i\",}",
+	"{\"ts\":\"x\",\"instance_id\":\"i\"}",
+	"{\"instance_id\":\"i\"}",
+	"{\"ts\":1}",
+	"{\"ts\":1,\"a\":1,\"\\u0061\":2}",
+};
+
+static void
+test_parts(void)
+{
+	struct bf_buf data = BF_BUF_INIT;
+	int round, i, n, nbad, good = 1, goodbad = 1;
+
+	if (mkdtemp(tmpdir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	for (round = 0; round < 80; round++) {
+		bf_buf_reset(&data);
+		n = 1 + (int)rnd(round < 40 ? 6 : 60);
+		nbad = round >= 20 ? 1 + (int)rnd(2) : 0;
+		/* A leading blank: records without instance get one. */
+		if (round & 1)
+			bf_buf_putc(&data, ' ');
+		for (i = 0; i < n; i++) {
+			if (nbad > 0 && rnd(n) == 0) {
+				bf_buf_puts(&data, bad[rnd(5)]);
+				nbad--;
+			} else {
+				bf_buf_puts(&data, lines[rnd(9)]);
+			}
+			if (i < n - 1 || (round & 2))
+				bf_buf_putc(&data, '\n');
+		}
+		if (round < 20)
+			good &= same_in_parts(data.s, data.len, -1);
+		else
+			goodbad &= same_in_parts(data.s, data.len, -1);
+	}
+	ok(good, "records in parts: the same samples as in one");
+	ok(goodbad, "bad records in parts: the same first error");
+	ok(same_in_parts("{\"ts\":1,\"instance_id\":\"i\"}\n{\"ts\":1}\n",
+	    0, 1), "an error in the last part: its line in the file");
+	ok(same_in_parts("{\"ts\":1}\n{\"ts\":1,\"instance_id\":\"i\"}\n",
+	    0, 1), "an error in the first part");
+	ok(same_in_parts("\n\n\n\n\n\n\n\n", 0, 0), "blank lines only");
+	ok(same_in_parts("{\"ts\":1,\"instance_id\":\"a\"}", 0, 0),
+	    "one line, no newline");
+	bf_buf_free(&data);
+	rmdir(tmpdir);
+}
+
 int
 main(void)
 {
 	setup();
 	test_sort();
 	test_borrow();
+	test_parts();
 	return done_testing();
 }
