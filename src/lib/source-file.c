@@ -370,36 +370,69 @@ emit_body(struct bf_job *job, const char *body, int64_t resolution)
 	job->fetched++;
 }
 
-/* A record parsed with borrow: its runs of the line, the time, the rest. */
+/* A record's "ts" member, formatted once for the records that share its
+ * time (a window's records come in time order, several to a time). */
+struct tsmember {
+	bf_time ts;
+	size_t n;
+	char s[8 + BF_TIME_LEN];
+};
+
 static void
-emit_runs(struct bf_job *job, const struct bf_rec *r, const char *rest,
-    int64_t resolution)
+ts_member(struct tsmember *m, bf_time ts)
+{
+	char t[BF_TIME_LEN];
+	size_t n;
+
+	if (m->n > 0 && m->ts == ts)
+		return;
+	n = bf_time_format(ts, t);
+	m->ts = ts;
+	memcpy(m->s, "\"ts\":\"", 6);
+	memcpy(m->s + 6, t, n);
+	m->s[6 + n] = '"';
+	m->n = 7 + n;
+}
+
+/* A record parsed with borrow: its runs of the line, the time, the rest.
+ * Written straight into the buffer, its length known beforehand (this is
+ * bf-fetch's inner loop for the file source). */
+static void
+emit_runs(struct bf_job *job, const struct bf_rec *r,
+    const struct tsmember *ts, const char *rest, int64_t resolution)
 {
 	struct bf_buf *b = &job->out;
-	char t[BF_TIME_LEN];
+	size_t restn = strlen(rest);
+	char *p;
 	int k, first = 1;
 
 	bf_job_prefix(job);
-	bf_buf_add(b, job->prefix.s, job->prefix.len);
-	bf_buf_putc(b, ',');
+	bf_buf_grow(b, job->prefix.len + 1 + r->b.run[1] + r->b.run[3] +
+	    r->b.run[5] + 3 + ts->n + restn);
+	p = b->s + b->len;
+	memcpy(p, job->prefix.s, job->prefix.len);
+	p += job->prefix.len;
+	*p++ = ',';
 	for (k = 0; k < 3; k++) {
 		if (r->b.run[2 * k + 1] == 0)
 			continue;
 		if (!first)
-			bf_buf_putc(b, ',');
+			*p++ = ',';
 		first = 0;
-		bf_buf_add(b, r->b.line + r->b.run[2 * k], r->b.run[2 * k + 1]);
+		memcpy(p, r->b.line + r->b.run[2 * k], r->b.run[2 * k + 1]);
+		p += r->b.run[2 * k + 1];
 	}
 	if (!first)
-		bf_buf_putc(b, ',');
-	bf_time_format(r->ts, t);
-	bf_buf_puts(b, "\"ts\":\"");
-	bf_buf_puts(b, t);
-	bf_buf_putc(b, '"');
-	bf_buf_puts(b, rest);
+		*p++ = ',';
+	memcpy(p, ts->s, ts->n);
+	p += ts->n;
+	memcpy(p, rest, restn);
+	p += restn;
+	*p = '\0';
+	b->len = (size_t)(p - b->s);
 	if (resolution > 0)
 		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
-	bf_buf_puts(b, "}\n");
+	bf_buf_add(b, "}\n", 2);
 	job->fetched++;
 }
 
@@ -407,9 +440,11 @@ long
 bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
     size_t to, struct bf_job *job, int64_t resolution)
 {
+	struct tsmember tsm;
 	long n = 0;
 	size_t i;
 
+	tsm.n = 0;
 	for (i = from; i < to; i++) {
 		const struct bf_rec *r = bf_recs_at(rs, i);
 		const char *inst, *metric, *val, *src;
@@ -418,7 +453,8 @@ bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
 		if (r->ts < job->w.start || r->ts >= job->w.end)
 			continue;
 		if (r->kind == BF_REC_BORROWED) {
-			emit_runs(job, r, bf_recs_str(rs, r->b.body),
+			ts_member(&tsm, r->ts);
+			emit_runs(job, r, &tsm, bf_recs_str(rs, r->b.body),
 			    r->addres ? resolution : 0);
 			n++;
 			continue;
