@@ -124,13 +124,19 @@ key_id(struct bf_recs *rs, const char *s, size_t n)
 	if (s == NULL)
 		s = "", n = 0;
 	n = strnlen(s, n);
+	/* Records in a row mostly share their key. */
+	if (rs->nkeys > 0) {
+		t = rs->arena.s + rs->keys[rs->klast];
+		if (memcmp(t, s, n) == 0 && t[n] == '\0')
+			return rs->klast;
+	}
 	if (rs->khcap == 0)
 		khash_rebuild(rs, 64);
 	mask = rs->khcap - 1;
 	for (i = fnv32(s, n) & mask; rs->khash[i] != 0; i = (i + 1) & mask) {
 		t = rs->arena.s + rs->keys[rs->khash[i] - 1];
 		if (memcmp(t, s, n) == 0 && t[n] == '\0')
-			return rs->khash[i] - 1;
+			return rs->klast = rs->khash[i] - 1;
 	}
 	if (rs->nkeys == rs->keycap) {
 		rs->keycap = rs->keycap ? rs->keycap * 2 : 16;
@@ -139,6 +145,7 @@ key_id(struct bf_recs *rs, const char *s, size_t n)
 	}
 	k = rs->nkeys++;
 	rs->keys[k] = put_str(rs, s, n);
+	rs->klast = k;
 	if (rs->nkeys * 2 > rs->khcap)
 		khash_rebuild(rs, rs->khcap * 2);
 	else
@@ -209,6 +216,7 @@ recs_rollback(struct bf_recs *rs, size_t n, size_t len)
 			rs->icache[i] = 0;
 	while (rs->nkeys > 0 && rs->keys[rs->nkeys - 1] >= len)
 		rs->nkeys--;
+	rs->klast = 0;
 	if (rs->khcap > 0)
 		khash_rebuild(rs, rs->khcap);
 }
@@ -536,6 +544,9 @@ struct pctx {
 	struct member *mem; /* parse_ndjson's members of a line */
 	int memcap;
 	long lines;         /* parse_ndjson: the lines it read */
+	char last[40];      /* parse_ndjson: the last good "ts" string */
+	size_t lastn;       /* (its length, 0: none) */
+	bf_time lastts;     /* (its time) */
 	long errline;       /* parse_ndjson: its error, at this line */
 	char errtail[256];  /* (the message after "name:line: ") */
 };
@@ -655,18 +666,24 @@ key_class(const char *s, size_t n)
 /* The unescaped text of string token t: the bytes in the line when it has
  * no escapes, else a copy in scratch. */
 static const char *
-tok_text(const struct bf_json *j, int t, struct bf_buf *scratch, size_t *n)
+tok_unescape(const struct bf_json *j, int t, struct bf_buf *scratch,
+    size_t *n)
 {
-	const struct bf_jtok *k = &j->tok[t];
-
-	if (!k->esc) {
-		*n = (size_t)(k->end - k->start - 2);
-		return j->s + k->start + 1;
-	}
 	bf_buf_reset(scratch);
 	bf_json_str(j, t, scratch);
 	*n = scratch->len;
 	return bf_buf_str(scratch);
+}
+
+static inline const char *
+tok_text(const struct bf_json *j, int t, struct bf_buf *scratch, size_t *n)
+{
+	const struct bf_jtok *k = &j->tok[t];
+
+	if (k->esc)
+		return tok_unescape(j, t, scratch, n);
+	*n = (size_t)(k->end - k->start - 2);
+	return j->s + k->start + 1;
 }
 
 /* A member of the root object: its class and text [st, en). */
@@ -810,8 +827,18 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 		memset(&ri, 0, sizeof(ri));
 		t = at[K_TS];
 		if (t >= 0 && j.tok[t].type == BF_JSON_STRING) {
+			/* Lines in a row mostly share their time. */
 			ts = tok_text(&j, t, &c->t1, &tsn);
-			rc = bf_time_parse_any(ts, tsn, &ri.ts, NULL);
+			if (c->lastn > 0 && tsn == c->lastn &&
+			    memcmp(ts, c->last, tsn) == 0) {
+				ri.ts = c->lastts;
+				rc = 0;
+			} else if ((rc = bf_time_parse_any(ts, tsn, &ri.ts,
+			    NULL)) == 0 && tsn < sizeof(c->last)) {
+				memcpy(c->last, ts, tsn);
+				c->lastn = tsn;
+				c->lastts = ri.ts;
+			}
 		} else if (t >= 0 && j.tok[t].type == BF_JSON_NUMBER) {
 			ts = bf_json_raw(&j, t, &tsn);
 			rc = bf_time_from_number(ts, tsn, &ri.ts, NULL);

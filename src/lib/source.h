@@ -259,6 +259,7 @@ struct bf_recs {
 	size_t icache[BF_REC_ICACHE]; /* shared strings: offset + 1, 0 none */
 	size_t *keys;     /* owned: arena offsets of the distinct keys */
 	uint32_t nkeys, keycap;
+	uint32_t klast;   /* the key found last (valid when nkeys > 0) */
 	uint32_t *khash;  /* owned: open hash of key index + 1, 0 empty */
 	uint32_t khcap;   /* slots, a power of 2 (0: none yet) */
 };

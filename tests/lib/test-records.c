@@ -211,6 +211,13 @@ test_borrow(void)
 	    "\"9999-12-31T23:59:59Z\",\"ts\":\"1970-01-01T00:00:02Z\","
 	    "\"source\":\"file\",\"resolution\":60}\n",
 	    "no instance: routed by the key alone");
+	emit_all("{\"ts\":\"\"}\n", 1, NULL, &a, &rca);
+	is_str(bf_buf_str(&a), "data:1: bad 'ts'", "an empty \"ts\" is bad");
+	emit_all("{\"ts\":\"1970-01-01T00:00:09Z\"}\n{\"ts\":\"1970-01-01T00:"
+	    "00:09Z\"}\n{\"ts\":\"1970-01-01T00:00:0\\u0039Z\"}\n{\"ts\":\"1970-"
+	    "01-01T00:00:09Z \"}\n", 1, NULL, &a, &rca);
+	is_str(bf_buf_str(&a), "data:4: bad 'ts'",
+	    "a time like the one before is not taken for it");
 	emit_all("{\"ts\":1}\n\n{\"ts\":2,\"a\":1,\"\\u0061\":2}\n", 1, NULL,
 	    &a, &rca);
 	is_str(bf_buf_str(&a), "data:3: duplicate key at byte 15",
