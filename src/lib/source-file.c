@@ -114,7 +114,8 @@ khash_rebuild(struct bf_recs *rs, uint32_t cap)
 
 /* The index of partition key s[0..n), entered when new. Keys are compared
  * as C strings (up to a NUL from a \u0000), as routing compares them with
- * the window's partition. */
+ * the window's partition (strncmp: a shorter key stops at its NUL, not
+ * past the arena's end). */
 static uint32_t
 key_id(struct bf_recs *rs, const char *s, size_t n)
 {
@@ -127,7 +128,7 @@ key_id(struct bf_recs *rs, const char *s, size_t n)
 	/* Records in a row mostly share their key. */
 	if (rs->nkeys > 0) {
 		t = rs->arena.s + rs->keys[rs->klast];
-		if (memcmp(t, s, n) == 0 && t[n] == '\0')
+		if (strncmp(t, s, n) == 0 && t[n] == '\0')
 			return rs->klast;
 	}
 	if (rs->khcap == 0)
@@ -135,7 +136,7 @@ key_id(struct bf_recs *rs, const char *s, size_t n)
 	mask = rs->khcap - 1;
 	for (i = fnv32(s, n) & mask; rs->khash[i] != 0; i = (i + 1) & mask) {
 		t = rs->arena.s + rs->keys[rs->khash[i] - 1];
-		if (memcmp(t, s, n) == 0 && t[n] == '\0')
+		if (strncmp(t, s, n) == 0 && t[n] == '\0')
 			return rs->klast = rs->khash[i] - 1;
 	}
 	if (rs->nkeys == rs->keycap) {
