@@ -742,13 +742,54 @@ key_word_esc(const struct bf_json *j, const struct bf_jtok *t,
 	k->len = n;
 }
 
-/* The first 8 bytes of p[0..n) (zero-padded, first byte lowest); e bounds
- * what may be read. */
+/* The first 8 bytes of p[0..n) (zero-padded, first byte lowest), reading
+ * only those bytes. */
+static inline uint64_t
+word_of(const unsigned char *p, size_t n)
+{
+	uint64_t w = 0;
+
+#ifdef LITTLE_CTZ
+	uint32_t lo, hi;
+
+	if (n >= 8) {
+		memcpy(&w, p, 8);
+	} else if (n >= 4) {
+		/* Two loads that overlap on equal bytes. */
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + n - 4, 4);
+		w = lo | (uint64_t)hi << (8 * (n - 4));
+	} else if (n > 0) {
+		/* First, middle and last byte (some the same). */
+		w = p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+		    (uint64_t)p[n - 1] << (8 * (n - 1));
+	}
+#else
+	size_t i;
+
+	for (i = 0; i < n && i < 8; i++)
+		w |= (uint64_t)p[i] << (8 * i);
+#endif
+	return w;
+}
+
+/* 1 when a[0..n) equals b[0..n): for keys, which are short, without a
+ * call. */
+static inline int
+bytes_eq(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	for (; n >= 8; a += 8, b += 8, n -= 8)
+		if (word_of(a, 8) != word_of(b, 8))
+			return 0;
+	return word_of(a, n) == word_of(b, n);
+}
+
+/* word_of for a key inside the line: when 8 bytes may be read (e bounds
+ * them), one load and a mask. */
 static inline uint64_t
 key_word(const unsigned char *p, size_t n, const unsigned char *e)
 {
-	uint64_t w = 0;
-	size_t i;
+	uint64_t w;
 
 #ifdef LITTLE_CTZ
 	if (e - p >= 8) {
@@ -756,8 +797,7 @@ key_word(const unsigned char *p, size_t n, const unsigned char *e)
 		return n >= 8 ? w : w & (((uint64_t)1 << (8 * n)) - 1);
 	}
 #endif
-	for (i = 0; i < n && i < 8; i++)
-		w |= (uint64_t)p[i] << (8 * i);
+	w = word_of(p, n);
 	return w;
 }
 
@@ -1023,22 +1063,8 @@ bf_json_parse(struct bf_json *j, const char *s, size_t len, int flags,
 	return BF_JSON_OK;
 }
 
-int
-bf_json_skip(const struct bf_json *j, int t)
-{
-	int i;
-
-	if (t < 0 || t >= j->ntok)
-		return j->ntok;
-	if (j->tok[t].type != BF_JSON_OBJECT &&
-	    j->tok[t].type != BF_JSON_ARRAY)
-		return t + 1;
-	/* Every token of t's subtree has a parent >= t; the first token
-	 * after it has an ancestor of t (index < t) as parent. */
-	for (i = t + 1; i < j->ntok && j->tok[i].parent >= t; i++)
-		;
-	return i;
-}
+/* The external definition of the inline bf_json_skip (json.h). */
+extern inline int bf_json_skip(const struct bf_json *j, int t);
 
 /* 1 when the string token t equals s[0..n) after unescaping. */
 static int
@@ -1059,20 +1085,57 @@ tok_eq(const struct bf_json *j, const struct bf_jtok *t, const char *s,
 	return i == n;
 }
 
+/* The external definition of the inline bf_json_get (json.h). */
+extern inline int bf_json_get(const struct bf_json *j, int obj,
+    const char *key);
+
+/* bf_json_get of the root: after a successful parse whose root is an
+ * object, its keys are the first tok[0].size entries of the key table
+ * (parse leaves them there, in document order or, over DUP_LINEAR keys, in
+ * dup_check_sorted's order: keys are unique, so the order does not matter).
+ * Entries hold each key's length and first 8 bytes after unescaping, so
+ * most keys are ruled out by one comparison. */
+static int
+get_root(const struct bf_json *j, const char *key, size_t n)
+{
+	const struct keyent *k = j->aux, *ke;
+	const struct bf_jtok *t;
+	uint64_t w;
+
+	if (j->tok[0].size == 0) /* (then aux may be NULL) */
+		return -1;
+	ke = k + j->tok[0].size;
+	w = word_of((const unsigned char *)key, n);
+	for (; k < ke; k++) {
+		if (k->w != w || (size_t)k->len != n)
+			continue;
+		if (n <= 8)
+			return k->tok + 1;
+		t = &j->tok[k->tok];
+		if (!t->esc ? bytes_eq((const unsigned char *)j->s +
+		    t->start + 9, (const unsigned char *)key + 8, n - 8) :
+		    tok_eq(j, t, key, n))
+			return k->tok + 1;
+	}
+	return -1;
+}
+
 int
-bf_json_get(const struct bf_json *j, int obj, const char *key)
+bf_json_getn(const struct bf_json *j, int obj, const char *key, size_t n)
 {
 	const struct bf_jtok *k;
-	size_t n = strlen(key);
 	int i, m, size, type;
 
 	if (obj < 0 || obj >= j->ntok || j->tok[obj].type != BF_JSON_OBJECT)
 		return -1;
+	if (obj == 0)
+		return get_root(j, key, n);
 	size = j->tok[obj].size;
 	for (i = obj + 1, m = 0; m < size; m++) {
 		k = &j->tok[i];
 		if (!k->esc ? (size_t)(k->end - k->start - 2) == n &&
-		    memcmp(j->s + k->start + 1, key, n) == 0 :
+		    (n == 0 || (j->s[k->start + 1] == key[0] &&
+		    memcmp(j->s + k->start + 1, key, n) == 0)) :
 		    tok_eq(j, k, key, n))
 			return i + 1;
 		type = j->tok[i + 1].type;
