@@ -431,6 +431,76 @@ window_closed(struct bf_agg *a, const struct bf_window *w)
 
 /* Input fields */
 
+const char *const bf_agg_field_names[BF_AGG_NFIELDS] = {
+	"type", "partition", "window_start", "window_end", "instance_id",
+	"metric", "ts", "value", "unit", "source", "resolution",
+};
+
+#define KEYIS(k, n, lit) \
+	((n) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
+
+/* The enum bf_agg_field of key k[0..n), or -1. */
+static int
+field_of(const char *k, size_t n)
+{
+	switch (n) {
+	case 2:
+		return KEYIS(k, n, "ts") ? BF_AGG_F_TS : -1;
+	case 4:
+		return KEYIS(k, n, "type") ? BF_AGG_F_TYPE :
+		    KEYIS(k, n, "unit") ? BF_AGG_F_UNIT : -1;
+	case 5:
+		return KEYIS(k, n, "value") ? BF_AGG_F_VALUE : -1;
+	case 6:
+		return KEYIS(k, n, "metric") ? BF_AGG_F_METRIC :
+		    KEYIS(k, n, "source") ? BF_AGG_F_SOURCE : -1;
+	case 9:
+		return KEYIS(k, n, "partition") ? BF_AGG_F_PARTITION : -1;
+	case 10:
+		return KEYIS(k, n, "window_end") ? BF_AGG_F_WINDOW_END :
+		    KEYIS(k, n, "resolution") ? BF_AGG_F_RESOLUTION : -1;
+	case 11:
+		return KEYIS(k, n, "instance_id") ? BF_AGG_F_INSTANCE_ID : -1;
+	case 12:
+		return KEYIS(k, n, "window_start") ? BF_AGG_F_WINDOW_START : -1;
+	default:
+		return -1;
+	}
+}
+
+void
+bf_agg_fields(const struct bf_json *j, struct bf_buf *scratch,
+    int f[BF_AGG_NFIELDS])
+{
+	int i, m, size, v, c;
+
+	for (i = 0; i < BF_AGG_NFIELDS; i++)
+		f[i] = -1;
+	if (j->ntok == 0 || j->tok[0].type != BF_JSON_OBJECT)
+		return;
+	size = j->tok[0].size;
+	/* Tokens are in document order: each key is followed by its value's
+	 * subtree. */
+	for (i = 1, m = 0; m < size; m++) {
+		const struct bf_jtok *k = &j->tok[i];
+
+		v = i + 1;
+		if (!k->esc)
+			c = field_of(j->s + k->start + 1,
+			    (size_t)(k->end - k->start - 2));
+		else {
+			bf_buf_reset(scratch);
+			bf_json_str(j, i, scratch);
+			c = field_of(bf_buf_str(scratch), scratch->len);
+		}
+		if (c >= 0)
+			f[c] = v;
+		i = j->tok[v].type == BF_JSON_OBJECT ||
+		    j->tok[v].type == BF_JSON_ARRAY ? bf_json_skip(j, v) : v + 1;
+	}
+}
+
+
 /* The content of string token t: in place when it has no escape, else
  * unescaped into scratch. Returns -1 when t is absent or no string. */
 static int
@@ -510,11 +580,12 @@ reject(struct bf_agg *a, const struct bf_window *w, long ordinal,
 /* Samples in */
 
 static struct window *
-sample_window(struct bf_agg *a, const struct bf_json *j, struct bf_err *we)
+sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
+    struct bf_err *we)
 {
-	int tp = bf_json_get(j, 0, "partition");
-	int ts = bf_json_get(j, 0, "window_start");
-	int te = bf_json_get(j, 0, "window_end");
+	int tp = f[BF_AGG_F_PARTITION];
+	int ts = f[BF_AGG_F_WINDOW_START];
+	int te = f[BF_AGG_F_WINDOW_END];
 	struct window *w;
 	uint64_t hash;
 
@@ -644,8 +715,9 @@ strpcmp(const void *a, const void *b)
 /* Reads the fields of a sample; returns NULL, or the DLQ code with *ptr and
  * the message in e. */
 static const char *
-sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
-    struct bf_sample *smp, const char **ptr, struct bf_err *e)
+sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
+    struct window *w, struct bf_sample *smp, const char **ptr,
+    struct bf_err *e)
 {
 	const char *p, *inst, *metric, *unit = "", *src = NULL;
 	size_t n, ilen, mlen, ulen = 0, slen = 0;
@@ -653,19 +725,19 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
 	struct group *g;
 	int64_t r = 0;
 
-	t = bf_json_get(j, 0, "instance_id");
+	t = f[BF_AGG_F_INSTANCE_ID];
 	if (tok_str(j, t, &a->s1, &inst, &ilen) == -1 || ilen == 0) {
 		*ptr = "/instance_id";
 		bf_err_set(e, BF_EXIT_FAILED, "sample without an instance_id");
 		return "bad_instance_id";
 	}
-	t = bf_json_get(j, 0, "metric");
+	t = f[BF_AGG_F_METRIC];
 	if (tok_str(j, t, &a->s2, &metric, &mlen) == -1 || mlen == 0) {
 		*ptr = "/metric";
 		bf_err_set(e, BF_EXIT_FAILED, "sample without a metric");
 		return "bad_metric";
 	}
-	t = bf_json_get(j, 0, "ts");
+	t = f[BF_AGG_F_TS];
 	*ptr = "/ts";
 	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER) {
 		p = bf_json_raw(j, t, &n);
@@ -678,7 +750,7 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
 		bf_err_set(e, BF_EXIT_FAILED, "sample without a ts");
 		return "bad_timestamp";
 	}
-	t = bf_json_get(j, 0, "value");
+	t = f[BF_AGG_F_VALUE];
 	*ptr = "/value";
 	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER)
 		p = bf_json_raw(j, t, &n);
@@ -698,21 +770,21 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
 		    (int)(n > 64 ? 64 : n), p);
 		return "bad_value";
 	}
-	t = bf_json_get(j, 0, "unit");
+	t = f[BF_AGG_F_UNIT];
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
 	    tok_str(j, t, &a->s3, &unit, &ulen) == -1) {
 		*ptr = "/unit";
 		bf_err_set(e, BF_EXIT_FAILED, "unit is not a string");
 		return "bad_unit";
 	}
-	t = bf_json_get(j, 0, "source");
+	t = f[BF_AGG_F_SOURCE];
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
 	    tok_str(j, t, &a->s4, &src, &slen) == -1) {
 		*ptr = "/source";
 		bf_err_set(e, BF_EXIT_FAILED, "source is not a string");
 		return "bad_source";
 	}
-	t = bf_json_get(j, 0, "resolution");
+	t = f[BF_AGG_F_RESOLUTION];
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL) {
 		bf_dec d;
 
@@ -752,8 +824,8 @@ badts:
 }
 
 static int
-sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
-    long lineno, struct bf_err *e)
+sample_line(struct bf_agg *a, const int *f, const char *s, size_t len,
+    const char *file, long lineno, struct bf_err *e)
 {
 	struct bf_err fe;
 	struct window *w;
@@ -761,7 +833,7 @@ sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	const char *code, *ptr = "";
 
 	bf_err_clear(&fe);
-	if (!(w = sample_window(a, &a->j, &fe))) {
+	if (!(w = sample_window(a, &a->j, f, &fe))) {
 		if (fe.code != 0)
 			return reject(a, NULL, -1, "bad_window", "", fe.msg, s,
 			    len, file, lineno, e);
@@ -775,7 +847,7 @@ sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 		return 0;
 	}
 	w->ordinal++;
-	if (!(code = sample_fields(a, &a->j, w, &smp, &ptr, &fe))) {
+	if (!(code = sample_fields(a, &a->j, f, w, &smp, &ptr, &fe))) {
 		w->aggregated++;
 		return 0;
 	}
@@ -1136,11 +1208,26 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	return rc;
 }
 
+/* bf_line_type, given the "type" token t. */
+static int
+line_type(const struct bf_json *j, int t)
+{
+	if (t < 0 || j->tok[t].type != BF_JSON_STRING)
+		return BF_LINE_NOTYPE;
+	if (bf_json_streq(j, t, "sample"))
+		return BF_LINE_SAMPLE;
+	if (bf_json_streq(j, t, "window"))
+		return BF_LINE_WINDOW;
+	if (bf_json_streq(j, t, "usage"))
+		return BF_LINE_USAGE;
+	return BF_LINE_OTHER;
+}
+
 int
 bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
     const char *file, long lineno, struct bf_err *e)
 {
-	int rc;
+	int rc, f[BF_AGG_NFIELDS];
 	size_t pos = 0;
 	char msg[128];
 
@@ -1154,9 +1241,10 @@ bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
 		return reject(a, NULL, -1, bf_json_code(rc), "", msg, s, len,
 		    file, lineno, e);
 	}
-	switch (bf_line_type(&a->j)) {
+	bf_agg_fields(&a->j, &a->s1, f);
+	switch (line_type(&a->j, f[BF_AGG_F_TYPE])) {
 	case BF_LINE_SAMPLE:
-		return sample_line(a, s, len, file, lineno, e);
+		return sample_line(a, f, s, len, file, lineno, e);
 	case BF_LINE_WINDOW:
 		return window_line(a, s, len, file, lineno, e);
 	case BF_LINE_NOTYPE:
