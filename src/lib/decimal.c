@@ -119,6 +119,57 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+static const uint64_t pow10u64[] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+	1000000000,
+};
+
+/*
+ * The common short forms exactly: -?(0|[1-9][0-9]{0,17})(\.[0-9]{1,9})?.
+ * They need no rounding, and the integer and fraction each fit 64 bits, so
+ * this is the general parser's result without its 128-bit digit loop.
+ * Returns 1 with *out set, or 0 (nothing set) for anything else, which is
+ * left to the general parser, errors included.
+ */
+static int
+parse_short(const char *s, size_t n, bf_dec *out)
+{
+	size_t i = 0, k;
+	uint64_t ip = 0, fp = 0;
+	u128 m;
+	int neg = 0;
+
+	if (n > 0 && s[0] == '-') {
+		neg = 1;
+		i++;
+	}
+	if (i >= n || !is_digit(s[i]))
+		return 0;
+	if (s[i] == '0')
+		i++;
+	else
+		for (k = i; i < n && is_digit(s[i]); i++) {
+			if (i - k == 18)
+				return 0;
+			ip = ip * 10 + (uint64_t)(s[i] - '0');
+		}
+	if (i < n) {
+		if (s[i] != '.')
+			return 0;
+		for (k = ++i; i < n && is_digit(s[i]); i++) {
+			if (i - k == BF_DEC_PLACES)
+				return 0;
+			fp = fp * 10 + (uint64_t)(s[i] - '0');
+		}
+		if (i == k || i != n)
+			return 0;
+		fp *= pow10u64[BF_DEC_PLACES - (i - k)];
+	}
+	m = (u128)ip * ONE + fp;
+	out->v = neg ? -(__int128)m : (__int128)m;
+	return 1;
+}
+
 int
 bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
 {
@@ -130,6 +181,11 @@ bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
 
 	if (s == NULL || n == 0 || n > (size_t)(INT64_MAX / 4))
 		return BF_DEC_ESYNTAX;
+	if (parse_short(s, n, out)) {
+		if (inexact)
+			*inexact = 0;
+		return BF_DEC_OK;
+	}
 	if (s[i] == '-') {
 		neg = 1;
 		i++;
@@ -183,7 +239,10 @@ bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
 		    '0');
 
 		if (j < keep) {
-			if (acc > (MAXMAG - dg) / 10)
+			/* acc * 10 + dg > MAXMAG, without a 128-bit division
+			 * per digit */
+			if (acc > MAXMAG / 10 ||
+			    (acc == MAXMAG / 10 && dg > MAXMAG % 10))
 				return BF_DEC_EOVERFLOW;
 			acc = acc * 10 + dg;
 		} else if (j == keep)
