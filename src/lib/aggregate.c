@@ -34,7 +34,10 @@ bf_samples_dedupe(struct bf_sample *s, size_t n, long *dups,
 {
 	size_t i, k = 0;
 
-	if (n > 1)
+	/* Samples mostly come in time order: sort only when they are not. */
+	for (i = 1; i < n && samplecmp(&s[i - 1], &s[i]) <= 0; i++)
+		;
+	if (i < n)
 		qsort(s, n, sizeof(*s), samplecmp);
 	for (i = 0; i < n; i++) {
 		if (k > 0 && s[k - 1].sec == s[i].sec &&

@@ -99,6 +99,20 @@ test_dedupe(void)
 	n = bf_samples_dedupe(s, n, &d, &c);
 	ok(n == 2 && d == 1 && s[0].nsec == 250000000,
 	    "fractions of seconds count");
+	/* Already in order (no sort): the same runs and winners. */
+	n = mk(s, "0:1 0:1.0 30:2 60:5 60:5 60:6 60:7");
+	d = c = 0;
+	n = bf_samples_dedupe(s, n, &d, &c);
+	ok(n == 3 && d == 2 && c == 2 && s[1].sec == T0 + 30 &&
+	    strcmp(F(s[2].v), "7.000000000") == 0,
+	    "dedupe of samples already in order");
+	/* In order but for the last one. */
+	n = mk(s, "0:1 30:2 60:5 60:7 60:6 0:1");
+	d = c = 0;
+	n = bf_samples_dedupe(s, n, &d, &c);
+	ok(n == 3 && d == 1 && c == 2 && s[0].sec == T0 &&
+	    s[1].sec == T0 + 30 && strcmp(F(s[2].v), "7.000000000") == 0,
+	    "dedupe of samples in order but the last");
 }
 
 static void
