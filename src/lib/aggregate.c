@@ -289,6 +289,8 @@ struct group {
 	int64_t res;    /* the finest resolution seen, 0 when none */
 	char **src;     /* owned: the distinct sources seen, nsrc of them */
 	size_t nsrc;
+	struct group *next; /* the group of the sample that followed one of
+	                       this group's last time, or NULL */
 };
 
 struct window {
@@ -592,23 +594,26 @@ sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
 	struct window *w;
 	uint64_t hash;
 
-	/* Samples come in runs of one window: compare the raw bytes first. */
+	/* Samples come in runs of one window: compare the raw bytes with
+	 * those of the last sample's (partition, NUL, start, NUL, end) first. */
 	bf_buf_reset(&a->s1);
 	if (tp >= 0 && ts >= 0 && te >= 0) {
-		size_t n;
-		const char *r;
+		size_t np, ns, ne;
+		const char *rp = bf_json_raw(j, tp, &np);
+		const char *rs = bf_json_raw(j, ts, &ns);
+		const char *re = bf_json_raw(j, te, &ne);
+		const char *k = a->lastkey.s;
 
-		r = bf_json_raw(j, tp, &n);
-		bf_buf_add(&a->s1, r, n);
-		bf_buf_putc(&a->s1, 0);
-		r = bf_json_raw(j, ts, &n);
-		bf_buf_add(&a->s1, r, n);
-		bf_buf_putc(&a->s1, 0);
-		r = bf_json_raw(j, te, &n);
-		bf_buf_add(&a->s1, r, n);
-		if (a->last && a->s1.len == a->lastkey.len &&
-		    memcmp(a->s1.s, a->lastkey.s, a->s1.len) == 0)
+		if (a->last && np + ns + ne + 2 == a->lastkey.len &&
+		    memcmp(k, rp, np) == 0 && k[np] == '\0' &&
+		    memcmp(k + np + 1, rs, ns) == 0 && k[np + 1 + ns] == '\0' &&
+		    memcmp(k + np + ns + 2, re, ne) == 0)
 			return a->last;
+		bf_buf_add(&a->s1, rp, np);
+		bf_buf_putc(&a->s1, 0);
+		bf_buf_add(&a->s1, rs, ns);
+		bf_buf_putc(&a->s1, 0);
+		bf_buf_add(&a->s1, re, ne);
 	}
 	memset(&a->wid, 0, sizeof(a->wid));
 	if (bf_window_from_json(j, &a->wid, we) == -1) {
@@ -636,6 +641,15 @@ sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
 	return w;
 }
 
+static int
+group_is(const struct group *g, const char *inst, size_t ilen,
+    const char *metric, size_t mlen)
+{
+	return g->ilen == ilen && g->h.klen == ilen + mlen &&
+	    memcmp(g->h.key, inst, ilen) == 0 &&
+	    memcmp(g->h.key + ilen, metric, mlen) == 0;
+}
+
 static struct group *
 sample_group(struct window *w, const char *inst, size_t ilen,
     const char *metric, size_t mlen, struct bf_buf *key)
@@ -643,10 +657,13 @@ sample_group(struct window *w, const char *inst, size_t ilen,
 	struct group *g = w->last;
 	uint64_t hash;
 
-	if (g && g->ilen == ilen && g->h.klen == ilen + mlen &&
-	    memcmp(g->h.key, inst, ilen) == 0 &&
-	    memcmp(g->h.key + ilen, metric, mlen) == 0)
+	/* Series mostly come in a repeating order (a sample of each metric of
+	 * each instance per scrape): try the last group, then the group that
+	 * came after it last time, before the hash table. */
+	if (g && group_is(g, inst, ilen, metric, mlen))
 		return g;
+	if (g && g->next && group_is(g->next, inst, ilen, metric, mlen))
+		return w->last = g->next;
 	bf_buf_reset(key);
 	bf_buf_add(key, inst, ilen);
 	bf_buf_add(key, metric, mlen);
@@ -660,6 +677,8 @@ sample_group(struct window *w, const char *inst, size_t ilen,
 		g->ilen = ilen;
 		ht_insert(&w->groups, &g->h);
 	}
+	if (w->last)
+		w->last->next = g;
 	w->last = g;
 	return g;
 }
