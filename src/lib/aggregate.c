@@ -650,6 +650,25 @@ group_is(const struct group *g, const char *inst, size_t ilen,
 	    memcmp(g->h.key + ilen, metric, mlen) == 0;
 }
 
+/* The group of (inst, metric) in h. Not ht_find: the key bytes alone would
+ * take instance "a" of metric "bm" for instance "ab" of metric "m". */
+static struct group *
+group_find(const struct htab *h, uint64_t hash, const char *inst,
+    size_t ilen, const char *metric, size_t mlen)
+{
+	size_t i;
+
+	if (h->cap == 0)
+		return NULL;
+	for (i = hash & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1)) {
+		struct group *g = (struct group *)h->slot[i];
+
+		if (g->h.hash == hash && group_is(g, inst, ilen, metric, mlen))
+			return g;
+	}
+	return NULL;
+}
+
 static struct group *
 sample_group(struct window *w, const char *inst, size_t ilen,
     const char *metric, size_t mlen, struct bf_buf *key)
@@ -668,7 +687,7 @@ sample_group(struct window *w, const char *inst, size_t ilen,
 	bf_buf_add(key, inst, ilen);
 	bf_buf_add(key, metric, mlen);
 	hash = bf_fnv1a64(key->s, key->len);
-	g = (struct group *)ht_find(&w->groups, hash, key->s, key->len);
+	g = group_find(&w->groups, hash, inst, ilen, metric, mlen);
 	if (!g) {
 		g = bf_xcalloc(1, sizeof(*g));
 		g->h.hash = hash;

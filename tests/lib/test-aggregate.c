@@ -511,6 +511,16 @@ test_series_order(void)
 	ok(strstr(out, "\"usage_rows\":3,\"duplicates\":0,\"conflicts\":0,"
 	    "\"aggregated\":19,") != NULL, "series order: counts");
 	free(out);
+	/* Instance "a" of metric "bm" and instance "ab" of metric "m" are two
+	 * series, though their names run together the same. */
+	st = run(HDR "m,B,sum,u,,,1,USD,,\nbm,B,sum,u,,,1,USD,,\n", NULL, 0,
+	    SMP("a", "bm", "1767225600", "1") SMP("x", "m", "1767225600", "1")
+	    SMP("ab", "m", "1767225600", "2") WLINE, &out, NULL);
+	ok(st == BF_EXIT_OK && strstr(out, "\"usage_rows\":3,\"duplicates\":0,"
+	    "\"conflicts\":0,") != NULL &&
+	    strstr(out, "\"instance_id\":\"ab\",\"metric\":\"m\"") != NULL,
+	    "series (a, bm) and (ab, m) are apart");
+	free(out);
 	bf_buf_free(&in);
 }
 
