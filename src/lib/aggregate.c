@@ -288,6 +288,7 @@ struct group {
 	size_t lolen, hilen;
 	int64_t res;    /* the finest resolution seen, 0 when none */
 	char **src;     /* owned: the distinct sources seen, nsrc of them */
+	size_t *srclen; /* owned: strlen of each */
 	size_t nsrc;
 	struct group *next; /* the group of the sample that followed one of
 	                       this group's last time, or NULL */
@@ -342,6 +343,7 @@ group_free(struct group *g)
 	for (i = 0; i < g->nsrc; i++)
 		free(g->src[i]);
 	free(g->src);
+	free(g->srclen);
 	free(g->h.key);
 	free(g->s);
 	free(g->unit_lo);
@@ -508,7 +510,7 @@ bf_agg_fields(const struct bf_json *j, struct bf_buf *scratch,
 
 /* The content of string token t: in place when it has no escape, else
  * unescaped into scratch. Returns -1 when t is absent or no string. */
-static int
+static inline int
 tok_str(const struct bf_json *j, int t, struct bf_buf *scratch,
     const char **p, size_t *n)
 {
@@ -741,10 +743,14 @@ group_source(struct group *g, const char *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < g->nsrc; i++)
-		if (strlen(g->src[i]) == n && memcmp(g->src[i], p, n) == 0)
+		if (g->srclen[i] == n && memcmp(g->src[i], p, n) == 0)
 			return;
 	g->src = bf_xrealloc(g->src, (g->nsrc + 1) * sizeof(*g->src));
-	g->src[g->nsrc++] = memdup(p, n);
+	g->srclen = bf_xrealloc(g->srclen, (g->nsrc + 1) *
+	    sizeof(*g->srclen));
+	g->src[g->nsrc] = memdup(p, n);
+	g->srclen[g->nsrc] = strlen(g->src[g->nsrc]);
+	g->nsrc++;
 }
 
 static int
@@ -828,11 +834,18 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 	t = f[BF_AGG_F_RESOLUTION];
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL) {
 		bf_dec d;
+		long long ll;
 
 		p = bf_json_raw(j, t, &n);
-		if (j->tok[t].type != BF_JSON_NUMBER ||
+		/* A plain integer ("300") is read as one; "3e2" or "300.0"
+		 * through a decimal. */
+		if (bf_json_int(j, t, &ll) == 0)
+			r = ll;
+		else if (j->tok[t].type != BF_JSON_NUMBER ||
 		    bf_dec_parse(p, n, &d) != BF_DEC_OK ||
-		    bf_dec_to_int(d, &r) == -1 || r <= 0) {
+		    bf_dec_to_int(d, &r) == -1)
+			r = 0;
+		if (r <= 0) {
 			*ptr = "/resolution";
 			bf_err_set(e, BF_EXIT_FAILED,
 			    "resolution '%.*s' is not a positive number of "
@@ -1047,6 +1060,8 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 	if (g->nsrc > 0) {
 		/* Lineage: the sources of the samples, sorted, comma-joined. */
 		qsort(g->src, g->nsrc, sizeof(*g->src), strpcmp);
+		for (i = 0; i < g->nsrc; i++)
+			g->srclen[i] = strlen(g->src[i]);
 		bf_buf_puts(b, ",\"source\":");
 		bf_buf_reset(&a->s1);
 		for (i = 0; i < g->nsrc; i++) {
@@ -1253,8 +1268,14 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 static int
 line_type(const struct bf_json *j, int t)
 {
+	const struct bf_jtok *k;
+
 	if (t < 0 || j->tok[t].type != BF_JSON_STRING)
 		return BF_LINE_NOTYPE;
+	k = &j->tok[t];
+	if (!k->esc && KEYIS(j->s + k->start + 1,
+	    (size_t)(k->end - k->start - 2), "sample"))
+		return BF_LINE_SAMPLE;
 	if (bf_json_streq(j, t, "sample"))
 		return BF_LINE_SAMPLE;
 	if (bf_json_streq(j, t, "window"))

@@ -39,10 +39,18 @@ mul256(u128 a, u128 b, u128 *hi, u128 *lo)
 {
 	uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64);
 	uint64_t b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
-	u128 p00 = (u128)a0 * b0, p01 = (u128)a0 * b1;
-	u128 p10 = (u128)a1 * b0, p11 = (u128)a1 * b1;
-	u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+	u128 p00, p01, p10, p11, mid;
 
+	if ((a1 | b1) == 0) { /* the common case: one 64 by 64 product */
+		*lo = (u128)a0 * b0;
+		*hi = 0;
+		return;
+	}
+	p00 = (u128)a0 * b0;
+	p01 = (u128)a0 * b1;
+	p10 = (u128)a1 * b0;
+	p11 = (u128)a1 * b1;
+	mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
 	*lo = (mid << 64) | (uint64_t)p00;
 	*hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
 }
