@@ -1052,7 +1052,7 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 	bf_buf_printf(b, ",\"samples\":%zu", g->n);
 	if (g->res > 0)
 		bf_buf_printf(b, ",\"expected_samples\":%lld,\"resolution\":%lld",
-		    (long long)((W + g->res - 1) / g->res),
+		    (long long)(W / g->res + (W % g->res != 0)),
 		    (long long)g->res);
 	else
 		bf_buf_puts(b, ",\"expected_samples\":null,\"resolution\":null");
