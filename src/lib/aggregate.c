@@ -319,6 +319,10 @@ struct bf_agg {
 	struct window *last;       /* the window of the last sample */
 	struct bf_buf lastkey;     /* its raw partition/start/end bytes */
 	struct bf_buf key, s1, s2, s3, s4; /* scratch */
+	char ts[64];               /* the last string ts parsed, tslen bytes */
+	size_t tslen;              /* (0: none), and its value */
+	bf_time tssec;
+	int32_t tsnsec;
 	struct bf_buf usage, line; /* output of the window being closed */
 	struct bf_share *sh;
 	size_t shcap;
@@ -508,6 +512,14 @@ bf_agg_fields(const struct bf_json *j, struct bf_buf *scratch,
 }
 
 
+/* bf_json_raw for a token t known to exist. */
+static inline const char *
+tok_raw(const struct bf_json *j, int t, size_t *n)
+{
+	*n = (size_t)(j->tok[t].end - j->tok[t].start);
+	return j->s + j->tok[t].start;
+}
+
 /* The content of string token t: in place when it has no escape, else
  * unescaped into scratch. Returns -1 when t is absent or no string. */
 static inline int
@@ -601,9 +613,9 @@ sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
 	bf_buf_reset(&a->s1);
 	if (tp >= 0 && ts >= 0 && te >= 0) {
 		size_t np, ns, ne;
-		const char *rp = bf_json_raw(j, tp, &np);
-		const char *rs = bf_json_raw(j, ts, &ns);
-		const char *re = bf_json_raw(j, te, &ne);
+		const char *rp = tok_raw(j, tp, &np);
+		const char *rs = tok_raw(j, ts, &ns);
+		const char *re = tok_raw(j, te, &ne);
 		const char *k = a->lastkey.s;
 
 		if (a->last && np + ns + ne + 2 == a->lastkey.len &&
@@ -787,12 +799,26 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 	t = f[BF_AGG_F_TS];
 	*ptr = "/ts";
 	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER) {
-		p = bf_json_raw(j, t, &n);
+		p = tok_raw(j, t, &n);
 		if (bf_time_from_number(p, n, &smp->sec, &smp->nsec) == -1)
 			goto badts;
 	} else if (tok_str(j, t, &a->s3, &p, &n) == 0) {
-		if (bf_time_parse_any(p, n, &smp->sec, &smp->nsec) == -1)
-			goto badts;
+		/* The samples of one scrape share their ts: parse it once. */
+		if (n > 0 && n == a->tslen && memcmp(p, a->ts, n) == 0) {
+			smp->sec = a->tssec;
+			smp->nsec = a->tsnsec;
+		} else {
+			if (bf_time_parse_any(p, n, &smp->sec, &smp->nsec) ==
+			    -1)
+				goto badts;
+			a->tslen = 0;
+			if (n <= sizeof(a->ts)) {
+				memcpy(a->ts, p, n);
+				a->tslen = n;
+				a->tssec = smp->sec;
+				a->tsnsec = smp->nsec;
+			}
+		}
 	} else {
 		bf_err_set(e, BF_EXIT_FAILED, "sample without a ts");
 		return "bad_timestamp";
@@ -800,7 +826,7 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 	t = f[BF_AGG_F_VALUE];
 	*ptr = "/value";
 	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER)
-		p = bf_json_raw(j, t, &n);
+		p = tok_raw(j, t, &n);
 	else if (tok_str(j, t, &a->s3, &p, &n) == -1) {
 		bf_err_set(e, BF_EXIT_FAILED, "sample without a number value");
 		return "bad_value";
@@ -836,7 +862,7 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 		bf_dec d;
 		long long ll;
 
-		p = bf_json_raw(j, t, &n);
+		p = tok_raw(j, t, &n);
 		/* A plain integer ("300") is read as one; "3e2" or "300.0"
 		 * through a decimal. */
 		if (bf_json_int(j, t, &ll) == 0)

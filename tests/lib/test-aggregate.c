@@ -524,6 +524,43 @@ test_series_order(void)
 	bf_buf_free(&in);
 }
 
+/* The same ts text again, another, a bad one, an escaped one: each read as
+ * itself (the engine reuses the last ts's value when the text repeats). */
+static void
+test_ts_repeats(void)
+{
+	char *out = NULL, *dlq = NULL;
+	int st;
+
+	st = run(HDR "m,B,last,u,,,1,USD,,\n", NULL, 0,
+	    SMP("i", "m", "\"2026-01-01T00:00:00Z\"", "1")
+	    SMP("i", "m", "\"2026-01-01T00:00:00Z\"", "1")
+	    SMP("i", "m", "\"2026-01-02T00:00:00Z\"", "9")
+	    SMP("i", "m", "\"2026-01-01T00:00:00Z\"", "1")
+	    SMP("i", "m", "\"2026-01-01T00:00:0\"", "9")
+	    SMP("i", "m", "\"2026-01-01T00:00:00Z\"", "1")
+	    SMP("i", "m", "\"2026-01-01T12:00:00Z\"", "2")
+	    SMP("i", "m", "\"2026-01-01T12:00:00\\u005a\"", "2")
+	    SMP("i", "m", "\"2026-01-01T12:00:00Z\"", "2")
+	    SMP("i", "m", "1767225600", "1")
+	    SMP("i", "m", "\"2026-01-01T23:59:59Z\"", "3")
+	    SMP("i", "m", "\"2026-01-01T23:59:60Z\"", "9")
+	    WLINE, &out, &dlq);
+	is_int(st, BF_EXIT_OK, "ts repeats: status ok");
+	ok(strstr(out, "\"value\":\"3.000000000\"") != NULL &&
+	    strstr(out, "\"samples\":3,") != NULL,
+	    "ts repeats: the last sample wins, three times");
+	ok(strstr(out, "\"duplicates\":6,\"conflicts\":0,\"aggregated\":9,"
+	    "\"out_of_window\":1,\"invalid_samples\":2") != NULL,
+	    "ts repeats: counts");
+	is_int(count(dlq, "\"code\":\"outside_window\""), 1,
+	    "ts repeats: 1 outside the window");
+	is_int(count(dlq, "\"code\":\"bad_timestamp\""), 2,
+	    "ts repeats: 2 bad");
+	free(out);
+	free(dlq);
+}
+
 int
 main(void)
 {
@@ -534,5 +571,6 @@ main(void)
 	test_many_windows();
 	test_fields();
 	test_series_order();
+	test_ts_repeats();
 	return done_testing();
 }
