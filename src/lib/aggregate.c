@@ -771,6 +771,23 @@ strpcmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The value of p[0..n) when it is 1 to 18 decimal digits, else -1. */
+static int64_t
+small_uint(const char *p, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
 /* Reads the fields of a sample; returns NULL, or the DLQ code with *ptr and
  * the message in e. */
 static const char *
@@ -860,16 +877,15 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 	t = f[BF_AGG_F_RESOLUTION];
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL) {
 		bf_dec d;
-		long long ll;
 
 		p = tok_raw(j, t, &n);
-		/* A plain integer ("300") is read as one; "3e2" or "300.0"
-		 * through a decimal. */
-		if (bf_json_int(j, t, &ll) == 0)
-			r = ll;
-		else if (j->tok[t].type != BF_JSON_NUMBER ||
-		    bf_dec_parse(p, n, &d) != BF_DEC_OK ||
-		    bf_dec_to_int(d, &r) == -1)
+		/* Plain digits ("300") are read as an integer; "3e2" or
+		 * "300.0" through a decimal. */
+		if (j->tok[t].type != BF_JSON_NUMBER)
+			r = 0;
+		else if ((r = small_uint(p, n)) < 0 &&
+		    (bf_dec_parse(p, n, &d) != BF_DEC_OK ||
+		    bf_dec_to_int(d, &r) == -1))
 			r = 0;
 		if (r <= 0) {
 			*ptr = "/resolution";
