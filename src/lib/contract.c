@@ -86,6 +86,15 @@ struct dep {
 	size_t *lens;
 	int n;
 	struct snode *s;    /* dependentSchemas */
+	int keyid;          /* key's entry in the node's name table */
+	int *ids;           /* names' entries (dependentRequired) */
+};
+
+/* One name an object schema looks members up by. */
+struct oname {
+	const char *s;      /* borrowed from the node's lists */
+	size_t len;
+	int prop;           /* its index in props, or -1 */
 };
 
 struct snode {
@@ -123,6 +132,16 @@ struct snode {
 	struct snode *not, *if_, *then_, *else_;
 	struct snode *ref;
 	int color;          /* for the loop check */
+	/* Every name of properties, required, dependentRequired and
+	 * dependentSchemas once, and a hash table of them (nslot entries,
+	 * a power of two; -1 empty), built when the contract is loaded:
+	 * v_object reads an instance's members once and finds each one's
+	 * name here instead of searching the object for every name. */
+	struct oname *names;
+	int nnames;
+	int *slots;
+	int nslot;
+	int *reqid;         /* required[i]'s entry in names */
 };
 
 struct resource {
@@ -174,7 +193,7 @@ struct bf_contract {
 	 * costs no allocation; each is used only by leaf code that runs no
 	 * v_node while it holds data. Trimmed after each check when one grew
 	 * beyond SCRATCH_KEEP. sn1: v_number's value; sn2: v_node's integer
-	 * test; ss: v_string's value; st: v_object's member lookups; sm, sm2:
+	 * test; ss: v_string's value; st: v_object's member names; sm, sm2:
 	 * failure message parts; se1, se2: json_eq's operands. */
 	struct bf_buf sn1, sn2, ss, st, sm, sm2, se1, se2;
 	struct pathel path[BF_JSON_MAXDEPTH * 2 + 8];
@@ -2338,6 +2357,94 @@ bf_contract_allow_unknown(const struct bf_contract *c)
 	return c->allow_unknown;
 }
 
+/* ---- object name tables ------------------------------------------------ */
+
+/* Cheap: the length and three bytes. Names that collide are told apart by
+ * comparing them, so a poor spread only costs probes. */
+static size_t
+name_hash(const char *s, size_t n)
+{
+	size_t h = n;
+
+	if (n > 0)
+		h = h * 31 + (unsigned char)s[0];
+	if (n > 1)
+		h = (h * 31 + (unsigned char)s[n / 2]) * 31 +
+		    (unsigned char)s[n - 1];
+	return h * 0x9e3779b1u;
+}
+
+/* The entry of name s[0..n) in node s's table, or -1. */
+static int
+name_find(const struct snode *sn, const char *s, size_t n)
+{
+	size_t h, mask = (size_t)sn->nslot - 1;
+	int i;
+
+	h = name_hash(s, n) & mask;
+	while ((i = sn->slots[h]) >= 0) {
+		if (sn->names[i].len == n &&
+		    (n == 0 || memcmp(sn->names[i].s, s, n) == 0))
+			return i;
+		h = (h + 1) & mask;
+	}
+	return -1;
+}
+
+/* Adds name s[0..n) to the node's table (once); returns its entry. */
+static int
+name_add(struct snode *sn, const char *s, size_t n)
+{
+	size_t h, mask = (size_t)sn->nslot - 1;
+	int i;
+
+	if ((i = name_find(sn, s, n)) >= 0)
+		return i;
+	sn->names[sn->nnames].s = s;
+	sn->names[sn->nnames].len = n;
+	sn->names[sn->nnames].prop = -1;
+	h = name_hash(s, n) & mask;
+	while (sn->slots[h] >= 0)
+		h = (h + 1) & mask;
+	sn->slots[h] = sn->nnames;
+	return sn->nnames++;
+}
+
+static void
+build_names(struct snode *sn)
+{
+	int i, m, max = sn->nprops + sn->nreq + sn->ndepsch;
+
+	for (i = 0; i < sn->ndepreq; i++)
+		max += 1 + sn->depreq[i].n;
+	if (max == 0)
+		return;
+	sn->nslot = 8;
+	while (sn->nslot < 2 * max)
+		sn->nslot *= 2;
+	sn->slots = bf_xmalloc(sizeof(int) * (size_t)sn->nslot);
+	for (i = 0; i < sn->nslot; i++)
+		sn->slots[i] = -1;
+	sn->names = bf_xcalloc((size_t)max, sizeof(*sn->names));
+	for (i = 0; i < sn->nprops; i++)
+		sn->names[name_add(sn, sn->props[i].key,
+		    sn->props[i].len)].prop = i;
+	sn->reqid = bf_xcalloc((size_t)sn->nreq + 1, sizeof(int));
+	for (i = 0; i < sn->nreq; i++)
+		sn->reqid[i] = name_add(sn, sn->req[i], sn->reqlen[i]);
+	for (i = 0; i < sn->ndepreq; i++) {
+		struct dep *d = &sn->depreq[i];
+
+		d->keyid = name_add(sn, d->key, d->len);
+		d->ids = bf_xcalloc((size_t)d->n + 1, sizeof(int));
+		for (m = 0; m < d->n; m++)
+			d->ids[m] = name_add(sn, d->names[m], d->lens[m]);
+	}
+	for (i = 0; i < sn->ndepsch; i++)
+		sn->depsch[i].keyid = name_add(sn, sn->depsch[i].key,
+		    sn->depsch[i].len);
+}
+
 /* ---- loading ---------------------------------------------------------- */
 
 struct bf_contract *
@@ -2347,7 +2454,7 @@ bf_contract_parse(const char *text, size_t len, const char *name, int flags,
 	struct bf_contract *c = bf_xcalloc(1, sizeof(*c));
 	struct comp k;
 	size_t errpos = 0, n = len;
-	int rc;
+	int rc, i;
 
 	c->name = bf_xstrdup(name);
 	c->text = bf_xmalloc(len + 1);
@@ -2394,18 +2501,15 @@ bf_contract_parse(const char *text, size_t len, const char *name, int flags,
 		bf_contract_free(c);
 		return NULL;
 	}
-	{
-		int i;
-
-		for (i = 0; i < c->nall; i++)
-			if (c->all[i]->color == 0 &&
-			    loop_check(&k, c->all[i]) < 0) {
-				bf_buf_free(&k.key);
-				bf_contract_free(c);
-				return NULL;
-			}
-	}
+	for (i = 0; i < c->nall; i++)
+		if (c->all[i]->color == 0 && loop_check(&k, c->all[i]) < 0) {
+			bf_buf_free(&k.key);
+			bf_contract_free(c);
+			return NULL;
+		}
 	bf_buf_free(&k.key);
+	for (i = 0; i < c->nall; i++)
+		build_names(c->all[i]);
 	return c;
 }
 
@@ -2469,11 +2573,15 @@ free_node(struct snode *s)
 			free(s->depreq[i].names[m]);
 		free(s->depreq[i].names);
 		free(s->depreq[i].lens);
+		free(s->depreq[i].ids);
 	}
 	free(s->depreq);
 	for (i = 0; i < s->ndepsch; i++)
 		free(s->depsch[i].key);
 	free(s->depsch);
+	free(s->names);
+	free(s->slots);
+	free(s->reqid);
 	free(s->enumtok);
 	free((char *)s->min.d);
 	free((char *)s->max.d);
@@ -2796,24 +2904,6 @@ json_eq(struct bf_contract *c, const struct bf_json *a, int ta,
 	}
 }
 
-/* The value token of the member named name[0..n) of object t, or -1. */
-static int
-member(const struct bf_json *j, int t, const char *name, size_t n,
-    struct bf_buf *tmp)
-{
-	int i, k = t + 1;
-	const char *s;
-	size_t len;
-
-	for (i = 0; i < j->tok[t].size; i++) {
-		s = str_val(j, k, tmp, &len);
-		if (len == n && (n == 0 || memcmp(s, name, n) == 0))
-			return k + 1;
-		k = bf_json_skip(j, k + 1);
-	}
-	return -1;
-}
-
 static int v_node(struct vctx *x, const struct snode *s, int t);
 
 static int
@@ -2886,6 +2976,9 @@ v_string(struct vctx *x, const struct snode *s, int t)
 	return ok;
 }
 
+/* Members of an object up to this many are looked up without allocating. */
+#define OBJ_LOCAL 32
+
 static int
 v_object(struct vctx *x, const struct snode *s, int t)
 {
@@ -2893,11 +2986,26 @@ v_object(struct vctx *x, const struct snode *s, int t)
 	/* kb holds a key across v_node calls: this frame's own. */
 	struct bf_buf *tmp = &x->c->st, *m = &x->c->sm, kb = BF_BUF_INIT;
 	int i, p, k, n = j->tok[t].size, matched, ok = 1;
+	/* id[i]: member i's entry in s->names or -1; has[e]: entry e is a
+	 * member. Both only when s has names. */
+	int idl[OBJ_LOCAL], hasl[OBJ_LOCAL], *id = NULL, *has = NULL;
 	const char *key;
 	size_t klen;
 
+	if (s->nnames > 0) {
+		id = n <= OBJ_LOCAL ? idl : bf_xmalloc(sizeof(int) *
+		    (size_t)n);
+		has = s->nnames <= OBJ_LOCAL ? hasl : bf_xmalloc(sizeof(int) *
+		    (size_t)s->nnames);
+		memset(has, 0, sizeof(int) * (size_t)s->nnames);
+		for (i = 0, k = t + 1; i < n; i++, k = bf_json_skip(j, k + 1)) {
+			key = str_val(j, k, tmp, &klen);
+			if ((id[i] = name_find(s, key, klen)) >= 0)
+				has[id[i]] = 1;
+		}
+	}
 	for (i = 0; ok && i < s->nreq; i++)
-		if (member(j, t, s->req[i], s->reqlen[i], tmp) < 0) {
+		if (!has[s->reqid[i]]) {
 			if (!x->quiet && x->ve->code == NULL) {
 				fail(x, s, "required", "missing_field",
 				    "required field '%s' is missing",
@@ -2914,11 +3022,10 @@ v_object(struct vctx *x, const struct snode *s, int t)
 		ok = fail(x, s, "maxProperties", "bad_size",
 		    "object has %d fields, more than %ld", n, s->maxprops);
 	for (i = 0; ok && i < s->ndepreq; i++) {
-		if (member(j, t, s->depreq[i].key, s->depreq[i].len, tmp) < 0)
+		if (!has[s->depreq[i].keyid])
 			continue;
 		for (p = 0; ok && p < s->depreq[i].n; p++)
-			if (member(j, t, s->depreq[i].names[p],
-			    s->depreq[i].lens[p], tmp) < 0) {
+			if (!has[s->depreq[i].ids[p]]) {
 				if (!x->quiet && x->ve->code == NULL) {
 					fail(x, s, "dependentRequired",
 					    "missing_field", "field '%s' is "
@@ -2933,16 +3040,19 @@ v_object(struct vctx *x, const struct snode *s, int t)
 			}
 	}
 	for (i = 0, k = t + 1; ok && i < n; i++, k = bf_json_skip(j, k + 1)) {
-		key = str_val(j, k, &kb, &klen);
 		matched = 0;
 		push(x, k, 0);
-		for (p = 0; ok && p < s->nprops; p++)
-			if (s->props[p].len == klen &&
-			    (klen == 0 || memcmp(s->props[p].key, key, klen) ==
-			    0)) {
-				matched = 1;
-				ok = v_node(x, s->props[p].s, k + 1);
-			}
+		if (id != NULL && id[i] >= 0 && (p = s->names[id[i]].prop) >=
+		    0) {
+			matched = 1;
+			ok = v_node(x, s->props[p].s, k + 1);
+		}
+		/* The key's text only when a keyword below needs it. */
+		key = NULL;
+		klen = 0;
+		if (ok && (s->npprops || (!matched && s->addl) ||
+		    s->propnames))
+			key = str_val(j, k, &kb, &klen);
 		for (p = 0; ok && p < s->npprops; p++)
 			if (re_search(x->c, &s->pprops[p].re, key, klen)) {
 				matched = 1;
@@ -2973,10 +3083,14 @@ v_object(struct vctx *x, const struct snode *s, int t)
 		pop(x);
 	}
 	for (i = 0; ok && i < s->ndepsch; i++)
-		if (member(j, t, s->depsch[i].key, s->depsch[i].len, tmp) >= 0)
+		if (has[s->depsch[i].keyid])
 			ok = v_node(x, s->depsch[i].s, t);
 	if (kb.s != NULL)	/* only a key with escapes used it */
 		bf_buf_free(&kb);
+	if (id != idl)
+		free(id);
+	if (has != hasl)
+		free(has);
 	return ok;
 }
 

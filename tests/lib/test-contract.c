@@ -371,6 +371,92 @@ test_check(void)
 	    "required field 'ts' is missing", "message of required");
 }
 
+/* Objects: each member's name is found in a table built at load time;
+ * these compare the outcome with what the keywords say, for names with
+ * escapes, NULs, the empty name, many names and many members. */
+static void
+test_object_names(void)
+{
+	char schema[4096], line[4096];
+	size_t n;
+	int i;
+
+	is_str(check("{\"properties\":{\"ab\":{\"type\":\"string\"}}}", P,
+	    "{\"\\u0061b\":1}"), "wrong_type /ab /properties/ab/type",
+	    "an escaped member name finds its property");
+	is_str(check("{\"required\":[\"ab\"]}", P, "{\"\\u0061\\u0062\":1}"),
+	    "ok", "an escaped member name satisfies required");
+	is_str(check("{\"required\":[\"a\\u0000b\"]}", P,
+	    "{\"a\\u0000b\":1}"), "ok", "a name with a NUL");
+	is_str(check("{\"required\":[\"a\\u0000b\"]}", P,
+	    "{\"a\":1,\"b\":2}"), "missing_field /a /required",
+	    "a name with a NUL is not its prefix");
+	is_str(check("{\"properties\":{\"\":{\"type\":\"string\"}}}", P,
+	    "{\"\":1}"), "wrong_type / /properties//type", "the empty name");
+	is_str(check("{\"required\":[\"\"]}", P, "{\"a\":1}"),
+	    "missing_field / /required", "the empty name required");
+	is_str(check("{\"required\":[\"z\"],\"properties\":{\"a\":{\"type\":"
+	    "\"string\"}}}", P, "{\"a\":1}"), "missing_field /z /required",
+	    "required is checked before properties");
+	is_str(check("{\"required\":[\"a\",\"z\",\"y\"]}", P, "{\"y\":1}"),
+	    "missing_field /a /required", "the first missing name in order");
+	is_str(check("{\"properties\":{\"a\":{\"type\":\"string\"},\"b\":"
+	    "{\"type\":\"string\"}}}", P, "{\"b\":1,\"a\":2}"),
+	    "wrong_type /b /properties/b/type", "members in their order");
+	is_str(check("{\"properties\":{\"a\":{\"type\":\"string\"}},"
+	    "\"patternProperties\":{\"^a\":{\"type\":\"number\"}}}", P,
+	    "{\"a\":\"x\"}"), "wrong_type /a /patternProperties/^a/type",
+	    "a member checked by properties and patternProperties");
+	is_str(check("{\"dependentSchemas\":{\"a\":{\"required\":[\"b\"]}}}",
+	    P, "{\"a\":1}"), "missing_field /b /dependentSchemas/a/required",
+	    "dependentSchemas");
+	is_str(check("{\"dependentSchemas\":{\"a\":{\"required\":[\"b\"]}}}",
+	    P, "{\"c\":1}"), "ok", "dependentSchemas without its name");
+	is_str(check("{\"dependentRequired\":{\"a\":[\"b\",\"c\"]},"
+	    "\"required\":[\"a\"]}", P, "{\"a\":1,\"b\":1}"),
+	    "missing_field /c /dependentRequired",
+	    "dependentRequired names shared with required");
+	is_str(check("{\"properties\":{\"a\":{\"properties\":{\"a\":{\"type\":"
+	    "\"string\"}},\"required\":[\"b\"]}}}", P,
+	    "{\"a\":{\"a\":1,\"b\":2}}"),
+	    "wrong_type /a/a /properties/a/properties/a/type",
+	    "nested objects with the same names");
+	is_str(check("{\"properties\":{\"k\":{\"type\":\"string\"}},"
+	    "\"additionalProperties\":false}", P, "{\"k\":\"v\",\"\\u006b2\":1}"),
+	    "unexpected_field /k2 /additionalProperties",
+	    "an escaped name not in properties");
+
+	/* More names and more members than fit the local arrays. */
+	n = (size_t)snprintf(schema, sizeof(schema), "{\"required\":[");
+	for (i = 0; i < 40; i++)
+		n += (size_t)snprintf(schema + n, sizeof(schema) - n,
+		    "%s\"r%d\"", i ? "," : "", i);
+	n += (size_t)snprintf(schema + n, sizeof(schema) - n,
+	    "],\"properties\":{\"r39\":{\"type\":\"string\"}},"
+	    "\"additionalProperties\":{\"type\":\"number\"}}");
+	n = (size_t)snprintf(line, sizeof(line), "{");
+	for (i = 0; i < 40; i++)
+		if (i != 37)
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    "\"r%d\":%d,", i, i);
+	snprintf(line + n, sizeof(line) - n, "\"x\":1}");
+	is_str(check(schema, P, line), "missing_field /r37 /required",
+	    "40 names, one missing");
+	n = (size_t)snprintf(line, sizeof(line), "{");
+	for (i = 0; i < 39; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+		    "\"r%d\":%d,", i, i);
+	snprintf(line + n, sizeof(line) - n, "\"r39\":1,\"x\":1}");
+	is_str(check(schema, P, line), "wrong_type /r39 /properties/r39/type",
+	    "41 members: a property's error");
+	snprintf(line + n, sizeof(line) - n, "\"x\":\"s\",\"r39\":\"s\"}");
+	is_str(check(schema, P, line),
+	    "wrong_type /x /additionalProperties/type",
+	    "41 members: an additional member's error");
+	snprintf(line + n, sizeof(line) - n, "\"x\":2,\"r39\":\"s\"}");
+	is_str(check(schema, P, line), "ok", "41 members: valid");
+}
+
 static void
 test_regex(void)
 {
@@ -437,6 +523,7 @@ main(void)
 	test_load();
 	test_metrics_load();
 	test_check();
+	test_object_names();
 	test_regex();
 	test_date_time();
 	return done_testing();
