@@ -51,6 +51,19 @@ enum { FMT_NONE, FMT_ANNOTATION, FMT_DATE_TIME, FMT_DATE };
 /* Which numeric keywords a node has. */
 enum { N_MIN = 1, N_MAX = 2, N_XMIN = 4, N_XMAX = 8, N_MULT = 16 };
 
+/* Which checks a node has besides $ref and type (struct snode's checks),
+ * set when the contract is loaded: a node without them, such as
+ * {"type": "string"}, is done after its type. */
+enum {
+	C_ENUM = 1,   /* enum */
+	C_CONST = 2,  /* const */
+	C_NUM = 4,    /* a numeric keyword */
+	C_STR = 8,    /* minLength, maxLength, pattern, an asserted format */
+	C_OBJ = 16,   /* an object keyword */
+	C_ARR = 32,   /* an array keyword */
+	C_APPL = 64,  /* allOf, anyOf, oneOf, not, if */
+};
+
 /* Results of recent matches: telemetry strings (instance ids, sources)
  * repeat, and regexec in a UTF-8 locale is slow. Exact strings only. */
 #define RC_SLOTS 256
@@ -142,6 +155,7 @@ struct snode {
 	int *slots;
 	int nslot;
 	int *reqid;         /* required[i]'s entry in names */
+	unsigned checks;    /* C_* */
 };
 
 struct resource {
@@ -210,35 +224,31 @@ struct bf_contract {
 
 /* ---- numbers ---------------------------------------------------------- */
 
-/* Parses JSON number text s[0..n) into *x, its digits kept in buf (which
- * must stay alive and unchanged while x is used). Returns -1 for text that
- * is no number. */
+/* Parses JSON number text s[0..n) into *x. Its digits point into s when
+ * the number has no fraction, else into buf; either must stay alive and
+ * unchanged while x is used. Returns -1 for text that is no number. */
 static int
 num_parse(const char *s, size_t n, struct bf_buf *buf, struct num *x)
 {
-	size_t i = 0, nint = 0, lead = 0, k;
+	size_t i = 0, i0, i1, f0, f1, nd, lead = 0, k;
+	const char *d;
 	long ex = 0;
-	int eneg = 0, any = 0;
+	int eneg = 0;
 
-	bf_buf_reset(buf);
 	x->neg = 0;
 	if (i < n && s[i] == '-') {
 		x->neg = 1;
 		i++;
 	}
-	while (i < n && s[i] >= '0' && s[i] <= '9') {
-		bf_buf_putc(buf, s[i++]);
-		nint++;
-		any = 1;
-	}
+	for (i0 = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	i1 = f0 = f1 = i;
 	if (i < n && s[i] == '.') {
-		i++;
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			bf_buf_putc(buf, s[i++]);
-			any = 1;
-		}
+		for (f0 = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		f1 = i;
 	}
-	if (!any)
+	if (i1 == i0 && f1 == f0)
 		return -1;
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
 		i++;
@@ -256,23 +266,32 @@ num_parse(const char *s, size_t n, struct bf_buf *buf, struct num *x)
 		return -1;
 	if (eneg)
 		ex = -ex;
-	bf_buf_putc(buf, '\0');
-	buf->len--;
-	while (lead < buf->len && buf->s[lead] == '0')
+	/* The digits of the integer and the fraction part as one run. */
+	if (f1 == f0) {
+		d = s + i0;
+		nd = i1 - i0;
+	} else {
+		bf_buf_reset(buf);
+		bf_buf_add(buf, s + i0, i1 - i0);
+		bf_buf_add(buf, s + f0, f1 - f0);
+		d = buf->s;
+		nd = buf->len;
+	}
+	while (lead < nd && d[lead] == '0')
 		lead++;
-	k = buf->len;
-	while (k > lead && buf->s[k - 1] == '0')
+	k = nd;
+	while (k > lead && d[k - 1] == '0')
 		k--;
 	if (k == lead) {
 		x->neg = 0;
 		x->nd = 0;
 		x->e = 0;
-		x->d = buf->s;
+		x->d = d;
 		return 0;
 	}
-	x->d = buf->s + lead;
+	x->d = d + lead;
 	x->nd = k - lead;
-	x->e = (long)nint - (long)lead + ex;
+	x->e = (long)(i1 - i0) - (long)lead + ex;
 	return 0;
 }
 
@@ -1007,29 +1026,27 @@ bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
 
 /* ---- formats ---------------------------------------------------------- */
 
-static int
-digits(const char *s, int k, int *v)
+/* The number of the two digits at s, or -1 when they are not both digits.
+ * (Called on every date-time of every line: no loops, few branches.) */
+static inline int
+d2(const char *s)
 {
-	int i;
+	unsigned a = (unsigned)((unsigned char)s[0] - '0');
+	unsigned b = (unsigned)((unsigned char)s[1] - '0');
 
-	*v = 0;
-	for (i = 0; i < k; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return 0;
+	return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
 }
 
+/* s[0..10) is YYYY-MM-DD, a real day. */
 static int
 full_date(const char *s)
 {
-	int y, m, d;
+	int y1 = d2(s), y2 = d2(s + 2), m = d2(s + 5), d = d2(s + 8);
 
-	if (digits(s, 4, &y) < 0 || s[4] != '-' || digits(s + 5, 2, &m) < 0 ||
-	    s[7] != '-' || digits(s + 8, 2, &d) < 0)
+	if (y1 < 0 || y2 < 0 || s[4] != '-' || s[7] != '-' || m < 1 ||
+	    m > 12 || d < 1)
 		return 0;
-	return m >= 1 && m <= 12 && d >= 1 && d <= bf_days_in_month(y, m);
+	return d <= 28 || d <= bf_days_in_month(y1 * 100 + y2, m);
 }
 
 int
@@ -1040,11 +1057,11 @@ bf_format_date_time(const char *s, size_t n)
 
 	if (n < 20 || !full_date(s) || (s[10] != 'T' && s[10] != 't'))
 		return 0;
-	if (digits(s + 11, 2, &hh) < 0 || s[13] != ':' ||
-	    digits(s + 14, 2, &mm) < 0 || s[16] != ':' ||
-	    digits(s + 17, 2, &ss) < 0)
-		return 0;
-	if (hh > 23 || mm > 59 || ss > 60)
+	hh = d2(s + 11);
+	mm = d2(s + 14);
+	ss = d2(s + 17);
+	if (hh < 0 || mm < 0 || ss < 0 || s[13] != ':' || s[16] != ':' ||
+	    hh > 23 || mm > 59 || ss > 60)
 		return 0;
 	p = 19;
 	if (s[p] == '.') {
@@ -1058,8 +1075,9 @@ bf_format_date_time(const char *s, size_t n)
 		p++;
 	else if (p + 6 == n && (s[p] == '+' || s[p] == '-')) {
 		sign = s[p] == '+' ? 1 : -1;
-		if (digits(s + p + 1, 2, &oh) < 0 || s[p + 3] != ':' ||
-		    digits(s + p + 4, 2, &om) < 0 || oh > 23 || om > 59)
+		oh = d2(s + p + 1);
+		om = d2(s + p + 4);
+		if (oh < 0 || om < 0 || s[p + 3] != ':' || oh > 23 || om > 59)
 			return 0;
 		p += 6;
 	} else
@@ -2375,7 +2393,7 @@ name_hash(const char *s, size_t n)
 }
 
 /* The entry of name s[0..n) in node s's table, or -1. */
-static int
+static inline int
 name_find(const struct snode *sn, const char *s, size_t n)
 {
 	size_t h, mask = (size_t)sn->nslot - 1;
@@ -2408,6 +2426,33 @@ name_add(struct snode *sn, const char *s, size_t n)
 		h = (h + 1) & mask;
 	sn->slots[h] = sn->nnames;
 	return sn->nnames++;
+}
+
+/* Which C_* checks node sn has. */
+static unsigned
+node_checks(const struct snode *sn)
+{
+	unsigned m = 0;
+
+	if (sn->has_enum)
+		m |= C_ENUM;
+	if (sn->consttok >= 0)
+		m |= C_CONST;
+	if (sn->numflags)
+		m |= C_NUM;
+	if (sn->minlen >= 0 || sn->maxlen >= 0 || sn->pattern ||
+	    sn->format == FMT_DATE_TIME || sn->format == FMT_DATE)
+		m |= C_STR;
+	if (sn->nprops || sn->npprops || sn->addl || sn->propnames ||
+	    sn->nreq || sn->ndepreq || sn->ndepsch || sn->minprops >= 0 ||
+	    sn->maxprops >= 0)
+		m |= C_OBJ;
+	if (sn->minitems >= 0 || sn->maxitems >= 0 || sn->nprefix ||
+	    sn->items || sn->contains || sn->unique)
+		m |= C_ARR;
+	if (sn->nallof || sn->nanyof || sn->noneof || sn->not || sn->if_)
+		m |= C_APPL;
+	return m;
 }
 
 static void
@@ -2508,8 +2553,10 @@ bf_contract_parse(const char *text, size_t len, const char *name, int flags,
 			return NULL;
 		}
 	bf_buf_free(&k.key);
-	for (i = 0; i < c->nall; i++)
+	for (i = 0; i < c->nall; i++) {
 		build_names(c->all[i]);
+		c->all[i]->checks = node_checks(c->all[i]);
+	}
 	return c;
 }
 
@@ -2904,6 +2951,16 @@ json_eq(struct bf_contract *c, const struct bf_json *a, int ta,
 	}
 }
 
+/* The token after value token v (its next sibling, if any): what
+ * bf_json_skip returns, without the call for a scalar, the common case. */
+static inline int
+next_tok(const struct bf_json *j, int v)
+{
+	if (j->tok[v].type != BF_JSON_OBJECT && j->tok[v].type != BF_JSON_ARRAY)
+		return v + 1;
+	return bf_json_skip(j, v);
+}
+
 static int v_node(struct vctx *x, const struct snode *s, int t);
 
 static int
@@ -2998,7 +3055,7 @@ v_object(struct vctx *x, const struct snode *s, int t)
 		has = s->nnames <= OBJ_LOCAL ? hasl : bf_xmalloc(sizeof(int) *
 		    (size_t)s->nnames);
 		memset(has, 0, sizeof(int) * (size_t)s->nnames);
-		for (i = 0, k = t + 1; i < n; i++, k = bf_json_skip(j, k + 1)) {
+		for (i = 0, k = t + 1; i < n; i++, k = next_tok(j, k + 1)) {
 			key = str_val(j, k, tmp, &klen);
 			if ((id[i] = name_find(s, key, klen)) >= 0)
 				has[id[i]] = 1;
@@ -3039,7 +3096,7 @@ v_object(struct vctx *x, const struct snode *s, int t)
 				ok = 0;
 			}
 	}
-	for (i = 0, k = t + 1; ok && i < n; i++, k = bf_json_skip(j, k + 1)) {
+	for (i = 0, k = t + 1; ok && i < n; i++, k = next_tok(j, k + 1)) {
 		matched = 0;
 		push(x, k, 0);
 		if (id != NULL && id[i] >= 0 && (p = s->names[id[i]].prop) >=
@@ -3107,7 +3164,7 @@ v_array(struct vctx *x, const struct snode *s, int t)
 	if (s->maxitems >= 0 && n > s->maxitems)
 		return fail(x, s, "maxItems", "bad_size",
 		    "array has %d items, more than %ld", n, s->maxitems);
-	for (i = 0, k = t + 1; ok && i < n; i++, k = bf_json_skip(j, k)) {
+	for (i = 0, k = t + 1; ok && i < n; i++, k = next_tok(j, k)) {
 		push(x, -1, i);
 		if (i < s->nprefix)
 			ok = v_node(x, s->prefix[i], k);
@@ -3204,7 +3261,9 @@ v_node(struct vctx *x, const struct snode *s, int t)
 			return 0;
 		}
 	}
-	if (s->has_enum) {
+	if (s->checks == 0)
+		return 1;
+	if (s->checks & C_ENUM) {
 		for (i = 0; i < s->nenum; i++)
 			if (json_eq(x->c, j, t, &x->c->doc, s->enumtok[i]))
 				break;
@@ -3215,31 +3274,32 @@ v_node(struct vctx *x, const struct snode *s, int t)
 			return 0;
 		}
 	}
-	if (s->consttok >= 0 && !json_eq(x->c, j, t, &x->c->doc, s->consttok)) {
+	if ((s->checks & C_CONST) &&
+	    !json_eq(x->c, j, t, &x->c->doc, s->consttok)) {
 		fail(x, s, "const", "not_allowed", "%s is not the allowed "
 		    "value", show(x, t, m));
 		return 0;
 	}
 	switch (type) {
 	case BF_JSON_NUMBER:
-		if (s->numflags && !v_number(x, s, t))
+		if ((s->checks & C_NUM) && !v_number(x, s, t))
 			return 0;
 		break;
 	case BF_JSON_STRING:
-		if ((s->minlen >= 0 || s->maxlen >= 0 || s->pattern ||
-		    s->format == FMT_DATE_TIME || s->format == FMT_DATE) &&
-		    !v_string(x, s, t))
+		if ((s->checks & C_STR) && !v_string(x, s, t))
 			return 0;
 		break;
 	case BF_JSON_OBJECT:
-		if (!v_object(x, s, t))
+		if ((s->checks & C_OBJ) && !v_object(x, s, t))
 			return 0;
 		break;
 	case BF_JSON_ARRAY:
-		if (!v_array(x, s, t))
+		if ((s->checks & C_ARR) && !v_array(x, s, t))
 			return 0;
 		break;
 	}
+	if (!(s->checks & C_APPL))
+		return 1;
 	for (i = 0; i < s->nallof; i++)
 		if (!v_node(x, s->allof[i], t))
 			return 0;

@@ -371,6 +371,58 @@ test_check(void)
 	    "required field 'ts' is missing", "message of required");
 }
 
+/* Numbers: digits are read in place when there is no fraction, copied
+ * otherwise; both must compare exactly. */
+static void
+test_numbers(void)
+{
+	static const struct {
+		const char *schema, *line, *want;
+	} t[] = {
+		{ "{\"type\":\"integer\"}", "-0", "ok" },
+		{ "{\"type\":\"integer\"}", "0.0", "ok" },
+		{ "{\"type\":\"integer\"}", "1.5e1", "ok" },
+		{ "{\"type\":\"integer\"}", "100e-2", "ok" },
+		{ "{\"type\":\"integer\"}", "1.25e1", "wrong_type  /type" },
+		{ "{\"type\":\"integer\"}", "1000e-4", "wrong_type  /type" },
+		{ "{\"type\":\"integer\"}", "12345678901234567890123", "ok" },
+		{ "{\"minimum\":1}", "0.999", "out_of_range  /minimum" },
+		{ "{\"minimum\":1}", "1.000", "ok" },
+		{ "{\"minimum\":1}", "10", "ok" },
+		{ "{\"minimum\":1}", "0", "out_of_range  /minimum" },
+		{ "{\"minimum\":1.5}", "1", "out_of_range  /minimum" },
+		{ "{\"minimum\":1.5}", "2", "ok" },
+		{ "{\"minimum\":-2}", "-3", "out_of_range  /minimum" },
+		{ "{\"minimum\":-2}", "-1.99", "ok" },
+		{ "{\"maximum\":100}", "100.0000", "ok" },
+		{ "{\"maximum\":100}", "1e2", "ok" },
+		{ "{\"maximum\":100}", "100.1", "out_of_range  /maximum" },
+		{ "{\"maximum\":100}", "1000", "out_of_range  /maximum" },
+		{ "{\"maximum\":0.5}", "0.50", "ok" },
+		{ "{\"maximum\":0.5}", "1", "out_of_range  /maximum" },
+		{ "{\"exclusiveMinimum\":0}", "0.000",
+		    "out_of_range  /exclusiveMinimum" },
+		{ "{\"exclusiveMinimum\":0}", "-0",
+		    "out_of_range  /exclusiveMinimum" },
+		{ "{\"exclusiveMinimum\":0}", "1e-400", "ok" },
+		{ "{\"multipleOf\":0.5}", "2.50", "ok" },
+		{ "{\"multipleOf\":0.5}", "1e-1", "not_multiple  /multipleOf" },
+		{ "{\"multipleOf\":100}", "12300", "ok" },
+		{ "{\"multipleOf\":100}", "12310", "not_multiple  /multipleOf" },
+		{ "{\"const\":10}", "1e1", "ok" },
+		{ "{\"const\":10}", "10.0", "ok" },
+		{ "{\"const\":10}", "100", "not_allowed  /const" },
+		{ "{\"enum\":[1.50,20]}", "1.5", "ok" },
+		{ "{\"enum\":[1.50,20]}", "2e1", "ok" },
+		{ "{\"enum\":[1.50,20]}", "2", "not_allowed  /enum" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_str(check(t[i].schema, P, t[i].line), t[i].want, "%s: %s",
+		    t[i].schema, t[i].line);
+}
+
 /* Objects: each member's name is found in a table built at load time;
  * these compare the outcome with what the keywords say, for names with
  * escapes, NULs, the empty name, many names and many members. */
@@ -509,6 +561,36 @@ test_date_time(void)
 		{ "2026-01-01T00:00:00.Z", 0 },
 		{ "2026-01-01T00:00:00+25:00", 0 },
 		{ "2026-1-01T00:00:00Z", 0 },
+		{ "2026-04-31T00:00:00Z", 0 },
+		{ "2026-04-30T00:00:00Z", 1 },
+		{ "2026-12-31T00:00:00Z", 1 },
+		{ "2026-13-01T00:00:00Z", 0 },
+		{ "2026-00-10T00:00:00Z", 0 },
+		{ "2026-01-00T00:00:00Z", 0 },
+		{ "2026-01-32T00:00:00Z", 0 },
+		{ "2a26-01-01T00:00:00Z", 0 },
+		{ "202/-01-01T00:00:00Z", 0 },
+		{ "2026-01-0:T00:00:00Z", 0 },
+		{ "2026-01-01T0:00:00Z", 0 },
+		{ "2026-01-01T00:0a:00Z", 0 },
+		{ "2026-01-01T00:00:6 Z", 0 },
+		{ "2026-01-01T00:60:00Z", 0 },
+		{ "2026-01-01T00:00:60Z", 0 },
+		{ "2026/01/01T00:00:00Z", 0 },
+		{ "2026-01-01T00-00-00Z", 0 },
+		{ "0000-02-29T00:00:00Z", 1 },
+		{ "1900-02-29T00:00:00Z", 0 },
+		{ "2000-02-29T00:00:00Z", 1 },
+		{ "2026-01-01T00:00:00.5+01:00", 1 },
+		{ "2026-01-01T00:00:00.5Zx", 0 },
+		{ "2026-01-01T00:00:00+05:3a", 0 },
+		{ "2026-01-01T00:00:00+0a:30", 0 },
+		{ "2026-01-01T00:00:00+05-30", 0 },
+		{ "2026-01-01T00:00:00+05:60", 0 },
+		{ "2026-01-01T00:00:00+05:30x", 0 },
+		{ "2026-01-01T00:00:00 05:30", 0 },
+		{ "1998-12-31T23:59:60+00:00", 1 },
+		{ "1999-01-01T00:59:60+01:00", 1 },
 	};
 	size_t i;
 
@@ -523,6 +605,7 @@ main(void)
 	test_load();
 	test_metrics_load();
 	test_check();
+	test_numbers();
 	test_object_names();
 	test_regex();
 	test_date_time();
