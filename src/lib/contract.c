@@ -2297,11 +2297,22 @@ fail:
 	return -1;
 }
 
-static uint64_t
-mhash(const char *s, size_t n)
+/* For the tables of names (metrics, an object schema's names). Cheap:
+ * the length and three bytes. Names that collide are told apart by
+ * comparing them, so a poor spread only costs probes. */
+static size_t
+name_hash(const char *s, size_t n)
 {
-	return bf_fnv1a64(s, n);
+	size_t h = n;
+
+	if (n > 0)
+		h = h * 31 + (unsigned char)s[0];
+	if (n > 1)
+		h = (h * 31 + (unsigned char)s[n / 2]) * 31 +
+		    (unsigned char)s[n - 1];
+	return h * 0x9e3779b1u;
 }
+
 
 static int
 compile_metrics(struct comp *k, int v)
@@ -2332,7 +2343,7 @@ compile_metrics(struct comp *k, int v)
 		c->nmetrics = i + 1;
 		if (compile_metric(k, r, t + 1) < 0)
 			return -1;
-		h = mhash(r->name, r->len) & (size_t)(c->mhcap - 1);
+		h = name_hash(r->name, r->len) & (size_t)(c->mhcap - 1);
 		while (c->mhash[h] >= 0)
 			h = (h + 1) & (size_t)(c->mhcap - 1);
 		c->mhash[h] = i;
@@ -2348,7 +2359,7 @@ bf_contract_metric(const struct bf_contract *c, const char *name, size_t n)
 
 	if (c->mhash == NULL)
 		return NULL;
-	h = mhash(name, n) & (size_t)(c->mhcap - 1);
+	h = name_hash(name, n) & (size_t)(c->mhcap - 1);
 	while (c->mhash[h] >= 0) {
 		r = &c->metrics[c->mhash[h]];
 		if (r->len == n && memcmp(r->name, name, n) == 0)
@@ -2376,21 +2387,6 @@ bf_contract_allow_unknown(const struct bf_contract *c)
 }
 
 /* ---- object name tables ------------------------------------------------ */
-
-/* Cheap: the length and three bytes. Names that collide are told apart by
- * comparing them, so a poor spread only costs probes. */
-static size_t
-name_hash(const char *s, size_t n)
-{
-	size_t h = n;
-
-	if (n > 0)
-		h = h * 31 + (unsigned char)s[0];
-	if (n > 1)
-		h = (h * 31 + (unsigned char)s[n / 2]) * 31 +
-		    (unsigned char)s[n - 1];
-	return h * 0x9e3779b1u;
-}
 
 /* The entry of name s[0..n) in node s's table, or -1. */
 static inline int
