@@ -3029,6 +3029,49 @@ v_string(struct vctx *x, const struct snode *s, int t)
 	return ok;
 }
 
+/* The keywords of object schema s that look at the name of member key
+ * token k: patternProperties, additionalProperties (when matched says no
+ * property matched), propertyNames. kb is the caller's buffer for a name
+ * with escapes. */
+static int
+v_member(struct vctx *x, const struct snode *s, int k, int matched,
+    struct bf_buf *kb)
+{
+	struct bf_buf *m = &x->c->sm;
+	const char *key;
+	size_t klen;
+	int p, ok = 1;
+
+	key = str_val(x->j, k, kb, &klen);
+	for (p = 0; ok && p < s->npprops; p++)
+		if (re_search(x->c, &s->pprops[p].re, key, klen)) {
+			matched = 1;
+			ok = v_node(x, s->pprops[p].s, k + 1);
+		}
+	if (ok && !matched && s->addl) {
+		if (s->addl->boolval == 0) {
+			bf_buf_reset(m);
+			put_trunc(m, key, klen, 64);
+			ok = fail(x, s, "additionalProperties",
+			    "unexpected_field", "field '%s' is not allowed",
+			    bf_buf_str(m));
+		} else
+			ok = v_node(x, s->addl, k + 1);
+	}
+	if (ok && s->propnames) {
+		x->quiet++;
+		ok = v_node(x, s->propnames, k);
+		x->quiet--;
+		if (!ok) {
+			bf_buf_reset(m);
+			put_trunc(m, key, klen, 64);
+			fail(x, s, "propertyNames", "bad_field_name",
+			    "field name '%s' is not allowed", bf_buf_str(m));
+		}
+	}
+	return ok;
+}
+
 /* Members of an object up to this many are looked up without allocating. */
 #define OBJ_LOCAL 32
 
@@ -3037,24 +3080,31 @@ v_object(struct vctx *x, const struct snode *s, int t)
 {
 	const struct bf_json *j = x->j;
 	/* kb holds a key across v_node calls: this frame's own. */
-	struct bf_buf *tmp = &x->c->st, *m = &x->c->sm, kb = BF_BUF_INIT;
-	int i, p, k, n = j->tok[t].size, matched, ok = 1;
-	/* id[i]: member i's entry in s->names or -1; has[e]: entry e is a
-	 * member. Both only when s has names. */
-	int idl[OBJ_LOCAL], hasl[OBJ_LOCAL], *id = NULL, *has = NULL;
+	struct bf_buf *tmp = &x->c->st, kb = BF_BUF_INIT;
+	int i, p, k, e, n = j->tok[t].size, matched, ok = 1;
+	/* kt[i]: member i's key token; pr[i]: its entry in s->props or -1;
+	 * has[e]: entry e of s->names is a member. */
+	int locl[2 * OBJ_LOCAL], hasl[OBJ_LOCAL], *kt, *pr, *has = hasl;
+	/* Keywords that look at every member's name. */
+	int more = s->npprops || s->addl || s->propnames;
 	const char *key;
 	size_t klen;
 
-	if (s->nnames > 0) {
-		id = n <= OBJ_LOCAL ? idl : bf_xmalloc(sizeof(int) *
-		    (size_t)n);
-		has = s->nnames <= OBJ_LOCAL ? hasl : bf_xmalloc(sizeof(int) *
-		    (size_t)s->nnames);
+	kt = n <= OBJ_LOCAL ? locl : bf_xmalloc(sizeof(int) * 2 * (size_t)n);
+	pr = kt + n;
+	if (s->nnames > OBJ_LOCAL)
+		has = bf_xmalloc(sizeof(int) * (size_t)s->nnames);
+	if (s->nnames > 0)
 		memset(has, 0, sizeof(int) * (size_t)s->nnames);
-		for (i = 0, k = t + 1; i < n; i++, k = next_tok(j, k + 1)) {
+	for (i = 0, k = t + 1; i < n; i++, k = next_tok(j, k + 1)) {
+		kt[i] = k;
+		pr[i] = -1;
+		if (s->nnames > 0) {
 			key = str_val(j, k, tmp, &klen);
-			if ((id[i] = name_find(s, key, klen)) >= 0)
-				has[id[i]] = 1;
+			if ((e = name_find(s, key, klen)) >= 0) {
+				has[e] = 1;
+				pr[i] = s->names[e].prop;
+			}
 		}
 	}
 	for (i = 0; ok && i < s->nreq; i++)
@@ -3092,47 +3142,13 @@ v_object(struct vctx *x, const struct snode *s, int t)
 				ok = 0;
 			}
 	}
-	for (i = 0, k = t + 1; ok && i < n; i++, k = next_tok(j, k + 1)) {
-		matched = 0;
+	for (i = 0; ok && i < n; i++) {
+		k = kt[i];
 		push(x, k, 0);
-		if (id != NULL && id[i] >= 0 && (p = s->names[id[i]].prop) >=
-		    0) {
-			matched = 1;
-			ok = v_node(x, s->props[p].s, k + 1);
-		}
-		/* The key's text only when a keyword below needs it. */
-		key = NULL;
-		klen = 0;
-		if (ok && (s->npprops || (!matched && s->addl) ||
-		    s->propnames))
-			key = str_val(j, k, &kb, &klen);
-		for (p = 0; ok && p < s->npprops; p++)
-			if (re_search(x->c, &s->pprops[p].re, key, klen)) {
-				matched = 1;
-				ok = v_node(x, s->pprops[p].s, k + 1);
-			}
-		if (ok && !matched && s->addl) {
-			if (s->addl->boolval == 0) {
-				bf_buf_reset(m);
-				put_trunc(m, key, klen, 64);
-				ok = fail(x, s, "additionalProperties",
-				    "unexpected_field", "field '%s' is not "
-				    "allowed", bf_buf_str(m));
-			} else
-				ok = v_node(x, s->addl, k + 1);
-		}
-		if (ok && s->propnames) {
-			x->quiet++;
-			ok = v_node(x, s->propnames, k);
-			x->quiet--;
-			if (!ok) {
-				bf_buf_reset(m);
-				put_trunc(m, key, klen, 64);
-				fail(x, s, "propertyNames", "bad_field_name",
-				    "field name '%s' is not allowed",
-				    bf_buf_str(m));
-			}
-		}
+		if ((matched = pr[i] >= 0))
+			ok = v_node(x, s->props[pr[i]].s, k + 1);
+		if (ok && more)
+			ok = v_member(x, s, k, matched, &kb);
 		pop(x);
 	}
 	for (i = 0; ok && i < s->ndepsch; i++)
@@ -3140,8 +3156,8 @@ v_object(struct vctx *x, const struct snode *s, int t)
 			ok = v_node(x, s->depsch[i].s, t);
 	if (kb.s != NULL)	/* only a key with escapes used it */
 		bf_buf_free(&kb);
-	if (id != idl)
-		free(id);
+	if (kt != locl)
+		free(kt);
 	if (has != hasl)
 		free(has);
 	return ok;
@@ -3201,13 +3217,43 @@ v_array(struct vctx *x, const struct snode *s, int t)
 	return 1;
 }
 
+/* The "type" keyword, when the token's own type is not listed: an integer
+ * test of a number, or the failure. */
 static int
-v_node(struct vctx *x, const struct snode *s, int t)
+v_type(struct vctx *x, const struct snode *s, int t)
 {
 	const struct bf_json *j = x->j;
 	struct bf_buf *m = &x->c->sm;
-	int type = j->tok[t].type, i, hits, first;
-	unsigned have;
+	int type = j->tok[t].type;
+
+	if (type == BF_JSON_NUMBER && (s->types & T_INTEGER)) {
+		struct num v;
+		size_t n;
+		const char *raw = bf_json_raw(j, t, &n);
+
+		if (num_parse(raw, n, &x->c->sn2, &v) == 0 && num_is_int(&v))
+			return 1;
+	}
+	bf_buf_reset(m);
+	bf_buf_puts(m, "expected ");
+	put_types(m, s->types);
+	bf_buf_printf(m, ", got %s", type_name(type));
+	fail(x, s, "type", "wrong_type", "%s", bf_buf_str(m));
+	return 0;
+}
+
+static int v_checks(struct vctx *x, const struct snode *s, int t);
+
+/* Every node is checked here: the common cases (a boolean schema, a type
+ * that matches, no other keyword) stay in this small function, the rest
+ * is in v_checks. */
+static int
+v_node(struct vctx *x, const struct snode *s, int t)
+{
+	/* The T_* bit of each token type (enum bf_json_type). */
+	static const unsigned have[] = { 0, T_OBJECT, T_ARRAY, T_STRING,
+		T_NUMBER, T_BOOL, T_BOOL, T_NULL };
+	int type = x->j->tok[t].type;
 
 	if (s->boolval >= 0) {
 		if (s->boolval)
@@ -3217,48 +3263,21 @@ v_node(struct vctx *x, const struct snode *s, int t)
 	}
 	if (s->ref && !v_node(x, s->ref, t))
 		return 0;
-	if (s->types) {
-		switch (type) {
-		case BF_JSON_NULL:
-			have = T_NULL;
-			break;
-		case BF_JSON_TRUE:
-		case BF_JSON_FALSE:
-			have = T_BOOL;
-			break;
-		case BF_JSON_OBJECT:
-			have = T_OBJECT;
-			break;
-		case BF_JSON_ARRAY:
-			have = T_ARRAY;
-			break;
-		case BF_JSON_STRING:
-			have = T_STRING;
-			break;
-		default:
-			have = T_NUMBER;
-			if ((s->types & T_INTEGER) && !(s->types & T_NUMBER)) {
-				struct num v;
-				size_t n;
-				const char *raw = bf_json_raw(j, t, &n);
-
-				if (num_parse(raw, n, &x->c->sn2, &v) == 0 &&
-				    num_is_int(&v))
-					have |= T_INTEGER;
-			}
-			break;
-		}
-		if (!(have & s->types)) {
-			bf_buf_reset(m);
-			bf_buf_puts(m, "expected ");
-			put_types(m, s->types);
-			bf_buf_printf(m, ", got %s", type_name(type));
-			fail(x, s, "type", "wrong_type", "%s", bf_buf_str(m));
-			return 0;
-		}
-	}
+	if (s->types && !(have[type] & s->types) && !v_type(x, s, t))
+		return 0;
 	if (s->checks == 0)
 		return 1;
+	return v_checks(x, s, t);
+}
+
+/* The keywords of node s after $ref and type. */
+static int
+v_checks(struct vctx *x, const struct snode *s, int t)
+{
+	const struct bf_json *j = x->j;
+	struct bf_buf *m = &x->c->sm;
+	int type = j->tok[t].type, i, hits, first;
+
 	if (s->checks & C_ENUM) {
 		for (i = 0; i < s->nenum; i++)
 			if (json_eq(x->c, j, t, &x->c->doc, s->enumtok[i]))

@@ -189,18 +189,25 @@ remove_entry(struct bf_validator *v, struct wentry *e)
 
 /* ---- reading lines ---------------------------------------------------- */
 
-/* The string value of token t: raw bytes, or unescaped into b. */
 static const char *
+sval_esc(const struct bf_json *j, int t, struct bf_buf *b, size_t *n)
+{
+	bf_buf_reset(b);
+	bf_json_str(j, t, b);
+	*n = b->len;
+	return bf_buf_str(b);
+}
+
+/* The string value of token t: raw bytes, or unescaped into b. Inline:
+ * every key of every line goes through it. */
+static inline const char *
 sval(const struct bf_json *j, int t, struct bf_buf *b, size_t *n)
 {
 	if (!j->tok[t].esc) {
 		*n = (size_t)(j->tok[t].end - j->tok[t].start - 2);
 		return j->s + j->tok[t].start + 1;
 	}
-	bf_buf_reset(b);
-	bf_json_str(j, t, b);
-	*n = b->len;
-	return bf_buf_str(b);
+	return sval_esc(j, t, b, n);
 }
 
 /* The member of f that the root key s[0..n) (unescaped) is read into, or
