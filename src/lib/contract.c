@@ -81,6 +81,14 @@ struct re {
 	struct rcache *cache; /* RC_SLOTS entries; owned */
 };
 
+/* The last string that passed a node's "format" (date-time, date): lines
+ * of a window repeat its bounds, which then cost a comparison. Written
+ * while checking, like a regex's cache. */
+struct fmemo {
+	size_t len;         /* 0: empty (no format accepts "") */
+	char s[40];
+};
+
 struct prop {
 	char *key;          /* unescaped; owned */
 	size_t len;
@@ -134,6 +142,7 @@ struct snode {
 	long minlen, maxlen;
 	struct re *pattern;
 	int format;
+	struct fmemo *fmemo; /* FMT_DATE_TIME, FMT_DATE; owned */
 	struct snode *items, **prefix;
 	int nprefix;
 	struct snode *contains;
@@ -2298,19 +2307,18 @@ fail:
 }
 
 /* For the tables of names (metrics, an object schema's names). Cheap:
- * the length and three bytes. Names that collide are told apart by
- * comparing them, so a poor spread only costs probes. */
+ * the length and the first and last bytes, mixed by a multiplication whose
+ * high half is returned (the callers keep the low bits). Names that
+ * collide are told apart by comparing them: a poor spread costs probes. */
 static size_t
 name_hash(const char *s, size_t n)
 {
 	size_t h = n;
 
 	if (n > 0)
-		h = h * 31 + (unsigned char)s[0];
-	if (n > 1)
-		h = (h * 31 + (unsigned char)s[n / 2]) * 31 +
+		h = (h << 16) ^ ((size_t)(unsigned char)s[0] << 8) ^
 		    (unsigned char)s[n - 1];
-	return h * 0x9e3779b1u;
+	return (size_t)(((uint64_t)h * 0x9e3779b97f4a7c15u) >> 32);
 }
 
 
@@ -2552,6 +2560,9 @@ bf_contract_parse(const char *text, size_t len, const char *name, int flags,
 	for (i = 0; i < c->nall; i++) {
 		build_names(c->all[i]);
 		c->all[i]->checks = node_checks(c->all[i]);
+		if (c->all[i]->format == FMT_DATE_TIME ||
+		    c->all[i]->format == FMT_DATE)
+			c->all[i]->fmemo = bf_xcalloc(1, sizeof(struct fmemo));
 	}
 	return c;
 }
@@ -2622,6 +2633,7 @@ free_node(struct snode *s)
 	for (i = 0; i < s->ndepsch; i++)
 		free(s->depsch[i].key);
 	free(s->depsch);
+	free(s->fmemo);
 	free(s->names);
 	free(s->slots);
 	free(s->reqid);
@@ -2995,6 +3007,24 @@ v_number(struct vctx *x, const struct snode *s, int t)
 	return ok;
 }
 
+/* 1 when str[0..n) is in node s's format (date-time or date). */
+static int
+format_ok(const struct snode *s, const char *str, size_t n)
+{
+	struct fmemo *fm = s->fmemo;
+	int ok;
+
+	if (n > 0 && fm->len == n && memcmp(fm->s, str, n) == 0)
+		return 1;
+	ok = s->format == FMT_DATE_TIME ? bf_format_date_time(str, n) :
+	    format_date(str, n);
+	if (ok && n <= sizeof(fm->s)) {
+		memcpy(fm->s, str, n);
+		fm->len = n;
+	}
+	return ok;
+}
+
 static int
 v_string(struct vctx *x, const struct snode *s, int t)
 {
@@ -3020,8 +3050,7 @@ v_string(struct vctx *x, const struct snode *s, int t)
 		    "%s does not match the pattern '%s'", show(x, t, m),
 		    s->pattern->src);
 	if (ok && (s->format == FMT_DATE_TIME || s->format == FMT_DATE)) {
-		if (s->format == FMT_DATE_TIME ? !bf_format_date_time(str, n) :
-		    !format_date(str, n))
+		if (!format_ok(s, str, n))
 			ok = fail(x, s, "format", "bad_format",
 			    "%s is not a %s", show(x, t, m),
 			    s->format == FMT_DATE_TIME ? "date-time" : "date");

@@ -371,6 +371,63 @@ test_check(void)
 	    "required field 'ts' is missing", "message of required");
 }
 
+/* One contract checks several lines in turn: what a check remembers (the
+ * last valid date-time of a node) must not change the next outcome. */
+static void
+test_sequence(void)
+{
+	static const char *const lines[] = {
+		"{\"d\":\"\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"\"}",
+		"{\"a\":\"2026-01-01T00:00:00\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-02-29T00:00:00Z\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-01-01T00:00:00.123456789012345678901234567Z\","
+		"\"d\":\"2026-01-02\"}",
+		"{\"a\":\"2026-01-01T00:00:00.123456789012345678901234567Z\","
+		"\"d\":\"2026-02-30\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"2026-01-01\"}",
+	};
+	static const char *const want[] = {
+		"bad_format /d /properties/d/format",
+		"ok", "ok",
+		"bad_format /a /properties/a/format",
+		"bad_format /d /properties/d/format",
+		"bad_format /a /properties/a/format",
+		"ok",
+		"bad_format /a /properties/a/format",
+		"ok",
+		"bad_format /d /properties/d/format",
+		"ok",
+	};
+	struct bf_contract *c = load("{\"properties\":{\"a\":{\"format\":"
+	    "\"date-time\"},\"d\":{\"format\":\"date\"}}}", 0);
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
+	size_t i;
+
+	ok(c != NULL, "the contract loads");
+	for (i = 0; c && i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (bf_json_parse(&j, lines[i], strlen(lines[i]), 0, NULL) !=
+		    BF_JSON_OK)
+			snprintf(result, sizeof(result), "bad test line");
+		else if (bf_contract_check(c, &j, &ve))
+			snprintf(result, sizeof(result), "ok");
+		else
+			snprintf(result, sizeof(result), "%s %s %s", ve.code,
+			    bf_buf_str(&ve.pointer), bf_buf_str(&ve.rule));
+		is_str(result, want[i], "line %zu in turn", i + 1);
+	}
+	bf_json_free(&j);
+	bf_buf_free(&ve.rule);
+	bf_buf_free(&ve.pointer);
+	bf_buf_free(&ve.message);
+	bf_contract_free(c);
+}
+
 /* Numbers: digits are read in place when there is no fraction, copied
  * otherwise; both must compare exactly. */
 static void
@@ -606,6 +663,7 @@ main(void)
 	test_metrics_load();
 	test_check();
 	test_numbers();
+	test_sequence();
 	test_object_names();
 	test_regex();
 	test_date_time();
