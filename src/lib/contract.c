@@ -81,12 +81,14 @@ struct re {
 	struct rcache *cache; /* RC_SLOTS entries; owned */
 };
 
-/* The last string that passed a node's "format" (date-time, date): lines
- * of a window repeat its bounds, which then cost a comparison. Written
- * while checking, like a regex's cache. */
-struct fmemo {
-	size_t len;         /* 0: empty (no format accepts "") */
-	char s[40];
+/* The raw text of the last value that passed a node's value checks
+ * (enum, const, numeric and string keywords): they depend on nothing else,
+ * and telemetry repeats values (a window's bounds, the instance, the
+ * source), which then cost a comparison. Written while checking, like a
+ * regex's cache. */
+struct vmemo {
+	size_t len;         /* 0: empty (no value has empty text) */
+	char s[48];
 };
 
 struct prop {
@@ -142,7 +144,6 @@ struct snode {
 	long minlen, maxlen;
 	struct re *pattern;
 	int format;
-	struct fmemo *fmemo; /* FMT_DATE_TIME, FMT_DATE; owned */
 	struct snode *items, **prefix;
 	int nprefix;
 	struct snode *contains;
@@ -165,6 +166,7 @@ struct snode {
 	int nslot;
 	int *reqid;         /* required[i]'s entry in names */
 	unsigned checks;    /* C_* */
+	struct vmemo *memo; /* when checks are only value checks; owned */
 };
 
 struct resource {
@@ -2560,9 +2562,9 @@ bf_contract_parse(const char *text, size_t len, const char *name, int flags,
 	for (i = 0; i < c->nall; i++) {
 		build_names(c->all[i]);
 		c->all[i]->checks = node_checks(c->all[i]);
-		if (c->all[i]->format == FMT_DATE_TIME ||
-		    c->all[i]->format == FMT_DATE)
-			c->all[i]->fmemo = bf_xcalloc(1, sizeof(struct fmemo));
+		if (c->all[i]->checks != 0 && !(c->all[i]->checks &
+		    (C_OBJ | C_ARR | C_APPL)))
+			c->all[i]->memo = bf_xcalloc(1, sizeof(struct vmemo));
 	}
 	return c;
 }
@@ -2633,7 +2635,7 @@ free_node(struct snode *s)
 	for (i = 0; i < s->ndepsch; i++)
 		free(s->depsch[i].key);
 	free(s->depsch);
-	free(s->fmemo);
+	free(s->memo);
 	free(s->names);
 	free(s->slots);
 	free(s->reqid);
@@ -3007,24 +3009,6 @@ v_number(struct vctx *x, const struct snode *s, int t)
 	return ok;
 }
 
-/* 1 when str[0..n) is in node s's format (date-time or date). */
-static int
-format_ok(const struct snode *s, const char *str, size_t n)
-{
-	struct fmemo *fm = s->fmemo;
-	int ok;
-
-	if (n > 0 && fm->len == n && memcmp(fm->s, str, n) == 0)
-		return 1;
-	ok = s->format == FMT_DATE_TIME ? bf_format_date_time(str, n) :
-	    format_date(str, n);
-	if (ok && n <= sizeof(fm->s)) {
-		memcpy(fm->s, str, n);
-		fm->len = n;
-	}
-	return ok;
-}
-
 static int
 v_string(struct vctx *x, const struct snode *s, int t)
 {
@@ -3050,7 +3034,8 @@ v_string(struct vctx *x, const struct snode *s, int t)
 		    "%s does not match the pattern '%s'", show(x, t, m),
 		    s->pattern->src);
 	if (ok && (s->format == FMT_DATE_TIME || s->format == FMT_DATE)) {
-		if (!format_ok(s, str, n))
+		if (s->format == FMT_DATE_TIME ? !bf_format_date_time(str, n) :
+		    !format_date(str, n))
 			ok = fail(x, s, "format", "bad_format",
 			    "%s is not a %s", show(x, t, m),
 			    s->format == FMT_DATE_TIME ? "date-time" : "date");
@@ -3273,6 +3258,26 @@ v_type(struct vctx *x, const struct snode *s, int t)
 
 static int v_checks(struct vctx *x, const struct snode *s, int t);
 
+/* v_checks for a node with a memo: a value with the raw text of the last
+ * one that passed passes. */
+static int
+v_memo(struct vctx *x, const struct snode *s, int t)
+{
+	struct vmemo *vm = s->memo;
+	const char *raw = x->j->s + x->j->tok[t].start;
+	size_t n = (size_t)(x->j->tok[t].end - x->j->tok[t].start);
+
+	if (vm->len == n && memcmp(vm->s, raw, n) == 0)
+		return 1;
+	if (!v_checks(x, s, t))
+		return 0;
+	if (n <= sizeof(vm->s)) {
+		memcpy(vm->s, raw, n);
+		vm->len = n;
+	}
+	return 1;
+}
+
 /* Every node is checked here: the common cases (a boolean schema, a type
  * that matches, no other keyword) stay in this small function, the rest
  * is in v_checks. */
@@ -3296,7 +3301,9 @@ v_node(struct vctx *x, const struct snode *s, int t)
 		return 0;
 	if (s->checks == 0)
 		return 1;
-	return v_checks(x, s, t);
+	if (s->memo == NULL)
+		return v_checks(x, s, t);
+	return v_memo(x, s, t);
 }
 
 /* The keywords of node s after $ref and type. */

@@ -428,6 +428,68 @@ test_sequence(void)
 	bf_contract_free(c);
 }
 
+/* The same for every value keyword: each node remembers the last value
+ * that passed; the same text under another node is checked there. */
+static void
+test_sequence_values(void)
+{
+	static const char *const lines[] = {
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"y\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":2,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"b\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":4,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abcd\"}",
+		"{\"c\":\"x\",\"e\":1.0,\"p\":\"ab\",\"m\":5.0,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1.0,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"\\u0078\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"ab\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"x\"}",
+		"{\"c\":5,\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":\"ab\",\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+	};
+	static const char *const want[] = {
+		"ok", "ok",
+		"not_allowed /c /properties/c/const",
+		"not_allowed /e /properties/e/enum",
+		"pattern_mismatch /p /properties/p/pattern",
+		"out_of_range /m /properties/m/minimum",
+		"bad_length /l /properties/l/maxLength",
+		"ok", "ok", "ok", "ok",
+		"bad_length /l /properties/l/minLength",
+		"not_allowed /c /properties/c/const",
+		"wrong_type /m /properties/m/type",
+		"ok",
+	};
+	struct bf_contract *c = load("{\"properties\":{\"c\":{\"const\":\"x\"},"
+	    "\"e\":{\"enum\":[1,3]},\"p\":{\"pattern\":\"^a\"},\"m\":{\"type\":"
+	    "\"number\",\"minimum\":5},\"l\":{\"minLength\":2,\"maxLength\":3}}}",
+	    P);
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
+	size_t i;
+
+	ok(c != NULL, "the contract loads");
+	for (i = 0; c && i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (bf_json_parse(&j, lines[i], strlen(lines[i]), 0, NULL) !=
+		    BF_JSON_OK)
+			snprintf(result, sizeof(result), "bad test line");
+		else if (bf_contract_check(c, &j, &ve))
+			snprintf(result, sizeof(result), "ok");
+		else
+			snprintf(result, sizeof(result), "%s %s %s", ve.code,
+			    bf_buf_str(&ve.pointer), bf_buf_str(&ve.rule));
+		is_str(result, want[i], "values: line %zu in turn", i + 1);
+	}
+	bf_json_free(&j);
+	bf_buf_free(&ve.rule);
+	bf_buf_free(&ve.pointer);
+	bf_buf_free(&ve.message);
+	bf_contract_free(c);
+}
+
 /* Numbers: digits are read in place when there is no fraction, copied
  * otherwise; both must compare exactly. */
 static void
@@ -664,6 +726,7 @@ main(void)
 	test_check();
 	test_numbers();
 	test_sequence();
+	test_sequence_values();
 	test_object_names();
 	test_regex();
 	test_date_time();
