@@ -361,7 +361,8 @@ same_window(const struct bf_validator *v, const int t[3])
 	for (i = 0; i < 3; i++) {
 		if (t[i] < 0)
 			return 0;
-		raw = bf_json_raw(&v->j, t[i], &n);
+		raw = v->j.s + v->j.tok[t[i]].start;
+		n = (size_t)(v->j.tok[t[i]].end - v->j.tok[t[i]].start);
 		if (n >= v->cachekey.len - off ||
 		    memcmp(v->cachekey.s + off, raw, n) != 0 ||
 		    v->cachekey.s[off + n] != '\0')
