@@ -443,7 +443,8 @@ test_sequence_values(void)
 		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abcd\"}",
 		"{\"c\":\"x\",\"e\":1.0,\"p\":\"ab\",\"m\":5.0,\"l\":\"abc\"}",
 		"{\"c\":\"x\",\"e\":1.0,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
-		"{\"c\":\"\\u0078\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"\\u0078\",\"e\":1,\"p\":\"ab\",\"m\":5,"
+		"\"l\":\"abc\"}",
 		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"ab\"}",
 		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"x\"}",
 		"{\"c\":5,\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
@@ -465,8 +466,8 @@ test_sequence_values(void)
 	};
 	struct bf_contract *c = load("{\"properties\":{\"c\":{\"const\":\"x\"},"
 	    "\"e\":{\"enum\":[1,3]},\"p\":{\"pattern\":\"^a\"},\"m\":{\"type\":"
-	    "\"number\",\"minimum\":5},\"l\":{\"minLength\":2,\"maxLength\":3}}}",
-	    P);
+	    "\"number\",\"minimum\":5},\"l\":{\"minLength\":2,"
+	    "\"maxLength\":3}}}", P);
 	struct bf_json j = BF_JSON_INIT;
 	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
 	size_t i;
@@ -527,7 +528,8 @@ test_numbers(void)
 		{ "{\"multipleOf\":0.5}", "2.50", "ok" },
 		{ "{\"multipleOf\":0.5}", "1e-1", "not_multiple  /multipleOf" },
 		{ "{\"multipleOf\":100}", "12300", "ok" },
-		{ "{\"multipleOf\":100}", "12310", "not_multiple  /multipleOf" },
+		{ "{\"multipleOf\":100}", "12310",
+		    "not_multiple  /multipleOf" },
 		{ "{\"const\":10}", "1e1", "ok" },
 		{ "{\"const\":10}", "10.0", "ok" },
 		{ "{\"const\":10}", "100", "not_allowed  /const" },
@@ -593,7 +595,8 @@ test_object_names(void)
 	    "wrong_type /a/a /properties/a/properties/a/type",
 	    "nested objects with the same names");
 	is_str(check("{\"properties\":{\"k\":{\"type\":\"string\"}},"
-	    "\"additionalProperties\":false}", P, "{\"k\":\"v\",\"\\u006b2\":1}"),
+	    "\"additionalProperties\":false}", P,
+	    "{\"k\":\"v\",\"\\u006b2\":1}"),
 	    "unexpected_field /k2 /additionalProperties",
 	    "an escaped name not in properties");
 

@@ -307,13 +307,14 @@ test_field_names(void)
 	const char *odd = "{\"metric\":\"cpu\",\"x\":{\"a\":[1,{\"b\":2}]},"
 	    "\"value\":5,\"y\":[1,[2]],\"unit\":\"Percent\",\"ts\":"
 	    "\"2026-01-01T01:00:00Z\",\"instance_id\":\"p\",\"window_end\":"
-	    "\"2026-01-02T00:00:00Z\",\"window_start\":\"2026-01-01T00:00:00Z\","
-	    "\"partition\":\"p\",\"type\":\"sample\"}";
-	const char *esc = "{\"\\u0074ype\":\"s\\u0061mple\",\"p\\u0061rtition\":"
-	    "\"p\",\"window_st\\u0061rt\":\"2026-01-01T00:00:00Z\","
-	    "\"window_\\u0065nd\":\"2026-01-02T00:00:00Z\",\"\\u0074s\":"
-	    "\"2026-01-01T02:00:00Z\",\"unit\":\"P\\u0065rcent\",\"val\\u0075e\":"
-	    "7,\"m\\u0065tric\":\"cpu\",\"instance_id\":\"p\"}";
+	    "\"2026-01-02T00:00:00Z\",\"window_start\":"
+	    "\"2026-01-01T00:00:00Z\",\"partition\":\"p\",\"type\":\"sample\"}";
+	const char *esc = "{\"\\u0074ype\":\"s\\u0061mple\","
+	    "\"p\\u0061rtition\":\"p\",\"window_st\\u0061rt\":"
+	    "\"2026-01-01T00:00:00Z\",\"window_\\u0065nd\":"
+	    "\"2026-01-02T00:00:00Z\",\"\\u0074s\":"
+	    "\"2026-01-01T02:00:00Z\",\"unit\":\"P\\u0065rcent\","
+	    "\"val\\u0075e\":7,\"m\\u0065tric\":\"cpu\",\"instance_id\":\"p\"}";
 	const char *unix_ = "{\"type\":\"sample\",\"partition\":\"p\","
 	    "\"window_start\":\"2026-01-01T00:00:00Z\",\"window_end\":"
 	    "\"2026-01-02T00:00:00Z\",\"instance_id\":\"p\",\"metric\":\"cpu\","
