@@ -2398,7 +2398,7 @@ bf_contract_allow_unknown(const struct bf_contract *c)
 
 /* ---- object name tables ------------------------------------------------ */
 
-/* The entry of name s[0..n) in node s's table, or -1. */
+/* The entry of name s[0..n) in node sn's table, or -1. */
 static inline int
 name_find(const struct snode *sn, const char *s, size_t n)
 {
