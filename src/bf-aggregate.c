@@ -48,6 +48,7 @@ main(int argc, char *argv[])
 	char *p, *nl;
 
 	bf_setprogname(argv[0]);
+	bf_stdout_init();
 	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	while ((ch = getopt_long(argc, argv, "d:hr:s:t:V", longopts, NULL)) !=
 	    -1) {

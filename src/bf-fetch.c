@@ -215,6 +215,7 @@ main(int argc, char **argv)
 	size_t k;
 
 	bf_setprogname(argv[0]);
+	bf_stdout_init();
 	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	bf_fetch_opts_init(&o);
 	memset(seen, 0, sizeof(seen));

@@ -57,6 +57,7 @@ main(int argc, char **argv)
 	int c;
 
 	bf_setprogname(argv[0]);
+	bf_stdout_init();
 	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	bf_gen_defaults(&o);
 	while ((c = getopt_long(argc, argv, "d:f:hl:n:r:s:V", longopts,

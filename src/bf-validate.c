@@ -84,6 +84,7 @@ main(int argc, char *argv[])
 	int ch, flags = 0, status = BF_EXIT_OK, rc, stop = 0;
 
 	bf_setprogname(argv[0]);
+	bf_stdout_init();
 	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	/* getopt's messages name argv[0]: the same name as ours, whatever
 	 * path ran us. */
@@ -155,7 +156,6 @@ main(int argc, char *argv[])
 		bf_contract_free(c);
 		return bf_err_print(&e);
 	}
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	v = bf_validator_new(c, &o, stdout, q);
 	bf_input_init(&in, argv, argc, maxline);
 	while (!stop && (rc = bf_input_next(&in, &e)) != 0) {

@@ -34,7 +34,10 @@ bf_samples_dedupe(struct bf_sample *s, size_t n, long *dups,
 {
 	size_t i, k = 0;
 
-	if (n > 1)
+	/* Samples mostly come in time order: sort only when they are not. */
+	for (i = 1; i < n && samplecmp(&s[i - 1], &s[i]) <= 0; i++)
+		;
+	if (i < n)
 		qsort(s, n, sizeof(*s), samplecmp);
 	for (i = 0; i < n; i++) {
 		if (k > 0 && s[k - 1].sec == s[i].sec &&
@@ -285,7 +288,10 @@ struct group {
 	size_t lolen, hilen;
 	int64_t res;    /* the finest resolution seen, 0 when none */
 	char **src;     /* owned: the distinct sources seen, nsrc of them */
+	size_t *srclen; /* owned: strlen of each */
 	size_t nsrc;
+	struct group *next; /* the group of the sample that followed one of
+	                       this group's last time, or NULL */
 };
 
 struct window {
@@ -313,6 +319,10 @@ struct bf_agg {
 	struct window *last;       /* the window of the last sample */
 	struct bf_buf lastkey;     /* its raw partition/start/end bytes */
 	struct bf_buf key, s1, s2, s3, s4; /* scratch */
+	char ts[64];               /* the last string ts parsed, tslen bytes */
+	size_t tslen;              /* (0: none), and its value */
+	bf_time tssec;
+	int32_t tsnsec;
 	struct bf_buf usage, line; /* output of the window being closed */
 	struct bf_share *sh;
 	size_t shcap;
@@ -337,6 +347,7 @@ group_free(struct group *g)
 	for (i = 0; i < g->nsrc; i++)
 		free(g->src[i]);
 	free(g->src);
+	free(g->srclen);
 	free(g->h.key);
 	free(g->s);
 	free(g->unit_lo);
@@ -431,9 +442,87 @@ window_closed(struct bf_agg *a, const struct bf_window *w)
 
 /* Input fields */
 
+const char *const bf_agg_field_names[BF_AGG_NFIELDS] = {
+	"type", "partition", "window_start", "window_end", "instance_id",
+	"metric", "ts", "value", "unit", "source", "resolution",
+};
+
+#define KEYIS(k, n, lit) \
+	((n) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
+
+/* The enum bf_agg_field of key k[0..n), or -1. */
+static int
+field_of(const char *k, size_t n)
+{
+	switch (n) {
+	case 2:
+		return KEYIS(k, n, "ts") ? BF_AGG_F_TS : -1;
+	case 4:
+		return KEYIS(k, n, "type") ? BF_AGG_F_TYPE :
+		    KEYIS(k, n, "unit") ? BF_AGG_F_UNIT : -1;
+	case 5:
+		return KEYIS(k, n, "value") ? BF_AGG_F_VALUE : -1;
+	case 6:
+		return KEYIS(k, n, "metric") ? BF_AGG_F_METRIC :
+		    KEYIS(k, n, "source") ? BF_AGG_F_SOURCE : -1;
+	case 9:
+		return KEYIS(k, n, "partition") ? BF_AGG_F_PARTITION : -1;
+	case 10:
+		return KEYIS(k, n, "window_end") ? BF_AGG_F_WINDOW_END :
+		    KEYIS(k, n, "resolution") ? BF_AGG_F_RESOLUTION : -1;
+	case 11:
+		return KEYIS(k, n, "instance_id") ? BF_AGG_F_INSTANCE_ID : -1;
+	case 12:
+		return KEYIS(k, n, "window_start") ? BF_AGG_F_WINDOW_START : -1;
+	default:
+		return -1;
+	}
+}
+
+void
+bf_agg_fields(const struct bf_json *j, struct bf_buf *scratch,
+    int f[BF_AGG_NFIELDS])
+{
+	int i, m, size, v, c;
+
+	for (i = 0; i < BF_AGG_NFIELDS; i++)
+		f[i] = -1;
+	if (j->ntok == 0 || j->tok[0].type != BF_JSON_OBJECT)
+		return;
+	size = j->tok[0].size;
+	/* Tokens are in document order: each key is followed by its value's
+	 * subtree. */
+	for (i = 1, m = 0; m < size; m++) {
+		const struct bf_jtok *k = &j->tok[i];
+
+		v = i + 1;
+		if (!k->esc)
+			c = field_of(j->s + k->start + 1,
+			    (size_t)(k->end - k->start - 2));
+		else {
+			bf_buf_reset(scratch);
+			bf_json_str(j, i, scratch);
+			c = field_of(bf_buf_str(scratch), scratch->len);
+		}
+		if (c >= 0)
+			f[c] = v;
+		i = j->tok[v].type == BF_JSON_OBJECT ||
+		    j->tok[v].type == BF_JSON_ARRAY ? bf_json_skip(j, v) : v + 1;
+	}
+}
+
+
+/* bf_json_raw for a token t known to exist. */
+static inline const char *
+tok_raw(const struct bf_json *j, int t, size_t *n)
+{
+	*n = (size_t)(j->tok[t].end - j->tok[t].start);
+	return j->s + j->tok[t].start;
+}
+
 /* The content of string token t: in place when it has no escape, else
  * unescaped into scratch. Returns -1 when t is absent or no string. */
-static int
+static inline int
 tok_str(const struct bf_json *j, int t, struct bf_buf *scratch,
     const char **p, size_t *n)
 {
@@ -510,31 +599,35 @@ reject(struct bf_agg *a, const struct bf_window *w, long ordinal,
 /* Samples in */
 
 static struct window *
-sample_window(struct bf_agg *a, const struct bf_json *j, struct bf_err *we)
+sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
+    struct bf_err *we)
 {
-	int tp = bf_json_get(j, 0, "partition");
-	int ts = bf_json_get(j, 0, "window_start");
-	int te = bf_json_get(j, 0, "window_end");
+	int tp = f[BF_AGG_F_PARTITION];
+	int ts = f[BF_AGG_F_WINDOW_START];
+	int te = f[BF_AGG_F_WINDOW_END];
 	struct window *w;
 	uint64_t hash;
 
-	/* Samples come in runs of one window: compare the raw bytes first. */
+	/* Samples come in runs of one window: compare the raw bytes with
+	 * those of the last sample's (partition, NUL, start, NUL, end) first. */
 	bf_buf_reset(&a->s1);
 	if (tp >= 0 && ts >= 0 && te >= 0) {
-		size_t n;
-		const char *r;
+		size_t np, ns, ne;
+		const char *rp = tok_raw(j, tp, &np);
+		const char *rs = tok_raw(j, ts, &ns);
+		const char *re = tok_raw(j, te, &ne);
+		const char *k = a->lastkey.s;
 
-		r = bf_json_raw(j, tp, &n);
-		bf_buf_add(&a->s1, r, n);
-		bf_buf_putc(&a->s1, 0);
-		r = bf_json_raw(j, ts, &n);
-		bf_buf_add(&a->s1, r, n);
-		bf_buf_putc(&a->s1, 0);
-		r = bf_json_raw(j, te, &n);
-		bf_buf_add(&a->s1, r, n);
-		if (a->last && a->s1.len == a->lastkey.len &&
-		    memcmp(a->s1.s, a->lastkey.s, a->s1.len) == 0)
+		if (a->last && np + ns + ne + 2 == a->lastkey.len &&
+		    memcmp(k, rp, np) == 0 && k[np] == '\0' &&
+		    memcmp(k + np + 1, rs, ns) == 0 && k[np + 1 + ns] == '\0' &&
+		    memcmp(k + np + ns + 2, re, ne) == 0)
 			return a->last;
+		bf_buf_add(&a->s1, rp, np);
+		bf_buf_putc(&a->s1, 0);
+		bf_buf_add(&a->s1, rs, ns);
+		bf_buf_putc(&a->s1, 0);
+		bf_buf_add(&a->s1, re, ne);
 	}
 	memset(&a->wid, 0, sizeof(a->wid));
 	if (bf_window_from_json(j, &a->wid, we) == -1) {
@@ -562,6 +655,34 @@ sample_window(struct bf_agg *a, const struct bf_json *j, struct bf_err *we)
 	return w;
 }
 
+static int
+group_is(const struct group *g, const char *inst, size_t ilen,
+    const char *metric, size_t mlen)
+{
+	return g->ilen == ilen && g->h.klen == ilen + mlen &&
+	    memcmp(g->h.key, inst, ilen) == 0 &&
+	    memcmp(g->h.key + ilen, metric, mlen) == 0;
+}
+
+/* The group of (inst, metric) in h. Not ht_find: the key bytes alone would
+ * take instance "a" of metric "bm" for instance "ab" of metric "m". */
+static struct group *
+group_find(const struct htab *h, uint64_t hash, const char *inst,
+    size_t ilen, const char *metric, size_t mlen)
+{
+	size_t i;
+
+	if (h->cap == 0)
+		return NULL;
+	for (i = hash & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1)) {
+		struct group *g = (struct group *)h->slot[i];
+
+		if (g->h.hash == hash && group_is(g, inst, ilen, metric, mlen))
+			return g;
+	}
+	return NULL;
+}
+
 static struct group *
 sample_group(struct window *w, const char *inst, size_t ilen,
     const char *metric, size_t mlen, struct bf_buf *key)
@@ -569,15 +690,18 @@ sample_group(struct window *w, const char *inst, size_t ilen,
 	struct group *g = w->last;
 	uint64_t hash;
 
-	if (g && g->ilen == ilen && g->h.klen == ilen + mlen &&
-	    memcmp(g->h.key, inst, ilen) == 0 &&
-	    memcmp(g->h.key + ilen, metric, mlen) == 0)
+	/* Series mostly come in a repeating order (a sample of each metric of
+	 * each instance per scrape): try the last group, then the group that
+	 * came after it last time, before the hash table. */
+	if (g && group_is(g, inst, ilen, metric, mlen))
 		return g;
+	if (g && g->next && group_is(g->next, inst, ilen, metric, mlen))
+		return w->last = g->next;
 	bf_buf_reset(key);
 	bf_buf_add(key, inst, ilen);
 	bf_buf_add(key, metric, mlen);
 	hash = bf_fnv1a64(key->s, key->len);
-	g = (struct group *)ht_find(&w->groups, hash, key->s, key->len);
+	g = group_find(&w->groups, hash, inst, ilen, metric, mlen);
 	if (!g) {
 		g = bf_xcalloc(1, sizeof(*g));
 		g->h.hash = hash;
@@ -586,6 +710,8 @@ sample_group(struct window *w, const char *inst, size_t ilen,
 		g->ilen = ilen;
 		ht_insert(&w->groups, &g->h);
 	}
+	if (w->last)
+		w->last->next = g;
 	w->last = g;
 	return g;
 }
@@ -629,10 +755,14 @@ group_source(struct group *g, const char *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < g->nsrc; i++)
-		if (strlen(g->src[i]) == n && memcmp(g->src[i], p, n) == 0)
+		if (g->srclen[i] == n && memcmp(g->src[i], p, n) == 0)
 			return;
 	g->src = bf_xrealloc(g->src, (g->nsrc + 1) * sizeof(*g->src));
-	g->src[g->nsrc++] = memdup(p, n);
+	g->srclen = bf_xrealloc(g->srclen, (g->nsrc + 1) *
+	    sizeof(*g->srclen));
+	g->src[g->nsrc] = memdup(p, n);
+	g->srclen[g->nsrc] = strlen(g->src[g->nsrc]);
+	g->nsrc++;
 }
 
 static int
@@ -641,11 +771,29 @@ strpcmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The value of p[0..n) when it is 1 to 18 decimal digits, else -1. */
+static int64_t
+small_uint(const char *p, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
 /* Reads the fields of a sample; returns NULL, or the DLQ code with *ptr and
  * the message in e. */
 static const char *
-sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
-    struct bf_sample *smp, const char **ptr, struct bf_err *e)
+sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
+    struct window *w, struct bf_sample *smp, const char **ptr,
+    struct bf_err *e)
 {
 	const char *p, *inst, *metric, *unit = "", *src = NULL;
 	size_t n, ilen, mlen, ulen = 0, slen = 0;
@@ -653,35 +801,49 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
 	struct group *g;
 	int64_t r = 0;
 
-	t = bf_json_get(j, 0, "instance_id");
+	t = f[BF_AGG_F_INSTANCE_ID];
 	if (tok_str(j, t, &a->s1, &inst, &ilen) == -1 || ilen == 0) {
 		*ptr = "/instance_id";
 		bf_err_set(e, BF_EXIT_FAILED, "sample without an instance_id");
 		return "bad_instance_id";
 	}
-	t = bf_json_get(j, 0, "metric");
+	t = f[BF_AGG_F_METRIC];
 	if (tok_str(j, t, &a->s2, &metric, &mlen) == -1 || mlen == 0) {
 		*ptr = "/metric";
 		bf_err_set(e, BF_EXIT_FAILED, "sample without a metric");
 		return "bad_metric";
 	}
-	t = bf_json_get(j, 0, "ts");
+	t = f[BF_AGG_F_TS];
 	*ptr = "/ts";
 	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER) {
-		p = bf_json_raw(j, t, &n);
+		p = tok_raw(j, t, &n);
 		if (bf_time_from_number(p, n, &smp->sec, &smp->nsec) == -1)
 			goto badts;
 	} else if (tok_str(j, t, &a->s3, &p, &n) == 0) {
-		if (bf_time_parse_any(p, n, &smp->sec, &smp->nsec) == -1)
-			goto badts;
+		/* The samples of one scrape share their ts: parse it once. */
+		if (n > 0 && n == a->tslen && memcmp(p, a->ts, n) == 0) {
+			smp->sec = a->tssec;
+			smp->nsec = a->tsnsec;
+		} else {
+			if (bf_time_parse_any(p, n, &smp->sec, &smp->nsec) ==
+			    -1)
+				goto badts;
+			a->tslen = 0;
+			if (n <= sizeof(a->ts)) {
+				memcpy(a->ts, p, n);
+				a->tslen = n;
+				a->tssec = smp->sec;
+				a->tsnsec = smp->nsec;
+			}
+		}
 	} else {
 		bf_err_set(e, BF_EXIT_FAILED, "sample without a ts");
 		return "bad_timestamp";
 	}
-	t = bf_json_get(j, 0, "value");
+	t = f[BF_AGG_F_VALUE];
 	*ptr = "/value";
 	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER)
-		p = bf_json_raw(j, t, &n);
+		p = tok_raw(j, t, &n);
 	else if (tok_str(j, t, &a->s3, &p, &n) == -1) {
 		bf_err_set(e, BF_EXIT_FAILED, "sample without a number value");
 		return "bad_value";
@@ -698,28 +860,34 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, struct window *w,
 		    (int)(n > 64 ? 64 : n), p);
 		return "bad_value";
 	}
-	t = bf_json_get(j, 0, "unit");
+	t = f[BF_AGG_F_UNIT];
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
 	    tok_str(j, t, &a->s3, &unit, &ulen) == -1) {
 		*ptr = "/unit";
 		bf_err_set(e, BF_EXIT_FAILED, "unit is not a string");
 		return "bad_unit";
 	}
-	t = bf_json_get(j, 0, "source");
+	t = f[BF_AGG_F_SOURCE];
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
 	    tok_str(j, t, &a->s4, &src, &slen) == -1) {
 		*ptr = "/source";
 		bf_err_set(e, BF_EXIT_FAILED, "source is not a string");
 		return "bad_source";
 	}
-	t = bf_json_get(j, 0, "resolution");
+	t = f[BF_AGG_F_RESOLUTION];
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL) {
 		bf_dec d;
 
-		p = bf_json_raw(j, t, &n);
-		if (j->tok[t].type != BF_JSON_NUMBER ||
-		    bf_dec_parse(p, n, &d) != BF_DEC_OK ||
-		    bf_dec_to_int(d, &r) == -1 || r <= 0) {
+		p = tok_raw(j, t, &n);
+		/* Plain digits ("300") are read as an integer; "3e2" or
+		 * "300.0" through a decimal. */
+		if (j->tok[t].type != BF_JSON_NUMBER)
+			r = 0;
+		else if ((r = small_uint(p, n)) < 0 &&
+		    (bf_dec_parse(p, n, &d) != BF_DEC_OK ||
+		    bf_dec_to_int(d, &r) == -1))
+			r = 0;
+		if (r <= 0) {
 			*ptr = "/resolution";
 			bf_err_set(e, BF_EXIT_FAILED,
 			    "resolution '%.*s' is not a positive number of "
@@ -752,8 +920,8 @@ badts:
 }
 
 static int
-sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
-    long lineno, struct bf_err *e)
+sample_line(struct bf_agg *a, const int *f, const char *s, size_t len,
+    const char *file, long lineno, struct bf_err *e)
 {
 	struct bf_err fe;
 	struct window *w;
@@ -761,7 +929,7 @@ sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	const char *code, *ptr = "";
 
 	bf_err_clear(&fe);
-	if (!(w = sample_window(a, &a->j, &fe))) {
+	if (!(w = sample_window(a, &a->j, f, &fe))) {
 		if (fe.code != 0)
 			return reject(a, NULL, -1, "bad_window", "", fe.msg, s,
 			    len, file, lineno, e);
@@ -775,7 +943,7 @@ sample_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 		return 0;
 	}
 	w->ordinal++;
-	if (!(code = sample_fields(a, &a->j, w, &smp, &ptr, &fe))) {
+	if (!(code = sample_fields(a, &a->j, f, w, &smp, &ptr, &fe))) {
 		w->aggregated++;
 		return 0;
 	}
@@ -926,7 +1094,7 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 	bf_buf_printf(b, ",\"samples\":%zu", g->n);
 	if (g->res > 0)
 		bf_buf_printf(b, ",\"expected_samples\":%lld,\"resolution\":%lld",
-		    (long long)((W + g->res - 1) / g->res),
+		    (long long)(W / g->res + (W % g->res != 0)),
 		    (long long)g->res);
 	else
 		bf_buf_puts(b, ",\"expected_samples\":null,\"resolution\":null");
@@ -934,6 +1102,8 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 	if (g->nsrc > 0) {
 		/* Lineage: the sources of the samples, sorted, comma-joined. */
 		qsort(g->src, g->nsrc, sizeof(*g->src), strpcmp);
+		for (i = 0; i < g->nsrc; i++)
+			g->srclen[i] = strlen(g->src[i]);
 		bf_buf_puts(b, ",\"source\":");
 		bf_buf_reset(&a->s1);
 		for (i = 0; i < g->nsrc; i++) {
@@ -1136,11 +1306,32 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	return rc;
 }
 
+/* bf_line_type, given the "type" token t. */
+static int
+line_type(const struct bf_json *j, int t)
+{
+	const struct bf_jtok *k;
+
+	if (t < 0 || j->tok[t].type != BF_JSON_STRING)
+		return BF_LINE_NOTYPE;
+	k = &j->tok[t];
+	if (!k->esc && KEYIS(j->s + k->start + 1,
+	    (size_t)(k->end - k->start - 2), "sample"))
+		return BF_LINE_SAMPLE;
+	if (bf_json_streq(j, t, "sample"))
+		return BF_LINE_SAMPLE;
+	if (bf_json_streq(j, t, "window"))
+		return BF_LINE_WINDOW;
+	if (bf_json_streq(j, t, "usage"))
+		return BF_LINE_USAGE;
+	return BF_LINE_OTHER;
+}
+
 int
 bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
     const char *file, long lineno, struct bf_err *e)
 {
-	int rc;
+	int rc, f[BF_AGG_NFIELDS];
 	size_t pos = 0;
 	char msg[128];
 
@@ -1154,9 +1345,10 @@ bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
 		return reject(a, NULL, -1, bf_json_code(rc), "", msg, s, len,
 		    file, lineno, e);
 	}
-	switch (bf_line_type(&a->j)) {
+	bf_agg_fields(&a->j, &a->s1, f);
+	switch (line_type(&a->j, f[BF_AGG_F_TYPE])) {
 	case BF_LINE_SAMPLE:
-		return sample_line(a, s, len, file, lineno, e);
+		return sample_line(a, f, s, len, file, lineno, e);
 	case BF_LINE_WINDOW:
 		return window_line(a, s, len, file, lineno, e);
 	case BF_LINE_NOTYPE:

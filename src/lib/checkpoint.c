@@ -37,12 +37,30 @@ bf_ckpt_free(struct bf_ckpt *c)
 }
 
 int
+bf_partition_check(const char *partition, struct bf_err *e)
+{
+	struct bf_buf enc = BF_BUF_INIT;
+	int rc = 0;
+
+	if (partition == NULL || *partition == '\0')
+		return bf_err_set(e, BF_EXIT_USAGE, "empty partition name");
+	bf_name_encode(partition, strlen(partition), &enc);
+	if (enc.len > BF_PARTITION_ENC_MAX)
+		rc = bf_err_set(e, BF_EXIT_USAGE, "partition name '%.40s...' "
+		    "(encoded) is too long for the state directory: %zu "
+		    "bytes encoded, at most %d", enc.s, enc.len,
+		    BF_PARTITION_ENC_MAX);
+	bf_buf_free(&enc);
+	return rc;
+}
+
+int
 bf_ckpt_path(const char *dir, const char *partition, const char *suffix,
     struct bf_buf *out)
 {
 	size_t n = strlen(dir), start = out->len;
 
-	if (partition == NULL || *partition == '\0')
+	if (bf_partition_check(partition, NULL) != 0)
 		return -1;
 	bf_buf_add(out, dir, n);
 	if (n > 0 && dir[n - 1] != '/')
@@ -364,10 +382,9 @@ bf_ckpt_load(const char *dir, const char *partition, struct bf_ckpt *c,
 	int missing, rc = -1, jr;
 
 	bf_ckpt_init(c, partition);
-	if (bf_ckpt_path(dir, partition, NULL, &path) != 0) {
-		bf_err_set(e, BF_EXIT_USAGE, "empty partition name");
+	if (bf_partition_check(partition, e) != 0 ||
+	    bf_ckpt_path(dir, partition, NULL, &path) != 0)
 		goto out;
-	}
 	l.path = path.s;
 	if (read_file(path.s, &data, &missing, e) != 0)
 		goto out;
@@ -525,8 +542,9 @@ bf_lock_partition(const char *dir, const char *partition, int *fd,
 	struct bf_buf path = BF_BUF_INIT, what = BF_BUF_INIT;
 	int rc;
 
-	if (bf_ckpt_path(dir, partition, ".lock", &path) != 0)
-		return bf_err_set(e, BF_EXIT_USAGE, "empty partition name");
+	if (bf_partition_check(partition, e) != 0 ||
+	    bf_ckpt_path(dir, partition, ".lock", &path) != 0)
+		return -1;
 	bf_buf_printf(&what, "partition '%s' is locked by another bf-load",
 	    partition);
 	rc = lock_path(path.s, what.s, fd, e);

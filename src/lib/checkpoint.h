@@ -55,8 +55,18 @@ struct bf_ckpt {
 void bf_ckpt_init(struct bf_ckpt *c, const char *partition);
 void bf_ckpt_free(struct bf_ckpt *c);
 
+/* The longest encoded partition name (bf_name_encode) that the state
+ * directory can hold: a file name is at most 255 bytes (NAME_MAX), and the
+ * checkpoint's temporary file (bf_atomic_write) is ".NAME.ckpt.tmp-XXXXXX". */
+#define BF_PARTITION_ENC_MAX 238
+
+/* 0 when partition can have files in a state directory; -1 with e set
+ * (BF_EXIT_USAGE) when it is empty, or when its encoded name is longer than
+ * BF_PARTITION_ENC_MAX (the message says how long it is). */
+int bf_partition_check(const char *partition, struct bf_err *e);
+
 /* Appends DIR/<encoded partition>.ckpt (or .lock with suffix ".lock") to
- * out. Returns -1 for an empty partition name. */
+ * out. Returns -1 for a partition name that bf_partition_check refuses. */
 int bf_ckpt_path(const char *dir, const char *partition, const char *suffix,
     struct bf_buf *out);
 

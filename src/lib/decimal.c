@@ -39,10 +39,18 @@ mul256(u128 a, u128 b, u128 *hi, u128 *lo)
 {
 	uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64);
 	uint64_t b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
-	u128 p00 = (u128)a0 * b0, p01 = (u128)a0 * b1;
-	u128 p10 = (u128)a1 * b0, p11 = (u128)a1 * b1;
-	u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+	u128 p00, p01, p10, p11, mid;
 
+	if ((a1 | b1) == 0) { /* the common case: one 64 by 64 product */
+		*lo = (u128)a0 * b0;
+		*hi = 0;
+		return;
+	}
+	p00 = (u128)a0 * b0;
+	p01 = (u128)a0 * b1;
+	p10 = (u128)a1 * b0;
+	p11 = (u128)a1 * b1;
+	mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
 	*lo = (mid << 64) | (uint64_t)p00;
 	*hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
 }
@@ -119,6 +127,57 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+static const uint64_t pow10u64[] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+	1000000000,
+};
+
+/*
+ * The common short forms exactly: -?(0|[1-9][0-9]{0,17})(\.[0-9]{1,9})?.
+ * They need no rounding, and the integer and fraction each fit 64 bits, so
+ * this is the general parser's result without its 128-bit digit loop.
+ * Returns 1 with *out set, or 0 (nothing set) for anything else, which is
+ * left to the general parser, errors included.
+ */
+static int
+parse_short(const char *s, size_t n, bf_dec *out)
+{
+	size_t i = 0, k;
+	uint64_t ip = 0, fp = 0;
+	u128 m;
+	int neg = 0;
+
+	if (n > 0 && s[0] == '-') {
+		neg = 1;
+		i++;
+	}
+	if (i >= n || !is_digit(s[i]))
+		return 0;
+	if (s[i] == '0')
+		i++;
+	else
+		for (k = i; i < n && is_digit(s[i]); i++) {
+			if (i - k == 18)
+				return 0;
+			ip = ip * 10 + (uint64_t)(s[i] - '0');
+		}
+	if (i < n) {
+		if (s[i] != '.')
+			return 0;
+		for (k = ++i; i < n && is_digit(s[i]); i++) {
+			if (i - k == BF_DEC_PLACES)
+				return 0;
+			fp = fp * 10 + (uint64_t)(s[i] - '0');
+		}
+		if (i == k || i != n)
+			return 0;
+		fp *= pow10u64[BF_DEC_PLACES - (i - k)];
+	}
+	m = (u128)ip * ONE + fp;
+	out->v = neg ? -(__int128)m : (__int128)m;
+	return 1;
+}
+
 int
 bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
 {
@@ -130,6 +189,11 @@ bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
 
 	if (s == NULL || n == 0 || n > (size_t)(INT64_MAX / 4))
 		return BF_DEC_ESYNTAX;
+	if (parse_short(s, n, out)) {
+		if (inexact)
+			*inexact = 0;
+		return BF_DEC_OK;
+	}
 	if (s[i] == '-') {
 		neg = 1;
 		i++;
@@ -183,7 +247,10 @@ bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
 		    '0');
 
 		if (j < keep) {
-			if (acc > (MAXMAG - dg) / 10)
+			/* acc * 10 + dg > MAXMAG, without a 128-bit division
+			 * per digit */
+			if (acc > MAXMAG / 10 ||
+			    (acc == MAXMAG / 10 && dg > MAXMAG % 10))
 				return BF_DEC_EOVERFLOW;
 			acc = acc * 10 + dg;
 		} else if (j == keep)

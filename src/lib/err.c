@@ -1,11 +1,16 @@
 /*
  * err.c: exit codes and error reporting (err.h).
  */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -96,6 +101,23 @@ void
 bf_print_version(void)
 {
 	printf("%s %s\n", bf_progname, BF_VERSION);
+}
+
+void
+bf_stdout_init(void)
+{
+	static char buf[1 << 17];
+	struct stat st;
+
+	if (isatty(STDOUT_FILENO))
+		return;
+	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+#ifdef F_SETPIPE_SZ
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
+#else
+	(void)st;
+#endif
 }
 
 int

@@ -55,6 +55,13 @@ int bf_err_print(const struct bf_err *e);
 /* Prints "prog VERSION\n" to stdout (for --version). */
 void bf_print_version(void);
 
+/* Readies stdout for a stream of lines: a large stdio buffer (fewer
+ * write(2) calls) and, when stdout is a pipe, a larger pipe (F_SETPIPE_SZ,
+ * up to 1 MiB, where the system allows), so that the stages of a pipeline
+ * switch less often. Call first in main() of a filter; failures are
+ * ignored (the defaults still work). */
+void bf_stdout_init(void);
+
 /* Flushes and closes stdout and checks for any earlier write error; on
  * failure prints a message and returns BF_EXIT_IO, else 0. Call at the end of
  * main(): in a pipeline a lost write must be a non-zero exit. */

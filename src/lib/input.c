@@ -2,6 +2,7 @@
  * input.c: the line reader for [FILE...] arguments (input.h).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,16 @@ open_next(struct bf_input *in, struct bf_err *e)
 static int
 refill(struct bf_input *in, struct bf_err *e)
 {
+	struct pollfd pfd;
 	ssize_t n;
 
+	/* Output waiting in stdout's buffer goes on before a read that would
+	 * wait: what this stage has done reaches the next one whenever its
+	 * own input pauses (bf_stdout_init makes the buffer large). */
+	pfd.fd = fileno(in->fp);
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 0) == 0)
+		fflush(stdout);
 	for (;;) {
 		n = read(fileno(in->fp), in->rbuf, RBUFSZ);
 		if (n >= 0)

@@ -41,7 +41,10 @@ void bf_input_init(struct bf_input *in, char **files, int nfiles,
     size_t maxline);
 /* Reads the next line into in->line: returns 1 for a line, 0 at the end of
  * all input, -1 on an error (a file that cannot be opened or read: e is set
- * with BF_EXIT_IO and reading moves on to the next file on the next call). */
+ * with BF_EXIT_IO and reading moves on to the next file on the next call).
+ * Before a read that would wait (a pipe with nothing in it yet), stdout is
+ * flushed, so that a filter's output never waits in its buffer for input
+ * that may be slow to come. */
 int bf_input_next(struct bf_input *in, struct bf_err *e);
 /* Closes the current file (never standard input) and frees the buffers. */
 void bf_input_free(struct bf_input *in);

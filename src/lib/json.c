@@ -43,21 +43,28 @@ static const unsigned char strclass[256] = {
 #define ISDIGIT(c) ((unsigned)(c) - '0' < 10u)
 
 /* Objects with more keys than this are checked for duplicates by sorting
- * their key hashes at the close; smaller ones compare each new key's hash
- * with the keys before it. */
+ * their key hashes at the close; smaller ones compare each new key with the
+ * keys before it (through a filter, see parse). */
 #define DUP_LINEAR 16
 
+/* A key of an open object: its token, and its length and first 8 bytes
+ * (little-endian, zero-padded) after unescaping, which decide equality for
+ * keys of up to 8 bytes and rule most other pairs out. h is filled in only
+ * by dup_check_sorted. */
 struct keyent {
+	uint64_t w;
 	int tok;
+	int len;
 	uint32_t h;
 };
 
-/* Parser state, local to one bf_json_parse call. */
+/* Parser state, local to one bf_json_parse call (the scanning position
+ * lives in parse's locals). */
 struct parser {
 	struct bf_json *j;
-	const unsigned char *s, *p, *e;
+	const unsigned char *s, *e;
 	struct keyent *keys; /* keys of the open objects, innermost last */
-	int nkeys, keycap;
+	int keycap;
 	int err;
 	const unsigned char *errp;
 };
@@ -206,6 +213,14 @@ fail(struct parser *ps, int err, const unsigned char *at)
 	return -1;
 }
 
+/* fail for the scanners, which return the position after what they read. */
+static const unsigned char *
+failp(struct parser *ps, int err, const unsigned char *at)
+{
+	fail(ps, err, at);
+	return NULL;
+}
+
 static int
 growtok(struct bf_json *j)
 {
@@ -221,63 +236,88 @@ growtok(struct bf_json *j)
 	return 0;
 }
 
-static inline int
-newtok(struct parser *ps, int type, int parent)
-{
-	struct bf_json *j = ps->j;
-	struct bf_jtok *t;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    defined(__GNUC__)
+#define LITTLE_CTZ 1 /* loads put the first byte lowest; __builtin_ctzll */
+#endif
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+#ifdef __GNUC__
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 
-	if (j->ntok == j->cap && growtok(j) < 0)
-		return -1;
-	t = &j->tok[j->ntok];
-	t->type = type;
-	t->start = (int)(ps->p - ps->s);
-	t->end = t->start;
-	t->size = 0;
-	t->parent = parent;
-	t->esc = 0;
-	return j->ntok++;
+/* Skips plain string bytes from p: returns the first quote, backslash,
+ * control character or non-ASCII byte at or after p, or e. */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *e)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	/* Sixteen bytes at a time: as signed bytes, both the control
+	 * characters and the bytes >= 0x80 are less than 0x20. */
+	while (e - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	/* Eight bytes at a time while none is a quote, a backslash, a
+	 * control character or non-ASCII (see "Bit Twiddling Hacks": haszero
+	 * and hasless). A borrow can only mark a byte above a byte that is
+	 * marked rightly, so the lowest mark is exact: with little-endian
+	 * loads, it says where to stop. */
+	while (e - p >= 8) {
+		uint64_t x, q, b, m;
+
+		memcpy(&x, p, 8);
+		q = x ^ 0x2222222222222222u;
+		b = x ^ 0x5C5C5C5C5C5C5C5Cu;
+		m = (((x - 0x2020202020202020u) & ~x) |
+		    ((q - 0x0101010101010101u) & ~q) |
+		    ((b - 0x0101010101010101u) & ~b) | x) &
+		    0x8080808080808080u;
+		if (m) {
+#ifdef LITTLE_CTZ
+			p += __builtin_ctzll(m) >> 3;
+#endif
+			break;
+		}
+		p += 8;
+	}
+	while (p < e && !strclass[*p])
+		p++;
+	return p;
 }
 
-/* Scans the string whose opening quote is at ps->p; leaves ps->p past the
- * closing quote. Sets *esc when the text holds an escape. */
-static int
-scan_string(struct parser *ps, int *esc)
+/* The rest of a string from p, where skip_plain stopped short of a
+ * closing quote: escapes, UTF-8, errors. Returns the position past the
+ * closing quote, or NULL on error; sets *esc on an escape. */
+static NOINLINE const unsigned char *
+scan_string_slow(struct parser *ps, const unsigned char *p, int *esc)
 {
-	const unsigned char *p = ps->p + 1, *e = ps->e, *bad = NULL;
+	const unsigned char *e = ps->e, *bad = NULL;
 	long u, u2;
 	int k;
 
-	*esc = 0;
 	for (;;) {
-		/* Eight bytes at a time while none is a quote, a backslash, a
-		 * control character or non-ASCII (exact tests, see
-		 * "Bit Twiddling Hacks": haszero and hasless). */
-		while (p + 8 <= e) {
-			uint64_t x, q, b;
-
-			memcpy(&x, p, 8);
-			q = x ^ 0x2222222222222222u;
-			b = x ^ 0x5C5C5C5C5C5C5C5Cu;
-			if ((((x - 0x2020202020202020u) & ~x) |
-			    ((q - 0x0101010101010101u) & ~q) |
-			    ((b - 0x0101010101010101u) & ~b) | x) &
-			    0x8080808080808080u)
-				break;
-			p += 8;
-		}
-		while (p < e && !strclass[*p])
-			p++;
+		p = skip_plain(p, e);
 		if (p >= e)
-			return fail(ps, BF_JSON_ETRUNCATED, e);
+			return failp(ps, BF_JSON_ETRUNCATED, e);
 		switch (strclass[*p]) {
 		case 1:
-			ps->p = p + 1;
-			return 0;
+			return p + 1;
 		case 2:
 			*esc = 1;
 			if (p + 1 >= e)
-				return fail(ps, BF_JSON_ETRUNCATED, e);
+				return failp(ps, BF_JSON_ETRUNCATED, e);
 			switch (p[1]) {
 			case '"': case '\\': case '/': case 'b': case 'f':
 			case 'n': case 'r': case 't':
@@ -286,73 +326,87 @@ scan_string(struct parser *ps, int *esc)
 			case 'u':
 				u = hex4(p + 2, e, &bad);
 				if (u == -2)
-					return fail(ps, BF_JSON_ETRUNCATED, e);
+					return failp(ps, BF_JSON_ETRUNCATED, e);
 				if (u < 0)
-					return fail(ps, BF_JSON_ESYNTAX, bad);
+					return failp(ps, BF_JSON_ESYNTAX, bad);
 				if (u >= 0xDC00 && u <= 0xDFFF)
-					return fail(ps, BF_JSON_EUTF8, p);
+					return failp(ps, BF_JSON_EUTF8, p);
 				if (u >= 0xD800 && u <= 0xDBFF) {
 					/* A high surrogate needs a low one. */
 					if (p + 6 >= e || (p + 7 >= e &&
 					    p[6] == '\\'))
-						return fail(ps,
+						return failp(ps,
 						    BF_JSON_ETRUNCATED, e);
 					if (p[6] != '\\' || p[7] != 'u')
-						return fail(ps, BF_JSON_EUTF8,
+						return failp(ps, BF_JSON_EUTF8,
 						    p);
 					u2 = hex4(p + 8, e, &bad);
 					if (u2 == -2)
-						return fail(ps,
+						return failp(ps,
 						    BF_JSON_ETRUNCATED, e);
 					if (u2 < 0)
-						return fail(ps,
+						return failp(ps,
 						    BF_JSON_ESYNTAX, bad);
 					if (u2 < 0xDC00 || u2 > 0xDFFF)
-						return fail(ps, BF_JSON_EUTF8,
+						return failp(ps, BF_JSON_EUTF8,
 						    p);
 					p += 12;
 				} else
 					p += 6;
 				break;
 			default:
-				return fail(ps, BF_JSON_ESYNTAX, p + 1);
+				return failp(ps, BF_JSON_ESYNTAX, p + 1);
 			}
 			break;
 		case 3:
-			return fail(ps, BF_JSON_ESYNTAX, p);
+			return failp(ps, BF_JSON_ESYNTAX, p);
 		default:
 			k = utf8_seq(p, e);
 			if (k < 0)
-				return fail(ps, BF_JSON_ETRUNCATED, e);
+				return failp(ps, BF_JSON_ETRUNCATED, e);
 			if (k == 0)
-				return fail(ps, BF_JSON_EUTF8, p);
+				return failp(ps, BF_JSON_EUTF8, p);
 			p += k;
 		}
 	}
 }
 
-/* Number grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
-static int
-scan_number(struct parser *ps)
+/* Scans the string whose opening quote is at p. Returns the position past
+ * the closing quote, or NULL on error. Sets *esc when the text holds an
+ * escape. The common case, plain bytes up to the quote, is inline. */
+static inline const unsigned char *
+scan_string(struct parser *ps, const unsigned char *p, int *esc)
 {
-	const unsigned char *p = ps->p, *e = ps->e;
+	*esc = 0;
+	p = skip_plain(p + 1, ps->e);
+	if (p < ps->e && *p == '"')
+		return p + 1;
+	return scan_string_slow(ps, p, esc);
+}
+
+/* Number grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+ * Returns the position past the number, or NULL on error. */
+static const unsigned char *
+scan_number(struct parser *ps, const unsigned char *p)
+{
+	const unsigned char *e = ps->e;
 
 	if (*p == '-')
 		p++;
 	if (p >= e)
-		return fail(ps, BF_JSON_ETRUNCATED, e);
+		return failp(ps, BF_JSON_ETRUNCATED, e);
 	if (*p == '0')
 		p++;
 	else if (*p >= '1' && *p <= '9')
 		while (++p < e && ISDIGIT(*p))
 			;
 	else
-		return fail(ps, BF_JSON_ESYNTAX, p);
+		return failp(ps, BF_JSON_ESYNTAX, p);
 	if (p < e && *p == '.') {
 		if (++p >= e)
-			return fail(ps, BF_JSON_ETRUNCATED, e);
+			return failp(ps, BF_JSON_ETRUNCATED, e);
 		if (!ISDIGIT(*p))
-			return fail(ps, BF_JSON_ESYNTAX, p);
+			return failp(ps, BF_JSON_ESYNTAX, p);
 		while (++p < e && ISDIGIT(*p))
 			;
 	}
@@ -360,9 +414,9 @@ scan_number(struct parser *ps)
 		if (++p < e && (*p == '+' || *p == '-'))
 			p++;
 		if (p >= e)
-			return fail(ps, BF_JSON_ETRUNCATED, e);
+			return failp(ps, BF_JSON_ETRUNCATED, e);
 		if (!ISDIGIT(*p))
-			return fail(ps, BF_JSON_ESYNTAX, p);
+			return failp(ps, BF_JSON_ESYNTAX, p);
 		while (++p < e && ISDIGIT(*p))
 			;
 	}
@@ -371,29 +425,28 @@ scan_number(struct parser *ps)
 	if (p < e && (ISDIGIT(*p) || *p == '.' || *p == 'e' || *p == 'E' ||
 	    *p == '+' || *p == '-' || (*p >= 'a' && *p <= 'z') ||
 	    (*p >= 'A' && *p <= 'Z')))
-		return fail(ps, BF_JSON_ESYNTAX, p);
-	ps->p = p;
-	return 0;
+		return failp(ps, BF_JSON_ESYNTAX, p);
+	return p;
 }
 
-static int
-scan_literal(struct parser *ps, const char *lit, size_t n)
+static const unsigned char *
+scan_literal(struct parser *ps, const unsigned char *p, const char *lit,
+    size_t n)
 {
-	const unsigned char *p = ps->p, *e = ps->e;
+	const unsigned char *e = ps->e;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (p + i >= e)
-			return fail(ps, BF_JSON_ETRUNCATED, e);
+			return failp(ps, BF_JSON_ETRUNCATED, e);
 		if (p[i] != (unsigned char)lit[i])
-			return fail(ps, BF_JSON_ESYNTAX, p + i);
+			return failp(ps, BF_JSON_ESYNTAX, p + i);
 	}
 	p += n;
 	if (p < e && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 	    ISDIGIT(*p)))
-		return fail(ps, BF_JSON_ESYNTAX, p);
-	ps->p = p;
-	return 0;
+		return failp(ps, BF_JSON_ESYNTAX, p);
+	return p;
 }
 
 /*
@@ -637,18 +690,19 @@ sort_by_text(const struct bf_json *j, struct keyent *k, int n)
 	}
 }
 
-/* Checks the n keys of a closing object (the last n entries of ps->keys)
- * when there are more than DUP_LINEAR of them: sorted by hash, then each
- * run of equal hashes by text, so that duplicates are neighbours. Sorting
- * the runs (rather than comparing all pairs in a run) keeps keys crafted to
- * share a hash from costing quadratic time. */
+/* Checks the n keys k of a closing object when there are more than
+ * DUP_LINEAR of them: sorted by hash, then each run of equal hashes by text,
+ * so that duplicates are neighbours. Sorting the runs (rather than comparing
+ * all pairs in a run) keeps keys crafted to share a hash from costing
+ * quadratic time. */
 static int
-dup_check_sorted(struct parser *ps, int n)
+dup_check_sorted(struct parser *ps, struct keyent *k, int n)
 {
-	struct keyent *k = ps->keys + ps->nkeys - n;
 	const struct bf_json *j = ps->j;
 	int i, m, a, dup = -1;
 
+	for (i = 0; i < n; i++)
+		k[i].h = key_hash(j, &j->tok[k[i].tok]);
 	qsort(k, (size_t)n, sizeof(*k), keycmp);
 	for (i = 0; i < n; i = m) {
 		for (m = i + 1; m < n && k[m].h == k[i].h; m++)
@@ -668,179 +722,294 @@ dup_check_sorted(struct parser *ps, int n)
 	return 0;
 }
 
-/* Records key token tok of the innermost open object, which has nprev keys
- * before it; *seen is that object's filter of key hashes (bit h % 64), so
- * that a key whose bit is clear needs no comparison. */
-static int
-add_key(struct parser *ps, int tok, int nprev, uint64_t *seen)
+/* The length and first 8 bytes (struct keyent) of key token t, which
+ * holds an escape, after unescaping. */
+static void
+key_word_esc(const struct bf_json *j, const struct bf_jtok *t,
+    struct keyent *k)
 {
-	const struct bf_json *j = ps->j;
-	uint32_t h = key_hash(j, &j->tok[tok]);
-	uint64_t bit = (uint64_t)1 << (h & 63);
-	int i;
+	struct sit it;
+	uint64_t w = 0;
+	int c, n = 0;
 
-	if (nprev == 0)
-		*seen = 0;
-	if (nprev < DUP_LINEAR && (*seen & bit))
-		for (i = ps->nkeys - nprev; i < ps->nkeys; i++)
-			if (ps->keys[i].h == h && str_tok_eq(j,
-			    &j->tok[ps->keys[i].tok], &j->tok[tok]))
-				return fail(ps, BF_JSON_EDUPKEY,
-				    ps->s + j->tok[tok].start);
-	if (ps->nkeys == ps->keycap) {
-		ps->keycap = ps->keycap ? ps->keycap * 2 : 64;
-		ps->keys = bf_xrealloc(ps->keys,
-		    (size_t)ps->keycap * sizeof(*ps->keys));
+	sit_init(&it, j, t);
+	while ((c = sit_next(&it)) >= 0) {
+		if (n < 8)
+			w |= (uint64_t)c << (8 * n);
+		n++;
 	}
-	ps->keys[ps->nkeys].tok = tok;
-	ps->keys[ps->nkeys].h = h;
-	ps->nkeys++;
-	*seen |= bit;
-	return 0;
+	k->w = w;
+	k->len = n;
 }
 
-enum { WANT_VALUE, WANT_KEY, WANT_AFTER };
+/* The first 8 bytes of p[0..n) (zero-padded, first byte lowest), reading
+ * only those bytes. */
+static inline uint64_t
+word_of(const unsigned char *p, size_t n)
+{
+	uint64_t w = 0;
 
+#ifdef LITTLE_CTZ
+	uint32_t lo, hi;
+
+	if (n >= 8) {
+		memcpy(&w, p, 8);
+	} else if (n >= 4) {
+		/* Two loads that overlap on equal bytes. */
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + n - 4, 4);
+		w = lo | (uint64_t)hi << (8 * (n - 4));
+	} else if (n > 0) {
+		/* First, middle and last byte (some the same). */
+		w = p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+		    (uint64_t)p[n - 1] << (8 * (n - 1));
+	}
+#else
+	size_t i;
+
+	for (i = 0; i < n && i < 8; i++)
+		w |= (uint64_t)p[i] << (8 * i);
+#endif
+	return w;
+}
+
+/* 1 when a[0..n) equals b[0..n): for keys, which are short, without a
+ * call. */
+static inline int
+bytes_eq(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	for (; n >= 8; a += 8, b += 8, n -= 8)
+		if (word_of(a, 8) != word_of(b, 8))
+			return 0;
+	return word_of(a, n) == word_of(b, n);
+}
+
+/* word_of for a key inside the line: when 8 bytes may be read (e bounds
+ * them), one load and a mask. */
+static inline uint64_t
+key_word(const unsigned char *p, size_t n, const unsigned char *e)
+{
+	uint64_t w;
+
+#ifdef LITTLE_CTZ
+	if (e - p >= 8) {
+		memcpy(&w, p, 8);
+		return n >= 8 ? w : w & (((uint64_t)1 << (8 * n)) - 1);
+	}
+#endif
+	w = word_of(p, n);
+	return w;
+}
+
+static struct keyent *
+growkeys(struct parser *ps)
+{
+	ps->keycap = ps->keycap ? ps->keycap * 2 : 64;
+	ps->keys = bf_xrealloc(ps->keys,
+	    (size_t)ps->keycap * sizeof(*ps->keys));
+	return ps->keys;
+}
+
+/* An open object or array, saved while a nested one is parsed. */
+struct frame {
+	int tok;       /* its token, -1 outside the root */
+	int size;      /* members (keys) or elements so far */
+	int isobj;
+	uint64_t seen; /* objects: filter of the keys so far, see below */
+};
+
+/* The tokenizer: a state machine on labels (value, key, after), the
+ * innermost open container in locals (cur, size, isobj, seen), outer ones
+ * on stack. Everything hot stays in locals: stores into tokens cannot then
+ * force counters to be re-read from memory. Duplicate keys: keys of the
+ * open objects are in keys[0..nkeys), innermost object's last; each new key
+ * of an object with fewer than DUP_LINEAR keys before it is compared with
+ * them, unless its bit in seen (64 bits, one per key length and first 8
+ * bytes' hash) is clear; bigger objects are checked at their close. */
 static int
-parse(struct parser *ps)
+parse(struct parser *ps, const unsigned char *p)
 {
 	struct bf_json *j = ps->j;
-	int stack[BF_JSON_MAXDEPTH];
-	uint64_t seen[BF_JSON_MAXDEPTH];
-	int depth = 0, want = WANT_VALUE, t, esc, parent;
-	const unsigned char *e = ps->e;
+	const unsigned char *const s = ps->s, *const e = ps->e;
+	const unsigned char *q;
+	struct bf_jtok *tok = j->tok, *t;
+	struct keyent *keys = ps->keys, *k;
+	struct frame stack[BF_JSON_MAXDEPTH];
+	uint64_t seen = 0, bit;
+	int ntok = 0, cap = j->cap, nkeys = 0, keycap = ps->keycap;
+	int depth = 0, cur = -1, size = 0, isobj = 0, esc, i;
 	unsigned c;
 
-	for (;;) {
-		while (ps->p < e && ISWS(*ps->p))
-			ps->p++;
-		if (want == WANT_AFTER) {
-			struct bf_jtok *ct;
+/* A new token of type ty at p, as t; fails with ETOOBIG at p when there
+ * are BF_JSON_MAXTOK tokens already. */
+#define NEWTOK(ty) do {							\
+	if (ntok == cap) {						\
+		if (growtok(j) < 0)					\
+			return fail(ps, BF_JSON_ETOOBIG, p);		\
+		tok = j->tok;						\
+		cap = j->cap;						\
+	}								\
+	t = &tok[ntok++];						\
+	t->type = (ty);							\
+	t->start = (int)(p - s);					\
+	t->size = 0;							\
+	t->parent = cur;						\
+	t->esc = 0;							\
+} while (0)
 
-			if (depth == 0) {
-				if (ps->p < e)
-					return fail(ps, BF_JSON_ETRAILING,
-					    ps->p);
-				return 0;
-			}
-			if (ps->p >= e)
-				return fail(ps, BF_JSON_ETRUNCATED, e);
-			ct = &j->tok[stack[depth - 1]];
-			c = *ps->p;
-			if (c == ',') {
-				ps->p++;
-				want = ct->type == BF_JSON_OBJECT ? WANT_KEY :
-				    WANT_VALUE;
-				continue;
-			}
-			if ((c == '}' && ct->type == BF_JSON_OBJECT) ||
-			    (c == ']' && ct->type == BF_JSON_ARRAY)) {
-				ps->p++;
-				ct->end = (int)(ps->p - ps->s);
-				if (ct->type == BF_JSON_OBJECT) {
-					if (ct->size > DUP_LINEAR &&
-					    dup_check_sorted(ps, ct->size) < 0)
-						return -1;
-					ps->nkeys -= ct->size;
-				}
-				depth--;
-				continue;
-			}
-			return fail(ps, BF_JSON_ESYNTAX, ps->p);
+value:
+	while (p < e && ISWS(*p))
+		p++;
+	if (p >= e)
+		return fail(ps, BF_JSON_ETRUNCATED, e);
+	c = *p;
+	switch (c) {
+	case '"':
+		NEWTOK(BF_JSON_STRING);
+		if ((q = scan_string(ps, p, &esc)) == NULL)
+			return -1;
+		t->esc = esc;
+		break;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		NEWTOK(BF_JSON_NUMBER);
+		if ((q = scan_number(ps, p)) == NULL)
+			return -1;
+		break;
+	case '{':
+	case '[':
+		if (depth == BF_JSON_MAXDEPTH)
+			return fail(ps, BF_JSON_EDEPTH, p);
+		NEWTOK(c == '{' ? BF_JSON_OBJECT : BF_JSON_ARRAY);
+		if (!isobj)
+			size++; /* an element of the enclosing array */
+		stack[depth].tok = cur;
+		stack[depth].size = size;
+		stack[depth].isobj = isobj;
+		stack[depth].seen = seen;
+		depth++;
+		cur = ntok - 1;
+		size = 0;
+		seen = 0;
+		isobj = c == '{';
+		p++;
+		while (p < e && ISWS(*p))
+			p++;
+		if (p < e && *p == (isobj ? '}' : ']')) {
+			p++;
+			goto close;
 		}
-		if (ps->p >= e)
-			return fail(ps, BF_JSON_ETRUNCATED, e);
-		parent = depth ? stack[depth - 1] : -1;
-		c = *ps->p;
-		if (want == WANT_KEY) {
-			if (c != '"')
-				return fail(ps, BF_JSON_ESYNTAX, ps->p);
-			if ((t = newtok(ps, BF_JSON_STRING, parent)) < 0)
-				return fail(ps, BF_JSON_ETOOBIG, ps->p);
-			if (scan_string(ps, &esc) < 0)
-				return -1;
-			j->tok[t].end = (int)(ps->p - ps->s);
-			j->tok[t].esc = esc;
-			if (add_key(ps, t, j->tok[parent].size,
-			    &seen[depth - 1]) < 0)
-				return -1;
-			j->tok[parent].size++;
-			while (ps->p < e && ISWS(*ps->p))
-				ps->p++;
-			if (ps->p >= e)
-				return fail(ps, BF_JSON_ETRUNCATED, e);
-			if (*ps->p != ':')
-				return fail(ps, BF_JSON_ESYNTAX, ps->p);
-			ps->p++;
-			want = WANT_VALUE;
-			continue;
-		}
-		/* WANT_VALUE */
-		switch (c) {
-		case '{':
-		case '[':
-			if (depth == BF_JSON_MAXDEPTH)
-				return fail(ps, BF_JSON_EDEPTH, ps->p);
-			if ((t = newtok(ps, c == '{' ? BF_JSON_OBJECT :
-			    BF_JSON_ARRAY, parent)) < 0)
-				return fail(ps, BF_JSON_ETOOBIG, ps->p);
-			if (parent >= 0 &&
-			    j->tok[parent].type == BF_JSON_ARRAY)
-				j->tok[parent].size++;
-			stack[depth++] = t;
-			ps->p++;
-			while (ps->p < e && ISWS(*ps->p))
-				ps->p++;
-			if (ps->p < e && *ps->p == (c == '{' ? '}' : ']')) {
-				ps->p++;
-				j->tok[t].end = (int)(ps->p - ps->s);
-				depth--;
-				want = WANT_AFTER;
-			} else
-				want = c == '{' ? WANT_KEY : WANT_VALUE;
-			continue;
-		case '"':
-			if ((t = newtok(ps, BF_JSON_STRING, parent)) < 0)
-				return fail(ps, BF_JSON_ETOOBIG, ps->p);
-			if (scan_string(ps, &esc) < 0)
-				return -1;
-			j->tok[t].esc = esc;
-			break;
-		case '-': case '0': case '1': case '2': case '3': case '4':
-		case '5': case '6': case '7': case '8': case '9':
-			if ((t = newtok(ps, BF_JSON_NUMBER, parent)) < 0)
-				return fail(ps, BF_JSON_ETOOBIG, ps->p);
-			if (scan_number(ps) < 0)
-				return -1;
-			break;
-		case 't':
-			if ((t = newtok(ps, BF_JSON_TRUE, parent)) < 0)
-				return fail(ps, BF_JSON_ETOOBIG, ps->p);
-			if (scan_literal(ps, "true", 4) < 0)
-				return -1;
-			break;
-		case 'f':
-			if ((t = newtok(ps, BF_JSON_FALSE, parent)) < 0)
-				return fail(ps, BF_JSON_ETOOBIG, ps->p);
-			if (scan_literal(ps, "false", 5) < 0)
-				return -1;
-			break;
-		case 'n':
-			if ((t = newtok(ps, BF_JSON_NULL, parent)) < 0)
-				return fail(ps, BF_JSON_ETOOBIG, ps->p);
-			if (scan_literal(ps, "null", 4) < 0)
-				return -1;
-			break;
-		default:
-			if (c >= 0x80 && utf8_seq(ps->p, e) == 0)
-				return fail(ps, BF_JSON_EUTF8, ps->p);
-			return fail(ps, BF_JSON_ESYNTAX, ps->p);
-		}
-		j->tok[t].end = (int)(ps->p - ps->s);
-		if (parent >= 0 && j->tok[parent].type == BF_JSON_ARRAY)
-			j->tok[parent].size++;
-		want = WANT_AFTER;
+		if (isobj)
+			goto key;
+		goto value;
+	case 't':
+		NEWTOK(BF_JSON_TRUE);
+		if ((q = scan_literal(ps, p, "true", 4)) == NULL)
+			return -1;
+		break;
+	case 'f':
+		NEWTOK(BF_JSON_FALSE);
+		if ((q = scan_literal(ps, p, "false", 5)) == NULL)
+			return -1;
+		break;
+	case 'n':
+		NEWTOK(BF_JSON_NULL);
+		if ((q = scan_literal(ps, p, "null", 4)) == NULL)
+			return -1;
+		break;
+	default:
+		if (c >= 0x80 && utf8_seq(p, e) == 0)
+			return fail(ps, BF_JSON_EUTF8, p);
+		return fail(ps, BF_JSON_ESYNTAX, p);
 	}
+	/* A scalar from p to q. */
+	t->end = (int)(q - s);
+	p = q;
+	if (!isobj)
+		size++;
+after:
+	/* A value is complete: a separator, a close or the end follows. */
+	if (depth == 0) {
+		while (p < e && ISWS(*p))
+			p++;
+		if (p < e)
+			return fail(ps, BF_JSON_ETRAILING, p);
+		j->ntok = ntok;
+		return 0;
+	}
+	while (p < e && ISWS(*p))
+		p++;
+	if (p >= e)
+		return fail(ps, BF_JSON_ETRUNCATED, e);
+	c = *p++;
+	if (c == ',') {
+		if (isobj)
+			goto key;
+		goto value;
+	}
+	if (c != (isobj ? '}' : ']'))
+		return fail(ps, BF_JSON_ESYNTAX, p - 1);
+close:
+	/* The container cur closes at p - 1. */
+	if (isobj) {
+		if (size > DUP_LINEAR &&
+		    dup_check_sorted(ps, keys + nkeys - size, size) < 0)
+			return -1;
+		nkeys -= size;
+	}
+	tok[cur].end = (int)(p - s);
+	tok[cur].size = size;
+	depth--;
+	cur = stack[depth].tok;
+	size = stack[depth].size;
+	isobj = stack[depth].isobj;
+	seen = stack[depth].seen;
+	goto after;
+
+key:
+	while (p < e && ISWS(*p))
+		p++;
+	if (p >= e)
+		return fail(ps, BF_JSON_ETRUNCATED, e);
+	if (*p != '"')
+		return fail(ps, BF_JSON_ESYNTAX, p);
+	NEWTOK(BF_JSON_STRING);
+	if ((q = scan_string(ps, p, &esc)) == NULL)
+		return -1;
+	t->end = (int)(q - s);
+	t->esc = esc;
+	if (nkeys == keycap) {
+		keys = growkeys(ps);
+		keycap = ps->keycap;
+	}
+	k = &keys[nkeys];
+	k->tok = ntok - 1;
+	if (!esc) {
+		k->len = (int)(q - p - 2);
+		k->w = key_word(p + 1, (size_t)k->len, e);
+	} else
+		key_word_esc(j, t, k);
+	bit = (uint64_t)1 << (((k->w ^ (uint64_t)k->len) *
+	    0x9E3779B97F4A7C15u) >> 58);
+	if (size < DUP_LINEAR && (seen & bit))
+		for (i = nkeys - size; i < nkeys; i++)
+			if (keys[i].w == k->w && keys[i].len == k->len &&
+			    (k->len <= 8 || str_tok_eq(j, &tok[keys[i].tok],
+			    t)))
+				return fail(ps, BF_JSON_EDUPKEY, p);
+	seen |= bit;
+	nkeys++;
+	size++;
+	p = q;
+	while (p < e && ISWS(*p))
+		p++;
+	if (p >= e)
+		return fail(ps, BF_JSON_ETRUNCATED, e);
+	if (*p != ':')
+		return fail(ps, BF_JSON_ESYNTAX, p);
+	p++;
+	goto value;
+#undef NEWTOK
 }
 
 int
@@ -869,14 +1038,12 @@ bf_json_parse(struct bf_json *j, const char *s, size_t len, int flags,
 	}
 	ps.j = j;
 	ps.s = (const unsigned char *)s;
-	ps.p = p;
 	ps.e = e;
 	ps.keys = (struct keyent *)j->aux;
 	ps.keycap = j->auxcap;
-	ps.nkeys = 0;
 	ps.err = BF_JSON_OK;
 	ps.errp = NULL;
-	if (parse(&ps) < 0) {
+	if (parse(&ps, p) < 0) {
 		j->aux = ps.keys;
 		j->auxcap = ps.keycap;
 		j->ntok = 0;
@@ -896,22 +1063,8 @@ bf_json_parse(struct bf_json *j, const char *s, size_t len, int flags,
 	return BF_JSON_OK;
 }
 
-int
-bf_json_skip(const struct bf_json *j, int t)
-{
-	int i;
-
-	if (t < 0 || t >= j->ntok)
-		return j->ntok;
-	if (j->tok[t].type != BF_JSON_OBJECT &&
-	    j->tok[t].type != BF_JSON_ARRAY)
-		return t + 1;
-	/* Every token of t's subtree has a parent >= t; the first token
-	 * after it has an ancestor of t (index < t) as parent. */
-	for (i = t + 1; i < j->ntok && j->tok[i].parent >= t; i++)
-		;
-	return i;
-}
+/* The external definition of the inline bf_json_skip (json.h). */
+extern inline int bf_json_skip(const struct bf_json *j, int t);
 
 /* 1 when the string token t equals s[0..n) after unescaping. */
 static int
@@ -932,20 +1085,57 @@ tok_eq(const struct bf_json *j, const struct bf_jtok *t, const char *s,
 	return i == n;
 }
 
+/* The external definition of the inline bf_json_get (json.h). */
+extern inline int bf_json_get(const struct bf_json *j, int obj,
+    const char *key);
+
+/* bf_json_get of the root: after a successful parse whose root is an
+ * object, its keys are the first tok[0].size entries of the key table
+ * (parse leaves them there, in document order or, over DUP_LINEAR keys, in
+ * dup_check_sorted's order: keys are unique, so the order does not matter).
+ * Entries hold each key's length and first 8 bytes after unescaping, so
+ * most keys are ruled out by one comparison. */
+static int
+get_root(const struct bf_json *j, const char *key, size_t n)
+{
+	const struct keyent *k = j->aux, *ke;
+	const struct bf_jtok *t;
+	uint64_t w;
+
+	if (j->tok[0].size == 0) /* (then aux may be NULL) */
+		return -1;
+	ke = k + j->tok[0].size;
+	w = word_of((const unsigned char *)key, n);
+	for (; k < ke; k++) {
+		if (k->w != w || (size_t)k->len != n)
+			continue;
+		if (n <= 8)
+			return k->tok + 1;
+		t = &j->tok[k->tok];
+		if (!t->esc ? bytes_eq((const unsigned char *)j->s +
+		    t->start + 9, (const unsigned char *)key + 8, n - 8) :
+		    tok_eq(j, t, key, n))
+			return k->tok + 1;
+	}
+	return -1;
+}
+
 int
-bf_json_get(const struct bf_json *j, int obj, const char *key)
+bf_json_getn(const struct bf_json *j, int obj, const char *key, size_t n)
 {
 	const struct bf_jtok *k;
-	size_t n = strlen(key);
 	int i, m, size, type;
 
 	if (obj < 0 || obj >= j->ntok || j->tok[obj].type != BF_JSON_OBJECT)
 		return -1;
+	if (obj == 0)
+		return get_root(j, key, n);
 	size = j->tok[obj].size;
 	for (i = obj + 1, m = 0; m < size; m++) {
 		k = &j->tok[i];
 		if (!k->esc ? (size_t)(k->end - k->start - 2) == n &&
-		    memcmp(j->s + k->start + 1, key, n) == 0 :
+		    (n == 0 || (j->s[k->start + 1] == key[0] &&
+		    memcmp(j->s + k->start + 1, key, n) == 0)) :
 		    tok_eq(j, k, key, n))
 			return i + 1;
 		type = j->tok[i + 1].type;

@@ -22,6 +22,7 @@
 #define BF_JSON_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -100,13 +101,39 @@ const char *bf_json_code(int err);
 const char *bf_json_strerror(int err);
 void bf_json_free(struct bf_json *j);
 
-/* The value token of key (NUL-terminated) in object token obj, or -1 when
- * absent (or obj is not an object). Keys are compared after unescaping. Only
- * obj's own members are searched, in order: linear in obj's subtree. */
-int bf_json_get(const struct bf_json *j, int obj, const char *key);
+/* The value token of key[0..n) in object token obj, or -1 when absent (or
+ * obj is not an object). Keys are compared after unescaping. Only obj's own
+ * members are searched: for the root (obj 0), linear in its number of keys
+ * (a table the parse made); for other objects, linear in obj's subtree. */
+int bf_json_getn(const struct bf_json *j, int obj, const char *key,
+    size_t n);
+/* bf_json_getn of a NUL-terminated key. Inline (C99 inline definition; the
+ * external one is in json.c), so that strlen of a literal costs nothing. */
+inline int
+bf_json_get(const struct bf_json *j, int obj, const char *key)
+{
+	return bf_json_getn(j, obj, key, strlen(key));
+}
 /* The index just past the subtree of token t (its next sibling, if any;
- * ntok after the last). Linear in the subtree's size. */
-int bf_json_skip(const struct bf_json *j, int t);
+ * ntok after the last). Linear in the subtree's size. Inline (C99 inline
+ * definition; the external one is in json.c): most calls step over a
+ * scalar. */
+inline int
+bf_json_skip(const struct bf_json *j, int t)
+{
+	int i;
+
+	if (t < 0 || t >= j->ntok)
+		return j->ntok;
+	if (j->tok[t].type != BF_JSON_OBJECT &&
+	    j->tok[t].type != BF_JSON_ARRAY)
+		return t + 1;
+	/* Every token of t's subtree has a parent >= t; the first token
+	 * after it has an ancestor of t (index < t) as parent. */
+	for (i = t + 1; i < j->ntok && j->tok[i].parent >= t; i++)
+		;
+	return i;
+}
 /* Raw bytes of token t: for strings including the quotes, for numbers the
  * exact number text. */
 const char *bf_json_raw(const struct bf_json *j, int t, size_t *n);

@@ -153,11 +153,16 @@ hashstr(const char *s)
 	return bf_fnv1a64(s, strlen(s));
 }
 
+/* The partition called name, added (locked, its checkpoint loaded) when it
+ * is new; NULL with e set (naming file:line for a name the state directory
+ * cannot hold). */
 static struct part *
-part_get(struct bf_load *l, const char *name, struct bf_err *e)
+part_get(struct bf_load *l, const char *name, const char *file, long line,
+    struct bf_err *e)
 {
 	size_t h, i;
 	struct part *p;
+	struct bf_err pe;
 
 	if (l->psize == 0) {
 		l->psize = 64;
@@ -167,6 +172,10 @@ part_get(struct bf_load *l, const char *name, struct bf_err *e)
 	for (p = l->ptab[h]; p != NULL; p = p->hnext)
 		if (strcmp(p->name, name) == 0)
 			return p;
+	if (l->o.state != NULL && bf_partition_check(name, &pe) == -1) {
+		bf_err_set(e, pe.code, "%s:%ld: %s", file, line, pe.msg);
+		return NULL;
+	}
 	if (l->pn + 1 > l->psize) {
 		size_t nsize = 2 * l->psize;
 		struct part **nt = bf_xcalloc(nsize, sizeof(*nt)), *next;
@@ -1113,7 +1122,7 @@ on_usage(struct bf_load *l, const char *file, long line, struct bf_err *e)
 		bf_buf_free(&why);
 		return 0;
 	}
-	if ((p = part_get(l, id.partition, e)) == NULL) {
+	if ((p = part_get(l, id.partition, file, line, e)) == NULL) {
 		bf_window_free(&id);
 		return -1;
 	}
@@ -1159,7 +1168,7 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 		bf_buf_free(&why);
 		return 0;
 	}
-	if ((p = part_get(l, id.partition, e)) == NULL) {
+	if ((p = part_get(l, id.partition, file, line, e)) == NULL) {
 		bf_window_free(&id);
 		return -1;
 	}

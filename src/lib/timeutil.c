@@ -52,23 +52,29 @@ bf_days_in_month(int64_t y, int m)
 	return dim[m - 1];
 }
 
-int64_t
-bf_days_from_civil(int64_t y, int m, int d)
+/* days_from_civil on inputs already in range. */
+static inline int64_t
+civil_days(int64_t y, int64_t mm, int64_t dd)
 {
-	int64_t era, yoe, doy, doe, mm, dd;
+	int64_t era, yoe, doy, doe;
 
-	if (y > YEAR_LIMIT)
-		y = YEAR_LIMIT;
-	if (y < -YEAR_LIMIT)
-		y = -YEAR_LIMIT;
-	mm = m < 1 ? 1 : m > 12 ? 12 : m;
-	dd = d < 1 ? 1 : d > 31 ? 31 : d;
 	y -= mm <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
 	yoe = y - era * 400;
 	doy = (153 * (mm > 2 ? mm - 3 : mm + 9) + 2) / 5 + dd - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + doe - 719468;
+}
+
+int64_t
+bf_days_from_civil(int64_t y, int m, int d)
+{
+	if (y > YEAR_LIMIT)
+		y = YEAR_LIMIT;
+	if (y < -YEAR_LIMIT)
+		y = -YEAR_LIMIT;
+	return civil_days(y, m < 1 ? 1 : m > 12 ? 12 : m,
+	    d < 1 ? 1 : d > 31 ? 31 : d);
 }
 
 void
@@ -118,6 +124,44 @@ digits(const char *s, int k)
 	return v;
 }
 
+/*
+ * The canonical form "YYYY-MM-DDTHH:MM:SSZ" (upper case, seconds 00..59),
+ * what the stages write: the same result as the general parser below, with
+ * fewer steps. Returns 0 with *t set, or -1 (nothing set) for anything else,
+ * which is left to the general parser, errors included.
+ */
+/* The two digits at s as a number in *v; nonzero when they are not. */
+static inline unsigned
+two_digits(const char *s, unsigned *v)
+{
+	unsigned a = (unsigned)((unsigned char)s[0] - '0');
+	unsigned b = (unsigned)((unsigned char)s[1] - '0');
+
+	*v = a * 10 + b;
+	return (a > 9) | (b > 9);
+}
+
+static int
+parse_canonical(const char *s, size_t n, bf_time *t)
+{
+	unsigned yh, yl, mo, d, h, mi, sec;
+
+	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+		return -1;
+	if (two_digits(s, &yh) | two_digits(s + 2, &yl) |
+	    two_digits(s + 5, &mo) | two_digits(s + 8, &d) |
+	    two_digits(s + 11, &h) | two_digits(s + 14, &mi) |
+	    two_digits(s + 17, &sec))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 ||
+	    (d > 28 && d > (unsigned)bf_days_in_month(yh * 100 + yl, (int)mo)))
+		return -1;
+	*t = civil_days(yh * 100 + yl, mo, d) * DAY + h * 3600 + mi * 60 +
+	    sec;
+	return 0;
+}
+
 int
 bf_time_parse(const char *s, size_t n, bf_time *t, int32_t *nsec)
 {
@@ -128,6 +172,11 @@ bf_time_parse(const char *s, size_t n, bf_time *t, int32_t *nsec)
 
 	if (s == NULL || n < 10)
 		return -1;
+	if (parse_canonical(s, n, t) == 0) {
+		if (nsec)
+			*nsec = 0;
+		return 0;
+	}
 	if ((y = digits(s, 4)) < 0 || s[4] != '-' ||
 	    (mo = digits(s + 5, 2)) < 0 || s[7] != '-' ||
 	    (d = digits(s + 8, 2)) < 0)

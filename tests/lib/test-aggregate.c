@@ -99,6 +99,20 @@ test_dedupe(void)
 	n = bf_samples_dedupe(s, n, &d, &c);
 	ok(n == 2 && d == 1 && s[0].nsec == 250000000,
 	    "fractions of seconds count");
+	/* Already in order (no sort): the same runs and winners. */
+	n = mk(s, "0:1 0:1.0 30:2 60:5 60:5 60:6 60:7");
+	d = c = 0;
+	n = bf_samples_dedupe(s, n, &d, &c);
+	ok(n == 3 && d == 2 && c == 2 && s[1].sec == T0 + 30 &&
+	    strcmp(F(s[2].v), "7.000000000") == 0,
+	    "dedupe of samples already in order");
+	/* In order but for the last one. */
+	n = mk(s, "0:1 30:2 60:5 60:7 60:6 0:1");
+	d = c = 0;
+	n = bf_samples_dedupe(s, n, &d, &c);
+	ok(n == 3 && d == 1 && c == 2 && s[0].sec == T0 &&
+	    s[1].sec == T0 + 30 && strcmp(F(s[2].v), "7.000000000") == 0,
+	    "dedupe of samples in order but the last");
 }
 
 static void
@@ -397,6 +411,156 @@ test_many_windows(void)
 	bf_buf_free(&in);
 }
 
+/* bf_agg_fields against one bf_json_get per name, on lines of odd shapes. */
+static void
+test_fields(void)
+{
+	static const char *const lines[] = {
+		"{\"type\":\"sample\",\"partition\":\"p\",\"window_start\":\"a\","
+		"\"window_end\":\"b\",\"instance_id\":\"i\",\"metric\":\"m\","
+		"\"ts\":1,\"value\":2,\"unit\":\"u\",\"source\":\"s\","
+		"\"resolution\":3}",
+		/* odd order, some missing, others unknown */
+		"{\"resolution\":null,\"x\":1,\"ts\":\"t\",\"type\":\"sample\","
+		"\"metric\":\"m\",\"typ\":1,\"types\":2,\"Ts\":3}",
+		/* escaped keys, one escaped into a near miss */
+		"{\"\\u0074s\":1,\"ty\\u0070e\":\"s\",\"val\\\"ue\":3,"
+		"\"\\/unit\":4,\"metri\\u0063\":5,\"source\\u0000\":6}",
+		/* the names inside nested values are not members of the root */
+		"{\"a\":{\"ts\":1,\"value\":{\"unit\":[1,{\"metric\":2}]}},"
+		"\"b\":[{\"type\":1},[[\"source\"]]],\"source\":\"s\","
+		"\"c\":{},\"d\":[],\"value\":{\"ts\":9},\"ts\":[{}]}",
+		"{}",
+		"{\"partition\":{\"partition\":1}}",
+		"[1,2]",
+		"\"ts\"",
+	};
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_buf scratch = BF_BUF_INIT;
+	int f[BF_AGG_NFIELDS];
+	size_t i;
+	int k, same;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (bf_json_parse(&j, lines[i], strlen(lines[i]), 0, NULL) !=
+		    BF_JSON_OK) {
+			ok(0, "fields: line %zu parses", i);
+			continue;
+		}
+		bf_agg_fields(&j, &scratch, f);
+		for (k = 0, same = 1; k < BF_AGG_NFIELDS; k++)
+			if (f[k] != bf_json_get(&j, 0, bf_agg_field_names[k])) {
+				same = 0;
+				printf("# line %zu: %s: %d, bf_json_get %d\n", i,
+				    bf_agg_field_names[k], f[k],
+				    bf_json_get(&j, 0, bf_agg_field_names[k]));
+			}
+		ok(same, "fields: line %zu as bf_json_get finds them", i);
+	}
+	/* Some found at all, so that the comparison means something. */
+	bf_json_parse(&j, lines[2], strlen(lines[2]), 0, NULL);
+	bf_agg_fields(&j, &scratch, f);
+	ok(f[BF_AGG_F_TS] == 2 && f[BF_AGG_F_TYPE] == 4 &&
+	    f[BF_AGG_F_METRIC] == 10 && f[BF_AGG_F_UNIT] == -1 &&
+	    f[BF_AGG_F_VALUE] == -1 && f[BF_AGG_F_SOURCE] == -1,
+	    "fields: escaped keys found, near misses not");
+	bf_json_parse(&j, lines[3], strlen(lines[3]), 0, NULL);
+	bf_agg_fields(&j, &scratch, f);
+	ok(f[BF_AGG_F_TS] > 0 && j.tok[f[BF_AGG_F_TS]].type == BF_JSON_ARRAY &&
+	    j.tok[f[BF_AGG_F_VALUE]].type == BF_JSON_OBJECT &&
+	    f[BF_AGG_F_UNIT] == -1 && f[BF_AGG_F_TYPE] == -1,
+	    "fields: nested members skipped");
+	bf_json_free(&j);
+	bf_buf_free(&scratch);
+}
+
+/* Series in a repeating order, then out of it: each sample still lands in
+ * its own series (the engine guesses the next series from the order). */
+static void
+test_series_order(void)
+{
+	static const char *const order[] = {
+		"a", "b", "c", "a", "b", "c", "a", "c", "b", "b", "a", "c",
+		"c", "a", "b", "a", "b", "c", "b",
+	};
+	struct bf_buf in = BF_BUF_INIT;
+	char *out = NULL, want[256];
+	int sum[3] = { 0 }, i, st, good = 0;
+
+	for (i = 0; i < (int)(sizeof(order) / sizeof(order[0])); i++) {
+		int k = order[i][0] - 'a';
+
+		sum[k] += i + 1;
+		bf_buf_printf(&in, "{\"type\":\"sample\"," WIN
+		    ",\"instance_id\":\"i%s\",\"metric\":\"m\",\"ts\":%d,"
+		    "\"value\":%d,\"unit\":\"B\"}\n", order[i],
+		    1767225600 + i, i + 1);
+	}
+	bf_buf_puts(&in, WLINE);
+	st = run(HDR "m,B,sum,u,,,1,USD,,\n", NULL, 0, bf_buf_str(&in), &out,
+	    NULL);
+	is_int(st, BF_EXIT_OK, "series order: status ok");
+	for (i = 0; i < 3; i++) {
+		snprintf(want, sizeof(want), "\"instance_id\":\"i%c\","
+		    "\"metric\":\"m\",\"window_start\":\"2026-01-01T00:00:00Z\","
+		    "\"window_end\":\"2026-01-02T00:00:00Z\",\"aggregate\":"
+		    "\"sum\",\"value\":\"%d.000000000\"", 'a' + i, sum[i]);
+		good += strstr(out, want) != NULL;
+	}
+	is_int(good, 3, "series order: each sum of its own samples");
+	ok(strstr(out, "\"usage_rows\":3,\"duplicates\":0,\"conflicts\":0,"
+	    "\"aggregated\":19,") != NULL, "series order: counts");
+	free(out);
+	/* Instance "a" of metric "bm" and instance "ab" of metric "m" are two
+	 * series, though their names run together the same. */
+	st = run(HDR "m,B,sum,u,,,1,USD,,\nbm,B,sum,u,,,1,USD,,\n", NULL, 0,
+	    SMP("a", "bm", "1767225600", "1") SMP("x", "m", "1767225600", "1")
+	    SMP("ab", "m", "1767225600", "2") WLINE, &out, NULL);
+	ok(st == BF_EXIT_OK && strstr(out, "\"usage_rows\":3,\"duplicates\":0,"
+	    "\"conflicts\":0,") != NULL &&
+	    strstr(out, "\"instance_id\":\"ab\",\"metric\":\"m\"") != NULL,
+	    "series (a, bm) and (ab, m) are apart");
+	free(out);
+	bf_buf_free(&in);
+}
+
+/* The same ts text again, another, a bad one, an escaped one: each read as
+ * itself (the engine reuses the last ts's value when the text repeats). */
+static void
+test_ts_repeats(void)
+{
+	char *out = NULL, *dlq = NULL;
+	int st;
+
+	st = run(HDR "m,B,last,u,,,1,USD,,\n", NULL, 0,
+	    SMP("i", "m", "\"2026-01-01T00:00:00Z\"", "1")
+	    SMP("i", "m", "\"2026-01-01T00:00:00Z\"", "1")
+	    SMP("i", "m", "\"2026-01-02T00:00:00Z\"", "9")
+	    SMP("i", "m", "\"2026-01-01T00:00:00Z\"", "1")
+	    SMP("i", "m", "\"2026-01-01T00:00:0\"", "9")
+	    SMP("i", "m", "\"2026-01-01T00:00:00Z\"", "1")
+	    SMP("i", "m", "\"2026-01-01T12:00:00Z\"", "2")
+	    SMP("i", "m", "\"2026-01-01T12:00:00\\u005a\"", "2")
+	    SMP("i", "m", "\"2026-01-01T12:00:00Z\"", "2")
+	    SMP("i", "m", "1767225600", "1")
+	    SMP("i", "m", "\"2026-01-01T23:59:59Z\"", "3")
+	    SMP("i", "m", "\"2026-01-01T23:59:60Z\"", "9")
+	    WLINE, &out, &dlq);
+	is_int(st, BF_EXIT_OK, "ts repeats: status ok");
+	ok(strstr(out, "\"value\":\"3.000000000\"") != NULL &&
+	    strstr(out, "\"samples\":3,") != NULL,
+	    "ts repeats: the last sample wins, three times");
+	ok(strstr(out, "\"duplicates\":6,\"conflicts\":0,\"aggregated\":9,"
+	    "\"out_of_window\":1,\"invalid_samples\":2") != NULL,
+	    "ts repeats: counts");
+	is_int(count(dlq, "\"code\":\"outside_window\""), 1,
+	    "ts repeats: 1 outside the window");
+	is_int(count(dlq, "\"code\":\"bad_timestamp\""), 2,
+	    "ts repeats: 2 bad");
+	free(out);
+	free(dlq);
+}
+
 int
 main(void)
 {
@@ -405,5 +569,8 @@ main(void)
 	test_split();
 	test_engine();
 	test_many_windows();
+	test_fields();
+	test_series_order();
+	test_ts_repeats();
 	return done_testing();
 }

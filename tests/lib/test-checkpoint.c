@@ -193,6 +193,32 @@ main(void)
 	bf_buf_reset(&b);
 	is_int(bf_ckpt_path("st", "", NULL, &b), -1, "empty partition refused");
 	is_int(b.len, 0, "and nothing appended");
+	{
+		char name[300];
+
+		/* 238 bytes encoded is the most a state directory holds. */
+		memset(name, 'a', 238);
+		name[238] = '\0';
+		is_int(bf_partition_check(name, &e), 0, "238 bytes: accepted");
+		name[238] = 'a';
+		name[239] = '\0';
+		is_int(bf_partition_check(name, &e), -1, "239 bytes: refused");
+		is_int(e.code, BF_EXIT_USAGE, "as a usage error");
+		ok(strstr(e.msg, "239 bytes encoded, at most 238") != NULL,
+		    "the message says how long");
+		/* 79 slashes are 237 bytes encoded, 80 are 240. */
+		memset(name, '/', 80);
+		name[79] = '\0';
+		is_int(bf_partition_check(name, &e), 0, "79 slashes: accepted");
+		name[79] = '/';
+		name[80] = '\0';
+		is_int(bf_partition_check(name, &e), -1,
+		    "80 slashes (240 bytes encoded): refused");
+		bf_buf_reset(&b);
+		is_int(bf_ckpt_path("st", name, NULL, &b), -1,
+		    "and it has no checkpoint path");
+		is_int(bf_partition_check("", &e), -1, "empty: refused");
+	}
 
 	/* Ranges. */
 	bf_ckpt_init(&c, "db-1");

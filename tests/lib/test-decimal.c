@@ -841,6 +841,89 @@ test_random_parse(void)
 	    "(%d overflow)", N, ovf);
 }
 
+/* The short plain forms (digits, an optional fraction, no exponent) have a
+ * fast path: each must give what the string reference and the general path
+ * give (the same text with "e0" appended takes the general path), inexact
+ * included, on both sides of its limits (18 integer digits, 9 places). */
+static void
+test_short_parse(void)
+{
+	static const char *const edge[] = {
+		"0", "-0", "0.0", "-0.0", "0.000000000", "-0.000000000", "5",
+		"-5", "0.5", "0.000000001", "-0.000000001", "0.0000000005",
+		"0.0000000015", "0.0000000025", "-0.0000000015",
+		"0.9999999995", "0.9999999994", "123456789012345678",
+		"999999999999999999", "999999999999999999.999999999",
+		"-999999999999999999.999999999", "1000000000000000000",
+		"9999999999999999999.999999999", "1234567890123456789",
+		"170141183460469231731687303715.884105727",
+		"170141183460469231731687303715.884105728",
+		"-170141183460469231731687303715.884105727",
+		"00", "01", "-01", "1.", ".5", "-", "+1", "1.5.", "1..5",
+		"1.5e", "1.5e+", "0x10", " 1", "1 ", "1.2 ", "-.5", "0.-5",
+		"1.0000000000", "4.15", "8.50", "3000", "53687091200",
+		"1.9999999999", "18446744073709551615",
+		"18446744073709551616.5",
+	};
+	char text[80], gen[96], want[64];
+	char digits[64];
+	int bad = 0, ix1, ix2;
+	const int N = 20000;
+	size_t i;
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		char a[64];
+
+		ix1 = ix2 = -1;
+		snprintf(gen, sizeof(gen), "%se0", edge[i]);
+		snprintf(a, sizeof(a), "%s", P(edge[i], &ix1));
+		if (strcmp(a, P(gen, &ix2)) != 0 || ix1 != ix2) {
+			bad++;
+			fprintf(stderr, "# '%s': %s (%d), with e0 %s (%d)\n",
+			    edge[i], a, ix1, P(gen, &ix2), ix2);
+		}
+	}
+	is_int(bad, 0, "short parse: edge cases as the general path");
+	bad = 0;
+	for (int k = 0; k < N; k++) {
+		size_t ni = 1 + rnd() % 21, nf = rnd() % 4 ? rnd() % 12 : 0;
+		int neg = rnd() % 2, len = 0, nd = 0;
+		char a[64];
+
+		if (neg)
+			text[len++] = '-';
+		if (rnd() % 4 == 0)
+			ni = 1, digits[nd] = '0';
+		else
+			digits[nd] = "123456789"[rnd() % 9];
+		text[len++] = digits[nd++];
+		for (size_t j = 1; j < ni; j++)
+			text[len++] = digits[nd++] = "0123456789"[rnd() % 10];
+		if (nf) {
+			text[len++] = '.';
+			for (size_t j = 0; j < nf; j++)
+				text[len++] = digits[nd++] =
+				    rnd() % 3 ? "0123456789"[rnd() % 10] :
+				    "059"[rnd() % 3];
+		}
+		digits[nd] = '\0';
+		text[len] = '\0';
+		ref_parse(digits, (long)ni, neg, want);
+		snprintf(gen, sizeof(gen), "%se0", text);
+		ix1 = ix2 = -1;
+		snprintf(a, sizeof(a), "%s", P(text, &ix1));
+		if (strcmp(a, want) != 0 || strcmp(a, P(gen, &ix2)) != 0 ||
+		    ix1 != ix2) {
+			if (bad++ < 5)
+				fprintf(stderr, "# '%s': got %s (%d) want %s, "
+				    "general %s (%d)\n", text, a, ix1, want,
+				    P(gen, &ix2), ix2);
+		}
+	}
+	is_int(bad, 0, "%d random short parses as the reference and the "
+	    "general path", N);
+}
+
 int
 main(void)
 {
@@ -850,5 +933,6 @@ main(void)
 	test_round();
 	test_random_arith();
 	test_random_parse();
+	test_short_parse();
 	return done_testing();
 }

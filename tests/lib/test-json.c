@@ -217,6 +217,144 @@ test_bigobject(void)
 	bf_buf_free(&b);
 }
 
+/*
+ * bf_json_get of the root uses the key table the parse leaves (keys' length
+ * and first 8 bytes), other objects walk their tokens: both must agree
+ * with a plain search (each member's key unescaped and compared) on keys of
+ * every length around 4 and 8, sharing prefixes, escaped or not, in
+ * objects small and over 16 keys (whose table the duplicate check sorts).
+ */
+struct gkey {
+	const char *canon; /* the unescaped key; NUL-terminated */
+	size_t n;          /* its length (it may hold a NUL) */
+	const char *esc;   /* a spelling with escapes, as JSON text */
+};
+
+static const struct gkey gkeys[] = {
+	{ "", 0, "" },
+	{ "a", 1, "\\u0061" },
+	{ "ab", 2, "a\\u0062" },
+	{ "abc", 3, "ab\\u0063" },
+	{ "abcd", 4, "\\u0061bcd" },
+	{ "abce", 4, "abc\\u0065" },
+	{ "abcdefg", 7, "abcdef\\u0067" },
+	{ "abcdefgh", 8, "abcdefg\\u0068" },
+	{ "abcdefghi", 9, "abcdefgh\\u0069" },
+	{ "abcdefghj", 9, "\\u0061bcdefghj" },
+	{ "abcdefgh12", 10, "abcdefgh1\\u0032" },
+	{ "window_start", 12, "window_st\\u0061rt" },
+	{ "window_end", 10, "window_en\\u0064" },
+	{ "window_s", 8, "window\\u005fs" },
+	{ "type", 4, "typ\\u0065" },
+	{ "ts", 2, "t\\u0073" },
+	{ "\xc3\xa9", 2, "\\u00e9" },
+	{ "a\"b", 3, "a\\\"b" },
+	{ "a\0b", 3, "a\\u0000b" },
+	{ "x\\/y", 4, "x\\\\/y" },
+	{ "0123456789abcdef0123456789abcdeX", 32,
+	    "0123456789abcdef0123456789abcde\\u0058" },
+	{ "0123456789abcdef0123456789abcdeY", 32,
+	    "0123456789abcdef0123456789abcde\\u0059" },
+	{ "k1", 2, "k\\u0031" }, { "k2", 2, "k\\u0032" },
+	{ "k3", 2, "k\\u0033" }, { "k4", 2, "k\\u0034" },
+	{ "k5", 2, "k\\u0035" }, { "k6", 2, "k\\u0036" },
+};
+#define NGKEYS ((int)(sizeof(gkeys) / sizeof(gkeys[0])))
+
+/* The value token of key[0..n) among obj's members, by unescaping each. */
+static int
+get_plain(int obj, const char *key, size_t n)
+{
+	struct bf_buf k = BF_BUF_INIT;
+	int i, m, r = -1;
+
+	for (i = obj + 1, m = 0; m < J.tok[obj].size; m++) {
+		bf_buf_reset(&k);
+		bf_json_str(&J, i, &k);
+		if (k.len == n && memcmp(bf_buf_str(&k), key, n) == 0) {
+			r = i + 1;
+			break;
+		}
+		i = bf_json_skip(&J, i + 1);
+	}
+	bf_buf_free(&k);
+	return r;
+}
+
+static void
+test_get_table(void)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	unsigned long rnd = 12345;
+	int round, i, k, nin, bad = 0, checks = 0, obj;
+	char in[NGKEYS];
+
+	for (round = 0; round < 400; round++) {
+		/* A random subset of the keys, in a random order, each
+		 * spelled plainly or with escapes; every other object
+		 * nested, with containers as some values. */
+		memset(in, 0, sizeof(in));
+		nin = (int)(round % (NGKEYS + 1));
+		bf_buf_reset(&b);
+		if (round & 1)
+			bf_buf_puts(&b, "{\"z\":[1,{\"a\":2}],\"o\":");
+		bf_buf_putc(&b, '{');
+		for (i = 0; i < nin; i++) {
+			do {
+				rnd = rnd * 6364136223846793005u +
+				    1442695040888963407u;
+				k = (int)((rnd >> 33) % NGKEYS);
+			} while (in[k]);
+			in[k] = 1;
+			if (i)
+				bf_buf_putc(&b, ',');
+			if ((rnd >> 20) & 1) {
+				bf_buf_putc(&b, '"');
+				bf_buf_puts(&b, gkeys[k].esc);
+				bf_buf_putc(&b, '"');
+			} else
+				bf_json_put_str(&b, gkeys[k].canon, gkeys[k].n);
+			bf_buf_puts(&b, (rnd >> 21) & 1 ? ":{\"a\":[1]}" :
+			    ":1");
+		}
+		bf_buf_putc(&b, '}');
+		if (round & 1)
+			bf_buf_putc(&b, '}');
+		if (bf_json_parse(&J, b.s, b.len, 0, NULL) != BF_JSON_OK) {
+			ok(0, "parse %s", show(b.s, b.len));
+			continue;
+		}
+		obj = round & 1 ? bf_json_get(&J, 0, "o") : 0;
+		for (k = 0; k < NGKEYS; k++) {
+			int want = get_plain(obj, gkeys[k].canon, gkeys[k].n);
+			int got = bf_json_getn(&J, obj, gkeys[k].canon,
+			    gkeys[k].n);
+
+			checks++;
+			if ((want >= 0) != in[k] || got != want) {
+				if (bad++ < 5)
+					fprintf(stderr, "# %s: key %d: got %d,"
+					    " want %d\n", show(b.s, b.len), k,
+					    got, want);
+			}
+			if (memchr(gkeys[k].canon, '\0', gkeys[k].n) == NULL &&
+			    bf_json_get(&J, obj, gkeys[k].canon) != want)
+				bad++;
+		}
+	}
+	ok(bad == 0, "bf_json_get(n): root table and token walk agree with a "
+	    "plain search (%d checks)", checks);
+	/* The table follows the last parse, and only a successful one. */
+	is_int(parse("{\"abcdefghi\":1}", 0), 0, "parse");
+	is_int(bf_json_get(&J, 0, "abcdefghi"), 2, "get after reparse");
+	is_int(parse("{\"abcdefghi\":1,}", 0), BF_JSON_ESYNTAX, "bad line");
+	is_int(bf_json_get(&J, 0, "abcdefghi"), -1, "get after a failed parse");
+	is_int(parse("[{\"a\":1}]", 0), 0, "array root");
+	is_int(bf_json_get(&J, 0, "a"), -1, "get on an array root");
+	is_int(bf_json_get(&J, 1, "a"), 3, "get on a nested object");
+	bf_buf_free(&b);
+}
+
 static void
 test_access(void)
 {
@@ -410,6 +548,7 @@ main(void)
 	test_errpos();
 	test_depth();
 	test_bigobject();
+	test_get_table();
 	test_access();
 	test_write();
 	test_rewrite();

@@ -583,6 +583,67 @@ test_billing(void)
 	    "billing saturates at the extremes");
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ" has a fast path: on random texts of that shape,
+ * valid or not, it must agree with the general path, which the same text
+ * with a lower case "z" or with "+00:00" for "Z" takes. */
+static void
+test_canonical(void)
+{
+	static const int years[] = { 0, 1, 4, 100, 400, 1900, 1970, 1999,
+		2000, 2024, 2026, 2100, 2400, 9999 };
+	static const char junk[] = "0123456789/:-TZ tz+ .a\x80";
+	int bad = 0, valid = 0;
+	const int N = 40000;
+
+	for (int i = 0; i < N; i++) {
+		char a[32], b[32], c[40];
+		int y = rnd() % 2 ? years[rnd() % 14] : (int)(rnd() % 10000);
+		int mo = rnd() % 4 ? 1 + (int)(rnd() % 12) : (int)(rnd() % 14);
+		int d = rnd() % 2 ? 28 + (int)(rnd() % 5) :
+		    (int)(rnd() % 33);
+		int h = rnd() % 8 ? (int)(rnd() % 24) : 23 + (int)(rnd() % 3);
+		int mi = rnd() % 8 ? (int)(rnd() % 60) : 59 + (int)(rnd() % 3);
+		int se = rnd() % 8 ? (int)(rnd() % 60) : 59 + (int)(rnd() % 3);
+		bf_time ta = 7, tb = 7, tc = 7;
+		int32_t na = 7, nb = 7, nc = 7;
+		int ra, rb, rc;
+
+		snprintf(a, sizeof(a), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo,
+		    d, h, mi, se);
+		if (rnd() % 8 == 0) /* one byte anywhere but the 'Z' */
+			a[rnd() % 19] = junk[rnd() % (sizeof(junk) - 1)];
+		memcpy(b, a, sizeof(a));
+		b[19] = 'z';
+		snprintf(c, sizeof(c), "%.19s+00:00", a);
+		ra = bf_time_parse(a, 20, &ta, &na);
+		rb = bf_time_parse(b, 20, &tb, &nb);
+		rc = bf_time_parse(c, 25, &tc, &nc);
+		valid += ra == 0;
+		if (ra != rb || ra != rc || ta != tb || ta != tc || na != nb ||
+		    na != nc) {
+			if (bad++ < 5)
+				fprintf(stderr, "# '%s': %d %lld %d, '%s': %d "
+				    "%lld %d, '%s': %d %lld %d\n", a, ra,
+				    (long long)ta, na, b, rb, (long long)tb, nb,
+				    c, rc, (long long)tc, nc);
+		}
+	}
+	is_int(bad, 0, "%d canonical times as the general path (%d valid)",
+	    N, valid);
+	ok(valid > N / 4 && valid < N - N / 10,
+	    "canonical times: valid and invalid ones both tried");
+	PARSE("2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z", 0);
+	BAD("2023-02-29T00:00:00Z");
+	BAD("2100-02-29T00:00:00Z");
+	PARSE("2000-02-29T00:00:00Z", "2000-02-29T00:00:00Z", 0);
+	PARSE("0000-01-01T00:00:00Z", "0000-01-01T00:00:00Z", 0);
+	PARSE("9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z", 0);
+	PARSE("2026-06-30T23:59:60Z", "2026-07-01T00:00:00Z", 0);
+	BAD("2026-06-29T23:59:60Z");
+	BAD("2026-04-31T00:00:00Z");
+	BAD("2026-01-01T24:00:00Z");
+}
+
 int
 main(void)
 {
@@ -595,5 +656,6 @@ main(void)
 	test_duration();
 	test_months();
 	test_billing();
+	test_canonical();
 	return done_testing();
 }

@@ -143,18 +143,28 @@ else
 	check_eq "$RC,$alloc" "1," "NUL in cost_center: refused, nothing written"
 fi
 
-# A partition name whose encoding is longer than a file name may be.
+# A partition name whose encoding is longer than a file name may be is
+# refused before anything is written, with its position and length; one at
+# the limit (238 bytes encoded: NAME_MAX less ".ckpt" and the temporary
+# file's affixes) is committed, with its checkpoint in the state directory.
 long=$(head -c 300 /dev/zero | tr '\0' a)
 echo "$long" | gen >"$T/long"
 run_prog bf-load -d "$T/w/ledger.db" -s "$ST" "$T/long"
 rows=$(sqlite3 "$T/w/ledger.db" "select count(*) from usage where
     partition = '$long'")
-if [ "$RC" -eq 0 ]; then
-	check_eq "$rows" 1 "300-byte partition name: committed"
-else
-	check_eq "$rows,$(grep -c . "$T/err")" "0,1" \
-	    "300-byte partition name: refused with a message, nothing written"
-fi
+check_eq "$RC,$rows" "2,0" "300-byte partition name: refused, nothing written"
+check_eq "$(cat "$T/err")" "bf-load: $T/long:1: partition name '$(printf '%.40s' "$long")...' (encoded) is too long for the state directory: 300 bytes encoded, at most 238" \
+    "300-byte partition name: the message says where and how long"
+edge=$(head -c 235 /dev/zero | tr '\0' b)/
+echo "$edge" | gen >"$T/edge"
+run_prog bf-load -d "$T/w/ledger.db" -s "$ST" "$T/edge"
+check_eq "$RC,$(sqlite3 "$T/w/ledger.db" "select count(*) from usage where
+    partition = '$edge'")" "0,1" "partition name of 238 bytes encoded: committed"
+check_eq "$(ls "$ST" | grep -c "^b\{235\}%2F\.ckpt\$")" 1 \
+    "partition name of 238 bytes encoded: its checkpoint file"
+echo "b$edge" | gen >"$T/edge2"
+run_prog bf-load -d "$T/w/ledger.db" -s "$ST" "$T/edge2"
+check_eq "$RC" 2 "partition name of 239 bytes encoded: refused"
 
 # PostgreSQL: the same strings through COPY, compared with SQLite.
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 &&
