@@ -51,6 +51,19 @@ enum { FMT_NONE, FMT_ANNOTATION, FMT_DATE_TIME, FMT_DATE };
 /* Which numeric keywords a node has. */
 enum { N_MIN = 1, N_MAX = 2, N_XMIN = 4, N_XMAX = 8, N_MULT = 16 };
 
+/* Which checks a node has besides $ref and type (struct snode's checks),
+ * set when the contract is loaded: a node without them, such as
+ * {"type": "string"}, is done after its type. */
+enum {
+	C_ENUM = 1,   /* enum */
+	C_CONST = 2,  /* const */
+	C_NUM = 4,    /* a numeric keyword */
+	C_STR = 8,    /* minLength, maxLength, pattern, an asserted format */
+	C_OBJ = 16,   /* an object keyword */
+	C_ARR = 32,   /* an array keyword */
+	C_APPL = 64,  /* allOf, anyOf, oneOf, not, if */
+};
+
 /* Results of recent matches: telemetry strings (instance ids, sources)
  * repeat, and regexec in a UTF-8 locale is slow. Exact strings only. */
 #define RC_SLOTS 256
@@ -66,6 +79,16 @@ struct re {
 	char *src;          /* the ECMA-262 source, for messages; owned */
 	int ok;             /* re was compiled (regfree needed) */
 	struct rcache *cache; /* RC_SLOTS entries; owned */
+};
+
+/* The raw text of the last value that passed a node's value checks
+ * (enum, const, numeric and string keywords): they depend on nothing else,
+ * and telemetry repeats values (a window's bounds, the instance, the
+ * source), which then cost a comparison. Written while checking, like a
+ * regex's cache. */
+struct vmemo {
+	size_t len;         /* 0: empty (no value has empty text) */
+	char s[48];
 };
 
 struct prop {
@@ -86,6 +109,15 @@ struct dep {
 	size_t *lens;
 	int n;
 	struct snode *s;    /* dependentSchemas */
+	int keyid;          /* key's entry in the node's name table */
+	int *ids;           /* names' entries (dependentRequired) */
+};
+
+/* One name an object schema looks members up by. */
+struct oname {
+	const char *s;      /* borrowed from the node's lists */
+	size_t len;
+	int prop;           /* its index in props, or -1 */
 };
 
 struct snode {
@@ -123,6 +155,18 @@ struct snode {
 	struct snode *not, *if_, *then_, *else_;
 	struct snode *ref;
 	int color;          /* for the loop check */
+	/* Every name of properties, required, dependentRequired and
+	 * dependentSchemas once, and a hash table of them (nslot entries,
+	 * a power of two; -1 empty), built when the contract is loaded:
+	 * v_object reads an instance's members once and finds each one's
+	 * name here instead of searching the object for every name. */
+	struct oname *names;
+	int nnames;
+	int *slots;
+	int nslot;
+	int *reqid;         /* required[i]'s entry in names */
+	unsigned checks;    /* C_* */
+	struct vmemo *memo; /* when checks are only value checks; owned */
 };
 
 struct resource {
@@ -174,7 +218,7 @@ struct bf_contract {
 	 * costs no allocation; each is used only by leaf code that runs no
 	 * v_node while it holds data. Trimmed after each check when one grew
 	 * beyond SCRATCH_KEEP. sn1: v_number's value; sn2: v_node's integer
-	 * test; ss: v_string's value; st: v_object's member lookups; sm, sm2:
+	 * test; ss: v_string's value; st: v_object's member names; sm, sm2:
 	 * failure message parts; se1, se2: json_eq's operands. */
 	struct bf_buf sn1, sn2, ss, st, sm, sm2, se1, se2;
 	struct pathel path[BF_JSON_MAXDEPTH * 2 + 8];
@@ -191,35 +235,31 @@ struct bf_contract {
 
 /* ---- numbers ---------------------------------------------------------- */
 
-/* Parses JSON number text s[0..n) into *x, its digits kept in buf (which
- * must stay alive and unchanged while x is used). Returns -1 for text that
- * is no number. */
+/* Parses JSON number text s[0..n) into *x. Its digits point into s when
+ * the number has no fraction, else into buf; either must stay alive and
+ * unchanged while x is used. Returns -1 for text that is no number. */
 static int
 num_parse(const char *s, size_t n, struct bf_buf *buf, struct num *x)
 {
-	size_t i = 0, nint = 0, lead = 0, k;
+	size_t i = 0, i0, i1, f0, f1, nd, lead = 0, k;
+	const char *d;
 	long ex = 0;
-	int eneg = 0, any = 0;
+	int eneg = 0;
 
-	bf_buf_reset(buf);
 	x->neg = 0;
 	if (i < n && s[i] == '-') {
 		x->neg = 1;
 		i++;
 	}
-	while (i < n && s[i] >= '0' && s[i] <= '9') {
-		bf_buf_putc(buf, s[i++]);
-		nint++;
-		any = 1;
-	}
+	for (i0 = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	i1 = f0 = f1 = i;
 	if (i < n && s[i] == '.') {
-		i++;
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			bf_buf_putc(buf, s[i++]);
-			any = 1;
-		}
+		for (f0 = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		f1 = i;
 	}
-	if (!any)
+	if (i1 == i0 && f1 == f0)
 		return -1;
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
 		i++;
@@ -237,23 +277,32 @@ num_parse(const char *s, size_t n, struct bf_buf *buf, struct num *x)
 		return -1;
 	if (eneg)
 		ex = -ex;
-	bf_buf_putc(buf, '\0');
-	buf->len--;
-	while (lead < buf->len && buf->s[lead] == '0')
+	/* The digits of the integer and the fraction part as one run. */
+	if (f1 == f0) {
+		d = s + i0;
+		nd = i1 - i0;
+	} else {
+		bf_buf_reset(buf);
+		bf_buf_add(buf, s + i0, i1 - i0);
+		bf_buf_add(buf, s + f0, f1 - f0);
+		d = buf->s;
+		nd = buf->len;
+	}
+	while (lead < nd && d[lead] == '0')
 		lead++;
-	k = buf->len;
-	while (k > lead && buf->s[k - 1] == '0')
+	k = nd;
+	while (k > lead && d[k - 1] == '0')
 		k--;
 	if (k == lead) {
 		x->neg = 0;
 		x->nd = 0;
 		x->e = 0;
-		x->d = buf->s;
+		x->d = d;
 		return 0;
 	}
-	x->d = buf->s + lead;
+	x->d = d + lead;
 	x->nd = k - lead;
-	x->e = (long)nint - (long)lead + ex;
+	x->e = (long)(i1 - i0) - (long)lead + ex;
 	return 0;
 }
 
@@ -988,29 +1037,27 @@ bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
 
 /* ---- formats ---------------------------------------------------------- */
 
-static int
-digits(const char *s, int k, int *v)
+/* The number of the two digits at s, or -1 when they are not both digits.
+ * (Called on every date-time of every line: no loops, few branches.) */
+static inline int
+d2(const char *s)
 {
-	int i;
+	unsigned a = (unsigned)((unsigned char)s[0] - '0');
+	unsigned b = (unsigned)((unsigned char)s[1] - '0');
 
-	*v = 0;
-	for (i = 0; i < k; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return 0;
+	return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
 }
 
+/* s[0..10) is YYYY-MM-DD, a real day. */
 static int
 full_date(const char *s)
 {
-	int y, m, d;
+	int y1 = d2(s), y2 = d2(s + 2), m = d2(s + 5), d = d2(s + 8);
 
-	if (digits(s, 4, &y) < 0 || s[4] != '-' || digits(s + 5, 2, &m) < 0 ||
-	    s[7] != '-' || digits(s + 8, 2, &d) < 0)
+	if (y1 < 0 || y2 < 0 || s[4] != '-' || s[7] != '-' || m < 1 ||
+	    m > 12 || d < 1)
 		return 0;
-	return m >= 1 && m <= 12 && d >= 1 && d <= bf_days_in_month(y, m);
+	return d <= 28 || d <= bf_days_in_month(y1 * 100 + y2, m);
 }
 
 int
@@ -1021,11 +1068,11 @@ bf_format_date_time(const char *s, size_t n)
 
 	if (n < 20 || !full_date(s) || (s[10] != 'T' && s[10] != 't'))
 		return 0;
-	if (digits(s + 11, 2, &hh) < 0 || s[13] != ':' ||
-	    digits(s + 14, 2, &mm) < 0 || s[16] != ':' ||
-	    digits(s + 17, 2, &ss) < 0)
-		return 0;
-	if (hh > 23 || mm > 59 || ss > 60)
+	hh = d2(s + 11);
+	mm = d2(s + 14);
+	ss = d2(s + 17);
+	if (hh < 0 || mm < 0 || ss < 0 || s[13] != ':' || s[16] != ':' ||
+	    hh > 23 || mm > 59 || ss > 60)
 		return 0;
 	p = 19;
 	if (s[p] == '.') {
@@ -1039,8 +1086,9 @@ bf_format_date_time(const char *s, size_t n)
 		p++;
 	else if (p + 6 == n && (s[p] == '+' || s[p] == '-')) {
 		sign = s[p] == '+' ? 1 : -1;
-		if (digits(s + p + 1, 2, &oh) < 0 || s[p + 3] != ':' ||
-		    digits(s + p + 4, 2, &om) < 0 || oh > 23 || om > 59)
+		oh = d2(s + p + 1);
+		om = d2(s + p + 4);
+		if (oh < 0 || om < 0 || s[p + 3] != ':' || oh > 23 || om > 59)
 			return 0;
 		p += 6;
 	} else
@@ -2260,11 +2308,21 @@ fail:
 	return -1;
 }
 
-static uint64_t
-mhash(const char *s, size_t n)
+/* For the tables of names (metrics, an object schema's names). Cheap:
+ * the length and the first and last bytes, mixed by a multiplication whose
+ * high half is returned (the callers keep the low bits). Names that
+ * collide are told apart by comparing them: a poor spread costs probes. */
+static size_t
+name_hash(const char *s, size_t n)
 {
-	return bf_fnv1a64(s, n);
+	size_t h = n;
+
+	if (n > 0)
+		h = (h << 16) ^ ((size_t)(unsigned char)s[0] << 8) ^
+		    (unsigned char)s[n - 1];
+	return (size_t)(((uint64_t)h * 0x9e3779b97f4a7c15u) >> 32);
 }
+
 
 static int
 compile_metrics(struct comp *k, int v)
@@ -2295,7 +2353,7 @@ compile_metrics(struct comp *k, int v)
 		c->nmetrics = i + 1;
 		if (compile_metric(k, r, t + 1) < 0)
 			return -1;
-		h = mhash(r->name, r->len) & (size_t)(c->mhcap - 1);
+		h = name_hash(r->name, r->len) & (size_t)(c->mhcap - 1);
 		while (c->mhash[h] >= 0)
 			h = (h + 1) & (size_t)(c->mhcap - 1);
 		c->mhash[h] = i;
@@ -2311,7 +2369,7 @@ bf_contract_metric(const struct bf_contract *c, const char *name, size_t n)
 
 	if (c->mhash == NULL)
 		return NULL;
-	h = mhash(name, n) & (size_t)(c->mhcap - 1);
+	h = name_hash(name, n) & (size_t)(c->mhcap - 1);
 	while (c->mhash[h] >= 0) {
 		r = &c->metrics[c->mhash[h]];
 		if (r->len == n && memcmp(r->name, name, n) == 0)
@@ -2338,6 +2396,106 @@ bf_contract_allow_unknown(const struct bf_contract *c)
 	return c->allow_unknown;
 }
 
+/* ---- object name tables ------------------------------------------------ */
+
+/* The entry of name s[0..n) in node sn's table, or -1. */
+static inline int
+name_find(const struct snode *sn, const char *s, size_t n)
+{
+	size_t h, mask = (size_t)sn->nslot - 1;
+	int i;
+
+	h = name_hash(s, n) & mask;
+	while ((i = sn->slots[h]) >= 0) {
+		if (sn->names[i].len == n &&
+		    (n == 0 || memcmp(sn->names[i].s, s, n) == 0))
+			return i;
+		h = (h + 1) & mask;
+	}
+	return -1;
+}
+
+/* Adds name s[0..n) to the node's table (once); returns its entry. */
+static int
+name_add(struct snode *sn, const char *s, size_t n)
+{
+	size_t h, mask = (size_t)sn->nslot - 1;
+	int i;
+
+	if ((i = name_find(sn, s, n)) >= 0)
+		return i;
+	sn->names[sn->nnames].s = s;
+	sn->names[sn->nnames].len = n;
+	sn->names[sn->nnames].prop = -1;
+	h = name_hash(s, n) & mask;
+	while (sn->slots[h] >= 0)
+		h = (h + 1) & mask;
+	sn->slots[h] = sn->nnames;
+	return sn->nnames++;
+}
+
+/* Which C_* checks node sn has. */
+static unsigned
+node_checks(const struct snode *sn)
+{
+	unsigned m = 0;
+
+	if (sn->has_enum)
+		m |= C_ENUM;
+	if (sn->consttok >= 0)
+		m |= C_CONST;
+	if (sn->numflags)
+		m |= C_NUM;
+	if (sn->minlen >= 0 || sn->maxlen >= 0 || sn->pattern ||
+	    sn->format == FMT_DATE_TIME || sn->format == FMT_DATE)
+		m |= C_STR;
+	if (sn->nprops || sn->npprops || sn->addl || sn->propnames ||
+	    sn->nreq || sn->ndepreq || sn->ndepsch || sn->minprops >= 0 ||
+	    sn->maxprops >= 0)
+		m |= C_OBJ;
+	if (sn->minitems >= 0 || sn->maxitems >= 0 || sn->nprefix ||
+	    sn->items || sn->contains || sn->unique)
+		m |= C_ARR;
+	if (sn->nallof || sn->nanyof || sn->noneof || sn->not || sn->if_)
+		m |= C_APPL;
+	return m;
+}
+
+static void
+build_names(struct snode *sn)
+{
+	int i, m, max = sn->nprops + sn->nreq + sn->ndepsch;
+
+	for (i = 0; i < sn->ndepreq; i++)
+		max += 1 + sn->depreq[i].n;
+	if (max == 0)
+		return;
+	sn->nslot = 8;
+	while (sn->nslot < 2 * max)
+		sn->nslot *= 2;
+	sn->slots = bf_xmalloc(sizeof(int) * (size_t)sn->nslot);
+	for (i = 0; i < sn->nslot; i++)
+		sn->slots[i] = -1;
+	sn->names = bf_xcalloc((size_t)max, sizeof(*sn->names));
+	for (i = 0; i < sn->nprops; i++)
+		sn->names[name_add(sn, sn->props[i].key,
+		    sn->props[i].len)].prop = i;
+	sn->reqid = bf_xcalloc((size_t)sn->nreq + 1, sizeof(int));
+	for (i = 0; i < sn->nreq; i++)
+		sn->reqid[i] = name_add(sn, sn->req[i], sn->reqlen[i]);
+	for (i = 0; i < sn->ndepreq; i++) {
+		struct dep *d = &sn->depreq[i];
+
+		d->keyid = name_add(sn, d->key, d->len);
+		d->ids = bf_xcalloc((size_t)d->n + 1, sizeof(int));
+		for (m = 0; m < d->n; m++)
+			d->ids[m] = name_add(sn, d->names[m], d->lens[m]);
+	}
+	for (i = 0; i < sn->ndepsch; i++)
+		sn->depsch[i].keyid = name_add(sn, sn->depsch[i].key,
+		    sn->depsch[i].len);
+}
+
 /* ---- loading ---------------------------------------------------------- */
 
 struct bf_contract *
@@ -2347,7 +2505,7 @@ bf_contract_parse(const char *text, size_t len, const char *name, int flags,
 	struct bf_contract *c = bf_xcalloc(1, sizeof(*c));
 	struct comp k;
 	size_t errpos = 0, n = len;
-	int rc;
+	int rc, i;
 
 	c->name = bf_xstrdup(name);
 	c->text = bf_xmalloc(len + 1);
@@ -2394,18 +2552,20 @@ bf_contract_parse(const char *text, size_t len, const char *name, int flags,
 		bf_contract_free(c);
 		return NULL;
 	}
-	{
-		int i;
-
-		for (i = 0; i < c->nall; i++)
-			if (c->all[i]->color == 0 &&
-			    loop_check(&k, c->all[i]) < 0) {
-				bf_buf_free(&k.key);
-				bf_contract_free(c);
-				return NULL;
-			}
-	}
+	for (i = 0; i < c->nall; i++)
+		if (c->all[i]->color == 0 && loop_check(&k, c->all[i]) < 0) {
+			bf_buf_free(&k.key);
+			bf_contract_free(c);
+			return NULL;
+		}
 	bf_buf_free(&k.key);
+	for (i = 0; i < c->nall; i++) {
+		build_names(c->all[i]);
+		c->all[i]->checks = node_checks(c->all[i]);
+		if (c->all[i]->checks != 0 && !(c->all[i]->checks &
+		    (C_OBJ | C_ARR | C_APPL)))
+			c->all[i]->memo = bf_xcalloc(1, sizeof(struct vmemo));
+	}
 	return c;
 }
 
@@ -2469,11 +2629,16 @@ free_node(struct snode *s)
 			free(s->depreq[i].names[m]);
 		free(s->depreq[i].names);
 		free(s->depreq[i].lens);
+		free(s->depreq[i].ids);
 	}
 	free(s->depreq);
 	for (i = 0; i < s->ndepsch; i++)
 		free(s->depsch[i].key);
 	free(s->depsch);
+	free(s->memo);
+	free(s->names);
+	free(s->slots);
+	free(s->reqid);
 	free(s->enumtok);
 	free((char *)s->min.d);
 	free((char *)s->max.d);
@@ -2796,22 +2961,14 @@ json_eq(struct bf_contract *c, const struct bf_json *a, int ta,
 	}
 }
 
-/* The value token of the member named name[0..n) of object t, or -1. */
-static int
-member(const struct bf_json *j, int t, const char *name, size_t n,
-    struct bf_buf *tmp)
+/* The token after value token v (its next sibling, if any): what
+ * bf_json_skip returns, without the call for a scalar, the common case. */
+static inline int
+next_tok(const struct bf_json *j, int v)
 {
-	int i, k = t + 1;
-	const char *s;
-	size_t len;
-
-	for (i = 0; i < j->tok[t].size; i++) {
-		s = str_val(j, k, tmp, &len);
-		if (len == n && (n == 0 || memcmp(s, name, n) == 0))
-			return k + 1;
-		k = bf_json_skip(j, k + 1);
-	}
-	return -1;
+	if (j->tok[v].type != BF_JSON_OBJECT && j->tok[v].type != BF_JSON_ARRAY)
+		return v + 1;
+	return bf_json_skip(j, v);
 }
 
 static int v_node(struct vctx *x, const struct snode *s, int t);
@@ -2886,18 +3043,86 @@ v_string(struct vctx *x, const struct snode *s, int t)
 	return ok;
 }
 
+/* The keywords of object schema s that look at the name of member key
+ * token k: patternProperties, additionalProperties (when matched says no
+ * property matched), propertyNames. kb is the caller's buffer for a name
+ * with escapes. */
+static int
+v_member(struct vctx *x, const struct snode *s, int k, int matched,
+    struct bf_buf *kb)
+{
+	struct bf_buf *m = &x->c->sm;
+	const char *key;
+	size_t klen;
+	int p, ok = 1;
+
+	key = str_val(x->j, k, kb, &klen);
+	for (p = 0; ok && p < s->npprops; p++)
+		if (re_search(x->c, &s->pprops[p].re, key, klen)) {
+			matched = 1;
+			ok = v_node(x, s->pprops[p].s, k + 1);
+		}
+	if (ok && !matched && s->addl) {
+		if (s->addl->boolval == 0) {
+			bf_buf_reset(m);
+			put_trunc(m, key, klen, 64);
+			ok = fail(x, s, "additionalProperties",
+			    "unexpected_field", "field '%s' is not allowed",
+			    bf_buf_str(m));
+		} else
+			ok = v_node(x, s->addl, k + 1);
+	}
+	if (ok && s->propnames) {
+		x->quiet++;
+		ok = v_node(x, s->propnames, k);
+		x->quiet--;
+		if (!ok) {
+			bf_buf_reset(m);
+			put_trunc(m, key, klen, 64);
+			fail(x, s, "propertyNames", "bad_field_name",
+			    "field name '%s' is not allowed", bf_buf_str(m));
+		}
+	}
+	return ok;
+}
+
+/* Members of an object up to this many are looked up without allocating. */
+#define OBJ_LOCAL 32
+
 static int
 v_object(struct vctx *x, const struct snode *s, int t)
 {
 	const struct bf_json *j = x->j;
 	/* kb holds a key across v_node calls: this frame's own. */
-	struct bf_buf *tmp = &x->c->st, *m = &x->c->sm, kb = BF_BUF_INIT;
-	int i, p, k, n = j->tok[t].size, matched, ok = 1;
+	struct bf_buf *tmp = &x->c->st, kb = BF_BUF_INIT;
+	int i, p, k, e, n = j->tok[t].size, matched, ok = 1;
+	/* kt[i]: member i's key token; pr[i]: its entry in s->props or -1;
+	 * has[e]: entry e of s->names is a member. */
+	int locl[2 * OBJ_LOCAL], hasl[OBJ_LOCAL], *kt, *pr, *has = hasl;
+	/* Keywords that look at every member's name. */
+	int more = s->npprops || s->addl || s->propnames;
 	const char *key;
 	size_t klen;
 
+	kt = n <= OBJ_LOCAL ? locl : bf_xmalloc(sizeof(int) * 2 * (size_t)n);
+	pr = kt + n;
+	if (s->nnames > OBJ_LOCAL)
+		has = bf_xmalloc(sizeof(int) * (size_t)s->nnames);
+	if (s->nnames > 0)
+		memset(has, 0, sizeof(int) * (size_t)s->nnames);
+	for (i = 0, k = t + 1; i < n; i++, k = next_tok(j, k + 1)) {
+		kt[i] = k;
+		pr[i] = -1;
+		if (s->nnames > 0) {
+			key = str_val(j, k, tmp, &klen);
+			if ((e = name_find(s, key, klen)) >= 0) {
+				has[e] = 1;
+				pr[i] = s->names[e].prop;
+			}
+		}
+	}
 	for (i = 0; ok && i < s->nreq; i++)
-		if (member(j, t, s->req[i], s->reqlen[i], tmp) < 0) {
+		if (!has[s->reqid[i]]) {
 			if (!x->quiet && x->ve->code == NULL) {
 				fail(x, s, "required", "missing_field",
 				    "required field '%s' is missing",
@@ -2914,11 +3139,10 @@ v_object(struct vctx *x, const struct snode *s, int t)
 		ok = fail(x, s, "maxProperties", "bad_size",
 		    "object has %d fields, more than %ld", n, s->maxprops);
 	for (i = 0; ok && i < s->ndepreq; i++) {
-		if (member(j, t, s->depreq[i].key, s->depreq[i].len, tmp) < 0)
+		if (!has[s->depreq[i].keyid])
 			continue;
 		for (p = 0; ok && p < s->depreq[i].n; p++)
-			if (member(j, t, s->depreq[i].names[p],
-			    s->depreq[i].lens[p], tmp) < 0) {
+			if (!has[s->depreq[i].ids[p]]) {
 				if (!x->quiet && x->ve->code == NULL) {
 					fail(x, s, "dependentRequired",
 					    "missing_field", "field '%s' is "
@@ -2932,51 +3156,24 @@ v_object(struct vctx *x, const struct snode *s, int t)
 				ok = 0;
 			}
 	}
-	for (i = 0, k = t + 1; ok && i < n; i++, k = bf_json_skip(j, k + 1)) {
-		key = str_val(j, k, &kb, &klen);
-		matched = 0;
+	for (i = 0; ok && i < n; i++) {
+		k = kt[i];
 		push(x, k, 0);
-		for (p = 0; ok && p < s->nprops; p++)
-			if (s->props[p].len == klen &&
-			    (klen == 0 || memcmp(s->props[p].key, key, klen) ==
-			    0)) {
-				matched = 1;
-				ok = v_node(x, s->props[p].s, k + 1);
-			}
-		for (p = 0; ok && p < s->npprops; p++)
-			if (re_search(x->c, &s->pprops[p].re, key, klen)) {
-				matched = 1;
-				ok = v_node(x, s->pprops[p].s, k + 1);
-			}
-		if (ok && !matched && s->addl) {
-			if (s->addl->boolval == 0) {
-				bf_buf_reset(m);
-				put_trunc(m, key, klen, 64);
-				ok = fail(x, s, "additionalProperties",
-				    "unexpected_field", "field '%s' is not "
-				    "allowed", bf_buf_str(m));
-			} else
-				ok = v_node(x, s->addl, k + 1);
-		}
-		if (ok && s->propnames) {
-			x->quiet++;
-			ok = v_node(x, s->propnames, k);
-			x->quiet--;
-			if (!ok) {
-				bf_buf_reset(m);
-				put_trunc(m, key, klen, 64);
-				fail(x, s, "propertyNames", "bad_field_name",
-				    "field name '%s' is not allowed",
-				    bf_buf_str(m));
-			}
-		}
+		if ((matched = pr[i] >= 0))
+			ok = v_node(x, s->props[pr[i]].s, k + 1);
+		if (ok && more)
+			ok = v_member(x, s, k, matched, &kb);
 		pop(x);
 	}
 	for (i = 0; ok && i < s->ndepsch; i++)
-		if (member(j, t, s->depsch[i].key, s->depsch[i].len, tmp) >= 0)
+		if (has[s->depsch[i].keyid])
 			ok = v_node(x, s->depsch[i].s, t);
 	if (kb.s != NULL)	/* only a key with escapes used it */
 		bf_buf_free(&kb);
+	if (kt != locl)
+		free(kt);
+	if (has != hasl)
+		free(has);
 	return ok;
 }
 
@@ -2993,7 +3190,7 @@ v_array(struct vctx *x, const struct snode *s, int t)
 	if (s->maxitems >= 0 && n > s->maxitems)
 		return fail(x, s, "maxItems", "bad_size",
 		    "array has %d items, more than %ld", n, s->maxitems);
-	for (i = 0, k = t + 1; ok && i < n; i++, k = bf_json_skip(j, k)) {
+	for (i = 0, k = t + 1; ok && i < n; i++, k = next_tok(j, k)) {
 		push(x, -1, i);
 		if (i < s->nprefix)
 			ok = v_node(x, s->prefix[i], k);
@@ -3034,13 +3231,63 @@ v_array(struct vctx *x, const struct snode *s, int t)
 	return 1;
 }
 
+/* The "type" keyword, when the token's own type is not listed: an integer
+ * test of a number, or the failure. */
 static int
-v_node(struct vctx *x, const struct snode *s, int t)
+v_type(struct vctx *x, const struct snode *s, int t)
 {
 	const struct bf_json *j = x->j;
 	struct bf_buf *m = &x->c->sm;
-	int type = j->tok[t].type, i, hits, first;
-	unsigned have;
+	int type = j->tok[t].type;
+
+	if (type == BF_JSON_NUMBER && (s->types & T_INTEGER)) {
+		struct num v;
+		size_t n;
+		const char *raw = bf_json_raw(j, t, &n);
+
+		if (num_parse(raw, n, &x->c->sn2, &v) == 0 && num_is_int(&v))
+			return 1;
+	}
+	bf_buf_reset(m);
+	bf_buf_puts(m, "expected ");
+	put_types(m, s->types);
+	bf_buf_printf(m, ", got %s", type_name(type));
+	fail(x, s, "type", "wrong_type", "%s", bf_buf_str(m));
+	return 0;
+}
+
+static int v_checks(struct vctx *x, const struct snode *s, int t);
+
+/* v_checks for a node with a memo: a value with the raw text of the last
+ * one that passed passes. */
+static int
+v_memo(struct vctx *x, const struct snode *s, int t)
+{
+	struct vmemo *vm = s->memo;
+	const char *raw = x->j->s + x->j->tok[t].start;
+	size_t n = (size_t)(x->j->tok[t].end - x->j->tok[t].start);
+
+	if (vm->len == n && memcmp(vm->s, raw, n) == 0)
+		return 1;
+	if (!v_checks(x, s, t))
+		return 0;
+	if (n <= sizeof(vm->s)) {
+		memcpy(vm->s, raw, n);
+		vm->len = n;
+	}
+	return 1;
+}
+
+/* Every node is checked here: the common cases (a boolean schema, a type
+ * that matches, no other keyword) stay in this small function, the rest
+ * is in v_checks. */
+static int
+v_node(struct vctx *x, const struct snode *s, int t)
+{
+	/* The T_* bit of each token type (enum bf_json_type). */
+	static const unsigned have[] = { 0, T_OBJECT, T_ARRAY, T_STRING,
+		T_NUMBER, T_BOOL, T_BOOL, T_NULL };
+	int type = x->j->tok[t].type;
 
 	if (s->boolval >= 0) {
 		if (s->boolval)
@@ -3050,47 +3297,24 @@ v_node(struct vctx *x, const struct snode *s, int t)
 	}
 	if (s->ref && !v_node(x, s->ref, t))
 		return 0;
-	if (s->types) {
-		switch (type) {
-		case BF_JSON_NULL:
-			have = T_NULL;
-			break;
-		case BF_JSON_TRUE:
-		case BF_JSON_FALSE:
-			have = T_BOOL;
-			break;
-		case BF_JSON_OBJECT:
-			have = T_OBJECT;
-			break;
-		case BF_JSON_ARRAY:
-			have = T_ARRAY;
-			break;
-		case BF_JSON_STRING:
-			have = T_STRING;
-			break;
-		default:
-			have = T_NUMBER;
-			if ((s->types & T_INTEGER) && !(s->types & T_NUMBER)) {
-				struct num v;
-				size_t n;
-				const char *raw = bf_json_raw(j, t, &n);
+	if (s->types && !(have[type] & s->types) && !v_type(x, s, t))
+		return 0;
+	if (s->checks == 0)
+		return 1;
+	if (s->memo == NULL)
+		return v_checks(x, s, t);
+	return v_memo(x, s, t);
+}
 
-				if (num_parse(raw, n, &x->c->sn2, &v) == 0 &&
-				    num_is_int(&v))
-					have |= T_INTEGER;
-			}
-			break;
-		}
-		if (!(have & s->types)) {
-			bf_buf_reset(m);
-			bf_buf_puts(m, "expected ");
-			put_types(m, s->types);
-			bf_buf_printf(m, ", got %s", type_name(type));
-			fail(x, s, "type", "wrong_type", "%s", bf_buf_str(m));
-			return 0;
-		}
-	}
-	if (s->has_enum) {
+/* The keywords of node s after $ref and type. */
+static int
+v_checks(struct vctx *x, const struct snode *s, int t)
+{
+	const struct bf_json *j = x->j;
+	struct bf_buf *m = &x->c->sm;
+	int type = j->tok[t].type, i, hits, first;
+
+	if (s->checks & C_ENUM) {
 		for (i = 0; i < s->nenum; i++)
 			if (json_eq(x->c, j, t, &x->c->doc, s->enumtok[i]))
 				break;
@@ -3101,31 +3325,32 @@ v_node(struct vctx *x, const struct snode *s, int t)
 			return 0;
 		}
 	}
-	if (s->consttok >= 0 && !json_eq(x->c, j, t, &x->c->doc, s->consttok)) {
+	if ((s->checks & C_CONST) &&
+	    !json_eq(x->c, j, t, &x->c->doc, s->consttok)) {
 		fail(x, s, "const", "not_allowed", "%s is not the allowed "
 		    "value", show(x, t, m));
 		return 0;
 	}
 	switch (type) {
 	case BF_JSON_NUMBER:
-		if (s->numflags && !v_number(x, s, t))
+		if ((s->checks & C_NUM) && !v_number(x, s, t))
 			return 0;
 		break;
 	case BF_JSON_STRING:
-		if ((s->minlen >= 0 || s->maxlen >= 0 || s->pattern ||
-		    s->format == FMT_DATE_TIME || s->format == FMT_DATE) &&
-		    !v_string(x, s, t))
+		if ((s->checks & C_STR) && !v_string(x, s, t))
 			return 0;
 		break;
 	case BF_JSON_OBJECT:
-		if (!v_object(x, s, t))
+		if ((s->checks & C_OBJ) && !v_object(x, s, t))
 			return 0;
 		break;
 	case BF_JSON_ARRAY:
-		if (!v_array(x, s, t))
+		if ((s->checks & C_ARR) && !v_array(x, s, t))
 			return 0;
 		break;
 	}
+	if (!(s->checks & C_APPL))
+		return 1;
 	for (i = 0; i < s->nallof; i++)
 		if (!v_node(x, s->allof[i], t))
 			return 0;

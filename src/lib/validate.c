@@ -189,66 +189,74 @@ remove_entry(struct bf_validator *v, struct wentry *e)
 
 /* ---- reading lines ---------------------------------------------------- */
 
-static int
-keyis(const struct bf_json *j, int k, const char *s, size_t n,
-    struct bf_buf *tmp)
-{
-	const struct bf_jtok *t = &j->tok[k];
-
-	if (!t->esc)
-		return (size_t)(t->end - t->start - 2) == n &&
-		    memcmp(j->s + t->start + 1, s, n) == 0;
-	bf_buf_reset(tmp);
-	bf_json_str(j, k, tmp);
-	return tmp->len == n && memcmp(tmp->s, s, n) == 0;
-}
-
-static void
-scan(struct bf_validator *v, struct fields *f)
-{
-	const struct bf_json *j = &v->j;
-	int i, k, n = j->tok[0].size;
-	size_t len;
-
-	f->type = f->partition = f->ws = f->we = -1;
-	f->metric = f->value = f->unit = f->ts = -1;
-	for (i = 0, k = 1; i < n; i++, k = bf_json_skip(j, k + 1)) {
-		len = j->tok[k].esc ? 0 : (size_t)(j->tok[k].end -
-		    j->tok[k].start - 2);
-		if (j->tok[k].esc) {
-			bf_buf_reset(&v->tmp);
-			bf_json_str(j, k, &v->tmp);
-			len = v->tmp.len;
-		}
-#define K(name, field)                                                      \
-	if (len == sizeof(name) - 1 && keyis(j, k, name, len, &v->tmp)) {  \
-		f->field = k + 1;                                           \
-		continue;                                                   \
-	}
-		K("ts", ts)
-		K("type", type)
-		K("unit", unit)
-		K("value", value)
-		K("metric", metric)
-		K("partition", partition)
-		K("window_end", we)
-		K("window_start", ws)
-#undef K
-	}
-}
-
-/* The string value of token t: raw bytes, or unescaped into b. */
 static const char *
+sval_esc(const struct bf_json *j, int t, struct bf_buf *b, size_t *n)
+{
+	bf_buf_reset(b);
+	bf_json_str(j, t, b);
+	*n = b->len;
+	return bf_buf_str(b);
+}
+
+/* The string value of token t: raw bytes, or unescaped into b. Inline:
+ * every key of every line goes through it. */
+static inline const char *
 sval(const struct bf_json *j, int t, struct bf_buf *b, size_t *n)
 {
 	if (!j->tok[t].esc) {
 		*n = (size_t)(j->tok[t].end - j->tok[t].start - 2);
 		return j->s + j->tok[t].start + 1;
 	}
-	bf_buf_reset(b);
-	bf_json_str(j, t, b);
-	*n = b->len;
-	return bf_buf_str(b);
+	return sval_esc(j, t, b, n);
+}
+
+/* The member of f that the root key s[0..n) (unescaped) is read into, or
+ * NULL for a key bf-validate does not read. */
+static int *
+field_of(struct fields *f, const char *s, size_t n)
+{
+	switch (n) {
+	case 2:
+		return memcmp(s, "ts", 2) == 0 ? &f->ts : NULL;
+	case 4:
+		if (memcmp(s, "type", 4) == 0)
+			return &f->type;
+		return memcmp(s, "unit", 4) == 0 ? &f->unit : NULL;
+	case 5:
+		return memcmp(s, "value", 5) == 0 ? &f->value : NULL;
+	case 6:
+		return memcmp(s, "metric", 6) == 0 ? &f->metric : NULL;
+	case 9:
+		return memcmp(s, "partition", 9) == 0 ? &f->partition : NULL;
+	case 10:
+		return memcmp(s, "window_end", 10) == 0 ? &f->we : NULL;
+	case 12:
+		return memcmp(s, "window_start", 12) == 0 ? &f->ws : NULL;
+	}
+	return NULL;
+}
+
+static void
+scan(struct bf_validator *v, struct fields *f)
+{
+	const struct bf_json *j = &v->j;
+	int i, k, n = j->tok[0].size, *slot;
+	const char *key;
+	size_t len;
+
+	f->type = f->partition = f->ws = f->we = -1;
+	f->metric = f->value = f->unit = f->ts = -1;
+	for (i = 0, k = 1; i < n; i++) {
+		key = sval(j, k, &v->tmp, &len);
+		if ((slot = field_of(f, key, len)) != NULL)
+			*slot = k + 1;
+		/* The next key: past a scalar value without a call. */
+		if (j->tok[k + 1].type == BF_JSON_OBJECT ||
+		    j->tok[k + 1].type == BF_JSON_ARRAY)
+			k = bf_json_skip(j, k + 1);
+		else
+			k += 2;
+	}
 }
 
 /* Appends s[0..n) to b for a message, cut at 64 bytes on a character
@@ -340,6 +348,30 @@ emit(struct bf_validator *v, const char *s, size_t n)
 
 /* ---- windows ---------------------------------------------------------- */
 
+/* 1 when the raw bytes of the window fields t[0..3) are those of the last
+ * line's window, v->cachekey (each followed by a NUL; a raw JSON value
+ * holds no NUL byte), without copying them. */
+static int
+same_window(const struct bf_validator *v, const int t[3])
+{
+	const char *raw;
+	size_t n, off = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (t[i] < 0)
+			return 0;
+		raw = v->j.s + v->j.tok[t[i]].start;
+		n = (size_t)(v->j.tok[t[i]].end - v->j.tok[t[i]].start);
+		if (n >= v->cachekey.len - off ||
+		    memcmp(v->cachekey.s + off, raw, n) != 0 ||
+		    v->cachekey.s[off + n] != '\0')
+			return 0;
+		off += n + 1;
+	}
+	return off == v->cachekey.len;
+}
+
 /* The window of the line (from its window fields), or NULL with a reason
  * in v->msg. */
 static struct wentry *
@@ -356,14 +388,7 @@ window_of(struct bf_validator *v, const struct fields *f)
 	t[0] = f->partition;
 	t[1] = f->ws;
 	t[2] = f->we;
-	bf_buf_reset(&v->key);
-	for (i = 0; i < 3 && t[i] >= 0; i++) {
-		raw = bf_json_raw(j, t[i], &n);
-		bf_buf_add(&v->key, raw, n);
-		bf_buf_putc(&v->key, '\0');
-	}
-	if (i == 3 && v->cache != NULL && v->key.len == v->cachekey.len &&
-	    memcmp(v->key.s, v->cachekey.s, v->key.len) == 0)
+	if (v->cache != NULL && same_window(v, t))
 		return v->cache;
 	memset(&w, 0, sizeof(w));
 	bf_err_clear(&e);
@@ -386,7 +411,11 @@ window_of(struct bf_validator *v, const struct fields *f)
 		ent = insert(v, v->tmp.s, v->tmp.len, &w);
 	v->cache = ent;
 	bf_buf_reset(&v->cachekey);
-	bf_buf_add(&v->cachekey, v->key.s, v->key.len);
+	for (i = 0; i < 3; i++) {
+		raw = bf_json_raw(j, t[i], &n);
+		bf_buf_add(&v->cachekey, raw, n);
+		bf_buf_putc(&v->cachekey, '\0');
+	}
 	return ent;
 }
 
@@ -700,9 +729,13 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 	scan(v, &f);
 	type = BF_LINE_NOTYPE;
 	if (f.type >= 0 && v->j.tok[f.type].type == BF_JSON_STRING) {
-		if (bf_json_streq(&v->j, f.type, "sample"))
+		const char *ts;
+		size_t tn;
+
+		ts = sval(&v->j, f.type, &v->tmp, &tn);
+		if (tn == 6 && memcmp(ts, "sample", 6) == 0)
 			type = BF_LINE_SAMPLE;
-		else if (bf_json_streq(&v->j, f.type, "window"))
+		else if (tn == 6 && memcmp(ts, "window", 6) == 0)
 			type = BF_LINE_WINDOW;
 		else
 			type = BF_LINE_OTHER;

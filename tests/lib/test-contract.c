@@ -371,6 +371,266 @@ test_check(void)
 	    "required field 'ts' is missing", "message of required");
 }
 
+/* One contract checks several lines in turn: what a check remembers (the
+ * last valid date-time of a node) must not change the next outcome. */
+static void
+test_sequence(void)
+{
+	static const char *const lines[] = {
+		"{\"d\":\"\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"\"}",
+		"{\"a\":\"2026-01-01T00:00:00\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-02-29T00:00:00Z\",\"d\":\"2026-01-01\"}",
+		"{\"a\":\"2026-01-01T00:00:00.123456789012345678901234567Z\","
+		"\"d\":\"2026-01-02\"}",
+		"{\"a\":\"2026-01-01T00:00:00.123456789012345678901234567Z\","
+		"\"d\":\"2026-02-30\"}",
+		"{\"a\":\"2026-01-01T00:00:00Z\",\"d\":\"2026-01-01\"}",
+	};
+	static const char *const want[] = {
+		"bad_format /d /properties/d/format",
+		"ok", "ok",
+		"bad_format /a /properties/a/format",
+		"bad_format /d /properties/d/format",
+		"bad_format /a /properties/a/format",
+		"ok",
+		"bad_format /a /properties/a/format",
+		"ok",
+		"bad_format /d /properties/d/format",
+		"ok",
+	};
+	struct bf_contract *c = load("{\"properties\":{\"a\":{\"format\":"
+	    "\"date-time\"},\"d\":{\"format\":\"date\"}}}", 0);
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
+	size_t i;
+
+	ok(c != NULL, "the contract loads");
+	for (i = 0; c && i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (bf_json_parse(&j, lines[i], strlen(lines[i]), 0, NULL) !=
+		    BF_JSON_OK)
+			snprintf(result, sizeof(result), "bad test line");
+		else if (bf_contract_check(c, &j, &ve))
+			snprintf(result, sizeof(result), "ok");
+		else
+			snprintf(result, sizeof(result), "%s %s %s", ve.code,
+			    bf_buf_str(&ve.pointer), bf_buf_str(&ve.rule));
+		is_str(result, want[i], "line %zu in turn", i + 1);
+	}
+	bf_json_free(&j);
+	bf_buf_free(&ve.rule);
+	bf_buf_free(&ve.pointer);
+	bf_buf_free(&ve.message);
+	bf_contract_free(c);
+}
+
+/* The same for every value keyword: each node remembers the last value
+ * that passed; the same text under another node is checked there. */
+static void
+test_sequence_values(void)
+{
+	static const char *const lines[] = {
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"y\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":2,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"b\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":4,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abcd\"}",
+		"{\"c\":\"x\",\"e\":1.0,\"p\":\"ab\",\"m\":5.0,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1.0,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"\\u0078\",\"e\":1,\"p\":\"ab\",\"m\":5,"
+		"\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"ab\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"x\"}",
+		"{\"c\":5,\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":\"ab\",\"l\":\"abc\"}",
+		"{\"c\":\"x\",\"e\":1,\"p\":\"ab\",\"m\":5,\"l\":\"abc\"}",
+	};
+	static const char *const want[] = {
+		"ok", "ok",
+		"not_allowed /c /properties/c/const",
+		"not_allowed /e /properties/e/enum",
+		"pattern_mismatch /p /properties/p/pattern",
+		"out_of_range /m /properties/m/minimum",
+		"bad_length /l /properties/l/maxLength",
+		"ok", "ok", "ok", "ok",
+		"bad_length /l /properties/l/minLength",
+		"not_allowed /c /properties/c/const",
+		"wrong_type /m /properties/m/type",
+		"ok",
+	};
+	struct bf_contract *c = load("{\"properties\":{\"c\":{\"const\":\"x\"},"
+	    "\"e\":{\"enum\":[1,3]},\"p\":{\"pattern\":\"^a\"},\"m\":{\"type\":"
+	    "\"number\",\"minimum\":5},\"l\":{\"minLength\":2,"
+	    "\"maxLength\":3}}}", P);
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
+	size_t i;
+
+	ok(c != NULL, "the contract loads");
+	for (i = 0; c && i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (bf_json_parse(&j, lines[i], strlen(lines[i]), 0, NULL) !=
+		    BF_JSON_OK)
+			snprintf(result, sizeof(result), "bad test line");
+		else if (bf_contract_check(c, &j, &ve))
+			snprintf(result, sizeof(result), "ok");
+		else
+			snprintf(result, sizeof(result), "%s %s %s", ve.code,
+			    bf_buf_str(&ve.pointer), bf_buf_str(&ve.rule));
+		is_str(result, want[i], "values: line %zu in turn", i + 1);
+	}
+	bf_json_free(&j);
+	bf_buf_free(&ve.rule);
+	bf_buf_free(&ve.pointer);
+	bf_buf_free(&ve.message);
+	bf_contract_free(c);
+}
+
+/* Numbers: digits are read in place when there is no fraction, copied
+ * otherwise; both must compare exactly. */
+static void
+test_numbers(void)
+{
+	static const struct {
+		const char *schema, *line, *want;
+	} t[] = {
+		{ "{\"type\":\"integer\"}", "-0", "ok" },
+		{ "{\"type\":\"integer\"}", "0.0", "ok" },
+		{ "{\"type\":\"integer\"}", "1.5e1", "ok" },
+		{ "{\"type\":\"integer\"}", "100e-2", "ok" },
+		{ "{\"type\":\"integer\"}", "1.25e1", "wrong_type  /type" },
+		{ "{\"type\":\"integer\"}", "1000e-4", "wrong_type  /type" },
+		{ "{\"type\":\"integer\"}", "12345678901234567890123", "ok" },
+		{ "{\"minimum\":1}", "0.999", "out_of_range  /minimum" },
+		{ "{\"minimum\":1}", "1.000", "ok" },
+		{ "{\"minimum\":1}", "10", "ok" },
+		{ "{\"minimum\":1}", "0", "out_of_range  /minimum" },
+		{ "{\"minimum\":1.5}", "1", "out_of_range  /minimum" },
+		{ "{\"minimum\":1.5}", "2", "ok" },
+		{ "{\"minimum\":-2}", "-3", "out_of_range  /minimum" },
+		{ "{\"minimum\":-2}", "-1.99", "ok" },
+		{ "{\"maximum\":100}", "100.0000", "ok" },
+		{ "{\"maximum\":100}", "1e2", "ok" },
+		{ "{\"maximum\":100}", "100.1", "out_of_range  /maximum" },
+		{ "{\"maximum\":100}", "1000", "out_of_range  /maximum" },
+		{ "{\"maximum\":0.5}", "0.50", "ok" },
+		{ "{\"maximum\":0.5}", "1", "out_of_range  /maximum" },
+		{ "{\"exclusiveMinimum\":0}", "0.000",
+		    "out_of_range  /exclusiveMinimum" },
+		{ "{\"exclusiveMinimum\":0}", "-0",
+		    "out_of_range  /exclusiveMinimum" },
+		{ "{\"exclusiveMinimum\":0}", "1e-400", "ok" },
+		{ "{\"multipleOf\":0.5}", "2.50", "ok" },
+		{ "{\"multipleOf\":0.5}", "1e-1", "not_multiple  /multipleOf" },
+		{ "{\"multipleOf\":100}", "12300", "ok" },
+		{ "{\"multipleOf\":100}", "12310",
+		    "not_multiple  /multipleOf" },
+		{ "{\"const\":10}", "1e1", "ok" },
+		{ "{\"const\":10}", "10.0", "ok" },
+		{ "{\"const\":10}", "100", "not_allowed  /const" },
+		{ "{\"enum\":[1.50,20]}", "1.5", "ok" },
+		{ "{\"enum\":[1.50,20]}", "2e1", "ok" },
+		{ "{\"enum\":[1.50,20]}", "2", "not_allowed  /enum" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_str(check(t[i].schema, P, t[i].line), t[i].want, "%s: %s",
+		    t[i].schema, t[i].line);
+}
+
+/* Objects: each member's name is found in a table built at load time;
+ * these compare the outcome with what the keywords say, for names with
+ * escapes, NULs, the empty name, many names and many members. */
+static void
+test_object_names(void)
+{
+	char schema[4096], line[4096];
+	size_t n;
+	int i;
+
+	is_str(check("{\"properties\":{\"ab\":{\"type\":\"string\"}}}", P,
+	    "{\"\\u0061b\":1}"), "wrong_type /ab /properties/ab/type",
+	    "an escaped member name finds its property");
+	is_str(check("{\"required\":[\"ab\"]}", P, "{\"\\u0061\\u0062\":1}"),
+	    "ok", "an escaped member name satisfies required");
+	is_str(check("{\"required\":[\"a\\u0000b\"]}", P,
+	    "{\"a\\u0000b\":1}"), "ok", "a name with a NUL");
+	is_str(check("{\"required\":[\"a\\u0000b\"]}", P,
+	    "{\"a\":1,\"b\":2}"), "missing_field /a /required",
+	    "a name with a NUL is not its prefix");
+	is_str(check("{\"properties\":{\"\":{\"type\":\"string\"}}}", P,
+	    "{\"\":1}"), "wrong_type / /properties//type", "the empty name");
+	is_str(check("{\"required\":[\"\"]}", P, "{\"a\":1}"),
+	    "missing_field / /required", "the empty name required");
+	is_str(check("{\"required\":[\"z\"],\"properties\":{\"a\":{\"type\":"
+	    "\"string\"}}}", P, "{\"a\":1}"), "missing_field /z /required",
+	    "required is checked before properties");
+	is_str(check("{\"required\":[\"a\",\"z\",\"y\"]}", P, "{\"y\":1}"),
+	    "missing_field /a /required", "the first missing name in order");
+	is_str(check("{\"properties\":{\"a\":{\"type\":\"string\"},\"b\":"
+	    "{\"type\":\"string\"}}}", P, "{\"b\":1,\"a\":2}"),
+	    "wrong_type /b /properties/b/type", "members in their order");
+	is_str(check("{\"properties\":{\"a\":{\"type\":\"string\"}},"
+	    "\"patternProperties\":{\"^a\":{\"type\":\"number\"}}}", P,
+	    "{\"a\":\"x\"}"), "wrong_type /a /patternProperties/^a/type",
+	    "a member checked by properties and patternProperties");
+	is_str(check("{\"dependentSchemas\":{\"a\":{\"required\":[\"b\"]}}}",
+	    P, "{\"a\":1}"), "missing_field /b /dependentSchemas/a/required",
+	    "dependentSchemas");
+	is_str(check("{\"dependentSchemas\":{\"a\":{\"required\":[\"b\"]}}}",
+	    P, "{\"c\":1}"), "ok", "dependentSchemas without its name");
+	is_str(check("{\"dependentRequired\":{\"a\":[\"b\",\"c\"]},"
+	    "\"required\":[\"a\"]}", P, "{\"a\":1,\"b\":1}"),
+	    "missing_field /c /dependentRequired",
+	    "dependentRequired names shared with required");
+	is_str(check("{\"properties\":{\"a\":{\"properties\":{\"a\":{\"type\":"
+	    "\"string\"}},\"required\":[\"b\"]}}}", P,
+	    "{\"a\":{\"a\":1,\"b\":2}}"),
+	    "wrong_type /a/a /properties/a/properties/a/type",
+	    "nested objects with the same names");
+	is_str(check("{\"properties\":{\"k\":{\"type\":\"string\"}},"
+	    "\"additionalProperties\":false}", P,
+	    "{\"k\":\"v\",\"\\u006b2\":1}"),
+	    "unexpected_field /k2 /additionalProperties",
+	    "an escaped name not in properties");
+
+	/* More names and more members than fit the local arrays. */
+	n = (size_t)snprintf(schema, sizeof(schema), "{\"required\":[");
+	for (i = 0; i < 40; i++)
+		n += (size_t)snprintf(schema + n, sizeof(schema) - n,
+		    "%s\"r%d\"", i ? "," : "", i);
+	n += (size_t)snprintf(schema + n, sizeof(schema) - n,
+	    "],\"properties\":{\"r39\":{\"type\":\"string\"}},"
+	    "\"additionalProperties\":{\"type\":\"number\"}}");
+	n = (size_t)snprintf(line, sizeof(line), "{");
+	for (i = 0; i < 40; i++)
+		if (i != 37)
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    "\"r%d\":%d,", i, i);
+	snprintf(line + n, sizeof(line) - n, "\"x\":1}");
+	is_str(check(schema, P, line), "missing_field /r37 /required",
+	    "40 names, one missing");
+	n = (size_t)snprintf(line, sizeof(line), "{");
+	for (i = 0; i < 39; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+		    "\"r%d\":%d,", i, i);
+	snprintf(line + n, sizeof(line) - n, "\"r39\":1,\"x\":1}");
+	is_str(check(schema, P, line), "wrong_type /r39 /properties/r39/type",
+	    "41 members: a property's error");
+	snprintf(line + n, sizeof(line) - n, "\"x\":\"s\",\"r39\":\"s\"}");
+	is_str(check(schema, P, line),
+	    "wrong_type /x /additionalProperties/type",
+	    "41 members: an additional member's error");
+	snprintf(line + n, sizeof(line) - n, "\"x\":2,\"r39\":\"s\"}");
+	is_str(check(schema, P, line), "ok", "41 members: valid");
+}
+
 static void
 test_regex(void)
 {
@@ -423,6 +683,36 @@ test_date_time(void)
 		{ "2026-01-01T00:00:00.Z", 0 },
 		{ "2026-01-01T00:00:00+25:00", 0 },
 		{ "2026-1-01T00:00:00Z", 0 },
+		{ "2026-04-31T00:00:00Z", 0 },
+		{ "2026-04-30T00:00:00Z", 1 },
+		{ "2026-12-31T00:00:00Z", 1 },
+		{ "2026-13-01T00:00:00Z", 0 },
+		{ "2026-00-10T00:00:00Z", 0 },
+		{ "2026-01-00T00:00:00Z", 0 },
+		{ "2026-01-32T00:00:00Z", 0 },
+		{ "2a26-01-01T00:00:00Z", 0 },
+		{ "202/-01-01T00:00:00Z", 0 },
+		{ "2026-01-0:T00:00:00Z", 0 },
+		{ "2026-01-01T0:00:00Z", 0 },
+		{ "2026-01-01T00:0a:00Z", 0 },
+		{ "2026-01-01T00:00:6 Z", 0 },
+		{ "2026-01-01T00:60:00Z", 0 },
+		{ "2026-01-01T00:00:60Z", 0 },
+		{ "2026/01/01T00:00:00Z", 0 },
+		{ "2026-01-01T00-00-00Z", 0 },
+		{ "0000-02-29T00:00:00Z", 1 },
+		{ "1900-02-29T00:00:00Z", 0 },
+		{ "2000-02-29T00:00:00Z", 1 },
+		{ "2026-01-01T00:00:00.5+01:00", 1 },
+		{ "2026-01-01T00:00:00.5Zx", 0 },
+		{ "2026-01-01T00:00:00+05:3a", 0 },
+		{ "2026-01-01T00:00:00+0a:30", 0 },
+		{ "2026-01-01T00:00:00+05-30", 0 },
+		{ "2026-01-01T00:00:00+05:60", 0 },
+		{ "2026-01-01T00:00:00+05:30x", 0 },
+		{ "2026-01-01T00:00:00 05:30", 0 },
+		{ "1998-12-31T23:59:60+00:00", 1 },
+		{ "1999-01-01T00:59:60+01:00", 1 },
 	};
 	size_t i;
 
@@ -437,6 +727,10 @@ main(void)
 	test_load();
 	test_metrics_load();
 	test_check();
+	test_numbers();
+	test_sequence();
+	test_sequence_values();
+	test_object_names();
 	test_regex();
 	test_date_time();
 	return done_testing();

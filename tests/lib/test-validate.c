@@ -297,6 +297,59 @@ test_plain(void)
 	bf_contract_free(pc);
 }
 
+/* The root fields are found by name whatever their order, escapes and
+ * the values between them; names of the same length as a field's are
+ * other names. */
+static void
+test_field_names(void)
+{
+	struct run r;
+	const char *odd = "{\"metric\":\"cpu\",\"x\":{\"a\":[1,{\"b\":2}]},"
+	    "\"value\":5,\"y\":[1,[2]],\"unit\":\"Percent\",\"ts\":"
+	    "\"2026-01-01T01:00:00Z\",\"instance_id\":\"p\",\"window_end\":"
+	    "\"2026-01-02T00:00:00Z\",\"window_start\":"
+	    "\"2026-01-01T00:00:00Z\",\"partition\":\"p\",\"type\":\"sample\"}";
+	const char *esc = "{\"\\u0074ype\":\"s\\u0061mple\","
+	    "\"p\\u0061rtition\":\"p\",\"window_st\\u0061rt\":"
+	    "\"2026-01-01T00:00:00Z\",\"window_\\u0065nd\":"
+	    "\"2026-01-02T00:00:00Z\",\"\\u0074s\":"
+	    "\"2026-01-01T02:00:00Z\",\"unit\":\"P\\u0065rcent\","
+	    "\"val\\u0075e\":7,\"m\\u0065tric\":\"cpu\",\"instance_id\":\"p\"}";
+	const char *unix_ = "{\"type\":\"sample\",\"partition\":\"p\","
+	    "\"window_start\":\"2026-01-01T00:00:00Z\",\"window_end\":"
+	    "\"2026-01-02T00:00:00Z\",\"instance_id\":\"p\",\"metric\":\"cpu\","
+	    "\"value\":1,\"unix\":\"Percent\",\"tz\":\"2026-01-01T00:00:00Z\"}";
+	const char *other = "{\"type\":\"samplf\",\"partition\":\"p\"}";
+	const char *win = "{\"type\":\"\\u0077indow\",\"partition\":\"p\","
+	    "\"window_start\":\"2026-01-01T00:00:00Z\",\"window_end\":"
+	    "\"2026-01-02T00:00:00Z\"}";
+	const struct bf_validate_stats *st;
+	char *disk;
+
+	start(&r, "1", 0);
+	ok(feed(&r, odd) == 0, "fields in another order, nested values");
+	ok(feed(&r, esc) == 0, "escaped names and values");
+	ok(feed(&r, unix_) == 0, "'unix' is not 'unit'");
+	ok(feed(&r, other) == 0, "type 'samplf'");
+	ok(feed(&r, win) == 0, "type '\\u0077indow'");
+	fflush(r.out);
+	disk = slurp(dlqpath);
+	st = bf_validator_stats(r.v);
+	is_int(st->accepted, 2, "both samples accepted");
+	is_int(st->rejected, 1, "one reject");
+	is_int(st->passed, 1, "one line of another type");
+	is_int(st->windows, 1, "the window line");
+	ok(strstr(r.buf, odd) != NULL && strstr(r.buf, esc) != NULL,
+	    "accepted samples pass as their own bytes");
+	ok(strstr(r.buf, other) != NULL, "the other type passes");
+	ok(strstr(r.buf, "\"accepted\":2,\"rejected\":1") != NULL,
+	    "the window line counts them");
+	ok(strstr(disk, "\"code\":\"missing_field\",\"pointer\":\"/unit\"") !=
+	    NULL, "the reject names the missing 'unit'");
+	finish(&r);
+	free(r.buf);
+}
+
 static void
 test_toolong(void)
 {
@@ -331,6 +384,7 @@ main(void)
 	test_stable_ids();
 	test_plain();
 	test_toolong();
+	test_field_names();
 	bf_contract_free(c);
 	unlink(dlqpath);
 	rmdir(dir);
