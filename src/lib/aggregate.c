@@ -1306,27 +1306,6 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	return rc;
 }
 
-/* bf_line_type, given the "type" token t. */
-static int
-line_type(const struct bf_json *j, int t)
-{
-	const struct bf_jtok *k;
-
-	if (t < 0 || j->tok[t].type != BF_JSON_STRING)
-		return BF_LINE_NOTYPE;
-	k = &j->tok[t];
-	if (!k->esc && KEYIS(j->s + k->start + 1,
-	    (size_t)(k->end - k->start - 2), "sample"))
-		return BF_LINE_SAMPLE;
-	if (bf_json_streq(j, t, "sample"))
-		return BF_LINE_SAMPLE;
-	if (bf_json_streq(j, t, "window"))
-		return BF_LINE_WINDOW;
-	if (bf_json_streq(j, t, "usage"))
-		return BF_LINE_USAGE;
-	return BF_LINE_OTHER;
-}
-
 int
 bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
     const char *file, long lineno, struct bf_err *e)
@@ -1346,7 +1325,7 @@ bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
 		    file, lineno, e);
 	}
 	bf_agg_fields(&a->j, &a->s1, f);
-	switch (line_type(&a->j, f[BF_AGG_F_TYPE])) {
+	switch (bf_line_type_of(&a->j, f[BF_AGG_F_TYPE])) {
 	case BF_LINE_SAMPLE:
 		return sample_line(a, f, s, len, file, lineno, e);
 	case BF_LINE_WINDOW:

@@ -13,13 +13,23 @@
 int
 bf_line_type(const struct bf_json *j)
 {
-	int t;
-
 	if (j->ntok == 0 || j->tok[0].type != BF_JSON_OBJECT)
 		return BF_LINE_NOTYPE;
-	t = bf_json_get(j, 0, "type");
+	return bf_line_type_of(j, bf_json_get(j, 0, "type"));
+}
+
+int
+bf_line_type_of(const struct bf_json *j, int t)
+{
+	const struct bf_jtok *k;
+
 	if (t < 0 || j->tok[t].type != BF_JSON_STRING)
 		return BF_LINE_NOTYPE;
+	/* most lines are samples: their type compared in place first */
+	k = &j->tok[t];
+	if (!k->esc && k->end - k->start == 8 &&
+	    memcmp(j->s + k->start + 1, "sample", 6) == 0)
+		return BF_LINE_SAMPLE;
 	if (bf_json_streq(j, t, "sample"))
 		return BF_LINE_SAMPLE;
 	if (bf_json_streq(j, t, "window"))

@@ -27,6 +27,9 @@ enum bf_line_type {
  * the root is not an object or nothing was parsed). "type" is compared after
  * unescaping. */
 int bf_line_type(const struct bf_json *j);
+/* The same, given the root's "type" value token t (-1 when absent), for a
+ * caller that has found it already. */
+int bf_line_type_of(const struct bf_json *j, int t);
 
 /* A window's identity, (partition, window_start, window_end). */
 struct bf_window {

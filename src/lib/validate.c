@@ -727,19 +727,7 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 		return 0;
 	}
 	scan(v, &f);
-	type = BF_LINE_NOTYPE;
-	if (f.type >= 0 && v->j.tok[f.type].type == BF_JSON_STRING) {
-		const char *ts;
-		size_t tn;
-
-		ts = sval(&v->j, f.type, &v->tmp, &tn);
-		if (tn == 6 && memcmp(ts, "sample", 6) == 0)
-			type = BF_LINE_SAMPLE;
-		else if (tn == 6 && memcmp(ts, "window", 6) == 0)
-			type = BF_LINE_WINDOW;
-		else
-			type = BF_LINE_OTHER;
-	}
+	type = bf_line_type_of(&v->j, f.type);
 	switch (type) {
 	case BF_LINE_SAMPLE:
 		return sample_line(v, &p, &f, e);
