@@ -478,18 +478,6 @@ put_ptr_seg(struct bf_buf *b, const char *s, size_t n)
 /* ---- regular expressions ---------------------------------------------- */
 
 static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 hexn(const char *s, size_t n, size_t i, int k, uint32_t *v)
 {
 	int d;
@@ -498,7 +486,7 @@ hexn(const char *s, size_t n, size_t i, int k, uint32_t *v)
 	if (i + (size_t)k > n)
 		return -1;
 	while (k-- > 0) {
-		if ((d = hexval((unsigned char)s[i++])) < 0)
+		if ((d = bf_hexval((unsigned char)s[i++])) < 0)
 			return -1;
 		*v = *v * 16 + (uint32_t)d;
 	}
@@ -544,10 +532,10 @@ escape_char(const char *s, size_t n, size_t *i, const char **why)
 		if (*i < n && s[*i] == '{') {
 			j = *i + 1;
 			v = 0;
-			while (j < n && hexval((unsigned char)s[j]) >= 0 &&
+			while (j < n && bf_hexval((unsigned char)s[j]) >= 0 &&
 			    v <= 0x10ffff)
 				v = v * 16 +
-				    (uint32_t)hexval((unsigned char)s[j++]);
+				    (uint32_t)bf_hexval((unsigned char)s[j++]);
 			if (j >= n || s[j] != '}' || j == *i + 1 ||
 			    v > 0x10ffff) {
 				*why = "malformed escape \\u{...}";
@@ -1960,10 +1948,10 @@ pct_decode(const char *s, size_t n, struct bf_buf *out)
 	bf_buf_reset(out);
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n &&
-		    hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
-			bf_buf_putc(out, hexval((unsigned char)s[i + 1]) * 16 +
-			    hexval((unsigned char)s[i + 2]));
+		    bf_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    bf_hexval((unsigned char)s[i + 2]) >= 0) {
+			bf_buf_putc(out, bf_hexval((unsigned char)s[i + 1]) * 16 +
+			    bf_hexval((unsigned char)s[i + 2]));
 			i += 2;
 		} else
 			bf_buf_putc(out, s[i]);

@@ -44,6 +44,9 @@ bf_name_encode(const char *name, size_t n, struct bf_buf *out)
 	return 0;
 }
 
+/* An uppercase hex digit's value, or -1: bf_name_encode writes uppercase,
+ * and a lowercase %2f is no encoding of anything (else two file names
+ * would decode to one partition). */
 static int
 hexval(unsigned char c)
 {

@@ -172,18 +172,6 @@ bf_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads 4 hex digits at p. Returns the value, -1 for a non-hex digit (at
  * *bad), -2 when e cuts them short. */
 static long
@@ -196,7 +184,7 @@ hex4(const unsigned char *p, const unsigned char *e,
 	for (i = 0; i < 4; i++) {
 		if (p + i >= e)
 			return -2;
-		if ((h = hexval(p[i])) < 0) {
+		if ((h = bf_hexval(p[i])) < 0) {
 			*bad = p + i;
 			return -1;
 		}
@@ -507,12 +495,12 @@ unescape_one(const unsigned char **pp, unsigned char *out)
 	case 'r': out[0] = '\r'; break;
 	case 't': out[0] = '\t'; break;
 	case 'u':
-		u = (unsigned long)hexval(p[2]) << 12 | hexval(p[3]) << 8 |
-		    hexval(p[4]) << 4 | hexval(p[5]);
+		u = (unsigned long)bf_hexval(p[2]) << 12 | bf_hexval(p[3]) << 8 |
+		    bf_hexval(p[4]) << 4 | bf_hexval(p[5]);
 		if (u >= 0xD800 && u <= 0xDBFF) {
-			u2 = (unsigned long)hexval(p[8]) << 12 |
-			    hexval(p[9]) << 8 | hexval(p[10]) << 4 |
-			    hexval(p[11]);
+			u2 = (unsigned long)bf_hexval(p[8]) << 12 |
+			    bf_hexval(p[9]) << 8 | bf_hexval(p[10]) << 4 |
+			    bf_hexval(p[11]);
 			u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
 			*pp = p + 12;
 		} else
