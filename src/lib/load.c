@@ -1106,6 +1106,31 @@ poison(struct bf_load *l, const char *file, long line, const char *why)
 			w->bad = bf_xstrdup(l->poison);
 }
 
+/* The window a usage or window line (what) names, into *id, and its
+ * partition, into *p: 1; 0 when the line names no valid window (the input
+ * is poisoned from here: poison()); -1 with e set when the partition cannot
+ * be taken (part_get). */
+static int
+line_window(struct bf_load *l, const char *file, long line, const char *what,
+    struct bf_window *id, struct part **p, struct bf_err *e)
+{
+	struct bf_buf why = BF_BUF_INIT;
+	struct bf_err we;
+
+	if (bf_window_from_json(&l->j, id, &we) == -1) {
+		bf_buf_printf(&why, "%s line without a valid window: %s", what,
+		    we.msg);
+		poison(l, file, line, bf_buf_str(&why));
+		bf_buf_free(&why);
+		return 0;
+	}
+	if ((*p = part_get(l, id->partition, file, line, e)) == NULL) {
+		bf_window_free(id);
+		return -1;
+	}
+	return 1;
+}
+
 static int
 on_usage(struct bf_load *l, const char *file, long line, struct bf_err *e)
 {
@@ -1113,19 +1138,10 @@ on_usage(struct bf_load *l, const char *file, long line, struct bf_err *e)
 	struct bf_buf why = BF_BUF_INIT;
 	struct part *p;
 	struct win *w;
-	struct bf_err we;
+	int rc;
 
-	if (bf_window_from_json(&l->j, &id, &we) == -1) {
-		bf_buf_printf(&why, "usage line without a valid window: %s",
-		    we.msg);
-		poison(l, file, line, bf_buf_str(&why));
-		bf_buf_free(&why);
-		return 0;
-	}
-	if ((p = part_get(l, id.partition, file, line, e)) == NULL) {
-		bf_window_free(&id);
-		return -1;
-	}
+	if ((rc = line_window(l, file, line, "usage", &id, &p, e)) <= 0)
+		return rc;
 	if (p->locked < 0) {
 		bf_window_free(&id);
 		return 0;
@@ -1156,22 +1172,13 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
     size_t n, struct bf_err *e)
 {
 	struct bf_window id = { 0 };
-	struct bf_buf why = BF_BUF_INIT, st = BF_BUF_INIT;
+	struct bf_buf st = BF_BUF_INIT;
 	struct part *p;
 	struct win *w;
-	struct bf_err we;
+	int rc;
 
-	if (bf_window_from_json(&l->j, &id, &we) == -1) {
-		bf_buf_printf(&why, "window line without a valid window: %s",
-		    we.msg);
-		poison(l, file, line, bf_buf_str(&why));
-		bf_buf_free(&why);
-		return 0;
-	}
-	if ((p = part_get(l, id.partition, file, line, e)) == NULL) {
-		bf_window_free(&id);
-		return -1;
-	}
+	if ((rc = line_window(l, file, line, "window", &id, &p, e)) <= 0)
+		return rc;
 	if ((w = win_find(l, &id, 1)) == NULL)
 		w = win_new(p, &id, file, line);
 	bf_window_free(&id);
