@@ -260,14 +260,9 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 			if (pg_exec(w, bf_buf_str(&sql), e) == -1)
 				goto fail;
 		}
-		if (pg_exec(w, "CREATE INDEX IF NOT EXISTS usage_by_window "
-		    "ON usage (partition, window_start, window_end)",
-		    e) == -1 ||
-		    pg_exec(w, "CREATE INDEX IF NOT EXISTS windows_by_end "
-		    "ON windows (window_end)", e) == -1 ||
-		    pg_exec(w, "CREATE TABLE schema_version "
-		    "(version INTEGER NOT NULL)", e) == -1)
-			goto fail;
+		for (i = 0; bf_wh_ddl_after[i] != NULL; i++)
+			if (pg_exec(w, bf_wh_ddl_after[i], e) == -1)
+				goto fail;
 		snprintf(vbuf, sizeof(vbuf), "%d", BF_SCHEMA_VERSION);
 		param[0] = vbuf;
 		res = PQexecParams(((struct pg *)w->impl)->conn,

@@ -178,14 +178,9 @@ sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 			if (sq_exec(w, bf_buf_str(&sql), e) == -1)
 				goto fail;
 		}
-		if (sq_exec(w, "CREATE INDEX IF NOT EXISTS usage_by_window "
-		    "ON usage (partition, window_start, window_end)",
-		    e) == -1 ||
-		    sq_exec(w, "CREATE INDEX IF NOT EXISTS windows_by_end "
-		    "ON windows (window_end)", e) == -1 ||
-		    sq_exec(w, "CREATE TABLE schema_version "
-		    "(version INTEGER NOT NULL)", e) == -1)
-			goto fail;
+		for (i = 0; bf_wh_ddl_after[i] != NULL; i++)
+			if (sq_exec(w, bf_wh_ddl_after[i], e) == -1)
+				goto fail;
 		rc = sqlite3_prepare_v2(q->db, "INSERT INTO schema_version "
 		    "(version) VALUES (?1)", -1, &ins, NULL);
 		if (rc == SQLITE_OK) {

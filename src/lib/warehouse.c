@@ -331,6 +331,14 @@ bf_wh_collist(const struct bf_table *t, const char *prefix,
 		    prefix ? prefix : "", t->cols[i].name);
 }
 
+const char *const bf_wh_ddl_after[] = {
+	"CREATE INDEX IF NOT EXISTS usage_by_window "
+	    "ON usage (partition, window_start, window_end)",
+	"CREATE INDEX IF NOT EXISTS windows_by_end ON windows (window_end)",
+	"CREATE TABLE schema_version (version INTEGER NOT NULL)",
+	NULL
+};
+
 void
 bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out)
 {

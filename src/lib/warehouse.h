@@ -334,6 +334,9 @@ extern const struct bf_wh_ops bf_wh_sqlite_ops, bf_wh_pg_ops;
 /* "CREATE TABLE IF NOT EXISTS name (col TYPE [NOT NULL], ..., PRIMARY
  * KEY (...))" with pg choosing PostgreSQL's types. */
 void bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out);
+/* The statements that follow the tables in a new warehouse, the same on
+ * both sinks (indexes, the schema_version table), NULL-terminated. */
+extern const char *const bf_wh_ddl_after[];
 /* "col1, col2, ..." */
 void bf_wh_collist(const struct bf_table *t, const char *prefix,
     struct bf_buf *out);
