@@ -618,6 +618,30 @@ ops_for(int kind)
 	}
 }
 
+/* Tells the nth workers th to finish, waits for them and frees th. */
+static void
+stop_workers(struct bf_fetch *f, pthread_t *th, int nth)
+{
+	int i;
+
+	pthread_mutex_lock(&f->mu);
+	f->closing = 1;
+	pthread_cond_broadcast(&f->work_cv);
+	pthread_mutex_unlock(&f->mu);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+}
+
+/* Closes an open source and frees its metrics map. */
+static void
+close_source(struct bf_source *src)
+{
+	src->ops->close(src);
+	if (src->metrics != NULL)
+		bf_metrics_free(src->metrics);
+}
+
 int
 bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
     struct bf_err *e)
@@ -676,24 +700,9 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 				nth = i;
 				break;
 			}
-		if (nth == 0) {
-			free(th);
-			src.ops->close(&src);
-			if (src.metrics != NULL)
-				bf_metrics_free(src.metrics);
-			return bf_err_set(e, BF_EXIT_IO, "cannot start threads");
-		}
-		if (pthread_create(&wth, NULL, writer, &L) != 0) {
-			pthread_mutex_lock(&f.mu);
-			f.closing = 1;
-			pthread_cond_broadcast(&f.work_cv);
-			pthread_mutex_unlock(&f.mu);
-			for (i = 0; i < nth; i++)
-				pthread_join(th[i], NULL);
-			free(th);
-			src.ops->close(&src);
-			if (src.metrics != NULL)
-				bf_metrics_free(src.metrics);
+		if (nth == 0 || pthread_create(&wth, NULL, writer, &L) != 0) {
+			stop_workers(&f, th, nth);
+			close_source(&src);
 			return bf_err_set(e, BF_EXIT_IO, "cannot start threads");
 		}
 		have_writer = 1;
@@ -793,17 +802,9 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 		pthread_mutex_unlock(&f.mu);
 		if (have_writer)
 			pthread_join(wth, NULL);
-		pthread_mutex_lock(&f.mu);
-		f.closing = 1;
-		pthread_cond_broadcast(&f.work_cv);
-		pthread_mutex_unlock(&f.mu);
-		for (i = 0; i < nth; i++)
-			pthread_join(th[i], NULL);
-		free(th);
+		stop_workers(&f, th, nth);
 	}
-	src.ops->close(&src);
-	if (src.metrics != NULL)
-		bf_metrics_free(src.metrics);
+	close_source(&src);
 	pthread_mutex_destroy(&f.pol);
 	pthread_mutex_destroy(&f.logmu);
 	pthread_mutex_destroy(&f.mu);
