@@ -22,6 +22,11 @@
 #                       10000000"), each times BF_BENCH_SCALE
 #   BF_BENCH_PEER_MAX   the largest size the peers run at (default 1000000
 #                       times BF_BENCH_SCALE)
+#   BF_BENCH_REPEAT_MAX up to this size (default 100000 times
+#                       BF_BENCH_SCALE) every command (cat, bf and both
+#                       peers alike) runs 3 times and its fastest run counts:
+#                       such runs last tenths of a second, where one run is
+#                       at the mercy of other load and of GNU time's 10 ms
 # Targets (issue 9): bf at least 20x the jq + sqlite3 pipeline and 10x the
 # Python script in throughput. Exit status 1 when a run fails or the results
 # disagree; a missed target is printed, not an error.
@@ -41,6 +46,7 @@ for n in ${BF_BENCH_SIZES:-100000 1000000 10000000}; do
 	sizes="$sizes $(scaled "$n")"
 done
 peer_max=$(scaled "${BF_BENCH_PEER_MAX:-1000000}")
+repeat_max=$(scaled "${BF_BENCH_REPEAT_MAX:-100000}")
 detail=0
 for n in $sizes; do
 	[ "$n" -le "$peer_max" ] && [ "$n" -gt "$detail" ] && detail=$n
@@ -57,9 +63,29 @@ head_row() {
 	    "samples/s" "MiB/s" "RSS KiB" "${1:-}"
 }
 
+# best RUNS CMD...: runs CMD (which sets SECS, CPU, RSS and RC, as timed
+# does) RUNS times and keeps the figures of the fastest run; a failed run
+# counts as it is. Each CMD starts from scratch (its outputs removed).
+best() {
+	_runs=$1; shift
+	_bs= _bc= _br= _brc=
+	while [ "$_runs" -gt 0 ]; do
+		"$@"
+		if [ -z "$_bs" ] || [ "$RC" != 0 ] ||
+		    awk -v a="$SECS" -v b="$_bs" 'BEGIN { exit !(a < b) }'; then
+			_bs=$SECS _bc=$CPU _br=$RSS _brc=$RC
+			[ "$RC" = 0 ] || break
+		fi
+		_runs=$((_runs - 1))
+	done
+	SECS=$_bs CPU=$_bc RSS=$_br RC=$_brc
+}
+
 # bf_run DATA FROM TO DIR: the pipeline into DIR/bf.db, each stage timed.
+# Run again (under best), it keeps DIR and the stage figures of the fastest
+# run so far (bf_best: its wall time; empty before the first).
 bf_run() {
-	_d=$4
+	_d=$4.try
 	rm -rf "$_d"; mkdir -p "$_d"
 	_t="/usr/bin/time -f '%e %U %S %M %x' -o"
 	timed "bf pipeline" "
@@ -68,6 +94,13 @@ bf_run() {
 	$_t '$_d/t.validate' bf-validate -c '$DEMO/contract.json' -d '$_d/dlq' -n $NOW |
 	$_t '$_d/t.aggregate' bf-aggregate -r '$DEMO/rates.csv' -t '$DEMO/tenants.csv' |
 	$_t '$_d/t.load' bf-load -d '$_d/bf.db' -s '$_d/state' >'$_d/out'"
+	if [ -n "$bf_best" ] && [ "$RC" = 0 ] &&
+	    ! awk -v a="$SECS" -v b="$bf_best" 'BEGIN { exit !(a < b) }'; then
+		rm -rf "$_d"
+		return
+	fi
+	bf_best=$SECS
+	rm -rf "$4"; mv "$_d" "$4"; _d=$4
 	for s in $STAGES; do
 		read -r _w _u _s _m _x <<EOF
 $(tail -n 1 "$_d/t.$s")
@@ -102,11 +135,15 @@ for n in $sizes; do
 	echo "### $n samples: $lines lines (good samples, duplicates, malformed)," \
 	    "$(mib_per_sec "$bytes" 1) MiB, [$from, $to), 20 instances"
 	head_row "bf is x faster (wall, cpu)"
-	timed cat "cat '$d/samples.ndjson' >/dev/null"
+	runs=1
+	[ "$n" -le "$repeat_max" ] && runs=3
+	[ "$runs" = 1 ] || echo "(every command run $runs times: the fastest run counts)"
+	best $runs timed cat "cat '$d/samples.ndjson' >/dev/null"
 	row "cat (floor)" "$SECS" "$CPU" "$RSS" "$lines" "$bytes"
 	cat_secs=$SECS
 
-	bf_run "$d/samples.ndjson" "$from" "$to" "$d/bf"
+	bf_best=
+	best $runs bf_run "$d/samples.ndjson" "$from" "$to" "$d/bf"
 	[ "$RC" = 0 ] || { echo "bf pipeline exited with status $RC"; status=1; }
 	bf_wall=$SECS bf_cpu=$CPU
 	row "bf pipeline" "$SECS" "$CPU" "$RSS" "$lines" "$bytes" \
@@ -125,8 +162,7 @@ for n in $sizes; do
 $n $lines $bf_wall $bf_cpu$rss_all $bytes"
 
 	if [ "$n" -le "$peer_max" ] && [ -n "$havejq" ]; then
-		rm -f "$d/jq.db" "$d/jq.dlq"
-		timed "jq + sqlite3" "sh '$PEERS/pipeline-jq.sh' $from $to '$DEMO/instances.txt' \
+		best $runs timed "jq + sqlite3" "rm -f '$d/jq.db' '$d/jq.dlq'; sh '$PEERS/pipeline-jq.sh' $from $to '$DEMO/instances.txt' \
 		    '$d/samples.ndjson' '$DEMO/contract.json' '$DEMO/rates.csv' \
 		    '$DEMO/tenants.csv' '$d/jq.db' '$d/jq.dlq' $NOW >/dev/null"
 		[ "$RC" = 0 ] || { echo "the jq peer exited with status $RC"; status=1; }
@@ -140,8 +176,7 @@ $n $lines $bf_wall $bf_cpu$rss_all $bytes"
 		eval "jq_ratio_$n=\$(ratio \$jq_wall \$bf_wall) jq_cratio_$n=\$(ratio \$jq_cpu \$bf_cpu)"
 	fi
 	if [ "$n" -le "$peer_max" ] && [ -n "$havepy" ]; then
-		rm -rf "$d/py.db" "$d/py.dlq" "$d/pystate"
-		timed "python3" "python3 '$PEERS/pipeline.py' --from $from --to $to \
+		best $runs timed "python3" "rm -rf '$d/py.db' '$d/py.dlq' '$d/pystate'; python3 '$PEERS/pipeline.py' --from $from --to $to \
 		    --instances '$DEMO/instances.txt' --data '$d/samples.ndjson' \
 		    --contract '$DEMO/contract.json' --rates '$DEMO/rates.csv' \
 		    --tenants '$DEMO/tenants.csv' --db '$d/py.db' --state '$d/pystate' \
