@@ -65,11 +65,14 @@ head_row() {
 
 # best RUNS CMD...: runs CMD (which sets SECS, CPU, RSS and RC, as timed
 # does) RUNS times and keeps the figures of the fastest run; a failed run
-# counts as it is. Each CMD starts from scratch (its outputs removed).
+# counts as it is. Each CMD starts from scratch (its outputs removed), after
+# a sync: bf and the peers all fsync, and none should wait for the dirty
+# pages of what ran before.
 best() {
 	_runs=$1; shift
 	_bs= _bc= _br= _brc=
 	while [ "$_runs" -gt 0 ]; do
+		sync
 		"$@"
 		if [ -z "$_bs" ] || [ "$RC" != 0 ] ||
 		    awk -v a="$SECS" -v b="$_bs" 'BEGIN { exit !(a < b) }'; then
