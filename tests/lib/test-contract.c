@@ -371,6 +371,35 @@ test_check(void)
 	    "required field 'ts' is missing", "message of required");
 }
 
+/* Checks lines[0..n) in turn with contract c (then freed): each outcome,
+ * "ok" or "code pointer rule", must be want[i]. */
+static void
+check_in_turn(struct bf_contract *c, const char *const *lines,
+    const char *const *want, size_t n, const char *label)
+{
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
+	size_t i;
+
+	ok(c != NULL, "the contract loads");
+	for (i = 0; c && i < n; i++) {
+		if (bf_json_parse(&j, lines[i], strlen(lines[i]), 0, NULL) !=
+		    BF_JSON_OK)
+			snprintf(result, sizeof(result), "bad test line");
+		else if (bf_contract_check(c, &j, &ve))
+			snprintf(result, sizeof(result), "ok");
+		else
+			snprintf(result, sizeof(result), "%s %s %s", ve.code,
+			    bf_buf_str(&ve.pointer), bf_buf_str(&ve.rule));
+		is_str(result, want[i], "%sline %zu in turn", label, i + 1);
+	}
+	bf_json_free(&j);
+	bf_buf_free(&ve.rule);
+	bf_buf_free(&ve.pointer);
+	bf_buf_free(&ve.message);
+	bf_contract_free(c);
+}
+
 /* One contract checks several lines in turn: what a check remembers (the
  * last valid date-time of a node) must not change the next outcome. */
 static void
@@ -405,27 +434,7 @@ test_sequence(void)
 	};
 	struct bf_contract *c = load("{\"properties\":{\"a\":{\"format\":"
 	    "\"date-time\"},\"d\":{\"format\":\"date\"}}}", 0);
-	struct bf_json j = BF_JSON_INIT;
-	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
-	size_t i;
-
-	ok(c != NULL, "the contract loads");
-	for (i = 0; c && i < sizeof(lines) / sizeof(lines[0]); i++) {
-		if (bf_json_parse(&j, lines[i], strlen(lines[i]), 0, NULL) !=
-		    BF_JSON_OK)
-			snprintf(result, sizeof(result), "bad test line");
-		else if (bf_contract_check(c, &j, &ve))
-			snprintf(result, sizeof(result), "ok");
-		else
-			snprintf(result, sizeof(result), "%s %s %s", ve.code,
-			    bf_buf_str(&ve.pointer), bf_buf_str(&ve.rule));
-		is_str(result, want[i], "line %zu in turn", i + 1);
-	}
-	bf_json_free(&j);
-	bf_buf_free(&ve.rule);
-	bf_buf_free(&ve.pointer);
-	bf_buf_free(&ve.message);
-	bf_contract_free(c);
+	check_in_turn(c, lines, want, sizeof(lines) / sizeof(lines[0]), "");
 }
 
 /* The same for every value keyword: each node remembers the last value
@@ -468,27 +477,8 @@ test_sequence_values(void)
 	    "\"e\":{\"enum\":[1,3]},\"p\":{\"pattern\":\"^a\"},\"m\":{\"type\":"
 	    "\"number\",\"minimum\":5},\"l\":{\"minLength\":2,"
 	    "\"maxLength\":3}}}", P);
-	struct bf_json j = BF_JSON_INIT;
-	struct bf_verror ve = { NULL, BF_BUF_INIT, BF_BUF_INIT, BF_BUF_INIT };
-	size_t i;
-
-	ok(c != NULL, "the contract loads");
-	for (i = 0; c && i < sizeof(lines) / sizeof(lines[0]); i++) {
-		if (bf_json_parse(&j, lines[i], strlen(lines[i]), 0, NULL) !=
-		    BF_JSON_OK)
-			snprintf(result, sizeof(result), "bad test line");
-		else if (bf_contract_check(c, &j, &ve))
-			snprintf(result, sizeof(result), "ok");
-		else
-			snprintf(result, sizeof(result), "%s %s %s", ve.code,
-			    bf_buf_str(&ve.pointer), bf_buf_str(&ve.rule));
-		is_str(result, want[i], "values: line %zu in turn", i + 1);
-	}
-	bf_json_free(&j);
-	bf_buf_free(&ve.rule);
-	bf_buf_free(&ve.pointer);
-	bf_buf_free(&ve.message);
-	bf_contract_free(c);
+	check_in_turn(c, lines, want, sizeof(lines) / sizeof(lines[0]),
+	    "values: ");
 }
 
 /* Numbers: digits are read in place when there is no fraction, copied
