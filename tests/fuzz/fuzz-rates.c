@@ -56,17 +56,6 @@ check_window(const struct bf_rates *rc, const char *metric, bf_time from,
 	}
 }
 
-/* A finite instant near t, clamped into years 0000..9999. */
-static bf_time
-near(bf_time t, int64_t d)
-{
-	if (t < -62167219200LL)
-		t = -62167219200LL;
-	if (t > 253402300799LL)
-		t = 253402300799LL;
-	return t + d;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -97,24 +86,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    r->aggregate);
 		FUZZ_CHECK(rc.currency != NULL &&
 		    strcmp(r->currency, rc.currency) == 0);
-		if (i > 0) {
-			const struct bf_rate *p = &rc.r[i - 1];
-			int c = strcmp(p->eff.key, r->eff.key);
-
-			FUZZ_CHECK(c <= 0);
-			if (c == 0)
-				FUZZ_CHECK(p->eff.to <= r->eff.from);
-		}
+		if (i > 0)
+			FUZZ_CHECK_EFF_ORDER(&rc.r[i - 1].eff, &r->eff);
 	}
 	for (i = 0; i < rc.n && i < 16; i++) {
 		const struct bf_rate *r = &rc.r[i];
-		bf_time f = near(r->eff.from, 0), t = near(r->eff.to, 0);
+		bf_time f = fuzz_near(r->eff.from, 0);
+		bf_time t = fuzz_near(r->eff.to, 0);
 
 		check_window(&rc, r->eff.key, f, t);
-		check_window(&rc, r->eff.key, f, near(t, 3600));
-		check_window(&rc, r->eff.key, near(f, -3600), t);
+		check_window(&rc, r->eff.key, f, fuzz_near(t, 3600));
+		check_window(&rc, r->eff.key, fuzz_near(f, -3600), t);
 		check_window(&rc, r->eff.key, f, f + 86400);
-		check_window(&rc, r->eff.key, near(t, -86400), near(t, 86400));
+		check_window(&rc, r->eff.key, fuzz_near(t, -86400),
+		    fuzz_near(t, 86400));
 	}
 	check_window(&rc, "bf-fuzz-no-such-metric", 0, 86400);
 	bf_rates_free(&rc);

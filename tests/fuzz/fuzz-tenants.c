@@ -44,16 +44,6 @@ check_split(const struct bf_tenants *t, const char *inst, bf_time from,
 	free(sh);
 }
 
-static bf_time
-near(bf_time t, int64_t d)
-{
-	if (t < -62167219200LL)
-		t = -62167219200LL;
-	if (t > 253402300799LL)
-		t = 253402300799LL;
-	return t + d;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -76,23 +66,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    o->cost_center != NULL);
 		FUZZ_CHECK(strcmp(o->tenant, BF_UNALLOCATED) != 0);
 		FUZZ_CHECK(o->eff.from < o->eff.to);
-		if (i > 0) {
-			const struct bf_owner *p = &t.o[i - 1];
-			int c = strcmp(p->eff.key, o->eff.key);
-
-			FUZZ_CHECK(c <= 0);
-			if (c == 0)
-				FUZZ_CHECK(p->eff.to <= o->eff.from);
-		}
+		if (i > 0)
+			FUZZ_CHECK_EFF_ORDER(&t.o[i - 1].eff, &o->eff);
 	}
 	for (i = 0; i < t.n && i < 16; i++) {
 		const struct bf_owner *o = &t.o[i];
-		bf_time f = near(o->eff.from, 0), to = near(o->eff.to, 0);
+		bf_time f = fuzz_near(o->eff.from, 0);
+		bf_time to = fuzz_near(o->eff.to, 0);
 
 		check_split(&t, o->eff.key, f, to);
-		check_split(&t, o->eff.key, near(f, -3600), near(to, 3600));
+		check_split(&t, o->eff.key, fuzz_near(f, -3600),
+		    fuzz_near(to, 3600));
 		check_split(&t, o->eff.key, f, f + 86400);
-		check_split(&t, o->eff.key, near(to, -86400), near(to, 86400));
+		check_split(&t, o->eff.key, fuzz_near(to, -86400),
+		    fuzz_near(to, 86400));
 	}
 	check_split(&t, "bf-fuzz-no-such-instance", 0, 86400);
 	check_split(NULL, "x", 0, 86400);

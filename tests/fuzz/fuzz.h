@@ -23,6 +23,26 @@
 	} \
 } while (0)
 
+/* A finite instant near t: t clamped into years 0000..9999, plus d. */
+static inline int64_t
+fuzz_near(int64_t t, int64_t d)
+{
+	if (t < -62167219200LL)
+		t = -62167219200LL;
+	if (t > 253402300799LL)
+		t = 253402300799LL;
+	return t + d;
+}
+
+/* The order of effective-dated rows (struct bf_eff, rates.h) that a
+ * loader promises: by key, and a key's ranges one after another. */
+#define FUZZ_CHECK_EFF_ORDER(p, q) do { \
+	int c_ = strcmp((p)->key, (q)->key); \
+	FUZZ_CHECK(c_ <= 0); \
+	if (c_ == 0) \
+		FUZZ_CHECK((p)->to <= (q)->from); \
+} while (0)
+
 /* A NUL-terminated copy of data[0..n) (which may hold NUL bytes); the
  * caller frees it. */
 static inline char *
