@@ -229,12 +229,8 @@ main(int argc, char *argv[])
 		bf_warn("--db TARGET is required");
 		usage(BF_EXIT_USAGE);
 	}
-	if (bf_target_has_password(db)) {
-		/* Never echo it: the target holds a secret. */
-		bf_warn("--db must not hold a password: give it in PGPASSWORD "
-		    "or PGPASSFILE");
-		return BF_EXIT_USAGE;
-	}
+	if (bf_target_check_arg("--db", db, &e) == -1)
+		return bf_err_print(&e);
 
 	for (ch = 0; ch < ngiven; ch++) {
 		static const struct {

@@ -130,6 +130,16 @@ bf_target_has_password(const char *target)
 	return has;
 }
 
+int
+bf_target_check_arg(const char *opt, const char *target, struct bf_err *e)
+{
+	/* Never echo it: the target holds a secret. */
+	if (bf_target_has_password(target))
+		return bf_err_set(e, BF_EXIT_USAGE, "%s must not hold a "
+		    "password: give it in PGPASSWORD or PGPASSFILE", opt);
+	return 0;
+}
+
 /* Replaces "password=VALUE" (a URI query parameter or a conninfo keyword)
  * in s by "password=***". */
 static void

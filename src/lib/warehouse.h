@@ -126,6 +126,11 @@ int bf_target_is_pg(const char *target);
 /* 1 when target holds a password (a URI's user:password@ or a conninfo
  * "password=" keyword). bf programs refuse such targets. */
 int bf_target_has_password(const char *target);
+/* For a target given by command-line option opt ("--db"): -1 with e set
+ * (BF_EXIT_USAGE, the target not echoed) when it holds a password, else 0.
+ * The programs check it before any other work; bf_wh_open refuses too. */
+int bf_target_check_arg(const char *opt, const char *target,
+    struct bf_err *e);
 /* Appends target to out with any password replaced by "***". */
 void bf_target_redact(const char *target, struct bf_buf *out);
 
