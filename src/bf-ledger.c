@@ -99,11 +99,16 @@ parse_time(const char *flag, const char *s, bf_time *t)
 	return 0;
 }
 
-/* The names of a partition file: one a line, as bf-window reads them. */
+/* The range [*a, *b) of billing period YYYY-MM (--period) with billing
+ * day bday; -1 after a message when period is no such month. */
 static int
-read_partitions(const char *file, struct bf_partlist *pl, struct bf_err *e)
+parse_period(const char *period, int bday, bf_time *a, bf_time *b)
 {
-	return bf_partlist_read(pl, file, e);
+	if (bf_billing_period(period, bday, a, b) == -1) {
+		bf_warn("bad --period '%s': expected YYYY-MM", period);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -287,10 +292,8 @@ main(int argc, char *argv[])
 			bf_warn("--period YYYY-MM is required");
 			return BF_EXIT_USAGE;
 		}
-		if (bf_billing_period(period, bday, &a, &b) == -1) {
-			bf_warn("bad --period '%s': expected YYYY-MM", period);
+		if (parse_period(period, bday, &a, &b) == -1)
 			return BF_EXIT_USAGE;
-		}
 		if (q && quotas == NULL) {
 			bf_warn("--quotas FILE is required");
 			return BF_EXIT_USAGE;
@@ -338,11 +341,8 @@ main(int argc, char *argv[])
 			return BF_EXIT_USAGE;
 		}
 		if (period != NULL) {
-			if (bf_billing_period(period, bday, &a, &b) == -1) {
-				bf_warn("bad --period '%s': expected YYYY-MM",
-				    period);
+			if (parse_period(period, bday, &a, &b) == -1)
 				return BF_EXIT_USAGE;
-			}
 			bf_time_format(a, fs);
 			bf_time_format(b, ts);
 			f = fs;
@@ -413,7 +413,8 @@ main(int argc, char *argv[])
 				bf_partlist_free(&pl);
 				return bf_err_print(&e);
 			}
-		if (partfile != NULL && read_partitions(partfile, &pl,
+		/* one name a line, as bf-window reads them */
+		if (partfile != NULL && bf_partlist_read(&pl, partfile,
 		    &e) == -1) {
 			bf_partlist_free(&pl);
 			return bf_err_print(&e);

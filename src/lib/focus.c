@@ -32,6 +32,17 @@ flush_buf(struct bf_buf *b, FILE *out, struct bf_err *e)
 	return 0;
 }
 
+/* The end of an export: b written out, out flushed and checked. */
+static int
+finish_out(struct bf_buf *b, FILE *out, struct bf_err *e)
+{
+	if (flush_buf(b, out, e) == -1)
+		return -1;
+	if (fflush(out) == EOF || ferror(out))
+		return bf_err_set(e, BF_EXIT_IO, "write error on the export");
+	return 0;
+}
+
 static int
 raw_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
@@ -97,12 +108,8 @@ bf_export_tables(struct bf_wh *w, int mask, int csv, const char *from,
 		if (bf_wh_scan(w, x.t, raw_row, &x, e) == -1)
 			goto done;
 	}
-	if (flush_buf(&x.b, out, e) == -1)
+	if (finish_out(&x.b, out, e) == -1)
 		goto done;
-	if (fflush(out) == EOF || ferror(out)) {
-		bf_err_set(e, BF_EXIT_IO, "write error on the export");
-		goto done;
-	}
 	rc = 0;
 done:
 	bf_wh_rollback(w);
@@ -507,12 +514,8 @@ bf_focus_export(struct bf_wh *w, const struct bf_focus_opts *o,
 	if (bf_wh_scan(w, &bf_tbl_usage, focus_usage, &f, e) == -1 ||
 	    bf_wh_scan(w, &bf_tbl_ledger, focus_ledger, &f, e) == -1)
 		goto done;
-	if (flush_buf(&f.b, o->out, e) == -1)
+	if (finish_out(&f.b, o->out, e) == -1)
 		goto done;
-	if (fflush(o->out) == EOF || ferror(o->out)) {
-		bf_err_set(e, BF_EXIT_IO, "write error on the export");
-		goto done;
-	}
 	rc = 0;
 done:
 	bf_wh_rollback(w);

@@ -100,6 +100,17 @@ bind_text(sqlite3_stmt *st, int i, const char *v)
 	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
+/* Binds ?1..?4 to the key of usage row r: instance_id, metric,
+ * window_start, window_end. */
+static void
+bind_usage_key(sqlite3_stmt *st, const struct bf_row *r)
+{
+	bind_text(st, 1, r->v[BF_U_INSTANCE_ID]);
+	bind_text(st, 2, r->v[BF_U_METRIC]);
+	bind_text(st, 3, r->v[BF_U_WINDOW_START]);
+	bind_text(st, 4, r->v[BF_U_WINDOW_END]);
+}
+
 /* Binds every column of row (table t) to parameters 1..ncols. */
 static int
 bind_row(sqlite3_stmt *st, const struct bf_table *t, const struct bf_row *r)
@@ -521,10 +532,7 @@ sq_key_owner(struct bf_wh *w, const struct bf_row *r, struct bf_buf *owner,
 
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, r->v[BF_U_INSTANCE_ID]);
-	bind_text(st, 2, r->v[BF_U_METRIC]);
-	bind_text(st, 3, r->v[BF_U_WINDOW_START]);
-	bind_text(st, 4, r->v[BF_U_WINDOW_END]);
+	bind_usage_key(st, r);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW)
 		return sq_err(w, rc, "reading usage", e);
@@ -579,10 +587,7 @@ sq_usage_delete(struct bf_wh *w, const struct bf_row *r, struct bf_err *e)
 
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, r->v[BF_U_INSTANCE_ID]);
-	bind_text(st, 2, r->v[BF_U_METRIC]);
-	bind_text(st, 3, r->v[BF_U_WINDOW_START]);
-	bind_text(st, 4, r->v[BF_U_WINDOW_END]);
+	bind_usage_key(st, r);
 	return step_done(w, st, "deleting usage", e);
 }
 
