@@ -58,14 +58,17 @@ int
 bf_ckpt_path(const char *dir, const char *partition, const char *suffix,
     struct bf_buf *out)
 {
-	size_t n = strlen(dir), start = out->len;
+	size_t n = strlen(dir), start = out->len, enc;
 
-	if (bf_partition_check(partition, NULL) != 0)
+	if (partition == NULL)
 		return -1;
 	bf_buf_add(out, dir, n);
 	if (n > 0 && dir[n - 1] != '/')
 		bf_buf_putc(out, '/');
-	if (bf_name_encode(partition, strlen(partition), out) != 0) {
+	enc = out->len;
+	/* the same refusals as bf_partition_check, on the one encoding */
+	if (bf_name_encode(partition, strlen(partition), out) != 0 ||
+	    out->len - enc > BF_PARTITION_ENC_MAX) {
 		out->len = start;
 		out->s[start] = '\0';
 		return -1;
@@ -382,9 +385,10 @@ bf_ckpt_load(const char *dir, const char *partition, struct bf_ckpt *c,
 	int missing, rc = -1, jr;
 
 	bf_ckpt_init(c, partition);
-	if (bf_partition_check(partition, e) != 0 ||
-	    bf_ckpt_path(dir, partition, NULL, &path) != 0)
+	if (bf_ckpt_path(dir, partition, NULL, &path) != 0) {
+		bf_partition_check(partition, e); /* says why */
 		goto out;
+	}
 	l.path = path.s;
 	if (read_file(path.s, &data, &missing, e) != 0)
 		goto out;
@@ -542,9 +546,11 @@ bf_lock_partition(const char *dir, const char *partition, int *fd,
 	struct bf_buf path = BF_BUF_INIT, what = BF_BUF_INIT;
 	int rc;
 
-	if (bf_partition_check(partition, e) != 0 ||
-	    bf_ckpt_path(dir, partition, ".lock", &path) != 0)
+	if (bf_ckpt_path(dir, partition, ".lock", &path) != 0) {
+		bf_partition_check(partition, e); /* says why */
+		bf_buf_free(&path);
 		return -1;
+	}
 	bf_buf_printf(&what, "partition '%s' is locked by another bf-load",
 	    partition);
 	rc = lock_path(path.s, what.s, fd, e);
