@@ -48,19 +48,26 @@ struct bf_reject {
 	long ordinal;         /* 0-based position in its window, -1 if none */
 	const char *raw;      /* the original bytes, without newline */
 	size_t rawlen;
+	int raw_base64;       /* keep raw as raw_base64 even when it is UTF-8 */
 };
 
 struct bf_dlq;
 
 /* Opens the DLQ: path is a file (created 0600, appended to) or NULL for
- * stderr. A file is written unbuffered in append mode, each record with one
- * write(2), so several processes (parallel pipelines) may append to the same
- * DLQ file without mixing their lines. Returns NULL with e set (BF_EXIT_IO) on failure. */
+ * stderr. Each record is appended whole, at once: to a regular file under an
+ * exclusive flock(2) that every writer takes, so several processes (parallel
+ * pipelines) may share one DLQ file without mixing their records, and a
+ * write that fails part way (a full disk) is cut back, leaving no torn
+ * record. A regular file that does not end with a newline (a writer killed
+ * mid-record) is repaired first, under the same lock: the torn bytes become
+ * a record of their own, code torn_record, kept in raw_base64 (a warning
+ * says so). A pipe, terminal or /dev/null is written to as it is. Returns
+ * NULL with e set (BF_EXIT_IO) on failure. */
 struct bf_dlq *bf_dlq_open(const char *path, struct bf_err *e);
-/* Writes one reject line (buffered). Returns 0 or -1 with e set. */
+/* Writes one reject line. Returns 0 or -1 with e set. */
 int bf_dlq_write(struct bf_dlq *q, const struct bf_reject *r,
     struct bf_err *e);
-/* Makes what was written durable: flush, and fsync for a file. Call before
+/* Makes what was written durable: fsync for a regular file. Call before
  * passing on the window line of a window that had rejects. */
 int bf_dlq_sync(struct bf_dlq *q, struct bf_err *e);
 /* Syncs and closes; q is freed even on error. */

@@ -1,13 +1,17 @@
 /*
  * test-dlq.c: unit tests for dlq.c.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "dlq.h"
 #include "hash.h"
@@ -352,11 +356,107 @@ main(void)
 	    strstr(e.msg, path) != NULL, "open failure names the file");
 	if (access("/dev/full", W_OK) == 0) {
 		q = bf_dlq_open("/dev/full", &e);
-		bf_dlq_write(q, &r, &e);
-		ok(bf_dlq_close(q, &e) == -1 && e.code == BF_EXIT_IO,
+		ok(bf_dlq_write(q, &r, &e) == -1 && e.code == BF_EXIT_IO,
 		    "a lost write is reported: %s", e.msg);
+		bf_dlq_close(q, &e);
 	} else
 		ok(1, "# SKIP no /dev/full");
+
+	/* /dev/null and other files that cannot be synced are fine. */
+	q = bf_dlq_open("/dev/null", &e);
+	ok(q != NULL && bf_dlq_write(q, &r, &e) == 0 &&
+	    bf_dlq_sync(q, &e) == 0 && bf_dlq_close(q, &e) == 0,
+	    "a DLQ on /dev/null writes, syncs and closes");
+
+	/* A torn record (a writer killed half way) is closed into a record
+	 * of its own that keeps its bytes, and what follows appends after. */
+	{
+		static const char torn[] = "{\"type\":\"reject\",\"id\":\"ab";
+		static const char good[] = "{\"type\":\"reject\",\"x\":1}\n";
+		struct bf_buf raw = BF_BUF_INIT;
+		FILE *fp;
+		int k;
+
+		snprintf(path, sizeof(path), "%s/torn.ndjson", dir);
+		fp = fopen(path, "w");
+		fputs(good, fp);
+		fputs(torn, fp);
+		fclose(fp);
+		q = bf_dlq_open(path, &e);
+		ok(q != NULL, "a torn DLQ opens");
+		r = sample_reject();
+		ok(q != NULL && bf_dlq_write(q, &r, &e) == 0 &&
+		    bf_dlq_close(q, &e) == 0, "and is written to");
+		s = slurp(path, &n);
+		ok(n > 0 && s[n - 1] == '\n', "it ends with a newline");
+		for (k = 0; (ln = nth_line(s, k, &len)) != NULL; k++)
+			;
+		is_int(k, 3, "the good record, the torn one, the new one");
+		ln = nth_line(s, 0, &len);
+		ok(ln != NULL && len + 1 == strlen(good) &&
+		    memcmp(ln, good, len) == 0, "the record before is untouched");
+		ln = nth_line(s, 1, &len);
+		ok(ln != NULL && bf_json_parse(&j, ln, len, 1, NULL) ==
+		    BF_JSON_OK, "the torn bytes are a JSON record now");
+		{
+			int err = bf_json_get(&j, 0, "error");
+			int c = err >= 0 ? bf_json_get(&j, err, "code") : -1;
+
+			ok(bf_json_streq(&j, c, "torn_record"),
+			    "with code torn_record");
+		}
+		ok(bf_json_get_str(&j, "raw_base64", &raw) == 0 &&
+		    raw.len == 4 * ((strlen(torn) + 2) / 3),
+		    "its bytes are kept in raw_base64");
+		{
+			unsigned char dec[64];
+			int dn = EVP_DecodeBlock(dec, (unsigned char *)raw.s,
+			    (int)raw.len);
+
+			ok(dn >= (int)strlen(torn) &&
+			    memcmp(dec, torn, strlen(torn)) == 0,
+			    "and decode to the torn bytes");
+		}
+		ln = nth_line(s, 2, &len);
+		ok(ln != NULL && bf_json_parse(&j, ln, len, 1, NULL) ==
+		    BF_JSON_OK && bf_json_streq(&j, bf_json_get(&j, 0,
+		    "type"), "reject"), "the new record follows whole");
+		q = bf_dlq_open(path, &e);
+		bf_dlq_close(q, &e);
+		ok(strlen(slurp(path, &len)) == n, "a whole DLQ is left as it is");
+		bf_buf_free(&raw);
+	}
+
+	/* A write cut short (here by RLIMIT_FSIZE, as by a full disk) is
+	 * taken back: no torn record is left behind. */
+	{
+		struct rlimit old, lim;
+		struct stat before, after;
+
+		snprintf(path, sizeof(path), "%s/full.ndjson", dir);
+		q = bf_dlq_open(path, &e);
+		r = sample_reject();
+		bf_dlq_write(q, &r, &e);
+		stat(path, &before);
+		signal(SIGXFSZ, SIG_IGN);
+		getrlimit(RLIMIT_FSIZE, &old);
+		lim = old;
+		lim.rlim_cur = (rlim_t)before.st_size + 20;
+		setrlimit(RLIMIT_FSIZE, &lim);
+		ok(bf_dlq_write(q, &r, &e) == -1 && e.code == BF_EXIT_IO,
+		    "a write past the limit fails: %s", e.msg);
+		setrlimit(RLIMIT_FSIZE, &old);
+		stat(path, &after);
+		is_int((int)after.st_size, (int)before.st_size,
+		    "and is cut back to the last whole record");
+		ok(bf_dlq_write(q, &r, &e) == 0 && bf_dlq_close(q, &e) == 0,
+		    "the next write goes on");
+		s = slurp(path, &n);
+		for (i = 0; (ln = nth_line(s, i, &len)) != NULL; i++)
+			if (bf_json_parse(&j, ln, len, 1, NULL) != BF_JSON_OK)
+				break;
+		is_int(i, 2, "two whole records");
+	}
 
 	bf_json_free(&j);
 	bf_buf_free(&v);
