@@ -57,7 +57,9 @@ void bf_ckpt_free(struct bf_ckpt *c);
 
 /* The longest encoded partition name (bf_name_encode) that the state
  * directory can hold: a file name is at most 255 bytes (NAME_MAX), and the
- * checkpoint's temporary file (bf_atomic_write) is ".NAME.ckpt.tmp-XXXXXX". */
+ * checkpoint's temporary file (bf_atomic_write) is ".NAME.ckpt.tmp" (the
+ * limit dates from a longer name, ".NAME.ckpt.tmp-XXXXXX", and is kept so
+ * that no name accepted before is refused and none refused is accepted). */
 #define BF_PARTITION_ENC_MAX 238
 
 /* 0 when partition can have files in a state directory; -1 with e set
@@ -107,7 +109,9 @@ int bf_ckpt_overlaps(const struct bf_ckpt *c, bf_time from, bf_time to);
 void bf_ckpt_gaps(const struct bf_ckpt *c, bf_time from, bf_time to,
     void (*fn)(void *ctx, bf_time from, bf_time to), void *ctx);
 
-/* Takes the lock of partition in dir (creating the lock file, 0600). Returns
+/* Takes the lock of partition in dir (creating the lock file, 0600), then
+ * removes the temporary file of a checkpoint save that a killed process left
+ * (".NAME.ckpt.tmp": only the holder of the lock writes it). Returns
  * 0 with *fd holding the lock; -1 with e set: BF_EXIT_TEMPFAIL when another
  * process holds it ("partition 'x' is locked by another bf-load"), BF_EXIT_IO
  * on other errors. The lock goes with the process, or bf_unlock(fd). */

@@ -168,14 +168,18 @@ bf_atomic_write(const char *path, const void *data, size_t n, mode_t mode,
 		return bf_err_set(e, BF_EXIT_IO, "cannot write '%s': not a "
 		    "file name", path);
 	}
-	bf_buf_printf(&tmp, "%s/.%s.tmp-XXXXXX", dir.s, base);
-	fd = mkstemp(tmp.s);
+	/* A fixed name: the caller serialises the writers of path, so a file
+	 * left by a killed writer is simply taken over by the next one.
+	 * O_NOFOLLOW: a symlink planted there is refused, not written. */
+	bf_buf_printf(&tmp, "%s/.%s.tmp", dir.s, base);
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
 	if (fd < 0) {
 		bf_err_set(e, BF_EXIT_IO, "cannot create a temporary file "
 		    "for '%s': %s", path, strerror(errno));
 		goto out;
 	}
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fchmod(fd, mode) != 0)
+	if (fchmod(fd, mode) != 0)
 		goto fail;
 	while (n > 0) {
 		w = write(fd, p, n);

@@ -23,7 +23,11 @@ int bf_name_decode(const char *enc, struct bf_buf *out);
 /* Replaces path atomically with data: writes a temporary file in the same
  * directory (created with mode), fsyncs it, renames it over path, fsyncs the
  * directory. A reader sees the old or the new file, never a mix, and after
- * a crash one of them is on disk. Returns 0, or -1 with e set (BF_EXIT_IO). */
+ * a crash one of them is on disk. The temporary file's name is fixed,
+ * DIR/.BASE.tmp, so the caller must serialise the writers of one path (a
+ * lock): a temporary file left by a killed writer is then taken over by the
+ * next write, or removed by whoever takes the lock (bf_lock_partition), and
+ * never accumulates. Returns 0, or -1 with e set (BF_EXIT_IO). */
 int bf_atomic_write(const char *path, const void *data, size_t n,
     mode_t mode, struct bf_err *e);
 /* fsyncs the directory holding path (or dir itself if it is one). */

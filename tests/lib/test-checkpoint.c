@@ -473,6 +473,35 @@ main(void)
 	ok(bf_lock_partition(dir, "db-1", &fd, &e) == 0, "relock after unlock");
 	bf_unlock(fd);
 
+	/* The temporary file of a save that was killed half way: the next
+	 * save takes it over, and taking the lock removes it. */
+	{
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/.db-9.ckpt.tmp", dir);
+		fp = fopen(path, "w");
+		fputs("{\"partial", fp);
+		fclose(fp);
+		bf_ckpt_init(&c, "db-9");
+		ok(bf_ckpt_save(dir, &c, &e) == 0 && access(path, F_OK) != 0,
+		    "a save over a stale temporary file leaves none");
+		ok(bf_ckpt_load(dir, "db-9", &c2, &e) == 0,
+		    "and the checkpoint reads back");
+		bf_ckpt_free(&c2);
+		bf_ckpt_free(&c);
+		fp = fopen(path, "w");
+		fputs("{\"partial", fp);
+		fclose(fp);
+		ok(bf_lock_partition(dir, "db-9", &fd, &e) == 0 &&
+		    access(path, F_OK) != 0,
+		    "taking the partition's lock removes a stale one");
+		bf_unlock(fd);
+		snprintf(path, sizeof(path), "%s/db-9.ckpt", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/db-9.lock", dir);
+		unlink(path);
+	}
+
 	ok(lock_in_child("db-1", NULL, &pid) == 0, "a child process locks");
 	ok(bf_lock_partition(dir, "db-1", &fd, &e) == -1,
 	    "lock refused while another process holds it");
