@@ -118,47 +118,58 @@ window_known(const struct bf_reject *r)
 	    r->window_end != NULL;
 }
 
-void
-bf_dlq_id(const struct bf_reject *r, char out[33])
+/* Starts h with what the id covers before the raw bytes. */
+static void
+id_begin(struct bf_sha256 *h, const struct bf_reject *r)
 {
-	char hex[BF_SHA256_HEX], num[32];
-	struct bf_sha256 h;
+	char num[32];
 	const char *file = r->file != NULL ? r->file : "";
 
-	bf_sha256_init(&h);
+	bf_sha256_init(h);
 	if (window_known(r)) {
-		bf_sha256_update(&h, "w", 2);
-		bf_sha256_update(&h, r->partition, strlen(r->partition) + 1);
-		bf_sha256_update(&h, r->window_start,
+		bf_sha256_update(h, "w", 2);
+		bf_sha256_update(h, r->partition, strlen(r->partition) + 1);
+		bf_sha256_update(h, r->window_start,
 		    strlen(r->window_start) + 1);
-		bf_sha256_update(&h, r->window_end, strlen(r->window_end) + 1);
+		bf_sha256_update(h, r->window_end, strlen(r->window_end) + 1);
 	}
 	if (window_known(r) && r->ordinal >= 0) {
 		snprintf(num, sizeof(num), "%ld", r->ordinal);
-		bf_sha256_update(&h, "o", 2);
-		bf_sha256_update(&h, num, strlen(num) + 1);
+		bf_sha256_update(h, "o", 2);
+		bf_sha256_update(h, num, strlen(num) + 1);
 	} else {
 		snprintf(num, sizeof(num), "%ld", r->line);
-		bf_sha256_update(&h, "f", 2);
-		bf_sha256_update(&h, file, strlen(file) + 1);
-		bf_sha256_update(&h, num, strlen(num) + 1);
+		bf_sha256_update(h, "f", 2);
+		bf_sha256_update(h, file, strlen(file) + 1);
+		bf_sha256_update(h, num, strlen(num) + 1);
 	}
-	bf_sha256_update(&h, r->raw != NULL ? r->raw : "", r->rawlen);
-	bf_sha256_final(&h, hex);
+}
+
+static void
+id_end(struct bf_sha256 *h, char out[33])
+{
+	char hex[BF_SHA256_HEX];
+
+	bf_sha256_final(h, hex);
 	memcpy(out, hex, 32);
 	out[32] = '\0';
 }
 
-/* Builds the reject line of r (with its newline) into out. */
-static void
-format_reject(struct bf_buf *out, const struct bf_reject *r)
+void
+bf_dlq_id(const struct bf_reject *r, char out[33])
 {
-	char id[33];
-	const char *raw = r->raw != NULL ? r->raw : "";
-	unsigned char *b64;
-	size_t b64len;
+	struct bf_sha256 h;
 
-	bf_dlq_id(r, id);
+	id_begin(&h, r);
+	bf_sha256_update(&h, r->raw != NULL ? r->raw : "", r->rawlen);
+	id_end(&h, out);
+}
+
+/* Builds the reject line of r up to its raw member into out, with the
+ * given id. */
+static void
+format_head(struct bf_buf *out, const struct bf_reject *r, const char *id)
+{
 	bf_buf_printf(out, "{\"type\":\"reject\",\"id\":\"%s\"", id);
 	put_key_text(out, "stage", r->stage != NULL ? r->stage : "");
 	bf_buf_puts(out, ",\"error\":{\"code\":");
@@ -178,18 +189,38 @@ format_reject(struct bf_buf *out, const struct bf_reject *r)
 		put_key_text(out, "window_start", r->window_start);
 	if (r->window_end != NULL)
 		put_key_text(out, "window_end", r->window_end);
+}
+
+/* Appends p[0..n) base64-encoded (n a multiple of 3 but for the last
+ * piece of a value). */
+static void
+put_base64(struct bf_buf *out, const char *p, size_t n)
+{
+	size_t len = 4 * ((n + 2) / 3);
+
+	bf_buf_grow(out, len + 1);
+	EVP_EncodeBlock((unsigned char *)out->s + out->len,
+	    (const unsigned char *)p, (int)n);
+	out->len += len;
+	out->s[out->len] = '\0';
+}
+
+/* Builds the reject line of r (with its newline) into out. */
+static void
+format_reject(struct bf_buf *out, const struct bf_reject *r)
+{
+	char id[33];
+	const char *raw = r->raw != NULL ? r->raw : "";
+
+	bf_dlq_id(r, id);
+	format_head(out, r, id);
 	if (!r->raw_base64 && bf_utf8_valid(raw, r->rawlen)) {
 		bf_buf_puts(out, ",\"raw\":");
 		bf_json_put_str(out, raw, r->rawlen);
 	} else {
-		b64len = 4 * ((r->rawlen + 2) / 3);
-		b64 = bf_xmalloc(b64len + 1);
-		EVP_EncodeBlock(b64, (const unsigned char *)raw,
-		    (int)r->rawlen);
 		bf_buf_puts(out, ",\"raw_base64\":\"");
-		bf_buf_add(out, b64, b64len);
+		put_base64(out, raw, r->rawlen);
 		bf_buf_putc(out, '"');
-		free(b64);
 	}
 	bf_buf_puts(out, "}\n");
 }
@@ -221,9 +252,158 @@ append(struct bf_dlq *q, const char *line, size_t n)
 	return rc;
 }
 
+#define CHUNK (3 * 21845) /* a multiple of 3, for base64 */
+
+/* Where a UTF-8 sequence that may go on past p[0..n) begins (n if none). */
+static size_t
+utf8_cut(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i <= 3 && i <= n; i++) {
+		unsigned char b = (unsigned char)p[n - i];
+
+		if ((b & 0xC0) == 0x80)
+			continue;
+		if (b >= 0xC0 && (size_t)(b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2) >
+		    i)
+			return n - i;
+		break;
+	}
+	return n;
+}
+
+/* Reads up to n bytes of sp at off (short only at its end). */
+static ssize_t
+spill_read(const struct bf_spill *sp, char *buf, size_t n, long long off)
+{
+	size_t got = 0;
+
+	if ((long long)n > sp->len - off)
+		n = (size_t)(sp->len - off);
+	while (got < n) {
+		ssize_t k = pread(sp->fd, buf + got, n - got, off + got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+/* The record of r whose raw line is the whole of r->spill: one pass for
+ * the id and the UTF-8 check, one that writes the record into an unlinked
+ * 0600 temporary file chunk by chunk, then the file appended whole (under
+ * the writers' lock for a regular DLQ). Memory stays bounded whatever the
+ * line's length. */
+static int
+write_spilled(struct bf_dlq *q, const struct bf_reject *r, struct bf_err *e)
+{
+	const struct bf_spill *sp = r->spill;
+	char *buf = bf_xmalloc(CHUNK + 4), id[33], tmpl[4096];
+	const char *tmpdir = getenv("TMPDIR");
+	struct bf_sha256 h;
+	size_t have = 0, cut;
+	long long off = 0;
+	ssize_t k;
+	off_t at = -1, pos;
+	int valid = !r->raw_base64, fd = -1, rc = -1, saved = 0, locked = 0;
+
+	if (sp->err != 0) {
+		free(buf);
+		return bf_err_set(e, BF_EXIT_IO, "cannot keep a line of more "
+		    "than %zu bytes for the DLQ '%s': %s", r->rawlen, q->name,
+		    strerror(sp->err));
+	}
+	id_begin(&h, r);
+	while (off < sp->len) {
+		if ((k = spill_read(sp, buf + have, CHUNK, off)) < 0)
+			break;
+		bf_sha256_update(&h, buf + have, (size_t)k);
+		off += k;
+		have += (size_t)k;
+		cut = utf8_cut(buf, have);
+		if (valid && !bf_utf8_valid(buf, cut))
+			valid = 0;
+		memmove(buf, buf + cut, have - cut);
+		have -= cut;
+	}
+	id_end(&h, id);
+	if (off < sp->len)
+		goto fail;
+	if (valid && have > 0 && !bf_utf8_valid(buf, have))
+		valid = 0;
+
+	snprintf(tmpl, sizeof(tmpl), "%s/bf-dlq.XXXXXX",
+	    tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp");
+	if ((fd = mkstemp(tmpl)) < 0)
+		goto fail;
+	unlink(tmpl);
+	bf_buf_reset(&q->line);
+	format_head(&q->line, r, id);
+	bf_buf_puts(&q->line, valid ? ",\"raw\":\"" : ",\"raw_base64\":\"");
+	for (off = 0; ; off += k) {
+		if (write_all(fd, q->line.s, q->line.len) == -1)
+			goto fail;
+		bf_buf_reset(&q->line);
+		if (off >= sp->len)
+			break;
+		if ((k = spill_read(sp, buf, CHUNK, off)) <= 0)
+			goto fail;
+		if (valid) {
+			/* Escaping is byte by byte: a piece may end anywhere. */
+			bf_json_put_str(&q->line, buf, (size_t)k);
+			memmove(q->line.s, q->line.s + 1, q->line.len - 2);
+			q->line.len -= 2;
+		} else
+			put_base64(&q->line, buf, (size_t)k);
+	}
+	if (write_all(fd, "\"}\n", 3) == -1)
+		goto fail;
+
+	if (q->regular) {
+		while ((rc = flock(q->fd, LOCK_EX)) == -1 && errno == EINTR)
+			;
+		if (rc == -1)
+			goto fail;
+		locked = 1;
+		rc = -1;
+		if ((at = lseek(q->fd, 0, SEEK_END)) < 0)
+			goto fail;
+	}
+	for (pos = 0; ; pos += k) {
+		while ((k = pread(fd, buf, CHUNK, pos)) < 0 && errno == EINTR)
+			;
+		if (k < 0 || (k > 0 && write_all(q->fd, buf, (size_t)k) == -1))
+			goto fail;
+		if (k == 0)
+			break;
+	}
+	q->count++;
+	rc = 0;
+	goto out;
+fail:
+	saved = errno != 0 ? errno : EIO;
+	if (at >= 0 && ftruncate(q->fd, at) == -1)
+		saved = errno;
+	bf_err_set(e, BF_EXIT_IO, "cannot write to the DLQ '%s': %s", q->name,
+	    strerror(saved));
+out:
+	if (locked)
+		flock(q->fd, LOCK_UN);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
 int
 bf_dlq_write(struct bf_dlq *q, const struct bf_reject *r, struct bf_err *e)
 {
+	if (r->spill != NULL)
+		return write_spilled(q, r, e);
 	if (r->rawlen > (size_t)1 << 30)
 		return bf_err_set(e, BF_EXIT_IO, "cannot write to the DLQ "
 		    "'%s': record of %zu bytes is too large", q->name,

@@ -34,6 +34,16 @@
 
 #include "err.h"
 
+/* The whole of a raw line too long to hold in memory, kept in a file by
+ * whoever read it (bf_input, for a line longer than --max-line): its fd,
+ * read from offset 0 with pread, len bytes; err is the errno of a failure to
+ * keep it (0 when it is whole). */
+struct bf_spill {
+	int fd;
+	long long len;
+	int err;
+};
+
 struct bf_reject {
 	const char *stage;    /* program name, e.g. "bf-validate" */
 	const char *code;     /* taxonomy code, e.g. "invalid_json" */
@@ -49,6 +59,10 @@ struct bf_reject {
 	const char *raw;      /* the original bytes, without newline */
 	size_t rawlen;
 	int raw_base64;       /* keep raw as raw_base64 even when it is UTF-8 */
+	const struct bf_spill *spill; /* NULL, or the whole raw line, of
+	                         which raw[0..rawlen) is the start: the record
+	                         is built from it in a temporary file, in
+	                         bounded memory, and appended whole */
 };
 
 struct bf_dlq;
@@ -64,7 +78,8 @@ struct bf_dlq;
  * says so). A pipe, terminal or /dev/null is written to as it is. Returns
  * NULL with e set (BF_EXIT_IO) on failure. */
 struct bf_dlq *bf_dlq_open(const char *path, struct bf_err *e);
-/* Writes one reject line. Returns 0 or -1 with e set. */
+/* Writes one reject line. Returns 0 or -1 with e set (BF_EXIT_IO, also when
+ * r->spill says the line could not be kept whole). */
 int bf_dlq_write(struct bf_dlq *q, const struct bf_reject *r,
     struct bf_err *e);
 /* Makes what was written durable: fsync for a regular file. Call before

@@ -28,6 +28,7 @@ bf_input_init(struct bf_input *in, char **files, int nfiles, size_t maxline)
 	in->fp = NULL;
 	in->name = NULL;
 	in->maxline = maxline != 0 ? maxline : BF_MAXLINE_DEFAULT;
+	in->spill.fd = -1;
 }
 
 static void
@@ -92,18 +93,78 @@ refill(struct bf_input *in, struct bf_err *e)
 	return n > 0;
 }
 
-/* Appends p[0..n) to the line, keeping at most maxline bytes. */
+/* Appends p[0..n) to the spill file of an over-long line. A failure is
+ * kept in spill.err, for the DLQ record to report. */
+static void
+spill_add(struct bf_input *in, const char *p, size_t n)
+{
+	struct bf_spill *sp = &in->spill;
+
+	while (n > 0 && sp->err == 0) {
+		ssize_t w = pwrite(sp->fd, p, n, (off_t)sp->len);
+
+		if (w < 0) {
+			if (errno != EINTR)
+				sp->err = errno;
+			continue;
+		}
+		p += w;
+		n -= (size_t)w;
+		sp->len += w;
+	}
+}
+
+/* The line just became too long: its spill file starts with what was
+ * kept so far. */
+static void
+spill_start(struct bf_input *in)
+{
+	struct bf_spill *sp = &in->spill;
+	const char *dir = getenv("TMPDIR");
+	char tmpl[4096];
+
+	sp->len = 0;
+	sp->err = 0;
+	if (sp->fd < 0) {
+		snprintf(tmpl, sizeof(tmpl), "%s/bf-line.XXXXXX",
+		    dir != NULL && *dir != '\0' ? dir : "/tmp");
+		if ((sp->fd = mkstemp(tmpl)) < 0) {
+			sp->err = errno;
+			return;
+		}
+		unlink(tmpl);
+	} else if (ftruncate(sp->fd, 0) != 0) {
+		sp->err = errno;
+		return;
+	}
+	spill_add(in, in->line.s, in->line.len);
+}
+
+/* Appends p[0..n) to the line, keeping at most maxline bytes in memory and
+ * the whole of a longer line in its spill file. */
 static void
 keep(struct bf_input *in, const char *p, size_t n)
 {
 	size_t room = in->maxline - in->line.len;
 
-	if (n > room) {
-		in->toolong = 1;
-		n = room;
+	if (!in->toolong && n <= room) {
+		if (n != 0)
+			bf_buf_add(&in->line, p, n);
+		return;
 	}
-	if (n != 0)
-		bf_buf_add(&in->line, p, n);
+	if (!in->toolong) {
+		in->toolong = 1;
+		spill_start(in);
+		if (room != 0)
+			bf_buf_add(&in->line, p, room);
+	}
+	spill_add(in, p, n);
+}
+
+const struct bf_spill *
+bf_input_spill(const struct bf_input *in)
+{
+	return in->toolong ? &in->spill : NULL;
 }
 
 int
@@ -172,4 +233,7 @@ bf_input_free(struct bf_input *in)
 	free(in->rbuf);
 	in->rbuf = NULL;
 	bf_buf_free(&in->line);
+	if (in->spill.fd >= 0)
+		close(in->spill.fd);
+	in->spill.fd = -1;
 }

@@ -5,8 +5,11 @@
  * "<stdin>" in messages). Each line is returned without its newline, with
  * the file name and 1-based line number for messages and DLQ positions.
  * Lines longer than maxline bytes are consumed up to their newline but only
- * the first maxline bytes are kept, and toolong is set: the caller rejects
- * them without running out of memory on hostile input.
+ * the first maxline bytes are kept in memory, and toolong is set: the caller
+ * rejects them without running out of memory on hostile input. The whole of
+ * such a line goes to an unlinked 0600 temporary file (in $TMPDIR, else
+ * /tmp) as it is read, so that its DLQ record can keep it whole
+ * (bf_input_spill, struct bf_reject's spill).
  */
 #ifndef BF_INPUT_H
 #define BF_INPUT_H
@@ -14,6 +17,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "dlq.h"
 #include "err.h"
 
 #define BF_MAXLINE_DEFAULT (1024 * 1024)
@@ -28,6 +32,8 @@ struct bf_input {
 	struct bf_buf line; /* the current line, without '\n'; owned */
 	int no_newline;     /* the current line ended at EOF without '\n' */
 	int toolong;        /* the current line was longer than maxline */
+	struct bf_spill spill; /* with toolong: the whole line; owned (fd -1
+	                          until a line first needs it) */
 	/* Private: the read buffer. Input is read with read(2) on fileno(fp),
 	 * so a line is returned as soon as it arrives through a pipe. */
 	char *rbuf;
@@ -46,6 +52,10 @@ void bf_input_init(struct bf_input *in, char **files, int nfiles,
  * flushed, so that a filter's output never waits in its buffer for input
  * that may be slow to come. */
 int bf_input_next(struct bf_input *in, struct bf_err *e);
+/* The whole of the current line when it is longer than maxline (valid until
+ * the next bf_input_next), else NULL: what a DLQ record of it takes as its
+ * spill. */
+const struct bf_spill *bf_input_spill(const struct bf_input *in);
 /* Closes the current file (never standard input) and frees the buffers. */
 void bf_input_free(struct bf_input *in);
 

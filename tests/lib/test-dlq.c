@@ -427,6 +427,80 @@ main(void)
 		bf_buf_free(&raw);
 	}
 
+	/* A line too long for memory: the record keeps it whole, from its
+	 * spill file, as raw when it is UTF-8 (a character may straddle the
+	 * pieces it is read in), else as raw_base64. */
+	{
+		size_t big = 200000, m, got;
+		char *line = malloc(big), *back;
+		struct bf_spill sp;
+		struct bf_buf raw = BF_BUF_INIT;
+		char tmp[300], id[33], want[33], *text;
+		int pass;
+
+		for (pass = 0; pass < 2; pass++) {
+			for (m = 0; m + 2 < big; m += 3)
+				memcpy(line + m, "\xe2\x82\xac", 3); /* euro */
+			line[m] = '"';
+			line[m + 1] = '\\';
+			if (pass == 1)
+				line[big / 2] = (char)0xff;
+			snprintf(tmp, sizeof(tmp), "%s/spill", dir);
+			sp.fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+			write(sp.fd, line, big);
+			sp.len = (long long)big;
+			sp.err = 0;
+			snprintf(path, sizeof(path), "%s/long%d.ndjson", dir,
+			    pass);
+			q = bf_dlq_open(path, &e);
+			r = sample_reject();
+			r.code = "line_too_long";
+			r.raw = line;
+			r.rawlen = 1000;
+			r.spill = &sp;
+			ok(bf_dlq_write(q, &r, &e) == 0 &&
+			    bf_dlq_close(q, &e) == 0, "a spilled line is written");
+			close(sp.fd);
+			{
+				FILE *fp = fopen(path, "r");
+
+				text = malloc(8 * big);
+				got = fread(text, 1, 8 * big - 1, fp);
+				fclose(fp);
+				ok(got > big && text[got - 1] == '\n' &&
+				    memchr(text, '\n', got) == text + got - 1,
+				    "one record, one line");
+				ok(bf_json_parse(&j, text, got - 1, 1, NULL) ==
+				    BF_JSON_OK, "that is JSON");
+			}
+			if (pass == 0) {
+				ok(bf_json_get_str(&j, "raw", &raw) == 0 &&
+				    raw.len == big && memcmp(raw.s, line,
+				    big) == 0, "raw is the whole line");
+			} else {
+				ok(bf_json_get_str(&j, "raw_base64", &raw) == 0,
+				    "raw_base64 for a line that is not UTF-8");
+				back = malloc(raw.len);
+				m = (size_t)EVP_DecodeBlock((unsigned char *)back,
+				    (unsigned char *)raw.s, (int)raw.len);
+				ok(m >= big && memcmp(back, line, big) == 0,
+				    "and decodes to the whole line");
+				free(back);
+			}
+			r.raw = line;
+			r.rawlen = big;
+			r.spill = NULL;
+			bf_dlq_id(&r, want);
+			bf_buf_reset(&raw);
+			bf_json_get_str(&j, "id", &raw);
+			memcpy(id, raw.s, 33);
+			is_str(id, want, "the id is that of the whole line");
+			free(text);
+		}
+		bf_buf_free(&raw);
+		free(line);
+	}
+
 	/* A write cut short (here by RLIMIT_FSIZE, as by a full disk) is
 	 * taken back: no torn record is left behind. */
 	{

@@ -162,11 +162,24 @@ main(void)
 	    "huge line kept to its first 1000 bytes");
 	ok(in.line.cap < 70000, "memory stays bounded (cap %zu)",
 	    in.line.cap);
+	{
+		const struct bf_spill *sp = bf_input_spill(&in);
+		char *whole = malloc(300000);
+
+		ok(sp != NULL && sp->err == 0 && sp->len == 300000 &&
+		    pread(sp->fd, whole, 300000, 0) == 300000 &&
+		    memcmp(whole, big, 300000) == 0,
+		    "the whole huge line is in its spill file");
+		free(whole);
+	}
 	bf_input_next(&in, &e);
 	ok(!in.toolong && strcmp(in.line.s, "next") == 0 && in.lineno == 2,
 	    "line after a huge line is read whole");
+	ok(bf_input_spill(&in) == NULL, "and has no spill");
 	bf_input_next(&in, &e);
 	ok(in.toolong && in.lineno == 3, "second huge line");
+	ok(bf_input_spill(&in) != NULL && bf_input_spill(&in)->len == 300000,
+	    "its spill holds it alone");
 	is_int(bf_input_next(&in, &e), 0, "end");
 	bf_input_free(&in);
 	/* The same with a large limit: kept whole across buffers. */
