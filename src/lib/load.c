@@ -340,13 +340,14 @@ win_free(struct win *w)
 enum {
 	F_INSTANCE_ID, F_METRIC, F_TENANT, F_AGGREGATE, F_VALUE, F_SAMPLES,
 	F_EXPECTED_SAMPLES, F_COVERAGE, F_QUANTITY, F_USAGE_UNIT, F_UNIT_PRICE,
-	F_COST, F_CURRENCY, F_SOURCE, F_ALLOCATIONS, F_N
+	F_COST, F_CURRENCY, F_SOURCE, F_ALLOCATIONS, F_RESOLUTION, F_N
 };
 
 static const char *const fnames[F_N] = {
 	"instance_id", "metric", "tenant", "aggregate", "value", "samples",
 	"expected_samples", "coverage", "quantity", "usage_unit",
 	"unit_price", "cost", "currency", "source", "allocations",
+	"resolution",
 };
 
 static void
@@ -530,7 +531,14 @@ parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 	    why) == -1 ||
 	    get_dec(l, tok, F_COST, 1, rs, &v[BF_U_COST], why) == -1 ||
 	    get_str(l, tok, F_CURRENCY, 1, rs, &v[BF_U_CURRENCY], why) == -1 ||
-	    get_str(l, tok, F_SOURCE, 0, rs, &v[BF_U_SOURCE], why) == -1) {
+	    get_str(l, tok, F_SOURCE, 0, rs, &v[BF_U_SOURCE], why) == -1 ||
+	    get_int(l, tok, F_RESOLUTION, rs, &v[BF_U_RESOLUTION],
+	    why) == -1) {
+		rs->n--;
+		return -1;
+	}
+	if (v[BF_U_RESOLUTION] != NULL && strcmp(v[BF_U_RESOLUTION], "0") == 0) {
+		bf_buf_puts(why, "\"resolution\" is not a positive integer");
 		rs->n--;
 		return -1;
 	}
@@ -730,8 +738,6 @@ finish_rows(struct bf_load *l, struct win *w, struct bf_err *e)
 	struct bf_sha256 wh;
 	char d[BF_SHA256_HEX];
 	size_t i;
-	unsigned long skip = 1UL << BF_U_DIGEST | 1UL << BF_U_RUN_ID |
-	    1UL << BF_U_LOADED_AT;
 
 	bf_sha256_init(&wh);
 	for (i = 0; i < w->rows.n; i++) {
@@ -742,8 +748,7 @@ finish_rows(struct bf_load *l, struct win *w, struct bf_err *e)
 		r->v[BF_U_RUN_ID] = l->o.run_id;
 		r->v[BF_U_LOADED_AT] = l->now;
 		bf_buf_reset(&l->canon);
-		if (bf_wh_row_json(&bf_tbl_usage, r, skip, NULL, &l->canon,
-		    e) == -1) {
+		if (bf_wh_usage_canon(r, &l->canon, e) == -1) {
 			bf_sha256_final(&wh, d);
 			return -1;
 		}
