@@ -474,10 +474,11 @@ get_dec(struct bf_load *l, const int tok[F_N], int f, int required,
 	return 0;
 }
 
-/* A non-negative integer given as a JSON number. */
+/* A non-negative integer given as a JSON number; with pos, a positive
+ * one. */
 static int
-get_int(struct bf_load *l, const int tok[F_N], int f, struct bf_rowset *rs,
-    const char **out, struct bf_buf *why)
+get_int(struct bf_load *l, const int tok[F_N], int f, int pos,
+    struct bf_rowset *rs, const char **out, struct bf_buf *why)
 {
 	int t = tok[f];
 	const char *raw;
@@ -492,12 +493,13 @@ get_int(struct bf_load *l, const int tok[F_N], int f, struct bf_rowset *rs,
 	for (i = 0; i < n; i++)
 		if (raw[i] < '0' || raw[i] > '9')
 			goto bad;
-	if (raw[0] == '0' && n > 1)
+	if (raw[0] == '0' && (n > 1 || pos))
 		goto bad;
 	*out = bf_rowset_strn(rs, raw, n);
 	return 0;
 bad:
-	bf_buf_printf(why, "\"%s\" is not a non-negative integer", fnames[f]);
+	bf_buf_printf(why, "\"%s\" is not a %s integer", fnames[f],
+	    pos ? "positive" : "non-negative");
 	return -1;
 }
 
@@ -520,8 +522,8 @@ parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 	    get_str(l, tok, F_AGGREGATE, 0, rs, &v[BF_U_AGGREGATE],
 	    why) == -1 ||
 	    get_dec(l, tok, F_VALUE, 0, rs, &v[BF_U_VALUE], why) == -1 ||
-	    get_int(l, tok, F_SAMPLES, rs, &v[BF_U_SAMPLES], why) == -1 ||
-	    get_int(l, tok, F_EXPECTED_SAMPLES, rs,
+	    get_int(l, tok, F_SAMPLES, 0, rs, &v[BF_U_SAMPLES], why) == -1 ||
+	    get_int(l, tok, F_EXPECTED_SAMPLES, 0, rs,
 	    &v[BF_U_EXPECTED_SAMPLES], why) == -1 ||
 	    get_dec(l, tok, F_COVERAGE, 0, rs, &v[BF_U_COVERAGE], why) == -1 ||
 	    get_dec(l, tok, F_QUANTITY, 0, rs, &v[BF_U_QUANTITY], why) == -1 ||
@@ -532,13 +534,8 @@ parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 	    get_dec(l, tok, F_COST, 1, rs, &v[BF_U_COST], why) == -1 ||
 	    get_str(l, tok, F_CURRENCY, 1, rs, &v[BF_U_CURRENCY], why) == -1 ||
 	    get_str(l, tok, F_SOURCE, 0, rs, &v[BF_U_SOURCE], why) == -1 ||
-	    get_int(l, tok, F_RESOLUTION, rs, &v[BF_U_RESOLUTION],
+	    get_int(l, tok, F_RESOLUTION, 1, rs, &v[BF_U_RESOLUTION],
 	    why) == -1) {
-		rs->n--;
-		return -1;
-	}
-	if (v[BF_U_RESOLUTION] != NULL && strcmp(v[BF_U_RESOLUTION], "0") == 0) {
-		bf_buf_puts(why, "\"resolution\" is not a positive integer");
 		rs->n--;
 		return -1;
 	}
