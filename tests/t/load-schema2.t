@@ -172,4 +172,14 @@ wait $!
 check_eq "$(cat "$T/a.err" "$T/b.err" | grep -c 'schema upgraded')" 1 \
     "of two bf-loads at once, one upgrades and says so"
 check_eq "$(q sq "$T/race.db" 'select count(*) from usage')" 6 "both loaded"
+# The same on PostgreSQL (the schema advisory lock).
+restore_v1 pg race >/dev/null
+t=$(target pg race)
+bf-load --db "$t" "$T/a.ndjson" >/dev/null 2>"$T/a.err" &
+bf-load --db "$t" "$T/b.ndjson" >/dev/null 2>"$T/b.err"
+wait $!
+check_eq "$(cat "$T/a.err" "$T/b.err" | grep -c 'schema upgraded')" 1 \
+    "pg: of two bf-loads at once, one upgrades and says so"
+check_eq "$(q pg race 'select count(*) from usage') $(q pg race 'select version from schema_version')" \
+    "6 2" "pg: both loaded, version 2"
 done_testing
