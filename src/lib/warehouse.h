@@ -11,7 +11,7 @@
  * PGPASSFILE. Messages show targets only through bf_target_redact.
  *
  * Tables (the same names and columns in both): schema_version, usage,
- * ledger, windows. Every value crosses this interface as text: a NUL-
+ * ledger, windows, at schema version BF_SCHEMA_VERSION. Every value crosses this interface as text: a NUL-
  * terminated string, or NULL for SQL NULL. Decimals are bf_dec_format text
  * (9 places), integers decimal digits, times "YYYY-MM-DDTHH:MM:SSZ"
  * (RFC 3339 UTC text, which sorts chronologically). SQLite stores decimals
@@ -289,15 +289,17 @@ int bf_wh_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
  * and every ledger entry as one NDJSON object, "table" first, then the
  * columns in table order without the BF_COL_NOEXPORT ones (run ids, load
  * times, sequence numbers, chain hashes), decimals as 9-place strings,
- * integers as numbers, NULL as null; all lines sorted bytewise. The same
+ * integers as numbers, NULL as null (a BF_COL_SPARSE column left out
+ * instead); all lines sorted bytewise. The same
  * data gives the same bytes from SQLite and PostgreSQL. Writes to out;
  * returns 0, or -1 with e set (BF_EXIT_IO for a failed write). */
 int bf_wh_export(struct bf_wh *w, FILE *out, struct bf_err *e);
 /* Appends row of table t to out as one JSON object (no newline): first
  * "table":tag when tag is not NULL, then each column in table order except
- * those whose bit (1UL << index) is set in skip, as "name":value with text
- * and times as strings, decimals as 9-place strings (reformatted through
- * bf_dec), integers as numbers, NULL as null. This one writer makes the
+ * those whose bit (1UL << index) is set in skip and the BF_COL_SPARSE ones
+ * that are NULL, as "name":value with text and times as strings, decimals
+ * as 9-place strings (reformatted through bf_dec), integers as numbers,
+ * NULL as null. This one writer makes the
  * canonical export, the usage row digests and the ledger's canonical form
  * (ledger.h), so they agree by construction. Returns -1 (e set,
  * BF_EXIT_FAILED) for a decimal or integer column whose text is no such
