@@ -137,8 +137,13 @@ main(int argc, char *argv[])
 	o.report = report;
 	if (o.state != NULL && bf_mkdir_p(o.state, 0700, &e) == -1)
 		return bf_err_print(&e);
-	if ((w = bf_wh_open(db, BF_WH_CREATE, &e)) == NULL)
+	if ((w = bf_wh_open(db, BF_WH_CREATE | BF_WH_UPGRADE, &e)) == NULL)
 		return bf_err_print(&e);
+	if (bf_wh_upgraded(w) != 0)
+		bf_warn("warehouse '%s': schema upgraded from version %d to "
+		    "%d (usage.resolution added; rows loaded before keep their "
+		    "digests)", bf_wh_name(w), bf_wh_upgraded(w),
+		    bf_wh_version(w));
 	if ((l = bf_load_new(w, &o, &e)) == NULL) {
 		bf_wh_close(w);
 		return bf_err_print(&e);

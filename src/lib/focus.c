@@ -131,8 +131,8 @@ enum {
 	F_SERVICE_CATEGORY, F_SERVICE_NAME, F_SERVICE_SUBCATEGORY,
 	F_SUB_ACCOUNT_ID,
 	F_SUB_ACCOUNT_NAME, F_X_PARTITION, F_X_LEDGER_SEQ, F_X_LEDGER_KIND,
-	F_X_METRIC, F_X_COST_CENTER, F_X_REASON, F_X_USAGE_DIGEST,
-	F_X_ENTRY_HASH,
+	F_X_METRIC, F_X_COVERAGE, F_X_RESOLUTION, F_X_COST_CENTER, F_X_REASON,
+	F_X_USAGE_DIGEST, F_X_ENTRY_HASH,
 	F_NCOLS
 };
 
@@ -147,14 +147,15 @@ static const char *const fcols[F_NCOLS] = {
 	"PublisherName", "ResourceId", "ResourceName",
 	"ServiceCategory", "ServiceName", "ServiceSubcategory", "SubAccountId",
 	"SubAccountName", "x_Partition", "x_LedgerSeq", "x_LedgerKind",
-	"x_Metric", "x_CostCenter", "x_Reason", "x_UsageDigest",
-	"x_EntryHash",
+	"x_Metric", "x_Coverage", "x_Resolution", "x_CostCenter", "x_Reason",
+	"x_UsageDigest", "x_EntryHash",
 };
 
 /* The current usage row of a key, as far as the export needs it. */
 struct cur {
 	char digest[BF_SHA256_HEX];
 	const char *tenant, *unit, *currency; /* in f->mem */
+	const char *coverage, *resolution;    /* in f->mem; may be NULL */
 	bf_dec qty;
 	size_t sh0, nsh;  /* owner shares in f->sh, when allocated */
 };
@@ -241,6 +242,8 @@ focus_usage(void *ctx, const struct bf_row *row, struct bf_err *e)
 	    row->v[BF_U_TENANT] : "");
 	c->unit = unit != NULL ? bf_rowset_str(&f->mem, unit) : NULL;
 	c->currency = bf_rowset_str(&f->mem, row->v[BF_U_CURRENCY]);
+	c->coverage = bf_rowset_str(&f->mem, row->v[BF_U_COVERAGE]);
+	c->resolution = bf_rowset_str(&f->mem, row->v[BF_U_RESOLUTION]);
 	if (bf_report_shares(row, &f->shares, e) == -1)
 		return -1;
 	for (i = 0; i < f->shares.n; i++)
@@ -397,6 +400,11 @@ focus_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
 	v[F_X_REASON] = row->v[BF_L_REASON];
 	v[F_X_USAGE_DIGEST] = row->v[BF_L_USAGE_DIGEST];
 	v[F_X_ENTRY_HASH] = row->v[BF_L_HASH];
+	if (match) {
+		/* The fidelity of the row the entry was computed from. */
+		v[F_X_COVERAGE] = c->coverage;
+		v[F_X_RESOLUTION] = c->resolution;
+	}
 	if (!qnull) {
 		const char *u = c != NULL ? c->unit : NULL;
 

@@ -340,13 +340,14 @@ win_free(struct win *w)
 enum {
 	F_INSTANCE_ID, F_METRIC, F_TENANT, F_AGGREGATE, F_VALUE, F_SAMPLES,
 	F_EXPECTED_SAMPLES, F_COVERAGE, F_QUANTITY, F_USAGE_UNIT, F_UNIT_PRICE,
-	F_COST, F_CURRENCY, F_SOURCE, F_ALLOCATIONS, F_N
+	F_COST, F_CURRENCY, F_SOURCE, F_ALLOCATIONS, F_RESOLUTION, F_N
 };
 
 static const char *const fnames[F_N] = {
 	"instance_id", "metric", "tenant", "aggregate", "value", "samples",
 	"expected_samples", "coverage", "quantity", "usage_unit",
 	"unit_price", "cost", "currency", "source", "allocations",
+	"resolution",
 };
 
 static void
@@ -473,10 +474,11 @@ get_dec(struct bf_load *l, const int tok[F_N], int f, int required,
 	return 0;
 }
 
-/* A non-negative integer given as a JSON number. */
+/* A non-negative integer given as a JSON number; with pos, a positive
+ * one. */
 static int
-get_int(struct bf_load *l, const int tok[F_N], int f, struct bf_rowset *rs,
-    const char **out, struct bf_buf *why)
+get_int(struct bf_load *l, const int tok[F_N], int f, int pos,
+    struct bf_rowset *rs, const char **out, struct bf_buf *why)
 {
 	int t = tok[f];
 	const char *raw;
@@ -491,12 +493,13 @@ get_int(struct bf_load *l, const int tok[F_N], int f, struct bf_rowset *rs,
 	for (i = 0; i < n; i++)
 		if (raw[i] < '0' || raw[i] > '9')
 			goto bad;
-	if (raw[0] == '0' && n > 1)
+	if (raw[0] == '0' && (n > 1 || pos))
 		goto bad;
 	*out = bf_rowset_strn(rs, raw, n);
 	return 0;
 bad:
-	bf_buf_printf(why, "\"%s\" is not a non-negative integer", fnames[f]);
+	bf_buf_printf(why, "\"%s\" is not a %s integer", fnames[f],
+	    pos ? "positive" : "non-negative");
 	return -1;
 }
 
@@ -519,8 +522,8 @@ parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 	    get_str(l, tok, F_AGGREGATE, 0, rs, &v[BF_U_AGGREGATE],
 	    why) == -1 ||
 	    get_dec(l, tok, F_VALUE, 0, rs, &v[BF_U_VALUE], why) == -1 ||
-	    get_int(l, tok, F_SAMPLES, rs, &v[BF_U_SAMPLES], why) == -1 ||
-	    get_int(l, tok, F_EXPECTED_SAMPLES, rs,
+	    get_int(l, tok, F_SAMPLES, 0, rs, &v[BF_U_SAMPLES], why) == -1 ||
+	    get_int(l, tok, F_EXPECTED_SAMPLES, 0, rs,
 	    &v[BF_U_EXPECTED_SAMPLES], why) == -1 ||
 	    get_dec(l, tok, F_COVERAGE, 0, rs, &v[BF_U_COVERAGE], why) == -1 ||
 	    get_dec(l, tok, F_QUANTITY, 0, rs, &v[BF_U_QUANTITY], why) == -1 ||
@@ -530,7 +533,9 @@ parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 	    why) == -1 ||
 	    get_dec(l, tok, F_COST, 1, rs, &v[BF_U_COST], why) == -1 ||
 	    get_str(l, tok, F_CURRENCY, 1, rs, &v[BF_U_CURRENCY], why) == -1 ||
-	    get_str(l, tok, F_SOURCE, 0, rs, &v[BF_U_SOURCE], why) == -1) {
+	    get_str(l, tok, F_SOURCE, 0, rs, &v[BF_U_SOURCE], why) == -1 ||
+	    get_int(l, tok, F_RESOLUTION, 1, rs, &v[BF_U_RESOLUTION],
+	    why) == -1) {
 		rs->n--;
 		return -1;
 	}
@@ -730,8 +735,6 @@ finish_rows(struct bf_load *l, struct win *w, struct bf_err *e)
 	struct bf_sha256 wh;
 	char d[BF_SHA256_HEX];
 	size_t i;
-	unsigned long skip = 1UL << BF_U_DIGEST | 1UL << BF_U_RUN_ID |
-	    1UL << BF_U_LOADED_AT;
 
 	bf_sha256_init(&wh);
 	for (i = 0; i < w->rows.n; i++) {
@@ -742,8 +745,7 @@ finish_rows(struct bf_load *l, struct win *w, struct bf_err *e)
 		r->v[BF_U_RUN_ID] = l->o.run_id;
 		r->v[BF_U_LOADED_AT] = l->now;
 		bf_buf_reset(&l->canon);
-		if (bf_wh_row_json(&bf_tbl_usage, r, skip, NULL, &l->canon,
-		    e) == -1) {
+		if (bf_wh_usage_canon(r, &l->canon, e) == -1) {
 			bf_sha256_final(&wh, d);
 			return -1;
 		}

@@ -140,10 +140,11 @@ pg_prepare(struct bf_wh *w, const char *name, const char *sql, int nparams,
 }
 
 static void
-select_sql(const struct bf_table *t, const char *where, struct bf_buf *sql)
+select_sql(const struct bf_wh *w, const struct bf_table *t, const char *where,
+    struct bf_buf *sql)
 {
 	bf_buf_puts(sql, "SELECT ");
-	bf_wh_collist(t, NULL, sql);
+	bf_wh_selectlist(w, t, sql);
 	bf_buf_printf(sql, " FROM %s %s", t->name, where);
 }
 
@@ -158,12 +159,12 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	    "AND window_end > $2 AND NOT (window_start = $2 AND "
 	    "window_end = $3) ORDER BY window_start LIMIT 1", 3, e) == -1)
 		goto done;
-	select_sql(&bf_tbl_windows, "WHERE partition = $1 AND "
+	select_sql(w, &bf_tbl_windows, "WHERE partition = $1 AND "
 	    "window_start = $2 AND window_end = $3", &sql);
 	if (pg_prepare(w, "bf_window_get", bf_buf_str(&sql), 3, e) == -1)
 		goto done;
 	bf_buf_reset(&sql);
-	select_sql(&bf_tbl_usage, "WHERE partition = $1 AND "
+	select_sql(w, &bf_tbl_usage, "WHERE partition = $1 AND "
 	    "window_start = $2 AND window_end = $3 "
 	    "ORDER BY instance_id, metric", &sql);
 	if (pg_prepare(w, "bf_window_usage", bf_buf_str(&sql), 3, e) == -1)
@@ -281,21 +282,24 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 			goto fail;
 		ver = atoi(PQgetvalue(res, 0, 0));
 		PQclear(res);
+		/* Under the schema lock: of two processes, one upgrades. */
+		if (ver >= 1 && ver < BF_SCHEMA_VERSION &&
+		    (flags & BF_WH_UPGRADE)) {
+			bf_wh_upgrade_sql(ver, 1, &sql);
+			if (pg_exec(w, bf_buf_str(&sql), e) == -1)
+				goto fail;
+			w->upgraded = ver;
+			ver = BF_SCHEMA_VERSION;
+		}
 	}
 	if (pg_exec(w, "COMMIT", e) == -1)
 		goto fail;
 	w->in_tx = 0;
 	bf_buf_free(&sql);
-	if (ver > BF_SCHEMA_VERSION)
-		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has "
-		    "schema version %d, newer than this program knows (%d)",
-		    w->name, ver, BF_SCHEMA_VERSION);
-	if (ver < 1)
-		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has no "
-		    "valid schema version", w->name);
-	return 0;
+	return bf_wh_check_version(w, ver, e);
 fail:
 	bf_wh_rollback(w);
+	w->upgraded = 0;
 	bf_buf_free(&sql);
 	return -1;
 }
@@ -321,6 +325,10 @@ pg_open(struct bf_wh *w, const char *target, int flags, struct bf_err *e)
 	PQsetNoticeProcessor(p->conn, quiet, NULL);
 	if (pg_schema(w, flags, e) == -1)
 		goto fail;
+	/* An older schema is only read (bf_wh_begin refuses it): no
+	 * staging table, no statements that write. */
+	if (w->version < BF_SCHEMA_VERSION)
+		return 0;
 	/* The staging table: each window's rows under their own wseq, so
 	 * that a batch of windows needs no TRUNCATE (a new file each time);
 	 * the commit empties it. */
@@ -674,7 +682,7 @@ pg_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
 	int rc = 0, i;
 
 	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_collist(t, NULL, &sql);
+	bf_wh_selectlist(w, t, &sql);
 	bf_buf_printf(&sql, " FROM %s ORDER BY %s", t->name, t->order);
 	if (!PQsendQuery(p->conn, bf_buf_str(&sql))) {
 		bf_buf_free(&sql);

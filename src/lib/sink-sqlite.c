@@ -146,6 +146,41 @@ fetch_row(sqlite3_stmt *st, int ncols, struct bf_rowset *out)
 			    (size_t)sqlite3_column_bytes(st, i));
 }
 
+/* The schema version of the open database into *ver: 0 when it has no
+ * schema_version table. */
+static int
+sq_read_version(struct bf_wh *w, int *ver, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	sqlite3_stmt *st = NULL;
+	int rc, exists;
+
+	*ver = 0;
+	rc = sqlite3_prepare_v2(q->db, "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name = 'schema_version'", -1, &st, NULL);
+	if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW)
+		goto fail;
+	exists = sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!exists)
+		return 0;
+	rc = sqlite3_prepare_v2(q->db, "SELECT max(version) FROM "
+	    "schema_version", -1, &st, NULL);
+	if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW)
+		goto fail;
+	*ver = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	return sq_err(w, rc, "reading the schema version", e);
+}
+
+/* Creates the schema (flags & BF_WH_CREATE) or upgrades it (flags &
+ * BF_WH_UPGRADE) when it needs it, under the write lock and after looking
+ * again once the lock is held: of two processes, one does it. */
 static int
 sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 {
@@ -153,36 +188,26 @@ sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 	const struct bf_table *tabs[] = { &bf_tbl_usage, &bf_tbl_ledger,
 		&bf_tbl_windows };
 	struct bf_buf sql = BF_BUF_INIT;
-	sqlite3_stmt *st = NULL;
-	int rc, exists = 0, ver = 0, began = 0;
+	sqlite3_stmt *ins;
+	int rc, ver, began = 0;
 	size_t i;
 
 	for (;;) {
-		rc = sqlite3_prepare_v2(q->db, "SELECT count(*) FROM "
-		    "sqlite_master WHERE type = 'table' AND name = "
-		    "'schema_version'", -1, &st, NULL);
-		if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW) {
-			sq_err(w, rc, "reading the schema", e);
+		if (sq_read_version(w, &ver, e) == -1)
 			goto fail;
-		}
-		exists = sqlite3_column_int(st, 0) > 0;
-		sqlite3_finalize(st);
-		st = NULL;
-		if (exists || began)
+		if (began || (ver != 0 && (ver >= BF_SCHEMA_VERSION ||
+		    !(flags & BF_WH_UPGRADE))))
 			break;
-		if (!(flags & BF_WH_CREATE)) {
+		if (ver == 0 && !(flags & BF_WH_CREATE)) {
 			bf_err_set(e, BF_EXIT_UNAVAILABLE,
 			    "warehouse '%s' has no bf schema", w->name);
 			goto fail;
 		}
-		/* Create under the write lock; look again once we hold it. */
 		if (sq_exec(w, "BEGIN IMMEDIATE", e) == -1)
 			goto fail;
 		began = 1;
 	}
-	if (!exists) {
-		sqlite3_stmt *ins;
-
+	if (ver == 0) {
 		for (i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
 			bf_buf_reset(&sql);
 			bf_wh_ddl(tabs[i], 0, &sql);
@@ -204,34 +229,23 @@ sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 			goto fail;
 		}
 		ver = BF_SCHEMA_VERSION;
-	} else {
-		rc = sqlite3_prepare_v2(q->db, "SELECT max(version) FROM "
-		    "schema_version", -1, &st, NULL);
-		if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW) {
-			sq_err(w, rc, "reading the schema version", e);
+	} else if (ver >= 1 && ver < BF_SCHEMA_VERSION &&
+	    (flags & BF_WH_UPGRADE)) {
+		bf_wh_upgrade_sql(ver, 0, &sql);
+		if (sq_exec(w, bf_buf_str(&sql), e) == -1)
 			goto fail;
-		}
-		ver = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-		st = NULL;
+		w->upgraded = ver;
+		ver = BF_SCHEMA_VERSION;
 	}
 	if (began && sq_exec(w, "COMMIT", e) == -1)
 		goto fail;
 	began = 0;
 	bf_buf_free(&sql);
-	if (ver > BF_SCHEMA_VERSION)
-		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has "
-		    "schema version %d, newer than this program knows (%d)",
-		    w->name, ver, BF_SCHEMA_VERSION);
-	if (ver < 1)
-		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has no "
-		    "valid schema version", w->name);
-	return 0;
+	return bf_wh_check_version(w, ver, e);
 fail:
-	if (st != NULL)
-		sqlite3_finalize(st);
 	if (began)
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	w->upgraded = 0;
 	bf_buf_free(&sql);
 	return -1;
 }
@@ -358,7 +372,7 @@ prep_select(struct bf_wh *w, int id, const struct bf_table *t,
 	if (q->st[id] != NULL)
 		return sq_prep(w, id, NULL, e);
 	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_collist(t, NULL, &sql);
+	bf_wh_selectlist(w, t, &sql);
 	bf_buf_printf(&sql, " FROM %s %s", t->name, where);
 	st = sq_prep(w, id, bf_buf_str(&sql), e);
 	bf_buf_free(&sql);
@@ -661,7 +675,7 @@ sq_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
 	int rc, i;
 
 	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_collist(t, NULL, &sql);
+	bf_wh_selectlist(w, t, &sql);
 	bf_buf_printf(&sql, " FROM %s ORDER BY %s", t->name, t->order);
 	rc = sqlite3_prepare_v2(q->db, bf_buf_str(&sql), -1, &st, NULL);
 	bf_buf_free(&sql);

@@ -398,8 +398,6 @@ usage_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct ver *v = ctx;
 	const char *pn = row->v[BF_U_PARTITION];
-	unsigned long skip = 1UL << BF_U_DIGEST | 1UL << BF_U_RUN_ID |
-	    1UL << BF_U_LOADED_AT;
 	size_t p = part_of(v, pn), k;
 	char d[BF_SHA256_HEX];
 	struct bf_buf name = BF_BUF_INIT;
@@ -408,8 +406,7 @@ usage_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 
 	v->p[p].usage_rows++;
 	bf_buf_reset(&v->canon);
-	if (bf_wh_row_json(&bf_tbl_usage, row, skip, NULL, &v->canon,
-	    &ce) == -1) {
+	if (bf_wh_usage_canon(row, &v->canon, &ce) == -1) {
 		usage_name(row, &name);
 		problem(v, (long)p, "usage", "edited", 0, "%s was edited: %s",
 		    bf_buf_str(&name), ce.msg);

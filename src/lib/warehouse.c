@@ -41,6 +41,7 @@ static const struct bf_col usage_cols[BF_U_NCOLS] = {
 	[BF_U_DIGEST] = { "digest", BF_COL_TEXT, NN },
 	[BF_U_RUN_ID] = { "run_id", BF_COL_TEXT, NN | NX },
 	[BF_U_LOADED_AT] = { "loaded_at", BF_COL_TIME, NN | NX },
+	[BF_U_RESOLUTION] = { "resolution", BF_COL_INT, BF_COL_SPARSE, 2 },
 };
 
 static const struct bf_col ledger_cols[BF_L_NCOLS] = {
@@ -341,6 +342,17 @@ bf_wh_collist(const struct bf_table *t, const char *prefix,
 		    prefix ? prefix : "", t->cols[i].name);
 }
 
+void
+bf_wh_selectlist(const struct bf_wh *w, const struct bf_table *t,
+    struct bf_buf *out)
+{
+	int i;
+
+	for (i = 0; i < t->ncols; i++)
+		bf_buf_printf(out, "%s%s", i ? ", " : "",
+		    t->cols[i].since > w->version ? "NULL" : t->cols[i].name);
+}
+
 const char *const bf_wh_ddl_after[] = {
 	"CREATE INDEX IF NOT EXISTS usage_by_window "
 	    "ON usage (partition, window_start, window_end)",
@@ -348,6 +360,19 @@ const char *const bf_wh_ddl_after[] = {
 	"CREATE TABLE schema_version (version INTEGER NOT NULL)",
 	NULL
 };
+
+static const char *
+coltype(const struct bf_col *c, int pg)
+{
+	switch (c->type) {
+	case BF_COL_DEC:
+		return pg ? "NUMERIC(40,9)" : "TEXT";
+	case BF_COL_INT:
+		return pg ? "BIGINT" : "INTEGER";
+	default:
+		return pg ? "TEXT COLLATE \"C\"" : "TEXT";
+	}
+}
 
 void
 bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out)
@@ -357,21 +382,10 @@ bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out)
 	bf_buf_printf(out, "CREATE TABLE IF NOT EXISTS %s (", t->name);
 	for (i = 0; i < t->ncols; i++) {
 		const struct bf_col *c = &t->cols[i];
-		const char *type;
 
-		switch (c->type) {
-		case BF_COL_DEC:
-			type = pg ? "NUMERIC(40,9)" : "TEXT";
-			break;
-		case BF_COL_INT:
-			type = pg ? "BIGINT" : "INTEGER";
-			break;
-		default:
-			type = pg ? "TEXT COLLATE \"C\"" : "TEXT";
-			break;
-		}
-		bf_buf_printf(out, "%s%s %s%s", i ? ", " : "", c->name, type,
-		    c->flags & BF_COL_NOTNULL ? " NOT NULL" : "");
+		bf_buf_printf(out, "%s%s %s%s", i ? ", " : "", c->name,
+		    coltype(c, pg), c->flags & BF_COL_NOTNULL ?
+		    " NOT NULL" : "");
 	}
 	bf_buf_puts(out, ", PRIMARY KEY (");
 	for (i = 0; i < t->ncols; i++)
@@ -379,6 +393,44 @@ bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out)
 			bf_buf_printf(out, "%s%s", nk++ ? ", " : "",
 			    t->cols[i].name);
 	bf_buf_puts(out, "))");
+}
+
+void
+bf_wh_upgrade_sql(int from, int pg, struct bf_buf *out)
+{
+	const struct bf_table *tabs[] = { &bf_tbl_usage, &bf_tbl_ledger,
+		&bf_tbl_windows };
+	size_t k;
+	int i;
+
+	/* Columns in table order: ALTER TABLE appends each one, so an
+	 * upgraded warehouse has the columns of a new one, in its order
+	 * (every added column is last in its table). */
+	for (k = 0; k < sizeof(tabs) / sizeof(tabs[0]); k++)
+		for (i = 0; i < tabs[k]->ncols; i++) {
+			const struct bf_col *c = &tabs[k]->cols[i];
+
+			if (c->since > from)
+				bf_buf_printf(out, "ALTER TABLE %s ADD COLUMN "
+				    "%s %s; ", tabs[k]->name, c->name,
+				    coltype(c, pg));
+		}
+	bf_buf_printf(out, "UPDATE schema_version SET version = %d",
+	    BF_SCHEMA_VERSION);
+}
+
+int
+bf_wh_check_version(struct bf_wh *w, int ver, struct bf_err *e)
+{
+	if (ver > BF_SCHEMA_VERSION)
+		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has "
+		    "schema version %d, newer than this program knows (%d)",
+		    w->name, ver, BF_SCHEMA_VERSION);
+	if (ver < 1)
+		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has no "
+		    "valid schema version", w->name);
+	w->version = ver;
+	return 0;
 }
 
 /* JSON rows. */
@@ -442,7 +494,8 @@ bf_wh_row_json(const struct bf_table *t, const struct bf_row *row,
 		const struct bf_col *c = &t->cols[i];
 		const char *v = row->v[i];
 
-		if (skip & (1UL << i))
+		if (skip & (1UL << i) ||
+		    (v == NULL && c->flags & BF_COL_SPARSE))
 			continue;
 		if (!first)
 			bf_buf_putc(out, ',');
@@ -477,6 +530,14 @@ bf_wh_row_json(const struct bf_table *t, const struct bf_row *row,
 	}
 	bf_buf_putc(out, '}');
 	return 0;
+}
+
+int
+bf_wh_usage_canon(const struct bf_row *row, struct bf_buf *out,
+    struct bf_err *e)
+{
+	return bf_wh_row_json(&bf_tbl_usage, row, 1UL << BF_U_DIGEST |
+	    1UL << BF_U_RUN_ID | 1UL << BF_U_LOADED_AT, NULL, out, e);
 }
 
 unsigned long
@@ -617,8 +678,24 @@ bf_wh_name(const struct bf_wh *w)
 }
 
 int
+bf_wh_version(const struct bf_wh *w)
+{
+	return w->version;
+}
+
+int
+bf_wh_upgraded(const struct bf_wh *w)
+{
+	return w->upgraded;
+}
+
+int
 bf_wh_begin(struct bf_wh *w, struct bf_err *e)
 {
+	if (w->version < BF_SCHEMA_VERSION)
+		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has "
+		    "schema version %d: run bf-load on it to upgrade it to %d "
+		    "before writing", w->name, w->version, BF_SCHEMA_VERSION);
 	if (w->ops->exec(w, w->kind == BF_WH_SQLITE ? "BEGIN IMMEDIATE" :
 	    "BEGIN", e) == -1)
 		return -1;

@@ -11,7 +11,7 @@
  * PGPASSFILE. Messages show targets only through bf_target_redact.
  *
  * Tables (the same names and columns in both): schema_version, usage,
- * ledger, windows. Every value crosses this interface as text: a NUL-
+ * ledger, windows, at schema version BF_SCHEMA_VERSION. Every value crosses this interface as text: a NUL-
  * terminated string, or NULL for SQL NULL. Decimals are bf_dec_format text
  * (9 places), integers decimal digits, times "YYYY-MM-DDTHH:MM:SSZ"
  * (RFC 3339 UTC text, which sorts chronologically). SQLite stores decimals
@@ -42,8 +42,11 @@
 #include "hash.h"
 
 /* The schema version this program writes and reads. A warehouse with a
- * higher version is refused. */
-#define BF_SCHEMA_VERSION 1
+ * higher version is refused. A warehouse of an older version is upgraded
+ * by bf_wh_open with BF_WH_UPGRADE (bf-load), and read as it is without
+ * (bf-ledger): the columns it lacks read as NULL.
+ * Version 1: the first schema. Version 2: usage.resolution. */
+#define BF_SCHEMA_VERSION 2
 
 /* Column types. */
 enum bf_coltype {
@@ -57,11 +60,21 @@ enum bf_coltype {
 #define BF_COL_KEY 1      /* part of the primary key */
 #define BF_COL_NOTNULL 2  /* never NULL */
 #define BF_COL_NOEXPORT 4 /* left out of the canonical export */
+/* Left out of every JSON form of a row (bf_wh_row_json: the canonical
+ * form its digest is computed from, the canonical export) when NULL. Every
+ * column added by a schema upgrade has it, so that a row loaded before the
+ * upgrade (NULL there) keeps its canonical form and its digest, and a row
+ * loaded after it with NULL there gets the same form: the form depends on
+ * the row's values only, never on when or how it was loaded, and two rows
+ * that differ in such a column have different forms (NULL is the only
+ * value left out). Such a column is never NOT NULL. */
+#define BF_COL_SPARSE 8
 
 struct bf_col {
 	const char *name;
 	int type;  /* enum bf_coltype */
 	int flags; /* BF_COL_* */
+	int since; /* the schema version that added it; 0 for version 1 */
 };
 
 #define BF_MAXCOLS 24
@@ -86,6 +99,7 @@ enum {
 	BF_U_EXPECTED_SAMPLES, BF_U_COVERAGE, BF_U_QUANTITY, BF_U_USAGE_UNIT,
 	BF_U_UNIT_PRICE, BF_U_COST, BF_U_CURRENCY, BF_U_ALLOCATIONS,
 	BF_U_SOURCE, BF_U_DIGEST, BF_U_RUN_ID, BF_U_LOADED_AT,
+	BF_U_RESOLUTION, /* version 2; last, where ALTER TABLE puts it */
 	BF_U_NCOLS
 };
 
@@ -118,6 +132,7 @@ enum bf_wh_kind {
 
 /* Flags for bf_wh_open. */
 #define BF_WH_CREATE 1 /* create the file (SQLite) and the schema if absent */
+#define BF_WH_UPGRADE 2 /* upgrade an older schema to BF_SCHEMA_VERSION */
 
 struct bf_wh;
 
@@ -136,8 +151,13 @@ void bf_target_redact(const char *target, struct bf_buf *out);
 
 /* Opens the warehouse named by target. With BF_WH_CREATE, a missing SQLite
  * file is created (mode 0600) and a missing schema is created; without it
- * both are errors. An existing schema of another version is refused
- * (BF_EXIT_USAGE). SQLite is opened in WAL mode with synchronous=FULL and a
+ * both are errors. A schema of a newer version is refused (BF_EXIT_USAGE).
+ * A schema of an older version is, with BF_WH_UPGRADE, upgraded in one
+ * transaction under the write lock (ALTER TABLE ... ADD COLUMN for each
+ * column added since, then the new version recorded; bf_wh_upgraded tells
+ * whether this call did it); without it, it is opened for reading only:
+ * bf_wh_scan reads the columns it lacks as NULL, and bf_wh_begin refuses
+ * (BF_EXIT_USAGE, saying to run bf-load). SQLite is opened in WAL mode with synchronous=FULL and a
  * busy timeout (BF_WH_BUSY_MS); PostgreSQL with client_encoding UTF8 and
  * application_name "bf-load" (or the program name). */
 #define BF_WH_BUSY_MS 30000
@@ -147,6 +167,11 @@ void bf_wh_close(struct bf_wh *w);
 int bf_wh_kind(const struct bf_wh *w);
 /* The target as given to bf_wh_open, redacted. Owned by w. */
 const char *bf_wh_name(const struct bf_wh *w);
+/* The warehouse's schema version (after any upgrade by bf_wh_open). */
+int bf_wh_version(const struct bf_wh *w);
+/* The version bf_wh_open upgraded the warehouse from, 0 when it did not
+ * (none needed, or another process did it first). */
+int bf_wh_upgraded(const struct bf_wh *w);
 
 /* A set of rows whose values it owns (copied into chunks that never move,
  * so value pointers stay valid until reset or free; the rows array itself
@@ -264,21 +289,29 @@ int bf_wh_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
  * and every ledger entry as one NDJSON object, "table" first, then the
  * columns in table order without the BF_COL_NOEXPORT ones (run ids, load
  * times, sequence numbers, chain hashes), decimals as 9-place strings,
- * integers as numbers, NULL as null; all lines sorted bytewise. The same
+ * integers as numbers, NULL as null (a BF_COL_SPARSE column left out
+ * instead); all lines sorted bytewise. The same
  * data gives the same bytes from SQLite and PostgreSQL. Writes to out;
  * returns 0, or -1 with e set (BF_EXIT_IO for a failed write). */
 int bf_wh_export(struct bf_wh *w, FILE *out, struct bf_err *e);
 /* Appends row of table t to out as one JSON object (no newline): first
  * "table":tag when tag is not NULL, then each column in table order except
- * those whose bit (1UL << index) is set in skip, as "name":value with text
- * and times as strings, decimals as 9-place strings (reformatted through
- * bf_dec), integers as numbers, NULL as null. This one writer makes the
+ * those whose bit (1UL << index) is set in skip and the BF_COL_SPARSE ones
+ * that are NULL, as "name":value with text and times as strings, decimals
+ * as 9-place strings (reformatted through bf_dec), integers as numbers,
+ * NULL as null. This one writer makes the
  * canonical export, the usage row digests and the ledger's canonical form
  * (ledger.h), so they agree by construction. Returns -1 (e set,
  * BF_EXIT_FAILED) for a decimal or integer column whose text is no such
  * number. */
 int bf_wh_row_json(const struct bf_table *t, const struct bf_row *row,
     unsigned long skip, const char *tag, struct bf_buf *out,
+    struct bf_err *e);
+/* Appends the canonical form of usage row row to out: bf_wh_row_json
+ * without a tag, without digest, run_id and loaded_at (and, as every JSON
+ * form, without a BF_COL_SPARSE column that is NULL). Its SHA-256 is the
+ * row's digest: bf-load computes it, bf-ledger verify checks it. */
+int bf_wh_usage_canon(const struct bf_row *row, struct bf_buf *out,
     struct bf_err *e);
 /* 1 when s is a decimal exactly as bf_dec_format writes it (at most 20
  * digits without a leading zero, a point and 9 decimals, not
@@ -330,6 +363,8 @@ struct bf_wh {
 	int kind;       /* enum bf_wh_kind */
 	char *name;     /* redacted target; owned */
 	int in_tx;      /* a transaction is open */
+	int version;    /* schema version, set by the sink's open */
+	int upgraded;   /* the version the sink's open upgraded from, or 0 */
 	void *impl;     /* the sink's own state; owned by the sink */
 };
 
@@ -345,6 +380,19 @@ extern const char *const bf_wh_ddl_after[];
 /* "col1, col2, ..." */
 void bf_wh_collist(const struct bf_table *t, const char *prefix,
     struct bf_buf *out);
+/* The same for a SELECT from w: "NULL" in place of each column newer than
+ * w's schema version. */
+void bf_wh_selectlist(const struct bf_wh *w, const struct bf_table *t,
+    struct bf_buf *out);
+/* The statements that upgrade a warehouse of version from to
+ * BF_SCHEMA_VERSION, separated by ";" (one ALTER TABLE ... ADD COLUMN per
+ * column added since, then the UPDATE of schema_version), for pg or
+ * SQLite. Run them inside the transaction that read the version. */
+void bf_wh_upgrade_sql(int from, int pg, struct bf_buf *out);
+/* Checks the version a sink read (ver, 0 when none) against
+ * BF_SCHEMA_VERSION and sets w->version: -1 with e set (BF_EXIT_USAGE)
+ * for a newer or invalid one. */
+int bf_wh_check_version(struct bf_wh *w, int ver, struct bf_err *e);
 /* " ON CONFLICT (key columns) DO UPDATE SET col = excluded.col, ..." for
  * every non-key column, and " WHERE guard" when guard is not NULL: the
  * upsert clause, the same text for SQLite and PostgreSQL. */
