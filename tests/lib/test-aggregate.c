@@ -74,7 +74,7 @@ agg(int fn, const char *spec, int64_t len)
 	bf_dec out;
 
 	n = bf_samples_dedupe(s, n, &d, &c);
-	if (bf_aggregate(fn, s, n, T0 + len, &out) != BF_DEC_OK)
+	if (bf_aggregate(fn, s, n, NULL, T0, T0 + len, &out) != BF_DEC_OK)
 		return "error";
 	return F(out);
 }
@@ -305,16 +305,19 @@ test_engine(void)
 	    "engine: other lines pass through first, unchanged");
 	ok(strstr(out, "\"instance_id\":\"a\"") <
 	    strstr(out, "\"instance_id\":\"b\""), "engine: usage sorted");
-	/* b: sum 4, half at 1 and half at 3: 2 + 6 = 8; owners 1/4, 3/4. */
+	/* b: sum 4, by when it happened: both samples (01:00, 02:00) are
+	 * before the price change at 12:00 and the owner change at 06:00, so
+	 * all 4 at price 1, all to t1 (by time share it was 8, t1 2). */
 	ok(strstr(out, "\"quantity\":\"4.000000000\"") != NULL,
 	    "engine: quantity of b");
-	ok(strstr(out, "\"cost\":\"8.000000000\",\"currency\"") != NULL,
+	ok(strstr(out, "\"cost\":\"4.000000000\",\"currency\"") != NULL,
 	    "engine: price split cost of b");
 	ok(strstr(out, "{\"tenant\":\"t1\",\"cost_center\":\"\",\"from\":"
 	    "\"2026-01-01T00:00:00Z\",\"to\":\"2026-01-01T06:00:00Z\","
-	    "\"cost\":\"2.000000000\"}") != NULL, "engine: owner split t1");
-	ok(strstr(out, "\"tenant\":\"t2\",\"cost_center\":\"c2\"") != NULL,
-	    "engine: owner split t2");
+	    "\"cost\":\"4.000000000\"}") != NULL, "engine: owner split t1");
+	ok(strstr(out, "\"tenant\":\"t2\",\"cost_center\":\"c2\",\"from\":"
+	    "\"2026-01-01T06:00:00Z\",\"to\":\"2026-01-02T00:00:00Z\","
+	    "\"cost\":\"0.000000000\"}") != NULL, "engine: owner split t2");
 	/* a: no owner: unallocated, one tenant. */
 	ok(strstr(out, "\"tenant\":\"unallocated\",\"allocations\"") != NULL,
 	    "engine: an instance without owner is unallocated");
