@@ -8,6 +8,7 @@
 
 #include "aggregate.h"
 #include "buf.h"
+#include "decimal.h"
 #include "dlq.h"
 #include "err.h"
 #include "input.h"
@@ -18,8 +19,8 @@
 static void
 usage(FILE *fp, int status)
 {
-	fprintf(fp, "usage: bf-aggregate [-d dlq] -r rates [-s step] "
-	    "[-t tenants] [file ...]\n");
+	fprintf(fp, "usage: bf-aggregate [-d dlq] [-m min-coverage] -r rates "
+	    "[-s step] [-t tenants] [file ...]\n");
 	exit(status);
 }
 
@@ -29,6 +30,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "dlq", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "min-coverage", required_argument, NULL, 'm' },
 		{ "rates", required_argument, NULL, 'r' },
 		{ "step", required_argument, NULL, 's' },
 		{ "tenants", required_argument, NULL, 't' },
@@ -44,13 +46,14 @@ main(int argc, char *argv[])
 	struct bf_buf warn = BF_BUF_INIT;
 	struct bf_err e;
 	int64_t step = 0;
+	bf_dec mincov = { 0 };
 	int ch, r, status = BF_EXIT_OK, io = 0;
 	char *p, *nl;
 
 	bf_setprogname(argv[0]);
 	bf_stdout_init();
 	argv[0] = (char *)bf_progname; /* getopt names the program too */
-	while ((ch = getopt_long(argc, argv, "d:hr:s:t:V", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "d:hm:r:s:t:V", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'd':
@@ -58,6 +61,15 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout, BF_EXIT_OK);
+			break;
+		case 'm':
+			if (bf_dec_parse(optarg, strlen(optarg), &mincov) !=
+			        BF_DEC_OK || bf_dec_sign(mincov) < 0 ||
+			    bf_dec_cmp(mincov, bf_dec_from_int(1)) > 0) {
+				bf_warn("bad min-coverage '%s': a decimal from 0 "
+				    "to 1", optarg);
+				usage(stderr, BF_EXIT_USAGE);
+			}
 			break;
 		case 'r':
 			ratespath = optarg;
@@ -99,6 +111,7 @@ main(int argc, char *argv[])
 	o.rates = &rates;
 	o.tenants = tenantspath ? &tenants : NULL;
 	o.step = step;
+	o.min_coverage = mincov;
 	o.out = stdout;
 	if (!(o.dlq = bf_dlq_open(dlqpath, &e))) {
 		status = bf_err_print(&e);

@@ -61,47 +61,169 @@ deccmp(const void *pa, const void *pb)
 	return bf_dec_cmp(*(const bf_dec *)pa, *(const bf_dec *)pb);
 }
 
-static int
-integral(const struct bf_sample *s, size_t n, bf_time we, bf_dec *out)
+int
+bf_aggfn_additive(int fn)
 {
-	bf_dec whole = { 0 }, frac = { 0 }, t;
-	size_t i;
+	return fn == BF_AGG_SUM || fn == BF_AGG_COUNT ||
+	    fn == BF_AGG_INCREASE || fn == BF_AGG_INTEGRAL;
+}
+
+/* The piece of the cuts c[0..np] that holds second sec, from piece j on. */
+static size_t
+piece_of(const bf_time *c, size_t np, size_t j, int64_t sec)
+{
+	while (j + 1 < np && sec >= c[j + 1])
+		j++;
+	return j;
+}
+
+/* Integral accumulators of the piece being summed: whole seconds exact,
+ * the nanosecond parts summed apart and divided once per piece. */
+struct iacc {
+	bf_dec frac;
+	size_t j;
+};
+
+static int
+iacc_close(struct iacc *ia, bf_dec *pv)
+{
+	bf_dec t;
 	int rc;
 
-	for (i = 0; i < n; i++) {
-		int64_t esec = i + 1 < n ? s[i + 1].sec : we;
-		int64_t ensec = i + 1 < n ? s[i + 1].nsec : 0;
-		int64_t dsec = esec - s[i].sec, dnsec = ensec - s[i].nsec;
+	if (bf_dec_sign(ia->frac) != 0) {
+		if ((rc = bf_dec_div(ia->frac, bf_dec_from_int(NSEC), &t)) !=
+		        BF_DEC_OK ||
+		    (rc = bf_dec_add(pv[ia->j], t, &pv[ia->j])) != BF_DEC_OK)
+			return rc;
+	}
+	ia->frac = (bf_dec){ 0 };
+	return BF_DEC_OK;
+}
 
+/* Adds v held over [(as, ans), (bs, bns)) to the pieces, cut at each cut
+ * instant it straddles. */
+static int
+iacc_seg(struct iacc *ia, const bf_time *c, size_t np, bf_dec *pv, bf_dec v,
+    int64_t as, int64_t ans, int64_t bs, int64_t bns)
+{
+	int64_t es, ens, dsec, dnsec;
+	bf_dec t;
+	int rc;
+
+	for (;;) {
+		/* The end of this stretch: b, or the next cut before b. */
+		if (ia->j + 1 < np && (bs > c[ia->j + 1] ||
+		    (bs == c[ia->j + 1] && bns > 0))) {
+			es = c[ia->j + 1];
+			ens = 0;
+		} else {
+			es = bs;
+			ens = bns;
+		}
+		dsec = es - as;
+		dnsec = ens - ans;
 		if (dnsec < 0) {
 			dnsec += NSEC;
 			dsec--;
 		}
-		if ((rc = bf_dec_mul_int(s[i].v, dsec, &t)) != BF_DEC_OK ||
-		    (rc = bf_dec_add(whole, t, &whole)) != BF_DEC_OK)
+		if ((rc = bf_dec_mul_int(v, dsec, &t)) != BF_DEC_OK ||
+		    (rc = bf_dec_add(pv[ia->j], t, &pv[ia->j])) != BF_DEC_OK)
 			return rc;
 		if (dnsec != 0 &&
-		    ((rc = bf_dec_mul_int(s[i].v, dnsec, &t)) != BF_DEC_OK ||
-		    (rc = bf_dec_add(frac, t, &frac)) != BF_DEC_OK))
+		    ((rc = bf_dec_mul_int(v, dnsec, &t)) != BF_DEC_OK ||
+		    (rc = bf_dec_add(ia->frac, t, &ia->frac)) != BF_DEC_OK))
+			return rc;
+		if (es == bs && ens == bns)
+			return BF_DEC_OK;
+		if ((rc = iacc_close(ia, pv)) != BF_DEC_OK)
+			return rc;
+		ia->j++;
+		as = es;
+		ans = 0;
+	}
+}
+
+static int
+integral_pieces(const struct bf_sample *s, size_t n,
+    const struct bf_sample *lb, const bf_time *c, size_t np, bf_dec *pv)
+{
+	struct iacc ia = { { 0 }, 0 };
+	size_t i;
+	int rc;
+
+	if (n == 0)
+		return BF_DEC_OK;
+	/* The lookback value holds from the window start to the first
+	 * sample. */
+	if (lb && (rc = iacc_seg(&ia, c, np, pv, lb->v, c[0], 0, s[0].sec,
+	    s[0].nsec)) != BF_DEC_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		int64_t es = i + 1 < n ? s[i + 1].sec : c[np];
+		int64_t ens = i + 1 < n ? s[i + 1].nsec : 0;
+		size_t j = piece_of(c, np, ia.j, s[i].sec);
+
+		if (j != ia.j) {
+			if ((rc = iacc_close(&ia, pv)) != BF_DEC_OK)
+				return rc;
+			ia.j = j;
+		}
+		if ((rc = iacc_seg(&ia, c, np, pv, s[i].v, s[i].sec, s[i].nsec,
+		    es, ens)) != BF_DEC_OK)
 			return rc;
 	}
-	/* The nanosecond parts are summed exactly and divided once. */
-	if (bf_dec_sign(frac) != 0) {
-		if ((rc = bf_dec_div(frac, bf_dec_from_int(NSEC), &t)) !=
-		        BF_DEC_OK ||
-		    (rc = bf_dec_add(whole, t, &whole)) != BF_DEC_OK)
-			return rc;
-	}
-	*out = whole;
-	return BF_DEC_OK;
+	return iacc_close(&ia, pv);
 }
 
 int
-bf_aggregate(int fn, const struct bf_sample *s, size_t n, bf_time we,
-    bf_dec *out)
+bf_aggregate_pieces(int fn, const struct bf_sample *s, size_t n,
+    const struct bf_sample *lb, const bf_time *c, size_t np, bf_dec *pv)
 {
-	bf_dec acc = { 0 }, d;
+	const struct bf_sample *prev;
+	bf_dec d;
+	size_t i, j = 0;
+	int rc = BF_DEC_OK;
+
+	for (i = 0; i < np; i++)
+		pv[i] = (bf_dec){ 0 };
+	switch (fn) {
+	case BF_AGG_COUNT:
+	case BF_AGG_SUM:
+		for (i = 0; i < n && rc == BF_DEC_OK; i++) {
+			j = piece_of(c, np, j, s[i].sec);
+			rc = bf_dec_add(pv[j], fn == BF_AGG_SUM ? s[i].v :
+			    bf_dec_from_int(1), &pv[j]);
+		}
+		return rc;
+	case BF_AGG_INTEGRAL:
+		return integral_pieces(s, n, lb, c, np, pv);
+	case BF_AGG_INCREASE:
+		/* Each step goes to the piece of its later sample; the first
+		 * step starts at the lookback sample when there is one. */
+		prev = n > 0 && lb ? lb : s;
+		for (i = prev == lb ? 0 : 1; i < n && rc == BF_DEC_OK; i++) {
+			if (bf_dec_cmp(s[i].v, prev->v) < 0)
+				d = s[i].v; /* a reset: it rose from 0 */
+			else
+				rc = bf_dec_sub(s[i].v, prev->v, &d);
+			j = piece_of(c, np, j, s[i].sec);
+			if (rc == BF_DEC_OK)
+				rc = bf_dec_add(pv[j], d, &pv[j]);
+			prev = &s[i];
+		}
+		return rc;
+	default:
+		return BF_DEC_ESYNTAX;
+	}
+}
+
+int
+bf_aggregate(int fn, const struct bf_sample *s, size_t n,
+    const struct bf_sample *lb, bf_time ws, bf_time we, bf_dec *out)
+{
+	bf_dec acc = { 0 };
 	bf_dec *v;
+	bf_time cut[2];
 	size_t i;
 	int rc = BF_DEC_OK;
 
@@ -143,17 +265,12 @@ bf_aggregate(int fn, const struct bf_sample *s, size_t n, bf_time we,
 		free(v);
 		break;
 	case BF_AGG_INTEGRAL:
-		rc = integral(s, n, we, &acc);
-		break;
 	case BF_AGG_INCREASE:
-		for (i = 1; i < n && rc == BF_DEC_OK; i++) {
-			if (bf_dec_cmp(s[i].v, s[i - 1].v) < 0)
-				d = s[i].v; /* a reset: it rose from 0 */
-			else
-				rc = bf_dec_sub(s[i].v, s[i - 1].v, &d);
-			if (rc == BF_DEC_OK)
-				rc = bf_dec_add(acc, d, &acc);
-		}
+		/* One piece: the window. Without a lookback sample the
+		 * integral starts at the first sample. */
+		cut[0] = lb || s[0].sec > ws ? ws : s[0].sec;
+		cut[1] = we;
+		rc = bf_aggregate_pieces(fn, s, n, lb, cut, 1, &acc);
 		break;
 	default:
 		return BF_DEC_ESYNTAX;
@@ -276,6 +393,22 @@ ht_remove(struct htab *h, struct hent *e)
 	h->n--;
 }
 
+/* The pieces of a window cut at each price and owner change in it, and
+ * their figures (grown, never shrunk). */
+struct pieces {
+	bf_time *cut;   /* cut[0..k]: the window start, the cuts, the end */
+	size_t *ri;     /* the rate (from the first in the window) of each */
+	size_t *si;     /* the owner share of each */
+	int64_t *wt;    /* the seconds of each */
+	bf_dec *v;      /* value, quantity, cost of each */
+	bf_dec *q;
+	bf_dec *c;
+	bf_dec *rq;     /* per rate: quantity, cost; per share: cost */
+	bf_dec *rcost;
+	bf_dec *scost;
+	size_t cap, rcap, scap;
+};
+
 /* Open windows and their groups */
 
 struct group {
@@ -292,6 +425,10 @@ struct group {
 	size_t nsrc;
 	struct group *next; /* the group of the sample that followed one of
 	                       this group's last time, or NULL */
+	struct bf_sample lb; /* the latest lookback sample, when haslb */
+	int haslb;
+	int lbused;          /* lb entered the usage row's value */
+	bf_dec cov;          /* the coverage, once priced */
 };
 
 struct window {
@@ -300,6 +437,7 @@ struct window {
 	struct htab groups;
 	long ordinal;    /* sample lines seen, for DLQ ids */
 	long aggregated; /* samples taken into groups */
+	long lookback;   /* lookback samples taken into groups */
 	long out_of_window, invalid;
 	struct group *last; /* the group of the last sample */
 };
@@ -326,6 +464,7 @@ struct bf_agg {
 	struct bf_buf usage, line; /* output of the window being closed */
 	struct bf_share *sh;
 	size_t shcap;
+	struct pieces pc;          /* scratch of price_group */
 	int dlq_dirty;
 	long failed;               /* windows passed on failed, or lost */
 };
@@ -400,6 +539,16 @@ bf_agg_free(struct bf_agg *a)
 	bf_buf_free(&a->usage);
 	bf_buf_free(&a->line);
 	free(a->sh);
+	free(a->pc.cut);
+	free(a->pc.ri);
+	free(a->pc.si);
+	free(a->pc.wt);
+	free(a->pc.v);
+	free(a->pc.q);
+	free(a->pc.c);
+	free(a->pc.rq);
+	free(a->pc.rcost);
+	free(a->pc.scost);
 	free(a);
 }
 
@@ -444,7 +593,7 @@ window_closed(struct bf_agg *a, const struct bf_window *w)
 
 const char *const bf_agg_field_names[BF_AGG_NFIELDS] = {
 	"type", "partition", "window_start", "window_end", "instance_id",
-	"metric", "ts", "value", "unit", "source", "resolution",
+	"metric", "ts", "value", "unit", "source", "resolution", "lookback",
 };
 
 #define KEYIS(k, n, lit) \
@@ -465,6 +614,8 @@ field_of(const char *k, size_t n)
 	case 6:
 		return KEYIS(k, n, "metric") ? BF_AGG_F_METRIC :
 		    KEYIS(k, n, "source") ? BF_AGG_F_SOURCE : -1;
+	case 8:
+		return KEYIS(k, n, "lookback") ? BF_AGG_F_LOOKBACK : -1;
 	case 9:
 		return KEYIS(k, n, "partition") ? BF_AGG_F_PARTITION : -1;
 	case 10:
@@ -792,7 +943,7 @@ small_uint(const char *p, size_t n)
  * the message in e. */
 static const char *
 sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
-    struct window *w, struct bf_sample *smp, const char **ptr,
+    struct window *w, struct bf_sample *smp, int *islb, const char **ptr,
     struct bf_err *e)
 {
 	const char *p, *inst, *metric, *unit = "", *src = NULL;
@@ -895,6 +1046,30 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 			return "bad_resolution";
 		}
 	}
+	t = f[BF_AGG_F_LOOKBACK];
+	if ((*islb = t >= 0) && j->tok[t].type != BF_JSON_TRUE) {
+		p = tok_raw(j, t, &n);
+		*ptr = "/lookback";
+		bf_err_set(e, BF_EXIT_FAILED, "lookback '%.*s' is not true",
+		    (int)(n > 64 ? 64 : n), p);
+		return "bad_lookback";
+	}
+	if (*islb) {
+		if (smp->sec >= w->id.start) {
+			*ptr = "/ts";
+			bf_err_set(e, BF_EXIT_FAILED, "ts of a lookback sample "
+			    "is not before the window start %s", w->id.ws);
+			return "lookback_in_window";
+		}
+		/* Only the latest lookback sample of a series counts; of two
+		 * at one time, the greater value (as for conflicts). */
+		g = sample_group(w, inst, ilen, metric, mlen, &a->key);
+		group_unit(g, unit, ulen);
+		if (!g->haslb || samplecmp(smp, &g->lb) > 0)
+			g->lb = *smp;
+		g->haslb = 1;
+		return NULL;
+	}
 	if (smp->sec < w->id.start || smp->sec >= w->id.end) {
 		*ptr = "/ts";
 		bf_err_set(e, BF_EXIT_FAILED,
@@ -927,6 +1102,7 @@ sample_line(struct bf_agg *a, const int *f, const char *s, size_t len,
 	struct window *w;
 	struct bf_sample smp;
 	const char *code, *ptr = "";
+	int islb = 0;
 
 	bf_err_clear(&fe);
 	if (!(w = sample_window(a, &a->j, f, &fe))) {
@@ -943,8 +1119,12 @@ sample_line(struct bf_agg *a, const int *f, const char *s, size_t len,
 		return 0;
 	}
 	w->ordinal++;
-	if (!(code = sample_fields(a, &a->j, f, w, &smp, &ptr, &fe))) {
-		w->aggregated++;
+	if (!(code = sample_fields(a, &a->j, f, w, &smp, &islb, &ptr,
+	    &fe))) {
+		if (islb)
+			w->lookback++;
+		else
+			w->aggregated++;
 		return 0;
 	}
 	if (strcmp(code, "outside_window") == 0)
@@ -1017,17 +1197,123 @@ dec_fail(int rc, const char **code, struct bf_err *e, const char *what,
 	    g->h.key, rc == BF_DEC_EOVERFLOW ? "overflows" : "fails");
 }
 
+static void *
+grow(void *p, size_t n, size_t size)
+{
+	return bf_xrealloc(p, n * size);
+}
+
+/* Cuts window w into pieces at each change of rate (rc->r[first..first+np))
+ * and of owner (a->sh[0..ns)), into a->pc; returns their count k >= 1. */
+static size_t
+cut_pieces(struct bf_agg *a, const struct window *w,
+    const struct bf_rate *r, size_t np, size_t ns)
+{
+	struct pieces *pc = &a->pc;
+	bf_time from = w->id.start, to, rend;
+	size_t k = 0, i = 0, j = 0, need = np + ns;
+
+	if (need > pc->cap) {
+		pc->cap = need;
+		pc->cut = grow(pc->cut, need, sizeof(*pc->cut));
+		pc->ri = grow(pc->ri, need, sizeof(*pc->ri));
+		pc->si = grow(pc->si, need, sizeof(*pc->si));
+		pc->wt = grow(pc->wt, need, sizeof(*pc->wt));
+		pc->v = grow(pc->v, need, sizeof(*pc->v));
+		pc->q = grow(pc->q, need, sizeof(*pc->q));
+		pc->c = grow(pc->c, need, sizeof(*pc->c));
+	}
+	if (np > pc->rcap) {
+		pc->rcap = np;
+		pc->rq = grow(pc->rq, np, sizeof(*pc->rq));
+		pc->rcost = grow(pc->rcost, np, sizeof(*pc->rcost));
+	}
+	if (ns > pc->scap) {
+		pc->scap = ns;
+		pc->scost = grow(pc->scost, ns, sizeof(*pc->scost));
+	}
+	/* The rates cover the window without a gap, and so do the shares. */
+	while (from < w->id.end && i < np && j < ns) {
+		rend = r[i].eff.to < w->id.end ? r[i].eff.to : w->id.end;
+		to = rend < a->sh[j].to ? rend : a->sh[j].to;
+		pc->cut[k] = from;
+		pc->ri[k] = i;
+		pc->si[k] = j;
+		pc->wt[k] = to - from;
+		k++;
+		if (to == rend)
+			i++;
+		if (to == a->sh[j].to)
+			j++;
+		from = to;
+	}
+	pc->cut[k] = w->id.end;
+	return k;
+}
+
+/* The quantity and cost of each piece of group g (aggregate fn, quantity
+ * q), and their sums per rate, per owner and in all (*cost). */
+static int
+price_pieces(struct bf_agg *a, const struct window *w, const struct group *g,
+    const struct bf_rate *r, size_t k, size_t np, size_t ns, bf_dec q,
+    bf_dec *cost, const char **what)
+{
+	struct pieces *pc = &a->pc;
+	bf_dec rest = q;
+	size_t i;
+	int rc;
+
+	*what = "quantity";
+	if (k > 1 && bf_aggfn_additive(r[0].aggregate)) {
+		/* By when the usage happened: each piece's own value. */
+		if ((rc = bf_aggregate_pieces(r[0].aggregate, g->s, g->n,
+		    g->haslb ? &g->lb : NULL, pc->cut, k, pc->v)) != BF_DEC_OK)
+			return rc;
+		for (i = 0; i + 1 < k; i++)
+			if ((rc = bf_dec_muldiv(pc->v[i], r[0].multiplier,
+			        r[0].divisor, &pc->q[i])) != BF_DEC_OK ||
+			    (rc = bf_dec_sub(rest, pc->q[i], &rest)) !=
+			        BF_DEC_OK)
+				return rc;
+		pc->q[k - 1] = rest;
+	} else if ((rc = bf_dec_split(q, pc->wt, k, w->id.end - w->id.start,
+	    pc->q)) != BF_DEC_OK)
+		return rc;
+	*what = "cost";
+	*cost = (bf_dec){ 0 };
+	for (i = 0; i < np; i++)
+		pc->rq[i] = pc->rcost[i] = (bf_dec){ 0 };
+	for (i = 0; i < ns; i++)
+		pc->scost[i] = (bf_dec){ 0 };
+	for (i = 0; i < k; i++) {
+		size_t ri = pc->ri[i], si = pc->si[i];
+
+		if ((rc = bf_dec_mul(pc->q[i], r[ri].unit_price, &pc->c[i])) !=
+		        BF_DEC_OK ||
+		    (rc = bf_dec_add(*cost, pc->c[i], cost)) != BF_DEC_OK ||
+		    (rc = bf_dec_add(pc->rq[ri], pc->q[i], &pc->rq[ri])) !=
+		        BF_DEC_OK ||
+		    (rc = bf_dec_add(pc->rcost[ri], pc->c[i], &pc->rcost[ri])) !=
+		        BF_DEC_OK ||
+		    (rc = bf_dec_add(pc->scost[si], pc->c[i], &pc->scost[si])) !=
+		        BF_DEC_OK)
+			return rc;
+	}
+	return BF_DEC_OK;
+}
+
 /* Prices group g of window w and appends its usage line to a->usage. */
 static int
-price_group(struct bf_agg *a, const struct window *w, const struct group *g,
+price_group(struct bf_agg *a, const struct window *w, struct group *g,
     const char **code, struct bf_err *e)
 {
 	const struct bf_rates *rc = a->o.rates;
 	const char *metric = g->h.key + g->ilen;
-	size_t mlen = g->h.klen - g->ilen, first, np, ns, i;
+	size_t mlen = g->h.klen - g->ilen, first, np, ns, k, i;
 	const struct bf_rate *r0, *r;
-	int64_t W = w->id.end - w->id.start, *wt;
-	bf_dec value, q, cost = { 0 }, *qp, *cp, *al;
+	int64_t W = w->id.end - w->id.start;
+	const struct bf_sample *lb;
+	bf_dec value, q, cost = { 0 };
 	struct bf_buf *b = &a->usage;
 	const char *what = "cost";
 	int drc;
@@ -1052,40 +1338,22 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 		    "%s:%ld expects '%s'", (int)mlen, metric, (int)g->ilen,
 		    g->h.key, g->unit_lo, rc->path, r0->eff.line, r0->unit);
 	}
-	if ((drc = bf_aggregate(r0->aggregate, g->s, g->n, w->id.end,
-	    &value)) != BF_DEC_OK)
+	lb = g->haslb ? &g->lb : NULL;
+	g->lbused = lb && (r0->aggregate == BF_AGG_INTEGRAL ||
+	    r0->aggregate == BF_AGG_INCREASE);
+	if ((drc = bf_aggregate(r0->aggregate, g->s, g->n, lb, w->id.start,
+	    w->id.end, &value)) != BF_DEC_OK)
 		return dec_fail(drc, code, e, bf_aggfn_name(r0->aggregate), g);
 	if ((drc = bf_dec_muldiv(value, r0->multiplier, r0->divisor, &q)) !=
 	    BF_DEC_OK)
 		return dec_fail(drc, code, e, "quantity", g);
 	ns = bf_tenants_split(a->o.tenants, g->h.key, g->ilen, w->id.start,
 	    w->id.end, &a->sh, &a->shcap);
-	wt = bf_xmalloc((np > ns ? np : ns) * sizeof(*wt));
-	qp = bf_xmalloc(np * sizeof(*qp));
-	cp = bf_xmalloc(np * sizeof(*cp));
-	al = bf_xmalloc(ns * sizeof(*al));
-	/* The price split: the quantity by the window's seconds under each
-	 * rate, each part at its own price. */
-	for (i = 0; i < np; i++) {
-		r = &rc->r[first + i];
-		wt[i] = (r->eff.to < w->id.end ? r->eff.to : w->id.end) -
-		    (r->eff.from > w->id.start ? r->eff.from : w->id.start);
-	}
-	if ((drc = bf_dec_split(q, wt, np, W, qp)) != BF_DEC_OK)
-		what = "quantity";
-	for (i = 0; i < np && drc == BF_DEC_OK; i++)
-		if ((drc = bf_dec_mul(qp[i], rc->r[first + i].unit_price,
-		    &cp[i])) == BF_DEC_OK)
-			drc = bf_dec_add(cost, cp[i], &cost);
-	/* The owner split divides the resulting cost. */
-	for (i = 0; i < ns; i++)
-		wt[i] = a->sh[i].to - a->sh[i].from;
-	if (drc == BF_DEC_OK)
-		drc = bf_dec_split(cost, wt, ns, W, al);
-	if (drc != BF_DEC_OK) {
-		dec_fail(drc, code, e, what, g);
-		goto out;
-	}
+	k = cut_pieces(a, w, r0, np, ns);
+	if ((drc = price_pieces(a, w, g, r0, k, np, ns, q, &cost, &what)) !=
+	    BF_DEC_OK)
+		return dec_fail(drc, code, e, what, g);
+	g->cov = coverage(g, w);
 
 	put_series(b, "usage", w, g);
 	bf_buf_printf(b, ",\"aggregate\":\"%s\"", bf_aggfn_name(r0->aggregate));
@@ -1098,7 +1366,7 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 		    (long long)g->res);
 	else
 		bf_buf_puts(b, ",\"expected_samples\":null,\"resolution\":null");
-	put_dec_kv(b, "coverage", coverage(g, w));
+	put_dec_kv(b, "coverage", g->cov);
 	if (g->nsrc > 0) {
 		/* Lineage: the sources of the samples, sorted, comma-joined. */
 		qsort(g->src, g->nsrc, sizeof(*g->src), strpcmp);
@@ -1128,7 +1396,7 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 		bf_json_put_kv_str(b, "cost_center", a->sh[i].cost_center);
 		put_time_kv(b, "from", a->sh[i].from);
 		put_time_kv(b, "to", a->sh[i].to);
-		put_dec_kv(b, "cost", al[i]);
+		put_dec_kv(b, "cost", a->pc.scost[i]);
 		bf_buf_putc(b, '}');
 	}
 	bf_buf_puts(b, "],\"prices\":[");
@@ -1139,18 +1407,13 @@ price_group(struct bf_agg *a, const struct window *w, const struct group *g,
 		    w->id.start);
 		put_time_kv(b, "to", r->eff.to < w->id.end ? r->eff.to :
 		    w->id.end);
-		put_dec_kv(b, "quantity", qp[i]);
+		put_dec_kv(b, "quantity", a->pc.rq[i]);
 		put_dec_kv(b, "unit_price", r->unit_price);
-		put_dec_kv(b, "cost", cp[i]);
+		put_dec_kv(b, "cost", a->pc.rcost[i]);
 		bf_buf_putc(b, '}');
 	}
 	bf_buf_puts(b, "]}\n");
-out:
-	free(wt);
-	free(qp);
-	free(cp);
-	free(al);
-	return drc == BF_DEC_OK ? 0 : -1;
+	return 0;
 }
 
 /* The downsample lines of group g: per step from the window start, the
@@ -1192,6 +1455,25 @@ downsample(struct bf_agg *a, const struct window *w, const struct group *g)
 	return lines;
 }
 
+/* Whether group g's coverage is below the minimum: then the window fails. */
+static int
+low_coverage(struct bf_agg *a, const struct group *g, const char **code,
+    struct bf_err *e)
+{
+	char cov[BF_DEC_LEN], min[BF_DEC_LEN];
+
+	if (bf_dec_cmp(g->cov, a->o.min_coverage) >= 0)
+		return 0;
+	bf_dec_format(g->cov, cov);
+	bf_dec_format(a->o.min_coverage, min);
+	*code = "low_coverage";
+	bf_err_set(e, BF_EXIT_FAILED, "coverage %s of metric '%.*s' of "
+	    "instance '%.*s' is below the minimum %s", cov,
+	    (int)(g->h.klen - g->ilen), g->h.key + g->ilen, (int)g->ilen,
+	    g->h.key, min);
+	return 1;
+}
+
 static int
 sync_dlq(struct bf_agg *a, struct bf_err *e)
 {
@@ -1216,7 +1498,7 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 {
 	struct group **g = NULL;
 	size_t ng = 0, i;
-	long dups = 0, conflicts = 0, rows = 0, ds = 0;
+	long dups = 0, conflicts = 0, rows = 0, ds = 0, lbused = 0;
 	const char *code = NULL;
 	struct bf_err fe;
 	int failed;
@@ -1235,14 +1517,23 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 			    &conflicts);
 	}
 	failed = bf_window_failed(&a->j);
-	for (i = 0; i < ng && !failed; i++)
+	for (i = 0; i < ng && !failed; i++) {
+		/* A series with a lookback sample alone has no usage. */
+		if (g[i]->n == 0)
+			continue;
 		failed = price_group(a, w, g[i], &code, &fe) == -1;
+		rows++;
+		lbused += g[i]->lbused;
+	}
+	for (i = 0; i < ng && !failed && bf_dec_sign(a->o.min_coverage) > 0;
+	    i++)
+		failed = g[i]->n > 0 && low_coverage(a, g[i], &code, &fe);
 	if (failed) {
 		/* A failed window passes on no usage at all. */
 		bf_buf_reset(&a->usage);
 		a->failed++;
+		rows = 0;
 	} else {
-		rows = (long)ng;
 		for (i = 0; a->o.step > 0 && i < ng; i++)
 			ds += downsample(a, w, g[i]);
 	}
@@ -1252,6 +1543,9 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 	    "\"aggregated\":%ld,\"out_of_window\":%ld,\"invalid_samples\":%ld",
 	    rows, dups, conflicts, w ? w->aggregated : 0,
 	    w ? w->out_of_window : 0, w ? w->invalid : 0);
+	if (w && w->lookback > 0)
+		snprintf(counts + strlen(counts), sizeof(counts) - strlen(counts),
+		    ",\"lookback_used\":%ld", failed ? 0 : lbused);
 	if (a->o.step > 0)
 		snprintf(counts + strlen(counts), sizeof(counts) - strlen(counts),
 		    ",\"downsampled\":%ld", ds);

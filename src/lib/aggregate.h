@@ -49,16 +49,34 @@ size_t bf_samples_dedupe(struct bf_sample *s, size_t n, long *dups,
     long *conflicts);
 
 /* Computes the aggregate fn (enum bf_aggfn) of the deduplicated samples
- * s[0..n), sorted by time, of a window that ends at we, into *out: count, min,
+ * s[0..n), sorted by time, of the window [ws, we), into *out: count, min,
  * max, sum, avg (sum / count), last (the latest sample's), p95 (nearest
  * rank: the ceil(0.95 n)-th smallest value), integral (the sum of each value
  * times the seconds from its time to the next sample's, or to we for the
  * last: unit-seconds) or increase (the sum of the rises between consecutive
  * samples, where a fall is a counter reset that rose from 0 to the new
- * value). With n == 0 every aggregate is 0. Returns BF_DEC_OK, or
+ * value). lb is the series' lookback sample (its time before ws), or NULL:
+ * only integral and increase use it, the integral holding its value from ws
+ * to the first sample and increase counting the step from it to the first
+ * sample. With n == 0 every aggregate is 0. Returns BF_DEC_OK, or
  * BF_DEC_EOVERFLOW. */
-int bf_aggregate(int fn, const struct bf_sample *s, size_t n, bf_time we,
-    bf_dec *out);
+int bf_aggregate(int fn, const struct bf_sample *s, size_t n,
+    const struct bf_sample *lb, bf_time ws, bf_time we, bf_dec *out);
+
+/* 1 when fn (enum bf_aggfn) is additive (sum, count, increase, integral):
+ * its value over a window is the sum of its values over the pieces. */
+int bf_aggfn_additive(int fn);
+
+/* For an additive fn: the value of bf_aggregate over each piece
+ * [c[i], c[i+1]) of the window [c[0], c[np]) (np >= 1, c strictly
+ * increasing, every sample's time in the window), into pv[0..np): a sum or
+ * count by each sample's time, an increase step in the piece of its later
+ * sample, and the integral of each piece over the time in it (a value held
+ * across a cut is split at the cut; the nanosecond parts are divided once
+ * per piece). Returns BF_DEC_OK, BF_DEC_EOVERFLOW, or BF_DEC_ESYNTAX for a
+ * fn that is not additive. */
+int bf_aggregate_pieces(int fn, const struct bf_sample *s, size_t n,
+    const struct bf_sample *lb, const bf_time *c, size_t np, bf_dec *pv);
 
 /* Splits total in proportion to w[0..n) (non-negative, summing to whole >
  * 0): part i < n-1 is round9(total * w[i] / whole), the last part is the
@@ -71,6 +89,8 @@ struct bf_agg_opts {
 	const struct bf_rates *rates;     /* borrowed; required */
 	const struct bf_tenants *tenants; /* borrowed; NULL: no map */
 	int64_t step;                     /* downsampling step in s; 0: none */
+	bf_dec min_coverage;              /* 0..1; a series below fails its
+	                                     window (low_coverage); 0: off */
 	struct bf_dlq *dlq;               /* borrowed; required */
 	FILE *out;                        /* borrowed; the output stream */
 };
@@ -110,6 +130,7 @@ enum bf_agg_field {
 	BF_AGG_F_UNIT,
 	BF_AGG_F_SOURCE,
 	BF_AGG_F_RESOLUTION,
+	BF_AGG_F_LOOKBACK,
 	BF_AGG_NFIELDS
 };
 /* The member names, indexed by enum bf_agg_field ("type", "partition", ...). */

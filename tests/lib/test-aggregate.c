@@ -74,7 +74,7 @@ agg(int fn, const char *spec, int64_t len)
 	bf_dec out;
 
 	n = bf_samples_dedupe(s, n, &d, &c);
-	if (bf_aggregate(fn, s, n, T0 + len, &out) != BF_DEC_OK)
+	if (bf_aggregate(fn, s, n, NULL, T0, T0 + len, &out) != BF_DEC_OK)
 		return "error";
 	return F(out);
 }
@@ -305,16 +305,19 @@ test_engine(void)
 	    "engine: other lines pass through first, unchanged");
 	ok(strstr(out, "\"instance_id\":\"a\"") <
 	    strstr(out, "\"instance_id\":\"b\""), "engine: usage sorted");
-	/* b: sum 4, half at 1 and half at 3: 2 + 6 = 8; owners 1/4, 3/4. */
+	/* b: sum 4, by when it happened: both samples (01:00, 02:00) are
+	 * before the price change at 12:00 and the owner change at 06:00, so
+	 * all 4 at price 1, all to t1 (by time share it was 8, t1 2). */
 	ok(strstr(out, "\"quantity\":\"4.000000000\"") != NULL,
 	    "engine: quantity of b");
-	ok(strstr(out, "\"cost\":\"8.000000000\",\"currency\"") != NULL,
+	ok(strstr(out, "\"cost\":\"4.000000000\",\"currency\"") != NULL,
 	    "engine: price split cost of b");
 	ok(strstr(out, "{\"tenant\":\"t1\",\"cost_center\":\"\",\"from\":"
 	    "\"2026-01-01T00:00:00Z\",\"to\":\"2026-01-01T06:00:00Z\","
-	    "\"cost\":\"2.000000000\"}") != NULL, "engine: owner split t1");
-	ok(strstr(out, "\"tenant\":\"t2\",\"cost_center\":\"c2\"") != NULL,
-	    "engine: owner split t2");
+	    "\"cost\":\"4.000000000\"}") != NULL, "engine: owner split t1");
+	ok(strstr(out, "\"tenant\":\"t2\",\"cost_center\":\"c2\",\"from\":"
+	    "\"2026-01-01T06:00:00Z\",\"to\":\"2026-01-02T00:00:00Z\","
+	    "\"cost\":\"0.000000000\"}") != NULL, "engine: owner split t2");
 	/* a: no owner: unallocated, one tenant. */
 	ok(strstr(out, "\"tenant\":\"unallocated\",\"allocations\"") != NULL,
 	    "engine: an instance without owner is unallocated");
@@ -561,12 +564,119 @@ test_ts_repeats(void)
 	free(dlq);
 }
 
+/* Pieces "p0 p1 ... pk" (seconds from T0) into c; returns the count. */
+static size_t
+cuts(bf_time *c, const char *spec)
+{
+	size_t n = 0;
+	const char *p = spec;
+	char *end;
+
+	for (;;) {
+		c[n++] = T0 + strtoll(p, &end, 10);
+		if (*end == '\0')
+			return n - 1;
+		p = end + 1;
+	}
+}
+
+/* The pieces of fn as "v0 v1 ...", or "error". */
+static const char *
+pieces(int fn, const char *spec, const char *lbspec, const char *cutspec)
+{
+	static char buf[512];
+	struct bf_sample s[64], lb;
+	bf_dec pv[16];
+	bf_time c[17];
+	size_t n = mk(s, spec), np = cuts(c, cutspec), i;
+	long d = 0, k = 0;
+
+	if (lbspec)
+		mk(&lb, lbspec);
+	n = bf_samples_dedupe(s, n, &d, &k);
+	if (bf_aggregate_pieces(fn, s, n, lbspec ? &lb : NULL, c, np, pv) !=
+	    BF_DEC_OK)
+		return "error";
+	buf[0] = '\0';
+	for (i = 0; i < np; i++) {
+		strcat(buf, i ? " " : "");
+		strcat(buf, F(pv[i]));
+	}
+	return buf;
+}
+
+/* The whole with a lookback sample. */
+static const char *
+agg_lb(int fn, const char *spec, const char *lbspec, int64_t len)
+{
+	struct bf_sample s[64], lb;
+	size_t n = mk(s, spec);
+	long d = 0, c = 0;
+	bf_dec out;
+
+	mk(&lb, lbspec);
+	n = bf_samples_dedupe(s, n, &d, &c);
+	if (bf_aggregate(fn, s, n, &lb, T0, T0 + len, &out) != BF_DEC_OK)
+		return "error";
+	return F(out);
+}
+
+static void
+test_pieces(void)
+{
+	/* Cuts at 100 and 200 of [0, 300). */
+	is_str(pieces(BF_AGG_SUM, "10:1 99:2 100:4 250:8", NULL, "0 100 200 300"),
+	    "3.000000000 4.000000000 8.000000000", "pieces: sum by ts");
+	is_str(pieces(BF_AGG_COUNT, "10:1 99:2 100:4 250:8", NULL,
+	    "0 100 200 300"), "2.000000000 1.000000000 1.000000000",
+	    "pieces: count by ts");
+	/* Steps +5 (at 50), +3 (at 150), reset to 2 (at 250): +2. */
+	is_str(pieces(BF_AGG_INCREASE, "0:10 50:15 150:18 250:2", NULL,
+	    "0 100 200 300"), "5.000000000 3.000000000 2.000000000",
+	    "pieces: increase steps go to the piece of the later sample");
+	/* The lookback step (7 -> 10 at 120) goes to the second piece. */
+	is_str(pieces(BF_AGG_INCREASE, "120:10 150:18", "-30:7",
+	    "0 100 200 300"), "0.000000000 11.000000000 0.000000000",
+	    "pieces: the lookback step goes to the first sample's piece");
+	/* 2 from 50 to 150 (cut at 100), 4 from 150 to 300 (cut at 200). */
+	is_str(pieces(BF_AGG_INTEGRAL, "50:2 150:4", NULL, "0 100 200 300"),
+	    "100.000000000 300.000000000 400.000000000",
+	    "pieces: integral split at each cut");
+	/* With a lookback value 3 from 0 to 50. */
+	is_str(pieces(BF_AGG_INTEGRAL, "50:2 150:4", "-10:3", "0 100 200 300"),
+	    "250.000000000 300.000000000 400.000000000",
+	    "pieces: integral holds the lookback value from the start");
+	/* Fractions: 1 from 99.5 to 100.25 (0.5 + 0.25), 3 to 300. */
+	is_str(pieces(BF_AGG_INTEGRAL, "99.5:1 100.25:3", NULL, "0 100 300"),
+	    "0.500000000 599.500000000",
+	    "pieces: integral of fractions of seconds");
+	/* A held value across two cuts, the cut on a sample. */
+	is_str(pieces(BF_AGG_INTEGRAL, "10:1 200:2", NULL, "0 100 200 300"),
+	    "90.000000000 100.000000000 200.000000000",
+	    "pieces: a value held across a cut, a sample on a cut");
+	is_str(pieces(BF_AGG_MAX, "10:1", NULL, "0 100 300"), "error",
+	    "pieces: not for a non-additive aggregate");
+	/* One piece: the whole. */
+	is_str(pieces(BF_AGG_INTEGRAL, "99.5:1 100.25:3", NULL, "0 300"),
+	    agg(BF_AGG_INTEGRAL, "99.5:1 100.25:3", 300),
+	    "pieces: one piece is the whole");
+	is_str(agg_lb(BF_AGG_INCREASE, "0:10 50:15", "-5:12", 300),
+	    "15.000000000", "lookback: increase 12 -> 10 (a reset: +10) -> 15");
+	is_str(agg_lb(BF_AGG_INTEGRAL, "100:1", "-5:2", 300),
+	    "400.000000000", "lookback: integral 2 * 100 + 1 * 200");
+	is_str(agg_lb(BF_AGG_MAX, "100:1", "-5:2", 300), "1.000000000",
+	    "lookback: max ignores it");
+	is_str(agg_lb(BF_AGG_INTEGRAL, "", "-5:2", 300), "0.000000000",
+	    "lookback: nothing without a sample in the window");
+}
+
 int
 main(void)
 {
 	test_dedupe();
 	test_aggregates();
 	test_split();
+	test_pieces();
 	test_engine();
 	test_many_windows();
 	test_fields();

@@ -59,36 +59,46 @@ D1=2026-03-01T00:00:00Z D2=2026-03-02T00:00:00Z
 #   = 100 * 12 + 250 * 12 = 4200 GiB-hours, exactly.
 check_eq "$(get $D1 storage_bytes .value)" 16234976378880000.000000000 "storage: integral"
 check_eq "$(get $D1 storage_bytes .quantity)" 4200.000000000 "storage: GiB-hours"
-# The price changes at 18:00: 18 h of 24 at 0.000158, 6 h at 0.000200.
-#   part 1 = round9(4200 * 64800 / 86400) = 3150; part 2 = 4200 - 3150 = 1050
-#   cost 1 = 3150 * 0.000158 = 0.4977;  cost 2 = 1050 * 0.0002 = 0.21
-#   cost = 0.7077
+# The price changes at 18:00 and the owner at 08:00: the window is cut into
+# [00,08) acme at 0.000158, [08,18) globex at 0.000158, [18,24) globex at
+# 0.0002, and an integral is billed where the storage was held:
+#   [00,08): 100 GiB * 8 h = 800;  [08,18): 100 * 4 + 250 * 6 = 1900;
+#   [18,24): 250 * 6 = 1500 (the last piece: 4200 - 800 - 1900)
+#   costs: 800 * 0.000158 = 0.1264; 1900 * 0.000158 = 0.3002;
+#   1500 * 0.0002 = 0.3
+#   price line 2: 800 + 1900 = 2700 GiB-h, 0.1264 + 0.3002 = 0.4266
+#   price line 3: 1500, 0.3; cost = 0.7266
+#   acme 0.1264; globex 0.3002 + 0.3 = 0.6002
 check_eq "$(get $D1 storage_bytes '[.prices[] | .quantity, .cost] | join(" ")')" \
-    "3150.000000000 0.497700000 1050.000000000 0.210000000" "storage: price split"
-check_eq "$(get $D1 storage_bytes .cost)" 0.707700000 "storage: cost"
-# The owner changes at 08:00: acme 8 h of 24, globex the rest.
-#   acme = round9(0.7077 * 28800 / 86400) = 0.2359; globex = 0.7077 - 0.2359
+    "2700.000000000 0.426600000 1500.000000000 0.300000000" "storage: price split"
+check_eq "$(get $D1 storage_bytes .cost)" 0.726600000 "storage: cost"
 check_eq "$(get $D1 storage_bytes '[.allocations[] | .tenant, .cost] | join(" ")')" \
-    "acme 0.235900000 globex 0.471800000" "storage: owner split"
+    "acme 0.126400000 globex 0.600200000" "storage: owner split"
 
 # cpu_seconds, increase: 5000 -> 12200 (+7200), -> 800 (a reset: +800),
 #   -> 4400 (+3600) = 11600 s
 # quantity = round9(11600 / 3600) = round9(3.2222...) = 3.222222222
-# cost = round9(3.222222222 * 0.045) = round9(0.14499999999) = 0.145000000
-# acme = round9(0.145 / 3) = round9(0.04833333...) = 0.048333333
-# globex = 0.145 - 0.048333333 = 0.096666667
+# Each step goes to the piece of its later sample: +7200 (08:00) and +800
+# (16:00) to [08,18), +3600 (23:00) to [18,24); nothing to acme's [00,08).
+#   [00,08): 0; [08,18): round9(8000 / 3600) = 2.222222222;
+#   [18,24): 3.222222222 - 2.222222222 = 1
+#   costs: 0; round9(2.222222222 * 0.045) = round9(0.09999999999) = 0.1;
+#   1 * 0.045 = 0.045; cost = 0.145, acme 0, globex 0.145
 check_eq "$(get $D1 cpu_seconds '[.value, .quantity, .cost] | join(" ")')" \
     "11600.000000000 3.222222222 0.145000000" "cpu: increase, quantity, cost"
 check_eq "$(get $D1 cpu_seconds '[.allocations[].cost] | join(" ")')" \
-    "0.048333333 0.096666667" "cpu: owner split"
+    "0.000000000 0.145000000" "cpu: owner split"
 
-# iops, avg: (1000.5 + 2000.25 + 3000.1) / 3 = 6000.85 / 3
+# iops, avg (not additive: split by time share; its price does not change,
+# so the pieces are acme's 8 h and globex's 16 h):
+#   (1000.5 + 2000.25 + 3000.1) / 3 = 6000.85 / 3
 #   = 2000.28333... -> 2000.283333333
 # quantity = round9(2000.283333333 / 720) = round9(2.77817129629...)
 #   = 2.778171296
-# cost = round9(2.778171296 * 0.10) = round9(0.2778171296) = 0.277817130
-# acme = round9(0.27781713 / 3) = 0.09260571 exactly;
-# globex = 0.27781713 - 0.09260571 = 0.18521142
+# pieces: acme round9(2.778171296 * 8 / 24) = round9(0.926057098666...)
+#   = 0.926057099; globex 2.778171296 - 0.926057099 = 1.852114197
+# costs: round9(0.0926057099) = 0.092605710; round9(0.1852114197)
+#   = 0.185211420; cost = 0.27781713 (= round9(2.778171296 * 0.10) here)
 check_eq "$(get $D1 iops '[.value, .quantity, .cost] | join(" ")')" \
     "2000.283333333 2.778171296 0.277817130" "iops: avg, quantity, cost"
 check_eq "$(get $D1 iops '[.allocations[].cost] | join(" ")')" \
@@ -102,9 +112,9 @@ check_eq "$(get $D2 storage_bytes '[.quantity, .cost, .tenant] | join(" ")')" \
 check_eq "$(jq -c 'select(.type == "window") | [.usage_rows, .duplicates, .conflicts]' result | tr '\n' ' ')" \
     "[3,1,1] [1,0,0] " "window counts"
 
-# In all: 0.7077 + 0.145 + 0.27781713 + 1.2 = 2.33051713; acme 0.2359 +
-# 0.048333333 + 0.09260571 = 0.376839043; globex 0.4718 + 0.096666667 +
-# 0.18521142 + 1.2 = 1.953678087; together 2.33051713 again: the shares add
-# up to the costs exactly, which the strings above already show line by line.
+# In all: 0.7266 + 0.145 + 0.27781713 + 1.2 = 2.34941713; acme 0.1264 + 0 +
+# 0.09260571 = 0.21900571; globex 0.6002 + 0.145 + 0.18521142 + 1.2 =
+# 2.13041142; together 2.34941713 again: the shares add up to the costs
+# exactly, which the strings above already show line by line.
 
 done_testing
