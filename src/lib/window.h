@@ -116,7 +116,7 @@ void bf_plan_skip_init(struct bf_plan_skip *s, const struct bf_plan *p,
  * Calls must come with increasing start. */
 int bf_plan_skip(struct bf_plan_skip *s, bf_time start, bf_time end);
 
-/* Settling (bf(7), "SETTLE"): a window is planned only once it is over and
+/* Settling (bf(7), "SETTLING"): a window is planned only once it is over and
  * settled, when its end is at or before now - settle. Returns that latest
  * end, now - settle (settle >= 0), or the earliest bf_time when the
  * difference does not fit. */
