@@ -145,7 +145,8 @@ settle_note(const struct settling *w, int64_t settle, bf_time nowval)
 	char t1[BF_TIME_LEN], t2[BF_TIME_LEN], d[24];
 
 	bf_time_format(nowval, t1);
-	bf_time_format(w->first_end + settle, t2);
+	if (bf_time_format(w->first_end + settle, t2) == 0)
+		strcpy(t2, "after the year 9999");
 	if (settle == 0)
 		strcpy(d, "0");
 	else
@@ -165,8 +166,10 @@ put_count(struct bf_buf *out, long planned, const struct settling *w,
 	bf_buf_printf(out, "{\"type\":\"plan\",\"windows\":%ld,"
 	    "\"settling\":%ld", planned, w->n);
 	if (w->n > 0) {
-		bf_time_format(w->first_end + settle, t);
-		bf_buf_printf(out, ",\"settled_from\":\"%s\"", t);
+		if (bf_time_format(w->first_end + settle, t) != 0)
+			bf_buf_printf(out, ",\"settled_from\":\"%s\"", t);
+		else
+			bf_buf_puts(out, ",\"settled_from\":null");
 	}
 	bf_buf_puts(out, "}\n");
 }
@@ -256,7 +259,8 @@ main(int argc, char *argv[])
 			 * durations are positive (bf(7)). */
 			if (strcmp(optarg, "0") == 0)
 				settle = 0;
-			else if (bf_duration_parse(optarg, &settle) == -1) {
+			else if (bf_duration_parse(optarg, &settle) == -1 ||
+			    settle > BF_GRID_SIZE_MAX) {
 				bf_warn("bad --settle '%s': expected 0 or a "
 				    "duration such as 1h, 90m, 1d", optarg);
 				return BF_EXIT_USAGE;
