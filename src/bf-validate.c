@@ -18,13 +18,15 @@
 #include "validate.h"
 
 #define DEFAULT_MAX_REJECT_RATE "0.5"
+#define DEFAULT_LOOKBACK 3600
 
 static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: bf-validate -c FILE [-p] [-d FILE] [-m BYTES] "
 	    "[-n TIME] [-r RATE]\n"
-	    "                   [--format-assert] [FILE ...]\n");
+	    "                   [--format-assert] [--lookback DURATION] "
+	    "[FILE ...]\n");
 	exit(status);
 }
 
@@ -64,6 +66,7 @@ main(int argc, char *argv[])
 		{ "dlq", required_argument, NULL, 'd' },
 		{ "format-assert", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "lookback", required_argument, NULL, 'L' },
 		{ "max-line", required_argument, NULL, 'm' },
 		{ "max-reject-rate", required_argument, NULL, 'r' },
 		{ "now", required_argument, NULL, 'n' },
@@ -91,6 +94,7 @@ main(int argc, char *argv[])
 	argv[0] = (char *)bf_progname;
 	memset(&o, 0, sizeof(o));
 	o.now = (bf_time)time(NULL);
+	o.lookback = DEFAULT_LOOKBACK;
 	while ((ch = getopt_long(argc, argv, "c:d:hm:n:pr:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -105,6 +109,18 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout, BF_EXIT_OK);
+			break;
+		case 'L':
+			/* 0 turns lookback samples off; other durations are
+			 * positive (bf(7)). */
+			if (strcmp(optarg, "0") != 0 &&
+			    bf_duration_parse(optarg, &o.lookback) < 0) {
+				bf_warn("bad --lookback '%s': want 0 or a "
+				    "duration such as 1h, 90m, 1d", optarg);
+				return BF_EXIT_USAGE;
+			}
+			if (strcmp(optarg, "0") == 0)
+				o.lookback = 0;
 			break;
 		case 'm':
 			if (parse_size(optarg, &maxline) < 0) {

@@ -17,10 +17,13 @@
 
 enum {
 	OPT_ALIGN = 256,
+	OPT_COUNT,
 	OPT_FORCE,
 	OPT_GAPS,
 	OPT_HELP,
+	OPT_NOW,
 	OPT_ORDER,
+	OPT_SETTLE,
 	OPT_UNTIL,
 	OPT_VERSION,
 };
@@ -28,13 +31,16 @@ enum {
 static const struct option longopts[] = {
 	{ "align", required_argument, NULL, OPT_ALIGN },
 	{ "billing-day", required_argument, NULL, 'b' },
+	{ "count", no_argument, NULL, OPT_COUNT },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "from", required_argument, NULL, 'f' },
 	{ "gaps", no_argument, NULL, OPT_GAPS },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "now", required_argument, NULL, OPT_NOW },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "partition", required_argument, NULL, 'p' },
 	{ "partitions", required_argument, NULL, 'P' },
+	{ "settle", required_argument, NULL, OPT_SETTLE },
 	{ "shard", required_argument, NULL, 'S' },
 	{ "size", required_argument, NULL, 's' },
 	{ "state", required_argument, NULL, 'd' },
@@ -64,9 +70,10 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: bf-window -f time -t time -s size [-b day] [-d dir] "
 	    "[-P file]\n"
-	    "                 [-p name]... [-S i/n] [--align time] [--force] "
-	    "[--gaps]\n"
-	    "                 [--order time|partition] [--until time]\n");
+	    "                 [-p name]... [-S i/n] [--align time] [--count] "
+	    "[--force]\n"
+	    "                 [--gaps] [--now time] [--order time|partition]\n"
+	    "                 [--settle duration] [--until time]\n");
 	exit(status);
 }
 
@@ -125,6 +132,48 @@ stop_msg(bf_time until, bf_time ws, const struct bf_part *p)
 	bf_buf_free(&nb);
 }
 
+/* The windows held back to settle: how many, and the earliest end among
+ * them. */
+struct settling {
+	long n;
+	bf_time first_end;
+};
+
+static void
+settle_note(const struct settling *w, int64_t settle, bf_time nowval)
+{
+	char t1[BF_TIME_LEN], t2[BF_TIME_LEN], d[24];
+
+	bf_time_format(nowval, t1);
+	if (bf_time_format(w->first_end + settle, t2) == 0)
+		strcpy(t2, "after the year 9999");
+	if (settle == 0)
+		strcpy(d, "0");
+	else
+		bf_duration_format(settle, d, sizeof(d));
+	bf_warn("%ld window%s wait%s to settle (now %s, --settle %s): not "
+	    "planned; the first can be planned from %s", w->n,
+	    w->n == 1 ? "" : "s", w->n == 1 ? "s" : "", t1, d, t2);
+}
+
+/* --count: one line that says what a plan would hold. */
+static void
+put_count(struct bf_buf *out, long planned, const struct settling *w,
+    int64_t settle)
+{
+	char t[BF_TIME_LEN];
+
+	bf_buf_printf(out, "{\"type\":\"plan\",\"windows\":%ld,"
+	    "\"settling\":%ld", planned, w->n);
+	if (w->n > 0) {
+		if (bf_time_format(w->first_end + settle, t) != 0)
+			bf_buf_printf(out, ",\"settled_from\":\"%s\"", t);
+		else
+			bf_buf_puts(out, ",\"settled_from\":null");
+	}
+	bf_buf_puts(out, "}\n");
+}
+
 static void
 die(const struct bf_err *e)
 {
@@ -149,9 +198,12 @@ main(int argc, char *argv[])
 	const char *partfile = NULL, *state = NULL, *shard_s = NULL;
 	const char *order = "partition";
 	bf_time from, to, align, until = 0, nowval, *nowp = NULL;
+	bf_time now_flag = 0, settle_now, limit;
 	int has_align = 0, has_until = 0, force = 0, gaps = 0, bday = 1;
-	int by_time = 0, stopped = 0, c, rc;
-	int64_t size = 86400;
+	int by_time = 0, stopped = 0, c, rc, has_now = 0, count = 0;
+	int64_t size = 86400, settle = 3600;
+	long planned = 0;
+	struct settling waiting = { 0, 0 };
 	struct bf_partlist pl = BF_PARTLIST_INIT;
 	struct bf_shard shard = { 0, 0 };
 	struct bf_plan plan;
@@ -194,6 +246,25 @@ main(int argc, char *argv[])
 		case OPT_ALIGN:
 			parse_time("--align", optarg, 0, &align);
 			has_align = 1;
+			break;
+		case OPT_COUNT:
+			count = 1;
+			break;
+		case OPT_NOW:
+			parse_time("--now", optarg, 1, &now_flag);
+			has_now = 1;
+			break;
+		case OPT_SETTLE:
+			/* 0 plans a window as soon as it is over; other
+			 * durations are positive (bf(7)). */
+			if (strcmp(optarg, "0") == 0)
+				settle = 0;
+			else if (bf_duration_parse(optarg, &settle) == -1 ||
+			    settle > BF_GRID_SIZE_MAX) {
+				bf_warn("bad --settle '%s': expected 0 or a "
+				    "duration such as 1h, 90m, 1d", optarg);
+				return BF_EXIT_USAGE;
+			}
 			break;
 		case OPT_FORCE:
 			force = 1;
@@ -253,7 +324,11 @@ main(int argc, char *argv[])
 		bf_warn("--gaps and --force do not go together");
 		return BF_EXIT_USAGE;
 	}
-	if (has_until && getenv("BF_NOW") != NULL) {
+	if (gaps && count) {
+		bf_warn("--gaps and --count do not go together");
+		return BF_EXIT_USAGE;
+	}
+	if (getenv("BF_NOW") != NULL) {
 		const char *s = getenv("BF_NOW");
 
 		if (bf_time_parse_any(s, strlen(s), &nowval, NULL) == -1) {
@@ -265,6 +340,10 @@ main(int argc, char *argv[])
 	if (bf_plan_init(&plan, from, to, size, has_align ? &align : NULL,
 	    bday, &e) == -1)
 		die(&e);
+	/* Settle from --now, else BF_NOW, else the clock, read once: one
+	 * plan, one limit. --until keeps watching the clock (or BF_NOW). */
+	settle_now = has_now ? now_flag : now(nowp);
+	limit = bf_settle_limit(settle_now, settle);
 
 	for (c = 0; c < npnames; c++)
 		if (bf_partlist_add(&pl, pnames[c], strlen(pnames[c]), NULL,
@@ -312,7 +391,7 @@ main(int argc, char *argv[])
 		bf_time ws, we;
 		size_t outer = by_time ? nsel > 0 : nsel, i;
 
-		if (has_until)
+		if (has_until && !count)
 			setvbuf(stdout, NULL, _IOLBF, 0);
 		/* Partition order: for each partition, its windows. Time
 		 * order: for each window, the partitions. */
@@ -327,6 +406,16 @@ main(int argc, char *argv[])
 
 					if (bf_plan_skip(&s->skip, ws, we))
 						continue;
+					if (!bf_settled(we, limit)) {
+						if (waiting.n++ == 0 ||
+						    we < waiting.first_end)
+							waiting.first_end = we;
+						continue;
+					}
+					if (count) {
+						planned++;
+						continue;
+					}
 					if (has_until && now(nowp) >= until) {
 						stop_msg(until, ws, s->part);
 						stopped = 1;
@@ -344,6 +433,13 @@ main(int argc, char *argv[])
 			}
 		}
 	}
+
+	if (count) {
+		bf_buf_reset(&out);
+		put_count(&out, planned, &waiting, settle);
+		fwrite(out.s, 1, out.len, stdout);
+	} else if (waiting.n > 0 && stopped == 0)
+		settle_note(&waiting, settle, settle_now);
 
 	for (k = 0; k < nsel; k++) {
 		free(sel[k].json);

@@ -20,6 +20,7 @@ struct wentry {
 	size_t klen;
 	struct bf_window w;
 	long lines, accepted, rejected;
+	long lb_accepted, lb_rejected; /* lookback samples */
 	struct wentry *next;
 };
 
@@ -30,8 +31,10 @@ struct bf_validator {
 	struct bf_dlq *q;
 	long synced;          /* bf_dlq_count at the last sync */
 	struct bf_json j;
+	struct bf_json jlb;   /* a lookback sample without "lookback" */
+	int cur_lb;           /* the line is a lookback sample */
 	struct bf_verror ve;
-	struct bf_buf tmp, msg, line, key, extra, rule;
+	struct bf_buf tmp, msg, line, key, extra, rule, lbline;
 	struct wentry **tab;
 	size_t tabcap, nent;
 	struct wentry *cache; /* the window of the last line */
@@ -42,7 +45,7 @@ struct bf_validator {
 
 /* The root members a sample or window line is read by. */
 struct fields {
-	int type, partition, ws, we, metric, value, unit, ts;
+	int type, partition, ws, we, metric, value, unit, ts, lookback;
 };
 
 struct bf_validator *
@@ -83,6 +86,7 @@ bf_validator_free(struct bf_validator *v)
 		}
 	free(v->tab);
 	bf_json_free(&v->j);
+	bf_json_free(&v->jlb);
 	bf_buf_free(&v->ve.rule);
 	bf_buf_free(&v->ve.pointer);
 	bf_buf_free(&v->ve.message);
@@ -92,6 +96,7 @@ bf_validator_free(struct bf_validator *v)
 	bf_buf_free(&v->key);
 	bf_buf_free(&v->extra);
 	bf_buf_free(&v->rule);
+	bf_buf_free(&v->lbline);
 	bf_buf_free(&v->cachekey);
 	free(v);
 }
@@ -226,6 +231,8 @@ field_of(struct fields *f, const char *s, size_t n)
 		return memcmp(s, "value", 5) == 0 ? &f->value : NULL;
 	case 6:
 		return memcmp(s, "metric", 6) == 0 ? &f->metric : NULL;
+	case 8:
+		return memcmp(s, "lookback", 8) == 0 ? &f->lookback : NULL;
 	case 9:
 		return memcmp(s, "partition", 9) == 0 ? &f->partition : NULL;
 	case 10:
@@ -245,7 +252,7 @@ scan(struct bf_validator *v, struct fields *f)
 	size_t len;
 
 	f->type = f->partition = f->ws = f->we = -1;
-	f->metric = f->value = f->unit = f->ts = -1;
+	f->metric = f->value = f->unit = f->ts = f->lookback = -1;
 	for (i = 0, k = 1; i < n; i++) {
 		key = sval(j, k, &v->tmp, &len);
 		if ((slot = field_of(f, key, len)) != NULL)
@@ -306,7 +313,10 @@ reject(struct bf_validator *v, const struct pos *p, struct wentry *w,
 		r.window_start = w->w.ws;
 		r.window_end = w->w.we;
 		r.ordinal = ordinal;
-		w->rejected++;
+		if (v->cur_lb)
+			w->lb_rejected++;
+		else
+			w->rejected++;
 	} else {
 		v->pending++;
 		v->st.unattributed++;
@@ -444,8 +454,9 @@ window_line(struct bf_validator *v, const struct pos *p,
 		v->synced = bf_dlq_count(v->q);
 	}
 	bf_buf_reset(&v->extra);
-	bf_buf_printf(&v->extra, "\"accepted\":%ld,\"rejected\":%ld", acc,
-	    rej);
+	bf_buf_printf(&v->extra, "\"accepted\":%ld,\"rejected\":%ld,"
+	    "\"lookback_accepted\":%ld,\"lookback_rejected\":%ld", acc, rej,
+	    w->lb_accepted, w->lb_rejected);
 	bf_buf_reset(&v->msg);
 	if (failed) {
 		bf_unit_format_number(v->o.max_reject_rate, rate);
@@ -465,6 +476,24 @@ window_line(struct bf_validator *v, const struct pos *p,
 }
 
 /* ---- samples ---------------------------------------------------------- */
+
+/* The line of v->j parsed again without its "lookback" member, for the
+ * contract: "lookback" belongs to the stream, like "type", and a contract
+ * with additionalProperties false need not name it. Removing a member of a
+ * valid object leaves a valid object, so the parse cannot fail; if it did,
+ * the line itself is checked. */
+static const struct bf_json *
+without_lookback(struct bf_validator *v)
+{
+	static const char *const drop[] = { "lookback", NULL };
+
+	bf_buf_reset(&v->lbline);
+	bf_json_rewrite(&v->j, &v->lbline, drop, NULL);
+	if (bf_json_parse(&v->jlb, v->lbline.s, v->lbline.len,
+	    BF_JSON_WANT_OBJECT, NULL) != BF_JSON_OK)
+		return &v->j;
+	return &v->jlb;
+}
 
 static int
 is_nan_inf(const char *s, size_t n)
@@ -504,6 +533,20 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		    "bf:window", bf_buf_str(&v->rule), e);
 	}
 	ord = w->lines++;
+
+	/* lookback: only true, and then the line is a lookback sample */
+	if (f->lookback >= 0) {
+		if (j->tok[f->lookback].type != BF_JSON_TRUE) {
+			raw = bf_json_raw(j, f->lookback, &rn);
+			bf_buf_reset(&v->rule);
+			put_short(&v->rule, raw, rn);
+			return rejectf(v, p, w, ord, "not_allowed", "/lookback",
+			    "bf:lookback", e, "'lookback' is %s: a lookback "
+			    "sample has \"lookback\":true, any other has no "
+			    "'lookback'", bf_buf_str(&v->rule));
+		}
+		v->cur_lb = 1;
+	}
 
 	/* metric */
 	if (f->metric < 0)
@@ -590,7 +633,31 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		    "bf:sample", e, "'%s' is not a timestamp",
 		    bf_buf_str(&v->rule));
 	}
-	if (ts < w->w.start || ts >= w->w.end) {
+	if (v->cur_lb) {
+		bf_time lo;
+
+		if (__builtin_sub_overflow(w->w.start, v->o.lookback, &lo))
+			lo = INT64_MIN;
+		if (ts >= w->w.start || ts < lo) {
+			char los[BF_TIME_LEN];
+
+			bf_buf_reset(&v->rule);
+			put_short(&v->rule, s, n);
+			if (v->o.lookback == 0)
+				return rejectf(v, p, w, ord,
+				    "ts_out_of_window", "/ts",
+				    "bf:ts-in-lookback", e, "ts '%s' of a "
+				    "lookback sample, but lookback samples are "
+				    "off (--lookback 0)", bf_buf_str(&v->rule));
+			if (bf_time_format(lo, los) == 0)
+				strcpy(los, "0000-01-01T00:00:00Z");
+			return rejectf(v, p, w, ord, "ts_out_of_window", "/ts",
+			    "bf:ts-in-lookback", e, "ts '%s' of a lookback "
+			    "sample is outside [%s, %s) (window_start less "
+			    "--lookback, window_start)", bf_buf_str(&v->rule),
+			    los, w->w.ws);
+		}
+	} else if (ts < w->w.start || ts >= w->w.end) {
 		bf_buf_reset(&v->rule);
 		put_short(&v->rule, s, n);
 		return rejectf(v, p, w, ord, "ts_out_of_window", "/ts",
@@ -608,8 +675,9 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		    bf_buf_str(&v->rule), now);
 	}
 
-	/* the contract's JSON Schema */
-	if (!bf_contract_check(v->c, j, &v->ve))
+	/* the contract's JSON Schema, which does not see "lookback" */
+	if (!bf_contract_check(v->c, v->cur_lb ? without_lookback(v) : j,
+	    &v->ve))
 		return reject(v, p, w, ord, v->ve.code,
 		    bf_buf_str(&v->ve.pointer), bf_buf_str(&v->ve.rule),
 		    bf_buf_str(&v->ve.message), e);
@@ -657,15 +725,20 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		}
 	}
 
-	w->accepted++;
-	v->st.accepted++;
+	if (v->cur_lb) {
+		w->lb_accepted++;
+		v->st.lookback++;
+	} else {
+		w->accepted++;
+		v->st.accepted++;
+	}
 	if (!changed) {
 		emit(v, p->s, p->n);
 		return 0;
 	}
 	{
 		static const char *const drop[] = { "value", "unit",
-			"source_value", "source_unit", NULL };
+			"source_value", "source_unit", "lookback", NULL };
 		const char *ur;
 		size_t un;
 
@@ -679,6 +752,8 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		bf_buf_puts(&v->extra, ",\"source_unit\":");
 		ur = bf_json_raw(j, f->unit, &un);
 		bf_buf_add(&v->extra, ur, un);
+		if (v->cur_lb)
+			bf_buf_puts(&v->extra, ",\"lookback\":true");
 		bf_buf_reset(&v->line);
 		bf_json_rewrite(j, &v->line, drop, v->extra.s);
 		emit(v, v->line.s, v->line.len);
@@ -701,6 +776,7 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 	p.line = lineno;
 	p.s = s;
 	p.n = n;
+	v->cur_lb = 0;
 	v->st.lines++;
 	if (toolong)
 		return rejectf(v, &p, NULL, -1, "line_too_long", "",

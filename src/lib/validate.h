@@ -9,11 +9,19 @@
  *   bytes, or, when its unit was converted, with "value" and "unit"
  *   replaced by the canonical ones and "source_value"/"source_unit" added
  *   (bf_json_rewrite); a refused one goes to the DLQ;
- * - a window line is re-emitted (bf_window_emit) with "accepted" and
- *   "rejected" counts; its status becomes "failed" (code "reject_rate")
+ * - a window line is re-emitted (bf_window_emit) with "accepted",
+ *   "rejected", "lookback_accepted" and "lookback_rejected" counts; its status becomes "failed" (code "reject_rate")
  *   when rejected / (accepted + rejected) is above the maximum reject rate.
  *   Before it is written, the DLQ is synced (bf_dlq_sync), so a window that
  *   is passed on never lacks its rejects after a crash;
+ * - a sample line with "lookback":true (a lookback sample, bf(7)) is
+ *   checked like any sample, except that its ts must lie in
+ *   [window_start - lookback, window_start); the contract's JSON Schema sees
+ *   the line without its "lookback" member (a stream member, like "type"),
+ *   and a converted line keeps "lookback":true as its last member. Lookback
+ *   samples count as "lookback_accepted" and "lookback_rejected" in the
+ *   window line, never in "accepted", "rejected" or the reject rate.
+ *   "lookback" with any other value is an ordinary reject ("not_allowed");
  * - lines of other types pass through unchanged; a line without a string
  *   "type" is refused ("no_type").
  * A refused line whose window cannot be read (invalid JSON, missing window
@@ -31,6 +39,7 @@
 #ifndef BF_VALIDATE_H
 #define BF_VALIDATE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "contract.h"
@@ -43,12 +52,16 @@ struct bf_validate_opts {
 	int plain;              /* plain JSON Schema mode */
 	bf_dec max_reject_rate; /* 0..1; a window above it fails */
 	bf_time now;            /* samples after it are refused */
+	int64_t lookback;       /* seconds, >= 0: how far before its window a
+	                           lookback sample may lie (0: none may) */
 };
 
 struct bf_validate_stats {
 	long lines;        /* lines read */
 	long empty;        /* empty lines skipped */
-	long accepted;     /* samples (plain: lines) passed on */
+	long accepted;     /* samples (plain: lines) passed on, lookback
+	                      samples not included */
+	long lookback;     /* lookback samples passed on */
 	long converted;    /* of which with a unit converted */
 	long rejected;     /* lines written to the DLQ */
 	long passed;       /* lines of other types passed through */

@@ -310,6 +310,22 @@ bf_plan_skip(struct bf_plan_skip *s, bf_time start, bf_time end)
 	    end <= c->r[s->i].to;
 }
 
+bf_time
+bf_settle_limit(bf_time now, int64_t settle)
+{
+	bf_time limit;
+
+	if (__builtin_sub_overflow(now, settle, &limit))
+		return INT64_MIN;
+	return limit;
+}
+
+int
+bf_settled(bf_time end, bf_time limit)
+{
+	return end <= limit;
+}
+
 /* Decimal digits only, no sign, at most max; *end past them. */
 static int
 parse_u64(const char *s, const char **end, uint64_t max, uint64_t *v)

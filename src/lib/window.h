@@ -116,6 +116,15 @@ void bf_plan_skip_init(struct bf_plan_skip *s, const struct bf_plan *p,
  * Calls must come with increasing start. */
 int bf_plan_skip(struct bf_plan_skip *s, bf_time start, bf_time end);
 
+/* Settling (bf(7), "SETTLING"): a window is planned only once it is over and
+ * settled, when its end is at or before now - settle. Returns that latest
+ * end, now - settle (settle >= 0), or the earliest bf_time when the
+ * difference does not fit. */
+bf_time bf_settle_limit(bf_time now, int64_t settle);
+/* 1 when the window ending at end may be planned under limit (end <=
+ * limit), else 0: it waits to settle. */
+int bf_settled(bf_time end, bf_time limit);
+
 /* A shard selection, --shard I/N (bf(7), "SHARDS"). */
 struct bf_shard {
 	uint64_t i, n; /* 0 <= i < n; n == 0 means every partition */

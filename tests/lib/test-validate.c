@@ -143,7 +143,8 @@ test_pass_and_count(void)
 	    "both rejects are on disk once the window line is written");
 	fflush(r.out);
 	want = "{\"type\":\"window\"," WIN("db-1", "1", "2")
-	    ",\"accepted\":2,\"rejected\":2,\"status\":\"ok\"}\n";
+	    ",\"accepted\":2,\"rejected\":2,\"lookback_accepted\":0,"
+	    "\"lookback_rejected\":0,\"status\":\"ok\"}\n";
 	ok(r.len >= strlen(want) &&
 	    strcmp(r.buf + r.len - strlen(want), want) == 0,
 	    "the window line carries accepted 2, rejected 2 (one "
@@ -167,6 +168,77 @@ test_pass_and_count(void)
 	ok(strstr(disk, "\"code\":\"out_of_range\"") != NULL &&
 	    strstr(disk, "\"code\":\"truncated\"") != NULL,
 	    "the DLQ holds both codes");
+	finish(&r);
+	free(r.buf);
+}
+
+/* Lookback samples: ts in [window_start - lookback, window_start), counted
+ * apart and not in the reject rate, "lookback":true kept last. */
+static void
+test_lookback(void)
+{
+	struct run r;
+	struct bf_validate_opts o;
+	const char *lb = SAMPLE("db-1", "2", "3", "\"storage_bytes\","
+	    "\"ts\":\"2026-01-01T23:00:00Z\",\"value\":1,\"unit\":\"Bytes\","
+	    "\"lookback\":true");
+	const char *lb_kb = SAMPLE("db-1", "2", "3", "\"storage_bytes\","
+	    "\"ts\":\"2026-01-01T22:00:00Z\",\"value\":1,\"unit\":"
+	    "\"Kilobytes\",\"lookback\":true");
+	const char *lb_old = SAMPLE("db-1", "2", "3", "\"storage_bytes\","
+	    "\"ts\":\"2026-01-01T21:59:59Z\",\"value\":1,\"unit\":\"Bytes\","
+	    "\"lookback\":true");
+	const char *lb_in = SAMPLE("db-1", "2", "3", "\"storage_bytes\","
+	    "\"ts\":\"2026-01-02T00:00:00Z\",\"value\":1,\"unit\":\"Bytes\","
+	    "\"lookback\":true");
+	const char *lb_null = SAMPLE("db-1", "2", "3", "\"storage_bytes\","
+	    "\"ts\":\"2026-01-02T00:00:00Z\",\"value\":1,\"unit\":\"Bytes\","
+	    "\"lookback\":null");
+	const char *in = SAMPLE("db-1", "2", "3", "\"storage_bytes\","
+	    "\"ts\":\"2026-01-02T00:00:00Z\",\"value\":1,\"unit\":\"Bytes\"");
+	const char *want;
+
+	memset(&r, 0, sizeof(r));
+	memset(&o, 0, sizeof(o));
+	bf_dec_parse("0", 1, &o.max_reject_rate);
+	bf_time_parse("2026-02-01T00:00:00Z", 20, &o.now, NULL);
+	o.lookback = 7200;
+	unlink(dlqpath);
+	r.q = bf_dlq_open(dlqpath, &r.e);
+	r.out = open_memstream(&r.buf, &r.len);
+	r.v = bf_validator_new(c, &o, r.out, r.q);
+	feed(&r, lb);
+	feed(&r, lb_kb);
+	feed(&r, lb_old);
+	feed(&r, lb_in);
+	feed(&r, in);
+	feed(&r, WINDOW("db-1", "2", "3"));
+	fflush(r.out);
+	ok(strncmp(r.buf, lb, strlen(lb)) == 0 && r.buf[strlen(lb)] == '\n',
+	    "a lookback sample 1 h before the window: its own bytes");
+	ok(strstr(r.buf, "\"value\":1024,\"unit\":\"Bytes\",\"source_value\":1,"
+	    "\"source_unit\":\"Kilobytes\",\"lookback\":true}\n") != NULL,
+	    "a converted lookback sample at window_start - lookback keeps "
+	    "lookback last");
+	want = ",\"accepted\":1,\"rejected\":0,\"lookback_accepted\":2,"
+	    "\"lookback_rejected\":2,\"status\":\"ok\"}\n";
+	ok(r.len >= strlen(want) &&
+	    strcmp(r.buf + r.len - strlen(want), want) == 0,
+	    "window line: 1 accepted, 2 lookback accepted, 2 lookback "
+	    "rejected, ok at rate 0");
+	is_int(bf_validator_stats(r.v)->accepted, 1, "stats: accepted");
+	is_int(bf_validator_stats(r.v)->lookback, 2, "stats: lookback");
+	is_int(count(slurp(dlqpath), "bf:ts-in-lookback"), 2,
+	    "too old and in the window: rule bf:ts-in-lookback");
+	feed(&r, lb_null);
+	feed(&r, WINDOW("db-1", "2", "3"));
+	fflush(r.out);
+	want = ",\"accepted\":0,\"rejected\":1,\"lookback_accepted\":0,"
+	    "\"lookback_rejected\":0,\"status\":\"failed\"";
+	ok(strstr(r.buf, want) != NULL,
+	    "lookback null: an ordinary reject, in the reject rate");
+	ok(strstr(slurp(dlqpath), "\"code\":\"not_allowed\",\"pointer\":"
+	    "\"/lookback\"") != NULL, "lookback null: not_allowed at /lookback");
 	finish(&r);
 	free(r.buf);
 }
@@ -199,10 +271,12 @@ test_rate_and_interleave(void)
 	    "\"code\":\"x\",\"message\":\"m\"}}");
 	fflush(r.out);
 	ok(strstr(r.buf, WIN("b", "1", "2") ",\"accepted\":1,\"rejected\":2,"
+	    "\"lookback_accepted\":0,\"lookback_rejected\":0,"
 	    "\"status\":\"failed\",\"error\":{\"stage\":\"bf-validate\","
 	    "\"code\":\"reject_rate\"") != NULL,
 	    "window b: 2 of 3 rejected fails at 0.5");
 	ok(strstr(r.buf, WIN("a", "1", "2") ",\"accepted\":1,\"rejected\":2,"
+	    "\"lookback_accepted\":0,\"lookback_rejected\":0,"
 	    "\"status\":\"failed\"") != NULL,
 	    "window a: counted apart from b although interleaved");
 	ok(strstr(r.buf, "\"stage\":\"bf-fetch\"") != NULL,
@@ -381,6 +455,7 @@ main(void)
 		return done_testing();
 	test_pass_and_count();
 	test_rate_and_interleave();
+	test_lookback();
 	test_stable_ids();
 	test_plain();
 	test_toolong();

@@ -411,6 +411,22 @@ test_partlist(void)
 }
 
 static void
+test_settle(void)
+{
+	bf_time lim = bf_settle_limit(1000000, 3600);
+
+	is_int(lim, 1000000 - 3600, "settle limit: now - settle");
+	ok(bf_settled(1000000 - 3600, lim), "a window ending settle ago is "
+	    "settled");
+	ok(!bf_settled(1000000 - 3599, lim), "one second later it waits");
+	is_int(bf_settle_limit(7, 0), 7, "settle 0: the limit is now");
+	ok(bf_settle_limit(INT64_MIN + 5, 3600) == INT64_MIN,
+	    "a limit below the earliest time is the earliest time");
+	ok(!bf_settled(INT64_MIN + 1, bf_settle_limit(INT64_MIN + 5, 3600)),
+	    "and nothing after it is settled");
+}
+
+static void
 test_lines(void)
 {
 	struct bf_buf b = BF_BUF_INIT;
@@ -441,5 +457,6 @@ main(void)
 	test_shards();
 	test_partlist();
 	test_lines();
+	test_settle();
 	return done_testing();
 }
