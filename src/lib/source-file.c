@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keymap.h"
 #include "source.h"
 
 /*
@@ -203,6 +204,127 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 	r->ts = ri->ts;
 }
 
+/* The cwres of CloudWatch period p: its place in rs's table + 2, entered
+ * when new; 1 (the retention tier) when p is unknown or the table full. */
+static uint8_t
+cw_period_id(struct bf_recs *rs, int64_t p)
+{
+	uint32_t i;
+
+	if (p <= 0)
+		return 1;
+	for (i = 0; i < rs->ncwper; i++)
+		if (rs->cwper[i] == p)
+			return (uint8_t)(i + 2);
+	if (rs->ncwper >= sizeof(rs->cwper) / sizeof(rs->cwper[0]))
+		return 1;
+	rs->cwper[rs->ncwper++] = p;
+	return (uint8_t)(rs->ncwper + 1);
+}
+
+/* Gives the records rs->r[n0..) (one series of a CloudWatch export) the
+ * period the export states, when it does (per > 0); bf_recs_cw_periods
+ * finds the others'. */
+static void
+cw_series_period(struct bf_recs *rs, size_t n0, int64_t per)
+{
+	uint8_t id = cw_period_id(rs, per);
+	size_t i;
+
+	for (i = n0; i < rs->n; i++)
+		rs->r[i].cwres = id;
+}
+
+/* A gap between two times of a series longer than this (a day, the
+ * longest period people ask CloudWatch for) is missing data, not a
+ * period. */
+#define CW_MAX_PERIOD 86400
+
+/* The CloudWatch records without a stated period, for bf_recs_cw_periods:
+ * ordered by series (key, instance, metric), then time. */
+struct cwidx {
+	const struct bf_recs *rs;
+	size_t i;
+};
+
+static int
+cwidx_cmp(const void *a, const void *b)
+{
+	const struct cwidx *x = a, *y = b;
+	const struct bf_rec *p = &x->rs->r[x->i], *q = &y->rs->r[y->i];
+	int c;
+
+	if (p->key != q->key)
+		return p->key < q->key ? -1 : 1;
+	if ((c = strcmp(bf_recs_str(x->rs, p->f.instance),
+	    bf_recs_str(x->rs, q->f.instance))) != 0)
+		return c;
+	if ((c = strcmp(bf_recs_str(x->rs, p->f.metric),
+	    bf_recs_str(x->rs, q->f.metric))) != 0)
+		return c;
+	if (p->ts != q->ts)
+		return p->ts < q->ts ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int
+same_series(const struct bf_recs *rs, const struct bf_rec *p,
+    const struct bf_rec *q)
+{
+	return p->key == q->key && strcmp(bf_recs_str(rs, p->f.instance),
+	    bf_recs_str(rs, q->f.instance)) == 0 &&
+	    strcmp(bf_recs_str(rs, p->f.metric),
+	    bf_recs_str(rs, q->f.metric)) == 0;
+}
+
+void
+bf_recs_cw_periods(struct bf_recs *rs)
+{
+	struct cwidx *v;
+	int64_t *prev, per;
+	size_t i, k, a, n = 0;
+	bf_time t0, t1;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].cwres == 1)
+			n++;
+	if (n == 0)
+		return;
+	v = bf_xcalloc(n, sizeof(*v));
+	prev = bf_xcalloc(n, sizeof(*prev));
+	for (i = 0, k = 0; i < rs->n; i++)
+		if (rs->r[i].cwres == 1) {
+			v[k].rs = rs;
+			v[k++].i = i;
+		}
+	qsort(v, n, sizeof(*v), cwidx_cmp);
+	for (a = 0; a < n; a = k) {
+		for (k = a + 1; k < n && same_series(rs, &rs->r[v[k - 1].i],
+		    &rs->r[v[k].i]); k++)
+			;
+		/* prev[i]: the gap back to the series' previous time */
+		for (i = a; i < k; i++) {
+			t1 = rs->r[v[i].i].ts;
+			t0 = i > a ? rs->r[v[i - 1].i].ts : t1;
+			prev[i] = t1 > t0 ? t1 - t0 : i > a ? prev[i - 1] : 0;
+		}
+		/* per: the smaller of the gaps to either neighbour time */
+		per = 0;
+		for (i = k; i-- > a;) {
+			t0 = rs->r[v[i].i].ts;
+			t1 = i + 1 < k ? rs->r[v[i + 1].i].ts : t0;
+			if (t1 > t0)
+				per = t1 - t0;
+			t0 = per > 0 && (prev[i] == 0 || per < prev[i]) ? per :
+			    prev[i];
+			rs->r[v[i].i].cwres = cw_period_id(rs,
+			    t0 <= CW_MAX_PERIOD ? t0 : 0);
+		}
+	}
+	free(prev);
+	free(v);
+}
+
 /* Puts rs back as it was with n records and len bytes of arena (a failed
  * parse added the rest). */
 static void
@@ -247,6 +369,8 @@ recs_append(struct bf_recs *rs, const struct bf_recs *from)
 		r = &rs->r[rs->n++];
 		*r = from->r[i];
 		r->key = id[r->key];
+		if (r->cwres >= 2 && r->cwres - 2 < (int)from->ncwper)
+			r->cwres = cw_period_id(rs, from->cwper[r->cwres - 2]);
 		if (r->kind != BF_REC_FIELDS) {
 			r->b.body += base;
 			continue;
@@ -445,6 +569,45 @@ emit_runs(struct bf_job *job, const struct bf_rec *r,
 	job->fetched++;
 }
 
+/* The resolution of CloudWatch record r in job: the period its export
+ * showed (cw_series_period), else the retention tier. */
+static int64_t
+cw_res(const struct bf_source *s, const struct bf_recs *rs,
+    const struct bf_rec *r, const struct bf_job *job)
+{
+	if (r->cwres >= 2 && (uint32_t)(r->cwres - 2) < rs->ncwper)
+		return rs->cwper[r->cwres - 2];
+	return bf_cw_job_period(s->o, job);
+}
+
+/* Appends record r as a sample line of job. */
+static void
+emit_rec(struct bf_source *s, const struct bf_recs *rs, const struct bf_rec *r,
+    struct bf_job *job, int64_t resolution, struct tsmember *tsm)
+{
+	const char *inst, *metric, *val, *src;
+
+	if (r->kind == BF_REC_BORROWED) {
+		ts_member(tsm, r->ts);
+		emit_runs(job, r, tsm, bf_recs_str(rs, r->b.body),
+		    r->addres ? resolution : 0);
+		return;
+	}
+	if (r->kind == BF_REC_BODY) {
+		emit_body(job, bf_recs_str(rs, r->b.body),
+		    r->addres ? resolution : 0);
+		return;
+	}
+	inst = bf_recs_str(rs, r->f.instance);
+	metric = bf_recs_str(rs, r->f.metric);
+	val = bf_recs_str(rs, r->f.value);
+	src = bf_recs_str(rs, r->f.source);
+	bf_job_sample(job, inst, strlen(inst), metric, strlen(metric),
+	    bf_recs_str(rs, r->f.unit), r->ts, val, strlen(val), r->valkind,
+	    src != NULL ? src : s->ops->name,
+	    r->cwres ? cw_res(s, rs, r, job) : resolution);
+}
+
 long
 bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
     size_t to, struct bf_job *job, int64_t resolution)
@@ -452,38 +615,88 @@ bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
 	struct tsmember tsm;
 	long n = 0;
 	size_t i;
+	int64_t cw = 0, res;
 
 	tsm.n = 0;
 	for (i = from; i < to; i++) {
 		const struct bf_rec *r = bf_recs_at(rs, i);
-		const char *inst, *metric, *val, *src;
-		int64_t res;
 
 		if (r->ts < job->w.start || r->ts >= job->w.end)
 			continue;
-		if (r->kind == BF_REC_BORROWED) {
-			ts_member(&tsm, r->ts);
-			emit_runs(job, r, &tsm, bf_recs_str(rs, r->b.body),
-			    r->addres ? resolution : 0);
-			n++;
-			continue;
-		}
-		if (r->kind == BF_REC_BODY) {
-			emit_body(job, bf_recs_str(rs, r->b.body),
-			    r->addres ? resolution : 0);
-			n++;
-			continue;
-		}
-		inst = bf_recs_str(rs, r->f.instance);
-		metric = bf_recs_str(rs, r->f.metric);
-		val = bf_recs_str(rs, r->f.value);
-		src = bf_recs_str(rs, r->f.source);
-		res = r->cwres ? bf_cw_job_period(s->o, job) : resolution;
-		bf_job_sample(job, inst, strlen(inst), metric, strlen(metric),
-		    bf_recs_str(rs, r->f.unit), r->ts, val, strlen(val),
-		    r->valkind, src != NULL ? src : s->ops->name, res);
+		emit_rec(s, rs, r, job, resolution, &tsm);
+		if (r->cwres && (res = cw_res(s, rs, r, job)) > cw)
+			cw = res;
 		n++;
 	}
+	if (cw > 0)
+		job->resolution = cw;
+	return n;
+}
+
+/* The series key of the sample line b[0..n): instance_id and metric
+ * (decoded), each after a byte saying whether the line has it. */
+static void
+line_series(const char *b, size_t n, struct bf_json *j, struct bf_buf *key)
+{
+	static const char *const names[] = { "instance_id", "metric" };
+	int k, t;
+
+	bf_buf_reset(key);
+	if (bf_json_parse(j, b, n, BF_JSON_WANT_OBJECT, NULL) != BF_JSON_OK)
+		return;
+	for (k = 0; k < 2; k++) {
+		t = bf_json_get(j, 0, names[k]);
+		if (t < 0) {
+			bf_buf_putc(key, 0);
+			continue;
+		}
+		bf_buf_putc(key, 1);
+		bf_json_str(j, t, key);
+		bf_buf_putc(key, 0);
+	}
+}
+
+long
+bf_recs_emit_lookback(struct bf_source *s, const struct bf_recs *rs,
+    size_t lo, size_t from, struct bf_job *job, int64_t resolution)
+{
+	struct bf_keymap seen = BF_KEYMAP_INIT;
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_buf key = BF_BUF_INIT;
+	struct tsmember tsm;
+	bf_time first = job->w.start - s->o->lookback;
+	long n = 0;
+	size_t i, mark;
+	int added;
+
+	if (s->o->lookback <= 0)
+		return 0;
+	tsm.n = 0;
+	for (i = from; i > lo; i--) {
+		const struct bf_rec *r = bf_recs_at(rs, i - 1);
+
+		if (r->ts >= job->w.start)
+			continue;
+		if (r->ts < first)
+			break;
+		mark = job->out.len;
+		emit_rec(s, rs, r, job, resolution, &tsm);
+		line_series(job->out.s + mark, job->out.len - mark - 1, &j,
+		    &key);
+		bf_keymap_put(&seen, key.s != NULL ? key.s : "", key.len,
+		    &added);
+		if (!added) {
+			job->out.len = mark;
+			job->out.s[mark] = '\0';
+			job->fetched--;
+			continue;
+		}
+		bf_job_lookback(job, mark);
+		n++;
+	}
+	bf_keymap_free(&seen);
+	bf_json_free(&j);
+	bf_buf_free(&key);
 	return n;
 }
 
@@ -921,12 +1134,37 @@ fail:
 	return -1;
 }
 
+/* A "Period" member of object o (a whole positive number of seconds, as
+ * in a MetricDataQuery or the options of get-metric-statistics), or 0. */
+static int64_t
+cw_stated_period(const struct bf_json *j, int o)
+{
+	const char *raw;
+	char buf[24], *end;
+	size_t n;
+	long long v;
+	int t;
+
+	t = o >= 0 ? bf_json_get(j, o, "Period") : -1;
+	if (t < 0 || j->tok[t].type != BF_JSON_NUMBER)
+		return 0;
+	raw = bf_json_raw(j, t, &n);
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, raw, n);
+	buf[n] = '\0';
+	v = strtoll(buf, &end, 10);
+	return *end == '\0' && v > 0 ? (int64_t)v : 0;
+}
+
 /* get-metric-data: {"MetricDataResults":[{"Id","Label","Timestamps",
  * "Values","StatusCode"}...],"NextToken":...,"Messages":[...]} */
 static int
 parse_cw_data(struct pctx *c, const struct bf_json *j, char **next)
 {
 	int res, r, ts, vs, t, v, k, i, nt, partial = 0;
+	size_t n0;
+	int64_t per;
 
 	res = bf_json_get(j, 0, "MetricDataResults");
 	if (res < 0 || j->tok[res].type != BF_JSON_ARRAY)
@@ -1006,6 +1244,7 @@ parse_cw_data(struct pctx *c, const struct bf_json *j, char **next)
 			    "MetricDataResults[%d]: %d Timestamps but %d "
 			    "Values", c->name, k, j->tok[ts].size,
 			    j->tok[vs].size);
+		n0 = c->rs->n;
 		for (i = 0, t = ts + 1, v = vs + 1; i < j->tok[ts].size;
 		    i++, t = bf_json_skip(j, t), v = bf_json_skip(j, v)) {
 			if (tok_time(j, t, &c->t4, &ri.ts) < 0)
@@ -1020,6 +1259,11 @@ parse_cw_data(struct pctx *c, const struct bf_json *j, char **next)
 			ri.value = bf_json_raw(j, v, &ri.valuen);
 			add_rec(c->rs, &ri);
 		}
+		per = cw_stated_period(j, r);
+		if (per <= 0)
+			per = cw_stated_period(j, 0);
+		if (per > 0)
+			cw_series_period(c->rs, n0, per);
 	}
 	if (partial && (next == NULL || *next == NULL))
 		return bf_err_set(c->e, BF_EXIT_FAILED, "%s: StatusCode "
@@ -1037,6 +1281,7 @@ parse_cw_stats(struct pctx *c, const struct bf_json *j)
 {
 	int dps, d, k, t, v, u, i, found;
 	const char *stat = c->s->o->statistic;
+	size_t n0 = c->rs->n;
 
 	dps = bf_json_get(j, 0, "Datapoints");
 	if (dps < 0 || j->tok[dps].type != BF_JSON_ARRAY)
@@ -1106,6 +1351,8 @@ parse_cw_stats(struct pctx *c, const struct bf_json *j)
 		ri.sourcen = 10;
 		add_rec(c->rs, &ri);
 	}
+	if (cw_stated_period(j, 0) > 0)
+		cw_series_period(c->rs, n0, cw_stated_period(j, 0));
 	return 0;
 }
 
@@ -1616,6 +1863,7 @@ file_open(struct bf_source *s, struct bf_err *e)
 		    o->data[o->ndata - 1]);
 		goto fail;
 	}
+	bf_recs_cw_periods(&fs->rs);
 	bf_recs_sort(&fs->rs);
 	s->priv = fs;
 	return 0;
@@ -1656,36 +1904,61 @@ file_range(struct bf_source *s, struct bf_job *job, size_t *from, size_t *to)
 	*to = lower_bound(&fs->rs, job->w.partition, job->w.end);
 }
 
+/* The window's resolution: CloudWatch records' period (the coarsest of
+ * those in [from, to)), else --step. */
 static int64_t
-file_resolution(struct bf_source *s, struct bf_job *job)
+file_resolution(struct bf_source *s, struct bf_job *job, size_t from,
+    size_t to)
 {
 	struct filesrc *fs = s->priv;
+	const struct bf_rec *r;
+	int64_t res = 0, p;
+	size_t i;
 
-	return fs->cw ? bf_cw_job_period(s->o, job) : s->o->step;
+	if (!fs->cw)
+		return s->o->step;
+	for (i = from; i < to; i++) {
+		r = bf_recs_at(&fs->rs, i);
+		if (r->cwres && (p = cw_res(s, &fs->rs, r, job)) > res)
+			res = p;
+	}
+	return res > 0 ? res : bf_cw_job_period(s->o, job);
 }
 
 static void
 file_fetch(struct bf_source *s, void *w, struct bf_job *job)
 {
-	size_t from, to;
+	struct filesrc *fs = s->priv;
+	size_t from, to, lo;
 
-	job->resolution = file_resolution(s, job);
 	file_range(s, job, &from, &to);
-	bf_recs_emit(s, &((struct filesrc *)s->priv)->rs, from, to, job,
-	    s->o->step);
+	job->resolution = fs->cw ? bf_cw_job_period(s->o, job) : s->o->step;
+	if (s->o->lookback > 0) {
+		lo = lower_bound(&fs->rs, job->w.partition,
+		    job->w.start - s->o->lookback);
+		bf_recs_emit_lookback(s, &fs->rs, lo, from, job, s->o->step);
+	}
+	bf_recs_emit(s, &fs->rs, from, to, job, s->o->step);
 	(void)w;
 }
 
 static void
 file_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *p)
 {
-	size_t from, to;
+	struct filesrc *fs = s->priv;
+	size_t from, to, lo;
 
 	file_range(s, job, &from, &to);
-	p->resolution = file_resolution(s, job);
+	p->resolution = file_resolution(s, job, from, to);
 	p->requests = 0;
 	p->pages = 0;
 	p->points = (long)(to - from);
+	if (s->o->lookback > 0) {
+		lo = lower_bound(&fs->rs, job->w.partition,
+		    job->w.start - s->o->lookback);
+		bf_buf_printf(&p->extra, ",\"lookback_records\":%zu",
+		    from - lo);
+	}
 }
 
 static void

@@ -52,7 +52,9 @@ EOF
 [ $? -eq 0 ] || { fail "schema"; done_testing; exit 1; }
 
 printf '{"type":"window","partition":"db-1","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z"}\n' >"$T/w"
-fetch() { bf-fetch -s postgres --db "$PG_URI" "$@"; }
+# Sections 1 to 7 look at the window alone (--lookback 0); section 8 at
+# the lookback.
+fetch() { bf-fetch -s postgres --db "$PG_URI" --lookback 0 "$@"; }
 # rows: the samples of $T/out as "ts metric value unit"; the value is the
 # exact text bf-fetch wrote (jq would round it through a double).
 rows() {
@@ -155,7 +157,7 @@ check_eq "$(grep -c "$PG_PASSWORD" "$T/out" "$T/err" | awk -F: '{ s += $2 } END 
     "no secret in any output"
 printf '*:*:*:bf:%s\n' "$PG_PASSWORD" >"$T/pgpass"
 chmod 600 "$T/pgpass"
-run_prog env -u PGPASSWORD PGPASSFILE="$T/pgpass" bf-fetch -s postgres --db "$PG_URI" "$T/w"
+run_prog env -u PGPASSWORD PGPASSFILE="$T/pgpass" bf-fetch -s postgres --db "$PG_URI" --lookback 0 "$T/w"
 check_eq "$(win)" '["ok",11,1,null]' "PGPASSFILE: connected"
 run_prog fetch --db "$PG_URI&password=$PG_PASSWORD" "$T/w"
 check_rc 2 "a password in --db is refused"

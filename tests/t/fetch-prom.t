@@ -51,7 +51,9 @@ win() {
 # epoch -> RFC 3339
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 samples() { jq -c 'select(.type == "sample") | [.ts, .value]' "$@"; }
-fetch() { bf-fetch -s prometheus -u "$PROM_URL" "$@"; }
+# Sections 1 to 10 look at the window alone (--lookback 0); the lookback
+# and multiple_series have their own sections after them.
+fetch() { bf-fetch -s prometheus -u "$PROM_URL" --lookback 0 "$@"; }
 
 # 1. One hour: exactly 60 points, 00:00 .. 00:59, values i = 0..59; the
 # point at 01:00 (the window's end) is not emitted.
@@ -153,7 +155,7 @@ check_eq "$(grep -c '"type":"sample"' "$T/j8")" 1440 "24 hours: 1440 points"
 
 # 10. Dry run: the plan without a request (Prometheus would answer, but
 # nothing may be asked: the port of a closed server works the same).
-run_prog bf-fetch -s prometheus -u http://127.0.0.1:9 -m "$T/metrics.csv" -n "$T/w3"
+run_prog bf-fetch -s prometheus -u http://127.0.0.1:9 -m "$T/metrics.csv" -n --lookback 0 "$T/w3"
 check_eq "$(jq -c 'select(.type == "plan") | [.requests, .points]' "$T/out")" '[2,11520]' \
     "dry run: two requests planned for eight days"
 
