@@ -118,9 +118,9 @@ check_file s1 s2 "time-ordered data: the same lookback lines"
 
 # 4. Bad durations: a negative or unitless-garbage lookback is a usage
 # error; 0 is allowed.
-run_prog bf-fetch -s file -d data.ndjson --lookback -1h w.ndjson
+run_prog bf-fetch -s file --lookback -1h -d data.ndjson w.ndjson
 check_rc 2 "--lookback -1h refused"
-run_prog bf-fetch -s file -d data.ndjson --lookback 1.5s w.ndjson
+run_prog bf-fetch -s file --lookback 1.5s -d data.ndjson w.ndjson
 check_rc 2 "--lookback 1.5s refused (whole seconds)"
 check_eq "$(cat err)" "bf-fetch: --lookback: '1.5s' is not a whole number of seconds" \
     "--lookback 1.5s: message"
