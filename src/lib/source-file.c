@@ -32,6 +32,11 @@ bf_recs_free(struct bf_recs *rs)
 	free(rs->ord);
 	free(rs->keys);
 	free(rs->khash);
+	free(rs->ser);
+	if (rs->sermap != NULL) {
+		bf_keymap_free(rs->sermap);
+		free(rs->sermap);
+	}
 	bf_buf_free(&rs->arena);
 	memset(rs, 0, sizeof(*rs));
 }
@@ -160,11 +165,46 @@ key_id(struct bf_recs *rs, const char *s, size_t n)
 struct rec_in {
 	const char *key, *instance, *metric, *unit, *source, *value, *body;
 	size_t keyn, instancen, metricn, unitn, sourcen, valuen, bodyn;
+	const char *smetric; /* the series' metric when metric is not set */
+	size_t smetricn;
 	int valkind, addres, cwres;
 	bf_time ts;
 	const char *line;
 	uint32_t run[6];
 };
+
+/* The series id of (instance, metric), each n-counted or NULL: its index in
+ * rs->sermap, entered when new. The key is, for each, a byte saying
+ * whether it is there, then its bytes and a NUL. */
+static uint32_t
+ser_id(struct bf_recs *rs, const char *inst, size_t in, const char *metric,
+    size_t mn)
+{
+	char stack[256], *k = stack;
+	size_t n = 4 + (inst ? in : 0) + (metric ? mn : 0), at = 0;
+	uint32_t id;
+
+	if (rs->sermap == NULL)
+		rs->sermap = bf_xcalloc(1, sizeof(*rs->sermap));
+	if (n > sizeof(stack))
+		k = bf_xcalloc(n, 1);
+	k[at++] = inst != NULL;
+	if (inst != NULL) {
+		memcpy(k + at, inst, in);
+		at += in;
+	}
+	k[at++] = '\0';
+	k[at++] = metric != NULL;
+	if (metric != NULL) {
+		memcpy(k + at, metric, mn);
+		at += mn;
+	}
+	k[at++] = '\0';
+	id = (uint32_t)bf_keymap_put(rs->sermap, k, at, NULL);
+	if (k != stack)
+		free(k);
+	return id;
+}
 
 static void
 add_rec(struct bf_recs *rs, const struct rec_in *ri)
@@ -174,7 +214,11 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? rs->cap * 2 : 256;
 		rs->r = bf_xrealloc(rs->r, rs->cap * sizeof(*rs->r));
+		rs->ser = bf_xrealloc(rs->ser, rs->cap * sizeof(*rs->ser));
 	}
+	rs->ser[rs->n] = ser_id(rs, ri->instance, ri->instancen,
+	    ri->metric != NULL ? ri->metric : ri->smetric,
+	    ri->metric != NULL ? ri->metricn : ri->smetricn);
 	r = &rs->r[rs->n];
 	memset(r, 0, sizeof(*r));
 	rs->n++;
@@ -349,7 +393,7 @@ static void
 recs_append(struct bf_recs *rs, const struct bf_recs *from)
 {
 	size_t base = rs->arena.len, i;
-	uint32_t *id, k;
+	uint32_t *id, *sid, k;
 	struct bf_rec *r;
 
 	if (from->n == 0)
@@ -364,8 +408,16 @@ recs_append(struct bf_recs *rs, const struct bf_recs *from)
 	if (rs->n + from->n > rs->cap) {
 		rs->cap = rs->n + from->n;
 		rs->r = bf_xrealloc(rs->r, rs->cap * sizeof(*rs->r));
+		rs->ser = bf_xrealloc(rs->ser, rs->cap * sizeof(*rs->ser));
 	}
+	sid = bf_xcalloc(from->sermap->n + 1, sizeof(*sid));
+	if (rs->sermap == NULL)
+		rs->sermap = bf_xcalloc(1, sizeof(*rs->sermap));
+	for (i = 0; i < from->sermap->n; i++)
+		sid[i] = (uint32_t)bf_keymap_put(rs->sermap,
+		    from->sermap->v[i].key, from->sermap->v[i].len, NULL);
 	for (i = 0; i < from->n; i++) {
+		rs->ser[rs->n] = sid[from->ser[i]];
 		r = &rs->r[rs->n++];
 		*r = from->r[i];
 		r->key = id[r->key];
@@ -382,6 +434,7 @@ recs_append(struct bf_recs *rs, const struct bf_recs *from)
 		r->f.value += r->f.value != BF_NO_STR ? base : 0;
 	}
 	free(id);
+	free(sid);
 }
 
 struct keyrank {
@@ -633,70 +686,63 @@ bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
 	return n;
 }
 
-/* The series key of the sample line b[0..n): instance_id and metric
- * (decoded), each after a byte saying whether the line has it. */
-static void
-line_series(const char *b, size_t n, struct bf_json *j, struct bf_buf *key)
-{
-	static const char *const names[] = { "instance_id", "metric" };
-	int k, t;
+/* A set of series ids (open addressing, id + 1, 0 empty). */
+struct idset {
+	uint32_t *v;
+	uint32_t cap, n;
+};
 
-	bf_buf_reset(key);
-	if (bf_json_parse(j, b, n, BF_JSON_WANT_OBJECT, NULL) != BF_JSON_OK)
-		return;
-	for (k = 0; k < 2; k++) {
-		t = bf_json_get(j, 0, names[k]);
-		if (t < 0) {
-			bf_buf_putc(key, 0);
-			continue;
-		}
-		bf_buf_putc(key, 1);
-		bf_json_str(j, t, key);
-		bf_buf_putc(key, 0);
+/* Adds id; 1 when it was not there. */
+static int
+idset_add(struct idset *st, uint32_t id)
+{
+	uint32_t i, k, *old = st->v, oldcap = st->cap;
+
+	if (st->n * 2 >= st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 64;
+		st->v = bf_xcalloc(st->cap, sizeof(*st->v));
+		st->n = 0;
+		for (k = 0; k < oldcap; k++)
+			if (old[k] != 0)
+				idset_add(st, old[k] - 1);
+		free(old);
 	}
+	for (i = (id * 2654435761u) & (st->cap - 1); st->v[i] != 0;
+	    i = (i + 1) & (st->cap - 1))
+		if (st->v[i] == id + 1)
+			return 0;
+	st->v[i] = id + 1;
+	st->n++;
+	return 1;
 }
 
 long
 bf_recs_emit_lookback(struct bf_source *s, const struct bf_recs *rs,
     size_t lo, size_t from, struct bf_job *job, int64_t resolution)
 {
-	struct bf_keymap seen = BF_KEYMAP_INIT;
-	struct bf_json j = BF_JSON_INIT;
-	struct bf_buf key = BF_BUF_INIT;
+	struct idset seen = { NULL, 0, 0 };
 	struct tsmember tsm;
 	bf_time first = job->w.start - s->o->lookback;
 	long n = 0;
-	size_t i, mark;
-	int added;
+	size_t i, k, mark;
 
 	if (s->o->lookback <= 0)
 		return 0;
 	tsm.n = 0;
 	for (i = from; i > lo; i--) {
-		const struct bf_rec *r = bf_recs_at(rs, i - 1);
-
-		if (r->ts >= job->w.start)
+		k = rs->ord != NULL ? rs->ord[i - 1] : i - 1;
+		if (rs->r[k].ts >= job->w.start)
 			continue;
-		if (r->ts < first)
+		if (rs->r[k].ts < first)
 			break;
-		mark = job->out.len;
-		emit_rec(s, rs, r, job, resolution, &tsm);
-		line_series(job->out.s + mark, job->out.len - mark - 1, &j,
-		    &key);
-		bf_keymap_put(&seen, key.s != NULL ? key.s : "", key.len,
-		    &added);
-		if (!added) {
-			job->out.len = mark;
-			job->out.s[mark] = '\0';
-			job->fetched--;
+		if (!idset_add(&seen, rs->ser[k]))
 			continue;
-		}
+		mark = job->out.len;
+		emit_rec(s, rs, &rs->r[k], job, resolution, &tsm);
 		bf_job_lookback(job, mark);
 		n++;
 	}
-	bf_keymap_free(&seen);
-	bf_json_free(&j);
-	bf_buf_free(&key);
+	free(seen.v);
 	return n;
 }
 
@@ -1077,6 +1123,9 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 			bf_json_put_kv_str(&extra, "metric", ri.metric);
 			bf_json_put_kv_str(&extra, "unit", ri.unit);
 		}
+		if (!mapped && (t = at[K_METRIC]) >= 0 &&
+		    j.tok[t].type == BF_JSON_STRING)
+			ri.smetric = tok_text(&j, t, &c->t2, &ri.smetricn);
 		if ((t = at[K_INSTANCE]) >= 0 &&
 		    j.tok[t].type == BF_JSON_STRING) {
 			ri.instance = tok_text(&j, t, &c->t4, &ri.instancen);

@@ -91,6 +91,7 @@ struct bf_fetch_opts {
 };
 
 struct bf_fetch; /* the loop's shared state (fetch.c) */
+struct bf_keymap;
 
 /* One window being fetched. */
 struct bf_job {
@@ -276,6 +277,9 @@ struct bf_recs {
 	uint32_t khcap;   /* slots, a power of 2 (0: none yet) */
 	int64_t cwper[254]; /* CloudWatch periods found (bf_rec.cwres) */
 	uint32_t ncwper;
+	uint32_t *ser;    /* owned: ser[i] is r[i]'s series (instance_id,
+	                     metric), an index of sermap; cap entries */
+	struct bf_keymap *sermap; /* owned: the distinct series */
 };
 void bf_recs_free(struct bf_recs *rs);
 /* The NUL-terminated string at offset off. */
