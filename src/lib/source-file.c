@@ -889,12 +889,13 @@ tok_str(const struct bf_json *j, int t, struct bf_buf *b)
  * classified once (after unescaping) in one pass over the root object. */
 enum {
 	K_OTHER, K_TYPE, K_PARTITION, K_WSTART, K_WEND, K_TS, K_METRIC,
-	K_UNIT, K_INSTANCE, K_SOURCE, K_RESOLUTION, K_N
+	K_UNIT, K_INSTANCE, K_SOURCE, K_RESOLUTION, K_LOOKBACK, K_N
 };
 /* The members dropped from the record (it gets them from its window, or
- * rewritten), without and with a metrics map. */
+ * rewritten; "lookback" is bf-fetch's to say), without and with a metrics
+ * map. */
 #define DROP_PLAIN (1u << K_TYPE | 1u << K_PARTITION | 1u << K_WSTART | \
-	1u << K_WEND | 1u << K_TS)
+	1u << K_WEND | 1u << K_TS | 1u << K_LOOKBACK)
 #define DROP_MAPPED (DROP_PLAIN | 1u << K_METRIC | 1u << K_UNIT)
 
 static int
@@ -909,6 +910,8 @@ key_class(const char *s, size_t n)
 	case 6:
 		return IS("metric") ? K_METRIC : IS("source") ? K_SOURCE :
 		    K_OTHER;
+	case 8:
+		return IS("lookback") ? K_LOOKBACK : K_OTHER;
 	case 9:
 		return IS("partition") ? K_PARTITION : K_OTHER;
 	case 10:
@@ -1049,9 +1052,10 @@ static int
 parse_ndjson(struct pctx *c, const char *data, size_t n)
 {
 	static const char *const drop_plain[] = { "type", "partition",
-		"window_start", "window_end", "ts", NULL };
+		"window_start", "window_end", "ts", "lookback", NULL };
 	static const char *const drop_mapped[] = { "type", "partition",
-		"window_start", "window_end", "ts", "metric", "unit", NULL };
+		"window_start", "window_end", "ts", "lookback", "metric", "unit",
+		NULL };
 	struct bf_json j = BF_JSON_INIT;
 	struct bf_buf extra = BF_BUF_INIT, body = BF_BUF_INIT;
 	const char *p = data, *end = data + n, *nl, *ts;

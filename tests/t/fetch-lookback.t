@@ -195,4 +195,17 @@ check_eq "$(jq -c 'select(.type == "plan") | .argv' out)" \
     '["aws","--from","2025-12-31T22:30:00Z","--epoch","1767220200","--to","2026-01-01T01:00:00Z"]' \
     "exec: \${lookback_start} and \${lookback_epoch}"
 
+# 9. bf-fetch's own output fed back as data: a record's "lookback" member
+# is dropped, the window decides (one lookback line, with it last; the
+# in-window record is a plain sample).
+printf '%s\n' \
+    '{"instance_id":"db-1","metric":"m","ts":"2025-12-31T23:50:00Z","value":1,"lookback":true}' \
+    '{"instance_id":"db-1","metric":"m","lookback":false,"ts":"2026-01-01T00:10:00Z","value":2}' \
+    '{"lookback":true,"instance_id":"db-1","metric":"m","ts":"2026-01-01T00:20:00Z","value":3}' >re.ndjson
+run_prog bf-fetch -s file -d re.ndjson w1
+check_eq "$(grep -o '"lookback"' out | wc -l | tr -d ' ') $(grep -c '"lookback":true}$' out)" "2 1" \
+    "fed back: one lookback member per lookback line, and the window's count"
+check_eq "$(jq -c 'select(.type == "sample") | [.value, .lookback]' out | tr '\n' ' ')" \
+    '[1,true] [2,null] [3,null] ' "fed back: the window decides"
+
 done_testing
