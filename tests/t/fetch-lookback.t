@@ -161,6 +161,14 @@ check_eq "$(jq -c 'select(.lookback == true) | [.ts, .value]' out)" '["2025-12-3
     "cw-data: the lookback sample is 23:55"
 check_eq "$(jq -r 'select(.type == "sample" and .lookback != true) | .ts' out | sort | sed -n '1p;$p' | tr '\n' ' ')" \
     "2026-01-01T00:00:00Z 2026-01-01T00:55:00Z " "cw-data: the window's samples 00:00 to 00:55"
+# Downstream, bf-aggregate expects 12 samples of the hour, not 60: coverage
+# 1, where the retention tier made it 0.2.
+printf '%s\n' 'metric,unit,aggregate,usage_unit,multiplier,divisor,unit_price,currency,effective_from,effective_to' \
+    'cpu_percent,Percent,avg,Percent,,1,0.01,USD,2025-01-01,' >rates.csv
+bf-fetch -s file -f cw-data -d cw300.json -m cw.csv --now 2026-01-02T00:00:00Z --lookback 0 w1 |
+    bf-aggregate -r rates.csv >agg
+check_eq "$(jq -c 'select(.type == "usage") | [.samples, .expected_samples, .coverage, .resolution]' agg)" \
+    '[12,12,"1.000000000",300]' "cw-data 300 s: coverage 1 downstream"
 # The same records with a stated Period of 600 take it.
 jq -c '.MetricDataResults[0].Period = 600' cw300.json >cw600.json
 run_prog bf-fetch -s file -f cw-data -d cw600.json -m cw.csv --now 2026-01-02T00:00:00Z w1
