@@ -635,8 +635,9 @@ cw_res(const struct bf_source *s, const struct bf_recs *rs,
 
 /* Appends record r as a sample line of job. */
 static void
-emit_rec(struct bf_source *s, const struct bf_recs *rs, const struct bf_rec *r,
-    struct bf_job *job, int64_t resolution, struct tsmember *tsm)
+emit_rec(struct bf_source *s, const struct bf_recs *rs,
+    const struct bf_rec *r, struct bf_job *job, int64_t resolution,
+    struct tsmember *tsm)
 {
 	const char *inst, *metric, *val, *src;
 
@@ -1054,8 +1055,8 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 	static const char *const drop_plain[] = { "type", "partition",
 		"window_start", "window_end", "ts", "lookback", NULL };
 	static const char *const drop_mapped[] = { "type", "partition",
-		"window_start", "window_end", "ts", "lookback", "metric", "unit",
-		NULL };
+		"window_start", "window_end", "ts", "lookback", "metric",
+		"unit", NULL };
 	struct bf_json j = BF_JSON_INIT;
 	struct bf_buf extra = BF_BUF_INIT, body = BF_BUF_INIT;
 	const char *p = data, *end = data + n, *nl, *ts;

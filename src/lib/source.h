@@ -309,8 +309,9 @@ int bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
  * its series (key, instance, metric) shows around it as its period
  * (cwres): the smaller of the gaps to the series' previous and next times,
  * once all its records (every page, every file) are in; a record with no
- * neighbour within a day keeps the retention tier. Local, so an export that spans two tiers
- * (60 s recent, 3600 s older data) gives each part its own. */
+ * neighbour within a day keeps the retention tier. Local, so that an
+ * export spanning two tiers (60 s recent, 3600 s older data) gives each
+ * part its own. */
 void bf_recs_cw_periods(struct bf_recs *rs);
 /* Sorts rs by (key, ts, input order): sets rs->ord. */
 void bf_recs_sort(struct bf_recs *rs);
