@@ -207,12 +207,15 @@ static const struct only only_for[] = {
 static const char *const kinds[] = { "", "prometheus", "postgres", "file",
 	"exec" };
 
+/* The --data files (freed at the end; at file scope, so that a usage
+ * error returning early leaves them reachable, not leaked). */
+static char **data;
+
 int
 main(int argc, char **argv)
 {
 	struct bf_fetch_opts o;
 	struct bf_err e;
-	char **data = NULL;
 	int ndata = 0, c, rc, seen[NONLY];
 	long v;
 	int64_t ms;
