@@ -51,6 +51,8 @@ usage(FILE *fp, int full)
 "      --command TEMPLATE   exec: the command per window\n"
 "      --next-args TEMPLATE exec: arguments added for a next page\n"
 "      --now T              present time for CloudWatch retention tiers\n"
+"      --lookback D         last sample of each series before the window,\n"
+"                           at most D old (1h; 0: none)\n"
 "resilience:\n"
 "  -j, --jobs N             windows in flight (4)\n"
 "  -r, --rate R             requests per second, R or R/s R/m R/DURATION\n"
@@ -77,6 +79,7 @@ enum {
 	O_METCOL, O_VALCOL, O_UNITCOL, O_PAGE, O_STMT, O_INSTANCE, O_STAT,
 	O_COMMAND, O_NEXT, O_NOW, O_BURST, O_RETRIES, O_BACKOFF, O_CAP,
 	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION, O_BEARER,
+	O_LOOKBACK,
 };
 
 static const struct option longopts[] = {
@@ -109,6 +112,7 @@ static const struct option longopts[] = {
 	{ "command", required_argument, NULL, O_COMMAND },
 	{ "next-args", required_argument, NULL, O_NEXT },
 	{ "now", required_argument, NULL, O_NOW },
+	{ "lookback", required_argument, NULL, O_LOOKBACK },
 	{ "burst", required_argument, NULL, O_BURST },
 	{ "retries", required_argument, NULL, O_RETRIES },
 	{ "backoff", required_argument, NULL, O_BACKOFF },
@@ -203,12 +207,15 @@ static const struct only only_for[] = {
 static const char *const kinds[] = { "", "prometheus", "postgres", "file",
 	"exec" };
 
+/* The --data files (freed at the end; at file scope, so that a usage
+ * error returning early leaves them reachable, not leaked). */
+static char **data;
+
 int
 main(int argc, char **argv)
 {
 	struct bf_fetch_opts o;
 	struct bf_err e;
-	char **data = NULL;
 	int ndata = 0, c, rc, seen[NONLY];
 	long v;
 	int64_t ms;
@@ -285,6 +292,14 @@ main(int argc, char **argv)
 				return bad("--step: '%s' is not a whole "
 				    "number of seconds", optarg);
 			o.step = ms / 1000;
+			break;
+		case O_LOOKBACK:
+			if (dur("--lookback", optarg, 1, &ms) < 0)
+				return BF_EXIT_USAGE;
+			if (ms % 1000 != 0)
+				return bad("--lookback: '%s' is not a whole "
+				    "number of seconds", optarg);
+			o.lookback = ms / 1000;
 			break;
 		case O_LABEL:
 			o.instance_label = optarg;

@@ -89,6 +89,7 @@ bf_fetch_opts_init(struct bf_fetch_opts *o)
 	o->page = BF_FETCH_PAGE;
 	o->statement_timeout_ms = BF_FETCH_STATEMENT_TIMEOUT_MS;
 	o->format = BF_FMT_AUTO;
+	o->lookback = BF_FETCH_LOOKBACK;
 }
 
 static void
@@ -212,6 +213,20 @@ bf_job_sample(struct bf_job *job, const char *instance, size_t ilen,
 		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
 	bf_buf_puts(b, "}\n");
 	job->fetched++;
+}
+
+void
+bf_job_lookback(struct bf_job *job, size_t mark)
+{
+	struct bf_buf *b = &job->out;
+
+	if (b->len < mark + 2 || b->s[b->len - 1] != '\n' ||
+	    b->s[b->len - 2] != '}')
+		return;
+	b->len -= 2;
+	bf_buf_puts(b, ",\"lookback\":true}\n");
+	job->fetched--;
+	job->lookback++;
 }
 
 int64_t
@@ -360,10 +375,11 @@ job_finish(struct bf_job *job)
 	if (job->failed) {
 		bf_buf_reset(&job->out);
 		job->fetched = 0;
+		job->lookback = 0;
 	}
-	bf_buf_printf(&counts, "\"fetched\":%ld,\"requests\":%ld,"
-	    "\"retries\":%ld,\"pages\":%ld", job->fetched, job->requests,
-	    job->retries, job->pages);
+	bf_buf_printf(&counts, "\"fetched\":%ld,\"lookback\":%ld,"
+	    "\"requests\":%ld,\"retries\":%ld,\"pages\":%ld", job->fetched,
+	    job->lookback, job->requests, job->retries, job->pages);
 	if (job->resolution > 0)
 		bf_buf_printf(&counts, ",\"resolution\":%lld",
 		    (long long)job->resolution);
@@ -527,6 +543,12 @@ plan_window(struct loop *L, struct bf_job *job)
 	bf_json_put_kv_str(&b, "window_start", job->w.ws);
 	bf_json_put_kv_str(&b, "window_end", job->w.we);
 	bf_json_put_kv_str(&b, "source", L->src->ops->name);
+	if (L->src->o->lookback > 0) {
+		char t[BF_TIME_LEN];
+
+		bf_time_format(job->w.start - L->src->o->lookback, t);
+		bf_json_put_kv_str(&b, "lookback_from", t);
+	}
 	if (p.resolution > 0)
 		bf_buf_printf(&b, ",\"resolution\":%lld",
 		    (long long)p.resolution);

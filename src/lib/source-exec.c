@@ -25,10 +25,11 @@
 extern char **environ;
 
 static const char *const exec_vars[] = { "partition", "window_start",
-	"window_end", "start_epoch", "end_epoch", "period", "step", NULL };
+	"window_end", "start_epoch", "end_epoch", "period", "step",
+	"lookback_start", "lookback_epoch", NULL };
 static const char *const next_vars[] = { "partition", "window_start",
 	"window_end", "start_epoch", "end_epoch", "period", "step",
-	"next_token", NULL };
+	"lookback_start", "lookback_epoch", "next_token", NULL };
 
 struct words {
 	char **w; /* owned, NULL-terminated */
@@ -154,7 +155,8 @@ exec_close(struct bf_source *s)
 
 struct vals {
 	char start_epoch[24], end_epoch[24], period[24], step[24];
-	struct bf_var v[8];
+	char lb_start[BF_TIME_LEN], lb_epoch[24];
+	struct bf_var v[10];
 	size_t nv;
 };
 
@@ -177,7 +179,12 @@ make_vals(struct bf_source *s, struct bf_job *job, int64_t period,
 	vs->v[5] = (struct bf_var){ "period", vs->period, 0 };
 	vs->v[6] = (struct bf_var){ "step", vs->step, 0 };
 	vs->v[7] = (struct bf_var){ "next_token", token ? token : "", 0 };
-	vs->nv = 8;
+	bf_time_format(job->w.start - s->o->lookback, vs->lb_start);
+	snprintf(vs->lb_epoch, sizeof(vs->lb_epoch), "%lld",
+	    (long long)(job->w.start - s->o->lookback));
+	vs->v[8] = (struct bf_var){ "lookback_start", vs->lb_start, 0 };
+	vs->v[9] = (struct bf_var){ "lookback_epoch", vs->lb_epoch, 0 };
+	vs->nv = 10;
 }
 
 /* The argv of one page (to be freed with words_free). */
@@ -424,7 +431,9 @@ exec_fetch(struct bf_source *s, void *w, struct bf_job *job)
 	free(token);
 	free(next);
 	if (!job->failed) {
+		bf_recs_cw_periods(&rs);
 		bf_recs_sort(&rs);
+		bf_recs_emit_lookback(s, &rs, 0, rs.n, job, period);
 		bf_recs_emit(s, &rs, 0, rs.n, job, period);
 	}
 	bf_recs_free(&rs);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keymap.h"
 #include "source.h"
 
 /*
@@ -31,6 +32,11 @@ bf_recs_free(struct bf_recs *rs)
 	free(rs->ord);
 	free(rs->keys);
 	free(rs->khash);
+	free(rs->ser);
+	if (rs->sermap != NULL) {
+		bf_keymap_free(rs->sermap);
+		free(rs->sermap);
+	}
 	bf_buf_free(&rs->arena);
 	memset(rs, 0, sizeof(*rs));
 }
@@ -159,11 +165,46 @@ key_id(struct bf_recs *rs, const char *s, size_t n)
 struct rec_in {
 	const char *key, *instance, *metric, *unit, *source, *value, *body;
 	size_t keyn, instancen, metricn, unitn, sourcen, valuen, bodyn;
+	const char *smetric; /* the series' metric when metric is not set */
+	size_t smetricn;
 	int valkind, addres, cwres;
 	bf_time ts;
 	const char *line;
 	uint32_t run[6];
 };
+
+/* The series id of (instance, metric), each n-counted or NULL: its index in
+ * rs->sermap, entered when new. The key is, for each, a byte saying
+ * whether it is there, then its bytes and a NUL. */
+static uint32_t
+ser_id(struct bf_recs *rs, const char *inst, size_t in, const char *metric,
+    size_t mn)
+{
+	char stack[256], *k = stack;
+	size_t n = 4 + (inst ? in : 0) + (metric ? mn : 0), at = 0;
+	uint32_t id;
+
+	if (rs->sermap == NULL)
+		rs->sermap = bf_xcalloc(1, sizeof(*rs->sermap));
+	if (n > sizeof(stack))
+		k = bf_xcalloc(n, 1);
+	k[at++] = inst != NULL;
+	if (inst != NULL) {
+		memcpy(k + at, inst, in);
+		at += in;
+	}
+	k[at++] = '\0';
+	k[at++] = metric != NULL;
+	if (metric != NULL) {
+		memcpy(k + at, metric, mn);
+		at += mn;
+	}
+	k[at++] = '\0';
+	id = (uint32_t)bf_keymap_put(rs->sermap, k, at, NULL);
+	if (k != stack)
+		free(k);
+	return id;
+}
 
 static void
 add_rec(struct bf_recs *rs, const struct rec_in *ri)
@@ -173,7 +214,11 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? rs->cap * 2 : 256;
 		rs->r = bf_xrealloc(rs->r, rs->cap * sizeof(*rs->r));
+		rs->ser = bf_xrealloc(rs->ser, rs->cap * sizeof(*rs->ser));
 	}
+	rs->ser[rs->n] = ser_id(rs, ri->instance, ri->instancen,
+	    ri->metric != NULL ? ri->metric : ri->smetric,
+	    ri->metric != NULL ? ri->metricn : ri->smetricn);
 	r = &rs->r[rs->n];
 	memset(r, 0, sizeof(*r));
 	rs->n++;
@@ -203,6 +248,127 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 	r->ts = ri->ts;
 }
 
+/* The cwres of CloudWatch period p: its place in rs's table + 2, entered
+ * when new; 1 (the retention tier) when p is unknown or the table full. */
+static uint8_t
+cw_period_id(struct bf_recs *rs, int64_t p)
+{
+	uint32_t i;
+
+	if (p <= 0)
+		return 1;
+	for (i = 0; i < rs->ncwper; i++)
+		if (rs->cwper[i] == p)
+			return (uint8_t)(i + 2);
+	if (rs->ncwper >= sizeof(rs->cwper) / sizeof(rs->cwper[0]))
+		return 1;
+	rs->cwper[rs->ncwper++] = p;
+	return (uint8_t)(rs->ncwper + 1);
+}
+
+/* Gives the records rs->r[n0..) (one series of a CloudWatch export) the
+ * period the export states, when it does (per > 0); bf_recs_cw_periods
+ * finds the others'. */
+static void
+cw_series_period(struct bf_recs *rs, size_t n0, int64_t per)
+{
+	uint8_t id = cw_period_id(rs, per);
+	size_t i;
+
+	for (i = n0; i < rs->n; i++)
+		rs->r[i].cwres = id;
+}
+
+/* A gap between two times of a series longer than this (a day, the
+ * longest period people ask CloudWatch for) is missing data, not a
+ * period. */
+#define CW_MAX_PERIOD 86400
+
+/* The CloudWatch records without a stated period, for bf_recs_cw_periods:
+ * ordered by series (key, instance, metric), then time. */
+struct cwidx {
+	const struct bf_recs *rs;
+	size_t i;
+};
+
+static int
+cwidx_cmp(const void *a, const void *b)
+{
+	const struct cwidx *x = a, *y = b;
+	const struct bf_rec *p = &x->rs->r[x->i], *q = &y->rs->r[y->i];
+	int c;
+
+	if (p->key != q->key)
+		return p->key < q->key ? -1 : 1;
+	if ((c = strcmp(bf_recs_str(x->rs, p->f.instance),
+	    bf_recs_str(x->rs, q->f.instance))) != 0)
+		return c;
+	if ((c = strcmp(bf_recs_str(x->rs, p->f.metric),
+	    bf_recs_str(x->rs, q->f.metric))) != 0)
+		return c;
+	if (p->ts != q->ts)
+		return p->ts < q->ts ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int
+same_series(const struct bf_recs *rs, const struct bf_rec *p,
+    const struct bf_rec *q)
+{
+	return p->key == q->key && strcmp(bf_recs_str(rs, p->f.instance),
+	    bf_recs_str(rs, q->f.instance)) == 0 &&
+	    strcmp(bf_recs_str(rs, p->f.metric),
+	    bf_recs_str(rs, q->f.metric)) == 0;
+}
+
+void
+bf_recs_cw_periods(struct bf_recs *rs)
+{
+	struct cwidx *v;
+	int64_t *prev, per;
+	size_t i, k, a, n = 0;
+	bf_time t0, t1;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].cwres == 1)
+			n++;
+	if (n == 0)
+		return;
+	v = bf_xcalloc(n, sizeof(*v));
+	prev = bf_xcalloc(n, sizeof(*prev));
+	for (i = 0, k = 0; i < rs->n; i++)
+		if (rs->r[i].cwres == 1) {
+			v[k].rs = rs;
+			v[k++].i = i;
+		}
+	qsort(v, n, sizeof(*v), cwidx_cmp);
+	for (a = 0; a < n; a = k) {
+		for (k = a + 1; k < n && same_series(rs, &rs->r[v[k - 1].i],
+		    &rs->r[v[k].i]); k++)
+			;
+		/* prev[i]: the gap back to the series' previous time */
+		for (i = a; i < k; i++) {
+			t1 = rs->r[v[i].i].ts;
+			t0 = i > a ? rs->r[v[i - 1].i].ts : t1;
+			prev[i] = t1 > t0 ? t1 - t0 : i > a ? prev[i - 1] : 0;
+		}
+		/* per: the smaller of the gaps to either neighbour time */
+		per = 0;
+		for (i = k; i-- > a;) {
+			t0 = rs->r[v[i].i].ts;
+			t1 = i + 1 < k ? rs->r[v[i + 1].i].ts : t0;
+			if (t1 > t0)
+				per = t1 - t0;
+			t0 = per > 0 && (prev[i] == 0 || per < prev[i]) ? per :
+			    prev[i];
+			rs->r[v[i].i].cwres = cw_period_id(rs,
+			    t0 <= CW_MAX_PERIOD ? t0 : 0);
+		}
+	}
+	free(prev);
+	free(v);
+}
+
 /* Puts rs back as it was with n records and len bytes of arena (a failed
  * parse added the rest). */
 static void
@@ -227,7 +393,7 @@ static void
 recs_append(struct bf_recs *rs, const struct bf_recs *from)
 {
 	size_t base = rs->arena.len, i;
-	uint32_t *id, k;
+	uint32_t *id, *sid, k;
 	struct bf_rec *r;
 
 	if (from->n == 0)
@@ -242,11 +408,21 @@ recs_append(struct bf_recs *rs, const struct bf_recs *from)
 	if (rs->n + from->n > rs->cap) {
 		rs->cap = rs->n + from->n;
 		rs->r = bf_xrealloc(rs->r, rs->cap * sizeof(*rs->r));
+		rs->ser = bf_xrealloc(rs->ser, rs->cap * sizeof(*rs->ser));
 	}
+	sid = bf_xcalloc(from->sermap->n + 1, sizeof(*sid));
+	if (rs->sermap == NULL)
+		rs->sermap = bf_xcalloc(1, sizeof(*rs->sermap));
+	for (i = 0; i < from->sermap->n; i++)
+		sid[i] = (uint32_t)bf_keymap_put(rs->sermap,
+		    from->sermap->v[i].key, from->sermap->v[i].len, NULL);
 	for (i = 0; i < from->n; i++) {
+		rs->ser[rs->n] = sid[from->ser[i]];
 		r = &rs->r[rs->n++];
 		*r = from->r[i];
 		r->key = id[r->key];
+		if (r->cwres >= 2 && r->cwres - 2 < (int)from->ncwper)
+			r->cwres = cw_period_id(rs, from->cwper[r->cwres - 2]);
 		if (r->kind != BF_REC_FIELDS) {
 			r->b.body += base;
 			continue;
@@ -258,6 +434,7 @@ recs_append(struct bf_recs *rs, const struct bf_recs *from)
 		r->f.value += r->f.value != BF_NO_STR ? base : 0;
 	}
 	free(id);
+	free(sid);
 }
 
 struct keyrank {
@@ -445,6 +622,46 @@ emit_runs(struct bf_job *job, const struct bf_rec *r,
 	job->fetched++;
 }
 
+/* The resolution of CloudWatch record r in job: the period its export
+ * showed (cw_series_period), else the retention tier. */
+static int64_t
+cw_res(const struct bf_source *s, const struct bf_recs *rs,
+    const struct bf_rec *r, const struct bf_job *job)
+{
+	if (r->cwres >= 2 && (uint32_t)(r->cwres - 2) < rs->ncwper)
+		return rs->cwper[r->cwres - 2];
+	return bf_cw_job_period(s->o, job);
+}
+
+/* Appends record r as a sample line of job. */
+static void
+emit_rec(struct bf_source *s, const struct bf_recs *rs,
+    const struct bf_rec *r, struct bf_job *job, int64_t resolution,
+    struct tsmember *tsm)
+{
+	const char *inst, *metric, *val, *src;
+
+	if (r->kind == BF_REC_BORROWED) {
+		ts_member(tsm, r->ts);
+		emit_runs(job, r, tsm, bf_recs_str(rs, r->b.body),
+		    r->addres ? resolution : 0);
+		return;
+	}
+	if (r->kind == BF_REC_BODY) {
+		emit_body(job, bf_recs_str(rs, r->b.body),
+		    r->addres ? resolution : 0);
+		return;
+	}
+	inst = bf_recs_str(rs, r->f.instance);
+	metric = bf_recs_str(rs, r->f.metric);
+	val = bf_recs_str(rs, r->f.value);
+	src = bf_recs_str(rs, r->f.source);
+	bf_job_sample(job, inst, strlen(inst), metric, strlen(metric),
+	    bf_recs_str(rs, r->f.unit), r->ts, val, strlen(val), r->valkind,
+	    src != NULL ? src : s->ops->name,
+	    r->cwres ? cw_res(s, rs, r, job) : resolution);
+}
+
 long
 bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
     size_t to, struct bf_job *job, int64_t resolution)
@@ -452,38 +669,81 @@ bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
 	struct tsmember tsm;
 	long n = 0;
 	size_t i;
+	int64_t cw = 0, res;
 
 	tsm.n = 0;
 	for (i = from; i < to; i++) {
 		const struct bf_rec *r = bf_recs_at(rs, i);
-		const char *inst, *metric, *val, *src;
-		int64_t res;
 
 		if (r->ts < job->w.start || r->ts >= job->w.end)
 			continue;
-		if (r->kind == BF_REC_BORROWED) {
-			ts_member(&tsm, r->ts);
-			emit_runs(job, r, &tsm, bf_recs_str(rs, r->b.body),
-			    r->addres ? resolution : 0);
-			n++;
-			continue;
-		}
-		if (r->kind == BF_REC_BODY) {
-			emit_body(job, bf_recs_str(rs, r->b.body),
-			    r->addres ? resolution : 0);
-			n++;
-			continue;
-		}
-		inst = bf_recs_str(rs, r->f.instance);
-		metric = bf_recs_str(rs, r->f.metric);
-		val = bf_recs_str(rs, r->f.value);
-		src = bf_recs_str(rs, r->f.source);
-		res = r->cwres ? bf_cw_job_period(s->o, job) : resolution;
-		bf_job_sample(job, inst, strlen(inst), metric, strlen(metric),
-		    bf_recs_str(rs, r->f.unit), r->ts, val, strlen(val),
-		    r->valkind, src != NULL ? src : s->ops->name, res);
+		emit_rec(s, rs, r, job, resolution, &tsm);
+		if (r->cwres && (res = cw_res(s, rs, r, job)) > cw)
+			cw = res;
 		n++;
 	}
+	if (cw > 0)
+		job->resolution = cw;
+	return n;
+}
+
+/* A set of series ids (open addressing, id + 1, 0 empty). */
+struct idset {
+	uint32_t *v;
+	uint32_t cap, n;
+};
+
+/* Adds id; 1 when it was not there. */
+static int
+idset_add(struct idset *st, uint32_t id)
+{
+	uint32_t i, k, *old = st->v, oldcap = st->cap;
+
+	if (st->n * 2 >= st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 64;
+		st->v = bf_xcalloc(st->cap, sizeof(*st->v));
+		st->n = 0;
+		for (k = 0; k < oldcap; k++)
+			if (old[k] != 0)
+				idset_add(st, old[k] - 1);
+		free(old);
+	}
+	for (i = (id * 2654435761u) & (st->cap - 1); st->v[i] != 0;
+	    i = (i + 1) & (st->cap - 1))
+		if (st->v[i] == id + 1)
+			return 0;
+	st->v[i] = id + 1;
+	st->n++;
+	return 1;
+}
+
+long
+bf_recs_emit_lookback(struct bf_source *s, const struct bf_recs *rs,
+    size_t lo, size_t from, struct bf_job *job, int64_t resolution)
+{
+	struct idset seen = { NULL, 0, 0 };
+	struct tsmember tsm;
+	bf_time first = job->w.start - s->o->lookback;
+	long n = 0;
+	size_t i, k, mark;
+
+	if (s->o->lookback <= 0)
+		return 0;
+	tsm.n = 0;
+	for (i = from; i > lo; i--) {
+		k = rs->ord != NULL ? rs->ord[i - 1] : i - 1;
+		if (rs->r[k].ts >= job->w.start)
+			continue;
+		if (rs->r[k].ts < first)
+			break;
+		if (!idset_add(&seen, rs->ser[k]))
+			continue;
+		mark = job->out.len;
+		emit_rec(s, rs, &rs->r[k], job, resolution, &tsm);
+		bf_job_lookback(job, mark);
+		n++;
+	}
+	free(seen.v);
 	return n;
 }
 
@@ -630,12 +890,13 @@ tok_str(const struct bf_json *j, int t, struct bf_buf *b)
  * classified once (after unescaping) in one pass over the root object. */
 enum {
 	K_OTHER, K_TYPE, K_PARTITION, K_WSTART, K_WEND, K_TS, K_METRIC,
-	K_UNIT, K_INSTANCE, K_SOURCE, K_RESOLUTION, K_N
+	K_UNIT, K_INSTANCE, K_SOURCE, K_RESOLUTION, K_LOOKBACK, K_N
 };
 /* The members dropped from the record (it gets them from its window, or
- * rewritten), without and with a metrics map. */
+ * rewritten; "lookback" is bf-fetch's to say), without and with a metrics
+ * map. */
 #define DROP_PLAIN (1u << K_TYPE | 1u << K_PARTITION | 1u << K_WSTART | \
-	1u << K_WEND | 1u << K_TS)
+	1u << K_WEND | 1u << K_TS | 1u << K_LOOKBACK)
 #define DROP_MAPPED (DROP_PLAIN | 1u << K_METRIC | 1u << K_UNIT)
 
 static int
@@ -650,6 +911,8 @@ key_class(const char *s, size_t n)
 	case 6:
 		return IS("metric") ? K_METRIC : IS("source") ? K_SOURCE :
 		    K_OTHER;
+	case 8:
+		return IS("lookback") ? K_LOOKBACK : K_OTHER;
 	case 9:
 		return IS("partition") ? K_PARTITION : K_OTHER;
 	case 10:
@@ -790,9 +1053,10 @@ static int
 parse_ndjson(struct pctx *c, const char *data, size_t n)
 {
 	static const char *const drop_plain[] = { "type", "partition",
-		"window_start", "window_end", "ts", NULL };
+		"window_start", "window_end", "ts", "lookback", NULL };
 	static const char *const drop_mapped[] = { "type", "partition",
-		"window_start", "window_end", "ts", "metric", "unit", NULL };
+		"window_start", "window_end", "ts", "lookback", "metric",
+		"unit", NULL };
 	struct bf_json j = BF_JSON_INIT;
 	struct bf_buf extra = BF_BUF_INIT, body = BF_BUF_INIT;
 	const char *p = data, *end = data + n, *nl, *ts;
@@ -864,6 +1128,9 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 			bf_json_put_kv_str(&extra, "metric", ri.metric);
 			bf_json_put_kv_str(&extra, "unit", ri.unit);
 		}
+		if (!mapped && (t = at[K_METRIC]) >= 0 &&
+		    j.tok[t].type == BF_JSON_STRING)
+			ri.smetric = tok_text(&j, t, &c->t2, &ri.smetricn);
 		if ((t = at[K_INSTANCE]) >= 0 &&
 		    j.tok[t].type == BF_JSON_STRING) {
 			ri.instance = tok_text(&j, t, &c->t4, &ri.instancen);
@@ -921,12 +1188,37 @@ fail:
 	return -1;
 }
 
+/* A "Period" member of object o (a whole positive number of seconds, as
+ * in a MetricDataQuery or the options of get-metric-statistics), or 0. */
+static int64_t
+cw_stated_period(const struct bf_json *j, int o)
+{
+	const char *raw;
+	char buf[24], *end;
+	size_t n;
+	long long v;
+	int t;
+
+	t = o >= 0 ? bf_json_get(j, o, "Period") : -1;
+	if (t < 0 || j->tok[t].type != BF_JSON_NUMBER)
+		return 0;
+	raw = bf_json_raw(j, t, &n);
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, raw, n);
+	buf[n] = '\0';
+	v = strtoll(buf, &end, 10);
+	return *end == '\0' && v > 0 ? (int64_t)v : 0;
+}
+
 /* get-metric-data: {"MetricDataResults":[{"Id","Label","Timestamps",
  * "Values","StatusCode"}...],"NextToken":...,"Messages":[...]} */
 static int
 parse_cw_data(struct pctx *c, const struct bf_json *j, char **next)
 {
 	int res, r, ts, vs, t, v, k, i, nt, partial = 0;
+	size_t n0;
+	int64_t per;
 
 	res = bf_json_get(j, 0, "MetricDataResults");
 	if (res < 0 || j->tok[res].type != BF_JSON_ARRAY)
@@ -1006,6 +1298,7 @@ parse_cw_data(struct pctx *c, const struct bf_json *j, char **next)
 			    "MetricDataResults[%d]: %d Timestamps but %d "
 			    "Values", c->name, k, j->tok[ts].size,
 			    j->tok[vs].size);
+		n0 = c->rs->n;
 		for (i = 0, t = ts + 1, v = vs + 1; i < j->tok[ts].size;
 		    i++, t = bf_json_skip(j, t), v = bf_json_skip(j, v)) {
 			if (tok_time(j, t, &c->t4, &ri.ts) < 0)
@@ -1020,6 +1313,11 @@ parse_cw_data(struct pctx *c, const struct bf_json *j, char **next)
 			ri.value = bf_json_raw(j, v, &ri.valuen);
 			add_rec(c->rs, &ri);
 		}
+		per = cw_stated_period(j, r);
+		if (per <= 0)
+			per = cw_stated_period(j, 0);
+		if (per > 0)
+			cw_series_period(c->rs, n0, per);
 	}
 	if (partial && (next == NULL || *next == NULL))
 		return bf_err_set(c->e, BF_EXIT_FAILED, "%s: StatusCode "
@@ -1037,6 +1335,7 @@ parse_cw_stats(struct pctx *c, const struct bf_json *j)
 {
 	int dps, d, k, t, v, u, i, found;
 	const char *stat = c->s->o->statistic;
+	size_t n0 = c->rs->n;
 
 	dps = bf_json_get(j, 0, "Datapoints");
 	if (dps < 0 || j->tok[dps].type != BF_JSON_ARRAY)
@@ -1106,6 +1405,8 @@ parse_cw_stats(struct pctx *c, const struct bf_json *j)
 		ri.sourcen = 10;
 		add_rec(c->rs, &ri);
 	}
+	if (cw_stated_period(j, 0) > 0)
+		cw_series_period(c->rs, n0, cw_stated_period(j, 0));
 	return 0;
 }
 
@@ -1616,6 +1917,7 @@ file_open(struct bf_source *s, struct bf_err *e)
 		    o->data[o->ndata - 1]);
 		goto fail;
 	}
+	bf_recs_cw_periods(&fs->rs);
 	bf_recs_sort(&fs->rs);
 	s->priv = fs;
 	return 0;
@@ -1656,36 +1958,61 @@ file_range(struct bf_source *s, struct bf_job *job, size_t *from, size_t *to)
 	*to = lower_bound(&fs->rs, job->w.partition, job->w.end);
 }
 
+/* The window's resolution: CloudWatch records' period (the coarsest of
+ * those in [from, to)), else --step. */
 static int64_t
-file_resolution(struct bf_source *s, struct bf_job *job)
+file_resolution(struct bf_source *s, struct bf_job *job, size_t from,
+    size_t to)
 {
 	struct filesrc *fs = s->priv;
+	const struct bf_rec *r;
+	int64_t res = 0, p;
+	size_t i;
 
-	return fs->cw ? bf_cw_job_period(s->o, job) : s->o->step;
+	if (!fs->cw)
+		return s->o->step;
+	for (i = from; i < to; i++) {
+		r = bf_recs_at(&fs->rs, i);
+		if (r->cwres && (p = cw_res(s, &fs->rs, r, job)) > res)
+			res = p;
+	}
+	return res > 0 ? res : bf_cw_job_period(s->o, job);
 }
 
 static void
 file_fetch(struct bf_source *s, void *w, struct bf_job *job)
 {
-	size_t from, to;
+	struct filesrc *fs = s->priv;
+	size_t from, to, lo;
 
-	job->resolution = file_resolution(s, job);
 	file_range(s, job, &from, &to);
-	bf_recs_emit(s, &((struct filesrc *)s->priv)->rs, from, to, job,
-	    s->o->step);
+	job->resolution = fs->cw ? bf_cw_job_period(s->o, job) : s->o->step;
+	if (s->o->lookback > 0) {
+		lo = lower_bound(&fs->rs, job->w.partition,
+		    job->w.start - s->o->lookback);
+		bf_recs_emit_lookback(s, &fs->rs, lo, from, job, s->o->step);
+	}
+	bf_recs_emit(s, &fs->rs, from, to, job, s->o->step);
 	(void)w;
 }
 
 static void
 file_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *p)
 {
-	size_t from, to;
+	struct filesrc *fs = s->priv;
+	size_t from, to, lo;
 
 	file_range(s, job, &from, &to);
-	p->resolution = file_resolution(s, job);
+	p->resolution = file_resolution(s, job, from, to);
 	p->requests = 0;
 	p->pages = 0;
 	p->points = (long)(to - from);
+	if (s->o->lookback > 0) {
+		lo = lower_bound(&fs->rs, job->w.partition,
+		    job->w.start - s->o->lookback);
+		bf_buf_printf(&p->extra, ",\"lookback_records\":%zu",
+		    from - lo);
+	}
 }
 
 static void

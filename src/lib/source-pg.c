@@ -11,6 +11,13 @@
  *         [AND (ts, id) > ($k, $k+1)]
  *   ORDER BY ts, id LIMIT $4
  *
+ * and, with a lookback, before the pages, the last row of each metric
+ * before the window and no older than the lookback:
+ *
+ *   SELECT DISTINCT ON (metric) ... FROM table
+ *   WHERE instance = $1 AND ts >= $2 AND ts < $3 [AND metric IN ($4, ...)]
+ *   ORDER BY metric, ts DESC, id DESC
+ *
  * with every value bound as a parameter and the names quoted as
  * identifiers, selecting only the mapped columns, so an index on
  * (instance, ts, id) serves every page and no page scans from the start.
@@ -24,9 +31,12 @@
 
 #include "source.h"
 
+enum { SQL_FIRST, SQL_NEXT, SQL_LOOKBACK };
+
 struct pgsrc {
 	char *sql_first; /* owned */
 	char *sql_next;  /* owned */
+	char *sql_lookback; /* owned */
 	int nmetrics;    /* metric parameters (0 without a map) */
 	int unitcol;     /* a unit column is selected */
 };
@@ -56,12 +66,18 @@ put_ident(struct bf_buf *b, const char *name, int dotted)
 }
 
 static char *
-build_sql(const struct bf_fetch_opts *o, int nmetrics, int unitcol, int next)
+build_sql(const struct bf_fetch_opts *o, int nmetrics, int unitcol, int mode)
 {
 	struct bf_buf b = BF_BUF_INIT;
 	int i, k;
 
-	bf_buf_puts(&b, "SELECT floor(extract(epoch FROM ");
+	bf_buf_puts(&b, "SELECT ");
+	if (mode == SQL_LOOKBACK) {
+		bf_buf_puts(&b, "DISTINCT ON (");
+		put_ident(&b, o->col_metric, 0);
+		bf_buf_puts(&b, ") ");
+	}
+	bf_buf_puts(&b, "floor(extract(epoch FROM ");
 	put_ident(&b, o->col_ts, 0);
 	bf_buf_puts(&b, "))::bigint, ");
 	put_ident(&b, o->col_ts, 0);
@@ -85,7 +101,7 @@ build_sql(const struct bf_fetch_opts *o, int nmetrics, int unitcol, int next)
 	bf_buf_puts(&b, " >= $2 AND ");
 	put_ident(&b, o->col_ts, 0);
 	bf_buf_puts(&b, " < $3");
-	k = 5;
+	k = mode == SQL_LOOKBACK ? 4 : 5;
 	if (nmetrics > 0) {
 		bf_buf_puts(&b, " AND ");
 		put_ident(&b, o->col_metric, 0);
@@ -94,7 +110,17 @@ build_sql(const struct bf_fetch_opts *o, int nmetrics, int unitcol, int next)
 			bf_buf_printf(&b, "%s$%d", i ? ", " : "", k++);
 		bf_buf_puts(&b, ")");
 	}
-	if (next) {
+	if (mode == SQL_LOOKBACK) {
+		bf_buf_puts(&b, " ORDER BY ");
+		put_ident(&b, o->col_metric, 0);
+		bf_buf_puts(&b, ", ");
+		put_ident(&b, o->col_ts, 0);
+		bf_buf_puts(&b, " DESC, ");
+		put_ident(&b, o->col_id, 0);
+		bf_buf_puts(&b, " DESC");
+		return bf_buf_detach(&b);
+	}
+	if (mode == SQL_NEXT) {
 		bf_buf_puts(&b, " AND (");
 		put_ident(&b, o->col_ts, 0);
 		bf_buf_puts(&b, ", ");
@@ -138,8 +164,10 @@ pg_open(struct bf_source *s, struct bf_err *e)
 	p = bf_xcalloc(1, sizeof(*p));
 	p->nmetrics = s->metrics != NULL ? (int)s->metrics->n : 0;
 	p->unitcol = s->metrics == NULL;
-	p->sql_first = build_sql(o, p->nmetrics, p->unitcol, 0);
-	p->sql_next = build_sql(o, p->nmetrics, p->unitcol, 1);
+	p->sql_first = build_sql(o, p->nmetrics, p->unitcol, SQL_FIRST);
+	p->sql_next = build_sql(o, p->nmetrics, p->unitcol, SQL_NEXT);
+	p->sql_lookback = build_sql(o, p->nmetrics, p->unitcol,
+	    SQL_LOOKBACK);
 	s->priv = p;
 	return 0;
 }
@@ -153,6 +181,7 @@ pg_close(struct bf_source *s)
 		return;
 	free(p->sql_first);
 	free(p->sql_next);
+	free(p->sql_lookback);
 	free(p);
 	s->priv = NULL;
 }
@@ -245,6 +274,8 @@ struct page {
 	char limit[24];
 	char *last_ts, *last_id; /* the cursor; NULL before the first page */
 	int rows;
+	int lookback;            /* the lookback query, not a page */
+	char lbfrom[BF_TIME_LEN];
 };
 
 static int
@@ -267,23 +298,28 @@ try_page(void *ctx, struct bf_job *job, struct bf_try *t)
 	const char *st;
 	PGresult *r;
 	int np, i, k, n;
+	size_t mark;
 
 	if (connect_worker(s, pg->w, t) < 0)
 		return;
 	np = 4 + p->nmetrics + (pg->last_ts != NULL ? 2 : 0);
 	pv = bf_xcalloc((size_t)np, sizeof(*pv));
 	pv[0] = job->w.partition;
-	pv[1] = job->w.ws;
-	pv[2] = job->w.we;
-	pv[3] = pg->limit;
-	for (i = 0, k = 4; i < p->nmetrics; i++)
+	pv[1] = pg->lookback ? pg->lbfrom : job->w.ws;
+	pv[2] = pg->lookback ? job->w.ws : job->w.we;
+	k = 3;
+	if (!pg->lookback)
+		pv[k++] = pg->limit;
+	for (i = 0; i < p->nmetrics; i++)
 		pv[k++] = s->metrics->m[i].query;
-	if (pg->last_ts != NULL) {
+	if (pg->last_ts != NULL && !pg->lookback) {
 		pv[k++] = pg->last_ts;
 		pv[k++] = pg->last_id;
 	}
-	r = PQexecParams(pg->w->conn, pg->last_ts != NULL ? p->sql_next :
-	    p->sql_first, np, NULL, pv, NULL, NULL, 0);
+	np = k;
+	r = PQexecParams(pg->w->conn, pg->lookback ? p->sql_lookback :
+	    pg->last_ts != NULL ? p->sql_next : p->sql_first, np, NULL, pv,
+	    NULL, NULL, 0);
 	free(pv);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -332,9 +368,18 @@ try_page(void *ctx, struct bf_job *job, struct bf_try *t)
 			vlen = 4;
 			valkind = BF_VAL_RAW;
 		}
+		mark = job->out.len;
 		bf_job_sample(job, job->w.partition, strlen(job->w.partition),
 		    metric, strlen(metric), unit, (bf_time)epoch, val, vlen,
 		    valkind, "postgres", job->resolution);
+		if (pg->lookback)
+			bf_job_lookback(job, mark);
+	}
+	if (pg->lookback) {
+		pg->rows = n;
+		PQclear(r);
+		t->outcome = BF_TRY_OK;
+		return;
 	}
 	if (n > 0) {
 		free(pg->last_ts);
@@ -359,6 +404,13 @@ pg_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 	pg.w = wp;
 	snprintf(pg.limit, sizeof(pg.limit), "%ld", o->page);
 	job->resolution = o->step;
+	if (o->lookback > 0) {
+		pg.lookback = 1;
+		bf_time_format(job->w.start - o->lookback, pg.lbfrom);
+		if (bf_fetch_call(s, job, try_page, &pg) < 0)
+			return;
+		pg.lookback = 0;
+	}
 	for (page = 0;; page++) {
 		if (page >= o->max_pages) {
 			bf_job_fail(job, "too_many_pages", "more than %ld pages "
@@ -392,6 +444,15 @@ pg_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
 		pl->requests = pl->pages;
 	} else {
 		pl->requests = 1;
+	}
+	if (o->lookback > 0) {
+		/* the lookback query */
+		pl->requests++;
+		if (pl->pages >= 0)
+			pl->pages++;
+		bf_buf_puts(&pl->extra, ",\"lookback_query\":");
+		bf_json_put_str(&pl->extra, p->sql_lookback,
+		    strlen(p->sql_lookback));
 	}
 	bf_buf_puts(&pl->extra, ",\"query\":");
 	bf_json_put_str(&pl->extra, p->sql_first, strlen(p->sql_first));

@@ -8,6 +8,12 @@
  * points are asked for in chunks of at most 11,000 (Prometheus refuses more
  * per series), and a chunk whose answer is too large to parse is split in
  * two and asked again.
+ *
+ * With a lookback, the first chunk starts that many whole steps earlier
+ * (on the window's step grid, not before window_start - lookback), and of
+ * the points before the window only each series' last is kept, as its
+ * lookback sample. One answer holding two series with the same instance
+ * fails the window (multiple_series): a series is (instance_id, metric).
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -17,6 +23,7 @@
 #include <time.h>
 
 #include "fetch.h"
+#include "keymap.h"
 #include "source.h"
 
 #define PROM_MAX_POINTS 11000
@@ -185,6 +192,13 @@ prom_worker_close(struct bf_source *s, void *wp)
 	free(w);
 }
 
+/* The last point before the window of one series (instance). */
+struct lbpoint {
+	bf_time ts;
+	char *value; /* owned */
+	size_t vn;
+};
+
 struct chunk {
 	struct bf_source *s;
 	struct promw *w;
@@ -192,7 +206,162 @@ struct chunk {
 	const char *query;   /* expanded */
 	int64_t from, to;    /* the first and the last point asked for */
 	int too_big;
+	/* lookback points by instance, over all chunks of the metric */
+	struct bf_keymap lbmap;
+	struct lbpoint *lb;  /* owned; lbmap.n of them */
+	size_t lbcap;
 };
+
+static void
+chunk_free(struct chunk *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->lbmap.n; i++)
+		free(c->lb[i].value);
+	free(c->lb);
+	bf_keymap_free(&c->lbmap);
+}
+
+/* Keeps (when, v) as inst's lookback point if it is the latest yet. */
+static void
+keep_lookback(struct chunk *c, const struct bf_buf *inst, bf_time when,
+    const char *v, size_t vn)
+{
+	struct lbpoint *p;
+	size_t i;
+	int added;
+
+	i = bf_keymap_put(&c->lbmap, bf_buf_str(inst), inst->len, &added);
+	if (added) {
+		if (i >= c->lbcap) {
+			c->lbcap = c->lbcap ? c->lbcap * 2 : 8;
+			c->lb = bf_xrealloc(c->lb, c->lbcap * sizeof(*c->lb));
+		}
+		memset(&c->lb[i], 0, sizeof(c->lb[i]));
+	} else if (c->lb[i].ts > when) {
+		return;
+	}
+	p = &c->lb[i];
+	free(p->value);
+	p->ts = when;
+	p->value = bf_xstrndup(v, vn);
+	p->vn = vn;
+}
+
+/* Appends the kept lookback points as lookback samples. */
+static void
+emit_lookback(struct chunk *c, struct bf_job *job)
+{
+	struct promsrc *p = c->s->priv;
+	size_t i, mark;
+
+	for (i = 0; i < c->lbmap.n; i++) {
+		mark = job->out.len;
+		bf_job_sample(job, c->lbmap.v[i].key, c->lbmap.v[i].len,
+		    c->m->metric, strlen(c->m->metric), c->m->unit,
+		    c->lb[i].ts, c->lb[i].value, c->lb[i].vn, BF_VAL_TEXT,
+		    "prometheus", p->step);
+		bf_job_lookback(job, mark);
+	}
+}
+
+/* Appends to out (", "-separated) the names of the labels whose values
+ * differ between label sets a and b (object tokens of j, or -1), each
+ * name once (named holds those already there). */
+static void
+label_diff(const struct bf_json *j, int a, int b, struct bf_keymap *named,
+    struct bf_buf *out)
+{
+	struct bf_buf name = BF_BUF_INIT, va = BF_BUF_INIT, vb = BF_BUF_INIT;
+	int pass, k, key, self, other, ot, added;
+
+	for (pass = 0; pass < 2; pass++) {
+		self = pass == 0 ? a : b;
+		other = pass == 0 ? b : a;
+		if (self < 0 || j->tok[self].type != BF_JSON_OBJECT)
+			continue;
+		for (key = self + 1, k = 0; k < j->tok[self].size;
+		    k++, key = bf_json_skip(j, key + 1)) {
+			bf_buf_reset(&name);
+			bf_buf_reset(&va);
+			bf_buf_reset(&vb);
+			bf_json_str(j, key, &name);
+			bf_buf_grow(&name, 0);
+			ot = other >= 0 ? bf_json_getn(j, other, name.s,
+			    name.len) : -1;
+			bf_json_str(j, key + 1, &va);
+			if (ot >= 0)
+				bf_json_str(j, ot, &vb);
+			if (ot >= 0 && va.len == vb.len && (va.len == 0 ||
+			    memcmp(va.s, vb.s, va.len) == 0))
+				continue;
+			bf_keymap_put(named, name.s, name.len, &added);
+			if (!added)
+				continue;
+			if (out->len > 0)
+				bf_buf_puts(out, ", ");
+			bf_buf_add(out, name.s, name.len);
+		}
+	}
+	bf_buf_free(&name);
+	bf_buf_free(&va);
+	bf_buf_free(&vb);
+}
+
+/* 0 when every series of the matrix result res has its own instance;
+ * else fails job with multiple_series and returns -1. */
+static int
+check_series(struct chunk *c, struct bf_job *job, const struct bf_json *j,
+    int res)
+{
+	const struct bf_fetch_opts *o = c->s->o;
+	struct bf_keymap seen = BF_KEYMAP_INIT, named = BF_KEYMAP_INIT;
+	struct bf_buf inst = BF_BUF_INIT, diff = BF_BUF_INIT, first_inst =
+	    BF_BUF_INIT;
+	int *met = NULL, ser, k, m, lab, first = -1, n = 0, added;
+	size_t i;
+
+	met = bf_xcalloc((size_t)j->tok[res].size + 1, sizeof(*met));
+	for (ser = res + 1, k = 0; k < j->tok[res].size;
+	    k++, ser = bf_json_skip(j, ser)) {
+		m = j->tok[ser].type == BF_JSON_OBJECT ?
+		    bf_json_get(j, ser, "metric") : -1;
+		bf_buf_reset(&inst);
+		lab = m >= 0 ? bf_json_get(j, m, o->instance_label) : -1;
+		if (lab >= 0 && j->tok[lab].type == BF_JSON_STRING)
+			bf_json_str(j, lab, &inst);
+		else
+			bf_buf_puts(&inst, job->w.partition);
+		i = bf_keymap_put(&seen, bf_buf_str(&inst), inst.len, &added);
+		if (added) {
+			met[i] = m;
+			continue;
+		}
+		if (first < 0) {
+			first = (int)i;
+			bf_buf_add(&first_inst, bf_buf_str(&inst), inst.len);
+		}
+		if ((int)i == first) {
+			label_diff(j, met[i], m, &named, &diff);
+			n++;
+		}
+	}
+	if (first >= 0)
+		bf_job_fail(job, "multiple_series", "prometheus: the query of "
+		    "metric '%s' returned %d series for instance '%.100s' "
+		    "(labels differ: %.200s); a series is (instance_id, "
+		    "metric): aggregate them in the query, e.g. sum by (%s) "
+		    "(...)", c->m->metric, n + 1, bf_buf_str(&first_inst),
+		    diff.len > 0 ? diff.s : "none", o->instance_label);
+	free(met);
+	bf_keymap_free(&seen);
+	bf_keymap_free(&named);
+	bf_buf_free(&inst);
+	bf_buf_free(&diff);
+	bf_buf_free(&first_inst);
+	return first >= 0 ? -1 : 0;
+}
 
 /* The message of an error body {"status":"error","errorType":...,
  * "error":...}: fills type and text; 0 if the body is one. */
@@ -245,6 +414,11 @@ emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 		    "not a matrix (data.resultType, data.result)");
 		goto out;
 	}
+	if (check_series(c, job, j, res) < 0) {
+		t->code = "multiple_series";
+		snprintf(t->msg, sizeof(t->msg), "%.600s", job->msg);
+		goto out;
+	}
 	for (ser = res + 1, k = 0; k < j->tok[res].size;
 	    k++, ser = bf_json_skip(j, ser)) {
 		met = bf_json_get(j, ser, "metric");
@@ -284,7 +458,8 @@ emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 				    ts);
 				goto out;
 			}
-			if (when < job->w.start || when >= job->w.end)
+			if (when >= job->w.end || (when < job->w.start &&
+			    when < job->w.start - o->lookback))
 				continue;
 			if (j->tok[pt + 2].esc) {
 				bf_json_str(j, pt + 2, &vb);
@@ -294,6 +469,11 @@ emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 				v = bf_json_raw(j, pt + 2, &vn);
 				v++;
 				vn -= 2;
+			}
+			if (when < job->w.start) {
+				keep_lookback(c, &inst, when, v, vn);
+				bf_buf_free(&vb);
+				continue;
 			}
 			bf_job_sample(job, bf_buf_str(&inst), inst.len,
 			    c->m->metric, strlen(c->m->metric), c->m->unit,
@@ -406,13 +586,13 @@ try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
 			goto out;
 		}
 	}
+	t->code = "bad_response";
 	if (emit_matrix(c, job, &j, t) < 0) {
 		job->out.len = mark;
 		if (job->out.s != NULL)
 			job->out.s[mark] = '\0';
 		job->fetched = fmark;
 		t->outcome = BF_TRY_FAIL;
-		t->code = "bad_response";
 		goto out;
 	}
 	t->outcome = BF_TRY_OK;
@@ -451,6 +631,15 @@ fetch_range(struct chunk *c, struct bf_job *job, int64_t from, int64_t to,
 	return fetch_range(c, job, mid, to, depth + 1);
 }
 
+/* The first point asked for: window_start, or with a lookback the earliest
+ * point of the step grid through window_start that is not older than the
+ * lookback. */
+static int64_t
+first_point(const struct promsrc *p, const struct bf_job *job, int64_t lb)
+{
+	return job->w.start - (lb > 0 ? lb / p->step * p->step : 0);
+}
+
 /* The last point strictly before the window's end, or start - 1 if none. */
 static int64_t
 last_point(const struct promsrc *p, const struct bf_job *job)
@@ -469,6 +658,7 @@ prom_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 	struct bf_err e;
 	struct chunk c;
 	int64_t last = last_point(p, job), from, to;
+	int64_t first = first_point(p, job, s->o->lookback);
 	size_t i;
 
 	job->resolution = p->step;
@@ -484,13 +674,16 @@ prom_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 			break;
 		}
 		c.query = bf_buf_str(&q);
-		for (from = job->w.start; from <= last && !job->failed;
-		    from = to + p->step) {
+		for (from = last >= job->w.start ? first : last + 1;
+		    from <= last && !job->failed; from = to + p->step) {
 			to = from + (PROM_MAX_POINTS - 1) * p->step;
 			if (to > last)
 				to = last;
 			fetch_range(&c, job, from, to, 0);
 		}
+		if (!job->failed)
+			emit_lookback(&c, job);
+		chunk_free(&c);
 	}
 	bf_buf_free(&q);
 }
@@ -502,10 +695,10 @@ prom_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
 	struct bf_buf q = BF_BUF_INIT;
 	struct bf_err e;
 	int64_t last = last_point(p, job), points, chunks;
+	int64_t first = first_point(p, job, s->o->lookback);
 	size_t i;
 
-	points = last >= job->w.start ? (last - job->w.start) / p->step + 1 :
-	    0;
+	points = last >= job->w.start ? (last - first) / p->step + 1 : 0;
 	chunks = (points + PROM_MAX_POINTS - 1) / PROM_MAX_POINTS;
 	pl->resolution = p->step;
 	pl->requests = (long)(chunks * (int64_t)s->metrics->n);

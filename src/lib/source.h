@@ -63,6 +63,7 @@ struct bf_fetch_opts {
 	int verbose;
 	bf_time now;               /* --now, or the clock */
 	int64_t step;              /* --step in seconds, 0 when not given */
+	int64_t lookback;          /* --lookback in seconds, 0: none */
 	size_t max_body;           /* largest response or command output */
 	long max_pages;            /* bound on pages of one window */
 
@@ -90,13 +91,15 @@ struct bf_fetch_opts {
 };
 
 struct bf_fetch; /* the loop's shared state (fetch.c) */
+struct bf_keymap;
 
 /* One window being fetched. */
 struct bf_job {
 	struct bf_window w;   /* identity; owned */
 	int64_t resolution;   /* seconds the source used, 0 when unknown */
 	struct bf_buf out;    /* the window's sample lines; owned */
-	long fetched;         /* sample lines in out */
+	long fetched;         /* sample lines in out, lookback ones aside */
+	long lookback;        /* lookback sample lines in out */
 	long requests;        /* requests or commands made (attempts) */
 	long retries;         /* of those, retries */
 	long pages;           /* pages (requests that succeeded) */
@@ -181,6 +184,14 @@ void bf_job_sample(struct bf_job *job, const char *instance, size_t ilen,
     const char *value, size_t vlen, int valkind, const char *source,
     int64_t resolution);
 
+/* Makes the sample line job->out[mark..len) (the last one appended, by
+ * bf_job_sample or a source's own writer) a lookback sample: adds
+ * "lookback":true as its last member and counts it in job->lookback
+ * instead of job->fetched. A lookback sample is the last one of its
+ * series (instance_id, metric) before the window's start, no older than
+ * o->lookback (bf(7)). */
+void bf_job_lookback(struct bf_job *job, size_t mark);
+
 /* One attempt of a request, made by bf_fetch_call through a source's
  * callback, which fills the outcome. */
 enum { BF_TRY_OK = 0, BF_TRY_RETRY, BF_TRY_FAIL };
@@ -228,8 +239,10 @@ struct bf_rec {
 	uint32_t key;       /* partition the record belongs to: keys[key] */
 	uint8_t kind;       /* BF_REC_*: which member of the union */
 	uint8_t valkind;    /* fields: BF_VAL_RAW or BF_VAL_TEXT */
-	uint8_t cwres;      /* fields: the resolution is CloudWatch's period
-	                       for the window (else the default) */
+	uint8_t cwres;      /* fields: 0 the default resolution; 1
+	                       CloudWatch's retention tier for the window;
+	                       k >= 2 the period its export showed,
+	                       cwper[k - 2] of its bf_recs */
 	uint8_t addres;     /* body: append the default resolution */
 	union {
 		/* BF_REC_FIELDS: the sample's fields */
@@ -262,6 +275,11 @@ struct bf_recs {
 	uint32_t klast;   /* the key found last (valid when nkeys > 0) */
 	uint32_t *khash;  /* owned: open hash of key index + 1, 0 empty */
 	uint32_t khcap;   /* slots, a power of 2 (0: none yet) */
+	int64_t cwper[254]; /* CloudWatch periods found (bf_rec.cwres) */
+	uint32_t ncwper;
+	uint32_t *ser;    /* owned: ser[i] is r[i]'s series (instance_id,
+	                     metric), an index of sermap; cap entries */
+	struct bf_keymap *sermap; /* owned: the distinct series */
 };
 void bf_recs_free(struct bf_recs *rs);
 /* The NUL-terminated string at offset off. */
@@ -287,6 +305,14 @@ struct bf_recopts {
 int bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
     const char *name, const char *data, size_t n, int fmt,
     struct bf_recs *rs, char **next_token, struct bf_err *e);
+/* Gives each CloudWatch record whose export states no Period the spacing
+ * its series (key, instance, metric) shows around it as its period
+ * (cwres): the smaller of the gaps to the series' previous and next times,
+ * once all its records (every page, every file) are in; a record with no
+ * neighbour within a day keeps the retention tier. Local, so that an
+ * export spanning two tiers (60 s recent, 3600 s older data) gives each
+ * part its own. */
+void bf_recs_cw_periods(struct bf_recs *rs);
 /* Sorts rs by (key, ts, input order): sets rs->ord. */
 void bf_recs_sort(struct bf_recs *rs);
 /* The i-th record of rs in sorted order. */
@@ -299,6 +325,14 @@ bf_recs_at(const struct bf_recs *rs, size_t i)
  * job's window as samples; returns how many. */
 long bf_recs_emit(struct bf_source *s, const struct bf_recs *rs, size_t from,
     size_t to, struct bf_job *job, int64_t resolution);
+/* Appends, for each series (instance_id, metric) of job's partition, its
+ * last record before the window's start and no older than the lookback
+ * (s->o->lookback) as a lookback sample (bf_job_lookback). The records
+ * looked at are those in sorted order [lo, from) (from: the first at or
+ * after the window's start; lo: any earlier bound), scanned from the
+ * latest back. Returns how many. */
+long bf_recs_emit_lookback(struct bf_source *s, const struct bf_recs *rs,
+    size_t lo, size_t from, struct bf_job *job, int64_t resolution);
 /* The file source parses a large NDJSON --data file in parts on threads
  * at once: in bf_file_parts parts (0: one per online processor), at most
  * BF_FILE_MAXPARTS, each of at least bf_file_part_min bytes. The output is

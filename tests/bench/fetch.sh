@@ -36,7 +36,7 @@ done >"$T/windows"
 now() { date +%s.%N; }
 run_bf() {
 	_t=$(now)
-	bf-fetch -s prometheus -u "$PROM_URL" -m "$T/m.csv" -j "$1" "$T/windows" >"$T/bf.$1"
+	bf-fetch -s prometheus -u "$PROM_URL" -m "$T/m.csv" --lookback 0 -j "$1" "$T/windows" >"$T/bf.$1"
 	echo "$(now) $_t" | awk '{ printf "%.3f\n", $1 - $2 }'
 }
 # The same requests and lines with curl and jq, one process pair a window.

@@ -85,6 +85,8 @@ best() {
 }
 
 # bf_run DATA FROM TO DIR: the pipeline into DIR/bf.db, each stage timed.
+# bf-fetch runs with --lookback 0: the peers know no lookback samples, and
+# their usage rows are compared with bf's.
 # Run again (under best), it keeps DIR and the stage figures of the fastest
 # run so far (bf_best: its wall time; empty before the first).
 bf_run() {
@@ -93,7 +95,7 @@ bf_run() {
 	_t="/usr/bin/time -f '%e %U %S %M %x' -o"
 	timed "bf pipeline" "
 	$_t '$_d/t.window' bf-window -f $2 -t $3 -s 24h -P '$DEMO/instances.txt' -d '$_d/state' |
-	$_t '$_d/t.fetch' bf-fetch --source file --data '$1' |
+	$_t '$_d/t.fetch' bf-fetch --source file --lookback 0 --data '$1' |
 	$_t '$_d/t.validate' bf-validate -c '$DEMO/contract.json' -d '$_d/dlq' -n $NOW |
 	$_t '$_d/t.aggregate' bf-aggregate -r '$DEMO/rates.csv' -t '$DEMO/tenants.csv' |
 	$_t '$_d/t.load' bf-load -d '$_d/bf.db' -s '$_d/state' >'$_d/out'"

@@ -1,7 +1,9 @@
 /*
  * test-records.c: unit tests for the records of the file and exec sources
  * (source-file.c): bf_recs_sort against a plain reference sort on records
- * in and out of order, borrowed records against copied ones.
+ * in and out of order, borrowed records against copied ones, records
+ * parsed in parts against one part (lookback samples included), the
+ * lookback sample of each series.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,9 +229,13 @@ test_borrow(void)
 }
 
 static char tmpdir[] = "/tmp/bf-test-records.XXXXXX";
+static char tmpdir2[] = "/tmp/bf-test-records.XXXXXX";
 
 /* What the file source makes of data in parts parts: every partition's
- * samples over all times, or the error. */
+ * samples over all times, and from 30 on with those before as lookback
+ * samples (lookback seconds), or the error. */
+static int64_t lookback = 3600;
+
 static void
 file_run(const char *data, size_t len, int parts, struct bf_buf *out)
 {
@@ -241,7 +247,7 @@ file_run(const char *data, size_t len, int parts, struct bf_buf *out)
 	struct bf_err e;
 	struct bf_job job;
 	FILE *fp;
-	int k;
+	int k, from;
 
 	snprintf(path, sizeof(path), "%s/data.ndjson", tmpdir);
 	fp = fopen(path, "w");
@@ -251,6 +257,7 @@ file_run(const char *data, size_t len, int parts, struct bf_buf *out)
 	o.data = paths;
 	o.ndata = 1;
 	o.instance = data[0] == ' ' ? "db-9" : NULL;
+	o.lookback = lookback;
 	s.o = &o;
 	bf_file_parts = parts;
 	bf_file_part_min = 1;
@@ -260,15 +267,18 @@ file_run(const char *data, size_t len, int parts, struct bf_buf *out)
 		bf_buf_printf(out, "error %d %s", e.code, e.msg);
 		goto out;
 	}
-	for (k = 0; parts_of[k] != NULL; k++) {
+	for (k = 0; parts_of[k / 2] != NULL; k++) {
+		from = k % 2 ? 30 : 0;
 		memset(&job, 0, sizeof(job));
-		job.w.partition = bf_xstrdup(parts_of[k]);
-		job.w.start = 0;
+		job.w.partition = bf_xstrdup(parts_of[k / 2]);
+		job.w.start = from;
 		job.w.end = 253402300799LL;
 		bf_time_format(job.w.start, job.w.ws);
 		bf_time_format(job.w.end, job.w.we);
 		s.ops->fetch(&s, NULL, &job);
 		bf_buf_add(out, job.out.s, job.out.len);
+		bf_buf_printf(out, "%s %d: fetched %ld lookback %ld\n",
+		    parts_of[k / 2], from, job.fetched, job.lookback);
 		bf_buf_free(&job.out);
 		bf_buf_free(&job.prefix);
 		bf_window_free(&job.w);
@@ -374,6 +384,56 @@ test_parts(void)
 	rmdir(tmpdir);
 }
 
+/* The lookback sample of each series of partition p, window [30, ...):
+ * the last record of (instance_id, metric) in [30 - lookback, 30). */
+static void
+test_lookback(void)
+{
+	static const char data[] =
+	    "{\"partition\":\"p\",\"instance_id\":\"i\",\"metric\":\"m1\",\"ts\":20,\"value\":2}\n"
+	    "{\"partition\":\"p\",\"instance_id\":\"i\",\"metric\":\"m1\",\"ts\":10,\"value\":1}\n"
+	    "{\"partition\":\"p\",\"instance_id\":\"i\",\"metric\":\"m2\",\"ts\":15,\"value\":3}\n"
+	    "{\"partition\":\"p\",\"instance_id\":\"j\",\"metric\":\"m1\",\"ts\":5,\"value\":4}\n"
+	    "{\"partition\":\"p\",\"instance_id\":\"i\",\"metric\":\"m1\",\"ts\":40,\"value\":5}\n"
+	    "{\"partition\":\"p\",\"instance_id\":\"i\",\"metric\":\"m1\",\"ts\":20,\"value\":6}\n";
+	struct bf_buf out = BF_BUF_INIT;
+	const char *b;
+	char path[128];
+
+	if (mkdtemp(tmpdir2) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	memcpy(tmpdir, tmpdir2, sizeof(tmpdir2));
+	lookback = 20;
+	file_run(data, sizeof(data) - 1, 1, &out);
+	b = bf_buf_str(&out);
+	ok(strstr(b, "p 30: fetched 1 lookback 2\n") != NULL,
+	    "lookback 20: two series within it, one sample in the window");
+	ok(strstr(b, "\"ts\":\"1970-01-01T00:00:20Z\",\"source\":\"file\","
+	    "\"lookback\":true}") != NULL && strstr(b, "\"value\":6") != NULL &&
+	    strstr(b, "\"value\":2,\"ts\":\"1970-01-01T00:00:20Z\",\"source\":"
+	    "\"file\",\"lookback\":true") == NULL,
+	    "lookback: the last at the latest time, in input order");
+	ok(strstr(b, "\"value\":3,\"ts\":\"1970-01-01T00:00:15Z\",\"source\":"
+	    "\"file\",\"lookback\":true}") != NULL, "lookback: series m2");
+	ok(strstr(b, "\"value\":4,") == NULL || strstr(b, "\"value\":4,\"ts\":"
+	    "\"1970-01-01T00:00:05Z\",\"source\":\"file\"}") != NULL,
+	    "lookback: none beyond it");
+	ok(strstr(b, "\"value\":1,\"ts\":\"1970-01-01T00:00:10Z\",\"source\":"
+	    "\"file\",\"lookback\"") == NULL, "lookback: not an earlier one");
+	lookback = 0;
+	file_run(data, sizeof(data) - 1, 1, &out);
+	ok(strstr(bf_buf_str(&out), "p 30: fetched 1 lookback 0\n") != NULL &&
+	    strstr(bf_buf_str(&out), "\"lookback\":true") == NULL,
+	    "lookback 0: none");
+	lookback = 3600;
+	bf_buf_free(&out);
+	snprintf(path, sizeof(path), "%s/data.ndjson", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+}
+
 int
 main(void)
 {
@@ -381,5 +441,6 @@ main(void)
 	test_sort();
 	test_borrow();
 	test_parts();
+	test_lookback();
 	return done_testing();
 }

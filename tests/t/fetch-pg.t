@@ -3,8 +3,8 @@
 # across page boundaries inside runs of equal timestamps, the window's
 # half-open bounds, exact numeric text, the metrics map as a filtered
 # projection, EXPLAIN showing the index serves every page (no Seq Scan),
-# the statement timeout, and the password coming only from the
-# environment.
+# the statement timeout, the password coming only from the environment,
+# and the lookback row of each metric.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/pg.sh"
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
@@ -52,7 +52,9 @@ EOF
 [ $? -eq 0 ] || { fail "schema"; done_testing; exit 1; }
 
 printf '{"type":"window","partition":"db-1","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z"}\n' >"$T/w"
-fetch() { bf-fetch -s postgres --db "$PG_URI" "$@"; }
+# Sections 1 to 7 look at the window alone (--lookback 0); section 8 at
+# the lookback.
+fetch() { bf-fetch -s postgres --db "$PG_URI" --lookback 0 "$@"; }
 # rows: the samples of $T/out as "ts metric value unit"; the value is the
 # exact text bf-fetch wrote (jq would round it through a double).
 rows() {
@@ -155,10 +157,62 @@ check_eq "$(grep -c "$PG_PASSWORD" "$T/out" "$T/err" | awk -F: '{ s += $2 } END 
     "no secret in any output"
 printf '*:*:*:bf:%s\n' "$PG_PASSWORD" >"$T/pgpass"
 chmod 600 "$T/pgpass"
-run_prog env -u PGPASSWORD PGPASSFILE="$T/pgpass" bf-fetch -s postgres --db "$PG_URI" "$T/w"
+run_prog env -u PGPASSWORD PGPASSFILE="$T/pgpass" bf-fetch -s postgres --db "$PG_URI" --lookback 0 "$T/w"
 check_eq "$(win)" '["ok",11,1,null]' "PGPASSFILE: connected"
 run_prog fetch --db "$PG_URI&password=$PG_PASSWORD" "$T/w"
 check_rc 2 "a password in --db is refused"
 check_eq "$(grep -c "$PG_PASSWORD" "$T/err")" 0 "the refusal does not echo it"
+
+# 8. Lookback: one query more per window gives each metric's last row
+# before window_start within the lookback, marked "lookback":true, counted
+# apart from fetched. More history before the window: an earlier cpu row
+# (not the last), connections 2 hours back (beyond the default 1h), two
+# storage rows at one instant (the later id is the last), and db-2's row
+# (another instance).
+psql -q -v ON_ERROR_STOP=1 >/dev/null <<'EOF'
+INSERT INTO telemetry (ts, instance_id, metric, value, unit) VALUES
+ ('2025-12-31 23:30:00+00', 'db-1', 'cpu', 2, 'Percent'),
+ ('2025-12-31 22:00:00+00', 'db-1', 'connections', 5, 'Count'),
+ ('2025-12-31 23:15:00+00', 'db-1', 'storage', 100, 'Bytes'),
+ ('2025-12-31 23:15:00+00', 'db-1', 'storage', 101, 'Bytes'),
+ ('2025-12-31 23:50:00+00', 'db-2', 'cpu', 77, 'Percent');
+EOF
+# The want: every db-1 row before the window, in (ts, id) order; per
+# metric the last one no older than the lookback, by awk.
+psql -At -F ' ' >"$T/before.tsv" <<'EOF'
+SELECT extract(epoch FROM ts)::bigint, to_char(ts AT TIME ZONE 'UTC',
+       'YYYY-MM-DD"T"HH24:MI:SS"Z"'), metric, value::text, unit
+FROM telemetry
+WHERE instance_id = 'db-1' AND ts < '2026-01-01T00:00:00Z'
+ORDER BY ts, id
+EOF
+lookback_want() {
+	awk -v from=$((1767225600 - $1)) '$1 >= from { last[$3] = $2 " " $3 " " $4 " " $5 }
+	    END { for (m in last) print last[m] }' "$T/before.tsv" | sort
+}
+lookback_got() {
+	grep '"lookback":true}$' "$T/out" | jq -r '[.ts, .metric, .value, .unit] | join(" ")' | sort
+}
+run_prog bf-fetch -s postgres --db "$PG_URI" "$T/w"
+check_rc 0 "lookback: exit status"
+lookback_want 3600 >"$T/lbwant"
+lookback_got >"$T/lbgot"
+check_file "$T/lbgot" "$T/lbwant" "lookback 1h: the last row of each metric"
+check_eq "$(wc -l <"$T/lbwant" | tr -d ' ')" 2 "fixture: cpu and storage within 1h"
+check_eq "$(jq -c 'select(.type == "window") | [.status, .fetched, .lookback, .pages]' "$T/out")" \
+    '["ok",11,2,2]' "lookback 1h: counted apart, one query more"
+check_eq "$(jq -r 'select(.lookback == true) | [.instance_id, .partition, .window_start, .source] | join(" ")' "$T/out" | sort -u)" \
+    "db-1 db-1 2026-01-01T00:00:00Z postgres" "lookback: lines of the window"
+run_prog bf-fetch -s postgres --db "$PG_URI" --lookback 3h "$T/w"
+lookback_want 10800 >"$T/lbwant"
+lookback_got >"$T/lbgot"
+check_file "$T/lbgot" "$T/lbwant" "lookback 3h: connections too"
+check_eq "$(jq -c 'select(.type == "window") | .lookback' "$T/out")" 3 "lookback 3h: 3"
+run_prog bf-fetch -s postgres --db "$PG_URI" -m "$T/m.csv" --lookback 3h "$T/w"
+check_eq "$(grep '"lookback":true}$' "$T/out" | jq -r '[.metric, .value] | join(" ")' | sort | tr '\n' ' ')" \
+    "cpu_percent 1 storage_bytes 101 " "lookback with a map: mapped metrics only, renamed"
+run_prog bf-fetch -s postgres --db "$PG_URI" --lookback 0 "$T/w"
+check_eq "$(jq -c 'select(.type == "window") | [.fetched, .lookback, .pages]' "$T/out")" \
+    '[11,0,1]' "--lookback 0: no lookback query, none"
 
 done_testing

@@ -2,8 +2,9 @@
 # bf-fetch --source prometheus against a real Prometheus loaded with known
 # history: exact points (count, values, timestamps), window boundaries, the
 # 11,000-point split, NaN/Inf passed on as strings, label mapping, PromQL
-# string escaping of the partition, bad_data failing without retries, and
-# -j keeping input order.
+# string escaping of the partition, bad_data failing without retries,
+# -j keeping input order, the lookback sample of each series, and
+# multiple_series for a query that returns two label sets per instance.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/prom.sh"
 
@@ -22,6 +23,13 @@ awk -v t0=$T0 'BEGIN {
 		if (i == 8) v = "+Inf"
 		if (i == 9) v = "-Inf"
 		printf "bf_test_gauge{instance_id=\"db-2\"} %s %d\n", v, t0 + i * 60
+	}
+	# two label sets for one instance: cpu 0 idle rising 1/s, cpu 1
+	# user rising 2/s, every 60 s for 2 hours
+	print "# TYPE node_cpu_seconds_total counter"
+	for (i = 0; i < 120; i++) {
+		printf "node_cpu_seconds_total{instance_id=\"db-3\",cpu=\"0\",mode=\"idle\"} %d %d\n", i * 60, t0 + i * 60
+		printf "node_cpu_seconds_total{instance_id=\"db-3\",cpu=\"1\",mode=\"user\"} %d %d\n", i * 120, t0 + i * 60
 	}
 	print "# EOF"
 }' >"$T/history.om"
@@ -51,7 +59,9 @@ win() {
 # epoch -> RFC 3339
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 samples() { jq -c 'select(.type == "sample") | [.ts, .value]' "$@"; }
-fetch() { bf-fetch -s prometheus -u "$PROM_URL" "$@"; }
+# Sections 1 to 10 look at the window alone (--lookback 0); the lookback
+# and multiple_series have their own sections after them.
+fetch() { bf-fetch -s prometheus -u "$PROM_URL" --lookback 0 "$@"; }
 
 # 1. One hour: exactly 60 points, 00:00 .. 00:59, values i = 0..59; the
 # point at 01:00 (the window's end) is not emitted.
@@ -153,8 +163,89 @@ check_eq "$(grep -c '"type":"sample"' "$T/j8")" 1440 "24 hours: 1440 points"
 
 # 10. Dry run: the plan without a request (Prometheus would answer, but
 # nothing may be asked: the port of a closed server works the same).
-run_prog bf-fetch -s prometheus -u http://127.0.0.1:9 -m "$T/metrics.csv" -n "$T/w3"
+run_prog bf-fetch -s prometheus -u http://127.0.0.1:9 -m "$T/metrics.csv" -n --lookback 0 "$T/w3"
 check_eq "$(jq -c 'select(.type == "plan") | [.requests, .points]' "$T/out")" '[2,11520]' \
     "dry run: two requests planned for eight days"
+
+# 11. Lookback: the window 01:00-02:00 also gets, for its one series, the
+# point at 00:59 (the last before window_start on the 60 s grid), marked
+# "lookback":true as its last member, counted apart from fetched.
+win db-1 2026-01-01T01:00:00Z 2026-01-01T02:00:00Z >"$T/w11"
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/metrics.csv" "$T/w11"
+check_rc 0 "lookback: exit status"
+check_eq "$(jq -c 'select(.lookback == true) | [.ts, .value, .instance_id, .metric, .window_start]' "$T/out")" \
+    "[\"$(iso $((T0 + 3540)))\",$(awk 'BEGIN { printf "%.0f", 21474836480 + 59 }'),\"db-1\",\"storage_bytes\",\"2026-01-01T01:00:00Z\"]" \
+    "lookback: the point at 00:59, not an earlier one"
+check_eq "$(grep -c '"lookback":true}$' "$T/out")" 1 \
+    "lookback: \"lookback\":true is the last member"
+check_eq "$(tail -n 1 "$T/out" | jq -c '[.status, .fetched, .lookback, .requests]')" \
+    '["ok",60,1,1]' "lookback: counted apart, in the same request"
+check_eq "$(jq -r 'select(.type == "sample" and .lookback != true) | .ts' "$T/out" | sort | head -n 1)" \
+    2026-01-01T01:00:00Z "lookback: the in-window points start at window_start"
+
+# With --step 5m the grid point before the window is 00:55; with a
+# lookback shorter than the step there is no grid point within it; with
+# --lookback 0 there is none either.
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/metrics.csv" --step 5m "$T/w11"
+check_eq "$(jq -c 'select(.lookback == true) | [.ts, .value, .resolution]' "$T/out")" \
+    "[\"$(iso $((T0 + 3300)))\",$(awk 'BEGIN { printf "%.0f", 21474836480 + 55 }'),300]" \
+    "lookback, step 5m: the point at 00:55"
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/metrics.csv" --lookback 30s "$T/w11"
+check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .lookback]')" '[60,0]' \
+    "lookback shorter than the step: none"
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/metrics.csv" --lookback 0 "$T/w11"
+check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .lookback]')" '[60,0]' \
+    "--lookback 0: none"
+check_eq "$(grep -c '"lookback":true' "$T/out")" 0 "--lookback 0: no lookback line"
+
+# A series whose data ended more than the lookback before the window gets
+# none: db-2's gauge ends at 01:59 (Prometheus carries it 5 minutes), the
+# window starts at 04:00.
+win db-2 2026-01-01T04:00:00Z 2026-01-01T05:00:00Z >"$T/w11b"
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/gauge.csv" "$T/w11b"
+check_eq "$(tail -n 1 "$T/out" | jq -c '[.status, .fetched, .lookback]')" '["ok",0,0]' \
+    "lookback: none beyond the lookback"
+# ... and with --lookback 3h it is the last point Prometheus gives before
+# 04:00: 02:04, the sample of 01:59 (119 / 4) carried by the staleness
+# window.
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/gauge.csv" --lookback 3h "$T/w11b"
+check_eq "$(jq -c 'select(.lookback == true) | [.ts, .value]' "$T/out")" \
+    "[\"$(iso $((T0 + 124 * 60)))\",$(awk 'BEGIN { print 119 / 4 }')]" \
+    "--lookback 3h: the last point before the window"
+
+# The dry run counts the lookback points: 60 more for one hour at 60 s.
+run_prog bf-fetch -s prometheus -u http://127.0.0.1:9 -m "$T/metrics.csv" -n "$T/w11"
+check_eq "$(jq -c 'select(.type == "plan") | [.requests, .points, .lookback_from]' "$T/out")" \
+    '[1,120,"2026-01-01T00:00:00Z"]' "dry run: lookback points and start"
+
+# 12. multiple_series: node_cpu_seconds_total without sum by has two label
+# sets for db-3 (cpu and mode differ): the window fails, naming them and
+# saying how to aggregate; with sum by (instance_id) it is one series
+# whose values are the sums (i * 60 + i * 120).
+printf '%s\n' 'metric,unit,query' \
+    'cpu_seconds,Seconds,node_cpu_seconds_total{instance_id=${partition}}' >"$T/cpu.csv"
+printf '%s\n' 'metric,unit,query' \
+    'cpu_seconds,Seconds,"sum by (instance_id) (node_cpu_seconds_total{instance_id=${partition}})"' >"$T/cpusum.csv"
+win db-3 2026-01-01T00:30:00Z 2026-01-01T01:00:00Z >"$T/w12"
+run_prog fetch -m "$T/cpu.csv" --retries 2 "$T/w12"
+check_rc 1 "multiple_series: exit status"
+check_eq "$(jq -c '[.status, .error.code, .fetched, .lookback, .requests]' "$T/out")" \
+    '["failed","multiple_series",0,0,1]' "multiple_series: window failed, not retried, no samples"
+msg=$(jq -r .error.message "$T/out")
+case $msg in
+*"2 series for instance 'db-3'"*"labels differ: cpu, mode"*"sum by (instance_id)"*)
+	pass "multiple_series: message names the instance, the labels and the fix" ;;
+*) fail "multiple_series: message names the instance, the labels and the fix"; diag "$msg" ;;
+esac
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/cpu.csv" "$T/w12"
+check_eq "$(jq -c '[.status, .error.code]' "$T/out")" '["failed","multiple_series"]' \
+    "multiple_series: also with the lookback"
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/cpusum.csv" "$T/w12"
+check_rc 0 "sum by: exit status"
+awk 'BEGIN { for (i = 29; i < 60; i++) printf "%d %d\n", i, i * 180 }' >"$T/want12"
+jq -r 'select(.type == "sample") | [((.ts | fromdateiso8601) - '"$T0"') / 60, .value] | @tsv' "$T/out" |
+    tr '\t' ' ' | sort -n >"$T/got12"
+check_file "$T/got12" "$T/want12" "sum by: one series, summed values, lookback at 00:29"
+check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .lookback]')" '[30,1]' "sum by: counts"
 
 done_testing
