@@ -113,14 +113,11 @@ main(int argc, char *argv[])
 		case 'L':
 			/* 0 turns lookback samples off; other durations are
 			 * positive (bf(7)). */
-			if (strcmp(optarg, "0") != 0 &&
-			    bf_duration_parse(optarg, &o.lookback) < 0) {
+			if (bf_duration_parse0(optarg, &o.lookback) < 0) {
 				bf_warn("bad --lookback '%s': want 0 or a "
 				    "duration such as 1h, 90m, 1d", optarg);
 				return BF_EXIT_USAGE;
 			}
-			if (strcmp(optarg, "0") == 0)
-				o.lookback = 0;
 			break;
 		case 'm':
 			if (parse_size(optarg, &maxline) < 0) {

@@ -257,9 +257,7 @@ main(int argc, char *argv[])
 		case OPT_SETTLE:
 			/* 0 plans a window as soon as it is over; other
 			 * durations are positive (bf(7)). */
-			if (strcmp(optarg, "0") == 0)
-				settle = 0;
-			else if (bf_duration_parse(optarg, &settle) == -1 ||
+			if (bf_duration_parse0(optarg, &settle) == -1 ||
 			    settle > BF_GRID_SIZE_MAX) {
 				bf_warn("bad --settle '%s': expected 0 or a "
 				    "duration such as 1h, 90m, 1d", optarg);

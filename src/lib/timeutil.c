@@ -433,6 +433,17 @@ bf_duration_parse(const char *s, int64_t *secs)
 	return 0;
 }
 
+int
+bf_duration_parse0(const char *s, int64_t *secs)
+{
+	if (s[0] == '0' && (s[1] == '\0' || (strchr("smhdw", s[1]) != NULL &&
+	    s[2] == '\0'))) {
+		*secs = 0;
+		return 0;
+	}
+	return bf_duration_parse(s, secs);
+}
+
 void
 bf_duration_format(int64_t secs, char *out, size_t outlen)
 {

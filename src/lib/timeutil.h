@@ -65,6 +65,10 @@ size_t bf_time_format(bf_time t, char out[BF_TIME_LEN]);
  * unknown or repeated unit, units out of order, a sign, a zero term, a total
  * that overflows int64); *secs is unchanged on error. */
 int bf_duration_parse(const char *s, int64_t *secs);
+/* The same, but also 0: "0" or a zero with a unit ("0s", "0m", "0h", "0d",
+ * "0w"), for the durations where 0 turns a feature off (--lookback,
+ * --settle). Returns 0 with *secs >= 0, or -1. */
+int bf_duration_parse0(const char *s, int64_t *secs);
 /* Formats secs as a count of the largest unit that divides it exactly
  * (604800 -> "1w", 86400 -> "1d", 5400 -> "90m", 90 -> "90s", 0 -> "0s",
  * negative values with a leading '-'), NUL-terminated, truncated to outlen

@@ -386,6 +386,25 @@ test_duration(void)
 		    "duration refuses '%s'", bad[i]);
 	}
 	ok(bf_duration_parse(NULL, &secs) == -1, "duration refuses NULL");
+	{
+		static const char *zero[] = { "0", "0s", "0m", "0h", "0d", "0w" };
+		static const char *nonzero[] = { "00", "0x", "0s0", "-0", "0 ",
+		    "", "0.0h" };
+
+		for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+			secs = 77;
+			ok(bf_duration_parse0(zero[i], &secs) == 0 && secs == 0,
+			    "duration0 takes '%s' as 0", zero[i]);
+		}
+		for (size_t i = 0; i < sizeof(nonzero) / sizeof(nonzero[0]);
+		    i++) {
+			secs = 77;
+			ok(bf_duration_parse0(nonzero[i], &secs) == -1 &&
+			    secs == 77, "duration0 refuses '%s'", nonzero[i]);
+		}
+		ok(bf_duration_parse0("90m", &secs) == 0 && secs == 5400,
+		    "duration0 reads other durations as bf_duration_parse");
+	}
 	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
 		bf_duration_format(fmt[i].secs, out, sizeof out);
 		is_str(out, fmt[i].s, "duration_format %lld",
