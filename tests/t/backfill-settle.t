@@ -80,7 +80,7 @@ check_eq "$(grep -c -- '--min-coverage 1 ' "$T/out")" 1 "--min-coverage over the
 write_conf "$T/conf3" "$T/dry"
 run_prog bf-backfill -c "$T/conf3" --dry-run
 check_eq "$(grep -c -- '--lookback\|--min-coverage\|--settle' "$T/out")" 0 "unset keys are not passed"
-for bad in "lookback=0s" "lookback=-1h" "settle=soon" "min-coverage=1.5" "min-coverage=-0.1" "now=never"; do
+for bad in "lookback=0x" "lookback=-1h" "settle=soon" "min-coverage=1.5" "min-coverage=-0.1" "now=never"; do
 	write_conf "$T/conf4" "$T/dry" "$bad"
 	run_prog bf-backfill -c "$T/conf4" --dry-run
 	check_rc 2 "config $bad"

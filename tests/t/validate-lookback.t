@@ -101,8 +101,19 @@ check_eq "$(tail -n 1 "$T/out" | jq -c '[.status, .accepted, .rejected, .lookbac
 check_eq "$(wc -l <"$T/dlq2.ndjson")" 5 "but they are in the DLQ"
 
 # Bad --lookback values are usage errors; 0 is allowed.
-for bad in -1 1x 0s ""; do
+for bad in -1 1x 0x ""; do
 	run_prog bf-validate -c "$C" --lookback "$bad" "$T/rate.ndjson"
 	check_rc 2 "--lookback '$bad'"
+done
+{
+	printf '{"type":"sample",%s,"ts":"2026-01-01T00:30:00Z","value":1,"unit":"Bytes","lookback":true}\n' "$W"
+	printf '{"type":"window",%s}\n' "$W"
+} >"$T/one.ndjson"
+for zero in "" 0 0s 0m; do
+	run_prog bf-validate -c "$C" -n 2026-06-01 -d "$T/dlq3.ndjson" \
+	    ${zero:+--lookback "$zero"} "$T/one.ndjson"
+	check_eq "$RC $(tail -n 1 "$T/out" | jq -c '[.lookback_accepted, .lookback_rejected]')" \
+	    "0 $([ -z "$zero" ] && echo '[1,0]' || echo '[0,1]')" \
+	    "--lookback '${zero:-(default 1h)}': a sample 30 minutes before the window"
 done
 done_testing
