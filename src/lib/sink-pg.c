@@ -17,6 +17,9 @@
 
 /* Serialises schema creation between concurrent first runs. */
 #define SCHEMA_LOCK "7310313"
+/* The class (first key) of the advisory locks on usage keys: two int4 keys,
+ * a space apart from the one-bigint SCHEMA_LOCK. */
+#define KEY_LOCK_CLASS "7310314"
 
 struct pg {
 	PGconn *conn;
@@ -189,6 +192,17 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	bf_wh_conflict_sql(&bf_tbl_usage,
 	    "usage.partition = excluded.partition", &sql);
 	if (pg_prepare(w, "bf_upsert", bf_buf_str(&sql), 1, e) == -1)
+		goto done;
+	/* The ownership rule under concurrent loaders: every loader locks
+	 * each (instance_id, metric) it is about to write, in one order
+	 * (the hash's) so that two windows cannot deadlock, until its
+	 * transaction ends; the checks that follow then see what any other
+	 * loader committed for those keys. A hash collision only makes two
+	 * keys share a lock. */
+	if (pg_prepare(w, "bf_lock_keys", "SELECT count(pg_advisory_xact_lock("
+	    KEY_LOCK_CLASS ", k.h)) FROM (SELECT DISTINCT "
+	    "hashtext(length(instance_id) || ':' || instance_id || metric) "
+	    "AS h FROM bf_stage WHERE wseq = $1 ORDER BY h) k", 1, e) == -1)
 		goto done;
 	if (pg_prepare(w, "bf_foreign", "SELECT 1 FROM windows "
 	    "WHERE window_end > $2 AND window_start < $3 AND partition <> $1 "
@@ -564,6 +578,22 @@ pg_owner_query(struct bf_wh *w, const char *name, const char *partition,
 	return 1;
 }
 
+/* Takes the advisory locks of the staged window's keys (bf_lock_keys),
+ * waiting for any loader that holds one to end its transaction. */
+static int
+pg_lock_keys(struct bf_wh *w, struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	const char *param[1] = { p->wseqtext };
+	PGresult *res = pg_prepared(w, "bf_lock_keys", 1, param,
+	    PGRES_TUPLES_OK, "locking usage keys", e);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 static int
 pg_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
     size_t n, int check, size_t *idx, struct bf_buf *owner,
@@ -579,6 +609,14 @@ pg_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
 	if (pg_copy(w, "bf_stage", &bf_tbl_usage, rows, n, 1, e) == -1)
 		return -1;
 	p->nstage = n;
+	if (pg_lock_keys(w, e) == -1)
+		return -1;
+	/* The caller's look at the windows table was before the locks: a
+	 * loader that committed a window meanwhile is seen only now. */
+	if (!check && (check = pg_foreign_overlap(w, partition,
+	    rows[0].v[BF_U_WINDOW_START], rows[0].v[BF_U_WINDOW_END],
+	    e)) == -1)
+		return -1;
 	if (!check)
 		return 0;
 	return pg_owner_query(w, "bf_owner", partition, idx, owner, e);
