@@ -239,6 +239,24 @@ done:
 	return rc;
 }
 
+/* The upgrade to version 3: sets the hash of windows row r. */
+static int
+pg_set_hash(struct bf_wh *w, const struct bf_row *r, const char *hash,
+    struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	const char *param[4] = { hash, r->v[BF_W_PARTITION],
+		r->v[BF_W_WINDOW_START], r->v[BF_W_WINDOW_END] };
+	PGresult *res = PQexecParams(p->conn, "UPDATE windows SET hash = $1 "
+	    "WHERE partition = $2 AND window_start = $3 AND window_end = $4",
+	    4, NULL, param, NULL, NULL, 0);
+
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(w, res, "upgrading windows", e);
+	PQclear(res);
+	return 0;
+}
+
 static int
 pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 {
@@ -278,6 +296,9 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 		for (i = 0; bf_wh_ddl_after[i] != NULL; i++)
 			if (pg_exec(w, bf_wh_ddl_after[i], e) == -1)
 				goto fail;
+		for (i = 0; bf_wh_guard_sql(1)[i] != NULL; i++)
+			if (pg_exec(w, bf_wh_guard_sql(1)[i], e) == -1)
+				goto fail;
 		snprintf(vbuf, sizeof(vbuf), "%d", BF_SCHEMA_VERSION);
 		param[0] = vbuf;
 		res = PQexecParams(((struct pg *)w->impl)->conn,
@@ -301,6 +322,9 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 		    (flags & BF_WH_UPGRADE)) {
 			bf_wh_upgrade_sql(ver, 1, &sql);
 			if (pg_exec(w, bf_buf_str(&sql), e) == -1)
+				goto fail;
+			if (ver < 3 && bf_wh_rehash_windows(w, pg_set_hash,
+			    e) == -1)
 				goto fail;
 			w->upgraded = ver;
 			ver = BF_SCHEMA_VERSION;
