@@ -413,7 +413,9 @@ void bf_wh_selectlist(const struct bf_wh *w, const struct bf_table *t,
 void bf_wh_upgrade_sql(int from, int pg, struct bf_buf *out);
 /* The upgrade to version 3, after bf_wh_upgrade_sql, in its transaction:
  * reads every windows row (with the columns of version 3) and sets its
- * hash through set(w, row, hash, e), which returns 0 or -1 with e set.
+ * hash through set(w, row, hash, e), which returns 0 or -1 with e set. A
+ * row without a JSON form (bf_wh_row_json fails: edited) is left without
+ * one, for verify to report.
  * Returns 0 or -1 with e set. */
 int bf_wh_rehash_windows(struct bf_wh *w, int (*set)(struct bf_wh *w,
     const struct bf_row *row, const char *hash, struct bf_err *e),

@@ -191,4 +191,18 @@ for k in sq pg; do
 	run_prog bf-ledger -d "$(target $k "$db")" verify
 	check_rc 3 "$k: a grid edited after the upgrade is found"
 done
+# A version-2 windows row edited beyond reading (usage_rows not a number,
+# which SQLite keeps as text) does not stop the upgrade: it gets no hash,
+# and verify reports it.
+db=$T/v2bad.db
+sqlite3 -batch "$db" <"$FX/wh-v2.sqlite.sql"
+q sq "$db" "UPDATE windows SET usage_rows = 'x' WHERE partition = 'db-2'"
+run_prog bf-load -d "$db" "$FX/wh-v1-2.ndjson"
+check_eq "$RC $(q sq "$db" 'select version from schema_version')" "0 3" \
+    "sq: an unreadable windows row does not stop the upgrade"
+run_prog bf-ledger -d "$db" verify
+check_eq "$RC $(jq -r 'select(.status == "failed") | .partition + " " + .first.check' "$T/out")" \
+    "3 db-2 window" "sq: and verify reports it"
+grep -q "partition 'db-2': window 2026-01-01T00:00:00Z/2026-01-02T00:00:00Z was edited: its hash was removed" "$T/err" &&
+    pass "sq: as a window without its hash" || { fail "sq: as a window without its hash"; diag "$(cat "$T/err")"; }
 done_testing
