@@ -141,9 +141,9 @@ main(int argc, char *argv[])
 		return bf_err_print(&e);
 	if (bf_wh_upgraded(w) != 0)
 		bf_warn("warehouse '%s': schema upgraded from version %d to "
-		    "%d (usage.resolution added; rows loaded before keep their "
-		    "digests)", bf_wh_name(w), bf_wh_upgraded(w),
-		    bf_wh_version(w));
+		    "%d (%s; rows loaded before keep their digests)",
+		    bf_wh_name(w), bf_wh_upgraded(w), bf_wh_version(w),
+		    bf_wh_upgrade_what(bf_wh_upgraded(w)));
 	if ((l = bf_load_new(w, &o, &e)) == NULL) {
 		bf_wh_close(w);
 		return bf_err_print(&e);

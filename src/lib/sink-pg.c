@@ -17,6 +17,9 @@
 
 /* Serialises schema creation between concurrent first runs. */
 #define SCHEMA_LOCK "7310313"
+/* The class (first key) of the advisory locks on usage keys: two int4 keys,
+ * a space apart from the one-bigint SCHEMA_LOCK. */
+#define KEY_LOCK_CLASS "7310314"
 
 struct pg {
 	PGconn *conn;
@@ -190,6 +193,17 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	    "usage.partition = excluded.partition", &sql);
 	if (pg_prepare(w, "bf_upsert", bf_buf_str(&sql), 1, e) == -1)
 		goto done;
+	/* The ownership rule under concurrent loaders: every loader locks
+	 * each (instance_id, metric) it is about to write, in one order
+	 * (the hash's) so that two windows cannot deadlock, until its
+	 * transaction ends; the checks that follow then see what any other
+	 * loader committed for those keys. A hash collision only makes two
+	 * keys share a lock. */
+	if (pg_prepare(w, "bf_lock_keys", "SELECT count(pg_advisory_xact_lock("
+	    KEY_LOCK_CLASS ", k.h)) FROM (SELECT DISTINCT "
+	    "hashtext(length(instance_id) || ':' || instance_id || metric) "
+	    "AS h FROM bf_stage WHERE wseq = $1 ORDER BY h) k", 1, e) == -1)
+		goto done;
 	if (pg_prepare(w, "bf_foreign", "SELECT 1 FROM windows "
 	    "WHERE window_end > $2 AND window_start < $3 AND partition <> $1 "
 	    "AND NOT (window_start = $2 AND window_end = $3) LIMIT 1", 3,
@@ -223,6 +237,24 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 done:
 	bf_buf_free(&sql);
 	return rc;
+}
+
+/* The upgrade to version 3: sets the hash of windows row r. */
+static int
+pg_set_hash(struct bf_wh *w, const struct bf_row *r, const char *hash,
+    struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	const char *param[4] = { hash, r->v[BF_W_PARTITION],
+		r->v[BF_W_WINDOW_START], r->v[BF_W_WINDOW_END] };
+	PGresult *res = PQexecParams(p->conn, "UPDATE windows SET hash = $1 "
+	    "WHERE partition = $2 AND window_start = $3 AND window_end = $4",
+	    4, NULL, param, NULL, NULL, 0);
+
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(w, res, "upgrading windows", e);
+	PQclear(res);
+	return 0;
 }
 
 static int
@@ -264,6 +296,9 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 		for (i = 0; bf_wh_ddl_after[i] != NULL; i++)
 			if (pg_exec(w, bf_wh_ddl_after[i], e) == -1)
 				goto fail;
+		for (i = 0; bf_wh_guard_sql(1)[i] != NULL; i++)
+			if (pg_exec(w, bf_wh_guard_sql(1)[i], e) == -1)
+				goto fail;
 		snprintf(vbuf, sizeof(vbuf), "%d", BF_SCHEMA_VERSION);
 		param[0] = vbuf;
 		res = PQexecParams(((struct pg *)w->impl)->conn,
@@ -287,6 +322,9 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 		    (flags & BF_WH_UPGRADE)) {
 			bf_wh_upgrade_sql(ver, 1, &sql);
 			if (pg_exec(w, bf_buf_str(&sql), e) == -1)
+				goto fail;
+			if (ver < 3 && bf_wh_rehash_windows(w, pg_set_hash,
+			    e) == -1)
 				goto fail;
 			w->upgraded = ver;
 			ver = BF_SCHEMA_VERSION;
@@ -564,6 +602,22 @@ pg_owner_query(struct bf_wh *w, const char *name, const char *partition,
 	return 1;
 }
 
+/* Takes the advisory locks of the staged window's keys (bf_lock_keys),
+ * waiting for any loader that holds one to end its transaction. */
+static int
+pg_lock_keys(struct bf_wh *w, struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	const char *param[1] = { p->wseqtext };
+	PGresult *res = pg_prepared(w, "bf_lock_keys", 1, param,
+	    PGRES_TUPLES_OK, "locking usage keys", e);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 static int
 pg_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
     size_t n, int check, size_t *idx, struct bf_buf *owner,
@@ -579,6 +633,14 @@ pg_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
 	if (pg_copy(w, "bf_stage", &bf_tbl_usage, rows, n, 1, e) == -1)
 		return -1;
 	p->nstage = n;
+	if (pg_lock_keys(w, e) == -1)
+		return -1;
+	/* The caller's look at the windows table was before the locks: a
+	 * loader that committed a window meanwhile is seen only now. */
+	if (!check && (check = pg_foreign_overlap(w, partition,
+	    rows[0].v[BF_U_WINDOW_START], rows[0].v[BF_U_WINDOW_END],
+	    e)) == -1)
+		return -1;
 	if (!check)
 		return 0;
 	return pg_owner_query(w, "bf_owner", partition, idx, owner, e);

@@ -178,6 +178,31 @@ fail:
 	return sq_err(w, rc, "reading the schema version", e);
 }
 
+/* The upgrade to version 3: sets the hash of windows row r. */
+static int
+sq_set_hash(struct bf_wh *w, const struct bf_row *r, const char *hash,
+    struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(q->db, "UPDATE windows SET hash = ?1 "
+	    "WHERE partition = ?2 AND window_start = ?3 AND window_end = ?4",
+	    -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		bind_text(st, 1, hash);
+		bind_text(st, 2, r->v[BF_W_PARTITION]);
+		bind_text(st, 3, r->v[BF_W_WINDOW_START]);
+		bind_text(st, 4, r->v[BF_W_WINDOW_END]);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sq_err(w, rc, "upgrading windows", e);
+	return 0;
+}
+
 /* Creates the schema (flags & BF_WH_CREATE) or upgrades it (flags &
  * BF_WH_UPGRADE) when it needs it, under the write lock and after looking
  * again once the lock is held: of two processes, one does it. */
@@ -217,6 +242,9 @@ sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 		for (i = 0; bf_wh_ddl_after[i] != NULL; i++)
 			if (sq_exec(w, bf_wh_ddl_after[i], e) == -1)
 				goto fail;
+		for (i = 0; bf_wh_guard_sql(0)[i] != NULL; i++)
+			if (sq_exec(w, bf_wh_guard_sql(0)[i], e) == -1)
+				goto fail;
 		rc = sqlite3_prepare_v2(q->db, "INSERT INTO schema_version "
 		    "(version) VALUES (?1)", -1, &ins, NULL);
 		if (rc == SQLITE_OK) {
@@ -233,6 +261,8 @@ sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 	    (flags & BF_WH_UPGRADE)) {
 		bf_wh_upgrade_sql(ver, 0, &sql);
 		if (sq_exec(w, bf_buf_str(&sql), e) == -1)
+			goto fail;
+		if (ver < 3 && bf_wh_rehash_windows(w, sq_set_hash, e) == -1)
 			goto fail;
 		w->upgraded = ver;
 		ver = BF_SCHEMA_VERSION;

@@ -42,11 +42,13 @@ struct vwin {
 	struct bf_sha256 h;
 	int hinit;
 	long head;                  /* index in heads, or -1 */
+	int hash_bad;               /* 1 its hash is missing, 2 wrong */
 	char ws[BF_TIME_LEN], we[BF_TIME_LEN];
 };
 
 struct ver {
 	const struct bf_verify_opts *o;
+	int hashed;                 /* windows rows carry a hash (version 3) */
 	struct bf_keymap parts;
 	struct vpart *p;
 	size_t pcap;
@@ -229,16 +231,25 @@ load_checkpoints(struct ver *v, struct bf_err *e)
 
 /* Windows. */
 
+/* A value a superuser may have made NULL, as text. */
+static const char *
+nz(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
 static int
 win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct ver *v = ctx;
-	const char *pn = row->v[BF_W_PARTITION];
-	const char *ws = row->v[BF_W_WINDOW_START];
-	const char *we = row->v[BF_W_WINDOW_END];
+	const char *pn = nz(row->v[BF_W_PARTITION]);
+	const char *ws = nz(row->v[BF_W_WINDOW_START]);
+	const char *we = nz(row->v[BF_W_WINDOW_END]);
 	const char *head = row->v[BF_W_CHAIN_HEAD];
 	size_t p = part_of(v, pn), i;
 	struct vwin *x;
+	struct bf_err he;
+	char h[BF_SHA256_HEX];
 	bf_time a, b;
 
 	v->p[p].windows++;
@@ -263,6 +274,11 @@ win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	snprintf(x->ws, sizeof(x->ws), "%s", ws);
 	snprintf(x->we, sizeof(x->we), "%s", we);
 	x->head = head != NULL && head[0] != '\0' ? head_put(v, pn, head) : -1;
+	if (v->hashed && row->v[BF_W_HASH] == NULL)
+		x->hash_bad = 1;
+	else if (v->hashed && (bf_wh_window_hash(row, h, &he) == -1 ||
+	    strcmp(h, row->v[BF_W_HASH]) != 0))
+		x->hash_bad = 2;
 	if (bf_time_parse(ws, strlen(ws), &a, NULL) == 0 &&
 	    bf_time_parse(we, strlen(we), &b, NULL) == 0)
 		bf_ckpt_add(&v->p[p].win, a, b);
@@ -322,15 +338,16 @@ static int
 ledger_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct ver *v = ctx;
-	const char *pn = row->v[BF_L_PARTITION];
+	const char *pn = nz(row->v[BF_L_PARTITION]);
 	const char *seqs = row->v[BF_L_SEQ], *ph = row->v[BF_L_PREV_HASH];
-	const char *hs = row->v[BF_L_HASH];
+	const char *hs = row->v[BF_L_HASH], *am = row->v[BF_L_AMOUNT];
 	size_t p = part_of(v, pn), k;
 	struct vpart *x = &v->p[p];
 	char got[BF_SHA256_HEX];
 	struct bf_err he;
 	int64_t seq = seqs != NULL ? strtoll(seqs, NULL, 10) : 0;
 	long hi;
+	int canon = am != NULL && bf_wh_dec_canonical(am);
 	bf_dec amt;
 
 	if (x->entries == 0) {
@@ -356,11 +373,19 @@ ledger_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 		    "%" PRId64 " is out of order: its prev_hash is not the "
 		    "hash of entry %" PRId64 " (inserted, moved or "
 		    "renumbered)", seq, v->prev_seq);
-	} else if (bf_ledger_hash(row, got, &he) == -1 || hs == NULL ||
-	    strcmp(got, hs) != 0) {
+	} else if (canon && (bf_ledger_hash(row, got, &he) == -1 ||
+	    hs == NULL || strcmp(got, hs) != 0)) {
 		problem(v, (long)p, "chain", "edited", seq, "entry %" PRId64
 		    " was edited: its hash does not match its content", seq);
 	}
+	/* bf-load writes amounts as bf_dec_format does; any other text
+	 * (another scale, a '+', a space) was written by someone else, even
+	 * when it reads as the same number. */
+	if (!canon)
+		problem(v, (long)p, "chain", "edited", seq, "entry %" PRId64
+		    " was edited: its amount is not written in the canonical "
+		    "form (an optional '-', digits, a point and 9 decimals)",
+		    seq);
 	v->prev_seq = seq;
 	snprintf(v->prev_hash, sizeof(v->prev_hash), "%s", hs ? hs : "");
 	x->last_seq = seq;
@@ -374,17 +399,31 @@ ledger_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 		if (hi != -1 && v->hseq[hi] == 0)
 			v->hseq[hi] = seq;
 	}
+	/* An amount that does not read, or that overflows the balance,
+	 * is left out of it (its key is then reported unbalanced too). */
 	k = key_index(v, row, 1, NULL);
-	if (row->v[BF_L_AMOUNT] == NULL ||
-	    bf_dec_parse(row->v[BF_L_AMOUNT], strlen(row->v[BF_L_AMOUNT]),
-	    &amt) != BF_DEC_OK || bf_dec_add(v->bal[k], amt, &v->bal[k]) !=
-	    BF_DEC_OK)
-		return bf_err_set(e, BF_EXIT_FAILED, "ledger entry %" PRId64
-		    " of '%s': bad amount", seq, pn);
+	if (am != NULL && bf_dec_parse(am, strlen(am), &amt) == BF_DEC_OK &&
+	    bf_dec_add(v->bal[k], amt, &amt) == BF_DEC_OK)
+		v->bal[k] = amt;
+	(void)e;
 	return 0;
 }
 
 /* Usage. */
+
+/* The first decimal column of usage row r whose text is not what
+ * bf_dec_format writes (so not what bf-load wrote), or -1. */
+static int
+noncanonical_dec(const struct bf_row *r)
+{
+	int i;
+
+	for (i = 0; i < bf_tbl_usage.ncols; i++)
+		if (bf_tbl_usage.cols[i].type == BF_COL_DEC &&
+		    r->v[i] != NULL && !bf_wh_dec_canonical(r->v[i]))
+			return i;
+	return -1;
+}
 
 static void
 usage_name(const struct bf_row *r, struct bf_buf *b)
@@ -397,15 +436,24 @@ static int
 usage_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct ver *v = ctx;
-	const char *pn = row->v[BF_U_PARTITION];
+	const char *pn = nz(row->v[BF_U_PARTITION]);
 	size_t p = part_of(v, pn), k;
 	char d[BF_SHA256_HEX];
 	struct bf_buf name = BF_BUF_INIT;
 	struct bf_err ce;
 	long wi;
+	int c;
 
 	v->p[p].usage_rows++;
 	bf_buf_reset(&v->canon);
+	c = noncanonical_dec(row);
+	if (c != -1) {
+		usage_name(row, &name);
+		problem(v, (long)p, "usage", "edited", 0, "%s was edited: its "
+		    "%s is not written in the canonical form", bf_buf_str(&name),
+		    bf_tbl_usage.cols[c].name);
+		bf_buf_reset(&name);
+	}
 	if (bf_wh_usage_canon(row, &v->canon, &ce) == -1) {
 		usage_name(row, &name);
 		problem(v, (long)p, "usage", "edited", 0, "%s was edited: %s",
@@ -425,9 +473,9 @@ usage_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	bf_buf_reset(&v->k);
 	bf_buf_puts(&v->k, pn);
 	bf_buf_putc(&v->k, '\0');
-	bf_buf_puts(&v->k, row->v[BF_U_WINDOW_START]);
+	bf_buf_puts(&v->k, nz(row->v[BF_U_WINDOW_START]));
 	bf_buf_putc(&v->k, '\0');
-	bf_buf_puts(&v->k, row->v[BF_U_WINDOW_END]);
+	bf_buf_puts(&v->k, nz(row->v[BF_U_WINDOW_END]));
 	wi = bf_keymap_get(&v->wins, v->k.s, v->k.len);
 	if (wi == -1) {
 		usage_name(row, &name);
@@ -451,12 +499,14 @@ usage_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	}
 	bf_buf_free(&name);
 	for (size_t i = 0; i < v->nsh; i++) {
+		bf_dec b;
+
 		k = key_index(v, row, 0, v->sh[i].tenant);
-		if (bf_dec_sub(v->bal[k], v->sh[i].amount, &v->bal[k]) !=
-		    BF_DEC_OK)
-			return bf_err_set(e, BF_EXIT_FAILED, "usage row of "
-			    "'%s': cost out of range", pn);
+		/* Out of range: left out, so its key is reported. */
+		if (bf_dec_sub(v->bal[k], v->sh[i].amount, &b) == BF_DEC_OK)
+			v->bal[k] = b;
 	}
+	(void)e;
 	return 0;
 }
 
@@ -516,8 +566,8 @@ unbal_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
 
 	if (!bad)
 		return 0;
-	if (bf_dec_parse(row->v[BF_L_AMOUNT], strlen(row->v[BF_L_AMOUNT]),
-	    &a) == BF_DEC_OK)
+	if (row->v[BF_L_AMOUNT] != NULL && bf_dec_parse(row->v[BF_L_AMOUNT],
+	    strlen(row->v[BF_L_AMOUNT]), &a) == BF_DEC_OK)
 		bf_dec_add(u->sum[i], a, &u->sum[i]);
 	u->part[i] = (long)part_of(u->v, row->v[BF_L_PARTITION]);
 	(void)e;
@@ -550,9 +600,9 @@ key_text(const struct bf_row *r, int ledger, const char *tenant,
     struct bf_buf *b)
 {
 	const char *t = tenant ? tenant :
-	    r->v[ledger ? BF_L_TENANT : BF_U_TENANT];
-	const char *i = r->v[ledger ? BF_L_INSTANCE_ID : BF_U_INSTANCE_ID];
-	const char *m = r->v[ledger ? BF_L_METRIC : BF_U_METRIC];
+	    nz(r->v[ledger ? BF_L_TENANT : BF_U_TENANT]);
+	const char *i = nz(r->v[ledger ? BF_L_INSTANCE_ID : BF_U_INSTANCE_ID]);
+	const char *m = nz(r->v[ledger ? BF_L_METRIC : BF_U_METRIC]);
 
 	bf_buf_puts(b, "tenant '");
 	bf_plan_put_name(b, t, strlen(t));
@@ -806,6 +856,26 @@ check_partitions(struct ver *v)
 	}
 }
 
+/* Last, so that a deeper cause found above comes first: the windows rows
+ * whose hash (bf_wh_window_hash) is missing or does not match, that is,
+ * whose grid, counts or any other column was edited. */
+static void
+check_window_hashes(struct ver *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->wins.n; i++) {
+		struct vwin *x = &v->w[i];
+
+		if (x->hash_bad)
+			problem(v, (long)x->part, "window", "edited", 0,
+			    "window %s/%s was edited: %s", x->ws, x->we,
+			    x->hash_bad == 1 ? "its hash was removed" :
+			    "its hash does not match its content (grid, "
+			    "counts or another column)");
+	}
+}
+
 static const struct bf_keymap *sort_names;
 
 static int
@@ -854,6 +924,7 @@ bf_verify(struct bf_wh *w, const struct bf_verify_opts *o, struct bf_err *e)
 
 	memset(&v, 0, sizeof(v));
 	v.o = o;
+	v.hashed = bf_wh_version(w) >= 3;
 	if (o->state != NULL && load_checkpoints(&v, e) == -1)
 		goto done;
 	for (i = 0; i < v.parts.n; i++)
@@ -871,6 +942,7 @@ bf_verify(struct bf_wh *w, const struct bf_verify_opts *o, struct bf_err *e)
 	bf_wh_rollback(w);
 	check_windows(&v);
 	check_partitions(&v);
+	check_window_hashes(&v);
 	for (i = 0; i < v.keys.n; i++)
 		if (bf_dec_sign(v.bal[i]) != 0)
 			unbalanced = 1;

@@ -27,7 +27,19 @@
  * - each window's digest and usage_rows must match its usage rows (rows
  *   edited, deleted or inserted);
  * - the balance of every ledger key (the sum of its entries) must equal
- *   the cost of the usage row it follows, or zero when there is none.
+ *   the cost of the usage row it follows, or zero when there is none;
+ * - every decimal of an entry (its amount) and of a usage row must be
+ *   written as bf_dec_format writes it (bf_wh_dec_canonical): any other
+ *   text, even of the same number ("+0.1", " 0.1", ten decimals), is an
+ *   edit;
+ * - from schema version 3, each windows row's hash must be the hash of its
+ *   other columns (bf_wh_window_hash), so that its grid and counts are
+ *   covered; a row without one was edited. Reported after the problems
+ *   above, which are usually the cause.
+ *
+ * Damage is always a problem of its partition, never an error: whatever a
+ * row holds, every partition gets its report line, and the caller exits
+ * 3.
  *
  * Memory: a few hundred bytes per committed window and about 60 bytes per
  * ledger key; entries and usage rows are streamed.

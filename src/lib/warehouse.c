@@ -76,6 +76,7 @@ static const struct bf_col windows_cols[BF_W_NCOLS] = {
 	[BF_W_CHAIN_HEAD] = { "chain_head", BF_COL_TEXT, NN },
 	[BF_W_RUN_ID] = { "run_id", BF_COL_TEXT, NN | NX },
 	[BF_W_LOADED_AT] = { "loaded_at", BF_COL_TIME, NN | NX },
+	[BF_W_HASH] = { "hash", BF_COL_TEXT, NX | BF_COL_SPARSE, 3 },
 };
 
 const struct bf_table bf_tbl_usage = { "usage", usage_cols, BF_U_NCOLS,
@@ -361,6 +362,36 @@ const char *const bf_wh_ddl_after[] = {
 	NULL
 };
 
+/* The ledger is append-only: bf-load only inserts into it. A superuser can
+ * drop these triggers; bf-ledger verify still finds what is done then. */
+static const char *const guard_sqlite[] = {
+	"CREATE TRIGGER IF NOT EXISTS ledger_append_only_update "
+	    "BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, "
+	    "'the ledger is append-only: UPDATE refused'); END",
+	"CREATE TRIGGER IF NOT EXISTS ledger_append_only_delete "
+	    "BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, "
+	    "'the ledger is append-only: DELETE refused'); END",
+	NULL
+};
+
+static const char *const guard_pg[] = {
+	"CREATE OR REPLACE FUNCTION bf_ledger_append_only() RETURNS trigger "
+	    "LANGUAGE plpgsql AS $bf$BEGIN RAISE EXCEPTION "
+	    "'the ledger is append-only: % refused', TG_OP "
+	    "USING ERRCODE = 'restrict_violation'; END$bf$",
+	"CREATE TRIGGER ledger_append_only BEFORE UPDATE OR DELETE ON ledger "
+	    "FOR EACH ROW EXECUTE PROCEDURE bf_ledger_append_only()",
+	"CREATE TRIGGER ledger_append_only_truncate BEFORE TRUNCATE ON ledger "
+	    "FOR EACH STATEMENT EXECUTE PROCEDURE bf_ledger_append_only()",
+	NULL
+};
+
+const char *const *
+bf_wh_guard_sql(int pg)
+{
+	return pg ? guard_pg : guard_sqlite;
+}
+
 static const char *
 coltype(const struct bf_col *c, int pg)
 {
@@ -415,8 +446,67 @@ bf_wh_upgrade_sql(int from, int pg, struct bf_buf *out)
 				    "%s %s; ", tabs[k]->name, c->name,
 				    coltype(c, pg));
 		}
+	if (from < 3) {
+		const char *const *g = bf_wh_guard_sql(pg);
+
+		for (; *g != NULL; g++)
+			bf_buf_printf(out, "%s; ", *g);
+	}
 	bf_buf_printf(out, "UPDATE schema_version SET version = %d",
 	    BF_SCHEMA_VERSION);
+}
+
+const char *
+bf_wh_upgrade_what(int from)
+{
+	return from < 2 ? "usage.resolution, windows.hash and the ledger's "
+	    "append-only triggers added" : "windows.hash and the ledger's "
+	    "append-only triggers added";
+}
+
+struct rehash {
+	struct bf_rowset rows;
+};
+
+static int
+rehash_row(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct rehash *r = ctx;
+
+	(void)e;
+	bf_rowset_copy(&r->rows, row, bf_tbl_windows.ncols);
+	return 0;
+}
+
+int
+bf_wh_rehash_windows(struct bf_wh *w, int (*set)(struct bf_wh *w,
+    const struct bf_row *row, const char *hash, struct bf_err *e),
+    struct bf_err *e)
+{
+	struct rehash r = { BF_ROWSET_INIT };
+	char h[BF_SHA256_HEX];
+	int version = w->version, rc = -1;
+	size_t i;
+
+	/* Read all first: a PostgreSQL scan holds the connection. */
+	w->version = BF_SCHEMA_VERSION;
+	if (bf_wh_scan(w, &bf_tbl_windows, rehash_row, &r, e) == -1)
+		goto done;
+	/* A row that has no JSON form (an integer column that is not one:
+	 * edited) keeps no hash, for verify to report, rather than stop
+	 * the upgrade and with it every load. */
+	for (i = 0; i < r.rows.n; i++) {
+		struct bf_err ignore;
+
+		if (bf_wh_window_hash(&r.rows.rows[i], h, &ignore) == 0 &&
+		    set(w, &r.rows.rows[i], h, e) == -1)
+			goto done;
+	}
+	rc = 0;
+done:
+	w->version = version;
+	bf_rowset_free(&r.rows);
+	return rc;
 }
 
 int
@@ -821,10 +911,30 @@ bf_wh_ledger_append(struct bf_wh *w, const struct bf_row *rows, size_t n,
 }
 
 int
+bf_wh_window_hash(const struct bf_row *row, char out[BF_SHA256_HEX],
+    struct bf_err *e)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	int rc = bf_wh_row_json(&bf_tbl_windows, row, 1UL << BF_W_HASH, NULL,
+	    &b, e);
+
+	if (rc == 0)
+		bf_sha256_hex(b.s, b.len, out);
+	bf_buf_free(&b);
+	return rc;
+}
+
+int
 bf_wh_window_put(struct bf_wh *w, const struct bf_row *row,
     struct bf_err *e)
 {
-	return w->ops->window_put(w, row, e);
+	struct bf_row r = *row;
+	char h[BF_SHA256_HEX];
+
+	if (bf_wh_window_hash(row, h, e) == -1)
+		return -1;
+	r.v[BF_W_HASH] = h;
+	return w->ops->window_put(w, &r, e);
 }
 
 int

@@ -45,8 +45,10 @@
  * higher version is refused. A warehouse of an older version is upgraded
  * by bf_wh_open with BF_WH_UPGRADE (bf-load), and read as it is without
  * (bf-ledger): the columns it lacks read as NULL.
- * Version 1: the first schema. Version 2: usage.resolution. */
-#define BF_SCHEMA_VERSION 2
+ * Version 1: the first schema. Version 2: usage.resolution. Version 3:
+ * windows.hash, and the triggers that make the ledger append-only
+ * (bf_wh_guard_sql); its upgrade fills the hash of every windows row. */
+#define BF_SCHEMA_VERSION 3
 
 /* Column types. */
 enum bf_coltype {
@@ -120,6 +122,7 @@ enum {
 	BF_W_PARTITION, BF_W_WINDOW_START, BF_W_WINDOW_END, BF_W_GRID,
 	BF_W_USAGE_ROWS, BF_W_COUNTS, BF_W_DIGEST, BF_W_CHAIN_HEAD,
 	BF_W_RUN_ID, BF_W_LOADED_AT,
+	BF_W_HASH, /* version 3; last, where ALTER TABLE puts it */
 	BF_W_NCOLS
 };
 
@@ -275,9 +278,22 @@ int bf_wh_chain_head(struct bf_wh *w, const char *partition, int64_t *seq,
 /* Appends n ledger rows (all columns set). */
 int bf_wh_ledger_append(struct bf_wh *w, const struct bf_row *rows,
     size_t n, struct bf_err *e);
-/* Inserts or replaces the windows row (all columns set). */
+/* Inserts or replaces the windows row (all columns set but hash, which it
+ * computes: bf_wh_window_hash). */
 int bf_wh_window_put(struct bf_wh *w, const struct bf_row *row,
     struct bf_err *e);
+/* The hash of windows row row into out (64 hex digits): the SHA-256 of
+ * bf_wh_row_json of the row without a tag and without its hash column, so
+ * that it covers every other column (grid, counts, usage_rows, digest,
+ * chain_head, run_id, loaded_at). bf_wh_window_put stores it, the upgrade
+ * to version 3 fills it for the rows loaded before, bf-ledger verify
+ * checks it. Returns -1 (e set) as bf_wh_row_json does. */
+int bf_wh_window_hash(const struct bf_row *row, char out[BF_SHA256_HEX],
+    struct bf_err *e);
+/* What the upgrade from version from added, for bf-load's message: static
+ * text such as "usage.resolution, windows.hash and the ledger's
+ * append-only triggers". */
+const char *bf_wh_upgrade_what(int from);
 
 /* Reading (bf-ledger, tests): calls fn for every row of table t in the
  * table's scan order (usage: by key; ledger: by partition, seq; windows:
@@ -377,6 +393,11 @@ void bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out);
 /* The statements that follow the tables in a new warehouse, the same on
  * both sinks (indexes, the schema_version table), NULL-terminated. */
 extern const char *const bf_wh_ddl_after[];
+/* The statements that make the ledger append-only (triggers that refuse
+ * UPDATE and DELETE, and on PostgreSQL TRUNCATE, with an error that says
+ * so), for pg or SQLite, NULL-terminated: run after bf_wh_ddl_after in a
+ * new warehouse; bf_wh_upgrade_sql includes them. */
+const char *const *bf_wh_guard_sql(int pg);
 /* "col1, col2, ..." */
 void bf_wh_collist(const struct bf_table *t, const char *prefix,
     struct bf_buf *out);
@@ -386,9 +407,19 @@ void bf_wh_selectlist(const struct bf_wh *w, const struct bf_table *t,
     struct bf_buf *out);
 /* The statements that upgrade a warehouse of version from to
  * BF_SCHEMA_VERSION, separated by ";" (one ALTER TABLE ... ADD COLUMN per
- * column added since, then the UPDATE of schema_version), for pg or
- * SQLite. Run them inside the transaction that read the version. */
+ * column added since, the guard triggers when from < 3, then the UPDATE
+ * of schema_version), for pg or SQLite. Run them inside the transaction
+ * that read the version; then, when from < 3, bf_wh_rehash_windows. */
 void bf_wh_upgrade_sql(int from, int pg, struct bf_buf *out);
+/* The upgrade to version 3, after bf_wh_upgrade_sql, in its transaction:
+ * reads every windows row (with the columns of version 3) and sets its
+ * hash through set(w, row, hash, e), which returns 0 or -1 with e set. A
+ * row without a JSON form (bf_wh_row_json fails: edited) is left without
+ * one, for verify to report.
+ * Returns 0 or -1 with e set. */
+int bf_wh_rehash_windows(struct bf_wh *w, int (*set)(struct bf_wh *w,
+    const struct bf_row *row, const char *hash, struct bf_err *e),
+    struct bf_err *e);
 /* Checks the version a sink read (ver, 0 when none) against
  * BF_SCHEMA_VERSION and sets w->version: -1 with e set (BF_EXIT_USAGE)
  * for a newer or invalid one. */

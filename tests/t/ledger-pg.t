@@ -30,7 +30,7 @@ fresh() {
 	rm -rf "$T/$1.st"; cp -R "$T/pristine.st" "$T/$1.st"
 	uri "$_db"
 }
-sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "$2" >/dev/null; }
+sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "$UNGUARD_PG $2" >/dev/null; }
 tamper_cases
 
 # A password never goes on the command line.

@@ -14,7 +14,7 @@ fresh() {
 	rm -rf "$T/$1.st"; cp -R "$T/pristine.st" "$T/$1.st"
 	echo "$T/$1.db"
 }
-sql() { sqlite3 -batch "$1" "$2"; }
+sql() { sqlite3 -batch "$1" "$UNGUARD_SQLITE $2"; }
 
 run_prog bf-ledger -d "$T/pristine.db" verify --state "$T/pristine.st"
 check_rc 0 "a clean ledger verifies"

@@ -55,12 +55,12 @@ check_eq "$(psql -d hostile -Atc "select encode(convert_to(metric, 'UTF8'), 'hex
     5c2e0d "backslash-dot and CR survive COPY"
 
 # Schema version.
-check_eq "$(psql -d scen -Atc 'select version from schema_version')" 2 "schema version 2"
-psql -d scen -qc 'update schema_version set version = 3'
+check_eq "$(psql -d scen -Atc 'select version from schema_version')" 3 "schema version 3"
+psql -d scen -qc 'update schema_version set version = 4'
 run_prog bf-load --db "$PG" "$T/in/01.ndjson"
 check_rc 2 "newer schema refused"
 check_eq "$(cat "$T/err")" \
-    "bf-load: warehouse '$PG' has schema version 3, newer than this program knows (2)" \
+    "bf-load: warehouse '$PG' has schema version 4, newer than this program knows (3)" \
     "newer schema message"
 
 # Unreachable server: exit 69.

@@ -69,8 +69,8 @@ for k in sq pg; do
 	run_prog bf-load --db "$t" "$FX/wh-v1-1.ndjson"
 	check_rc 0 "$k: load into a new warehouse"
 	check_eq "$(cat "$T/err")" "" "$k: a new warehouse is no upgrade"
-	check_eq "$(q $k "$db" 'select version from schema_version')" 2 \
-	    "$k: a new warehouse has schema version 2"
+	check_eq "$(q $k "$db" 'select version from schema_version')" 3 \
+	    "$k: a new warehouse has schema version 3"
 	check_eq "$(q $k "$db" "$KEYSQL")" "$(want_fidelity "$FX/wh-v1-1.ndjson")" \
 	    "$k: coverage and resolution as the usage lines say"
 	check_eq "$(q $k "$db" "select count(*) from usage where resolution is null")" 1 \
@@ -113,10 +113,10 @@ for k in sq pg; do
 	run_prog bf-load --db "$t" "$T/v2.ndjson"
 	check_rc 0 "$k: bf-load on a version-1 warehouse"
 	check_eq "$(sed "s|$t|TARGET|" "$T/err")" \
-	    "bf-load: warehouse 'TARGET': schema upgraded from version 1 to 2 (usage.resolution added; rows loaded before keep their digests)" \
+	    "bf-load: warehouse 'TARGET': schema upgraded from version 1 to 3 (usage.resolution, windows.hash and the ledger's append-only triggers added; rows loaded before keep their digests)" \
 	    "$k: the upgrade is said once"
-	check_eq "$(q $k "$db" 'select version from schema_version')" 2 \
-	    "$k: upgraded to version 2"
+	check_eq "$(q $k "$db" 'select version from schema_version')" 3 \
+	    "$k: upgraded to version 3 (the current one)"
 	check_eq "$(q $k "$db" 'select count(*) from schema_version')" 1 \
 	    "$k: one schema_version row"
 	# Old rows not reloaded: the same digests; ledger entries unchanged.
@@ -181,5 +181,5 @@ wait $!
 check_eq "$(cat "$T/a.err" "$T/b.err" | grep -c 'schema upgraded')" 1 \
     "pg: of two bf-loads at once, one upgrades and says so"
 check_eq "$(q pg race 'select count(*) from usage') $(q pg race 'select version from schema_version')" \
-    "6 2" "pg: both loaded, version 2"
+    "6 3" "pg: both loaded, version 3"
 done_testing

@@ -141,11 +141,11 @@ for b in 1 3 100; do
 done
 
 # Schema: versioned; a newer version is refused.
-check_eq "$(sq "$DB" 'select version from schema_version')" 2 "schema version 2"
+check_eq "$(sq "$DB" 'select version from schema_version')" 3 "schema version 3"
 sq "$DB" 'update schema_version set version = 99'
 run_prog bf-load --db "$DB" "$T/in/01.ndjson"
 check_rc 2 "newer schema refused"
 check_eq "$(cat "$T/err")" \
-    "bf-load: warehouse '$DB' has schema version 99, newer than this program knows (2)" \
+    "bf-load: warehouse '$DB' has schema version 99, newer than this program knows (3)" \
     "newer schema message"
 done_testing
