@@ -8,7 +8,8 @@ usage: forge.py sqlite FILE PARTITION AMOUNT_DELTA
        forge.py pg PARTITION AMOUNT_DELTA   (psql reads PGHOST etc.)
 
 The first charge of PARTITION whose usage key has that one entry gets
-AMOUNT_DELTA added to its amount and to its usage row's cost; the row's
+AMOUNT_DELTA added to its amount and to its usage row's cost (and to the
+row's one allocation, when it has one); the row's
 digest, its window's digest, every ledger hash from that entry on and the
 windows' chain heads are recomputed. Prints "SEQ OLD NEW" (the entry, the
 old and the new chain head)."""
@@ -102,11 +103,17 @@ def main():
              "window_end = %s" % (lit(t["instance_id"]), lit(t["metric"]),
                                   lit(t["window_start"]), lit(t["window_end"])))
     u = db.query("SELECT * FROM usage WHERE " + where)[0]
-    assert u["allocations"] in (None, "", "[]")
     u["cost"] = "%.9f" % (Decimal(u["cost"]) + Decimal(delta))
+    if u["allocations"] not in (None, "", "[]"):
+        al = json.loads(u["allocations"])
+        assert len(al) == 1  # one share: the charge is all of it
+        al[0]["cost"] = "%.9f" % (Decimal(al[0]["cost"]) + Decimal(delta))
+        u["allocations"] = json.dumps(al, separators=(",", ":"),
+                                      ensure_ascii=False)
     u["digest"] = sha(canon(u, USAGE))
-    stmts = ["UPDATE usage SET cost = %s, digest = %s WHERE %s" %
-             (lit(u["cost"]), lit(u["digest"]), where)]
+    stmts = ["UPDATE usage SET cost = %s, allocations = %s, digest = %s "
+             "WHERE %s" % (lit(u["cost"]), lit(u["allocations"]),
+                           lit(u["digest"]), where)]
     wq = "partition = %s AND window_start = %s AND window_end = %s" % (
         q, lit(t["window_start"]), lit(t["window_end"]))
     rows = db.query("SELECT * FROM usage WHERE " + wq)
