@@ -156,6 +156,21 @@ bf_anchor_windows(struct bf_wh *w, const char *partition,
 	return bf_wh_scan(w, &bf_tbl_windows, win_row, &x, e);
 }
 
+void
+bf_anchor_take_windows(struct bf_ckpt *ck, struct bf_ckpt *present)
+{
+	free(ck->r);
+	ck->r = present->r;
+	ck->n = present->n;
+	ck->cap = present->cap;
+	present->r = NULL;
+	present->n = present->cap = 0;
+	ck->windows = present->windows;
+	ck->last_from = present->last_from;
+	ck->last_to = present->last_to;
+	memcpy(ck->last_digest, present->last_digest, BF_SHA256_HEX);
+}
+
 struct miss {
 	struct bf_buf *out;
 	bf_time *from, *to;
@@ -219,7 +234,7 @@ keep_heads(struct bf_ckpt *c, struct bf_keymap *chain, const char *was,
 static int
 reanchor_tx(struct bf_wh *w, const struct bf_reanchor *r, struct bf_ckpt *ck,
     struct bf_ledger_chain *c, struct bf_keymap *chain,
-    char was[BF_SHA256_HEX], struct bf_err *e)
+    char was[BF_SHA256_HEX], struct bf_ckpt *present, struct bf_err *e)
 {
 	struct walk k;
 	struct bf_rowset rows = BF_ROWSET_INIT;
@@ -232,7 +247,8 @@ reanchor_tx(struct bf_wh *w, const struct bf_reanchor *r, struct bf_ckpt *ck,
 	memset(&k, 0, sizeof(k));
 	k.partition = r->partition;
 	k.hashes = chain;
-	if (walk(w, &k, e) == -1)
+	if (walk(w, &k, e) == -1 ||
+	    bf_anchor_windows(w, r->partition, present, e) == -1)
 		return -1;
 	if (k.why[0] == '\0' && k.prev_seq != c->seq)
 		snprintf(k.why, sizeof(k.why), "entry %" PRId64 " is not the "
@@ -261,7 +277,7 @@ int
 bf_anchor_reanchor(struct bf_wh *w, const struct bf_reanchor *r,
     struct bf_buf *out, struct bf_err *e)
 {
-	struct bf_ckpt ck;
+	struct bf_ckpt ck, present;
 	struct bf_ledger_chain c;
 	struct bf_keymap chain;
 	char now[BF_TIME_LEN], was[BF_SHA256_HEX], ckprev[BF_SHA256_HEX];
@@ -269,6 +285,7 @@ bf_anchor_reanchor(struct bf_wh *w, const struct bf_reanchor *r,
 
 	memset(&chain, 0, sizeof(chain));
 	bf_ckpt_init(&ck, r->partition);
+	bf_ckpt_init(&present, r->partition);
 	if (bf_lock_partition(r->state, r->partition, &fd, e) == -1)
 		goto out;
 	bf_ckpt_free(&ck);
@@ -282,7 +299,7 @@ bf_anchor_reanchor(struct bf_wh *w, const struct bf_reanchor *r,
 	c.recorded_at = now;
 	if (bf_wh_begin(w, e) == -1)
 		goto out;
-	if (reanchor_tx(w, r, &ck, &c, &chain, was, e) == -1) {
+	if (reanchor_tx(w, r, &ck, &c, &chain, was, &present, e) == -1) {
 		bf_wh_rollback(w);
 		goto out;
 	}
@@ -290,6 +307,7 @@ bf_anchor_reanchor(struct bf_wh *w, const struct bf_reanchor *r,
 		goto out;
 	memcpy(ckprev, ck.chain_head, sizeof(ckprev));
 	keep_heads(&ck, &chain, was, c.head);
+	bf_anchor_take_windows(&ck, &present);
 	if (bf_ckpt_save(r->state, &ck, e) == -1)
 		goto out;
 	bf_buf_puts(out, "{\"partition\":");
@@ -305,6 +323,7 @@ bf_anchor_reanchor(struct bf_wh *w, const struct bf_reanchor *r,
 out:
 	bf_unlock(fd);
 	bf_ckpt_free(&ck);
+	bf_ckpt_free(&present);
 	bf_keymap_free(&chain);
 	return rc;
 }

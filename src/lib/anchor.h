@@ -61,6 +61,10 @@ int bf_anchor_check(struct bf_wh *w, const char *partition,
 int bf_anchor_windows(struct bf_wh *w, const char *partition,
     struct bf_ckpt *present, struct bf_err *e);
 
+/* Makes ck's committed ranges, window count and last window present's
+ * (bf_anchor_windows), which gives up its ranges (left empty). */
+void bf_anchor_take_windows(struct bf_ckpt *ck, struct bf_ckpt *present);
+
 /* Appends to out the committed ranges of ck that present lacks, as
  * "[from, to)" joined by ", ", and their span into *from, *to (0, 0 when
  * none). Returns the number of ranges. */
@@ -73,7 +77,9 @@ size_t bf_anchor_missing(const struct bf_ckpt *ck,
  * BF_EXIT_VERIFY); a "reanchor" entry (ledger.h) is appended whose reason
  * names who and why and the heads before; after the commit the checkpoint's
  * head becomes that entry's (the earlier heads still in the chain are
- * kept). who and why are non-empty text. On success out receives one JSON
+ * kept), and its committed ranges the warehouse's windows
+ * (bf_anchor_take_windows). who and why are non-empty text. On success
+ * out receives one JSON
  * line: {"partition":..,"seq":N,"chain_head":..,"previous_head":..,
  * "checkpoint_head":..}. */
 struct bf_reanchor {

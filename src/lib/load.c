@@ -822,15 +822,7 @@ restore(struct bf_load *l, struct part *p, const struct bf_anchor *a,
 		goto out;
 	nmiss = bf_anchor_missing(&p->ck, &present, &miss, &from, &to);
 	bf_ckpt_cut_heads(&p->ck, a->index);
-	free(p->ck.r);
-	p->ck.r = present.r;
-	p->ck.n = present.n;
-	p->ck.cap = present.cap;
-	present.r = NULL;
-	p->ck.windows = present.windows;
-	p->ck.last_from = present.last_from;
-	p->ck.last_to = present.last_to;
-	memcpy(p->ck.last_digest, present.last_digest, BF_SHA256_HEX);
+	bf_anchor_take_windows(&p->ck, &present);
 	if (nmiss > 0) {
 		bf_time_format(from, fs);
 		bf_time_format(to, ts);
