@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "anchor.h"
 #include "err.h"
 #include "focus.h"
+#include "json.h"
 #include "load.h"
 #include "report.h"
 #include "timeutil.h"
@@ -20,9 +24,11 @@
 enum {
 	OPT_ACCOUNT = 256,
 	OPT_CANONICAL,
+	OPT_OPERATOR,
 	OPT_PARTITION,
 	OPT_PARTITIONS,
 	OPT_PROVIDER,
+	OPT_REASON,
 	OPT_SERVICE,
 	OPT_SUBCATEGORY,
 	OPT_TABLE,
@@ -38,11 +44,13 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'F' },
 	{ "from", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "operator", required_argument, NULL, OPT_OPERATOR },
 	{ "partition", required_argument, NULL, OPT_PARTITION },
 	{ "partitions", required_argument, NULL, OPT_PARTITIONS },
 	{ "period", required_argument, NULL, 'p' },
 	{ "provider", required_argument, NULL, OPT_PROVIDER },
 	{ "quotas", required_argument, NULL, 'q' },
+	{ "reason", required_argument, NULL, OPT_REASON },
 	{ "service", required_argument, NULL, OPT_SERVICE },
 	{ "service-subcategory", required_argument, NULL, OPT_SUBCATEGORY },
 	{ "state", required_argument, NULL, 's' },
@@ -70,7 +78,10 @@ usage(int status)
 	    "[--provider name]\n"
 	    "                 [--service name] [--service-subcategory name]\n"
 	    "       bf-ledger -d target gaps -f time -t time "
-	    "[--partition name] [--partitions file]\n");
+	    "[--partition name] [--partitions file]\n"
+	    "       bf-ledger -d target reanchor -s dir --partition name "
+	    "--operator who\n"
+	    "                 --reason why\n");
 	exit(status);
 }
 
@@ -111,6 +122,70 @@ parse_period(const char *period, int bday, bf_time *a, bf_time *b)
 	return 0;
 }
 
+/* 1 when s is non-empty text for the ledger: valid UTF-8, no control
+ * characters. */
+static int
+plain_text(const char *s)
+{
+	const unsigned char *p;
+
+	if (*s == '\0' || !bf_utf8_valid(s, strlen(s)))
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* bf-ledger reanchor (bf-ledger(1), "REANCHOR"). */
+static int
+reanchor(const char *db, const char *state, const char *partition,
+    int npart, const char *operator, const char *reason)
+{
+	struct bf_reanchor r = { 0 };
+	struct bf_buf out = BF_BUF_INIT;
+	struct bf_err e = { 0 };
+	struct bf_wh *w;
+	char runid[64], now[BF_TIME_LEN], version[64];
+	int rc;
+
+	if (state == NULL || npart != 1 || operator == NULL ||
+	    reason == NULL) {
+		bf_warn("reanchor needs --state, one --partition, --operator "
+		    "and --reason");
+		return BF_EXIT_USAGE;
+	}
+	if (!plain_text(operator) || !plain_text(reason) ||
+	    strlen(operator) > 200 || strlen(reason) > 2000) {
+		bf_warn("--operator (at most 200 bytes) and --reason (at most "
+		    "2000) must be non-empty UTF-8 text without control "
+		    "characters");
+		return BF_EXIT_USAGE;
+	}
+	if (bf_partition_check(partition, &e) == -1)
+		return bf_err_print(&e);
+	bf_time_format((bf_time)time(NULL), now);
+	snprintf(runid, sizeof(runid), "reanchor-%s-%ld", now, (long)getpid());
+	snprintf(version, sizeof(version), "bf-ledger %s", BF_VERSION);
+	r.state = state;
+	r.partition = partition;
+	r.who = operator;
+	r.why = reason;
+	r.run_id = runid;
+	r.version = version;
+	if ((w = bf_wh_open(db, 0, &e)) == NULL)
+		return bf_err_print(&e);
+	rc = bf_anchor_reanchor(w, &r, &out, &e);
+	bf_wh_close(w);
+	if (rc == -1) {
+		bf_buf_free(&out);
+		return bf_err_print(&e);
+	}
+	fwrite(out.s, 1, out.len, stdout);
+	bf_buf_free(&out);
+	return bf_close_stdout();
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -118,7 +193,7 @@ main(int argc, char *argv[])
 	const char *format = NULL, *from_s = NULL, *to_s = NULL, *by = NULL;
 	const char *account = "bf", *provider = "bf", *service = "Database";
 	const char *subcategory = "Other (Databases)";
-	const char *cmd, *partfile = NULL;
+	const char *cmd, *partfile = NULL, *operator = NULL, *reason = NULL;
 	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0;
 	int tables = 0;
 	int ch, rc = 0, fmt;
@@ -188,6 +263,9 @@ main(int argc, char *argv[])
 		case OPT_CANONICAL:
 			canonical = 1;
 			break;
+		case OPT_OPERATOR:
+			operator = optarg;
+			break;
 		case OPT_PARTITION:
 			pnames[npnames++] = optarg;
 			break;
@@ -196,6 +274,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_PROVIDER:
 			provider = optarg;
+			break;
+		case OPT_REASON:
+			reason = optarg;
 			break;
 		case OPT_SERVICE:
 			service = optarg;
@@ -222,7 +303,7 @@ main(int argc, char *argv[])
 	}
 	if (optind >= argc) {
 		bf_warn("a command is required: verify, chargeback, quota, "
-		    "export or gaps");
+		    "export, gaps or reanchor");
 		usage(BF_EXIT_USAGE);
 	}
 	cmd = argv[optind++];
@@ -249,6 +330,7 @@ main(int argc, char *argv[])
 			    "table account provider service "
 			    "service-subcategory " },
 			{ "gaps", " db from to partition partitions " },
+			{ "reanchor", " db state partition operator reason " },
 		};
 		char word[64];
 		size_t k;
@@ -434,9 +516,12 @@ main(int argc, char *argv[])
 		if (rc == -1)
 			return bf_err_print(&e);
 		rc = bf_close_stdout();
+	} else if (strcmp(cmd, "reanchor") == 0) {
+		rc = reanchor(db, state, npnames == 1 ? pnames[0] : NULL,
+		    npnames, operator, reason);
 	} else {
 		bf_warn("unknown command '%s': expected verify, chargeback, "
-		    "quota, export or gaps", cmd);
+		    "quota, export, gaps or reanchor", cmd);
 		usage(BF_EXIT_USAGE);
 	}
 	return rc;

@@ -33,6 +33,7 @@ bf_ckpt_free(struct bf_ckpt *c)
 	free(c->partition);
 	free(c->grid);
 	free(c->r);
+	free(c->heads);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -133,6 +134,48 @@ bf_ckpt_commit(struct bf_ckpt *c, bf_time from, bf_time to,
 	c->last_to = to;
 	snprintf(c->last_digest, sizeof(c->last_digest), "%s",
 	    digest != NULL ? digest : "");
+}
+
+void
+bf_ckpt_set_head(struct bf_ckpt *c, const char *head)
+{
+	if (head == NULL)
+		head = "";
+	if (strcmp(c->chain_head, head) == 0)
+		return;
+	if (c->chain_head[0] != '\0' &&
+	    bf_ckpt_head_index(c, c->chain_head) == -1) {
+		if (c->nheads == c->hcap) {
+			c->hcap = c->hcap ? 2 * c->hcap : 16;
+			c->heads = bf_xrealloc(c->heads, c->hcap *
+			    sizeof(*c->heads));
+		}
+		memcpy(c->heads[c->nheads++], c->chain_head, BF_SHA256_HEX);
+	}
+	snprintf(c->chain_head, sizeof(c->chain_head), "%s", head);
+}
+
+long
+bf_ckpt_head_index(const struct bf_ckpt *c, const char *head)
+{
+	size_t i;
+
+	for (i = c->nheads; i-- > 0;)
+		if (strcmp(c->heads[i], head) == 0)
+			return (long)i;
+	return -1;
+}
+
+void
+bf_ckpt_cut_heads(struct bf_ckpt *c, long i)
+{
+	if (i < 0 || (size_t)i >= c->nheads) {
+		c->chain_head[0] = '\0';
+		c->nheads = 0;
+		return;
+	}
+	memcpy(c->chain_head, c->heads[i], BF_SHA256_HEX);
+	c->nheads = (size_t)i;
 }
 
 int
@@ -274,6 +317,36 @@ hex_of(struct loader *l, int t, char out[BF_SHA256_HEX], const char *key)
 	return 0;
 }
 
+/* "heads": an array of distinct SHA-256 hex digests, none of them the
+ * chain head. */
+static int
+parse_heads(struct loader *l, int t, struct bf_ckpt *c)
+{
+	char h[BF_SHA256_HEX];
+	int a, i;
+
+	if (is_null(l, t))
+		return 0;
+	if (l->j.tok[t].type != BF_JSON_ARRAY)
+		return bad(l, "'heads' is not an array");
+	for (i = 0, a = t + 1; i < l->j.tok[t].size;
+	    i++, a = bf_json_skip(&l->j, a)) {
+		if (hex_of(l, a, h, "heads") != 0)
+			return -1;
+		if (h[0] == '\0' || bf_ckpt_head_index(c, h) != -1 ||
+		    strcmp(h, c->chain_head) == 0)
+			return bad(l, "head %d of 'heads' is empty, repeated "
+			    "or the chain head", i + 1);
+		if (c->nheads == c->hcap) {
+			c->hcap = c->hcap ? 2 * c->hcap : 16;
+			c->heads = bf_xrealloc(c->heads, c->hcap *
+			    sizeof(*c->heads));
+		}
+		memcpy(c->heads[c->nheads++], h, BF_SHA256_HEX);
+	}
+	return 0;
+}
+
 static int
 parse_ckpt(struct loader *l, const char *partition, struct bf_ckpt *c)
 {
@@ -335,7 +408,7 @@ parse_ckpt(struct loader *l, const char *partition, struct bf_ckpt *c)
 	if (hex_of(l, bf_json_get(&l->j, 0, "chain_head"), c->chain_head,
 	    "chain_head") != 0)
 		return -1;
-	return 0;
+	return parse_heads(l, bf_json_get(&l->j, 0, "heads"), c);
 }
 
 static int
@@ -484,6 +557,13 @@ bf_ckpt_format(const struct bf_ckpt *c, bf_time now, struct bf_buf *out,
 		bf_json_put_kv_str(out, "last_digest", c->last_digest);
 	if (c->chain_head[0] != '\0')
 		bf_json_put_kv_str(out, "chain_head", c->chain_head);
+	if (c->nheads > 0) {
+		bf_buf_puts(out, ",\"heads\":[");
+		for (i = 0; i < c->nheads; i++)
+			bf_buf_printf(out, "%s\"%s\"", i > 0 ? "," : "",
+			    c->heads[i]);
+		bf_buf_putc(out, ']');
+	}
 	bf_buf_puts(out, ",\"updated\":");
 	if (put_time(out, now) != 0)
 		goto range;

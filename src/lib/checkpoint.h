@@ -8,7 +8,7 @@
  *    "committed":[["2026-01-01T00:00:00Z","2026-01-05T00:00:00Z"]],
  *    "windows":4,"last_window":["2026-01-04T00:00:00Z","2026-01-05T00:00:00Z"],
  *    "last_digest":"<sha256 hex>","chain_head":"<sha256 hex>",
- *    "updated":"2026-11-25T10:00:00Z"}
+ *    "heads":["<sha256 hex>",...],"updated":"2026-11-25T10:00:00Z"}
  *
  * The file ends with a newline. "grid" is left out while it is NULL,
  * "last_window" while there is none, "last_digest" and "chain_head" while
@@ -20,8 +20,12 @@
  * refused as corrupt); grid: the window grid they were planned on (an opaque string to
  * this module, made by the window module); last_digest: digest of the last
  * committed window's usage; chain_head: hash of the partition's last ledger
- * entry. bf-load writes it (after its commit, atomically), bf-window and
- * bf-ledger read it: they agree by construction.
+ * entry. heads: the chain heads the partition had before chain_head, in
+ * the order they were anchored, each once (left out while empty; a
+ * checkpoint without it, from an older bf-load, has none): with them
+ * bf-load tells a warehouse restored to an earlier committed state from a
+ * forged one (anchor.h). bf-load writes it (after its commit, atomically),
+ * bf-window and bf-ledger read it: they agree by construction.
  *
  * Locks: DIR/<encoded partition>.lock held with flock(LOCK_EX|LOCK_NB) by the
  * one bf-load of that partition; DIR/.bf-backfill.lock by bf-backfill.
@@ -49,6 +53,9 @@ struct bf_ckpt {
 	bf_time last_from, last_to; /* the last committed window; 0,0 if none */
 	char last_digest[BF_SHA256_HEX]; /* "" if none */
 	char chain_head[BF_SHA256_HEX];  /* "" if none */
+	char (*heads)[BF_SHA256_HEX];    /* owned; nheads used of hcap: the
+	                                    earlier heads, oldest first */
+	size_t nheads, hcap;
 };
 
 /* Initialises an empty checkpoint for partition (copied). */
@@ -99,6 +106,16 @@ void bf_ckpt_add(struct bf_ckpt *c, bf_time from, bf_time to);
  * last window := [from, to), last_digest := digest (copied; NULL for ""). */
 void bf_ckpt_commit(struct bf_ckpt *c, bf_time from, bf_time to,
     const char *digest);
+/* Moves the chain head to head (copied; "" or NULL: none): the head it
+ * replaces, when there is one and it differs, is appended to heads. */
+void bf_ckpt_set_head(struct bf_ckpt *c, const char *head);
+/* The place of head among the earlier heads (0 the oldest), or -1 when
+ * the checkpoint never had it before its current head. */
+long bf_ckpt_head_index(const struct bf_ckpt *c, const char *head);
+/* Cuts the checkpoint back to an earlier state: chain_head := heads[i],
+ * and the heads from i on are dropped. i == -1 cuts back to the empty
+ * chain (chain_head "", no heads). Committed ranges are not touched. */
+void bf_ckpt_cut_heads(struct bf_ckpt *c, long i);
 /* 1 when [from, to) lies inside one committed range (0 for from >= to). */
 int bf_ckpt_covers(const struct bf_ckpt *c, bf_time from, bf_time to);
 /* 1 when [from, to) shares any instant with a committed range (0 for

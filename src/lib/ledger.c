@@ -108,6 +108,30 @@ entry(struct bf_ledger_chain *c, const char *kind, const struct bf_row *r,
 	return 0;
 }
 
+int
+bf_ledger_is_event(const char *kind)
+{
+	return kind != NULL && (strcmp(kind, BF_LEDGER_RESTORE) == 0 ||
+	    strcmp(kind, BF_LEDGER_REANCHOR) == 0);
+}
+
+int
+bf_ledger_event(struct bf_ledger_chain *c, const char *kind,
+    const char *ws, const char *we, const char *reason,
+    struct bf_rowset *out, struct bf_err *e)
+{
+	struct bf_row r;
+
+	memset(&r, 0, sizeof(r));
+	r.v[BF_U_INSTANCE_ID] = "";
+	r.v[BF_U_METRIC] = "";
+	r.v[BF_U_WINDOW_START] = bf_rowset_str(out, ws);
+	r.v[BF_U_WINDOW_END] = bf_rowset_str(out, we);
+	r.v[BF_U_CURRENCY] = "";
+	r.v[BF_U_DIGEST] = "";
+	return entry(c, kind, &r, "", bf_dec_from_int(0), reason, out, e);
+}
+
 static int
 dec_of(const char *s, size_t n, bf_dec *d)
 {

@@ -40,6 +40,12 @@
 #define BF_LEDGER_CHARGE "charge"
 #define BF_LEDGER_CORRECTION "correction"
 #define BF_LEDGER_REVERSAL "reversal"
+/* Events of the chain itself (anchor.h), amount 0, tenant, instance_id,
+ * metric and currency "": a warehouse found behind its checkpoint
+ * (restored, failed over, or its tail deleted), and an operator's
+ * re-anchoring of a partition refused for a chain mismatch. */
+#define BF_LEDGER_RESTORE "restore"
+#define BF_LEDGER_REANCHOR "reanchor"
 
 /* The prev_hash of a partition's first entry: 64 zeros. */
 #define BF_LEDGER_GENESIS \
@@ -74,6 +80,18 @@ struct bf_ledger_chain {
 	int64_t seq;
 	char head[BF_SHA256_HEX];
 };
+
+/* 1 when kind is an event kind (BF_LEDGER_RESTORE, BF_LEDGER_REANCHOR):
+ * an entry that bills nothing and follows no window. */
+int bf_ledger_is_event(const char *kind);
+
+/* Appends to out one event entry of kind for c's partition: amount
+ * 0.000000000, tenant, instance_id, metric, currency and usage_digest "",
+ * source NULL, the window [ws, we] it concerns and reason (copied into
+ * out). Advances c's seq and head. Returns 0, or -1 with e set. */
+int bf_ledger_event(struct bf_ledger_chain *c, const char *kind,
+    const char *ws, const char *we, const char *reason,
+    struct bf_rowset *out, struct bf_err *e);
 
 /* One tenant's share of a usage row's cost. */
 struct bf_share {

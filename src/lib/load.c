@@ -1,6 +1,7 @@
 /*
  * load.c: bf-load's per-window logic (load.h).
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchor.h"
 #include "buf.h"
 #include "checkpoint.h"
 #include "decimal.h"
@@ -26,6 +28,10 @@ struct part {
 	int locked;       /* 1: lock held (or no state dir); -1: refused */
 	int fd;
 	int dirty;        /* checkpoint changed in this batch */
+	int anchor;       /* 0: not checked yet; 1: checked; -1: refused
+	                     (chain_mismatch) */
+	int ckmoved;      /* the anchor check changed ck: save it */
+	char *mismatch;   /* why it was refused */
 	struct bf_ckpt ck;
 	struct part *hnext;
 };
@@ -69,6 +75,7 @@ struct bf_load {
 	struct bf_buf outq;     /* output held while a batch is open */
 	long failed;            /* windows failed, refused, not committed */
 	int locked;             /* some partition was locked elsewhere */
+	int mismatch;           /* some partition refused: chain_mismatch */
 	int fatal;
 	char *poison;           /* why no further window is committed */
 	/* Fault injection. */
@@ -795,6 +802,115 @@ refuse_owned(struct bf_load *l, struct win *w, const struct bf_row *r)
 	bf_buf_free(&o);
 }
 
+/* The warehouse went back behind p's checkpoint (anchor.h, RESTORE): the
+ * checkpoint is cut back to the warehouse's windows and head, the event is
+ * appended to the ledger, and a warning names the windows missing. */
+static int
+restore(struct bf_load *l, struct part *p, const struct bf_anchor *a,
+    struct bf_err *e)
+{
+	struct bf_ckpt present;
+	struct bf_ledger_chain c;
+	struct bf_buf miss = BF_BUF_INIT, why = BF_BUF_INIT, n = BF_BUF_INIT;
+	bf_time from, to;
+	char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
+	size_t nmiss;
+	int rc = -1;
+
+	bf_ckpt_init(&present, p->name);
+	if (bf_anchor_windows(l->w, p->name, &present, e) == -1)
+		goto out;
+	nmiss = bf_anchor_missing(&p->ck, &present, &miss, &from, &to);
+	bf_ckpt_cut_heads(&p->ck, a->index);
+	bf_anchor_take_windows(&p->ck, &present);
+	if (nmiss > 0) {
+		bf_time_format(from, fs);
+		bf_time_format(to, ts);
+	} else {
+		memcpy(fs, l->now, sizeof(fs));
+		memcpy(ts, l->now, sizeof(ts));
+	}
+	bf_buf_printf(&why, "restore: the warehouse went back to entry "
+	    "%" PRId64 " (head %.12s...), behind its checkpoint; windows "
+	    "missing: %s", a->seq, a->head[0] ? a->head : "(none)",
+	    nmiss > 0 ? bf_buf_str(&miss) : "none");
+	c.partition = p->name;
+	c.run_id = l->o.run_id;
+	c.program_version = l->o.version;
+	c.recorded_at = l->now;
+	c.seq = a->seq;
+	memcpy(c.head, a->head, sizeof(c.head));
+	bf_rowset_reset(&l->entries);
+	if (bf_ledger_event(&c, BF_LEDGER_RESTORE, fs, ts, bf_buf_str(&why),
+	    &l->entries, e) == -1 ||
+	    bf_wh_ledger_append(l->w, l->entries.rows, l->entries.n, e) == -1)
+		goto out;
+	bf_ckpt_set_head(&p->ck, c.head);
+	p->ckmoved = 1;
+	qname(&n, p->name);
+	report(l, NULL, 0, "warning: partition %s: the warehouse is behind "
+	    "its checkpoint (restored, failed over, or its ledger tail "
+	    "deleted): it went back to entry %" PRId64 "; windows missing: "
+	    "%s: they are planned and billed again (recorded as ledger entry "
+	    "%" PRId64 ")", bf_buf_str(&n), a->seq, nmiss > 0 ?
+	    bf_buf_str(&miss) : "none", c.seq);
+	rc = 0;
+out:
+	bf_ckpt_free(&present);
+	bf_buf_free(&miss);
+	bf_buf_free(&why);
+	bf_buf_free(&n);
+	return rc;
+}
+
+/* The first time a transaction touches p: its anchor (anchor.h). Sets
+ * p->anchor; -1 with e set on a warehouse error. */
+static int
+check_anchor(struct bf_load *l, struct part *p, struct bf_err *e)
+{
+	struct bf_anchor a;
+	struct bf_buf n = BF_BUF_INIT;
+
+	if (l->o.state == NULL) {
+		p->anchor = 1;
+		return 0;
+	}
+	if (bf_anchor_check(l->w, p->name, &p->ck, &a, e) == -1)
+		return -1;
+	qname(&n, p->name);
+	p->anchor = 1;
+	switch (a.verdict) {
+	case BF_ANCHOR_FIRST_USE:
+		report(l, NULL, 0, "warning: partition %s has no chain head in "
+		    "its checkpoint (a new or lost state directory): the "
+		    "warehouse's chain verifies, up to entry %" PRId64 ", and "
+		    "is trusted from here", bf_buf_str(&n), a.seq);
+		bf_ckpt_set_head(&p->ck, a.head);
+		p->ckmoved = 1;
+		break;
+	case BF_ANCHOR_RESTORE:
+		if (restore(l, p, &a, e) == -1) {
+			bf_buf_free(&n);
+			return -1;
+		}
+		break;
+	case BF_ANCHOR_MISMATCH:
+		p->anchor = -1;
+		p->mismatch = bf_xstrdup(a.why);
+		l->mismatch = 1;
+		report(l, NULL, 0, "partition %s refused: chain_mismatch: %s: "
+		    "tampering, or a checkpoint edited; it stays refused until "
+		    "the ledger is checked (bf-ledger verify) and the "
+		    "partition re-anchored (bf-ledger reanchor)", bf_buf_str(&n),
+		    a.why);
+		break;
+	default:
+		break;
+	}
+	bf_buf_free(&n);
+	return 0;
+}
+
 /* Loads one window inside the open transaction. Returns 0 (loaded or
  * refused: w->refused says), or -1 with e set on a warehouse error. */
 static int
@@ -808,6 +924,12 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 	char ows[32], owe[32];
 	int rc, exists, changed;
 
+	if (w->p->anchor == 0 && check_anchor(l, w->p, e) == -1)
+		return -1;
+	if (w->p->anchor < 0) {
+		refuse(l, w, "chain_mismatch", "%s", w->p->mismatch);
+		return 0;
+	}
 	rc = bf_wh_window_conflict(wh, P, w->ws, w->we, ows, owe, e);
 	if (rc == -1)
 		return -1;
@@ -1002,11 +1124,21 @@ save_checkpoints(struct bf_load *l, struct bf_err *e)
 		p->ck.last_from = w->start;
 		p->ck.last_to = w->end;
 		memcpy(p->ck.last_digest, w->digest, sizeof(w->digest));
-		memcpy(p->ck.chain_head, w->head, sizeof(w->head));
+		bf_ckpt_set_head(&p->ck, w->head);
 		if (!p->dirty)
 			dirty[ndirty++] = p;
 		p->dirty = 1;
 	}
+	/* A partition whose anchor check moved its checkpoint (a restore
+	 * recorded, a warehouse trusted on first use) with every window
+	 * refused. */
+	for (w = l->qhead; w != NULL; w = w->qnext)
+		if (w->p->ckmoved && !w->p->dirty) {
+			dirty[ndirty++] = w->p;
+			w->p->dirty = 1;
+		}
+	for (i = 0; i < ndirty; i++)
+		dirty[i]->ckmoved = 0;
 	for (i = 0; i < ndirty; i++) {
 		dirty[i]->dirty = 0;
 		if (rc == 0 && bf_ckpt_save(l->o.state, &dirty[i]->ck, e) == -1)
@@ -1303,6 +1435,8 @@ bf_load_finish(struct bf_load *l, struct bf_err *e)
 int
 bf_load_status(const struct bf_load *l)
 {
+	if (l->mismatch)
+		return BF_EXIT_VERIFY;
 	if (l->failed > 0)
 		return BF_EXIT_FAILED;
 	if (l->locked)
@@ -1368,6 +1502,7 @@ bf_load_free(struct bf_load *l)
 			if (p->fd >= 0)
 				bf_unlock(p->fd);
 			bf_ckpt_free(&p->ck);
+			free(p->mismatch);
 			free(p->name);
 			free(p);
 		}

@@ -15,6 +15,14 @@
  * changed (ledger.h), and the window recorded; a window that changes
  * nothing writes nothing.
  *
+ * With a state directory, the first transaction that touches a partition
+ * first checks its anchor (anchor.h): a warehouse behind the checkpoint is
+ * recorded (a "restore" ledger entry), reported as a warning and the
+ * checkpoint cut back; a chain mismatch refuses every window of the
+ * partition ("chain_mismatch", nothing written, the checkpoint left
+ * alone); a checkpoint without a head trusts a chain that verifies, with
+ * a warning.
+ *
  * Fault injection: the environment variable BF_FAULT=POINT:COUNT makes the
  * process kill itself with SIGKILL the COUNT-th time (1-based) it reaches
  * POINT, one of (per window) "after-delete", "after-insert", "after-ledger";
@@ -62,7 +70,8 @@ int bf_load_line(struct bf_load *l, const char *file, long line,
 /* At the end of input: loads the last batch and reports the windows whose
  * window line never came. Returns 0 or -1 with e set, as bf_load_line. */
 int bf_load_finish(struct bf_load *l, struct bf_err *e);
-/* The exit status the windows imply: BF_EXIT_FAILED when some window
+/* The exit status the windows imply: BF_EXIT_VERIFY when a partition was
+ * refused for a chain mismatch (anchor.h); else BF_EXIT_FAILED when some window
  * failed, was refused or was not committed; else BF_EXIT_TEMPFAIL when a
  * partition was locked by another bf-load; else 0. */
 int bf_load_status(const struct bf_load *l);

@@ -23,6 +23,7 @@
 struct vpart {
 	long entries, windows, usage_rows, problems;
 	int64_t last_seq;
+	int64_t last_bill_seq;      /* the last entry that is no event */
 	char last_hash[BF_SHA256_HEX];
 	int has_ck;                 /* a checkpoint file was read */
 	struct bf_ckpt ck;          /* as read before the snapshot */
@@ -389,6 +390,8 @@ ledger_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	v->prev_seq = seq;
 	snprintf(v->prev_hash, sizeof(v->prev_hash), "%s", hs ? hs : "");
 	x->last_seq = seq;
+	if (!bf_ledger_is_event(row->v[BF_L_KIND]))
+		x->last_bill_seq = seq;
 	snprintf(x->last_hash, sizeof(x->last_hash), "%s", hs ? hs : "");
 	if (hs != NULL) {
 		bf_buf_reset(&v->k);
@@ -788,9 +791,10 @@ check_partitions(struct ver *v)
 		char h[16];
 		int64_t s;
 
-		if (p->entries > 0 && p->max_win_seq < p->last_seq &&
+		/* Events (a restore, a re-anchoring) follow no window. */
+		if (p->entries > 0 && p->max_win_seq < p->last_bill_seq &&
 		    p->windows > 0 && !p->head_missing) {
-			range(r_txt, p->max_win_seq + 1, p->last_seq);
+			range(r_txt, p->max_win_seq + 1, p->last_bill_seq);
 			problem(v, (long)i, "window", "appended",
 			    p->max_win_seq + 1, "%s recorded by no window: "
 			    "appended outside bf-load", r_txt);

@@ -14,7 +14,8 @@
  *   once;
  * - the chain heads: every windows row's chain_head must be the hash of an
  *   entry of its partition, and the newest of them the last entry (else
- *   the tail was deleted, or entries were appended outside bf-load); the
+ *   the tail was deleted, or entries were appended outside bf-load; the
+ *   events of ledger.h, a restore or a re-anchoring, may follow it); the
  *   checkpoint's chain_head must be the hash of the last entry (a head no
  *   entry has: the tail was deleted; an older entry's: entries appended
  *   after the checkpoint, or a bf-load that crashed before writing it,

@@ -3,7 +3,8 @@
  * any bytes. Two parts:
  * - the bytes as the checkpoint file of partition "db-1" (a hand-edited
  *   or damaged state file): a loaded checkpoint names its partition, holds
- *   sorted, disjoint, merged, non-empty ranges and well-formed digests, and
+ *   sorted, disjoint, merged, non-empty ranges, well-formed digests and
+ *   earlier heads (each once, none the chain head), and
  *   formats to a file that loads back to the same checkpoint; a refused one
  *   names the file and carries BF_EXIT_USAGE and leaves an empty
  *   checkpoint;
@@ -118,6 +119,10 @@ check_file(const uint8_t *data, size_t size)
 	check_ranges(&c);
 	FUZZ_CHECK(c.windows >= 0);
 	FUZZ_CHECK(hexok(c.last_digest) && hexok(c.chain_head));
+	for (i = 0; i < c.nheads; i++)
+		FUZZ_CHECK(hexok(c.heads[i]) && c.heads[i][0] != '\0' &&
+		    strcmp(c.heads[i], c.chain_head) != 0 &&
+		    bf_ckpt_head_index(&c, c.heads[i]) == (long)i);
 	if (c.last_from != 0 || c.last_to != 0)
 		FUZZ_CHECK(c.last_from < c.last_to);
 	for (i = 0; i < c.n; i++)
@@ -145,6 +150,8 @@ check_file(const uint8_t *data, size_t size)
 		FUZZ_CHECK(strcmp(c.grid, c2.grid) == 0);
 	FUZZ_CHECK(strcmp(c.last_digest, c2.last_digest) == 0 &&
 	    strcmp(c.chain_head, c2.chain_head) == 0);
+	FUZZ_CHECK(c2.nheads == c.nheads && (c.nheads == 0 ||
+	    memcmp(c2.heads, c.heads, c.nheads * sizeof(*c.heads)) == 0));
 	bf_ckpt_free(&c);
 	bf_ckpt_free(&c2);
 	bf_buf_free(&text);

@@ -198,3 +198,145 @@ crash_random() {
 	[ "$_killed" -gt 0 ] && pass "some kills landed inside the run" ||
 	    fail "some kills landed inside the run"
 }
+
+# The chain anchor (bf-load(1), ANCHOR): a restore, a forgery, a hand-edited
+# checkpoint, a lost state directory. The caller defines
+#   tgt NAME          the --db TARGET of warehouse NAME
+#   mk NAME           an empty warehouse NAME
+#   backup NAME COPY  a copy of NAME's committed state
+#   restore NAME COPY NAME becomes COPY again
+#   forge NAME PART   tests/lib/forge.py on NAME: one charge of PART + 1
+#   q NAME SQL        one query, rows as text
+# anchor_cost DAY0 NDAYS: the sum of gen's costs of one partition with 2
+# instances and 2 metrics over those days, by awk.
+anchor_cost() {
+	awk -v d0="$1" -v nd="$2" 'BEGIN { s = 0
+	for (d = d0; d < d0 + nd; d++) for (i = 1; i <= 2; i++)
+		for (m = 1; m <= 2; m++) s += i * 100 + m * 10 + d
+	printf "%d.%03d000000\n", int(s / 1000), s % 1000 }'
+}
+anchor_cases() {
+	gen db-1 1 3 2 2 >"$T/d13.nd"; gen db-2 1 3 2 2 >>"$T/d13.nd"
+	gen db-1 4 3 2 2 >"$T/d46.nd"; gen db-2 4 3 2 2 >>"$T/d46.nd"
+	gen db-1 4 1 2 2 >"$T/d4.nd"; gen db-1 5 2 2 2 >"$T/d56.nd"
+	cat "$T/d13.nd" "$T/d46.nd" >"$T/d16.nd"
+	ld() { _w=$1; shift; bf-load -d "$(tgt "$_w")" -s "$T/$_w.st" "$@"; }
+	ver() { run_prog bf-ledger -d "$(tgt "$1")" verify -s "$T/$1.st"; }
+	last_hash() { q "$1" "SELECT hash FROM ledger WHERE partition = '$2' ORDER BY seq DESC LIMIT 1"; }
+	usage_of() { "$BF_TOOLS/tool-export" "$(tgt "$1")" | jq -c 'select(.table == "usage")'; }
+
+	# A clean run of days 1-6, to compare with.
+	mk clean; ld clean "$T/d16.nd" >/dev/null || fail "the clean run"
+	usage_of clean >"$T/clean.usage"
+
+	# 1. A restore: the warehouse goes back to its state after day 3.
+	mk rs; ld rs "$T/d13.nd" >/dev/null
+	backup rs rs_bk
+	ld rs "$T/d46.nd" >/dev/null
+	h3=$(q rs_bk "SELECT hash FROM ledger WHERE partition = 'db-1' ORDER BY seq DESC LIMIT 1")
+	n3=$(q rs_bk "SELECT count(*) FROM ledger WHERE partition = 'db-1'")
+	restore rs rs_bk
+	run_prog ld rs "$T/d4.nd"
+	check_rc 0 "restore: the load goes on"
+	check_eq "$(grep -c "warning: partition 'db-1': the warehouse is behind its checkpoint.*went back to entry $n3; windows missing: \[2026-01-04T00:00:00Z, 2026-01-07T00:00:00Z)" "$T/err")" 1 \
+	    "restore: a warning names the missing windows"
+	check_eq "$(q rs "SELECT seq || ' ' || kind || ' ' || window_start || ' ' || window_end || ' ' || amount || ' ' || prev_hash FROM ledger WHERE partition = 'db-1' AND kind = 'restore'")" \
+	    "$((n3 + 1)) restore 2026-01-04T00:00:00Z 2026-01-07T00:00:00Z 0.000000000 $h3" \
+	    "restore: recorded in the ledger after the head it went back to"
+	check_eq "$(q rs "SELECT count(*) FROM ledger WHERE kind = 'restore' AND reason LIKE '%entry $n3 (head $(echo "$h3" | cut -c1-12)...)%windows missing: [2026-01-04T00:00:00Z, 2026-01-07T00:00:00Z)'")" 1 \
+	    "restore: the entry's reason names the head and the windows"
+	check_eq "$(jq -c '.committed' "$T/rs.st/db-1.ckpt")" \
+	    '[["2026-01-01T00:00:00Z","2026-01-05T00:00:00Z"]]' \
+	    "restore: the checkpoint is cut back (days 1-3, then day 4 loaded)"
+	check_eq "$(jq -r '.chain_head' "$T/rs.st/db-1.ckpt")" "$(last_hash rs db-1)" \
+	    "restore: the checkpoint's head is the warehouse's"
+	run_prog ld rs "$T/d56.nd"
+	check_eq "$RC $(cat "$T/err")" "0 " "restore: the next load goes on quietly"
+	check_eq "$(q rs "SELECT count(*) FROM ledger WHERE kind = 'restore'")" 1 "restore: recorded once"
+	ld rs "$T/d46.nd" >"$T/out" 2>"$T/err" # db-2's days 4-6 too
+	check_eq "$(grep -c "warning: partition 'db-2': the warehouse is behind" "$T/err")" 1 \
+	    "restore: db-2 went back too"
+	ver rs
+	check_rc 0 "restore: verify --state passes after the reload"
+	check_eq "$(bf-ledger -d "$(tgt rs)" export --canonical | jq -r 'select(.table == "ledger" and .kind == "restore") | .partition + " " + .window_start' | tr '\n' ' ')" \
+	    "db-1 2026-01-04T00:00:00Z db-2 2026-01-04T00:00:00Z " \
+	    "restore: the events (db-2 went back too) are in the canonical export"
+	usage_of rs >"$T/rs.usage"
+	check_file "$T/rs.usage" "$T/clean.usage" "restore: the usage billed is a clean run's"
+	check_eq "$(q rs "SELECT amount FROM ledger WHERE partition = 'db-1' AND kind = 'charge' AND window_start >= '2026-01-04'" | awk '{ split($1, a, "."); s += a[1] * 1000000000 + a[2] } END { printf "%d.%09d\n", s / 1000000000, s % 1000000000 }')" \
+	    "$(anchor_cost 4 3)" "restore: days 4-6 charged once more, by hand"
+
+	# 2. A forger rewrites one charge and recomputes every digest and hash.
+	mk fg; ld fg "$T/d13.nd" >/dev/null
+	nf=$(q fg "SELECT count(*) FROM ledger WHERE partition = 'db-1'")
+	forge fg db-1 >/dev/null || fail "the forger ran"
+	run_prog bf-ledger -d "$(tgt fg)" verify
+	check_rc 0 "forgery: the forged warehouse verifies on its own"
+	ver fg
+	check_rc 3 "forgery: verify --state catches it"
+	cp "$T/fg.st/db-1.ckpt" "$T/fg.ck"
+	for run in 1 2; do
+		run_prog ld fg "$T/d46.nd"
+		check_rc 3 "forgery: routine load $run refused"
+		check_eq "$(jq -r 'select(.type == "window") | .partition + " " + .status + " " + (.error.code // "-")' "$T/out" | sort | uniq -c | awk '{ printf "%s ", $0 }' | tr -s ' ')" \
+		    " 3 db-1 failed chain_mismatch 3 db-2 ok - " \
+		    "forgery: db-1's windows refused (chain_mismatch), db-2's loaded ($run)"
+		check_eq "$(grep -c "partition 'db-1' refused: chain_mismatch" "$T/err")" 1 \
+		    "forgery: the refusal is said ($run)"
+		check_file "$T/fg.st/db-1.ckpt" "$T/fg.ck" "forgery: the checkpoint is left alone ($run)"
+		check_eq "$(q fg "SELECT count(*) FROM ledger WHERE partition = 'db-1'")" "$nf" \
+		    "forgery: nothing written to db-1's chain ($run)"
+		ver fg
+		check_rc 3 "forgery: verify --state still fails ($run)"
+	done
+	run_prog bf-ledger -d "$(tgt fg)" reanchor -s "$T/fg.st" --partition db-1 --operator alice
+	check_rc 2 "reanchor: --reason is required"
+	run_prog bf-ledger -d "$(tgt fg)" reanchor -s "$T/fg.st" --partition db-1 \
+	    --operator alice --reason "ticket 42: the charge was corrected by hand"
+	check_rc 0 "reanchor: done"
+	check_eq "$(q fg "SELECT seq || ' ' || kind || ' ' || amount || ' ' || reason FROM ledger WHERE partition = 'db-1' AND seq = $((nf + 1))" | cut -d'(' -f1)" \
+	    "$((nf + 1)) reanchor 0.000000000 re-anchored by alice: ticket 42: the charge was corrected by hand " \
+	    "reanchor: who and why in the ledger"
+	check_eq "$(q fg "SELECT count(*) FROM ledger WHERE kind = 'reanchor' AND window_start = recorded_at AND recorded_at = '$(jq -r .recorded_at "$T/out")'")" 1 \
+	    "reanchor: when, in the ledger"
+	check_eq "$(jq -r .chain_head "$T/fg.st/db-1.ckpt")" "$(last_hash fg db-1)" \
+	    "reanchor: the checkpoint's anchor is the warehouse's head"
+	ver fg
+	check_rc 0 "reanchor: verify --state passes"
+	run_prog ld fg "$T/d46.nd"
+	check_rc 0 "reanchor: the refusal is cleared"
+	ver fg
+	check_rc 0 "reanchor: and the ledger still verifies"
+
+	# 3. A hand-edited chain head in a checkpoint.
+	mk he; ld he "$T/d13.nd" >/dev/null
+	jq -c '.chain_head = "'"$(printf x | sha256sum | cut -c1-64)"'"' "$T/he.st/db-1.ckpt" >"$T/he.ck"
+	cp "$T/he.ck" "$T/he.st/db-1.ckpt"
+	ver he
+	check_rc 3 "edited head: verify --state catches it"
+	run_prog ld he "$T/d46.nd"
+	check_rc 3 "edited head: the load is refused"
+	check_eq "$(jq -r 'select(.partition == "db-1") | .error.code' "$T/out" | sort -u)" chain_mismatch \
+	    "edited head: chain_mismatch"
+	check_file "$T/he.st/db-1.ckpt" "$T/he.ck" "edited head: the checkpoint is left alone"
+	ver he
+	check_rc 3 "edited head: verify --state still fails"
+
+	# 4. A lost state directory: the warehouse is trusted once its chain
+	# verifies, and not when it does not.
+	mk ls; ld ls "$T/d13.nd" >/dev/null
+	rm -rf "$T/ls.st"
+	run_prog ld ls "$T/d46.nd"
+	check_rc 0 "lost state: the load goes on"
+	check_eq "$(grep -c "partition 'db-1' has no chain head in its checkpoint.*verifies, up to entry 12, and is trusted" "$T/err")" 1 \
+	    "lost state: said on stderr"
+	check_eq "$(jq -r .chain_head "$T/ls.st/db-1.ckpt")" "$(last_hash ls db-1)" \
+	    "lost state: anchored at the warehouse's head"
+	mk lt; ld lt "$T/d13.nd" >/dev/null
+	q lt "UPDATE ledger SET amount = amount + 1 WHERE partition = 'db-1' AND seq = 2" >/dev/null
+	rm -rf "$T/lt.st"
+	run_prog ld lt "$T/d46.nd"
+	check_rc 3 "lost state: a chain that does not verify is refused"
+	check_eq "$(grep -c "partition 'db-1' refused: chain_mismatch: the warehouse's chain does not verify (entry 2: hash does not match the entry)" "$T/err")" 1 \
+	    "lost state: the broken link is named"
+}

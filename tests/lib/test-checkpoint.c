@@ -81,6 +81,15 @@ put(const char *name, const char *data)
 	fclose(fp);
 }
 
+static void
+unlink_ckpt(void)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/db-1.ckpt", dir);
+	unlink(path);
+}
+
 static int
 count_entries(const char *d)
 {
@@ -122,6 +131,68 @@ load_text(const char *text, int *code)
 		snprintf(out, sizeof(out), "%s", e.msg);
 	bf_ckpt_free(&c);
 	return out;
+}
+
+#define HA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define HC "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+/* The earlier heads: kept in order, each once, saved, read back, cut. */
+static void
+test_heads(void)
+{
+	struct bf_ckpt c, c2;
+	struct bf_buf b = BF_BUF_INIT;
+	struct bf_err e;
+	int code;
+
+	bf_ckpt_init(&c, "db-1");
+	bf_ckpt_set_head(&c, HA);
+	is_int((long)c.nheads, 0, "the first head has nothing before it");
+	bf_ckpt_set_head(&c, HA);
+	is_int((long)c.nheads, 0, "the same head again changes nothing");
+	bf_ckpt_set_head(&c, HB);
+	bf_ckpt_set_head(&c, HC);
+	ok(c.nheads == 2 && strcmp(c.heads[0], HA) == 0 &&
+	    strcmp(c.heads[1], HB) == 0 && strcmp(c.chain_head, HC) == 0,
+	    "earlier heads kept oldest first");
+	is_int(bf_ckpt_head_index(&c, HB), 1, "an earlier head is found");
+	is_int(bf_ckpt_head_index(&c, HC), -1, "the current head is not earlier");
+	bf_ckpt_format(&c, D(1), &b, &e);
+	ok(strstr(b.s, ",\"chain_head\":\"" HC "\",\"heads\":[\"" HA "\",\""
+	    HB "\"],\"updated\"") != NULL, "heads written after chain_head");
+	ok(bf_ckpt_save(dir, &c, &e) == 0 &&
+	    bf_ckpt_load(dir, "db-1", &c2, &e) == 0 && c2.nheads == 2 &&
+	    strcmp(c2.heads[0], HA) == 0 && strcmp(c2.heads[1], HB) == 0 &&
+	    strcmp(c2.chain_head, HC) == 0, "heads read back");
+	bf_ckpt_free(&c2);
+	bf_ckpt_cut_heads(&c, 0);
+	ok(c.nheads == 0 && strcmp(c.chain_head, HA) == 0,
+	    "cut back to the oldest head");
+	bf_ckpt_set_head(&c, HB);
+	bf_ckpt_cut_heads(&c, -1);
+	ok(c.nheads == 0 && c.chain_head[0] == '\0',
+	    "cut back to the empty chain");
+	bf_ckpt_free(&c);
+	bf_buf_free(&b);
+
+	is_str(load_text("{\"partition\":\"db-1\",\"chain_head\":\"" HA
+	    "\"}\n", &code), "OK", "a checkpoint without heads (older bf-load)");
+	is_str(load_text("{\"partition\":\"db-1\",\"chain_head\":\"" HA
+	    "\",\"heads\":[\"" HB "\",\"" HB "\"]}\n", &code),
+	    "DIR/db-1.ckpt: not a valid checkpoint: head 2 of 'heads' is "
+	    "empty, repeated or the chain head", "a repeated head refused");
+	is_str(load_text("{\"partition\":\"db-1\",\"chain_head\":\"" HA
+	    "\",\"heads\":[\"" HA "\"]}\n", &code),
+	    "DIR/db-1.ckpt: not a valid checkpoint: head 1 of 'heads' is "
+	    "empty, repeated or the chain head", "the chain head among heads");
+	is_str(load_text("{\"partition\":\"db-1\",\"heads\":[\"xyz\"]}\n",
+	    &code), "DIR/db-1.ckpt: not a valid checkpoint: 'heads' is not a "
+	    "SHA-256 hex digest", "a head that is no digest");
+	is_str(load_text("{\"partition\":\"db-1\",\"heads\":{}}\n", &code),
+	    "DIR/db-1.ckpt: not a valid checkpoint: 'heads' is not an array",
+	    "heads that are no array");
+	unlink_ckpt();
 }
 
 static int
@@ -533,6 +604,7 @@ main(void)
 	    e.code == BF_EXIT_IO, "lock in a missing dir: I/O error");
 	ok(bf_lock_partition(dir, "", &fd, &e) == -1, "empty partition");
 
+	test_heads();
 	bf_buf_free(&b);
 	{
 		char cmd[300];

@@ -224,10 +224,56 @@ test_rowset(void)
 	bf_rowset_free(&s);
 }
 
+/* An event entry (a restore): amount 0, empty key, chained and checked
+ * like any entry, its hash the SHA-256 of its canonical form. */
+static void
+test_event(void)
+{
+	struct bf_ledger_chain c = { "db-1", "r2", "bf-load 0.1.0",
+		"2026-01-09T00:00:00Z", 0, "" };
+	struct bf_rowset out = BF_ROWSET_INIT;
+	struct bf_buf b = BF_BUF_INIT, w = BF_BUF_INIT;
+	struct bf_row u;
+	struct bf_err e;
+	char why[160], want[BF_SHA256_HEX];
+
+	usage_row(&u, "acme", "1");
+	bf_ledger_diff(&c, NULL, &u, &out, &e);
+	ok(bf_ledger_event(&c, BF_LEDGER_RESTORE, "2026-01-04T00:00:00Z",
+	    "2026-01-07T00:00:00Z", "restore: gone back", &out, &e) == 0,
+	    "an event entry is made");
+	is_str(out.rows[1].v[BF_L_SEQ], "2", "it follows the chain");
+	bf_ledger_canon(&out.rows[1], &b, &e);
+	bf_buf_printf(&w, "%s%s\"}", "{\"partition\":\"db-1\",\"seq\":2,"
+	    "\"kind\":\"restore\",\"tenant\":\"\",\"instance_id\":\"\","
+	    "\"metric\":\"\",\"window_start\":\"2026-01-04T00:00:00Z\","
+	    "\"window_end\":\"2026-01-07T00:00:00Z\","
+	    "\"amount\":\"0.000000000\",\"currency\":\"\","
+	    "\"reason\":\"restore: gone back\",\"source\":null,"
+	    "\"run_id\":\"r2\",\"usage_digest\":\"\","
+	    "\"program_version\":\"bf-load 0.1.0\","
+	    "\"recorded_at\":\"2026-01-09T00:00:00Z\",\"prev_hash\":\"",
+	    out.rows[0].v[BF_L_HASH]);
+	is_str(bf_buf_str(&b), bf_buf_str(&w),
+	    "event: canonical form, amount 0, key empty");
+	bf_sha256_hex(b.s, b.len, want);
+	is_str(out.rows[1].v[BF_L_HASH], want, "event: its hash");
+	is_str(c.head, want, "event: the chain head moves to it");
+	ok(bf_ledger_check(&out.rows[1], 1, out.rows[0].v[BF_L_HASH], why,
+	    sizeof(why)) == 0, "event: checked like any entry");
+	ok(bf_ledger_is_event("restore") && bf_ledger_is_event("reanchor") &&
+	    !bf_ledger_is_event("charge") && !bf_ledger_is_event(NULL),
+	    "event kinds");
+	bf_buf_free(&b);
+	bf_buf_free(&w);
+	bf_rowset_free(&out);
+}
+
 int
 main(void)
 {
 	test_canon();
+	test_event();
 	test_targets();
 	test_rowset();
 	return done_testing();
