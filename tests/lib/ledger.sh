@@ -152,14 +152,7 @@ EOF
 	    "$1: FOCUS BilledCost per entry (multi-owner split)"
 }
 
-# The ledger is append-only (triggers, bf-load(1)): whoever tampers with
-# it drops them first, as a superuser can. The tamper cases' sql functions
-# run these before their statements.
-UNGUARD_SQLITE="DROP TRIGGER IF EXISTS ledger_append_only_update;
-    DROP TRIGGER IF EXISTS ledger_append_only_delete;"
-UNGUARD_PG="SET client_min_messages = warning;
-    DROP TRIGGER IF EXISTS ledger_append_only ON ledger;
-    DROP TRIGGER IF EXISTS ledger_append_only_truncate ON ledger;"
+. "$BF_TOP/tests/lib/unguard.sh"
 
 # Tampering. The caller defines fresh NAME (prints a new TARGET holding the
 # known ledger, its checkpoints copied to $T/NAME.st) and sql TARGET STMT.

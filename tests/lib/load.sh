@@ -207,6 +207,8 @@ crash_random() {
 #   restore NAME COPY NAME becomes COPY again
 #   forge NAME PART   tests/lib/forge.py on NAME: one charge of PART + 1
 #   q NAME SQL        one query, rows as text
+#   UNGUARD           the SQL that drops the ledger's append-only triggers
+#                     (tests/lib/unguard.sh), for a tamperer's UPDATE
 # anchor_cost DAY0 NDAYS: the sum of gen's costs of one partition with 2
 # instances and 2 metrics over those days, by awk.
 anchor_cost() {
@@ -333,7 +335,7 @@ anchor_cases() {
 	check_eq "$(jq -r .chain_head "$T/ls.st/db-1.ckpt")" "$(last_hash ls db-1)" \
 	    "lost state: anchored at the warehouse's head"
 	mk lt; ld lt "$T/d13.nd" >/dev/null
-	q lt "UPDATE ledger SET amount = amount + 1 WHERE partition = 'db-1' AND seq = 2" >/dev/null
+	q lt "$UNGUARD UPDATE ledger SET amount = amount + 1 WHERE partition = 'db-1' AND seq = 2" >/dev/null
 	rm -rf "$T/lt.st"
 	run_prog ld lt "$T/d46.nd"
 	check_rc 3 "lost state: a chain that does not verify is refused"

@@ -7,6 +7,8 @@
 # PostgreSQL.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/load.sh"
+. "$BF_TOP/tests/lib/unguard.sh"
+UNGUARD=$UNGUARD_SQLITE
 command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"

@@ -5,6 +5,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/pg.sh"
 . "$BF_TOP/tests/lib/load.sh"
+. "$BF_TOP/tests/lib/unguard.sh"
+UNGUARD=$UNGUARD_PG
 command -v jq >/dev/null || skip_all "jq is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 start_pg
