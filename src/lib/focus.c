@@ -346,7 +346,9 @@ focus_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
 	int match, qnull = 0, rev, split, rc = -1;
 	size_t i;
 
-	if (!in_range(o, ws))
+	/* Events (a restore, a re-anchoring) bill nothing: they are in the
+	 * ledger for the audit, not in a cost dataset. */
+	if (!in_range(o, ws) || bf_ledger_is_event(kind))
 		return 0;
 	if (bf_dec_parse(row->v[BF_L_AMOUNT], strlen(row->v[BF_L_AMOUNT]),
 	    &amount) != BF_DEC_OK || bf_time_parse(ws, strlen(ws), &t,

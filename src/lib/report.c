@@ -10,6 +10,7 @@
 #include "decimal.h"
 #include "json.h"
 #include "keymap.h"
+#include "ledger.h"
 #include "report.h"
 #include "table.h"
 #include "timeutil.h"
@@ -603,7 +604,8 @@ period_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
 	struct period *p = ctx;
 	const char *ws = row->v[BF_L_WINDOW_START];
 
-	if (ws == NULL || strcmp(ws, p->from) < 0 || strcmp(ws, p->to) >= 0)
+	if (ws == NULL || strcmp(ws, p->from) < 0 || strcmp(ws, p->to) >= 0 ||
+	    bf_ledger_is_event(row->v[BF_L_KIND]))
 		return 0;
 	return add_sum(p, row->v[BF_L_CURRENCY], row->v[BF_L_AMOUNT], 1, e);
 }
