@@ -500,6 +500,7 @@ struct bf_agg {
 	struct bf_json j;
 	struct bf_window wid;      /* scratch */
 	struct window *last;       /* the window of the last sample */
+	const struct bf_spill *spill; /* reject's whole line, during a call */
 	struct bf_buf lastkey;     /* its raw partition/start/end bytes */
 	struct bf_buf key, s1, s2, s3, s4; /* scratch */
 	char ts[64];               /* the last string ts parsed, tslen bytes */
@@ -788,6 +789,7 @@ reject(struct bf_agg *a, const struct bf_window *w, long ordinal,
 	}
 	r.raw = s;
 	r.rawlen = len;
+	r.spill = a->spill;
 	a->dlq_dirty = 1;
 	return bf_dlq_write(a->o.dlq, &r, e);
 }
@@ -1642,16 +1644,22 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 }
 
 int
-bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
-    const char *file, long lineno, struct bf_err *e)
+bf_agg_line(struct bf_agg *a, const char *s, size_t len,
+    const struct bf_spill *toolong, const char *file, long lineno,
+    struct bf_err *e)
 {
 	int rc, f[BF_AGG_NFIELDS];
 	size_t pos = 0;
 	char msg[128];
 
-	if (toolong)
-		return reject(a, NULL, -1, "line_too_long", "",
-		    "the line is too long", s, len, file, lineno, e);
+	if (toolong) {
+		a->spill = toolong;
+		rc = reject(a, NULL, -1, "line_too_long", "",
+		    "the line is too long (raw holds it whole)", s, len, file,
+		    lineno, e);
+		a->spill = NULL;
+		return rc;
+	}
 	rc = bf_json_parse(&a->j, s, len, BF_JSON_WANT_OBJECT, &pos);
 	if (rc != BF_JSON_OK) {
 		snprintf(msg, sizeof(msg), "%s at byte %zu",

@@ -333,6 +333,7 @@ struct pos {
 	long line;
 	const char *s;
 	size_t n;
+	const struct bf_spill *spill; /* the whole line, when too long */
 };
 
 static int
@@ -366,6 +367,7 @@ reject(struct bf_validator *v, const struct pos *p, struct wentry *w,
 	}
 	r.raw = p->s;
 	r.rawlen = p->n;
+	r.spill = p->spill;
 	v->st.rejected++;
 	return bf_dlq_write(v->q, &r, e);
 }
@@ -846,7 +848,8 @@ sample_line(struct bf_validator *v, const struct pos *p,
 
 int
 bf_validator_line(struct bf_validator *v, const char *file, long lineno,
-    const char *s, size_t n, int toolong, struct bf_err *e)
+    const char *s, size_t n, const struct bf_spill *toolong,
+    struct bf_err *e)
 {
 	struct pos p;
 	struct fields f;
@@ -857,12 +860,13 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 	p.line = lineno;
 	p.s = s;
 	p.n = n;
+	p.spill = toolong;
 	v->cur_lb = 0;
 	v->st.lines++;
 	if (toolong)
 		return rejectf(v, &p, NULL, -1, "line_too_long", "",
-		    "bf:max-line", e, "line longer than %zu bytes; raw holds "
-		    "its first %zu bytes", n, n);
+		    "bf:max-line", e, "line of %lld bytes, longer than %zu; "
+		    "raw holds it whole", toolong->len, n);
 	rc = bf_json_parse(&v->j, s, n, v->o.plain ? 0 : BF_JSON_WANT_OBJECT,
 	    &errpos);
 	if (rc == BF_JSON_EEMPTY) {

@@ -78,11 +78,14 @@ struct bf_validator;
 struct bf_validator *bf_validator_new(struct bf_contract *c,
     const struct bf_validate_opts *o, FILE *out, struct bf_dlq *q);
 /* Handles one input line s[0..n) (without its newline) read from file at
- * lineno; toolong says it was cut at the maximum line length. Returns 0, or
+ * lineno; toolong is NULL, or the whole of a line longer than the maximum
+ * (bf_input_spill), of which s[0..n) is the start: its line_too_long
+ * record keeps the whole line (borrowed for the call). Returns 0, or
  * -1 with e set when the DLQ cannot be written or synced (BF_EXIT_IO): the
  * caller must stop, since later window lines could not be vouched for. */
 int bf_validator_line(struct bf_validator *v, const char *file, long lineno,
-    const char *s, size_t n, int toolong, struct bf_err *e);
+    const char *s, size_t n, const struct bf_spill *toolong,
+    struct bf_err *e);
 /* Ends the input: in plain mode, counts the whole input as failed when its
  * reject rate is above the maximum. Returns 0 (nothing here can fail). */
 int bf_validator_finish(struct bf_validator *v, struct bf_err *e);
