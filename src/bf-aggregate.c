@@ -126,7 +126,7 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (bf_agg_line(a, in.line.s ? in.line.s : "", in.line.len,
-		    in.toolong, in.name, in.lineno, &e) == -1) {
+		    bf_input_spill(&in), in.name, in.lineno, &e) == -1) {
 			bf_err_print(&e);
 			io = 1;
 			break;

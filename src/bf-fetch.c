@@ -36,6 +36,8 @@ usage(FILE *fp, int full)
 "      --instance-label L   prometheus: series label naming the instance\n"
 "                           (instance_id)\n"
 "      --bearer-token-file F  prometheus: file holding a bearer token\n"
+"      --accept-partial     prometheus: bill answers with warnings or\n"
+"                           status partial (else the window fails)\n"
 "      --db CONNINFO        postgres: connection string without password\n"
 "      --table NAME         postgres: telemetry table (telemetry)\n"
 "      --ts-column C --id-column C --instance-column C --metric-column C\n"
@@ -79,7 +81,7 @@ enum {
 	O_METCOL, O_VALCOL, O_UNITCOL, O_PAGE, O_STMT, O_INSTANCE, O_STAT,
 	O_COMMAND, O_NEXT, O_NOW, O_BURST, O_RETRIES, O_BACKOFF, O_CAP,
 	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION, O_BEARER,
-	O_LOOKBACK,
+	O_LOOKBACK, O_PARTIAL,
 };
 
 static const struct option longopts[] = {
@@ -97,6 +99,7 @@ static const struct option longopts[] = {
 	{ "step", required_argument, NULL, O_STEP },
 	{ "instance-label", required_argument, NULL, O_LABEL },
 	{ "bearer-token-file", required_argument, NULL, O_BEARER },
+	{ "accept-partial", no_argument, NULL, O_PARTIAL },
 	{ "db", required_argument, NULL, O_DB },
 	{ "table", required_argument, NULL, O_TABLE },
 	{ "ts-column", required_argument, NULL, O_TSCOL },
@@ -180,6 +183,7 @@ static const struct only only_for[] = {
 	{ 'u', "--url", K(BF_SRC_PROMETHEUS) },
 	{ O_LABEL, "--instance-label", K(BF_SRC_PROMETHEUS) },
 	{ O_BEARER, "--bearer-token-file", K(BF_SRC_PROMETHEUS) },
+	{ O_PARTIAL, "--accept-partial", K(BF_SRC_PROMETHEUS) },
 	{ O_DB, "--db", K(BF_SRC_POSTGRES) },
 	{ O_TABLE, "--table", K(BF_SRC_POSTGRES) },
 	{ O_IDCOL, "--id-column", K(BF_SRC_POSTGRES) },
@@ -300,6 +304,9 @@ main(int argc, char **argv)
 				return bad("--lookback: '%s' is not a whole "
 				    "number of seconds", optarg);
 			o.lookback = ms / 1000;
+			break;
+		case O_PARTIAL:
+			o.accept_partial = 1;
 			break;
 		case O_LABEL:
 			o.instance_label = optarg;

@@ -3,6 +3,7 @@
  * (or per --batch windows), with the ledger and the checkpoints. See
  * bf-load(1).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,13 @@ main(int argc, char *argv[])
 	o.report = report;
 	if (o.state != NULL && bf_mkdir_p(o.state, 0700, &e) == -1)
 		return bf_err_print(&e);
+	/* Before the warehouse is created: a read-only state directory
+	 * must leave nothing behind. */
+	if (o.state != NULL && access(o.state, W_OK | X_OK) == -1) {
+		bf_err_set(&e, BF_EXIT_IO, "state directory '%s' is not "
+		    "writable: %s", o.state, strerror(errno));
+		return bf_err_print(&e);
+	}
 	if ((w = bf_wh_open(db, BF_WH_CREATE | BF_WH_UPGRADE, &e)) == NULL)
 		return bf_err_print(&e);
 	if (bf_wh_upgraded(w) != 0)

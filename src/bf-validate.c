@@ -178,7 +178,7 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (bf_validator_line(v, in.name, in.lineno,
-		    bf_buf_str(&in.line), in.line.len, in.toolong, &e) < 0) {
+		    bf_buf_str(&in.line), in.line.len, bf_input_spill(&in), &e) < 0) {
 			status = bf_err_print(&e);
 			stop = 1;
 		}

@@ -217,6 +217,49 @@ bf_aggregate_pieces(int fn, const struct bf_sample *s, size_t n,
 	}
 }
 
+/* The average of s[0..n) (n > 0) when their sum is out of range, exactly,
+ * rounded as bf_dec_div rounds (half even): each raw value split as
+ * q n + m (floor, 0 <= m < n), the sum is Q n + M with Q the sum of the q
+ * (never out of range: it is at most the largest magnitude) and M < n
+ * carried into Q as it grows. Always BF_DEC_OK: an average lies between
+ * the smallest and the largest value. */
+static int
+avg_exact(const struct bf_sample *s, size_t n, bf_dec *out)
+{
+	__int128 d = (__int128)n, Q = 0, M = 0, q, m, qm, rm;
+	size_t i;
+	int up;
+
+	for (i = 0; i < n; i++) {
+		q = s[i].v.v / d;
+		m = s[i].v.v % d;
+		if (m < 0) {
+			m += d;
+			q--;
+		}
+		Q += q;
+		M += m;
+		if (M >= d) {
+			M -= d;
+			Q++;
+		}
+	}
+	/* the magnitude's quotient and remainder, then half even */
+	if (Q >= 0) {
+		qm = Q;
+		rm = M;
+	} else if (M == 0) {
+		qm = -Q;
+		rm = 0;
+	} else {
+		qm = -Q - 1;
+		rm = d - M;
+	}
+	up = 2 * rm > d || (2 * rm == d && (qm & 1));
+	out->v = Q >= 0 ? qm + up : -(qm + up);
+	return BF_DEC_OK;
+}
+
 int
 bf_aggregate(int fn, const struct bf_sample *s, size_t n,
     const struct bf_sample *lb, bf_time ws, bf_time we, bf_dec *out)
@@ -251,6 +294,8 @@ bf_aggregate(int fn, const struct bf_sample *s, size_t n,
 			rc = bf_dec_add(acc, s[i].v, &acc);
 		if (rc == BF_DEC_OK && fn == BF_AGG_AVG)
 			rc = bf_dec_div(acc, bf_dec_from_int((int64_t)n), &acc);
+		else if (rc == BF_DEC_EOVERFLOW && fn == BF_AGG_AVG)
+			rc = avg_exact(s, n, &acc);
 		break;
 	case BF_AGG_LAST:
 		acc = s[n - 1].v;
@@ -455,6 +500,7 @@ struct bf_agg {
 	struct bf_json j;
 	struct bf_window wid;      /* scratch */
 	struct window *last;       /* the window of the last sample */
+	const struct bf_spill *spill; /* reject's whole line, during a call */
 	struct bf_buf lastkey;     /* its raw partition/start/end bytes */
 	struct bf_buf key, s1, s2, s3, s4; /* scratch */
 	char ts[64];               /* the last string ts parsed, tslen bytes */
@@ -743,6 +789,7 @@ reject(struct bf_agg *a, const struct bf_window *w, long ordinal,
 	}
 	r.raw = s;
 	r.rawlen = len;
+	r.spill = a->spill;
 	a->dlq_dirty = 1;
 	return bf_dlq_write(a->o.dlq, &r, e);
 }
@@ -1427,23 +1474,19 @@ downsample(struct bf_agg *a, const struct window *w, const struct group *g)
 
 	while (i < g->n) {
 		int64_t bucket = (g->s[i].sec - w->id.start) / a->o.step;
-		bf_dec sum = { 0 }, max = g->s[i].v, avg = { 0 };
-		int rc = BF_DEC_OK;
+		bf_dec max = g->s[i].v, avg = { 0 };
 
 		for (k = i; k < g->n &&
-		    (g->s[k].sec - w->id.start) / a->o.step == bucket; k++) {
-			if (rc == BF_DEC_OK)
-				rc = bf_dec_add(sum, g->s[k].v, &sum);
+		    (g->s[k].sec - w->id.start) / a->o.step == bucket; k++)
 			if (bf_dec_cmp(g->s[k].v, max) > 0)
 				max = g->s[k].v;
-		}
 		put_series(b, BF_DOWNSAMPLE_TYPE, w, g);
 		put_time_kv(b, "ts", w->id.start + bucket * a->o.step);
 		bf_buf_printf(b, ",\"step\":%lld", (long long)a->o.step);
 		put_bytes_kv(b, "unit", g->unit_lo, g->lolen);
 		bf_buf_printf(b, ",\"samples\":%zu", k - i);
-		if (rc == BF_DEC_OK && bf_dec_div(sum,
-		    bf_dec_from_int((int64_t)(k - i)), &avg) == BF_DEC_OK)
+		if (bf_aggregate(BF_AGG_AVG, &g->s[i], k - i, NULL,
+		    w->id.start, w->id.end, &avg) == BF_DEC_OK)
 			put_dec_kv(b, "avg", avg);
 		else
 			bf_buf_puts(b, ",\"avg\":null");
@@ -1601,16 +1644,22 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 }
 
 int
-bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
-    const char *file, long lineno, struct bf_err *e)
+bf_agg_line(struct bf_agg *a, const char *s, size_t len,
+    const struct bf_spill *toolong, const char *file, long lineno,
+    struct bf_err *e)
 {
 	int rc, f[BF_AGG_NFIELDS];
 	size_t pos = 0;
 	char msg[128];
 
-	if (toolong)
-		return reject(a, NULL, -1, "line_too_long", "",
-		    "the line is too long", s, len, file, lineno, e);
+	if (toolong) {
+		a->spill = toolong;
+		rc = reject(a, NULL, -1, "line_too_long", "",
+		    "the line is too long (raw holds it whole)", s, len, file,
+		    lineno, e);
+		a->spill = NULL;
+		return rc;
+	}
 	rc = bf_json_parse(&a->j, s, len, BF_JSON_WANT_OBJECT, &pos);
 	if (rc != BF_JSON_OK) {
 		snprintf(msg, sizeof(msg), "%s at byte %zu",

@@ -103,11 +103,14 @@ struct bf_agg *bf_agg_new(const struct bf_agg_opts *o);
 void bf_agg_free(struct bf_agg *a);
 
 /* Handles one input line s[0..len) (without its newline) read from file at
- * line lineno; toolong says it was cut short (input.h). Writes what is due to
+ * line lineno; toolong is NULL, or the whole of a line longer than the
+ * maximum (bf_input_spill, borrowed for the call), of which s[0..len) is
+ * the start: its DLQ record keeps the whole line. Writes what is due to
  * the output stream, refused records to the DLQ. Returns 0, or -1 with e set
  * when going on is impossible (a DLQ write failed: BF_EXIT_IO). */
-int bf_agg_line(struct bf_agg *a, const char *s, size_t len, int toolong,
-    const char *file, long lineno, struct bf_err *e);
+int bf_agg_line(struct bf_agg *a, const char *s, size_t len,
+    const struct bf_spill *toolong, const char *file, long lineno,
+    struct bf_err *e);
 
 /* At the end of the input: discards the windows whose window line never
  * came, appending one message per window to warnings (lines ending in '\n',

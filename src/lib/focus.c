@@ -58,7 +58,7 @@ raw_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 			if (i > 0)
 				bf_buf_putc(&x->b, ',');
 			if (row->v[i] != NULL)
-				bf_table_put_field(&x->b, row->v[i],
+				bf_table_put_cell(&x->b, row->v[i],
 				    strlen(row->v[i]));
 		}
 	} else if (bf_wh_row_json(x->t, row, 0, x->t->name, &x->b, e) == -1) {
@@ -283,7 +283,7 @@ put_row(struct focus *f, const char *const *v)
 		if (i > 0)
 			bf_buf_putc(&f->b, ',');
 		if (v[i] != NULL)
-			bf_table_put_field(&f->b, v[i], strlen(v[i]));
+			bf_table_put_cell(&f->b, v[i], strlen(v[i]));
 	}
 	bf_buf_putc(&f->b, '\n');
 }

@@ -155,13 +155,13 @@ bf_sheet_write(const struct bf_sheet *s, int fmt, FILE *out,
 		for (i = 0; i < s->rows.n; i++) {
 			const struct bf_row *r = &s->rows.rows[i];
 
-			bf_table_put_field(&b, r->v[0], strlen(r->v[0]));
+			bf_table_put_cell(&b, r->v[0], strlen(r->v[0]));
 			for (c = 0; c < s->ncols; c++) {
 				const char *v = r->v[c + 1];
 
 				bf_buf_putc(&b, ',');
 				if (v != NULL)
-					bf_table_put_field(&b, v, strlen(v));
+					bf_table_put_cell(&b, v, strlen(v));
 			}
 			bf_buf_putc(&b, '\n');
 		}

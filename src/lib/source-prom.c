@@ -33,6 +33,7 @@ struct promsrc {
 	char *base;    /* the URL without a trailing '/' */
 	char *token;   /* bearer token, or NULL */
 	int64_t step;
+	int accept_partial; /* --accept-partial */
 	char stepd[24]; /* as a PromQL duration, for ${step} */
 };
 
@@ -96,6 +97,7 @@ prom_open(struct bf_source *s, struct bf_err *e)
 	while (n > 0 && p->base[n - 1] == '/')
 		p->base[--n] = '\0';
 	p->step = o->step > 0 ? o->step : BF_FETCH_STEP;
+	p->accept_partial = o->accept_partial;
 	bf_duration_format(p->step, p->stepd, sizeof(p->stepd));
 	s->priv = p;
 	return 0;
@@ -487,6 +489,34 @@ out:
 	return rc;
 }
 
+/* 1 when the answer j is partial ("status":"partial", or a non-empty
+ * "warnings", what Thanos and Cortex send when a store did not answer)
+ * and accept is 0: t fails with partial_response, not retried (a store
+ * that is down stays down for longer than a backoff). */
+static int
+partial_answer(const struct bf_json *j, int accept, struct bf_try *t)
+{
+	struct bf_buf w = BF_BUF_INIT;
+	int st = bf_json_get(j, 0, "status");
+	int wt = bf_json_get(j, 0, "warnings");
+	int partial = st >= 0 && bf_json_streq(j, st, "partial");
+
+	if (wt >= 0 && j->tok[wt].type == BF_JSON_ARRAY && j->tok[wt].size > 0)
+		partial = 1;
+	if (!partial || accept)
+		return 0;
+	if (wt >= 0 && j->tok[wt].type == BF_JSON_ARRAY &&
+	    j->tok[wt].size > 0 && j->tok[wt + 1].type == BF_JSON_STRING)
+		bf_json_str(j, wt + 1, &w);
+	t->outcome = BF_TRY_FAIL;
+	t->code = "partial_response";
+	snprintf(t->msg, sizeof(t->msg), "prometheus: partial answer%s%.400s "
+	    "(--accept-partial bills it)", w.len > 0 ? ": " : "",
+	    bf_buf_str(&w));
+	bf_buf_free(&w);
+	return 1;
+}
+
 static void
 try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
 {
@@ -575,10 +605,13 @@ try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
 		    "JSON (%s)", bf_json_strerror(jrc));
 		goto out;
 	}
+	if (partial_answer(&j, p->accept_partial, t))
+		goto out;
 	{
 		int st = bf_json_get(&j, 0, "status");
 
-		if (st < 0 || !bf_json_streq(&j, st, "success")) {
+		if (st < 0 || (!bf_json_streq(&j, st, "success") &&
+		    !bf_json_streq(&j, st, "partial"))) {
 			t->outcome = BF_TRY_RETRY;
 			t->code = "bad_response";
 			snprintf(t->msg, sizeof(t->msg), "prometheus: answer "

@@ -71,6 +71,7 @@ struct bf_fetch_opts {
 	const char *url;           /* without credentials */
 	const char *instance_label;
 	const char *bearer_token_file; /* a file holding the token */
+	int accept_partial;        /* bill answers with warnings or partial */
 
 	/* postgres */
 	const char *db;            /* conninfo without a password */

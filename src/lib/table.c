@@ -233,6 +233,49 @@ out:
 	return rc;
 }
 
+int
+bf_table_is_number(const char *s, size_t n)
+{
+	size_t i = 0, d = 0;
+
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		i++;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		d++;
+	if (i < n && s[i] == '.')
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			d++;
+	if (d == 0)
+		return 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			d++;
+		if (d == 0)
+			return 0;
+	}
+	return i == n;
+}
+
+void
+bf_table_put_cell(struct bf_buf *out, const char *s, size_t n)
+{
+	struct bf_buf b = BF_BUF_INIT;
+
+	if (n == 0 || strchr("=+-@\t\r", s[0]) == NULL || s[0] == '\0' ||
+	    bf_table_is_number(s, n)) {
+		bf_table_put_field(out, s, n);
+		return;
+	}
+	bf_buf_grow(&b, n + 1);
+	bf_buf_putc(&b, '\'');
+	bf_buf_add(&b, s, n);
+	bf_table_put_field(out, b.s, b.len);
+	bf_buf_free(&b);
+}
+
 void
 bf_table_put_field(struct bf_buf *out, const char *s, size_t n)
 {

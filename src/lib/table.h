@@ -41,5 +41,15 @@ int bf_table_read(const char *path, const char *const *header, size_t ncols,
  * quote, CR or LF, or starts or ends with a space or tab (which reading
  * would trim), quotes doubled. What bf_table_read reads back is s. */
 void bf_table_put_field(struct bf_buf *out, const char *s, size_t n);
+/* bf_table_put_field for a CSV that people open in a spreadsheet (exports,
+ * reports): a text cell that starts with '=', '+', '-', '@', tab or CR,
+ * which a spreadsheet would run as a formula, gets a leading "'" (the
+ * OWASP rule for CSV injection). A number (bf_table_is_number) is written
+ * as it is, so that -0.5 stays the number -0.5. */
+void bf_table_put_cell(struct bf_buf *out, const char *s, size_t n);
+/* 1 when s[0..n) is a decimal number: an optional sign, digits with an
+ * optional fraction, and an optional exponent ("-0.500000000", "+1",
+ * "2.5e-3"); 0 for anything else. */
+int bf_table_is_number(const char *s, size_t n);
 
 #endif

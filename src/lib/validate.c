@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checkpoint.h"
+#include "files.h"
 #include "hash.h"
 #include "stream.h"
 #include "units.h"
@@ -21,6 +23,7 @@ struct wentry {
 	struct bf_window w;
 	long lines, accepted, rejected;
 	long lb_accepted, lb_rejected; /* lookback samples */
+	int partok;           /* 1: the partition name was found fine */
 	struct wentry *next;
 };
 
@@ -46,6 +49,7 @@ struct bf_validator {
 /* The root members a sample or window line is read by. */
 struct fields {
 	int type, partition, ws, we, metric, value, unit, ts, lookback;
+	int iid;
 };
 
 struct bf_validator *
@@ -237,6 +241,8 @@ field_of(struct fields *f, const char *s, size_t n)
 		return memcmp(s, "partition", 9) == 0 ? &f->partition : NULL;
 	case 10:
 		return memcmp(s, "window_end", 10) == 0 ? &f->we : NULL;
+	case 11:
+		return memcmp(s, "instance_id", 11) == 0 ? &f->iid : NULL;
 	case 12:
 		return memcmp(s, "window_start", 12) == 0 ? &f->ws : NULL;
 	}
@@ -253,6 +259,7 @@ scan(struct bf_validator *v, struct fields *f)
 
 	f->type = f->partition = f->ws = f->we = -1;
 	f->metric = f->value = f->unit = f->ts = f->lookback = -1;
+	f->iid = -1;
 	for (i = 0, k = 1; i < n; i++) {
 		key = sval(j, k, &v->tmp, &len);
 		if ((slot = field_of(f, key, len)) != NULL)
@@ -283,6 +290,42 @@ put_short(struct bf_buf *b, const char *s, size_t n)
 		bf_buf_puts(b, "...");
 }
 
+/* ---- names ------------------------------------------------------------ */
+
+int
+bf_name_check(const char *field, const char *s, size_t n, struct bf_buf *why)
+{
+	struct bf_buf enc = BF_BUF_INIT;
+	size_t i, max = BF_NAME_MAX;
+	int ispart = strcmp(field, "partition") == 0;
+
+	if (n == 0) {
+		bf_buf_printf(why, "'%s' is empty", field);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			bf_buf_printf(why, "'%s' holds the control character "
+			    "U+%04X at byte %zu", field, c, i + 1);
+			return -1;
+		}
+	}
+	if (ispart) {
+		bf_name_encode(s, n, &enc);
+		n = enc.len;
+		max = BF_PARTITION_ENC_MAX;
+		bf_buf_free(&enc);
+	}
+	if (n > max) {
+		bf_buf_printf(why, "'%s' is %zu bytes%s long, at most %zu",
+		    field, n, ispart ? " (encoded for file names)" : "", max);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- rejects ---------------------------------------------------------- */
 
 struct pos {
@@ -290,6 +333,7 @@ struct pos {
 	long line;
 	const char *s;
 	size_t n;
+	const struct bf_spill *spill; /* the whole line, when too long */
 };
 
 static int
@@ -323,6 +367,7 @@ reject(struct bf_validator *v, const struct pos *p, struct wentry *w,
 	}
 	r.raw = p->s;
 	r.rawlen = p->n;
+	r.spill = p->spill;
 	v->st.rejected++;
 	return bf_dlq_write(v->q, &r, e);
 }
@@ -508,6 +553,42 @@ is_nan_inf(const char *s, size_t n)
 	return 0;
 }
 
+/* Refuses the sample with bad_name when its partition, instance_id or
+ * metric is a string that bf-load could not take as a name: 1 when
+ * refused (*rc the reject's result), else 0. Other types are left to the
+ * checks that follow. */
+static int
+bad_name(struct bf_validator *v, const struct pos *p, struct wentry *w,
+    long ord, const struct fields *f, int *rc, struct bf_err *e)
+{
+	static const char *const ptr[] = { "/partition", "/instance_id",
+		"/metric" };
+	const char *s;
+	size_t n;
+	int t[3], i;
+
+	t[0] = w->partok <= 0 ? f->partition : -1; /* checked once if ok */
+	t[1] = f->iid;
+	t[2] = f->metric;
+	for (i = 0; i < 3; i++) {
+		if (t[i] < 0 || v->j.tok[t[i]].type != BF_JSON_STRING)
+			continue;
+		s = sval(&v->j, t[i], &v->tmp, &n);
+		bf_buf_reset(&v->msg);
+		if (bf_name_check(ptr[i] + 1, s, n, &v->msg) == 0) {
+			if (i == 0)
+				w->partok = 1;
+			continue;
+		}
+		break;
+	}
+	if (i == 3)
+		return 0;
+	*rc = reject(v, p, w, ord, "bad_name", ptr[i], "bf:name",
+	    bf_buf_str(&v->msg), e);
+	return 1;
+}
+
 static int
 sample_line(struct bf_validator *v, const struct pos *p,
     const struct fields *f, struct bf_err *e)
@@ -547,6 +628,8 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		}
 		v->cur_lb = 1;
 	}
+	if (bad_name(v, p, w, ord, f, &rc, e))
+		return rc;
 
 	/* metric */
 	if (f->metric < 0)
@@ -765,7 +848,8 @@ sample_line(struct bf_validator *v, const struct pos *p,
 
 int
 bf_validator_line(struct bf_validator *v, const char *file, long lineno,
-    const char *s, size_t n, int toolong, struct bf_err *e)
+    const char *s, size_t n, const struct bf_spill *toolong,
+    struct bf_err *e)
 {
 	struct pos p;
 	struct fields f;
@@ -776,12 +860,13 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 	p.line = lineno;
 	p.s = s;
 	p.n = n;
+	p.spill = toolong;
 	v->cur_lb = 0;
 	v->st.lines++;
 	if (toolong)
 		return rejectf(v, &p, NULL, -1, "line_too_long", "",
-		    "bf:max-line", e, "line longer than %zu bytes; raw holds "
-		    "its first %zu bytes", n, n);
+		    "bf:max-line", e, "line of %lld bytes, longer than %zu; "
+		    "raw holds it whole", toolong->len, n);
 	rc = bf_json_parse(&v->j, s, n, v->o.plain ? 0 : BF_JSON_WANT_OBJECT,
 	    &errpos);
 	if (rc == BF_JSON_EEMPTY) {

@@ -42,6 +42,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "contract.h"
 #include "decimal.h"
 #include "dlq.h"
@@ -77,17 +78,32 @@ struct bf_validator;
 struct bf_validator *bf_validator_new(struct bf_contract *c,
     const struct bf_validate_opts *o, FILE *out, struct bf_dlq *q);
 /* Handles one input line s[0..n) (without its newline) read from file at
- * lineno; toolong says it was cut at the maximum line length. Returns 0, or
+ * lineno; toolong is NULL, or the whole of a line longer than the maximum
+ * (bf_input_spill), of which s[0..n) is the start: its line_too_long
+ * record keeps the whole line (borrowed for the call). Returns 0, or
  * -1 with e set when the DLQ cannot be written or synced (BF_EXIT_IO): the
  * caller must stop, since later window lines could not be vouched for. */
 int bf_validator_line(struct bf_validator *v, const char *file, long lineno,
-    const char *s, size_t n, int toolong, struct bf_err *e);
+    const char *s, size_t n, const struct bf_spill *toolong,
+    struct bf_err *e);
 /* Ends the input: in plain mode, counts the whole input as failed when its
  * reject rate is above the maximum. Returns 0 (nothing here can fail). */
 int bf_validator_finish(struct bf_validator *v, struct bf_err *e);
 const struct bf_validate_stats *bf_validator_stats(
     const struct bf_validator *v);
 void bf_validator_free(struct bf_validator *v);
+
+/* The longest name (instance_id, metric, tenant) in bytes. A partition
+ * name is held to the state directory's limit instead (checkpoint.h). */
+#define BF_NAME_MAX 1024
+
+/* Why s[0..n) cannot be a name of field (instance_id, metric, tenant or
+ * partition), written into why (appended), or 0 when it can: a name is
+ * 1 to BF_NAME_MAX bytes of UTF-8 (the JSON reader checked that) without
+ * a control character (U+0000 to U+001F, U+007F); a partition name also
+ * fits the state directory. Returns -1 when refused, 0 when fine. */
+int bf_name_check(const char *field, const char *s, size_t n,
+    struct bf_buf *why);
 
 /* 1 when rejected of (accepted + rejected) is strictly above rate. */
 int bf_reject_rate_exceeded(long accepted, long rejected, bf_dec rate);

@@ -107,8 +107,10 @@ bf_target_is_pg(const char *target)
 	return eq != NULL && (sl == NULL || eq < sl);
 }
 
-int
-bf_target_has_password(const char *target)
+/* bf_target_has_password at nesting depth: a dbname may itself be a
+ * conninfo or URI (libpq expands it), and may hold a password in turn. */
+static int
+has_password(const char *target, int depth)
 {
 	PQconninfoOption *opts, *o;
 	char *err = NULL;
@@ -116,7 +118,7 @@ bf_target_has_password(const char *target)
 
 	if (!bf_target_is_pg(target))
 		return 0;
-	opts = PQconninfoParse(target, &err);
+	opts = depth < 4 ? PQconninfoParse(target, &err) : NULL;
 	if (opts == NULL) {
 		/* Unparseable: look for the obvious forms by hand. */
 		PQfreemem(err);
@@ -124,12 +126,23 @@ bf_target_has_password(const char *target)
 		    (strstr(target, "://") != NULL &&
 		    strchr(target, '@') != NULL);
 	}
-	for (o = opts; o->keyword != NULL; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
-		    o->val[0] != '\0')
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		if (strcmp(o->keyword, "password") == 0 ||
+		    strcmp(o->keyword, "sslpassword") == 0 ||
+		    (strcmp(o->keyword, "dbname") == 0 &&
+		    has_password(o->val, depth + 1)))
 			has = 1;
+	}
 	PQconninfoFree(opts);
 	return has;
+}
+
+int
+bf_target_has_password(const char *target)
+{
+	return has_password(target, 0);
 }
 
 int

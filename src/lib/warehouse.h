@@ -141,8 +141,9 @@ struct bf_wh;
 
 /* 1 when target names a PostgreSQL database, 0 for a SQLite path. */
 int bf_target_is_pg(const char *target);
-/* 1 when target holds a password (a URI's user:password@ or a conninfo
- * "password=" keyword). bf programs refuse such targets. */
+/* 1 when target holds a password (a URI's user:password@, a conninfo
+ * "password=" or "sslpassword=" keyword, or any of these inside a dbname
+ * that is itself a URI or conninfo). bf programs refuse such targets. */
 int bf_target_has_password(const char *target);
 /* For a target given by command-line option opt ("--db"): -1 with e set
  * (BF_EXIT_USAGE, the target not echoed) when it holds a password, else 0.

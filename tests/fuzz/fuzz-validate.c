@@ -135,10 +135,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nl == NULL)
 			nl = end;
 		lineno++;
-		/* Lines over 512 bytes come cut, as bf_input gives them. */
-		FUZZ_CHECK(bf_validator_line(v, "<fuzz>", lineno, p,
-		    (size_t)(nl - p) > 512 ? 512 : (size_t)(nl - p),
-		    (size_t)(nl - p) > 512, &e) == 0);
+		/* Lines over 512 bytes come cut, with the whole line in a
+		 * spill file, as bf_input gives them. */
+		if ((size_t)(nl - p) > 512) {
+			struct bf_spill sp;
+			FILE *sf = tmpfile();
+
+			FUZZ_CHECK(sf != NULL && fwrite(p, 1, (size_t)(nl - p),
+			    sf) == (size_t)(nl - p) && fflush(sf) == 0);
+			sp.fd = fileno(sf);
+			sp.len = (long long)(nl - p);
+			sp.err = 0;
+			FUZZ_CHECK(bf_validator_line(v, "<fuzz>", lineno, p,
+			    512, &sp, &e) == 0);
+			fclose(sf);
+		} else
+			FUZZ_CHECK(bf_validator_line(v, "<fuzz>", lineno, p,
+			    (size_t)(nl - p), NULL, &e) == 0);
 		p = nl + 1;
 	}
 	FUZZ_CHECK(bf_validator_finish(v, &e) == 0);

@@ -17,6 +17,9 @@ one path segment of comma-separated settings that select the behaviour:
   slow=S           answer ok after S seconds
   truncate         promise a Content-Length, send half the body, close
   badjson          200 with a body that is not JSON
+  warnings         200, the ok matrix with "warnings" (as Thanos and Cortex
+                   answer when a store did not: a partial response)
+  partial          200, the ok matrix with "status":"partial"
   times=N          apply the fault to the first N requests of this MODE
                    only, then answer ok
   after=N          answer ok to the first N requests of this MODE, then
@@ -79,17 +82,19 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def matrix(self, start, end, step):
+    def matrix(self, start, end, step, extra=None):
         values = []
         t = start
         while t <= end and len(values) < 20000:
             values.append([t, str(t // 60)])
             t += step
-        return json.dumps({"status": "success", "data": {
+        body = {"status": "success", "data": {
             "resultType": "matrix",
             "result": [{"metric": {"__name__": "bf_fault_metric",
                                    "instance_id": "db-1"},
-                        "values": values}]}}, separators=(",", ":"))
+                        "values": values}]}}
+        body.update(extra or {})
+        return json.dumps(body, separators=(",", ":"))
 
     def do_GET(self):
         url = urlsplit(self.path)
@@ -167,6 +172,14 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[:len(data) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if "warnings" in o:
+            self.send_body(200, self.matrix(start, end, step, {"warnings": [
+                "store 10.0.0.7:10901 unavailable: partial response"]}))
+            return
+        if "partial" in o:
+            self.send_body(200, self.matrix(start, end, step,
+                                            {"status": "partial"}))
             return
         if "badjson" in o:
             self.send_body(200, '{"status":"success","data":{"resultType":'

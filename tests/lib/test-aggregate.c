@@ -234,7 +234,7 @@ run(const char *rates, const char *tenants, int64_t step, const char *in,
 	a = bf_agg_new(&o);
 	for (p = in; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
-		bf_agg_line(a, p, (size_t)(nl - p), 0, "<test>", ++line, &e);
+		bf_agg_line(a, p, (size_t)(nl - p), NULL, "<test>", ++line, &e);
 	}
 	bf_agg_finish(a, &warn, &e);
 	status = bf_agg_status(a);

@@ -218,6 +218,27 @@ main(void)
 	is_str(run(b.s, 3, 0), "2: a,\"b\"\r\n |  |caf\xc3\xa9;",
 	    "written fields read back unchanged");
 
+	/* Cells for spreadsheets: formulas neutralised, numbers kept. */
+	{
+		static const char *const cell[][2] = {
+			{ "=cmd|' /C calc'!A1", "'=cmd|' /C calc'!A1" },
+			{ "+1+x", "'+1+x" }, { "-2+3", "'-2+3" },
+			{ "@SUM(A1)", "'@SUM(A1)" }, { "\tx", "'\tx" },
+			{ "\rx", "\"'\rx\"" }, { "-", "'-" }, { "+", "'+" },
+			{ "-0.500000000", "-0.500000000" }, { "+1", "+1" },
+			{ "-1e5", "-1e5" }, { "-.5", "-.5" }, { "-1e", "'-1e" },
+			{ "-1.2.3", "'-1.2.3" }, { "a=b", "a=b" }, { "", "" },
+			{ "db-1", "db-1" }, { "=a,b", "\"'=a,b\"" },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(cell) / sizeof(cell[0]); k++) {
+			bf_buf_reset(&b);
+			bf_table_put_cell(&b, cell[k][0], strlen(cell[k][0]));
+			is_str(b.s ? b.s : "", cell[k][1], "put_cell %zu", k);
+		}
+	}
+
 	bf_buf_free(&b);
 	bf_buf_free(&r.b);
 	{

@@ -58,7 +58,7 @@ feed(struct run *r, const char *line)
 {
 	static long n;
 
-	return bf_validator_line(r->v, "in", ++n, line, strlen(line), 0,
+	return bf_validator_line(r->v, "in", ++n, line, strlen(line), NULL,
 	    &r->e);
 }
 
@@ -427,15 +427,26 @@ test_field_names(void)
 static void
 test_toolong(void)
 {
+	static const char whole[] = "{\"type\":\"sample\",\"pad\":\"xyz\"}";
+	struct bf_spill sp;
 	struct run r;
+	FILE *sf = tmpfile();
 
+	ok(sf != NULL && fwrite(whole, 1, strlen(whole), sf) == strlen(whole) &&
+	    fflush(sf) == 0, "the spill written");
+	sp.fd = fileno(sf);
+	sp.len = (long long)strlen(whole);
+	sp.err = 0;
 	start(&r, "1", 0);
-	ok(bf_validator_line(r.v, "in", 1, "{\"type\":", 8, 1, &r.e) == 0,
-	    "a line cut at the maximum");
+	ok(bf_validator_line(r.v, "in", 1, whole, 8, &sp, &r.e) == 0,
+	    "a line longer than the maximum");
 	finish(&r);
 	free(r.buf);
+	fclose(sf);
 	ok(strstr(slurp(dlqpath), "\"code\":\"line_too_long\"") != NULL,
 	    "line_too_long in the DLQ");
+	ok(strstr(slurp(dlqpath), "\"raw\":\"{\\\"type\\\":\\\"sample\\\","
+	    "\\\"pad\\\":\\\"xyz\\\"}\"") != NULL, "raw holds the whole line");
 }
 
 int
