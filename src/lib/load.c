@@ -391,6 +391,13 @@ absent(const struct bf_json *j, int t)
 /* The string value of field f, copied into rs; NULL when absent or null.
  * Returns -1 with why set when it is there but no string, holds a NUL, or
  * is empty while required. */
+/* The fields that are names (bf_name_check, bf(7) NAMES). */
+static int
+is_name(int f)
+{
+	return f == F_INSTANCE_ID || f == F_METRIC || f == F_TENANT;
+}
+
 static int
 get_str(struct bf_load *l, const int tok[F_N], int f, int required,
     struct bf_rowset *rs, const char **out, struct bf_buf *why)
@@ -417,6 +424,11 @@ get_str(struct bf_load *l, const int tok[F_N], int f, int required,
 			bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
 			return -1;
 		}
+		/* Unescaped text holds no control character, but may be too long. */
+		if (is_name(f) && jt->end - jt->start > 2 && bf_name_check(
+		    fnames[f], l->j.s + jt->start + 1,
+		    (size_t)(jt->end - jt->start - 2), why) == -1)
+			return -1;
 		*out = bf_rowset_strn(rs, l->j.s + jt->start + 1,
 		    (size_t)(jt->end - jt->start - 2));
 		return 0;
@@ -431,6 +443,9 @@ get_str(struct bf_load *l, const int tok[F_N], int f, int required,
 		bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
 		return -1;
 	}
+	if (is_name(f) && l->canon.len > 0 && bf_name_check(fnames[f],
+	    bf_buf_str(&l->canon), l->canon.len, why) == -1)
+		return -1;
 	*out = bf_rowset_strn(rs, bf_buf_str(&l->canon), l->canon.len);
 	return 0;
 }

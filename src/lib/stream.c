@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "buf.h"
+#include "checkpoint.h"
 #include "err.h"
+#include "files.h"
 #include "json.h"
 #include "stream.h"
 #include "timeutil.h"
@@ -238,4 +240,38 @@ bf_window_emit(const struct bf_json *j, struct bf_buf *out,
 	bf_buf_free(&names);
 	bf_buf_free(&text);
 	bf_json_free(&cj);
+}
+
+int
+bf_name_check(const char *field, const char *s, size_t n, struct bf_buf *why)
+{
+	struct bf_buf enc = BF_BUF_INIT;
+	size_t i, max = BF_NAME_MAX;
+	int ispart = strcmp(field, "partition") == 0;
+
+	if (n == 0) {
+		bf_buf_printf(why, "'%s' is empty", field);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			bf_buf_printf(why, "'%s' holds the control character "
+			    "U+%04X at byte %zu", field, c, i + 1);
+			return -1;
+		}
+	}
+	if (ispart) {
+		bf_name_encode(s, n, &enc);
+		n = enc.len;
+		max = BF_PARTITION_ENC_MAX;
+		bf_buf_free(&enc);
+	}
+	if (n > max) {
+		bf_buf_printf(why, "'%s' is %zu bytes%s long, at most %zu",
+		    field, n, ispart ? " (encoded for file names)" : "", max);
+		return -1;
+	}
+	return 0;
 }

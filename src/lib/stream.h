@@ -73,4 +73,18 @@ void bf_window_emit(const struct bf_json *j, struct bf_buf *out,
     const char *stage, const char *status, const char *code,
     const char *message, const char *counts);
 
+/* The longest name (instance_id, metric, tenant) in bytes. A partition
+ * name is held to the state directory's limit instead (checkpoint.h). */
+#define BF_NAME_MAX 1024
+
+/* Why s[0..n) cannot be a name of field (instance_id, metric, tenant or
+ * partition), written into why (appended), or 0 when it can: a name is
+ * 1 to BF_NAME_MAX bytes of UTF-8 (the JSON reader checked that) without
+ * a control character (U+0000 to U+001F, U+007F); a partition name also
+ * fits the state directory. Returns -1 when refused, 0 when fine.
+ * bf-validate refuses such names into the DLQ (bad_name) and bf-load
+ * refuses them too, so that none reaches the warehouse. */
+int bf_name_check(const char *field, const char *s, size_t n,
+    struct bf_buf *why);
+
 #endif

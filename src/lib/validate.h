@@ -93,18 +93,6 @@ const struct bf_validate_stats *bf_validator_stats(
     const struct bf_validator *v);
 void bf_validator_free(struct bf_validator *v);
 
-/* The longest name (instance_id, metric, tenant) in bytes. A partition
- * name is held to the state directory's limit instead (checkpoint.h). */
-#define BF_NAME_MAX 1024
-
-/* Why s[0..n) cannot be a name of field (instance_id, metric, tenant or
- * partition), written into why (appended), or 0 when it can: a name is
- * 1 to BF_NAME_MAX bytes of UTF-8 (the JSON reader checked that) without
- * a control character (U+0000 to U+001F, U+007F); a partition name also
- * fits the state directory. Returns -1 when refused, 0 when fine. */
-int bf_name_check(const char *field, const char *s, size_t n,
-    struct bf_buf *why);
-
 /* 1 when rejected of (accepted + rejected) is strictly above rate. */
 int bf_reject_rate_exceeded(long accepted, long rejected, bf_dec rate);
 

@@ -96,8 +96,8 @@ scenario() {
 # and the bytes COPY and CSV escape.
 hostile_input() {
 	cat <<'HOSTILE'
-{"type":"usage","partition":"../../etc/passwd","instance_id":"x'); DROP TABLE usage;--","metric":"m\t\\N \"q\" \u00e9\n","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","cost":"1.000000000","currency":"USD","tenant":"Robert'); DROP TABLE ledger;--"}
-{"type":"usage","partition":"../../etc/passwd","instance_id":"../../etc/passwd","metric":"\\.\r","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","cost":"2.000000000","currency":"USD"}
+{"type":"usage","partition":"../../etc/passwd","instance_id":"x'); DROP TABLE usage;--","metric":"m \\N \"q\" \u00e9","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","cost":"1.000000000","currency":"USD","tenant":"Robert'); DROP TABLE ledger;--"}
+{"type":"usage","partition":"../../etc/passwd","instance_id":"../../etc/passwd","metric":"\\.","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","cost":"2.000000000","currency":"USD","source":"\\.\r\t\n"}
 {"type":"window","partition":"../../etc/passwd","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","status":"ok"}
 HOSTILE
 }

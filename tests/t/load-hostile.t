@@ -16,8 +16,8 @@ check_eq "$(sq "$T/w.db" "select name from sqlite_master where type = 'table' or
 check_eq "$(export_wh "$T/w.db" | jq -r 'select(.table=="usage") | .instance_id' | sort | tr '\n' '|')" \
     "../../etc/passwd|x'); DROP TABLE usage;--|" "instance names stored verbatim"
 check_eq "$(sq "$T/w.db" "select hex(metric) from usage order by instance_id")" \
-    "$(printf '%s\n' '\.' | tr -d '\n' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)0D
-$(printf 'm\t\\N "q" \303\251\n' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)" \
+    "$(printf '%s\n' '\.' | tr -d '\n' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
+$(printf 'm \\N "q" \303\251' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)" \
     "metric bytes stored verbatim"
 check_eq "$(sq "$T/w.db" "select tenant from ledger where instance_id like 'x%'")" \
     "Robert'); DROP TABLE ledger;--" "tenant stored verbatim in the ledger"
@@ -28,6 +28,19 @@ check_eq "$(jq -r .partition "$T/state/%2E.%2F..%2Fetc%2Fpasswd.ckpt")" "../../e
     "checkpoint names the partition verbatim"
 test -e "$T/etc" && fail "nothing written outside the state directory" ||
     pass "nothing written outside the state directory"
+
+# A name with a control character is refused (bf(7) NAMES), whichever
+# field holds it; the window fails and nothing of it is written.
+for f in instance_id metric tenant; do
+	printf '%s\n' '{"type":"usage","partition":"c","instance_id":"i","metric":"m","tenant":"t","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","cost":"1","currency":"USD"}' \
+	    '{"type":"window","partition":"c","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","status":"ok"}' |
+	    jq -c "if .type == \"usage\" then .$f = \"a\\tb\" else . end" >"$T/ctl.ndjson"
+	run_prog bf-load --db "$T/ctl.db" "$T/ctl.ndjson"
+	check_eq "$RC $(jq -r .error.message "$T/out")" \
+	    "1 has a bad usage line ($T/ctl.ndjson:1: '$f' holds the control character U+0009 at byte 2)" \
+	    "a tab in $f: the window is refused"
+	check_eq "$(sq "$T/ctl.db" "select count(*) from usage")" 0 "a tab in $f: nothing loaded"
+done
 
 # Messages quote names, with control bytes escaped.
 printf '%s\n' '{"type":"usage","partition":"p\u001b[31m","instance_id":"i","metric":"m","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z","cost":"1","currency":"USD"}' >"$T/esc.ndjson"

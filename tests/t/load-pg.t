@@ -51,8 +51,8 @@ export_wh "$T/h.db" >"$T/sqh.exp"
 check_file "$T/pgh.exp" "$T/sqh.exp" "hostile names: same export"
 check_eq "$(psql -d hostile -Atc "select count(*) from usage where instance_id = 'x''); DROP TABLE usage;--'")" 1 \
     "injection attempt stored verbatim"
-check_eq "$(psql -d hostile -Atc "select encode(convert_to(metric, 'UTF8'), 'hex') from usage where instance_id = '../../etc/passwd'")" \
-    5c2e0d "backslash-dot and CR survive COPY"
+check_eq "$(psql -d hostile -Atc "select encode(convert_to(metric, 'UTF8'), 'hex') || ' ' || encode(convert_to(source, 'UTF8'), 'hex') from usage where instance_id = '../../etc/passwd'")" \
+    "5c2e 5c2e0d090a" "backslash-dot, CR, tab and newline survive COPY (a name holds no control character: in the source)"
 
 # Schema version.
 check_eq "$(psql -d scen -Atc 'select version from schema_version')" 3 "schema version 3"
