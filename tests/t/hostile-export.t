@@ -9,11 +9,11 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 F=$BF_TOP/tests/man-fixtures
 
 # The fixtures (with a reversal of -0.075840000) and a window whose names
-# are formulas.
+# are formulas (a CR, which no name may hold, in a free-text field).
 WIN='"partition":"=HYPERLINK(\"http://x\")","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-02T00:00:00Z"'
 {
 	printf '%s\n' '{"type":"usage",'"$WIN"',"instance_id":"+1+cmd|'"' /C calc'"'!A1","metric":"@SUM(A1:A9)","aggregate":"sum","value":"1.000000000","quantity":"1.000000000","usage_unit":"-2+3","unit_price":"1.000000000","cost":"1.000000000","currency":"USD","tenant":"=cmd|'"' /C calc'"'!A1","allocations":[{"tenant":"=cmd|'"' /C calc'"'!A1","cost_center":"\tcc","cost":"1.000000000"}]}' \
-	    '{"type":"usage",'"$WIN"',"instance_id":"-5","metric":"\r=1","aggregate":"sum","value":"1.000000000","quantity":"1.000000000","usage_unit":"-","unit_price":"1.000000000","cost":"1.000000000","currency":"USD","tenant":"t"}' \
+	    '{"type":"usage",'"$WIN"',"instance_id":"-5","metric":"=1","aggregate":"\r=1","value":"1.000000000","quantity":"1.000000000","usage_unit":"-","unit_price":"1.000000000","cost":"1.000000000","currency":"USD","tenant":"t"}' \
 	    '{"type":"window",'"$WIN"',"grid":"size=86400 phase=0 billing_day=1","status":"ok"}'
 } >"$T/evil.ndjson"
 bf-load -d "$T/l.db" "$F/ledger-usage.ndjson" >/dev/null

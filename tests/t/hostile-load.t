@@ -1,6 +1,7 @@
 #!/bin/sh
 # hostile-load: bf-load with SQL metacharacters, COPY's special characters
-# (tab, newline, backslash, \N), quotes, path names and non-ASCII text in
+# (backslash, \N; tab, newline and CR only where names are not: bf(7)
+# NAMES), quotes, path names and non-ASCII text in
 # every string field of usage and window lines (partition, instance_id,
 # metric, aggregate, usage_unit, currency, tenant, cost_center, source).
 # Each is stored verbatim, harms no table, and becomes a checkpoint file
@@ -36,7 +37,7 @@ x'); DROP TABLE usage;--
 \" OR 1=1 --
 a\\b\\N
 \\N
-tab\there\nnewline\r
+tab here,newline|CR;
 %_*?$1:name @x
 ../../etc/passwd
 /abs
@@ -118,6 +119,23 @@ if command -v bf-window >/dev/null 2>&1; then
 	check_eq "$(jq -c .partition "$T/out" | sort)" "$(cat "$T/parts")" \
 	    "hostile strings: bf-window plans each partition's next window"
 fi
+
+# Control characters in a name (instance_id, metric, tenant): refused,
+# nothing written (bf(7) NAMES); in the other fields, stored verbatim.
+for f in instance_id metric tenant; do
+	echo ok-ctl | gen | sed "s/\"$f\":\"ok-ctl\"/\"$f\":\"a\\\\tb\\\\r\\\\n\"/g" \
+	    >"$T/ctl"
+	run_prog bf-load -d "$T/c.db" "$T/ctl"
+	check_eq "$RC,$(sqlite3 "$T/c.db" 'select count(*) from usage;
+	    select count(*) from ledger' | tr '\n' ,)" "1,0,0," \
+	    "tab, CR, LF in $f: refused, nothing written"
+done
+echo ctl-ok | gen | sed 's/"\(aggregate\|usage_unit\|source\)":"ctl-ok"/"\1":"t\\tn\\nr\\r"/g' >"$T/ctl"
+run_prog bf-load -d "$T/c.db" "$T/ctl"
+check_eq "$RC $(sqlite3 "$T/c.db" "select hex(aggregate || usage_unit || source)
+    from usage where instance_id = 'ctl-ok'")" \
+    "0 $(printf 't\tn\nr\rt\tn\nr\rt\tn\nr\r' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)" \
+    "tab, CR, LF in the free-text fields: stored verbatim"
 
 # NUL escapes: refused with nothing written, except inside allocations,
 # which are stored as JSON text where the escape stays an escape.
