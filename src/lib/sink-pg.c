@@ -717,3 +717,37 @@ const struct bf_wh_ops bf_wh_pg_ops = {
 	pg_usage_delete,
 	pg_chain_head, pg_ledger_append, pg_window_put, pg_scan,
 };
+
+int
+bf_wh_pg_exists(const char *target, const char *name, struct bf_err *e)
+{
+	const char *kw[] = { "dbname", "fallback_application_name",
+		"client_encoding", NULL };
+	const char *val[] = { target, bf_progname, "UTF8", NULL };
+	char msg[512];
+	PGconn *c;
+	PGresult *res = NULL;
+	int r = -1;
+
+	c = PQconnectdbParams(kw, val, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		first_line(c ? PQerrorMessage(c) : "out of memory", msg,
+		    sizeof(msg));
+		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		    "cannot connect to warehouse '%s': %s", name, msg);
+		goto done;
+	}
+	PQsetNoticeProcessor(c, quiet, NULL);
+	res = PQexec(c, "SELECT to_regclass('schema_version') IS NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		first_line(PQerrorMessage(c), msg, sizeof(msg));
+		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		    "warehouse '%s': reading the schema: %s", name, msg);
+		goto done;
+	}
+	r = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+done:
+	PQclear(res);
+	PQfinish(c);
+	return r;
+}

@@ -703,3 +703,38 @@ const struct bf_wh_ops bf_wh_sqlite_ops = {
 	sq_usage_delete,
 	sq_chain_head, sq_ledger_append, sq_window_put, sq_scan,
 };
+
+int
+bf_wh_sqlite_exists(const char *path, const char *name, struct bf_err *e)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int rc, r = -1;
+
+	if (stat(path, &sb) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		    "cannot open warehouse '%s': %s", name, strerror(errno));
+	}
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, BF_WH_BUSY_MS);
+		rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master "
+		    "WHERE type = 'table' AND name = 'schema_version'", -1,
+		    &st, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		r = rc == SQLITE_ROW;
+	else
+		bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ? BF_EXIT_TEMPFAIL :
+		    BF_EXIT_UNAVAILABLE, "cannot open warehouse '%s': %s",
+		    name, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}

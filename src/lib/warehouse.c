@@ -654,6 +654,27 @@ fail:
 	return NULL;
 }
 
+int
+bf_wh_exists(const char *target, struct bf_err *e)
+{
+	struct bf_buf name = BF_BUF_INIT;
+	int r;
+
+	bf_target_redact(target, &name);
+	if (target[0] == '\0')
+		r = bf_err_set(e, BF_EXIT_USAGE, "empty warehouse target");
+	else if (bf_target_has_password(target))
+		r = bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' holds a "
+		    "password: give it in PGPASSWORD or PGPASSFILE instead",
+		    bf_buf_str(&name));
+	else if (bf_target_is_pg(target))
+		r = bf_wh_pg_exists(target, bf_buf_str(&name), e);
+	else
+		r = bf_wh_sqlite_exists(target, bf_buf_str(&name), e);
+	bf_buf_free(&name);
+	return r;
+}
+
 void
 bf_wh_close(struct bf_wh *w)
 {

@@ -162,6 +162,14 @@ void bf_target_redact(const char *target, struct bf_buf *out);
  * application_name "bf-load" (or the program name). */
 #define BF_WH_BUSY_MS 30000
 struct bf_wh *bf_wh_open(const char *target, int flags, struct bf_err *e);
+/* Whether the warehouse named by target exists yet, without creating or
+ * changing anything (bf-window plans against it before the first load):
+ * 1 when it has a bf schema, 0 when it has none (a SQLite file that is
+ * missing or holds no schema_version table, a PostgreSQL database without
+ * one), -1 with e set when it cannot be reached (BF_EXIT_UNAVAILABLE), is
+ * busy (BF_EXIT_TEMPFAIL) or target holds a password (BF_EXIT_USAGE). It
+ * opens a connection of its own and closes it. */
+int bf_wh_exists(const char *target, struct bf_err *e);
 /* Closes (rolling back an open transaction) and frees w; NULL is fine. */
 void bf_wh_close(struct bf_wh *w);
 int bf_wh_kind(const struct bf_wh *w);
@@ -369,6 +377,10 @@ struct bf_wh {
 };
 
 extern const struct bf_wh_ops bf_wh_sqlite_ops, bf_wh_pg_ops;
+/* bf_wh_exists for each sink; name is the redacted target for messages. */
+int bf_wh_sqlite_exists(const char *path, const char *name,
+    struct bf_err *e);
+int bf_wh_pg_exists(const char *target, const char *name, struct bf_err *e);
 
 /* Helpers shared by the sinks (warehouse.c). */
 /* "CREATE TABLE IF NOT EXISTS name (col TYPE [NOT NULL], ..., PRIMARY
