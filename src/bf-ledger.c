@@ -70,7 +70,9 @@ usage(int status)
 	    "[--provider name]\n"
 	    "                 [--service name] [--service-subcategory name]\n"
 	    "       bf-ledger -d target gaps -f time -t time "
-	    "[--partition name] [--partitions file]\n");
+	    "[--partition name] [--partitions file]\n"
+	    "       bf-ledger -d target watermark [--partition name] "
+	    "[--partitions file]\n");
 	exit(status);
 }
 
@@ -108,6 +110,31 @@ parse_period(const char *period, int bday, bf_time *a, bf_time *b)
 		bf_warn("bad --period '%s': expected YYYY-MM", period);
 		return -1;
 	}
+	return 0;
+}
+
+/* The partitions of --partition (npnames of pnames) and --partitions
+ * (partfile, may be NULL) into pl, and their names as a NULL-terminated
+ * array (*names, owned by the caller; the strings belong to pl). Returns
+ * 0, or -1 with e set. */
+static int
+read_names(int npnames, const char *partfile, struct bf_partlist *pl,
+    const char ***names, struct bf_err *e)
+{
+	size_t i;
+	int k;
+
+	*names = NULL;
+	for (k = 0; k < npnames; k++)
+		if (bf_partlist_add(pl, pnames[k], strlen(pnames[k]), NULL, 0,
+		    e) == -1)
+			return -1;
+	/* one name a line, as bf-window reads them */
+	if (partfile != NULL && bf_partlist_read(pl, partfile, e) == -1)
+		return -1;
+	*names = bf_xcalloc(pl->n + 1, sizeof(**names));
+	for (i = 0; i < pl->n; i++)
+		(*names)[i] = pl->v[i].name;
 	return 0;
 }
 
@@ -249,6 +276,7 @@ main(int argc, char *argv[])
 			    "table account provider service "
 			    "service-subcategory " },
 			{ "gaps", " db from to partition partitions " },
+			{ "watermark", " db partition partitions " },
 		};
 		char word[64];
 		size_t k;
@@ -394,7 +422,6 @@ main(int argc, char *argv[])
 		struct bf_partlist pl = BF_PARTLIST_INIT;
 		const char **names;
 		bf_time a, b;
-		size_t i;
 
 		if (from_s == NULL || to_s == NULL) {
 			bf_warn("--from and --to are required");
@@ -407,27 +434,33 @@ main(int argc, char *argv[])
 			bf_warn("--from must come before --to");
 			return BF_EXIT_USAGE;
 		}
-		for (ch = 0; ch < npnames; ch++)
-			if (bf_partlist_add(&pl, pnames[ch],
-			    strlen(pnames[ch]), NULL, 0, &e) == -1) {
-				bf_partlist_free(&pl);
-				return bf_err_print(&e);
-			}
-		/* one name a line, as bf-window reads them */
-		if (partfile != NULL && bf_partlist_read(&pl, partfile,
-		    &e) == -1) {
+		if (read_names(npnames, partfile, &pl, &names, &e) == -1) {
 			bf_partlist_free(&pl);
 			return bf_err_print(&e);
 		}
-		names = bf_xcalloc(pl.n + 1, sizeof(*names));
-		for (i = 0; i < pl.n; i++)
-			names[i] = pl.v[i].name;
 		if ((w = bf_wh_open(db, 0, &e)) == NULL) {
 			free(names);
 			bf_partlist_free(&pl);
 			return bf_err_print(&e);
 		}
 		rc = bf_report_gaps(w, a, b, names, pl.n, stdout, &e);
+		bf_wh_close(w);
+		free(names);
+		bf_partlist_free(&pl);
+		if (rc == -1)
+			return bf_err_print(&e);
+		rc = bf_close_stdout();
+	} else if (strcmp(cmd, "watermark") == 0) {
+		struct bf_partlist pl = BF_PARTLIST_INIT;
+		const char **names;
+
+		/* A warehouse not created yet has no committed window. */
+		if (read_names(npnames, partfile, &pl, &names, &e) == -1 ||
+		    (rc = bf_wh_exists(db, &e)) == -1 ||
+		    (rc == 1 && (w = bf_wh_open(db, 0, &e)) == NULL))
+			rc = -1;
+		else
+			rc = bf_plan_watermarks(w, names, pl.n, stdout, &e);
 		bf_wh_close(w);
 		free(names);
 		bf_partlist_free(&pl);
