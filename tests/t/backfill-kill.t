@@ -4,7 +4,8 @@
 # bf-load, found under bf-backfill's process tree) is killed with SIGKILL
 # at a random moment; rerun until it exits 0. Every time the canonical
 # export must equal the clean run's byte for byte, with no correction in the
-# ledger, the same checkpoints, chain heads that are the ledger's, and a
+# ledger, the same checkpoints (or none for a partition whose first
+# checkpoint the kill cut off), chain heads that are the ledger's, and a
 # ledger that bf-ledger verify passes against the checkpoints.
 #   BF_KILL_TRIALS  kills to land (default 30; tests/soak runs hundreds)
 #   BF_KILL_SEED    the seed of the random points (default fixed)
@@ -42,7 +43,7 @@ dur=$((($(date +%s%N) - t0) / 1000000))
 rc=0; wait $bpid || rc=$?
 check_eq "$rc" 0 "clean run"
 export_wh "$T/clean/ledger.db" >"$T/clean.exp"
-ckpts() { for f in "$1"/state/*.ckpt; do jq -c '[.partition, .committed, .windows, .grid]' "$f"; done; }
+ckpts() { for f in "$1"/state/*.ckpt; do [ -e "$f" ] || continue; jq -c '[.partition, .committed, .windows, .grid]' "$f"; done; }
 ckpts "$T/clean" >"$T/clean.ckpt"
 check_eq "$(wc -l <"$T/clean.ckpt")" 2 "clean run: two checkpoints"
 check_eq "$(grep -c '"table":"usage"' "$T/clean.exp")" 240 "clean run: 48 windows of 5 metrics"
@@ -64,9 +65,20 @@ stages_under() {
 	}' | sort -n
 }
 
+# ckpts_ok DIR: each checkpoint is the clean run's. A partition whose first
+# commit the kill cut off before its checkpoint was written may have none:
+# the warehouse is the truth, bf-window plans from it alone, and bf-load
+# writes the checkpoint when it next commits (bf-window(1), --db).
+ckpts_ok() {
+	ckpts "$1" >"$1/ckpt"
+	grep -vxFf "$T/clean.ckpt" "$1/ckpt" | grep -q . && return 1
+	return 0
+}
+
 # heads_ok DIR: each checkpoint's chain head is its partition's last hash.
 heads_ok() {
 	for f in "$1"/state/*.ckpt; do
+		[ -e "$f" ] || continue
 		_p=$(jq -r .partition "$f")
 		[ "$(jq -r .chain_head "$f")" = "$(sq "$1/ledger.db" "SELECT hash FROM ledger WHERE partition = '$_p' ORDER BY seq DESC LIMIT 1")" ] || return 1
 	done
@@ -110,7 +122,7 @@ while read -r delay pick && [ $landed -lt "$TRIALS" ]; do
 	ok=1
 	cmp -s "$d/exp" "$T/clean.exp" || { ok=0; diag "$what: export differs" "$(diff "$T/clean.exp" "$d/exp" | head -5)"; }
 	[ "$(corrections "$d/ledger.db")" = 0 ] || { ok=0; diag "$what: ledger corrections"; }
-	[ "$(ckpts "$d")" = "$(cat "$T/clean.ckpt")" ] || { ok=0; diag "$what: checkpoints differ"; }
+	ckpts_ok "$d" || { ok=0; diag "$what: checkpoints differ"; }
 	heads_ok "$d" || { ok=0; diag "$what: a chain head is not the ledger's"; }
 	bf-ledger -d "$d/ledger.db" verify -s "$d/state" >/dev/null 2>"$d/verify.err" ||
 	    { ok=0; diag "$what: bf-ledger verify" "$(head -3 "$d/verify.err")"; }
