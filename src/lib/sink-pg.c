@@ -751,3 +751,39 @@ done:
 	PQfinish(c);
 	return r;
 }
+
+int
+bf_wh_pg_windows_of(struct bf_wh *w, const char *partition,
+    bf_wh_row_fn fn, void *ctx, struct bf_err *e)
+{
+	const struct bf_table *t = &bf_tbl_windows;
+	struct pg *p = w->impl;
+	struct bf_buf sql = BF_BUF_INIT;
+	const char *param[1] = { partition };
+	struct bf_row row;
+	PGresult *res;
+	int rc = 0, i, k, n;
+
+	bf_buf_puts(&sql, "SELECT ");
+	bf_wh_selectlist(w, t, &sql);
+	bf_buf_printf(&sql, " FROM %s WHERE partition = $1 ORDER BY %s",
+	    t->name, t->order);
+	res = PQexecParams(p->conn, bf_buf_str(&sql), 1, NULL, param, NULL,
+	    NULL, 0);
+	bf_buf_free(&sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(w, res, "reading", e);
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (k = 0; k < n && rc == 0; k++) {
+		memset(&row, 0, sizeof(row));
+		for (i = 0; i < t->ncols && i < PQnfields(res); i++)
+			row.v[i] = PQgetisnull(res, k, i) ? NULL :
+			    PQgetvalue(res, k, i);
+		rc = fn(ctx, &row, e);
+	}
+	PQclear(res);
+	return rc;
+}

@@ -738,3 +738,42 @@ bf_wh_sqlite_exists(const char *path, const char *name, struct bf_err *e)
 	sqlite3_close(db);
 	return r;
 }
+
+int
+bf_wh_sqlite_windows_of(struct bf_wh *w, const char *partition,
+    bf_wh_row_fn fn, void *ctx, struct bf_err *e)
+{
+	const struct bf_table *t = &bf_tbl_windows;
+	struct sq *q = w->impl;
+	struct bf_buf sql = BF_BUF_INIT;
+	struct bf_row row;
+	sqlite3_stmt *st;
+	int rc, i;
+
+	bf_buf_puts(&sql, "SELECT ");
+	bf_wh_selectlist(w, t, &sql);
+	bf_buf_printf(&sql, " FROM %s WHERE partition = ?1 ORDER BY %s",
+	    t->name, t->order);
+	rc = sqlite3_prepare_v2(q->db, bf_buf_str(&sql), -1, &st, NULL);
+	bf_buf_free(&sql);
+	if (rc != SQLITE_OK)
+		return sq_err(w, rc, "reading", e);
+	if ((rc = bind_text(st, 1, partition)) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return sq_err(w, rc, "reading", e);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		for (i = 0; i < t->ncols; i++)
+			row.v[i] = sqlite3_column_type(st, i) == SQLITE_NULL ?
+			    NULL : (const char *)sqlite3_column_text(st, i);
+		if (fn(ctx, &row, e) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		sq_err(w, rc, "reading", e);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

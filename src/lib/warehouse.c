@@ -675,6 +675,15 @@ bf_wh_exists(const char *target, struct bf_err *e)
 	return r;
 }
 
+int
+bf_wh_windows_of(struct bf_wh *w, const char *partition, bf_wh_row_fn fn,
+    void *ctx, struct bf_err *e)
+{
+	if (w->kind == BF_WH_PG)
+		return bf_wh_pg_windows_of(w, partition, fn, ctx, e);
+	return bf_wh_sqlite_windows_of(w, partition, fn, ctx, e);
+}
+
 void
 bf_wh_close(struct bf_wh *w)
 {

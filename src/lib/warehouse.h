@@ -293,6 +293,13 @@ int bf_wh_window_put(struct bf_wh *w, const struct bf_row *row,
 int bf_wh_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
     void *ctx, struct bf_err *e);
 
+/* Calls fn for every windows row of partition, by window_start (the scan
+ * order), as bf_wh_scan does for the whole table: the committed windows
+ * of one partition (bf-window --db) at the cost of that partition's rows,
+ * through the windows table's primary key. Only reads. */
+int bf_wh_windows_of(struct bf_wh *w, const char *partition,
+    bf_wh_row_fn fn, void *ctx, struct bf_err *e);
+
 /* The canonical export (bf-load(1), "CANONICAL EXPORT"): every usage row
  * and every ledger entry as one NDJSON object, "table" first, then the
  * columns in table order without the BF_COL_NOEXPORT ones (run ids, load
@@ -381,6 +388,11 @@ extern const struct bf_wh_ops bf_wh_sqlite_ops, bf_wh_pg_ops;
 int bf_wh_sqlite_exists(const char *path, const char *name,
     struct bf_err *e);
 int bf_wh_pg_exists(const char *target, const char *name, struct bf_err *e);
+/* bf_wh_windows_of for each sink. */
+int bf_wh_sqlite_windows_of(struct bf_wh *w, const char *partition,
+    bf_wh_row_fn fn, void *ctx, struct bf_err *e);
+int bf_wh_pg_windows_of(struct bf_wh *w, const char *partition,
+    bf_wh_row_fn fn, void *ctx, struct bf_err *e);
 
 /* Helpers shared by the sinks (warehouse.c). */
 /* "CREATE TABLE IF NOT EXISTS name (col TYPE [NOT NULL], ..., PRIMARY

@@ -331,25 +331,16 @@ row_bounds(const struct bf_row *row, bf_time *a, bf_time *b,
 	return 0;
 }
 
-struct whc {
-	struct bf_keymap names;
-	struct bf_ckpt *ck;
-};
-
+/* One windows row of the partition of ctx, a struct bf_ckpt. */
 static int
 whc_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
-	struct whc *x = ctx;
-	const char *p = row->v[BF_W_PARTITION], *g = row->v[BF_W_GRID];
-	struct bf_ckpt *c;
+	struct bf_ckpt *c = ctx;
+	const char *g = row->v[BF_W_GRID];
 	bf_time a, b;
-	long i;
 
-	if (p == NULL || (i = bf_keymap_get(&x->names, p, strlen(p))) == -1)
-		return 0;
 	if (row_bounds(row, &a, &b, e) == -1)
 		return -1;
-	c = &x->ck[i];
 	bf_ckpt_add(c, a, b);
 	if (g != NULL && g[0] != '\0' &&
 	    (c->grid == NULL || strcmp(c->grid, g) != 0)) {
@@ -363,22 +354,18 @@ int
 bf_plan_wh_committed(const char *target, struct bf_ckpt *ck, size_t n,
     struct bf_err *e)
 {
-	struct whc x = { BF_KEYMAP_INIT, ck };
 	struct bf_wh *w;
 	size_t i;
 	int rc;
 
 	if ((rc = bf_wh_exists(target, e)) <= 0)
 		return rc;
-	for (i = 0; i < n; i++)
-		bf_keymap_put(&x.names, ck[i].partition,
-		    strlen(ck[i].partition), NULL);
 	if ((w = bf_wh_open(target, 0, e)) == NULL)
-		rc = -1;
-	else if ((rc = bf_wh_begin_read(w, e)) == 0)
-		rc = bf_wh_scan(w, &bf_tbl_windows, whc_row, &x, e);
+		return -1;
+	rc = bf_wh_begin_read(w, e);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = bf_wh_windows_of(w, ck[i].partition, whc_row, &ck[i], e);
 	bf_wh_close(w);
-	bf_keymap_free(&x.names);
 	return rc;
 }
 
@@ -590,7 +577,10 @@ bf_plan_watermarks(struct bf_wh *w, const char *const *names, size_t n,
 	if (w != NULL) {
 		if (bf_wh_begin_read(w, e) == -1)
 			goto done;
-		rc = bf_wh_scan(w, &bf_tbl_windows, wm_row, &x, e);
+		rc = n > 0 ? 0 : bf_wh_scan(w, &bf_tbl_windows, wm_row, &x,
+		    e);
+		for (i = 0; i < n && rc == 0; i++)
+			rc = bf_wh_windows_of(w, names[i], wm_row, &x, e);
 		bf_wh_rollback(w);
 		if (rc == -1)
 			goto done;
