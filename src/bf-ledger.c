@@ -23,6 +23,7 @@ enum {
 	OPT_PARTITION,
 	OPT_PARTITIONS,
 	OPT_PROVIDER,
+	OPT_RUN_ID,
 	OPT_SERVICE,
 	OPT_SUBCATEGORY,
 	OPT_TABLE,
@@ -43,6 +44,7 @@ static const struct option longopts[] = {
 	{ "period", required_argument, NULL, 'p' },
 	{ "provider", required_argument, NULL, OPT_PROVIDER },
 	{ "quotas", required_argument, NULL, 'q' },
+	{ "run-id", required_argument, NULL, OPT_RUN_ID },
 	{ "service", required_argument, NULL, OPT_SERVICE },
 	{ "service-subcategory", required_argument, NULL, OPT_SUBCATEGORY },
 	{ "state", required_argument, NULL, 's' },
@@ -72,7 +74,8 @@ usage(int status)
 	    "       bf-ledger -d target gaps -f time -t time "
 	    "[--partition name] [--partitions file]\n"
 	    "       bf-ledger -d target watermark [--partition name] "
-	    "[--partitions file]\n");
+	    "[--partitions file]\n"
+	    "       bf-ledger -d target cost --run-id id\n");
 	exit(status);
 }
 
@@ -145,7 +148,7 @@ main(int argc, char *argv[])
 	const char *format = NULL, *from_s = NULL, *to_s = NULL, *by = NULL;
 	const char *account = "bf", *provider = "bf", *service = "Database";
 	const char *subcategory = "Other (Databases)";
-	const char *cmd, *partfile = NULL;
+	const char *cmd, *partfile = NULL, *run_id = NULL;
 	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0;
 	int tables = 0;
 	int ch, rc = 0, fmt;
@@ -224,6 +227,9 @@ main(int argc, char *argv[])
 		case OPT_PROVIDER:
 			provider = optarg;
 			break;
+		case OPT_RUN_ID:
+			run_id = optarg;
+			break;
 		case OPT_SERVICE:
 			service = optarg;
 			break;
@@ -277,6 +283,7 @@ main(int argc, char *argv[])
 			    "service-subcategory " },
 			{ "gaps", " db from to partition partitions " },
 			{ "watermark", " db partition partitions " },
+			{ "cost", " db run-id " },
 		};
 		char word[64];
 		size_t k;
@@ -447,6 +454,21 @@ main(int argc, char *argv[])
 		bf_wh_close(w);
 		free(names);
 		bf_partlist_free(&pl);
+		if (rc == -1)
+			return bf_err_print(&e);
+		rc = bf_close_stdout();
+	} else if (strcmp(cmd, "cost") == 0) {
+		if (run_id == NULL) {
+			bf_warn("--run-id ID is required");
+			return BF_EXIT_USAGE;
+		}
+		/* A warehouse not created yet holds no entry. */
+		if ((rc = bf_wh_exists(db, &e)) == 1 &&
+		    (w = bf_wh_open(db, 0, &e)) == NULL)
+			rc = -1;
+		if (rc == 1)
+			rc = bf_wh_run_cost(w, run_id, stdout, &e);
+		bf_wh_close(w);
 		if (rc == -1)
 			return bf_err_print(&e);
 		rc = bf_close_stdout();

@@ -753,21 +753,20 @@ done:
 }
 
 int
-bf_wh_pg_windows_of(struct bf_wh *w, const char *partition,
-    bf_wh_row_fn fn, void *ctx, struct bf_err *e)
+bf_wh_pg_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e)
 {
-	const struct bf_table *t = &bf_tbl_windows;
 	struct pg *p = w->impl;
 	struct bf_buf sql = BF_BUF_INIT;
-	const char *param[1] = { partition };
+	const char *param[1] = { value };
 	struct bf_row row;
 	PGresult *res;
 	int rc = 0, i, k, n;
 
 	bf_buf_puts(&sql, "SELECT ");
 	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s WHERE partition = $1 ORDER BY %s",
-	    t->name, t->order);
+	bf_buf_printf(&sql, " FROM %s WHERE %s = $1 ORDER BY %s", t->name,
+	    t->cols[col].name, t->order);
 	res = PQexecParams(p->conn, bf_buf_str(&sql), 1, NULL, param, NULL,
 	    NULL, 0);
 	bf_buf_free(&sql);

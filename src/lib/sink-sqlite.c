@@ -740,10 +740,9 @@ bf_wh_sqlite_exists(const char *path, const char *name, struct bf_err *e)
 }
 
 int
-bf_wh_sqlite_windows_of(struct bf_wh *w, const char *partition,
-    bf_wh_row_fn fn, void *ctx, struct bf_err *e)
+bf_wh_sqlite_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e)
 {
-	const struct bf_table *t = &bf_tbl_windows;
 	struct sq *q = w->impl;
 	struct bf_buf sql = BF_BUF_INIT;
 	struct bf_row row;
@@ -752,13 +751,13 @@ bf_wh_sqlite_windows_of(struct bf_wh *w, const char *partition,
 
 	bf_buf_puts(&sql, "SELECT ");
 	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s WHERE partition = ?1 ORDER BY %s",
-	    t->name, t->order);
+	bf_buf_printf(&sql, " FROM %s WHERE %s = ?1 ORDER BY %s", t->name,
+	    t->cols[col].name, t->order);
 	rc = sqlite3_prepare_v2(q->db, bf_buf_str(&sql), -1, &st, NULL);
 	bf_buf_free(&sql);
 	if (rc != SQLITE_OK)
 		return sq_err(w, rc, "reading", e);
-	if ((rc = bind_text(st, 1, partition)) != SQLITE_OK) {
+	if ((rc = bind_text(st, 1, value)) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return sq_err(w, rc, "reading", e);
 	}

@@ -299,6 +299,19 @@ int bf_wh_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
  * through the windows table's primary key. Only reads. */
 int bf_wh_windows_of(struct bf_wh *w, const char *partition,
     bf_wh_row_fn fn, void *ctx, struct bf_err *e);
+/* Calls fn for every row of table t whose column col (an index into
+ * t->cols) holds value, in the table's scan order; the value is a bound
+ * parameter. Only reads. */
+int bf_wh_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e);
+/* The net amount of the ledger entries that run run_id appended, per
+ * currency (bf-ledger cost, bf-backfill's summary): one line per currency,
+ * in bytewise order, to out,
+ * {"type":"cost","run_id":R,"currency":C,"amount":A,"entries":N}, A an
+ * exact decimal with 9 places. Returns 0, or -1 with e set (BF_EXIT_FAILED
+ * for an amount that is no decimal or a sum out of range). */
+int bf_wh_run_cost(struct bf_wh *w, const char *run_id, FILE *out,
+    struct bf_err *e);
 
 /* The canonical export (bf-load(1), "CANONICAL EXPORT"): every usage row
  * and every ledger entry as one NDJSON object, "table" first, then the
@@ -388,11 +401,12 @@ extern const struct bf_wh_ops bf_wh_sqlite_ops, bf_wh_pg_ops;
 int bf_wh_sqlite_exists(const char *path, const char *name,
     struct bf_err *e);
 int bf_wh_pg_exists(const char *target, const char *name, struct bf_err *e);
-/* bf_wh_windows_of for each sink. */
-int bf_wh_sqlite_windows_of(struct bf_wh *w, const char *partition,
-    bf_wh_row_fn fn, void *ctx, struct bf_err *e);
-int bf_wh_pg_windows_of(struct bf_wh *w, const char *partition,
-    bf_wh_row_fn fn, void *ctx, struct bf_err *e);
+/* bf_wh_select_eq for each sink. */
+int bf_wh_sqlite_select_eq(struct bf_wh *w, const struct bf_table *t,
+    int col, const char *value, bf_wh_row_fn fn, void *ctx,
+    struct bf_err *e);
+int bf_wh_pg_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e);
 
 /* Helpers shared by the sinks (warehouse.c). */
 /* "CREATE TABLE IF NOT EXISTS name (col TYPE [NOT NULL], ..., PRIMARY
