@@ -30,7 +30,7 @@ start_run() {
 	bf-backfill -c "$1/conf" --no-progress >"$1/out" 2>"$1/err" &
 	bpid=$!
 	_i=0
-	while ! pgrep -f -- "--db $1/ledger.db" >/dev/null && [ $_i -lt 500 ] &&
+	while ! pgrep -f -- "bf-load --db $1/ledger.db" >/dev/null && [ $_i -lt 500 ] &&
 	    kill -0 $bpid 2>/dev/null; do
 		sleep 0.01; _i=$((_i + 1))
 	done
@@ -38,7 +38,7 @@ start_run() {
 # The clean run, and how long its pipeline ran (bf-load alive).
 start_run "$T/clean"
 t0=$(date +%s%N)
-while pgrep -f -- "--db $T/clean/ledger.db" >/dev/null; do sleep 0.01; done
+while pgrep -f -- "bf-load --db $T/clean/ledger.db" >/dev/null; do sleep 0.01; done
 dur=$((($(date +%s%N) - t0) / 1000000))
 rc=0; wait $bpid || rc=$?
 check_eq "$rc" 0 "clean run"
