@@ -4,7 +4,8 @@
 # and run again. The windows the checkpoints call committed and the
 # warehouse lacks are planned again (a warning names them), fetched and
 # billed; the watermarks name only windows the warehouse has; the final
-# warehouse is a clean run's (canonical export). On SQLite (.backup) and on
+# warehouse is a clean run's (canonical export) but for the ledger's
+# restore events. On SQLite (.backup) and on
 # the real PostgreSQL (pg_dump at day 9, the database dropped and restored).
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/backfill.sh"
@@ -35,6 +36,25 @@ expect_warnings() {
 		grep -qxF "$want" "$T/err" && pass "$1: a warning names $p's lost windows" ||
 		    { fail "$1: a warning names $p's lost windows"; diag "$(cat "$T/err")"; }
 	done
+}
+# same_as_clean NAME EXPORT: the export is a clean run's but for the
+# ledger's restore events (amount 0), which bf-load appends when it sees
+# the warehouse behind its checkpoint; those must name the lost windows,
+# one per partition. Until bf-load records them (the anchor part of issue
+# 14), that assertion is a TODO.
+same_as_clean() {
+	grep -v '"kind":"restore"' "$2" >"$2.bills"
+	check_file "$2.bills" "$T/clean.exp" "$1: the warehouse is a clean run's (bills and usage)"
+	_ev=$(jq -c 'select(.table == "ledger" and .kind == "restore") |
+	    [.partition, .window_start, .window_end, .amount]' "$2")
+	_want='["db-01","2026-01-10T00:00:00Z","2026-01-21T00:00:00Z","0.000000000"]
+["db-02","2026-01-10T00:00:00Z","2026-01-21T00:00:00Z","0.000000000"]'
+	_n=$((_n + 1))
+	if [ "$_ev" = "$_want" ]; then
+		echo "ok $_n - $1: the ledger records the restore and the lost windows # TODO bf-load's anchor (issue 14 item 2)"
+	else
+		echo "not ok $_n - $1: the ledger records the restore and the lost windows # TODO bf-load's anchor (issue 14 item 2)"
+	fi
 }
 # wm_in_wh NAME Q: each watermark's last window is a window of the
 # warehouse, with its digest (Q TABLE-QUERY runs a query).
@@ -75,7 +95,7 @@ check_eq "$(sq "$D/ledger.db" 'SELECT count(*) FROM windows')" $((NP * DAYS)) \
     "sqlite: every window is in the warehouse again"
 wm_in_wh sqlite "$D" "sq $D/ledger.db"
 export_wh "$D/ledger.db" >"$T/lite.exp"
-check_file "$T/lite.exp" "$T/clean.exp" "sqlite: the warehouse is a clean run's"
+same_as_clean sqlite "$T/lite.exp"
 run_prog bf-ledger -d "$D/ledger.db" gaps -f 2026-01-01 -t $END
 check_eq "$(cat "$T/out")" "" "sqlite: bf-ledger gaps: none left"
 
@@ -107,7 +127,7 @@ if command -v psql >/dev/null && command -v pg_dump >/dev/null &&
 	    "pg: every window is in the warehouse again"
 	wm_in_wh pg "$D" pq
 	export_wh "$R" >"$T/pg.exp"
-	check_file "$T/pg.exp" "$T/clean.exp" "pg: the warehouse is a clean run's"
+	same_as_clean pg "$T/pg.exp"
 else
 	pass "# SKIP PostgreSQL (server, psql, pg_dump, pg_restore) is not installed"
 fi
