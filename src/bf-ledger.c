@@ -29,6 +29,7 @@ enum {
 	OPT_PARTITIONS,
 	OPT_PROVIDER,
 	OPT_REASON,
+	OPT_RUN_ID,
 	OPT_SERVICE,
 	OPT_SUBCATEGORY,
 	OPT_TABLE,
@@ -51,6 +52,7 @@ static const struct option longopts[] = {
 	{ "provider", required_argument, NULL, OPT_PROVIDER },
 	{ "quotas", required_argument, NULL, 'q' },
 	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "run-id", required_argument, NULL, OPT_RUN_ID },
 	{ "service", required_argument, NULL, OPT_SERVICE },
 	{ "service-subcategory", required_argument, NULL, OPT_SUBCATEGORY },
 	{ "state", required_argument, NULL, 's' },
@@ -81,7 +83,10 @@ usage(int status)
 	    "[--partition name] [--partitions file]\n"
 	    "       bf-ledger -d target reanchor -s dir --partition name "
 	    "--operator who\n"
-	    "                 --reason why\n");
+	    "                 --reason why\n"
+	    "       bf-ledger -d target watermark [--partition name] "
+	    "[--partitions file]\n"
+	    "       bf-ledger -d target cost --run-id id\n");
 	exit(status);
 }
 
@@ -186,6 +191,31 @@ reanchor(const char *db, const char *state, const char *partition,
 	return bf_close_stdout();
 }
 
+/* The partitions of --partition (npnames of pnames) and --partitions
+ * (partfile, may be NULL) into pl, and their names as a NULL-terminated
+ * array (*names, owned by the caller; the strings belong to pl). Returns
+ * 0, or -1 with e set. */
+static int
+read_names(int npnames, const char *partfile, struct bf_partlist *pl,
+    const char ***names, struct bf_err *e)
+{
+	size_t i;
+	int k;
+
+	*names = NULL;
+	for (k = 0; k < npnames; k++)
+		if (bf_partlist_add(pl, pnames[k], strlen(pnames[k]), NULL, 0,
+		    e) == -1)
+			return -1;
+	/* one name a line, as bf-window reads them */
+	if (partfile != NULL && bf_partlist_read(pl, partfile, e) == -1)
+		return -1;
+	*names = bf_xcalloc(pl->n + 1, sizeof(**names));
+	for (i = 0; i < pl->n; i++)
+		(*names)[i] = pl->v[i].name;
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -194,6 +224,7 @@ main(int argc, char *argv[])
 	const char *account = "bf", *provider = "bf", *service = "Database";
 	const char *subcategory = "Other (Databases)";
 	const char *cmd, *partfile = NULL, *operator = NULL, *reason = NULL;
+	const char *run_id = NULL;
 	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0;
 	int tables = 0;
 	int ch, rc = 0, fmt;
@@ -278,6 +309,9 @@ main(int argc, char *argv[])
 		case OPT_REASON:
 			reason = optarg;
 			break;
+		case OPT_RUN_ID:
+			run_id = optarg;
+			break;
 		case OPT_SERVICE:
 			service = optarg;
 			break;
@@ -331,6 +365,8 @@ main(int argc, char *argv[])
 			    "service-subcategory " },
 			{ "gaps", " db from to partition partitions " },
 			{ "reanchor", " db state partition operator reason " },
+			{ "watermark", " db partition partitions " },
+			{ "cost", " db run-id " },
 		};
 		char word[64];
 		size_t k;
@@ -476,7 +512,6 @@ main(int argc, char *argv[])
 		struct bf_partlist pl = BF_PARTLIST_INIT;
 		const char **names;
 		bf_time a, b;
-		size_t i;
 
 		if (from_s == NULL || to_s == NULL) {
 			bf_warn("--from and --to are required");
@@ -489,21 +524,10 @@ main(int argc, char *argv[])
 			bf_warn("--from must come before --to");
 			return BF_EXIT_USAGE;
 		}
-		for (ch = 0; ch < npnames; ch++)
-			if (bf_partlist_add(&pl, pnames[ch],
-			    strlen(pnames[ch]), NULL, 0, &e) == -1) {
-				bf_partlist_free(&pl);
-				return bf_err_print(&e);
-			}
-		/* one name a line, as bf-window reads them */
-		if (partfile != NULL && bf_partlist_read(&pl, partfile,
-		    &e) == -1) {
+		if (read_names(npnames, partfile, &pl, &names, &e) == -1) {
 			bf_partlist_free(&pl);
 			return bf_err_print(&e);
 		}
-		names = bf_xcalloc(pl.n + 1, sizeof(*names));
-		for (i = 0; i < pl.n; i++)
-			names[i] = pl.v[i].name;
 		if ((w = bf_wh_open(db, 0, &e)) == NULL) {
 			free(names);
 			bf_partlist_free(&pl);
@@ -519,6 +543,38 @@ main(int argc, char *argv[])
 	} else if (strcmp(cmd, "reanchor") == 0) {
 		rc = reanchor(db, state, npnames == 1 ? pnames[0] : NULL,
 		    npnames, operator, reason);
+	} else if (strcmp(cmd, "cost") == 0) {
+		if (run_id == NULL) {
+			bf_warn("--run-id ID is required");
+			return BF_EXIT_USAGE;
+		}
+		/* A warehouse not created yet holds no entry. */
+		if ((rc = bf_wh_exists(db, &e)) == 1 &&
+		    (w = bf_wh_open(db, 0, &e)) == NULL)
+			rc = -1;
+		if (rc == 1)
+			rc = bf_wh_run_cost(w, run_id, stdout, &e);
+		bf_wh_close(w);
+		if (rc == -1)
+			return bf_err_print(&e);
+		rc = bf_close_stdout();
+	} else if (strcmp(cmd, "watermark") == 0) {
+		struct bf_partlist pl = BF_PARTLIST_INIT;
+		const char **names;
+
+		/* A warehouse not created yet has no committed window. */
+		if (read_names(npnames, partfile, &pl, &names, &e) == -1 ||
+		    (rc = bf_wh_exists(db, &e)) == -1 ||
+		    (rc == 1 && (w = bf_wh_open(db, 0, &e)) == NULL))
+			rc = -1;
+		else
+			rc = bf_plan_watermarks(w, names, pl.n, stdout, &e);
+		bf_wh_close(w);
+		free(names);
+		bf_partlist_free(&pl);
+		if (rc == -1)
+			return bf_err_print(&e);
+		rc = bf_close_stdout();
 	} else {
 		bf_warn("unknown command '%s': expected verify, chargeback, "
 		    "quota, export, gaps or reanchor", cmd);

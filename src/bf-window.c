@@ -13,11 +13,13 @@
 #include "err.h"
 #include "json.h"
 #include "timeutil.h"
+#include "warehouse.h"
 #include "window.h"
 
 enum {
 	OPT_ALIGN = 256,
 	OPT_COUNT,
+	OPT_DB,
 	OPT_FORCE,
 	OPT_GAPS,
 	OPT_HELP,
@@ -32,6 +34,7 @@ static const struct option longopts[] = {
 	{ "align", required_argument, NULL, OPT_ALIGN },
 	{ "billing-day", required_argument, NULL, 'b' },
 	{ "count", no_argument, NULL, OPT_COUNT },
+	{ "db", required_argument, NULL, OPT_DB },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "from", required_argument, NULL, 'f' },
 	{ "gaps", no_argument, NULL, OPT_GAPS },
@@ -54,13 +57,16 @@ static const struct option longopts[] = {
 static char **pnames;
 static int npnames;
 
-/* One selected partition: its name as a JSON string, its checkpoint. */
+/* One selected partition: its name as a JSON string, its checkpoint, and
+ * what the plan goes by (the warehouse's windows with --db, else the
+ * checkpoint). */
 struct sel {
 	const struct bf_part *part;
 	char *json;  /* owned */
 	size_t jlen;
 	struct bf_ckpt ckpt;
 	int loaded;
+	const struct bf_ckpt *basis; /* NULL: nothing committed */
 	struct bf_plan_skip skip;
 };
 
@@ -71,8 +77,9 @@ usage(FILE *fp, int status)
 	    "usage: bf-window -f time -t time -s size [-b day] [-d dir] "
 	    "[-P file]\n"
 	    "                 [-p name]... [-S i/n] [--align time] [--count] "
-	    "[--force]\n"
-	    "                 [--gaps] [--now time] [--order time|partition]\n"
+	    "[--db target]\n"
+	    "                 [--force] [--gaps] [--now time] "
+	    "[--order time|partition]\n"
 	    "                 [--settle duration] [--until time]\n");
 	exit(status);
 }
@@ -180,6 +187,36 @@ die(const struct bf_err *e)
 	exit(bf_err_print(e));
 }
 
+/* --db: reads the warehouse's committed windows of the selection into wh
+ * (nsel of them, allocated here) and makes them what the plan goes by;
+ * warns of the windows a checkpoint calls committed that the warehouse
+ * lacks (bf-load corrects the checkpoint when it next commits). */
+static struct bf_ckpt *
+plan_from_wh(const char *db, struct sel *sel, size_t nsel)
+{
+	struct bf_ckpt *wh = bf_xcalloc(nsel + 1, sizeof(*wh));
+	struct bf_buf msg = BF_BUF_INIT;
+	struct bf_err e;
+	size_t k;
+
+	bf_err_clear(&e);
+	for (k = 0; k < nsel; k++)
+		bf_ckpt_init(&wh[k], sel[k].part->name);
+	if (bf_plan_wh_committed(db, wh, nsel, &e) == -1)
+		die(&e);
+	for (k = 0; k < nsel; k++) {
+		sel[k].basis = &wh[k];
+		bf_buf_reset(&msg);
+		if (!sel[k].loaded)
+			continue;
+		if (bf_plan_missing(&sel[k].ckpt, &wh[k], &msg) > 0)
+			bf_warn("warning: %s", bf_buf_str(&msg));
+		bf_plan_basis(&sel[k].ckpt, &wh[k]);
+	}
+	bf_buf_free(&msg);
+	return wh;
+}
+
 static void
 gap_cb(void *ctx, bf_time from, bf_time to)
 {
@@ -196,6 +233,8 @@ main(int argc, char *argv[])
 {
 	const char *from_s = NULL, *to_s = NULL, *size_s = NULL;
 	const char *partfile = NULL, *state = NULL, *shard_s = NULL;
+	const char *db = NULL;
+	struct bf_ckpt *wh = NULL;
 	const char *order = "partition";
 	bf_time from, to, align, until = 0, nowval, *nowp = NULL;
 	bf_time now_flag = 0, settle_now, limit;
@@ -249,6 +288,11 @@ main(int argc, char *argv[])
 			break;
 		case OPT_COUNT:
 			count = 1;
+			break;
+		case OPT_DB:
+			db = optarg;
+			if (bf_target_check_arg("--db", db, &e) == -1)
+				die(&e);
 			break;
 		case OPT_NOW:
 			parse_time("--now", optarg, 1, &now_flag);
@@ -314,8 +358,8 @@ main(int argc, char *argv[])
 	}
 	if (shard_s != NULL && bf_shard_parse(shard_s, &shard, &e) == -1)
 		die(&e);
-	if (gaps && state == NULL) {
-		bf_warn("--gaps needs --state");
+	if (gaps && state == NULL && db == NULL) {
+		bf_warn("--gaps needs --state or --db");
 		return BF_EXIT_USAGE;
 	}
 	if (gaps && force) {
@@ -373,17 +417,24 @@ main(int argc, char *argv[])
 			    -1)
 				die(&e);
 			s->loaded = 1;
-			if (!gaps && bf_plan_check(&plan, &s->ckpt, force,
-			    &e) == -1)
-				die(&e);
+			s->basis = &s->ckpt;
 		}
-		bf_plan_skip_init(&s->skip, &plan,
-		    s->loaded ? &s->ckpt : NULL, force);
+	}
+	if (db != NULL)
+		wh = plan_from_wh(db, sel, nsel);
+	for (k = 0; k < nsel; k++) {
+		struct sel *s = &sel[k];
+
+		if (!gaps && s->basis != NULL && bf_plan_check(&plan,
+		    s->basis, force, &e) == -1)
+			die(&e);
+		bf_plan_skip_init(&s->skip, &plan, s->basis, force);
 	}
 
 	if (gaps) {
 		for (k = 0; k < nsel; k++)
-			bf_ckpt_gaps(&sel[k].ckpt, from, to, gap_cb, &sel[k]);
+			bf_ckpt_gaps(sel[k].basis, from, to, gap_cb,
+			    &sel[k]);
 	} else {
 		struct bf_plan_iter it;
 		bf_time ws, we;
@@ -443,7 +494,10 @@ main(int argc, char *argv[])
 		free(sel[k].json);
 		if (sel[k].loaded)
 			bf_ckpt_free(&sel[k].ckpt);
+		if (wh != NULL)
+			bf_ckpt_free(&wh[k]);
 	}
+	free(wh);
 	free(sel);
 	bf_partlist_free(&pl);
 	bf_buf_free(&out);

@@ -779,3 +779,72 @@ const struct bf_wh_ops bf_wh_pg_ops = {
 	pg_usage_delete,
 	pg_chain_head, pg_ledger_append, pg_window_put, pg_scan,
 };
+
+int
+bf_wh_pg_exists(const char *target, const char *name, struct bf_err *e)
+{
+	const char *kw[] = { "dbname", "fallback_application_name",
+		"client_encoding", NULL };
+	const char *val[] = { target, bf_progname, "UTF8", NULL };
+	char msg[512];
+	PGconn *c;
+	PGresult *res = NULL;
+	int r = -1;
+
+	c = PQconnectdbParams(kw, val, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		first_line(c ? PQerrorMessage(c) : "out of memory", msg,
+		    sizeof(msg));
+		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		    "cannot connect to warehouse '%s': %s", name, msg);
+		goto done;
+	}
+	PQsetNoticeProcessor(c, quiet, NULL);
+	res = PQexec(c, "SELECT to_regclass('schema_version') IS NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		first_line(PQerrorMessage(c), msg, sizeof(msg));
+		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		    "warehouse '%s': reading the schema: %s", name, msg);
+		goto done;
+	}
+	r = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+done:
+	PQclear(res);
+	PQfinish(c);
+	return r;
+}
+
+int
+bf_wh_pg_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	struct bf_buf sql = BF_BUF_INIT;
+	const char *param[1] = { value };
+	struct bf_row row;
+	PGresult *res;
+	int rc = 0, i, k, n;
+
+	bf_buf_puts(&sql, "SELECT ");
+	bf_wh_selectlist(w, t, &sql);
+	bf_buf_printf(&sql, " FROM %s WHERE %s = $1 ORDER BY %s", t->name,
+	    t->cols[col].name, t->order);
+	res = PQexecParams(p->conn, bf_buf_str(&sql), 1, NULL, param, NULL,
+	    NULL, 0);
+	bf_buf_free(&sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(w, res, "reading", e);
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (k = 0; k < n && rc == 0; k++) {
+		memset(&row, 0, sizeof(row));
+		for (i = 0; i < t->ncols && i < PQnfields(res); i++)
+			row.v[i] = PQgetisnull(res, k, i) ? NULL :
+			    PQgetvalue(res, k, i);
+		rc = fn(ctx, &row, e);
+	}
+	PQclear(res);
+	return rc;
+}

@@ -733,3 +733,76 @@ const struct bf_wh_ops bf_wh_sqlite_ops = {
 	sq_usage_delete,
 	sq_chain_head, sq_ledger_append, sq_window_put, sq_scan,
 };
+
+int
+bf_wh_sqlite_exists(const char *path, const char *name, struct bf_err *e)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int rc, r = -1;
+
+	if (stat(path, &sb) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		    "cannot open warehouse '%s': %s", name, strerror(errno));
+	}
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, BF_WH_BUSY_MS);
+		rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master "
+		    "WHERE type = 'table' AND name = 'schema_version'", -1,
+		    &st, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		r = rc == SQLITE_ROW;
+	else
+		bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ? BF_EXIT_TEMPFAIL :
+		    BF_EXIT_UNAVAILABLE, "cannot open warehouse '%s': %s",
+		    name, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
+int
+bf_wh_sqlite_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e)
+{
+	struct sq *q = w->impl;
+	struct bf_buf sql = BF_BUF_INIT;
+	struct bf_row row;
+	sqlite3_stmt *st;
+	int rc, i;
+
+	bf_buf_puts(&sql, "SELECT ");
+	bf_wh_selectlist(w, t, &sql);
+	bf_buf_printf(&sql, " FROM %s WHERE %s = ?1 ORDER BY %s", t->name,
+	    t->cols[col].name, t->order);
+	rc = sqlite3_prepare_v2(q->db, bf_buf_str(&sql), -1, &st, NULL);
+	bf_buf_free(&sql);
+	if (rc != SQLITE_OK)
+		return sq_err(w, rc, "reading", e);
+	if ((rc = bind_text(st, 1, value)) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return sq_err(w, rc, "reading", e);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		for (i = 0; i < t->ncols; i++)
+			row.v[i] = sqlite3_column_type(st, i) == SQLITE_NULL ?
+			    NULL : (const char *)sqlite3_column_text(st, i);
+		if (fn(ctx, &row, e) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		sq_err(w, rc, "reading", e);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

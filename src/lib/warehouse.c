@@ -757,6 +757,128 @@ fail:
 	return NULL;
 }
 
+int
+bf_wh_exists(const char *target, struct bf_err *e)
+{
+	struct bf_buf name = BF_BUF_INIT;
+	int r;
+
+	bf_target_redact(target, &name);
+	if (target[0] == '\0')
+		r = bf_err_set(e, BF_EXIT_USAGE, "empty warehouse target");
+	else if (bf_target_has_password(target))
+		r = bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' holds a "
+		    "password: give it in PGPASSWORD or PGPASSFILE instead",
+		    bf_buf_str(&name));
+	else if (bf_target_is_pg(target))
+		r = bf_wh_pg_exists(target, bf_buf_str(&name), e);
+	else
+		r = bf_wh_sqlite_exists(target, bf_buf_str(&name), e);
+	bf_buf_free(&name);
+	return r;
+}
+
+int
+bf_wh_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e)
+{
+	if (w->kind == BF_WH_PG)
+		return bf_wh_pg_select_eq(w, t, col, value, fn, ctx, e);
+	return bf_wh_sqlite_select_eq(w, t, col, value, fn, ctx, e);
+}
+
+int
+bf_wh_windows_of(struct bf_wh *w, const char *partition, bf_wh_row_fn fn,
+    void *ctx, struct bf_err *e)
+{
+	return bf_wh_select_eq(w, &bf_tbl_windows, BF_W_PARTITION, partition,
+	    fn, ctx, e);
+}
+
+/* The sums of bf_wh_run_cost: one per currency, in insertion order. */
+#define RUN_CUR_MAX 64
+struct run_cost {
+	struct {
+		char cur[16];
+		bf_dec sum;
+		long n;
+	} v[RUN_CUR_MAX];
+	int n;
+};
+
+static int
+run_cost_row(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct run_cost *rc = ctx;
+	const char *a = row->v[BF_L_AMOUNT], *c = row->v[BF_L_CURRENCY];
+	bf_dec d;
+	int i;
+
+	if (a == NULL || c == NULL || strlen(c) >= sizeof(rc->v[0].cur) ||
+	    bf_dec_parse(a, strlen(a), &d) == -1)
+		return bf_err_set(e, BF_EXIT_FAILED, "ledger entry %s of "
+		    "partition '%s' has no amount or currency",
+		    row->v[BF_L_SEQ] ? row->v[BF_L_SEQ] : "?",
+		    row->v[BF_L_PARTITION] ? row->v[BF_L_PARTITION] : "");
+	for (i = 0; i < rc->n && strcmp(rc->v[i].cur, c) != 0; i++)
+		;
+	if (i == rc->n) {
+		if (rc->n == RUN_CUR_MAX)
+			return bf_err_set(e, BF_EXIT_FAILED, "more than %d "
+			    "currencies in one run", RUN_CUR_MAX);
+		strcpy(rc->v[i].cur, c);
+		rc->v[i].sum.v = 0;
+		rc->v[i].n = 0;
+		rc->n++;
+	}
+	if (bf_dec_add(rc->v[i].sum, d, &rc->v[i].sum) == -1)
+		return bf_err_set(e, BF_EXIT_FAILED, "the run's %s total is "
+		    "out of range", c);
+	rc->v[i].n++;
+	return 0;
+}
+
+static int
+cmp_cur(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int
+bf_wh_run_cost(struct bf_wh *w, const char *run_id, FILE *out,
+    struct bf_err *e)
+{
+	struct run_cost *rc = bf_xcalloc(1, sizeof(*rc));
+	struct bf_buf b = BF_BUF_INIT;
+	char amt[BF_DEC_LEN];
+	int i, r;
+
+	if ((r = bf_wh_begin_read(w, e)) == 0)
+		r = bf_wh_select_eq(w, &bf_tbl_ledger, BF_L_RUN_ID, run_id,
+		    run_cost_row, rc, e);
+	bf_wh_rollback(w);
+	if (r == 0) {
+		qsort(rc->v, (size_t)rc->n, sizeof(rc->v[0]), cmp_cur);
+		for (i = 0; i < rc->n; i++) {
+			bf_dec_format(rc->v[i].sum, amt);
+			bf_buf_puts(&b, "{\"type\":\"cost\",\"run_id\":");
+			bf_json_put_str(&b, run_id, strlen(run_id));
+			bf_buf_puts(&b, ",\"currency\":");
+			bf_json_put_str(&b, rc->v[i].cur,
+			    strlen(rc->v[i].cur));
+			bf_buf_printf(&b, ",\"amount\":\"%s\",\"entries\":%ld}\n",
+			    amt, rc->v[i].n);
+		}
+		if ((b.len > 0 && fwrite(b.s, 1, b.len, out) != b.len) ||
+		    fflush(out) == EOF || ferror(out))
+			r = bf_err_set(e, BF_EXIT_IO, "write error on the "
+			    "cost");
+	}
+	bf_buf_free(&b);
+	free(rc);
+	return r;
+}
+
 void
 bf_wh_close(struct bf_wh *w)
 {

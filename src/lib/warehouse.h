@@ -166,6 +166,14 @@ void bf_target_redact(const char *target, struct bf_buf *out);
  * application_name "bf-load" (or the program name). */
 #define BF_WH_BUSY_MS 30000
 struct bf_wh *bf_wh_open(const char *target, int flags, struct bf_err *e);
+/* Whether the warehouse named by target exists yet, without creating or
+ * changing anything (bf-window plans against it before the first load):
+ * 1 when it has a bf schema, 0 when it has none (a SQLite file that is
+ * missing or holds no schema_version table, a PostgreSQL database without
+ * one), -1 with e set when it cannot be reached (BF_EXIT_UNAVAILABLE), is
+ * busy (BF_EXIT_TEMPFAIL) or target holds a password (BF_EXIT_USAGE). It
+ * opens a connection of its own and closes it. */
+int bf_wh_exists(const char *target, struct bf_err *e);
 /* Closes (rolling back an open transaction) and frees w; NULL is fine. */
 void bf_wh_close(struct bf_wh *w);
 int bf_wh_kind(const struct bf_wh *w);
@@ -302,6 +310,26 @@ const char *bf_wh_upgrade_what(int from);
 int bf_wh_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
     void *ctx, struct bf_err *e);
 
+/* Calls fn for every windows row of partition, by window_start (the scan
+ * order), as bf_wh_scan does for the whole table: the committed windows
+ * of one partition (bf-window --db) at the cost of that partition's rows,
+ * through the windows table's primary key. Only reads. */
+int bf_wh_windows_of(struct bf_wh *w, const char *partition,
+    bf_wh_row_fn fn, void *ctx, struct bf_err *e);
+/* Calls fn for every row of table t whose column col (an index into
+ * t->cols) holds value, in the table's scan order; the value is a bound
+ * parameter. Only reads. */
+int bf_wh_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e);
+/* The net amount of the ledger entries that run run_id appended, per
+ * currency (bf-ledger cost, bf-backfill's summary): one line per currency,
+ * in bytewise order, to out,
+ * {"type":"cost","run_id":R,"currency":C,"amount":A,"entries":N}, A an
+ * exact decimal with 9 places. Returns 0, or -1 with e set (BF_EXIT_FAILED
+ * for an amount that is no decimal or a sum out of range). */
+int bf_wh_run_cost(struct bf_wh *w, const char *run_id, FILE *out,
+    struct bf_err *e);
+
 /* The canonical export (bf-load(1), "CANONICAL EXPORT"): every usage row
  * and every ledger entry as one NDJSON object, "table" first, then the
  * columns in table order without the BF_COL_NOEXPORT ones (run ids, load
@@ -386,6 +414,16 @@ struct bf_wh {
 };
 
 extern const struct bf_wh_ops bf_wh_sqlite_ops, bf_wh_pg_ops;
+/* bf_wh_exists for each sink; name is the redacted target for messages. */
+int bf_wh_sqlite_exists(const char *path, const char *name,
+    struct bf_err *e);
+int bf_wh_pg_exists(const char *target, const char *name, struct bf_err *e);
+/* bf_wh_select_eq for each sink. */
+int bf_wh_sqlite_select_eq(struct bf_wh *w, const struct bf_table *t,
+    int col, const char *value, bf_wh_row_fn fn, void *ctx,
+    struct bf_err *e);
+int bf_wh_pg_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e);
 
 /* Helpers shared by the sinks (warehouse.c). */
 /* "CREATE TABLE IF NOT EXISTS name (col TYPE [NOT NULL], ..., PRIMARY

@@ -12,7 +12,10 @@
 #include "hash.h"
 #include "input.h"
 #include "json.h"
+#include "files.h"
+#include "keymap.h"
 #include "timeutil.h"
+#include "warehouse.h"
 #include "window.h"
 
 /* The mathematical a mod m, for m > 0: 0 <= result < m. */
@@ -308,6 +311,293 @@ bf_plan_skip(struct bf_plan_skip *s, bf_time start, bf_time end)
 		s->i++;
 	return s->i < c->n && c->r[s->i].from <= start &&
 	    end <= c->r[s->i].to;
+}
+
+/* The bounds of a windows row; -1 with e set for bounds that are no
+ * times. */
+static int
+row_bounds(const struct bf_row *row, bf_time *a, bf_time *b,
+    struct bf_err *e)
+{
+	const char *ws = row->v[BF_W_WINDOW_START];
+	const char *we = row->v[BF_W_WINDOW_END];
+
+	if (ws == NULL || we == NULL ||
+	    bf_time_parse(ws, strlen(ws), a, NULL) == -1 ||
+	    bf_time_parse(we, strlen(we), b, NULL) == -1 || *a >= *b)
+		return bf_err_set(e, BF_EXIT_FAILED, "windows row of "
+		    "partition '%s' has bad bounds", row->v[BF_W_PARTITION] ?
+		    row->v[BF_W_PARTITION] : "");
+	return 0;
+}
+
+/* One windows row of the partition of ctx, a struct bf_ckpt. */
+static int
+whc_row(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct bf_ckpt *c = ctx;
+	const char *g = row->v[BF_W_GRID];
+	bf_time a, b;
+
+	if (row_bounds(row, &a, &b, e) == -1)
+		return -1;
+	bf_ckpt_add(c, a, b);
+	if (g != NULL && g[0] != '\0' &&
+	    (c->grid == NULL || strcmp(c->grid, g) != 0)) {
+		free(c->grid);
+		c->grid = bf_xstrdup(g);
+	}
+	return 0;
+}
+
+int
+bf_plan_wh_committed(const char *target, struct bf_ckpt *ck, size_t n,
+    struct bf_err *e)
+{
+	struct bf_wh *w;
+	size_t i;
+	int rc;
+
+	if ((rc = bf_wh_exists(target, e)) <= 0)
+		return rc;
+	if ((w = bf_wh_open(target, 0, e)) == NULL)
+		return -1;
+	rc = bf_wh_begin_read(w, e);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = bf_wh_windows_of(w, ck[i].partition, whc_row, &ck[i], e);
+	bf_wh_close(w);
+	return rc;
+}
+
+/* What bf_plan_missing gathers: the count, the first few windows. */
+#define MISSING_SHOWN 3
+struct missing {
+	struct bf_grid g;
+	int hasgrid;
+	long n;
+	struct bf_buf *list;
+};
+
+static void
+missing_cb(void *ctx, bf_time a, bf_time b)
+{
+	struct missing *m = ctx;
+	char r[RNG_LEN];
+	bf_time t = a, ps, pe;
+
+	while (t < b) {
+		pe = b;
+		if (m->hasgrid) {
+			bf_grid_piece(&m->g, t, &ps, &pe);
+			pe = tmin(pe, b);
+		}
+		if (m->n++ < MISSING_SHOWN)
+			bf_buf_printf(m->list, "%s%s", m->n > 1 ? ", " : "",
+			    rng(r, t, pe));
+		t = pe;
+	}
+}
+
+long
+bf_plan_missing(const struct bf_ckpt *c, const struct bf_ckpt *wh,
+    struct bf_buf *msg)
+{
+	struct bf_buf list = BF_BUF_INIT, nb = BF_BUF_INIT;
+	struct missing m;
+	size_t k;
+
+	memset(&m, 0, sizeof(m));
+	m.list = &list;
+	m.hasgrid = c->grid != NULL && bf_grid_parse(c->grid, &m.g) == 0;
+	for (k = 0; k < c->n; k++)
+		bf_ckpt_gaps(wh, c->r[k].from, c->r[k].to, missing_cb, &m);
+	if (m.n > 0) {
+		bf_buf_printf(msg, "partition %s: %ld window%s the checkpoint "
+		    "calls committed %s not in the warehouse (restored or "
+		    "failed over?): planned again: %s",
+		    qname(&nb, c->partition), m.n, m.n == 1 ? "" : "s",
+		    m.n == 1 ? "is" : "are", bf_buf_str(&list));
+		if (m.n > MISSING_SHOWN)
+			bf_buf_printf(msg, " and %ld more",
+			    m.n - MISSING_SHOWN);
+	}
+	bf_buf_free(&list);
+	bf_buf_free(&nb);
+	return m.n;
+}
+
+void
+bf_plan_basis(const struct bf_ckpt *c, struct bf_ckpt *wh)
+{
+	struct bf_ckpt both;
+	size_t i = 0, j = 0;
+
+	if (c == NULL || c->n == 0)
+		return;
+	bf_ckpt_init(&both, wh->partition);
+	while (i < c->n && j < wh->n) {
+		bf_ckpt_add(&both, tmax(c->r[i].from, wh->r[j].from),
+		    tmin(c->r[i].to, wh->r[j].to));
+		if (c->r[i].to < wh->r[j].to)
+			i++;
+		else
+			j++;
+	}
+	free(wh->r);
+	wh->r = both.r;
+	wh->n = both.n;
+	wh->cap = both.cap;
+	both.r = NULL;
+	both.n = both.cap = 0;
+	bf_ckpt_free(&both);
+}
+
+/* Watermarks: per partition, its first contiguous committed range and the
+ * window that ends it. */
+struct wmark {
+	bf_time a, b;
+	int state; /* 0 no window yet, 1 in the first range, 2 past it */
+	const char *ws, *we, *digest, *head; /* in mem */
+};
+
+struct wmarks {
+	struct bf_keymap names;
+	struct wmark *v;
+	size_t cap;
+	int fixed;
+	struct bf_rowset mem;
+};
+
+static int
+wm_row(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct wmarks *x = ctx;
+	const char *p = row->v[BF_W_PARTITION];
+	struct wmark *m;
+	bf_time a, b;
+	long i;
+
+	if (p == NULL)
+		return 0;
+	if ((i = bf_keymap_get(&x->names, p, strlen(p))) == -1) {
+		if (x->fixed)
+			return 0;
+		i = (long)bf_keymap_put(&x->names, p, strlen(p), NULL);
+		if ((size_t)i >= x->cap) {
+			x->cap = x->cap ? 2 * x->cap : 16;
+			x->v = bf_xrealloc(x->v, x->cap * sizeof(*x->v));
+		}
+		memset(&x->v[i], 0, sizeof(x->v[i]));
+	}
+	m = &x->v[i];
+	if (m->state == 2)
+		return 0;
+	if (row_bounds(row, &a, &b, e) == -1)
+		return -1;
+	if (m->state == 1 && a > m->b) {
+		m->state = 2;
+		return 0;
+	}
+	if (m->state == 0) {
+		m->a = a;
+		m->state = 1;
+	}
+	if (m->ws == NULL || b >= m->b) {
+		m->b = b;
+		m->ws = bf_rowset_str(&x->mem, row->v[BF_W_WINDOW_START]);
+		m->we = bf_rowset_str(&x->mem, row->v[BF_W_WINDOW_END]);
+		m->digest = bf_rowset_str(&x->mem, row->v[BF_W_DIGEST]);
+		m->head = bf_rowset_str(&x->mem, row->v[BF_W_CHAIN_HEAD]);
+	}
+	return 0;
+}
+
+/* "key":"text" or "key":null. */
+static void
+put_kv(struct bf_buf *b, const char *key, const char *v)
+{
+	bf_buf_printf(b, ",\"%s\":", key);
+	if (v == NULL)
+		bf_buf_puts(b, "null");
+	else
+		bf_json_put_str(b, v, strlen(v));
+}
+
+static void
+wm_put(struct bf_buf *b, const char *name, size_t len, const struct wmark *m)
+{
+	char ta[BF_TIME_LEN], tb[BF_TIME_LEN];
+
+	bf_buf_puts(b, "{\"type\":\"watermark\",\"partition\":");
+	bf_json_put_str(b, name, len);
+	bf_buf_puts(b, ",\"encoded\":\"");
+	bf_name_encode(name, len, b);
+	bf_buf_putc(b, '"');
+	if (m->state == 0) {
+		bf_buf_puts(b, ",\"committed_from\":null,\"watermark\":null}\n");
+		return;
+	}
+	bf_time_format(m->a, ta);
+	bf_time_format(m->b, tb);
+	bf_buf_printf(b, ",\"committed_from\":\"%s\",\"watermark\":\"%s\","
+	    "\"last_window\":[", ta, tb);
+	bf_json_put_str(b, m->ws, strlen(m->ws));
+	bf_buf_putc(b, ',');
+	bf_json_put_str(b, m->we, strlen(m->we));
+	bf_buf_putc(b, ']');
+	put_kv(b, "last_digest", m->digest);
+	put_kv(b, "chain_head", m->head);
+	bf_buf_puts(b, "}\n");
+}
+
+int
+bf_plan_watermarks(struct bf_wh *w, const char *const *names, size_t n,
+    FILE *out, struct bf_err *e)
+{
+	struct wmarks x;
+	struct bf_buf b = BF_BUF_INIT;
+	size_t i;
+	int rc = -1, added;
+
+	memset(&x, 0, sizeof(x));
+	if (n > 0) {
+		x.fixed = 1;
+		x.cap = n;
+		x.v = bf_xcalloc(n, sizeof(*x.v));
+		for (i = 0; i < n; i++) {
+			bf_keymap_put(&x.names, names[i], strlen(names[i]),
+			    &added);
+			if (!added) {
+				bf_err_set(e, BF_EXIT_USAGE, "partition '%s' "
+				    "named twice", names[i]);
+				goto done;
+			}
+		}
+	}
+	if (w != NULL) {
+		if (bf_wh_begin_read(w, e) == -1)
+			goto done;
+		rc = n > 0 ? 0 : bf_wh_scan(w, &bf_tbl_windows, wm_row, &x,
+		    e);
+		for (i = 0; i < n && rc == 0; i++)
+			rc = bf_wh_windows_of(w, names[i], wm_row, &x, e);
+		bf_wh_rollback(w);
+		if (rc == -1)
+			goto done;
+	}
+	rc = 0;
+	for (i = 0; i < x.names.n; i++)
+		wm_put(&b, x.names.v[i].key, x.names.v[i].len, &x.v[i]);
+	if ((b.len > 0 && fwrite(b.s, 1, b.len, out) != b.len) ||
+	    fflush(out) == EOF || ferror(out))
+		rc = bf_err_set(e, BF_EXIT_IO, "write error on the "
+		    "watermarks");
+done:
+	free(x.v);
+	bf_keymap_free(&x.names);
+	bf_rowset_free(&x.mem);
+	bf_buf_free(&b);
+	return rc;
 }
 
 bf_time

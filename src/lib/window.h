@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "checkpoint.h"
@@ -115,6 +116,51 @@ void bf_plan_skip_init(struct bf_plan_skip *s, const struct bf_plan *p,
 /* 1 when [start, end) lies inside a committed range (skip it), else 0.
  * Calls must come with increasing start. */
 int bf_plan_skip(struct bf_plan_skip *s, bf_time start, bf_time end);
+
+/* Planning against the warehouse (bf(7), "THE WAREHOUSE IS THE TRUTH"): a
+ * window is committed when the warehouse's windows table has it. */
+
+/* Reads the committed windows of n partitions from the windows table of
+ * the warehouse named by target, in one snapshot, into ck[0..n), which the
+ * caller has set up with bf_ckpt_init (one partition each, names distinct)
+ * and frees: the windows merged into ranges, and grid the grid of the
+ * partition's last window. A warehouse that does not exist yet
+ * (bf_wh_exists) leaves them empty. Only reads. Returns 0, or -1 with e
+ * set (BF_EXIT_UNAVAILABLE when the warehouse cannot be reached). */
+int bf_plan_wh_committed(const char *target, struct bf_ckpt *ck, size_t n,
+    struct bf_err *e);
+/* The windows that the checkpoint c of a partition calls committed and
+ * wh, the same partition's committed windows in the warehouse, lacks:
+ * returns how many (cut on c's grid; a range of them counts as one window
+ * when c has no grid), and when there are any appends one message to msg
+ * naming the partition, the count and the first few windows. */
+long bf_plan_missing(const struct bf_ckpt *c, const struct bf_ckpt *wh,
+    struct bf_buf *msg);
+
+/* What a plan with --db goes by, made in wh (the partition's committed
+ * windows in the warehouse) from c (its checkpoint): when c calls any
+ * window committed, wh is narrowed to the windows both have, so that a
+ * window committed in the warehouse but not yet in the checkpoint (a crash
+ * between commit and checkpoint) is planned again and bf-load, finding it
+ * unchanged, brings the checkpoint up to date; when c has none (no
+ * checkpoint, a lost state directory), wh stays whole: the plan comes from
+ * the warehouse alone and costs no fetch of committed windows. */
+void bf_plan_basis(const struct bf_ckpt *c, struct bf_ckpt *wh);
+
+struct bf_wh;
+/* bf-ledger watermark: one line per partition, to out, from the windows
+ * table of w (read in one snapshot), {"type":"watermark","partition":P,
+ * "encoded":E,"committed_from":A,"watermark":B,"last_window":[S,B],
+ * "last_digest":D,"chain_head":H}: [A, B) is the partition's first
+ * contiguous committed range, [S, B) its last window, D and H that
+ * window's digest and chain head; E is P as the state directory encodes
+ * it. names[0..n) are the partitions asked about (a partition without
+ * windows gets "committed_from":null,"watermark":null); n == 0 asks about
+ * every partition of the warehouse, in bytewise order. w NULL stands for
+ * a warehouse not created yet (no windows). Returns 0, or -1 with e
+ * set. */
+int bf_plan_watermarks(struct bf_wh *w, const char *const *names, size_t n,
+    FILE *out, struct bf_err *e);
 
 /* Settling (bf(7), "SETTLING"): a window is planned only once it is over and
  * settled, when its end is at or before now - settle. Returns that latest

@@ -448,6 +448,80 @@ test_lines(void)
 	bf_buf_free(&b);
 }
 
+/* The ranges of c as "from/to from/to ...". */
+static const char *
+ranges(const struct bf_ckpt *c)
+{
+	static char buf[1024];
+	size_t k, n = 0;
+
+	buf[0] = '\0';
+	for (k = 0; k < c->n; k++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s/%s",
+		    k ? " " : "", F(c->r[k].from), F(c->r[k].to));
+	return buf;
+}
+
+/* bf_plan_basis and bf_plan_missing: the checkpoint against the
+ * warehouse's windows (bf-window --db). */
+static void
+test_warehouse_basis(void)
+{
+	struct bf_ckpt c, wh;
+	struct bf_buf msg = BF_BUF_INIT;
+	long n;
+
+	/* The checkpoint: days 1-10 and 12-14 on a daily grid; the
+	 * warehouse: days 1-5 (restored), 12-15 (one committed later). */
+	bf_ckpt_init(&c, "db-1");
+	c.grid = bf_xstrdup("size=86400 phase=0 billing_day=1");
+	bf_ckpt_add(&c, T("2026-01-01"), T("2026-01-10"));
+	bf_ckpt_add(&c, T("2026-01-12"), T("2026-01-14"));
+	bf_ckpt_init(&wh, "db-1");
+	bf_ckpt_add(&wh, T("2026-01-01"), T("2026-01-05"));
+	bf_ckpt_add(&wh, T("2026-01-12"), T("2026-01-15"));
+	n = bf_plan_missing(&c, &wh, &msg);
+	ok(n == 5, "missing: 5 windows the checkpoint has and the warehouse "
+	    "lacks (%ld)", n);
+	is_str(bf_buf_str(&msg), "partition 'db-1': 5 windows the checkpoint "
+	    "calls committed are not in the warehouse (restored or failed "
+	    "over?): planned again: [2026-01-05T00:00:00Z, "
+	    "2026-01-06T00:00:00Z), [2026-01-06T00:00:00Z, "
+	    "2026-01-07T00:00:00Z), [2026-01-07T00:00:00Z, "
+	    "2026-01-08T00:00:00Z) and 2 more", "missing: the message");
+	bf_plan_basis(&c, &wh);
+	is_str(ranges(&wh), "2026-01-01T00:00:00Z/2026-01-05T00:00:00Z "
+	    "2026-01-12T00:00:00Z/2026-01-14T00:00:00Z",
+	    "basis: the windows both have");
+	bf_buf_reset(&msg);
+	ok(bf_plan_missing(&c, &c, &msg) == 0 && msg.len == 0,
+	    "missing: none against itself, no message");
+	bf_ckpt_free(&wh);
+
+	/* No checkpoint: the warehouse alone. */
+	bf_ckpt_free(&c);
+	bf_ckpt_init(&c, "db-1");
+	bf_ckpt_init(&wh, "db-1");
+	bf_ckpt_add(&wh, T("2026-01-01"), T("2026-01-05"));
+	bf_plan_basis(&c, &wh);
+	is_str(ranges(&wh), "2026-01-01T00:00:00Z/2026-01-05T00:00:00Z",
+	    "basis: no checkpoint, the warehouse alone");
+	bf_plan_basis(NULL, &wh);
+	ok(wh.n == 1, "basis: NULL checkpoint, the warehouse alone");
+
+	/* A checkpoint without a grid counts ranges; one window says "is". */
+	bf_ckpt_add(&c, T("2026-01-05"), T("2026-01-08"));
+	bf_buf_reset(&msg);
+	ok(bf_plan_missing(&c, &wh, &msg) == 1, "missing: no grid, one range");
+	is_str(bf_buf_str(&msg), "partition 'db-1': 1 window the checkpoint "
+	    "calls committed is not in the warehouse (restored or failed "
+	    "over?): planned again: [2026-01-05T00:00:00Z, "
+	    "2026-01-08T00:00:00Z)", "missing: singular");
+	bf_ckpt_free(&c);
+	bf_ckpt_free(&wh);
+	bf_buf_free(&msg);
+}
+
 int
 main(void)
 {
@@ -458,5 +532,6 @@ main(void)
 	test_partlist();
 	test_lines();
 	test_settle();
+	test_warehouse_basis();
 	return done_testing();
 }

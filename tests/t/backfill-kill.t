@@ -2,9 +2,10 @@
 # The kill test: a clean backfill, then the same backfill from scratch
 # while a random stage (bf-window, bf-fetch, bf-validate, bf-aggregate,
 # bf-load, found under bf-backfill's process tree) is killed with SIGKILL
-# at a random moment; rerun until it exits 0. Every time the canonical
+# at a random moment; rerun until it exits 0, then once more. Every time the canonical
 # export must equal the clean run's byte for byte, with no correction in the
-# ledger, the same checkpoints, chain heads that are the ledger's, and a
+# ledger, the same checkpoints (or none for a partition whose first
+# checkpoint the kill cut off), chain heads that are the ledger's, and a
 # ledger that bf-ledger verify passes against the checkpoints.
 #   BF_KILL_TRIALS  kills to land (default 30; tests/soak runs hundreds)
 #   BF_KILL_SEED    the seed of the random points (default fixed)
@@ -29,7 +30,7 @@ start_run() {
 	bf-backfill -c "$1/conf" --no-progress >"$1/out" 2>"$1/err" &
 	bpid=$!
 	_i=0
-	while ! pgrep -f -- "--db $1/ledger.db" >/dev/null && [ $_i -lt 500 ] &&
+	while ! pgrep -f -- "bf-load --db $1/ledger.db" >/dev/null && [ $_i -lt 500 ] &&
 	    kill -0 $bpid 2>/dev/null; do
 		sleep 0.01; _i=$((_i + 1))
 	done
@@ -37,12 +38,12 @@ start_run() {
 # The clean run, and how long its pipeline ran (bf-load alive).
 start_run "$T/clean"
 t0=$(date +%s%N)
-while pgrep -f -- "--db $T/clean/ledger.db" >/dev/null; do sleep 0.01; done
+while pgrep -f -- "bf-load --db $T/clean/ledger.db" >/dev/null; do sleep 0.01; done
 dur=$((($(date +%s%N) - t0) / 1000000))
 rc=0; wait $bpid || rc=$?
 check_eq "$rc" 0 "clean run"
 export_wh "$T/clean/ledger.db" >"$T/clean.exp"
-ckpts() { for f in "$1"/state/*.ckpt; do jq -c '[.partition, .committed, .windows, .grid]' "$f"; done; }
+ckpts() { for f in "$1"/state/*.ckpt; do [ -e "$f" ] || continue; jq -c '[.partition, .committed, .windows, .grid]' "$f"; done; }
 ckpts "$T/clean" >"$T/clean.ckpt"
 check_eq "$(wc -l <"$T/clean.ckpt")" 2 "clean run: two checkpoints"
 check_eq "$(grep -c '"table":"usage"' "$T/clean.exp")" 240 "clean run: 48 windows of 5 metrics"
@@ -64,9 +65,20 @@ stages_under() {
 	}' | sort -n
 }
 
+# ckpts_ok DIR: each checkpoint is the clean run's. A partition whose first
+# commit the kill cut off before its checkpoint was written may have none:
+# the warehouse is the truth, bf-window plans from it alone, and bf-load
+# writes the checkpoint when it next commits (bf-window(1), --db).
+ckpts_ok() {
+	ckpts "$1" >"$1/ckpt"
+	grep -vxFf "$T/clean.ckpt" "$1/ckpt" | grep -q . && return 1
+	return 0
+}
+
 # heads_ok DIR: each checkpoint's chain head is its partition's last hash.
 heads_ok() {
 	for f in "$1"/state/*.ckpt; do
+		[ -e "$f" ] || continue
 		_p=$(jq -r .partition "$f")
 		[ "$(jq -r .chain_head "$f")" = "$(sq "$1/ledger.db" "SELECT hash FROM ledger WHERE partition = '$_p' ORDER BY seq DESC LIMIT 1")" ] || return 1
 	done
@@ -106,13 +118,22 @@ while read -r delay pick && [ $landed -lt "$TRIALS" ]; do
 	if [ $rc -ne 0 ]; then
 		fail "$what: rerun exits $rc"; diag "$(tail -5 "$d/err")"; continue
 	fi
+	# One more routine run: a window committed whose checkpoint the kill
+	# cut off, in a partition whose checkpoint a rerun then wrote, is
+	# planned again (bf-window(1), --db) and brings the checkpoint up to
+	# date.
+	bf-backfill -c "$d/conf" --no-progress >"$d/out" 2>"$d/err" ||
+	    { fail "$what: the routine run after exits $?"; diag "$(tail -5 "$d/err")"; continue; }
 	export_wh "$d/ledger.db" >"$d/exp"
 	ok=1
 	cmp -s "$d/exp" "$T/clean.exp" || { ok=0; diag "$what: export differs" "$(diff "$T/clean.exp" "$d/exp" | head -5)"; }
 	[ "$(corrections "$d/ledger.db")" = 0 ] || { ok=0; diag "$what: ledger corrections"; }
-	[ "$(ckpts "$d")" = "$(cat "$T/clean.ckpt")" ] || { ok=0; diag "$what: checkpoints differ"; }
+	ckpts_ok "$d" || { ok=0; diag "$what: checkpoints differ" "$(cat "$d/ckpt")" "$(cat "$d/err")"; }
 	heads_ok "$d" || { ok=0; diag "$what: a chain head is not the ledger's"; }
-	bf-ledger -d "$d/ledger.db" verify -s "$d/state" >/dev/null 2>"$d/verify.err" ||
+	# verify -s needs every partition's checkpoint.
+	_vs="-s $d/state"
+	[ "$(wc -l <"$d/ckpt")" = 2 ] || _vs=
+	bf-ledger -d "$d/ledger.db" verify $_vs >/dev/null 2>"$d/verify.err" ||
 	    { ok=0; diag "$what: bf-ledger verify" "$(head -3 "$d/verify.err")"; }
 	jq -r .id "$d/dlq.ndjson" 2>/dev/null | sort -u | comm -23 "$T/clean.dlq" - | grep -q . &&
 	    { ok=0; diag "$what: DLQ records of the clean run missing"; }
