@@ -40,8 +40,7 @@ expect_warnings() {
 # same_as_clean NAME EXPORT: the export is a clean run's but for the
 # ledger's restore events (amount 0), which bf-load appends when it sees
 # the warehouse behind its checkpoint; those must name the lost windows,
-# one per partition. Until bf-load records them (the anchor part of issue
-# 14), that assertion is a TODO.
+# one per partition.
 same_as_clean() {
 	grep -v '"kind":"restore"' "$2" >"$2.bills"
 	check_file "$2.bills" "$T/clean.exp" "$1: the warehouse is a clean run's (bills and usage)"
@@ -49,12 +48,7 @@ same_as_clean() {
 	    [.partition, .window_start, .window_end, .amount]' "$2")
 	_want='["db-01","2026-01-10T00:00:00Z","2026-01-21T00:00:00Z","0.000000000"]
 ["db-02","2026-01-10T00:00:00Z","2026-01-21T00:00:00Z","0.000000000"]'
-	_n=$((_n + 1))
-	if [ "$_ev" = "$_want" ]; then
-		echo "ok $_n - $1: the ledger records the restore and the lost windows # TODO bf-load's anchor (issue 14 item 2)"
-	else
-		echo "not ok $_n - $1: the ledger records the restore and the lost windows # TODO bf-load's anchor (issue 14 item 2)"
-	fi
+	check_eq "$_ev" "$_want" "$1: the ledger records the restore and the lost windows"
 }
 # wm_in_wh NAME Q: each watermark's last window is a window of the
 # warehouse, with its digest (Q TABLE-QUERY runs a query).
