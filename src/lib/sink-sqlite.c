@@ -694,9 +694,11 @@ sq_window_put(struct bf_wh *w, const struct bf_row *row, struct bf_err *e)
 	return step_done(w, st, "writing windows", e);
 }
 
+/* The rows of t, all of them (col < 0) or those whose column col equals
+ * value, in t's order, each passed to fn. */
 static int
-sq_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
-    void *ctx, struct bf_err *e)
+sq_select(struct bf_wh *w, const struct bf_table *t, int col,
+    const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e)
 {
 	struct sq *q = w->impl;
 	struct bf_buf sql = BF_BUF_INIT;
@@ -706,11 +708,18 @@ sq_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
 
 	bf_buf_puts(&sql, "SELECT ");
 	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s ORDER BY %s", t->name, t->order);
+	bf_buf_printf(&sql, " FROM %s", t->name);
+	if (col >= 0)
+		bf_buf_printf(&sql, " WHERE %s = ?1", t->cols[col].name);
+	bf_buf_printf(&sql, " ORDER BY %s", t->order);
 	rc = sqlite3_prepare_v2(q->db, bf_buf_str(&sql), -1, &st, NULL);
 	bf_buf_free(&sql);
 	if (rc != SQLITE_OK)
 		return sq_err(w, rc, "reading", e);
+	if (col >= 0 && (rc = bind_text(st, 1, value)) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return sq_err(w, rc, "reading", e);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&row, 0, sizeof(row));
 		for (i = 0; i < t->ncols; i++)
@@ -725,6 +734,13 @@ sq_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
 		sq_err(w, rc, "reading", e);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+sq_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
+    void *ctx, struct bf_err *e)
+{
+	return sq_select(w, t, -1, NULL, fn, ctx, e);
 }
 
 const struct bf_wh_ops bf_wh_sqlite_ops = {
@@ -773,36 +789,5 @@ int
 bf_wh_sqlite_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
     const char *value, bf_wh_row_fn fn, void *ctx, struct bf_err *e)
 {
-	struct sq *q = w->impl;
-	struct bf_buf sql = BF_BUF_INIT;
-	struct bf_row row;
-	sqlite3_stmt *st;
-	int rc, i;
-
-	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s WHERE %s = ?1 ORDER BY %s", t->name,
-	    t->cols[col].name, t->order);
-	rc = sqlite3_prepare_v2(q->db, bf_buf_str(&sql), -1, &st, NULL);
-	bf_buf_free(&sql);
-	if (rc != SQLITE_OK)
-		return sq_err(w, rc, "reading", e);
-	if ((rc = bind_text(st, 1, value)) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return sq_err(w, rc, "reading", e);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&row, 0, sizeof(row));
-		for (i = 0; i < t->ncols; i++)
-			row.v[i] = sqlite3_column_type(st, i) == SQLITE_NULL ?
-			    NULL : (const char *)sqlite3_column_text(st, i);
-		if (fn(ctx, &row, e) == -1) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		sq_err(w, rc, "reading", e);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return sq_select(w, t, col, value, fn, ctx, e);
 }
