@@ -25,6 +25,23 @@ umask 022
 run_prog bf-validate -c "$C" -n 2026-06-01 -r 1 -d "$T/dlq.ndjson" "$T/in.ndjson"
 check_rc 0 "a run with rejects"
 check_eq "$(stat -c %a "$T/dlq.ndjson")" 600 "the DLQ is created 0600"
+
+# A DLQ on /dev/null or a pipe: nothing to sync, not an I/O error.
+run_prog bf-validate -c "$C" -n 2026-06-01 -r 1 -d /dev/null "$T/in.ndjson"
+check_rc 0 "--dlq /dev/null"
+bf-validate -c "$C" -n 2026-06-01 -r 1 -d /dev/stdout "$T/in.ndjson" 2>/dev/null |
+    grep -c '"type":"reject"' >"$T/n" || :
+check_eq "$(cat "$T/n")" 7 "--dlq /dev/stdout into a pipe: the rejects come out"
+
+# A DLQ torn by an earlier writer (a kill, a full disk): the torn bytes
+# become a torn_record record of their own, and the file is JSON again.
+printf '{"type":"reject","id":"ab' >"$T/torn.ndjson"
+run_prog bf-validate -c "$C" -n 2026-06-01 -r 1 -d "$T/torn.ndjson" "$T/in.ndjson"
+check_eq "$RC $(jq -r .error.code "$T/torn.ndjson" | sort | uniq -c | awk '$2 == "torn_record" { print $1 }')" \
+    "0 1" "a torn DLQ is repaired: one torn_record, every line JSON"
+check_eq "$(jq -r 'select(.error.code == "torn_record") | .raw_base64' "$T/torn.ndjson" | base64 -d)" \
+    '{"type":"reject","id":"ab' "the torn bytes are kept"
+check_eq "$(grep -c 'repaired a torn record' "$T/err")" 1 "and a warning says so"
 check_eq "$(wc -l <"$T/dlq.ndjson")" 7 "seven rejects"
 check_eq "$(jq -r .type "$T/dlq.ndjson" | sort -u)" reject "every DLQ line is JSON of type reject"
 
