@@ -184,7 +184,7 @@ M=ok,id=prompt
 { cat "$T/w1"; sleep 3; } | fetch $M >"$T/prompt" 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 25 ] && ! grep -q '"type":"window"' "$T/prompt"; do
+while [ $i -lt 25 ] && ! grep -qs '"type":"window"' "$T/prompt"; do
 	sleep 0.1
 	i=$((i + 1))
 done
