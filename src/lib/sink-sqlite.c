@@ -285,7 +285,7 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 {
 	struct sq *q = bf_xcalloc(1, sizeof(*q));
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	int rc;
+	int rc, waited;
 
 	w->impl = q;
 	if (flags & BF_WH_CREATE) {
@@ -310,7 +310,16 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, BF_WH_BUSY_MS);
-	rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	/* Switching a new file to WAL needs it alone and does not wait on
+	 * the busy handler: two loaders that create one warehouse together
+	 * would see 'database is locked'. Wait as the busy timeout would. */
+	for (waited = 0;; waited += 10) {
+		rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", NULL, NULL,
+		    NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= BF_WH_BUSY_MS)
+			break;
+		usleep(10000);
+	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(q->db, "PRAGMA synchronous=FULL", NULL, NULL,
 		    NULL);

@@ -51,4 +51,18 @@ check_eq "$rc" 0 "first bf-load finishes"
 check_eq "$(jq -r '.status' "$T/first.out" | tr '\n' ' ')" "ok ok " "first bf-load loaded both windows"
 check_eq "$("$BF_TOOLS/tool-export" "$DB" | jq -r 'select(.table=="ledger") | .partition' | sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }')" \
     "db-1=4 db-2=2 " "one charge per key, nothing interleaved"
+
+# Two loaders that create one new SQLite warehouse at the same moment (a
+# bf-backfill -j 2 on a fresh ledger): neither is turned away with
+# 'database is locked' (exit 75) while the other switches the file to WAL.
+i=0 busy=0
+while [ $i -lt 8 ]; do
+	bf-load --db "$T/new$i.db" "$T/db1.ndjson" >/dev/null 2>"$T/n1.err" & p1=$!
+	bf-load --db "$T/new$i.db" "$T/db2.ndjson" >/dev/null 2>"$T/n2.err" & p2=$!
+	r1=0; wait $p1 || r1=$?
+	r2=0; wait $p2 || r2=$?
+	[ "$r1 $r2" = "0 0" ] || { busy=$((busy + 1)); diag "round $i: $r1 $r2" "$(cat "$T/n1.err" "$T/n2.err")"; }
+	i=$((i + 1))
+done
+check_eq "$busy" 0 "two loaders creating one SQLite warehouse together: both load (8 rounds)"
 done_testing
