@@ -636,19 +636,18 @@ bf_lock_partition(const char *dir, const char *partition, int *fd,
 	rc = lock_path(path.s, what.s, fd, e);
 	if (rc == 0) {
 		/* DIR/ENC.lock -> DIR/.ENC.ckpt.tmp, the name bf_atomic_write
-		 * gives the temporary file of DIR/ENC.ckpt. */
-		bf_buf_reset(&what);
-		if (bf_ckpt_path(dir, partition, ".ckpt", &what) == 0) {
-			const char *base = strrchr(what.s, '/');
-			size_t dl = base != NULL ? (size_t)(base - what.s) + 1 : 0;
+		 * gives the temporary file of DIR/ENC.ckpt: derived from the
+		 * lock's path, so the name is encoded once. */
+		const char *base = strrchr(path.s, '/');
+		size_t dl = base != NULL ? (size_t)(base - path.s) + 1 : 0;
 
-			bf_buf_reset(&path);
-			bf_buf_add(&path, what.s, dl);
-			bf_buf_printf(&path, ".%s.tmp", what.s + dl);
-			if (unlink(path.s) != 0 && errno != ENOENT)
-				bf_warn("warning: cannot remove '%s': %s", path.s,
-				    strerror(errno));
-		}
+		bf_buf_reset(&what);
+		bf_buf_add(&what, path.s, dl);
+		bf_buf_printf(&what, ".%.*s.ckpt.tmp",
+		    (int)(path.len - dl - strlen(".lock")), path.s + dl);
+		if (unlink(what.s) != 0 && errno != ENOENT)
+			bf_warn("warning: cannot remove '%s': %s", what.s,
+			    strerror(errno));
 	}
 	bf_buf_free(&path);
 	bf_buf_free(&what);
