@@ -191,6 +191,18 @@ reanchor(const char *db, const char *state, const char *partition,
 	return bf_close_stdout();
 }
 
+/* Opens db into *w when the warehouse exists: 1 opened, 0 not created
+ * yet (*w stays NULL: it has no entry and no window), -1 with e set. */
+static int
+open_existing(const char *db, struct bf_wh **w, struct bf_err *e)
+{
+	int rc = bf_wh_exists(db, e);
+
+	if (rc == 1 && (*w = bf_wh_open(db, 0, e)) == NULL)
+		return -1;
+	return rc;
+}
+
 /* The partitions of --partition (npnames of pnames) and --partitions
  * (partfile, may be NULL) into pl, and their names as a NULL-terminated
  * array (*names, owned by the caller; the strings belong to pl). Returns
@@ -548,11 +560,7 @@ main(int argc, char *argv[])
 			bf_warn("--run-id ID is required");
 			return BF_EXIT_USAGE;
 		}
-		/* A warehouse not created yet holds no entry. */
-		if ((rc = bf_wh_exists(db, &e)) == 1 &&
-		    (w = bf_wh_open(db, 0, &e)) == NULL)
-			rc = -1;
-		if (rc == 1)
+		if ((rc = open_existing(db, &w, &e)) == 1)
 			rc = bf_wh_run_cost(w, run_id, stdout, &e);
 		bf_wh_close(w);
 		if (rc == -1)
@@ -562,10 +570,8 @@ main(int argc, char *argv[])
 		struct bf_partlist pl = BF_PARTLIST_INIT;
 		const char **names;
 
-		/* A warehouse not created yet has no committed window. */
 		if (read_names(npnames, partfile, &pl, &names, &e) == -1 ||
-		    (rc = bf_wh_exists(db, &e)) == -1 ||
-		    (rc == 1 && (w = bf_wh_open(db, 0, &e)) == NULL))
+		    open_existing(db, &w, &e) == -1)
 			rc = -1;
 		else
 			rc = bf_plan_watermarks(w, names, pl.n, stdout, &e);
