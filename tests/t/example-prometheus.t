@@ -223,6 +223,14 @@ check_eq "$(wc -l <"$T/totals")" 5 "the totals of 5 counters"
 check_eq "$(sqlite3 run/ledger.db "SELECT count(*) FROM ledger WHERE kind = 'charge'")" 27 \
     "one ledger charge per usage row"
 
+# The README's walk-through shows the map's queries as they are.
+check_eq "$(python3 -c 'import csv, sys
+readme = open(sys.argv[2]).read().replace("\\|", "|")
+for r in csv.DictReader(open(sys.argv[1])):
+    if "`%s` | `%s`" % (r["metric"], r["query"]) not in readme:
+        print(r["metric"])' examples/prometheus/metrics.csv "$BF_TOP/README.md")" "" \
+    "README.md shows each query of metrics.csv"
+
 # The bare spelling of the placeholder, {datname=${partition}}, gives the
 # same bill.
 sed 's/""\${partition}""/${partition}/g' examples/prometheus/metrics.csv >bare.csv
