@@ -2,7 +2,8 @@
 # examples/prometheus end to end against the real thing: a PostgreSQL server,
 # Debian's postgres_exporter and node_exporter, and a Prometheus scraping
 # both every second with the example's prometheus.yml, all on loopback in
-# the test's directory; a pgbench load; then bf-backfill with the example's
+# the test's directory; a pgbench load, and reports dropped and created
+# again (a new datid for the same datname); then bf-backfill with the example's
 # backfill.conf, metrics map, contract, rates and tenants over 3 windows of
 # 10 s that ended a moment ago (--settle 0, --now).
 #
@@ -13,8 +14,9 @@
 # before t. With the step equal to the scrape interval (1 s), a window
 # [s, e) therefore holds the samples scraped in (s - 1, e - 1], and its
 # counter's rise starts at the point s - 1 (the lookback sample). The test
-# computes that from the raw samples (python3, decimal): per window and
-# counter the increase (a fall is a reset), per gauge the integral, the
+# computes that from the raw samples (python3, decimal), adding up the
+# series of each scrape as the map's sums do: per window and counter the
+# increase (a fall is a reset), per gauge the integral, the
 # quantity and cost under the rate card; and per counter the sum over the
 # windows against last - first of the range. Counted from the window's own
 # bounds instead, [s, e), the figures differ by the last scrape before each
@@ -77,11 +79,18 @@ pgbench -i -q app >"$T/pgbench.log" 2>&1 || { cat "$T/pgbench.log" >&2; exit 1; 
 while [ "$(date +%s)" -lt $((from + 1)) ]; do sleep 0.1; done
 pgbench -T 8 -c 2 app >>"$T/pgbench.log" 2>&1 || { cat "$T/pgbench.log" >&2; exit 1; }
 psql -q reports -c 'CREATE TABLE t AS SELECT g FROM generate_series(1, 100000) g'
+# reports is dropped and created again (a restore): a new datid, the same
+# datname, its counters from 0.
+psql -q -c 'DROP DATABASE reports' -c 'CREATE DATABASE reports'
+psql -q reports -c 'CREATE TABLE t AS SELECT 1 AS one'
 # Until both targets were scraped after the range's end: a scrape's samples
 # are stored together, so every sample of the range is there.
 while [ "$(promq "count(timestamp(up) >= $to)" | jq -r '.data.result[0].value[1] // 0')" != 2 ]; do
 	sleep 0.2
 done
+
+check_eq "$(promq "count(count by (datid) (count_over_time(pg_stat_database_xact_commit{datname=\"reports\"}[$((to - from))s])))" $to |
+    jq -r '.data.result[0].value[1]')" 2 "reports was created again inside the range: 2 datids"
 
 # The example as a user copies it; only the URL changes.
 mkdir -p "$T/examples"
@@ -111,34 +120,41 @@ check_eq "$(test -s run/dlq.ndjson && wc -l <run/dlq.ndjson || echo 0)" 0 \
 
 cat >"$T/check.py" <<'EOF'
 # check.py MODE URL FROM TO SIZE RATES [DB]: what the windows of [FROM, TO)
-# come to from the raw samples in Prometheus. MODE grid: a window [s, e)
-# sees the points s-1 ... e-1 (1 s step), each the last sample scraped at or
-# before it; MODE window: it sees the samples in [s, e) and the last one
-# before s. Prints "partition|metric|window_start|aggregate|quantity|cost",
-# sorted. MODE totals: per counter, "partition|metric|sum over the windows
-# in DB|last - first of the range (points FROM-1 and TO-1)".
-import csv, json, sqlite3, sys, time, urllib.parse, urllib.request
+# come to from the raw samples in Prometheus. A scrape stamps all its
+# samples with one time, and a series missing from a scrape is stale from
+# then on; so per metric the test adds up, scrape by scrape, the samples of
+# the series it selects (none: no value), as the map's sum does. MODE grid:
+# a window [s, e) sees the points s ... e-1 (1 s step), each the value of
+# the last scrape at or before it, and the last point before s with a
+# value (lookback 15m); MODE window: it sees the scrapes in [s, e) and the
+# last one with a value before s. Counters: the sum of the rises, a fall
+# being a reset; gauges: the integral, each value holding until the next
+# (the first from s). Prints "partition|metric|window_start|aggregate|
+# quantity|cost", sorted. MODE totals: per counter of app, "partition|
+# metric|sum over the windows in DB|last - first of the range".
+import bisect, csv, json, sqlite3, sys, time, urllib.parse, urllib.request
 from decimal import Decimal as D, ROUND_HALF_EVEN, getcontext
 getcontext().prec = 80
 mode, url, frm, to, size, rates_file = sys.argv[1:7]
 frm, to, size = int(frm), int(to), int(size)
+LOOKBACK = 900
 r9 = lambda x: format(x.quantize(D('1e-9'), rounding=ROUND_HALF_EVEN), 'f')
-# The test's own selectors, not the metrics map's: metric -> (selector,
-# kind); %s is the database. The host's CPU is every busy mode of every CPU
-# of the one node target, billed to app alone.
+# The test's own selectors, not the map's: metric -> (job, selector,
+# kind); %s is the database. The host's CPU, every busy mode of every CPU,
+# is app's alone.
 metrics = {
-    'pg_commits': ('pg_stat_database_xact_commit{datname="%s"}', 'counter'),
-    'pg_blocks_read': ('pg_stat_database_blks_read{datname="%s"}', 'counter'),
-    'pg_database_size': ('pg_database_size_bytes{datname="%s"}', 'gauge'),
-    'pg_connections': ('pg_stat_database_numbackends{datname="%s"}', 'gauge'),
-    'cpu_seconds': ('node_cpu_seconds_total{job="node",mode!~"idle|iowait"}', 'counter'),
+    'pg_commits': ('postgres', 'pg_stat_database_xact_commit{datname="%s"}', 'counter'),
+    'pg_blocks_read': ('postgres', 'pg_stat_database_blks_read{datname="%s"}', 'counter'),
+    'pg_database_size': ('postgres', 'pg_database_size_bytes{datname="%s"}', 'gauge'),
+    'pg_connections': ('postgres', 'pg_stat_database_numbackends{datname="%s"}', 'gauge'),
+    'cpu_seconds': ('node', 'node_cpu_seconds_total{job="node",mode!~"idle|iowait"}', 'counter'),
 }
 parts = {'app': list(metrics), 'reports': [m for m in metrics if m != 'cpu_seconds']}
 rates = {r['metric']: r for r in csv.DictReader(open(rates_file))}
 
 def raw(sel):
     """each series' samples [(ts, value)] up to TO, from a range vector"""
-    q = urllib.parse.urlencode({'query': '%s[%ds]' % (sel, to - frm + 600),
+    q = urllib.parse.urlencode({'query': '%s[%ds]' % (sel, to - frm + 2 * LOOKBACK),
                                 'time': str(to)})
     with urllib.request.urlopen(url + '/api/v1/query?' + q) as f:
         ans = json.load(f)
@@ -146,50 +162,62 @@ def raw(sel):
     return [[(D(str(t)), D(v)) for t, v in s['values']]
             for s in ans['data']['result']]
 
-def at(series, t):
-    v = None
-    for ts, val in series:
-        if ts > t:
-            break
-        v = val
-    return v
+def scrapes(job, sel):
+    """[(ts, sum of the series' values in that scrape, or None)]"""
+    total = {ts: None for se in raw('up{job="%s"}' % job) for ts, v in se}
+    for se in raw(sel):
+        for ts, v in se:
+            total[ts] = (total[ts] or D(0)) + v
+    return sorted(total.items())
 
 def increase(vals):
     return sum((b if b < a else b - a for a, b in zip(vals, vals[1:])), D(0))
 
-def window(series, kind, s, e):
-    if mode == 'grid':
-        pts = [at(series, D(t)) for t in range(s - 1, e)]
-        if kind == 'gauge':
-            return sum(pts[1:], D(0))   # each point holds 1 s
-        return increase([v for v in pts if v is not None])
-    before = [v for ts, v in series if ts < s][-1:]
-    inside = [(ts, v) for ts, v in series if s <= ts < e]
-    if kind == 'gauge':   # each value holds until the next one or e
-        held = [(D(s), before[0])] if before else []
-        held += inside
-        bounds = [ts for ts, v in held[1:]] + [D(e)]
-        return sum(((b - ts) * v for (ts, v), b in zip(held, bounds)), D(0))
-    return increase(before + [v for ts, v in inside])
+def grid_window(sc, kind, s, e):
+    times = [ts for ts, v in sc]
+    at = lambda t: sc[bisect.bisect_right(times, D(t)) - 1][1] \
+        if bisect.bisect_right(times, D(t)) else None
+    start = next((at(t) for t in range(s - 1, s - 1 - LOOKBACK, -1)
+                  if at(t) is not None), None)
+    pts = [at(t) for t in range(s, e)]
+    if kind == 'counter':
+        return increase([v for v in [start] + pts if v is not None])
+    agg, hold = D(0), start
+    for v in pts:
+        hold = v if v is not None else hold
+        agg += hold if hold is not None else 0
+    return agg
+
+def own_window(sc, kind, s, e):
+    sc = [(ts, v) for ts, v in sc if v is not None]
+    before = [v for ts, v in sc if ts < s][-1:]
+    inside = [(ts, v) for ts, v in sc if s <= ts < e]
+    if kind == 'counter':
+        return increase(before + [v for ts, v in inside])
+    held = ([(D(s), before[0])] if before else []) + inside
+    ends = [ts for ts, v in held[1:]] + [D(e)]
+    return sum(((b - ts) * v for (ts, v), b in zip(held, ends)), D(0))
 
 out = []
 for part, ms in parts.items():
     for m in ms:
-        sel, kind = metrics[m]
-        series = raw(sel % part if '%s' in sel else sel)
+        job, sel, kind = metrics[m]
+        sc = scrapes(job, sel % part if '%s' in sel else sel)
         if mode == 'totals':
-            if kind != 'counter':
+            if kind != 'counter' or part != 'app':
                 continue
             db = sqlite3.connect(sys.argv[7])
             got = sum((D(v) for (v,) in db.execute(
                 'SELECT value FROM usage WHERE instance_id = ? AND metric = ?',
                 (part, m))), D(0))
-            want = sum((at(se, D(to - 1)) - at(se, D(frm - 1)) for se in series), D(0))
-            out.append('%s|%s|%s|%s' % (part, m, r9(got), r9(want)))
+            last = lambda t: [v for ts, v in sc if ts <= t][-1]
+            out.append('%s|%s|%s|%s' % (part, m, r9(got),
+                                        r9(last(to - 1) - last(frm - 1))))
             continue
         r = rates[m]
         for s in range(frm, to, size):
-            agg = sum((window(se, kind, s, s + size) for se in series), D(0))
+            f = grid_window if mode == 'grid' else own_window
+            agg = f(sc, kind, s, s + size)
             q = (agg * D(r['multiplier'] or 1) / D(r['divisor'] or 1)).quantize(
                 D('1e-9'), rounding=ROUND_HALF_EVEN)
             out.append('|'.join((part, m, time.strftime('%Y-%m-%dT%H:%M:%SZ',
@@ -217,8 +245,8 @@ check_eq "$(awk -F'|' -v w="$(iso $from)" '
     ' "$T/want" | wc -l)" 2 "under pgbench, app's first window: over 1000 commits, CPU seconds"
 expect totals run/ledger.db >"$T/totals"
 check_eq "$(awk -F'|' '$3 != $4' "$T/totals")" "" \
-    "per counter, the windows add up to last - first of the range"
-check_eq "$(wc -l <"$T/totals")" 5 "the totals of 5 counters"
+    "per counter of app, the windows add up to last - first of the range"
+check_eq "$(wc -l <"$T/totals")" 3 "the totals of app's 3 counters"
 # The ledger's charges are the usage rows' costs.
 check_eq "$(sqlite3 run/ledger.db "SELECT count(*) FROM ledger WHERE kind = 'charge'")" 27 \
     "one ledger charge per usage row"
