@@ -40,8 +40,16 @@ promq() {
 	curl -sf "$PROM_URL/api/v1/query" --data-urlencode "query=$1" \
 	    ${2:+--data-urlencode "time=$2"}
 }
+# todo GOT WANT MSG REASON: a check of a known bug (TAP TODO): reported,
+# not counted as a failure.
+todo() {
+	_n=$((_n + 1))
+	if [ "$1" = "$2" ]; then _r=ok; else _r="not ok"; fi
+	echo "$_r $_n - $3 # TODO $4"
+	[ "$_r" = ok ] || diag "got:  $1" "want: $2"
+}
 # wait_for QUERY: until the instant query QUERY returns a sample (at most
-# 20 s).
+# 20 s, else the test fails).
 wait_for() {
 	_i=0
 	while [ $_i -lt 200 ]; do
@@ -85,9 +93,7 @@ psql -q -c 'DROP DATABASE reports' -c 'CREATE DATABASE reports'
 psql -q reports -c 'CREATE TABLE t AS SELECT 1 AS one'
 # Until both targets were scraped after the range's end: a scrape's samples
 # are stored together, so every sample of the range is there.
-while [ "$(promq "count(timestamp(up) >= $to)" | jq -r '.data.result[0].value[1] // 0')" != 2 ]; do
-	sleep 0.2
-done
+wait_for "count(timestamp(up) >= $to) == 2"
 
 check_eq "$(promq "count(count by (datid) (count_over_time(pg_stat_database_xact_commit{datname=\"reports\"}[$((to - from))s])))" $to |
     jq -r '.data.result[0].value[1]')" 2 "reports was created again inside the range: 2 datids"
@@ -115,6 +121,10 @@ check_eq "$(grep -c '6 windows committed, 0 failed' "$T/err")" 1 \
 check_eq "$(sqlite3 run/ledger.db 'SELECT partition, count(*), sum(usage_rows) FROM windows GROUP BY 1')" \
     "app|3|15
 reports|3|12" "every window committed: app 5 metrics, reports 4 (the host's CPU is app's)"
+todo "$(cd run/state/watermarks 2>/dev/null && jq -r '.partition + " " + .watermark' app.json reports.json 2>/dev/null)" \
+    "app $(iso $to)
+reports $(iso $to)" "both partitions complete: watermarks at the range's end" \
+    "bf-backfill lists the partitions with bf-window without --now/--settle: none within the last hour"
 check_eq "$(test -s run/dlq.ndjson && wc -l <run/dlq.ndjson || echo 0)" 0 \
     "no sample rejected by the contract"
 
@@ -287,11 +297,7 @@ fi
 # Counted from the windows' own bounds: a sample scraped at s - 0.4 s is
 # a rise of [s - 10, s), billed by bf in [s, s + 10).
 expect window >"$T/want.window"
-_n=$((_n + 1))
-if cmp -s "$T/got" "$T/want.window"; then
-	echo "ok $_n - every window as the samples scraped in [s, e) say # TODO bf-fetch bills a sample at its next query point"
-else
-	echo "not ok $_n - every window as the samples scraped in [s, e) say # TODO bf-fetch bills a sample at its next query point"
-	diff "$T/want.window" "$T/got" | sed 's/^/# /' | head -12 >&2
-fi
+todo "$(diff "$T/want.window" "$T/got" | grep -c '^>')" 0 \
+    "every window as the samples scraped in [s, e) say (rows that differ)" \
+    "bf-fetch bills a sample at its next query point"
 done_testing
