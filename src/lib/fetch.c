@@ -30,6 +30,7 @@ struct bf_fetch {
 	struct bf_bucket bucket;
 	struct bf_breaker breaker;
 	char reason[640];           /* the failure that opened the breaker */
+	int quiet;                  /* the check runs: no breaker logs */
 
 	pthread_mutex_t logmu;
 
@@ -290,7 +291,7 @@ bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
 			job->unavailable = 1;
 			return -1;
 		}
-		if (probe)
+		if (probe && !f->quiet)
 			bf_fetch_log(s, 0, "circuit breaker half-open: probing "
 			    "with %s %s", job->w.partition, job->w.ws);
 		memset(&t, 0, sizeof(t));
@@ -311,7 +312,9 @@ bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
 			tr = bf_breaker_success(&f->breaker);
 		}
 		pthread_mutex_unlock(&f->pol);
-		if (tr == BF_BREAKER_OPEN) {
+		if (f->quiet) {
+			/* the check says what failed, once */
+		} else if (tr == BF_BREAKER_OPEN) {
 			bf_ms_format(o->cooldown_ms, wbuf, sizeof(wbuf));
 			bf_fetch_log(s, 0, "circuit breaker open after %d "
 			    "consecutive failures (%s); cool-down %s",
@@ -640,6 +643,66 @@ ops_for(int kind)
 	}
 }
 
+/* Runs the source's check for the window line s[0..n) parsed into j (a
+ * scratch job of its own): 0, or -1 with e set (2 or 69). */
+static int
+run_check(struct bf_fetch *f, struct bf_source *src, const char *s, size_t n,
+    const struct bf_json *j, struct bf_err *e)
+{
+	struct bf_job *job;
+	struct bf_err le;
+	int rc;
+
+	if (src->ops->check == NULL || (job = new_job(s, n, j, &le)) == NULL)
+		return 0;
+	job->rng = bf_rand_seed();
+	f->quiet = 1;
+	rc = src->ops->check(src, job, e);
+	f->quiet = 0;
+	job_free(job);
+	return rc;
+}
+
+/* --check: reads up to the first valid window line and checks the
+ * queries for it; writes nothing. Returns 0 (also when no window line
+ * came), 74 when an input could not be read before one, or -1 with e
+ * set. */
+static int
+check_only(struct bf_fetch *f, struct bf_source *src, char **files,
+    int nfiles, struct bf_err *e)
+{
+	struct bf_input in;
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_window w;
+	struct bf_err le;
+	int r, rc = 0, ioerr = 0, found = 0;
+
+	if (src->ops->check == NULL)
+		return 0;
+	bf_input_init(&in, files, nfiles, 0);
+	while (!found && (r = bf_input_next(&in, &le)) != 0) {
+		if (r < 0) {
+			bf_warn("%s", le.msg);
+			ioerr = 1;
+			continue;
+		}
+		if (in.toolong || bf_json_parse(&j, bf_buf_str(&in.line),
+		    in.line.len, BF_JSON_WANT_OBJECT, NULL) != BF_JSON_OK ||
+		    bf_line_type(&j) != BF_LINE_WINDOW ||
+		    bf_window_from_json(&j, &w, &le) < 0)
+			continue;
+		bf_window_free(&w);
+		found = 1;
+		rc = run_check(f, src, bf_buf_str(&in.line), in.line.len, &j,
+		    e);
+	}
+	bf_input_free(&in);
+	bf_json_free(&j);
+	if (rc == 0 && ioerr && !found)
+		return BF_EXIT_IO;
+	return rc;
+}
+
 /* Tells the nth workers th to finish, waits for them and frees th. */
 static void
 stop_workers(struct bf_fetch *f, pthread_t *th, int nth)
@@ -676,6 +739,7 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	struct loop L;
 	pthread_t *th = NULL, wth;
 	int nth = 0, i, r, rc, bad = 0, ioerr = 0, have_writer = 0;
+	int checked = 0, checkfail = 0;
 	long upstream_failed = 0;
 	size_t errpos;
 
@@ -708,6 +772,11 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 		if (src.metrics != NULL)
 			bf_metrics_free(src.metrics);
 		return -1;
+	}
+	if (o->check == BF_CHECK_ONLY && !o->dry_run) {
+		rc = check_only(&f, &src, files, nfiles, e);
+		close_source(&src);
+		return rc;
 	}
 	L.f = &f;
 	L.src = &src;
@@ -788,6 +857,15 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 			job_free(job);
 			continue;
 		}
+		if (!checked && o->check == BF_CHECK_FIRST) {
+			checked = 1;
+			if (run_check(&f, &src, bf_buf_str(&in.line),
+			    in.line.len, &j, e) < 0) {
+				job_free(job);
+				checkfail = 1;
+				break;
+			}
+		}
 		if (bf_window_failed(&j)) {
 			it = bf_xcalloc(1, sizeof(*it));
 			bf_window_emit(&j, &it->out, "bf-fetch", "ok", NULL,
@@ -834,6 +912,8 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	pthread_cond_destroy(&f.done_cv);
 	pthread_cond_destroy(&L.space_cv);
 	L.failed += upstream_failed;
+	if (checkfail)
+		return -1;
 	if (ioerr)
 		return BF_EXIT_IO;
 	if (L.failed > 0 && L.ok == 0 && L.unavailable == L.failed)
