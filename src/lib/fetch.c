@@ -279,15 +279,12 @@ bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
 		pthread_mutex_lock(&f->pol);
 		probe = f->breaker.state != BF_BREAKER_CLOSED;
 		allowed = bf_breaker_allow(&f->breaker, bf_mono_ms());
-		w = bf_breaker_wait(&f->breaker, bf_mono_ms());
 		memcpy(reason, f->reason, sizeof(reason));
 		pthread_mutex_unlock(&f->pol);
 		if (!allowed) {
-			bf_ms_format(w, wbuf, sizeof(wbuf));
 			bf_job_fail(job, "breaker_open",
 			    "circuit breaker open after %d consecutive "
-			    "failures (last: %s); next probe in %s",
-			    o->breaker, reason, wbuf);
+			    "failures (last: %s)", o->breaker, reason);
 			job->unavailable = 1;
 			return -1;
 		}
@@ -445,6 +442,14 @@ worker(void *arg)
 	return NULL;
 }
 
+/* A cause of failed windows: its code, the first window's message, and
+ * how many windows failed with it. */
+struct cause {
+	const char *code; /* static */
+	char *msg;        /* owned */
+	long n;
+};
+
 struct loop {
 	struct bf_fetch *f;
 	struct bf_source *src;
@@ -455,6 +460,8 @@ struct loop {
 	pthread_cond_t space_cv;
 	/* The writer's own until it is joined. */
 	long ok, failed, unavailable;
+	struct cause *causes; /* owned; ncauses, in the order first seen */
+	size_t ncauses;
 	/* dry run totals */
 	long windows, requests, points;
 	int requests_known;
@@ -478,6 +485,51 @@ static int
 item_ready(const struct item *it)
 {
 	return it->job == NULL || it->job->done;
+}
+
+/* Counts job's failure under its cause (its code); says so on stderr the
+ * first time a cause is seen, and for every window with -v. */
+static void
+note_failure(struct loop *L, const struct bf_job *job)
+{
+	const char *code = job->code != NULL ? job->code : "error";
+	struct cause *c = NULL;
+	int first = 0;
+	size_t i;
+
+	for (i = 0; i < L->ncauses; i++)
+		if (strcmp(L->causes[i].code, code) == 0)
+			c = &L->causes[i];
+	if (c == NULL) {
+		L->causes = bf_xrealloc(L->causes, (L->ncauses + 1) *
+		    sizeof(*L->causes));
+		c = &L->causes[L->ncauses++];
+		c->code = code;
+		c->msg = bf_xstrdup(job->msg);
+		c->n = 0;
+		first = 1;
+	}
+	c->n++;
+	if (first || L->src->o->verbose)
+		bf_fetch_log(L->src, 0, "%s %s: %s: %s", job->w.partition,
+		    job->w.ws, code, job->msg);
+}
+
+/* Says, once per cause, how many windows failed with it; frees them. */
+static void
+report_causes(struct loop *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->ncauses; i++) {
+		bf_fetch_log(L->src, 0, "%ld window%s failed: %s: %s",
+		    L->causes[i].n, L->causes[i].n == 1 ? "" : "s",
+		    L->causes[i].code, L->causes[i].msg);
+		free(L->causes[i].msg);
+	}
+	free(L->causes);
+	L->causes = NULL;
+	L->ncauses = 0;
 }
 
 /* The writer thread: writes the queue's items in order as soon as each is
@@ -508,6 +560,7 @@ writer(void *arg)
 		if (it->job != NULL) {
 			fwrite(it->job->out.s, 1, it->job->out.len, stdout);
 			if (it->job->failed) {
+				note_failure(L, it->job);
 				L->failed++;
 				if (it->job->unavailable)
 					L->unavailable++;
@@ -903,6 +956,7 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 		if (have_writer)
 			pthread_join(wth, NULL);
 		stop_workers(&f, th, nth);
+		report_causes(&L);
 	}
 	close_source(&src);
 	pthread_mutex_destroy(&f.pol);

@@ -3,9 +3,11 @@
 # and by default before the first window is fetched): a malformed query is
 # exit 2 with one message (metric, map file:line, the server's error, the
 # expanded query), a source that does not answer exit 69 with one message
-# naming its URL and no secret; --no-check skips it. Against the real
-# Prometheus of tests/lib/prom.sh, tests/lib/faultserver.py for 500s and
-# resets, a closed port, and the real PostgreSQL of tests/lib/pg.sh.
+# naming its URL and no secret; --no-check skips it. A source that fails
+# window after window is reported once per cause, with a count at the end,
+# and nothing promises a "next probe". Against the real Prometheus of
+# tests/lib/prom.sh, tests/lib/faultserver.py for 500s and resets, a
+# closed port, and the real PostgreSQL of tests/lib/pg.sh.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/prom.sh"
 . "$BF_TOP/tests/lib/pg.sh"
@@ -50,6 +52,10 @@ want_err=$(curl -s "$PROM_URL/api/v1/query" \
     --data-urlencode 'query=rate(pg_database_size_bytes{datname="db-1"}[5m]' \
     --data-urlencode "time=$T0" | jq -r .error)
 [ -n "$want_err" ] && [ "$want_err" != null ] || { fail "prometheus refuses the broken query"; done_testing; exit 1; }
+# ... and as a range query (its text differs)
+want_rerr=$(curl -s "$PROM_URL/api/v1/query_range" \
+    --data-urlencode 'query=rate(pg_database_size_bytes{datname="db-1"}[5m]' \
+    --data-urlencode "start=$T0" --data-urlencode "end=$T0" --data-urlencode step=60 | jq -r .error)
 
 # 1. Without --check: 100 windows, a malformed query: exit 2 before any
 # window, nothing on stdout, one line on stderr with the metric, the map's
@@ -81,11 +87,21 @@ check_rc 0 "good queries: fetched"
 check_eq "$(jq -s 'map(select(.type == "sample" and .lookback != true)) | length' "$T/out")" 100 \
     "good queries: one point per window"
 
-# 4. --no-check: the windows fail one by one, as before the check.
+# 4. --no-check: the windows fail one by one, as before the check, but
+# stderr says the cause once and counts it at the end: 2 lines, not 100.
 run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/bad.csv" --no-check -j 2 "$T/w100"
 check_rc 1 "--no-check: the windows fail (exit 1)"
 check_eq "$(jq -r 'select(.type == "window") | .status + " " + .error.code' "$T/out" | sort | uniq -c | tr -s ' ')" \
     " 100 failed bad_query" "--no-check: 100 windows failed with bad_query"
+check_eq "$(lines "$T/err")" 2 "--no-check: two lines on stderr, not one per window"
+check_eq "$(sed -n 1p "$T/err")" \
+    "bf-fetch: db-1 2026-01-01T00:00:00Z: bad_query: prometheus $PROM_URL: http 400: bad_data: $want_rerr" \
+    "--no-check: the cause when first seen"
+check_eq "$(sed -n 2p "$T/err")" \
+    "bf-fetch: 100 windows failed: bad_query: prometheus $PROM_URL: http 400: bad_data: $want_rerr" \
+    "--no-check: one summary line with the count"
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/bad.csv" --no-check -v "$T/w100"
+check_eq "$(grep -c ': bad_query: ' "$T/err")" 101 "-v: a line per window, and the summary"
 
 # Flags that do not go together.
 run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/good.csv" --check --no-check "$T/w100"
@@ -154,6 +170,28 @@ check_rc 69 "closed port: exit 69"
 check_eq "$(lines "$T/out")/$(cat "$T/err")" \
     "0/bf-fetch: prometheus http://127.0.0.1:$port: Couldn't connect to server (2 attempts)" \
     "closed port: one message with the URL"
+
+# 9. A source that fails window after window (the check passed: its
+# instant query answers, its range queries fail): each cause once when
+# first seen, the breaker's opening, and at the end one line per cause
+# with the number of windows, as the window lines count them; no "next
+# probe" anywhere.
+M=status=500,id=windows
+head -n 20 "$T/w100" >"$T/w20"
+run_prog bf-fetch -s prometheus -u "$BASE/$M" -m "$T/m2.csv" -j 1 --retries 0 --breaker 3 "$T/w20"
+check_rc 69 "failing windows: exit 69"
+check_eq "$(grep -c 'next probe' "$T/out" "$T/err" | awk -F: '{ s += $2 } END { print s }')" 0 \
+    "failing windows: no next probe promised"
+jq -r 'select(.type == "window") | .error.code' "$T/out" | sort | uniq -c |
+    awk '{ print $2, $1 }' >"$T/counts"
+check_eq "$(tr '\n' ' ' <"$T/counts")" "breaker_open 17 unavailable 3 " \
+    "failing windows: 3 failed, then the breaker refused 17"
+sed -n 's/^bf-fetch: \([0-9]*\) windows\{0,1\} failed: \([a-z_]*\): .*/\2 \1/p' "$T/err" | sort >"$T/summary"
+check_file "$T/summary" "$T/counts" "failing windows: one summary line per cause, with its count"
+check_eq "$(lines "$T/err")" 5 \
+    "failing windows: 5 lines (2 causes first seen, the breaker opening, 2 summaries)"
+check_eq "$(grep -c "prometheus $BASE/$M: http 500" "$T/err")" 5 \
+    "failing windows: every line names the URL"
 
 # 10. PostgreSQL: the check connects and prepares the query: an unknown
 # table is exit 2 with the server's message and the query; no server is
