@@ -32,8 +32,13 @@ struct part {
 	                     (chain_mismatch) */
 	int ckmoved;      /* the anchor check changed ck: save it */
 	char *mismatch;   /* why it was refused */
+	int hasdata;      /* a window with data arrived in this input */
+	struct win *held, *held_tail; /* windows without data, held until
+	                                 one with data comes (via qnext) */
+	long nheld;
 	struct bf_ckpt ck;
 	struct part *hnext;
+	struct part *onext;   /* the partitions in arrival order */
 };
 
 /* A window: its usage rows until its line arrives, then its result. */
@@ -59,7 +64,8 @@ struct win {
 	char digest[BF_SHA256_HEX], head[BF_SHA256_HEX];
 	long loaded, unchanged, deleted, entries;
 	struct win *hnext, *prev, *next; /* pending map and list */
-	struct win *qnext;               /* batch queue */
+	struct win *qnext;               /* batch queue, or the partition's
+	                                    held windows */
 };
 
 struct bf_load {
@@ -67,6 +73,7 @@ struct bf_load {
 	struct bf_load_opts o;
 	struct part **ptab;
 	size_t psize, pn;
+	struct part *pfirst, *plast;    /* in arrival order */
 	struct win **wtab;
 	size_t wsize, wn;
 	struct win *pending, *pending_tail;
@@ -205,6 +212,11 @@ part_get(struct bf_load *l, const char *name, const char *file, long line,
 	p->hnext = l->ptab[h];
 	l->ptab[h] = p;
 	l->pn++;
+	if (l->plast != NULL)
+		l->plast->onext = p;
+	else
+		l->pfirst = p;
+	l->plast = p;
 	bf_ckpt_init(&p->ck, name);
 	if (l->o.state == NULL) {
 		p->locked = 1;
@@ -1316,6 +1328,119 @@ on_usage(struct bf_load *l, const char *file, long line, struct bf_err *e)
 	return 0;
 }
 
+/* 1 when the window line j says the source returned nothing for its
+ * window: "fetched" 0 and "lookback" 0 or absent. */
+static int
+says_no_data(const struct bf_json *j)
+{
+	long long v;
+	int t = bf_json_get(j, 0, "fetched");
+
+	if (bf_json_int(j, t, &v) == -1 || v != 0)
+		return 0;
+	t = bf_json_get(j, 0, "lookback");
+	return t == -1 || (bf_json_int(j, t, &v) == 0 && v == 0);
+}
+
+/* Holds w, a window without data, until a window of its partition with
+ * data comes (release_held) or the input ends (end_held). */
+static void
+hold(struct part *p, struct win *w)
+{
+	w->qnext = NULL;
+	if (p->held_tail != NULL)
+		p->held_tail->qnext = w;
+	else
+		p->held = w;
+	p->held_tail = w;
+	p->nheld++;
+}
+
+/* Queues w for the next transaction; runs the batch when it is full. */
+static int
+enqueue(struct bf_load *l, struct win *w, struct bf_err *e)
+{
+	w->outpos = l->outq.len;
+	w->qnext = NULL;
+	if (l->qtail)
+		l->qtail->qnext = w;
+	else
+		l->qhead = w;
+	l->qtail = w;
+	l->qn++;
+	if (l->qn >= l->o.batch)
+		return run_batch(l, e);
+	return 0;
+}
+
+/* Queues p's held windows, in arrival order, ahead of its first window
+ * with data. On -1 (e set, the run over) the rest stay held. */
+static int
+release_held(struct bf_load *l, struct part *p, struct bf_err *e)
+{
+	struct win *w;
+
+	while ((w = p->held) != NULL) {
+		p->held = w->qnext;
+		if (p->held == NULL)
+			p->held_tail = NULL;
+		p->nheld--;
+		if (enqueue(l, w, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* At the end of input: the windows held for partitions that never had
+ * data are not committed; each is re-emitted with status "no_data" (not
+ * when the run stopped early: data may have been still to come), and one
+ * message per partition says so. */
+static void
+end_held(struct bf_load *l)
+{
+	struct bf_buf n = BF_BUF_INIT;
+	struct part *p;
+	struct win *w, *next;
+	bf_time from, to;
+	char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
+
+	for (p = l->pfirst; p != NULL; p = p->onext) {
+		if (p->held == NULL)
+			continue;
+		from = p->held->start;
+		to = p->held->end;
+		for (w = p->held; w != NULL; w = w->qnext) {
+			from = w->start < from ? w->start : from;
+			to = w->end > to ? w->end : to;
+		}
+		bf_time_format(from, fs);
+		bf_time_format(to, ts);
+		bf_buf_reset(&n);
+		qname(&n, p->name);
+		if (l->fatal)
+			report(l, NULL, 0, "partition %s: %ld window%s without "
+			    "data [%s, %s) held: not committed: the run stopped",
+			    bf_buf_str(&n), p->nheld, p->nheld == 1 ? "" : "s",
+			    fs, ts);
+		else
+			report(l, NULL, 0, "partition %s: no data in %ld "
+			    "window%s [%s, %s): not committed (--allow-no-data "
+			    "commits them)", bf_buf_str(&n), p->nheld,
+			    p->nheld == 1 ? "" : "s", fs, ts);
+		l->failed += p->nheld;
+		for (w = p->held; w != NULL; w = next) {
+			next = w->qnext;
+			if (!l->fatal)
+				emit_window(l, w, "no_data", NULL, NULL,
+				    &l->outq);
+			win_free(w);
+		}
+		p->held = p->held_tail = NULL;
+		p->nheld = 0;
+	}
+	bf_buf_free(&n);
+}
+
 static int
 on_window(struct bf_load *l, const char *file, long line, const char *s,
     size_t n, struct bf_err *e)
@@ -1363,17 +1488,23 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 	w->grid = opt_str(&l->j, "grid");
 	w->source = opt_str(&l->j, "source");
 	w->counts = window_counts(&l->j);
-	w->outpos = l->outq.len;
-	if (l->qtail)
-		l->qtail->qnext = w;
-	else
-		l->qhead = w;
-	l->qtail = w;
-	l->qn++;
-	if (l->qn >= l->o.batch) {
-		bf_buf_free(&st);
-		return run_batch(l, e);
+	if (!l->o.allow_no_data && !p->hasdata) {
+		if (w->rows.n == 0 && says_no_data(&l->j)) {
+			hold(p, w);
+			goto out;
+		}
+		p->hasdata = 1;
+		if (release_held(l, p, e) == -1) {
+			w->qnext = l->qhead;
+			l->qhead = w;
+			l->qn++;
+			abandon_queue(l, e->msg);
+			bf_buf_free(&st);
+			return -1;
+		}
 	}
+	bf_buf_free(&st);
+	return enqueue(l, w, e);
 out:
 	bf_buf_free(&st);
 	if (l->qn == 0)
@@ -1431,6 +1562,7 @@ bf_load_finish(struct bf_load *l, struct bf_err *e)
 		rc = run_batch(l, e);
 	else
 		abandon_queue(l, "the run stopped");
+	end_held(l);
 	for (w = l->pending; w != NULL; w = next) {
 		next = w->next;
 		l->failed++;
@@ -1514,6 +1646,10 @@ bf_load_free(struct bf_load *l)
 	for (i = 0; i < l->psize; i++)
 		for (p = l->ptab[i]; p != NULL; p = pn) {
 			pn = p->hnext;
+			for (w = p->held; w != NULL; w = next) {
+				next = w->qnext;
+				win_free(w);
+			}
 			if (p->fd >= 0)
 				bf_unlock(p->fd);
 			bf_ckpt_free(&p->ck);
