@@ -41,6 +41,13 @@ struct part {
 	struct part *onext;   /* the partitions in arrival order */
 };
 
+/* A cause of windows that failed upstream: the error's stage and code. */
+struct cause {
+	char *stage, *code;
+	long n;                      /* windows */
+	struct cause *hnext, *onext; /* map; list in order of first sight */
+};
+
 /* A window: its usage rows until its line arrives, then its result. */
 struct win {
 	struct part *p;
@@ -74,6 +81,9 @@ struct bf_load {
 	struct part **ptab;
 	size_t psize, pn;
 	struct part *pfirst, *plast;    /* in arrival order */
+	struct cause **ctab;            /* upstream failures by cause */
+	size_t csize, cn;
+	struct cause *cfirst, *clast;
 	struct win **wtab;
 	size_t wsize, wn;
 	struct win *pending, *pending_tail;
@@ -643,19 +653,102 @@ emit_window(struct bf_load *l, struct win *w, const char *status,
 	bf_json_free(&j);
 }
 
-/* A window that is not loaded: reported, its line re-emitted as failed. */
+/* A window that is not loaded: reported (unless quiet), its line
+ * re-emitted as failed. */
 static void
 win_fail(struct bf_load *l, struct win *w, const char *code,
-    const char *msg)
+    const char *msg, int quiet)
 {
 	struct bf_buf b = BF_BUF_INIT;
 
 	l->failed++;
-	bf_buf_printf(&b, "%s %s: not committed", wname(l, w), msg);
-	report(l, w->wfile ? w->wfile : w->file,
-	    w->wfile ? w->wlineno : w->line, "%s", bf_buf_str(&b));
-	bf_buf_free(&b);
+	if (!quiet) {
+		bf_buf_printf(&b, "%s %s: not committed", wname(l, w), msg);
+		report(l, w->wfile ? w->wfile : w->file,
+		    w->wfile ? w->wlineno : w->line, "%s", bf_buf_str(&b));
+		bf_buf_free(&b);
+	}
 	emit_window(l, w, "failed", code, msg, &l->outq);
+}
+
+/* The string member key of the "error" object of the window line j, into
+ * b (reset first; empty when absent or no string). */
+static void
+error_member(const struct bf_json *j, const char *key, struct bf_buf *b)
+{
+	int t = bf_json_get(j, 0, "error");
+
+	bf_buf_reset(b);
+	if (t != -1)
+		t = bf_json_get(j, t, key);
+	if (t != -1 && j->tok[t].type == BF_JSON_STRING)
+		bf_json_str(j, t, b);
+}
+
+/* Counts one more window failed upstream for the window line j's cause
+ * (its error's stage and code); returns 1 when the cause is new. */
+static int
+cause_count(struct bf_load *l, const struct bf_json *j)
+{
+	struct bf_buf st = BF_BUF_INIT, co = BF_BUF_INIT;
+	struct cause *c, *next;
+	size_t h, i;
+	int isnew = 0;
+
+	error_member(j, "stage", &st);
+	error_member(j, "code", &co);
+	if (l->cn + 1 > l->csize / 2) {
+		size_t nsize = l->csize ? 2 * l->csize : 16;
+		struct cause **nt = bf_xcalloc(nsize, sizeof(*nt));
+
+		for (i = 0; i < l->csize; i++)
+			for (c = l->ctab[i]; c != NULL; c = next) {
+				next = c->hnext;
+				h = (hashstr(c->stage) ^ hashstr(c->code) *
+				    31) % nsize;
+				c->hnext = nt[h];
+				nt[h] = c;
+			}
+		free(l->ctab);
+		l->ctab = nt;
+		l->csize = nsize;
+	}
+	h = (hashstr(bf_buf_str(&st)) ^ hashstr(bf_buf_str(&co)) * 31) %
+	    l->csize;
+	for (c = l->ctab[h]; c != NULL; c = c->hnext)
+		if (strcmp(c->stage, bf_buf_str(&st)) == 0 &&
+		    strcmp(c->code, bf_buf_str(&co)) == 0)
+			break;
+	if (c == NULL) {
+		c = bf_xcalloc(1, sizeof(*c));
+		c->stage = bf_xstrdup(bf_buf_str(&st));
+		c->code = bf_xstrdup(bf_buf_str(&co));
+		c->hnext = l->ctab[h];
+		l->ctab[h] = c;
+		if (l->clast != NULL)
+			l->clast->onext = c;
+		else
+			l->cfirst = c;
+		l->clast = c;
+		l->cn++;
+		isnew = 1;
+	}
+	c->n++;
+	bf_buf_free(&st);
+	bf_buf_free(&co);
+	return isnew;
+}
+
+/* At the end: one line per cause of upstream failures, with its count. */
+static void
+cause_report(struct bf_load *l)
+{
+	struct cause *c;
+
+	for (c = l->cfirst; c != NULL; c = c->onext)
+		report(l, NULL, 0, "%ld window%s failed upstream (%s: %s): "
+		    "not committed", c->n, c->n == 1 ? "" : "s", c->stage,
+		    c->code);
 }
 
 /* The members of the window line with number values, as a JSON object. */
@@ -1469,19 +1562,19 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 	if (bf_window_failed(&l->j)) {
 		char *up = upstream_error(&l->j);
 
-		win_fail(l, w, NULL, up);
+		win_fail(l, w, NULL, up, !cause_count(l, &l->j));
 		free(up);
 		win_free(w);
 		goto out;
 	}
 	if (bf_json_get_str(&l->j, "status", &st) == -1 ||
 	    strcmp(bf_buf_str(&st), "ok") != 0) {
-		win_fail(l, w, "not_ok", "has no status ok");
+		win_fail(l, w, "not_ok", "has no status ok", 0);
 		win_free(w);
 		goto out;
 	}
 	if (w->bad != NULL || l->poison != NULL) {
-		win_fail(l, w, "bad_input", w->bad ? w->bad : l->poison);
+		win_fail(l, w, "bad_input", w->bad ? w->bad : l->poison, 0);
 		win_free(w);
 		goto out;
 	}
@@ -1563,6 +1656,7 @@ bf_load_finish(struct bf_load *l, struct bf_err *e)
 	else
 		abandon_queue(l, "the run stopped");
 	end_held(l);
+	cause_report(l);
 	for (w = l->pending; w != NULL; w = next) {
 		next = w->next;
 		l->failed++;
@@ -1657,6 +1751,15 @@ bf_load_free(struct bf_load *l)
 			free(p->name);
 			free(p);
 		}
+	while (l->cfirst != NULL) {
+		struct cause *c = l->cfirst;
+
+		l->cfirst = c->onext;
+		free(c->stage);
+		free(c->code);
+		free(c);
+	}
+	free(l->ctab);
 	free(l->ptab);
 	free(l->wtab);
 	free(l->poison);
