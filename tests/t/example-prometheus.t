@@ -282,6 +282,31 @@ check_rc 0 "bf-backfill with bare placeholders"
 usage bare/ledger.db >"$T/got.bare"
 check_file "$T/got.bare" "$T/got" "bare and quoted placeholders: the same usage rows"
 
+# The walk-through's troubles (README.md). A query Prometheus refuses, a
+# brace left out: one message with the map's line, the metric and the
+# expanded query; exit 2; nothing committed.
+sed 's/xact_commit{datname=""\${partition}""}/xact_commit{datname=""${partition}""/' \
+    examples/prometheus/metrics.csv >typo.csv
+sed "s|examples/prometheus/metrics.csv|typo.csv|" \
+    examples/prometheus/backfill.conf >typo.conf
+run_prog bf-backfill -c typo.conf --from "$(iso $from)" --to "$(iso $to)" \
+    --size 10s --step 1s --settle 0 --now "$(iso $((to + 1)))" --no-progress \
+    --state typo/state --db typo/ledger.db --dlq typo/dlq.ndjson
+check_rc 2 "a query Prometheus refuses"
+check_eq "$(grep -c 'parse error' "$T/err")" 1 "said once"
+check_eq "$(grep 'parse error' "$T/err" | grep -c "typo.csv:2: metric 'pg_commits'.*query: sum without (datid) (pg_stat_database_xact_commit{datname=\"app\")")" 1 \
+    "with the map's line, the metric and the expanded query"
+check_eq "$(sqlite3 typo/ledger.db 'SELECT count(*) FROM windows' 2>/dev/null || echo 0)" 0 \
+    "nothing committed"
+# A misspelt partition: Prometheus has nothing for it; it is not committed
+# (exit 1), the other one is.
+printf 'app_db\nreports\n' >misspelt.txt
+backfill misspelt --partitions misspelt.txt
+check_rc 1 "a partition Prometheus has no series for"
+check_eq "$(grep -c "app_db" "$T/err")" 1 "said once"
+check_eq "$(sqlite3 misspelt/ledger.db 'SELECT partition, count(*) FROM windows GROUP BY 1')" \
+    "reports|3" "its windows are not committed, the other partition's are"
+
 # The check can fail: a query step of 60 s (not the scrape interval) gives
 # one point per 10 s window and no lookback point within Prometheus'
 # history; its bill is not what the raw samples say.
