@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "metrics.h"
 #include "table.h"
@@ -290,4 +291,189 @@ bf_metrics_expand(const char *query, const char *partition, const char *step,
 	};
 
 	return bf_template_expand(query, v, 4, out, e);
+}
+
+/*
+ * The raw forms (metrics.h). A small recursive-descent reader over the
+ * expanded query: i is the position, always past whitespace and comments
+ * between tokens.
+ */
+static size_t
+pq_space(const char *q, size_t i)
+{
+	for (;;) {
+		if (q[i] == ' ' || q[i] == '\t' || q[i] == '\n' ||
+		    q[i] == '\r')
+			i++;
+		else if (q[i] == '#')
+			while (q[i] != '\0' && q[i] != '\n')
+				i++;
+		else
+			return i;
+	}
+}
+
+/* The length of the identifier at q (metric names may hold ':'). */
+static size_t
+pq_ident(const char *q)
+{
+	size_t n = 0;
+
+	if (!((q[0] >= 'a' && q[0] <= 'z') || (q[0] >= 'A' && q[0] <= 'Z') ||
+	    q[0] == '_' || q[0] == ':'))
+		return 0;
+	while ((q[n] >= 'a' && q[n] <= 'z') || (q[n] >= 'A' && q[n] <= 'Z') ||
+	    (q[n] >= '0' && q[n] <= '9') || q[n] == '_' || q[n] == ':')
+		n++;
+	return n;
+}
+
+static int
+pq_word(const char *q, size_t n, const char *w)
+{
+	return strlen(w) == n && strncasecmp(q, w, n) == 0;
+}
+
+/* The length of the string literal at q, quotes included, or 0. */
+static size_t
+pq_string(const char *q)
+{
+	size_t n = 1;
+	char quote = q[0];
+
+	if (quote != '"' && quote != '\'' && quote != '`')
+		return 0;
+	for (; q[n] != '\0' && q[n] != quote; n++)
+		if (q[n] == '\\' && quote != '`' && q[++n] == '\0')
+			return 0;
+	return q[n] == quote ? n + 1 : 0;
+}
+
+/* Reads {matchers} at q[*i]; 0, or -1 if it is not one. */
+static int
+pq_matchers(const char *q, size_t *i)
+{
+	size_t j = pq_space(q, *i + 1), n;
+
+	while (q[j] != '}') {
+		if ((n = pq_ident(q + j)) == 0 && (n = pq_string(q + j)) == 0)
+			return -1;
+		j = pq_space(q, j + n);
+		if (q[j] == '=' && q[j + 1] != '~')
+			j++;
+		else if ((q[j] == '=' || q[j] == '!') && (q[j + 1] == '~' ||
+		    q[j + 1] == '='))
+			j += 2;
+		else
+			return -1;
+		j = pq_space(q, j);
+		if ((n = pq_string(q + j)) == 0)
+			return -1;
+		j = pq_space(q, j + n);
+		if (q[j] == ',')
+			j = pq_space(q, j + 1);
+		else if (q[j] != '}')
+			return -1;
+	}
+	*i = j + 1;
+	return 0;
+}
+
+/* Reads a vector selector at q[*i] into r->sel, r->seln; 0 or -1. */
+static int
+pq_selector(const char *q, size_t *i, struct bf_promql_raw *r)
+{
+	size_t j = *i, n = pq_ident(q + j);
+
+	if (n > 0 && (pq_word(q + j, n, "inf") || pq_word(q + j, n, "nan")))
+		return -1;
+	j += n;
+	if (q[j] == '{' && pq_matchers(q, &j) < 0)
+		return -1;
+	if (j == *i)
+		return -1;
+	r->sel = *i;
+	r->seln = j - *i;
+	*i = pq_space(q, j);
+	return q[*i] == '(' ? -1 : 0;
+}
+
+/* Reads "by (l1, ...)" or "without (...)" at q[*i] if there; 0 (none or
+ * read), -1 malformed. */
+static int
+pq_grouping(const char *q, size_t *i, struct bf_promql_raw *r, int *seen)
+{
+	size_t j = *i, n = pq_ident(q + j);
+
+	if (n == 0 || (!pq_word(q + j, n, "by") &&
+	    !pq_word(q + j, n, "without")))
+		return 0;
+	if (*seen)
+		return -1;
+	*seen = 1;
+	r->grouping = pq_word(q + j, n, "by") ? BF_PQ_BY : BF_PQ_WITHOUT;
+	j = pq_space(q, j + n);
+	if (q[j] != '(')
+		return -1;
+	j = pq_space(q, j + 1);
+	while (q[j] != ')') {
+		if ((n = pq_ident(q + j)) == 0)
+			return -1;
+		r->labels = bf_xrealloc(r->labels, (r->nlabels + 1) *
+		    sizeof(*r->labels));
+		r->labels[r->nlabels++] = bf_xstrndup(q + j, n);
+		j = pq_space(q, j + n);
+		if (q[j] == ',')
+			j = pq_space(q, j + 1);
+		else if (q[j] != ')')
+			return -1;
+	}
+	*i = pq_space(q, j + 1);
+	return 0;
+}
+
+static int
+pq_sum(const char *q, size_t i, struct bf_promql_raw *r)
+{
+	size_t n = pq_ident(q + i);
+	int seen = 0;
+
+	if (n == 0 || !pq_word(q + i, n, "sum"))
+		return -1;
+	i = pq_space(q, i + n);
+	if (pq_grouping(q, &i, r, &seen) < 0 || q[i] != '(')
+		return -1;
+	i = pq_space(q, i + 1);
+	if (pq_selector(q, &i, r) < 0 || q[i] != ')')
+		return -1;
+	i = pq_space(q, i + 1);
+	if (pq_grouping(q, &i, r, &seen) < 0)
+		return -1;
+	return q[i] == '\0' ? 0 : -1;
+}
+
+void
+bf_promql_raw_free(struct bf_promql_raw *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nlabels; i++)
+		free(r->labels[i]);
+	free(r->labels);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+bf_promql_raw_parse(const char *q, struct bf_promql_raw *r)
+{
+	size_t i = pq_space(q, 0);
+
+	memset(r, 0, sizeof(*r));
+	if (pq_sum(q, i, r) == 0)
+		return r->kind = BF_PQ_SUM;
+	bf_promql_raw_free(r);
+	if (pq_selector(q, &i, r) == 0 && q[i] == '\0')
+		return r->kind = BF_PQ_SELECTOR;
+	bf_promql_raw_free(r);
+	return BF_PQ_GRID;
 }

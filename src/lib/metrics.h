@@ -89,4 +89,35 @@ int bf_metrics_expand(const char *query, const char *partition,
     const char *step, const char *window_start, const char *window_end,
     struct bf_buf *out, struct bf_err *e);
 
+/*
+ * The raw forms of a PromQL query (bf-fetch(1)): bf-fetch reads these from
+ * the raw samples (a range-vector query) instead of the step grid.
+ *
+ *   SEL                              a plain vector selector: name{matchers},
+ *                                    name, or {matchers}
+ *   sum(SEL)                         one group
+ *   sum by (l1, ...) (SEL)           groups by those labels
+ *   sum without (l1, ...) (SEL)      by every label but those and __name__
+ *   sum (SEL) by (...), ... without  the same, written postfix
+ *
+ * Keywords are case-insensitive; whitespace and # comments may appear
+ * between tokens. Anything else (offset, @, functions, arithmetic, a
+ * parenthesised selector, a quoted label name in a grouping) is
+ * BF_PQ_GRID.
+ */
+enum bf_pq_kind { BF_PQ_GRID = 0, BF_PQ_SELECTOR, BF_PQ_SUM };
+enum bf_pq_group { BF_PQ_BY = 0, BF_PQ_WITHOUT };
+struct bf_promql_raw {
+	int kind;          /* enum bf_pq_kind */
+	int grouping;      /* BF_PQ_SUM: enum bf_pq_group (plain sum: by ()) */
+	size_t sel, seln;  /* the selector is q[sel .. sel + seln) */
+	char **labels;     /* owned: the grouping's label names */
+	size_t nlabels;
+};
+
+/* Reads query q as one of the raw forms: fills r (freed with
+ * bf_promql_raw_free whatever the result) and returns r->kind. */
+int bf_promql_raw_parse(const char *q, struct bf_promql_raw *r);
+void bf_promql_raw_free(struct bf_promql_raw *r);
+
 #endif

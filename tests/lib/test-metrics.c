@@ -198,6 +198,77 @@ test_tiers(void)
 	is_int(bf_cw_period(now, now - 455 * 86400 - 1), 0, "past 455: gone");
 }
 
+/* raw(q): the form bf_promql_raw_parse reads, as text: "grid", "sel
+ * TEXT", or "sum by|without l1,l2 TEXT". */
+static const char *
+raw(const char *q)
+{
+	static char out[512];
+	struct bf_promql_raw r;
+	size_t i, n;
+
+	switch (bf_promql_raw_parse(q, &r)) {
+	case BF_PQ_SELECTOR:
+		snprintf(out, sizeof(out), "sel %.*s", (int)r.seln, q + r.sel);
+		break;
+	case BF_PQ_SUM:
+		n = (size_t)snprintf(out, sizeof(out), "sum %s ",
+		    r.grouping == BF_PQ_BY ? "by" : "without");
+		for (i = 0; i < r.nlabels; i++)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s",
+			    i > 0 ? "," : "", r.labels[i]);
+		snprintf(out + n, sizeof(out) - n, " %.*s", (int)r.seln,
+		    q + r.sel);
+		break;
+	default:
+		snprintf(out, sizeof(out), "grid");
+	}
+	bf_promql_raw_free(&r);
+	return out;
+}
+
+static void
+test_raw_forms(void)
+{
+	static const char *const cases[][2] = {
+		{ "up", "sel up" },
+		{ " pg_x{datname=\"a\"} ", "sel pg_x{datname=\"a\"}" },
+		{ "{__name__=~'a.*', job!=\"x\",}", "sel {__name__=~'a.*', job!=\"x\",}" },
+		{ "m{a=`}{`,b!~\"\\\"}\"}", "sel m{a=`}{`,b!~\"\\\"}\"}" },
+		{ "ns:rule:sum{a=\"1\"}", "sel ns:rule:sum{a=\"1\"}" },
+		{ "sum(m)", "sum by  m" },
+		{ "SUM BY (a, b) (m{x=\"1\"})", "sum by a,b m{x=\"1\"}" },
+		{ "sum without (datid) (pg{d=\"x\"})", "sum without datid pg{d=\"x\"}" },
+		{ "sum(m{a=\"1\"}) by (a,)", "sum by a m{a=\"1\"}" },
+		{ "sum (m) without ()", "sum without  m" },
+		{ "sum # total\n(m)", "sum by  m" },
+		{ "sum by (a) (m) by (a)", "grid" },
+		{ "rate(m[5m])", "grid" },
+		{ "m[5m]", "grid" },
+		{ "m offset 5m", "grid" },
+		{ "m @ 100", "grid" },
+		{ "sum(rate(m[1m]))", "grid" },
+		{ "sum((m))", "grid" },
+		{ "m + 1", "grid" },
+		{ "0 + m", "grid" },
+		{ "-m", "grid" },
+		{ "NaN", "grid" },
+		{ "Inf", "grid" },
+		{ "abs(m)", "grid" },
+		{ "max by (a) (m)", "grid" },
+		{ "sum by (\"a\") (m)", "grid" },
+		{ "m{a=\"1\"", "grid" },
+		{ "m{a=1}", "grid" },
+		{ "m{a}", "grid" },
+		{ "{}", "sel {}" },
+		{ "", "grid" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_str(raw(cases[i][0]), cases[i][1], cases[i][0]);
+}
+
 int
 main(void)
 {
@@ -210,6 +281,7 @@ main(void)
 	test_quoted();
 	test_values();
 	test_tiers();
+	test_raw_forms();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", tmpdir);
