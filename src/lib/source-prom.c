@@ -14,6 +14,10 @@
  * the points before the window only each series' last is kept, as its
  * lookback sample. One answer holding two series with the same instance
  * fails the window (multiple_series): a series is (instance_id, metric).
+ *
+ * That is the grid mode, for any query. A query that is a plain vector
+ * selector or a sum of one (metrics.h: bf_promql_raw_parse) is read in raw
+ * mode instead (raw_fetch below): every sample at its own scrape time.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -22,6 +26,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "decimal.h"
 #include "fetch.h"
 #include "keymap.h"
 #include "source.h"
@@ -319,6 +324,21 @@ label_diff(const struct bf_json *j, int a, int b, struct bf_keymap *named,
 	bf_buf_free(&vb);
 }
 
+/* Fails job with multiple_series: the query of metric m returned n series
+ * (label sets) for instance inst, whose labels differ in diff. */
+static void
+fail_multiple(struct bf_source *s, struct bf_job *job,
+    const struct bf_metric *m, int n, const char *inst,
+    const struct bf_buf *diff)
+{
+	bf_job_fail(job, "multiple_series", "%s: the query of metric '%s' "
+	    "returned %d series for instance '%.100s' (labels differ: %.200s); "
+	    "a series is (instance_id, metric): aggregate them in the query, "
+	    "e.g. sum by (%s) (...)", ((struct promsrc *)s->priv)->who,
+	    m->metric, n, inst, diff->len > 0 ? diff->s : "none",
+	    s->o->instance_label);
+}
+
 /* 0 when every series of the matrix result res has its own instance;
  * else fails job with multiple_series and returns -1. */
 static int
@@ -358,12 +378,8 @@ check_series(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 		}
 	}
 	if (first >= 0)
-		bf_job_fail(job, "multiple_series", "%s: the query of metric "
-		    "'%s' returned %d series for instance '%.100s' (labels "
-		    "differ: %.200s); a series is (instance_id, metric): "
-		    "aggregate them in the query, e.g. sum by (%s) (...)",
-		    ((struct promsrc *)c->s->priv)->who, c->m->metric, n + 1, bf_buf_str(&first_inst),
-		    diff.len > 0 ? diff.s : "none", o->instance_label);
+		fail_multiple(c->s, job, c->m, n + 1, bf_buf_str(&first_inst),
+		    &diff);
 	free(met);
 	bf_keymap_free(&seen);
 	bf_keymap_free(&named);
@@ -709,6 +725,544 @@ last_point(const struct promsrc *p, const struct bf_job *job)
 	    p->step;
 }
 
+/*
+ * Raw mode (bf-fetch(1)): a query that is a plain vector selector, or the
+ * sum of one, is read from the raw samples of the selector over
+ * [window_start - lookback, window_end), by instant queries of a range
+ * vector (SEL[Dms] at T: the samples in (T - D, T], [T - D, T] before
+ * Prometheus 3; both are cut to the chunk [from, to) here). Each series'
+ * samples keep their scrape times (floored to the second, the last of a
+ * second kept); a sum adds, at every second where a member has a sample,
+ * each member's last sample at or before it (bf_dec, exact at 9 places).
+ */
+struct rpt {
+	size_t group;   /* its series' group */
+	int64_t sec;    /* the scrape time, floored to the second */
+	int64_t ms;     /* the scrape time */
+	size_t ser;     /* series index (raw.sers) */
+	size_t voff;    /* the value's text: raw.vals[voff..voff + vlen) */
+	size_t vlen;
+	size_t seq;     /* arrival order */
+};
+
+struct raw {
+	struct bf_source *s;
+	struct promw *w;
+	const struct bf_metric *m;
+	const struct bf_promql_raw *pq;
+	struct bf_buf sel;       /* the selector */
+	int64_t from, to;        /* the chunk [from, to), seconds */
+	int too_big;
+	struct bf_keymap sers;   /* all labels (canonical JSON) -> series */
+	size_t *sgroup;          /* owned: series -> group */
+	size_t sgcap;
+	struct bf_keymap groups; /* output labels (canonical JSON) -> group */
+	char **ginst;            /* owned: group -> instance */
+	struct bf_buf vals;
+	struct rpt *pt;          /* owned; npt of ptcap */
+	size_t npt, ptcap;
+	struct bf_buf key, gkey, scratch; /* per series, reused */
+};
+
+static void
+raw_free(struct raw *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->groups.n; i++)
+		free(r->ginst[i]);
+	free(r->ginst);
+	free(r->sgroup);
+	free(r->pt);
+	bf_keymap_free(&r->sers);
+	bf_keymap_free(&r->groups);
+	bf_buf_free(&r->sel);
+	bf_buf_free(&r->vals);
+	bf_buf_free(&r->key);
+	bf_buf_free(&r->gkey);
+	bf_buf_free(&r->scratch);
+}
+
+struct rlab {
+	size_t n, nl, v, vl; /* name and value: offsets into a buffer */
+	const char *name;    /* set once the buffer is complete */
+};
+
+static int
+rlab_cmp(const void *a, const void *b)
+{
+	const struct rlab *x = a, *y = b;
+	size_t n = x->nl < y->nl ? x->nl : y->nl;
+	int c = memcmp(x->name, y->name, n);
+
+	return c != 0 ? c : (x->nl > y->nl) - (x->nl < y->nl);
+}
+
+/* 1 when label name[0..n) is an output label of r's query. */
+static int
+raw_keeps(const struct raw *r, const char *name, size_t n)
+{
+	size_t i;
+	int listed = 0;
+
+	if (r->pq->kind == BF_PQ_SELECTOR)
+		return 1;
+	for (i = 0; i < r->pq->nlabels && !listed; i++)
+		listed = strlen(r->pq->labels[i]) == n &&
+		    memcmp(r->pq->labels[i], name, n) == 0;
+	if (r->pq->grouping == BF_PQ_BY)
+		return listed;
+	return !listed && !(n == 8 && memcmp(name, "__name__", 8) == 0);
+}
+
+/* Fills r->key with the series' labels (the "metric" object met of j) as
+ * canonical JSON (sorted by name), r->gkey with its output labels, and
+ * inst with the output labels' instance label, or the partition. */
+static void
+raw_keys(struct raw *r, const struct bf_job *job, const struct bf_json *j,
+    int met, struct bf_buf *inst)
+{
+	const char *il = r->s->o->instance_label;
+	struct rlab *lab = NULL;
+	size_t nlab = 0, i;
+	int k, key, found = 0;
+
+	bf_buf_reset(&r->scratch);
+	bf_buf_reset(&r->key);
+	bf_buf_reset(&r->gkey);
+	bf_buf_reset(inst);
+	if (met >= 0 && j->tok[met].type == BF_JSON_OBJECT) {
+		lab = bf_xcalloc((size_t)j->tok[met].size + 1, sizeof(*lab));
+		for (key = met + 1, k = 0; k < j->tok[met].size;
+		    k++, key = bf_json_skip(j, key + 1)) {
+			lab[nlab].n = r->scratch.len;
+			bf_json_str(j, key, &r->scratch);
+			lab[nlab].nl = r->scratch.len - lab[nlab].n;
+			lab[nlab].v = r->scratch.len;
+			if (j->tok[key + 1].type == BF_JSON_STRING)
+				bf_json_str(j, key + 1, &r->scratch);
+			lab[nlab].vl = r->scratch.len - lab[nlab].v;
+			nlab++;
+		}
+	}
+	for (i = 0; i < nlab; i++)
+		lab[i].name = r->scratch.s + lab[i].n;
+	if (nlab > 1)
+		qsort(lab, nlab, sizeof(*lab), rlab_cmp);
+	bf_buf_putc(&r->key, '{');
+	bf_buf_putc(&r->gkey, '{');
+	for (i = 0; i < nlab; i++) {
+		const char *n = r->scratch.s + lab[i].n;
+		const char *v = r->scratch.s + lab[i].v;
+		int keep = raw_keeps(r, n, lab[i].nl);
+		struct bf_buf *b;
+
+		for (k = 0; k < 1 + keep; k++) {
+			b = k == 0 ? &r->key : &r->gkey;
+			if (b->len > 1)
+				bf_buf_putc(b, ',');
+			bf_json_put_str(b, n, lab[i].nl);
+			bf_buf_putc(b, ':');
+			bf_json_put_str(b, v, lab[i].vl);
+		}
+		if (keep && lab[i].nl == strlen(il) &&
+		    memcmp(n, il, lab[i].nl) == 0) {
+			bf_buf_add(inst, v, lab[i].vl);
+			found = 1;
+		}
+	}
+	bf_buf_putc(&r->key, '}');
+	bf_buf_putc(&r->gkey, '}');
+	if (!found)
+		bf_buf_puts(inst, job->w.partition);
+	free(lab);
+}
+
+/* The series and group of the labels in r->key, r->gkey (added when new). */
+static size_t
+raw_series(struct raw *r, const struct bf_buf *inst)
+{
+	size_t ser, g;
+	int added;
+
+	ser = bf_keymap_put(&r->sers, r->key.s, r->key.len, &added);
+	if (!added)
+		return ser;
+	if (ser >= r->sgcap) {
+		r->sgcap = r->sgcap ? r->sgcap * 2 : 16;
+		r->sgroup = bf_xrealloc(r->sgroup, r->sgcap *
+		    sizeof(*r->sgroup));
+	}
+	g = bf_keymap_put(&r->groups, r->gkey.s, r->gkey.len, &added);
+	if (added) {
+		r->ginst = bf_xrealloc(r->ginst, r->groups.n *
+		    sizeof(*r->ginst));
+		r->ginst[g] = bf_xstrndup(bf_buf_str(inst), inst->len);
+	}
+	r->sgroup[ser] = g;
+	return ser;
+}
+
+/* Keeps the samples of series k (token ser of j) in [from, to); -1 with
+ * t's message set when the shape is wrong. */
+static int
+raw_take(struct raw *r, struct bf_job *job, const struct bf_json *j,
+    int ser, int k, struct bf_buf *inst, struct bf_try *t)
+{
+	struct promsrc *p = r->s->priv;
+	int vals = bf_json_get(j, ser, "values"), pt, i;
+	size_t sidx = (size_t)-1;
+
+	if (vals < 0 || j->tok[vals].type != BF_JSON_ARRAY) {
+		snprintf(t->msg, sizeof(t->msg), "%s: series %d has no "
+		    "'values' array", p->who, k);
+		return -1;
+	}
+	for (pt = vals + 1, i = 0; i < j->tok[vals].size;
+	    i++, pt = bf_json_skip(j, pt)) {
+		const char *ts;
+		size_t tn, mark;
+		bf_time when;
+		int32_t ns;
+		int64_t ms;
+		struct rpt *q;
+
+		if (j->tok[pt].type != BF_JSON_ARRAY || j->tok[pt].size != 2 ||
+		    j->tok[pt + 1].type != BF_JSON_NUMBER ||
+		    j->tok[pt + 2].type != BF_JSON_STRING) {
+			snprintf(t->msg, sizeof(t->msg), "%s: series %d "
+			    "point %d is not [time, \"value\"]", p->who, k, i);
+			return -1;
+		}
+		ts = bf_json_raw(j, pt + 1, &tn);
+		if (bf_time_from_number(ts, tn, &when, &ns) < 0 ||
+		    when > INT64_MAX / 1000 - 1 || when < INT64_MIN / 1000 + 1) {
+			snprintf(t->msg, sizeof(t->msg), "%s: bad time '%.*s'",
+			    p->who, (int)(tn > 40 ? 40 : tn), ts);
+			return -1;
+		}
+		ms = when * 1000 + ns / 1000000;
+		if (ms < r->from * 1000 || ms >= r->to * 1000)
+			continue;
+		if (sidx == (size_t)-1)
+			sidx = raw_series(r, inst);
+		if (r->npt == r->ptcap) {
+			r->ptcap = r->ptcap ? r->ptcap * 2 : 256;
+			r->pt = bf_xrealloc(r->pt, r->ptcap * sizeof(*r->pt));
+		}
+		q = &r->pt[r->npt];
+		q->ms = ms;
+		q->sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+		q->ser = sidx;
+		q->group = r->sgroup[sidx];
+		q->seq = r->npt++;
+		mark = r->vals.len;
+		bf_json_str(j, pt + 2, &r->vals);
+		q->voff = mark;
+		q->vlen = r->vals.len - mark;
+	}
+	(void)job;
+	return 0;
+}
+
+/* Keeps the samples of the matrix answer j; -1 with t filled when the
+ * shape is wrong. */
+static int
+raw_matrix(struct raw *r, struct bf_job *job, const struct bf_json *j,
+    struct bf_try *t)
+{
+	struct promsrc *p = r->s->priv;
+	struct bf_buf inst = BF_BUF_INIT;
+	int data, res, rt, ser, k, rc = 0;
+
+	data = bf_json_get(j, 0, "data");
+	res = data >= 0 ? bf_json_get(j, data, "result") : -1;
+	rt = data >= 0 ? bf_json_get(j, data, "resultType") : -1;
+	if (res < 0 || j->tok[res].type != BF_JSON_ARRAY || rt < 0 ||
+	    !bf_json_streq(j, rt, "matrix")) {
+		snprintf(t->msg, sizeof(t->msg), "%s: the answer is not a "
+		    "matrix (data.resultType, data.result)", p->who);
+		return -1;
+	}
+	for (ser = res + 1, k = 0; k < j->tok[res].size && rc == 0;
+	    k++, ser = bf_json_skip(j, ser)) {
+		if (j->tok[ser].type != BF_JSON_OBJECT) {
+			snprintf(t->msg, sizeof(t->msg), "%s: series %d is not "
+			    "an object", p->who, k);
+			rc = -1;
+			break;
+		}
+		raw_keys(r, job, j, bf_json_get(j, ser, "metric"), &inst);
+		rc = raw_take(r, job, j, ser, k, &inst, t);
+	}
+	bf_buf_free(&inst);
+	return rc;
+}
+
+static void
+try_raw(void *ctx, struct bf_job *job, struct bf_try *t)
+{
+	struct raw *r = ctx;
+	struct promsrc *p = r->s->priv;
+	struct bf_buf url = BF_BUF_INIT, q = BF_BUF_INIT;
+	struct bf_json j = BF_JSON_INIT;
+	size_t npt = r->npt, nvals = r->vals.len;
+	char *e;
+	int rc;
+
+	bf_buf_printf(&q, "%s[%lldms]", bf_buf_str(&r->sel),
+	    (long long)(r->to - r->from) * 1000);
+	e = curl_easy_escape(r->w->h, q.s, (int)q.len);
+	bf_buf_printf(&url, "%s/api/v1/query?query=%s&time=%lld.999", p->base,
+	    e ? e : "", (long long)(r->to - 1));
+	curl_free(e);
+	rc = prom_get(p, r->w, url.s, &j, t);
+	if (rc == 1) {
+		r->too_big = 1;
+		t->outcome = BF_TRY_OK;
+	} else if (rc == 0 && !partial_answer(&j, p, t)) {
+		t->code = "bad_response";
+		t->outcome = BF_TRY_OK;
+		if (raw_matrix(r, job, &j, t) < 0) {
+			r->npt = npt;
+			r->vals.len = nvals;
+			if (r->vals.s != NULL)
+				r->vals.s[nvals] = '\0';
+			t->outcome = BF_TRY_FAIL;
+		}
+	}
+	bf_json_free(&j);
+	bf_buf_free(&url);
+	bf_buf_free(&q);
+}
+
+/* Reads the samples of [from, to), splitting the range when too big. */
+static int
+raw_range(struct raw *r, struct bf_job *job, int64_t from, int64_t to,
+    int depth)
+{
+	struct promsrc *p = r->s->priv;
+	int64_t mid;
+
+	r->from = from;
+	r->to = to;
+	r->too_big = 0;
+	if (bf_fetch_call(r->s, job, try_raw, r) < 0)
+		return -1;
+	if (!r->too_big)
+		return 0;
+	if (to - from < 2 || depth >= PROM_SPLIT_DEPTH) {
+		bf_job_fail(job, "too_large", "%s: the answer for '%s' is too "
+		    "large even for %lld s", p->who, r->m->metric,
+		    (long long)(to - from));
+		return -1;
+	}
+	mid = from + (to - from) / 2;
+	if (raw_range(r, job, from, mid, depth + 1) < 0)
+		return -1;
+	return raw_range(r, job, mid, to, depth + 1);
+}
+
+static int
+rpt_cmp(const void *a, const void *b)
+{
+	const struct rpt *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	if (x->ser != y->ser)
+		return x->ser < y->ser ? -1 : 1;
+	if (x->ms != y->ms)
+		return x->ms < y->ms ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* 0 when no two groups have one instance; else fails job with
+ * multiple_series (as check_series) and returns -1. */
+static int
+raw_check_groups(struct raw *r, struct bf_job *job)
+{
+	struct bf_keymap seen = BF_KEYMAP_INIT, named = BF_KEYMAP_INIT;
+	struct bf_buf diff = BF_BUF_INIT, pair = BF_BUF_INIT;
+	struct bf_json j = BF_JSON_INIT;
+	size_t g, i, first = 0;
+	long dup = -1;
+	int n = 0, added;
+
+	for (g = 0; g < r->groups.n; g++) {
+		i = bf_keymap_put(&seen, r->ginst[g], strlen(r->ginst[g]),
+		    &added);
+		if (added)
+			continue;
+		if (dup < 0) {
+			dup = (long)i;
+			for (first = 0; first < g; first++)
+				if (strcmp(r->ginst[first], r->ginst[g]) == 0)
+					break;
+		}
+		if ((long)i != dup)
+			continue;
+		n++;
+		bf_buf_reset(&pair);
+		bf_buf_printf(&pair, "{\"a\":%s,\"b\":%s}",
+		    r->groups.v[first].key, r->groups.v[g].key);
+		if (bf_json_parse(&j, pair.s, pair.len, BF_JSON_WANT_OBJECT,
+		    NULL) == BF_JSON_OK)
+			label_diff(&j, bf_json_get(&j, 0, "a"),
+			    bf_json_get(&j, 0, "b"), &named, &diff);
+	}
+	if (dup >= 0)
+		fail_multiple(r->s, job, r->m, n + 1, r->ginst[first], &diff);
+	bf_json_free(&j);
+	bf_buf_free(&pair);
+	bf_buf_free(&diff);
+	bf_keymap_free(&seen);
+	bf_keymap_free(&named);
+	return dup >= 0 ? -1 : 0;
+}
+
+struct rcur {
+	int seen;
+	size_t voff, vlen;
+};
+
+/* Writes to out the sum of the members' current values: exact (bf_dec),
+ * or NaN, +Inf, -Inf as PromQL would when one is not a finite number in
+ * range. */
+static void
+raw_sum(const struct raw *r, const struct rcur *cur, const size_t *mem,
+    size_t nmem, struct bf_buf *out)
+{
+	bf_dec sum = bf_dec_from_int(0), v;
+	char d[BF_DEC_LEN];
+	size_t i, n;
+	int pinf = 0, ninf = 0, nan = 0, rc;
+
+	for (i = 0; i < nmem; i++) {
+		const char *s = r->vals.s + cur[mem[i]].voff;
+
+		n = cur[mem[i]].vlen;
+		rc = bf_dec_parse(s, n, &v);
+		if (rc == BF_DEC_OK && bf_dec_add(sum, v, &sum) == BF_DEC_OK)
+			continue;
+		if (rc == BF_DEC_OK || rc == BF_DEC_EOVERFLOW)
+			*(s[0] == '-' ? &ninf : &pinf) += 1;
+		else if ((n == 4 && memcmp(s, "+Inf", 4) == 0) ||
+		    (n == 3 && memcmp(s, "Inf", 3) == 0))
+			pinf++;
+		else if (n == 4 && memcmp(s, "-Inf", 4) == 0)
+			ninf++;
+		else
+			nan++;
+	}
+	bf_buf_reset(out);
+	if (nan || (pinf && ninf))
+		bf_buf_puts(out, "NaN");
+	else if (pinf || ninf)
+		bf_buf_puts(out, pinf ? "+Inf" : "-Inf");
+	else {
+		n = bf_dec_format(sum, d);
+		while (d[n - 1] == '0')
+			n--;
+		if (d[n - 1] == '.')
+			n--;
+		bf_buf_add(out, d, n);
+	}
+}
+
+/* Appends the samples of r's groups: each second of the window with a
+ * sample, and the last second before it as the lookback sample. */
+static void
+raw_emit(struct raw *r, struct bf_job *job)
+{
+	struct promsrc *p = r->s->priv;
+	struct rcur *cur;
+	struct bf_buf v = BF_BUF_INIT, lb = BF_BUF_INIT;
+	size_t *mem, nmem, i = 0, g, mark, ml = strlen(r->m->metric);
+	int64_t sec, lbsec = 0;
+	int haslb;
+
+	if (r->npt > 1)
+		qsort(r->pt, r->npt, sizeof(*r->pt), rpt_cmp);
+	cur = bf_xcalloc(r->sers.n + 1, sizeof(*cur));
+	mem = bf_xcalloc(r->sers.n + 1, sizeof(*mem));
+	while (i < r->npt) {
+		g = r->pt[i].group;
+		nmem = 0;
+		haslb = 0;
+		while (i < r->npt && r->pt[i].group == g) {
+			sec = r->pt[i].sec;
+			for (; i < r->npt && r->pt[i].group == g &&
+			    r->pt[i].sec == sec; i++) {
+				struct rcur *c = &cur[r->pt[i].ser];
+
+				if (!c->seen)
+					mem[nmem++] = r->pt[i].ser;
+				c->seen = 1;
+				c->voff = r->pt[i].voff;
+				c->vlen = r->pt[i].vlen;
+			}
+			if (r->pq->kind == BF_PQ_SUM) {
+				raw_sum(r, cur, mem, nmem, &v);
+			} else {
+				bf_buf_reset(&v);
+				bf_buf_add(&v, r->vals.s + cur[mem[0]].voff,
+				    cur[mem[0]].vlen);
+			}
+			if (sec < job->w.start) {
+				bf_buf_reset(&lb);
+				bf_buf_add(&lb, bf_buf_str(&v), v.len);
+				lbsec = sec;
+				haslb = 1;
+				continue;
+			}
+			bf_job_sample(job, r->ginst[g], strlen(r->ginst[g]),
+			    r->m->metric, ml, r->m->unit, sec, bf_buf_str(&v),
+			    v.len, BF_VAL_TEXT, "prometheus", p->step);
+		}
+		if (haslb) {
+			mark = job->out.len;
+			bf_job_sample(job, r->ginst[g], strlen(r->ginst[g]),
+			    r->m->metric, ml, r->m->unit, lbsec,
+			    bf_buf_str(&lb), lb.len, BF_VAL_TEXT,
+			    "prometheus", p->step);
+			bf_job_lookback(job, mark);
+		}
+	}
+	free(cur);
+	free(mem);
+	bf_buf_free(&v);
+	bf_buf_free(&lb);
+}
+
+/* Fetches metric m of job's window in raw mode (pq: its form, q: the
+ * expanded query). */
+static void
+raw_fetch(struct bf_source *s, void *wp, struct bf_job *job,
+    const struct bf_metric *m, const struct bf_promql_raw *pq, const char *q)
+{
+	struct promsrc *p = s->priv;
+	struct raw r;
+	int64_t from, to, span = PROM_MAX_POINTS * p->step;
+
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.w = wp;
+	r.m = m;
+	r.pq = pq;
+	bf_buf_add(&r.sel, q + pq->sel, pq->seln);
+	for (from = job->w.start - s->o->lookback; from < job->w.end &&
+	    !job->failed; from = to) {
+		to = job->w.end - from > span ? from + span : job->w.end;
+		raw_range(&r, job, from, to, 0);
+	}
+	if (!job->failed && raw_check_groups(&r, job) == 0)
+		raw_emit(&r, job);
+	raw_free(&r);
+}
+
 static void
 prom_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 {
@@ -716,6 +1270,7 @@ prom_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 	struct bf_buf q = BF_BUF_INIT;
 	struct bf_err e;
 	struct chunk c;
+	struct bf_promql_raw pq;
 	int64_t last = last_point(p, job), from, to;
 	int64_t first = first_point(p, job, s->o->lookback);
 	size_t i;
@@ -733,6 +1288,11 @@ prom_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 			break;
 		}
 		c.query = bf_buf_str(&q);
+		if (bf_promql_raw_parse(c.query, &pq) != BF_PQ_GRID) {
+			raw_fetch(s, wp, job, c.m, &pq, c.query);
+			bf_promql_raw_free(&pq);
+			continue;
+		}
 		for (from = last >= job->w.start ? first : last + 1;
 		    from <= last && !job->failed; from = to + p->step) {
 			to = from + (PROM_MAX_POINTS - 1) * p->step;

@@ -10,7 +10,11 @@ one path segment of comma-separated settings that select the behaviour
 (and GET /MODE/api/v1/query?query=..&time=.., the instant query of
 bf-fetch's check: its answer is a vector of the one series at time; it
 gets the faults of MODE only when MODE has the setting "query", and its
-requests are counted and logged apart, under the mode "query:MODE"):
+requests are counted and logged apart, under the mode "query:MODE"; an
+instant query of a range vector, SEL[Dms] at time T, is how bf-fetch reads
+a selector's raw samples: it is served as a query_range of the points of a
+60 s grid in (T - D, T], START and END in the log being the first and last
+whole seconds of that range):
 
   ok               a matrix: one series {instance_id="db-1"}, a point at
                    every step from start to end inclusive, value = t / 60
@@ -41,7 +45,9 @@ before it is answered. The server stops by itself after MAXSECONDS
 (default 300) so that a test that dies cannot leave it running.
 """
 import json
+import math
 import os
+import re
 import socket
 import struct
 import sys
@@ -91,6 +97,8 @@ class Handler(BaseHTTPRequestHandler):
     def matrix(self, start, end, step, extra=None):
         values = []
         t = start
+        if self.raw:
+            t = -(-start // step) * step
         while t <= end and len(values) < 20000:
             values.append([t, str(t // 60)])
             t += step
@@ -121,10 +129,19 @@ class Handler(BaseHTTPRequestHandler):
             return
         mode = parts[0]
         o = parse_mode(mode)
+        self.raw = False
         q = parse_qs(url.query)
         instant = parts[1] == "api/v1/query"
+        rng = re.search(r"\[([0-9]+)ms\]$", q.get("query", [""])[0])
         try:
-            if instant:
+            if instant and rng:
+                t = float(q["time"][0])
+                start = math.floor(t - int(rng.group(1)) / 1000.0) + 1
+                end = math.floor(t)
+                step = 60
+                instant = False
+                self.raw = True
+            elif instant:
                 start = end = int(float(q["time"][0]))
                 step = 1
             else:

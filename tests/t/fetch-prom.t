@@ -44,6 +44,10 @@ cat >"$T/metrics.csv" <<'EOF'
 metric,unit,query
 storage_bytes,Bytes,pg_database_size_bytes{instance_id=${partition}}
 EOF
+cat >"$T/grid.csv" <<'EOF'
+metric,unit,query
+storage_bytes,Bytes,1 * pg_database_size_bytes{instance_id=${partition}}
+EOF
 cat >"$T/gauge.csv" <<'EOF'
 metric,unit,query
 test_gauge,Percent,bf_test_gauge{instance_id=${partition}}
@@ -104,13 +108,18 @@ check_eq "$(jq -r 'select(.type == "sample") | .ts' "$T/out" | sed -n '1p;11000p
     "2026-01-01T00:00:00Z 2026-01-08T15:19:00Z 2026-01-08T15:20:00Z 2026-01-08T23:59:00Z " \
     "eight days: first, split boundary, last"
 
-# 4. A coarser step: 12 points an hour, resolution 300.
-run_prog fetch -m "$T/metrics.csv" --step 5m "$T/w1"
+# 4. A coarser step: a query that is not a plain selector (1 * ...) is
+# read on the step grid: 12 points an hour, resolution 300. A plain
+# selector is read raw (bf-fetch(1)): all 60 samples, resolution 300.
+run_prog fetch -m "$T/grid.csv" --step 5m "$T/w1"
 check_eq "$(samples "$T/out" | sed -n '1p;$p' | tr '\n' ' ')" \
     '["2026-01-01T00:00:00Z",21474836480] ["2026-01-01T00:55:00Z",21474836535] ' \
     "step 5m: first and last point"
 check_eq "$(jq -c 'select(.type == "window") | [.fetched, .resolution]' "$T/out")" '[12,300]' \
     "step 5m: 12 points, resolution 300"
+run_prog fetch -m "$T/metrics.csv" --step 5m "$T/w1"
+check_eq "$(jq -c 'select(.type == "window") | [.fetched, .resolution]' "$T/out")" '[60,300]' \
+    "step 5m, a plain selector: every raw sample, resolution 300"
 
 # 5. Fractions stay numbers; NaN, +Inf, -Inf are passed on as strings.
 win db-2 2026-01-01T00:05:00Z 2026-01-01T00:11:00Z >"$T/w5"
@@ -189,16 +198,22 @@ check_eq "$(tail -n 1 "$T/out" | jq -c '[.status, .fetched, .lookback, .requests
 check_eq "$(jq -r 'select(.type == "sample" and .lookback != true) | .ts' "$T/out" | sort | head -n 1)" \
     2026-01-01T01:00:00Z "lookback: the in-window points start at window_start"
 
-# With --step 5m the grid point before the window is 00:55; with a
-# lookback shorter than the step there is no grid point within it; with
-# --lookback 0 there is none either.
-run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/metrics.csv" --step 5m "$T/w11"
+# With --step 5m a query read on the grid (1 * ...) has its lookback
+# point at 00:55, the grid point before the window; a plain selector, read
+# raw, has the last sample before the window, 00:59, whatever the step.
+# With a lookback shorter than the gap to the last sample (30 s) there is
+# none; with --lookback 0 there is none either.
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/grid.csv" --step 5m "$T/w11"
 check_eq "$(jq -c 'select(.lookback == true) | [.ts, .value, .resolution]' "$T/out")" \
     "[\"$(iso $((T0 + 3300)))\",$(awk 'BEGIN { printf "%.0f", 21474836480 + 55 }'),300]" \
-    "lookback, step 5m: the point at 00:55"
+    "lookback, step 5m, on the grid: the point at 00:55"
+run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/metrics.csv" --step 5m "$T/w11"
+check_eq "$(jq -c 'select(.lookback == true) | [.ts, .value, .resolution]' "$T/out")" \
+    "[\"$(iso $((T0 + 3540)))\",$(awk 'BEGIN { printf "%.0f", 21474836480 + 59 }'),300]" \
+    "lookback, step 5m, raw: the sample at 00:59"
 run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/metrics.csv" --lookback 30s "$T/w11"
 check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .lookback]')" '[60,0]' \
-    "lookback shorter than the step: none"
+    "lookback shorter than the gap to the last sample: none"
 run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/metrics.csv" --lookback 0 "$T/w11"
 check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .lookback]')" '[60,0]' \
     "--lookback 0: none"
@@ -211,13 +226,12 @@ win db-2 2026-01-01T04:00:00Z 2026-01-01T05:00:00Z >"$T/w11b"
 run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/gauge.csv" "$T/w11b"
 check_eq "$(tail -n 1 "$T/out" | jq -c '[.status, .fetched, .lookback]')" '["ok",0,0]' \
     "lookback: none beyond the lookback"
-# ... and with --lookback 3h it is the last point Prometheus gives before
-# 04:00: 02:04, the sample of 01:59 (119 / 4) carried by the staleness
-# window.
+# ... and with --lookback 3h it is the last sample before 04:00: 01:59,
+# 119 / 4 (raw: at its own time, not carried on by the staleness window).
 run_prog bf-fetch -s prometheus -u "$PROM_URL" -m "$T/gauge.csv" --lookback 3h "$T/w11b"
 check_eq "$(jq -c 'select(.lookback == true) | [.ts, .value]' "$T/out")" \
-    "[\"$(iso $((T0 + 124 * 60)))\",$(awk 'BEGIN { print 119 / 4 }')]" \
-    "--lookback 3h: the last point before the window"
+    "[\"$(iso $((T0 + 119 * 60)))\",$(awk 'BEGIN { print 119 / 4 }')]" \
+    "--lookback 3h: the last sample before the window"
 
 # The dry run counts the lookback points: 60 more for one hour at 60 s.
 run_prog bf-fetch -s prometheus -u http://127.0.0.1:9 -m "$T/metrics.csv" -n "$T/w11"
