@@ -1381,14 +1381,11 @@ prom_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
 	struct bf_err e;
 	int64_t last = last_point(p, job), points, chunks;
 	int64_t first = first_point(p, job, s->o->lookback);
+	struct bf_promql_raw pq;
 	size_t i;
 
-	points = last >= job->w.start ? (last - first) / p->step + 1 : 0;
-	chunks = (points + PROM_MAX_POINTS - 1) / PROM_MAX_POINTS;
 	pl->resolution = p->step;
-	pl->requests = (long)(chunks * (int64_t)s->metrics->n);
-	pl->pages = pl->requests;
-	pl->points = (long)(points * (int64_t)s->metrics->n);
+	pl->requests = pl->points = 0;
 	bf_buf_puts(&pl->extra, ",\"queries\":[");
 	for (i = 0; i < s->metrics->n; i++) {
 		bf_buf_reset(&q);
@@ -1398,7 +1395,19 @@ prom_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
 		if (i > 0)
 			bf_buf_putc(&pl->extra, ',');
 		bf_json_put_str(&pl->extra, bf_buf_str(&q), q.len);
+		/* raw: samples of [start - lookback, end), one per step */
+		if (bf_promql_raw_parse(bf_buf_str(&q), &pq) != BF_PQ_GRID)
+			points = (job->w.end - job->w.start + s->o->lookback +
+			    p->step - 1) / p->step;
+		else
+			points = last >= job->w.start ? (last - first) /
+			    p->step + 1 : 0;
+		bf_promql_raw_free(&pq);
+		chunks = (points + PROM_MAX_POINTS - 1) / PROM_MAX_POINTS;
+		pl->requests += (long)chunks;
+		pl->points += (long)points;
 	}
+	pl->pages = pl->requests;
 	bf_buf_putc(&pl->extra, ']');
 	bf_buf_free(&q);
 }

@@ -216,5 +216,16 @@ check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .requests, .pages]')" '[30000
     "30,000 s: three chunks"
 check_eq "$(got | awk '$1 != $2 || $1 != NR - 1 { bad++ } END { print NR, bad + 0 }')" \
     "30000 0" "30,000 s: every sample once, at its own second"
+# The dry run plans the raw chunks: 30,000 s at 1 s, three requests (at
+# 10 s, one); with the lookback of 1 h, 33,600 samples, four.
+run_prog fetch -n --step 1s --lookback 0 "$T/w"
+check_eq "$(jq -c 'select(.type == "plan") | [.requests, .points]' "$T/out")" '[3,30000]' \
+    "dry run: three chunks at 1 s"
+run_prog fetch -n --step 10s --lookback 0 "$T/w"
+check_eq "$(jq -c 'select(.type == "plan") | [.requests, .points]' "$T/out")" '[1,3000]' \
+    "dry run: one at 10 s"
+run_prog fetch -n --step 1s --lookback 1h "$T/w"
+check_eq "$(jq -c 'select(.type == "plan") | [.requests, .points]' "$T/out")" '[4,33600]' \
+    "dry run: four with the lookback"
 
 done_testing
