@@ -31,6 +31,9 @@ DATA = {
     ],
     'bf_raw_dense': [({'instance_id': 'db-3'},
                       [('%d.25' % k, str(k)) for k in range(30000)])],
+    'bf_raw_wide': [({'instance_id': 'db-4', 'n': str(i)},
+                     [('%d.5' % k, str(k * (i + 1))) for k in range(11000)])
+                    for i in range(40)],
 }
 EOF
 cat >"$T/gen.py" <<'EOF'
@@ -216,6 +219,18 @@ check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .requests, .pages]')" '[30000
     "30,000 s: three chunks"
 check_eq "$(got | awk '$1 != $2 || $1 != NR - 1 { bad++ } END { print NR, bad + 0 }')" \
     "30000 0" "30,000 s: every sample once, at its own second"
+# An answer too large to parse (40 series of 11,000 samples: more than
+# BF_JSON_MAXTOK tokens) is split in two and asked again: three requests,
+# each second once, its sum k * (1 + 2 + ... + 40) = 820 k.
+map 'sum by (instance_id) (bf_raw_wide{instance_id=${partition}})'
+win db-4 0 11000 >"$T/w4"
+run_prog fetch --step 1s --lookback 0 "$T/w4"
+check_rc 0 "too large: exit status"
+check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .requests, .pages]')" '[11000,3,3]' \
+    "too large: split in two"
+check_eq "$(got | awk '$2 != $1 * 820 || $1 != NR - 1 { bad++ } END { print NR, bad + 0 }')" \
+    "11000 0" "too large: every second once, summed"
+
 # The dry run plans the raw chunks: 30,000 s at 1 s, three requests (at
 # 10 s, one); with the lookback of 1 h, 33,600 samples, four.
 run_prog fetch -n --step 1s --lookback 0 "$T/w"
