@@ -906,8 +906,8 @@ raw_series(struct raw *r, const struct bf_buf *inst)
 /* Keeps the samples of series k (token ser of j) in [from, to); -1 with
  * t's message set when the shape is wrong. */
 static int
-raw_take(struct raw *r, struct bf_job *job, const struct bf_json *j,
-    int ser, int k, struct bf_buf *inst, struct bf_try *t)
+raw_take(struct raw *r, const struct bf_json *j, int ser, int k,
+    const struct bf_buf *inst, struct bf_try *t)
 {
 	struct promsrc *p = r->s->priv;
 	int vals = bf_json_get(j, ser, "values"), pt, i;
@@ -961,7 +961,6 @@ raw_take(struct raw *r, struct bf_job *job, const struct bf_json *j,
 		q->voff = mark;
 		q->vlen = r->vals.len - mark;
 	}
-	(void)job;
 	return 0;
 }
 
@@ -993,7 +992,7 @@ raw_matrix(struct raw *r, struct bf_job *job, const struct bf_json *j,
 			break;
 		}
 		raw_keys(r, job, j, bf_json_get(j, ser, "metric"), &inst);
-		rc = raw_take(r, job, j, ser, k, &inst, t);
+		rc = raw_take(r, j, ser, k, &inst, t);
 	}
 	bf_buf_free(&inst);
 	return rc;
