@@ -18,12 +18,15 @@
 #include "timeutil.h"
 #include "warehouse.h"
 
+enum { OPT_ALLOW_NO_DATA = 256 };
+
 static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: bf-load -d target [-a] [-b n] [-r id] [-s dir] "
-	    "[file ...]\n");
+	    "[--allow-no-data]\n"
+	    "               [file ...]\n");
 	exit(status);
 }
 
@@ -58,6 +61,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "allow-empty", no_argument, NULL, 'a' },
+		{ "allow-no-data", no_argument, NULL, OPT_ALLOW_NO_DATA },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -84,6 +88,9 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'a':
 			o.allow_empty = 1;
+			break;
+		case OPT_ALLOW_NO_DATA:
+			o.allow_no_data = 1;
 			break;
 		case 'b':
 			batch = strtol(optarg, &end, 10);

@@ -1544,8 +1544,9 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 	long dups = 0, conflicts = 0, rows = 0, ds = 0, lbused = 0;
 	const char *code = NULL;
 	struct bf_err fe;
-	int failed;
-	char counts[256];
+	int failed, hascov = 0;
+	bf_dec covmin = { 0 };
+	char counts[320], cov[BF_DEC_LEN];
 
 	bf_err_clear(&fe);
 	bf_buf_reset(&a->usage);
@@ -1567,6 +1568,10 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 		failed = price_group(a, w, g[i], &code, &fe) == -1;
 		rows++;
 		lbused += g[i]->lbused;
+		if (!failed && (!hascov || bf_dec_cmp(g[i]->cov, covmin) < 0)) {
+			covmin = g[i]->cov;
+			hascov = 1;
+		}
 	}
 	for (i = 0; i < ng && !failed && bf_dec_sign(a->o.min_coverage) > 0;
 	    i++)
@@ -1592,6 +1597,11 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 	if (a->o.step > 0)
 		snprintf(counts + strlen(counts), sizeof(counts) - strlen(counts),
 		    ",\"downsampled\":%ld", ds);
+	if (!failed && hascov) {
+		bf_dec_format(covmin, cov);
+		snprintf(counts + strlen(counts), sizeof(counts) - strlen(counts),
+		    ",\"coverage_min\":\"%s\"", cov);
+	}
 	bf_buf_reset(&a->line);
 	bf_window_emit(&a->j, &a->line, STAGE, failed ? "failed" : "ok", code,
 	    code ? fe.msg : NULL, counts);

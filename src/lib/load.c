@@ -32,8 +32,20 @@ struct part {
 	                     (chain_mismatch) */
 	int ckmoved;      /* the anchor check changed ck: save it */
 	char *mismatch;   /* why it was refused */
+	int hasdata;      /* a window with data arrived in this input */
+	struct win *held, *held_tail; /* windows without data, held until
+	                                 one with data comes (via qnext) */
+	long nheld;
 	struct bf_ckpt ck;
 	struct part *hnext;
+	struct part *onext;   /* the partitions in arrival order */
+};
+
+/* A cause of windows that failed upstream: the error's stage and code. */
+struct cause {
+	char *stage, *code;
+	long n;                      /* windows */
+	struct cause *hnext, *onext; /* map; list in order of first sight */
 };
 
 /* A window: its usage rows until its line arrives, then its result. */
@@ -59,7 +71,8 @@ struct win {
 	char digest[BF_SHA256_HEX], head[BF_SHA256_HEX];
 	long loaded, unchanged, deleted, entries;
 	struct win *hnext, *prev, *next; /* pending map and list */
-	struct win *qnext;               /* batch queue */
+	struct win *qnext;               /* batch queue, or the partition's
+	                                    held windows */
 };
 
 struct bf_load {
@@ -67,6 +80,10 @@ struct bf_load {
 	struct bf_load_opts o;
 	struct part **ptab;
 	size_t psize, pn;
+	struct part *pfirst, *plast;    /* in arrival order */
+	struct cause **ctab;            /* upstream failures by cause */
+	size_t csize, cn;
+	struct cause *cfirst, *clast;
 	struct win **wtab;
 	size_t wsize, wn;
 	struct win *pending, *pending_tail;
@@ -205,6 +222,11 @@ part_get(struct bf_load *l, const char *name, const char *file, long line,
 	p->hnext = l->ptab[h];
 	l->ptab[h] = p;
 	l->pn++;
+	if (l->plast != NULL)
+		l->plast->onext = p;
+	else
+		l->pfirst = p;
+	l->plast = p;
 	bf_ckpt_init(&p->ck, name);
 	if (l->o.state == NULL) {
 		p->locked = 1;
@@ -631,19 +653,102 @@ emit_window(struct bf_load *l, struct win *w, const char *status,
 	bf_json_free(&j);
 }
 
-/* A window that is not loaded: reported, its line re-emitted as failed. */
+/* A window that is not loaded: reported (unless quiet), its line
+ * re-emitted as failed. */
 static void
 win_fail(struct bf_load *l, struct win *w, const char *code,
-    const char *msg)
+    const char *msg, int quiet)
 {
 	struct bf_buf b = BF_BUF_INIT;
 
 	l->failed++;
-	bf_buf_printf(&b, "%s %s: not committed", wname(l, w), msg);
-	report(l, w->wfile ? w->wfile : w->file,
-	    w->wfile ? w->wlineno : w->line, "%s", bf_buf_str(&b));
-	bf_buf_free(&b);
+	if (!quiet) {
+		bf_buf_printf(&b, "%s %s: not committed", wname(l, w), msg);
+		report(l, w->wfile ? w->wfile : w->file,
+		    w->wfile ? w->wlineno : w->line, "%s", bf_buf_str(&b));
+		bf_buf_free(&b);
+	}
 	emit_window(l, w, "failed", code, msg, &l->outq);
+}
+
+/* The string member key of the "error" object of the window line j, into
+ * b (reset first; empty when absent or no string). */
+static void
+error_member(const struct bf_json *j, const char *key, struct bf_buf *b)
+{
+	int t = bf_json_get(j, 0, "error");
+
+	bf_buf_reset(b);
+	if (t != -1)
+		t = bf_json_get(j, t, key);
+	if (t != -1 && j->tok[t].type == BF_JSON_STRING)
+		bf_json_str(j, t, b);
+}
+
+/* Counts one more window failed upstream for the window line j's cause
+ * (its error's stage and code); returns 1 when the cause is new. */
+static int
+cause_count(struct bf_load *l, const struct bf_json *j)
+{
+	struct bf_buf st = BF_BUF_INIT, co = BF_BUF_INIT;
+	struct cause *c, *next;
+	size_t h, i;
+	int isnew = 0;
+
+	error_member(j, "stage", &st);
+	error_member(j, "code", &co);
+	if (l->cn + 1 > l->csize / 2) {
+		size_t nsize = l->csize ? 2 * l->csize : 16;
+		struct cause **nt = bf_xcalloc(nsize, sizeof(*nt));
+
+		for (i = 0; i < l->csize; i++)
+			for (c = l->ctab[i]; c != NULL; c = next) {
+				next = c->hnext;
+				h = (hashstr(c->stage) ^ hashstr(c->code) *
+				    31) % nsize;
+				c->hnext = nt[h];
+				nt[h] = c;
+			}
+		free(l->ctab);
+		l->ctab = nt;
+		l->csize = nsize;
+	}
+	h = (hashstr(bf_buf_str(&st)) ^ hashstr(bf_buf_str(&co)) * 31) %
+	    l->csize;
+	for (c = l->ctab[h]; c != NULL; c = c->hnext)
+		if (strcmp(c->stage, bf_buf_str(&st)) == 0 &&
+		    strcmp(c->code, bf_buf_str(&co)) == 0)
+			break;
+	if (c == NULL) {
+		c = bf_xcalloc(1, sizeof(*c));
+		c->stage = bf_xstrdup(bf_buf_str(&st));
+		c->code = bf_xstrdup(bf_buf_str(&co));
+		c->hnext = l->ctab[h];
+		l->ctab[h] = c;
+		if (l->clast != NULL)
+			l->clast->onext = c;
+		else
+			l->cfirst = c;
+		l->clast = c;
+		l->cn++;
+		isnew = 1;
+	}
+	c->n++;
+	bf_buf_free(&st);
+	bf_buf_free(&co);
+	return isnew;
+}
+
+/* At the end: one line per cause of upstream failures, with its count. */
+static void
+cause_report(struct bf_load *l)
+{
+	struct cause *c;
+
+	for (c = l->cfirst; c != NULL; c = c->onext)
+		report(l, NULL, 0, "%ld window%s failed upstream (%s: %s): "
+		    "not committed", c->n, c->n == 1 ? "" : "s", c->stage,
+		    c->code);
 }
 
 /* The members of the window line with number values, as a JSON object. */
@@ -1316,6 +1421,119 @@ on_usage(struct bf_load *l, const char *file, long line, struct bf_err *e)
 	return 0;
 }
 
+/* 1 when the window line j says the source returned nothing for its
+ * window: "fetched" 0 and "lookback" 0 or absent. */
+static int
+says_no_data(const struct bf_json *j)
+{
+	long long v;
+	int t = bf_json_get(j, 0, "fetched");
+
+	if (bf_json_int(j, t, &v) == -1 || v != 0)
+		return 0;
+	t = bf_json_get(j, 0, "lookback");
+	return t == -1 || (bf_json_int(j, t, &v) == 0 && v == 0);
+}
+
+/* Holds w, a window without data, until a window of its partition with
+ * data comes (release_held) or the input ends (end_held). */
+static void
+hold(struct part *p, struct win *w)
+{
+	w->qnext = NULL;
+	if (p->held_tail != NULL)
+		p->held_tail->qnext = w;
+	else
+		p->held = w;
+	p->held_tail = w;
+	p->nheld++;
+}
+
+/* Queues w for the next transaction; runs the batch when it is full. */
+static int
+enqueue(struct bf_load *l, struct win *w, struct bf_err *e)
+{
+	w->outpos = l->outq.len;
+	w->qnext = NULL;
+	if (l->qtail)
+		l->qtail->qnext = w;
+	else
+		l->qhead = w;
+	l->qtail = w;
+	l->qn++;
+	if (l->qn >= l->o.batch)
+		return run_batch(l, e);
+	return 0;
+}
+
+/* Queues p's held windows, in arrival order, ahead of its first window
+ * with data. On -1 (e set, the run over) the rest stay held. */
+static int
+release_held(struct bf_load *l, struct part *p, struct bf_err *e)
+{
+	struct win *w;
+
+	while ((w = p->held) != NULL) {
+		p->held = w->qnext;
+		if (p->held == NULL)
+			p->held_tail = NULL;
+		p->nheld--;
+		if (enqueue(l, w, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* At the end of input: the windows held for partitions that never had
+ * data are not committed; each is re-emitted with status "no_data" (not
+ * when the run stopped early: data may have been still to come), and one
+ * message per partition says so. */
+static void
+end_held(struct bf_load *l)
+{
+	struct bf_buf n = BF_BUF_INIT;
+	struct part *p;
+	struct win *w, *next;
+	bf_time from, to;
+	char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
+
+	for (p = l->pfirst; p != NULL; p = p->onext) {
+		if (p->held == NULL)
+			continue;
+		from = p->held->start;
+		to = p->held->end;
+		for (w = p->held; w != NULL; w = w->qnext) {
+			from = w->start < from ? w->start : from;
+			to = w->end > to ? w->end : to;
+		}
+		bf_time_format(from, fs);
+		bf_time_format(to, ts);
+		bf_buf_reset(&n);
+		qname(&n, p->name);
+		if (l->fatal)
+			report(l, NULL, 0, "partition %s: %ld window%s without "
+			    "data [%s, %s) held: not committed: the run stopped",
+			    bf_buf_str(&n), p->nheld, p->nheld == 1 ? "" : "s",
+			    fs, ts);
+		else
+			report(l, NULL, 0, "partition %s: no data in %ld "
+			    "window%s [%s, %s): not committed (--allow-no-data "
+			    "commits them)", bf_buf_str(&n), p->nheld,
+			    p->nheld == 1 ? "" : "s", fs, ts);
+		l->failed += p->nheld;
+		for (w = p->held; w != NULL; w = next) {
+			next = w->qnext;
+			if (!l->fatal)
+				emit_window(l, w, "no_data", NULL, NULL,
+				    &l->outq);
+			win_free(w);
+		}
+		p->held = p->held_tail = NULL;
+		p->nheld = 0;
+	}
+	bf_buf_free(&n);
+}
+
 static int
 on_window(struct bf_load *l, const char *file, long line, const char *s,
     size_t n, struct bf_err *e)
@@ -1344,36 +1562,42 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 	if (bf_window_failed(&l->j)) {
 		char *up = upstream_error(&l->j);
 
-		win_fail(l, w, NULL, up);
+		win_fail(l, w, NULL, up, !cause_count(l, &l->j));
 		free(up);
 		win_free(w);
 		goto out;
 	}
 	if (bf_json_get_str(&l->j, "status", &st) == -1 ||
 	    strcmp(bf_buf_str(&st), "ok") != 0) {
-		win_fail(l, w, "not_ok", "has no status ok");
+		win_fail(l, w, "not_ok", "has no status ok", 0);
 		win_free(w);
 		goto out;
 	}
 	if (w->bad != NULL || l->poison != NULL) {
-		win_fail(l, w, "bad_input", w->bad ? w->bad : l->poison);
+		win_fail(l, w, "bad_input", w->bad ? w->bad : l->poison, 0);
 		win_free(w);
 		goto out;
 	}
 	w->grid = opt_str(&l->j, "grid");
 	w->source = opt_str(&l->j, "source");
 	w->counts = window_counts(&l->j);
-	w->outpos = l->outq.len;
-	if (l->qtail)
-		l->qtail->qnext = w;
-	else
-		l->qhead = w;
-	l->qtail = w;
-	l->qn++;
-	if (l->qn >= l->o.batch) {
-		bf_buf_free(&st);
-		return run_batch(l, e);
+	if (!l->o.allow_no_data && !p->hasdata) {
+		if (w->rows.n == 0 && says_no_data(&l->j)) {
+			hold(p, w);
+			goto out;
+		}
+		p->hasdata = 1;
+		if (release_held(l, p, e) == -1) {
+			w->qnext = l->qhead;
+			l->qhead = w;
+			l->qn++;
+			abandon_queue(l, e->msg);
+			bf_buf_free(&st);
+			return -1;
+		}
 	}
+	bf_buf_free(&st);
+	return enqueue(l, w, e);
 out:
 	bf_buf_free(&st);
 	if (l->qn == 0)
@@ -1431,6 +1655,8 @@ bf_load_finish(struct bf_load *l, struct bf_err *e)
 		rc = run_batch(l, e);
 	else
 		abandon_queue(l, "the run stopped");
+	end_held(l);
+	cause_report(l);
 	for (w = l->pending; w != NULL; w = next) {
 		next = w->next;
 		l->failed++;
@@ -1514,6 +1740,10 @@ bf_load_free(struct bf_load *l)
 	for (i = 0; i < l->psize; i++)
 		for (p = l->ptab[i]; p != NULL; p = pn) {
 			pn = p->hnext;
+			for (w = p->held; w != NULL; w = next) {
+				next = w->qnext;
+				win_free(w);
+			}
 			if (p->fd >= 0)
 				bf_unlock(p->fd);
 			bf_ckpt_free(&p->ck);
@@ -1521,6 +1751,15 @@ bf_load_free(struct bf_load *l)
 			free(p->name);
 			free(p);
 		}
+	while (l->cfirst != NULL) {
+		struct cause *c = l->cfirst;
+
+		l->cfirst = c->onext;
+		free(c->stage);
+		free(c->code);
+		free(c);
+	}
+	free(l->ctab);
 	free(l->ptab);
 	free(l->wtab);
 	free(l->poison);

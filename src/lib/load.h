@@ -23,6 +23,14 @@
  * alone); a checkpoint without a head trusts a chain that verifies, with
  * a warning.
  *
+ * A window whose line says the source returned nothing for it ("fetched"
+ * 0, "lookback" 0 or absent, no usage rows) is held, unless allow_no_data,
+ * until a window of its partition with data arrives: then the held windows
+ * are committed first, in order. At the end of input the windows still
+ * held (partitions without data in this input) are not committed: each is
+ * re-emitted with "status":"no_data", one report per partition says so,
+ * and they count as not committed (bf_load_status).
+ *
  * Fault injection: the environment variable BF_FAULT=POINT:COUNT makes the
  * process kill itself with SIGKILL the COUNT-th time (1-based) it reaches
  * POINT, one of (per window) "after-delete", "after-insert", "after-ledger";
@@ -44,6 +52,8 @@ struct bf_load_opts {
 	                        no locks */
 	int batch;           /* windows per transaction, >= 1 */
 	int allow_empty;     /* an empty window may remove billed rows */
+	int allow_no_data;   /* commit a partition's windows without data
+	                        even when none of its windows has data */
 	const char *run_id;  /* recorded with every row written */
 	const char *version; /* program_version in ledger entries */
 	FILE *out;           /* window lines (with status) and passed-through

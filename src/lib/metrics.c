@@ -101,61 +101,97 @@ bf_metrics_by_query(const struct bf_metrics *m, const char *q, size_t n)
 	return NULL;
 }
 
-void
-bf_promql_quote(struct bf_buf *out, const char *s, size_t n)
+/* Appends s[0..n) escaped for the inside of a PromQL string literal
+ * opened by quote ('"' or '\''): backslash, that quote and control
+ * characters escaped. */
+static void
+promql_escape(struct bf_buf *out, const char *s, size_t n, char quote)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
-	bf_buf_putc(out, '"');
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		switch (c) {
-		case '"':
-			bf_buf_puts(out, "\\\"");
-			break;
-		case '\\':
-			bf_buf_puts(out, "\\\\");
-			break;
-		case '\n':
+		if (c == (unsigned char)quote || c == '\\') {
+			bf_buf_putc(out, '\\');
+			bf_buf_putc(out, c);
+		} else if (c == '\n') {
 			bf_buf_puts(out, "\\n");
-			break;
-		case '\r':
+		} else if (c == '\r') {
 			bf_buf_puts(out, "\\r");
-			break;
-		case '\t':
+		} else if (c == '\t') {
 			bf_buf_puts(out, "\\t");
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				bf_buf_puts(out, "\\x");
-				bf_buf_putc(out, hex[c >> 4]);
-				bf_buf_putc(out, hex[c & 15]);
-			} else {
-				bf_buf_putc(out, c);
-			}
+		} else if (c < 0x20 || c == 0x7f) {
+			bf_buf_puts(out, "\\x");
+			bf_buf_putc(out, hex[c >> 4]);
+			bf_buf_putc(out, hex[c & 15]);
+		} else {
+			bf_buf_putc(out, c);
 		}
 	}
+}
+
+void
+bf_promql_quote(struct bf_buf *out, const char *s, size_t n)
+{
+	bf_buf_putc(out, '"');
+	promql_escape(out, s, n, '"');
 	bf_buf_putc(out, '"');
 }
 
-/* Walks tmpl; for each ${name} calls fn. */
+/* PromQL's lexical state at a point of a template: outside any literal
+ * (0), inside a string opened by '"', '\'' or '`', or in a '#' comment. */
+struct lexstate {
+	char in;  /* 0, '"', '\'', '`' or '#' */
+	int esc;  /* the previous byte was a backslash inside '"' or '\'' */
+};
+
+/* Advances st over the template text s[0..n). */
+static void
+lex(struct lexstate *st, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (st->esc) {
+			st->esc = 0;
+		} else if (st->in == 0) {
+			if (c == '"' || c == '\'' || c == '`' || c == '#')
+				st->in = c;
+		} else if (st->in == '#') {
+			if (c == '\n')
+				st->in = 0;
+		} else if (c == st->in) {
+			st->in = 0;
+		} else if (c == '\\' && st->in != '`') {
+			st->esc = 1;
+		}
+	}
+}
+
+/* Walks tmpl; for each ${name} calls fn with the PromQL string literal
+ * the placeholder stands in ('"', '\'', '`'), or 0 outside one. */
 static int
-walk(const char *tmpl, int (*fn)(void *, const char *, size_t,
+walk(const char *tmpl, int (*fn)(void *, const char *, size_t, char,
     struct bf_buf *, struct bf_err *), void *ctx, struct bf_buf *out,
     struct bf_err *e)
 {
 	const char *p = tmpl, *q, *end;
+	struct lexstate st = { 0, 0 };
 
 	while ((q = strstr(p, "${")) != NULL) {
 		if (out != NULL)
 			bf_buf_add(out, p, (size_t)(q - p));
+		lex(&st, p, (size_t)(q - p));
 		end = strchr(q + 2, '}');
 		if (end == NULL)
 			return bf_err_set(e, BF_EXIT_USAGE,
 			    "unterminated '${' in '%s'", tmpl);
-		if (fn(ctx, q + 2, (size_t)(end - q - 2), out, e) < 0)
+		if (fn(ctx, q + 2, (size_t)(end - q - 2),
+		    st.in == '#' ? 0 : st.in, out, e) < 0)
 			return -1;
 		p = end + 1;
 	}
@@ -170,8 +206,33 @@ struct expand_ctx {
 	const char *const *names;
 };
 
+/* Puts value v for a promql variable whose placeholder stands in the
+ * literal quote (0: none): a whole literal, or its escaped contents. A raw
+ * `...` string has no escapes: a value holding '`' (or '\r', which PromQL
+ * drops there) cannot be written in one. */
 static int
-subst(void *ctx, const char *name, size_t n, struct bf_buf *out,
+put_promql(struct bf_buf *out, const struct bf_var *v, char quote,
+    struct bf_err *e)
+{
+	size_t n = strlen(v->value);
+
+	if (quote == 0) {
+		bf_promql_quote(out, v->value, n);
+	} else if (quote != '`') {
+		promql_escape(out, v->value, n, quote);
+	} else if (strpbrk(v->value, "`\r") != NULL) {
+		return bf_err_set(e, BF_EXIT_USAGE, "${%s}: the value '%.100s' "
+		    "cannot be written inside a `...` raw string (it holds a "
+		    "backquote or a carriage return): write \"${%s}\" or "
+		    "${%s} instead", v->name, v->value, v->name, v->name);
+	} else {
+		bf_buf_add(out, v->value, n);
+	}
+	return 0;
+}
+
+static int
+subst(void *ctx, const char *name, size_t n, char quote, struct bf_buf *out,
     struct bf_err *e)
 {
 	struct expand_ctx *c = ctx;
@@ -189,9 +250,8 @@ subst(void *ctx, const char *name, size_t n, struct bf_buf *out,
 			if (strlen(v->name) != n || memcmp(v->name, name, n))
 				continue;
 			if (v->promql)
-				bf_promql_quote(out, v->value, strlen(v->value));
-			else
-				bf_buf_puts(out, v->value);
+				return put_promql(out, v, quote, e);
+			bf_buf_puts(out, v->value);
 			return 0;
 		}
 	}

@@ -16,10 +16,17 @@
  *
  * Templates: "${name}" is replaced by the variable's value; "$" not followed
  * by "{" is kept. In the metrics map the variables are partition, step,
- * window_start and window_end; ${partition} is replaced by a complete PromQL
- * double-quoted string literal (quotes included, backslash, quote and
- * control characters escaped), so the map writes {instance_id=${partition}}
- * and no partition name can change the query's meaning.
+ * window_start and window_end. ${partition} written bare is replaced by a
+ * complete PromQL double-quoted string literal (quotes included, backslash,
+ * quote and control characters escaped), so the map writes
+ * {instance_id=${partition}}; written inside a PromQL string literal,
+ * {datname="${partition}"} or '${partition}', it is replaced by the
+ * escaped contents only (backslash, that literal's quote and control
+ * characters escaped), the way PromQL users write it. Inside a `...` raw
+ * string, which has no escapes, a value holding '`' or a carriage return
+ * is refused. Either way no partition name can change the query's
+ * meaning. (The literal a placeholder stands in is found by reading the
+ * template as PromQL: strings with their escapes, and # comments.)
  */
 #ifndef BF_METRICS_H
 #define BF_METRICS_H
@@ -56,7 +63,8 @@ const struct bf_metric *bf_metrics_by_query(const struct bf_metrics *m,
     const char *q, size_t n);
 
 /* A template variable: name and value; promql set means the value is put in
- * as a PromQL string literal. */
+ * as a PromQL string literal, or as its escaped contents inside one (see
+ * above). */
 struct bf_var {
 	const char *name;
 	const char *value;
@@ -64,7 +72,8 @@ struct bf_var {
 };
 
 /* Appends tmpl to out with every ${name} replaced. Returns 0, or -1 with e
- * set (BF_EXIT_USAGE) for an unknown variable or an unterminated "${". With
+ * set (BF_EXIT_USAGE) for an unknown variable, an unterminated "${" or a
+ * promql value that cannot be written inside a `...` raw string. With
  * vars == NULL only the names are checked against names (a NULL-terminated
  * list) and nothing is appended. */
 int bf_template_expand(const char *tmpl, const struct bf_var *vars,

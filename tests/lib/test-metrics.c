@@ -97,6 +97,67 @@ test_templates(void)
 	bf_buf_free(&b);
 }
 
+/* expand(tmpl, partition): the metrics-map expansion, or "ERR: msg". */
+static const char *
+expand(const char *tmpl, const char *partition)
+{
+	static struct bf_buf b = BF_BUF_INIT;
+	static char msg[1100];
+	struct bf_err e;
+
+	bf_buf_reset(&b);
+	if (tmpl == NULL) {
+		bf_buf_free(&b);
+		return NULL;
+	}
+	if (bf_metrics_expand(tmpl, partition, "1m", "2026-01-01T00:00:00Z",
+	    "2026-01-02T00:00:00Z", &b, &e) < 0) {
+		snprintf(msg, sizeof(msg), "ERR: %s", e.msg);
+		return msg;
+	}
+	return bf_buf_str(&b);
+}
+
+static void
+test_quoted(void)
+{
+	const char *r;
+
+	is_str(expand("m{datname=\"${partition}\"}", "app"),
+	    "m{datname=\"app\"}", "inside \"...\": the contents only");
+	is_str(expand("m{datname=${partition}}", "app"),
+	    "m{datname=\"app\"}", "bare: a literal, the same query");
+	is_str(expand("m{datname='${partition}'}", "app"),
+	    "m{datname='app'}", "inside '...': the contents only");
+	is_str(expand("m{d=\"${partition}\"}", "a\"b\\c'd\n\x01"),
+	    "m{d=\"a\\\"b\\\\c'd\\n\\x01\"}",
+	    "inside \"...\": backslash, \" and control escaped, ' kept");
+	is_str(expand("m{d='${partition}'}", "a\"b\\c'd\t"),
+	    "m{d='a\"b\\\\c\\'d\\t'}",
+	    "inside '...': backslash, ' and control escaped, \" kept");
+	is_str(expand("m{d=\"x-${partition}-y\"}", "1"), "m{d=\"x-1-y\"}",
+	    "inside a literal with text around it");
+	is_str(expand("m{a=\"\\\"${partition}\", b=${partition}}", "p"),
+	    "m{a=\"\\\"p\", b=\"p\"}",
+	    "an escaped quote does not close the literal; after it, bare");
+	is_str(expand("m{a=\"'\", b=${partition}}", "p"),
+	    "m{a=\"'\", b=\"p\"}", "' inside \"...\" opens nothing");
+	is_str(expand("m{a=`${partition}`}", "x\\y\"z"),
+	    "m{a=`x\\y\"z`}", "inside `...`: as it is, no escapes there");
+	r = expand("m{a=`${partition}`}", "x`y");
+	ok(strncmp(r, "ERR: ${partition}: the value 'x`y' cannot be written "
+	    "inside a `...` raw string", 74) == 0,
+	    "inside `...`: a backquote refused: %s", r);
+	r = expand("m{a=`${partition}`}", "x\ry");
+	ok(strncmp(r, "ERR: ", 5) == 0, "inside `...`: a CR refused");
+	is_str(expand("m{a=\"\\\\\"} # \"\n+ n{b=${partition}}", "p"),
+	    "m{a=\"\\\\\"} # \"\n+ n{b=\"p\"}",
+	    "a quote in a # comment opens nothing");
+	is_str(expand("m{d=\"${partition}\"}[${step}]", "p"),
+	    "m{d=\"p\"}[1m]", "other variables as they are");
+	expand(NULL, NULL);
+}
+
 static void
 diag_fail(const char *s)
 {
@@ -146,6 +207,7 @@ main(void)
 		return 1;
 	test_load();
 	test_templates();
+	test_quoted();
 	test_values();
 	test_tiers();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

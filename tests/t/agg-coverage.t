@@ -22,6 +22,25 @@ run_prog bf-aggregate -r rates.csv in.ndjson
 check_eq "$(jq -r 'select(.type == "usage") | .instance_id + " " + .coverage' "$T/out" | tr '\n' ' ')" \
     "full 1.000000000 thin 0.750000000 " "coverages 1 and 9 * 300 / 3600 = 0.75"
 
+# The window line's coverage_min: the lowest coverage of its usage rows,
+# as the usage lines write it; absent without rows and on a failed window.
+check_eq "$(jq -r 'select(.type == "window") | .coverage_min' "$T/out")" \
+    "$(awk 'BEGIN { printf "%.9f", 9 * 300 / 3600 }')" "window line: coverage_min 0.75"
+{
+	# half (sorted first, 6 samples: 1800 s = 0.5), then full.
+	for m in 0 5 10 15 20 25; do s half $m; done
+	for m in 0 5 10 15 20 25 30 35 40 45 50 55; do s full $m; done
+	echo '{"type":"window","partition":"p","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-01T01:00:00Z","status":"ok"}'
+	echo '{"type":"window","partition":"p","window_start":"2026-01-01T01:00:00Z","window_end":"2026-01-01T02:00:00Z","status":"ok"}'
+} >in2.ndjson
+run_prog bf-aggregate -r rates.csv in2.ndjson
+check_eq "$(jq -c 'select(.type == "window") | [.usage_rows, .coverage_min]' "$T/out" | tr '\n' ' ')" \
+    "[2,\"$(awk 'BEGIN { printf "%.9f", 6 * 300 / 3600 }')\"] [0,null] " \
+    "coverage_min is the lowest (not the last) row's; absent without rows"
+run_prog bf-aggregate -m 0.8 -r rates.csv in.ndjson
+check_eq "$(jq -c 'select(.type == "window") | [.status, has("coverage_min")]' "$T/out")" \
+    '["failed",false]' "coverage_min absent on a failed window"
+
 for r in 0.75 0.7500000001 7.5e-1 0; do
 	run_prog bf-aggregate -m "$r" -r rates.csv in.ndjson
 	check_rc 0 "--min-coverage $r: passes"

@@ -31,6 +31,11 @@ awk -v t0=$T0 'BEGIN {
 		printf "node_cpu_seconds_total{instance_id=\"db-3\",cpu=\"0\",mode=\"idle\"} %d %d\n", i * 60, t0 + i * 60
 		printf "node_cpu_seconds_total{instance_id=\"db-3\",cpu=\"1\",mode=\"user\"} %d %d\n", i * 120, t0 + i * 60
 	}
+	# an instance whose name holds a quote, a backslash and an apostrophe
+	# (OpenMetrics escapes the first two), 30 points, value i * 3
+	print "# TYPE bf_quote_gauge gauge"
+	for (i = 0; i < 30; i++)
+		printf "bf_quote_gauge{instance_id=\"a\\\"b\\\\c'"'"'d\"} %d %d\n", i * 3, t0 + i * 60
 	print "# EOF"
 }' >"$T/history.om"
 start_prom "$T/history.om"
@@ -247,5 +252,35 @@ jq -r 'select(.type == "sample") | [((.ts | fromdateiso8601) - '"$T0"') / 60, .v
     tr '\t' ' ' | sort -n >"$T/got12"
 check_file "$T/got12" "$T/want12" "sum by: one series, summed values, lookback at 00:29"
 check_eq "$(tail -n 1 "$T/out" | jq -c '[.fetched, .lookback]')" '[30,1]' "sum by: counts"
+
+# 13. A placeholder inside a PromQL string literal is replaced by the
+# escaped contents, bare by a whole literal: the three spellings ask for
+# the same series (instance a"b\c'd, a quote, a backslash and an
+# apostrophe in its name) and get the same 30 points, i * 3.
+printf '%s\n' 'metric,unit,query' 'q,Count,bf_quote_gauge{instance_id=${partition}}' >"$T/q-bare.csv"
+printf '%s\n' 'metric,unit,query' 'q,Count,"bf_quote_gauge{instance_id=""${partition}""}"' >"$T/q-dq.csv"
+printf '%s\n' 'metric,unit,query' "q,Count,bf_quote_gauge{instance_id='\${partition}'}" >"$T/q-sq.csv"
+win 'a"b\c'"'"'d' 2026-01-01T00:00:00Z 2026-01-01T00:30:00Z >"$T/w13"
+awk -v t0=$T0 'BEGIN { for (i = 0; i < 30; i++) printf "%d %d\n", t0 + i * 60, i * 3 }' |
+    while read -r t v; do printf '["%s",%s]\n' "$(iso "$t")" "$v"; done >"$T/want13"
+for sp in bare dq sq; do
+	run_prog fetch -m "$T/q-$sp.csv" "$T/w13"
+	check_rc 0 "quoted placeholder ($sp): exit status"
+	samples "$T/out" >"$T/got13-$sp"
+	check_file "$T/got13-$sp" "$T/want13" "quoted placeholder ($sp): the 30 points of the series"
+done
+check_eq "$(jq -r 'select(.type == "sample") | .instance_id' "$T/out" | sort -u)" 'a"b\c'"'"'d' \
+    "quoted placeholder: the instance as Prometheus names it"
+# Inside a `...` raw string a name holding a backquote cannot be written:
+# the window fails, naming the variable and the way out, with no request.
+printf '%s\n' 'metric,unit,query' 'q,Count,bf_quote_gauge{instance_id=`${partition}`}' >"$T/q-raw.csv"
+win 'db`1' 2026-01-01T00:00:00Z 2026-01-01T01:00:00Z >"$T/w13b"
+run_prog fetch -m "$T/q-raw.csv" "$T/w13b"
+check_eq "$(jq -c '[.status, .error.code, .requests]' "$T/out")" '["failed","bad_query",0]' \
+    "raw string: a backquote in the partition fails the window, unasked"
+case $(jq -r .error.message "$T/out") in
+*"cannot be written inside a \`...\` raw string"*) pass "raw string: the message says why" ;;
+*) fail "raw string: the message says why"; diag "$(cat "$T/out")" ;;
+esac
 
 done_testing
