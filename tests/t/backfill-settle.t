@@ -97,8 +97,6 @@ ws=$(printf '%s\n' "$line" | jq -r .window_start)
 write_conf "$T/conf5" "$T/cf" to=2026-01-02
 run_prog bf-backfill -c "$T/conf5"
 check_rc 0 "a run with one conflicting sample"
-grep -q "^bf-backfill:   1 window with conflicts" "$T/err" &&
-    pass "summary: one window with conflicts" || { fail "summary: one window with conflicts"; diag "$(cat "$T/err")"; }
-grep -q "^bf-backfill: conflicts: db-01 \[2026-01-01T05:00:00Z, 2026-01-01T06:00:00Z): 1$" "$T/err" &&
-    pass "summary: it is named" || { fail "summary: it is named"; diag "$(cat "$T/err")"; }
+grep -q "^bf-backfill:   conflicts: 1 window (.*): db-01 \[2026-01-01T05:00:00Z, 2026-01-01T06:00:00Z)$" "$T/err" &&
+    pass "summary: one window with conflicts, named" || { fail "summary: one window with conflicts, named"; diag "$(cat "$T/err")"; }
 done_testing
