@@ -17,8 +17,9 @@
 #include "timeutil.h"
 
 #define SYNOPSIS \
-"usage: bf-fetch -s prometheus|postgres|file|exec [-nv] [-j N] [-m FILE]\n" \
-"                [-r RATE] [-t TIMEOUT] [options] [FILE...]\n"
+"usage: bf-fetch -s prometheus|postgres|file|exec [-nv]\n" \
+"                [--check | --no-check] [-j N] [-m FILE] [-r RATE]\n" \
+"                [-t TIMEOUT] [options] [FILE...]\n"
 
 /* The synopsis; with full, every option (--help). */
 static void
@@ -71,6 +72,10 @@ usage(FILE *fp, int full)
 "      --max-pages N        pages of one window at most (1000)\n"
 "other:\n"
 "  -m, --metrics FILE       metrics map, CSV metric,unit,query\n"
+"      --check              only check the queries for the first window\n"
+"                           (fetch nothing); else they are checked once\n"
+"                           before the first window is fetched\n"
+"      --no-check           do not check the queries first\n"
 "  -n, --dry-run            print the request plan, call nothing\n"
 "  -v, --verbose            log every retry\n"
 "  -h, --help   --version\n");
@@ -81,7 +86,7 @@ enum {
 	O_METCOL, O_VALCOL, O_UNITCOL, O_PAGE, O_STMT, O_INSTANCE, O_STAT,
 	O_COMMAND, O_NEXT, O_NOW, O_BURST, O_RETRIES, O_BACKOFF, O_CAP,
 	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION, O_BEARER,
-	O_LOOKBACK, O_PARTIAL,
+	O_LOOKBACK, O_PARTIAL, O_CHECK, O_NOCHECK,
 };
 
 static const struct option longopts[] = {
@@ -91,6 +96,8 @@ static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "metrics", required_argument, NULL, 'm' },
 	{ "dry-run", no_argument, NULL, 'n' },
+	{ "check", no_argument, NULL, O_CHECK },
+	{ "no-check", no_argument, NULL, O_NOCHECK },
 	{ "rate", required_argument, NULL, 'r' },
 	{ "source", required_argument, NULL, 's' },
 	{ "timeout", required_argument, NULL, 't' },
@@ -264,6 +271,14 @@ main(int argc, char **argv)
 		case 'n':
 			o.dry_run = 1;
 			break;
+		case O_CHECK:
+		case O_NOCHECK:
+			if (o.check != BF_CHECK_FIRST && o.check !=
+			    (c == O_CHECK ? BF_CHECK_ONLY : BF_CHECK_NONE))
+				return bad("--check and --no-check do not go "
+				    "together");
+			o.check = c == O_CHECK ? BF_CHECK_ONLY : BF_CHECK_NONE;
+			break;
 		case 'r':
 			if (bf_rate_parse(optarg, &o.rate_n,
 			    &o.rate_per_ms) < 0)
@@ -423,6 +438,11 @@ main(int argc, char **argv)
 			return bad("%s does not apply to --source %s",
 			    only_for[k].name, kinds[o.kind]);
 		}
+	if (o.check == BF_CHECK_ONLY && o.dry_run) {
+		free(data);
+		return bad("--check and --dry-run do not go together: the dry "
+		    "run asks nothing");
+	}
 	if (o.backoff.cap_ms < o.backoff.base_ms)
 		o.backoff.cap_ms = o.backoff.base_ms;
 	o.data = data;

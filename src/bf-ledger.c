@@ -415,7 +415,7 @@ main(int argc, char *argv[])
 	} else if (strcmp(cmd, "chargeback") == 0 ||
 	    strcmp(cmd, "quota") == 0) {
 		struct bf_report_opts o = { 0 };
-		int q = cmd[0] == 'q', exceeded = 0;
+		int q = cmd[0] == 'q', exceeded = 0, found;
 		bf_time a, b;
 
 		if (period == NULL) {
@@ -444,8 +444,9 @@ main(int argc, char *argv[])
 			return bf_err_print(&e);
 		if ((w = bf_wh_open(db, 0, &e)) == NULL)
 			return bf_err_print(&e);
-		if ((q ? bf_report_quota(w, quotas, &o, &exceeded, &e) :
-		    bf_report_chargeback(w, &o, &e)) == -1) {
+		found = q ? bf_report_quota(w, quotas, &o, &exceeded, &e) :
+		    bf_report_chargeback(w, &o, &e);
+		if (found == -1) {
 			bf_wh_close(w);
 			return bf_err_print(&e);
 		}
@@ -453,6 +454,16 @@ main(int argc, char *argv[])
 		rc = bf_close_stdout();
 		if (rc == 0 && exceeded > 0)
 			rc = BF_EXIT_QUOTA;
+		if (rc == 0 && !q && found == 0) {
+			char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
+
+			bf_time_format(a, fs);
+			bf_time_format(b, ts);
+			bf_warn("no usage rows in period %s (billing day %d) "
+			    "[%s, %s): nothing to charge back", period, bday,
+			    fs, ts);
+			rc = BF_EXIT_FAILED;
+		}
 	} else if (strcmp(cmd, "export") == 0) {
 		char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
 		const char *f = NULL, *t = NULL;

@@ -30,6 +30,7 @@ struct bf_fetch {
 	struct bf_bucket bucket;
 	struct bf_breaker breaker;
 	char reason[640];           /* the failure that opened the breaker */
+	int quiet;                  /* the check runs: no breaker logs */
 
 	pthread_mutex_t logmu;
 
@@ -278,19 +279,16 @@ bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
 		pthread_mutex_lock(&f->pol);
 		probe = f->breaker.state != BF_BREAKER_CLOSED;
 		allowed = bf_breaker_allow(&f->breaker, bf_mono_ms());
-		w = bf_breaker_wait(&f->breaker, bf_mono_ms());
 		memcpy(reason, f->reason, sizeof(reason));
 		pthread_mutex_unlock(&f->pol);
 		if (!allowed) {
-			bf_ms_format(w, wbuf, sizeof(wbuf));
 			bf_job_fail(job, "breaker_open",
 			    "circuit breaker open after %d consecutive "
-			    "failures (last: %s); next probe in %s",
-			    o->breaker, reason, wbuf);
+			    "failures (last: %s)", o->breaker, reason);
 			job->unavailable = 1;
 			return -1;
 		}
-		if (probe)
+		if (probe && !f->quiet)
 			bf_fetch_log(s, 0, "circuit breaker half-open: probing "
 			    "with %s %s", job->w.partition, job->w.ws);
 		memset(&t, 0, sizeof(t));
@@ -311,7 +309,9 @@ bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
 			tr = bf_breaker_success(&f->breaker);
 		}
 		pthread_mutex_unlock(&f->pol);
-		if (tr == BF_BREAKER_OPEN) {
+		if (f->quiet) {
+			/* the check says what failed, once */
+		} else if (tr == BF_BREAKER_OPEN) {
 			bf_ms_format(o->cooldown_ms, wbuf, sizeof(wbuf));
 			bf_fetch_log(s, 0, "circuit breaker open after %d "
 			    "consecutive failures (%s); cool-down %s",
@@ -442,6 +442,14 @@ worker(void *arg)
 	return NULL;
 }
 
+/* A cause of failed windows: its code, the first window's message, and
+ * how many windows failed with it. */
+struct cause {
+	const char *code; /* static */
+	char *msg;        /* owned */
+	long n;
+};
+
 struct loop {
 	struct bf_fetch *f;
 	struct bf_source *src;
@@ -452,6 +460,8 @@ struct loop {
 	pthread_cond_t space_cv;
 	/* The writer's own until it is joined. */
 	long ok, failed, unavailable;
+	struct cause *causes; /* owned; ncauses, in the order first seen */
+	size_t ncauses;
 	/* dry run totals */
 	long windows, requests, points;
 	int requests_known;
@@ -475,6 +485,51 @@ static int
 item_ready(const struct item *it)
 {
 	return it->job == NULL || it->job->done;
+}
+
+/* Counts job's failure under its cause (its code); says so on stderr the
+ * first time a cause is seen, and for every window with -v. */
+static void
+note_failure(struct loop *L, const struct bf_job *job)
+{
+	const char *code = job->code != NULL ? job->code : "error";
+	struct cause *c = NULL;
+	int first = 0;
+	size_t i;
+
+	for (i = 0; i < L->ncauses; i++)
+		if (strcmp(L->causes[i].code, code) == 0)
+			c = &L->causes[i];
+	if (c == NULL) {
+		L->causes = bf_xrealloc(L->causes, (L->ncauses + 1) *
+		    sizeof(*L->causes));
+		c = &L->causes[L->ncauses++];
+		c->code = code;
+		c->msg = bf_xstrdup(job->msg);
+		c->n = 0;
+		first = 1;
+	}
+	c->n++;
+	if (first || L->src->o->verbose)
+		bf_fetch_log(L->src, 0, "%s %s: %s: %s", job->w.partition,
+		    job->w.ws, code, job->msg);
+}
+
+/* Says, once per cause, how many windows failed with it; frees them. */
+static void
+report_causes(struct loop *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->ncauses; i++) {
+		bf_fetch_log(L->src, 0, "%ld window%s failed: %s: %s",
+		    L->causes[i].n, L->causes[i].n == 1 ? "" : "s",
+		    L->causes[i].code, L->causes[i].msg);
+		free(L->causes[i].msg);
+	}
+	free(L->causes);
+	L->causes = NULL;
+	L->ncauses = 0;
 }
 
 /* The writer thread: writes the queue's items in order as soon as each is
@@ -505,6 +560,7 @@ writer(void *arg)
 		if (it->job != NULL) {
 			fwrite(it->job->out.s, 1, it->job->out.len, stdout);
 			if (it->job->failed) {
+				note_failure(L, it->job);
 				L->failed++;
 				if (it->job->unavailable)
 					L->unavailable++;
@@ -640,6 +696,66 @@ ops_for(int kind)
 	}
 }
 
+/* Runs the source's check for the window line s[0..n) parsed into j (a
+ * scratch job of its own): 0, or -1 with e set (2 or 69). */
+static int
+run_check(struct bf_fetch *f, struct bf_source *src, const char *s, size_t n,
+    const struct bf_json *j, struct bf_err *e)
+{
+	struct bf_job *job;
+	struct bf_err le;
+	int rc;
+
+	if (src->ops->check == NULL || (job = new_job(s, n, j, &le)) == NULL)
+		return 0;
+	job->rng = bf_rand_seed();
+	f->quiet = 1;
+	rc = src->ops->check(src, job, e);
+	f->quiet = 0;
+	job_free(job);
+	return rc;
+}
+
+/* --check: reads up to the first valid window line and checks the
+ * queries for it; writes nothing. Returns 0 (also when no window line
+ * came), 74 when an input could not be read before one, or -1 with e
+ * set. */
+static int
+check_only(struct bf_fetch *f, struct bf_source *src, char **files,
+    int nfiles, struct bf_err *e)
+{
+	struct bf_input in;
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_window w;
+	struct bf_err le;
+	int r, rc = 0, ioerr = 0, found = 0;
+
+	if (src->ops->check == NULL)
+		return 0;
+	bf_input_init(&in, files, nfiles, 0);
+	while (!found && (r = bf_input_next(&in, &le)) != 0) {
+		if (r < 0) {
+			bf_warn("%s", le.msg);
+			ioerr = 1;
+			continue;
+		}
+		if (in.toolong || bf_json_parse(&j, bf_buf_str(&in.line),
+		    in.line.len, BF_JSON_WANT_OBJECT, NULL) != BF_JSON_OK ||
+		    bf_line_type(&j) != BF_LINE_WINDOW ||
+		    bf_window_from_json(&j, &w, &le) < 0)
+			continue;
+		bf_window_free(&w);
+		found = 1;
+		rc = run_check(f, src, bf_buf_str(&in.line), in.line.len, &j,
+		    e);
+	}
+	bf_input_free(&in);
+	bf_json_free(&j);
+	if (rc == 0 && ioerr && !found)
+		return BF_EXIT_IO;
+	return rc;
+}
+
 /* Tells the nth workers th to finish, waits for them and frees th. */
 static void
 stop_workers(struct bf_fetch *f, pthread_t *th, int nth)
@@ -676,6 +792,7 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	struct loop L;
 	pthread_t *th = NULL, wth;
 	int nth = 0, i, r, rc, bad = 0, ioerr = 0, have_writer = 0;
+	int checked = 0, checkfail = 0;
 	long upstream_failed = 0;
 	size_t errpos;
 
@@ -708,6 +825,11 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 		if (src.metrics != NULL)
 			bf_metrics_free(src.metrics);
 		return -1;
+	}
+	if (o->check == BF_CHECK_ONLY && !o->dry_run) {
+		rc = check_only(&f, &src, files, nfiles, e);
+		close_source(&src);
+		return rc;
 	}
 	L.f = &f;
 	L.src = &src;
@@ -788,6 +910,15 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 			job_free(job);
 			continue;
 		}
+		if (!checked && o->check == BF_CHECK_FIRST) {
+			checked = 1;
+			if (run_check(&f, &src, bf_buf_str(&in.line),
+			    in.line.len, &j, e) < 0) {
+				job_free(job);
+				checkfail = 1;
+				break;
+			}
+		}
 		if (bf_window_failed(&j)) {
 			it = bf_xcalloc(1, sizeof(*it));
 			bf_window_emit(&j, &it->out, "bf-fetch", "ok", NULL,
@@ -825,6 +956,7 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 		if (have_writer)
 			pthread_join(wth, NULL);
 		stop_workers(&f, th, nth);
+		report_causes(&L);
 	}
 	close_source(&src);
 	pthread_mutex_destroy(&f.pol);
@@ -834,6 +966,8 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	pthread_cond_destroy(&f.done_cv);
 	pthread_cond_destroy(&L.space_cv);
 	L.failed += upstream_failed;
+	if (checkfail)
+		return -1;
 	if (ioerr)
 		return BF_EXIT_IO;
 	if (L.failed > 0 && L.ok == 0 && L.unavailable == L.failed)

@@ -934,6 +934,8 @@ bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 		}
 	}
 	rc = bf_sheet_write(&sh, o->format, o->out, e);
+	if (rc == 0)
+		rc = c.keys.n > 0;
 	bf_sheet_free(&sh);
 done:
 	free(ord);

@@ -159,8 +159,9 @@ struct bf_report_opts {
  * and currency, in bytewise order of those keys; then one "total" row per
  * currency. Columns: period, period_start, period_end, tenant,
  * [cost_center, instance_id, metric,] currency, usage_rows (shares
- * summed), cost (9 decimals), [rounded (with cents)]. Returns 0, or -1
- * with e set.
+ * summed), cost (9 decimals), [rounded (with cents)]. Returns 1, or 0
+ * when the period has no usage rows (what the format writes for an empty
+ * sheet is written: the CSV and table headers), or -1 with e set.
  */
 int bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
     struct bf_err *e);

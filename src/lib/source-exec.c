@@ -471,4 +471,5 @@ exec_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *p)
 
 const struct bf_source_ops bf_source_exec = {
 	"exec", exec_open, NULL, NULL, exec_fetch, exec_plan, exec_close,
+	NULL, /* templates are checked by exec_open */
 };

@@ -2030,4 +2030,5 @@ file_close(struct bf_source *s)
 
 const struct bf_source_ops bf_source_file = {
 	"file", file_open, NULL, NULL, file_fetch, file_plan, file_close,
+	NULL, /* the data files are read by file_open */
 };

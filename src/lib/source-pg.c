@@ -37,6 +37,8 @@ struct pgsrc {
 	char *sql_first; /* owned */
 	char *sql_next;  /* owned */
 	char *sql_lookback; /* owned */
+	char *who;       /* "postgres host=H port=P dbname=D": the prefix of
+	                    every message, without user or password */
 	int nmetrics;    /* metric parameters (0 without a map) */
 	int unitcol;     /* a unit column is selected */
 };
@@ -135,6 +137,41 @@ build_sql(const struct bf_fetch_opts *o, int nmetrics, int unitcol, int mode)
 	return bf_buf_detach(&b);
 }
 
+/* The value of key in opts, or NULL when unset or empty. */
+static const char *
+opt_val(const PQconninfoOption *opts, const char *key)
+{
+	for (; opts != NULL && opts->keyword != NULL; opts++)
+		if (strcmp(opts->keyword, key) == 0)
+			return opts->val != NULL && opts->val[0] != '\0' ?
+			    opts->val : NULL;
+	return NULL;
+}
+
+/* "postgres host=H port=P dbname=D" for the parsed --db opts, libpq's
+ * defaults (its environment variables) filling what they leave out;
+ * without the user, the password or any other option. */
+static char *
+make_who(const PQconninfoOption *opts)
+{
+	static const char *const keys[] = { "host", "hostaddr", "port",
+		"dbname" };
+	struct bf_buf b = BF_BUF_INIT;
+	PQconninfoOption *def = PQconndefaults();
+	const char *v;
+	size_t i;
+
+	bf_buf_puts(&b, "postgres");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((v = opt_val(opts, keys[i])) == NULL)
+			v = opt_val(def, keys[i]);
+		if (v != NULL)
+			bf_buf_printf(&b, " %s=%.200s", keys[i], v);
+	}
+	PQconninfoFree(def);
+	return bf_buf_detach(&b);
+}
+
 static int
 pg_open(struct bf_source *s, struct bf_err *e)
 {
@@ -158,10 +195,13 @@ pg_open(struct bf_source *s, struct bf_err *e)
 			    "password: put it in PGPASSWORD or a PGPASSFILE, "
 			    "never on the command line");
 		}
-	PQconninfoFree(opts);
-	if (o->page < 1)
+	if (o->page < 1) {
+		PQconninfoFree(opts);
 		return bf_err_set(e, BF_EXIT_USAGE, "--page must be at least 1");
+	}
 	p = bf_xcalloc(1, sizeof(*p));
+	p->who = make_who(opts);
+	PQconninfoFree(opts);
 	p->nmetrics = s->metrics != NULL ? (int)s->metrics->n : 0;
 	p->unitcol = s->metrics == NULL;
 	p->sql_first = build_sql(o, p->nmetrics, p->unitcol, SQL_FIRST);
@@ -182,6 +222,7 @@ pg_close(struct bf_source *s)
 	free(p->sql_first);
 	free(p->sql_next);
 	free(p->sql_lookback);
+	free(p->who);
 	free(p);
 	s->priv = NULL;
 }
@@ -241,7 +282,8 @@ connect_worker(struct bf_source *s, struct pgw *w, struct bf_try *t)
 		t->outcome = BF_TRY_RETRY;
 		t->code = "unavailable";
 		t->unavailable = 1;
-		strcpy(t->msg, "postgres: cannot connect: ");
+		snprintf(t->msg, sizeof(t->msg), "%s: cannot connect: ",
+		    ((struct pgsrc *)s->priv)->who);
 		first_line(t->msg + strlen(t->msg),
 		    sizeof(t->msg) - strlen(t->msg),
 		    w->conn ? PQerrorMessage(w->conn) : "out of memory");
@@ -256,7 +298,8 @@ connect_worker(struct bf_source *s, struct pgw *w, struct bf_try *t)
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		t->outcome = BF_TRY_RETRY;
 		t->code = "unavailable";
-		strcpy(t->msg, "postgres: session setup: ");
+		snprintf(t->msg, sizeof(t->msg), "%s: session setup: ",
+		    ((struct pgsrc *)s->priv)->who);
 		first_line(t->msg + strlen(t->msg),
 		    sizeof(t->msg) - strlen(t->msg), PQerrorMessage(w->conn));
 		PQclear(r);
@@ -288,6 +331,34 @@ retryable_state(const char *st)
 	    strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0;
 }
 
+/* Fills t from the failed result r of a statement on conn: retried when
+ * the connection broke or the SQLSTATE is transient, else query_failed;
+ * the message is "who: SQLSTATE: the server's first line". */
+static void
+query_error(const struct pgsrc *p, PGconn *conn, const PGresult *r,
+    struct bf_try *t)
+{
+	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		t->outcome = BF_TRY_RETRY;
+		t->code = "unavailable";
+		t->unavailable = 1;
+	} else if (retryable_state(st)) {
+		t->outcome = BF_TRY_RETRY;
+		t->code = st != NULL && strcmp(st, "57014") == 0 ?
+		    "timeout" : "unavailable";
+	} else {
+		t->outcome = BF_TRY_FAIL;
+		t->code = "query_failed";
+	}
+	snprintf(t->msg, sizeof(t->msg), "%s: %s%s", p->who,
+	    st != NULL ? st : "", st != NULL ? ": " : "");
+	first_line(t->msg + strlen(t->msg), sizeof(t->msg) - strlen(t->msg),
+	    PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r) :
+	    PQerrorMessage(conn));
+}
+
 static void
 try_page(void *ctx, struct bf_job *job, struct bf_try *t)
 {
@@ -295,7 +366,6 @@ try_page(void *ctx, struct bf_job *job, struct bf_try *t)
 	struct bf_source *s = pg->s;
 	struct pgsrc *p = s->priv;
 	const char **pv;
-	const char *st;
 	PGresult *r;
 	int np, i, k, n;
 	size_t mark;
@@ -322,25 +392,7 @@ try_page(void *ctx, struct bf_job *job, struct bf_try *t)
 	    NULL, NULL, 0);
 	free(pv);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		if (PQstatus(pg->w->conn) != CONNECTION_OK) {
-			t->outcome = BF_TRY_RETRY;
-			t->code = "unavailable";
-			t->unavailable = 1;
-		} else if (retryable_state(st)) {
-			t->outcome = BF_TRY_RETRY;
-			t->code = st != NULL && strcmp(st, "57014") == 0 ?
-			    "timeout" : "unavailable";
-		} else {
-			t->outcome = BF_TRY_FAIL;
-			t->code = "query_failed";
-		}
-		snprintf(t->msg, sizeof(t->msg), "postgres: %s%s",
-		    st != NULL ? st : "", st != NULL ? ": " : "");
-		first_line(t->msg + strlen(t->msg),
-		    sizeof(t->msg) - strlen(t->msg),
-		    PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r) :
-		    PQerrorMessage(pg->w->conn));
+		query_error(p, pg->w->conn, r, t);
 		PQclear(r);
 		return;
 	}
@@ -427,6 +479,59 @@ pg_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 	free(pg.last_id);
 }
 
+/* The check: one statement to prepare. */
+struct prep {
+	struct bf_source *s;
+	struct pgw *w;
+	const char *sql;
+};
+
+static void
+try_prepare(void *ctx, struct bf_job *job, struct bf_try *t)
+{
+	struct prep *pr = ctx;
+	PGresult *r;
+
+	if (connect_worker(pr->s, pr->w, t) < 0)
+		return;
+	r = PQprepare(pr->w->conn, "", pr->sql, 0, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		query_error(pr->s->priv, pr->w->conn, r, t);
+	else
+		t->outcome = BF_TRY_OK;
+	PQclear(r);
+}
+
+/* Connects and prepares the statements a window runs: an unknown table
+ * or column is a configuration error (2), no server 69. */
+static int
+pg_check(struct bf_source *s, struct bf_job *job, struct bf_err *e)
+{
+	struct pgsrc *p = s->priv;
+	const char *sql[3] = { p->sql_first, p->sql_next, p->sql_lookback };
+	struct prep pr;
+	void *w;
+	int i, n = s->o->lookback > 0 ? 3 : 2, rc = 0;
+
+	if (pg_worker_open(s, &w, e) < 0)
+		return -1;
+	pr.s = s;
+	pr.w = w;
+	for (i = 0; i < n && rc == 0; i++) {
+		pr.sql = sql[i];
+		if (bf_fetch_call(s, job, try_prepare, &pr) == 0)
+			continue;
+		if (job->unavailable)
+			rc = bf_err_set(e, BF_EXIT_UNAVAILABLE, "%s",
+			    job->msg);
+		else
+			rc = bf_err_set(e, BF_EXIT_USAGE, "%.600s; query: "
+			    "%.380s", job->msg, pr.sql);
+	}
+	pg_worker_close(s, w);
+	return rc;
+}
+
 static void
 pg_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
 {
@@ -462,5 +567,5 @@ pg_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
 
 const struct bf_source_ops bf_source_postgres = {
 	"postgres", pg_open, pg_worker_open, pg_worker_close, pg_fetch,
-	pg_plan, pg_close,
+	pg_plan, pg_close, pg_check,
 };

@@ -31,6 +31,9 @@
 
 struct promsrc {
 	char *base;    /* the URL without a trailing '/' */
+	char *who;     /* "prometheus URL", the URL without a query string
+	                  or fragment (it has no userinfo): the prefix of
+	                  every message */
 	char *token;   /* bearer token, or NULL */
 	int64_t step;
 	int accept_partial; /* --accept-partial */
@@ -96,6 +99,10 @@ prom_open(struct bf_source *s, struct bf_err *e)
 	n = strlen(p->base);
 	while (n > 0 && p->base[n - 1] == '/')
 		p->base[--n] = '\0';
+	n = strcspn(p->base, "?#");
+	p->who = bf_xmalloc(n + sizeof("prometheus "));
+	snprintf(p->who, n + sizeof("prometheus "), "prometheus %.*s", (int)n,
+	    p->base);
 	p->step = o->step > 0 ? o->step : BF_FETCH_STEP;
 	p->accept_partial = o->accept_partial;
 	bf_duration_format(p->step, p->stepd, sizeof(p->stepd));
@@ -114,6 +121,7 @@ prom_close(struct bf_source *s)
 			free(p->token);
 		}
 		free(p->base);
+		free(p->who);
 		free(p);
 		s->priv = NULL;
 		curl_global_cleanup();
@@ -350,11 +358,11 @@ check_series(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 		}
 	}
 	if (first >= 0)
-		bf_job_fail(job, "multiple_series", "prometheus: the query of "
-		    "metric '%s' returned %d series for instance '%.100s' "
-		    "(labels differ: %.200s); a series is (instance_id, "
-		    "metric): aggregate them in the query, e.g. sum by (%s) "
-		    "(...)", c->m->metric, n + 1, bf_buf_str(&first_inst),
+		bf_job_fail(job, "multiple_series", "%s: the query of metric "
+		    "'%s' returned %d series for instance '%.100s' (labels "
+		    "differ: %.200s); a series is (instance_id, metric): "
+		    "aggregate them in the query, e.g. sum by (%s) (...)",
+		    ((struct promsrc *)c->s->priv)->who, c->m->metric, n + 1, bf_buf_str(&first_inst),
 		    diff.len > 0 ? diff.s : "none", o->instance_label);
 	free(met);
 	bf_keymap_free(&seen);
@@ -412,8 +420,8 @@ emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 	rt = data >= 0 ? bf_json_get(j, data, "resultType") : -1;
 	if (res < 0 || j->tok[res].type != BF_JSON_ARRAY || rt < 0 ||
 	    !bf_json_streq(j, rt, "matrix")) {
-		snprintf(t->msg, sizeof(t->msg), "prometheus: the answer is "
-		    "not a matrix (data.resultType, data.result)");
+		snprintf(t->msg, sizeof(t->msg), "%s: the answer is not a "
+		    "matrix (data.resultType, data.result)", p->who);
 		goto out;
 	}
 	if (check_series(c, job, j, res) < 0) {
@@ -427,8 +435,8 @@ emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 		vals = bf_json_get(j, ser, "values");
 		if (j->tok[ser].type != BF_JSON_OBJECT || vals < 0 ||
 		    j->tok[vals].type != BF_JSON_ARRAY) {
-			snprintf(t->msg, sizeof(t->msg), "prometheus: series "
-			    "%d has no 'values' array", k);
+			snprintf(t->msg, sizeof(t->msg), "%s: series %d has "
+			    "no 'values' array", p->who, k);
 			goto out;
 		}
 		bf_buf_reset(&inst);
@@ -448,16 +456,16 @@ emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 			    j->tok[pt].size != 2 ||
 			    j->tok[pt + 1].type != BF_JSON_NUMBER ||
 			    j->tok[pt + 2].type != BF_JSON_STRING) {
-				snprintf(t->msg, sizeof(t->msg), "prometheus: "
-				    "series %d point %d is not [time, "
-				    "\"value\"]", k, i);
+				snprintf(t->msg, sizeof(t->msg), "%s: series "
+				    "%d point %d is not [time, \"value\"]",
+				    p->who, k, i);
 				goto out;
 			}
 			ts = bf_json_raw(j, pt + 1, &tn);
 			if (bf_time_from_number(ts, tn, &when, NULL) < 0) {
-				snprintf(t->msg, sizeof(t->msg), "prometheus: "
-				    "bad time '%.*s'", (int)(tn > 40 ? 40 : tn),
-				    ts);
+				snprintf(t->msg, sizeof(t->msg), "%s: bad "
+				    "time '%.*s'", p->who,
+				    (int)(tn > 40 ? 40 : tn), ts);
 				goto out;
 			}
 			if (when >= job->w.end || (when < job->w.start &&
@@ -494,7 +502,8 @@ out:
  * and accept is 0: t fails with partial_response, not retried (a store
  * that is down stays down for longer than a backoff). */
 static int
-partial_answer(const struct bf_json *j, int accept, struct bf_try *t)
+partial_answer(const struct bf_json *j, const struct promsrc *p,
+    struct bf_try *t)
 {
 	struct bf_buf w = BF_BUF_INIT;
 	int st = bf_json_get(j, 0, "status");
@@ -503,79 +512,70 @@ partial_answer(const struct bf_json *j, int accept, struct bf_try *t)
 
 	if (wt >= 0 && j->tok[wt].type == BF_JSON_ARRAY && j->tok[wt].size > 0)
 		partial = 1;
-	if (!partial || accept)
+	if (!partial || p->accept_partial)
 		return 0;
 	if (wt >= 0 && j->tok[wt].type == BF_JSON_ARRAY &&
 	    j->tok[wt].size > 0 && j->tok[wt + 1].type == BF_JSON_STRING)
 		bf_json_str(j, wt + 1, &w);
 	t->outcome = BF_TRY_FAIL;
 	t->code = "partial_response";
-	snprintf(t->msg, sizeof(t->msg), "prometheus: partial answer%s%.400s "
-	    "(--accept-partial bills it)", w.len > 0 ? ": " : "",
+	snprintf(t->msg, sizeof(t->msg), "%s: partial answer%s%.400s "
+	    "(--accept-partial bills it)", p->who, w.len > 0 ? ": " : "",
 	    bf_buf_str(&w));
 	bf_buf_free(&w);
 	return 1;
 }
 
-static void
-try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
+/* GETs url on w's handle and sorts the answer out: returns 0 with j
+ * holding a 200 answer with "status":"success" or "partial", 1 for a 200
+ * answer too large to parse, or -1 with t filled (outcome, code, message
+ * starting with p->who). */
+static int
+prom_get(struct promsrc *p, struct promw *w, const char *url,
+    struct bf_json *j, struct bf_try *t)
 {
-	struct chunk *c = ctx;
-	struct promsrc *p = c->s->priv;
-	struct promw *w = c->w;
-	struct bf_buf url = BF_BUF_INIT, etype = BF_BUF_INIT,
-	    etext = BF_BUF_INIT;
-	struct bf_json j = BF_JSON_INIT;
-	char *q;
+	struct bf_buf etype = BF_BUF_INIT, etext = BF_BUF_INIT;
 	CURLcode cc;
 	long status = 0;
-	int jrc;
-	size_t mark = job->out.len;
-	long fmark = job->fetched;
+	int jrc, rc = -1, st;
 
-	q = curl_easy_escape(w->h, c->query, (int)strlen(c->query));
-	bf_buf_printf(&url, "%s/api/v1/query_range?query=%s&start=%lld"
-	    "&end=%lld&step=%lld", p->base, q ? q : "", (long long)c->from,
-	    (long long)c->to, (long long)p->step);
-	curl_free(q);
 	bf_buf_reset(&w->body);
 	w->retry_after_ms = -1;
 	w->over = 0;
-	curl_easy_setopt(w->h, CURLOPT_URL, url.s);
+	curl_easy_setopt(w->h, CURLOPT_URL, url);
 	cc = curl_easy_perform(w->h);
 	t->retry_after_ms = w->retry_after_ms;
 	if (cc != CURLE_OK) {
 		if (w->over) {
 			t->outcome = BF_TRY_FAIL;
 			t->code = "too_large";
-			snprintf(t->msg, sizeof(t->msg), "prometheus: answer "
-			    "larger than %zu bytes", w->max);
+			snprintf(t->msg, sizeof(t->msg), "%s: answer larger "
+			    "than %zu bytes", p->who, w->max);
 			goto out;
 		}
 		t->outcome = BF_TRY_RETRY;
 		t->code = cc == CURLE_OPERATION_TIMEDOUT ? "timeout" :
 		    "unavailable";
 		t->unavailable = 1;
-		snprintf(t->msg, sizeof(t->msg), "prometheus: %s",
+		snprintf(t->msg, sizeof(t->msg), "%s: %s", p->who,
 		    curl_easy_strerror(cc));
 		goto out;
 	}
 	curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &status);
-	jrc = bf_json_parse(&j, bf_buf_str(&w->body), w->body.len,
+	jrc = bf_json_parse(j, bf_buf_str(&w->body), w->body.len,
 	    BF_JSON_WANT_OBJECT, NULL);
 	if (jrc == BF_JSON_ETOOBIG && status == 200) {
-		c->too_big = 1;
-		t->outcome = BF_TRY_OK;
+		rc = 1;
 		goto out;
 	}
 	if (status == 401 || status == 403) {
 		t->outcome = BF_TRY_FAIL;
 		t->code = "unauthorized";
-		snprintf(t->msg, sizeof(t->msg), "prometheus: http %ld: not "
-		    "allowed (see --bearer-token-file, ~/.netrc)", status);
+		snprintf(t->msg, sizeof(t->msg), "%s: http %ld: not allowed "
+		    "(see --bearer-token-file, ~/.netrc)", p->who, status);
 		goto out;
 	}
-	if (jrc == BF_JSON_OK && error_body(&j, &etype, &etext) == 0) {
+	if (jrc == BF_JSON_OK && error_body(j, &etype, &etext) == 0) {
 		int retry = retryable_type(etype.s) || status == 429 ||
 		    status == 503 || status == 502 || status == 504;
 
@@ -584,8 +584,8 @@ try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
 		    strcmp(etype.s, "timeout") == 0 ? "timeout" :
 		    strcmp(etype.s, "bad_data") == 0 ? "bad_query" :
 		    retry ? "unavailable" : "query_failed";
-		snprintf(t->msg, sizeof(t->msg), "prometheus: http %ld: "
-		    "%s: %.400s", status, etype.s, etext.s);
+		snprintf(t->msg, sizeof(t->msg), "%s: http %ld: %s: %.400s",
+		    p->who, status, etype.s, etext.s);
 		goto out;
 	}
 	if (status != 200) {
@@ -594,31 +594,59 @@ try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
 		t->outcome = retry ? BF_TRY_RETRY : BF_TRY_FAIL;
 		t->code = status == 429 ? "rate_limited" : retry ?
 		    "unavailable" : "http_error";
-		snprintf(t->msg, sizeof(t->msg), "prometheus: http %ld",
+		snprintf(t->msg, sizeof(t->msg), "%s: http %ld", p->who,
 		    status);
 		goto out;
 	}
 	if (jrc != BF_JSON_OK) {
 		t->outcome = BF_TRY_RETRY;
 		t->code = "bad_response";
-		snprintf(t->msg, sizeof(t->msg), "prometheus: answer is not "
-		    "JSON (%s)", bf_json_strerror(jrc));
+		snprintf(t->msg, sizeof(t->msg), "%s: answer is not JSON (%s)",
+		    p->who, bf_json_strerror(jrc));
 		goto out;
 	}
-	if (partial_answer(&j, p->accept_partial, t))
+	st = bf_json_get(j, 0, "status");
+	if (st < 0 || (!bf_json_streq(j, st, "success") &&
+	    !bf_json_streq(j, st, "partial"))) {
+		t->outcome = BF_TRY_RETRY;
+		t->code = "bad_response";
+		snprintf(t->msg, sizeof(t->msg), "%s: answer has no "
+		    "\"status\":\"success\"", p->who);
 		goto out;
-	{
-		int st = bf_json_get(&j, 0, "status");
+	}
+	rc = 0;
+out:
+	bf_buf_free(&etype);
+	bf_buf_free(&etext);
+	return rc;
+}
 
-		if (st < 0 || (!bf_json_streq(&j, st, "success") &&
-		    !bf_json_streq(&j, st, "partial"))) {
-			t->outcome = BF_TRY_RETRY;
-			t->code = "bad_response";
-			snprintf(t->msg, sizeof(t->msg), "prometheus: answer "
-			    "has no \"status\":\"success\"");
-			goto out;
-		}
+static void
+try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
+{
+	struct chunk *c = ctx;
+	struct promsrc *p = c->s->priv;
+	struct promw *w = c->w;
+	struct bf_buf url = BF_BUF_INIT;
+	struct bf_json j = BF_JSON_INIT;
+	char *q;
+	size_t mark = job->out.len;
+	long fmark = job->fetched;
+	int rc;
+
+	q = curl_easy_escape(w->h, c->query, (int)strlen(c->query));
+	bf_buf_printf(&url, "%s/api/v1/query_range?query=%s&start=%lld"
+	    "&end=%lld&step=%lld", p->base, q ? q : "", (long long)c->from,
+	    (long long)c->to, (long long)p->step);
+	curl_free(q);
+	rc = prom_get(p, w, url.s, &j, t);
+	if (rc == 1) {
+		c->too_big = 1;
+		t->outcome = BF_TRY_OK;
+		goto out;
 	}
+	if (rc < 0 || partial_answer(&j, p, t))
+		goto out;
 	t->code = "bad_response";
 	if (emit_matrix(c, job, &j, t) < 0) {
 		job->out.len = mark;
@@ -632,8 +660,6 @@ try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
 out:
 	bf_json_free(&j);
 	bf_buf_free(&url);
-	bf_buf_free(&etype);
-	bf_buf_free(&etext);
 }
 
 /* Asks for the points from..to (inclusive), splitting when too big. */
@@ -653,8 +679,8 @@ fetch_range(struct chunk *c, struct bf_job *job, int64_t from, int64_t to,
 		return 0;
 	n = (to - from) / p->step + 1;
 	if (n < 2 || depth >= PROM_SPLIT_DEPTH) {
-		bf_job_fail(job, "too_large", "prometheus: the answer for "
-		    "'%s' is too large even for %lld points", c->m->metric,
+		bf_job_fail(job, "too_large", "%s: the answer for '%s' is too "
+		    "large even for %lld points", p->who, c->m->metric,
 		    (long long)n);
 		return -1;
 	}
@@ -722,6 +748,72 @@ prom_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 }
 
 static void
+try_check(void *ctx, struct bf_job *job, struct bf_try *t)
+{
+	struct chunk *c = ctx;
+	struct promsrc *p = c->s->priv;
+	struct bf_buf url = BF_BUF_INIT;
+	struct bf_json j = BF_JSON_INIT;
+	char *q;
+
+	q = curl_easy_escape(c->w->h, c->query, (int)strlen(c->query));
+	bf_buf_printf(&url, "%s/api/v1/query?query=%s&time=%lld", p->base,
+	    q ? q : "", (long long)job->w.start);
+	curl_free(q);
+	if (prom_get(p, c->w, url.s, &j, t) >= 0)
+		t->outcome = BF_TRY_OK;
+	bf_json_free(&j);
+	bf_buf_free(&url);
+}
+
+/* Expands each query for job's window and asks Prometheus to evaluate it
+ * as an instant query at the window's start: a refused query is a
+ * configuration error (2) naming the metric, the map's line and the
+ * expanded query; no answer is 69. */
+static int
+prom_check(struct bf_source *s, struct bf_job *job, struct bf_err *e)
+{
+	struct promsrc *p = s->priv;
+	struct bf_buf q = BF_BUF_INIT;
+	struct bf_err xe;
+	struct chunk c;
+	void *w;
+	size_t i;
+	int rc = 0;
+
+	if (prom_worker_open(s, &w, e) < 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.w = w;
+	for (i = 0; i < s->metrics->n && rc == 0; i++) {
+		c.m = &s->metrics->m[i];
+		bf_buf_reset(&q);
+		if (bf_metrics_expand(c.m->query, job->w.partition, p->stepd,
+		    job->w.ws, job->w.we, &q, &xe) < 0) {
+			rc = bf_err_set(e, BF_EXIT_USAGE, "%s:%ld: metric "
+			    "'%.100s': %.800s", s->metrics->path, c.m->line,
+			    c.m->metric, xe.msg);
+			break;
+		}
+		c.query = bf_buf_str(&q);
+		if (bf_fetch_call(s, job, try_check, &c) == 0)
+			continue;
+		if (job->unavailable)
+			rc = bf_err_set(e, BF_EXIT_UNAVAILABLE, "%s",
+			    job->msg);
+		else
+			rc = bf_err_set(e, BF_EXIT_USAGE, "%s:%ld: metric "
+			    "'%.100s': %.500s; query: %.300s",
+			    s->metrics->path, c.m->line, c.m->metric,
+			    job->msg, c.query);
+	}
+	bf_buf_free(&q);
+	prom_worker_close(s, w);
+	return rc;
+}
+
+static void
 prom_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
 {
 	struct promsrc *p = s->priv;
@@ -753,5 +845,5 @@ prom_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *pl)
 
 const struct bf_source_ops bf_source_prometheus = {
 	"prometheus", prom_open, prom_worker_open, prom_worker_close,
-	prom_fetch, prom_plan, prom_close,
+	prom_fetch, prom_plan, prom_close, prom_check,
 };

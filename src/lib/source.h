@@ -48,6 +48,15 @@ enum bf_format {
 int bf_format_parse(const char *s);
 const char *bf_format_name(int fmt);
 
+/* When the queries are checked (bf-fetch(1)): once before the first window
+ * is fetched (the default), only (--check: nothing is fetched), or never
+ * (--no-check). */
+enum bf_check {
+	BF_CHECK_FIRST = 0,
+	BF_CHECK_ONLY,
+	BF_CHECK_NONE,
+};
+
 /* Everything the command line sets; read-only once the loop starts. */
 struct bf_fetch_opts {
 	int kind;                  /* enum bf_source_kind */
@@ -60,6 +69,7 @@ struct bf_fetch_opts {
 	int breaker;               /* --breaker K: failures that open it */
 	int64_t cooldown_ms;       /* --cool-down */
 	int dry_run;
+	int check;                 /* enum bf_check */
 	int verbose;
 	bf_time now;               /* --now, or the clock */
 	int64_t step;              /* --step in seconds, 0 when not given */
@@ -149,6 +159,17 @@ struct bf_source_ops {
 	void (*plan)(struct bf_source *s, struct bf_job *job,
 	    struct bf_plan *plan);
 	void (*close)(struct bf_source *s);
+	/* Asks the source to accept the queries of job's window before any
+	 * window is fetched (--check, and once before the first window):
+	 * 0, or -1 with e set, BF_EXIT_USAGE for a query refused as
+	 * malformed (one message: the metric and the map's file:line where
+	 * there is a map, the server's error, the expanded query) and
+	 * BF_EXIT_UNAVAILABLE when the source does not answer, retries
+	 * exhausted (one message naming the source, no secrets). Runs on the
+	 * main thread with worker state of its own, through bf_fetch_call;
+	 * job is a scratch job. NULL: nothing to check. */
+	int (*check)(struct bf_source *s, struct bf_job *job,
+	    struct bf_err *e);
 };
 
 extern const struct bf_source_ops bf_source_prometheus;

@@ -6,7 +6,11 @@ usage: faultserver.py PORTFILE LOGFILE [MAXSECONDS]
 
 It binds port 0, writes the port to PORTFILE, and serves
 GET /MODE/api/v1/query_range?query=..&start=..&end=..&step=.. where MODE is
-one path segment of comma-separated settings that select the behaviour:
+one path segment of comma-separated settings that select the behaviour
+(and GET /MODE/api/v1/query?query=..&time=.., the instant query of
+bf-fetch's check: its answer is a vector of the one series at time; it
+gets the faults of MODE only when MODE has the setting "query", and its
+requests are counted and logged apart, under the mode "query:MODE"):
 
   ok               a matrix: one series {instance_id="db-1"}, a point at
                    every step from start to end inclusive, value = t / 60
@@ -28,6 +32,8 @@ one path segment of comma-separated settings that select the behaviour:
                    "Authorization: Bearer TOKEN"
   id=X             no effect: makes MODE distinct, so each test has its
                    own request counter
+  query            apply the faults to instant queries too (else they
+                   are answered ok)
 
 Each request is logged to LOGFILE as one line
   MONOTONIC_SECONDS MODE START END CLIENT_PORT
@@ -96,30 +102,53 @@ class Handler(BaseHTTPRequestHandler):
         body.update(extra or {})
         return json.dumps(body, separators=(",", ":"))
 
+    def vector(self, t, extra=None):
+        body = {"status": "success", "data": {
+            "resultType": "vector",
+            "result": [{"metric": {"__name__": "bf_fault_metric",
+                                   "instance_id": "db-1"},
+                        "value": [t, str(t // 60)]}]}}
+        body.update(extra or {})
+        return json.dumps(body, separators=(",", ":"))
+
     def do_GET(self):
         url = urlsplit(self.path)
         parts = url.path.strip("/").split("/", 1)
-        if len(parts) != 2 or parts[1] != "api/v1/query_range":
+        if len(parts) != 2 or parts[1] not in ("api/v1/query_range",
+                                               "api/v1/query"):
             self.send_body(404, '{"status":"error","errorType":"not_found",'
                            '"error":"no such path"}')
             return
         mode = parts[0]
+        o = parse_mode(mode)
         q = parse_qs(url.query)
+        instant = parts[1] == "api/v1/query"
         try:
-            start = int(float(q["start"][0]))
-            end = int(float(q["end"][0]))
-            step = max(1, int(float(q["step"][0])))
+            if instant:
+                start = end = int(float(q["time"][0]))
+                step = 1
+            else:
+                start = int(float(q["start"][0]))
+                end = int(float(q["end"][0]))
+                step = max(1, int(float(q["step"][0])))
         except (KeyError, ValueError):
             self.send_body(400, '{"status":"error","errorType":"bad_data",'
                            '"error":"bad start, end or step"}')
             return
+        if instant:
+            mode = "query:" + mode
+
+        def answer(extra=None):
+            if instant:
+                return self.vector(start, extra)
+            return self.matrix(start, end, step, extra)
+
         with LOCK:
             n = COUNTS.get(mode, 0) + 1
             COUNTS[mode] = n
             LOG.write("%.6f %s %d %d %d\n" % (time.monotonic(), mode, start,
                                               end, self.client_address[1]))
             LOG.flush()
-        o = parse_mode(mode)
         if "auth" in o and \
                 self.headers.get("Authorization") != "Bearer " + o["auth"]:
             self.send_body(401, '{"status":"error","errorType":'
@@ -132,8 +161,10 @@ class Handler(BaseHTTPRequestHandler):
             fault = False
         if "ok" in o:
             fault = False
+        if instant and "query" not in o:
+            fault = False
         if not fault:
-            self.send_body(200, self.matrix(start, end, step))
+            self.send_body(200, answer())
             return
         if "status" in o:
             code = int(o["status"])
@@ -159,12 +190,12 @@ class Handler(BaseHTTPRequestHandler):
         if "slow" in o:
             time.sleep(float(o["slow"]))
             try:
-                self.send_body(200, self.matrix(start, end, step))
+                self.send_body(200, answer())
             except OSError:
                 self.close_connection = True
             return
         if "truncate" in o:
-            data = self.matrix(start, end, step).encode()
+            data = answer().encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -174,19 +205,18 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if "warnings" in o:
-            self.send_body(200, self.matrix(start, end, step, {"warnings": [
+            self.send_body(200, answer({"warnings": [
                 "store 10.0.0.7:10901 unavailable: partial response"]}))
             return
         if "partial" in o:
-            self.send_body(200, self.matrix(start, end, step,
-                                            {"status": "partial"}))
+            self.send_body(200, answer({"status": "partial"}))
             return
         if "badjson" in o:
             self.send_body(200, '{"status":"success","data":{"resultType":'
                            '"matrix","result":[{"metric":{},"values":[[1,'
                            '"2"]]}]} trailing garbage')
             return
-        self.send_body(200, self.matrix(start, end, step))
+        self.send_body(200, answer())
 
 
 class Server(ThreadingHTTPServer):

@@ -45,7 +45,7 @@ for M in warnings partial; do
 done
 run_prog fetch warnings
 check_eq "$(jq -r 'select(.type == "window") | .error.message' "$T/out")" \
-    "prometheus: partial answer: store 10.0.0.7:10901 unavailable: partial response (--accept-partial bills it)" \
+    "prometheus $BASE/warnings: partial answer: store 10.0.0.7:10901 unavailable: partial response (--accept-partial bills it)" \
     "the message gives the first warning"
 
 run_prog fetch ok

@@ -24,8 +24,16 @@ X
 run_prog bf-load -d "$T/odd.db" "$T/odd.ndjson"
 check_rc 1 "allocations that do not add up: the window is refused"
 run_prog bf-ledger -d "$T/odd.db" chargeback -p 2026-03 -F csv
-check_rc 0 "chargeback of an empty period"
+check_rc 1 "chargeback of an empty period"
 check_eq "$(grep -c '^chargeback,' "$T/out")" 0 "nothing charged for the refused window"
+check_eq "$(cat "$T/err")" \
+    "bf-ledger: no usage rows in period 2026-03 (billing day 1) [2026-03-01T00:00:00Z, 2026-04-01T00:00:00Z): nothing to charge back" \
+    "chargeback of an empty period says so, with the period and its bounds"
+check_eq "$(cat "$T/out")" "type,period,period_start,period_end,tenant,currency,usage_rows,cost" \
+    "chargeback -F csv of an empty period: the header alone, an empty table"
+run_prog bf-ledger -d "$T/odd.db" chargeback -p 2026-03 -b 15
+check_eq "$RC/$(wc -c <"$T/out")/$(grep -c '(billing day 15) \[2026-03-15T00:00:00Z, 2026-04-15T00:00:00Z)' "$T/err")" \
+    "1/0/1" "-F ndjson: nothing on stdout; the message names the billing day"
 
 # gaps: the warehouse's answer is bf-window --gaps's (from the
 # checkpoints), on the same state, for ranges that start and end inside
