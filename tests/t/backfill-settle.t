@@ -69,13 +69,13 @@ check_file "$T/two.export" "$T/one.export" "settled in two runs = one run (canon
 write_conf "$T/conf2" "$T/dry" lookback=2h settle=0 min-coverage=0.9 now=2026-02-01
 run_prog bf-backfill -c "$T/conf2" --dry-run
 check_rc 0 "dry run with the new keys"
-check_eq "$(grep -c -- '^bf-window .* --now 2026-02-01T00:00:00Z --settle 0 ' "$T/out")" 1 "bf-window --now --settle"
+check_eq "$(grep -c -- '^bf-window .* --now 2026-02-01T00:00:00Z --settle 0 ' "$T/out")" 2 "bf-window --now --settle (the check's and the pipeline's)"
 check_eq "$(grep -c -- '^| bf-fetch .* --lookback 2h ' "$T/out")" 1 "bf-fetch --lookback"
 check_eq "$(grep -c -- '^| bf-validate .* --lookback 2h ' "$T/out")" 1 "bf-validate --lookback"
 check_eq "$(grep -c -- '^| bf-aggregate .* --min-coverage 0.9 ' "$T/out")" 1 "bf-aggregate --min-coverage"
 run_prog bf-backfill -c "$T/conf2" --dry-run --lookback 0 --settle 15m --min-coverage 1 --now 2026-03-01T00:00:00Z
 check_eq "$(grep -c -- '--lookback 0\b' "$T/out")" 2 "--lookback 0 over the config, to both"
-check_eq "$(grep -c -- '--now 2026-03-01T00:00:00Z --settle 15m' "$T/out")" 1 "--now and --settle over the config"
+check_eq "$(grep -c -- '--now 2026-03-01T00:00:00Z --settle 15m' "$T/out")" 2 "--now and --settle over the config"
 check_eq "$(grep -c -- '--min-coverage 1 ' "$T/out")" 1 "--min-coverage over the config"
 write_conf "$T/conf3" "$T/dry"
 run_prog bf-backfill -c "$T/conf3" --dry-run
