@@ -160,6 +160,36 @@ for M in ok,id=good status=400,errortype=bad_data,query,id=bad; do
 	esac
 done
 
+# The source down mid-run: the fault server answers the first 6 windows,
+# then 503, over 1 and 2 days of 1h windows (24 and 48): the messages do
+# not grow with the windows, the URL is said as often in both, and no line
+# promises a "next probe".
+for days in 1 2; do
+	M=after=6,status=503,id=down$days
+	d=$T/down$days
+	conf "$d" "$BASE/$M" to=2026-01-0$((days + 1))T00:00:00Z now=2026-01-04T00:00:00Z
+	sed -i "s|^fetch-arg = $T/map.csv|fetch-arg = $T/fault.csv|" "$d/conf"
+	RC=0
+	bf-backfill -c "$d/conf" >"$d/out" 2>"$d/err" || RC=$?
+	check_eq "$RC" 1 "$days day(s), the source down after 6 windows: exit 1"
+	grep -q "^bf-backfill: 6 windows committed, $((24 * days - 6)) failed, of $((24 * days)) planned" "$d/err" &&
+	    pass "$days day(s): 6 committed, $((24 * days - 6)) failed" ||
+	    { fail "$days day(s): 6 committed, $((24 * days - 6)) failed"; diag "$(cat "$d/err")"; }
+	wc -l <"$d/err" | tr -d ' ' >"$d/lines"
+	grep -c "prometheus $BASE/$M:" "$d/err" >"$d/urls" || :
+	check_eq "$(grep -c 'next probe' "$d/err")" 0 "$days day(s): nothing promises a next probe"
+	check_eq "$(grep -c "$M?\|$M&" "$d/err")" 0 "$days day(s): the URL without its query string"
+done
+check_eq "$(cat "$T/down2/lines")" "$(cat "$T/down1/lines")" \
+    "as many lines of messages for 48 windows as for 24 ($(cat "$T/down1/lines"))"
+check_eq "$(cat "$T/down2/urls")" "$(cat "$T/down1/urls")" \
+    "the URL said as often for 48 windows as for 24 ($(cat "$T/down1/urls"))"
+M=after=6,status=503,id=down2
+check_eq "$(grep '^bf-backfill:   failed: ' "$T/down2/err" | grep -c "prometheus $BASE/$M: ")" \
+    "$(grep -c '^bf-backfill:   failed: ' "$T/down2/err")" "the summary's failed lines name the URL"
+check_eq "$(sed -n 's/^bf-backfill:   failed: \([0-9]*\) windows, .*/\1/p' "$T/down2/err" | awk '{ n += $1 } END { print n }')" \
+    42 "they count the 42 failed windows, a line per cause"
+
 # A source that does not answer: exit 69, one message with its URL.
 port=$(free_port)
 conf "$T/down" "http://127.0.0.1:$port" jobs=3 partition= partitions="$T/parts"
