@@ -11,6 +11,13 @@
  * is already failed is passed on without fetching. With o->dry_run nothing
  * is fetched: one "plan" line per window and a "plan_total" line are written
  * instead.
+ *
+ * Before the first window is fetched the source's check runs once, for the
+ * first valid window line (o->check: BF_CHECK_FIRST); BF_CHECK_ONLY runs
+ * it alone, reading no further than that line and writing nothing;
+ * BF_CHECK_NONE skips it. Failed windows are reported on stderr once per
+ * cause (error code) when first seen, each with -v, and at the end one
+ * line per cause with the number of windows.
  */
 #ifndef BF_FETCH_H
 #define BF_FETCH_H
@@ -40,7 +47,8 @@ void bf_fetch_opts_init(struct bf_fetch_opts *o);
  * stdin). Returns the exit status: 0 every window ok, 1 some failed (or an
  * input line was not a JSON object), 69 every window failed with the source
  * unavailable, 74 an input file could not be read; or -1 with e set when the
- * source could not be opened. */
+ * source could not be opened or the check failed (e->code 2: a query
+ * refused, 69: the source did not answer; nothing fetched). */
 int bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
     struct bf_err *e);
 

@@ -11,7 +11,9 @@ for p in jq sqlite3 flock; do
 done
 
 # 1. The run lock, with a umask that would make it 0644.
-small_data "$T" 1 1
+# Data for both partitions of write_conf: a partition without any is
+# not committed (bf-load(1), Empty is not complete).
+small_data "$T" 2 1
 write_conf "$T/conf" "$T" to=2026-01-02
 umask 022
 run_prog bf-backfill -c "$T/conf"
