@@ -6,6 +6,8 @@
 #    raw samples from the one before the window to its last one, both
 #    computed here with awk from the history written; had the step not
 #    reached bf-fetch (its default is 60s), both would be other numbers.
+#    A query that matches two series of one instance: its windows are
+#    listed under "multiple series" in the summary.
 # 2. The queries are checked once, before the pipelines: a malformed query
 #    is exit 2 with one message and no window fetched, with -j 3 too; a
 #    source that does not answer is exit 69 with one message naming its
@@ -28,6 +30,13 @@ awk -v t0=$T0 'BEGIN {
 		v += (i * i) % 17 + 1
 		printf "pg_stat_database_xact_commit{datname=\"db-1\"} %d %d\n", v, t
 	}
+	# Two series of db-1 (two exporters, told apart by instance), for
+	# the multiple series case.
+	print "# TYPE pg_up gauge"
+	for (t = t0 - 600; t < t0 + 7200; t += 60)
+		printf "pg_up{datname=\"db-1\",instance=\"a:9187\"} 1 %d\n", t
+	for (t = t0 - 600; t < t0 + 7200; t += 60)
+		printf "pg_up{datname=\"db-1\",instance=\"b:9187\"} 1 %d\n", t
 	print "# EOF"
 }' >"$T/history.om"
 start_prom "$T/history.om"
@@ -110,6 +119,21 @@ sq "$T/step/ledger.db" "SELECT window_start, metric, samples, quantity FROM usag
     END { for (w = 0; w < 2; w++) printf "%d %d %d\n", w, n[w], inc[w] }' >"$T/got"
 check_file "$T/got" "$T/want" "step 5s: 720 samples a window, the raw counter's rise"
 diag "window samples increase: $(tr '\n' ' ' <"$T/want")"
+
+# A query that matches two series of one instance fails its windows
+# (multiple_series, bf-fetch(1)): the summary lists them under their cause,
+# with their number, 2 (the windows of the range).
+cat >"$T/dup.csv" <<'EOF'
+metric,unit,query
+commits,Count,"pg_up{datname=""${partition}""}"
+EOF
+conf "$T/dup" "$PROM_URL" step=60s
+sed -i "s|^fetch-arg = $T/map.csv|fetch-arg = $T/dup.csv|" "$T/dup/conf"
+run_prog bf-backfill -c "$T/dup/conf"
+check_rc 1 "two series for one instance: the windows fail"
+check_eq "$(grep -c '^bf-backfill:   multiple series: 2 windows, failed: .*: db-1 \[2026-01-01T00:00:00Z, 2026-01-01T01:00:00Z), db-1 \[2026-01-01T01:00:00Z, 2026-01-01T02:00:00Z)$' "$T/err")" 1 \
+    "the summary lists the 2 windows under multiple series"
+check_eq "$(grep -c '^bf-backfill:   failed: ' "$T/err")" 0 "not again under failed"
 
 # 2. The check. A malformed query (an unclosed parenthesis), on line 3.
 cat >"$T/bad.csv" <<'EOF'
