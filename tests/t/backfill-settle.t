@@ -99,4 +99,18 @@ run_prog bf-backfill -c "$T/conf5"
 check_rc 0 "a run with one conflicting sample"
 grep -q "^bf-backfill:   conflicts: 1 window (.*): db-01 \[2026-01-01T05:00:00Z, 2026-01-01T06:00:00Z)$" "$T/err" &&
     pass "summary: one window with conflicts, named" || { fail "summary: one window with conflicts, named"; diag "$(cat "$T/err")"; }
+# 6. A range that ended a moment ago (the last whole 10 minutes of the
+# system clock), --settle 0: its partitions are listed for the hand-off
+# too, complete, with their watermark at the range's end.
+e=$(($(date +%s) / 600 * 600))
+mkdir "$T/recent"
+bf-gen -n 2 -d 1 -f "$(date -u -d "@$((e - 86400))" +%Y-%m-%dT%H:%M:%SZ)" >"$T/recent/data.ndjson"
+write_conf "$T/recent/conf" "$T/recent" from=$((e - 3600)) to=$e size=10m settle=0
+run_prog bf-backfill -c "$T/recent/conf"
+check_rc 0 "a range that ended a moment ago"
+end=$(date -u -d "@$e" +%Y-%m-%dT%H:%M:%SZ)
+check_eq "$(tail -n 1 "$T/err")" \
+    "bf-backfill: 2 of 2 partitions complete up to $end; 2 watermarks in $T/recent/state/watermarks" \
+    "its partitions are complete"
+check_eq "$(jq -r .watermark "$T/recent/state/watermarks/db-02.json")" "$end" "the watermark is its end"
 done_testing
