@@ -101,7 +101,7 @@ deps:
 # to do, and shows the chargeback again.
 demo: all
 	@mkdir -p demo && chmod 700 demo
-	@test -s demo/samples.ndjson || bin/bf-gen >demo/samples.ndjson
+	@test -s demo/samples.ndjson || bin/bf-gen -d 31 >demo/samples.ndjson
 	bin/bf-backfill -c examples/demo/backfill.conf
 	@sh examples/demo/show
 

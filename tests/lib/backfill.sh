@@ -25,6 +25,9 @@
 #   sq TARGET SQL         a sqlite3 query
 #   tree_pids PID         PID's descendants, one a line
 #   corrections TARGET    ledger entries other than charges (SQLite)
+#   integral_costs DATA RATES FROM TO SECONDS
+#                         the cost of each (instance, metric, window) of
+#                         bf-gen DATA, in python3 Decimal (see below)
 DEMO=$BF_TOP/examples/demo
 
 small_data() {
@@ -127,4 +130,66 @@ use_exec() {
 		echo "fetch-arg = $_s \${partition} \${window_start} \${window_end}"
 		for _a in "$@"; do echo "fetch-arg = $_a"; done
 	} >>"$_c"
+}
+
+# integral_costs DATA RATES FROM TO SECONDS: the cost of every (instance,
+# metric, window) of DATA (bf-gen sample lines) over windows of SECONDS
+# from FROM to TO (RFC 3339), as "INSTANCE|METRIC|WINDOW_START COST" lines,
+# sorted, computed in python3 Decimal from the raw samples, not by bf: for
+# the integral rates of RATES (a rate card without a change inside a
+# window), each series' samples in the window (of several at one ts, the
+# greatest), the last sample before it (at most 1h before) held from the
+# window start, the last one held to the window end; quantity = round9(
+# integral * multiplier / divisor), cost = round9(quantity * unit_price),
+# half to even. A line that is not a clean sample stops it (exit 1).
+integral_costs() {
+	python3 - "$@" <<'PY'
+import csv, json, sys
+from datetime import datetime, timezone
+from decimal import Decimal, ROUND_HALF_EVEN
+data, rates_f, f, t, size = sys.argv[1:6]
+def ep(s):
+    fmt = "%Y-%m-%dT%H:%M:%SZ" if "T" in s else "%Y-%m-%d"
+    return int(datetime.strptime(s, fmt).replace(tzinfo=timezone.utc).timestamp())
+def iso(e):
+    return datetime.fromtimestamp(e, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+f, t, size = ep(f), ep(t), int(size)
+rates = list(csv.DictReader(open(rates_f)))
+def rate(m, s, e):
+    for r in rates:
+        if r["metric"] == m and ep(r["effective_from"]) <= s and \
+                (not r["effective_to"] or e <= ep(r["effective_to"])):
+            if r["aggregate"] != "integral":
+                sys.exit("not an integral rate: " + m)
+            return r
+    sys.exit("no single rate for %s in [%s, %s)" % (m, iso(s), iso(e)))
+series = {}
+for line in open(data):
+    x = json.loads(line, parse_float=Decimal, parse_int=Decimal)
+    v = x.get("value")
+    if not isinstance(v, Decimal) or not v.is_finite() or v < 0:
+        sys.exit("not a clean sample: " + line)
+    k, ts = (x["instance_id"], x["metric"]), ep(x["ts"])
+    p = series.setdefault(k, {})
+    p[ts] = max(p.get(ts, v), v)
+q9 = Decimal("1e-9")
+out = []
+for (inst, m), p in series.items():
+    pts = sorted(p.items())
+    for s in range(f, t, size):
+        e = s + size
+        inside = [x for x in pts if s <= x[0] < e]
+        if not inside:
+            continue
+        before = [x for x in pts if s - 3600 <= x[0] < s]
+        integral = before[-1][1] * (inside[0][0] - s) if before else 0
+        for (a, v), (b, _) in zip(inside, inside[1:] + [(e, 0)]):
+            integral += v * (b - a)
+        r = rate(m, s, e)
+        qty = (integral * Decimal(r["multiplier"] or 1) /
+               Decimal(r["divisor"])).quantize(q9, ROUND_HALF_EVEN)
+        cost = (qty * Decimal(r["unit_price"])).quantize(q9, ROUND_HALF_EVEN)
+        out.append("%s|%s|%s %s" % (inst, m, iso(s), cost))
+print("\n".join(sorted(out)))
+PY
 }

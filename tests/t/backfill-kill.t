@@ -51,13 +51,17 @@ jq -r .id "$T/clean/dlq.ndjson" 2>/dev/null | sort -u >"$T/clean.dlq"
 
 # stages_under PID: "pid name" of the pipeline stages under PID, from one
 # ps(1) snapshot (walking the tree with a process per level is too slow
-# for a pipeline that lives a fraction of a second).
+# for a pipeline that lives a fraction of a second). A process of a
+# stage's name whose parent is a stage is not one: under the sanitizers,
+# LeakSanitizer's tracer, which a stage forks at exit and waits for
+# forever when it is killed.
 stages_under() {
 	ps -e -o pid=,ppid=,comm= | awk -v root="$1" '
 	{ pp[$1] = $2; name[$1] = $3 }
 	END {
 		for (p in pp) {
-			if (name[p] !~ /^bf-(window|fetch|validate|aggregate|load)$/)
+			if (name[p] !~ /^bf-(window|fetch|validate|aggregate|load)$/ ||
+			    name[pp[p]] ~ /^bf-(window|fetch|validate|aggregate|load)$/)
 				continue
 			for (q = pp[p]; q > 1; q = pp[q])
 				if (q == root) { print p, name[p]; break }

@@ -49,9 +49,7 @@ for j in 1 2; do
 	case $j in
 	1)
 		check_rc 1 "-j 1, one partition's source down: some windows failed"
-		committed="db-01|8" nfail=24 wm="db-01.json "
-		check_eq "$(grep -c "^bf-backfill: failed: db-03 .*: bf-fetch: circuit breaker open" "$T/err")" 8 \
-		    "-j 1: db-03 failed by the open breaker" ;;
+		committed="db-01|8" nfail=24 wm="db-01.json " ;;
 	2)
 		check_rc 69 "-j 2, one partition's source down: its pipeline found the source unavailable"
 		committed="db-01|8
@@ -60,7 +58,13 @@ db-04|8" nfail=8 wm="db-01.json db-03.json db-04.json " ;;
 	esac
 	check_eq "$(sq "$T/down$j/ledger.db" 'SELECT partition, count(*) FROM windows GROUP BY 1')" \
 	    "$committed" "-j $j: what committed"
-	check_eq "$(grep -c "^bf-backfill: failed: db-02 \[" "$T/err")" 8 "-j $j: the summary names db-02's 8 failed windows"
+	# The summary groups the failed windows by stage and code, one line
+	# each with its count: bf-fetch's exec_failed until the breaker
+	# opened, breaker_open after (with -j 1 for db-03 as well).
+	check_eq "$(sed -n 's/^bf-backfill:   failed: \([0-9]*\) windows\{0,1\}, \(bf-fetch [a-z_]*\): .*/\2 \1/p' "$T/err" |
+	    awk '{ n += $3; c[$2] = 1 } END { for (k in c) printf "%s ", k; print n }' | tr ' ' '\n' | sort | tr '\n' ' ')" \
+	    "$(printf '%s\n' breaker_open exec_failed $nfail | sort | tr '\n' ' ')" \
+	    "-j $j: the summary groups the $nfail failed windows by cause"
 	grep -q "windows committed, $nfail failed, of 32 planned" "$T/err" && pass "-j $j: the summary counts them" ||
 	    { fail "-j $j: the summary counts them"; diag "$(grep windows "$T/err")"; }
 	check_eq "$(ls "$T/down$j/state/watermarks" | tr '\n' ' ')" "$wm" \

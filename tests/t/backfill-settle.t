@@ -69,13 +69,13 @@ check_file "$T/two.export" "$T/one.export" "settled in two runs = one run (canon
 write_conf "$T/conf2" "$T/dry" lookback=2h settle=0 min-coverage=0.9 now=2026-02-01
 run_prog bf-backfill -c "$T/conf2" --dry-run
 check_rc 0 "dry run with the new keys"
-check_eq "$(grep -c -- '^bf-window .* --now 2026-02-01T00:00:00Z --settle 0 ' "$T/out")" 1 "bf-window --now --settle"
+check_eq "$(grep -c -- '^bf-window .* --now 2026-02-01T00:00:00Z --settle 0 ' "$T/out")" 2 "bf-window --now --settle (the check's and the pipeline's)"
 check_eq "$(grep -c -- '^| bf-fetch .* --lookback 2h ' "$T/out")" 1 "bf-fetch --lookback"
 check_eq "$(grep -c -- '^| bf-validate .* --lookback 2h ' "$T/out")" 1 "bf-validate --lookback"
 check_eq "$(grep -c -- '^| bf-aggregate .* --min-coverage 0.9 ' "$T/out")" 1 "bf-aggregate --min-coverage"
 run_prog bf-backfill -c "$T/conf2" --dry-run --lookback 0 --settle 15m --min-coverage 1 --now 2026-03-01T00:00:00Z
 check_eq "$(grep -c -- '--lookback 0\b' "$T/out")" 2 "--lookback 0 over the config, to both"
-check_eq "$(grep -c -- '--now 2026-03-01T00:00:00Z --settle 15m' "$T/out")" 1 "--now and --settle over the config"
+check_eq "$(grep -c -- '--now 2026-03-01T00:00:00Z --settle 15m' "$T/out")" 2 "--now and --settle over the config"
 check_eq "$(grep -c -- '--min-coverage 1 ' "$T/out")" 1 "--min-coverage over the config"
 write_conf "$T/conf3" "$T/dry"
 run_prog bf-backfill -c "$T/conf3" --dry-run
@@ -97,8 +97,20 @@ ws=$(printf '%s\n' "$line" | jq -r .window_start)
 write_conf "$T/conf5" "$T/cf" to=2026-01-02
 run_prog bf-backfill -c "$T/conf5"
 check_rc 0 "a run with one conflicting sample"
-grep -q "^bf-backfill:   1 window with conflicts" "$T/err" &&
-    pass "summary: one window with conflicts" || { fail "summary: one window with conflicts"; diag "$(cat "$T/err")"; }
-grep -q "^bf-backfill: conflicts: db-01 \[2026-01-01T05:00:00Z, 2026-01-01T06:00:00Z): 1$" "$T/err" &&
-    pass "summary: it is named" || { fail "summary: it is named"; diag "$(cat "$T/err")"; }
+grep -q "^bf-backfill:   conflicts: 1 window (.*): db-01 \[2026-01-01T05:00:00Z, 2026-01-01T06:00:00Z)$" "$T/err" &&
+    pass "summary: one window with conflicts, named" || { fail "summary: one window with conflicts, named"; diag "$(cat "$T/err")"; }
+# 6. A range that ended a moment ago (the last whole 10 minutes of the
+# system clock), --settle 0: its partitions are listed for the hand-off
+# too, complete, with their watermark at the range's end.
+e=$(($(date +%s) / 600 * 600))
+mkdir "$T/recent"
+bf-gen -n 2 -d 1 -f "$(date -u -d "@$((e - 86400))" +%Y-%m-%dT%H:%M:%SZ)" >"$T/recent/data.ndjson"
+write_conf "$T/recent/conf" "$T/recent" from=$((e - 3600)) to=$e size=10m settle=0
+run_prog bf-backfill -c "$T/recent/conf"
+check_rc 0 "a range that ended a moment ago"
+end=$(date -u -d "@$e" +%Y-%m-%dT%H:%M:%SZ)
+check_eq "$(tail -n 1 "$T/err")" \
+    "bf-backfill: 2 of 2 partitions complete up to $end; 2 watermarks in $T/recent/state/watermarks" \
+    "its partitions are complete"
+check_eq "$(jq -r .watermark "$T/recent/state/watermarks/db-02.json")" "$end" "the watermark is its end"
 done_testing
