@@ -122,9 +122,10 @@ check_eq "$(test -s run/dlq.ndjson && wc -l <run/dlq.ndjson || echo 0)" 0 \
 cat >"$T/check.py" <<'EOF'
 # check.py MODE URL FROM TO SIZE RATES [DB]: what the windows of [FROM, TO)
 # come to from the raw samples in Prometheus. A scrape stamps all its
-# samples with one time, and a series missing from a scrape is stale from
-# then on; so per metric the test adds up, scrape by scrape, the samples of
-# the series it selects (none: no value), as the map's sum does. MODE grid:
+# samples with one time; per metric the test adds up, scrape by scrape,
+# the series it selects (none: no value), as the map's sum does: on the
+# grid (PromQL) a series missing from a scrape is stale, in the raw sum
+# of bf-fetch(1) it keeps its last value (see scrapes()). MODE grid:
 # a window [s, e) sees the points s ... e-1 (1 s step), each the value of
 # the last scrape at or before it, and the last point before s with a
 # value (lookback 15m); MODE window: it sees the scrapes in [s, e) and the
@@ -163,13 +164,22 @@ def raw(sel):
     return [[(D(str(t)), D(v)) for t, v in s['values']]
             for s in ans['data']['result']]
 
-def scrapes(job, sel):
-    """[(ts, sum of the series' values in that scrape, or None)]"""
-    total = {ts: None for se in raw('up{job="%s"}' % job) for ts, v in se}
-    for se in raw(sel):
-        for ts, v in se:
-            total[ts] = (total[ts] or D(0)) + v
-    return sorted(total.items())
+def scrapes(job, sel, carry):
+    """[(ts, the sum of the series' values at that scrape, or None)]. Not
+    carry (PromQL on the grid): a series missing from a scrape is stale.
+    carry (bf-fetch(1)'s raw sum): each series counts with its last value
+    at or before the scrape, so one that stops (a database dropped) keeps
+    its last value and one that starts (created again) adds from its first
+    value on."""
+    times = sorted({ts for se in raw('up{job="%s"}' % job) for ts, v in se})
+    series = [dict(se) for se in raw(sel)]
+    last, out = [None] * len(series), []
+    for ts in times:
+        for i, se in enumerate(series):
+            last[i] = se.get(ts, last[i] if carry else None)
+        seen = [v for v in last if v is not None]
+        out.append((ts, sum(seen, D(0)) if seen else None))
+    return out
 
 def increase(vals):
     return sum((b if b < a else b - a for a, b in zip(vals, vals[1:])), D(0))
@@ -206,7 +216,7 @@ out = []
 for part, ms in parts.items():
     for m in ms:
         job, sel, kind = metrics[m]
-        sc = scrapes(job, sel % part if '%s' in sel else sel)
+        sc = scrapes(job, sel % part if '%s' in sel else sel, mode != 'grid')
         if mode == 'totals':
             if kind != 'counter' or part != 'app':
                 continue
