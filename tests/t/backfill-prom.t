@@ -204,10 +204,18 @@ for days in 1 2; do
 	check_eq "$(grep -c 'next probe' "$d/err")" 0 "$days day(s): nothing promises a next probe"
 	check_eq "$(grep -c "$M?\|$M&" "$d/err")" 0 "$days day(s): the URL without its query string"
 done
-check_eq "$(cat "$T/down2/lines")" "$(cat "$T/down1/lines")" \
-    "as many lines of messages for 48 windows as for 24 ($(cat "$T/down1/lines"))"
-check_eq "$(cat "$T/down2/urls")" "$(cat "$T/down1/urls")" \
-    "the URL said as often for 48 windows as for 24 ($(cat "$T/down1/urls"))"
+# Bounds, not equality: which failures come first on a loaded machine
+# (4 windows in flight, the breaker opening among them) may add a line.
+# 18 and 42 failed windows, at most 12 lines and the URL at most 6 times
+# in both: per cause, not per window.
+for days in 1 2; do
+	[ "$(cat "$T/down$days/lines")" -le 12 ] &&
+	    pass "$days day(s): $(cat "$T/down$days/lines") lines of messages (at most 12)" ||
+	    { fail "$days day(s): at most 12 lines of messages"; diag "$(cat "$T/down$days/err")"; }
+	[ "$(cat "$T/down$days/urls")" -le 6 ] &&
+	    pass "$days day(s): the URL said $(cat "$T/down$days/urls") times (at most 6)" ||
+	    { fail "$days day(s): the URL said at most 6 times"; diag "$(cat "$T/down$days/err")"; }
+done
 M=after=6,status=503,id=down2
 check_eq "$(grep '^bf-backfill:   failed: ' "$T/down2/err" | grep -c "prometheus $BASE/$M: ")" \
     "$(grep -c '^bf-backfill:   failed: ' "$T/down2/err")" "the summary's failed lines name the URL"
