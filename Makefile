@@ -7,6 +7,7 @@ VERSION   = 0.1.0
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANPREFIX ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/bf
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 PKG_CONFIG ?= pkg-config
@@ -118,11 +119,16 @@ install: all
 	cp -f $(PROGS) $(SCRIPTS) $(DESTDIR)$(BINDIR)/
 	for m in $(MANS); do s=$${m##*.}; \
 		cp -f $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
+	rm -rf $(DESTDIR)$(DOCDIR)/examples
+	mkdir -p $(DESTDIR)$(DOCDIR)
+	cp -R examples $(DESTDIR)$(DOCDIR)/examples
 
 uninstall:
 	for p in $(notdir $(PROGS) $(SCRIPTS)); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(notdir $(MANS)); do s=$${m##*.}; \
 		rm -f $(DESTDIR)$(MANPREFIX)/man$$s/$$m; done
+	rm -rf $(DESTDIR)$(DOCDIR)/examples
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || :
 
 clean:
 	rm -rf build $(PROG_SRC:src/%.c=bin/%)

@@ -10,6 +10,8 @@
 # line just before the block may say what to expect:
 #   .\" test: exit N      the block's last command exits N (default 0)
 #   .\" test: skip REASON not run (say why: e.g. needs a PostgreSQL server)
+#   .\" test: needs PROG  run only where PROG is installed (.ci/deps installs
+#                         it), else skipped with that reason; exit 0 expected
 . "$(dirname "$0")/../lib/common.sh"
 command -v mandoc >/dev/null || skip_all "mandoc is not installed"
 for page in "$BF_TOP"/man/*.[0-9]; do
@@ -45,6 +47,11 @@ for page in "$BF_TOP"/man/*.[0-9]; do
 		case $expect in
 		skip*) echo "ok $((_n += 1)) - $base: example $k # SKIP ${expect#skip}"
 			continue ;;
+		needs\ *) if ! command -v "${expect#needs }" >/dev/null 2>&1; then
+				echo "ok $((_n += 1)) - $base: example $k # SKIP ${expect#needs } is not installed"
+				continue
+			fi
+			expect="exit 0" ;;
 		esac
 		want=${expect#exit }
 		rm -rf "$T/run"; mkdir "$T/run"
