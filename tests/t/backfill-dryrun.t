@@ -184,6 +184,17 @@ check_eq "$(jq -r 'select(.type == "plan_total") | "total \(.requests) \(.second
 check_eq "$(wc -l <"$T/log" | tr -d ' ')" 0 "prometheus: no request reached the server"
 curl -s "http://127.0.0.1:$port/ok/api/v1/query?query=up&time=1767225600" >/dev/null
 check_eq "$(wc -l <"$T/log" | tr -d ' ')" 1 "(the server logs a request it gets)"
+# The rate and burst keys (bf-backfill's own, when it has them) are
+# what bf-fetch gets: the same plan.
+cp "$T/p.conf" "$T/pk.conf"
+printf 'rate = 2/s\nburst = 3\n' >>"$T/pk.conf"
+run_prog bf-backfill -c "$T/pk.conf" --dry-run
+if [ "$RC" = 2 ] && grep -q "unknown key 'rate'" "$T/err"; then
+	echo "ok $((_n += 1)) - prometheus: the rate and burst keys # SKIP no rate key in this bf-backfill"
+else
+	check_rc 0 "prometheus: the rate and burst keys"
+	check_plan "$T/out" "$(grep -v '^total' "$T/p.want")" "prometheus: the rate and burst keys"
+fi
 # Without a rate: seconds null. At a closed port: the same plan.
 run_prog bf-backfill -c "$T/p.conf" --dry-run
 check_eq "$(plan_of "$T/out" | jq -r 'select(.type == "plan") | .seconds' | sort -u)" "null" \
