@@ -658,6 +658,10 @@ plan_total(struct loop *L, const struct bf_fetch_opts *o)
 		    (long long)(o->rate_n * 1000 / o->rate_per_ms),
 		    (long long)(o->rate_n * 1000000 / o->rate_per_ms % 1000),
 		    ms / 1000, ms % 1000);
+		/* the rate exactly, and the bucket, for bf-backfill's plan */
+		printf(",\"rate\":{\"requests\":%lld,\"per_ms\":%lld,"
+		    "\"burst\":%lld}", (long long)o->rate_n,
+		    (long long)o->rate_per_ms, (long long)o->burst);
 	} else {
 		printf(",\"rate_per_second\":null,\"seconds\":null");
 	}

@@ -66,6 +66,8 @@ check_file "$T/two.export" "$T/one.export" "settled in two runs = one run (canon
 
 # 4. Pass-through, seen in --dry-run: lookback to bf-fetch and
 # bf-validate, settle and now to bf-window, min-coverage to bf-aggregate.
+# The plan after the pipeline lines reads the data (bf-fetch --dry-run).
+mkdir -p "$T/dry" && : >"$T/dry/data.ndjson"
 write_conf "$T/conf2" "$T/dry" lookback=2h settle=0 min-coverage=0.9 now=2026-02-01
 run_prog bf-backfill -c "$T/conf2" --dry-run
 check_rc 0 "dry run with the new keys"
