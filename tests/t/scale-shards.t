@@ -5,8 +5,11 @@
 # chosen at random are killed with SIGKILL after their first commit, then
 # run again with FRESH state directories. The canonical export equals the
 # one of a single process that ran everything into another database, and
-# bf-ledger verify passes. (The shared budget of part BUDGET is not
-# checked here.)
+# bf-ledger verify passes. One budget, shared through the warehouse
+# (bf-fetch --budget, 5/s, burst 1), holds for all of them: the source,
+# which logs the time of each request, never sees more than 6 requests in
+# a second (5 per process would let 4 processes send 13: each sends one
+# every 0.3 s).
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/backfill.sh"
 for p in jq psql flock; do
@@ -24,13 +27,15 @@ REF="postgresql:///ref?host=$PGHOST&port=$PGPORT"
 small_data "$T" 8 2
 printf 'db-0%s\n' 1 2 3 4 5 6 7 8 >"$T/partitions"
 slow_source "$T" 0.3
+# The source logs each request's time, then answers after 0.3 s.
+sed -i "2i date +%s.%N >>'$T/requests'" "$T/slow.sh"
 write_conf "$T/c.conf" "$T" size=6h partition= partitions="$T/partitions" \
     db="$PG_URI" dlq=
-use_exec "$T/c.conf" "$T/slow.sh" -j 1
+use_exec "$T/c.conf" "$T/slow.sh" -j 1 --rate 5/s --burst 1 --budget "$PG_URI"
 NW=64
 
 # The one-process run.
-run_prog bf-backfill -c "$T/c.conf" --db "$REF" --state "$T/ref-state"
+run_prog bf-backfill -c "$T/c.conf" -j 4 --db "$REF" --state "$T/ref-state"
 check_rc 0 "one process: the backfill"
 export_wh "$REF" >"$T/ref.export"
 check_eq "$(jq -r 'select(.table == "usage") | .partition' "$T/ref.export" | sort -u | wc -l)" 8 \
@@ -49,6 +54,7 @@ committed() {
 	psql -XAtq -c "SELECT count(*) FROM windows WHERE partition IN ($_parts)" 2>/dev/null || echo 0
 }
 
+: >"$T/requests"
 for i in 0 1 2 3; do
 	(shard $i s$i) & eval "pid$i=\$!"
 done
@@ -106,4 +112,18 @@ check_file "$T/shards.export" "$T/ref.export" \
     "4 shards, 2 killed and rerun: the canonical export of one process"
 run_prog bf-ledger -d "$PG_URI" verify
 check_rc 0 "bf-ledger verify"
+
+# The most requests in any second [t, t + 1) of the source's log.
+max=$(sort -n "$T/requests" | awk '{ t[NR] = $1 } END {
+	j = 1; m = 0
+	for (i = 1; i <= NR; i++) {
+		while (t[i] - t[j] >= 1) j++
+		if (i - j + 1 > m) m = i - j + 1
+	}
+	print m }')
+n=$(wc -l <"$T/requests")
+[ "$n" -ge $NW ] && pass "the source saw the shards' $n requests" ||
+    fail "the source saw the shards' requests ($n < $NW)"
+[ "$max" -le 6 ] && pass "one shared budget: at most $max requests in a second (5/s, burst 1)" ||
+    fail "one shared budget: $max requests in one second (5/s, burst 1: at most 6)"
 done_testing
