@@ -15,7 +15,10 @@
 for p in jq psql flock; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
 done
-[ -z "${BF_SANITIZE:-}" ] || skip_all "5 runs of a slow source under the sanitizers"
+[ "${BF_SANITIZE:-}" != 1 ] ||
+	skip_all "PostgreSQL and 7 runs of a slow source, in the plain make check"
+[ "${BF_VALGRIND:-}" != 1 ] ||
+	skip_all "PostgreSQL and 7 runs of a slow source, in the plain make check"
 . "$BF_TOP/tests/lib/pg.sh"
 start_pg
 createdb ref
