@@ -6,7 +6,8 @@
 #     second waits for the first's token; no 1-second span holds more than
 #     2 requests. (Each process alone would send at once.)
 #  2. A restart inside a cool-down sends nothing until the cool-down ends:
-#     the windows fail breaker_open, exit 69; after it, a probe goes.
+#     the windows fail breaker_open, exit 69; after it, a probe goes. A
+#     pending Retry-After holds the next run back.
 #  3. A budget that cannot be reached is exit 69, not a private budget.
 #  4. The file: 0600, its name the encoded source id, no URL credentials.
 #  5. The same as 1 through PostgreSQL (tests/lib/pg.sh), when installed.
@@ -30,6 +31,7 @@ win() {
 	printf '{"type":"window","partition":"db-1","window_start":"2026-01-01T%s:00:00Z","window_end":"2026-01-01T%s:00:00Z"}\n' "$1" "$2"
 }
 { win 00 01; win 01 02; } >"$T/w2"
+win 00 01 >"$T/w1"
 fetch() {
 	_m=$1
 	shift
@@ -95,6 +97,19 @@ run_prog fetch $M2 -j 1 --breaker 1 --retries 0 --cool-down 4s --source-id cool 
     --budget "$T/budget" "$T/w2"
 check_rc 0 "after the cool-down: the probe succeeds, every window ok"
 check_eq "$(requests $M2)" 2 "after the cool-down: 2 requests"
+
+# 2b. A pending Retry-After: a 429 asking for 3 s ends the first run (no
+# retries); the next run, at once, sends nothing before the 3 s are over.
+M=status=429,retry_after=3,times=1,id=ra
+run_prog fetch $M -j 1 --retries 0 --source-id ra --budget "$T/budget" "$T/w1"
+check_rc 69 "429 with Retry-After: 3, no retries: the window fails (69)"
+check_eq "$(requests $M)" 1 "... after one request"
+M2=ok,id=ra2
+run_prog fetch $M2 -j 1 --source-id ra --budget "$T/budget" "$T/w2"
+check_rc 0 "the next run completes"
+gap=$(awk -v a="$M" -v b="$M2" '$2 == a && !ta { ta = $1 } $2 == b && !tb { tb = $1 } END { printf "%.2f\n", tb - ta }' "$T/log")
+ge "$gap" 2.5 && pass "its first request comes after the Retry-After ($gap s)" ||
+    fail "its first request comes after the Retry-After ($gap s)"
 
 # 3. Unreachable budgets.
 run_prog fetch ok,id=none --budget "$T/no/such/dir" "$T/w2"
