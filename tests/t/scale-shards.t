@@ -6,7 +6,8 @@
 # run again with FRESH state directories. The canonical export equals the
 # one of a single process that ran everything into another database, and
 # bf-ledger verify passes. One budget, shared through the warehouse
-# (bf-fetch --budget, 5/s, burst 1), holds for all of them: the source,
+# (the config's rate 5/s and burst 1; bf-backfill passes the PostgreSQL
+# warehouse as bf-fetch's --budget), holds for all of them: the source,
 # which logs the time of each request, never sees more than 6 requests in
 # a second (5 per process would let 4 processes send 13: each sends one
 # every 0.3 s).
@@ -33,8 +34,8 @@ slow_source "$T" 0.3
 # The source logs each request's time, then answers after 0.3 s.
 sed -i "2i date +%s.%N >>'$T/requests'" "$T/slow.sh"
 write_conf "$T/c.conf" "$T" size=6h partition= partitions="$T/partitions" \
-    db="$PG_URI" dlq=
-use_exec "$T/c.conf" "$T/slow.sh" -j 1 --rate 5/s --burst 1 --budget "$PG_URI"
+    db="$PG_URI" dlq= rate=5/s burst=1
+use_exec "$T/c.conf" "$T/slow.sh" -j 1
 NW=64
 
 # The one-process run.
