@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "budget.h"
 #include "err.h"
 #include "fetch.h"
 #include "retry.h"
@@ -19,7 +20,8 @@
 #define SYNOPSIS \
 "usage: bf-fetch -s prometheus|postgres|file|exec [-nv]\n" \
 "                [--check | --no-check] [-j N] [-m FILE] [-r RATE]\n" \
-"                [-t TIMEOUT] [options] [FILE...]\n"
+"                [-t TIMEOUT] [--budget TARGET] [--source-id NAME]\n" \
+"                [options] [FILE...]\n"
 
 /* The synopsis; with full, every option (--help). */
 static void
@@ -70,6 +72,11 @@ usage(FILE *fp, int full)
 "                           breaker (5; 0: none)\n"
 "      --cool-down D        open breaker's wait before a probe (30s)\n"
 "      --max-pages N        pages of one window at most (1000)\n"
+"      --budget TARGET      share the bucket, breaker and Retry-After with\n"
+"                           every process: a directory or a PostgreSQL\n"
+"                           URI or conninfo (default: this process only)\n"
+"      --source-id NAME     the source's name in the budget (from the\n"
+"                           kind and its URL, conninfo or data files)\n"
 "other:\n"
 "  -m, --metrics FILE       metrics map, CSV metric,unit,query\n"
 "      --check              only check the queries for the first window\n"
@@ -86,7 +93,7 @@ enum {
 	O_METCOL, O_VALCOL, O_UNITCOL, O_PAGE, O_STMT, O_INSTANCE, O_STAT,
 	O_COMMAND, O_NEXT, O_NOW, O_BURST, O_RETRIES, O_BACKOFF, O_CAP,
 	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION, O_BEARER,
-	O_LOOKBACK, O_PARTIAL, O_CHECK, O_NOCHECK,
+	O_LOOKBACK, O_PARTIAL, O_CHECK, O_NOCHECK, O_BUDGET, O_SOURCEID,
 };
 
 static const struct option longopts[] = {
@@ -131,6 +138,8 @@ static const struct option longopts[] = {
 	{ "breaker", required_argument, NULL, O_BREAKER },
 	{ "cool-down", required_argument, NULL, O_COOL },
 	{ "max-pages", required_argument, NULL, O_MAXPAGES },
+	{ "budget", required_argument, NULL, O_BUDGET },
+	{ "source-id", required_argument, NULL, O_SOURCEID },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
@@ -222,10 +231,41 @@ static const char *const kinds[] = { "", "prometheus", "postgres", "file",
  * error returning early leaves them reachable, not leaked). */
 static char **data;
 
+/* The default --source-id (budget.h): the kind and its URL, conninfo,
+ * data files or the command's program, in idbuf. */
+static const char *
+default_id(const struct bf_fetch_opts *o, struct bf_buf *idbuf)
+{
+	struct bf_buf loc = BF_BUF_INIT;
+	int i;
+
+	switch (o->kind) {
+	case BF_SRC_PROMETHEUS:
+		bf_buf_puts(&loc, o->url != NULL ? o->url : "");
+		break;
+	case BF_SRC_POSTGRES:
+		bf_buf_puts(&loc, o->db != NULL ? o->db : "");
+		break;
+	case BF_SRC_FILE:
+		for (i = 0; i < o->ndata; i++)
+			bf_buf_printf(&loc, "%s%s", i ? "," : "", o->data[i]);
+		break;
+	default:
+		if (o->command != NULL)
+			bf_buf_add(&loc, o->command, strcspn(o->command,
+			    " \t"));
+		break;
+	}
+	bf_budget_default_id(kinds[o->kind], bf_buf_str(&loc), idbuf);
+	bf_buf_free(&loc);
+	return bf_buf_str(idbuf);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct bf_fetch_opts o;
+	struct bf_buf idbuf = BF_BUF_INIT;
 	struct bf_err e;
 	int ndata = 0, c, rc, seen[NONLY];
 	long v;
@@ -419,6 +459,16 @@ main(int argc, char **argv)
 				return BF_EXIT_USAGE;
 			o.max_pages = v;
 			break;
+		case O_BUDGET:
+			if (*optarg == '\0')
+				return bad("--budget: empty target");
+			o.budget = optarg;
+			break;
+		case O_SOURCEID:
+			if (*optarg == '\0')
+				return bad("--source-id: empty name");
+			o.source_id = optarg;
+			break;
 		case O_VERSION:
 			bf_print_version();
 			return bf_close_stdout();
@@ -447,9 +497,12 @@ main(int argc, char **argv)
 		o.backoff.cap_ms = o.backoff.base_ms;
 	o.data = data;
 	o.ndata = ndata;
+	if (o.source_id == NULL)
+		o.source_id = default_id(&o, &idbuf);
 	bf_err_clear(&e);
 	rc = bf_fetch_run(&o, argv + optind, argc - optind, &e);
 	free(data);
+	bf_buf_free(&idbuf);
 	if (rc < 0)
 		return bf_err_print(&e);
 	c = bf_close_stdout();

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "budget.h"
 #include "fetch.h"
 #include "input.h"
 #include "json.h"
@@ -26,10 +27,12 @@ struct bf_fetch {
 	const struct bf_fetch_opts *o;
 	struct bf_source *src;
 
-	pthread_mutex_t pol;        /* guards bucket, breaker, reason */
+	pthread_mutex_t pol;        /* guards bucket .. budget */
 	struct bf_bucket bucket;
 	struct bf_breaker breaker;
 	char reason[640];           /* the failure that opened the breaker */
+	int64_t probe_ms, hold_ms;  /* budget.h: with a shared budget */
+	struct bf_budget *budget;   /* --budget, or NULL: the above is ours */
 	int quiet;                  /* the check runs: no breaker logs */
 
 	pthread_mutex_t logmu;
@@ -256,6 +259,106 @@ bf_cw_job_period(const struct bf_fetch_opts *o, const struct bf_job *job)
 	return p;
 }
 
+/*
+ * The request policy: one step of an attempt on the bucket, the breaker and
+ * the pending Retry-After, under f->pol. With a shared budget each step
+ * loads them from the budget's state, and stores them back, in one update;
+ * its times are then wall-clock milliseconds.
+ */
+enum { POL_TAKE, POL_ALLOW, POL_RESULT };
+struct pol {
+	struct bf_fetch *f;
+	int what;
+	int64_t now;
+	int64_t wait;            /* POL_TAKE: 0 taken, else ms to wait */
+	int allowed, probe;      /* POL_ALLOW */
+	char reason[640];        /* POL_ALLOW: the breaker's reason */
+	const struct bf_try *t;  /* POL_RESULT */
+	int tr;                  /* POL_RESULT: the breaker's transition */
+};
+
+static void
+pol_do(struct pol *p)
+{
+	struct bf_fetch *f = p->f;
+	const struct bf_fetch_opts *o = f->o;
+	int64_t ra;
+
+	switch (p->what) {
+	case POL_TAKE:
+		p->wait = p->now < f->hold_ms ? f->hold_ms - p->now :
+		    bf_bucket_take(&f->bucket, p->now);
+		break;
+	case POL_ALLOW:
+		/* a probe whose process died is given up after a cool-down
+		 * and a timeout */
+		if (f->budget != NULL &&
+		    f->breaker.state == BF_BREAKER_HALF_OPEN &&
+		    f->breaker.probing && p->now - f->probe_ms >
+		    o->cooldown_ms + o->timeout_ms)
+			f->breaker.probing = 0;
+		p->probe = f->breaker.state != BF_BREAKER_CLOSED;
+		p->allowed = bf_breaker_allow(&f->breaker, p->now);
+		if (p->allowed && p->probe)
+			f->probe_ms = p->now;
+		memcpy(p->reason, f->reason, sizeof(p->reason));
+		break;
+	default:
+		if (p->t->outcome == BF_TRY_RETRY) {
+			p->tr = bf_breaker_failure(&f->breaker, p->now);
+			if (p->tr == BF_BREAKER_OPEN)
+				snprintf(f->reason, sizeof(f->reason), "%s",
+				    p->t->msg);
+			ra = p->t->retry_after_ms;
+			if (ra > o->backoff.max_retry_after_ms &&
+			    o->backoff.max_retry_after_ms > 0)
+				ra = o->backoff.max_retry_after_ms;
+			if (f->budget != NULL && ra > 0 &&
+			    p->now + ra > f->hold_ms)
+				f->hold_ms = p->now + ra;
+		} else {
+			p->tr = bf_breaker_success(&f->breaker);
+		}
+		break;
+	}
+}
+
+static void
+pol_shared(struct bf_budget_state *st, void *ctx)
+{
+	struct pol *p = ctx;
+	struct bf_fetch *f = p->f;
+
+	bf_budget_get(st, &f->bucket, &f->breaker);
+	snprintf(f->reason, sizeof(f->reason), "%s", st->reason);
+	f->probe_ms = st->probe_ms;
+	f->hold_ms = st->hold_ms;
+	pol_do(p);
+	bf_budget_put(st, &f->bucket, &f->breaker);
+	snprintf(st->reason, sizeof(st->reason), "%s", f->reason);
+	st->probe_ms = f->probe_ms;
+	st->hold_ms = f->hold_ms;
+}
+
+/* Runs one policy step: 0, or -1 with e set (the shared budget failed). */
+static int
+pol_step(struct pol *p, struct bf_err *e)
+{
+	struct bf_fetch *f = p->f;
+	int rc = 0;
+
+	pthread_mutex_lock(&f->pol);
+	if (f->budget != NULL) {
+		p->now = bf_wall_ms();
+		rc = bf_budget_update(f->budget, pol_shared, p, e);
+	} else {
+		p->now = bf_mono_ms();
+		pol_do(p);
+	}
+	pthread_mutex_unlock(&f->pol);
+	return rc;
+}
+
 int
 bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
     void *ctx)
@@ -263,32 +366,34 @@ bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
 	struct bf_fetch *f = s->f;
 	const struct bf_fetch_opts *o = s->o;
 	struct bf_try t;
-	char reason[640], wbuf[32];
-	int attempt, allowed, tr, probe;
+	struct pol p;
+	struct bf_err e;
+	char wbuf[32];
+	int attempt, tr;
 	int64_t w;
 
+	memset(&p, 0, sizeof(p));
+	p.f = f;
 	for (attempt = 0;; attempt++) {
-		for (;;) {
-			pthread_mutex_lock(&f->pol);
-			w = bf_bucket_take(&f->bucket, bf_mono_ms());
-			pthread_mutex_unlock(&f->pol);
-			if (w == 0)
+		bf_err_clear(&e);
+		for (p.what = POL_TAKE;;) {
+			if (pol_step(&p, &e) < 0)
+				goto budget_failed;
+			if (p.wait == 0)
 				break;
-			sleep_ms(w);
+			sleep_ms(p.wait);
 		}
-		pthread_mutex_lock(&f->pol);
-		probe = f->breaker.state != BF_BREAKER_CLOSED;
-		allowed = bf_breaker_allow(&f->breaker, bf_mono_ms());
-		memcpy(reason, f->reason, sizeof(reason));
-		pthread_mutex_unlock(&f->pol);
-		if (!allowed) {
+		p.what = POL_ALLOW;
+		if (pol_step(&p, &e) < 0)
+			goto budget_failed;
+		if (!p.allowed) {
 			bf_job_fail(job, "breaker_open",
 			    "circuit breaker open after %d consecutive "
-			    "failures (last: %s)", o->breaker, reason);
+			    "failures (last: %s)", o->breaker, p.reason);
 			job->unavailable = 1;
 			return -1;
 		}
-		if (probe && !f->quiet)
+		if (p.probe && !f->quiet)
 			bf_fetch_log(s, 0, "circuit breaker half-open: probing "
 			    "with %s %s", job->w.partition, job->w.ws);
 		memset(&t, 0, sizeof(t));
@@ -299,16 +404,12 @@ bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
 		if (attempt > 0)
 			job->retries++;
 		fn(ctx, job, &t);
-		pthread_mutex_lock(&f->pol);
-		if (t.outcome == BF_TRY_RETRY) {
-			tr = bf_breaker_failure(&f->breaker, bf_mono_ms());
-			if (tr == BF_BREAKER_OPEN)
-				snprintf(f->reason, sizeof(f->reason), "%s",
-				    t.msg);
-		} else {
-			tr = bf_breaker_success(&f->breaker);
-		}
-		pthread_mutex_unlock(&f->pol);
+		p.what = POL_RESULT;
+		p.t = &t;
+		p.tr = -1;
+		if (pol_step(&p, &e) < 0)
+			bf_fetch_log(s, 0, "%s", e.msg);
+		tr = p.tr;
 		if (f->quiet) {
 			/* the check says what failed, once */
 		} else if (tr == BF_BREAKER_OPEN) {
@@ -344,6 +445,10 @@ bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
 		    t.retry_after_ms >= 0 ? " (Retry-After)" : "");
 		sleep_ms(w);
 	}
+budget_failed:
+	bf_job_fail(job, "budget_unavailable", "%s", e.msg);
+	job->unavailable = 1;
+	return -1;
 }
 
 /*
@@ -775,10 +880,12 @@ stop_workers(struct bf_fetch *f, pthread_t *th, int nth)
 	free(th);
 }
 
-/* Closes an open source and frees its metrics map. */
+/* Closes an open source and its budget and frees its metrics map. */
 static void
 close_source(struct bf_source *src)
 {
+	bf_budget_close(src->f->budget);
+	src->f->budget = NULL;
 	src->ops->close(src);
 	if (src->metrics != NULL)
 		bf_metrics_free(src->metrics);
@@ -828,6 +935,11 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	if (src.ops->open(&src, e) < 0) {
 		if (src.metrics != NULL)
 			bf_metrics_free(src.metrics);
+		return -1;
+	}
+	if (o->budget != NULL && !o->dry_run && (f.budget = bf_budget_open(
+	    o->budget, o->source_id != NULL ? o->source_id : "?", e)) == NULL) {
+		close_source(&src);
 		return -1;
 	}
 	if (o->check == BF_CHECK_ONLY && !o->dry_run) {

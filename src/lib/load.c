@@ -177,6 +177,36 @@ hashstr(const char *s)
 	return bf_fnv1a64(s, strlen(s));
 }
 
+/* Takes p's locks: the state directory's file lock, then the warehouse's
+ * (bf_wh_lock_partition: PostgreSQL's advisory lock, which keeps out a
+ * loader with another state directory). When another loader holds either,
+ * p is refused (locked -1: its windows fail "partition_locked", exit 75)
+ * and reported; -1 with e set on any other error. */
+static int
+take_locks(struct bf_load *l, struct part *p, struct bf_err *e)
+{
+	struct bf_buf b = BF_BUF_INIT;
+
+	if ((l->o.state == NULL || bf_lock_partition(l->o.state, p->name,
+	    &p->fd, e) == 0) && bf_wh_lock_partition(l->w, p->name, e) == 0) {
+		p->locked = 1;
+		return 0;
+	}
+	if (e->code != BF_EXIT_TEMPFAIL)
+		return -1;
+	bf_unlock(p->fd);
+	p->fd = -1;
+	qname(&b, p->name);
+	report(l, NULL, 0, "partition %s is locked by another bf-load: "
+	    "its windows are not loaded here (run again later)",
+	    bf_buf_str(&b));
+	bf_buf_free(&b);
+	bf_err_clear(e);
+	p->locked = -1;
+	l->locked = 1;
+	return 0;
+}
+
 /* The partition called name, added (locked, its checkpoint loaded) when it
  * is new; NULL with e set (naming file:line for a name the state directory
  * cannot hold). */
@@ -228,26 +258,10 @@ part_get(struct bf_load *l, const char *name, const char *file, long line,
 		l->pfirst = p;
 	l->plast = p;
 	bf_ckpt_init(&p->ck, name);
-	if (l->o.state == NULL) {
-		p->locked = 1;
+	if (take_locks(l, p, e) == -1)
+		return NULL;
+	if (p->locked < 0 || l->o.state == NULL)
 		return p;
-	}
-	if (bf_lock_partition(l->o.state, name, &p->fd, e) == -1) {
-		struct bf_buf b = BF_BUF_INIT;
-
-		if (e->code != BF_EXIT_TEMPFAIL)
-			return NULL;
-		qname(&b, name);
-		report(l, NULL, 0, "partition %s is locked by another bf-load: "
-		    "its windows are not loaded here (run again later)",
-		    bf_buf_str(&b));
-		bf_buf_free(&b);
-		bf_err_clear(e);
-		p->locked = -1;
-		l->locked = 1;
-		return p;
-	}
-	p->locked = 1;
 	bf_ckpt_free(&p->ck);
 	if (bf_ckpt_load(l->o.state, name, &p->ck, e) == -1) {
 		bf_ckpt_init(&p->ck, name);

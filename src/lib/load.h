@@ -31,6 +31,12 @@
  * re-emitted with "status":"no_data", one report per partition says so,
  * and they count as not committed (bf_load_status).
  *
+ * Locks: each partition is locked when it first appears, for the rest of
+ * the run: the state directory's file lock (bf_lock_partition), then the
+ * warehouse's (bf_wh_lock_partition, PostgreSQL only). A partition that
+ * another loader holds is not loaded: its windows are re-emitted failed
+ * with "partition_locked", reported, and bf_load_status is 75.
+ *
  * Fault injection: the environment variable BF_FAULT=POINT:COUNT makes the
  * process kill itself with SIGKILL the COUNT-th time (1-based) it reaches
  * POINT, one of (per window) "after-delete", "after-insert", "after-ledger";
@@ -49,7 +55,8 @@
 
 struct bf_load_opts {
 	const char *state;   /* state directory, or NULL: no checkpoints,
-	                        no locks */
+	                        no file locks (PostgreSQL's partition locks
+	                        are taken either way) */
 	int batch;           /* windows per transaction, >= 1 */
 	int allow_empty;     /* an empty window may remove billed rows */
 	int allow_no_data;   /* commit a partition's windows without data

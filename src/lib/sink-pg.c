@@ -6,6 +6,8 @@
  * takes it as a parameter (COPY data is data, never SQL text). A lost
  * connection is BF_EXIT_UNAVAILABLE.
  */
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,10 @@
 /* The class (first key) of the advisory locks on usage keys: two int4 keys,
  * a space apart from the one-bigint SCHEMA_LOCK. */
 #define KEY_LOCK_CLASS "7310314"
+/* The session locks on partitions (bf_wh_pg_lock_partition) are one-bigint
+ * keys with the top bit set: negative, so never SCHEMA_LOCK, and apart from
+ * the two-int4 key locks. */
+#define PART_LOCK_BIT 0x8000000000000000ULL
 
 struct pg {
 	PGconn *conn;
@@ -771,6 +777,43 @@ pg_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
 		PQclear(res);
 	}
 	return rc;
+}
+
+/* The advisory lock key of partition: the first 64 bits of the SHA-256 of
+ * its name, with PART_LOCK_BIT set, as a signed decimal. */
+static void
+part_lock_key(const char *partition, char out[24])
+{
+	char hex[BF_SHA256_HEX];
+	uint64_t k;
+
+	bf_sha256_hex(partition, strlen(partition), hex);
+	hex[16] = '\0';
+	k = strtoull(hex, NULL, 16) | PART_LOCK_BIT;
+	snprintf(out, 24, "%" PRId64, (int64_t)k);
+}
+
+int
+bf_wh_pg_lock_partition(struct bf_wh *w, const char *partition,
+    struct bf_err *e)
+{
+	struct pg *p = w->impl;
+	char key[24];
+	const char *param[1] = { key };
+	PGresult *res;
+	int got;
+
+	part_lock_key(partition, key);
+	res = PQexecParams(p->conn, "SELECT pg_try_advisory_lock($1::bigint)",
+	    1, NULL, param, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(w, res, "locking a partition", e);
+	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!got)
+		return bf_err_set(e, BF_EXIT_TEMPFAIL, "partition '%s' is "
+		    "locked by another bf-load", partition);
+	return 0;
 }
 
 const struct bf_wh_ops bf_wh_pg_ops = {

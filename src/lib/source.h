@@ -68,6 +68,8 @@ struct bf_fetch_opts {
 	int64_t connect_timeout_ms;/* --connect-timeout */
 	int breaker;               /* --breaker K: failures that open it */
 	int64_t cooldown_ms;       /* --cool-down */
+	const char *budget;        /* --budget: shared state, or NULL */
+	const char *source_id;     /* --source-id or the default (budget.h) */
 	int dry_run;
 	int check;                 /* enum bf_check */
 	int verbose;

@@ -788,6 +788,15 @@ bf_wh_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
 }
 
 int
+bf_wh_lock_partition(struct bf_wh *w, const char *partition,
+    struct bf_err *e)
+{
+	if (w->kind == BF_WH_PG)
+		return bf_wh_pg_lock_partition(w, partition, e);
+	return 0;
+}
+
+int
 bf_wh_windows_of(struct bf_wh *w, const char *partition, bf_wh_row_fn fn,
     void *ctx, struct bf_err *e)
 {

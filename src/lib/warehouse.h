@@ -310,6 +310,19 @@ const char *bf_wh_upgrade_what(int from);
 int bf_wh_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
     void *ctx, struct bf_err *e);
 
+/* Takes the warehouse's lock of partition for the rest of w's life, so
+ * that no other loader, with any state directory on any machine, loads
+ * the partition meanwhile (bf-load): with PostgreSQL a session-level
+ * advisory lock (pg_try_advisory_lock) whose key is the first 64 bits of
+ * the SHA-256 of the name with the top bit set (a bigint key apart from
+ * the schema lock and from the two-int4 locks on usage keys), released
+ * when the connection ends, a crash included; with SQLite nothing (the
+ * state directory's file lock does it: bf_lock_partition). Returns 0 when
+ * held (or SQLite), -1 with e set: BF_EXIT_TEMPFAIL "partition 'P' is
+ * locked by another bf-load" when another session holds it, or as any
+ * statement fails. Call outside a failed transaction. */
+int bf_wh_lock_partition(struct bf_wh *w, const char *partition,
+    struct bf_err *e);
 /* Calls fn for every windows row of partition, by window_start (the scan
  * order), as bf_wh_scan does for the whole table: the committed windows
  * of one partition (bf-window --db) at the cost of that partition's rows,
@@ -418,6 +431,9 @@ extern const struct bf_wh_ops bf_wh_sqlite_ops, bf_wh_pg_ops;
 int bf_wh_sqlite_exists(const char *path, const char *name,
     struct bf_err *e);
 int bf_wh_pg_exists(const char *target, const char *name, struct bf_err *e);
+/* bf_wh_lock_partition for PostgreSQL. */
+int bf_wh_pg_lock_partition(struct bf_wh *w, const char *partition,
+    struct bf_err *e);
 /* bf_wh_select_eq for each sink. */
 int bf_wh_sqlite_select_eq(struct bf_wh *w, const struct bf_table *t,
     int col, const char *value, bf_wh_row_fn fn, void *ctx,

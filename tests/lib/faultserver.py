@@ -18,6 +18,8 @@ whole seconds of that range):
 
   ok               a matrix: one series {instance_id="db-1"}, a point at
                    every step from start to end inclusive, value = t / 60
+                   (the instance is X instead when the query has the
+                   matcher instance_id="X")
   status=CODE      answer CODE with a Prometheus error body; errortype=T
                    sets its errorType (default: unavailable, or bad_data
                    for 400); retry_after=S adds a Retry-After header
@@ -105,7 +107,7 @@ class Handler(BaseHTTPRequestHandler):
         body = {"status": "success", "data": {
             "resultType": "matrix",
             "result": [{"metric": {"__name__": "bf_fault_metric",
-                                   "instance_id": "db-1"},
+                                   "instance_id": self.inst},
                         "values": values}]}}
         body.update(extra or {})
         return json.dumps(body, separators=(",", ":"))
@@ -114,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
         body = {"status": "success", "data": {
             "resultType": "vector",
             "result": [{"metric": {"__name__": "bf_fault_metric",
-                                   "instance_id": "db-1"},
+                                   "instance_id": self.inst},
                         "value": [t, str(t // 60)]}]}}
         body.update(extra or {})
         return json.dumps(body, separators=(",", ":"))
@@ -131,6 +133,8 @@ class Handler(BaseHTTPRequestHandler):
         o = parse_mode(mode)
         self.raw = False
         q = parse_qs(url.query)
+        im = re.search(r'instance_id="([^"\\]*)"', q.get("query", [""])[0])
+        self.inst = im.group(1) if im else "db-1"
         instant = parts[1] == "api/v1/query"
         rng = re.search(r"\[([0-9]+)ms\]$", q.get("query", [""])[0])
         try:

@@ -1,10 +1,16 @@
 /*
  * test-retry.c: unit tests for retry.c (backoff, Retry-After, token bucket,
- * circuit breaker), driven by a fake clock and fixed random bits.
+ * circuit breaker), driven by a fake clock and fixed random bits; and for
+ * budget.c, the same bucket and breaker shared through a budget directory.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "budget.h"
 #include "retry.h"
 #include "tap.h"
 
@@ -179,6 +185,139 @@ test_breaker(void)
 	    "state name");
 }
 
+/* One process of the shared-budget tests: its own structs, one handle. */
+struct proc {
+	struct bf_budget *b;
+	struct bf_bucket bk;
+	struct bf_breaker br;
+	int64_t now, r;
+	int op; /* 0 take, 1 allow, 2 failure */
+};
+
+static void
+step(struct bf_budget_state *st, void *ctx)
+{
+	struct proc *p = ctx;
+
+	bf_budget_get(st, &p->bk, &p->br);
+	if (p->op == 0)
+		p->r = bf_bucket_take(&p->bk, p->now);
+	else if (p->op == 1)
+		p->r = bf_breaker_allow(&p->br, p->now);
+	else
+		p->r = bf_breaker_failure(&p->br, p->now);
+	bf_budget_put(st, &p->bk, &p->br);
+}
+
+static int64_t
+run(struct proc *p, int op, int64_t now)
+{
+	struct bf_err e;
+
+	p->op = op;
+	p->now = now;
+	p->r = -99;
+	if (bf_budget_update(p->b, step, p, &e) < 0)
+		return -100;
+	return p->r;
+}
+
+static void
+proc_open(struct proc *p, const char *dir)
+{
+	struct bf_err e;
+
+	memset(p, 0, sizeof(*p));
+	p->b = bf_budget_open(dir, "prometheus:http://h:9090/x", &e);
+	bf_bucket_init(&p->bk, 1, 1000, 1); /* 1/s, burst 1 */
+	bf_breaker_init(&p->br, 2, 5000);   /* 2 failures, 5 s */
+}
+
+static void
+test_shared(void)
+{
+	char dir[] = "/tmp/bf-test-budget.XXXXXX", path[256];
+	struct proc a, b, c;
+	struct bf_budget_state st, st2;
+	struct bf_buf buf = BF_BUF_INIT;
+	struct bf_err e;
+	struct stat sb;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	proc_open(&a, dir);
+	proc_open(&b, dir);
+	ok(a.b != NULL && b.b != NULL, "two handles on one budget directory");
+	if (a.b == NULL || b.b == NULL)
+		return;
+	/* 1/s, burst 1: a takes the one token; b, a second process, finds
+	 * none left and waits for a's refill, not for a bucket of its own. */
+	is_int(run(&a, 0, 100000), 0, "a: the bucket starts full");
+	is_int(run(&b, 0, 100010), 990, "b: waits 990 ms for the shared token");
+	is_int(run(&b, 0, 101000), 0, "b: takes it 1 s after a");
+	is_int(run(&a, 0, 101500), 500, "a: waits 500 ms more");
+	is_int(run(&a, 0, 102000), 0, "a: takes it at 2 s");
+	/* Breaker: a's two failures open it for b and for c, a restart. */
+	is_int(run(&a, 2, 103000), -1, "a: one failure");
+	is_int(run(&b, 2, 103100), BF_BREAKER_OPEN, "b: the second opens it");
+	proc_open(&c, dir);
+	is_int(run(&c, 1, 104000), 0, "c, started later: refused in the cool-down");
+	is_int(run(&c, 1, 108099), 0, "c: refused 1 ms before its end");
+	is_int(run(&c, 1, 108100), 1, "c: the probe at its end");
+	is_int(run(&a, 1, 108200), 0, "a: refused while c probes");
+	snprintf(path, sizeof(path), "%s/prometheus%%3Ahttp%%3A%%2F%%2Fh%%3A9090"
+	    "%%2Fx", dir);
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
+	    "the file is the encoded id, 0600");
+	bf_budget_close(a.b);
+	bf_budget_close(b.b);
+	bf_budget_close(c.b);
+	unlink(path);
+	rmdir(dir);
+
+	ok(bf_budget_open("/nonexistent/dir/x", "s", &e) == NULL &&
+	    e.code == 69, "a directory that cannot be made: 69");
+	ok(bf_budget_open("postgresql://u:pw@h/db", "s", &e) == NULL &&
+	    e.code == 2 && strstr(e.msg, "pw") == NULL,
+	    "a password in the target: 2, not echoed");
+
+	memset(&st, 0, sizeof(st));
+	st.tokens = 750;
+	st.last_ms = 1765000000123;
+	st.bstate = BF_BREAKER_OPEN;
+	st.hold_ms = -1;
+	snprintf(st.reason, sizeof(st.reason), "http 503\tbusy");
+	bf_budget_format(&st, &buf);
+	is_str(bf_buf_str(&buf), "bf-budget 1 750 1765000000123 0 1 0 0 0 0 0 "
+	    "-1\thttp 503 busy", "state as text");
+	ok(bf_budget_parse(bf_buf_str(&buf), &st2) == 0 && st2.tokens == 750 &&
+	    st2.last_ms == 1765000000123 && st2.hold_ms == -1 &&
+	    strcmp(st2.reason, "http 503 busy") == 0, "and back");
+	ok(bf_budget_parse("bf-budget 1 750 1\tx", &st2) < 0,
+	    "a short line refused");
+	ok(bf_budget_parse("bf-budget 1 1 2 3 4 5 6 7 8 9 x\t", &st2) < 0,
+	    "a bad number refused");
+	bf_buf_free(&buf);
+
+	bf_budget_default_id("prometheus",
+	    "https://user:p@ss@prom.example:9090/api?token=s#f", &buf);
+	is_str(bf_buf_str(&buf), "prometheus:https://prom.example:9090/api",
+	    "URL id without userinfo, query or fragment");
+	bf_buf_reset(&buf);
+	bf_budget_default_id("postgres",
+	    "host=/run/pg port=5433 dbname=tel user=bf sslmode=require", &buf);
+	is_str(bf_buf_str(&buf), "postgres:host=/run/pg port=5433 dbname=tel",
+	    "conninfo id: host, port, dbname");
+	bf_buf_reset(&buf);
+	bf_budget_default_id("postgres", "postgresql://bf@db1:5432/tel?"
+	    "application_name=x", &buf);
+	is_str(bf_buf_str(&buf), "postgres:host=db1 port=5432 dbname=tel",
+	    "URI id: host, port, dbname");
+	bf_buf_free(&buf);
+}
+
 int
 main(void)
 {
@@ -187,5 +326,6 @@ main(void)
 	test_retry_after();
 	test_bucket();
 	test_breaker();
+	test_shared();
 	return done_testing();
 }
