@@ -16,9 +16,11 @@
 #include <libpq-fe.h>
 
 #include "budget.h"
+#include "hash.h"
 #include "warehouse.h"
 
 #define NUMS 11
+#define BF_BUDGET_NAME_MAX 200 /* bytes of a file name, at most */
 
 struct bf_budget {
 	char *id;
@@ -214,6 +216,16 @@ dir_open(struct bf_budget *b, const char *dir, struct bf_err *e)
 			bf_buf_putc(&p, *s);
 		else
 			bf_buf_printf(&p, "%%%02X", *s);
+	}
+	/* a long id: its first bytes and its hash (NAME_MAX is 255) */
+	if (p.len - strlen(dir) - 1 > BF_BUDGET_NAME_MAX) {
+		p.len = strlen(dir) + 1 + BF_BUDGET_NAME_MAX - 17;
+		if (p.s[p.len - 1] == '%')
+			p.len--;
+		else if (p.s[p.len - 2] == '%')
+			p.len -= 2;
+		bf_buf_printf(&p, "~%016llx", (unsigned long long)
+		    bf_fnv1a64(b->id, strlen(b->id)));
 	}
 	b->path = bf_buf_detach(&p);
 	b->fd = open(b->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -8,8 +8,9 @@
  * missing, each update one short transaction under SELECT ... FOR UPDATE;
  * the password from PGPASSWORD or PGPASSFILE, never from the target), or
  * else a directory (created 0700 if missing; one file per source in it,
- * 0600, named by the source id percent-encoded, each update a
- * read-modify-write under flock(2)). Times in the state are wall-clock
+ * 0600, named by the source id percent-encoded, or when that is longer
+ * than 200 bytes by its first 183 bytes, '~' and the 16 hex digits of the
+ * id's FNV-1a hash; each update a read-modify-write under flock(2)). Times in the state are wall-clock
  * milliseconds (bf_wall_ms), so other processes, machines and later runs
  * read them alike.
  *

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "budget.h"
+#include "hash.h"
 #include "retry.h"
 #include "tap.h"
 
@@ -233,6 +234,31 @@ proc_open(struct proc *p, const char *dir)
 	bf_breaker_init(&p->br, 2, 5000);   /* 2 failures, 5 s */
 }
 
+/* An id too long for a file name: cut, with its hash. */
+static void
+long_id(const char *dir)
+{
+	char id[400], path[600];
+	struct bf_budget *b;
+	struct bf_err e;
+	struct stat sb;
+
+	memset(id, '/', sizeof(id) - 1); /* each '/' is 3 bytes: %2F */
+	id[sizeof(id) - 1] = '\0';
+	b = bf_budget_open(dir, id, &e);
+	ok(b != NULL, "a 399-byte id opens");
+	bf_budget_close(b);
+	/* 183 bytes of "%2F" cut to whole escapes: 61 of them, then '~' */
+	snprintf(path, sizeof(path), "%s/", dir);
+	while (strlen(path) < strlen(dir) + 1 + 183)
+		strcat(path, "%2F");
+	snprintf(path + strlen(path), sizeof(path) - strlen(path),
+	    "~%016llx", (unsigned long long)bf_fnv1a64(id, strlen(id)));
+	ok(stat(path, &sb) == 0 && strlen(strrchr(path, '/') + 1) <= 200,
+	    "its file: the first escapes, '~' and the hash");
+	unlink(path);
+}
+
 static void
 test_shared(void)
 {
@@ -275,6 +301,7 @@ test_shared(void)
 	bf_budget_close(b.b);
 	bf_budget_close(c.b);
 	unlink(path);
+	long_id(dir);
 	rmdir(dir);
 
 	ok(bf_budget_open("/nonexistent/dir/x", "s", &e) == NULL &&

@@ -40,11 +40,15 @@ EOF2
 chmod +x "$T/down.sh"
 # -j 1: one bf-fetch for every partition; after 5 failed requests in a
 # row its circuit breaker opens and the partitions after db-02 fail too.
-# -j 2: db-02's pipeline alone finds its source unavailable.
+# -j 2: db-02's pipeline alone finds its source unavailable. (Its breaker
+# is off: the pipelines of a source share one breaker, bf-fetch --budget,
+# so db-02's failures could open it for db-03 and db-04 too, or db-01's
+# successes keep it closed, as timing goes.)
 for j in 1 2; do
 	conf "down$j" jobs=$j
 	cp "$T/down$j.conf" "$T/down$j.conf.file"
-	use_exec "$T/down$j.conf" "$T/down.sh" --retries 1 --backoff 1ms
+	brk=; [ $j = 2 ] && brk="--breaker 0"
+	use_exec "$T/down$j.conf" "$T/down.sh" --retries 1 --backoff 1ms $brk
 	run_prog bf-backfill -c "$T/down$j.conf"
 	case $j in
 	1)
@@ -63,7 +67,7 @@ db-04|8" nfail=8 wm="db-01.json db-03.json db-04.json " ;;
 	# opened, breaker_open after (with -j 1 for db-03 as well).
 	check_eq "$(sed -n 's/^bf-backfill:   failed: \([0-9]*\) windows\{0,1\}, \(bf-fetch [a-z_]*\): .*/\2 \1/p' "$T/err" |
 	    awk '{ n += $3; c[$2] = 1 } END { for (k in c) printf "%s ", k; print n }' | tr ' ' '\n' | sort | tr '\n' ' ')" \
-	    "$(printf '%s\n' breaker_open exec_failed $nfail | sort | tr '\n' ' ')" \
+	    "$(printf '%s\n' ${brk:+-}breaker_open exec_failed $nfail | grep -v '^-' | sort | tr '\n' ' ')" \
 	    "-j $j: the summary groups the $nfail failed windows by cause"
 	grep -q "windows committed, $nfail failed, of 32 planned" "$T/err" && pass "-j $j: the summary counts them" ||
 	    { fail "-j $j: the summary counts them"; diag "$(grep windows "$T/err")"; }
