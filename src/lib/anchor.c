@@ -286,7 +286,10 @@ bf_anchor_reanchor(struct bf_wh *w, const struct bf_reanchor *r,
 	memset(&chain, 0, sizeof(chain));
 	bf_ckpt_init(&ck, r->partition);
 	bf_ckpt_init(&present, r->partition);
-	if (bf_lock_partition(r->state, r->partition, &fd, e) == -1)
+	/* The state directory's lock, and the warehouse's (PostgreSQL): a
+	 * loader with another state directory may hold the partition. */
+	if (bf_lock_partition(r->state, r->partition, &fd, e) == -1 ||
+	    bf_wh_lock_partition(w, r->partition, e) == -1)
 		goto out;
 	bf_ckpt_free(&ck);
 	if (bf_ckpt_load(r->state, r->partition, &ck, e) == -1)

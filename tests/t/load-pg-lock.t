@@ -46,6 +46,12 @@ check_eq "$(q "SELECT count(*) FROM ledger")" 0 "it wrote nothing"
 run_prog bf-load --db "$DB" "$T/db1.ndjson"
 check_rc 75 "a bf-load without a state directory refuses db-1 too"
 
+run_prog bf-ledger --db "$DB" reanchor --state "$T/s2" --partition db-1 \
+    --operator ops --reason "restore"
+check_rc 75 "bf-ledger reanchor with another state directory refuses db-1 too"
+grep -q "partition 'db-1' is locked" "$T/err" && pass "reanchor says the partition is locked" ||
+    { fail "reanchor says the partition is locked"; diag "$(cat "$T/err")"; }
+
 run_prog bf-load --db "$DB" --state "$T/s2" "$T/db2.ndjson"
 check_rc 0 "db-2 loads beside the first bf-load"
 
