@@ -10,17 +10,12 @@
 #     the budget.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/backfill.sh"
+. "$BF_TOP/tests/lib/faults.sh"
 for p in jq sqlite3 python3; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
 done
 
-python3 "$BF_TOP/tests/lib/faultserver.py" "$T/port" "$T/log" 120 2>"$T/server.err" &
-SRV=$!
-at_exit "kill $SRV 2>/dev/null; wait $SRV 2>/dev/null"
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { fail "faultserver started"; diag "$(cat "$T/server.err")"; done_testing; exit 1; }
-BASE="http://127.0.0.1:$(cat "$T/port")"
+start_faultserver
 printf 'metric,unit,query\nfault_metric,Count,bf_fault_metric{instance_id=${partition}}\n' >"$T/m.csv"
 cat >"$T/rates.csv" <<'EOF2'
 metric,unit,aggregate,usage_unit,multiplier,divisor,unit_price,currency,effective_from,effective_to

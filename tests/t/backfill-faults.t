@@ -8,6 +8,7 @@
 #     burst of 503 answers, then throttling (429 with Retry-After).
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/backfill.sh"
+. "$BF_TOP/tests/lib/faults.sh"
 for p in jq sqlite3 flock cksum; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
 done
@@ -57,13 +58,7 @@ check_eq "$(corrections "$T/ledger.db")" 0 "no correction"
 
 # 2. The fault server.
 command -v python3 >/dev/null || { done_testing; exit; }
-python3 "$BF_TOP/tests/lib/faultserver.py" "$T/port" "$T/log" 120 2>"$T/server.err" &
-SRV=$!
-at_exit "kill $SRV 2>/dev/null; wait $SRV 2>/dev/null"
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { fail "faultserver started"; diag "$(cat "$T/server.err")"; done_testing; exit 1; }
-BASE="http://127.0.0.1:$(cat "$T/port")"
+start_faultserver
 # Its one series belongs to db-1 and counts minutes.
 printf 'metric,unit,query\nfault_metric,Count,bf_fault_metric\n' >"$T/m.csv"
 cat >"$T/rates.csv" <<'EOF2'

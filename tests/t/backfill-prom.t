@@ -15,6 +15,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/prom.sh"
 . "$BF_TOP/tests/lib/backfill.sh"
+. "$BF_TOP/tests/lib/faults.sh"
 for p in jq sqlite3 flock python3 curl; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
 done
@@ -160,15 +161,8 @@ done
 
 # The fault server counts the requests: the check's instant query is asked
 # once for the run, and when it is refused no range query follows.
-python3 "$BF_TOP/tests/lib/faultserver.py" "$T/port" "$T/log" 120 2>"$T/server.err" &
-SRV=$!
-at_exit "kill $SRV 2>/dev/null; wait $SRV 2>/dev/null"
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { cat "$T/server.err" >&2; fail "faultserver started"; done_testing; exit 1; }
-BASE="http://127.0.0.1:$(cat "$T/port")"
+start_faultserver
 printf 'metric,unit,query\ncommits,Count,bf_fault_metric\n' >"$T/fault.csv"
-requests() { awk -v m="$1" '$2 == m { n++ } END { print n + 0 }' "$T/log"; }
 for M in ok,id=good status=400,errortype=bad_data,query,id=bad; do
 	conf "$T/f$M" "$BASE/$M" jobs=3 partition= partitions="$T/parts"
 	sed -i "s|^fetch-arg = $T/map.csv|fetch-arg = $T/fault.csv|" "$T/f$M/conf"

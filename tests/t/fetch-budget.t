@@ -14,17 +14,11 @@
 # Only upper bounds on the request rate are asserted (the promise), with
 # slack for a loaded machine.
 . "$(dirname "$0")/../lib/common.sh"
+. "$BF_TOP/tests/lib/faults.sh"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
-python3 "$BF_TOP/tests/lib/faultserver.py" "$T/port" "$T/log" 120 \
-    2>"$T/server.err" &
-SRV=$!
-at_exit "kill $SRV 2>/dev/null; wait $SRV 2>/dev/null"
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { cat "$T/server.err" >&2; fail "faultserver started"; done_testing; exit 1; }
-BASE="http://127.0.0.1:$(cat "$T/port")"
+start_faultserver
 
 printf 'metric,unit,query\nfault_metric,Count,bf_fault_metric\n' >"$T/m.csv"
 win() {
@@ -37,7 +31,6 @@ fetch() {
 	shift
 	bf-fetch -s prometheus -u "$BASE/$_m" -m "$T/m.csv" --no-check "$@"
 }
-requests() { awk -v m="$1" '$2 == m { n++ } END { print n + 0 }' "$T/log"; }
 # maxspan MODE: the most requests of MODE in any 1-second span [t, t + 1)
 maxspan() {
 	awk -v m="$1" '$2 == m { print $1 }' "$T/log" | sort -n |

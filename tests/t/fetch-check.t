@@ -11,6 +11,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/prom.sh"
 . "$BF_TOP/tests/lib/pg.sh"
+. "$BF_TOP/tests/lib/faults.sh"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
@@ -111,16 +112,8 @@ check_rc 2 "--check with --dry-run: usage"
 
 # 5. The fault server: the check asks once per metric, at the first
 # window's start, and only for the first window.
-python3 "$BF_TOP/tests/lib/faultserver.py" "$T/port" "$T/log" 120 \
-    2>"$T/server.err" &
-SRV=$!
-at_exit "kill $SRV 2>/dev/null; wait $SRV 2>/dev/null"
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { cat "$T/server.err" >&2; fail "faultserver started"; done_testing; exit 1; }
-BASE="http://127.0.0.1:$(cat "$T/port")"
+start_faultserver
 printf 'metric,unit,query\na,Count,bf_fault_metric\nb,Count,bf_fault_metric\n' >"$T/m2.csv"
-requests() { awk -v m="$1" '$2 == m { n++ } END { print n + 0 }' "$T/log"; }
 asked_at() { awk -v m="$1" '$2 == m { print $3 }' "$T/log" | sort -u | tr '\n' ' '; }
 head -n 5 "$T/w100" | tail -n 3 >"$T/w3"
 M=ok,id=count

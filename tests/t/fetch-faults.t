@@ -5,17 +5,11 @@
 # breaker opening and closing, the rate limit, connection reuse, and that a
 # failed window never leaves partial samples behind.
 . "$(dirname "$0")/../lib/common.sh"
+. "$BF_TOP/tests/lib/faults.sh"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
-python3 "$BF_TOP/tests/lib/faultserver.py" "$T/port" "$T/log" 120 \
-    2>"$T/server.err" &
-SRV=$!
-at_exit "kill $SRV 2>/dev/null; wait $SRV 2>/dev/null"
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { cat "$T/server.err" >&2; fail "faultserver started"; done_testing; exit 1; }
-BASE="http://127.0.0.1:$(cat "$T/port")"
+start_faultserver
 
 printf 'metric,unit,query\nfault_metric,Count,bf_fault_metric\n' >"$T/m.csv"
 win() {
@@ -29,7 +23,6 @@ fetch() {
 	bf-fetch -s prometheus -u "$BASE/$_m" -m "$T/m.csv" "$@"
 }
 # requests MODE: how many requests the server saw for MODE
-requests() { awk -v m="$1" '$2 == m { n++ } END { print n + 0 }' "$T/log"; }
 # gaps MODE: seconds between consecutive requests of MODE, one a line
 gaps() { awk -v m="$1" '$2 == m { if (n++) printf "%.3f\n", $1 - last; last = $1 }' "$T/log"; }
 # window lines of $T/out, as [status, fetched, requests, retries, code]

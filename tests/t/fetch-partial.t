@@ -4,17 +4,11 @@
 # partial_response, unless bf-fetch --accept-partial; served by the real
 # HTTP server of tests/lib/faultserver.py.
 . "$(dirname "$0")/../lib/common.sh"
+. "$BF_TOP/tests/lib/faults.sh"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
-python3 "$BF_TOP/tests/lib/faultserver.py" "$T/port" "$T/log" 60 \
-    2>"$T/server.err" &
-SRV=$!
-at_exit "kill $SRV 2>/dev/null; wait $SRV 2>/dev/null"
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { cat "$T/server.err" >&2; fail "faultserver started"; done_testing; exit 1; }
-BASE="http://127.0.0.1:$(cat "$T/port")"
+start_faultserver 60
 
 printf 'metric,unit,query\nfault_metric,Count,bf_fault_metric\n' >"$T/m.csv"
 printf '{"type":"window","partition":"db-1","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-01T01:00:00Z"}\n' >"$T/w1"
@@ -24,7 +18,6 @@ fetch() {
 	bf-fetch -s prometheus -u "$BASE/$_m" -m "$T/m.csv" --lookback 0 \
 	    --retries 2 --backoff 5ms "$@" "$T/w1"
 }
-requests() { awk -v m="$1" '$2 == m { n++ } END { print n + 0 }' "$T/log"; }
 wins() { jq -c 'select(.type == "window") | [.status, .fetched, .error.code]' "$T/out"; }
 samples() { grep -c '"type":"sample"' "$T/out" || :; }
 # the values the server sends: one a minute over [00:00, 01:00), t / 60
