@@ -151,4 +151,27 @@ while read -r delay pick && [ $landed -lt "$TRIALS" ]; do
 done <"$T/points"
 diag "$landed kills landed in $tried runs (the clean pipeline ran $dur ms)"
 check_eq "$landed" "$TRIALS" "$TRIALS kills landed"
+
+# A kill may also land on the hand-off's bf-window --gaps, after the
+# pipelines: that is a failure like a killed stage's (exit 1, the next run
+# hands off), not an I/O error (74). Here a bf-window of its own, first in
+# PATH, kills itself on the run's second --gaps.
+mkdir "$T/wrap" "$T/gapkill"
+cat >"$T/wrap/bf-window" <<EOF
+#!/bin/sh
+case " \$* " in
+*" --gaps "*) [ -e "$T/wrap/seen" ] && kill -KILL \$\$; : >"$T/wrap/seen" ;;
+esac
+exec "$BF_BIN/bf-window" "\$@"
+EOF
+chmod +x "$T/wrap/bf-window"
+ln -s "$T/data.ndjson" "$T/gapkill/data.ndjson"
+write_conf "$T/gapkill/conf" "$T/gapkill" to=2026-01-02
+rc=0
+PATH="$T/wrap:$PATH" bf-backfill -c "$T/gapkill/conf" --no-progress >"$T/gapkill/out" 2>"$T/gapkill/err" || rc=$?
+check_eq "$rc" 1 "the hand-off's bf-window killed: exit 1, as a killed stage"
+grep -q "cannot list the gaps left: no hand-off" "$T/gapkill/err" && pass "it says there was no hand-off" ||
+    { fail "it says there was no hand-off"; diag "$(cat "$T/gapkill/err")"; }
+bf-backfill -c "$T/gapkill/conf" --no-progress >"$T/gapkill/out" 2>"$T/gapkill/err" &&
+    pass "the next run hands off (exit 0)" || { fail "the next run hands off"; diag "$(cat "$T/gapkill/err")"; }
 done_testing
