@@ -792,9 +792,9 @@ key_currency(const struct bf_keymap_ent *x)
 	return p;
 }
 
-int
-bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
-    struct bf_err *e)
+static int
+chargeback(struct bf_wh *w, const struct bf_report_opts *o,
+    struct bf_sheet *out, struct bf_sheet_col *use, struct bf_err *e)
 {
 	static const struct bf_sheet_col cols[] = {
 		{ "period", 0 }, { "period_start", 0 }, { "period_end", 0 },
@@ -803,9 +803,7 @@ bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 		{ "usage_rows", BF_SHEET_NUM | BF_SHEET_RIGHT },
 		{ "cost", BF_SHEET_RIGHT }, { "rounded", BF_SHEET_RIGHT },
 	};
-	struct bf_sheet_col use[11];
 	struct charge c;
-	struct bf_sheet sh;
 	bf_dec *amt = NULL, *cents = NULL;
 	size_t *ord = NULL, i, lo, hi;
 	bf_time from, to;
@@ -813,6 +811,7 @@ bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 	int nc = 0, rc = -1, k;
 
 	memset(&c, 0, sizeof(c));
+	memset(out, 0, sizeof(*out));
 	c.by = o->by;
 	if (scan_period(w, o, charge_row, &c, e) == -1)
 		goto done;
@@ -829,7 +828,7 @@ bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 			continue;
 		use[nc++] = cols[k];
 	}
-	bf_sheet_init(&sh, use, nc);
+	bf_sheet_init(out, use, nc);
 	ord = bf_xcalloc(c.keys.n + 1, sizeof(*ord));
 	amt = bf_xcalloc(c.keys.n + 1, sizeof(*amt));
 	cents = bf_xcalloc(c.keys.n + 1, sizeof(*cents));
@@ -903,7 +902,7 @@ bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 				bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
 				goto done;
 			}
-			bf_sheet_add(&sh, "chargeback", v);
+			bf_sheet_add(out, "chargeback", v);
 		}
 		{
 			char nrows[24];
@@ -930,13 +929,10 @@ bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 			v[vi++] = tot;
 			if (o->cents)
 				v[vi++] = rtot;
-			bf_sheet_add(&sh, "total", v);
+			bf_sheet_add(out, "total", v);
 		}
 	}
-	rc = bf_sheet_write(&sh, o->format, o->out, e);
-	if (rc == 0)
-		rc = c.keys.n > 0;
-	bf_sheet_free(&sh);
+	rc = c.keys.n > 0;
 done:
 	free(ord);
 	free(amt);
@@ -944,6 +940,35 @@ done:
 	free(c.g);
 	bf_keymap_free(&c.keys);
 	bf_buf_free(&c.k);
+	if (rc == -1)
+		bf_sheet_free(out);
+	return rc;
+}
+
+int
+bf_report_chargeback_sheet(struct bf_wh *w, const struct bf_report_opts *o,
+    struct bf_sheet *out, struct bf_err *e)
+{
+	struct bf_sheet_col use[11];
+	int rc = chargeback(w, o, out, use, e);
+
+	out->cols = NULL; /* use[] dies here */
+	return rc;
+}
+
+int
+bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
+    struct bf_err *e)
+{
+	struct bf_sheet_col use[11];
+	struct bf_sheet sh;
+	int rc = chargeback(w, o, &sh, use, e);
+
+	if (rc == -1)
+		return -1;
+	if (bf_sheet_write(&sh, o->format, o->out, e) == -1)
+		rc = -1;
+	bf_sheet_free(&sh);
 	return rc;
 }
 
@@ -1050,8 +1075,9 @@ quota_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 }
 
 int
-bf_report_quota(struct bf_wh *w, const char *quotas,
-    const struct bf_report_opts *o, int *exceeded, struct bf_err *e)
+bf_report_quota_sheet(struct bf_wh *w, const char *quotas,
+    const struct bf_report_opts *o, int *exceeded, struct bf_sheet *out,
+    struct bf_err *e)
 {
 	static const char *const header[] = { "tenant", "metric", "limit",
 		"unit", "period" };
@@ -1064,12 +1090,13 @@ bf_report_quota(struct bf_wh *w, const char *quotas,
 		{ "status", 0 },
 	};
 	struct quotas q;
-	struct bf_sheet sh;
+	struct bf_sheet *sh = out;
 	bf_time a, b;
 	size_t i;
 	int rc = -1;
 
 	memset(&q, 0, sizeof(q));
+	memset(out, 0, sizeof(*out));
 	q.file = quotas;
 	q.o = o;
 	*exceeded = 0;
@@ -1097,7 +1124,7 @@ bf_report_quota(struct bf_wh *w, const char *quotas,
 				    x->tenant, x->metric);
 			goto done;
 		}
-	bf_sheet_init(&sh, cols, 11);
+	bf_sheet_init(sh, cols, 11);
 	for (i = 0; i < q.n; i++) {
 		struct quota *x = &q.v[i];
 		char lim[BF_DEC_LEN], used[BF_DEC_LEN], pct[BF_DEC_LEN];
@@ -1112,7 +1139,7 @@ bf_report_quota(struct bf_wh *w, const char *quotas,
 			    BF_DEC_OK) {
 				bf_err_set(e, BF_EXIT_FAILED, "overage cost "
 				    "overflow");
-				bf_sheet_free(&sh);
+				bf_sheet_free(sh);
 				goto done;
 			}
 			(*exceeded)++;
@@ -1137,16 +1164,38 @@ bf_report_quota(struct bf_wh *w, const char *quotas,
 		v[8] = ocost;
 		v[9] = x->currency;
 		v[10] = ex ? "exceeded" : "ok";
-		bf_sheet_add(&sh, "quota", v);
+		bf_sheet_add(sh, "quota", v);
 	}
-	rc = bf_sheet_write(&sh, o->format, o->out, e);
-	bf_sheet_free(&sh);
+	rc = 0;
 done:
 	free(q.v);
 	bf_rowset_free(&q.mem);
 	bf_keymap_free(&q.keys);
 	bf_buf_free(&q.k);
 	return rc;
+}
+
+int
+bf_report_quota(struct bf_wh *w, const char *quotas,
+    const struct bf_report_opts *o, int *exceeded, struct bf_err *e)
+{
+	struct bf_sheet sh;
+	int rc;
+
+	if (bf_report_quota_sheet(w, quotas, o, exceeded, &sh, e) == -1)
+		return -1;
+	rc = bf_sheet_write(&sh, o->format, o->out, e);
+	bf_sheet_free(&sh);
+	return rc;
+}
+
+int
+bf_report_scan(struct bf_wh *w, const struct bf_report_opts *o,
+    int (*fn)(void *ctx, const struct bf_row *row,
+    const struct bf_shares *sh, struct bf_err *e), void *ctx,
+    struct bf_err *e)
+{
+	return scan_period(w, o, fn, ctx, e);
 }
 
 /* Gaps. */

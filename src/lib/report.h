@@ -166,6 +166,13 @@ struct bf_report_opts {
 int bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
     struct bf_err *e);
 
+/* The same, into out (initialized here; on success the caller frees it
+ * with bf_sheet_free; nothing to free on -1). out->cols is NULL: the rows'
+ * values follow the column list above for o->by, o->cents and o->format,
+ * after the type in v[0]. */
+int bf_report_chargeback_sheet(struct bf_wh *w, const struct bf_report_opts *o,
+    struct bf_sheet *out, struct bf_err *e);
+
 /*
  * Quota reconciliation. The quotas file is CSV with the header
  * tenant,metric,limit,unit,period: limit a decimal >= 0 in unit, which
@@ -182,6 +189,20 @@ int bf_report_chargeback(struct bf_wh *w, const struct bf_report_opts *o,
  */
 int bf_report_quota(struct bf_wh *w, const char *quotas,
     const struct bf_report_opts *o, int *exceeded, struct bf_err *e);
+/* The same, into out (columns period, tenant, metric, unit, limit, used,
+ * percent, overage, overage_cost, currency, status); the caller frees it
+ * with bf_sheet_free after a return of 0; nothing to free on -1. */
+int bf_report_quota_sheet(struct bf_wh *w, const char *quotas,
+    const struct bf_report_opts *o, int *exceeded, struct bf_sheet *out,
+    struct bf_err *e);
+
+/* Calls fn with every usage row of period o->period and its owner shares,
+ * as chargeback and quota read them (one read snapshot; warnings through
+ * o->warn). Returns 0, or -1 with e set (by fn or the warehouse). */
+int bf_report_scan(struct bf_wh *w, const struct bf_report_opts *o,
+    int (*fn)(void *ctx, const struct bf_row *row,
+    const struct bf_shares *sh, struct bf_err *e), void *ctx,
+    struct bf_err *e);
 
 /*
  * Gaps: the parts of [from, to) not covered by committed windows (the
