@@ -3,6 +3,7 @@
  * chargeback, quotas, exports (FOCUS among them) and gaps. See
  * bf-ledger(1).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "focus.h"
 #include "json.h"
 #include "load.h"
+#include "report-html.h"
 #include "report.h"
 #include "timeutil.h"
 #include "verify.h"
@@ -46,6 +48,7 @@ static const struct option longopts[] = {
 	{ "from", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "operator", required_argument, NULL, OPT_OPERATOR },
+	{ "out", required_argument, NULL, 'o' },
 	{ "partition", required_argument, NULL, OPT_PARTITION },
 	{ "partitions", required_argument, NULL, OPT_PARTITIONS },
 	{ "period", required_argument, NULL, 'p' },
@@ -74,6 +77,8 @@ usage(int status)
 	    "[-B by] [-F format]\n"
 	    "       bf-ledger -d target quota -q file -p yyyy-mm [-b day] "
 	    "[-F format]\n"
+	    "       bf-ledger -d target report -p yyyy-mm [-b day] "
+	    "[-F html] [-o file] [-q file]\n"
 	    "       bf-ledger -d target export [-F ndjson | csv | focus] "
 	    "[-p yyyy-mm] [-b day]\n"
 	    "                 [--canonical] [--table name] [--account id] "
@@ -228,6 +233,63 @@ read_names(int npnames, const char *partfile, struct bf_partlist *pl,
 	return 0;
 }
 
+/* bf-ledger report: the HTML chargeback of one period (report-html.h). */
+static int
+cmd_report(const char *db, const char *period, int bday, const char *format,
+    const char *outfile, const char *quotas)
+{
+	struct bf_report_opts o = { 0 };
+	struct bf_html_opts h = { 0 };
+	struct bf_err e = { 0 };
+	struct bf_wh *w;
+	char version[64];
+	bf_time a, b;
+	FILE *out = stdout;
+	int exceeded = 0, found, rc;
+
+	if (period == NULL) {
+		bf_warn("--period YYYY-MM is required");
+		return BF_EXIT_USAGE;
+	}
+	if (parse_period(period, bday, &a, &b) == -1)
+		return BF_EXIT_USAGE;
+	if (format != NULL && strcmp(format, "html") != 0) {
+		bf_warn("bad --format '%s': expected html", format);
+		return BF_EXIT_USAGE;
+	}
+	snprintf(version, sizeof(version), "bf-ledger %s", BF_VERSION);
+	o.period = period;
+	o.billing_day = bday;
+	o.warn = on_warn;
+	h.warehouse = db;
+	h.quotas = quotas;
+	h.program = version;
+	if ((w = bf_wh_open(db, 0, &e)) == NULL)
+		return bf_err_print(&e);
+	if (outfile != NULL && (out = fopen(outfile, "w")) == NULL) {
+		bf_wh_close(w);
+		bf_warn("cannot write '%s': %s", outfile, strerror(errno));
+		return BF_EXIT_IO;
+	}
+	found = bf_report_html(w, &o, &h, out, &exceeded, &e);
+	bf_wh_close(w);
+	if (out != stdout && fclose(out) == EOF && found != -1) {
+		bf_warn("cannot write '%s': %s", outfile, strerror(errno));
+		return BF_EXIT_IO;
+	}
+	if (found == -1)
+		return bf_err_print(&e);
+	rc = bf_close_stdout();
+	if (rc == 0 && exceeded > 0)
+		rc = BF_EXIT_QUOTA;
+	if (rc == 0 && found == 0) {
+		bf_warn("no usage rows in period %s (billing day %d): the "
+		    "report is empty", period, bday);
+		rc = BF_EXIT_FAILED;
+	}
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -236,7 +298,7 @@ main(int argc, char *argv[])
 	const char *account = "bf", *provider = "bf", *service = "Database";
 	const char *subcategory = "Other (Databases)";
 	const char *cmd, *partfile = NULL, *operator = NULL, *reason = NULL;
-	const char *run_id = NULL;
+	const char *run_id = NULL, *outfile = NULL;
 	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0;
 	int tables = 0;
 	int ch, rc = 0, fmt;
@@ -249,7 +311,7 @@ main(int argc, char *argv[])
 	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	pnames = bf_xcalloc((size_t)argc + 1, sizeof(*pnames));
 	given = bf_xcalloc((size_t)argc + 1, sizeof(*given));
-	while ((ch = getopt_long(argc, argv, "B:b:cd:F:f:hp:q:s:t:V", longopts,
+	while ((ch = getopt_long(argc, argv, "B:b:cd:F:f:ho:p:q:s:t:V", longopts,
 	    NULL)) != -1) {
 		const struct option *lo;
 
@@ -284,6 +346,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(0);
+			break;
+		case 'o':
+			outfile = optarg;
 			break;
 		case 'p':
 			period = optarg;
@@ -372,6 +437,8 @@ main(int argc, char *argv[])
 			{ "chargeback", " db period billing-day by cents "
 			    "format " },
 			{ "quota", " db period billing-day quotas format " },
+			{ "report", " db period billing-day quotas format "
+			    "out " },
 			{ "export", " db format period billing-day canonical "
 			    "table account provider service "
 			    "service-subcategory " },
@@ -464,6 +531,8 @@ main(int argc, char *argv[])
 			    fs, ts);
 			rc = BF_EXIT_FAILED;
 		}
+	} else if (strcmp(cmd, "report") == 0) {
+		rc = cmd_report(db, period, bday, format, outfile, quotas);
 	} else if (strcmp(cmd, "export") == 0) {
 		char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
 		const char *f = NULL, *t = NULL;

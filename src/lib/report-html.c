@@ -1,0 +1,652 @@
+/*
+ * report-html.c: bf-ledger report as one HTML file (report-html.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "decimal.h"
+#include "keymap.h"
+#include "report-html.h"
+#include "timeutil.h"
+
+#define TOPN 10
+
+static const char *const colors[] = {
+	"#1b6ca8", "#e07b39", "#3a9b5c", "#b8405e", "#7a5cad", "#8c6d31",
+	"#d16ba5", "#5f6b73",
+};
+#define NCOLORS (sizeof(colors) / sizeof(colors[0]))
+
+/* Appends s with <, >, &, " and ' escaped (NULL as ""). */
+static void
+esc(struct bf_buf *b, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		switch (*s) {
+		case '<': bf_buf_puts(b, "&lt;"); break;
+		case '>': bf_buf_puts(b, "&gt;"); break;
+		case '&': bf_buf_puts(b, "&amp;"); break;
+		case '"': bf_buf_puts(b, "&quot;"); break;
+		case '\'': bf_buf_puts(b, "&#39;"); break;
+		default: bf_buf_putc(b, *s);
+		}
+}
+
+/* "-12.05" (2 places) as integer cents "-1205". */
+static void
+put_cents(struct bf_buf *b, const char *amount)
+{
+	const char *p = amount;
+	int neg = 0, any = 0;
+
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (neg)
+		bf_buf_putc(b, '-');
+	for (; *p != '\0'; p++) {
+		if (*p == '.' || (*p == '0' && !any))
+			continue;
+		bf_buf_putc(b, *p);
+		any = 1;
+	}
+	if (!any) {
+		if (neg)
+			b->len--;
+		bf_buf_putc(b, '0');
+	}
+}
+
+static double
+dbl(bf_dec d)
+{
+	char s[BF_DEC_LEN];
+
+	bf_dec_format(d, s);
+	return strtod(s, NULL);
+}
+
+/* Costs per day and series (tenant, currency), and the run ids. */
+struct days {
+	struct bf_keymap day, ser, cell, run;
+	bf_dec *v;
+	size_t cap;
+	struct bf_buf k;
+};
+
+static int
+day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
+    struct bf_err *e)
+{
+	struct days *d = ctx;
+	const char *ws = row->v[BF_U_WINDOW_START];
+	const char *cur = row->v[BF_U_CURRENCY] ? row->v[BF_U_CURRENCY] : "";
+	size_t i, idx;
+	int added;
+
+	if (row->v[BF_U_RUN_ID] != NULL)
+		bf_keymap_put(&d->run, row->v[BF_U_RUN_ID],
+		    strlen(row->v[BF_U_RUN_ID]), &added);
+	bf_keymap_put(&d->day, ws, 10, &added);
+	for (i = 0; i < sh->n; i++) {
+		bf_buf_reset(&d->k);
+		bf_buf_puts(&d->k, sh->v[i].tenant);
+		bf_buf_putc(&d->k, '\0');
+		bf_buf_puts(&d->k, cur);
+		bf_keymap_put(&d->ser, d->k.s, d->k.len, &added);
+		bf_buf_putc(&d->k, '\0');
+		bf_buf_add(&d->k, ws, 10);
+		idx = bf_keymap_put(&d->cell, d->k.s, d->k.len, &added);
+		if (added) {
+			if (idx >= d->cap) {
+				d->cap = d->cap ? 2 * d->cap : 64;
+				d->v = bf_xrealloc(d->v, d->cap *
+				    sizeof(*d->v));
+			}
+			d->v[idx] = bf_dec_from_int(0);
+		}
+		if (bf_dec_add(d->v[idx], sh->v[i].cost, &d->v[idx]) !=
+		    BF_DEC_OK)
+			return bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
+	}
+	return 0;
+}
+
+static const struct bf_keymap *sort_map;
+
+static int
+cmp_ent(const void *a, const void *b)
+{
+	const struct bf_keymap_ent *x = &sort_map->v[*(const size_t *)a];
+	const struct bf_keymap_ent *y = &sort_map->v[*(const size_t *)b];
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->key, y->key, n);
+
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The indexes of m's keys in bytewise order (caller frees). */
+static size_t *
+sorted(const struct bf_keymap *m)
+{
+	size_t *o = bf_xcalloc(m->n + 1, sizeof(*o)), i;
+
+	for (i = 0; i < m->n; i++)
+		o[i] = i;
+	sort_map = m;
+	if (m->n > 1)
+		qsort(o, m->n, sizeof(*o), cmp_ent);
+	return o;
+}
+
+static void
+put_series(struct bf_buf *b, const struct bf_keymap_ent *x)
+{
+	esc(b, x->key[0] ? x->key : "(none)");
+	bf_buf_puts(b, " (");
+	esc(b, x->key + strlen(x->key) + 1);
+	bf_buf_putc(b, ')');
+}
+
+static bf_dec
+cell_of(struct days *d, const struct bf_keymap_ent *s, const char *day)
+{
+	size_t i;
+	int added;
+
+	bf_buf_reset(&d->k);
+	bf_buf_add(&d->k, s->key, s->len);
+	bf_buf_putc(&d->k, '\0');
+	bf_buf_add(&d->k, day, 10);
+	i = bf_keymap_put(&d->cell, d->k.s, d->k.len, &added);
+	if (added) {
+		if (i >= d->cap) {
+			d->cap = d->cap ? 2 * d->cap : 64;
+			d->v = bf_xrealloc(d->v, d->cap * sizeof(*d->v));
+		}
+		d->v[i] = bf_dec_from_int(0);
+	}
+	return d->v[i];
+}
+
+static void
+put_chart(struct bf_buf *b, struct days *d)
+{
+	size_t *od = sorted(&d->day), *os = sorted(&d->ser), i, j;
+	double max = 0, bw, x, y, h, top;
+	const double W = 720, H = 260, L = 60, T = 10, Bm = 40;
+	char s[BF_DEC_LEN];
+
+	for (i = 0; i < d->day.n; i++) {
+		double sum = 0;
+
+		for (j = 0; j < d->ser.n; j++) {
+			double v = dbl(cell_of(d, &d->ser.v[os[j]],
+			    d->day.v[od[i]].key));
+
+			if (v > 0)
+				sum += v;
+		}
+		if (sum > max)
+			max = sum;
+	}
+	bf_buf_puts(b, "<h2 id=\"daily\">Cost per day by tenant</h2>\n");
+	if (d->day.n == 0) {
+		bf_buf_puts(b, "<p>No usage in this period.</p>\n");
+		goto done;
+	}
+	bw = (W - L - 10) / (double)d->day.n;
+	bf_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+	    "viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+	    "aria-labelledby=\"daily-t\" class=\"chart\">"
+	    "<title id=\"daily-t\">Cost per day by tenant (positive costs "
+	    "stacked; negative corrections in the table)</title>\n",
+	    W, H);
+	bf_buf_printf(b, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" "
+	    "y2=\"%.0f\" stroke=\"#000\"/>\n", L, H - Bm, W - 10, H - Bm);
+	bf_buf_printf(b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" "
+	    "text-anchor=\"end\">%.2f</text>\n", L - 4, T + 10, max);
+	bf_buf_printf(b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" "
+	    "text-anchor=\"end\">0</text>\n", L - 4, H - Bm);
+	for (i = 0; i < d->day.n; i++) {
+		const char *day = d->day.v[od[i]].key;
+
+		x = L + i * bw;
+		top = H - Bm;
+		for (j = 0; j < d->ser.n; j++) {
+			bf_dec c = cell_of(d, &d->ser.v[os[j]], day);
+			double v = dbl(c);
+
+			if (v <= 0 || max <= 0)
+				continue;
+			h = v / max * (H - Bm - T);
+			y = top - h;
+			bf_dec_format_places(c, 2, s);
+			bf_buf_printf(b, "<rect x=\"%.2f\" y=\"%.2f\" "
+			    "width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
+			    "stroke=\"#fff\" stroke-width=\"0.5\"><title>%.10s "
+			    , x + bw * 0.1, y, bw * 0.8, h,
+			    colors[j % NCOLORS], day);
+			put_series(b, &d->ser.v[os[j]]);
+			bf_buf_printf(b, ": %s</title></rect>\n", s);
+			top = y;
+		}
+		if (d->day.n <= 31 && (d->day.n <= 10 || i % 5 == 0))
+			bf_buf_printf(b, "<text x=\"%.2f\" y=\"%.0f\" "
+			    "font-size=\"9\" text-anchor=\"middle\">"
+			    "%.5s</text>\n", x + bw / 2, H - Bm + 12,
+			    day + 5);
+	}
+	bf_buf_puts(b, "</svg>\n<p class=\"legend\">");
+	for (j = 0; j < d->ser.n; j++) {
+		bf_buf_printf(b, "<span><svg xmlns=\"http://www.w3.org/2000/"
+		    "svg\" width=\"10\" height=\"10\"><rect width=\"10\" "
+		    "height=\"10\" fill=\"%s\"/></svg> ",
+		    colors[j % NCOLORS]);
+		put_series(b, &d->ser.v[os[j]]);
+		bf_buf_puts(b, "</span> ");
+	}
+	bf_buf_puts(b, "</p>\n<table class=\"num\"><thead><tr><th>day</th>");
+	for (j = 0; j < d->ser.n; j++) {
+		bf_buf_puts(b, "<th>");
+		put_series(b, &d->ser.v[os[j]]);
+		bf_buf_puts(b, "</th>");
+	}
+	bf_buf_puts(b, "</tr></thead><tbody>\n");
+	for (i = 0; i < d->day.n; i++) {
+		const char *day = d->day.v[od[i]].key;
+
+		bf_buf_printf(b, "<tr><td>%.10s</td>", day);
+		for (j = 0; j < d->ser.n; j++) {
+			const struct bf_keymap_ent *x = &d->ser.v[os[j]];
+
+			bf_dec_format(cell_of(d, x, day), s);
+			bf_buf_printf(b, "<td data-bf-day=\"%.10s\" "
+			    "data-bf-tenant=\"", day);
+			esc(b, x->key);
+			bf_buf_puts(b, "\" data-bf-cost=\"");
+			bf_buf_puts(b, s);
+			bf_buf_puts(b, "\">");
+			bf_buf_puts(b, s);
+			bf_buf_puts(b, "</td>");
+		}
+		bf_buf_puts(b, "</tr>\n");
+	}
+	bf_buf_puts(b, "</tbody></table>\n");
+done:
+	free(od);
+	free(os);
+}
+
+static void
+put_amount_cell(struct bf_buf *b, const char *attrs, const char *cur,
+    const char *rounded)
+{
+	bf_buf_printf(b, "<td class=\"r\"%s data-bf-currency=\"", attrs);
+	esc(b, cur);
+	bf_buf_puts(b, "\" data-bf-cents=\"");
+	put_cents(b, rounded);
+	bf_buf_puts(b, "\">");
+	bf_buf_puts(b, rounded);
+	bf_buf_puts(b, " ");
+	esc(b, cur);
+	bf_buf_puts(b, "</td>");
+}
+
+/* The headline: chargeback --cents per tenant (by 0) or per tenant and
+ * cost centre (by BF_BY_COST_CENTER). */
+static int
+put_headline(struct bf_buf *b, struct bf_wh *w,
+    const struct bf_report_opts *o, int by, struct bf_err *e)
+{
+	struct bf_report_opts c = *o;
+	struct bf_sheet sh;
+	size_t i;
+	int rc, cc = by != 0;
+
+	c.by = by;
+	c.cents = 1;
+	c.format = BF_FMT_NDJSON;
+	if ((rc = bf_report_chargeback_sheet(w, &c, &sh, e)) == -1)
+		return -1;
+	if (cc)
+		bf_buf_puts(b, "<h2 id=\"cost-centers\">Per cost centre</h2>\n"
+		    "<table class=\"num\"><thead><tr><th>tenant</th>"
+		    "<th>cost centre</th><th>windows</th><th>amount</th>"
+		    "</tr></thead><tbody>\n");
+	else
+		bf_buf_puts(b, "<h2 id=\"headline\">Per tenant</h2>\n"
+		    "<table class=\"num\"><thead><tr><th>tenant</th>"
+		    "<th>windows</th><th>amount</th></tr></thead><tbody>\n");
+	for (i = 0; i < sh.rows.n; i++) {
+		const char *const *v = (const char *const *)sh.rows.rows[i].v;
+		int total = strcmp(v[0], "total") == 0;
+		const char *cur = v[5 + cc], *rows = v[6 + cc];
+		const char *rnd = v[8 + cc];
+		struct bf_buf a = BF_BUF_INIT;
+
+		if (total) {
+			bf_buf_printf(b, "<tr class=\"total\"><th%s>Total</th>",
+			    cc ? " colspan=\"2\"" : "");
+			bf_buf_puts(&a, cc ? " data-bf-cc-total=\"\"" :
+			    " data-bf-total=\"\"");
+		} else {
+			bf_buf_puts(b, "<tr><td>");
+			esc(b, v[4][0] ? v[4] : "(none)");
+			bf_buf_puts(b, "</td>");
+			bf_buf_puts(&a, " data-bf-tenant=\"");
+			esc(&a, v[4]);
+			bf_buf_putc(&a, '"');
+			if (cc) {
+				bf_buf_puts(b, "<td>");
+				esc(b, v[5] && v[5][0] ? v[5] : "(none)");
+				bf_buf_puts(b, "</td>");
+				bf_buf_puts(&a, " data-bf-cost-center=\"");
+				esc(&a, v[5]);
+				bf_buf_putc(&a, '"');
+			}
+		}
+		bf_buf_printf(b, "<td class=\"r\">%s</td>", rows);
+		put_amount_cell(b, bf_buf_str(&a), cur, rnd);
+		bf_buf_puts(b, "</tr>\n");
+		bf_buf_free(&a);
+	}
+	bf_buf_puts(b, "</tbody></table>\n");
+	bf_sheet_free(&sh);
+	return rc;
+}
+
+/* Top instances by cost (per currency), the rest as "others". */
+struct inst {
+	size_t key;
+	bf_dec cost;
+};
+
+static int
+cmp_inst(const void *a, const void *b)
+{
+	const struct inst *x = a, *y = b;
+	int c = bf_dec_cmp(y->cost, x->cost);
+
+	if (c != 0)
+		return c;
+	return cmp_ent(&x->key, &y->key);
+}
+
+static int
+put_instances(struct bf_buf *b, struct bf_wh *w,
+    const struct bf_report_opts *o, struct bf_err *e)
+{
+	struct bf_report_opts c = *o;
+	struct bf_sheet sh;
+	struct bf_keymap m = { 0 };
+	struct bf_keymap own = { 0 };
+	struct bf_buf k = BF_BUF_INIT;
+	struct inst *v = NULL;
+	size_t i, n = 0, cap = 0, idx;
+	int added;
+	char s[BF_DEC_LEN];
+
+	c.by = BF_BY_INSTANCE;
+	c.cents = 0;
+	c.format = BF_FMT_NDJSON;
+	if (bf_report_chargeback_sheet(w, &c, &sh, e) == -1)
+		return -1;
+	/* v: type period ps pe tenant instance currency rows cost */
+	for (i = 0; i < sh.rows.n; i++) {
+		const char *const *r = (const char *const *)sh.rows.rows[i].v;
+		bf_dec d;
+
+		if (strcmp(r[0], "chargeback") != 0)
+			continue;
+		bf_buf_reset(&k);
+		bf_buf_puts(&k, r[5]);
+		bf_buf_putc(&k, '\0');
+		bf_buf_puts(&k, r[6]);
+		idx = bf_keymap_put(&m, k.s, k.len, &added);
+		if (added) {
+			if (n >= cap) {
+				cap = cap ? 2 * cap : 64;
+				v = bf_xrealloc(v, cap * sizeof(*v));
+			}
+			v[n].key = idx;
+			v[n++].cost = bf_dec_from_int(0);
+		}
+		bf_dec_parse(r[8], strlen(r[8]), &d);
+		bf_dec_add(v[idx].cost, d, &v[idx].cost);
+		bf_buf_putc(&k, '\0');
+		bf_buf_puts(&k, r[4]);
+		bf_keymap_put(&own, k.s, k.len, &added);
+	}
+	sort_map = &m;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_inst);
+	bf_buf_printf(b, "<h2 id=\"instances\">Top %d instances</h2>\n"
+	    "<table class=\"num\"><thead><tr><th>#</th><th>instance</th>"
+	    "<th>tenants</th><th>cost</th></tr></thead><tbody>\n", TOPN);
+	/* Others: per currency, in the order met. */
+	{
+		struct bf_keymap oc = { 0 };
+		bf_dec ocost[16];
+		long ocount[16];
+
+		for (i = 0; i < n; i++) {
+			const struct bf_keymap_ent *x = &m.v[v[i].key];
+			const char *cur = x->key + strlen(x->key) + 1;
+			size_t j;
+
+			if (i >= TOPN) {
+				j = bf_keymap_put(&oc, cur, strlen(cur),
+				    &added);
+				if (j >= 16)
+					continue;
+				if (added) {
+					ocost[j] = bf_dec_from_int(0);
+					ocount[j] = 0;
+				}
+				bf_dec_add(ocost[j], v[i].cost, &ocost[j]);
+				ocount[j]++;
+				continue;
+			}
+			bf_dec_format(v[i].cost, s);
+			bf_buf_printf(b, "<tr><td class=\"r\">%zu</td><td "
+			    "data-bf-instance=\"", i + 1);
+			esc(b, x->key);
+			bf_buf_puts(b, "\">");
+			esc(b, x->key);
+			bf_buf_puts(b, "</td><td>");
+			for (j = 0; j < own.n; j++) {
+				const struct bf_keymap_ent *y = &own.v[j];
+
+				if (y->len > x->len && memcmp(y->key, x->key,
+				    x->len + 1) == 0) {
+					esc(b, y->key + x->len + 1);
+					bf_buf_puts(b, " ");
+				}
+			}
+			bf_buf_puts(b, "</td><td class=\"r\" data-bf-cost=\"");
+			bf_buf_puts(b, s);
+			bf_buf_puts(b, "\" data-bf-currency=\"");
+			esc(b, cur);
+			bf_buf_puts(b, "\">");
+			bf_buf_puts(b, s);
+			bf_buf_puts(b, " ");
+			esc(b, cur);
+			bf_buf_puts(b, "</td></tr>\n");
+		}
+		for (i = 0; i < oc.n && i < 16; i++) {
+			bf_dec_format(ocost[i], s);
+			bf_buf_printf(b, "<tr class=\"others\"><td></td>"
+			    "<td data-bf-others=\"%ld\">%ld others</td><td></td>"
+			    "<td class=\"r\" data-bf-cost=\"%s\" "
+			    "data-bf-currency=\"", ocount[i], ocount[i], s);
+			esc(b, oc.v[i].key);
+			bf_buf_printf(b, "\">%s ", s);
+			esc(b, oc.v[i].key);
+			bf_buf_puts(b, "</td></tr>\n");
+		}
+		bf_keymap_free(&oc);
+	}
+	bf_buf_puts(b, "</tbody></table>\n");
+	bf_sheet_free(&sh);
+	bf_keymap_free(&m);
+	bf_keymap_free(&own);
+	bf_buf_free(&k);
+	free(v);
+	return 0;
+}
+
+static int
+put_quota(struct bf_buf *b, struct bf_wh *w, const struct bf_report_opts *o,
+    const char *quotas, int *exceeded, struct bf_err *e)
+{
+	static const char *const names[] = { "period", "tenant", "metric",
+		"unit", "limit", "used", "percent", "overage", "overage-cost",
+		"currency", "status" };
+	struct bf_sheet sh;
+	size_t i;
+	int k;
+
+	if (bf_report_quota_sheet(w, quotas, o, exceeded, &sh, e) == -1)
+		return -1;
+	bf_buf_puts(b, "<h2 id=\"quota\">Quota</h2>\n<table class=\"num\">"
+	    "<thead><tr><th>tenant</th><th>metric</th><th>unit</th>"
+	    "<th>limit</th><th>used</th><th>percent</th><th>overage</th>"
+	    "<th>overage cost</th><th>currency</th><th>status</th></tr>"
+	    "</thead><tbody>\n");
+	for (i = 0; i < sh.rows.n; i++) {
+		const char *const *v = (const char *const *)sh.rows.rows[i].v;
+		int ex = strcmp(v[11], "exceeded") == 0;
+
+		bf_buf_printf(b, "<tr%s data-bf-quota-tenant=\"",
+		    ex ? " class=\"exceeded\"" : "");
+		esc(b, v[2]);
+		bf_buf_puts(b, "\" data-bf-quota-metric=\"");
+		esc(b, v[3]);
+		bf_buf_puts(b, "\">");
+		for (k = 2; k <= 11; k++) {
+			if (k <= 3)
+				bf_buf_puts(b, "<td>");
+			else {
+				bf_buf_printf(b, "<td data-bf-%s=\"",
+				    names[k - 1]);
+				esc(b, v[k]);
+				bf_buf_puts(b, "\">");
+			}
+			if (k == 11 && ex)
+				bf_buf_puts(b, "<strong>EXCEEDED</strong>");
+			else
+				esc(b, v[k] ? v[k] : "-");
+			bf_buf_puts(b, "</td>");
+		}
+		bf_buf_puts(b, "</tr>\n");
+	}
+	bf_buf_puts(b, "</tbody></table>\n");
+	bf_sheet_free(&sh);
+	return 0;
+}
+
+static const char css[] =
+    "body{font-family:sans-serif;margin:1em auto;max-width:60em;"
+    "padding:0 .5em;color:#111}\n"
+    "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}\n"
+    "th,td{border:1px solid #999;padding:.2em .5em;text-align:left}\n"
+    "td.r{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "tr.total th,tr.total td{font-weight:bold;border-top:2px solid #000}\n"
+    "tr.exceeded{background:#fde2e2}\n"
+    "svg.chart{width:100%;height:auto;max-height:20em}\n"
+    ".legend span{margin-right:1em;white-space:nowrap}\n"
+    "@media print{body{max-width:none}h2{break-after:avoid}"
+    "table,svg{break-inside:avoid}}\n"
+    "@page{size:A4;margin:1.5cm}\n";
+
+int
+bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
+    const struct bf_html_opts *h, FILE *out, int *exceeded,
+    struct bf_err *e)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	struct days d;
+	bf_time from, to;
+	char ps[BF_TIME_LEN], pe[BF_TIME_LEN];
+	size_t *or = NULL, i;
+	int rc = -1, found;
+
+	memset(&d, 0, sizeof(d));
+	*exceeded = 0;
+	if (bf_billing_period(o->period, o->billing_day, &from, &to) == -1)
+		return bf_err_set(e, BF_EXIT_USAGE, "bad billing period '%s': "
+		    "expected YYYY-MM", o->period);
+	bf_time_format(from, ps);
+	bf_time_format(to, pe);
+	if (bf_report_scan(w, o, day_row, &d, e) == -1)
+		goto done;
+	bf_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\">\n"
+	    "<title>Chargeback ");
+	esc(&b, o->period);
+	bf_buf_printf(&b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n",
+	    css);
+	bf_buf_puts(&b, "<h1>Chargeback <span data-bf-period=\"");
+	esc(&b, o->period);
+	bf_buf_puts(&b, "\">");
+	esc(&b, o->period);
+	bf_buf_printf(&b, "</span></h1>\n<p>Billing period "
+	    "<span data-bf-period-start=\"%s\">%s</span> to "
+	    "<span data-bf-period-end=\"%s\">%s</span> (billing day %d); "
+	    "amounts rounded to the cent as <code>bf-ledger chargeback "
+	    "--cents</code> allocates them.</p>\n", ps, ps, pe, pe,
+	    o->billing_day);
+	if ((found = put_headline(&b, w, o, 0, e)) == -1)
+		goto done;
+	if (!found)
+		bf_buf_puts(&b, "<p data-bf-empty=\"\">No usage rows in this "
+		    "period: nothing to charge back.</p>\n");
+	if (put_headline(&b, w, o, BF_BY_COST_CENTER, e) == -1)
+		goto done;
+	put_chart(&b, &d);
+	if (put_instances(&b, w, o, e) == -1)
+		goto done;
+	if (h->quotas != NULL && put_quota(&b, w, o, h->quotas, exceeded,
+	    e) == -1)
+		goto done;
+	bf_buf_puts(&b, "<h2 id=\"provenance\">Provenance</h2>\n<dl>\n"
+	    "<dt>warehouse</dt><dd data-bf-warehouse=\"");
+	esc(&b, h->warehouse);
+	bf_buf_puts(&b, "\">");
+	esc(&b, h->warehouse);
+	bf_buf_puts(&b, "</dd>\n<dt>program</dt><dd data-bf-program=\"");
+	esc(&b, h->program);
+	bf_buf_puts(&b, "\">");
+	esc(&b, h->program);
+	bf_buf_puts(&b, "</dd>\n<dt>runs that loaded the period's usage</dt>"
+	    "<dd><ul>");
+	or = sorted(&d.run);
+	for (i = 0; i < d.run.n; i++) {
+		bf_buf_puts(&b, "<li data-bf-run-id=\"");
+		esc(&b, d.run.v[or[i]].key);
+		bf_buf_puts(&b, "\">");
+		esc(&b, d.run.v[or[i]].key);
+		bf_buf_puts(&b, "</li>");
+	}
+	bf_buf_puts(&b, "</ul></dd>\n</dl>\n</body>\n</html>\n");
+	if (fwrite(b.s, 1, b.len, out) != b.len || fflush(out) == EOF)
+		bf_err_set(e, BF_EXIT_IO, "write error");
+	else
+		rc = found;
+done:
+	free(or);
+	bf_buf_free(&b);
+	bf_keymap_free(&d.day);
+	bf_keymap_free(&d.ser);
+	bf_keymap_free(&d.cell);
+	bf_keymap_free(&d.run);
+	bf_buf_free(&d.k);
+	free(d.v);
+	return rc;
+}
