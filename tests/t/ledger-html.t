@@ -1,0 +1,154 @@
+#!/bin/sh
+# bf-ledger report: the HTML chargeback. Its figures, read from the markup
+# (the data-bf-* contract of bf-ledger(1)) with python3's html.parser,
+# equal chargeback --cents and quota; every <svg> is well-formed XML;
+# names are escaped; edge cases: an empty period, one tenant, 500
+# instances, negative costs.
+. "$(dirname "$0")/../lib/common.sh"
+. "$BF_TOP/tests/lib/ledger.sh"
+. "$BF_TOP/tests/lib/load.sh"
+command -v python3 >/dev/null || skip_all "python3 is not installed"
+
+# fig.py HTML: the figures of the page, one per line:
+#   cents TENANT CURRENCY CENTS     (headline per tenant; TOTAL for the total)
+#   cc TENANT CENTRE CURRENCY CENTS (per cost centre)
+#   quota TENANT METRIC USED STATUS
+#   instance NAME COST | others N COST
+#   svg N  (well-formed <svg> elements)   text: the visible text, on a line
+cat >"$T/fig.py" <<'PY'
+import re, sys, html.parser, xml.etree.ElementTree as ET
+src = open(sys.argv[1], encoding="utf-8").read()
+out = []
+class P(html.parser.HTMLParser):
+    def __init__(s):
+        super().__init__(); s.q = None; s.text = []; s.style = False
+    def handle_starttag(s, tag, a):
+        a = dict(a); s.style = tag == "style"
+        if "data-bf-cents" in a:
+            if "data-bf-cost-center" in a:
+                out.append("cc %s %s %s %s" % (a["data-bf-tenant"], a["data-bf-cost-center"], a["data-bf-currency"], a["data-bf-cents"]))
+            elif "data-bf-tenant" in a:
+                out.append("cents %s %s %s" % (a["data-bf-tenant"], a["data-bf-currency"], a["data-bf-cents"]))
+            elif "data-bf-total" in a:
+                out.append("cents TOTAL %s %s" % (a["data-bf-currency"], a["data-bf-cents"]))
+        if "data-bf-quota-tenant" in a:
+            s.q = [a["data-bf-quota-tenant"], a["data-bf-quota-metric"]]
+        if s.q is not None and "data-bf-used" in a:
+            s.q.append(a["data-bf-used"])
+        if s.q is not None and "data-bf-status" in a:
+            out.append("quota " + " ".join(s.q + [a["data-bf-status"]])); s.q = None
+        if "data-bf-instance" in a:
+            s.inst = a["data-bf-instance"]
+        if "data-bf-others" in a:
+            s.inst = "others " + a["data-bf-others"]
+        if "data-bf-cost" in a and getattr(s, "inst", None):
+            out.append(("instance %s %s" if not s.inst.startswith("others") else "%s %s") % (s.inst, a["data-bf-cost"])); s.inst = None
+    def handle_endtag(s, tag):
+        s.style = False
+    def handle_data(s, d):
+        if not s.style: s.text.append(d)
+p = P(); p.feed(src); p.close()
+n = 0
+for m in re.finditer(r"<svg\b.*?</svg>", src, re.S):
+    ET.fromstring(m.group(0)); n += 1
+out.append("svg %d" % n)
+out.append("text " + " ".join(" ".join(p.text).split()))
+print("\n".join(out))
+PY
+fig() { python3 "$T/fig.py" "$1"; }
+# want_cents NDJSON: chargeback --cents's figures as fig.py writes them.
+want_cents() {
+	jq -r 'if .type == "total" then "cents TOTAL \(.currency) \(.rounded)"
+	    elif .cost_center != null then "cc \(.tenant) \(.cost_center) \(.currency) \(.rounded)"
+	    else "cents \(.tenant) \(.currency) \(.rounded)" end' "$1" |
+	    awk '{ c = $NF; neg = sub(/^-/, "", c); sub(/\./, "", c); sub(/^0+/, "", c);
+	        if (c == "") c = "0"; else if (neg) c = "-" c; $NF = c; print }'
+}
+
+# The known ledger: the headline and the quota table are chargeback's and
+# quota's figures, to the cent.
+ledger_load "$T/l.db" "$T/st" || fail "load the known ledger"
+run_prog bf-ledger -d "$T/l.db" report -p 2026-01 -q "$LF/ledger-quotas.csv" -o "$T/r.html"
+check_eq "$RC $(wc -c <"$T/out") $(cat "$T/err")" "4 0 " \
+    "report with an exceeded quota: quota's exit status, nothing on stdout"
+fig "$T/r.html" >"$T/fig" || fail "the report parses"
+bf-ledger -d "$T/l.db" chargeback -p 2026-01 --cents >"$T/cb.nd"
+bf-ledger -d "$T/l.db" chargeback -p 2026-01 --cents -B cost-center >"$T/cbcc.nd"
+{ want_cents "$T/cb.nd"; want_cents "$T/cbcc.nd" | grep -v '^cents TOTAL'; } >"$T/want"
+grep '^cents \|^cc ' "$T/fig" | grep -v '^cc TOTAL' >"$T/got"
+check_file "$T/got" "$T/want" "headline: chargeback --cents per tenant and cost centre"
+check_eq "$(grep -c '^cents TOTAL USD 100$' "$T/fig")" 1 "the total in cents"
+bf-ledger -d "$T/l.db" quota -q "$LF/ledger-quotas.csv" -p 2026-01 -F csv |
+    awk -F, 'NR > 1 { print "quota", $3, $4, $7, $12 }' >"$T/want"
+grep '^quota ' "$T/fig" >"$T/got"
+check_file "$T/got" "$T/want" "quota table: quota's figures and status"
+check_eq "$(grep -c 'class="exceeded"' "$T/r.html")" 1 "the exceeded quota is marked"
+check_eq "$(grep '^instance' "$T/fig" | tr '\n' '|')" \
+    "instance db-2 0.670000000|instance db-1 0.335000000|" "top instances by cost"
+check_eq "$(grep '^svg' "$T/fig")" "svg 4" "the chart and three legend swatches are well-formed SVG"
+grep -qi '<script\|<img\|<link\|@import' "$T/r.html" && fail "no script, image, link or import" ||
+    pass "no script, image, link or import"
+check_eq "$(grep -c 'http' "$T/r.html")" "$(grep -c 'http://www.w3.org/2000/svg' "$T/r.html")" \
+    "the only URL is the SVG namespace"
+bf-ledger -d "$T/l.db" report -p 2026-01 -q "$LF/ledger-quotas.csv" >"$T/r2.html" 2>/dev/null || :
+check_file "$T/r2.html" "$T/r.html" "the same warehouse gives the same bytes (stdout or --out)"
+# Golden of the text content (not the bytes), run ids left out.
+grep '^text ' "$T/fig" | sed "s/ [0-9T:-]*Z-[0-9]*//g; s|$T/|T/|g; s/bf-ledger [0-9][0-9.]*/bf-ledger VERSION/" | tr -s ' ' '\n' >"$T/text"
+check_file "$T/text" "$BF_TOP/tests/fixtures/ledger-html.text" \
+    "text content: as tests/fixtures/ledger-html.text (one word a line)"
+
+# One tenant (February: acme only).
+run_prog bf-ledger -d "$T/l.db" report -p 2026-02 -o "$T/feb.html"
+fig "$T/feb.html" >"$T/fig"
+bf-ledger -d "$T/l.db" chargeback -p 2026-02 --cents >"$T/cb.nd"
+want_cents "$T/cb.nd" >"$T/want"
+grep '^cents ' "$T/fig" >"$T/got"
+check_eq "$RC $(cat "$T/got" | tr '\n' '|')" "0 $(tr '\n' '|' <"$T/want")" "one tenant: as chargeback --cents"
+
+# An empty period: exit 1 as chargeback, a page that says so.
+run_prog bf-ledger -d "$T/l.db" report -p 2026-05 -o "$T/empty.html"
+check_eq "$RC $(grep -c 'data-bf-empty' "$T/empty.html")" "1 1" "empty period: exit 1, the page says so"
+check_eq "$(fig "$T/empty.html" | grep -c '^cents ')" 0 "empty period: no headline figures"
+run_prog bf-ledger -d "$T/l.db" report -p 2026-01 -F csv
+check_rc 2 "--format csv: a usage error"
+
+# Names with <, & and quotes: escaped in the markup, read back as they are.
+{ gen db-1 1 2 2 1 1 'TENANTX'; gen db-2 1 2 1 1 1 globex; } |
+    sed 's/TENANTX/a<b\&\\"c'"'"'d/g; s/db-2-i1/i<\&\\">/g' >"$T/n.ndjson"
+bf-load -d "$T/n.db" -s "$T/n.st" "$T/n.ndjson" >/dev/null || fail "load the names"
+run_prog bf-ledger -d "$T/n.db" report -p 2026-01 -o "$T/n.html"
+check_eq "$RC $(grep -c 'a<b\|i<&' "$T/n.html")" "0 0" "names: no raw < or & in the page"
+fig "$T/n.html" >"$T/fig"
+check_eq "$(grep '^cents ' "$T/fig" | sed 1q)" "cents a<b&\"c'd USD $(bf-ledger -d "$T/n.db" chargeback -p 2026-01 -c | jq -r 'select(.tenant == "a<b&\"c'"'"'d") | .rounded' | tr -d . | sed 's/^0*//')" \
+    "names: the tenant reads back as it is, with its cents"
+check_eq "$(grep -c '^instance i<&"> ' "$T/fig")" 1 "names: the instance reads back as it is"
+check_eq "$(grep '^svg' "$T/fig")" "svg 3" "names: the SVG stays well-formed"
+
+# 500 instances: the top 10 and the others; the costs add up.
+gen db-1 1 2 500 1 >"$T/big.ndjson"
+bf-load -d "$T/big.db" -s "$T/big.st" "$T/big.ndjson" >/dev/null || fail "load 500 instances"
+run_prog bf-ledger -d "$T/big.db" report -p 2026-01 -o "$T/big.html"
+fig "$T/big.html" >"$T/fig"
+check_eq "$RC $(grep -c '^instance ' "$T/fig") $(grep '^others' "$T/fig" | cut -d' ' -f2)" "0 10 490" \
+    "500 instances: the top 10 and 490 others"
+check_eq "$(grep '^instance ' "$T/fig" | sed 1q)" "instance db-1-i500 100.023000000" "the most expensive instance first"
+check_eq "$(grep '^instance \|^others' "$T/fig" | awk '{ s += $NF } END { printf "%.9f", s }')" \
+    "$(bf-ledger -d "$T/big.db" chargeback -p 2026-01 | jq -r 'select(.type == "total") | .cost')" \
+    "500 instances: top 10 plus others is the total"
+
+# Negative costs (a credit line) and a negative correction (a reload at a
+# lower cost): the page agrees with chargeback --cents.
+{ gen db-1 1 3 2 1 1 acme; gen db-2 1 1 1 1 1 globex |
+    sed 's/"cost":"[0-9.]*"/"cost":"-0.255000000"/'; } >"$T/neg.ndjson"
+bf-load -d "$T/neg.db" -s "$T/neg.st" "$T/neg.ndjson" >/dev/null || fail "load a credit"
+gen db-1 2 1 2 1 1 acme | sed 's/"cost":"0\./"cost":"0.0/' >"$T/neg2.ndjson"
+bf-load -d "$T/neg.db" -s "$T/neg.st" "$T/neg2.ndjson" >/dev/null || fail "reload lower"
+run_prog bf-ledger -d "$T/neg.db" report -p 2026-01 -o "$T/neg.html"
+fig "$T/neg.html" | grep '^cents ' >"$T/got"
+bf-ledger -d "$T/neg.db" chargeback -p 2026-01 --cents >"$T/cb.nd"
+want_cents "$T/cb.nd" >"$T/want"
+check_file "$T/got" "$T/want" "negative costs: as chargeback --cents"
+check_eq "$(grep -c '^cents globex USD -' "$T/got")" 1 "the credit is negative"
+fig "$T/neg.html" | grep -q '^svg 3$' && pass "negative costs: the SVG stays well-formed" ||
+    fail "negative costs: the SVG stays well-formed"
+done_testing
