@@ -6,9 +6,11 @@
 
 #include "buf.h"
 #include "decimal.h"
+#include "json.h"
 #include "keymap.h"
 #include "report-html.h"
 #include "timeutil.h"
+#include "verify.h"
 
 #define TOPN 10
 
@@ -550,6 +552,82 @@ put_quota(struct bf_buf *b, struct bf_wh *w, const struct bf_report_opts *o,
 	return 0;
 }
 
+static void
+no_problem(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+/* The verify result and chain head of every partition (bf_verify's lines,
+ * in its own read snapshot). */
+static int
+put_verify(struct bf_buf *b, struct bf_wh *w, struct bf_err *e)
+{
+	static const char *const keys[] = { "partition", "status", "entries",
+		"windows", "chain_head", "problems" };
+	struct bf_verify_opts vo = { 0 };
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_buf v = BF_BUF_INIT;
+	char *text = NULL, *line, *nl;
+	size_t len = 0;
+	long n;
+	int k;
+
+	if ((vo.out = open_memstream(&text, &len)) == NULL)
+		return bf_err_set(e, BF_EXIT_IO, "out of memory");
+	vo.problem = no_problem;
+	n = bf_verify(w, &vo, e);
+	if (fclose(vo.out) == EOF && n != -1)
+		n = bf_err_set(e, BF_EXIT_IO, "out of memory");
+	if (n == -1) {
+		free(text);
+		return -1;
+	}
+	bf_buf_printf(b, "<dt>verify</dt><dd data-bf-verify=\"%s\" "
+	    "data-bf-problems=\"%ld\">%s</dd>\n", n == 0 ? "ok" : "failed",
+	    n, n == 0 ? "the ledger verifies (bf-ledger verify)" :
+	    "the ledger does NOT verify (bf-ledger verify)");
+	bf_buf_puts(b, "<dt>chain heads</dt><dd><table class=\"num\"><thead>"
+	    "<tr><th>partition</th><th>status</th><th>entries</th>"
+	    "<th>windows</th><th>chain head</th><th>problems</th></tr>"
+	    "</thead><tbody>\n");
+	for (line = text; line != NULL && *line != '\0'; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		if (bf_json_parse(&j, line, strlen(line), BF_JSON_WANT_OBJECT,
+		    NULL) != BF_JSON_OK)
+			continue;
+		bf_buf_puts(b, "<tr>");
+		for (k = 0; k < 6; k++) {
+			int t = bf_json_get(&j, 0, keys[k]);
+			size_t rn;
+			const char *raw;
+
+			bf_buf_reset(&v);
+			if (t >= 0 && bf_json_str(&j, t, &v) == -1) {
+				raw = bf_json_raw(&j, t, &rn);
+				bf_buf_add(&v, raw, rn);
+			}
+			bf_buf_puts(b, "<td data-bf-verify-");
+			for (raw = keys[k]; *raw != '\0'; raw++)
+				bf_buf_putc(b, *raw == '_' ? '-' : *raw);
+			bf_buf_puts(b, "=\"");
+			esc(b, bf_buf_str(&v));
+			bf_buf_puts(b, "\"><code>");
+			esc(b, bf_buf_str(&v));
+			bf_buf_puts(b, "</code></td>");
+		}
+		bf_buf_puts(b, "</tr>\n");
+	}
+	bf_buf_puts(b, "</tbody></table></dd>\n");
+	bf_json_free(&j);
+	bf_buf_free(&v);
+	free(text);
+	return 0;
+}
+
 static const char css[] =
     "body{font-family:sans-serif;margin:1em auto;max-width:60em;"
     "padding:0 .5em;color:#111}\n"
@@ -559,6 +637,7 @@ static const char css[] =
     "tr.total th,tr.total td{font-weight:bold;border-top:2px solid #000}\n"
     "tr.exceeded{background:#fde2e2}\n"
     "svg.chart{width:100%;height:auto;max-height:20em}\n"
+    "td code{word-break:break-all}\n"
     ".legend span{margin-right:1em;white-space:nowrap}\n"
     "@media print{body{max-width:none}h2{break-after:avoid}"
     "table,svg{break-inside:avoid}}\n"
@@ -634,7 +713,10 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 		esc(&b, d.run.v[or[i]].key);
 		bf_buf_puts(&b, "</li>");
 	}
-	bf_buf_puts(&b, "</ul></dd>\n</dl>\n</body>\n</html>\n");
+	bf_buf_puts(&b, "</ul></dd>\n");
+	if (put_verify(&b, w, e) == -1)
+		goto done;
+	bf_buf_puts(&b, "</dl>\n</body>\n</html>\n");
 	if (fwrite(b.s, 1, b.len, out) != b.len || fflush(out) == EOF)
 		bf_err_set(e, BF_EXIT_IO, "write error");
 	else

@@ -92,8 +92,14 @@ check_eq "$(grep -c 'http' "$T/r.html")" "$(grep -c 'http://www.w3.org/2000/svg'
     "the only URL is the SVG namespace"
 bf-ledger -d "$T/l.db" report -p 2026-01 -q "$LF/ledger-quotas.csv" >"$T/r2.html" 2>/dev/null || :
 check_file "$T/r2.html" "$T/r.html" "the same warehouse gives the same bytes (stdout or --out)"
+check_eq "$(grep -o 'data-bf-verify="[a-z]*" data-bf-problems="[0-9]*"' "$T/r.html")" \
+    'data-bf-verify="ok" data-bf-problems="0"' "provenance: the ledger verifies"
+bf-ledger -d "$T/l.db" verify | jq -r '"\(.partition) \(.chain_head)"' >"$T/want"
+grep -o 'data-bf-verify-partition="[^"]*"\|data-bf-verify-chain-head="[^"]*"' "$T/r.html" |
+    cut -d'"' -f2 | paste -d' ' - - >"$T/got"
+check_file "$T/got" "$T/want" "provenance: the chain heads are verify's"
 # Golden of the text content (not the bytes), run ids left out.
-grep '^text ' "$T/fig" | sed "s/ [0-9T:-]*Z-[0-9]*//g; s|$T/|T/|g; s/bf-ledger [0-9][0-9.]*/bf-ledger VERSION/" | tr -s ' ' '\n' >"$T/text"
+grep '^text ' "$T/fig" | sed "s/ [0-9T:-]*Z-[0-9]*//g; s/ [0-9a-f]\{64\}//g; s|$T/|T/|g; s/bf-ledger [0-9][0-9.]*/bf-ledger VERSION/" | tr -s ' ' '\n' >"$T/text"
 check_file "$T/text" "$BF_TOP/tests/fixtures/ledger-html.text" \
     "text content: as tests/fixtures/ledger-html.text (one word a line)"
 
