@@ -362,6 +362,100 @@ put_headline(struct bf_buf *b, struct bf_wh *w,
 	return rc;
 }
 
+/* Per tenant by metric: chargeback -B metric, as horizontal bars (positive
+ * costs; every cost in the table beside them). */
+static int
+put_metrics(struct bf_buf *b, struct bf_wh *w,
+    const struct bf_report_opts *o, struct bf_err *e)
+{
+	struct bf_report_opts c = *o;
+	struct bf_sheet sh;
+	size_t i, n = 0;
+	double max = 0, v, y;
+	const double W = 720, L = 300, RH = 18;
+
+	c.by = BF_BY_METRIC;
+	c.cents = 0;
+	c.format = BF_FMT_NDJSON;
+	if (bf_report_chargeback_sheet(w, &c, &sh, e) == -1)
+		return -1;
+	/* v: type period ps pe tenant metric currency rows cost */
+	for (i = 0; i < sh.rows.n; i++) {
+		const char *const *r = (const char *const *)sh.rows.rows[i].v;
+
+		if (strcmp(r[0], "chargeback") != 0)
+			continue;
+		n++;
+		if ((v = strtod(r[8], NULL)) > max)
+			max = v;
+	}
+	bf_buf_puts(b, "<h2 id=\"metrics\">Per tenant by metric</h2>\n");
+	if (n == 0) {
+		bf_buf_puts(b, "<p>No usage in this period.</p>\n");
+		bf_sheet_free(&sh);
+		return 0;
+	}
+	bf_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+	    "viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+	    "aria-labelledby=\"metrics-t\" class=\"chart\">"
+	    "<title id=\"metrics-t\">Cost per tenant and metric (positive "
+	    "costs; every cost in the table)</title>\n", W, n * RH + 4);
+	for (i = 0, y = 2; i < sh.rows.n; i++) {
+		const char *const *r = (const char *const *)sh.rows.rows[i].v;
+
+		if (strcmp(r[0], "chargeback") != 0)
+			continue;
+		v = strtod(r[8], NULL);
+		bf_buf_printf(b, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" "
+		    "text-anchor=\"end\">", L - 6, y + RH - 6);
+		esc(b, r[4]);
+		bf_buf_puts(b, " / ");
+		esc(b, r[5]);
+		bf_buf_puts(b, "</text>");
+		if (v > 0 && max > 0) {
+			bf_buf_printf(b, "<rect x=\"%.0f\" y=\"%.1f\" "
+			    "width=\"%.2f\" height=\"%.0f\" fill=\"%s\"><title>",
+			    L, y + 2, v / max * (W - L - 10), RH - 4,
+			    colors[0]);
+			esc(b, r[4]);
+			bf_buf_puts(b, " / ");
+			esc(b, r[5]);
+			bf_buf_printf(b, ": %s ", r[8]);
+			esc(b, r[6]);
+			bf_buf_puts(b, "</title></rect>");
+		}
+		bf_buf_puts(b, "\n");
+		y += RH;
+	}
+	bf_buf_puts(b, "</svg>\n<table class=\"num\"><thead><tr><th>tenant"
+	    "</th><th>metric</th><th>windows</th><th>cost</th></tr></thead>"
+	    "<tbody>\n");
+	for (i = 0; i < sh.rows.n; i++) {
+		const char *const *r = (const char *const *)sh.rows.rows[i].v;
+
+		if (strcmp(r[0], "chargeback") != 0)
+			continue;
+		bf_buf_puts(b, "<tr><td>");
+		esc(b, r[4][0] ? r[4] : "(none)");
+		bf_buf_puts(b, "</td><td>");
+		esc(b, r[5]);
+		bf_buf_printf(b, "</td><td class=\"r\">%s</td><td class=\"r\" "
+		    "data-bf-metric-tenant=\"", r[7]);
+		esc(b, r[4]);
+		bf_buf_puts(b, "\" data-bf-metric=\"");
+		esc(b, r[5]);
+		bf_buf_printf(b, "\" data-bf-cost=\"%s\" data-bf-currency=\"",
+		    r[8]);
+		esc(b, r[6]);
+		bf_buf_printf(b, "\">%s ", r[8]);
+		esc(b, r[6]);
+		bf_buf_puts(b, "</td></tr>\n");
+	}
+	bf_buf_puts(b, "</tbody></table>\n");
+	bf_sheet_free(&sh);
+	return 0;
+}
+
 /* Top instances by cost (per currency), the rest as "others". */
 struct inst {
 	size_t key;
@@ -689,6 +783,8 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 	if (put_headline(&b, w, o, BF_BY_COST_CENTER, e) == -1)
 		goto done;
 	put_chart(&b, &d);
+	if (put_metrics(&b, w, o, e) == -1)
+		goto done;
 	if (put_instances(&b, w, o, e) == -1)
 		goto done;
 	if (h->quotas != NULL && put_quota(&b, w, o, h->quotas, exceeded,

@@ -82,10 +82,14 @@ bf-ledger -d "$T/l.db" quota -q "$LF/ledger-quotas.csv" -p 2026-01 -F csv |
     awk -F, 'NR > 1 { print "quota", $3, $4, $7, $12 }' >"$T/want"
 grep '^quota ' "$T/fig" >"$T/got"
 check_file "$T/got" "$T/want" "quota table: quota's figures and status"
+bf-ledger -d "$T/l.db" chargeback -p 2026-01 -B metric | jq -r 'select(.type == "chargeback") | "\(.tenant) \(.metric) \(.cost)"' >"$T/want"
+grep -o 'data-bf-metric-tenant="[^"]*" data-bf-metric="[^"]*" data-bf-cost="[^"]*"' "$T/r.html" |
+    cut -d'"' -f2,4,6 | tr '"' ' ' >"$T/got"
+check_file "$T/got" "$T/want" "per tenant by metric: chargeback -B metric"
 check_eq "$(grep -c 'class="exceeded"' "$T/r.html")" 1 "the exceeded quota is marked"
 check_eq "$(grep '^instance' "$T/fig" | tr '\n' '|')" \
     "instance db-2 0.670000000|instance db-1 0.335000000|" "top instances by cost"
-check_eq "$(grep '^svg' "$T/fig")" "svg 4" "the chart and three legend swatches are well-formed SVG"
+check_eq "$(grep '^svg' "$T/fig")" "svg 5" "the two charts and three legend swatches are well-formed SVG"
 grep -qi '<script\|<img\|<link\|@import' "$T/r.html" && fail "no script, image, link or import" ||
     pass "no script, image, link or import"
 check_eq "$(grep -c 'http' "$T/r.html")" "$(grep -c 'http://www.w3.org/2000/svg' "$T/r.html")" \
@@ -128,7 +132,7 @@ fig "$T/n.html" >"$T/fig"
 check_eq "$(grep '^cents ' "$T/fig" | sed 1q)" "cents a<b&\"c'd USD $(bf-ledger -d "$T/n.db" chargeback -p 2026-01 -c | jq -r 'select(.tenant == "a<b&\"c'"'"'d") | .rounded' | tr -d . | sed 's/^0*//')" \
     "names: the tenant reads back as it is, with its cents"
 check_eq "$(grep -c '^instance i<&"> ' "$T/fig")" 1 "names: the instance reads back as it is"
-check_eq "$(grep '^svg' "$T/fig")" "svg 3" "names: the SVG stays well-formed"
+check_eq "$(grep '^svg' "$T/fig")" "svg 4" "names: the SVG stays well-formed"
 
 # 500 instances: the top 10 and the others; the costs add up.
 gen db-1 1 2 500 1 >"$T/big.ndjson"
@@ -155,6 +159,6 @@ bf-ledger -d "$T/neg.db" chargeback -p 2026-01 --cents >"$T/cb.nd"
 want_cents "$T/cb.nd" >"$T/want"
 check_file "$T/got" "$T/want" "negative costs: as chargeback --cents"
 check_eq "$(grep -c '^cents globex USD -' "$T/got")" 1 "the credit is negative"
-fig "$T/neg.html" | grep -q '^svg 3$' && pass "negative costs: the SVG stays well-formed" ||
+fig "$T/neg.html" | grep -q '^svg 4$' && pass "negative costs: the SVG stays well-formed" ||
     fail "negative costs: the SVG stays well-formed"
 done_testing
