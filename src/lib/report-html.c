@@ -8,6 +8,7 @@
 #include "decimal.h"
 #include "json.h"
 #include "keymap.h"
+#include "ledger.h"
 #include "report-html.h"
 #include "timeutil.h"
 #include "verify.h"
@@ -456,6 +457,79 @@ put_metrics(struct bf_buf *b, struct bf_wh *w,
 	return 0;
 }
 
+/* Corrections and reversals of the period's windows, from the ledger. */
+struct corr {
+	struct bf_buf *b;
+	const char *from, *to;
+	long n;
+};
+
+static int
+corr_row(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	static const int cols[] = { BF_L_RECORDED_AT, BF_L_PARTITION,
+		BF_L_SEQ, BF_L_KIND, BF_L_TENANT, BF_L_INSTANCE_ID,
+		BF_L_METRIC, BF_L_WINDOW_START, BF_L_AMOUNT, BF_L_CURRENCY,
+		BF_L_REASON, BF_L_RUN_ID };
+	static const char *const names[] = { "recorded-at", "partition",
+		"seq", "kind", "tenant", "instance", "metric", "window-start",
+		"amount", "currency", "reason", "run-id" };
+	struct corr *c = ctx;
+	const char *ws = row->v[BF_L_WINDOW_START];
+	const char *k = row->v[BF_L_KIND];
+	size_t i;
+
+	(void)e;
+	if (ws == NULL || k == NULL || strcmp(ws, c->from) < 0 ||
+	    strcmp(ws, c->to) >= 0 || (strcmp(k, BF_LEDGER_CORRECTION) != 0 &&
+	    strcmp(k, BF_LEDGER_REVERSAL) != 0))
+		return 0;
+	bf_buf_puts(c->b, "<tr>");
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		bf_buf_printf(c->b, "<td data-bf-corr-%s=\"", names[i]);
+		esc(c->b, row->v[cols[i]]);
+		bf_buf_puts(c->b, "\">");
+		esc(c->b, row->v[cols[i]] ? row->v[cols[i]] : "-");
+		bf_buf_puts(c->b, "</td>");
+	}
+	bf_buf_puts(c->b, "</tr>\n");
+	c->n++;
+	return 0;
+}
+
+static int
+put_corrections(struct bf_buf *b, struct bf_wh *w, const char *from,
+    const char *to, struct bf_err *e)
+{
+	struct bf_buf rows = BF_BUF_INIT;
+	struct corr c = { &rows, from, to, 0 };
+	int rc;
+
+	if (bf_wh_begin_read(w, e) == -1)
+		return -1;
+	rc = bf_wh_scan(w, &bf_tbl_ledger, corr_row, &c, e);
+	bf_wh_rollback(w);
+	if (rc == -1) {
+		bf_buf_free(&rows);
+		return -1;
+	}
+	bf_buf_printf(b, "<h2 id=\"corrections\">Corrections and reversals"
+	    "</h2>\n<p data-bf-corrections=\"%ld\">%ld ledger entr%s of this "
+	    "period's windows changed what the first load charged.</p>\n",
+	    c.n, c.n, c.n == 1 ? "y" : "ies");
+	if (c.n > 0) {
+		bf_buf_puts(b, "<table class=\"num\"><thead><tr><th>recorded"
+		    "</th><th>partition</th><th>seq</th><th>kind</th>"
+		    "<th>tenant</th><th>instance</th><th>metric</th>"
+		    "<th>window</th><th>amount</th><th>currency</th>"
+		    "<th>reason</th><th>run</th></tr></thead><tbody>\n");
+		bf_buf_add(b, rows.s, rows.len);
+		bf_buf_puts(b, "</tbody></table>\n");
+	}
+	bf_buf_free(&rows);
+	return 0;
+}
+
 /* Top instances by cost (per currency), the rest as "others". */
 struct inst {
 	size_t key;
@@ -786,6 +860,8 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 	if (put_metrics(&b, w, o, e) == -1)
 		goto done;
 	if (put_instances(&b, w, o, e) == -1)
+		goto done;
+	if (put_corrections(&b, w, ps, pe, e) == -1)
 		goto done;
 	if (h->quotas != NULL && put_quota(&b, w, o, h->quotas, exceeded,
 	    e) == -1)

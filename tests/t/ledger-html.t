@@ -102,8 +102,12 @@ bf-ledger -d "$T/l.db" verify | jq -r '"\(.partition) \(.chain_head)"' >"$T/want
 grep -o 'data-bf-verify-partition="[^"]*"\|data-bf-verify-chain-head="[^"]*"' "$T/r.html" |
     cut -d'"' -f2 | paste -d' ' - - >"$T/got"
 check_file "$T/got" "$T/want" "provenance: the chain heads are verify's"
+check_eq "$(grep -o 'data-bf-corr-kind="[a-z]*"\|data-bf-corr-metric="[^"]*"\|data-bf-corr-amount="[^"]*"' "$T/r.html" | cut -d'"' -f2 | tr '\n' ' ')" \
+    "correction cpu_seconds 0.019160000 " "corrections: January's re-measured cpu"
+check_eq "$(grep -o 'data-bf-corrections="[0-9]*"' "$T/r.html")" 'data-bf-corrections="1"' \
+    "corrections: one entry"
 # Golden of the text content (not the bytes), run ids left out.
-grep '^text ' "$T/fig" | sed "s/ [0-9T:-]*Z-[0-9]*//g; s/ [0-9a-f]\{64\}//g; s|$T/|T/|g; s/bf-ledger [0-9][0-9.]*/bf-ledger VERSION/" | tr -s ' ' '\n' >"$T/text"
+grep '^text ' "$T/fig" | sed "s/T00:00:00Z/T-MIDNIGHT/g; s/ [0-9T:-]*Z-[0-9]*//g; s/ [0-9-]*T[0-9:]*Z/ TIME/g; s/T-MIDNIGHT/T00:00:00Z/g; s/ [0-9a-f]\{64\}//g; s|$T/|T/|g; s/bf-ledger [0-9][0-9.]*/bf-ledger VERSION/" | tr -s ' ' '\n' >"$T/text"
 check_file "$T/text" "$BF_TOP/tests/fixtures/ledger-html.text" \
     "text content: as tests/fixtures/ledger-html.text (one word a line)"
 
@@ -114,6 +118,9 @@ bf-ledger -d "$T/l.db" chargeback -p 2026-02 --cents >"$T/cb.nd"
 want_cents "$T/cb.nd" >"$T/want"
 grep '^cents ' "$T/fig" >"$T/got"
 check_eq "$RC $(cat "$T/got" | tr '\n' '|')" "0 $(tr '\n' '|' <"$T/want")" "one tenant: as chargeback --cents"
+
+check_eq "$(grep -o 'data-bf-corr-kind="[a-z]*"\|data-bf-corr-amount="[^"]*"' "$T/feb.html" | cut -d'"' -f2 | tr '\n' ' ')" \
+    "reversal -0.075840000 " "corrections: February's storage, gone in v2, reversed"
 
 # An empty period: exit 1 as chargeback, a page that says so.
 run_prog bf-ledger -d "$T/l.db" report -p 2026-05 -o "$T/empty.html"
@@ -159,6 +166,6 @@ bf-ledger -d "$T/neg.db" chargeback -p 2026-01 --cents >"$T/cb.nd"
 want_cents "$T/cb.nd" >"$T/want"
 check_file "$T/got" "$T/want" "negative costs: as chargeback --cents"
 check_eq "$(grep -c '^cents globex USD -' "$T/got")" 1 "the credit is negative"
-fig "$T/neg.html" | grep -q '^svg 4$' && pass "negative costs: the SVG stays well-formed" ||
+fig "$T/neg.html" >"$T/fig"; grep -q '^svg 4$' "$T/fig" && pass "negative costs: the SVG stays well-formed" ||
     fail "negative costs: the SVG stays well-formed"
 done_testing
