@@ -796,6 +796,70 @@ put_verify(struct bf_buf *b, struct bf_wh *w, struct bf_err *e)
 	return 0;
 }
 
+/* Gaps: the parts of the period no committed window covers, per partition
+ * (bf_report_gaps, as bf-ledger gaps writes them). */
+static int
+put_gaps(struct bf_buf *b, struct bf_wh *w, bf_time from, bf_time to,
+    struct bf_err *e)
+{
+	static const char *const keys[] = { "partition", "gap_start",
+		"gap_end" };
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_buf v = BF_BUF_INIT;
+	FILE *f;
+	char *text = NULL, *line, *nl;
+	size_t len = 0;
+	long n = 0;
+	int rc, k;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		return bf_err_set(e, BF_EXIT_IO, "out of memory");
+	rc = bf_report_gaps(w, from, to, NULL, 0, f, e);
+	if (fclose(f) == EOF && rc != -1)
+		rc = bf_err_set(e, BF_EXIT_IO, "out of memory");
+	if (rc == -1) {
+		free(text);
+		return -1;
+	}
+	bf_buf_puts(b, "<h2 id=\"gaps\">Gaps</h2>\n");
+	for (line = text; line != NULL && *line != '\0'; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		if (bf_json_parse(&j, line, strlen(line), BF_JSON_WANT_OBJECT,
+		    NULL) != BF_JSON_OK)
+			continue;
+		if (n++ == 0)
+			bf_buf_puts(b, "<table class=\"num\"><thead><tr><th>"
+			    "partition</th><th>from</th><th>to</th></tr>"
+			    "</thead><tbody>\n");
+		bf_buf_puts(b, "<tr>");
+		for (k = 0; k < 3; k++) {
+			int t = bf_json_get(&j, 0, keys[k]);
+
+			bf_buf_reset(&v);
+			if (t >= 0)
+				bf_json_str(&j, t, &v);
+			bf_buf_printf(b, "<td data-bf-%s=\"", k == 0 ?
+			    "gap-partition" : k == 1 ? "gap-start" : "gap-end");
+			esc(b, bf_buf_str(&v));
+			bf_buf_puts(b, "\">");
+			esc(b, bf_buf_str(&v));
+			bf_buf_puts(b, "</td>");
+		}
+		bf_buf_puts(b, "</tr>\n");
+	}
+	if (n > 0)
+		bf_buf_puts(b, "</tbody></table>\n");
+	bf_buf_printf(b, "<p data-bf-gaps=\"%ld\">%ld gap%s in the committed "
+	    "windows of the period (bf-ledger gaps).</p>\n", n, n,
+	    n == 1 ? "" : "s");
+	bf_json_free(&j);
+	bf_buf_free(&v);
+	free(text);
+	return 0;
+}
+
 static const char css[] =
     "body{font-family:sans-serif;margin:1em auto;max-width:60em;"
     "padding:0 .5em;color:#111}\n"
@@ -865,6 +929,8 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 		goto done;
 	if (h->quotas != NULL && put_quota(&b, w, o, h->quotas, exceeded,
 	    e) == -1)
+		goto done;
+	if (put_gaps(&b, w, from, to, e) == -1)
 		goto done;
 	bf_buf_puts(&b, "<h2 id=\"provenance\">Provenance</h2>\n<dl>\n"
 	    "<dt>warehouse</dt><dd data-bf-warehouse=\"");

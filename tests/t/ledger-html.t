@@ -106,6 +106,10 @@ check_eq "$(grep -o 'data-bf-corr-kind="[a-z]*"\|data-bf-corr-metric="[^"]*"\|da
     "correction cpu_seconds 0.019160000 " "corrections: January's re-measured cpu"
 check_eq "$(grep -o 'data-bf-corrections="[0-9]*"' "$T/r.html")" 'data-bf-corrections="1"' \
     "corrections: one entry"
+bf-ledger -d "$T/l.db" gaps -f 2026-01-01 -t 2026-02-01 |
+    jq -r '"\(.partition) \(.gap_start) \(.gap_end)"' >"$T/want"
+grep -o 'data-bf-gap-[a-z]*="[^"]*"' "$T/r.html" | cut -d'"' -f2 | paste -d' ' - - - >"$T/got"
+check_file "$T/got" "$T/want" "gaps: bf-ledger gaps over the period"
 # Golden of the text content (not the bytes), run ids left out.
 grep '^text ' "$T/fig" | sed "s/T00:00:00Z/T-MIDNIGHT/g; s/ [0-9T:-]*Z-[0-9]*//g; s/ [0-9-]*T[0-9:]*Z/ TIME/g; s/T-MIDNIGHT/T00:00:00Z/g; s/ [0-9a-f]\{64\}//g; s|$T/|T/|g; s/bf-ledger [0-9][0-9.]*/bf-ledger VERSION/" | tr -s ' ' '\n' >"$T/text"
 check_file "$T/text" "$BF_TOP/tests/fixtures/ledger-html.text" \
