@@ -10,6 +10,7 @@
 #include "keymap.h"
 #include "ledger.h"
 #include "report-html.h"
+#include "report-quality.h"
 #include "timeutil.h"
 #include "verify.h"
 
@@ -21,9 +22,8 @@ static const char *const colors[] = {
 };
 #define NCOLORS (sizeof(colors) / sizeof(colors[0]))
 
-/* Appends s with <, >, &, " and ' escaped (NULL as ""). */
-static void
-esc(struct bf_buf *b, const char *s)
+void
+bf_html_esc(struct bf_buf *b, const char *s)
 {
 	for (; s != NULL && *s != '\0'; s++)
 		switch (*s) {
@@ -34,6 +34,12 @@ esc(struct bf_buf *b, const char *s)
 		case '\'': bf_buf_puts(b, "&#39;"); break;
 		default: bf_buf_putc(b, *s);
 		}
+}
+
+static void
+esc(struct bf_buf *b, const char *s)
+{
+	bf_html_esc(b, s);
 }
 
 /* "-12.05" (2 places) as integer cents "-1205". */
@@ -77,6 +83,7 @@ struct days {
 	bf_dec *v;
 	size_t cap;
 	struct bf_buf k;
+	struct bf_cov cov;
 };
 
 static int
@@ -93,6 +100,7 @@ day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 		bf_keymap_put(&d->run, row->v[BF_U_RUN_ID],
 		    strlen(row->v[BF_U_RUN_ID]), &added);
 	bf_keymap_put(&d->day, ws, 10, &added);
+	bf_cov_row(&d->cov, row);
 	for (i = 0; i < sh->n; i++) {
 		bf_buf_reset(&d->k);
 		bf_buf_puts(&d->k, sh->v[i].tenant);
@@ -869,6 +877,7 @@ static const char css[] =
     "tr.total th,tr.total td{font-weight:bold;border-top:2px solid #000}\n"
     "tr.exceeded{background:#fde2e2}\n"
     "svg.chart{width:100%;height:auto;max-height:20em}\n"
+    "svg.heat{max-height:none}\n"
     "td code{word-break:break-all}\n"
     ".legend span{margin-right:1em;white-space:nowrap}\n"
     "@media print{body{max-width:none}h2{break-after:avoid}"
@@ -930,6 +939,8 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 	if (h->quotas != NULL && put_quota(&b, w, o, h->quotas, exceeded,
 	    e) == -1)
 		goto done;
+	bf_buf_puts(&b, "<h2 id=\"quality\">Data quality</h2>\n");
+	bf_html_coverage(&b, &d.cov, from, to);
 	if (put_gaps(&b, w, from, to, e) == -1)
 		goto done;
 	bf_buf_puts(&b, "<h2 id=\"provenance\">Provenance</h2>\n<dl>\n"
@@ -967,6 +978,7 @@ done:
 	bf_keymap_free(&d.cell);
 	bf_keymap_free(&d.run);
 	bf_buf_free(&d.k);
+	bf_cov_free(&d.cov);
 	free(d.v);
 	return rc;
 }

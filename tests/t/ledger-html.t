@@ -89,7 +89,8 @@ check_file "$T/got" "$T/want" "per tenant by metric: chargeback -B metric"
 check_eq "$(grep -c 'class="exceeded"' "$T/r.html")" 1 "the exceeded quota is marked"
 check_eq "$(grep '^instance' "$T/fig" | tr '\n' '|')" \
     "instance db-2 0.670000000|instance db-1 0.335000000|" "top instances by cost"
-check_eq "$(grep '^svg' "$T/fig")" "svg 5" "the two charts and three legend swatches are well-formed SVG"
+check_eq "$(grep '^svg' "$T/fig")" "svg 11" \
+    "the three charts, three legend swatches and five coverage bands are well-formed SVG"
 grep -qi '<script\|<img\|<link\|@import' "$T/r.html" && fail "no script, image, link or import" ||
     pass "no script, image, link or import"
 check_eq "$(grep -c 'http' "$T/r.html")" "$(grep -c 'http://www.w3.org/2000/svg' "$T/r.html")" \
@@ -143,7 +144,7 @@ fig "$T/n.html" >"$T/fig"
 check_eq "$(grep '^cents ' "$T/fig" | sed 1q)" "cents a<b&\"c'd USD $(bf-ledger -d "$T/n.db" chargeback -p 2026-01 -c | jq -r 'select(.tenant == "a<b&\"c'"'"'d") | .rounded' | tr -d . | sed 's/^0*//')" \
     "names: the tenant reads back as it is, with its cents"
 check_eq "$(grep -c '^instance i<&"> ' "$T/fig")" 1 "names: the instance reads back as it is"
-check_eq "$(grep '^svg' "$T/fig")" "svg 4" "names: the SVG stays well-formed"
+check_eq "$(grep '^svg' "$T/fig")" "svg 10" "names: the SVG stays well-formed"
 
 # 500 instances: the top 10 and the others; the costs add up.
 gen db-1 1 2 500 1 >"$T/big.ndjson"
@@ -170,6 +171,68 @@ bf-ledger -d "$T/neg.db" chargeback -p 2026-01 --cents >"$T/cb.nd"
 want_cents "$T/cb.nd" >"$T/want"
 check_file "$T/got" "$T/want" "negative costs: as chargeback --cents"
 check_eq "$(grep -c '^cents globex USD -' "$T/got")" 1 "the credit is negative"
-fig "$T/neg.html" >"$T/fig"; grep -q '^svg 4$' "$T/fig" && pass "negative costs: the SVG stays well-formed" ||
+fig "$T/neg.html" >"$T/fig"; grep -q '^svg 10$' "$T/fig" && pass "negative costs: the SVG stays well-formed" ||
     fail "negative costs: the SVG stays well-formed"
+
+# Coverage: 25 instances, 3 days, 2 metrics, some rows thin, db-1-i24
+# without rows on day 3. The heat map shows the 20 instances of lowest
+# coverage (an instance's worst day), worst first, each cell the lowest
+# coverage of the instance's rows that day, as python3 reads the warehouse
+# with sqlite3; a cell below 100 % prints its whole percent, rounded down.
+{ gen db-1 1 2 25 2; gen db-1 3 1 25 2 1 acme 24; } |
+    awk '/"usage"/ { split($0, a, "\"instance_id\":\"db-1-i"); i = a[2] + 0
+	    split($0, b, "\"window_start\":\"2026-01-0"); d = b[2] + 0
+	    m = ($0 ~ /"metric":"m2"/) ? 2 : 1
+	    if ((i * 7 + d * 3 + m) % 5 == 0) {
+		    c = sprintf("0.%09d", 990000000 - i * 4000000 - d * 1000 - m)
+		    sub(/"coverage":"1.000000000"/, "\"coverage\":\"" c "\"") } }
+	{ print }' >"$T/cov.ndjson"
+bf-load -d "$T/cov.db" -s "$T/cov.st" "$T/cov.ndjson" >/dev/null || fail "load the coverage case"
+run_prog bf-ledger -d "$T/cov.db" report -p 2026-01 -o "$T/cov.html"
+check_rc 0 "coverage: the report"
+cat >"$T/cov.py" <<'PY'
+import sqlite3, sys, re, html.parser
+db = sqlite3.connect(sys.argv[1])
+src = open(sys.argv[2], encoding="utf-8").read()
+cells = {}
+for inst, day, cov in db.execute("SELECT instance_id, substr(window_start, 1, 10), coverage FROM usage"):
+    k = (inst, day); cells[k] = min(cells.get(k, cov), cov, key=float)
+worst = {}
+for (inst, day), cov in cells.items():
+    worst[inst] = min(worst.get(inst, cov), cov, key=float)
+rank = sorted(worst, key=lambda i: (float(worst[i]), i.encode()))
+top = rank[:20]
+class P(html.parser.HTMLParser):
+    def __init__(s):
+        super().__init__(); s.cells = []; s.rows = []; s.more = None
+    def handle_starttag(s, tag, a):
+        a = dict(a)
+        if "data-bf-coverage" in a:
+            s.cells.append((a["data-bf-cov-instance"], a["data-bf-cov-day"], a["data-bf-coverage"]))
+            if a["data-bf-cov-instance"] not in s.rows: s.rows.append(a["data-bf-cov-instance"])
+        if "data-bf-cov-more" in a:
+            s.more = (int(a["data-bf-cov-more"]), a["data-bf-cov-more-min"])
+p = P(); p.feed(src)
+want = sorted((i, d, "%.9f" % float(c)) for (i, d), c in cells.items() if i in top)
+print("rows", p.rows == top, len(p.rows))
+print("cells", sorted(p.cells) == want, len(p.cells))
+print("more", p.more == (len(rank) - 20, "%.9f" % float(worst[rank[20]])), p.more[0])
+missing = ["%s %s" % (i, d) for i in top for d in ["2026-01-%02d" % k for k in range(1, 32)] if (i, d) not in cells]
+shown = re.findall(r"<title>(db-1-i[0-9]+ 2026-01-[0-9]+): no usage row</title>", src)
+print("no-row", sorted(shown) == sorted(missing), len(missing))
+thin = sorted(str(int(float(c) * 100)) for (i, d), c in cells.items() if i in top and float(c) < 1)
+printed = re.findall(r'<text [^>]*font-size="7" text-anchor="middle" fill="[^"]*">([0-9]+)</text>', src)
+print("printed", sorted(printed) == thin, len(thin) > 0)
+PY
+python3 "$T/cov.py" "$T/cov.db" "$T/cov.html" >"$T/got"
+check_eq "$(sed -n 1,2p "$T/got" | tr '\n' '|')" "rows True 20|cells True 59|" \
+    "coverage: the 20 worst instances, worst first, each day's lowest coverage"
+check_eq "$(sed -n 3p "$T/got")" "more True 5" \
+    "coverage: 5 more instances, all at or above the 21st worst"
+check_eq "$(sed -n 4p "$T/got")" "no-row True 561" \
+    "coverage: days without rows (db-1-i24's day 3, days 4 to 31) are drawn as no usage row"
+check_eq "$(sed -n 5p "$T/got")" "printed True True" \
+    "coverage: every thin cell prints its value (no colour needed)"
+check_eq "$(grep -c 'data-bf-cov-day="2026-01-[1-3]\|data-bf-cov-day="2026-01-0[4-9]' "$T/cov.html")" 0 \
+    "coverage: days without usage carry no figure"
 done_testing

@@ -1,0 +1,279 @@
+/*
+ * report-quality.c: the data-quality section of bf-ledger report
+ * (report-quality.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "input.h"
+#include "json.h"
+#include "report.h"
+#include "report-quality.h"
+
+/* Coverage. */
+
+/* Grows *v (cap *cap) to hold index i, new slots set to one. */
+static void
+grow_dec(bf_dec **v, size_t *cap, size_t i)
+{
+	size_t n = *cap;
+
+	if (i < n)
+		return;
+	*cap = n ? 2 * n : 64;
+	while (*cap <= i)
+		*cap *= 2;
+	*v = bf_xrealloc(*v, *cap * sizeof(**v));
+}
+
+void
+bf_cov_row(struct bf_cov *c, const struct bf_row *row)
+{
+	const char *in = row->v[BF_U_INSTANCE_ID];
+	const char *ws = row->v[BF_U_WINDOW_START];
+	const char *cv = row->v[BF_U_COVERAGE];
+	bf_dec d;
+	size_t i;
+	int added;
+
+	if (in == NULL || ws == NULL || strlen(ws) < 10 || cv == NULL ||
+	    bf_dec_parse(cv, strlen(cv), &d) != BF_DEC_OK)
+		return;
+	bf_buf_reset(&c->k);
+	bf_buf_puts(&c->k, in);
+	bf_buf_putc(&c->k, '\0');
+	bf_buf_add(&c->k, ws, 10);
+	i = bf_keymap_put(&c->cell, c->k.s, c->k.len, &added);
+	grow_dec(&c->min, &c->mcap, i);
+	if (added || bf_dec_cmp(d, c->min[i]) < 0)
+		c->min[i] = d;
+	i = bf_keymap_put(&c->inst, in, strlen(in), &added);
+	grow_dec(&c->worst, &c->wcap, i);
+	if (added || bf_dec_cmp(d, c->worst[i]) < 0)
+		c->worst[i] = d;
+}
+
+void
+bf_cov_free(struct bf_cov *c)
+{
+	bf_keymap_free(&c->cell);
+	bf_keymap_free(&c->inst);
+	free(c->min);
+	free(c->worst);
+	bf_buf_free(&c->k);
+	memset(c, 0, sizeof(*c));
+}
+
+static const struct bf_cov *cov_sort;
+
+/* Worst coverage first, then the name bytewise. */
+static int
+cmp_worst(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	const struct bf_keymap_ent *ex = &cov_sort->inst.v[x];
+	const struct bf_keymap_ent *ey = &cov_sort->inst.v[y];
+	size_t n = ex->len < ey->len ? ex->len : ey->len;
+	int k = bf_dec_cmp(cov_sort->worst[x], cov_sort->worst[y]);
+
+	if (k != 0)
+		return k;
+	if ((k = memcmp(ex->key, ey->key, n)) != 0)
+		return k;
+	return ex->len < ey->len ? -1 : ex->len > ey->len;
+}
+
+/* Coverage d (0..1) as a percentage rounded down to 2 places. */
+static void
+put_pct(struct bf_buf *b, bf_dec d)
+{
+	long long h = d.v > 0 ? (long long)(d.v / 100000) : 0;
+
+	bf_buf_printf(b, "%lld.%02lld %%", h / 100, h % 100);
+}
+
+/* The band of coverage d: its fill, and whether its text is white. */
+static const char *
+band(bf_dec d, int *dark)
+{
+	bf_dec one = bf_dec_from_int(1);
+
+	*dark = 0;
+	if (bf_dec_cmp(d, one) >= 0)
+		return "#e3f1e6";
+	if (d.v >= BF_DEC_ONE / 100 * 99)
+		return "#f7e08a";
+	if (d.v >= BF_DEC_ONE / 10 * 9)
+		return "#ec9a55";
+	*dark = 1;
+	return "#b03030";
+}
+
+/* The instance's label: at most 28 bytes of its name (whole UTF-8
+ * characters), then an ellipsis. */
+static void
+put_label(struct bf_buf *b, const char *name)
+{
+	struct bf_buf t = BF_BUF_INIT;
+	size_t n = strlen(name);
+
+	if (n <= 28) {
+		bf_html_esc(b, name);
+		return;
+	}
+	for (n = 27; n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80; n--)
+		;
+	bf_buf_add(&t, name, n);
+	bf_html_esc(b, bf_buf_str(&t));
+	bf_buf_puts(b, "\xe2\x80\xa6");
+	bf_buf_free(&t);
+}
+
+#define CW_L 180.0 /* label width */
+#define CW_T 16.0  /* day header height */
+#define CW_H 14.0  /* row height */
+
+static void
+put_cov_cell(struct bf_buf *b, const struct bf_cov *c, const char *inst,
+    const char *day, double x, double y, double cw)
+{
+	struct bf_buf k = BF_BUF_INIT;
+	char s[BF_DEC_LEN];
+	const char *fill;
+	long i;
+	int dark;
+
+	bf_buf_puts(&k, inst);
+	bf_buf_putc(&k, '\0');
+	bf_buf_add(&k, day, 10);
+	i = bf_keymap_get(&c->cell, k.s, k.len);
+	bf_buf_free(&k);
+	if (i == -1) {
+		bf_buf_printf(b, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
+		    "height=\"%.0f\" fill=\"#fff\" stroke=\"#bbb\" "
+		    "stroke-dasharray=\"2 2\"><title>", x, y, cw, CW_H);
+		bf_html_esc(b, inst);
+		bf_buf_printf(b, " %.10s: no usage row</title></rect>\n", day);
+		return;
+	}
+	fill = band(c->min[i], &dark);
+	bf_dec_format(c->min[i], s);
+	bf_buf_printf(b, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
+	    "height=\"%.0f\" fill=\"%s\" stroke=\"#fff\" "
+	    "data-bf-cov-instance=\"", x, y, cw, CW_H, fill);
+	bf_html_esc(b, inst);
+	bf_buf_printf(b, "\" data-bf-cov-day=\"%.10s\" data-bf-coverage=\"%s\">"
+	    "<title>", day, s);
+	bf_html_esc(b, inst);
+	bf_buf_printf(b, " %.10s: coverage ", day);
+	put_pct(b, c->min[i]);
+	bf_buf_puts(b, "</title></rect>\n");
+	if (c->min[i].v < BF_DEC_ONE)
+		bf_buf_printf(b, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"7\" "
+		    "text-anchor=\"middle\" fill=\"%s\">%lld</text>\n",
+		    x + cw / 2, y + CW_H - 4, dark ? "#fff" : "#000",
+		    c->min[i].v > 0 ? (long long)(c->min[i].v /
+		    (BF_DEC_ONE / 100)) : 0LL);
+}
+
+static void
+put_cov_legend(struct bf_buf *b)
+{
+	static const struct {
+		const char *fill, *text;
+	} l[] = {
+		{ "#e3f1e6", "100 % (no number)" },
+		{ "#f7e08a", "99 to 99.99 %" },
+		{ "#ec9a55", "90 to 98.99 %" },
+		{ "#b03030", "below 90 %" },
+		{ "#fff", "no usage row (dashed)" },
+	};
+	size_t i;
+
+	bf_buf_puts(b, "<p class=\"legend\">");
+	for (i = 0; i < sizeof(l) / sizeof(l[0]); i++)
+		bf_buf_printf(b, "<span><svg xmlns=\"http://www.w3.org/2000/svg\" "
+		    "width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\" "
+		    "fill=\"%s\" stroke=\"#999\"/></svg> %s</span> ", l[i].fill,
+		    l[i].text);
+	bf_buf_puts(b, "</p>\n<p>A cell is the lowest coverage of the "
+	    "instance's usage rows (every metric) whose window starts that "
+	    "day; below 100 % it carries its value in whole percent, rounded "
+	    "down, and its tooltip the value to 0.01 %.</p>\n");
+}
+
+static void
+put_cov_grid(struct bf_buf *b, const struct bf_cov *c, const size_t *ord,
+    size_t n, bf_time from, size_t ndays)
+{
+	const double W = 720;
+	double cw = (W - CW_L - 4) / (double)ndays;
+	char day[BF_TIME_LEN];
+	size_t i, j;
+
+	bf_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+	    "viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-labelledby=\"cov-t\" "
+	    "class=\"chart heat\"><title id=\"cov-t\">Coverage per instance and day, "
+	    "lowest first</title>\n", W, CW_T + n * CW_H + 2);
+	for (j = 0; j < ndays; j++) {
+		bf_time_format(from + (bf_time)j * 86400, day);
+		bf_buf_printf(b, "<text x=\"%.2f\" y=\"%.0f\" font-size=\"7\" "
+		    "text-anchor=\"middle\">%.2s</text>\n",
+		    CW_L + j * cw + cw / 2, CW_T - 5, day + 8);
+	}
+	for (i = 0; i < n; i++) {
+		const char *inst = c->inst.v[ord[i]].key;
+		double y = CW_T + i * CW_H;
+
+		bf_buf_printf(b, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"9\" "
+		    "text-anchor=\"end\">", CW_L - 4, y + CW_H - 4);
+		put_label(b, inst);
+		bf_buf_puts(b, "</text>\n");
+		for (j = 0; j < ndays; j++) {
+			bf_time_format(from + (bf_time)j * 86400, day);
+			put_cov_cell(b, c, inst, day, CW_L + j * cw, y, cw);
+		}
+	}
+	bf_buf_puts(b, "</svg>\n");
+}
+
+void
+bf_html_coverage(struct bf_buf *b, const struct bf_cov *c, bf_time from,
+    bf_time to)
+{
+	size_t *ord, i, n = c->inst.n, shown, ndays;
+	char s[BF_DEC_LEN];
+
+	bf_buf_puts(b, "<h3 id=\"coverage\">Coverage per instance and day</h3>"
+	    "\n");
+	if (n == 0) {
+		bf_buf_puts(b, "<p data-bf-cov-instances=\"0\">No coverage "
+		    "figures in this period.</p>\n");
+		return;
+	}
+	from -= ((from % 86400) + 86400) % 86400;
+	ndays = (size_t)((to - from + 86399) / 86400);
+	ord = bf_xcalloc(n, sizeof(*ord));
+	for (i = 0; i < n; i++)
+		ord[i] = i;
+	cov_sort = c;
+	qsort(ord, n, sizeof(*ord), cmp_worst);
+	shown = n < BF_COV_TOPN ? n : BF_COV_TOPN;
+	bf_buf_printf(b, "<p data-bf-cov-instances=\"%zu\">%zu instance%s; "
+	    "the %zu of lowest coverage, worst first:</p>\n", n, n,
+	    n == 1 ? "" : "s", shown);
+	put_cov_grid(b, c, ord, shown, from, ndays);
+	put_cov_legend(b);
+	if (shown < n) {
+		bf_dec_format(c->worst[ord[shown]], s);
+		bf_buf_printf(b, "<p data-bf-cov-more=\"%zu\" "
+		    "data-bf-cov-more-min=\"%s\">%zu more instance%s, every day "
+		    "of each at or above ", n - shown, s, n - shown,
+		    n - shown == 1 ? "" : "s");
+		put_pct(b, c->worst[ord[shown]]);
+		bf_buf_puts(b, " coverage.</p>\n");
+	}
+	free(ord);
+}
