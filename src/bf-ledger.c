@@ -26,6 +26,7 @@
 enum {
 	OPT_ACCOUNT = 256,
 	OPT_CANONICAL,
+	OPT_DLQ,
 	OPT_OPERATOR,
 	OPT_PARTITION,
 	OPT_PARTITIONS,
@@ -44,6 +45,7 @@ static const struct option longopts[] = {
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
 	{ "cents", no_argument, NULL, 'c' },
 	{ "db", required_argument, NULL, 'd' },
+	{ "dlq", required_argument, NULL, OPT_DLQ },
 	{ "format", required_argument, NULL, 'F' },
 	{ "from", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
@@ -79,6 +81,7 @@ usage(int status)
 	    "[-F format]\n"
 	    "       bf-ledger -d target report -p yyyy-mm [-b day] "
 	    "[-F html] [-o file] [-q file]\n"
+	    "                 [--dlq file]\n"
 	    "       bf-ledger -d target export [-F ndjson | csv | focus] "
 	    "[-p yyyy-mm] [-b day]\n"
 	    "                 [--canonical] [--table name] [--account id] "
@@ -236,7 +239,7 @@ read_names(int npnames, const char *partfile, struct bf_partlist *pl,
 /* bf-ledger report: the HTML chargeback of one period (report-html.h). */
 static int
 cmd_report(const char *db, const char *period, int bday, const char *format,
-    const char *outfile, const char *quotas)
+    const char *outfile, const char *quotas, const char *dlq)
 {
 	struct bf_report_opts o = { 0 };
 	struct bf_html_opts h = { 0 };
@@ -263,6 +266,7 @@ cmd_report(const char *db, const char *period, int bday, const char *format,
 	o.warn = on_warn;
 	h.warehouse = db;
 	h.quotas = quotas;
+	h.dlq = dlq;
 	h.program = version;
 	if ((w = bf_wh_open(db, 0, &e)) == NULL)
 		return bf_err_print(&e);
@@ -277,8 +281,11 @@ cmd_report(const char *db, const char *period, int bday, const char *format,
 		bf_warn("cannot write '%s': %s", outfile, strerror(errno));
 		return BF_EXIT_IO;
 	}
-	if (found == -1)
+	if (found == -1) {
+		if (outfile != NULL)
+			unlink(outfile); /* no page rather than an empty one */
 		return bf_err_print(&e);
+	}
 	rc = bf_close_stdout();
 	if (rc == 0 && exceeded > 0)
 		rc = BF_EXIT_QUOTA;
@@ -298,7 +305,7 @@ main(int argc, char *argv[])
 	const char *account = "bf", *provider = "bf", *service = "Database";
 	const char *subcategory = "Other (Databases)";
 	const char *cmd, *partfile = NULL, *operator = NULL, *reason = NULL;
-	const char *run_id = NULL, *outfile = NULL;
+	const char *run_id = NULL, *outfile = NULL, *dlq = NULL;
 	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0;
 	int tables = 0;
 	int ch, rc = 0, fmt;
@@ -371,6 +378,9 @@ main(int argc, char *argv[])
 		case OPT_CANONICAL:
 			canonical = 1;
 			break;
+		case OPT_DLQ:
+			dlq = optarg;
+			break;
 		case OPT_OPERATOR:
 			operator = optarg;
 			break;
@@ -438,7 +448,7 @@ main(int argc, char *argv[])
 			    "format " },
 			{ "quota", " db period billing-day quotas format " },
 			{ "report", " db period billing-day quotas format "
-			    "out " },
+			    "out dlq " },
 			{ "export", " db format period billing-day canonical "
 			    "table account provider service "
 			    "service-subcategory " },
@@ -532,7 +542,8 @@ main(int argc, char *argv[])
 			rc = BF_EXIT_FAILED;
 		}
 	} else if (strcmp(cmd, "report") == 0) {
-		rc = cmd_report(db, period, bday, format, outfile, quotas);
+		rc = cmd_report(db, period, bday, format, outfile, quotas,
+		    dlq);
 	} else if (strcmp(cmd, "export") == 0) {
 		char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
 		const char *f = NULL, *t = NULL;

@@ -941,6 +941,8 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 		goto done;
 	bf_buf_puts(&b, "<h2 id=\"quality\">Data quality</h2>\n");
 	bf_html_coverage(&b, &d.cov, from, to);
+	if (h->dlq != NULL && bf_html_dlq(&b, h->dlq, from, to, e) == -1)
+		goto done;
 	if (put_gaps(&b, w, from, to, e) == -1)
 		goto done;
 	bf_buf_puts(&b, "<h2 id=\"provenance\">Provenance</h2>\n<dl>\n"

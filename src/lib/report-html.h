@@ -23,6 +23,7 @@
 struct bf_html_opts {
 	const char *warehouse; /* shown in the provenance, as given */
 	const char *quotas;    /* a quotas file (bf_report_quota) or NULL */
+	const char *dlq;       /* a DLQ file ("-" standard input) or NULL */
 	const char *program;   /* "bf-ledger VERSION" */
 };
 
@@ -30,7 +31,8 @@ struct bf_html_opts {
  * o->format are ignored) to out. *exceeded receives the number of quotas
  * exceeded (0 without quotas). Returns 1, 0 when the period has no usage
  * rows (the report says so), or -1 with e set (BF_EXIT_IO when a write
- * fails). */
+ * fails or the DLQ cannot be read, BF_EXIT_USAGE when it does not
+ * exist). */
 int bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
     const struct bf_html_opts *h, FILE *out, int *exceeded,
     struct bf_err *e);

@@ -277,3 +277,183 @@ bf_html_coverage(struct bf_buf *b, const struct bf_cov *c, bf_time from,
 	}
 	free(ord);
 }
+
+/* Rejects per DLQ code. */
+
+#define DLQ_MAXLINE (64 * 1024)
+
+struct dlqc {
+	struct bf_keymap code;
+	long (*n)[2];   /* per code: in the period, without a window */
+	size_t cap;
+	long lines, other, malformed, first_bad;
+	struct bf_buf tmp, s;
+	struct bf_json j;
+};
+
+/* The record's JSON text: the line, or for a line longer than
+ * DLQ_MAXLINE, its start up to the "raw" or "raw_base64" key, which
+ * comes last in every record (bf(7)), closed with a brace. NULL when a
+ * long line has no such key in its start. */
+static const char *
+dlq_text(struct dlqc *q, const struct bf_input *in, size_t *len)
+{
+	const char *s = in->line.s, *k = s, *end = s + in->line.len;
+
+	*len = in->line.len;
+	if (!in->toolong)
+		return s != NULL ? s : "";
+	while ((k = memchr(k, ',', (size_t)(end - k))) != NULL &&
+	    (end - k < 5 || memcmp(k, ",\"raw", 5) != 0))
+		k++;
+	if (k == NULL)
+		return NULL;
+	bf_buf_reset(&q->tmp);
+	bf_buf_add(&q->tmp, s, (size_t)(k - s));
+	bf_buf_putc(&q->tmp, '}');
+	*len = q->tmp.len;
+	return q->tmp.s;
+}
+
+/* Counts the current line of in; 0, or -1 for a malformed record. */
+static int
+dlq_count(struct dlqc *q, const struct bf_input *in, bf_time from,
+    bf_time to)
+{
+	const char *s;
+	size_t len, i;
+	bf_time ws;
+	int t, added, slot;
+
+	if ((s = dlq_text(q, in, &len)) == NULL || bf_json_parse(&q->j, s,
+	    len, BF_JSON_WANT_OBJECT, NULL) != BF_JSON_OK ||
+	    !bf_json_streq(&q->j, bf_json_get(&q->j, 0, "type"), "reject"))
+		return -1;
+	t = bf_json_get(&q->j, 0, "error");
+	bf_buf_reset(&q->s);
+	if (t < 0 || q->j.tok[t].type != BF_JSON_OBJECT || bf_json_str(&q->j,
+	    bf_json_get(&q->j, t, "code"), &q->s) == -1 || q->s.len == 0 ||
+	    memchr(q->s.s, '\0', q->s.len) != NULL)
+		return -1;
+	t = bf_json_get(&q->j, 0, "window_start");
+	if (t < 0 || q->j.tok[t].type == BF_JSON_NULL)
+		slot = 1;
+	else {
+		struct bf_buf w = BF_BUF_INIT;
+		int bad = bf_json_str(&q->j, t, &w) == -1 ||
+		    bf_time_parse(w.s, w.len, &ws, NULL) == -1;
+
+		bf_buf_free(&w);
+		if (bad)
+			return -1;
+		if (ws < from || ws >= to) {
+			q->other++;
+			return 0;
+		}
+		slot = 0;
+	}
+	i = bf_keymap_put(&q->code, q->s.s, q->s.len, &added);
+	if (i >= q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 16;
+		q->n = bf_xrealloc(q->n, q->cap * sizeof(*q->n));
+	}
+	if (added)
+		q->n[i][0] = q->n[i][1] = 0;
+	q->n[i][slot]++;
+	return 0;
+}
+
+static const struct bf_keymap *code_sort;
+
+static int
+cmp_code(const void *a, const void *b)
+{
+	const struct bf_keymap_ent *x = &code_sort->v[*(const size_t *)a];
+	const struct bf_keymap_ent *y = &code_sort->v[*(const size_t *)b];
+
+	return strcmp(x->key, y->key);
+}
+
+static void
+put_dlq(struct bf_buf *b, const struct dlqc *q, const char *path)
+{
+	size_t *ord = bf_xcalloc(q->code.n + 1, sizeof(*ord)), i;
+
+	bf_buf_puts(b, "<h3 id=\"rejects\">Rejects per DLQ code</h3>\n"
+	    "<p data-bf-dlq-file=\"");
+	bf_html_esc(b, path);
+	bf_buf_printf(b, "\" data-bf-dlq-lines=\"%ld\" data-bf-dlq-other="
+	    "\"%ld\">The dead-letter queue <code>", q->lines, q->other);
+	bf_html_esc(b, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	bf_buf_printf(b, "</code> has %ld line%s. A reject counts in the "
+	    "period when its window_start is in it; rejects that name no "
+	    "window are counted apart; %ld reject%s of other periods %s not "
+	    "counted.</p>\n", q->lines, q->lines == 1 ? "" : "s", q->other,
+	    q->other == 1 ? "" : "s", q->other == 1 ? "is" : "are");
+	if (q->code.n == 0 && q->malformed == 0) {
+		free(ord);
+		return;
+	}
+	for (i = 0; i < q->code.n; i++)
+		ord[i] = i;
+	code_sort = &q->code;
+	qsort(ord, q->code.n, sizeof(*ord), cmp_code);
+	bf_buf_puts(b, "<table class=\"num\"><thead><tr><th>code</th>"
+	    "<th>in the period</th><th>without a window</th></tr></thead>"
+	    "<tbody>\n");
+	for (i = 0; i < q->code.n; i++) {
+		const long *n = q->n[ord[i]];
+
+		bf_buf_puts(b, "<tr data-bf-dlq-code=\"");
+		bf_html_esc(b, q->code.v[ord[i]].key);
+		bf_buf_printf(b, "\" data-bf-dlq-count=\"%ld\" "
+		    "data-bf-dlq-unplaced=\"%ld\"><td><code>", n[0], n[1]);
+		bf_html_esc(b, q->code.v[ord[i]].key);
+		bf_buf_printf(b, "</code></td><td class=\"r\">%ld</td>"
+		    "<td class=\"r\">%ld</td></tr>\n", n[0], n[1]);
+	}
+	if (q->malformed > 0)
+		bf_buf_printf(b, "<tr class=\"exceeded\" data-bf-dlq-malformed="
+		    "\"%ld\" data-bf-dlq-malformed-line=\"%ld\"><td><strong>"
+		    "malformed DLQ lines</strong> (not a reject record; the "
+		    "first at line %ld)</td><td class=\"r\" colspan=\"2\">%ld"
+		    "</td></tr>\n", q->malformed, q->first_bad, q->first_bad,
+		    q->malformed);
+	bf_buf_puts(b, "</tbody></table>\n");
+	free(ord);
+}
+
+int
+bf_html_dlq(struct bf_buf *b, const char *path, bf_time from, bf_time to,
+    struct bf_err *e)
+{
+	static const struct bf_json j0 = BF_JSON_INIT;
+	struct dlqc q;
+	struct bf_input in;
+	struct stat st;
+	char *files[1];
+	int rc;
+
+	if (strcmp(path, "-") != 0 && stat(path, &st) == -1 &&
+	    errno == ENOENT)
+		return bf_err_set(e, BF_EXIT_USAGE, "cannot open DLQ '%s': %s",
+		    path, strerror(errno));
+	memset(&q, 0, sizeof(q));
+	q.j = j0;
+	files[0] = (char *)path;
+	bf_input_init(&in, files, 1, DLQ_MAXLINE);
+	while ((rc = bf_input_next(&in, e)) == 1) {
+		q.lines++;
+		if (dlq_count(&q, &in, from, to) == -1 && q.malformed++ == 0)
+			q.first_bad = in.lineno;
+	}
+	bf_input_free(&in);
+	if (rc == 0)
+		put_dlq(b, &q, path);
+	bf_keymap_free(&q.code);
+	bf_buf_free(&q.tmp);
+	bf_buf_free(&q.s);
+	bf_json_free(&q.j);
+	free(q.n);
+	return rc;
+}

@@ -235,4 +235,79 @@ check_eq "$(sed -n 5p "$T/got")" "printed True True" \
     "coverage: every thin cell prints its value (no colour needed)"
 check_eq "$(grep -c 'data-bf-cov-day="2026-01-[1-3]\|data-bf-cov-day="2026-01-0[4-9]' "$T/cov.html")" 0 \
     "coverage: days without usage carry no figure"
+
+# --dlq: rejects per code from a DLQ that bf-validate wrote: January's
+# window, February's (not counted), lines that name no window (counted
+# apart), records longer than the 64 KiB the report reads of a line (a
+# NaN with a long pad, in its window; a line_too_long, without one), then
+# two malformed lines. python3 counts the same lines.
+C=$BF_TOP/tests/man-fixtures/validate-contract.json
+for ws in 2026-01-01 2026-02-01; do
+	W='"partition":"db-01","window_start":"'$ws'T00:00:00Z","window_end":"'$ws'T06:00:00Z","instance_id":"db-01"'
+	printf '{"type":"sample",%s,"metric":"cpu_utilization","ts":"%sT00:00:00Z","value":"NaN","unit":"Percent","pad":"%s"}\n' \
+	    "$W" "$ws" "$(head -c 70000 /dev/zero | tr '\0' x)"
+	printf '{"type":"sample",%s,"metric":"cpu_utilization","ts":"%sT00:00:00Z","value":250,"unit":"Percent"}\n' "$W" "$ws"
+	printf '{"type":"sample",%s,"metric":"cpu","value":1}\n' "$W"
+	printf '{"type":"sample",%s,"metric":"cpu_utilization","ts":"%sT00:00:00Z","value":1,"unit":"Percent","pad":"%s"}\n' \
+	    "$W" "$ws" "$(head -c 120000 /dev/zero | tr '\0' x)"
+	printf '{"type":"window",%s}\n' "$W"
+done >"$T/dlq-in.ndjson"
+printf '{"type":"sample","note":"caf\351"}\nnot json\n' >>"$T/dlq-in.ndjson"
+bf-validate -c "$C" -n 2026-06-01 -m 100000 -d "$T/dlq.ndjson" "$T/dlq-in.ndjson" >/dev/null 2>&1 || :
+printf '{"type":"reject","error":{"message":"no code"}}\ngarbage {\n' >>"$T/dlq.ndjson"
+cat >"$T/dlq.py" <<'PY'
+import json, sys, html.parser
+want = {}; other = 0; bad = []; n = 0
+for i, line in enumerate(open(sys.argv[1], "rb").read().split(b"\n")[:-1], 1):
+    n += 1
+    try:
+        r = json.loads(line)
+        code = r["error"]["code"]; assert r["type"] == "reject" and isinstance(code, str) and code
+    except Exception:
+        bad.append(i); continue
+    ws = r.get("window_start")
+    if ws is not None and not ("2026-01-01" <= ws < "2026-02-01"):
+        other += 1; continue
+    c = want.setdefault(code, [0, 0]); c[0 if ws is not None else 1] += 1
+class P(html.parser.HTMLParser):
+    got = {}; head = None; mal = None
+    def handle_starttag(s, tag, a):
+        a = dict(a)
+        if "data-bf-dlq-code" in a:
+            s.got[a["data-bf-dlq-code"]] = [int(a["data-bf-dlq-count"]), int(a["data-bf-dlq-unplaced"])]
+        if "data-bf-dlq-lines" in a:
+            s.head = (int(a["data-bf-dlq-lines"]), int(a["data-bf-dlq-other"]))
+        if "data-bf-dlq-malformed" in a:
+            s.mal = (int(a["data-bf-dlq-malformed"]), int(a["data-bf-dlq-malformed-line"]))
+p = P(); p.feed(open(sys.argv[2], encoding="utf-8").read())
+print("codes", p.got == want, sorted(want))
+print("lines", p.head == (n, other), other > 0)
+print("malformed", p.mal == (len(bad), bad[0]), len(bad))
+PY
+run_prog bf-ledger -d "$T/l.db" report -p 2026-01 --dlq "$T/dlq.ndjson" -o "$T/dlq.html"
+check_rc 0 "--dlq: the report"
+python3 "$T/dlq.py" "$T/dlq.ndjson" "$T/dlq.html" >"$T/got"
+check_eq "$(sed -n 1p "$T/got")" \
+    "codes True ['invalid_json', 'invalid_utf8', 'line_too_long', 'nan_or_inf', 'out_of_range', 'unknown_metric']" \
+    "--dlq: rejects per code in the period and without a window, as python3 counts them"
+check_eq "$(sed -n 2,3p "$T/got" | tr '\n' '|')" "lines True True|malformed True 2|" \
+    "--dlq: lines read, other periods left out, malformed lines counted with the first's number"
+check_eq "$(grep -o 'data-bf-dlq-code="[a-z_]*" data-bf-dlq-count="[0-9]*" data-bf-dlq-unplaced="[0-9]*"' "$T/dlq.html" |
+    grep 'nan_or_inf\|line_too_long' | tr '\n' ' ')" \
+    'data-bf-dlq-code="line_too_long" data-bf-dlq-count="0" data-bf-dlq-unplaced="2" data-bf-dlq-code="nan_or_inf" data-bf-dlq-count="1" data-bf-dlq-unplaced="0" ' \
+    "--dlq: records longer than 64 KiB are counted by their window, or apart"
+bf-ledger -d "$T/l.db" report -p 2026-01 --dlq - -o "$T/dlq2.html" <"$T/dlq.ndjson" || :
+check_eq "$(grep -o 'data-bf-dlq-[a-z-]*="[^"]*"' "$T/dlq2.html" | grep -v dlq-file)" \
+    "$(grep -o 'data-bf-dlq-[a-z-]*="[^"]*"' "$T/dlq.html" | grep -v dlq-file)" "--dlq -: standard input"
+: >"$T/dlq0.ndjson"
+run_prog bf-ledger -d "$T/l.db" report -p 2026-01 --dlq "$T/dlq0.ndjson" -o "$T/dlq0.html"
+check_eq "$RC $(grep -o 'data-bf-dlq-lines="[0-9]*"' "$T/dlq0.html") $(grep -c 'data-bf-dlq-code' "$T/dlq0.html")" \
+    '0 data-bf-dlq-lines="0" 0' "--dlq: an empty DLQ, no rejects"
+run_prog bf-ledger -d "$T/l.db" report -p 2026-01 --dlq "$T/nonesuch" -o "$T/dlqx.html"
+check_eq "$RC $(cat "$T/err") $(test -e "$T/dlqx.html" && echo page)" \
+    "2 bf-ledger: cannot open DLQ '$T/nonesuch': No such file or directory " "--dlq: a missing file is a usage error, no page"
+run_prog bf-ledger -d "$T/l.db" report -p 2026-01 --dlq "$T" -o "$T/dlqx.html"
+check_eq "$RC $(cat "$T/err")" "74 bf-ledger: cannot read '$T': Is a directory" "--dlq: an unreadable DLQ is an I/O error"
+run_prog bf-ledger -d "$T/l.db" chargeback -p 2026-01 --dlq "$T/dlq.ndjson"
+check_rc 2 "--dlq goes with report only"
 done_testing
