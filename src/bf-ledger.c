@@ -27,6 +27,7 @@ enum {
 	OPT_ACCOUNT = 256,
 	OPT_CANONICAL,
 	OPT_DLQ,
+	OPT_NOW,
 	OPT_OPERATOR,
 	OPT_PARTITION,
 	OPT_PARTITIONS,
@@ -34,6 +35,7 @@ enum {
 	OPT_REASON,
 	OPT_RUN_ID,
 	OPT_SERVICE,
+	OPT_SETTLE,
 	OPT_SUBCATEGORY,
 	OPT_TABLE,
 };
@@ -49,6 +51,7 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'F' },
 	{ "from", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "now", required_argument, NULL, OPT_NOW },
 	{ "operator", required_argument, NULL, OPT_OPERATOR },
 	{ "out", required_argument, NULL, 'o' },
 	{ "partition", required_argument, NULL, OPT_PARTITION },
@@ -60,6 +63,7 @@ static const struct option longopts[] = {
 	{ "run-id", required_argument, NULL, OPT_RUN_ID },
 	{ "service", required_argument, NULL, OPT_SERVICE },
 	{ "service-subcategory", required_argument, NULL, OPT_SUBCATEGORY },
+	{ "settle", required_argument, NULL, OPT_SETTLE },
 	{ "state", required_argument, NULL, 's' },
 	{ "table", required_argument, NULL, OPT_TABLE },
 	{ "to", required_argument, NULL, 't' },
@@ -81,7 +85,7 @@ usage(int status)
 	    "[-F format]\n"
 	    "       bf-ledger -d target report -p yyyy-mm [-b day] "
 	    "[-F html] [-o file] [-q file]\n"
-	    "                 [--dlq file]\n"
+	    "                 [--dlq file] [--now time] [--settle duration]\n"
 	    "       bf-ledger -d target export [-F ndjson | csv | focus] "
 	    "[-p yyyy-mm] [-b day]\n"
 	    "                 [--canonical] [--table name] [--account id] "
@@ -237,10 +241,41 @@ read_names(int npnames, const char *partfile, struct bf_partlist *pl,
 }
 
 /* bf-ledger report: the HTML chargeback of one period (report-html.h). */
+/* The flags of report beyond those of chargeback. */
+struct report_flags {
+	const char *outfile, *quotas, *dlq, *now, *settle;
+};
+
+/* now and settle of the report: --now, else BF_NOW, else the clock;
+ * --settle, else 1h (bf-window's). Returns 0, or -1 after a message. */
+static int
+report_clock(const struct report_flags *f, struct bf_html_opts *h)
+{
+	const char *env = getenv("BF_NOW");
+
+	h->settle = 3600;
+	if (f->now != NULL) {
+		if (parse_time("--now", f->now, &h->now) == -1)
+			return -1;
+	} else if (env != NULL) {
+		if (parse_time("BF_NOW", env, &h->now) == -1)
+			return -1;
+	} else
+		h->now = (bf_time)time(NULL);
+	if (f->settle != NULL && (bf_duration_parse0(f->settle,
+	    &h->settle) == -1 || h->settle > BF_GRID_SIZE_MAX)) {
+		bf_warn("bad --settle '%s': expected 0 or a duration such as "
+		    "1h, 90m, 1d", f->settle);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_report(const char *db, const char *period, int bday, const char *format,
-    const char *outfile, const char *quotas, const char *dlq)
+    const struct report_flags *f)
 {
+	const char *outfile = f->outfile;
 	struct bf_report_opts o = { 0 };
 	struct bf_html_opts h = { 0 };
 	struct bf_err e = { 0 };
@@ -260,13 +295,15 @@ cmd_report(const char *db, const char *period, int bday, const char *format,
 		bf_warn("bad --format '%s': expected html", format);
 		return BF_EXIT_USAGE;
 	}
+	if (report_clock(f, &h) == -1)
+		return BF_EXIT_USAGE;
 	snprintf(version, sizeof(version), "bf-ledger %s", BF_VERSION);
 	o.period = period;
 	o.billing_day = bday;
 	o.warn = on_warn;
 	h.warehouse = db;
-	h.quotas = quotas;
-	h.dlq = dlq;
+	h.quotas = f->quotas;
+	h.dlq = f->dlq;
 	h.program = version;
 	if ((w = bf_wh_open(db, 0, &e)) == NULL)
 		return bf_err_print(&e);
@@ -305,7 +342,8 @@ main(int argc, char *argv[])
 	const char *account = "bf", *provider = "bf", *service = "Database";
 	const char *subcategory = "Other (Databases)";
 	const char *cmd, *partfile = NULL, *operator = NULL, *reason = NULL;
-	const char *run_id = NULL, *outfile = NULL, *dlq = NULL;
+	const char *run_id = NULL, *outfile = NULL;
+	struct report_flags rf = { 0 };
 	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0;
 	int tables = 0;
 	int ch, rc = 0, fmt;
@@ -379,7 +417,13 @@ main(int argc, char *argv[])
 			canonical = 1;
 			break;
 		case OPT_DLQ:
-			dlq = optarg;
+			rf.dlq = optarg;
+			break;
+		case OPT_NOW:
+			rf.now = optarg;
+			break;
+		case OPT_SETTLE:
+			rf.settle = optarg;
 			break;
 		case OPT_OPERATOR:
 			operator = optarg;
@@ -448,7 +492,7 @@ main(int argc, char *argv[])
 			    "format " },
 			{ "quota", " db period billing-day quotas format " },
 			{ "report", " db period billing-day quotas format "
-			    "out dlq " },
+			    "out dlq now settle " },
 			{ "export", " db format period billing-day canonical "
 			    "table account provider service "
 			    "service-subcategory " },
@@ -542,8 +586,9 @@ main(int argc, char *argv[])
 			rc = BF_EXIT_FAILED;
 		}
 	} else if (strcmp(cmd, "report") == 0) {
-		rc = cmd_report(db, period, bday, format, outfile, quotas,
-		    dlq);
+		rf.outfile = outfile;
+		rf.quotas = quotas;
+		rc = cmd_report(db, period, bday, format, &rf);
 	} else if (strcmp(cmd, "export") == 0) {
 		char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
 		const char *f = NULL, *t = NULL;

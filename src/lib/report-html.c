@@ -13,6 +13,7 @@
 #include "report-quality.h"
 #include "timeutil.h"
 #include "verify.h"
+#include "window.h"
 
 #define TOPN 10
 
@@ -804,70 +805,6 @@ put_verify(struct bf_buf *b, struct bf_wh *w, struct bf_err *e)
 	return 0;
 }
 
-/* Gaps: the parts of the period no committed window covers, per partition
- * (bf_report_gaps, as bf-ledger gaps writes them). */
-static int
-put_gaps(struct bf_buf *b, struct bf_wh *w, bf_time from, bf_time to,
-    struct bf_err *e)
-{
-	static const char *const keys[] = { "partition", "gap_start",
-		"gap_end" };
-	struct bf_json j = BF_JSON_INIT;
-	struct bf_buf v = BF_BUF_INIT;
-	FILE *f;
-	char *text = NULL, *line, *nl;
-	size_t len = 0;
-	long n = 0;
-	int rc, k;
-
-	if ((f = open_memstream(&text, &len)) == NULL)
-		return bf_err_set(e, BF_EXIT_IO, "out of memory");
-	rc = bf_report_gaps(w, from, to, NULL, 0, f, e);
-	if (fclose(f) == EOF && rc != -1)
-		rc = bf_err_set(e, BF_EXIT_IO, "out of memory");
-	if (rc == -1) {
-		free(text);
-		return -1;
-	}
-	bf_buf_puts(b, "<h2 id=\"gaps\">Gaps</h2>\n");
-	for (line = text; line != NULL && *line != '\0'; line = nl) {
-		nl = strchr(line, '\n');
-		if (nl != NULL)
-			*nl++ = '\0';
-		if (bf_json_parse(&j, line, strlen(line), BF_JSON_WANT_OBJECT,
-		    NULL) != BF_JSON_OK)
-			continue;
-		if (n++ == 0)
-			bf_buf_puts(b, "<table class=\"num\"><thead><tr><th>"
-			    "partition</th><th>from</th><th>to</th></tr>"
-			    "</thead><tbody>\n");
-		bf_buf_puts(b, "<tr>");
-		for (k = 0; k < 3; k++) {
-			int t = bf_json_get(&j, 0, keys[k]);
-
-			bf_buf_reset(&v);
-			if (t >= 0)
-				bf_json_str(&j, t, &v);
-			bf_buf_printf(b, "<td data-bf-%s=\"", k == 0 ?
-			    "gap-partition" : k == 1 ? "gap-start" : "gap-end");
-			esc(b, bf_buf_str(&v));
-			bf_buf_puts(b, "\">");
-			esc(b, bf_buf_str(&v));
-			bf_buf_puts(b, "</td>");
-		}
-		bf_buf_puts(b, "</tr>\n");
-	}
-	if (n > 0)
-		bf_buf_puts(b, "</tbody></table>\n");
-	bf_buf_printf(b, "<p data-bf-gaps=\"%ld\">%ld gap%s in the committed "
-	    "windows of the period (bf-ledger gaps).</p>\n", n, n,
-	    n == 1 ? "" : "s");
-	bf_json_free(&j);
-	bf_buf_free(&v);
-	free(text);
-	return 0;
-}
-
 static const char css[] =
     "body{font-family:sans-serif;margin:1em auto;max-width:60em;"
     "padding:0 .5em;color:#111}\n"
@@ -884,16 +821,88 @@ static const char css[] =
     "table,svg{break-inside:avoid}}\n"
     "@page{size:A4;margin:1.5cm}\n";
 
+/* The page's head, title and period (marked open when it is). */
+static void
+put_head(struct bf_buf *b, const struct bf_report_opts *o, const char *ps,
+    const char *pe, const struct bf_settle_view *sv)
+{
+	bf_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\">\n"
+	    "<title>Chargeback ");
+	esc(b, o->period);
+	bf_buf_printf(b, "%s</title>\n<style>\n%s</style>\n</head>\n<body>\n",
+	    sv->open ? " (open)" : "", css);
+	bf_buf_puts(b, "<h1>Chargeback <span data-bf-period=\"");
+	esc(b, o->period);
+	bf_buf_puts(b, "\">");
+	esc(b, o->period);
+	bf_buf_printf(b, "</span>%s</h1>\n<p>Billing period "
+	    "<span data-bf-period-start=\"%s\">%s</span> to "
+	    "<span data-bf-period-end=\"%s\">%s</span> (billing day %d); "
+	    "amounts rounded to the cent as <code>bf-ledger chargeback "
+	    "--cents</code> allocates them.</p>\n", sv->open ? " (open)" : "",
+	    ps, ps, pe, pe, o->billing_day);
+	bf_html_open_note(b, sv);
+}
+
+static int
+put_provenance(struct bf_buf *b, struct bf_wh *w,
+    const struct bf_html_opts *h, const struct bf_keymap *runs,
+    struct bf_err *e)
+{
+	size_t *or = sorted(runs), i;
+	int rc;
+
+	bf_buf_puts(b, "<h2 id=\"provenance\">Provenance</h2>\n<dl>\n"
+	    "<dt>warehouse</dt><dd data-bf-warehouse=\"");
+	esc(b, h->warehouse);
+	bf_buf_puts(b, "\">");
+	esc(b, h->warehouse);
+	bf_buf_puts(b, "</dd>\n<dt>program</dt><dd data-bf-program=\"");
+	esc(b, h->program);
+	bf_buf_puts(b, "\">");
+	esc(b, h->program);
+	bf_buf_puts(b, "</dd>\n<dt>runs that loaded the period's usage</dt>"
+	    "<dd><ul>");
+	for (i = 0; i < runs->n; i++) {
+		bf_buf_puts(b, "<li data-bf-run-id=\"");
+		esc(b, runs->v[or[i]].key);
+		bf_buf_puts(b, "\">");
+		esc(b, runs->v[or[i]].key);
+		bf_buf_puts(b, "</li>");
+	}
+	bf_buf_puts(b, "</ul></dd>\n");
+	free(or);
+	if ((rc = put_verify(b, w, e)) == 0)
+		bf_buf_puts(b, "</dl>\n");
+	return rc;
+}
+
+/* Data quality: coverage, rejects, gaps, windows waiting to settle
+ * (report-quality.h). */
+static int
+put_quality(struct bf_buf *b, struct bf_wh *w, const struct bf_html_opts *h,
+    const struct bf_cov *cov, bf_time from, bf_time to,
+    const struct bf_settle_view *sv, struct bf_err *e)
+{
+	bf_buf_puts(b, "<h2 id=\"quality\">Data quality</h2>\n");
+	bf_html_coverage(b, cov, from, to);
+	if (h->dlq != NULL && bf_html_dlq(b, h->dlq, from, to, e) == -1)
+		return -1;
+	return bf_html_gaps(b, w, from, to, sv, e);
+}
+
 int
 bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
     const struct bf_html_opts *h, FILE *out, int *exceeded,
     struct bf_err *e)
 {
 	struct bf_buf b = BF_BUF_INIT;
+	struct bf_settle_view sv;
 	struct days d;
 	bf_time from, to;
 	char ps[BF_TIME_LEN], pe[BF_TIME_LEN];
-	size_t *or = NULL, i;
 	int rc = -1, found;
 
 	memset(&d, 0, sizeof(d));
@@ -903,25 +912,13 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 		    "expected YYYY-MM", o->period);
 	bf_time_format(from, ps);
 	bf_time_format(to, pe);
+	sv.now = h->now;
+	sv.settle = h->settle;
+	sv.limit = bf_settle_limit(h->now, h->settle);
+	sv.open = !bf_settled(to, sv.limit);
 	if (bf_report_scan(w, o, day_row, &d, e) == -1)
 		goto done;
-	bf_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
-	    "content=\"width=device-width, initial-scale=1\">\n"
-	    "<title>Chargeback ");
-	esc(&b, o->period);
-	bf_buf_printf(&b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n",
-	    css);
-	bf_buf_puts(&b, "<h1>Chargeback <span data-bf-period=\"");
-	esc(&b, o->period);
-	bf_buf_puts(&b, "\">");
-	esc(&b, o->period);
-	bf_buf_printf(&b, "</span></h1>\n<p>Billing period "
-	    "<span data-bf-period-start=\"%s\">%s</span> to "
-	    "<span data-bf-period-end=\"%s\">%s</span> (billing day %d); "
-	    "amounts rounded to the cent as <code>bf-ledger chargeback "
-	    "--cents</code> allocates them.</p>\n", ps, ps, pe, pe,
-	    o->billing_day);
+	put_head(&b, o, ps, pe, &sv);
 	if ((found = put_headline(&b, w, o, 0, e)) == -1)
 		goto done;
 	if (!found)
@@ -930,50 +927,21 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 	if (put_headline(&b, w, o, BF_BY_COST_CENTER, e) == -1)
 		goto done;
 	put_chart(&b, &d);
-	if (put_metrics(&b, w, o, e) == -1)
-		goto done;
-	if (put_instances(&b, w, o, e) == -1)
-		goto done;
-	if (put_corrections(&b, w, ps, pe, e) == -1)
+	if (put_metrics(&b, w, o, e) == -1 || put_instances(&b, w, o, e) == -1 ||
+	    put_corrections(&b, w, ps, pe, e) == -1)
 		goto done;
 	if (h->quotas != NULL && put_quota(&b, w, o, h->quotas, exceeded,
 	    e) == -1)
 		goto done;
-	bf_buf_puts(&b, "<h2 id=\"quality\">Data quality</h2>\n");
-	bf_html_coverage(&b, &d.cov, from, to);
-	if (h->dlq != NULL && bf_html_dlq(&b, h->dlq, from, to, e) == -1)
+	if (put_quality(&b, w, h, &d.cov, from, to, &sv, e) == -1 ||
+	    put_provenance(&b, w, h, &d.run, e) == -1)
 		goto done;
-	if (put_gaps(&b, w, from, to, e) == -1)
-		goto done;
-	bf_buf_puts(&b, "<h2 id=\"provenance\">Provenance</h2>\n<dl>\n"
-	    "<dt>warehouse</dt><dd data-bf-warehouse=\"");
-	esc(&b, h->warehouse);
-	bf_buf_puts(&b, "\">");
-	esc(&b, h->warehouse);
-	bf_buf_puts(&b, "</dd>\n<dt>program</dt><dd data-bf-program=\"");
-	esc(&b, h->program);
-	bf_buf_puts(&b, "\">");
-	esc(&b, h->program);
-	bf_buf_puts(&b, "</dd>\n<dt>runs that loaded the period's usage</dt>"
-	    "<dd><ul>");
-	or = sorted(&d.run);
-	for (i = 0; i < d.run.n; i++) {
-		bf_buf_puts(&b, "<li data-bf-run-id=\"");
-		esc(&b, d.run.v[or[i]].key);
-		bf_buf_puts(&b, "\">");
-		esc(&b, d.run.v[or[i]].key);
-		bf_buf_puts(&b, "</li>");
-	}
-	bf_buf_puts(&b, "</ul></dd>\n");
-	if (put_verify(&b, w, e) == -1)
-		goto done;
-	bf_buf_puts(&b, "</dl>\n</body>\n</html>\n");
+	bf_buf_puts(&b, "</body>\n</html>\n");
 	if (fwrite(b.s, 1, b.len, out) != b.len || fflush(out) == EOF)
 		bf_err_set(e, BF_EXIT_IO, "write error");
 	else
 		rc = found;
 done:
-	free(or);
 	bf_buf_free(&b);
 	bf_keymap_free(&d.day);
 	bf_keymap_free(&d.ser);

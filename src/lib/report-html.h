@@ -4,6 +4,10 @@
  * here, no script, nothing fetched), the same bytes for the same warehouse
  * (no clock of its own).
  *
+ * The page writes no time of its own unless the period is not settled yet
+ * (its end is after now - settle, bf(7) "SETTLING"): then it says "as of"
+ * now and lists what waits to settle apart from the gaps.
+ *
  * Every figure comes from report.h: the headline is
  * bf_report_chargeback_sheet with cents (per tenant, then per tenant and
  * cost centre), the quota table bf_report_quota_sheet, the chart and the
@@ -14,10 +18,12 @@
 #ifndef BF_REPORT_HTML_H
 #define BF_REPORT_HTML_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
 #include "report.h"
+#include "timeutil.h"
 #include "warehouse.h"
 
 struct bf_html_opts {
@@ -25,6 +31,8 @@ struct bf_html_opts {
 	const char *quotas;    /* a quotas file (bf_report_quota) or NULL */
 	const char *dlq;       /* a DLQ file ("-" standard input) or NULL */
 	const char *program;   /* "bf-ledger VERSION" */
+	bf_time now;           /* the time the period is settled against */
+	int64_t settle;        /* seconds, >= 0, as bf-window --settle */
 };
 
 /* Writes the report of o->period (o->billing_day; o->by, o->cents,

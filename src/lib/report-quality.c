@@ -457,3 +457,211 @@ bf_html_dlq(struct bf_buf *b, const char *path, bf_time from, bf_time to,
 	free(q.n);
 	return rc;
 }
+
+/* Gaps, and the windows waiting to settle. */
+
+void
+bf_html_open_note(struct bf_buf *b, const struct bf_settle_view *s)
+{
+	char now[BF_TIME_LEN], lim[BF_TIME_LEN], d[32];
+
+	if (!s->open)
+		return;
+	bf_time_format(s->now, now);
+	if (bf_time_format(s->limit, lim) == 0)
+		strcpy(lim, "-");
+	if (s->settle == 0)
+		strcpy(d, "0");
+	else
+		bf_duration_format(s->settle, d, sizeof(d));
+	bf_buf_printf(b, "<p class=\"open\" data-bf-settle-open=\"\" "
+	    "data-bf-settle-now=\"%s\" data-bf-settle-limit=\"%s\" "
+	    "data-bf-settle=\"%s\"><strong>Open period, as of %s.</strong> "
+	    "Windows that end after %s (now less the settle time, %s) cannot "
+	    "be billed yet: the figures of this page will change; see "
+	    "<a href=\"#settle\">windows waiting to settle</a>.</p>\n", now,
+	    lim, d, now, lim, d);
+}
+
+/* The longest committed window of each partition: its grid's size. */
+struct sizes {
+	struct bf_keymap p;
+	int64_t *v;
+	size_t cap;
+};
+
+static int
+size_row(void *ctx, const struct bf_row *row, struct bf_err *e)
+{
+	struct sizes *z = ctx;
+	const char *p = row->v[BF_W_PARTITION];
+	const char *ws = row->v[BF_W_WINDOW_START];
+	const char *we = row->v[BF_W_WINDOW_END];
+	bf_time a, c;
+	size_t i;
+	int added;
+
+	(void)e;
+	if (p == NULL || ws == NULL || we == NULL ||
+	    bf_time_parse(ws, strlen(ws), &a, NULL) == -1 ||
+	    bf_time_parse(we, strlen(we), &c, NULL) == -1)
+		return 0; /* bf_report_gaps says so */
+	i = bf_keymap_put(&z->p, p, strlen(p), &added);
+	if (i >= z->cap) {
+		z->cap = z->cap ? 2 * z->cap : 16;
+		z->v = bf_xrealloc(z->v, z->cap * sizeof(*z->v));
+	}
+	if (added || c - a > z->v[i])
+		z->v[i] = c - a;
+	return 0;
+}
+
+/* Where gap [gs, ge) of a partition of window size sz stops being a gap
+ * and starts waiting to settle: the start of the first window of the grid
+ * from gs that ends after limit (or ge). */
+static bf_time
+settle_split(bf_time gs, bf_time ge, int64_t sz, bf_time limit)
+{
+	bf_time s;
+
+	if (ge <= limit)
+		return ge;
+	if (sz <= 0)
+		return gs > limit ? gs : limit;
+	if (gs > limit - sz)
+		return gs;
+	s = gs + ((limit - sz - gs) / sz + 1) * sz;
+	return s < ge ? s : ge;
+}
+
+static void
+put_range(struct bf_buf *b, const char *kind, const char *p, bf_time a,
+    bf_time c)
+{
+	char s1[BF_TIME_LEN], s2[BF_TIME_LEN];
+
+	bf_time_format(a, s1);
+	bf_time_format(c, s2);
+	bf_buf_printf(b, "<tr><td data-bf-%s-partition=\"", kind);
+	bf_html_esc(b, p);
+	bf_buf_puts(b, "\">");
+	bf_html_esc(b, p);
+	bf_buf_printf(b, "</td><td data-bf-%s-start=\"%s\">%s</td>"
+	    "<td data-bf-%s-end=\"%s\">%s</td></tr>\n", kind, s1, s1, kind,
+	    s2, s2);
+}
+
+struct gapsplit {
+	struct bf_buf gaps, wait;
+	long ngaps, nwait;
+	struct sizes z;
+};
+
+/* Splits one line of bf_report_gaps into gap and waiting rows. */
+static void
+split_line(struct gapsplit *g, struct bf_json *j, const char *line,
+    const struct bf_settle_view *s)
+{
+	struct bf_buf p = BF_BUF_INIT, t1 = BF_BUF_INIT, t2 = BF_BUF_INIT;
+	bf_time gs, ge, cut;
+	long i;
+
+	if (bf_json_parse(j, line, strlen(line), BF_JSON_WANT_OBJECT,
+	    NULL) != BF_JSON_OK || bf_json_get_str(j, "partition", &p) == -1 ||
+	    bf_json_get_str(j, "gap_start", &t1) == -1 ||
+	    bf_json_get_str(j, "gap_end", &t2) == -1 ||
+	    bf_time_parse(t1.s, t1.len, &gs, NULL) == -1 ||
+	    bf_time_parse(t2.s, t2.len, &ge, NULL) == -1)
+		goto done;
+	cut = ge;
+	if (s->open) {
+		i = bf_keymap_get(&g->z.p, p.s, p.len);
+		cut = settle_split(gs, ge, i == -1 ? 0 : g->z.v[i], s->limit);
+	}
+	if (gs < cut) {
+		put_range(&g->gaps, "gap", bf_buf_str(&p), gs, cut);
+		g->ngaps++;
+	}
+	if (cut < ge) {
+		put_range(&g->wait, "settle", bf_buf_str(&p), cut, ge);
+		g->nwait++;
+	}
+done:
+	bf_buf_free(&p);
+	bf_buf_free(&t1);
+	bf_buf_free(&t2);
+}
+
+static void
+put_split(struct bf_buf *b, const struct gapsplit *g,
+    const struct bf_settle_view *s)
+{
+	static const char head[] = "<table class=\"num\"><thead><tr><th>"
+	    "partition</th><th>from</th><th>to</th></tr></thead><tbody>\n";
+
+	bf_buf_puts(b, "<h3 id=\"gaps\">Gaps</h3>\n");
+	if (g->ngaps > 0) {
+		bf_buf_puts(b, head);
+		bf_buf_add(b, g->gaps.s, g->gaps.len);
+		bf_buf_puts(b, "</tbody></table>\n");
+	}
+	bf_buf_printf(b, "<p data-bf-gaps=\"%ld\">%ld gap%s in the committed "
+	    "windows of the period (bf-ledger gaps)%s.</p>\n", g->ngaps,
+	    g->ngaps, g->ngaps == 1 ? "" : "s", s->open ? ", before what "
+	    "waits to settle" : "");
+	if (!s->open)
+		return;
+	bf_buf_puts(b, "<h3 id=\"settle\">Windows waiting to settle</h3>\n");
+	if (g->nwait > 0) {
+		bf_buf_puts(b, head);
+		bf_buf_add(b, g->wait.s, g->wait.len);
+		bf_buf_puts(b, "</tbody></table>\n");
+	}
+	bf_buf_printf(b, "<p data-bf-settle-waiting=\"%ld\">%ld part%s of "
+	    "the period, per partition, not committed and not billable yet: "
+	    "from the first window of the partition's grid (its longest "
+	    "committed window) that ends after the settle limit.</p>\n",
+	    g->nwait, g->nwait, g->nwait == 1 ? "" : "s");
+}
+
+int
+bf_html_gaps(struct bf_buf *b, struct bf_wh *w, bf_time from, bf_time to,
+    const struct bf_settle_view *s, struct bf_err *e)
+{
+	struct gapsplit g;
+	struct bf_json j = BF_JSON_INIT;
+	FILE *f;
+	char *text = NULL, *line, *nl;
+	size_t len = 0;
+	int rc = 0;
+
+	memset(&g, 0, sizeof(g));
+	if (s->open) {
+		if (bf_wh_begin_read(w, e) == -1)
+			return -1;
+		rc = bf_wh_scan(w, &bf_tbl_windows, size_row, &g.z, e);
+		bf_wh_rollback(w);
+	}
+	if (rc == 0 && (f = open_memstream(&text, &len)) == NULL)
+		rc = bf_err_set(e, BF_EXIT_IO, "out of memory");
+	else if (rc == 0) {
+		rc = bf_report_gaps(w, from, to, NULL, 0, f, e);
+		if (fclose(f) == EOF && rc != -1)
+			rc = bf_err_set(e, BF_EXIT_IO, "out of memory");
+	}
+	for (line = text; rc == 0 && line != NULL && *line != '\0';
+	    line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		split_line(&g, &j, line, s);
+	}
+	if (rc == 0)
+		put_split(b, &g, s);
+	bf_json_free(&j);
+	bf_buf_free(&g.gaps);
+	bf_buf_free(&g.wait);
+	bf_keymap_free(&g.z.p);
+	free(g.z.v);
+	free(text);
+	return rc;
+}

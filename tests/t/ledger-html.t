@@ -96,6 +96,7 @@ grep -qi '<script\|<img\|<link\|@import' "$T/r.html" && fail "no script, image, 
 check_eq "$(grep -c 'http' "$T/r.html")" "$(grep -c 'http://www.w3.org/2000/svg' "$T/r.html")" \
     "the only URL is the SVG namespace"
 bf-ledger -d "$T/l.db" report -p 2026-01 -q "$LF/ledger-quotas.csv" >"$T/r2.html" 2>/dev/null || :
+bf-ledger -d "$T/l.db" report -p 2026-01 -o "$T/r0.html" || :
 check_file "$T/r2.html" "$T/r.html" "the same warehouse gives the same bytes (stdout or --out)"
 check_eq "$(grep -o 'data-bf-verify="[a-z]*" data-bf-problems="[0-9]*"' "$T/r.html")" \
     'data-bf-verify="ok" data-bf-problems="0"' "provenance: the ledger verifies"
@@ -310,4 +311,59 @@ run_prog bf-ledger -d "$T/l.db" report -p 2026-01 --dlq "$T" -o "$T/dlqx.html"
 check_eq "$RC $(cat "$T/err")" "74 bf-ledger: cannot read '$T': Is a directory" "--dlq: an unreadable DLQ is an I/O error"
 run_prog bf-ledger -d "$T/l.db" chargeback -p 2026-01 --dlq "$T/dlq.ndjson"
 check_rc 2 "--dlq goes with report only"
+
+# Settling (--now, --settle; bf-window's rule: a window is billable once it
+# ended at least the settle time before now). January is settled at any
+# now from 2026-02-01T01:00:00Z on (1h default): the page has no time of
+# its own, the same bytes at any such now, without --now too.
+for now in 2026-02-01T01:00:00Z 2031-06-01T00:00:00Z; do
+	bf-ledger -d "$T/l.db" report -p 2026-01 --now "$now" -o "$T/s-$now.html" || :
+	check_file "$T/s-$now.html" "$T/r0.html" "settled period: the same bytes with --now $now"
+	check_eq "$(grep -c 'data-bf-settle\|as of\|(open)' "$T/s-$now.html")" 0 "settled period: no time, no open mark ($now)"
+done
+# The ledger: db-1 and db-2 committed [01-01, 01-02) (db-1 also 02-01),
+# daily windows. At 2026-01-15T12:00:00Z the limit is 11:00: the window
+# [01-14, 01-15) ended before it, so [01-02, 01-15) is a gap, and
+# [01-15, 02-01) waits to settle, per partition. --settle 13h moves the
+# limit to 01-14T23:00: [01-14, 01-15) waits too. At 02-01T00:30 only the
+# last day waits.
+settle_of() {
+	grep -o 'data-bf-\(gap\|settle\)-\(partition\|start\|end\)="[^"]*"' "$1" | cut -d'"' -f1,2 |
+	    sed 's/data-bf-//; s/-[a-z]*="/ /' | paste -d' ' - - - | awk '{ print $1, $2, $4, $6 }'
+}
+run_prog bf-ledger -d "$T/l.db" report -p 2026-01 --now 2026-01-15T12:00:00Z -o "$T/open.html"
+check_eq "$RC $(grep -o 'data-bf-settle-open="" data-bf-settle-now="[^"]*" data-bf-settle-limit="[^"]*"' "$T/open.html")" \
+    '0 data-bf-settle-open="" data-bf-settle-now="2026-01-15T12:00:00Z" data-bf-settle-limit="2026-01-15T11:00:00Z"' \
+    "open period: marked open, now and the settle limit"
+check_eq "$(grep -c 'Open period, as of 2026-01-15T12:00:00Z' "$T/open.html") $(grep -c '<h1>.*(open)</h1>' "$T/open.html")" "1 1" \
+    "open period: the page says as of now, the title says open"
+settle_of "$T/open.html" >"$T/got"
+cat >"$T/want" <<'EOF2'
+gap db-1 2026-01-02T00:00:00Z 2026-01-15T00:00:00Z
+gap db-2 2026-01-02T00:00:00Z 2026-01-15T00:00:00Z
+settle db-1 2026-01-15T00:00:00Z 2026-02-01T00:00:00Z
+settle db-2 2026-01-15T00:00:00Z 2026-02-01T00:00:00Z
+EOF2
+check_file "$T/got" "$T/want" "open period: gaps, then what waits to settle, apart"
+check_eq "$(grep -o 'data-bf-gaps="[0-9]*"\|data-bf-settle-waiting="[0-9]*"' "$T/open.html" | tr '\n' ' ')" \
+    'data-bf-gaps="2" data-bf-settle-waiting="2" ' "open period: the counts"
+bf-ledger -d "$T/l.db" report -p 2026-01 --now 2026-01-15T12:00:00Z --settle 13h -o "$T/open13.html" || :
+check_eq "$(settle_of "$T/open13.html" | awk '{ print $1, $3, $4 }' | sort -u | tr '\n' '|')" \
+    "gap 2026-01-02T00:00:00Z 2026-01-14T00:00:00Z|settle 2026-01-14T00:00:00Z 2026-02-01T00:00:00Z|" \
+    "--settle 13h: the window of 01-14 waits too"
+BF_NOW=2026-02-01T00:30:00Z bf-ledger -d "$T/l.db" report -p 2026-01 -o "$T/open-last.html" || :
+check_eq "$(settle_of "$T/open-last.html" | awk '{ print $1, $3, $4 }' | sort -u | tr '\n' '|')" \
+    "gap 2026-01-02T00:00:00Z 2026-01-31T00:00:00Z|settle 2026-01-31T00:00:00Z 2026-02-01T00:00:00Z|" \
+    "BF_NOW half an hour after the period: only its last day waits"
+bf-ledger -d "$T/l.db" report -p 2026-01 --now 2026-01-15T12:00:00Z --settle 0 -o "$T/open0.html" || :
+check_eq "$(settle_of "$T/open0.html" | awk '{ print $1, $3, $4 }' | sort -u | tr '\n' '|')" \
+    "gap 2026-01-02T00:00:00Z 2026-01-15T00:00:00Z|settle 2026-01-15T00:00:00Z 2026-02-01T00:00:00Z|" \
+    "--settle 0: the running window waits"
+run_prog bf-ledger -d "$T/l.db" report -p 2026-01 --settle 1x
+check_eq "$RC $(cat "$T/err")" "2 bf-ledger: bad --settle '1x': expected 0 or a duration such as 1h, 90m, 1d" \
+    "--settle: a bad duration is a usage error"
+run_prog bf-ledger -d "$T/l.db" report -p 2026-01 --now yesterday
+check_rc 2 "--now: a bad time is a usage error"
+run_prog bf-ledger -d "$T/l.db" chargeback -p 2026-01 --now 2026-01-15
+check_rc 2 "--now goes with report only"
 done_testing
