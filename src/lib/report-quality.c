@@ -413,7 +413,7 @@ put_dlq(struct bf_buf *b, const struct dlqc *q, const char *path)
 		    "<td class=\"r\">%ld</td></tr>\n", n[0], n[1]);
 	}
 	if (q->malformed > 0)
-		bf_buf_printf(b, "<tr class=\"exceeded\" data-bf-dlq-malformed="
+		bf_buf_printf(b, "<tr class=\"malformed\" data-bf-dlq-malformed="
 		    "\"%ld\" data-bf-dlq-malformed-line=\"%ld\"><td><strong>"
 		    "malformed DLQ lines</strong> (not a reject record; the "
 		    "first at line %ld)</td><td class=\"r\" colspan=\"2\">%ld"
