@@ -158,6 +158,8 @@ check_eq "$(grep '^instance ' "$T/fig" | sed 1q)" "instance db-1-i500 100.023000
 check_eq "$(grep '^instance \|^others' "$T/fig" | awk '{ s += $NF } END { printf "%.9f", s }')" \
     "$(bf-ledger -d "$T/big.db" chargeback -p 2026-01 | jq -r 'select(.type == "total") | .cost')" \
     "500 instances: top 10 plus others is the total"
+check_eq "$(grep -o 'data-bf-cov-instance="[^"]*"' "$T/big.html" | sort -u | wc -l) $(grep -o 'data-bf-cov-more="[0-9]*"' "$T/big.html")" \
+    '20 data-bf-cov-more="480"' "500 instances: the coverage map draws 20, and says 480 more"
 
 # Negative costs (a credit line) and a negative correction (a reload at a
 # lower cost): the page agrees with chargeback --cents.
