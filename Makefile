@@ -98,8 +98,9 @@ deps:
 	sh .ci/deps
 
 # The demo: a real backfill of 30 days of seeded telemetry for 20 instances
-# into demo/ledger.db (SQLite). Run it again: it resumes, finds nothing left
-# to do, and shows the chargeback again.
+# into demo/ledger.db (SQLite); examples/demo/show prints the chargeback and
+# writes the HTML report, demo/report.html. Run it again: it resumes, finds
+# nothing left to do, and shows the chargeback again.
 demo: all
 	@mkdir -p demo && chmod 700 demo
 	@test -s demo/samples.ndjson || bin/bf-gen -d 31 >demo/samples.ndjson
