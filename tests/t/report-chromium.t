@@ -65,8 +65,15 @@ render() {
 	    >"$T/$1.json" 2>"$T/$1.err" || RC=$?
 }
 # problems NAME CHECK: what is wrong with the page NAME for CHECK, one line
-# per problem; nothing when all is well.
+# per problem; nothing when all is well (and a problem when there is
+# nothing to judge).
 problems() {
+	case $2 in requests | errors | phone)
+		jq -e .url "$T/$1.json" >/dev/null 2>&1 || {
+			echo "cdp.py wrote no report"
+			return 0
+		}
+	esac
 	case $2 in
 	requests) # the page's own URL, once, and nothing else
 		jq -r '.requests - [.url] | .[]' "$T/$1.json"
@@ -76,8 +83,10 @@ problems() {
 	errors)
 		jq -r '.errors[]' "$T/$1.json" ;;
 	blank) # a few colours are a blank page or a flat one
-		python3 "$CDP" png "$T/$1.png" | jq -r 'select(.colours < 16 or
-		    .nonwhite < 0.05) | "blank: \(.colours) colours, \(.nonwhite) not white"' ;;
+		python3 "$CDP" png "$T/$1.png" >"$T/$1.stat" 2>&1 ||
+			echo "no PNG: $(cat "$T/$1.stat")"
+		jq -r 'select(.colours < 16 or .nonwhite < 0.05) |
+		    "blank: \(.colours) colours, \(.nonwhite) not white"' "$T/$1.stat" 2>/dev/null ;;
 	pdf) # a PDF of A4 pages (595 x 842 points, to the point)
 		head -c 5 "$T/$1.pdf" | grep -qx '%PDF-' || echo "not a PDF"
 		grep -ao '/MediaBox *\[[^]]*\]' "$T/$1.pdf" | awk '
@@ -241,4 +250,14 @@ printf 'not a pdf' >"$T/bad.pdf"
 check_eq "$(problems bad pdf)" "not a PDF
 no page" "the check sees a PDF that is none"
 check_eq "$(ls "$T"/*.pid 2>/dev/null)" "" "cdp.py killed Chromium both times"
+
+# The README's picture of the report (make screenshot): there, a PNG of the
+# page at 1024 px, not blank, under 300 KB.
+png=$(sed -n 's/^!\[[^]]*\](\(doc\/[^)]*\.png\))$/\1/p' "$BF_TOP/README.md")
+check_eq "$png" doc/report.png "README.md shows doc/report.png"
+cp "$BF_TOP/doc/report.png" "$T/readme.png" 2>/dev/null || :
+check_eq "$(problems readme blank)" "" "doc/report.png is not blank"
+check_eq "$(python3 "$CDP" png "$T/readme.png" | jq .width)" 1024 "doc/report.png: 1024 px wide"
+check_eq "$(find "$BF_TOP/doc/report.png" -size -300k)" "$BF_TOP/doc/report.png" \
+    "doc/report.png: under 300 KB"
 done_testing
