@@ -98,13 +98,25 @@ deps:
 	sh .ci/deps
 
 # The demo: a real backfill of 30 days of seeded telemetry for 20 instances
-# into demo/ledger.db (SQLite). Run it again: it resumes, finds nothing left
-# to do, and shows the chargeback again.
+# into demo/ledger.db (SQLite); examples/demo/show prints the chargeback and
+# writes the HTML report, demo/report.html. Run it again: it resumes, finds
+# nothing left to do, and shows the chargeback again.
 demo: all
 	@mkdir -p demo && chmod 700 demo
 	@test -s demo/samples.ndjson || bin/bf-gen -d 31 >demo/samples.ndjson
 	bin/bf-backfill -c examples/demo/backfill.conf
 	@sh examples/demo/show
+
+# doc/report.png, the README's picture of the demo's report: the top of
+# demo/report.html in headless Chromium (.ci/deps installs it), through
+# tests/lib/cdp.py, which also checks the page loads without error.
+screenshot: demo
+	@mkdir -p doc
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	python3 tests/lib/cdp.py render --profile "$$d" --size 1024x970 \
+	    --screenshot doc/report.png demo/report.html >"$$d/render.json" && \
+	jq -e '.errors == [] and .requests == [.url]' "$$d/render.json" >/dev/null
+	@echo "doc/report.png: $$(wc -c <doc/report.png) bytes"
 
 bench: all
 	tests/bench/run
@@ -133,5 +145,5 @@ uninstall:
 clean:
 	rm -rf build $(PROG_SRC:src/%.c=bin/%)
 
-.PHONY: all check lint-man deps demo bench soak fuzz install uninstall clean
+.PHONY: all check lint-man deps demo screenshot bench soak fuzz install uninstall clean
 .DELETE_ON_ERROR:

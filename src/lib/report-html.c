@@ -820,7 +820,9 @@ static const char css[] =
     ".legend span{margin-right:1em;white-space:nowrap}\n"
     "@media print{body{max-width:none}h2{break-after:avoid}"
     "table,svg{break-inside:avoid}}\n"
-    "@page{size:A4;margin:1.5cm}\n";
+    "@page{size:A4;margin:1.5cm}\n"
+    "@media screen and (max-width:40em){"
+    "table{display:block;overflow-x:auto;max-width:100%}}\n";
 
 /* The page's head, title and period (marked open when it is). */
 static void
