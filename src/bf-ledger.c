@@ -13,6 +13,7 @@
 
 #include "anchor.h"
 #include "err.h"
+#include "files.h"
 #include "focus.h"
 #include "json.h"
 #include "load.h"
@@ -307,10 +308,12 @@ cmd_report(const char *db, const char *period, int bday, const char *format,
 	h.program = version;
 	if ((w = bf_wh_open(db, 0, &e)) == NULL)
 		return bf_err_print(&e);
-	if (outfile != NULL && (out = fopen(outfile, "w")) == NULL) {
+	/* The page holds the period's costs per tenant: 0600, as every file
+	 * bf writes that may hold telemetry. */
+	if (outfile != NULL && (out = bf_fopen_private(outfile, "w", &e)) ==
+	    NULL) {
 		bf_wh_close(w);
-		bf_warn("cannot write '%s': %s", outfile, strerror(errno));
-		return BF_EXIT_IO;
+		return bf_err_print(&e);
 	}
 	found = bf_report_html(w, &o, &h, out, &exceeded, &e);
 	bf_wh_close(w);

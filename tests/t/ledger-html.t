@@ -71,6 +71,9 @@ ledger_load "$T/l.db" "$T/st" || fail "load the known ledger"
 run_prog bf-ledger -d "$T/l.db" report -p 2026-01 -q "$LF/ledger-quotas.csv" -o "$T/r.html"
 check_eq "$RC $(wc -c <"$T/out") $(cat "$T/err")" "4 0 " \
     "report with an exceeded quota: quota's exit status, nothing on stdout"
+(umask 022; bf-ledger -d "$T/l.db" report -p 2026-01 -o "$T/mode.html"; touch "$T/probe")
+check_eq "$(stat -c %a "$T/mode.html") $(stat -c %a "$T/probe")" "600 644" \
+    "the page (costs per tenant) is created 0600 under umask 022"
 fig "$T/r.html" >"$T/fig" || fail "the report parses"
 bf-ledger -d "$T/l.db" chargeback -p 2026-01 --cents >"$T/cb.nd"
 bf-ledger -d "$T/l.db" chargeback -p 2026-01 --cents -B cost-center >"$T/cbcc.nd"
