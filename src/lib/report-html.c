@@ -23,6 +23,38 @@ static const char *const colors[] = {
 };
 #define NCOLORS (sizeof(colors) / sizeof(colors[0]))
 
+/* A texture over each series' colour, so that the stacked bars read
+ * without colour too (printed in black and white, or by a reader who does
+ * not tell the colours apart): 5 textures against 8 colours, so no two of
+ * the first 40 series look alike. White strokes over the fill. */
+static const char *const textures[] = {
+	"",
+	"<path d=\"M0 8L8 0\" stroke=\"#fff\" stroke-width=\"1.5\"/>",
+	"<circle cx=\"4\" cy=\"4\" r=\"1.5\" fill=\"#fff\"/>",
+	"<path d=\"M0 4H8\" stroke=\"#fff\" stroke-width=\"1.5\"/>",
+	"<path d=\"M0 0L8 8M0 8L8 0\" stroke=\"#fff\" stroke-width=\"1\"/>",
+};
+#define NTEXTURES (sizeof(textures) / sizeof(textures[0]))
+
+/* The fill of series j: a pattern defined by put_fills. */
+#define SERIES_FILL "url(#bf-series-%zu)"
+
+/* The <defs> of the fills of n series, one pattern each: its colour under
+ * its texture. Referenced from the chart and from its legend. */
+static void
+put_fills(struct bf_buf *b, size_t n)
+{
+	size_t j;
+
+	bf_buf_puts(b, "<defs>");
+	for (j = 0; j < n; j++)
+		bf_buf_printf(b, "<pattern id=\"bf-series-%zu\" width=\"8\" "
+		    "height=\"8\" patternUnits=\"userSpaceOnUse\"><rect "
+		    "width=\"8\" height=\"8\" fill=\"%s\"/>%s</pattern>", j,
+		    colors[j % NCOLORS], textures[j % NTEXTURES]);
+	bf_buf_puts(b, "</defs>\n");
+}
+
 void
 bf_html_esc(struct bf_buf *b, const char *s)
 {
@@ -218,10 +250,18 @@ put_chart(struct bf_buf *b, struct days *d)
 	    "<title id=\"daily-t\">Cost per day by tenant (positive costs "
 	    "stacked; negative corrections in the table)</title>\n",
 	    W, H);
+	put_fills(b, d->ser.n);
 	bf_buf_printf(b, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" "
 	    "y2=\"%.0f\" stroke=\"#000\"/>\n", L, H - Bm, W - 10, H - Bm);
 	bf_buf_printf(b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" "
 	    "text-anchor=\"end\">%.2f</text>\n", L - 4, T + 10, max);
+	/* Half the highest day, with a grid line to read the bars by. */
+	bf_buf_printf(b, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" "
+	    "y2=\"%.1f\" stroke=\"#bbb\" stroke-dasharray=\"3 3\"/>\n"
+	    "<text x=\"%.0f\" y=\"%.1f\" font-size=\"10\" "
+	    "text-anchor=\"end\">%.2f</text>\n", L, T + (H - Bm - T) / 2,
+	    W - 10, T + (H - Bm - T) / 2, L - 4, T + (H - Bm - T) / 2 + 3,
+	    max / 2);
 	bf_buf_printf(b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" "
 	    "text-anchor=\"end\">0</text>\n", L - 4, H - Bm);
 	for (i = 0; i < d->day.n; i++) {
@@ -239,10 +279,10 @@ put_chart(struct bf_buf *b, struct days *d)
 			y = top - h;
 			bf_dec_format_places(c, 2, s);
 			bf_buf_printf(b, "<rect x=\"%.2f\" y=\"%.2f\" "
-			    "width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
-			    "stroke=\"#fff\" stroke-width=\"0.5\"><title>%.10s "
-			    , x + bw * 0.1, y, bw * 0.8, h,
-			    colors[j % NCOLORS], day);
+			    "width=\"%.2f\" height=\"%.2f\" fill=\""
+			    SERIES_FILL "\" stroke=\"#fff\" "
+			    "stroke-width=\"0.5\"><title>%.10s ", x + bw * 0.1,
+			    y, bw * 0.8, h, j, day);
 			put_series(b, &d->ser.v[os[j]]);
 			bf_buf_printf(b, ": %s</title></rect>\n", s);
 			top = y;
@@ -256,9 +296,8 @@ put_chart(struct bf_buf *b, struct days *d)
 	bf_buf_puts(b, "</svg>\n<p class=\"legend\">");
 	for (j = 0; j < d->ser.n; j++) {
 		bf_buf_printf(b, "<span><svg xmlns=\"http://www.w3.org/2000/"
-		    "svg\" width=\"10\" height=\"10\"><rect width=\"10\" "
-		    "height=\"10\" fill=\"%s\"/></svg> ",
-		    colors[j % NCOLORS]);
+		    "svg\" width=\"16\" height=\"16\"><rect width=\"16\" "
+		    "height=\"16\" fill=\"" SERIES_FILL "\"/></svg> ", j);
 		put_series(b, &d->ser.v[os[j]]);
 		bf_buf_puts(b, "</span> ");
 	}
@@ -817,6 +856,7 @@ static const char css[] =
     "svg.chart{width:100%;height:auto;max-height:20em}\n"
     "svg.heat{max-height:none}\n"
     "td code{word-break:break-all}\n"
+    "p code{white-space:nowrap}\n"
     ".legend span{margin-right:1em;white-space:nowrap}\n"
     "@media print{body{max-width:none}h2{break-after:avoid}"
     "table,svg{break-inside:avoid}}\n"
