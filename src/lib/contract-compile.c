@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <locale.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -280,306 +281,443 @@ is_anchor_name(const char *s)
 	return 1;
 }
 
-static const char *const annotations[] = {
-	"$schema", "$comment", "title", "description", "default",
-	"examples", "deprecated", "readOnly", "writeOnly", "contentEncoding",
-	"contentMediaType", "$id", NULL,
+static int compile_metrics(struct comp *k, int v);
+
+/* One keyword of a schema object: its compiler, and where in struct snode
+ * it puts what it reads (offsetof; off2 the count of an array, flag a
+ * N_* bit). The table below is the whole list of what a contract may
+ * say: a keyword not in it is unknown. */
+struct kwdef {
+	const char *name;
+	int (*fn)(struct comp *, struct snode *, const struct kwdef *, int,
+	    const char *);
+	size_t off, off2;
+	unsigned flag;
 };
 
-/* Keywords of JSON Schema that bf-validate knows and refuses. */
-static const char *const unsupported[] = {
-	"unevaluatedProperties", "unevaluatedItems", "$dynamicRef",
-	"$dynamicAnchor", "$vocabulary", "$recursiveRef", "$recursiveAnchor",
-	"dependencies", "definitions", "additionalItems", NULL,
-};
+#define FIELD(s, off, type) ((type *)(void *)((char *)(s) + (off)))
 
 static int
-in_list(const char *const *l, const char *s)
+kw_type(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
 {
-	for (; *l; l++)
-		if (strcmp(*l, s) == 0)
-			return 1;
+	static const char *names[] = { "null", "boolean", "object", "array",
+		"number", "string", "integer" };
+	const struct bf_json *j = k->j;
+	int type = j->tok[v].type, i, m, t;
+	int cnt = type == BF_JSON_ARRAY ? j->tok[v].size : 1;
+	struct bf_buf b = BF_BUF_INIT;
+
+	if (type != BF_JSON_ARRAY && type != BF_JSON_STRING)
+		return cerr(k, v, "'type' must be a string or an array");
+	t = type == BF_JSON_ARRAY ? v + 1 : v;
+	for (i = 0; i < cnt; i++, t = bf_json_skip(j, t)) {
+		for (m = 0; m < 7; m++)
+			if (bf_json_streq(j, t, names[m]))
+				break;
+		if (m == 7) {
+			bf_ct_tok_str(j, t, &b);
+			cerr(k, t, "unknown type '%s'", bf_buf_str(&b));
+			bf_buf_free(&b);
+			return -1;
+		}
+		s->types |= 1u << m;
+	}
+	if (s->types == 0)
+		s->types = 1u << 7; /* an empty list: nothing */
 	return 0;
 }
 
-static int compile_metrics(struct comp *k, int v);
+/* One member of properties, patternProperties or dependentSchemas: the
+ * i-th, named key[0..klen) (owned: taken or freed), compiled into sub. */
+static int
+put_member(struct comp *k, struct snode *s, const char *kw, int i, int t,
+    char *key, size_t klen, struct snode *sub)
+{
+	if (kw[0] == 'd') {
+		s->depsch = bf_xrealloc(s->depsch,
+		    sizeof(*s->depsch) * (size_t)(i + 1));
+		memset(&s->depsch[i], 0, sizeof(s->depsch[i]));
+		s->depsch[i].key = key;
+		s->depsch[i].len = klen;
+		s->depsch[i].s = sub;
+		s->ndepsch = i + 1;
+	} else if (kw[0] == 'p' && kw[1] == 'a') {
+		s->pprops = bf_xrealloc(s->pprops,
+		    sizeof(*s->pprops) * (size_t)(i + 1));
+		memset(&s->pprops[i], 0, sizeof(s->pprops[i]));
+		s->pprops[i].s = sub;
+		s->npprops = i + 1;
+		i = compile_re(k, t, key, klen, &s->pprops[i].re);
+		free(key);
+		return i;
+	} else if (kw[0] == 'p') {
+		s->props = bf_xrealloc(s->props,
+		    sizeof(*s->props) * (size_t)(i + 1));
+		s->props[i].key = key;
+		s->props[i].len = klen;
+		s->props[i].s = sub;
+		s->nprops = i + 1;
+	} else
+		free(key); /* $defs: compiled for $ref, nothing to keep */
+	return 0;
+}
+
+/* properties, patternProperties, $defs, dependentSchemas: an object of
+ * schemas. */
+static int
+kw_schema_map(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	const struct bf_json *j = k->j;
+	int i, t, n;
+
+	if (j->tok[v].type != BF_JSON_OBJECT)
+		return cerr(k, v, "'%s' must be an object", d->name);
+	n = j->tok[v].size;
+	for (i = 0, t = v + 1; i < n; i++, t = bf_json_skip(j, t + 1)) {
+		size_t klen;
+		char *key = tok_strdup(j, t, &klen);
+		char *l1 = loc_join(s->loc, d->name, strlen(d->name));
+		char *loc = loc_join(l1, key, klen);
+		struct snode *sub;
+
+		free(l1);
+		if ((sub = compile(k, t + 1, loc, base)) == NULL) {
+			free(key);
+			return -1;
+		}
+		if (put_member(k, s, d->name, i, t, key, klen, sub) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One subschema, kept at d->off (contentSchema: only compiled, so that its
+ * keywords are checked; it is an annotation). */
+static int
+kw_sub(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	struct snode *sub = compile(k, v, loc_join(s->loc, d->name,
+	    strlen(d->name)), base);
+
+	if (sub == NULL)
+		return -1;
+	if (d->off != 0)
+		*FIELD(s, d->off, struct snode *) = sub;
+	return 0;
+}
+
+static int
+kw_schema_array(struct comp *k, struct snode *s, const struct kwdef *d,
+    int v, const char *base)
+{
+	return schema_array(k, v, d->name, s, base,
+	    FIELD(s, d->off, struct snode **), FIELD(s, d->off2, int));
+}
+
+static int
+kw_required(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	return string_list(k, v, d->name, &s->req, &s->reqlen, &s->nreq);
+}
+
+static int
+kw_dependent_required(struct comp *k, struct snode *s,
+    const struct kwdef *d, int v, const char *base)
+{
+	const struct bf_json *j = k->j;
+	int i, t, n;
+
+	if (j->tok[v].type != BF_JSON_OBJECT)
+		return cerr(k, v, "'%s' must be an object", d->name);
+	n = j->tok[v].size;
+	s->depreq = bf_xcalloc((size_t)n + 1, sizeof(*s->depreq));
+	s->ndepreq = n;
+	for (i = 0, t = v + 1; i < n; i++, t = bf_json_skip(j, t + 1)) {
+		s->depreq[i].key = tok_strdup(j, t, &s->depreq[i].len);
+		if (string_list(k, t + 1, d->name, &s->depreq[i].names,
+		    &s->depreq[i].lens, &s->depreq[i].n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+kw_count(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	return get_count(k, v, d->name, FIELD(s, d->off, long));
+}
+
+static int
+kw_unique(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	int type = k->j->tok[v].type;
+
+	if (type != BF_JSON_TRUE && type != BF_JSON_FALSE)
+		return cerr(k, v, "'uniqueItems' must be a boolean");
+	s->unique = type == BF_JSON_TRUE;
+	return 0;
+}
+
+static int
+kw_enum(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	const struct bf_json *j = k->j;
+	int i, t;
+
+	if (j->tok[v].type != BF_JSON_ARRAY)
+		return cerr(k, v, "'enum' must be an array");
+	s->has_enum = 1;
+	s->nenum = j->tok[v].size;
+	s->enumtok = bf_xcalloc((size_t)s->nenum + 1, sizeof(int));
+	for (i = 0, t = v + 1; i < s->nenum; i++, t = bf_json_skip(j, t))
+		s->enumtok[i] = t;
+	return 0;
+}
+
+static int
+kw_const(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	s->consttok = v;
+	return 0;
+}
+
+/* minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf. */
+static int
+kw_num(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	struct num *x = FIELD(s, d->off, struct num);
+
+	s->numflags |= d->flag;
+	if (get_num(k, v, d->name, x) < 0)
+		return -1;
+	if (d->flag != N_MULT)
+		return 0;
+	if (x->nd == 0 || x->neg)
+		return cerr(k, v, "'multipleOf' must be above 0");
+	if (x->nd > 36)
+		return cerr(k, v, "'multipleOf' with more than 36 "
+		    "significant digits is not supported");
+	return 0;
+}
+
+static int
+kw_pattern(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	int rc;
+
+	if (bf_ct_tok_str(k->j, v, &b) < 0)
+		return cerr(k, v, "'pattern' must be a string");
+	s->pattern = bf_xcalloc(1, sizeof(*s->pattern));
+	rc = compile_re(k, v, b.s, b.len, s->pattern);
+	bf_buf_free(&b);
+	return rc;
+}
+
+static int
+kw_format(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	struct bf_buf b = BF_BUF_INIT;
+	int assert_format = k->c->assert_format;
+
+	if (bf_ct_tok_str(k->j, v, &b) < 0)
+		return cerr(k, v, "'format' must be a string");
+	if (strcmp(b.s, "date-time") == 0)
+		s->format = FMT_DATE_TIME;
+	else if (strcmp(b.s, "date") == 0)
+		s->format = FMT_DATE;
+	else if (assert_format) {
+		cerr(k, v, "unsupported format '%s': only 'date-time' and "
+		    "'date' are asserted", b.s);
+		bf_buf_free(&b);
+		return -1;
+	}
+	bf_buf_free(&b);
+	if (!assert_format)
+		s->format = FMT_ANNOTATION;
+	return 0;
+}
+
+static int
+kw_ref(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	struct bf_buf b = BF_BUF_INIT, abs = BF_BUF_INIT;
+
+	if (bf_ct_tok_str(k->j, v, &b) < 0)
+		return cerr(k, v, "'$ref' must be a string");
+	bf_uri_resolve(base, b.s, &abs);
+	add_ref(k->c, s, bf_buf_str(&abs), v);
+	bf_buf_free(&abs);
+	bf_buf_free(&b);
+	return 0;
+}
+
+static int
+kw_anchor(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	struct bf_contract *c = k->c;
+	struct bf_buf b = BF_BUF_INIT;
+
+	if (bf_ct_tok_str(k->j, v, &b) < 0 || !is_anchor_name(b.s)) {
+		bf_buf_free(&b);
+		return cerr(k, v, "'$anchor' must be a plain name");
+	}
+	c->anchors = bf_xrealloc(c->anchors, sizeof(*c->anchors) *
+	    (size_t)(c->nanchors + 1));
+	c->anchors[c->nanchors].uri = bf_xstrdup(base);
+	c->anchors[c->nanchors].name = bf_buf_detach(&b);
+	c->anchors[c->nanchors].tok = s->tok;
+	c->nanchors++;
+	return 0;
+}
+
+/* x-bf-metrics and x-bf-allow-unknown-metrics: bf's own, at the top. */
+static int
+kw_xbf(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	int type = k->j->tok[v].type;
+
+	if ((k->c->flags & BF_CONTRACT_PLAIN) || s->tok != 0)
+		return cerr(k, v, "'%s' belongs at the top of a contract (not "
+		    "in --plain mode)", d->name);
+	if (d->name[5] == 'm')
+		return compile_metrics(k, v);
+	if (type != BF_JSON_TRUE && type != BF_JSON_FALSE)
+		return cerr(k, v, "'%s' must be a boolean", d->name);
+	k->c->allow_unknown = type == BF_JSON_TRUE;
+	return 0;
+}
+
+/* $schema: another dialect would be read with the wrong meanings. */
+static int
+kw_dialect(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	struct bf_buf b = BF_BUF_INIT;
+
+	if (bf_ct_tok_str(k->j, v, &b) < 0 ||
+	    (strcmp(b.s, "https://json-schema.org/draft/2020-12/schema") != 0 &&
+	    strcmp(b.s, "https://json-schema.org/draft/2020-12/schema#") != 0)) {
+		cerr(k, v, "unsupported $schema '%s': the contract is read as "
+		    "JSON Schema draft 2020-12", bf_buf_str(&b));
+		bf_buf_free(&b);
+		return -1;
+	}
+	bf_buf_free(&b);
+	return 0;
+}
+
+/* Accepted, no effect on validation ($id is read by compile). */
+static int
+kw_annotation(struct comp *k, struct snode *s, const struct kwdef *d, int v,
+    const char *base)
+{
+	return 0;
+}
+
+/* Keywords of JSON Schema that bf-validate knows and refuses. */
+static int
+kw_unsupported(struct comp *k, struct snode *s, const struct kwdef *d,
+    int v, const char *base)
+{
+	return cerr(k, v, "unsupported keyword '%s' at '%s'", d->name,
+	    *s->loc ? s->loc : "/");
+}
+
+#define SN(f) offsetof(struct snode, f)
+static const struct kwdef keywords[] = {
+	{ "type", kw_type, 0, 0, 0 },
+	{ "properties", kw_schema_map, 0, 0, 0 },
+	{ "patternProperties", kw_schema_map, 0, 0, 0 },
+	{ "$defs", kw_schema_map, 0, 0, 0 },
+	{ "dependentSchemas", kw_schema_map, 0, 0, 0 },
+	{ "additionalProperties", kw_sub, SN(addl), 0, 0 },
+	{ "propertyNames", kw_sub, SN(propnames), 0, 0 },
+	{ "items", kw_sub, SN(items), 0, 0 },
+	{ "contains", kw_sub, SN(contains), 0, 0 },
+	{ "not", kw_sub, SN(not), 0, 0 },
+	{ "if", kw_sub, SN(if_), 0, 0 },
+	{ "then", kw_sub, SN(then_), 0, 0 },
+	{ "else", kw_sub, SN(else_), 0, 0 },
+	{ "contentSchema", kw_sub, 0, 0, 0 },
+	{ "prefixItems", kw_schema_array, SN(prefix), SN(nprefix), 0 },
+	{ "allOf", kw_schema_array, SN(allof), SN(nallof), 0 },
+	{ "anyOf", kw_schema_array, SN(anyof), SN(nanyof), 0 },
+	{ "oneOf", kw_schema_array, SN(oneof), SN(noneof), 0 },
+	{ "required", kw_required, 0, 0, 0 },
+	{ "dependentRequired", kw_dependent_required, 0, 0, 0 },
+	{ "minProperties", kw_count, SN(minprops), 0, 0 },
+	{ "maxProperties", kw_count, SN(maxprops), 0, 0 },
+	{ "minLength", kw_count, SN(minlen), 0, 0 },
+	{ "maxLength", kw_count, SN(maxlen), 0, 0 },
+	{ "minItems", kw_count, SN(minitems), 0, 0 },
+	{ "maxItems", kw_count, SN(maxitems), 0, 0 },
+	{ "minContains", kw_count, SN(mincontains), 0, 0 },
+	{ "maxContains", kw_count, SN(maxcontains), 0, 0 },
+	{ "uniqueItems", kw_unique, 0, 0, 0 },
+	{ "enum", kw_enum, 0, 0, 0 },
+	{ "const", kw_const, 0, 0, 0 },
+	{ "minimum", kw_num, SN(min), 0, N_MIN },
+	{ "maximum", kw_num, SN(max), 0, N_MAX },
+	{ "exclusiveMinimum", kw_num, SN(xmin), 0, N_XMIN },
+	{ "exclusiveMaximum", kw_num, SN(xmax), 0, N_XMAX },
+	{ "multipleOf", kw_num, SN(mult), 0, N_MULT },
+	{ "pattern", kw_pattern, 0, 0, 0 },
+	{ "format", kw_format, 0, 0, 0 },
+	{ "$ref", kw_ref, 0, 0, 0 },
+	{ "$anchor", kw_anchor, 0, 0, 0 },
+	{ "x-bf-metrics", kw_xbf, 0, 0, 0 },
+	{ "x-bf-allow-unknown-metrics", kw_xbf, 0, 0, 0 },
+	{ "$schema", kw_dialect, 0, 0, 0 },
+	{ "$comment", kw_annotation, 0, 0, 0 },
+	{ "title", kw_annotation, 0, 0, 0 },
+	{ "description", kw_annotation, 0, 0, 0 },
+	{ "default", kw_annotation, 0, 0, 0 },
+	{ "examples", kw_annotation, 0, 0, 0 },
+	{ "deprecated", kw_annotation, 0, 0, 0 },
+	{ "readOnly", kw_annotation, 0, 0, 0 },
+	{ "writeOnly", kw_annotation, 0, 0, 0 },
+	{ "contentEncoding", kw_annotation, 0, 0, 0 },
+	{ "contentMediaType", kw_annotation, 0, 0, 0 },
+	{ "$id", kw_annotation, 0, 0, 0 },
+	{ "unevaluatedProperties", kw_unsupported, 0, 0, 0 },
+	{ "unevaluatedItems", kw_unsupported, 0, 0, 0 },
+	{ "$dynamicRef", kw_unsupported, 0, 0, 0 },
+	{ "$dynamicAnchor", kw_unsupported, 0, 0, 0 },
+	{ "$vocabulary", kw_unsupported, 0, 0, 0 },
+	{ "$recursiveRef", kw_unsupported, 0, 0, 0 },
+	{ "$recursiveAnchor", kw_unsupported, 0, 0, 0 },
+	{ "dependencies", kw_unsupported, 0, 0, 0 },
+	{ "definitions", kw_unsupported, 0, 0, 0 },
+	{ "additionalItems", kw_unsupported, 0, 0, 0 },
+};
+#undef SN
 
 static int
 compile_keyword(struct comp *k, struct snode *s, const char *kw, int v,
     const char *base)
 {
-	struct bf_contract *c = k->c;
-	const struct bf_json *j = k->j;
-	int t, i, n, type = j->tok[v].type;
-	struct bf_buf b = BF_BUF_INIT;
+	size_t i;
 
-	if (strcmp(kw, "type") == 0) {
-		static const char *names[] = { "null", "boolean", "object",
-			"array", "number", "string", "integer" };
-		int cnt = type == BF_JSON_ARRAY ? j->tok[v].size : 1;
-
-		if (type != BF_JSON_ARRAY && type != BF_JSON_STRING)
-			return cerr(k, v,
-			    "'type' must be a string or an array");
-		t = type == BF_JSON_ARRAY ? v + 1 : v;
-		for (i = 0; i < cnt; i++, t = bf_json_skip(j, t)) {
-			int m;
-
-			for (m = 0; m < 7; m++)
-				if (bf_json_streq(j, t, names[m]))
-					break;
-			if (m == 7) {
-				bf_ct_tok_str(j, t, &b);
-				cerr(k, t, "unknown type '%s'", bf_buf_str(&b));
-				bf_buf_free(&b);
-				return -1;
-			}
-			s->types |= 1u << m;
-		}
-		if (s->types == 0)
-			s->types = 1u << 7; /* an empty list: nothing */
-	} else if (strcmp(kw, "properties") == 0 ||
-	    strcmp(kw, "patternProperties") == 0 ||
-	    strcmp(kw, "$defs") == 0 || strcmp(kw, "dependentSchemas") == 0) {
-		int pat = kw[0] == 'p' && kw[1] == 'a';
-
-		if (type != BF_JSON_OBJECT)
-			return cerr(k, v, "'%s' must be an object", kw);
-		n = j->tok[v].size;
-		for (i = 0, t = v + 1; i < n; i++, t = bf_json_skip(j, t + 1)) {
-			size_t klen;
-			char *key = tok_strdup(j, t, &klen);
-			char *l1 = loc_join(s->loc, kw, strlen(kw));
-			char *loc = loc_join(l1, key, klen);
-			struct snode *sub;
-
-			free(l1);
-			if ((sub = compile(k, t + 1, loc, base)) == NULL) {
-				free(key);
-				return -1;
-			}
-			if (kw[0] == '$') {
-				free(key);
-				continue;
-			}
-			if (kw[0] == 'd') {
-				s->depsch = bf_xrealloc(s->depsch,
-				    sizeof(*s->depsch) * (size_t)(i + 1));
-				memset(&s->depsch[i], 0, sizeof(s->depsch[i]));
-				s->depsch[i].key = key;
-				s->depsch[i].len = klen;
-				s->depsch[i].s = sub;
-				s->ndepsch = i + 1;
-			} else if (pat) {
-				s->pprops = bf_xrealloc(s->pprops,
-				    sizeof(*s->pprops) * (size_t)(i + 1));
-				memset(&s->pprops[i], 0, sizeof(s->pprops[i]));
-				s->pprops[i].s = sub;
-				s->npprops = i + 1;
-				if (compile_re(k, t, key, klen,
-				    &s->pprops[i].re) < 0) {
-					free(key);
-					return -1;
-				}
-				free(key);
-			} else {
-				s->props = bf_xrealloc(s->props,
-				    sizeof(*s->props) * (size_t)(i + 1));
-				s->props[i].key = key;
-				s->props[i].len = klen;
-				s->props[i].s = sub;
-				s->nprops = i + 1;
-			}
-		}
-	} else if (strcmp(kw, "additionalProperties") == 0) {
-		if ((s->addl = compile(k, v, loc_join(s->loc, kw, strlen(kw)),
-		    base)) == NULL)
-			return -1;
-	} else if (strcmp(kw, "propertyNames") == 0) {
-		if ((s->propnames = compile(k, v, loc_join(s->loc, kw,
-		    strlen(kw)), base)) == NULL)
-			return -1;
-	} else if (strcmp(kw, "items") == 0) {
-		if ((s->items = compile(k, v, loc_join(s->loc, kw, strlen(kw)),
-		    base)) == NULL)
-			return -1;
-	} else if (strcmp(kw, "contains") == 0) {
-		if ((s->contains = compile(k, v, loc_join(s->loc, kw,
-		    strlen(kw)), base)) == NULL)
-			return -1;
-	} else if (strcmp(kw, "not") == 0) {
-		if ((s->not = compile(k, v, loc_join(s->loc, kw, strlen(kw)),
-		    base)) == NULL)
-			return -1;
-	} else if (strcmp(kw, "if") == 0) {
-		if ((s->if_ = compile(k, v, loc_join(s->loc, kw, strlen(kw)),
-		    base)) == NULL)
-			return -1;
-	} else if (strcmp(kw, "then") == 0) {
-		if ((s->then_ = compile(k, v, loc_join(s->loc, kw, strlen(kw)),
-		    base)) == NULL)
-			return -1;
-	} else if (strcmp(kw, "else") == 0) {
-		if ((s->else_ = compile(k, v, loc_join(s->loc, kw, strlen(kw)),
-		    base)) == NULL)
-			return -1;
-	} else if (strcmp(kw, "contentSchema") == 0) {
-		/* An annotation; compiled so that its keywords are checked. */
-		if (compile(k, v, loc_join(s->loc, kw, strlen(kw)), base) ==
-		    NULL)
-			return -1;
-	} else if (strcmp(kw, "prefixItems") == 0) {
-		return schema_array(k, v, kw, s, base, &s->prefix, &s->nprefix);
-	} else if (strcmp(kw, "allOf") == 0) {
-		return schema_array(k, v, kw, s, base, &s->allof, &s->nallof);
-	} else if (strcmp(kw, "anyOf") == 0) {
-		return schema_array(k, v, kw, s, base, &s->anyof, &s->nanyof);
-	} else if (strcmp(kw, "oneOf") == 0) {
-		return schema_array(k, v, kw, s, base, &s->oneof, &s->noneof);
-	} else if (strcmp(kw, "required") == 0) {
-		return string_list(k, v, kw, &s->req, &s->reqlen, &s->nreq);
-	} else if (strcmp(kw, "dependentRequired") == 0) {
-		if (type != BF_JSON_OBJECT)
-			return cerr(k, v, "'%s' must be an object", kw);
-		n = j->tok[v].size;
-		s->depreq = bf_xcalloc((size_t)n + 1, sizeof(*s->depreq));
-		s->ndepreq = n;
-		for (i = 0, t = v + 1; i < n; i++, t = bf_json_skip(j, t + 1)) {
-			s->depreq[i].key = tok_strdup(j, t, &s->depreq[i].len);
-			if (string_list(k, t + 1, kw, &s->depreq[i].names,
-			    &s->depreq[i].lens, &s->depreq[i].n) < 0)
-				return -1;
-		}
-	} else if (strcmp(kw, "minProperties") == 0) {
-		return get_count(k, v, kw, &s->minprops);
-	} else if (strcmp(kw, "maxProperties") == 0) {
-		return get_count(k, v, kw, &s->maxprops);
-	} else if (strcmp(kw, "minLength") == 0) {
-		return get_count(k, v, kw, &s->minlen);
-	} else if (strcmp(kw, "maxLength") == 0) {
-		return get_count(k, v, kw, &s->maxlen);
-	} else if (strcmp(kw, "minItems") == 0) {
-		return get_count(k, v, kw, &s->minitems);
-	} else if (strcmp(kw, "maxItems") == 0) {
-		return get_count(k, v, kw, &s->maxitems);
-	} else if (strcmp(kw, "minContains") == 0) {
-		return get_count(k, v, kw, &s->mincontains);
-	} else if (strcmp(kw, "maxContains") == 0) {
-		return get_count(k, v, kw, &s->maxcontains);
-	} else if (strcmp(kw, "uniqueItems") == 0) {
-		if (type != BF_JSON_TRUE && type != BF_JSON_FALSE)
-			return cerr(k, v, "'uniqueItems' must be a boolean");
-		s->unique = type == BF_JSON_TRUE;
-	} else if (strcmp(kw, "enum") == 0) {
-		if (type != BF_JSON_ARRAY)
-			return cerr(k, v, "'enum' must be an array");
-		s->has_enum = 1;
-		s->nenum = j->tok[v].size;
-		s->enumtok = bf_xcalloc((size_t)s->nenum + 1, sizeof(int));
-		for (i = 0, t = v + 1; i < s->nenum;
-		    i++, t = bf_json_skip(j, t))
-			s->enumtok[i] = t;
-	} else if (strcmp(kw, "const") == 0) {
-		s->consttok = v;
-	} else if (strcmp(kw, "minimum") == 0) {
-		s->numflags |= N_MIN;
-		return get_num(k, v, kw, &s->min);
-	} else if (strcmp(kw, "maximum") == 0) {
-		s->numflags |= N_MAX;
-		return get_num(k, v, kw, &s->max);
-	} else if (strcmp(kw, "exclusiveMinimum") == 0) {
-		s->numflags |= N_XMIN;
-		return get_num(k, v, kw, &s->xmin);
-	} else if (strcmp(kw, "exclusiveMaximum") == 0) {
-		s->numflags |= N_XMAX;
-		return get_num(k, v, kw, &s->xmax);
-	} else if (strcmp(kw, "multipleOf") == 0) {
-		s->numflags |= N_MULT;
-		if (get_num(k, v, kw, &s->mult) < 0)
-			return -1;
-		if (s->mult.nd == 0 || s->mult.neg)
-			return cerr(k, v, "'multipleOf' must be above 0");
-		if (s->mult.nd > 36)
-			return cerr(k, v, "'multipleOf' with more than 36 "
-			    "significant digits is not supported");
-	} else if (strcmp(kw, "pattern") == 0) {
-		if (bf_ct_tok_str(j, v, &b) < 0)
-			return cerr(k, v, "'pattern' must be a string");
-		s->pattern = bf_xcalloc(1, sizeof(*s->pattern));
-		i = compile_re(k, v, b.s, b.len, s->pattern);
-		bf_buf_free(&b);
-		return i;
-	} else if (strcmp(kw, "format") == 0) {
-		if (bf_ct_tok_str(j, v, &b) < 0)
-			return cerr(k, v, "'format' must be a string");
-		if (strcmp(b.s, "date-time") == 0)
-			s->format = FMT_DATE_TIME;
-		else if (strcmp(b.s, "date") == 0)
-			s->format = FMT_DATE;
-		else if (c->assert_format) {
-			cerr(k, v, "unsupported format '%s': only 'date-time' "
-			    "and 'date' are asserted", b.s);
-			bf_buf_free(&b);
-			return -1;
-		} else
-			s->format = FMT_ANNOTATION;
-		bf_buf_free(&b);
-		if (!c->assert_format)
-			s->format = FMT_ANNOTATION;
-	} else if (strcmp(kw, "$ref") == 0) {
-		if (bf_ct_tok_str(j, v, &b) < 0)
-			return cerr(k, v, "'$ref' must be a string");
-		{
-			struct bf_buf abs = BF_BUF_INIT;
-
-			bf_uri_resolve(base, b.s, &abs);
-			add_ref(c, s, bf_buf_str(&abs), v);
-			bf_buf_free(&abs);
-		}
-		bf_buf_free(&b);
-	} else if (strcmp(kw, "$anchor") == 0) {
-		if (bf_ct_tok_str(j, v, &b) < 0 || !is_anchor_name(b.s)) {
-			bf_buf_free(&b);
-			return cerr(k, v, "'$anchor' must be a plain name");
-		}
-		c->anchors = bf_xrealloc(c->anchors, sizeof(*c->anchors) *
-		    (size_t)(c->nanchors + 1));
-		c->anchors[c->nanchors].uri = bf_xstrdup(base);
-		c->anchors[c->nanchors].name = bf_buf_detach(&b);
-		c->anchors[c->nanchors].tok = s->tok;
-		c->nanchors++;
-	} else if (strcmp(kw, "x-bf-metrics") == 0 ||
-	    strcmp(kw, "x-bf-allow-unknown-metrics") == 0) {
-		if ((c->flags & BF_CONTRACT_PLAIN) || s->tok != 0)
-			return cerr(k, v, "'%s' belongs at the top of a "
-			    "contract (not in --plain mode)", kw);
-		if (kw[5] == 'm')
-			return compile_metrics(k, v);
-		if (type != BF_JSON_TRUE && type != BF_JSON_FALSE)
-			return cerr(k, v, "'%s' must be a boolean", kw);
-		c->allow_unknown = type == BF_JSON_TRUE;
-	} else if (strcmp(kw, "$schema") == 0) {
-		/* Another dialect would be read with the wrong meanings. */
-		if (bf_ct_tok_str(j, v, &b) < 0 ||
-		    (strcmp(b.s, "https://json-schema.org/draft/2020-12/schema")
-		    != 0 && strcmp(b.s,
-		    "https://json-schema.org/draft/2020-12/schema#") != 0)) {
-			cerr(k, v, "unsupported $schema '%s': the contract is "
-			    "read as JSON Schema draft 2020-12", bf_buf_str(&b));
-			bf_buf_free(&b);
-			return -1;
-		}
-		bf_buf_free(&b);
-	} else if (in_list(annotations, kw)) {
-		/* Accepted, no effect on validation. */
-	} else if (in_list(unsupported, kw)) {
-		return cerr(k, v, "unsupported keyword '%s' at '%s'", kw,
-		    *s->loc ? s->loc : "/");
-	} else {
-		return cerr(k, v, "unknown keyword '%s' at '%s'", kw,
-		    *s->loc ? s->loc : "/");
-	}
-	return 0;
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strcmp(kw, keywords[i].name) == 0)
+			return keywords[i].fn(k, s, &keywords[i], v, base);
+	return cerr(k, v, "unknown keyword '%s' at '%s'", kw,
+	    *s->loc ? s->loc : "/");
 }
 
 /* Compiles the schema at token tok; takes ownership of loc. */
