@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ecma-regex.h"
+#include "json.h"
 #include "utf8.h"
 
 #define WORD_CLASS "A-Za-z0-9_"
