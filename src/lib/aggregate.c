@@ -1662,7 +1662,8 @@ bf_agg_line(struct bf_agg *a, const char *s, size_t len,
 		return window_line(a, s, len, file, lineno, e);
 	case BF_LINE_NOTYPE:
 		return reject(a, NULL, -1, "missing_type", "/type",
-		    "the line has no string \"type\"", s, len, file, lineno, e);
+		    f[BF_AGG_F_TYPE] < 0 ? "the line has no 'type'" :
+		    "'type' must be a string", s, len, file, lineno, e);
 	default:
 		if (fwrite(s, 1, len, a->o.out) != len ||
 		    putc('\n', a->o.out) == EOF)

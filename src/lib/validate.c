@@ -861,7 +861,7 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 	case BF_LINE_WINDOW:
 		return window_line(v, &p, &f, e);
 	case BF_LINE_NOTYPE:
-		return reject(v, &p, NULL, -1, "no_type", "/type", "bf:type",
+		return reject(v, &p, NULL, -1, "missing_type", "/type", "bf:type",
 		    f.type < 0 ? "the line has no 'type'" :
 		    "'type' must be a string", e);
 	default:
