@@ -37,7 +37,9 @@ struct bf_validator {
 	struct bf_json jlb;   /* a lookback sample without "lookback" */
 	int cur_lb;           /* the line is a lookback sample */
 	struct bf_verror ve;
-	struct bf_buf tmp, msg, line, key, extra, rule, lbline;
+	struct bf_buf tmp, msg, line, extra, lbline;
+	struct bf_buf val;  /* a value, as a message shows it */
+	struct bf_buf ptr;  /* a rule's JSON pointer in the contract */
 	struct wentry **tab;
 	size_t tabcap, nent;
 	struct wentry *cache; /* the window of the last line */
@@ -97,9 +99,9 @@ bf_validator_free(struct bf_validator *v)
 	bf_buf_free(&v->tmp);
 	bf_buf_free(&v->msg);
 	bf_buf_free(&v->line);
-	bf_buf_free(&v->key);
+	bf_buf_free(&v->ptr);
 	bf_buf_free(&v->extra);
-	bf_buf_free(&v->rule);
+	bf_buf_free(&v->val);
 	bf_buf_free(&v->lbline);
 	bf_buf_free(&v->cachekey);
 	free(v);
@@ -450,10 +452,10 @@ window_line(struct bf_validator *v, const struct pos *p,
 	char rate[BF_DEC_LEN];
 
 	if ((w = window_of(v, f)) == NULL) {
-		bf_buf_reset(&v->rule);
-		bf_buf_puts(&v->rule, bf_buf_str(&v->msg));
+		bf_buf_reset(&v->val);
+		bf_buf_puts(&v->val, bf_buf_str(&v->msg));
 		return rejectf(v, p, NULL, -1, "missing_window", "",
-		    "bf:window", e, "window line: %s", bf_buf_str(&v->rule));
+		    "bf:window", e, "window line: %s", bf_buf_str(&v->val));
 	}
 	acc = w->accepted;
 	rej = w->rejected + v->pending;
@@ -574,10 +576,10 @@ sample_line(struct bf_validator *v, const struct pos *p,
 	char num[BF_DEC_LEN];
 
 	if ((w = window_of(v, f)) == NULL) {
-		bf_buf_reset(&v->rule);
-		bf_buf_puts(&v->rule, bf_buf_str(&v->msg));
+		bf_buf_reset(&v->val);
+		bf_buf_puts(&v->val, bf_buf_str(&v->msg));
 		return reject(v, p, NULL, -1, "missing_window", "",
-		    "bf:window", bf_buf_str(&v->rule), e);
+		    "bf:window", bf_buf_str(&v->val), e);
 	}
 	ord = w->lines++;
 
@@ -585,12 +587,12 @@ sample_line(struct bf_validator *v, const struct pos *p,
 	if (f->lookback >= 0) {
 		if (j->tok[f->lookback].type != BF_JSON_TRUE) {
 			raw = bf_json_raw(j, f->lookback, &rn);
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, raw, rn);
+			bf_buf_reset(&v->val);
+			put_short(&v->val, raw, rn);
 			return rejectf(v, p, w, ord, "not_allowed", "/lookback",
 			    "bf:lookback", e, "'lookback' is %s: a lookback "
 			    "sample has \"lookback\":true, any other has no "
-			    "'lookback'", bf_buf_str(&v->rule));
+			    "'lookback'", bf_buf_str(&v->val));
 		}
 		v->cur_lb = 1;
 	}
@@ -607,11 +609,11 @@ sample_line(struct bf_validator *v, const struct pos *p,
 	s = sval(j, f->metric, tmp, &n);
 	rule = bf_contract_metric(v->c, s, n);
 	if (rule == NULL && !bf_contract_allow_unknown(v->c)) {
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, s, n);
+		bf_buf_reset(&v->val);
+		put_short(&v->val, s, n);
 		return rejectf(v, p, w, ord, "unknown_metric", "/metric",
 		    "/x-bf-metrics", e, "metric '%s' is not in the contract",
-		    bf_buf_str(&v->rule));
+		    bf_buf_str(&v->val));
 	}
 
 	/* value */
@@ -621,11 +623,11 @@ sample_line(struct bf_validator *v, const struct pos *p,
 	if (j->tok[f->value].type == BF_JSON_STRING) {
 		s = sval(j, f->value, tmp, &n);
 		if (is_nan_inf(s, n)) {
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, s, n);
+			bf_buf_reset(&v->val);
+			put_short(&v->val, s, n);
 			return rejectf(v, p, w, ord, "nan_or_inf", "/value",
 			    "bf:sample", e, "value '%s' is not a finite "
-			    "number", bf_buf_str(&v->rule));
+			    "number", bf_buf_str(&v->val));
 		}
 	}
 	if (j->tok[f->value].type != BF_JSON_NUMBER)
@@ -633,11 +635,11 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		    "bf:sample", "'value' must be a number", e);
 	raw = bf_json_raw(j, f->value, &rn);
 	if ((rc = bf_dec_parse(raw, rn, &val)) != BF_DEC_OK) {
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, raw, rn);
+		bf_buf_reset(&v->val);
+		put_short(&v->val, raw, rn);
 		return rejectf(v, p, w, ord, "number_overflow", "/value",
 		    "bf:sample", e, "value %s is out of the exact decimal "
-		    "range", bf_buf_str(&v->rule));
+		    "range", bf_buf_str(&v->val));
 	}
 
 	/* unit */
@@ -650,15 +652,15 @@ sample_line(struct bf_validator *v, const struct pos *p,
 	if (rule != NULL) {
 		s = sval(j, f->unit, tmp, &n);
 		if ((unit = bf_metric_unit(rule, s, n)) == NULL) {
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, s, n);
-			bf_buf_reset(&v->key);
-			bf_buf_printf(&v->key, "%s/%s", rule->loc,
+			bf_buf_reset(&v->val);
+			put_short(&v->val, s, n);
+			bf_buf_reset(&v->ptr);
+			bf_buf_printf(&v->ptr, "%s/%s", rule->loc,
 			    rule->explicit_units ? "units" : "unit");
 			return rejectf(v, p, w, ord, "unknown_unit", "/unit",
-			    v->key.s, e, "unit '%s' is not accepted for "
+			    v->ptr.s, e, "unit '%s' is not accepted for "
 			    "metric '%s' (canonical unit '%s')",
-			    bf_buf_str(&v->rule), rule->name, rule->unit);
+			    bf_buf_str(&v->val), rule->name, rule->unit);
 		}
 	}
 
@@ -676,11 +678,11 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		return reject(v, p, w, ord, "wrong_type", "/ts", "bf:sample",
 		    "'ts' must be an RFC 3339 string or epoch seconds", e);
 	if (rc < 0) {
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, s, n);
+		bf_buf_reset(&v->val);
+		put_short(&v->val, s, n);
 		return rejectf(v, p, w, ord, "bad_timestamp", "/ts",
 		    "bf:sample", e, "'%s' is not a timestamp",
-		    bf_buf_str(&v->rule));
+		    bf_buf_str(&v->val));
 	}
 	if (v->cur_lb) {
 		bf_time lo;
@@ -690,38 +692,38 @@ sample_line(struct bf_validator *v, const struct pos *p,
 		if (ts >= w->w.start || ts < lo) {
 			char los[BF_TIME_LEN];
 
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, s, n);
+			bf_buf_reset(&v->val);
+			put_short(&v->val, s, n);
 			if (v->o.lookback == 0)
 				return rejectf(v, p, w, ord,
 				    "ts_out_of_window", "/ts",
 				    "bf:ts-in-lookback", e, "ts '%s' of a "
 				    "lookback sample, but lookback samples are "
-				    "off (--lookback 0)", bf_buf_str(&v->rule));
+				    "off (--lookback 0)", bf_buf_str(&v->val));
 			if (bf_time_format(lo, los) == 0)
 				strcpy(los, "0000-01-01T00:00:00Z");
 			return rejectf(v, p, w, ord, "ts_out_of_window", "/ts",
 			    "bf:ts-in-lookback", e, "ts '%s' of a lookback "
 			    "sample is outside [%s, %s) (window_start less "
-			    "--lookback, window_start)", bf_buf_str(&v->rule),
+			    "--lookback, window_start)", bf_buf_str(&v->val),
 			    los, w->w.ws);
 		}
 	} else if (ts < w->w.start || ts >= w->w.end) {
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, s, n);
+		bf_buf_reset(&v->val);
+		put_short(&v->val, s, n);
 		return rejectf(v, p, w, ord, "ts_out_of_window", "/ts",
 		    "bf:ts-in-window", e, "ts '%s' is outside the window "
-		    "[%s, %s)", bf_buf_str(&v->rule), w->w.ws, w->w.we);
+		    "[%s, %s)", bf_buf_str(&v->val), w->w.ws, w->w.we);
 	}
 	if (ts > v->o.now || (ts == v->o.now && nsec > 0)) {
 		char now[BF_TIME_LEN];
 
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, s, n);
+		bf_buf_reset(&v->val);
+		put_short(&v->val, s, n);
 		bf_time_format(v->o.now, now);
 		return rejectf(v, p, w, ord, "ts_in_future", "/ts",
 		    "bf:ts-not-after-now", e, "ts '%s' is after now (%s)",
-		    bf_buf_str(&v->rule), now);
+		    bf_buf_str(&v->val), now);
 	}
 
 	/* the contract's JSON Schema, which does not see "lookback" */
@@ -736,13 +738,13 @@ sample_line(struct bf_validator *v, const struct pos *p,
 	if (rule != NULL && unit != &rule->units[0]) {
 		if (bf_unit_convert(val, unit->num, unit->den, &out) !=
 		    BF_DEC_OK) {
-			bf_buf_reset(&v->key);
-			bf_buf_printf(&v->key, "%s/units", rule->loc);
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, raw, rn);
+			bf_buf_reset(&v->ptr);
+			bf_buf_printf(&v->ptr, "%s/units", rule->loc);
+			bf_buf_reset(&v->val);
+			put_short(&v->val, raw, rn);
 			return rejectf(v, p, w, ord, "number_overflow",
-			    "/value", v->key.s, e, "value %s %s is out of the "
-			    "exact decimal range in %s", bf_buf_str(&v->rule),
+			    "/value", v->ptr.s, e, "value %s %s is out of the "
+			    "exact decimal range in %s", bf_buf_str(&v->val),
 			    unit->name, rule->unit);
 		}
 		changed = 1;
@@ -756,20 +758,20 @@ sample_line(struct bf_validator *v, const struct pos *p,
 
 			bf_unit_format_number(out, num);
 			bf_unit_format_number(lo ? rule->min : rule->max, lim);
-			bf_buf_reset(&v->key);
-			bf_buf_printf(&v->key, "%s/%s", rule->loc,
+			bf_buf_reset(&v->ptr);
+			bf_buf_printf(&v->ptr, "%s/%s", rule->loc,
 			    lo ? "minimum" : "maximum");
 			return rejectf(v, p, w, ord, "out_of_range", "/value",
-			    v->key.s, e, "value %s %s is %s the %s %s", num,
+			    v->ptr.s, e, "value %s %s is %s the %s %s", num,
 			    rule->unit, lo ? "below" : "above",
 			    lo ? "minimum" : "maximum", lim);
 		}
 		if (rule->integer && !bf_dec_is_integer(out)) {
 			bf_unit_format_number(out, num);
-			bf_buf_reset(&v->key);
-			bf_buf_printf(&v->key, "%s/integer", rule->loc);
+			bf_buf_reset(&v->ptr);
+			bf_buf_printf(&v->ptr, "%s/integer", rule->loc);
 			return rejectf(v, p, w, ord, "not_integer", "/value",
-			    v->key.s, e, "value %s %s is not an integer", num,
+			    v->ptr.s, e, "value %s %s is not an integer", num,
 			    rule->unit);
 		}
 	}
@@ -861,8 +863,8 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 	case BF_LINE_WINDOW:
 		return window_line(v, &p, &f, e);
 	case BF_LINE_NOTYPE:
-		return reject(v, &p, NULL, -1, "missing_type", "/type", "bf:type",
-		    f.type < 0 ? "the line has no 'type'" :
+		return reject(v, &p, NULL, -1, "missing_type", "/type",
+		    "bf:type", f.type < 0 ? "the line has no 'type'" :
 		    "'type' must be a string", e);
 	default:
 		v->st.passed++;
