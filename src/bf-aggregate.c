@@ -24,6 +24,16 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
+/* Prints e; the exit status is that of the first error printed. */
+static void
+keep_error(int *fail, struct bf_err *e)
+{
+	int code = bf_err_print(e);
+
+	if (*fail == 0)
+		*fail = code;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -47,7 +57,7 @@ main(int argc, char *argv[])
 	struct bf_err e;
 	int64_t step = 0;
 	bf_dec mincov = { 0 };
-	int ch, r, status = BF_EXIT_OK, io = 0;
+	int ch, r, status = BF_EXIT_OK, fail = 0;
 	char *p, *nl;
 
 	bf_setprogname(argv[0]);
@@ -121,20 +131,17 @@ main(int argc, char *argv[])
 	bf_input_init(&in, argv, argc, BF_MAXLINE_DEFAULT);
 	while ((r = bf_input_next(&in, &e)) != 0) {
 		if (r == -1) {
-			bf_err_print(&e);
-			io = 1;
+			keep_error(&fail, &e);
 			continue;
 		}
 		if (bf_agg_line(a, in.line.s ? in.line.s : "", in.line.len,
 		    bf_input_spill(&in), in.name, in.lineno, &e) == -1) {
-			bf_err_print(&e);
-			io = 1;
+			keep_error(&fail, &e);
 			break;
 		}
 	}
 	if (bf_agg_finish(a, &warn, &e) == -1) {
-		bf_err_print(&e);
-		io = 1;
+		keep_error(&fail, &e);
 	}
 	for (p = warn.s; p && (nl = strchr(p, '\n')); p = nl + 1)
 		bf_warn("%.*s", (int)(nl - p), p);
@@ -143,14 +150,15 @@ main(int argc, char *argv[])
 	bf_input_free(&in);
 	bf_buf_free(&warn);
 	if (bf_dlq_close(o.dlq, &e) == -1) {
-		bf_err_print(&e);
-		io = 1;
+		keep_error(&fail, &e);
 	}
 done:
 	bf_rates_free(&rates);
 	if (tenantspath)
 		bf_tenants_free(&tenants);
-	if (bf_close_stdout() != 0 || io)
-		status = BF_EXIT_IO;
+	if (bf_close_stdout() != 0 && fail == 0)
+		fail = BF_EXIT_IO;
+	if (fail != 0)
+		status = fail;
 	return status;
 }
