@@ -701,7 +701,8 @@ v_type(struct vctx *x, const struct snode *s, int t)
 		size_t n;
 		const char *raw = bf_json_raw(j, t, &n);
 
-		if (bf_ct_num_parse(raw, n, &x->c->sn2, &v) == 0 && bf_ct_num_is_int(&v))
+		if (bf_ct_num_parse(raw, n, &x->c->sn2, &v) == 0 &&
+		    bf_ct_num_is_int(&v))
 			return 1;
 	}
 	bf_buf_reset(m);

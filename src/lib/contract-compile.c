@@ -134,8 +134,8 @@ get_count(struct comp *k, int v, const char *kw, long *out)
 
 	if (k->j->tok[v].type == BF_JSON_NUMBER) {
 		raw = bf_json_raw(k->j, v, &n);
-		if (bf_ct_num_parse(raw, n, &b, &x) == 0 && bf_ct_num_is_int(&x) &&
-		    !x.neg) {
+		if (bf_ct_num_parse(raw, n, &b, &x) == 0 &&
+		    bf_ct_num_is_int(&x) && !x.neg) {
 			rc = 0;
 			if (x.e > 18)
 				val = LONG_MAX;
@@ -603,6 +603,7 @@ kw_xbf(struct comp *k, struct snode *s, const struct kwdef *d, int v,
 }
 
 /* $schema: another dialect would be read with the wrong meanings. */
+#define DIALECT "https://json-schema.org/draft/2020-12/schema"
 static int
 kw_dialect(struct comp *k, struct snode *s, const struct kwdef *d, int v,
     const char *base)
@@ -610,8 +611,7 @@ kw_dialect(struct comp *k, struct snode *s, const struct kwdef *d, int v,
 	struct bf_buf b = BF_BUF_INIT;
 
 	if (bf_ct_tok_str(k->j, v, &b) < 0 ||
-	    (strcmp(b.s, "https://json-schema.org/draft/2020-12/schema") != 0 &&
-	    strcmp(b.s, "https://json-schema.org/draft/2020-12/schema#") != 0)) {
+	    (strcmp(b.s, DIALECT) != 0 && strcmp(b.s, DIALECT "#") != 0)) {
 		cerr(k, v, "unsupported $schema '%s': the contract is read as "
 		    "JSON Schema draft 2020-12", bf_buf_str(&b));
 		bf_buf_free(&b);
@@ -810,7 +810,8 @@ pct_decode(const char *s, size_t n, struct bf_buf *out)
 		if (s[i] == '%' && i + 2 < n &&
 		    bf_hexval((unsigned char)s[i + 1]) >= 0 &&
 		    bf_hexval((unsigned char)s[i + 2]) >= 0) {
-			bf_buf_putc(out, bf_hexval((unsigned char)s[i + 1]) * 16 +
+			bf_buf_putc(out,
+			    bf_hexval((unsigned char)s[i + 1]) * 16 +
 			    bf_hexval((unsigned char)s[i + 2]));
 			i += 2;
 		} else
