@@ -101,6 +101,7 @@ main(int argc, char *argv[])
 	char *p, *nl;
 
 	bf_cli_start(argc, argv);
+	bf_stdout_init();
 	parse_args(argc, argv, &args);
 	argc -= optind;
 	argv += optind;

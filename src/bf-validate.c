@@ -115,6 +115,7 @@ main(int argc, char *argv[])
 	int status = BF_EXIT_OK, rc, stop = 0;
 
 	bf_cli_start(argc, argv);
+	bf_stdout_init();
 	parse_args(argc, argv, &a);
 	argc -= optind;
 	argv += optind;

@@ -11,7 +11,6 @@ bf_cli_start(int argc, char *argv[])
 {
 	(void)argc;
 	bf_setprogname(argv[0]);
-	bf_stdout_init();
 	/* getopt's messages name argv[0]: the same name as ours, whatever
 	 * path ran us. */
 	argv[0] = (char *)bf_progname;

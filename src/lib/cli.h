@@ -27,8 +27,9 @@ struct bf_cli {
 	const char *synopsis;
 };
 
-/* Sets the program's name from argv[0] (messages and getopt's), and
- * buffers stdout when it is not a terminal. */
+/* Sets the program's name from argv[0], for its messages and getopt's.
+ * (A filter whose output is read as it comes keeps stdio's buffering; the
+ * others call bf_stdout_init.) */
 void bf_cli_start(int argc, char *argv[]);
 /* Prints "usage: SYNOPSIS" to fp (stdout for -h, stderr for a mistake)
  * and exits with status. */
