@@ -381,182 +381,210 @@ quantifier_max(const char *s, size_t q)
 	return a > 0 ? a : 1;
 }
 
-int
-bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
-    const char **why)
-{
-	size_t i = 0, q;
-	long cp;
-	int c, d = 0;
-	/* What glibc's regcomp expands: a counted repetition copies its atom,
-	 * so nested ones multiply (exponential memory at load time). last is
-	 * the expansion of the atom a quantifier would apply to (0: none,
-	 * e.g. after another quantifier, which ECMA-262 refuses too); top[d]
-	 * the largest expansion inside the group at depth d. */
-	unsigned long last = 0, top[RX_MAXDEPTH], u;
+/* The translation of one expression: where it is, and what glibc's
+ * regcomp will expand. A counted repetition copies its atom, so nested
+ * ones multiply (exponential memory at load time): last is the expansion
+ * of the atom a quantifier would apply to (0: none, e.g. after another
+ * quantifier, which ECMA-262 refuses too); top[d] the largest expansion
+ * inside the group at depth d. */
+struct rx {
+	const char *s;
+	size_t n, i;
+	struct bf_buf *o;
+	const char **why;
+	unsigned long last, top[RX_MAXDEPTH];
+	int d;
+};
 
-	top[0] = 1;
+/* Sets the reason and returns -1. */
+static int
+rx_refuse(struct rx *x, const char *why)
+{
+	*x->why = why;
+	return -1;
+}
+
+/* A backslash at s[i]: a class escape, a word boundary or a character. */
+static int
+rx_escape(struct rx *x)
+{
 	static const char *cls[] = {
 		"[0-9]", "[^0-9]", "[" WORD_CLASS "]", "[^" WORD_CLASS "]",
 		"[" SPACE_CLASS "]", "[^" SPACE_CLASS "]",
 	};
+	long cp;
+	int c;
 
-	*why = NULL;
-	while (i < n) {
-		c = (unsigned char)s[i];
-		switch (c) {
-		case '\\':
-			if (i + 1 >= n) {
-				*why = "trailing backslash";
-				return -1;
-			}
-			c = (unsigned char)s[i + 1];
-			if (c != 0 && strchr("dDwWsS", c) != NULL) {
-				bf_buf_puts(o, cls[strchr("dDwWsS", c) -
-				    "dDwWsS"]);
-				i += 2;
-				last = 1;
-				break;
-			}
-			if (c == 'b' || c == 'B') {
-				bf_buf_putc(o, '\\');
-				bf_buf_putc(o, c);
-				i += 2;
-				last = 0;
-				break;
-			}
-			i++;
-			if ((cp = escape_char(s, n, &i, why)) < 0)
-				return -1;
-			put_lit(o, (uint32_t)cp);
-			last = 1;
-			break;
-		case '[':
-			i++;
-			if (translate_class(s, n, &i, o, why) < 0)
-				return -1;
-			last = 1;
-			break;
-		case '(':
-			if (i + 1 < n && s[i + 1] == '?') {
-				if (i + 2 < n && s[i + 2] == ':') {
-					i += 3;
-				} else if (i + 2 < n &&
-				    (s[i + 2] == '=' || s[i + 2] == '!')) {
-					*why = "lookahead (?= (?!";
-					return -1;
-				} else if (i + 3 < n && s[i + 2] == '<' &&
-				    (s[i + 3] == '=' || s[i + 3] == '!')) {
-					*why = "lookbehind (?<= (?<!";
-					return -1;
-				} else if (i + 2 < n && s[i + 2] == '<') {
-					q = i + 3;
-					while (q < n && s[q] != '>')
-						q++;
-					if (q >= n) {
-						*why = "malformed group name";
-						return -1;
-					}
-					i = q + 1;
-				} else {
-					*why = "group modifier (?";
-					return -1;
-				}
-			} else
-				i++;
-			if (d + 1 >= RX_MAXDEPTH) {
-				*why = "groups nested too deeply";
-				return -1;
-			}
-			top[++d] = 1;
-			last = 0;
-			bf_buf_putc(o, '(');
-			break;
-		case ')':
-			bf_buf_putc(o, c);
-			i++;
-			if (d > 0) {
-				last = top[d--];
-				if (last > top[d])
-					top[d] = last;
-			}
-			break;
-		case '|':
-			bf_buf_putc(o, c);
-			i++;
-			last = 0;
-			break;
-		case '*':
-		case '+':
-		case '?':
-			if (last == 0) {
-				*why = "a quantifier with nothing to repeat";
-				return -1;
-			}
-			last = 0;
-			bf_buf_putc(o, c);
-			i++;
-			if (i < n && s[i] == '?') {
-				*why = "lazy quantifier";
-				return -1;
-			}
-			break;
-		case '{':
-			if ((q = quantifier_len(s, n, i)) > 0) {
-				if (last == 0) {
-					*why = "a quantifier with nothing to "
-					    "repeat";
-					return -1;
-				}
-				u = quantifier_max(s + i, q);
-				if (u > RX_MAXEXPAND / last) {
-					*why = "counted repetitions too large "
-					    "(over " RX_MAXEXPAND_S " copies)";
-					return -1;
-				}
-				if (last * u > top[d])
-					top[d] = last * u;
-				last = 0;
-				bf_buf_add(o, s + i, q);
-				i += q;
-				if (i < n && s[i] == '?') {
-					*why = "lazy quantifier";
-					return -1;
-				}
-			} else {
-				bf_buf_puts(o, "\\{");
-				i++;
-				last = 1;
-			}
-			break;
-		case '}':
-			bf_buf_puts(o, "\\}");
-			i++;
-			break;
-		case ']':
-			bf_buf_puts(o, "\\]");
-			i++;
-			break;
-		case '.':
-			bf_buf_puts(o, "[^\n\r\xe2\x80\xa8\xe2\x80\xa9]");
-			i++;
-			last = 1;
-			break;
-		case '\0':
-			*why = "NUL character";
-			return -1;
-		case '^':
-		case '$':
-			bf_buf_putc(o, c);
-			i++;
-			last = 0;
-			break;
-		default:
-			bf_buf_putc(o, c);
-			i++;
-			last = 1;
-			break;
-		}
+	if (x->i + 1 >= x->n)
+		return rx_refuse(x, "trailing backslash");
+	c = (unsigned char)x->s[x->i + 1];
+	if (c != 0 && strchr("dDwWsS", c) != NULL) {
+		bf_buf_puts(x->o, cls[strchr("dDwWsS", c) - "dDwWsS"]);
+		x->i += 2;
+		x->last = 1;
+		return 0;
 	}
+	if (c == 'b' || c == 'B') {
+		bf_buf_putc(x->o, '\\');
+		bf_buf_putc(x->o, c);
+		x->i += 2;
+		x->last = 0;
+		return 0;
+	}
+	x->i++;
+	if ((cp = escape_char(x->s, x->n, &x->i, x->why)) < 0)
+		return -1;
+	put_lit(x->o, (uint32_t)cp);
+	x->last = 1;
+	return 0;
+}
+
+/* A '(' at s[i]: a group, non-capturing or named; lookaround and other
+ * modifiers are refused. */
+static int
+rx_open(struct rx *x)
+{
+	const char *s = x->s;
+	size_t i = x->i, n = x->n, q;
+
+	if (i + 1 < n && s[i + 1] == '?') {
+		if (i + 2 < n && s[i + 2] == ':')
+			i += 3;
+		else if (i + 2 < n && (s[i + 2] == '=' || s[i + 2] == '!'))
+			return rx_refuse(x, "lookahead (?= (?!");
+		else if (i + 3 < n && s[i + 2] == '<' &&
+		    (s[i + 3] == '=' || s[i + 3] == '!'))
+			return rx_refuse(x, "lookbehind (?<= (?<!");
+		else if (i + 2 < n && s[i + 2] == '<') {
+			for (q = i + 3; q < n && s[q] != '>'; q++)
+				;
+			if (q >= n)
+				return rx_refuse(x, "malformed group name");
+			i = q + 1;
+		} else
+			return rx_refuse(x, "group modifier (?");
+	} else
+		i++;
+	if (x->d + 1 >= RX_MAXDEPTH)
+		return rx_refuse(x, "groups nested too deeply");
+	x->i = i;
+	x->top[++x->d] = 1;
+	x->last = 0;
+	bf_buf_putc(x->o, '(');
+	return 0;
+}
+
+/* A '{' at s[i]: a counted quantifier, or a literal brace. */
+static int
+rx_count(struct rx *x)
+{
+	size_t q = quantifier_len(x->s, x->n, x->i);
+	unsigned long u;
+
+	if (q == 0) {
+		bf_buf_puts(x->o, "\\{");
+		x->i++;
+		x->last = 1;
+		return 0;
+	}
+	if (x->last == 0)
+		return rx_refuse(x, "a quantifier with nothing to repeat");
+	u = quantifier_max(x->s + x->i, q);
+	if (u > RX_MAXEXPAND / x->last)
+		return rx_refuse(x, "counted repetitions too large (over "
+		    RX_MAXEXPAND_S " copies)");
+	if (x->last * u > x->top[x->d])
+		x->top[x->d] = x->last * u;
+	x->last = 0;
+	bf_buf_add(x->o, x->s + x->i, q);
+	x->i += q;
+	if (x->i < x->n && x->s[x->i] == '?')
+		return rx_refuse(x, "lazy quantifier");
+	return 0;
+}
+
+/* One character that stands for itself or for one POSIX token: emits
+ * out, and sets last (1: an atom a quantifier may follow). */
+static void
+rx_put(struct rx *x, const char *out, unsigned long last)
+{
+	bf_buf_puts(x->o, out);
+	x->i++;
+	x->last = last;
+}
+
+/* The character at s[i], whatever it starts. */
+static int
+rx_step(struct rx *x)
+{
+	char lit[2] = { x->s[x->i], '\0' };
+
+	switch (lit[0]) {
+	case '\\':
+		return rx_escape(x);
+	case '[':
+		x->i++;
+		x->last = 1;
+		return translate_class(x->s, x->n, &x->i, x->o, x->why);
+	case '(':
+		return rx_open(x);
+	case ')':
+		rx_put(x, ")", x->last);
+		if (x->d > 0) {
+			x->last = x->top[x->d--];
+			if (x->last > x->top[x->d])
+				x->top[x->d] = x->last;
+		}
+		return 0;
+	case '*':
+	case '+':
+	case '?':
+		if (x->last == 0)
+			return rx_refuse(x, "a quantifier with nothing to "
+			    "repeat");
+		rx_put(x, lit, 0);
+		if (x->i < x->n && x->s[x->i] == '?')
+			return rx_refuse(x, "lazy quantifier");
+		return 0;
+	case '{':
+		return rx_count(x);
+	case '}':
+		rx_put(x, "\\}", x->last);
+		return 0;
+	case ']':
+		rx_put(x, "\\]", x->last);
+		return 0;
+	case '.':
+		rx_put(x, "[^\n\r\xe2\x80\xa8\xe2\x80\xa9]", 1);
+		return 0;
+	case '\0':
+		return rx_refuse(x, "NUL character");
+	case '|':
+	case '^':
+	case '$':
+		rx_put(x, lit, 0);
+		return 0;
+	default:
+		rx_put(x, lit, 1);
+		return 0;
+	}
+}
+
+int
+bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
+    const char **why)
+{
+	struct rx x;
+
+	memset(&x, 0, sizeof(x));
+	x.s = s;
+	x.n = n;
+	x.o = o;
+	x.why = why;
+	x.top[0] = 1;
+	*why = NULL;
+	while (x.i < n)
+		if (rx_step(&x) == -1)
+			return -1;
 	return 0;
 }
