@@ -94,6 +94,16 @@ check: all
 lint-man:
 	mandoc -Tlint -Wwarning $(MANS)
 
+# lint: the man pages, then the sizes (files over 1500 lines, functions
+# over 120: the longest are printed). style: the C lines added since the
+# merge base with origin/main (or BASE=rev) against the mechanical rules of
+# CONTRIBUTING.md.
+lint: lint-man
+	tests/lint/sizes
+
+style:
+	tests/lint/style $(BASE)
+
 deps:
 	sh .ci/deps
 
@@ -145,5 +155,5 @@ uninstall:
 clean:
 	rm -rf build $(PROG_SRC:src/%.c=bin/%)
 
-.PHONY: all check lint-man deps demo screenshot bench soak fuzz install uninstall clean
+.PHONY: all check lint lint-man style deps demo screenshot bench soak fuzz install uninstall clean
 .DELETE_ON_ERROR:

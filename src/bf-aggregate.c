@@ -8,6 +8,7 @@
 
 #include "aggregate.h"
 #include "buf.h"
+#include "cli.h"
 #include "decimal.h"
 #include "dlq.h"
 #include "err.h"
@@ -16,16 +17,20 @@
 #include "tenants.h"
 #include "timeutil.h"
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: bf-aggregate [-d dlq] [-m min-coverage] -r rates "
-	    "[-s step] [-t tenants] [file ...]\n");
-	exit(status);
-}
+static const struct bf_cli cli = {
+	"bf-aggregate [-d dlq] [-m min-coverage] -r rates [-s step] "
+	"[-t tenants] [file ...]\n",
+};
 
-int
-main(int argc, char *argv[])
+/* What the command line asks for. */
+struct args {
+	const char *dlq, *rates, *tenants;
+	int64_t step;
+	bf_dec mincov;
+};
+
+static void
+parse_args(int argc, char *argv[], struct args *a)
 {
 	static const struct option longopts[] = {
 		{ "dlq", required_argument, NULL, 'd' },
@@ -37,7 +42,53 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dlqpath = NULL, *ratespath = NULL, *tenantspath = NULL;
+	int ch, bad = 0;
+
+	memset(a, 0, sizeof(*a));
+	while ((ch = getopt_long(argc, argv, "d:hm:r:s:t:V", longopts,
+	    NULL)) != -1) {
+		bf_cli_common(&cli, ch);
+		switch (ch) {
+		case 'd':
+			a->dlq = optarg;
+			break;
+		case 'm':
+			bad |= bf_cli_ratio("--min-coverage", optarg,
+			    &a->mincov);
+			break;
+		case 'r':
+			a->rates = optarg;
+			break;
+		case 's':
+			bad |= bf_cli_duration("--step", optarg, 0, 0,
+			    &a->step);
+			break;
+		case 't':
+			a->tenants = optarg;
+			break;
+		default:
+			bf_cli_fail(&cli);
+		}
+	}
+	if (bad)
+		exit(BF_EXIT_USAGE);
+	if (bf_cli_required("--rates FILE", a->rates != NULL) == -1)
+		bf_cli_fail(&cli);
+}
+
+/* Prints e; the exit status is that of the first error printed. */
+static void
+keep_error(int *fail, struct bf_err *e)
+{
+	int code = bf_err_print(e);
+
+	if (*fail == 0)
+		*fail = code;
+}
+
+int
+main(int argc, char *argv[])
+{
 	struct bf_rates rates;
 	struct bf_tenants tenants;
 	struct bf_agg_opts o;
@@ -45,75 +96,32 @@ main(int argc, char *argv[])
 	struct bf_input in;
 	struct bf_buf warn = BF_BUF_INIT;
 	struct bf_err e;
-	int64_t step = 0;
-	bf_dec mincov = { 0 };
-	int ch, r, status = BF_EXIT_OK, io = 0;
+	struct args args;
+	int r, status = BF_EXIT_OK, fail = 0;
 	char *p, *nl;
 
-	bf_setprogname(argv[0]);
+	bf_cli_start(argc, argv);
 	bf_stdout_init();
-	argv[0] = (char *)bf_progname; /* getopt names the program too */
-	while ((ch = getopt_long(argc, argv, "d:hm:r:s:t:V", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'd':
-			dlqpath = optarg;
-			break;
-		case 'h':
-			usage(stdout, BF_EXIT_OK);
-			break;
-		case 'm':
-			if (bf_dec_parse(optarg, strlen(optarg), &mincov) !=
-			        BF_DEC_OK || bf_dec_sign(mincov) < 0 ||
-			    bf_dec_cmp(mincov, bf_dec_from_int(1)) > 0) {
-				bf_warn("bad min-coverage '%s': a decimal from 0 "
-				    "to 1", optarg);
-				usage(stderr, BF_EXIT_USAGE);
-			}
-			break;
-		case 'r':
-			ratespath = optarg;
-			break;
-		case 's':
-			if (bf_duration_parse(optarg, &step) == -1) {
-				bf_warn("bad step '%s'", optarg);
-				usage(stderr, BF_EXIT_USAGE);
-			}
-			break;
-		case 't':
-			tenantspath = optarg;
-			break;
-		case 'V':
-			bf_print_version();
-			return bf_close_stdout();
-		default:
-			usage(stderr, BF_EXIT_USAGE);
-		}
-	}
+	parse_args(argc, argv, &args);
 	argc -= optind;
 	argv += optind;
-	if (!ratespath) {
-		bf_warn("a rate card is required (--rates)");
-		usage(stderr, BF_EXIT_USAGE);
-	}
-
 	bf_err_clear(&e);
-	if (bf_rates_load(&rates, ratespath, &e) == -1) {
+	if (bf_rates_load(&rates, args.rates, &e) == -1) {
 		bf_rates_free(&rates);
 		return bf_err_print(&e);
 	}
-	if (tenantspath && bf_tenants_load(&tenants, tenantspath, &e) == -1) {
+	if (args.tenants && bf_tenants_load(&tenants, args.tenants, &e) == -1) {
 		bf_rates_free(&rates);
 		bf_tenants_free(&tenants);
 		return bf_err_print(&e);
 	}
 	memset(&o, 0, sizeof(o));
 	o.rates = &rates;
-	o.tenants = tenantspath ? &tenants : NULL;
-	o.step = step;
-	o.min_coverage = mincov;
+	o.tenants = args.tenants ? &tenants : NULL;
+	o.step = args.step;
+	o.min_coverage = args.mincov;
 	o.out = stdout;
-	if (!(o.dlq = bf_dlq_open(dlqpath, &e))) {
+	if (!(o.dlq = bf_dlq_open(args.dlq, &e))) {
 		status = bf_err_print(&e);
 		goto done;
 	}
@@ -121,20 +129,17 @@ main(int argc, char *argv[])
 	bf_input_init(&in, argv, argc, BF_MAXLINE_DEFAULT);
 	while ((r = bf_input_next(&in, &e)) != 0) {
 		if (r == -1) {
-			bf_err_print(&e);
-			io = 1;
+			keep_error(&fail, &e);
 			continue;
 		}
 		if (bf_agg_line(a, in.line.s ? in.line.s : "", in.line.len,
 		    bf_input_spill(&in), in.name, in.lineno, &e) == -1) {
-			bf_err_print(&e);
-			io = 1;
+			keep_error(&fail, &e);
 			break;
 		}
 	}
 	if (bf_agg_finish(a, &warn, &e) == -1) {
-		bf_err_print(&e);
-		io = 1;
+		keep_error(&fail, &e);
 	}
 	for (p = warn.s; p && (nl = strchr(p, '\n')); p = nl + 1)
 		bf_warn("%.*s", (int)(nl - p), p);
@@ -143,14 +148,15 @@ main(int argc, char *argv[])
 	bf_input_free(&in);
 	bf_buf_free(&warn);
 	if (bf_dlq_close(o.dlq, &e) == -1) {
-		bf_err_print(&e);
-		io = 1;
+		keep_error(&fail, &e);
 	}
 done:
 	bf_rates_free(&rates);
-	if (tenantspath)
+	if (args.tenants)
 		bf_tenants_free(&tenants);
-	if (bf_close_stdout() != 0 || io)
-		status = BF_EXIT_IO;
+	if (bf_close_stdout() != 0 && fail == 0)
+		fail = BF_EXIT_IO;
+	if (fail != 0)
+		status = fail;
 	return status;
 }

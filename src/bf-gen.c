@@ -1,37 +1,79 @@
 /* bf-gen: seeded generator of realistic database telemetry (bf-gen(1)). */
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "err.h"
 #include "gen.h"
 #include "timeutil.h"
 
-static void
-usage(FILE *fp)
-{
-	fputs("usage: bf-gen [-d days] [-f from] [-l limit] [-n instances] "
-	    "[-r resolution]\n"
-	    "              [-s seed] [--duplicate-ppm N] [--fine-from-day N] "
-	    "[--malformed-ppm N]\n", fp);
-}
+static const struct bf_cli cli = {
+	"bf-gen [-d days] [-f from] [-l limit] [-n instances] "
+	"[-r resolution]\n"
+	"              [-s seed] [--duplicate-ppm N] [--fine-from-day N] "
+	"[--malformed-ppm N]\n",
+};
 
-/* Parses a non-negative decimal integer no larger than max. */
+/* One option into o; 0, or -1 when its value is bad (the message
+ * printed). */
 static int
-number(const char *s, int64_t max, int64_t *out)
+set_opt(struct bf_gen_opts *o, int c, const char *arg)
 {
-	char *end;
-	long long v;
+	long v;
+	int64_t d;
 
-	if (*s < '0' || *s > '9')
-		return -1;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || v < 0 || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	switch (c) {
+	case 'd':
+		if (bf_cli_long("--days", arg, 1, 36500, &v) == -1)
+			return -1;
+		o->days = v;
+		return 0;
+	case 'D':
+		if (bf_cli_long("--duplicate-ppm", arg, 0, 1000000, &v) == -1)
+			return -1;
+		o->duplicate_ppm = (uint32_t)v;
+		return 0;
+	case 'F':
+		if (bf_cli_long("--fine-from-day", arg, 0, 36500, &v) == -1)
+			return -1;
+		o->fine_from_day = v;
+		return 0;
+	case 'f':
+		return bf_cli_time("--from", arg, 0, &o->from);
+	case 'l':
+		if (bf_cli_long("--limit", arg, 0, LONG_MAX, &v) == -1)
+			return -1;
+		o->limit = v;
+		return 0;
+	case 'M':
+		if (bf_cli_long("--malformed-ppm", arg, 0, 1000000, &v) == -1)
+			return -1;
+		o->malformed_ppm = (uint32_t)v;
+		return 0;
+	case 'n':
+		if (bf_cli_long("--instances", arg, 1, 99, &v) == -1)
+			return -1;
+		o->instances = (int)v;
+		return 0;
+	case 'r':
+		if (bf_duration_parse(arg, &d) != 0 || d % 60 != 0) {
+			bf_warn("bad --resolution '%s': expected whole minutes "
+			    "such as 1m or 5m", arg);
+			return -1;
+		}
+		o->resolution = d;
+		return 0;
+	case 's':
+		if (bf_cli_long("--seed", arg, 0, LONG_MAX, &v) == -1)
+			return -1;
+		o->seed = (uint64_t)v;
+		return 0;
+	}
+	bf_cli_fail(&cli);
 }
 
 int
@@ -53,84 +95,24 @@ main(int argc, char **argv)
 	};
 	struct bf_gen_opts o;
 	struct bf_err e = { 0 };
-	int64_t v;
-	int c;
+	int c, bad = 0;
 
-	bf_setprogname(argv[0]);
+	bf_cli_start(argc, argv);
 	bf_stdout_init();
-	argv[0] = (char *)bf_progname; /* getopt names the program too */
 	bf_gen_defaults(&o);
 	while ((c = getopt_long(argc, argv, "d:f:hl:n:r:s:V", longopts,
 	    NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (number(optarg, 36500, &v) != 0 || v == 0)
-				goto bad;
-			o.days = v;
-			break;
-		case 'D':
-			if (number(optarg, 1000000, &v) != 0)
-				goto bad;
-			o.duplicate_ppm = (uint32_t)v;
-			break;
-		case 'F':
-			if (number(optarg, 36500, &v) != 0)
-				goto bad;
-			o.fine_from_day = v;
-			break;
-		case 'f':
-			if (bf_time_parse(optarg, strlen(optarg), &o.from,
-			    NULL) != 0)
-				goto bad;
-			break;
-		case 'h':
-			usage(stdout);
-			return bf_close_stdout();
-		case 'l':
-			if (number(optarg, INT64_MAX, &v) != 0)
-				goto bad;
-			o.limit = v;
-			break;
-		case 'M':
-			if (number(optarg, 1000000, &v) != 0)
-				goto bad;
-			o.malformed_ppm = (uint32_t)v;
-			break;
-		case 'n':
-			if (number(optarg, 99, &v) != 0 || v == 0)
-				goto bad;
-			o.instances = (int)v;
-			break;
-		case 'r':
-			if (bf_duration_parse(optarg, &v) != 0 || v % 60 != 0)
-				goto bad;
-			o.resolution = v;
-			break;
-		case 's':
-			if (number(optarg, INT64_MAX, &v) != 0)
-				goto bad;
-			o.seed = (uint64_t)v;
-			break;
-		case 'V':
-			bf_print_version();
-			return bf_close_stdout();
-		default:
-			usage(stderr);
-			return BF_EXIT_USAGE;
-		}
+		bf_cli_common(&cli, c);
+		if (set_opt(&o, c, optarg) == -1)
+			bad = 1;
 	}
+	if (bad)
+		return BF_EXIT_USAGE;
 	if (optind != argc) {
 		bf_warn("unexpected argument '%s'", argv[optind]);
-		usage(stderr);
-		return BF_EXIT_USAGE;
+		bf_cli_fail(&cli);
 	}
 	if (bf_gen_run(&o, stdout, &e) != 0)
 		return bf_err_print(&e);
 	return bf_close_stdout();
-bad:
-	for (v = 0; longopts[v].name != NULL && longopts[v].val != c; v++)
-		;
-	bf_warn("invalid value '%s' for --%s", optarg, longopts[v].name);
-	usage(stderr);
-	return BF_EXIT_USAGE;
 }

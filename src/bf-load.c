@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "err.h"
 #include "files.h"
 #include "input.h"
@@ -20,15 +21,10 @@
 
 enum { OPT_ALLOW_NO_DATA = 256 };
 
-static void
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: bf-load -d target [-a] [-b n] [-r id] [-s dir] "
-	    "[--allow-no-data]\n"
-	    "               [file ...]\n");
-	exit(status);
-}
+static const struct bf_cli cli = {
+	"bf-load -d target [-a] [-b n] [-r id] [-s dir] [--allow-no-data]\n"
+	"               [file ...]\n",
+};
 
 static void
 report(void *ctx, const char *file, long line, const char *msg)
@@ -56,8 +52,9 @@ valid_run_id(const char *s)
 	return 1;
 }
 
-int
-main(int argc, char *argv[])
+/* The options into o and *db (the warehouse target). */
+static void
+parse_args(int argc, char *argv[], struct bf_load_opts *o, const char **db)
 {
 	static const struct option longopts[] = {
 		{ "allow-empty", no_argument, NULL, 'a' },
@@ -70,67 +67,65 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	long batch = 1;
+	int ch, bad = 0;
+
+	*db = NULL;
+	while ((ch = getopt_long(argc, argv, "ab:d:hr:s:V", longopts,
+	    NULL)) != -1) {
+		bf_cli_common(&cli, ch);
+		switch (ch) {
+		case 'a':
+			o->allow_empty = 1;
+			break;
+		case OPT_ALLOW_NO_DATA:
+			o->allow_no_data = 1;
+			break;
+		case 'b':
+			bad |= bf_cli_long("--batch", optarg, 1, 1000000,
+			    &batch);
+			break;
+		case 'd':
+			*db = optarg;
+			break;
+		case 'r':
+			if (!valid_run_id(optarg)) {
+				bf_warn("bad --run-id '%s': expected 1 to 128 "
+				    "letters, digits and -_.:+@", optarg);
+				bad = 1;
+			}
+			o->run_id = optarg;
+			break;
+		case 's':
+			o->state = optarg;
+			break;
+		default:
+			bf_cli_fail(&cli);
+		}
+	}
+	if (bad)
+		exit(BF_EXIT_USAGE);
+	if (bf_cli_required("--db TARGET", *db != NULL) == -1)
+		bf_cli_fail(&cli);
+	o->batch = (int)batch;
+}
+
+int
+main(int argc, char *argv[])
+{
 	struct bf_load_opts o = { 0 };
 	struct bf_input in;
 	struct bf_load *l = NULL;
 	struct bf_wh *w = NULL;
 	struct bf_err e = { 0 };
-	const char *db = NULL;
+	const char *db;
 	char runid[64], now[BF_TIME_LEN], version[64];
-	char *end;
-	long batch = 1;
-	int ch, rc, status = 0, ioerr = 0, fatal = 0;
+	int rc, status = 0, ioerr = 0, fatal = 0;
 
-	bf_setprogname(argv[0]);
-	argv[0] = (char *)bf_progname; /* getopt names the program too */
-	while ((ch = getopt_long(argc, argv, "ab:d:hr:s:V", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'a':
-			o.allow_empty = 1;
-			break;
-		case OPT_ALLOW_NO_DATA:
-			o.allow_no_data = 1;
-			break;
-		case 'b':
-			batch = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || batch < 1 ||
-			    batch > 1000000) {
-				bf_warn("--batch must be 1 to 1000000, not "
-				    "'%s'", optarg);
-				return BF_EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			db = optarg;
-			break;
-		case 'h':
-			usage(0);
-			break;
-		case 'r':
-			if (!valid_run_id(optarg)) {
-				bf_warn("--run-id takes 1 to 128 letters, "
-				    "digits and -_.:+@, not '%s'", optarg);
-				return BF_EXIT_USAGE;
-			}
-			o.run_id = optarg;
-			break;
-		case 's':
-			o.state = optarg;
-			break;
-		case 'V':
-			bf_print_version();
-			return bf_close_stdout();
-		default:
-			usage(BF_EXIT_USAGE);
-		}
-	}
+	bf_cli_start(argc, argv);
+	parse_args(argc, argv, &o, &db);
 	argc -= optind;
 	argv += optind;
-	if (db == NULL) {
-		bf_warn("--db TARGET is required");
-		usage(BF_EXIT_USAGE);
-	}
 	if (bf_target_check_arg("--db", db, &e) == -1)
 		return bf_err_print(&e);
 	if (o.run_id == NULL) {
@@ -140,7 +135,6 @@ main(int argc, char *argv[])
 	}
 	snprintf(version, sizeof(version), "bf-load %s", BF_VERSION);
 	o.version = version;
-	o.batch = (int)batch;
 	o.out = stdout;
 	o.report = report;
 	if (o.state != NULL && bf_mkdir_p(o.state, 0700, &e) == -1)

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "checkpoint.h"
+#include "cli.h"
 #include "err.h"
 #include "json.h"
 #include "timeutil.h"
@@ -22,12 +23,10 @@ enum {
 	OPT_DB,
 	OPT_FORCE,
 	OPT_GAPS,
-	OPT_HELP,
 	OPT_NOW,
 	OPT_ORDER,
 	OPT_SETTLE,
 	OPT_UNTIL,
-	OPT_VERSION,
 };
 
 static const struct option longopts[] = {
@@ -38,7 +37,7 @@ static const struct option longopts[] = {
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "from", required_argument, NULL, 'f' },
 	{ "gaps", no_argument, NULL, OPT_GAPS },
-	{ "help", no_argument, NULL, OPT_HELP },
+	{ "help", no_argument, NULL, 'h' },
 	{ "now", required_argument, NULL, OPT_NOW },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "partition", required_argument, NULL, 'p' },
@@ -49,13 +48,9 @@ static const struct option longopts[] = {
 	{ "state", required_argument, NULL, 'd' },
 	{ "to", required_argument, NULL, 't' },
 	{ "until", required_argument, NULL, OPT_UNTIL },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* The -p names, in order (pointers into argv). */
-static char **pnames;
-static int npnames;
 
 /* One selected partition: its name as a JSON string, its checkpoint, and
  * what the plan goes by (the warehouse's windows with --db, else the
@@ -70,51 +65,149 @@ struct sel {
 	struct bf_plan_skip skip;
 };
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp,
-	    "usage: bf-window -f time -t time -s size [-b day] [-d dir] "
-	    "[-P file]\n"
-	    "                 [-p name]... [-S i/n] [--align time] [--count] "
-	    "[--db target]\n"
-	    "                 [--force] [--gaps] [--now time] "
-	    "[--order time|partition]\n"
-	    "                 [--settle duration] [--until time]\n");
-	exit(status);
-}
+static const struct bf_cli cli = {
+	"bf-window -f time -t time -s size [-b day] [-d dir] [-P file]\n"
+	"                 [-p name]... [-S i/n] [--align time] [--count] "
+	"[--db target]\n"
+	"                 [--force] [--gaps] [--now time] "
+	"[--order time|partition]\n"
+	"                 [--settle duration] [--until time]\n",
+};
 
-/* A time flag: RFC 3339, a date, or epoch seconds. Whole seconds unless
- * frac is allowed. */
-static void
-parse_time(const char *flag, const char *s, int frac, bf_time *t)
-{
-	int32_t ns = 0;
+/* What the command line asks for. */
+struct args {
+	bf_time from, to, align, until, now;
+	int has_align, has_until, has_now;
+	int64_t size, settle;
+	int bday, force, gaps, count, by_time;
+	const char *partfile, *state, *db;
+	char **pnames;       /* the -p names, in order (pointers into argv) */
+	int npnames;
+	struct bf_shard shard;
+	const bf_time *fixed; /* BF_NOW (for tests), or NULL: the clock */
+	bf_time fixed_now;
+};
 
-	if (bf_time_parse_any(s, strlen(s), t, &ns) == -1) {
-		bf_warn("bad time '%s' for %s", s, flag);
-		exit(BF_EXIT_USAGE);
-	}
-	if (ns != 0 && !frac) {
-		bf_warn("bad time '%s' for %s: windows are whole seconds", s,
-		    flag);
-		exit(BF_EXIT_USAGE);
-	}
-}
-
+/* One option of parse_args; 0, or -1 when its value is bad (the message
+ * printed). */
 static int
-parse_billing_day(const char *s)
+set_opt(struct args *a, int ch, const char *arg)
 {
-	int d = 0;
-	const char *p;
+	static const char *const orders[] = { "time", "partition", NULL };
+	struct bf_err e;
+	long l;
+	int idx;
 
-	for (p = s; *p >= '0' && *p <= '9' && d <= 28; p++)
-		d = d * 10 + (*p - '0');
-	if (p == s || *p != '\0' || d < 1 || d > 28) {
-		bf_warn("bad billing day '%s': expected 1 to 28", s);
+	switch (ch) {
+	case 'b':
+		if (bf_cli_long("--billing-day", arg, 1, 28, &l) == -1)
+			return -1;
+		a->bday = (int)l;
+		return 0;
+	case 'd':
+		a->state = arg;
+		return 0;
+	case 'P':
+		a->partfile = arg;
+		return 0;
+	case 'p':
+		a->pnames[a->npnames++] = (char *)arg;
+		return 0;
+	case 'S':
+		bf_err_clear(&e);
+		if (bf_shard_parse(arg, &a->shard, &e) == 0)
+			return 0;
+		bf_err_print(&e);
+		return -1;
+	case OPT_ALIGN:
+		a->has_align = 1;
+		return bf_cli_time("--align", arg, 0, &a->align);
+	case OPT_COUNT:
+		a->count = 1;
+		return 0;
+	case OPT_DB:
+		a->db = arg;
+		bf_err_clear(&e);
+		if (bf_target_check_arg("--db", arg, &e) == 0)
+			return 0;
+		bf_err_print(&e);
+		return -1;
+	case OPT_NOW:
+		a->has_now = 1;
+		return bf_cli_time("--now", arg, 1, &a->now);
+	case OPT_SETTLE:
+		/* 0 plans a window as soon as it is over (bf(7)). */
+		return bf_cli_duration("--settle", arg, 1, BF_GRID_SIZE_MAX,
+		    &a->settle);
+	case OPT_FORCE:
+		a->force = 1;
+		return 0;
+	case OPT_GAPS:
+		a->gaps = 1;
+		return 0;
+	case OPT_ORDER:
+		if (bf_cli_choice("--order", arg, orders, &idx) == -1)
+			return -1;
+		a->by_time = idx == 0;
+		return 0;
+	case OPT_UNTIL:
+		a->has_until = 1;
+		return bf_cli_time("--until", arg, 1, &a->until);
+	}
+	bf_cli_fail(&cli);
+}
+
+static void
+parse_args(int argc, char *argv[], struct args *a)
+{
+	const char *from = NULL, *to = NULL, *size = NULL, *env;
+	int c, bad = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->size = 86400;
+	a->settle = 3600;
+	a->bday = 1;
+	a->pnames = bf_xcalloc((size_t)argc + 1, sizeof(*a->pnames));
+	while ((c = getopt_long(argc, argv, "b:d:f:hP:p:S:s:t:V", longopts,
+	    NULL)) != -1) {
+		bf_cli_common(&cli, c);
+		if (c == 'f')
+			from = optarg;
+		else if (c == 't')
+			to = optarg;
+		else if (c == 's')
+			size = optarg;
+		else if (set_opt(a, c, optarg) == -1)
+			bad = 1;
+	}
+	if (bad)
+		exit(BF_EXIT_USAGE);
+	if (optind < argc) {
+		bf_warn("unexpected argument '%s'", argv[optind]);
+		bf_cli_fail(&cli);
+	}
+	if (from == NULL || to == NULL) {
+		bf_warn("--from and --to are required");
+		bf_cli_fail(&cli);
+	}
+	if (bf_cli_required("--size", size != NULL || a->gaps) == -1)
+		bf_cli_fail(&cli);
+	if (bf_cli_time("--from", from, 0, &a->from) == -1 ||
+	    bf_cli_time("--to", to, 0, &a->to) == -1 || (size != NULL &&
+	    bf_cli_duration("--size", size, 0, 0, &a->size) == -1))
+		exit(BF_EXIT_USAGE);
+	if (a->gaps && a->state == NULL && a->db == NULL) {
+		bf_warn("--gaps needs --state or --db");
 		exit(BF_EXIT_USAGE);
 	}
-	return d;
+	if (bf_cli_exclusive("--gaps", a->gaps, "--force", a->force) == -1 ||
+	    bf_cli_exclusive("--gaps", a->gaps, "--count", a->count) == -1)
+		exit(BF_EXIT_USAGE);
+	if ((env = getenv("BF_NOW")) != NULL) {
+		if (bf_cli_time("BF_NOW", env, 1, &a->fixed_now) == -1)
+			exit(BF_EXIT_USAGE);
+		a->fixed = &a->fixed_now;
+	}
 }
 
 /* The wall clock, or BF_NOW (for tests) when it is set. */
@@ -228,267 +321,164 @@ gap_cb(void *ctx, bf_time from, bf_time to)
 	bf_buf_free(&out);
 }
 
+/* The partitions the plan is for: -p, --partitions or stdin, after
+ * --shard, each with its checkpoint (--state) and, with --db, the
+ * warehouse's committed windows (*wh). Sets *nsel. */
+static struct sel *
+select_partitions(const struct args *a, struct bf_partlist *pl,
+    struct bf_ckpt **wh, size_t *nsel)
+{
+	struct bf_buf out = BF_BUF_INIT;
+	struct bf_err e;
+	struct sel *sel;
+	size_t k;
+	int c;
+
+	bf_err_clear(&e);
+	for (c = 0; c < a->npnames; c++)
+		if (bf_partlist_add(pl, a->pnames[c], strlen(a->pnames[c]),
+		    NULL, 0, &e) == -1)
+			die(&e);
+	if (a->partfile != NULL || a->npnames == 0)
+		if (bf_partlist_read(pl, a->partfile ? a->partfile : "-", &e) ==
+		    -1)
+			die(&e);
+	if (pl->n == 0) {
+		bf_warn("no partitions: give -p, --partitions or a list on "
+		    "standard input");
+		exit(BF_EXIT_USAGE);
+	}
+	sel = bf_xcalloc(pl->n, sizeof(*sel));
+	*nsel = 0;
+	for (k = 0; k < pl->n; k++) {
+		struct sel *s;
+
+		if (!bf_shard_has(&a->shard, pl->v[k].name, pl->v[k].len))
+			continue;
+		s = &sel[(*nsel)++];
+		s->part = &pl->v[k];
+		bf_json_put_str(&out, pl->v[k].name, pl->v[k].len);
+		s->jlen = out.len;
+		s->json = bf_buf_detach(&out);
+		if (a->state == NULL)
+			continue;
+		if (bf_ckpt_load(a->state, pl->v[k].name, &s->ckpt, &e) == -1)
+			die(&e);
+		s->loaded = 1;
+		s->basis = &s->ckpt;
+	}
+	*wh = a->db != NULL ? plan_from_wh(a->db, sel, *nsel) : NULL;
+	return sel;
+}
+
+/* What planning found: the windows planned (--count), those held back to
+ * settle, and why it stopped (1: the run window ended, 2: a lost write). */
+struct outcome {
+	long planned;
+	struct settling waiting;
+	int stopped;
+};
+
+/* Window [ws, we) of partition s: held back to settle, counted, or
+ * written; sets o->stopped when the run window has ended or a write
+ * fails. */
+static void
+plan_one(const struct args *a, const struct bf_plan *plan, struct sel *s,
+    bf_time ws, bf_time we, bf_time limit, struct outcome *o)
+{
+	struct bf_buf out = BF_BUF_INIT;
+
+	if (bf_plan_skip(&s->skip, ws, we))
+		return;
+	if (!bf_settled(we, limit)) {
+		if (o->waiting.n++ == 0 || we < o->waiting.first_end)
+			o->waiting.first_end = we;
+		return;
+	}
+	if (a->count) {
+		o->planned++;
+		return;
+	}
+	if (a->has_until && now(a->fixed) >= a->until) {
+		stop_msg(a->until, ws, s->part);
+		o->stopped = 1;
+		return;
+	}
+	bf_plan_put_window(&out, s->json, s->jlen, ws, we, plan->name);
+	if (fwrite(out.s, 1, out.len, stdout) != out.len)
+		o->stopped = 2;
+	bf_buf_free(&out);
+}
+
+/* The window lines: in partition order, for each partition its windows;
+ * in time order, for each window the partitions. */
+static void
+plan_windows(const struct args *a, const struct bf_plan *plan,
+    struct sel *sel, size_t nsel, bf_time limit, struct outcome *o)
+{
+	struct bf_plan_iter it;
+	bf_time ws, we;
+	size_t outer = a->by_time ? nsel > 0 : nsel, i, k;
+
+	if (a->has_until && !a->count)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < outer && !o->stopped; i++) {
+		bf_plan_iter_init(&it, plan);
+		while (!o->stopped && bf_plan_iter_next(&it, &ws, &we)) {
+			size_t lo = a->by_time ? 0 : i;
+			size_t hi = a->by_time ? nsel : i + 1;
+
+			for (k = lo; k < hi && !o->stopped; k++)
+				plan_one(a, plan, &sel[k], ws, we, limit, o);
+		}
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char *from_s = NULL, *to_s = NULL, *size_s = NULL;
-	const char *partfile = NULL, *state = NULL, *shard_s = NULL;
-	const char *db = NULL;
-	struct bf_ckpt *wh = NULL;
-	const char *order = "partition";
-	bf_time from, to, align, until = 0, nowval, *nowp = NULL;
-	bf_time now_flag = 0, settle_now, limit;
-	int has_align = 0, has_until = 0, force = 0, gaps = 0, bday = 1;
-	int by_time = 0, stopped = 0, c, rc, has_now = 0, count = 0;
-	int64_t size = 86400, settle = 3600;
-	long planned = 0;
-	struct settling waiting = { 0, 0 };
 	struct bf_partlist pl = BF_PARTLIST_INIT;
-	struct bf_shard shard = { 0, 0 };
+	struct bf_ckpt *wh;
+	struct outcome o = { 0, { 0, 0 }, 0 };
 	struct bf_plan plan;
-	struct bf_err e;
 	struct bf_buf out = BF_BUF_INIT;
+	struct bf_err e;
+	struct args a;
 	struct sel *sel;
-	size_t nsel = 0, k;
+	size_t nsel, k;
+	bf_time settle_now, limit;
+	int rc;
 
-	bf_setprogname(argv[0]);
-	argv[0] = (char *)bf_progname; /* getopt names the program too */
+	bf_cli_start(argc, argv);
+	parse_args(argc, argv, &a);
 	bf_err_clear(&e);
-	pnames = bf_xcalloc((size_t)argc + 1, sizeof(*pnames));
-	while ((c = getopt_long(argc, argv, "b:d:f:P:p:S:s:t:", longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			bday = parse_billing_day(optarg);
-			break;
-		case 'd':
-			state = optarg;
-			break;
-		case 'f':
-			from_s = optarg;
-			break;
-		case 'P':
-			partfile = optarg;
-			break;
-		case 'p':
-			pnames[npnames++] = optarg;
-			break;
-		case 'S':
-			shard_s = optarg;
-			break;
-		case 's':
-			size_s = optarg;
-			break;
-		case 't':
-			to_s = optarg;
-			break;
-		case OPT_ALIGN:
-			parse_time("--align", optarg, 0, &align);
-			has_align = 1;
-			break;
-		case OPT_COUNT:
-			count = 1;
-			break;
-		case OPT_DB:
-			db = optarg;
-			if (bf_target_check_arg("--db", db, &e) == -1)
-				die(&e);
-			break;
-		case OPT_NOW:
-			parse_time("--now", optarg, 1, &now_flag);
-			has_now = 1;
-			break;
-		case OPT_SETTLE:
-			/* 0 plans a window as soon as it is over; other
-			 * durations are positive (bf(7)). */
-			if (bf_duration_parse0(optarg, &settle) == -1 ||
-			    settle > BF_GRID_SIZE_MAX) {
-				bf_warn("bad --settle '%s': expected 0 or a "
-				    "duration such as 1h, 90m, 1d", optarg);
-				return BF_EXIT_USAGE;
-			}
-			break;
-		case OPT_FORCE:
-			force = 1;
-			break;
-		case OPT_GAPS:
-			gaps = 1;
-			break;
-		case OPT_HELP:
-			usage(stdout, 0);
-			break;
-		case OPT_ORDER:
-			order = optarg;
-			break;
-		case OPT_UNTIL:
-			parse_time("--until", optarg, 1, &until);
-			has_until = 1;
-			break;
-		case OPT_VERSION:
-			bf_print_version();
-			return bf_close_stdout();
-		default:
-			usage(stderr, BF_EXIT_USAGE);
-		}
-	}
-	if (optind < argc) {
-		bf_warn("unexpected argument '%s'", argv[optind]);
-		usage(stderr, BF_EXIT_USAGE);
-	}
-	if (from_s == NULL || to_s == NULL) {
-		bf_warn("--from and --to are required");
-		usage(stderr, BF_EXIT_USAGE);
-	}
-	if (size_s == NULL && !gaps) {
-		bf_warn("--size is required");
-		usage(stderr, BF_EXIT_USAGE);
-	}
-	parse_time("--from", from_s, 0, &from);
-	parse_time("--to", to_s, 0, &to);
-	if (size_s != NULL && bf_duration_parse(size_s, &size) == -1) {
-		bf_warn("bad window size '%s': expected a positive number and "
-		    "a unit s, m, h, d or w", size_s);
-		return BF_EXIT_USAGE;
-	}
-	if (strcmp(order, "time") == 0)
-		by_time = 1;
-	else if (strcmp(order, "partition") != 0) {
-		bf_warn("bad order '%s': expected time or partition", order);
-		return BF_EXIT_USAGE;
-	}
-	if (shard_s != NULL && bf_shard_parse(shard_s, &shard, &e) == -1)
-		die(&e);
-	if (gaps && state == NULL && db == NULL) {
-		bf_warn("--gaps needs --state or --db");
-		return BF_EXIT_USAGE;
-	}
-	if (gaps && force) {
-		bf_warn("--gaps and --force do not go together");
-		return BF_EXIT_USAGE;
-	}
-	if (gaps && count) {
-		bf_warn("--gaps and --count do not go together");
-		return BF_EXIT_USAGE;
-	}
-	if (getenv("BF_NOW") != NULL) {
-		const char *s = getenv("BF_NOW");
-
-		if (bf_time_parse_any(s, strlen(s), &nowval, NULL) == -1) {
-			bf_warn("bad time '%s' in BF_NOW", s);
-			return BF_EXIT_USAGE;
-		}
-		nowp = &nowval;
-	}
-	if (bf_plan_init(&plan, from, to, size, has_align ? &align : NULL,
-	    bday, &e) == -1)
+	if (bf_plan_init(&plan, a.from, a.to, a.size, a.has_align ? &a.align :
+	    NULL, a.bday, &e) == -1)
 		die(&e);
 	/* Settle from --now, else BF_NOW, else the clock, read once: one
 	 * plan, one limit. --until keeps watching the clock (or BF_NOW). */
-	settle_now = has_now ? now_flag : now(nowp);
-	limit = bf_settle_limit(settle_now, settle);
-
-	for (c = 0; c < npnames; c++)
-		if (bf_partlist_add(&pl, pnames[c], strlen(pnames[c]), NULL,
-		    0, &e) == -1)
-			die(&e);
-	if (partfile != NULL || npnames == 0)
-		if (bf_partlist_read(&pl, partfile ? partfile : "-", &e) == -1)
-			die(&e);
-	if (pl.n == 0) {
-		bf_warn("no partitions: give -p, --partitions or a list on "
-		    "standard input");
-		return BF_EXIT_USAGE;
-	}
-
-	sel = bf_xcalloc(pl.n, sizeof(*sel));
-	for (k = 0; k < pl.n; k++) {
-		struct sel *s;
-
-		if (!bf_shard_has(&shard, pl.v[k].name, pl.v[k].len))
-			continue;
-		s = &sel[nsel++];
-		s->part = &pl.v[k];
-		bf_buf_reset(&out);
-		bf_json_put_str(&out, pl.v[k].name, pl.v[k].len);
-		s->jlen = out.len;
-		s->json = bf_buf_detach(&out);
-		if (state != NULL) {
-			if (bf_ckpt_load(state, pl.v[k].name, &s->ckpt, &e) ==
-			    -1)
-				die(&e);
-			s->loaded = 1;
-			s->basis = &s->ckpt;
-		}
-	}
-	if (db != NULL)
-		wh = plan_from_wh(db, sel, nsel);
+	settle_now = a.has_now ? a.now : now(a.fixed);
+	limit = bf_settle_limit(settle_now, a.settle);
+	sel = select_partitions(&a, &pl, &wh, &nsel);
 	for (k = 0; k < nsel; k++) {
 		struct sel *s = &sel[k];
 
-		if (!gaps && s->basis != NULL && bf_plan_check(&plan,
-		    s->basis, force, &e) == -1)
+		if (!a.gaps && s->basis != NULL && bf_plan_check(&plan,
+		    s->basis, a.force, &e) == -1)
 			die(&e);
-		bf_plan_skip_init(&s->skip, &plan, s->basis, force);
+		bf_plan_skip_init(&s->skip, &plan, s->basis, a.force);
 	}
-
-	if (gaps) {
+	if (a.gaps)
 		for (k = 0; k < nsel; k++)
-			bf_ckpt_gaps(sel[k].basis, from, to, gap_cb,
+			bf_ckpt_gaps(sel[k].basis, a.from, a.to, gap_cb,
 			    &sel[k]);
-	} else {
-		struct bf_plan_iter it;
-		bf_time ws, we;
-		size_t outer = by_time ? nsel > 0 : nsel, i;
-
-		if (has_until && !count)
-			setvbuf(stdout, NULL, _IOLBF, 0);
-		/* Partition order: for each partition, its windows. Time
-		 * order: for each window, the partitions. */
-		for (i = 0; i < outer && !stopped; i++) {
-			bf_plan_iter_init(&it, &plan);
-			while (!stopped && bf_plan_iter_next(&it, &ws, &we)) {
-				size_t lo = by_time ? 0 : i;
-				size_t hi = by_time ? nsel : i + 1;
-
-				for (k = lo; k < hi; k++) {
-					struct sel *s = &sel[k];
-
-					if (bf_plan_skip(&s->skip, ws, we))
-						continue;
-					if (!bf_settled(we, limit)) {
-						if (waiting.n++ == 0 ||
-						    we < waiting.first_end)
-							waiting.first_end = we;
-						continue;
-					}
-					if (count) {
-						planned++;
-						continue;
-					}
-					if (has_until && now(nowp) >= until) {
-						stop_msg(until, ws, s->part);
-						stopped = 1;
-						break;
-					}
-					bf_buf_reset(&out);
-					bf_plan_put_window(&out, s->json,
-					    s->jlen, ws, we, plan.name);
-					if (fwrite(out.s, 1, out.len,
-					    stdout) != out.len) {
-						stopped = 2;
-						break;
-					}
-				}
-			}
-		}
-	}
-
-	if (count) {
-		bf_buf_reset(&out);
-		put_count(&out, planned, &waiting, settle);
+	else
+		plan_windows(&a, &plan, sel, nsel, limit, &o);
+	if (a.count) {
+		put_count(&out, o.planned, &o.waiting, a.settle);
 		fwrite(out.s, 1, out.len, stdout);
-	} else if (waiting.n > 0 && stopped == 0)
-		settle_note(&waiting, settle, settle_now);
+	} else if (o.waiting.n > 0 && o.stopped == 0)
+		settle_note(&o.waiting, a.settle, settle_now);
 
 	for (k = 0; k < nsel; k++) {
 		free(sel[k].json);
@@ -501,9 +491,9 @@ main(int argc, char *argv[])
 	free(sel);
 	bf_partlist_free(&pl);
 	bf_buf_free(&out);
-	free(pnames);
+	free(a.pnames);
 	rc = bf_close_stdout();
 	if (rc != 0)
 		return rc;
-	return stopped == 1 ? BF_EXIT_TEMPFAIL : BF_EXIT_OK;
+	return o.stopped == 1 ? BF_EXIT_TEMPFAIL : BF_EXIT_OK;
 }

@@ -325,29 +325,6 @@ bf_aggregate(int fn, const struct bf_sample *s, size_t n,
 	return rc;
 }
 
-int
-bf_dec_split(bf_dec total, const int64_t *w, size_t n, int64_t whole,
-    bf_dec *parts)
-{
-	bf_dec rest = total;
-	size_t i;
-	int rc;
-
-	/* A bf_dec is a scaled integer, so the ratio of two raw integers can be
-	 * taken by dividing bf_decs that hold them. */
-	for (i = 0; i + 1 < n; i++) {
-		bf_dec wi = { w[i] }, wh = { whole };
-
-		if ((rc = bf_dec_muldiv(total, wi, wh, &parts[i])) !=
-		        BF_DEC_OK ||
-		    (rc = bf_dec_sub(rest, parts[i], &rest)) != BF_DEC_OK)
-			return rc;
-	}
-	if (n > 0)
-		parts[n - 1] = rest;
-	return BF_DEC_OK;
-}
-
 /* A copy of n bytes that may hold NUL, NUL-terminated. */
 static char *
 memdup(const char *p, size_t n)
@@ -1685,7 +1662,8 @@ bf_agg_line(struct bf_agg *a, const char *s, size_t len,
 		return window_line(a, s, len, file, lineno, e);
 	case BF_LINE_NOTYPE:
 		return reject(a, NULL, -1, "missing_type", "/type",
-		    "the line has no string \"type\"", s, len, file, lineno, e);
+		    f[BF_AGG_F_TYPE] < 0 ? "the line has no 'type'" :
+		    "'type' must be a string", s, len, file, lineno, e);
 	default:
 		if (fwrite(s, 1, len, a->o.out) != len ||
 		    putc('\n', a->o.out) == EOF)

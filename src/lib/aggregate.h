@@ -78,13 +78,6 @@ int bf_aggfn_additive(int fn);
 int bf_aggregate_pieces(int fn, const struct bf_sample *s, size_t n,
     const struct bf_sample *lb, const bf_time *c, size_t np, bf_dec *pv);
 
-/* Splits total in proportion to w[0..n) (non-negative, summing to whole >
- * 0): part i < n-1 is round9(total * w[i] / whole), the last part is the
- * remainder, so the parts add up to total exactly. Returns BF_DEC_OK or an
- * error. */
-int bf_dec_split(bf_dec total, const int64_t *w, size_t n, int64_t whole,
-    bf_dec *parts);
-
 struct bf_agg_opts {
 	const struct bf_rates *rates;     /* borrowed; required */
 	const struct bf_tenants *tenants; /* borrowed; NULL: no map */

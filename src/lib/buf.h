@@ -25,19 +25,6 @@ struct bf_buf {
 };
 #define BF_BUF_INIT { NULL, 0, 0 }
 
-/* The value of the hexadecimal digit c (0-9, a-f, A-F), or -1. */
-static inline int
-bf_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void *bf_xmalloc(size_t n);
 void *bf_xcalloc(size_t n, size_t size);
 void *bf_xrealloc(void *p, size_t n);

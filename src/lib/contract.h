@@ -106,14 +106,4 @@ const struct bf_metric_unit *bf_metric_unit(const struct bf_metric_rule *r,
 /* 1 when "x-bf-allow-unknown-metrics" is true. */
 int bf_contract_allow_unknown(const struct bf_contract *c);
 
-/* Translates the ECMA-262 regular expression src[0..n) into a POSIX
- * extended one appended to out. Returns 0, or -1 with a reason (static
- * text) in *why for a feature that cannot be translated. Exposed for tests. */
-int bf_regex_translate(const char *src, size_t n, struct bf_buf *out,
-    const char **why);
-
-/* 1 when s[0..n) is an RFC 3339 date-time as JSON Schema's "date-time"
- * format means it (leap second only at 23:59:60 UTC), else 0. */
-int bf_format_date_time(const char *s, size_t n);
-
 #endif

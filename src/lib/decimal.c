@@ -502,3 +502,26 @@ bf_dec_format_places(bf_dec a, int places, char out[BF_DEC_LEN])
 	return format_mag(a.v < 0,
 	    round_mag(mag(a), pow10[BF_DEC_PLACES - pl]), pl, out);
 }
+
+int
+bf_dec_split(bf_dec total, const int64_t *w, size_t n, int64_t whole,
+    bf_dec *parts)
+{
+	bf_dec rest = total;
+	size_t i;
+	int rc;
+
+	/* A bf_dec is a scaled integer, so the ratio of two raw integers can be
+	 * taken by dividing bf_decs that hold them. */
+	for (i = 0; i + 1 < n; i++) {
+		bf_dec wi = { w[i] }, wh = { whole };
+
+		if ((rc = bf_dec_muldiv(total, wi, wh, &parts[i])) !=
+		        BF_DEC_OK ||
+		    (rc = bf_dec_sub(rest, parts[i], &rest)) != BF_DEC_OK)
+			return rc;
+	}
+	if (n > 0)
+		parts[n - 1] = rest;
+	return BF_DEC_OK;
+}

@@ -93,4 +93,11 @@ size_t bf_dec_format(bf_dec a, char out[BF_DEC_LEN]);
  * zero is written without '-'. Never fails. */
 size_t bf_dec_format_places(bf_dec a, int places, char out[BF_DEC_LEN]);
 
+/* Splits total in proportion to w[0..n) (non-negative, summing to whole >
+ * 0): part i < n-1 is round9(total * w[i] / whole), the last part is the
+ * remainder, so the parts add up to total exactly. Returns BF_DEC_OK or an
+ * error. */
+int bf_dec_split(bf_dec total, const int64_t *w, size_t n, int64_t whole,
+    bf_dec *parts);
+
 #endif

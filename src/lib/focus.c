@@ -326,181 +326,225 @@ tenant_share(const struct focus *f, const struct cur *c, const char *tenant,
 	}
 }
 
+/* One ledger entry on its way to FOCUS rows: the row, the usage row it
+ * was computed from (c, when known), and the columns every row of it
+ * shares. */
+struct entry {
+	const struct bf_row *row;
+	const struct cur *c;  /* NULL: no usage row of the key */
+	int match;            /* c is the very row the entry charged */
+	int rev;              /* a reversal */
+	int qnull;            /* no quantity: a correction of another row */
+	bf_dec amount, q;
+	const char *v[F_NCOLS];
+	char bps[BF_TIME_LEN], bpe[BF_TIME_LEN];
+	struct bf_buf desc;
+};
+
+/* The columns of e's rows that do not depend on the tenant. */
+static void
+entry_columns(struct focus *f, struct entry *en)
+{
+	const struct bf_focus_opts *o = f->o;
+	const char *const *r = (const char *const *)en->row->v;
+	const char **v = en->v;
+	const char *kind = r[BF_L_KIND], *metric = r[BF_L_METRIC], *u;
+	long ui;
+
+	v[F_BILLING_ACCOUNT_ID] = v[F_BILLING_ACCOUNT_NAME] = o->account;
+	v[F_BILLING_CURRENCY] = r[BF_L_CURRENCY];
+	v[F_BILLING_PERIOD_START] = en->bps;
+	v[F_BILLING_PERIOD_END] = en->bpe;
+	v[F_CHARGE_CATEGORY] = "Usage";
+	v[F_CHARGE_CLASS] = strcmp(kind, BF_LEDGER_CHARGE) == 0 ? NULL :
+	    "Correction";
+	bf_buf_printf(&en->desc, "%s of %s", metric, r[BF_L_INSTANCE_ID]);
+	if (v[F_CHARGE_CLASS] != NULL)
+		bf_buf_printf(&en->desc, ": %s %s", kind, r[BF_L_REASON]);
+	v[F_CHARGE_DESCRIPTION] = bf_buf_str(&en->desc);
+	v[F_CHARGE_FREQUENCY] = "Usage-Based";
+	v[F_CHARGE_PERIOD_START] = r[BF_L_WINDOW_START];
+	v[F_CHARGE_PERIOD_END] = r[BF_L_WINDOW_END];
+	v[F_INVOICE_ISSUER_NAME] = v[F_PROVIDER_NAME] =
+	    v[F_PUBLISHER_NAME] = o->provider;
+	v[F_RESOURCE_ID] = v[F_RESOURCE_NAME] = r[BF_L_INSTANCE_ID];
+	v[F_SERVICE_CATEGORY] = "Databases";
+	v[F_SERVICE_NAME] = o->service;
+	v[F_SERVICE_SUBCATEGORY] = o->subcategory;
+	v[F_X_PARTITION] = r[BF_L_PARTITION];
+	v[F_X_LEDGER_SEQ] = r[BF_L_SEQ];
+	v[F_X_LEDGER_KIND] = kind;
+	v[F_X_METRIC] = metric;
+	v[F_X_REASON] = r[BF_L_REASON];
+	v[F_X_USAGE_DIGEST] = r[BF_L_USAGE_DIGEST];
+	v[F_X_ENTRY_HASH] = r[BF_L_HASH];
+	if (en->match) {
+		/* The fidelity of the row the entry was computed from. */
+		v[F_X_COVERAGE] = en->c->coverage;
+		v[F_X_RESOLUTION] = en->c->resolution;
+	}
+	if (en->qnull)
+		return;
+	u = en->c != NULL ? en->c->unit : NULL;
+	if (u == NULL && (ui = bf_keymap_get(&f->units, metric,
+	    strlen(metric))) != -1)
+		u = f->unit[ui];
+	v[F_PRICING_UNIT] = v[F_CONSUMED_UNIT] = u != NULL ? u : metric;
+}
+
+/* The entry as one row: one tenant's, or (a tenant's share of a
+ * multi-owner row) that share's quantity and cost centre. */
+static void
+put_whole(struct focus *f, struct entry *en)
+{
+	const char *tenant = en->row->v[BF_L_TENANT];
+	const char **v = en->v;
+	char amt[BF_DEC_LEN], qty[BF_DEC_LEN];
+
+	if (en->c != NULL && en->c->nsh > 0 && tenant[0] != '\0')
+		tenant_share(f, en->c, tenant, &v[F_X_COST_CENTER],
+		    en->match ? &en->q : NULL, en->rev);
+	v[F_SUB_ACCOUNT_ID] = v[F_SUB_ACCOUNT_NAME] = tenant[0] != '\0' ?
+	    tenant : NULL;
+	bf_dec_format(en->amount, amt);
+	v[F_BILLED_COST] = v[F_EFFECTIVE_COST] = v[F_LIST_COST] =
+	    v[F_CONTRACTED_COST] = amt;
+	if (!en->qnull) {
+		bf_dec_format(en->q, qty);
+		v[F_PRICING_QUANTITY] = v[F_CONSUMED_QUANTITY] = qty;
+	}
+	put_row(f, v);
+}
+
+/* The running balance of an untenanted entry's key (instance, metric,
+ * window, currency): its index in f->bal. */
+static size_t
+split_balance(struct focus *f, const struct bf_row *row)
+{
+	static const int key[] = { BF_L_INSTANCE_ID, BF_L_METRIC,
+		BF_L_WINDOW_START, BF_L_WINDOW_END, BF_L_CURRENCY };
+	size_t k, i;
+	int added;
+
+	bf_buf_reset(&f->k);
+	for (i = 0; i < sizeof(key) / sizeof(key[0]); i++) {
+		if (i > 0)
+			bf_buf_putc(&f->k, '\0');
+		bf_buf_puts(&f->k, row->v[key[i]]);
+	}
+	k = bf_keymap_put(&f->split, f->k.s, f->k.len, &added);
+	if (added) {
+		if (k >= f->bcap) {
+			f->bcap = f->bcap ? 2 * f->bcap : 64;
+			f->bal = bf_xrealloc(f->bal, f->bcap * sizeof(*f->bal));
+		}
+		f->bal[k] = bf_dec_from_int(0);
+	}
+	return k;
+}
+
+/* An untenanted entry of a multi-owner row: one row per owner, each the
+ * change of its share of the key's running balance, so that the shares
+ * of every entry of the key add up to the balance's. */
+static int
+put_split(struct focus *f, struct entry *en, struct bf_err *e)
+{
+	const struct cur *c = en->c;
+	const char **v = en->v;
+	bf_dec *w = bf_xcalloc(c->nsh, sizeof(*w));
+	bf_dec *before = bf_xcalloc(c->nsh, sizeof(*before));
+	bf_dec *after = bf_xcalloc(c->nsh, sizeof(*after));
+	char amt[BF_DEC_LEN], qty[BF_DEC_LEN];
+	size_t k = split_balance(f, en->row), i;
+	bf_dec nb, part, sq;
+	int rc = 0;
+
+	for (i = 0; i < c->nsh; i++)
+		w[i] = f->sh[c->sh0 + i].cost;
+	if (bf_dec_add(f->bal[k], en->amount, &nb) != BF_DEC_OK ||
+	    bf_report_split(f->bal[k], w, c->nsh, before) == -1 ||
+	    bf_report_split(nb, w, c->nsh, after) == -1) {
+		rc = bf_err_set(e, BF_EXIT_FAILED, "amount overflow");
+		goto done;
+	}
+	f->bal[k] = nb;
+	for (i = 0; i < c->nsh; i++) {
+		const struct fshare *s = &f->sh[c->sh0 + i];
+
+		bf_dec_sub(after[i], before[i], &part);
+		bf_dec_format(part, amt);
+		v[F_BILLED_COST] = v[F_EFFECTIVE_COST] = v[F_LIST_COST] =
+		    v[F_CONTRACTED_COST] = amt;
+		v[F_SUB_ACCOUNT_ID] = v[F_SUB_ACCOUNT_NAME] =
+		    s->tenant[0] != '\0' ? s->tenant : NULL;
+		v[F_X_COST_CENTER] = s->cc;
+		if (!en->qnull) {
+			sq = en->match ? s->qty : bf_dec_from_int(0);
+			if (en->match && en->rev)
+				bf_dec_neg(sq, &sq);
+			bf_dec_format(sq, qty);
+			v[F_PRICING_QUANTITY] = v[F_CONSUMED_QUANTITY] = qty;
+		}
+		put_row(f, v);
+	}
+done:
+	free(w);
+	free(before);
+	free(after);
+	return rc;
+}
+
 static int
 focus_ledger(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct focus *f = ctx;
-	const struct bf_focus_opts *o = f->o;
 	const char *ws = row->v[BF_L_WINDOW_START];
 	const char *kind = row->v[BF_L_KIND];
-	const char *tenant = row->v[BF_L_TENANT];
-	const char *metric = row->v[BF_L_METRIC];
-	const char *v[F_NCOLS];
-	struct cur *c = NULL;
-	struct bf_buf desc = BF_BUF_INIT;
-	char bps[BF_TIME_LEN], bpe[BF_TIME_LEN], amt[BF_DEC_LEN];
-	char qty[BF_DEC_LEN];
-	bf_dec amount, q = bf_dec_from_int(0);
+	struct entry en;
 	bf_time t;
-	long ci, ui;
-	int match, qnull = 0, rev, split, rc = -1;
-	size_t i;
+	long ci;
+	int rc;
 
 	/* Events (a restore, a re-anchoring) bill nothing: they are in the
 	 * ledger for the audit, not in a cost dataset. */
-	if (!in_range(o, ws) || bf_ledger_is_event(kind))
+	if (!in_range(f->o, ws) || bf_ledger_is_event(kind))
 		return 0;
+	memset(&en, 0, sizeof(en));
+	en.row = row;
 	if (bf_dec_parse(row->v[BF_L_AMOUNT], strlen(row->v[BF_L_AMOUNT]),
-	    &amount) != BF_DEC_OK || bf_time_parse(ws, strlen(ws), &t,
+	    &en.amount) != BF_DEC_OK || bf_time_parse(ws, strlen(ws), &t,
 	    NULL) == -1)
 		return bf_err_set(e, BF_EXIT_FAILED, "ledger entry %s of '%s' "
 		    "has a bad amount or window", row->v[BF_L_SEQ],
 		    row->v[BF_L_PARTITION]);
-	bf_time_format(bf_billing_start(t, o->billing_day), bps);
-	bf_time_format(bf_billing_next(t, o->billing_day), bpe);
-	ukey(&f->k, row->v[BF_L_INSTANCE_ID], metric, ws,
+	bf_time_format(bf_billing_start(t, f->o->billing_day), en.bps);
+	bf_time_format(bf_billing_next(t, f->o->billing_day), en.bpe);
+	ukey(&f->k, row->v[BF_L_INSTANCE_ID], row->v[BF_L_METRIC], ws,
 	    row->v[BF_L_WINDOW_END]);
 	if ((ci = bf_keymap_get(&f->rows, f->k.s, f->k.len)) != -1)
-		c = &f->cur[ci];
-	match = c != NULL && strcmp(row->v[BF_L_USAGE_DIGEST], c->digest) == 0;
-	rev = strcmp(kind, BF_LEDGER_REVERSAL) == 0;
-	if (match) {
-		q = c->qty;
-		if (rev)
-			bf_dec_neg(q, &q);
-	} else if (strcmp(kind, BF_LEDGER_CHARGE) != 0) {
-		qnull = 1;
+		en.c = &f->cur[ci];
+	en.match = en.c != NULL &&
+	    strcmp(row->v[BF_L_USAGE_DIGEST], en.c->digest) == 0;
+	en.rev = strcmp(kind, BF_LEDGER_REVERSAL) == 0;
+	en.q = bf_dec_from_int(0);
+	if (en.match) {
+		en.q = en.c->qty;
+		if (en.rev)
+			bf_dec_neg(en.q, &en.q);
+	} else if (strcmp(kind, BF_LEDGER_CHARGE) != 0)
+		en.qnull = 1;
+	entry_columns(f, &en);
+	if (row->v[BF_L_TENANT][0] == '\0' && en.c != NULL &&
+	    en.c->tenant[0] == '\0' && en.c->nsh > 0 &&
+	    strcmp(en.c->currency, row->v[BF_L_CURRENCY]) == 0)
+		rc = put_split(f, &en, e);
+	else {
+		put_whole(f, &en);
+		rc = 0;
 	}
-	memset(v, 0, sizeof(v));
-	v[F_BILLING_ACCOUNT_ID] = o->account;
-	v[F_BILLING_ACCOUNT_NAME] = o->account;
-	v[F_BILLING_CURRENCY] = row->v[BF_L_CURRENCY];
-	v[F_BILLING_PERIOD_START] = bps;
-	v[F_BILLING_PERIOD_END] = bpe;
-	v[F_CHARGE_CATEGORY] = "Usage";
-	v[F_CHARGE_CLASS] = strcmp(kind, BF_LEDGER_CHARGE) == 0 ? NULL :
-	    "Correction";
-	bf_buf_printf(&desc, "%s of %s", metric, row->v[BF_L_INSTANCE_ID]);
-	if (v[F_CHARGE_CLASS] != NULL)
-		bf_buf_printf(&desc, ": %s %s", kind, row->v[BF_L_REASON]);
-	v[F_CHARGE_DESCRIPTION] = bf_buf_str(&desc);
-	v[F_CHARGE_FREQUENCY] = "Usage-Based";
-	v[F_CHARGE_PERIOD_START] = ws;
-	v[F_CHARGE_PERIOD_END] = row->v[BF_L_WINDOW_END];
-	v[F_INVOICE_ISSUER_NAME] = o->provider;
-	v[F_PROVIDER_NAME] = o->provider;
-	v[F_PUBLISHER_NAME] = o->provider;
-	v[F_RESOURCE_ID] = row->v[BF_L_INSTANCE_ID];
-	v[F_RESOURCE_NAME] = row->v[BF_L_INSTANCE_ID];
-	v[F_SERVICE_CATEGORY] = "Databases";
-	v[F_SERVICE_NAME] = o->service;
-	v[F_SERVICE_SUBCATEGORY] = o->subcategory;
-	v[F_X_PARTITION] = row->v[BF_L_PARTITION];
-	v[F_X_LEDGER_SEQ] = row->v[BF_L_SEQ];
-	v[F_X_LEDGER_KIND] = kind;
-	v[F_X_METRIC] = metric;
-	v[F_X_REASON] = row->v[BF_L_REASON];
-	v[F_X_USAGE_DIGEST] = row->v[BF_L_USAGE_DIGEST];
-	v[F_X_ENTRY_HASH] = row->v[BF_L_HASH];
-	if (match) {
-		/* The fidelity of the row the entry was computed from. */
-		v[F_X_COVERAGE] = c->coverage;
-		v[F_X_RESOLUTION] = c->resolution;
-	}
-	if (!qnull) {
-		const char *u = c != NULL ? c->unit : NULL;
-
-		if (u == NULL && (ui = bf_keymap_get(&f->units, metric,
-		    strlen(metric))) != -1)
-			u = f->unit[ui];
-		v[F_PRICING_UNIT] = v[F_CONSUMED_UNIT] = u != NULL ? u :
-		    metric;
-	}
-	split = tenant[0] == '\0' && c != NULL && c->tenant[0] == '\0' &&
-	    c->nsh > 0 && strcmp(c->currency, row->v[BF_L_CURRENCY]) == 0;
-	if (!split) {
-		/* An entry of one tenant's share of a multi-owner row: that
-		 * share's quantity and cost centre. */
-		if (c != NULL && c->nsh > 0 && tenant[0] != '\0')
-			tenant_share(f, c, tenant, &v[F_X_COST_CENTER],
-			    match ? &q : NULL, rev);
-		v[F_SUB_ACCOUNT_ID] = v[F_SUB_ACCOUNT_NAME] =
-		    tenant[0] != '\0' ? tenant : NULL;
-		bf_dec_format(amount, amt);
-		v[F_BILLED_COST] = v[F_EFFECTIVE_COST] = v[F_LIST_COST] =
-		    v[F_CONTRACTED_COST] = amt;
-		if (!qnull) {
-			bf_dec_format(q, qty);
-			v[F_PRICING_QUANTITY] = v[F_CONSUMED_QUANTITY] = qty;
-		}
-		put_row(f, v);
-	} else {
-		bf_dec *w = bf_xcalloc(c->nsh, sizeof(*w));
-		bf_dec *before = bf_xcalloc(c->nsh, sizeof(*before));
-		bf_dec *after = bf_xcalloc(c->nsh, sizeof(*after));
-		bf_dec nb;
-		size_t k;
-		int added;
-
-		bf_buf_reset(&f->k);
-		bf_buf_puts(&f->k, row->v[BF_L_INSTANCE_ID]);
-		bf_buf_putc(&f->k, '\0');
-		bf_buf_puts(&f->k, metric);
-		bf_buf_putc(&f->k, '\0');
-		bf_buf_puts(&f->k, ws);
-		bf_buf_putc(&f->k, '\0');
-		bf_buf_puts(&f->k, row->v[BF_L_WINDOW_END]);
-		bf_buf_putc(&f->k, '\0');
-		bf_buf_puts(&f->k, row->v[BF_L_CURRENCY]);
-		k = bf_keymap_put(&f->split, f->k.s, f->k.len, &added);
-		if (added) {
-			if (k >= f->bcap) {
-				f->bcap = f->bcap ? 2 * f->bcap : 64;
-				f->bal = bf_xrealloc(f->bal, f->bcap *
-				    sizeof(*f->bal));
-			}
-			f->bal[k] = bf_dec_from_int(0);
-		}
-		for (i = 0; i < c->nsh; i++)
-			w[i] = f->sh[c->sh0 + i].cost;
-		if (bf_dec_add(f->bal[k], amount, &nb) != BF_DEC_OK ||
-		    bf_report_split(f->bal[k], w, c->nsh, before) == -1 ||
-		    bf_report_split(nb, w, c->nsh, after) == -1) {
-			free(w);
-			free(before);
-			free(after);
-			bf_err_set(e, BF_EXIT_FAILED, "amount overflow");
-			goto done;
-		}
-		f->bal[k] = nb;
-		for (i = 0; i < c->nsh; i++) {
-			const struct fshare *s = &f->sh[c->sh0 + i];
-			bf_dec part, sq;
-
-			bf_dec_sub(after[i], before[i], &part);
-			bf_dec_format(part, amt);
-			v[F_BILLED_COST] = v[F_EFFECTIVE_COST] =
-			    v[F_LIST_COST] = v[F_CONTRACTED_COST] = amt;
-			v[F_SUB_ACCOUNT_ID] = v[F_SUB_ACCOUNT_NAME] =
-			    s->tenant[0] != '\0' ? s->tenant : NULL;
-			v[F_X_COST_CENTER] = s->cc;
-			if (!qnull) {
-				sq = match ? s->qty : bf_dec_from_int(0);
-				if (match && rev)
-					bf_dec_neg(sq, &sq);
-				bf_dec_format(sq, qty);
-				v[F_PRICING_QUANTITY] =
-				    v[F_CONSUMED_QUANTITY] = qty;
-			}
-			put_row(f, v);
-		}
-		free(w);
-		free(before);
-		free(after);
-	}
-	rc = f->b.len >= 65536 ? flush_buf(&f->b, o->out, e) : 0;
-done:
-	bf_buf_free(&desc);
+	if (rc == 0 && f->b.len >= 65536)
+		rc = flush_buf(&f->b, f->o->out, e);
+	bf_buf_free(&en.desc);
 	return rc;
 }
 

@@ -175,4 +175,17 @@ void bf_json_put_kv_str(struct bf_buf *out, const char *key, const char *val);
 void bf_json_rewrite(const struct bf_json *j, struct bf_buf *out,
     const char *const *drop, const char *extra);
 
+/* The value of the hexadecimal digit c (0-9, a-f, A-F), or -1. */
+static inline int
+bf_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif

@@ -37,7 +37,9 @@ struct bf_validator {
 	struct bf_json jlb;   /* a lookback sample without "lookback" */
 	int cur_lb;           /* the line is a lookback sample */
 	struct bf_verror ve;
-	struct bf_buf tmp, msg, line, key, extra, rule, lbline;
+	struct bf_buf tmp, msg, line, extra, lbline;
+	struct bf_buf val;  /* a value, as a message shows it */
+	struct bf_buf ptr;  /* a rule's JSON pointer in the contract */
 	struct wentry **tab;
 	size_t tabcap, nent;
 	struct wentry *cache; /* the window of the last line */
@@ -97,9 +99,9 @@ bf_validator_free(struct bf_validator *v)
 	bf_buf_free(&v->tmp);
 	bf_buf_free(&v->msg);
 	bf_buf_free(&v->line);
-	bf_buf_free(&v->key);
+	bf_buf_free(&v->ptr);
 	bf_buf_free(&v->extra);
-	bf_buf_free(&v->rule);
+	bf_buf_free(&v->val);
 	bf_buf_free(&v->lbline);
 	bf_buf_free(&v->cachekey);
 	free(v);
@@ -450,10 +452,10 @@ window_line(struct bf_validator *v, const struct pos *p,
 	char rate[BF_DEC_LEN];
 
 	if ((w = window_of(v, f)) == NULL) {
-		bf_buf_reset(&v->rule);
-		bf_buf_puts(&v->rule, bf_buf_str(&v->msg));
+		bf_buf_reset(&v->val);
+		bf_buf_puts(&v->val, bf_buf_str(&v->msg));
 		return rejectf(v, p, NULL, -1, "missing_window", "",
-		    "bf:window", e, "window line: %s", bf_buf_str(&v->rule));
+		    "bf:window", e, "window line: %s", bf_buf_str(&v->val));
 	}
 	acc = w->accepted;
 	rej = w->rejected + v->pending;
@@ -555,258 +557,334 @@ bad_name(struct bf_validator *v, const struct pos *p, struct wentry *w,
 	return 1;
 }
 
+/* A sample line on its way through the checks of sample_line: what each
+ * step found, for the steps after it. A step returns 1 when it decided
+ * the line (rejected it: *rc is reject's result), 0 to go on. */
+struct sample {
+	const struct pos *p;
+	const struct fields *f;
+	struct wentry *w;
+	long ord;                           /* the line's place in w */
+	const struct bf_metric_rule *rule;  /* NULL: an unknown metric */
+	const struct bf_metric_unit *unit;  /* the sample's unit in rule */
+	const char *raw;                    /* the value's text */
+	size_t rn;
+	bf_dec val, out;                    /* as given; in rule's unit */
+	int converted;                      /* out differs from val */
+};
+
+/* s[0..n) as a message shows it (cut short), in v->val. */
+static const char *
+show(struct bf_validator *v, const char *s, size_t n)
+{
+	bf_buf_reset(&v->val);
+	put_short(&v->val, s, n);
+	return bf_buf_str(&v->val);
+}
+
+#define DECIDED(x)                                                      \
+	do {                                                            \
+		*rc = (x);                                              \
+		return 1;                                               \
+	} while (0)
+
+/* "lookback": only true, and then the line is a lookback sample. */
+static int
+check_lookback(struct bf_validator *v, struct sample *m, int *rc,
+    struct bf_err *e)
+{
+	const char *raw;
+	size_t rn;
+
+	if (m->f->lookback < 0)
+		return 0;
+	if (v->j.tok[m->f->lookback].type != BF_JSON_TRUE) {
+		raw = bf_json_raw(&v->j, m->f->lookback, &rn);
+		DECIDED(rejectf(v, m->p, m->w, m->ord, "not_allowed",
+		    "/lookback", "bf:lookback", e, "'lookback' is %s: a "
+		    "lookback sample has \"lookback\":true, any other has no "
+		    "'lookback'", show(v, raw, rn)));
+	}
+	v->cur_lb = 1;
+	return 0;
+}
+
+/* "metric": a string, in the contract unless unknown ones are allowed. */
+static int
+check_metric(struct bf_validator *v, struct sample *m, int *rc,
+    struct bf_err *e)
+{
+	const char *s;
+	size_t n;
+	int t = m->f->metric;
+
+	if (t < 0)
+		DECIDED(reject(v, m->p, m->w, m->ord, "missing_field",
+		    "/metric", "bf:sample", "required field 'metric' is "
+		    "missing", e));
+	if (v->j.tok[t].type != BF_JSON_STRING)
+		DECIDED(reject(v, m->p, m->w, m->ord, "wrong_type", "/metric",
+		    "bf:sample", "'metric' must be a string", e));
+	s = sval(&v->j, t, &v->tmp, &n);
+	m->rule = bf_contract_metric(v->c, s, n);
+	if (m->rule == NULL && !bf_contract_allow_unknown(v->c)) {
+		DECIDED(rejectf(v, m->p, m->w, m->ord, "unknown_metric",
+		    "/metric", "/x-bf-metrics", e, "metric '%s' is not in the "
+		    "contract", show(v, s, n)));
+	}
+	return 0;
+}
+
+/* "value": a finite JSON number within the exact decimal range. */
+static int
+check_value(struct bf_validator *v, struct sample *m, int *rc,
+    struct bf_err *e)
+{
+	const char *s;
+	size_t n;
+	int t = m->f->value;
+
+	if (t < 0)
+		DECIDED(reject(v, m->p, m->w, m->ord, "missing_field",
+		    "/value", "bf:sample", "required field 'value' is missing",
+		    e));
+	if (v->j.tok[t].type == BF_JSON_STRING) {
+		s = sval(&v->j, t, &v->tmp, &n);
+		if (is_nan_inf(s, n)) {
+			DECIDED(rejectf(v, m->p, m->w, m->ord, "nan_or_inf",
+			    "/value", "bf:sample", e, "value '%s' is not a "
+			    "finite number", show(v, s, n)));
+		}
+	}
+	if (v->j.tok[t].type != BF_JSON_NUMBER)
+		DECIDED(reject(v, m->p, m->w, m->ord, "wrong_type", "/value",
+		    "bf:sample", "'value' must be a number", e));
+	m->raw = bf_json_raw(&v->j, t, &m->rn);
+	if (bf_dec_parse(m->raw, m->rn, &m->val) != BF_DEC_OK) {
+		DECIDED(rejectf(v, m->p, m->w, m->ord, "number_overflow",
+		    "/value", "bf:sample", e, "value %s is out of the exact "
+		    "decimal range", show(v, m->raw, m->rn)));
+	}
+	return 0;
+}
+
+/* "unit": a string, one the metric's rule accepts. */
+static int
+check_unit(struct bf_validator *v, struct sample *m, int *rc,
+    struct bf_err *e)
+{
+	const struct bf_metric_rule *rule = m->rule;
+	const char *s;
+	size_t n;
+	int t = m->f->unit;
+
+	if (t < 0)
+		DECIDED(reject(v, m->p, m->w, m->ord, "missing_field", "/unit",
+		    "bf:sample", "required field 'unit' is missing", e));
+	if (v->j.tok[t].type != BF_JSON_STRING)
+		DECIDED(reject(v, m->p, m->w, m->ord, "wrong_type", "/unit",
+		    "bf:sample", "'unit' must be a string", e));
+	if (rule == NULL)
+		return 0;
+	s = sval(&v->j, t, &v->tmp, &n);
+	if ((m->unit = bf_metric_unit(rule, s, n)) != NULL)
+		return 0;
+	bf_buf_reset(&v->ptr);
+	bf_buf_printf(&v->ptr, "%s/%s", rule->loc, rule->explicit_units ?
+	    "units" : "unit");
+	DECIDED(rejectf(v, m->p, m->w, m->ord, "unknown_unit", "/unit",
+	    v->ptr.s, e, "unit '%s' is not accepted for metric '%s' "
+	    "(canonical unit '%s')", show(v, s, n), rule->name,
+	    rule->unit));
+}
+
+/* A lookback sample's ts: in [window_start - lookback, window_start). */
+static int
+check_lookback_ts(struct bf_validator *v, struct sample *m, bf_time ts,
+    const char *s, size_t n, int *rc, struct bf_err *e)
+{
+	struct wentry *w = m->w;
+	char los[BF_TIME_LEN];
+	bf_time lo;
+
+	if (__builtin_sub_overflow(w->w.start, v->o.lookback, &lo))
+		lo = INT64_MIN;
+	if (ts < w->w.start && ts >= lo)
+		return 0;
+	if (v->o.lookback == 0)
+		DECIDED(rejectf(v, m->p, w, m->ord, "ts_out_of_window", "/ts",
+		    "bf:ts-in-lookback", e, "ts '%s' of a lookback sample, "
+		    "but lookback samples are off (--lookback 0)",
+		    show(v, s, n)));
+	if (bf_time_format(lo, los) == 0)
+		strcpy(los, "0000-01-01T00:00:00Z");
+	DECIDED(rejectf(v, m->p, w, m->ord, "ts_out_of_window", "/ts",
+	    "bf:ts-in-lookback", e, "ts '%s' of a lookback sample is outside "
+	    "[%s, %s) (window_start less --lookback, window_start)",
+	    show(v, s, n), los, w->w.ws));
+}
+
+/* "ts": a time, in the window (or its lookback), not after now. */
+static int
+check_ts(struct bf_validator *v, struct sample *m, int *rc,
+    struct bf_err *e)
+{
+	struct wentry *w = m->w;
+	const char *s;
+	char now[BF_TIME_LEN];
+	size_t n;
+	bf_time ts;
+	int32_t nsec;
+	int t = m->f->ts, r;
+
+	if (t < 0)
+		DECIDED(reject(v, m->p, w, m->ord, "missing_field", "/ts",
+		    "bf:sample", "required field 'ts' is missing", e));
+	if (v->j.tok[t].type == BF_JSON_STRING) {
+		s = sval(&v->j, t, &v->tmp, &n);
+		r = bf_time_parse(s, n, &ts, &nsec);
+	} else if (v->j.tok[t].type == BF_JSON_NUMBER) {
+		s = bf_json_raw(&v->j, t, &n);
+		r = bf_time_from_number(s, n, &ts, &nsec);
+	} else
+		DECIDED(reject(v, m->p, w, m->ord, "wrong_type", "/ts",
+		    "bf:sample", "'ts' must be an RFC 3339 string or epoch "
+		    "seconds", e));
+	if (r < 0)
+		DECIDED(rejectf(v, m->p, w, m->ord, "bad_timestamp", "/ts",
+		    "bf:sample", e, "'%s' is not a timestamp", show(v, s, n)));
+	if (v->cur_lb) {
+		if (check_lookback_ts(v, m, ts, s, n, rc, e))
+			return 1;
+	} else if (ts < w->w.start || ts >= w->w.end)
+		DECIDED(rejectf(v, m->p, w, m->ord, "ts_out_of_window", "/ts",
+		    "bf:ts-in-window", e, "ts '%s' is outside the window "
+		    "[%s, %s)", show(v, s, n), w->w.ws, w->w.we));
+	if (ts < v->o.now || (ts == v->o.now && nsec == 0))
+		return 0;
+	bf_time_format(v->o.now, now);
+	DECIDED(rejectf(v, m->p, w, m->ord, "ts_in_future", "/ts",
+	    "bf:ts-not-after-now", e, "ts '%s' is after now (%s)",
+	    show(v, s, n), now));
+}
+
+/* The metric's rule: the value converted to its canonical unit, within
+ * its bounds, an integer where it says so. */
+static int
+check_rule(struct bf_validator *v, struct sample *m, int *rc,
+    struct bf_err *e)
+{
+	const struct bf_metric_rule *rule = m->rule;
+	char num[BF_DEC_LEN], lim[BF_DEC_LEN];
+	int lo, hi;
+
+	m->out = m->val;
+	if (rule == NULL)
+		return 0;
+	if (m->unit != &rule->units[0]) {
+		if (bf_unit_convert(m->val, m->unit->num, m->unit->den,
+		    &m->out) != BF_DEC_OK) {
+			bf_buf_reset(&v->ptr);
+			bf_buf_printf(&v->ptr, "%s/units", rule->loc);
+			DECIDED(rejectf(v, m->p, m->w, m->ord,
+			    "number_overflow", "/value", v->ptr.s, e, "value "
+			    "%s %s is out of the exact decimal range in %s",
+			    show(v, m->raw, m->rn), m->unit->name, rule->unit));
+		}
+		m->converted = 1;
+	}
+	lo = rule->has_min && bf_dec_cmp(m->out, rule->min) < 0;
+	hi = rule->has_max && bf_dec_cmp(m->out, rule->max) > 0;
+	if (!lo && !hi && (!rule->integer || bf_dec_is_integer(m->out)))
+		return 0;
+	bf_unit_format_number(m->out, num);
+	bf_buf_reset(&v->ptr);
+	if (lo || hi) {
+		bf_unit_format_number(lo ? rule->min : rule->max, lim);
+		bf_buf_printf(&v->ptr, "%s/%s", rule->loc, lo ? "minimum" :
+		    "maximum");
+		DECIDED(rejectf(v, m->p, m->w, m->ord, "out_of_range",
+		    "/value", v->ptr.s, e, "value %s %s is %s the %s %s", num,
+		    rule->unit, lo ? "below" : "above", lo ? "minimum" :
+		    "maximum", lim));
+	}
+	bf_buf_printf(&v->ptr, "%s/integer", rule->loc);
+	DECIDED(rejectf(v, m->p, m->w, m->ord, "not_integer", "/value",
+	    v->ptr.s, e, "value %s %s is not an integer", num, rule->unit));
+}
+
+/* The line passed: counted, and written as it came or, converted, with
+ * the canonical value and unit and the source's beside them. */
+static void
+accept_sample(struct bf_validator *v, const struct sample *m)
+{
+	static const char *const drop[] = { "value", "unit", "source_value",
+		"source_unit", "lookback", NULL };
+	char num[BF_DEC_LEN];
+	const char *ur;
+	size_t un;
+
+	if (v->cur_lb) {
+		m->w->lb_accepted++;
+		v->st.lookback++;
+	} else {
+		m->w->accepted++;
+		v->st.accepted++;
+	}
+	if (!m->converted) {
+		emit(v, m->p->s, m->p->n);
+		return;
+	}
+	v->st.converted++;
+	bf_unit_format_number(m->out, num);
+	bf_buf_reset(&v->extra);
+	bf_buf_printf(&v->extra, "\"value\":%s,\"unit\":", num);
+	bf_json_put_str(&v->extra, m->rule->unit, m->rule->unitlen);
+	bf_buf_puts(&v->extra, ",\"source_value\":");
+	bf_buf_add(&v->extra, m->raw, m->rn);
+	bf_buf_puts(&v->extra, ",\"source_unit\":");
+	ur = bf_json_raw(&v->j, m->f->unit, &un);
+	bf_buf_add(&v->extra, ur, un);
+	if (v->cur_lb)
+		bf_buf_puts(&v->extra, ",\"lookback\":true");
+	bf_buf_reset(&v->line);
+	bf_json_rewrite(&v->j, &v->line, drop, v->extra.s);
+	emit(v, v->line.s, v->line.len);
+}
+
+/* A sample line: its window, then the checks in the order of bf(7) (the
+ * first failure is its reject), then the contract's JSON Schema (which
+ * does not see "lookback"), then the metric's rule. */
 static int
 sample_line(struct bf_validator *v, const struct pos *p,
     const struct fields *f, struct bf_err *e)
 {
-	const struct bf_json *j = &v->j;
-	const struct bf_metric_rule *rule = NULL;
-	const struct bf_metric_unit *unit = NULL;
-	struct wentry *w;
-	struct bf_buf *tmp = &v->tmp;
-	const char *s, *raw;
-	size_t n, rn;
-	long ord;
-	bf_dec val, out;
-	bf_time ts;
-	int32_t nsec;
-	int rc, changed = 0;
-	char num[BF_DEC_LEN];
+	struct sample m;
+	int rc = 0;
 
-	if ((w = window_of(v, f)) == NULL) {
-		bf_buf_reset(&v->rule);
-		bf_buf_puts(&v->rule, bf_buf_str(&v->msg));
+	memset(&m, 0, sizeof(m));
+	m.p = p;
+	m.f = f;
+	if ((m.w = window_of(v, f)) == NULL) {
+		bf_buf_reset(&v->val);
+		bf_buf_puts(&v->val, bf_buf_str(&v->msg));
 		return reject(v, p, NULL, -1, "missing_window", "",
-		    "bf:window", bf_buf_str(&v->rule), e);
+		    "bf:window", bf_buf_str(&v->val), e);
 	}
-	ord = w->lines++;
-
-	/* lookback: only true, and then the line is a lookback sample */
-	if (f->lookback >= 0) {
-		if (j->tok[f->lookback].type != BF_JSON_TRUE) {
-			raw = bf_json_raw(j, f->lookback, &rn);
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, raw, rn);
-			return rejectf(v, p, w, ord, "not_allowed", "/lookback",
-			    "bf:lookback", e, "'lookback' is %s: a lookback "
-			    "sample has \"lookback\":true, any other has no "
-			    "'lookback'", bf_buf_str(&v->rule));
-		}
-		v->cur_lb = 1;
-	}
-	if (bad_name(v, p, w, ord, f, &rc, e))
+	m.ord = m.w->lines++;
+	if (check_lookback(v, &m, &rc, e) ||
+	    bad_name(v, p, m.w, m.ord, f, &rc, e) ||
+	    check_metric(v, &m, &rc, e) || check_value(v, &m, &rc, e) ||
+	    check_unit(v, &m, &rc, e) || check_ts(v, &m, &rc, e))
 		return rc;
-
-	/* metric */
-	if (f->metric < 0)
-		return reject(v, p, w, ord, "missing_field", "/metric",
-		    "bf:sample", "required field 'metric' is missing", e);
-	if (j->tok[f->metric].type != BF_JSON_STRING)
-		return reject(v, p, w, ord, "wrong_type", "/metric",
-		    "bf:sample", "'metric' must be a string", e);
-	s = sval(j, f->metric, tmp, &n);
-	rule = bf_contract_metric(v->c, s, n);
-	if (rule == NULL && !bf_contract_allow_unknown(v->c)) {
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, s, n);
-		return rejectf(v, p, w, ord, "unknown_metric", "/metric",
-		    "/x-bf-metrics", e, "metric '%s' is not in the contract",
-		    bf_buf_str(&v->rule));
-	}
-
-	/* value */
-	if (f->value < 0)
-		return reject(v, p, w, ord, "missing_field", "/value",
-		    "bf:sample", "required field 'value' is missing", e);
-	if (j->tok[f->value].type == BF_JSON_STRING) {
-		s = sval(j, f->value, tmp, &n);
-		if (is_nan_inf(s, n)) {
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, s, n);
-			return rejectf(v, p, w, ord, "nan_or_inf", "/value",
-			    "bf:sample", e, "value '%s' is not a finite "
-			    "number", bf_buf_str(&v->rule));
-		}
-	}
-	if (j->tok[f->value].type != BF_JSON_NUMBER)
-		return reject(v, p, w, ord, "wrong_type", "/value",
-		    "bf:sample", "'value' must be a number", e);
-	raw = bf_json_raw(j, f->value, &rn);
-	if ((rc = bf_dec_parse(raw, rn, &val)) != BF_DEC_OK) {
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, raw, rn);
-		return rejectf(v, p, w, ord, "number_overflow", "/value",
-		    "bf:sample", e, "value %s is out of the exact decimal "
-		    "range", bf_buf_str(&v->rule));
-	}
-
-	/* unit */
-	if (f->unit < 0)
-		return reject(v, p, w, ord, "missing_field", "/unit",
-		    "bf:sample", "required field 'unit' is missing", e);
-	if (j->tok[f->unit].type != BF_JSON_STRING)
-		return reject(v, p, w, ord, "wrong_type", "/unit",
-		    "bf:sample", "'unit' must be a string", e);
-	if (rule != NULL) {
-		s = sval(j, f->unit, tmp, &n);
-		if ((unit = bf_metric_unit(rule, s, n)) == NULL) {
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, s, n);
-			bf_buf_reset(&v->key);
-			bf_buf_printf(&v->key, "%s/%s", rule->loc,
-			    rule->explicit_units ? "units" : "unit");
-			return rejectf(v, p, w, ord, "unknown_unit", "/unit",
-			    v->key.s, e, "unit '%s' is not accepted for "
-			    "metric '%s' (canonical unit '%s')",
-			    bf_buf_str(&v->rule), rule->name, rule->unit);
-		}
-	}
-
-	/* ts */
-	if (f->ts < 0)
-		return reject(v, p, w, ord, "missing_field", "/ts",
-		    "bf:sample", "required field 'ts' is missing", e);
-	if (j->tok[f->ts].type == BF_JSON_STRING) {
-		s = sval(j, f->ts, tmp, &n);
-		rc = bf_time_parse(s, n, &ts, &nsec);
-	} else if (j->tok[f->ts].type == BF_JSON_NUMBER) {
-		s = bf_json_raw(j, f->ts, &n);
-		rc = bf_time_from_number(s, n, &ts, &nsec);
-	} else
-		return reject(v, p, w, ord, "wrong_type", "/ts", "bf:sample",
-		    "'ts' must be an RFC 3339 string or epoch seconds", e);
-	if (rc < 0) {
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, s, n);
-		return rejectf(v, p, w, ord, "bad_timestamp", "/ts",
-		    "bf:sample", e, "'%s' is not a timestamp",
-		    bf_buf_str(&v->rule));
-	}
-	if (v->cur_lb) {
-		bf_time lo;
-
-		if (__builtin_sub_overflow(w->w.start, v->o.lookback, &lo))
-			lo = INT64_MIN;
-		if (ts >= w->w.start || ts < lo) {
-			char los[BF_TIME_LEN];
-
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, s, n);
-			if (v->o.lookback == 0)
-				return rejectf(v, p, w, ord,
-				    "ts_out_of_window", "/ts",
-				    "bf:ts-in-lookback", e, "ts '%s' of a "
-				    "lookback sample, but lookback samples are "
-				    "off (--lookback 0)", bf_buf_str(&v->rule));
-			if (bf_time_format(lo, los) == 0)
-				strcpy(los, "0000-01-01T00:00:00Z");
-			return rejectf(v, p, w, ord, "ts_out_of_window", "/ts",
-			    "bf:ts-in-lookback", e, "ts '%s' of a lookback "
-			    "sample is outside [%s, %s) (window_start less "
-			    "--lookback, window_start)", bf_buf_str(&v->rule),
-			    los, w->w.ws);
-		}
-	} else if (ts < w->w.start || ts >= w->w.end) {
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, s, n);
-		return rejectf(v, p, w, ord, "ts_out_of_window", "/ts",
-		    "bf:ts-in-window", e, "ts '%s' is outside the window "
-		    "[%s, %s)", bf_buf_str(&v->rule), w->w.ws, w->w.we);
-	}
-	if (ts > v->o.now || (ts == v->o.now && nsec > 0)) {
-		char now[BF_TIME_LEN];
-
-		bf_buf_reset(&v->rule);
-		put_short(&v->rule, s, n);
-		bf_time_format(v->o.now, now);
-		return rejectf(v, p, w, ord, "ts_in_future", "/ts",
-		    "bf:ts-not-after-now", e, "ts '%s' is after now (%s)",
-		    bf_buf_str(&v->rule), now);
-	}
-
-	/* the contract's JSON Schema, which does not see "lookback" */
-	if (!bf_contract_check(v->c, v->cur_lb ? without_lookback(v) : j,
+	if (!bf_contract_check(v->c, v->cur_lb ? without_lookback(v) : &v->j,
 	    &v->ve))
-		return reject(v, p, w, ord, v->ve.code,
+		return reject(v, p, m.w, m.ord, v->ve.code,
 		    bf_buf_str(&v->ve.pointer), bf_buf_str(&v->ve.rule),
 		    bf_buf_str(&v->ve.message), e);
-
-	/* conversion and the metric's bounds */
-	out = val;
-	if (rule != NULL && unit != &rule->units[0]) {
-		if (bf_unit_convert(val, unit->num, unit->den, &out) !=
-		    BF_DEC_OK) {
-			bf_buf_reset(&v->key);
-			bf_buf_printf(&v->key, "%s/units", rule->loc);
-			bf_buf_reset(&v->rule);
-			put_short(&v->rule, raw, rn);
-			return rejectf(v, p, w, ord, "number_overflow",
-			    "/value", v->key.s, e, "value %s %s is out of the "
-			    "exact decimal range in %s", bf_buf_str(&v->rule),
-			    unit->name, rule->unit);
-		}
-		changed = 1;
-	}
-	if (rule != NULL) {
-		int lo = rule->has_min && bf_dec_cmp(out, rule->min) < 0;
-		int hi = rule->has_max && bf_dec_cmp(out, rule->max) > 0;
-
-		if (lo || hi) {
-			char lim[BF_DEC_LEN];
-
-			bf_unit_format_number(out, num);
-			bf_unit_format_number(lo ? rule->min : rule->max, lim);
-			bf_buf_reset(&v->key);
-			bf_buf_printf(&v->key, "%s/%s", rule->loc,
-			    lo ? "minimum" : "maximum");
-			return rejectf(v, p, w, ord, "out_of_range", "/value",
-			    v->key.s, e, "value %s %s is %s the %s %s", num,
-			    rule->unit, lo ? "below" : "above",
-			    lo ? "minimum" : "maximum", lim);
-		}
-		if (rule->integer && !bf_dec_is_integer(out)) {
-			bf_unit_format_number(out, num);
-			bf_buf_reset(&v->key);
-			bf_buf_printf(&v->key, "%s/integer", rule->loc);
-			return rejectf(v, p, w, ord, "not_integer", "/value",
-			    v->key.s, e, "value %s %s is not an integer", num,
-			    rule->unit);
-		}
-	}
-
-	if (v->cur_lb) {
-		w->lb_accepted++;
-		v->st.lookback++;
-	} else {
-		w->accepted++;
-		v->st.accepted++;
-	}
-	if (!changed) {
-		emit(v, p->s, p->n);
-		return 0;
-	}
-	{
-		static const char *const drop[] = { "value", "unit",
-			"source_value", "source_unit", "lookback", NULL };
-		const char *ur;
-		size_t un;
-
-		v->st.converted++;
-		bf_unit_format_number(out, num);
-		bf_buf_reset(&v->extra);
-		bf_buf_printf(&v->extra, "\"value\":%s,\"unit\":", num);
-		bf_json_put_str(&v->extra, rule->unit, rule->unitlen);
-		bf_buf_puts(&v->extra, ",\"source_value\":");
-		bf_buf_add(&v->extra, raw, rn);
-		bf_buf_puts(&v->extra, ",\"source_unit\":");
-		ur = bf_json_raw(j, f->unit, &un);
-		bf_buf_add(&v->extra, ur, un);
-		if (v->cur_lb)
-			bf_buf_puts(&v->extra, ",\"lookback\":true");
-		bf_buf_reset(&v->line);
-		bf_json_rewrite(j, &v->line, drop, v->extra.s);
-		emit(v, v->line.s, v->line.len);
-	}
+	if (check_rule(v, &m, &rc, e))
+		return rc;
+	accept_sample(v, &m);
 	return 0;
 }
 
@@ -861,8 +939,8 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 	case BF_LINE_WINDOW:
 		return window_line(v, &p, &f, e);
 	case BF_LINE_NOTYPE:
-		return reject(v, &p, NULL, -1, "no_type", "/type", "bf:type",
-		    f.type < 0 ? "the line has no 'type'" :
+		return reject(v, &p, NULL, -1, "missing_type", "/type",
+		    "bf:type", f.type < 0 ? "the line has no 'type'" :
 		    "'type' must be a string", e);
 	default:
 		v->st.passed++;

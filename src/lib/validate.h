@@ -23,7 +23,8 @@
  *   window line, never in "accepted", "rejected" or the reject rate.
  *   "lookback" with any other value is an ordinary reject ("not_allowed");
  * - lines of other types pass through unchanged; a line without a string
- *   "type" is refused ("no_type").
+ *   "type" is refused ("missing_type"; bf-validate
+ *   wrote "no_type" before, an alias in bf-validate(1)).
  * A refused line whose window cannot be read (invalid JSON, missing window
  * fields) counts as rejected in the next window line written.
  *

@@ -18,6 +18,8 @@
 
 #include "buf.h"
 #include "contract.h"
+#include "ecma-regex.h"
+#include "format.h"
 #include "err.h"
 #include "json.h"
 #include "timeutil.h"

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "contract.h"
+#include "ecma-regex.h"
+#include "format.h"
 #include "tap.h"
 #include "units.h"
 

@@ -63,7 +63,7 @@ for r in 1.000000001 -0.1 abc '' 0.5x nan; do
 	run_prog bf-aggregate -m "$r" -r rates.csv in.ndjson
 	check_rc 2 "--min-coverage '$r': usage error"
 	check_eq "$(head -n 1 "$T/err")" \
-	    "bf-aggregate: bad min-coverage '$r': a decimal from 0 to 1" \
+	    "bf-aggregate: bad --min-coverage '$r': expected a decimal from 0 to 1" \
 	    "--min-coverage '$r': the message"
 done
 
