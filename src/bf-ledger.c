@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "anchor.h"
+#include "cli.h"
 #include "err.h"
 #include "files.h"
 #include "focus.h"
@@ -72,36 +73,29 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Option values gathered while parsing (globals: reachable until exit). */
-static const char **pnames, **given;
-
-static void
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: bf-ledger -d target verify [-s dir]\n"
-	    "       bf-ledger -d target chargeback -p yyyy-mm [-c] [-b day] "
-	    "[-B by] [-F format]\n"
-	    "       bf-ledger -d target quota -q file -p yyyy-mm [-b day] "
-	    "[-F format]\n"
-	    "       bf-ledger -d target report -p yyyy-mm [-b day] "
-	    "[-F html] [-o file] [-q file]\n"
-	    "                 [--dlq file] [--now time] [--settle duration]\n"
-	    "       bf-ledger -d target export [-F ndjson | csv | focus] "
-	    "[-p yyyy-mm] [-b day]\n"
-	    "                 [--canonical] [--table name] [--account id] "
-	    "[--provider name]\n"
-	    "                 [--service name] [--service-subcategory name]\n"
-	    "       bf-ledger -d target gaps -f time -t time "
-	    "[--partition name] [--partitions file]\n"
-	    "       bf-ledger -d target reanchor -s dir --partition name "
-	    "--operator who\n"
-	    "                 --reason why\n"
-	    "       bf-ledger -d target watermark [--partition name] "
-	    "[--partitions file]\n"
-	    "       bf-ledger -d target cost --run-id id\n");
-	exit(status);
-}
+static const struct bf_cli cli = {
+	"bf-ledger -d target verify [-s dir]\n"
+	"       bf-ledger -d target chargeback -p yyyy-mm [-c] [-b day] "
+	"[-B by] [-F format]\n"
+	"       bf-ledger -d target quota -q file -p yyyy-mm [-b day] "
+	"[-F format]\n"
+	"       bf-ledger -d target report -p yyyy-mm [-b day] "
+	"[-F html] [-o file] [-q file]\n"
+	"                 [--dlq file] [--now time] [--settle duration]\n"
+	"       bf-ledger -d target export [-F ndjson | csv | focus] "
+	"[-p yyyy-mm] [-b day]\n"
+	"                 [--canonical] [--table name] [--account id] "
+	"[--provider name]\n"
+	"                 [--service name] [--service-subcategory name]\n"
+	"       bf-ledger -d target gaps -f time -t time "
+	"[--partition name] [--partitions file]\n"
+	"       bf-ledger -d target reanchor -s dir --partition name "
+	"--operator who\n"
+	"                 --reason why\n"
+	"       bf-ledger -d target watermark [--partition name] "
+	"[--partitions file]\n"
+	"       bf-ledger -d target cost --run-id id\n",
+};
 
 static void
 on_problem(void *ctx, const char *msg)
@@ -115,17 +109,6 @@ on_warn(void *ctx, const char *msg)
 {
 	(void)ctx;
 	bf_warn("warning: %s", msg);
-}
-
-static int
-parse_time(const char *flag, const char *s, bf_time *t)
-{
-	if (bf_time_parse_any(s, strlen(s), t, NULL) == -1) {
-		bf_warn("bad time '%s' for %s: expected RFC 3339 "
-		    "(2026-01-01T00:00:00Z) or a date", s, flag);
-		return -1;
-	}
-	return 0;
 }
 
 /* The range [*a, *b) of billing period YYYY-MM (--period) with billing
@@ -220,26 +203,12 @@ open_existing(const char *db, struct bf_wh **w, struct bf_err *e)
  * (partfile, may be NULL) into pl, and their names as a NULL-terminated
  * array (*names, owned by the caller; the strings belong to pl). Returns
  * 0, or -1 with e set. */
-static int
-read_names(int npnames, const char *partfile, struct bf_partlist *pl,
-    const char ***names, struct bf_err *e)
-{
-	size_t i;
-	int k;
+struct args;
+static int read_names(const struct args *a, struct bf_partlist *pl,
+    const char ***names, struct bf_err *e);
 
-	*names = NULL;
-	for (k = 0; k < npnames; k++)
-		if (bf_partlist_add(pl, pnames[k], strlen(pnames[k]), NULL, 0,
-		    e) == -1)
-			return -1;
-	/* one name a line, as bf-window reads them */
-	if (partfile != NULL && bf_partlist_read(pl, partfile, e) == -1)
-		return -1;
-	*names = bf_xcalloc(pl->n + 1, sizeof(**names));
-	for (i = 0; i < pl->n; i++)
-		(*names)[i] = pl->v[i].name;
-	return 0;
-}
+/* The commands' names, for messages: "verify, chargeback, ... or cost". */
+static const char *command_list(void);
 
 /* bf-ledger report: the HTML chargeback of one period (report-html.h). */
 /* The flags of report beyond those of chargeback. */
@@ -256,19 +225,16 @@ report_clock(const struct report_flags *f, struct bf_html_opts *h)
 
 	h->settle = 3600;
 	if (f->now != NULL) {
-		if (parse_time("--now", f->now, &h->now) == -1)
+		if (bf_cli_time("--now", f->now, 1, &h->now) == -1)
 			return -1;
 	} else if (env != NULL) {
-		if (parse_time("BF_NOW", env, &h->now) == -1)
+		if (bf_cli_time("BF_NOW", env, 1, &h->now) == -1)
 			return -1;
 	} else
 		h->now = (bf_time)time(NULL);
-	if (f->settle != NULL && (bf_duration_parse0(f->settle,
-	    &h->settle) == -1 || h->settle > BF_GRID_SIZE_MAX)) {
-		bf_warn("bad --settle '%s': expected 0 or a duration such as "
-		    "1h, 90m, 1d", f->settle);
+	if (f->settle != NULL && bf_cli_duration("--settle", f->settle, 1,
+	    BF_GRID_SIZE_MAX, &h->settle) == -1)
 		return -1;
-	}
 	return 0;
 }
 
@@ -286,11 +252,8 @@ cmd_report(const char *db, const char *period, int bday, const char *format,
 	FILE *out = stdout;
 	int exceeded = 0, found, rc;
 
-	if (period == NULL) {
-		bf_warn("--period YYYY-MM is required");
-		return BF_EXIT_USAGE;
-	}
-	if (parse_period(period, bday, &a, &b) == -1)
+	if (bf_cli_required("--period YYYY-MM", period != NULL) == -1 ||
+	    parse_period(period, bday, &a, &b) == -1)
 		return BF_EXIT_USAGE;
 	if (format != NULL && strcmp(format, "html") != 0) {
 		bf_warn("bad --format '%s': expected html", format);
@@ -337,393 +300,502 @@ cmd_report(const char *db, const char *period, int bday, const char *format,
 	return rc;
 }
 
+/* What the command line asks for. */
+struct args {
+	const char *db, *state, *period, *quotas, *format, *from, *to, *by;
+	const char *account, *provider, *service, *subcategory;
+	const char *partfile, *operator, *reason, *run_id, *outfile;
+	struct report_flags rf;
+	const char **pnames;  /* --partition, in order */
+	int npnames;
+	const char **given;   /* the long names of the options given */
+	int ngiven;
+	int bday, cents, canonical, tables;
+};
+
+/* The partitions of --partition and --partitions (may be absent) into pl,
+ * and their names as a NULL-terminated array (*names, owned by the
+ * caller; the strings belong to pl). Returns 0, or -1 with e set. */
+static int
+read_names(const struct args *a, struct bf_partlist *pl, const char ***names,
+    struct bf_err *e)
+{
+	size_t i;
+	int k;
+
+	*names = NULL;
+	for (k = 0; k < a->npnames; k++)
+		if (bf_partlist_add(pl, a->pnames[k], strlen(a->pnames[k]),
+		    NULL, 0, e) == -1)
+			return -1;
+	/* one name a line, as bf-window reads them */
+	if (a->partfile != NULL && bf_partlist_read(pl, a->partfile, e) ==
+	    -1)
+		return -1;
+	*names = bf_xcalloc(pl->n + 1, sizeof(**names));
+	for (i = 0; i < pl->n; i++)
+		(*names)[i] = pl->v[i].name;
+	return 0;
+}
+
+static int
+cmd_verify(const struct args *a)
+{
+	struct bf_verify_opts o = { 0 };
+	struct bf_err e = { 0 };
+	struct bf_wh *w;
+	long n;
+	int rc;
+
+	if ((w = bf_wh_open(a->db, 0, &e)) == NULL)
+		return bf_err_print(&e);
+	o.state = a->state;
+	o.out = stdout;
+	o.problem = on_problem;
+	n = bf_verify(w, &o, &e);
+	bf_wh_close(w);
+	if (n == -1)
+		return bf_err_print(&e);
+	rc = bf_close_stdout();
+	if (rc == 0 && n > 0) {
+		bf_warn("%ld problem%s found: the ledger does not verify", n,
+		    n == 1 ? "" : "s");
+		rc = BF_EXIT_VERIFY;
+	}
+	return rc;
+}
+
+/* chargeback and quota: a sheet of one billing period. */
+static int
+cmd_sheet(const struct args *a, int q)
+{
+	struct bf_report_opts o = { 0 };
+	struct bf_err e = { 0 };
+	struct bf_wh *w;
+	char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
+	int exceeded = 0, found, rc;
+	bf_time from, to;
+
+	if (bf_cli_required("--period YYYY-MM", a->period != NULL) == -1 ||
+	    parse_period(a->period, a->bday, &from, &to) == -1 ||
+	    (q && bf_cli_required("--quotas FILE", a->quotas != NULL) == -1))
+		return BF_EXIT_USAGE;
+	o.format = a->format ? bf_sheet_format(a->format) : BF_FMT_NDJSON;
+	if (o.format == -1) {
+		bf_warn("bad --format '%s': expected ndjson, csv or table",
+		    a->format);
+		return BF_EXIT_USAGE;
+	}
+	o.period = a->period;
+	o.billing_day = a->bday;
+	o.cents = a->cents;
+	o.out = stdout;
+	o.warn = on_warn;
+	if (a->by != NULL && bf_report_parse_by(a->by, &o.by, &e) == -1)
+		return bf_err_print(&e);
+	if ((w = bf_wh_open(a->db, 0, &e)) == NULL)
+		return bf_err_print(&e);
+	found = q ? bf_report_quota(w, a->quotas, &o, &exceeded, &e) :
+	    bf_report_chargeback(w, &o, &e);
+	bf_wh_close(w);
+	if (found == -1)
+		return bf_err_print(&e);
+	rc = bf_close_stdout();
+	if (rc == 0 && exceeded > 0)
+		rc = BF_EXIT_QUOTA;
+	if (rc == 0 && !q && found == 0) {
+		bf_time_format(from, fs);
+		bf_time_format(to, ts);
+		bf_warn("no usage rows in period %s (billing day %d) [%s, %s): "
+		    "nothing to charge back", a->period, a->bday, fs, ts);
+		rc = BF_EXIT_FAILED;
+	}
+	return rc;
+}
+
+static int
+cmd_chargeback(const struct args *a)
+{
+	return cmd_sheet(a, 0);
+}
+
+static int
+cmd_quota(const struct args *a)
+{
+	return cmd_sheet(a, 1);
+}
+
+static int
+cmd_report_args(const struct args *a)
+{
+	struct report_flags rf = a->rf;
+
+	rf.outfile = a->outfile;
+	rf.quotas = a->quotas;
+	return cmd_report(a->db, a->period, a->bday, a->format, &rf);
+}
+
+/* export: which one (--canonical, --format focus, or tables as NDJSON or
+ * CSV), refusing the options that do not fit it. */
+static int
+export_kind(const struct args *a, int *tables)
+{
+	static const char *const formats[] = { "ndjson", "csv", "focus",
+		NULL };
+	int fmt = 0;
+
+	if (a->format != NULL && bf_cli_choice("--format", a->format,
+	    formats, &fmt) == -1)
+		return -1;
+	if (a->canonical && (fmt != 0 || a->period || a->tables)) {
+		bf_warn("--canonical is the whole warehouse as NDJSON: no "
+		    "--format, --period or --table");
+		return -1;
+	}
+	if (fmt == 2 && a->tables) {
+		bf_warn("--table does not go with the FOCUS export");
+		return -1;
+	}
+	if (fmt == 1 && a->tables != BF_EXPORT_USAGE &&
+	    a->tables != BF_EXPORT_LEDGER && a->tables != BF_EXPORT_WINDOWS) {
+		bf_warn("a CSV export holds one table: give --table usage, "
+		    "ledger or windows");
+		return -1;
+	}
+	*tables = a->tables ? a->tables : BF_EXPORT_USAGE | BF_EXPORT_LEDGER;
+	return fmt;
+}
+
+static int
+cmd_export(const struct args *a)
+{
+	char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
+	const char *f = NULL, *t = NULL;
+	struct bf_err e = { 0 };
+	struct bf_wh *w;
+	bf_time from, to;
+	int kind, tables, rc;
+
+	if ((kind = export_kind(a, &tables)) == -1)
+		return BF_EXIT_USAGE;
+	if (a->period != NULL) {
+		if (parse_period(a->period, a->bday, &from, &to) == -1)
+			return BF_EXIT_USAGE;
+		bf_time_format(from, fs);
+		bf_time_format(to, ts);
+		f = fs;
+		t = ts;
+	}
+	if ((w = bf_wh_open(a->db, 0, &e)) == NULL)
+		return bf_err_print(&e);
+	if (a->canonical)
+		rc = bf_wh_begin_read(w, &e) == -1 ||
+		    bf_load_export(w, stdout, &e) == -1 ? -1 : 0;
+	else if (kind == 2) {
+		struct bf_focus_opts o = { 0 };
+
+		o.from = f;
+		o.to = t;
+		o.billing_day = a->bday;
+		o.account = a->account;
+		o.provider = a->provider;
+		o.service = a->service;
+		o.subcategory = a->subcategory;
+		o.out = stdout;
+		rc = bf_focus_export(w, &o, &e);
+	} else
+		rc = bf_export_tables(w, tables, kind == 1, f, t, stdout, &e);
+	bf_wh_close(w);
+	if (rc == -1)
+		return bf_err_print(&e);
+	return bf_close_stdout();
+}
+
+static int
+cmd_gaps(const struct args *a)
+{
+	struct bf_partlist pl = BF_PARTLIST_INIT;
+	struct bf_err e = { 0 };
+	struct bf_wh *w = NULL;
+	const char **names = NULL;
+	bf_time from, to;
+	int rc;
+
+	if (a->from == NULL || a->to == NULL) {
+		bf_warn("--from and --to are required");
+		return BF_EXIT_USAGE;
+	}
+	if (bf_cli_time("--from", a->from, 0, &from) == -1 ||
+	    bf_cli_time("--to", a->to, 0, &to) == -1)
+		return BF_EXIT_USAGE;
+	if (from >= to) {
+		bf_warn("--from must come before --to");
+		return BF_EXIT_USAGE;
+	}
+	if (read_names(a, &pl, &names, &e) == -1 ||
+	    (w = bf_wh_open(a->db, 0, &e)) == NULL)
+		rc = -1;
+	else
+		rc = bf_report_gaps(w, from, to, names, pl.n, stdout, &e);
+	bf_wh_close(w);
+	free(names);
+	bf_partlist_free(&pl);
+	if (rc == -1)
+		return bf_err_print(&e);
+	return bf_close_stdout();
+}
+
+static int
+cmd_reanchor(const struct args *a)
+{
+	return reanchor(a->db, a->state, a->npnames == 1 ? a->pnames[0] :
+	    NULL, a->npnames, a->operator, a->reason);
+}
+
+/* cost: what one run charged (for bf-backfill's summary). */
+static int
+cmd_cost(const struct args *a)
+{
+	struct bf_err e = { 0 };
+	struct bf_wh *w = NULL;
+	int rc;
+
+	if (bf_cli_required("--run-id ID", a->run_id != NULL) == -1)
+		return BF_EXIT_USAGE;
+	if ((rc = open_existing(a->db, &w, &e)) == 1)
+		rc = bf_wh_run_cost(w, a->run_id, stdout, &e);
+	bf_wh_close(w);
+	if (rc == -1)
+		return bf_err_print(&e);
+	return bf_close_stdout();
+}
+
+/* watermark: each partition's committed end (for bf-backfill). */
+static int
+cmd_watermark(const struct args *a)
+{
+	struct bf_partlist pl = BF_PARTLIST_INIT;
+	struct bf_err e = { 0 };
+	struct bf_wh *w = NULL;
+	const char **names = NULL;
+	int rc;
+
+	if (read_names(a, &pl, &names, &e) == -1 ||
+	    open_existing(a->db, &w, &e) == -1)
+		rc = -1;
+	else
+		rc = bf_plan_watermarks(w, names, pl.n, stdout, &e);
+	bf_wh_close(w);
+	free(names);
+	bf_partlist_free(&pl);
+	if (rc == -1)
+		return bf_err_print(&e);
+	return bf_close_stdout();
+}
+
+/* The commands, as git lists its builtins: the name, what runs it, and
+ * the options it takes (any other is refused). */
+static const struct cmd {
+	const char *name;
+	int (*run)(const struct args *);
+	const char *opts;
+} cmds[] = {
+	{ "verify", cmd_verify, " db state " },
+	{ "chargeback", cmd_chargeback, " db period billing-day by cents "
+	    "format " },
+	{ "quota", cmd_quota, " db period billing-day quotas format " },
+	{ "report", cmd_report_args, " db period billing-day quotas format "
+	    "out dlq now settle " },
+	{ "export", cmd_export, " db format period billing-day canonical "
+	    "table account provider service service-subcategory " },
+	{ "gaps", cmd_gaps, " db from to partition partitions " },
+	{ "reanchor", cmd_reanchor, " db state partition operator reason " },
+	{ "watermark", cmd_watermark, " db partition partitions " },
+	{ "cost", cmd_cost, " db run-id " },
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static const char *
+command_list(void)
+{
+	static char list[256];
+	size_t k, len = 0;
+
+	for (k = 0; k < NCMDS && len < sizeof(list); k++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+		    k == 0 ? "" : k + 1 == NCMDS ? " or " : ", ", cmds[k].name);
+	return list;
+}
+
+/* One option into a; 0, or -1 when its value is bad (the message
+ * printed). */
+static int
+set_opt(struct args *a, int ch, const char *arg)
+{
+	static const char *const tables[] = { "usage", "ledger", "windows",
+		NULL };
+	static const int table_bit[] = { BF_EXPORT_USAGE, BF_EXPORT_LEDGER,
+		BF_EXPORT_WINDOWS };
+	long l;
+	int k;
+
+	switch (ch) {
+	case 'B':
+		a->by = arg;
+		break;
+	case 'b':
+		if (bf_cli_long("--billing-day", arg, 1, 28, &l) == -1)
+			return -1;
+		a->bday = (int)l;
+		break;
+	case 'c':
+		a->cents = 1;
+		break;
+	case 'd':
+		a->db = arg;
+		break;
+	case 'F':
+		a->format = arg;
+		break;
+	case 'f':
+		a->from = arg;
+		break;
+	case 'o':
+		a->outfile = arg;
+		break;
+	case 'p':
+		a->period = arg;
+		break;
+	case 'q':
+		a->quotas = arg;
+		break;
+	case 's':
+		a->state = arg;
+		break;
+	case 't':
+		a->to = arg;
+		break;
+	case OPT_ACCOUNT:
+		a->account = arg;
+		break;
+	case OPT_CANONICAL:
+		a->canonical = 1;
+		break;
+	case OPT_DLQ:
+		a->rf.dlq = arg;
+		break;
+	case OPT_NOW:
+		a->rf.now = arg;
+		break;
+	case OPT_SETTLE:
+		a->rf.settle = arg;
+		break;
+	case OPT_OPERATOR:
+		a->operator = arg;
+		break;
+	case OPT_PARTITION:
+		a->pnames[a->npnames++] = arg;
+		break;
+	case OPT_PARTITIONS:
+		a->partfile = arg;
+		break;
+	case OPT_PROVIDER:
+		a->provider = arg;
+		break;
+	case OPT_REASON:
+		a->reason = arg;
+		break;
+	case OPT_RUN_ID:
+		a->run_id = arg;
+		break;
+	case OPT_SERVICE:
+		a->service = arg;
+		break;
+	case OPT_SUBCATEGORY:
+		a->subcategory = arg;
+		break;
+	case OPT_TABLE:
+		if (bf_cli_choice("--table", arg, tables, &k) == -1)
+			return -1;
+		a->tables |= table_bit[k];
+		break;
+	default:
+		bf_cli_fail(&cli);
+	}
+	return 0;
+}
+
+/* The options into a, and the command they are for. */
+static const struct cmd *
+parse_args(int argc, char *argv[], struct args *a)
+{
+	const struct option *lo;
+	const char *name;
+	char word[64];
+	size_t k;
+	int ch, i, bad = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->account = a->provider = "bf";
+	a->service = "Database";
+	a->subcategory = "Other (Databases)";
+	a->bday = 1;
+	a->pnames = bf_xcalloc((size_t)argc + 1, sizeof(*a->pnames));
+	a->given = bf_xcalloc((size_t)argc + 1, sizeof(*a->given));
+	while ((ch = getopt_long(argc, argv, "B:b:cd:F:f:ho:p:q:s:t:V",
+	    longopts, NULL)) != -1) {
+		bf_cli_common(&cli, ch);
+		for (lo = longopts; lo->name != NULL; lo++)
+			if (lo->val == ch)
+				a->given[a->ngiven++] = lo->name;
+		if (set_opt(a, ch, optarg) == -1)
+			bad = 1;
+	}
+	if (bad)
+		exit(BF_EXIT_USAGE);
+	if (optind >= argc) {
+		bf_warn("a command is required: %s", command_list());
+		bf_cli_fail(&cli);
+	}
+	name = argv[optind++];
+	if (optind < argc) {
+		bf_warn("unexpected argument '%s'", argv[optind]);
+		bf_cli_fail(&cli);
+	}
+	if (bf_cli_required("--db TARGET", a->db != NULL) == -1)
+		bf_cli_fail(&cli);
+	for (k = 0; k < NCMDS && strcmp(name, cmds[k].name) != 0; k++)
+		;
+	if (k == NCMDS) {
+		bf_warn("unknown command '%s': expected %s", name,
+		    command_list());
+		bf_cli_fail(&cli);
+	}
+	for (i = 0; i < a->ngiven; i++) {
+		snprintf(word, sizeof(word), " %s ", a->given[i]);
+		if (strstr(cmds[k].opts, word) == NULL) {
+			bf_warn("--%s does not go with '%s'", a->given[i],
+			    name);
+			exit(BF_EXIT_USAGE);
+		}
+	}
+	return &cmds[k];
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char *db = NULL, *state = NULL, *period = NULL, *quotas = NULL;
-	const char *format = NULL, *from_s = NULL, *to_s = NULL, *by = NULL;
-	const char *account = "bf", *provider = "bf", *service = "Database";
-	const char *subcategory = "Other (Databases)";
-	const char *cmd, *partfile = NULL, *operator = NULL, *reason = NULL;
-	const char *run_id = NULL, *outfile = NULL;
-	struct report_flags rf = { 0 };
-	int ngiven = 0, npnames = 0, bday = 1, cents = 0, canonical = 0;
-	int tables = 0;
-	int ch, rc = 0, fmt;
-	char *end;
-	long l;
-	struct bf_wh *w = NULL;
+	const struct cmd *c;
 	struct bf_err e = { 0 };
+	struct args a;
+	int rc;
 
-	bf_setprogname(argv[0]);
-	argv[0] = (char *)bf_progname; /* getopt names the program too */
-	pnames = bf_xcalloc((size_t)argc + 1, sizeof(*pnames));
-	given = bf_xcalloc((size_t)argc + 1, sizeof(*given));
-	while ((ch = getopt_long(argc, argv, "B:b:cd:F:f:ho:p:q:s:t:V", longopts,
-	    NULL)) != -1) {
-		const struct option *lo;
-
-		for (lo = longopts; lo->name != NULL; lo++)
-			if (lo->val == ch)
-				given[ngiven++] = lo->name;
-		switch (ch) {
-		case 'B':
-			by = optarg;
-			break;
-		case 'b':
-			l = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || l < 1 ||
-			    l > 28) {
-				bf_warn("--billing-day must be 1 to 28, not "
-				    "'%s'", optarg);
-				return BF_EXIT_USAGE;
-			}
-			bday = (int)l;
-			break;
-		case 'c':
-			cents = 1;
-			break;
-		case 'd':
-			db = optarg;
-			break;
-		case 'F':
-			format = optarg;
-			break;
-		case 'f':
-			from_s = optarg;
-			break;
-		case 'h':
-			usage(0);
-			break;
-		case 'o':
-			outfile = optarg;
-			break;
-		case 'p':
-			period = optarg;
-			break;
-		case 'q':
-			quotas = optarg;
-			break;
-		case 's':
-			state = optarg;
-			break;
-		case 't':
-			to_s = optarg;
-			break;
-		case 'V':
-			bf_print_version();
-			return bf_close_stdout();
-		case OPT_ACCOUNT:
-			account = optarg;
-			break;
-		case OPT_CANONICAL:
-			canonical = 1;
-			break;
-		case OPT_DLQ:
-			rf.dlq = optarg;
-			break;
-		case OPT_NOW:
-			rf.now = optarg;
-			break;
-		case OPT_SETTLE:
-			rf.settle = optarg;
-			break;
-		case OPT_OPERATOR:
-			operator = optarg;
-			break;
-		case OPT_PARTITION:
-			pnames[npnames++] = optarg;
-			break;
-		case OPT_PARTITIONS:
-			partfile = optarg;
-			break;
-		case OPT_PROVIDER:
-			provider = optarg;
-			break;
-		case OPT_REASON:
-			reason = optarg;
-			break;
-		case OPT_RUN_ID:
-			run_id = optarg;
-			break;
-		case OPT_SERVICE:
-			service = optarg;
-			break;
-		case OPT_SUBCATEGORY:
-			subcategory = optarg;
-			break;
-		case OPT_TABLE:
-			if (strcmp(optarg, "usage") == 0)
-				tables |= BF_EXPORT_USAGE;
-			else if (strcmp(optarg, "ledger") == 0)
-				tables |= BF_EXPORT_LEDGER;
-			else if (strcmp(optarg, "windows") == 0)
-				tables |= BF_EXPORT_WINDOWS;
-			else {
-				bf_warn("bad --table '%s': expected usage, "
-				    "ledger or windows", optarg);
-				return BF_EXIT_USAGE;
-			}
-			break;
-		default:
-			usage(BF_EXIT_USAGE);
-		}
-	}
-	if (optind >= argc) {
-		bf_warn("a command is required: verify, chargeback, quota, "
-		    "export, gaps or reanchor");
-		usage(BF_EXIT_USAGE);
-	}
-	cmd = argv[optind++];
-	if (optind < argc) {
-		bf_warn("unexpected argument '%s'", argv[optind]);
-		usage(BF_EXIT_USAGE);
-	}
-	if (db == NULL) {
-		bf_warn("--db TARGET is required");
-		usage(BF_EXIT_USAGE);
-	}
-	if (bf_target_check_arg("--db", db, &e) == -1)
+	bf_cli_start(argc, argv);
+	c = parse_args(argc, argv, &a);
+	if (bf_target_check_arg("--db", a.db, &e) == -1)
 		return bf_err_print(&e);
-
-	for (ch = 0; ch < ngiven; ch++) {
-		static const struct {
-			const char *cmd, *opts;
-		} allowed[] = {
-			{ "verify", " db state " },
-			{ "chargeback", " db period billing-day by cents "
-			    "format " },
-			{ "quota", " db period billing-day quotas format " },
-			{ "report", " db period billing-day quotas format "
-			    "out dlq now settle " },
-			{ "export", " db format period billing-day canonical "
-			    "table account provider service "
-			    "service-subcategory " },
-			{ "gaps", " db from to partition partitions " },
-			{ "reanchor", " db state partition operator reason " },
-			{ "watermark", " db partition partitions " },
-			{ "cost", " db run-id " },
-		};
-		char word[64];
-		size_t k;
-
-		snprintf(word, sizeof(word), " %s ", given[ch]);
-		for (k = 0; k < sizeof(allowed) / sizeof(allowed[0]); k++)
-			if (strcmp(cmd, allowed[k].cmd) == 0 &&
-			    strstr(allowed[k].opts, word) == NULL) {
-				bf_warn("--%s does not go with '%s'", given[ch],
-				    cmd);
-				return BF_EXIT_USAGE;
-			}
-	}
-
-	if (strcmp(cmd, "verify") == 0) {
-		struct bf_verify_opts o = { 0 };
-		long n;
-
-		if ((w = bf_wh_open(db, 0, &e)) == NULL)
-			return bf_err_print(&e);
-		o.state = state;
-		o.out = stdout;
-		o.problem = on_problem;
-		n = bf_verify(w, &o, &e);
-		bf_wh_close(w);
-		if (n == -1)
-			return bf_err_print(&e);
-		rc = bf_close_stdout();
-		if (rc == 0 && n > 0) {
-			bf_warn("%ld problem%s found: the ledger does not "
-			    "verify", n, n == 1 ? "" : "s");
-			rc = BF_EXIT_VERIFY;
-		}
-	} else if (strcmp(cmd, "chargeback") == 0 ||
-	    strcmp(cmd, "quota") == 0) {
-		struct bf_report_opts o = { 0 };
-		int q = cmd[0] == 'q', exceeded = 0, found;
-		bf_time a, b;
-
-		if (period == NULL) {
-			bf_warn("--period YYYY-MM is required");
-			return BF_EXIT_USAGE;
-		}
-		if (parse_period(period, bday, &a, &b) == -1)
-			return BF_EXIT_USAGE;
-		if (q && quotas == NULL) {
-			bf_warn("--quotas FILE is required");
-			return BF_EXIT_USAGE;
-		}
-		fmt = format ? bf_sheet_format(format) : BF_FMT_NDJSON;
-		if (fmt == -1) {
-			bf_warn("bad --format '%s': expected ndjson, csv or "
-			    "table", format);
-			return BF_EXIT_USAGE;
-		}
-		o.period = period;
-		o.billing_day = bday;
-		o.cents = cents;
-		o.format = fmt;
-		o.out = stdout;
-		o.warn = on_warn;
-		if (by != NULL && bf_report_parse_by(by, &o.by, &e) == -1)
-			return bf_err_print(&e);
-		if ((w = bf_wh_open(db, 0, &e)) == NULL)
-			return bf_err_print(&e);
-		found = q ? bf_report_quota(w, quotas, &o, &exceeded, &e) :
-		    bf_report_chargeback(w, &o, &e);
-		if (found == -1) {
-			bf_wh_close(w);
-			return bf_err_print(&e);
-		}
-		bf_wh_close(w);
-		rc = bf_close_stdout();
-		if (rc == 0 && exceeded > 0)
-			rc = BF_EXIT_QUOTA;
-		if (rc == 0 && !q && found == 0) {
-			char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
-
-			bf_time_format(a, fs);
-			bf_time_format(b, ts);
-			bf_warn("no usage rows in period %s (billing day %d) "
-			    "[%s, %s): nothing to charge back", period, bday,
-			    fs, ts);
-			rc = BF_EXIT_FAILED;
-		}
-	} else if (strcmp(cmd, "report") == 0) {
-		rf.outfile = outfile;
-		rf.quotas = quotas;
-		rc = cmd_report(db, period, bday, format, &rf);
-	} else if (strcmp(cmd, "export") == 0) {
-		char fs[BF_TIME_LEN], ts[BF_TIME_LEN];
-		const char *f = NULL, *t = NULL;
-		bf_time a, b;
-		int focus = 0, csv = 0;
-
-		if (format == NULL || strcmp(format, "ndjson") == 0)
-			;
-		else if (strcmp(format, "csv") == 0)
-			csv = 1;
-		else if (strcmp(format, "focus") == 0)
-			focus = 1;
-		else {
-			bf_warn("bad --format '%s': expected ndjson, csv or "
-			    "focus", format);
-			return BF_EXIT_USAGE;
-		}
-		if (period != NULL) {
-			if (parse_period(period, bday, &a, &b) == -1)
-				return BF_EXIT_USAGE;
-			bf_time_format(a, fs);
-			bf_time_format(b, ts);
-			f = fs;
-			t = ts;
-		}
-		if (canonical && (csv || focus || period || tables)) {
-			bf_warn("--canonical is the whole warehouse as NDJSON: "
-			    "no --format, --period or --table");
-			return BF_EXIT_USAGE;
-		}
-		if (focus && tables) {
-			bf_warn("--table does not go with the FOCUS export");
-			return BF_EXIT_USAGE;
-		}
-		if (csv && tables != BF_EXPORT_USAGE &&
-		    tables != BF_EXPORT_LEDGER && tables != BF_EXPORT_WINDOWS) {
-			bf_warn("a CSV export holds one table: give --table "
-			    "usage, ledger or windows");
-			return BF_EXIT_USAGE;
-		}
-		if (tables == 0)
-			tables = BF_EXPORT_USAGE | BF_EXPORT_LEDGER;
-		if ((w = bf_wh_open(db, 0, &e)) == NULL)
-			return bf_err_print(&e);
-		if (canonical) {
-			if (bf_wh_begin_read(w, &e) == -1 ||
-			    bf_load_export(w, stdout, &e) == -1)
-				rc = -1;
-		} else if (focus) {
-			struct bf_focus_opts o = { 0 };
-
-			o.from = f;
-			o.to = t;
-			o.billing_day = bday;
-			o.account = account;
-			o.provider = provider;
-			o.service = service;
-			o.subcategory = subcategory;
-			o.out = stdout;
-			rc = bf_focus_export(w, &o, &e);
-		} else {
-			rc = bf_export_tables(w, tables, csv, f, t, stdout, &e);
-		}
-		bf_wh_close(w);
-		if (rc == -1)
-			return bf_err_print(&e);
-		rc = bf_close_stdout();
-	} else if (strcmp(cmd, "gaps") == 0) {
-		struct bf_partlist pl = BF_PARTLIST_INIT;
-		const char **names;
-		bf_time a, b;
-
-		if (from_s == NULL || to_s == NULL) {
-			bf_warn("--from and --to are required");
-			return BF_EXIT_USAGE;
-		}
-		if (parse_time("--from", from_s, &a) == -1 ||
-		    parse_time("--to", to_s, &b) == -1)
-			return BF_EXIT_USAGE;
-		if (a >= b) {
-			bf_warn("--from must come before --to");
-			return BF_EXIT_USAGE;
-		}
-		if (read_names(npnames, partfile, &pl, &names, &e) == -1) {
-			bf_partlist_free(&pl);
-			return bf_err_print(&e);
-		}
-		if ((w = bf_wh_open(db, 0, &e)) == NULL) {
-			free(names);
-			bf_partlist_free(&pl);
-			return bf_err_print(&e);
-		}
-		rc = bf_report_gaps(w, a, b, names, pl.n, stdout, &e);
-		bf_wh_close(w);
-		free(names);
-		bf_partlist_free(&pl);
-		if (rc == -1)
-			return bf_err_print(&e);
-		rc = bf_close_stdout();
-	} else if (strcmp(cmd, "reanchor") == 0) {
-		rc = reanchor(db, state, npnames == 1 ? pnames[0] : NULL,
-		    npnames, operator, reason);
-	} else if (strcmp(cmd, "cost") == 0) {
-		if (run_id == NULL) {
-			bf_warn("--run-id ID is required");
-			return BF_EXIT_USAGE;
-		}
-		if ((rc = open_existing(db, &w, &e)) == 1)
-			rc = bf_wh_run_cost(w, run_id, stdout, &e);
-		bf_wh_close(w);
-		if (rc == -1)
-			return bf_err_print(&e);
-		rc = bf_close_stdout();
-	} else if (strcmp(cmd, "watermark") == 0) {
-		struct bf_partlist pl = BF_PARTLIST_INIT;
-		const char **names;
-
-		if (read_names(npnames, partfile, &pl, &names, &e) == -1 ||
-		    open_existing(db, &w, &e) == -1)
-			rc = -1;
-		else
-			rc = bf_plan_watermarks(w, names, pl.n, stdout, &e);
-		bf_wh_close(w);
-		free(names);
-		bf_partlist_free(&pl);
-		if (rc == -1)
-			return bf_err_print(&e);
-		rc = bf_close_stdout();
-	} else {
-		bf_warn("unknown command '%s': expected verify, chargeback, "
-		    "quota, export, gaps or reanchor", cmd);
-		usage(BF_EXIT_USAGE);
-	}
+	rc = c->run(&a);
+	free(a.pnames);
+	free(a.given);
 	return rc;
 }
