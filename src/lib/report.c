@@ -792,6 +792,131 @@ key_currency(const struct bf_keymap_ent *x)
 	return p;
 }
 
+/* Whether the optional column k (4 cost_center, 5 instance_id, 6 metric,
+ * 10 rounded) of the chargeback is in o's sheet. */
+static int
+has_col(const struct bf_report_opts *o, int k)
+{
+	switch (k) {
+	case 4:
+		return (o->by & BF_BY_COST_CENTER) != 0;
+	case 5:
+		return (o->by & BF_BY_INSTANCE) != 0;
+	case 6:
+		return (o->by & BF_BY_METRIC) != 0;
+	case 10:
+		return o->cents;
+	}
+	return 1;
+}
+
+/* One chargeback sheet being written: the period's bounds, the groups in
+ * their order, and the currency walked now. */
+struct cbsheet {
+	const struct bf_report_opts *o;
+	struct bf_sheet *out;
+	struct charge *c;
+	const size_t *ord;
+	char ps[BF_TIME_LEN], pe[BF_TIME_LEN];
+};
+
+/* The leading cells of a row: the period (not in a table) and, for a
+ * total, the label; returns how many. */
+static int
+lead_cells(const struct cbsheet *s, const char **v, int total)
+{
+	int vi = 0;
+
+	if (s->o->format != BF_FMT_TABLE) {
+		v[vi++] = s->o->period;
+		v[vi++] = s->ps;
+		v[vi++] = s->pe;
+		if (total)
+			v[vi++] = NULL;
+	} else if (total)
+		v[vi++] = "TOTAL";
+	return vi;
+}
+
+/* The rows of the groups of one currency (cur, from ord[lo] on), with
+ * their cents as bf_report_cents allocates them, then its total row. */
+static int
+put_currency(struct cbsheet *s, size_t lo, const char *cur, bf_dec *amt,
+    bf_dec *cents, struct bf_err *e)
+{
+	const struct charge *c = s->c;
+	const char *v[11];
+	char cost[BF_DEC_LEN], rnd[BF_DEC_LEN], nrows[24];
+	bf_dec total = bf_dec_from_int(0), rt;
+	size_t hi, n = 0, m = 0;
+	long rows = 0;
+	int vi, k;
+
+	for (hi = lo; hi < c->keys.n; hi++)
+		if (strcmp(key_currency(&c->keys.v[s->ord[hi]]), cur) == 0)
+			amt[n++] = c->g[s->ord[hi]].cost;
+	if (bf_report_cents(amt, n, 2, cents, &rt) == -1)
+		return bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
+	for (hi = lo; hi < c->keys.n; hi++) {
+		const struct bf_keymap_ent *x = &c->keys.v[s->ord[hi]];
+		const struct group *g = &c->g[s->ord[hi]];
+		const char *f = x->key;
+
+		if (strcmp(key_currency(x), cur) != 0)
+			continue;
+		vi = lead_cells(s, v, 0);
+		/* The key: the tenant, then the optional fields o->by has. */
+		v[vi++] = f;
+		f += strlen(f) + 1;
+		for (k = 4; k <= 6; k++) {
+			if (!has_col(s->o, k))
+				continue;
+			v[vi++] = f;
+			f += strlen(f) + 1;
+		}
+		v[vi++] = cur;
+		snprintf(nrows, sizeof(nrows), "%ld", g->rows);
+		v[vi++] = nrows;
+		bf_dec_format(g->cost, cost);
+		v[vi++] = cost;
+		bf_dec_format_places(cents[m++], 2, rnd);
+		if (s->o->cents)
+			v[vi++] = rnd;
+		rows += g->rows;
+		if (bf_dec_add(total, g->cost, &total) != BF_DEC_OK)
+			return bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
+		bf_sheet_add(s->out, "chargeback", v);
+	}
+	vi = lead_cells(s, v, 1);
+	for (k = 4; k <= 6; k++)
+		if (has_col(s->o, k))
+			v[vi++] = NULL;
+	v[vi++] = cur;
+	snprintf(nrows, sizeof(nrows), "%ld", rows);
+	v[vi++] = nrows;
+	bf_dec_format(total, cost);
+	v[vi++] = cost;
+	bf_dec_format_places(rt, 2, rnd);
+	if (s->o->cents)
+		v[vi++] = rnd;
+	bf_sheet_add(s->out, "total", v);
+	return 0;
+}
+
+/* 1 when a group before ord[lo] has the currency of ord[lo]'s: that
+ * currency is written already. */
+static int
+currency_done(const struct charge *c, const size_t *ord, size_t lo)
+{
+	const char *cur = key_currency(&c->keys.v[ord[lo]]);
+	size_t hi;
+
+	for (hi = 0; hi < lo; hi++)
+		if (strcmp(key_currency(&c->keys.v[ord[hi]]), cur) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 chargeback(struct bf_wh *w, const struct bf_report_opts *o,
     struct bf_sheet *out, struct bf_sheet_col *use, struct bf_err *e)
@@ -804,10 +929,10 @@ chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 		{ "cost", BF_SHEET_RIGHT }, { "rounded", BF_SHEET_RIGHT },
 	};
 	struct charge c;
+	struct cbsheet s;
 	bf_dec *amt = NULL, *cents = NULL;
-	size_t *ord = NULL, i, lo, hi;
+	size_t *ord = NULL, i, lo;
 	bf_time from, to;
-	char ps[BF_TIME_LEN], pe[BF_TIME_LEN];
 	int nc = 0, rc = -1, k;
 
 	memset(&c, 0, sizeof(c));
@@ -816,18 +941,9 @@ chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 	if (scan_period(w, o, charge_row, &c, e) == -1)
 		goto done;
 	bf_billing_period(o->period, o->billing_day, &from, &to);
-	bf_time_format(from, ps);
-	bf_time_format(to, pe);
-	for (k = 0; k < 11; k++) {
-		if ((k == 4 && !(o->by & BF_BY_COST_CENTER)) ||
-		    (k == 5 && !(o->by & BF_BY_INSTANCE)) ||
-		    (k == 6 && !(o->by & BF_BY_METRIC)) ||
-		    (k == 10 && !o->cents))
-			continue;
-		if (o->format == BF_FMT_TABLE && k <= 2)
-			continue;
-		use[nc++] = cols[k];
-	}
+	for (k = 0; k < 11; k++)
+		if (has_col(o, k) && (o->format != BF_FMT_TABLE || k > 2))
+			use[nc++] = cols[k];
 	bf_sheet_init(out, use, nc);
 	ord = bf_xcalloc(c.keys.n + 1, sizeof(*ord));
 	amt = bf_xcalloc(c.keys.n + 1, sizeof(*amt));
@@ -837,101 +953,18 @@ chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 	sort_keys = &c.keys;
 	if (c.keys.n > 0)
 		qsort(ord, c.keys.n, sizeof(*ord), cmp_key);
+	s.o = o;
+	s.out = out;
+	s.c = &c;
+	s.ord = ord;
+	bf_time_format(from, s.ps);
+	bf_time_format(to, s.pe);
 	/* Groups of one currency are contiguous only when the currency is
 	 * the sort key's first field; walk each currency on its own. */
-	for (lo = 0; lo < c.keys.n; lo++) {
-		const char *cur = key_currency(&c.keys.v[ord[lo]]);
-		size_t n = 0, m;
-		bf_dec total, rt;
-		char tot[BF_DEC_LEN], rtot[BF_DEC_LEN];
-		const char *v[11];
-		long rows = 0;
-		int seen = 0;
-
-		for (hi = 0; hi < lo; hi++)
-			if (strcmp(key_currency(&c.keys.v[ord[hi]]), cur) ==
-			    0)
-				seen = 1;
-		if (seen)
-			continue;
-		for (hi = lo; hi < c.keys.n; hi++)
-			if (strcmp(key_currency(&c.keys.v[ord[hi]]), cur) == 0)
-				amt[n++] = c.g[ord[hi]].cost;
-		if (bf_report_cents(amt, n, 2, cents, &rt) == -1) {
-			bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
+	for (lo = 0; lo < c.keys.n; lo++)
+		if (!currency_done(&c, ord, lo) && put_currency(&s, lo,
+		    key_currency(&c.keys.v[ord[lo]]), amt, cents, e) == -1)
 			goto done;
-		}
-		total = bf_dec_from_int(0);
-		for (hi = lo, m = 0; hi < c.keys.n; hi++) {
-			const struct bf_keymap_ent *x = &c.keys.v[ord[hi]];
-			const char *f = x->key;
-			char cost[BF_DEC_LEN], rnd[BF_DEC_LEN], nrows[24];
-			int vi = 0;
-
-			if (strcmp(key_currency(x), cur) != 0)
-				continue;
-			if (o->format != BF_FMT_TABLE) {
-				v[vi++] = o->period;
-				v[vi++] = ps;
-				v[vi++] = pe;
-			}
-			v[vi++] = f; /* tenant */
-			f += strlen(f) + 1;
-			for (k = 4; k <= 6; k++) {
-				if ((k == 4 && !(o->by & BF_BY_COST_CENTER)) ||
-				    (k == 5 && !(o->by & BF_BY_INSTANCE)) ||
-				    (k == 6 && !(o->by & BF_BY_METRIC)))
-					continue;
-				v[vi++] = f;
-				f += strlen(f) + 1;
-			}
-			v[vi++] = cur;
-			snprintf(nrows, sizeof(nrows), "%ld",
-			    c.g[ord[hi]].rows);
-			v[vi++] = nrows;
-			bf_dec_format(c.g[ord[hi]].cost, cost);
-			v[vi++] = cost;
-			if (o->cents) {
-				bf_dec_format_places(cents[m], 2, rnd);
-				v[vi++] = rnd;
-			}
-			m++;
-			rows += c.g[ord[hi]].rows;
-			if (bf_dec_add(total, c.g[ord[hi]].cost, &total) !=
-			    BF_DEC_OK) {
-				bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
-				goto done;
-			}
-			bf_sheet_add(out, "chargeback", v);
-		}
-		{
-			char nrows[24];
-			int vi = 0;
-
-			bf_dec_format(total, tot);
-			bf_dec_format_places(rt, 2, rtot);
-			if (o->format != BF_FMT_TABLE) {
-				v[vi++] = o->period;
-				v[vi++] = ps;
-				v[vi++] = pe;
-				v[vi++] = NULL;
-			} else {
-				v[vi++] = "TOTAL";
-			}
-			for (k = 4; k <= 6; k++)
-				if ((k == 4 && (o->by & BF_BY_COST_CENTER)) ||
-				    (k == 5 && (o->by & BF_BY_INSTANCE)) ||
-				    (k == 6 && (o->by & BF_BY_METRIC)))
-					v[vi++] = NULL;
-			v[vi++] = cur;
-			snprintf(nrows, sizeof(nrows), "%ld", rows);
-			v[vi++] = nrows;
-			v[vi++] = tot;
-			if (o->cents)
-				v[vi++] = rtot;
-			bf_sheet_add(out, "total", v);
-		}
-	}
 	rc = c.keys.n > 0;
 done:
 	free(ord);
