@@ -36,12 +36,25 @@
 static void recs_spill(struct bf_recs *rs);
 static void spill_free(struct bf_recs *rs);
 
+static void
+strmap_free(struct bf_recs *rs)
+{
+	if (rs->strmap != NULL) {
+		bf_keymap_free(rs->strmap);
+		free(rs->strmap);
+	}
+	free(rs->stroff);
+	rs->strmap = NULL;
+	rs->stroff = NULL;
+}
+
 void
 bf_recs_free(struct bf_recs *rs)
 {
 	if (rs->spill != NULL && rs->mapid == 0)
 		spill_free(rs);
 	bf_buf_free(&rs->sbuf);
+	strmap_free(rs);
 	free(rs->r);
 	free(rs->ord);
 	free(rs->keys);
@@ -132,6 +145,26 @@ fnv32(const char *s, size_t n)
 	return h;
 }
 
+/* put_str once for each distinct string (spilling: the arena must not
+ * grow with the records). */
+static size_t
+put_interned(struct bf_recs *rs, const char *s, size_t n)
+{
+	size_t i;
+	int added;
+
+	if (rs->strmap == NULL)
+		rs->strmap = bf_xcalloc(1, sizeof(*rs->strmap));
+	i = bf_keymap_put(rs->strmap, s, n, &added);
+	if (added) {
+		if ((i & (i - 1)) == 0)
+			rs->stroff = bf_xrealloc(rs->stroff, (i ? 2 * i : 1) *
+			    sizeof(*rs->stroff));
+		rs->stroff[i] = put_str(rs, s, n);
+	}
+	return rs->stroff[i];
+}
+
 /* put_str for strings many records share: the same bytes as a recent one
  * get its offset (a small cache keyed by hash; a miss only costs a copy). */
 static size_t
@@ -148,7 +181,10 @@ put_shared(struct bf_recs *rs, const char *s, size_t n)
 		    memcmp(rs->arena.s + off, s, n) == 0)
 			return off;
 	}
-	off = put_str(rs, s, n);
+	if (rs->spill != NULL)
+		off = put_interned(rs, s, n);
+	else
+		off = put_str(rs, s, n);
 	*slot = off + 1;
 	return off;
 }
@@ -446,6 +482,7 @@ recs_rollback(struct bf_recs *rs, size_t n, size_t len)
 		return; /* runs were written: the caller gives up */
 	rs->n = n;
 	rs->arena.len = len;
+	strmap_free(rs);
 	for (i = 0; i < BF_REC_ICACHE; i++)
 		if (rs->icache[i] > len)
 			rs->icache[i] = 0;

@@ -322,6 +322,9 @@ struct bf_recs {
 	size_t budget;    /* bytes of records and sbuf before a run */
 	struct bf_buf sbuf; /* the own strings not yet in a run */
 	const char *sstr; /* the strings file, mapped, or NULL */
+	struct bf_keymap *strmap; /* owned, spilling: every shared string, */
+	size_t *stroff;   /* owned: its arena offset (so the arena holds
+	                     each distinct string once) */
 };
 void bf_recs_free(struct bf_recs *rs);
 /* The NUL-terminated string at offset off. */

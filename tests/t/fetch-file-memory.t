@@ -11,7 +11,7 @@
 # gives exit 74; the temporary files are gone from the directory while
 # bf-fetch runs and after it is killed. On 1M samples shuffled, the
 # process's anonymous memory (RssAnon polled in /proc/PID/status) stays
-# under the bound plus 8 MiB.
+# under the bound plus 8 MiB, also with 10000 instances of long names.
 . "$(dirname "$0")/../lib/common.sh"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 cd "$T" || exit 1
@@ -267,5 +267,20 @@ EOF
 	n=$(awk -F'"fetched":' '/"type":"window"/ { split($2, a, ","); s += a[1] } END { print s }' big.8M)
 	check_eq "$n" 1000000 "1M samples: every sample in its window"
 	rm -f big big.8M big.64M
+	# A fleet: 10000 instances with long names, 100 samples each, in
+	# CSV: the distinct strings are held once, not once a record.
+	awk 'BEGIN { print "ts,instance_id,metric,value,unit"
+		for (m = 0; m < 100; m++) for (p = 1; p <= 10000; p++)
+			printf "%d,db-prod-eu-west-1-instance-%06d,m%d,%d,Count\n",
+			    1767225600 + m * 60, p, p % 3, (m * p) % 1000 }' >wide
+	printf '{"type":"window","partition":"db-prod-eu-west-1-instance-000007","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-01T02:00:00Z"}\n' >widew
+	set -- $(python3 poll.py wide.out bf-fetch -s file -d wide \
+	    --memory 8M --tmpdir "$T/tmp" widew)
+	check_eq "$2" 0 "10000 instances --memory 8M (exit status)"
+	ok=$(awk -v k="$1" 'BEGIN { print (k > 0 && k <= 16384) }')
+	check_eq "$ok" 1 "10000 instances --memory 8M: peak RssAnon $1 KiB <= 16384 KiB"
+	check_eq "$(grep -c '"type":"sample"' wide.out)" 100 \
+	    "10000 instances: the window's 100 samples"
+	rm -f wide wide.out
 fi
 done_testing
