@@ -1113,8 +1113,11 @@ spill_finish(struct bf_recs *rs, struct bf_err *e)
 	free(c);
 	free(rank);
 	if (in == SF_OREC) {
+		/* the runs are merged: give their disk back */
 		spill_unmap(sp, SF_REC);
 		spill_unmap(sp, SF_SER);
+		(void)ftruncate(sp->fd[SF_REC], 0);
+		(void)ftruncate(sp->fd[SF_SER], 0);
 		rec = spill_map(sp, SF_OREC, sp->nrec * sizeof(*rec));
 		ser = spill_map(sp, SF_OSER, sp->nrec * sizeof(*ser));
 	}
