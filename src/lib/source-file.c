@@ -696,7 +696,7 @@ bf_recs_sort(struct bf_recs *rs)
 
 enum { SF_REC, SF_SER, SF_STR, SF_OREC, SF_OSER, SF_N };
 #define SPILL_BATCH 512
-#define SPILL_MINRECS 64
+#define SPILL_MINRECS 4
 
 struct spill_run {
 	uint64_t order;  /* the input order of runs */
