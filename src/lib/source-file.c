@@ -2,8 +2,10 @@
  * source-file.c: the data formats bf-fetch reads from files and command
  * output (NDJSON samples, AWS CLI CloudWatch get-metric-data and
  * get-metric-statistics JSON, CSV with a column map), and the file source,
- * which loads --data files once and routes their records to the windows
- * they fall in (source.h).
+ * which loads --data files once, sorts their records with bounded memory
+ * (spilling sorted runs to temporary files beyond --memory, see
+ * "Spilling" below) and routes them to the windows they fall in
+ * (source.h).
  */
 #include <csv.h>
 #include <pthread.h>

@@ -291,7 +291,9 @@ struct bf_rec {
 };
 #define BF_REC_ICACHE 256
 struct bf_recs {
-	struct bf_rec *r; /* owned; n used of cap, in input order */
+	struct bf_rec *r; /* owned; n used of cap, in input order (after
+	                     spilling: the sorted file, mapped, and ser
+	                     too; spill owns both) */
 	size_t n, cap;
 	size_t *ord;      /* owned: after bf_recs_sort, the records in order
 	                     are r[ord[0]], r[ord[1]]... (NULL: r's order) */
