@@ -52,6 +52,8 @@ usage(FILE *fp, int full)
 "  -d, --data FILE          file: a data file (repeatable)\n"
 "  -f, --format F           file, exec: auto ndjson cw-data cw-stats csv\n"
 "      --instance NAME      instance of records that name none\n"
+"      --memory SIZE        file: records held in memory (64M)\n"
+"      --tmpdir DIR         file: where sorted runs spill ($TMPDIR)\n"
 "      --statistic S        get-metric-statistics statistic\n"
 "      --command TEMPLATE   exec: the command per window\n"
 "      --next-args TEMPLATE exec: arguments added for a next page\n"
@@ -94,6 +96,7 @@ enum {
 	O_COMMAND, O_NEXT, O_NOW, O_BURST, O_RETRIES, O_BACKOFF, O_CAP,
 	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION, O_BEARER,
 	O_LOOKBACK, O_PARTIAL, O_CHECK, O_NOCHECK, O_BUDGET, O_SOURCEID,
+	O_MEMORY, O_TMPDIR,
 };
 
 static const struct option longopts[] = {
@@ -125,6 +128,8 @@ static const struct option longopts[] = {
 	{ "page", required_argument, NULL, O_PAGE },
 	{ "statement-timeout", required_argument, NULL, O_STMT },
 	{ "instance", required_argument, NULL, O_INSTANCE },
+	{ "memory", required_argument, NULL, O_MEMORY },
+	{ "tmpdir", required_argument, NULL, O_TMPDIR },
 	{ "statistic", required_argument, NULL, O_STAT },
 	{ "command", required_argument, NULL, O_COMMAND },
 	{ "next-args", required_argument, NULL, O_NEXT },
@@ -218,6 +223,8 @@ static const struct only only_for[] = {
 	{ 'd', "--data", K(BF_SRC_FILE) },
 	{ 'f', "--format", K(BF_SRC_FILE) | K(BF_SRC_EXEC) },
 	{ O_INSTANCE, "--instance", K(BF_SRC_FILE) | K(BF_SRC_EXEC) },
+	{ O_MEMORY, "--memory", K(BF_SRC_FILE) },
+	{ O_TMPDIR, "--tmpdir", K(BF_SRC_FILE) },
 	{ O_STAT, "--statistic", K(BF_SRC_FILE) | K(BF_SRC_EXEC) },
 	{ O_COMMAND, "--command", K(BF_SRC_EXEC) },
 	{ O_NEXT, "--next-args", K(BF_SRC_EXEC) },
@@ -402,6 +409,14 @@ main(int argc, char **argv)
 			if (dur("--statement-timeout", optarg, 1,
 			    &o.statement_timeout_ms) < 0)
 				return BF_EXIT_USAGE;
+			break;
+		case O_MEMORY:
+			if (bf_size_parse(optarg, &o.memory) < 0)
+				return bad("--memory: bad size '%s' (e.g. "
+				    "512K, 64M, 1G)", optarg);
+			break;
+		case O_TMPDIR:
+			o.tmpdir = optarg;
 			break;
 		case O_INSTANCE:
 			o.instance = optarg;

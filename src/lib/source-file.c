@@ -2,12 +2,15 @@
  * source-file.c: the data formats bf-fetch reads from files and command
  * output (NDJSON samples, AWS CLI CloudWatch get-metric-data and
  * get-metric-statistics JSON, CSV with a column map), and the file source,
- * which loads --data files once and routes their records to the windows
- * they fall in (source.h).
+ * which loads --data files once, sorts their records with bounded memory
+ * (spilling sorted runs to temporary files beyond --memory, see
+ * "Spilling" below) and routes them to the windows they fall in
+ * (source.h).
  */
 #include <csv.h>
 #include <pthread.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,9 +28,35 @@
  * Records.
  */
 
+/* Own strings (source.h: sbuf) have offsets tagged with SPILL_STR. */
+#define SPILL_STR ((size_t)1 << (sizeof(size_t) * CHAR_BIT - 2))
+/* What a record held in a chunk costs: itself, its series id, and
+ * bf_recs_sort's ord and tsidx entries. */
+#define REC_COST (sizeof(struct bf_rec) + sizeof(uint32_t) + \
+    2 * sizeof(size_t) + sizeof(bf_time))
+
+static void recs_spill(struct bf_recs *rs);
+static void spill_free(struct bf_recs *rs);
+
+static void
+strmap_free(struct bf_recs *rs)
+{
+	if (rs->strmap != NULL) {
+		bf_keymap_free(rs->strmap);
+		free(rs->strmap);
+	}
+	free(rs->stroff);
+	rs->strmap = NULL;
+	rs->stroff = NULL;
+}
+
 void
 bf_recs_free(struct bf_recs *rs)
 {
+	if (rs->spill != NULL && rs->mapid == 0)
+		spill_free(rs);
+	bf_buf_free(&rs->sbuf);
+	strmap_free(rs);
 	free(rs->r);
 	free(rs->ord);
 	free(rs->keys);
@@ -44,7 +73,11 @@ bf_recs_free(struct bf_recs *rs)
 const char *
 bf_recs_str(const struct bf_recs *rs, size_t off)
 {
-	return off == BF_NO_STR ? NULL : rs->arena.s + off;
+	if (off == BF_NO_STR)
+		return NULL;
+	if (off & SPILL_STR)
+		return rs->sstr + (off & ~SPILL_STR);
+	return rs->arena.s + off;
 }
 
 static size_t
@@ -60,6 +93,49 @@ put_str(struct bf_recs *rs, const char *s, size_t n)
 	return off;
 }
 
+/* put_str for the strings of one record: into sbuf when spilling. */
+static size_t
+put_own(struct bf_recs *rs, const char *s, size_t n)
+{
+	size_t off;
+
+	if (s == NULL || rs->spill == NULL)
+		return put_str(rs, s, n);
+	off = rs->sbuf.len;
+	bf_buf_add(&rs->sbuf, s, n);
+	bf_buf_putc(&rs->sbuf, '\0');
+	return off | SPILL_STR;
+}
+
+/* Moves the offsets of r's strings: own ones (SPILL_STR) by own, the
+ * others by shared; with untag, own ones become offsets into the arena. */
+static void
+rec_move(struct bf_rec *r, size_t own, size_t shared, int untag)
+{
+	size_t *v[5];
+	int i, n = 0;
+
+	if (r->kind == BF_REC_FIELDS) {
+		v[n++] = &r->f.instance;
+		v[n++] = &r->f.metric;
+		v[n++] = &r->f.unit;
+		v[n++] = &r->f.source;
+		v[n++] = &r->f.value;
+	} else {
+		v[n++] = &r->b.body;
+	}
+	for (i = 0; i < n; i++) {
+		if (*v[i] == BF_NO_STR)
+			continue;
+		if (!(*v[i] & SPILL_STR))
+			*v[i] += shared;
+		else if (untag)
+			*v[i] = (*v[i] & ~SPILL_STR) + own;
+		else
+			*v[i] += own;
+	}
+}
+
 static uint32_t
 fnv32(const char *s, size_t n)
 {
@@ -69,6 +145,26 @@ fnv32(const char *s, size_t n)
 	for (i = 0; i < n; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
 	return h;
+}
+
+/* put_str once for each distinct string (spilling: the arena must not
+ * grow with the records). */
+static size_t
+put_interned(struct bf_recs *rs, const char *s, size_t n)
+{
+	size_t i;
+	int added;
+
+	if (rs->strmap == NULL)
+		rs->strmap = bf_xcalloc(1, sizeof(*rs->strmap));
+	i = bf_keymap_put(rs->strmap, s, n, &added);
+	if (added) {
+		if ((i & (i - 1)) == 0)
+			rs->stroff = bf_xrealloc(rs->stroff, (i ? 2 * i : 1) *
+			    sizeof(*rs->stroff));
+		rs->stroff[i] = put_str(rs, s, n);
+	}
+	return rs->stroff[i];
 }
 
 /* put_str for strings many records share: the same bytes as a recent one
@@ -87,7 +183,10 @@ put_shared(struct bf_recs *rs, const char *s, size_t n)
 		    memcmp(rs->arena.s + off, s, n) == 0)
 			return off;
 	}
-	off = put_str(rs, s, n);
+	if (rs->spill != NULL)
+		off = put_interned(rs, s, n);
+	else
+		off = put_str(rs, s, n);
 	*slot = off + 1;
 	return off;
 }
@@ -211,8 +310,13 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 {
 	struct bf_rec *r;
 
+	if (rs->spill != NULL && rs->n > 0 && (rs->n >= rs->climit ||
+	    rs->n * REC_COST + rs->sbuf.len >= rs->budget))
+		recs_spill(rs);
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? rs->cap * 2 : 256;
+		if (rs->spill != NULL && rs->cap > rs->climit)
+			rs->cap = rs->climit;
 		rs->r = bf_xrealloc(rs->r, rs->cap * sizeof(*rs->r));
 		rs->ser = bf_xrealloc(rs->ser, rs->cap * sizeof(*rs->ser));
 	}
@@ -233,14 +337,14 @@ add_rec(struct bf_recs *rs, const struct rec_in *ri)
 		memcpy(r->b.run, ri->run, sizeof(r->b.run));
 	} else if (ri->body != NULL) {
 		r->kind = BF_REC_BODY;
-		r->b.body = put_str(rs, ri->body, ri->bodyn);
+		r->b.body = put_own(rs, ri->body, ri->bodyn);
 	} else {
 		r->kind = BF_REC_FIELDS;
 		r->f.instance = put_shared(rs, ri->instance, ri->instancen);
 		r->f.metric = put_shared(rs, ri->metric, ri->metricn);
 		r->f.unit = put_shared(rs, ri->unit, ri->unitn);
 		r->f.source = put_shared(rs, ri->source, ri->sourcen);
-		r->f.value = put_str(rs, ri->value, ri->valuen);
+		r->f.value = put_own(rs, ri->value, ri->valuen);
 	}
 	r->valkind = (uint8_t)ri->valkind;
 	r->addres = (uint8_t)ri->addres;
@@ -376,8 +480,11 @@ recs_rollback(struct bf_recs *rs, size_t n, size_t len)
 {
 	size_t i;
 
+	if (rs->n < n)
+		return; /* runs were written: the caller gives up */
 	rs->n = n;
 	rs->arena.len = len;
+	strmap_free(rs);
 	for (i = 0; i < BF_REC_ICACHE; i++)
 		if (rs->icache[i] > len)
 			rs->icache[i] = 0;
@@ -388,34 +495,58 @@ recs_rollback(struct bf_recs *rs, size_t n, size_t len)
 		khash_rebuild(rs, rs->khcap);
 }
 
-/* Appends the records of from (built on their own) to rs. */
-static void
-recs_append(struct bf_recs *rs, const struct bf_recs *from)
-{
-	size_t base = rs->arena.len, i;
-	uint32_t *id, *sid, k;
-	struct bf_rec *r;
+/* How the ids and offsets of records built on their own (a part's) map
+ * into those of the records they join (recs_absorb). */
+struct recs_map {
+	uint32_t *kid;  /* key index -> the joined records' (owned) */
+	uint32_t *sid;  /* series id -> the joined records' (owned) */
+	size_t base;    /* where from's arena starts in theirs */
+};
 
-	if (from->n == 0)
-		return;
+/* Enters the strings, keys and series of from into rs and fills m. */
+static void
+recs_absorb(struct bf_recs *rs, const struct bf_recs *from,
+    struct recs_map *m)
+{
+	uint32_t k;
+	size_t i, nser = from->sermap != NULL ? from->sermap->n : 0;
+
+	m->base = rs->arena.len;
 	bf_buf_add(&rs->arena, from->arena.s, from->arena.len);
-	id = bf_xcalloc(from->nkeys + 1, sizeof(*id));
+	m->kid = bf_xcalloc(from->nkeys + 1, sizeof(*m->kid));
 	for (k = 0; k < from->nkeys; k++) {
 		const char *key = from->arena.s + from->keys[k];
 
-		id[k] = key_id(rs, key, strlen(key));
+		m->kid[k] = key_id(rs, key, strlen(key));
 	}
+	m->sid = bf_xcalloc(nser + 1, sizeof(*m->sid));
+	if (rs->sermap == NULL)
+		rs->sermap = bf_xcalloc(1, sizeof(*rs->sermap));
+	for (i = 0; i < nser; i++)
+		m->sid[i] = (uint32_t)bf_keymap_put(rs->sermap,
+		    from->sermap->v[i].key, from->sermap->v[i].len, NULL);
+}
+
+/* Appends the records of from (built on their own, no own strings
+ * pending) to rs. */
+static void
+recs_append(struct bf_recs *rs, const struct bf_recs *from)
+{
+	struct recs_map m;
+	uint32_t *id, *sid;
+	struct bf_rec *r;
+	size_t i;
+
+	if (from->n == 0)
+		return;
+	recs_absorb(rs, from, &m);
+	id = m.kid;
+	sid = m.sid;
 	if (rs->n + from->n > rs->cap) {
 		rs->cap = rs->n + from->n;
 		rs->r = bf_xrealloc(rs->r, rs->cap * sizeof(*rs->r));
 		rs->ser = bf_xrealloc(rs->ser, rs->cap * sizeof(*rs->ser));
 	}
-	sid = bf_xcalloc(from->sermap->n + 1, sizeof(*sid));
-	if (rs->sermap == NULL)
-		rs->sermap = bf_xcalloc(1, sizeof(*rs->sermap));
-	for (i = 0; i < from->sermap->n; i++)
-		sid[i] = (uint32_t)bf_keymap_put(rs->sermap,
-		    from->sermap->v[i].key, from->sermap->v[i].len, NULL);
 	for (i = 0; i < from->n; i++) {
 		rs->ser[rs->n] = sid[from->ser[i]];
 		r = &rs->r[rs->n++];
@@ -423,15 +554,7 @@ recs_append(struct bf_recs *rs, const struct bf_recs *from)
 		r->key = id[r->key];
 		if (r->cwres >= 2 && r->cwres - 2 < (int)from->ncwper)
 			r->cwres = cw_period_id(rs, from->cwper[r->cwres - 2]);
-		if (r->kind != BF_REC_FIELDS) {
-			r->b.body += base;
-			continue;
-		}
-		r->f.instance += r->f.instance != BF_NO_STR ? base : 0;
-		r->f.metric += r->f.metric != BF_NO_STR ? base : 0;
-		r->f.unit += r->f.unit != BF_NO_STR ? base : 0;
-		r->f.source += r->f.source != BF_NO_STR ? base : 0;
-		r->f.value += r->f.value != BF_NO_STR ? base : 0;
+		rec_move(r, 0, m.base, 0);
 	}
 	free(id);
 	free(sid);
@@ -470,10 +593,29 @@ tsidx_cmp(const void *a, const void *b)
  * key's records together in input order, and only a key whose records are
  * not already in time order (files are mostly sorted by time) is sorted
  * by (ts, input order). */
+/* The rank of each key of rs in strcmp order (the caller frees). */
+static uint32_t *
+key_ranks(const struct bf_recs *rs)
+{
+	struct keyrank *kr;
+	uint32_t *rank, j;
+
+	kr = bf_xcalloc(rs->nkeys + 1, sizeof(*kr));
+	rank = bf_xcalloc(rs->nkeys + 1, sizeof(*rank));
+	for (j = 0; j < rs->nkeys; j++) {
+		kr[j].s = rs->arena.s + rs->keys[j];
+		kr[j].k = j;
+	}
+	qsort(kr, rs->nkeys, sizeof(*kr), keyrank_cmp);
+	for (j = 0; j < rs->nkeys; j++)
+		rank[kr[j].k] = j;
+	free(kr);
+	return rank;
+}
+
 void
 bf_recs_sort(struct bf_recs *rs)
 {
-	struct keyrank *kr;
 	struct tsidx *tx = NULL;
 	size_t *start, *ord, i, a, b, k, ntx = 0;
 	uint32_t *rank, j;
@@ -483,16 +625,7 @@ bf_recs_sort(struct bf_recs *rs)
 	rs->ord = NULL;
 	if (rs->n < 2)
 		return;
-	kr = bf_xcalloc(rs->nkeys, sizeof(*kr));
-	rank = bf_xcalloc(rs->nkeys, sizeof(*rank));
-	for (j = 0; j < rs->nkeys; j++) {
-		kr[j].s = rs->arena.s + rs->keys[j];
-		kr[j].k = j;
-	}
-	qsort(kr, rs->nkeys, sizeof(*kr), keyrank_cmp);
-	for (j = 0; j < rs->nkeys; j++)
-		rank[kr[j].k] = j;
-	free(kr);
+	rank = key_ranks(rs);
 	/* Already in order (one key, time-sorted): nothing to do. */
 	for (i = 1; i < rs->n && sorted; i++) {
 		uint32_t r0 = rank[rs->r[i - 1].key], r1 = rank[rs->r[i].key];
@@ -536,6 +669,503 @@ bf_recs_sort(struct bf_recs *rs)
 	free(start);
 	free(rank);
 	rs->ord = ord;
+}
+
+/*
+ * Spilling records to temporary files (the file source under --memory).
+ *
+ * The parse pass (the checking pass) puts records into a chunk, a struct
+ * bf_recs, as before. When the chunk holds as many records as its share of
+ * --memory allows (REC_COST bytes each, with the own strings in sbuf), it
+ * is sorted by (key, ts, input order) with bf_recs_sort and written as a
+ * run: its records and their series ids at the end of two run files, its
+ * own strings at the end of a strings file (their offsets, tagged
+ * SPILL_STR, moved to the file's). Parts parsed on threads at once each
+ * have their own chunk and share of the bound and write their own runs.
+ * Once every data file is parsed, the runs are merged (k-way, ties by
+ * input order: the order of the runs) into a sorted record file and a
+ * series file, which are mapped read-only and served through rs->r and
+ * rs->ser as the in-memory array was: the window and lookback code does
+ * not change, and the pages are the kernel's to drop and read again, not
+ * anonymous memory. Runs already in order one after the other (input in
+ * time order, parsed in one part) are the sorted files as they are.
+ *
+ * The five files are made 0600 in a directory of their own (mkdtemp,
+ * 0700) in --tmpdir, and unlinked, the directory removed, as soon as they
+ * are open: nothing is left behind on any exit, signals and SIGKILL
+ * included. Input that fits in one chunk never touches a file.
+ */
+
+enum { SF_REC, SF_SER, SF_STR, SF_OREC, SF_OSER, SF_N };
+#define SPILL_BATCH 512
+#define SPILL_MINRECS 4
+
+struct spill_run {
+	uint64_t order;  /* the input order of runs */
+	size_t at, n;    /* records [at, at + n) of the run files */
+	uint32_t mapid;  /* whose records (bf_recs.mapid) */
+};
+
+struct bf_spill {
+	pthread_mutex_t mu;
+	const char *tmpdir;   /* --tmpdir, or NULL */
+	char dir[PATH_MAX];   /* the directory the files were made in */
+	int fd[SF_N];         /* -1 until the first run */
+	size_t nrec, slen;    /* records in the run files, bytes of strings */
+	struct spill_run *run;
+	size_t nrun, runcap;
+	struct recs_map *map; /* map[mapid - 1]: parts' ids (recs_absorb) */
+	uint32_t nmap;
+	int failed;
+	int merged;           /* the runs were merged (not in order) */
+	struct bf_err err;
+	void *m[SF_N];        /* the files mapped, at the end */
+	size_t mlen[SF_N];
+};
+
+static struct bf_spill *
+spill_new(const char *tmpdir)
+{
+	struct bf_spill *sp = bf_xcalloc(1, sizeof(*sp));
+	int k;
+
+	pthread_mutex_init(&sp->mu, NULL);
+	sp->tmpdir = tmpdir;
+	for (k = 0; k < SF_N; k++)
+		sp->fd[k] = -1;
+	return sp;
+}
+
+/* Sets rs's share of the bound: budget bytes. */
+static void
+spill_share(struct bf_recs *rs, size_t budget)
+{
+	rs->budget = budget;
+	rs->climit = budget / REC_COST;
+	if (rs->climit < SPILL_MINRECS)
+		rs->climit = SPILL_MINRECS;
+}
+
+/* The first failure wins; called with sp->mu held. */
+static int
+spill_fail(struct bf_spill *sp, const char *what, int err)
+{
+	if (!sp->failed)
+		bf_err_set(&sp->err, BF_EXIT_IO, "%s '%s': %s", what, sp->dir,
+		    strerror(err));
+	sp->failed = 1;
+	return -1;
+}
+
+/* Makes the files (once); called with sp->mu held. */
+static int
+spill_files(struct bf_spill *sp)
+{
+	static const char *const name[SF_N] = { "runs", "runs.ser",
+		"strings", "sorted", "sorted.ser" };
+	char path[PATH_MAX + 32], file[PATH_MAX + 64];
+	const char *dir = sp->tmpdir;
+	int k, fd, err;
+
+	if (sp->fd[0] >= 0)
+		return 0;
+	if (dir == NULL || *dir == '\0')
+		dir = getenv("TMPDIR");
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	snprintf(sp->dir, sizeof(sp->dir), "%s", dir);
+	if (strlen(dir) + 20 > PATH_MAX)
+		return spill_fail(sp, "cannot make a temporary directory in",
+		    ENAMETOOLONG);
+	snprintf(path, sizeof(path), "%s/bf-fetch.XXXXXX", dir);
+	if (mkdtemp(path) == NULL)
+		return spill_fail(sp, "cannot make a temporary directory in",
+		    errno);
+	for (k = 0; k < SF_N; k++) {
+		snprintf(file, sizeof(file), "%s/%s", path, name[k]);
+		fd = open(file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			break;
+		unlink(file);
+		sp->fd[k] = fd;
+	}
+	err = errno;
+	rmdir(path);
+	if (k == SF_N)
+		return 0;
+	while (k-- > 0) {
+		close(sp->fd[k]);
+		sp->fd[k] = -1;
+	}
+	return spill_fail(sp, "cannot make a temporary file in", err);
+}
+
+/* Writes p[0..n) at off of file k. */
+static int
+spill_write(struct bf_spill *sp, int k, const void *p, size_t n, size_t off)
+{
+	const char *q = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(sp->fd[k], q, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			pthread_mutex_lock(&sp->mu);
+			spill_fail(sp, "cannot write a temporary file in",
+			    w < 0 ? errno : ENOSPC);
+			pthread_mutex_unlock(&sp->mu);
+			return -1;
+		}
+		q += w;
+		n -= (size_t)w;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes rs's records, sorted, as a run and empties rs (not its strings,
+ * keys and series). After a failure (sp->err), the records are dropped. */
+static void
+recs_spill(struct bf_recs *rs)
+{
+	struct bf_spill *sp = rs->spill;
+	struct bf_rec *batch;
+	uint32_t *sbatch;
+	size_t at = 0, soff = 0, i, j, k, x;
+	int ok;
+
+	if (rs->n == 0)
+		return;
+	bf_recs_sort(rs);
+	pthread_mutex_lock(&sp->mu);
+	ok = !sp->failed && spill_files(sp) == 0;
+	if (ok) {
+		at = sp->nrec;
+		soff = sp->slen;
+		sp->nrec += rs->n;
+		sp->slen += rs->sbuf.len;
+		if (sp->nrun == sp->runcap) {
+			sp->runcap = sp->runcap ? sp->runcap * 2 : 16;
+			sp->run = bf_xrealloc(sp->run, sp->runcap *
+			    sizeof(*sp->run));
+		}
+		sp->run[sp->nrun].order = rs->order++;
+		sp->run[sp->nrun].at = at;
+		sp->run[sp->nrun].n = rs->n;
+		sp->run[sp->nrun++].mapid = rs->mapid;
+	}
+	pthread_mutex_unlock(&sp->mu);
+	if (ok && rs->sbuf.len > 0)
+		ok = spill_write(sp, SF_STR, rs->sbuf.s, rs->sbuf.len,
+		    soff) == 0;
+	batch = bf_xcalloc(SPILL_BATCH, sizeof(*batch));
+	sbatch = bf_xcalloc(SPILL_BATCH, sizeof(*sbatch));
+	for (i = 0; ok && i < rs->n; i += k) {
+		k = rs->n - i < SPILL_BATCH ? rs->n - i : SPILL_BATCH;
+		for (j = 0; j < k; j++) {
+			x = rs->ord != NULL ? rs->ord[i + j] : i + j;
+			batch[j] = rs->r[x];
+			rec_move(&batch[j], soff, 0, 0);
+			sbatch[j] = rs->ser[x];
+		}
+		ok = spill_write(sp, SF_REC, batch, k * sizeof(*batch),
+		    (at + i) * sizeof(*batch)) == 0 &&
+		    spill_write(sp, SF_SER, sbatch, k * sizeof(*sbatch),
+		    (at + i) * sizeof(*sbatch)) == 0;
+	}
+	free(batch);
+	free(sbatch);
+	rs->n = 0;
+	free(rs->ord);
+	rs->ord = NULL;
+	bf_buf_reset(&rs->sbuf);
+}
+
+/* Records that never spilled: their own strings join the arena. */
+static void
+recs_unspill(struct bf_recs *rs)
+{
+	size_t base = rs->arena.len, i;
+
+	if (rs->sbuf.len == 0)
+		return;
+	bf_buf_add(&rs->arena, rs->sbuf.s, rs->sbuf.len);
+	for (i = 0; i < rs->n; i++)
+		rec_move(&rs->r[i], base, 0, 1);
+	bf_buf_reset(&rs->sbuf);
+}
+
+/* A part (records with their own mapid) that spilled: its last records go
+ * to a run, its strings, keys and series into rs, and the map of its ids
+ * into rs's is kept for the merge. */
+static void
+spill_absorb(struct bf_recs *rs, struct bf_recs *part)
+{
+	struct bf_spill *sp = rs->spill;
+
+	recs_spill(part);
+	if (part->mapid > sp->nmap) {
+		sp->map = bf_xrealloc(sp->map, part->mapid * sizeof(*sp->map));
+		memset(sp->map + sp->nmap, 0, (part->mapid - sp->nmap) *
+		    sizeof(*sp->map));
+		sp->nmap = part->mapid;
+	}
+	recs_absorb(rs, part, &sp->map[part->mapid - 1]);
+}
+
+static int
+run_cmp(const void *a, const void *b)
+{
+	const struct spill_run *x = a, *y = b;
+
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* A run being merged: its next record, as rs's key rank and ts. */
+struct mcur {
+	const struct bf_rec *r;
+	const uint32_t *ser;
+	size_t left;
+	const struct recs_map *m; /* NULL: rs's own ids */
+	uint32_t rank, idx;       /* idx: the run's place in input order */
+	bf_time ts;
+};
+
+static void
+mcur_load(struct mcur *c, const uint32_t *rank)
+{
+	c->rank = rank[c->m != NULL ? c->m->kid[c->r->key] : c->r->key];
+	c->ts = c->r->ts;
+}
+
+static int
+mcur_less(const struct mcur *a, const struct mcur *b)
+{
+	if (a->rank != b->rank)
+		return a->rank < b->rank;
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	return a->idx < b->idx;
+}
+
+static void
+heap_down(struct mcur **h, size_t n, size_t i)
+{
+	struct mcur *t;
+	size_t c;
+
+	for (; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && mcur_less(h[c + 1], h[c]))
+			c++;
+		if (!mcur_less(h[c], h[i]))
+			break;
+		t = h[c];
+		h[c] = h[i];
+		h[i] = t;
+	}
+}
+
+/* Maps file k's first len bytes read-only (NULL for none or a failure). */
+static void *
+spill_map(struct bf_spill *sp, int k, size_t len)
+{
+	void *m;
+
+	if (len == 0)
+		return NULL;
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, sp->fd[k], 0);
+	if (m == MAP_FAILED) {
+		spill_fail(sp, "cannot map a temporary file in", errno);
+		return NULL;
+	}
+	sp->m[k] = m;
+	sp->mlen[k] = len;
+	return m;
+}
+
+static void
+spill_unmap(struct bf_spill *sp, int k)
+{
+	if (sp->m[k] != NULL)
+		munmap(sp->m[k], sp->mlen[k]);
+	sp->m[k] = NULL;
+	sp->mlen[k] = 0;
+}
+
+/* 1 when the runs (in input order) are one sorted sequence already: all
+ * rs's own, each starting where the one before ends. */
+static int
+runs_in_order(const struct bf_spill *sp, const struct mcur *c)
+{
+	const struct spill_run *r = sp->run;
+	size_t i;
+
+	for (i = 0; i < sp->nrun; i++) {
+		if (r[i].mapid != 0 || (i > 0 && r[i].at != r[i - 1].at +
+		    r[i - 1].n))
+			return 0;
+		if (i > 0 && (c[i].rank < c[i - 1].rank ||
+		    (c[i].rank == c[i - 1].rank && c[i].ts < c[i - 1].ts)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Merges the runs into the sorted files (SF_OREC, SF_OSER). */
+static int
+spill_merge_runs(struct bf_spill *sp, struct mcur *c, const uint32_t *rank)
+{
+	struct mcur **h;
+	struct bf_rec *batch;
+	uint32_t *sbatch;
+	size_t n = 0, i, k = 0, out = 0;
+	int rc = 0;
+
+	h = bf_xcalloc(sp->nrun + 1, sizeof(*h));
+	for (i = 0; i < sp->nrun; i++)
+		if (c[i].left > 0)
+			h[n++] = &c[i];
+	for (i = n / 2; i-- > 0;)
+		heap_down(h, n, i);
+	batch = bf_xcalloc(SPILL_BATCH, sizeof(*batch));
+	sbatch = bf_xcalloc(SPILL_BATCH, sizeof(*sbatch));
+	while (n > 0 && rc == 0) {
+		struct mcur *t = h[0];
+
+		batch[k] = *t->r;
+		sbatch[k] = *t->ser;
+		if (t->m != NULL) {
+			batch[k].key = t->m->kid[t->r->key];
+			sbatch[k] = t->m->sid[*t->ser];
+			rec_move(&batch[k], 0, t->m->base, 0);
+		}
+		if (--t->left == 0) {
+			h[0] = h[--n];
+		} else {
+			t->r++;
+			t->ser++;
+			mcur_load(t, rank);
+		}
+		heap_down(h, n, 0);
+		if (++k == SPILL_BATCH || n == 0) {
+			rc = spill_write(sp, SF_OREC, batch, k *
+			    sizeof(*batch), out * sizeof(*batch)) < 0 ||
+			    spill_write(sp, SF_OSER, sbatch, k *
+			    sizeof(*sbatch), out * sizeof(*sbatch)) < 0 ?
+			    -1 : 0;
+			out += k;
+			k = 0;
+		}
+	}
+	free(batch);
+	free(sbatch);
+	free(h);
+	return rc;
+}
+
+/* Writes rs's last records as a run, merges the runs and serves the
+ * sorted files as rs's records. -1 with e set (BF_EXIT_IO). */
+static int
+spill_finish(struct bf_recs *rs, struct bf_err *e)
+{
+	struct bf_spill *sp = rs->spill;
+	const struct bf_rec *rec;
+	const uint32_t *ser;
+	struct mcur *c = NULL;
+	uint32_t *rank = NULL;
+	size_t i;
+	int in = SF_OREC;
+
+	recs_spill(rs);
+	qsort(sp->run, sp->nrun, sizeof(*sp->run), run_cmp);
+	rec = spill_map(sp, SF_REC, sp->nrec * sizeof(*rec));
+	ser = spill_map(sp, SF_SER, sp->nrec * sizeof(*ser));
+	if (!sp->failed) {
+		rank = key_ranks(rs);
+		c = bf_xcalloc(sp->nrun + 1, sizeof(*c));
+		for (i = 0; i < sp->nrun; i++) {
+			c[i].r = rec + sp->run[i].at;
+			c[i].ser = ser + sp->run[i].at;
+			c[i].left = sp->run[i].n;
+			c[i].m = sp->run[i].mapid ?
+			    &sp->map[sp->run[i].mapid - 1] : NULL;
+			c[i].idx = (uint32_t)i;
+			mcur_load(&c[i], rank);
+		}
+		/* c[i] stands at run i's first record: each run's last must
+		 * not pass the next one's first. */
+		if (runs_in_order(sp, c)) {
+			for (i = 1; i < sp->nrun; i++) {
+				struct mcur t = c[i - 1];
+
+				t.r += t.left - 1;
+				mcur_load(&t, rank);
+				if (mcur_less(&c[i], &t))
+					break;
+			}
+			if (i == sp->nrun)
+				in = SF_REC;
+		}
+		if (in == SF_OREC)
+			spill_merge_runs(sp, c, rank);
+		sp->merged = in == SF_OREC;
+	}
+	free(c);
+	free(rank);
+	if (in == SF_OREC) {
+		/* the runs are merged: give their disk back */
+		spill_unmap(sp, SF_REC);
+		spill_unmap(sp, SF_SER);
+		(void)ftruncate(sp->fd[SF_REC], 0);
+		(void)ftruncate(sp->fd[SF_SER], 0);
+		rec = spill_map(sp, SF_OREC, sp->nrec * sizeof(*rec));
+		ser = spill_map(sp, SF_OSER, sp->nrec * sizeof(*ser));
+	}
+	rs->sstr = spill_map(sp, SF_STR, sp->slen);
+	if (sp->failed) {
+		*e = sp->err;
+		return -1;
+	}
+	free(rs->r);
+	free(rs->ser);
+	free(rs->ord);
+	rs->ord = NULL;
+	rs->r = (struct bf_rec *)rec;
+	rs->ser = (uint32_t *)ser;
+	rs->n = rs->cap = sp->nrec;
+	return 0;
+}
+
+/* Unmaps and closes the files (rs's records with them) and frees sp. */
+static void
+spill_free(struct bf_recs *rs)
+{
+	struct bf_spill *sp = rs->spill;
+	uint32_t i;
+	int k;
+
+	for (k = 0; k < SF_N; k++) {
+		if (sp->m[k] != NULL && (sp->m[k] == (void *)rs->r ||
+		    sp->m[k] == (void *)rs->ser)) {
+			rs->r = NULL;
+			rs->ser = NULL;
+		}
+		spill_unmap(sp, k);
+		if (sp->fd[k] >= 0)
+			close(sp->fd[k]);
+	}
+	for (i = 0; i < sp->nmap; i++) {
+		free(sp->map[i].kid);
+		free(sp->map[i].sid);
+	}
+	free(sp->map);
+	free(sp->run);
+	pthread_mutex_destroy(&sp->mu);
+	free(sp);
+	rs->spill = NULL;
+	rs->sstr = NULL;
 }
 
 /* An NDJSON record: the window's fields, then the record's own. */
@@ -1717,14 +2347,15 @@ part_run(void *arg)
 static int
 parse_parts(struct bf_source *s, const struct bf_recopts *ro,
     const char *name, const char *data, size_t n, struct bf_recs *rs,
-    struct bf_err *e)
+    int file, struct bf_err *e)
 {
+	size_t budget = rs->budget;
 	struct part pt[BF_FILE_MAXPARTS];
 	const char *q, *nl, *end = data + n;
 	size_t saved_n = rs->n, saved_len = rs->arena.len;
 	long lines = 0;
 	long ncpu;
-	int np, k, rc = 0;
+	int np, k, rc = 0, spilled;
 
 	np = bf_file_parts;
 	if (np <= 0) {
@@ -1755,6 +2386,16 @@ parse_parts(struct bf_source *s, const struct bf_recopts *ro,
 		pt[k].c.name = name;
 		pt[k].c.rs = k == 0 ? rs : &pt[k].rs;
 		pt[k].c.e = &pt[k].e;
+		if (rs->spill != NULL) {
+			/* each part its own runs and share of the bound */
+			spill_share(pt[k].c.rs, budget / (size_t)np);
+			if (k > 0) {
+				pt[k].rs.spill = rs->spill;
+				pt[k].rs.mapid = rs->spill->nmap + (uint32_t)k;
+				pt[k].rs.order = (uint64_t)file << 40 |
+				    (uint64_t)k << 32;
+			}
+		}
 	}
 	for (k = 1; k < np; k++)
 		pt[k].started = pthread_create(&pt[k].th, NULL, part_run,
@@ -1766,16 +2407,26 @@ parse_parts(struct bf_source *s, const struct bf_recopts *ro,
 		else
 			part_run(&pt[k]);
 	}
+	spilled = rs->spill != NULL && rs->spill->nrun > 0;
 	for (k = 0; k < np; k++) {
 		if (rc == 0 && pt[k].rc < 0) {
 			pt[k].c.e = e;
 			rc = ndjson_report(&pt[k].c, lines);
 		}
 		lines += pt[k].c.lines;
-		if (rc == 0 && k > 0)
+		if (rc == 0 && k > 0 && spilled) {
+			spill_absorb(rs, &pt[k].rs);
+		} else if (rc == 0 && k > 0) {
+			recs_unspill(&pt[k].rs);
 			recs_append(rs, &pt[k].rs);
+		}
 		bf_recs_free(&pt[k].rs);
 		pctx_free(&pt[k].c);
+	}
+	if (rs->spill != NULL) {
+		spill_share(rs, budget);
+		if (spilled && rc == 0)
+			recs_spill(rs);
 	}
 	if (rc < 0)
 		recs_rollback(rs, saved_n, saved_len);
@@ -1864,45 +2515,81 @@ is_ndjson(int fmt, const char *data, size_t n)
 	return fmt == BF_FMT_NDJSON;
 }
 
+/* 1 when data may be a CloudWatch export (a JSON document, read whole in
+ * memory): its format says so, or it is auto and its first line is not a
+ * whole JSON object other than an export. */
 static int
-file_open(struct bf_source *s, struct bf_err *e)
+maybe_cw(int fmt, const char *data, size_t n)
+{
+	struct bf_json j = BF_JSON_INIT;
+	const char *nl;
+	size_t i, errpos;
+	int jrc = -1;
+
+	if (fmt != BF_FMT_AUTO)
+		return fmt == BF_FMT_CW_DATA || fmt == BF_FMT_CW_STATS;
+	for (i = 0; i < n && (data[i] == ' ' || data[i] == '\t' ||
+	    data[i] == '\r' || data[i] == '\n'); i++)
+		;
+	nl = memchr(data + i, '\n', n - i);
+	fmt = detect_format(data, nl != NULL ? (size_t)(nl - data) : n, &j,
+	    &jrc, &errpos);
+	bf_json_free(&j);
+	return fmt == BF_FMT_CW_DATA || fmt == BF_FMT_CW_STATS ||
+	    (fmt == BF_FMT_NDJSON && jrc != -1 && jrc != BF_JSON_OK);
+}
+
+/* Loads and parses every --data file into fs->rs (sorted after), spilling
+ * (o->memory) unless some file is a CloudWatch export. */
+static int
+file_load(struct bf_source *s, struct filesrc *fs, struct bf_err *e)
 {
 	const struct bf_fetch_opts *o = s->o;
-	struct filesrc *fs;
-	struct fdata *d;
 	struct bf_recopts ro;
+	struct fdata *d;
 	char *next = NULL, *pending = NULL;
-	int i;
+	int i, cw = 0, rc;
 
-	if (o->ndata == 0)
-		return bf_err_set(e, BF_EXIT_USAGE, "--source file needs "
-		    "--data FILE");
-	fs = bf_xcalloc(1, sizeof(*fs));
 	memset(&ro, 0, sizeof(ro));
 	ro.instance = o->instance;
 	ro.use_label = 1;
 	ro.borrow = 1;
 	fs->data = bf_xcalloc((size_t)o->ndata, sizeof(*fs->data));
 	for (i = 0; i < o->ndata; i++) {
-		size_t before = fs->rs.n, k;
-
-		if (strcmp(o->data[i], "-") == 0) {
-			bf_err_set(e, BF_EXIT_USAGE, "--data cannot be '-': "
-			    "standard input carries the windows");
-			goto fail;
-		}
+		if (strcmp(o->data[i], "-") == 0)
+			return bf_err_set(e, BF_EXIT_USAGE, "--data cannot be "
+			    "'-': standard input carries the windows");
 		d = &fs->data[i];
 		fs->ndata = i + 1;
 		if (load_data(o->data[i], d, e) < 0) {
 			e->code = BF_EXIT_USAGE;
-			goto fail;
+			return -1;
 		}
-		if (is_ndjson(o->format, d->p, d->n) ? parse_parts(s, &ro,
-		    o->data[i], d->p, d->n, &fs->rs, e) < 0 :
+		cw |= maybe_cw(o->format, d->p, d->n);
+	}
+	if (!cw) {
+		fs->rs.spill = spill_new(o->tmpdir);
+		spill_share(&fs->rs, o->memory > 0 ? o->memory :
+		    BF_FILE_MEMORY);
+	}
+	for (i = 0; i < o->ndata; i++) {
+		size_t before = fs->rs.n, k;
+
+		d = &fs->data[i];
+		fs->rs.order = (uint64_t)i << 40;
+		rc = is_ndjson(o->format, d->p, d->n) ? parse_parts(s, &ro,
+		    o->data[i], d->p, d->n, &fs->rs, i, e) :
 		    bf_records_parse(s, &ro, o->data[i], d->p, d->n,
-		    o->format, &fs->rs, &next, e) < 0) {
+		    o->format, &fs->rs, &next, e);
+		if (rc < 0) {
 			e->code = BF_EXIT_USAGE;
-			goto fail;
+			free(pending);
+			return -1;
+		}
+		if (fs->rs.spill != NULL && fs->rs.spill->failed) {
+			*e = fs->rs.spill->err;
+			free(pending);
+			return -1;
 		}
 		for (k = before; k < fs->rs.n; k++)
 			if (fs->rs.r[k].cwres)
@@ -1912,21 +2599,43 @@ file_open(struct bf_source *s, struct bf_err *e)
 		next = NULL;
 	}
 	if (pending != NULL) {
-		bf_err_set(e, BF_EXIT_USAGE, "%s: the export is incomplete: "
-		    "it ends with a NextToken and no page follows",
+		free(pending);
+		return bf_err_set(e, BF_EXIT_USAGE, "%s: the export is "
+		    "incomplete: it ends with a NextToken and no page follows",
 		    o->data[o->ndata - 1]);
-		goto fail;
 	}
+	if (fs->rs.spill != NULL && fs->rs.spill->nrun > 0) {
+		if (spill_finish(&fs->rs, e) < 0)
+			return -1;
+		bf_fetch_log(s, 1, "file: %zu records sorted in %zu runs in "
+		    "'%s'%s", fs->rs.n, fs->rs.spill->nrun, fs->rs.spill->dir,
+		    fs->rs.spill->merged ? ", merged" : ", in order");
+		return 0;
+	}
+	if (fs->rs.spill != NULL)
+		recs_unspill(&fs->rs);
 	bf_recs_cw_periods(&fs->rs);
 	bf_recs_sort(&fs->rs);
+	return 0;
+}
+
+static int
+file_open(struct bf_source *s, struct bf_err *e)
+{
+	struct filesrc *fs;
+
+	if (s->o->ndata == 0)
+		return bf_err_set(e, BF_EXIT_USAGE, "--source file needs "
+		    "--data FILE");
+	fs = bf_xcalloc(1, sizeof(*fs));
+	if (file_load(s, fs, e) < 0) {
+		bf_recs_free(&fs->rs);
+		free_data(fs);
+		free(fs);
+		return -1;
+	}
 	s->priv = fs;
 	return 0;
-fail:
-	free(pending);
-	bf_recs_free(&fs->rs);
-	free_data(fs);
-	free(fs);
-	return -1;
 }
 
 /* The first record of partition p at or after t. */
@@ -2032,3 +2741,30 @@ const struct bf_source_ops bf_source_file = {
 	"file", file_open, NULL, NULL, file_fetch, file_plan, file_close,
 	NULL, /* the data files are read by file_open */
 };
+
+int
+bf_size_parse(const char *s, size_t *out)
+{
+	unsigned long long v = 0, mul = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		if (v > (1ULL << 40))
+			return -1;
+		v = v * 10 + (unsigned)(*p++ - '0');
+	}
+	if (*p == 'K' || *p == 'k')
+		mul = 1ULL << 10;
+	else if (*p == 'M' || *p == 'm')
+		mul = 1ULL << 20;
+	else if (*p == 'G' || *p == 'g')
+		mul = 1ULL << 30;
+	if (mul != 1)
+		p++;
+	if (*p != '\0' || v == 0 || v * mul > (1ULL << 40))
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}

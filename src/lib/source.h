@@ -101,6 +101,9 @@ struct bf_fetch_opts {
 	const char *statistic;     /* --statistic for get-metric-statistics */
 	const char *command;       /* --command template (exec) */
 	const char *next_args;     /* --next-args template (exec) */
+	size_t memory;             /* --memory: file source's record bytes
+	                              in memory (0: BF_FILE_MEMORY) */
+	const char *tmpdir;        /* --tmpdir, or NULL: $TMPDIR or /tmp */
 };
 
 struct bf_fetch; /* the loop's shared state (fetch.c) */
@@ -288,7 +291,9 @@ struct bf_rec {
 };
 #define BF_REC_ICACHE 256
 struct bf_recs {
-	struct bf_rec *r; /* owned; n used of cap, in input order */
+	struct bf_rec *r; /* owned; n used of cap, in input order (after
+	                     spilling: the sorted file, mapped, and ser
+	                     too; spill owns both) */
 	size_t n, cap;
 	size_t *ord;      /* owned: after bf_recs_sort, the records in order
 	                     are r[ord[0]], r[ord[1]]... (NULL: r's order) */
@@ -304,6 +309,24 @@ struct bf_recs {
 	uint32_t *ser;    /* owned: ser[i] is r[i]'s series (instance_id,
 	                     metric), an index of sermap; cap entries */
 	struct bf_keymap *sermap; /* owned: the distinct series */
+
+	/* Spilling (the file source under --memory, source-file.c): with
+	 * spill set, records go in sorted runs to temporary files whenever
+	 * climit are held, and strings of one record only (CSV values,
+	 * rewritten bodies) are kept in sbuf, then in the spill's strings
+	 * file (sstr once mapped). NULL spill: everything in memory. */
+	struct bf_spill *spill; /* owned by the records with mapid 0 */
+	uint32_t mapid;   /* 0: the source's records; k: a part's (remapped
+	                     into them when merged) */
+	uint64_t order;   /* the input order of this one's runs: file << 40
+	                     | part << 32, plus the runs it wrote */
+	size_t climit;    /* records held at most before a run is written */
+	size_t budget;    /* bytes of records and sbuf before a run */
+	struct bf_buf sbuf; /* the own strings not yet in a run */
+	const char *sstr; /* the strings file, mapped, or NULL */
+	struct bf_keymap *strmap; /* owned, spilling: every shared string, */
+	size_t *stroff;   /* owned: its arena offset (so the arena holds
+	                     each distinct string once) */
 };
 void bf_recs_free(struct bf_recs *rs);
 /* The NUL-terminated string at offset off. */
@@ -362,6 +385,11 @@ long bf_recs_emit_lookback(struct bf_source *s, const struct bf_recs *rs,
  * BF_FILE_MAXPARTS, each of at least bf_file_part_min bytes. The output is
  * the same whatever they are (tests change them). */
 #define BF_FILE_MAXPARTS 4
+/* --memory's default: 64 MiB. */
+#define BF_FILE_MEMORY ((size_t)64 << 20)
+/* A byte count: digits and an optional K, M or G (binary multiples),
+ * not 0, at most 1T. 0, or -1 when s is not one. */
+int bf_size_parse(const char *s, size_t *out);
 extern int bf_file_parts;
 extern size_t bf_file_part_min;
 /* Reads a whole file into out; -1 with e set (BF_EXIT_IO). */

@@ -235,6 +235,8 @@ static char tmpdir2[] = "/tmp/bf-test-records.XXXXXX";
  * samples over all times, and from 30 on with those before as lookback
  * samples (lookback seconds), or the error. */
 static int64_t lookback = 3600;
+/* --memory: 0 the default (all in memory here), 1 a few records a run. */
+static size_t memory;
 
 static void
 file_run(const char *data, size_t len, int parts, struct bf_buf *out)
@@ -258,6 +260,8 @@ file_run(const char *data, size_t len, int parts, struct bf_buf *out)
 	o.ndata = 1;
 	o.instance = data[0] == ' ' ? "db-9" : NULL;
 	o.lookback = lookback;
+	o.memory = memory;
+	o.tmpdir = tmpdir;
 	s.o = &o;
 	bf_file_parts = parts;
 	bf_file_part_min = 1;
@@ -290,7 +294,9 @@ out:
 }
 
 /* 1 when data (len 0: a string) gives the same in 2, 3 and 4 parts as
- * in one; want_error 1 or 0 (-1: either) says whether it is refused. */
+ * in one, and in 1 to 4 parts with runs of a few records on disk
+ * (--memory 1) as all in memory; want_error 1 or 0 (-1: either) says
+ * whether it is refused. */
 static int
 same_in_parts(const char *data, size_t len, int want_error)
 {
@@ -299,20 +305,25 @@ same_in_parts(const char *data, size_t len, int want_error)
 
 	if (len == 0)
 		len = strlen(data);
+	memory = 0;
 	file_run(data, len, 1, &one);
 	if (want_error >= 0 && (strncmp(bf_buf_str(&one), "error", 5) == 0) !=
 	    want_error)
 		good = 0;
-	for (parts = 2; parts <= BF_FILE_MAXPARTS; parts++) {
-		file_run(data, len, parts, &more);
+	for (parts = 2; parts <= 2 * BF_FILE_MAXPARTS + 1; parts++) {
+		memory = parts > BF_FILE_MAXPARTS ? 1 : 0;
+		file_run(data, len, memory ? parts - BF_FILE_MAXPARTS : parts,
+		    &more);
 		if (one.len != more.len || memcmp(bf_buf_str(&one),
 		    bf_buf_str(&more), one.len) != 0) {
 			good = 0;
-			fprintf(stderr, "# %d parts:\n# %.300s\n# one:\n# "
-			    "%.300s\n", parts, bf_buf_str(&more),
-			    bf_buf_str(&one));
+			fprintf(stderr, "# %d parts, memory %zu:\n# %.300s\n"
+			    "# one:\n# %.300s\n", memory ? parts -
+			    BF_FILE_MAXPARTS : parts, memory,
+			    bf_buf_str(&more), bf_buf_str(&one));
 		}
 	}
+	memory = 0;
 	bf_buf_free(&one);
 	bf_buf_free(&more);
 	return good;
@@ -330,6 +341,7 @@ static const char *const lines[] = {
 	"{\"partition\":\"b\",\"ts\":3,\"instance_id\":\"i\"}",
 	"{\"partition\":\"a\\u0000z\",\"ts\":4,\"instance_id\":\"i\"}",
 	"{\"ts\":\"2026-01-01T00:00:00Z\",\"instance_id\":\"db-2\"}",
+	"{\"partition\":\"a\",\"ts\":5,\"instance_id\":\"j\",\"v\":1}",
 };
 static const char *const bad[] = {
 	"{\"ts\":1,\"instance_id\":\"i\",}",
@@ -361,7 +373,7 @@ test_parts(void)
 				bf_buf_puts(&data, bad[rnd(5)]);
 				nbad--;
 			} else {
-				bf_buf_puts(&data, lines[rnd(9)]);
+				bf_buf_puts(&data, lines[rnd(10)]);
 			}
 			if (i < n - 1 || (round & 2))
 				bf_buf_putc(&data, '\n');
