@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "budget.h"
+#include "cli.h"
 #include "err.h"
 #include "fetch.h"
 #include "retry.h"
@@ -411,9 +412,8 @@ main(int argc, char **argv)
 				return BF_EXIT_USAGE;
 			break;
 		case O_MEMORY:
-			if (bf_size_parse(optarg, &o.memory) < 0)
-				return bad("--memory: bad size '%s' (e.g. "
-				    "512K, 64M, 1G)", optarg);
+			if (bf_cli_size("--memory", optarg, &o.memory) < 0)
+				return BF_EXIT_USAGE;
 			break;
 		case O_TMPDIR:
 			o.tmpdir = optarg;

@@ -2741,30 +2741,3 @@ const struct bf_source_ops bf_source_file = {
 	"file", file_open, NULL, NULL, file_fetch, file_plan, file_close,
 	NULL, /* the data files are read by file_open */
 };
-
-int
-bf_size_parse(const char *s, size_t *out)
-{
-	unsigned long long v = 0, mul = 1;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	while (*p >= '0' && *p <= '9') {
-		if (v > (1ULL << 40))
-			return -1;
-		v = v * 10 + (unsigned)(*p++ - '0');
-	}
-	if (*p == 'K' || *p == 'k')
-		mul = 1ULL << 10;
-	else if (*p == 'M' || *p == 'm')
-		mul = 1ULL << 20;
-	else if (*p == 'G' || *p == 'g')
-		mul = 1ULL << 30;
-	if (mul != 1)
-		p++;
-	if (*p != '\0' || v == 0 || v * mul > (1ULL << 40))
-		return -1;
-	*out = (size_t)(v * mul);
-	return 0;
-}

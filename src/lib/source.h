@@ -387,9 +387,6 @@ long bf_recs_emit_lookback(struct bf_source *s, const struct bf_recs *rs,
 #define BF_FILE_MAXPARTS 4
 /* --memory's default: 64 MiB. */
 #define BF_FILE_MEMORY ((size_t)64 << 20)
-/* A byte count: digits and an optional K, M or G (binary multiples),
- * not 0, at most 1T. 0, or -1 when s is not one. */
-int bf_size_parse(const char *s, size_t *out);
 extern int bf_file_parts;
 extern size_t bf_file_part_min;
 /* Reads a whole file into out; -1 with e set (BF_EXIT_IO). */

@@ -176,7 +176,7 @@ run_prog bf-fetch -s file -d nd.shuffled --memory 0 w
 check_rc 2 "--memory 0"
 run_prog bf-fetch -s file -d nd.shuffled --memory 12X w
 check_rc 2 "--memory 12X"
-check_eq "$(cat err)" "bf-fetch: --memory: bad size '12X' (e.g. 512K, 64M, 1G)" \
+check_eq "$(cat err)" "bf-fetch: bad --memory '12X': expected a byte count such as 65536, 64K or 1M" \
     "--memory 12X: the message"
 # A run that cannot be written (a file size limit standing in for a full
 # disk; SIGXFSZ ignored, so the write fails with EFBIG): exit 74.
