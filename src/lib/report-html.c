@@ -595,6 +595,77 @@ cmp_inst(const void *a, const void *b)
 	return cmp_ent(&x->key, &y->key);
 }
 
+/* Row rank of the top instances: x is "instance NUL currency", own the
+ * "instance NUL currency NUL tenant" of every owner it had. */
+static void
+put_instance_row(struct bf_buf *b, size_t rank, const struct bf_keymap_ent *x,
+    const struct bf_keymap *own, bf_dec cost)
+{
+	const char *cur = x->key + strlen(x->key) + 1;
+	char s[BF_DEC_LEN];
+	size_t j;
+
+	bf_dec_format(cost, s);
+	bf_buf_printf(b, "<tr><td class=\"r\">%zu</td><td "
+	    "data-bf-instance=\"", rank);
+	esc(b, x->key);
+	bf_buf_puts(b, "\">");
+	esc(b, x->key);
+	bf_buf_puts(b, "</td><td>");
+	for (j = 0; j < own->n; j++) {
+		const struct bf_keymap_ent *y = &own->v[j];
+
+		if (y->len > x->len && memcmp(y->key, x->key, x->len + 1) ==
+		    0) {
+			esc(b, y->key + x->len + 1);
+			bf_buf_puts(b, " ");
+		}
+	}
+	bf_buf_printf(b, "</td><td class=\"r\" data-bf-cost=\"%s\" "
+	    "data-bf-currency=\"", s);
+	esc(b, cur);
+	bf_buf_printf(b, "\">%s ", s);
+	esc(b, cur);
+	bf_buf_puts(b, "</td></tr>\n");
+}
+
+/* The instances after the top ones (v[0..n)), one "others" row per
+ * currency, in the order met. */
+static void
+put_others(struct bf_buf *b, const struct bf_keymap *m, const struct inst *v,
+    size_t n)
+{
+	struct bf_keymap oc = { 0 };
+	bf_dec *cost = bf_xcalloc(n, sizeof(*cost));
+	long *count = bf_xcalloc(n, sizeof(*count));
+	char s[BF_DEC_LEN];
+	size_t i, j;
+	int added;
+
+	for (i = 0; i < n; i++) {
+		const struct bf_keymap_ent *x = &m->v[v[i].key];
+		const char *cur = x->key + strlen(x->key) + 1;
+
+		j = bf_keymap_put(&oc, cur, strlen(cur), &added);
+		bf_dec_add(cost[j], v[i].cost, &cost[j]);
+		count[j]++;
+	}
+	for (j = 0; j < oc.n; j++) {
+		bf_dec_format(cost[j], s);
+		bf_buf_printf(b, "<tr class=\"others\"><td></td>"
+		    "<td data-bf-others=\"%ld\">%ld others</td><td></td>"
+		    "<td class=\"r\" data-bf-cost=\"%s\" "
+		    "data-bf-currency=\"", count[j], count[j], s);
+		esc(b, oc.v[j].key);
+		bf_buf_printf(b, "\">%s ", s);
+		esc(b, oc.v[j].key);
+		bf_buf_puts(b, "</td></tr>\n");
+	}
+	bf_keymap_free(&oc);
+	free(cost);
+	free(count);
+}
+
 static int
 put_instances(struct bf_buf *b, struct bf_wh *w,
     const struct bf_report_opts *o, struct bf_err *e)
@@ -607,7 +678,6 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 	struct inst *v = NULL;
 	size_t i, n = 0, cap = 0, idx;
 	int added;
-	char s[BF_DEC_LEN];
 
 	c.by = BF_BY_INSTANCE;
 	c.cents = 0;
@@ -646,69 +716,10 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 	bf_buf_printf(b, "<h2 id=\"instances\">Top %d instances</h2>\n"
 	    "<table class=\"num\"><thead><tr><th>#</th><th>instance</th>"
 	    "<th>tenants</th><th>cost</th></tr></thead><tbody>\n", TOPN);
-	/* Others: per currency, in the order met. */
-	{
-		struct bf_keymap oc = { 0 };
-		bf_dec ocost[16];
-		long ocount[16];
-
-		for (i = 0; i < n; i++) {
-			const struct bf_keymap_ent *x = &m.v[v[i].key];
-			const char *cur = x->key + strlen(x->key) + 1;
-			size_t j;
-
-			if (i >= TOPN) {
-				j = bf_keymap_put(&oc, cur, strlen(cur),
-				    &added);
-				if (j >= 16)
-					continue;
-				if (added) {
-					ocost[j] = bf_dec_from_int(0);
-					ocount[j] = 0;
-				}
-				bf_dec_add(ocost[j], v[i].cost, &ocost[j]);
-				ocount[j]++;
-				continue;
-			}
-			bf_dec_format(v[i].cost, s);
-			bf_buf_printf(b, "<tr><td class=\"r\">%zu</td><td "
-			    "data-bf-instance=\"", i + 1);
-			esc(b, x->key);
-			bf_buf_puts(b, "\">");
-			esc(b, x->key);
-			bf_buf_puts(b, "</td><td>");
-			for (j = 0; j < own.n; j++) {
-				const struct bf_keymap_ent *y = &own.v[j];
-
-				if (y->len > x->len && memcmp(y->key, x->key,
-				    x->len + 1) == 0) {
-					esc(b, y->key + x->len + 1);
-					bf_buf_puts(b, " ");
-				}
-			}
-			bf_buf_puts(b, "</td><td class=\"r\" data-bf-cost=\"");
-			bf_buf_puts(b, s);
-			bf_buf_puts(b, "\" data-bf-currency=\"");
-			esc(b, cur);
-			bf_buf_puts(b, "\">");
-			bf_buf_puts(b, s);
-			bf_buf_puts(b, " ");
-			esc(b, cur);
-			bf_buf_puts(b, "</td></tr>\n");
-		}
-		for (i = 0; i < oc.n && i < 16; i++) {
-			bf_dec_format(ocost[i], s);
-			bf_buf_printf(b, "<tr class=\"others\"><td></td>"
-			    "<td data-bf-others=\"%ld\">%ld others</td><td></td>"
-			    "<td class=\"r\" data-bf-cost=\"%s\" "
-			    "data-bf-currency=\"", ocount[i], ocount[i], s);
-			esc(b, oc.v[i].key);
-			bf_buf_printf(b, "\">%s ", s);
-			esc(b, oc.v[i].key);
-			bf_buf_puts(b, "</td></tr>\n");
-		}
-		bf_keymap_free(&oc);
-	}
+	for (i = 0; i < n && i < TOPN; i++)
+		put_instance_row(b, i + 1, &m.v[v[i].key], &own, v[i].cost);
+	if (n > TOPN)
+		put_others(b, &m, v + TOPN, n - TOPN);
 	bf_buf_puts(b, "</tbody></table>\n");
 	bf_sheet_free(&sh);
 	bf_keymap_free(&m);
