@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,123 +239,148 @@ drain_fd(int fd, struct bf_buf *b, size_t max, int *over)
 	return 0;
 }
 
+/* Sets the try's outcome, code and message. */
 static void
-try_run(void *ctx, struct bf_job *job, struct bf_try *t)
+try_set(struct bf_try *t, int outcome, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+static void
+try_set(struct bf_try *t, int outcome, const char *code, const char *fmt,
+    ...)
 {
-	struct run *R = ctx;
-	const struct bf_fetch_opts *o = R->s->o;
+	va_list ap;
+
+	t->outcome = outcome;
+	t->code = code;
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* Starts the command with stdin /dev/null, stdout into op[1], stderr into
+ * ep[1]; 0, or -1 with the try failed. */
+static int
+spawn(const struct run *R, int op[2], int ep[2], pid_t *pid,
+    struct bf_try *t)
+{
 	posix_spawn_file_actions_t fa;
-	struct bf_buf out = BF_BUF_INIT, err = BF_BUF_INIT;
-	struct bf_err pe;
-	struct pollfd pf[2];
-	int op[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	int status = 0, rc, over = 0, timedout = 0, open_fds;
-	int64_t deadline = bf_mono_ms() + o->timeout_ms, left;
-	pid_t pid;
-	char *nl;
+	int rc;
 
 	if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-		t->outcome = BF_TRY_RETRY;
-		t->code = "exec_failed";
-		snprintf(t->msg, sizeof(t->msg), "pipe: %s", strerror(errno));
-		goto out;
+		try_set(t, BF_TRY_RETRY, "exec_failed", "pipe: %s",
+		    strerror(errno));
+		if (op[1] >= 0)
+			close(op[1]);
+		op[1] = -1;
+		return -1;
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, op[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-	rc = posix_spawnp(&pid, R->argv->w[0], &fa, NULL, R->argv->w,
-	    environ);
+	rc = posix_spawnp(pid, R->argv->w[0], &fa, NULL, R->argv->w, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(op[1]);
 	close(ep[1]);
 	op[1] = ep[1] = -1;
-	if (rc != 0) {
-		t->outcome = BF_TRY_FAIL;
-		t->code = "exec_failed";
-		snprintf(t->msg, sizeof(t->msg), "cannot run '%.200s': %s",
-		    R->argv->w[0], strerror(rc));
-		goto out;
-	}
-	open_fds = 2;
-	pf[0].fd = op[0];
-	pf[1].fd = ep[0];
+	if (rc == 0)
+		return 0;
+	try_set(t, BF_TRY_FAIL, "exec_failed", "cannot run '%.200s': %s",
+	    R->argv->w[0], strerror(rc));
+	return -1;
+}
+
+/* Reads the child's stdout (at most max bytes) and stderr (64 KiB) until
+ * both close, the deadline passes (*timedout) or stdout is too long
+ * (*over). */
+static void
+collect(int op, int ep, int64_t deadline, size_t max, struct bf_buf *out,
+    struct bf_buf *err, int *timedout, int *over)
+{
+	struct pollfd pf[2];
+	int64_t left;
+	int open_fds = 2, rc;
+
+	pf[0].fd = op;
+	pf[1].fd = ep;
 	pf[0].events = pf[1].events = POLLIN;
-	while (open_fds > 0) {
-		left = deadline - bf_mono_ms();
-		if (left <= 0) {
-			timedout = 1;
-			break;
+	while (open_fds > 0 && !*over) {
+		if ((left = deadline - bf_mono_ms()) <= 0) {
+			*timedout = 1;
+			return;
 		}
 		rc = poll(pf, 2, left > 1000 ? 1000 : (int)left);
 		if (rc < 0 && errno != EINTR)
-			break;
+			return;
 		if (rc <= 0)
 			continue;
-		if (pf[0].revents) {
-			if (drain_fd(op[0], &out, o->max_body, &over) != 0) {
-				pf[0].fd = -1;
-				open_fds--;
-			}
+		if (pf[0].revents && drain_fd(op, out, max, over) != 0) {
+			pf[0].fd = -1;
+			open_fds--;
 		}
-		if (pf[1].revents) {
-			if (drain_fd(ep[0], &err, 65536, &over) != 0) {
-				pf[1].fd = -1;
-				open_fds--;
-			}
+		if (pf[1].revents && drain_fd(ep, err, 65536, over) != 0) {
+			pf[1].fd = -1;
+			open_fds--;
 		}
-		if (over)
-			break;
 	}
+}
+
+/* A command that did not exit 0: the last line of its stderr says why,
+ * usually. */
+static void
+failed_exit(const struct run *R, int status, struct bf_buf *err,
+    struct bf_try *t)
+{
+	const char *nl;
+
+	while (err->len > 0 && (err->s[err->len - 1] == '\n' ||
+	    err->s[err->len - 1] == '\r'))
+		err->s[--err->len] = '\0';
+	nl = err->len > 0 ? strrchr(err->s, '\n') : NULL;
+	if (WIFEXITED(status))
+		try_set(t, BF_TRY_RETRY, "exec_failed", "'%.200s' exited with "
+		    "status %d%s%.300s", R->argv->w[0], WEXITSTATUS(status),
+		    err->len ? ": " : "", nl ? nl + 1 : bf_buf_str(err));
+	else
+		try_set(t, BF_TRY_RETRY, "exec_failed", "'%.200s' killed by "
+		    "signal %d", R->argv->w[0], WTERMSIG(status));
+}
+
+static void
+try_run(void *ctx, struct bf_job *job, struct bf_try *t)
+{
+	struct run *R = ctx;
+	const struct bf_fetch_opts *o = R->s->o;
+	struct bf_buf out = BF_BUF_INIT, err = BF_BUF_INIT;
+	struct bf_err pe;
+	int op[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	int status = 0, over = 0, timedout = 0;
+	char d[32];
+	pid_t pid;
+
+	if (spawn(R, op, ep, &pid, t) == -1)
+		goto out;
+	collect(op[0], ep[0], bf_mono_ms() + o->timeout_ms, o->max_body, &out,
+	    &err, &timedout, &over);
 	if (timedout || over)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (timedout) {
-		char d[32];
-
-		bf_ms_format(o->timeout_ms, d, sizeof(d));
-		t->outcome = BF_TRY_RETRY;
-		t->code = "timeout";
-		snprintf(t->msg, sizeof(t->msg), "'%.200s' timed out after %s",
-		    R->argv->w[0], d);
-		goto out;
-	}
-	if (over) {
-		t->outcome = BF_TRY_FAIL;
-		t->code = "too_large";
-		snprintf(t->msg, sizeof(t->msg), "'%.200s' wrote more than "
-		    "%zu bytes", R->argv->w[0], o->max_body);
-		goto out;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		/* the last line of its stderr says why, usually */
-		while (err.len > 0 && (err.s[err.len - 1] == '\n' ||
-		    err.s[err.len - 1] == '\r'))
-			err.s[--err.len] = '\0';
-		nl = err.len > 0 ? strrchr(err.s, '\n') : NULL;
-		t->outcome = BF_TRY_RETRY;
-		t->code = "exec_failed";
-		if (WIFEXITED(status))
-			snprintf(t->msg, sizeof(t->msg), "'%.200s' exited "
-			    "with status %d%s%.300s", R->argv->w[0],
-			    WEXITSTATUS(status), err.len ? ": " : "",
-			    nl ? nl + 1 : bf_buf_str(&err));
-		else
-			snprintf(t->msg, sizeof(t->msg), "'%.200s' killed by "
-			    "signal %d", R->argv->w[0], WTERMSIG(status));
-		goto out;
-	}
 	bf_err_clear(&pe);
-	if (bf_records_parse(R->s, R->ro, R->name, bf_buf_str(&out), out.len,
-	    o->format, R->rs, R->next, &pe) < 0) {
-		t->outcome = pe.code == BF_EXIT_UNAVAILABLE ? BF_TRY_RETRY :
-		    BF_TRY_FAIL;
-		t->code = "bad_output";
-		snprintf(t->msg, sizeof(t->msg), "%.600s", pe.msg);
-		goto out;
-	}
-	t->outcome = BF_TRY_OK;
+	if (timedout) {
+		bf_ms_format(o->timeout_ms, d, sizeof(d));
+		try_set(t, BF_TRY_RETRY, "timeout", "'%.200s' timed out after "
+		    "%s", R->argv->w[0], d);
+	} else if (over)
+		try_set(t, BF_TRY_FAIL, "too_large", "'%.200s' wrote more than "
+		    "%zu bytes", R->argv->w[0], o->max_body);
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		failed_exit(R, status, &err, t);
+	else if (bf_records_parse(R->s, R->ro, R->name, bf_buf_str(&out),
+	    out.len, o->format, R->rs, R->next, &pe) < 0)
+		try_set(t, pe.code == BF_EXIT_UNAVAILABLE ? BF_TRY_RETRY :
+		    BF_TRY_FAIL, "bad_output", "%.600s", pe.msg);
+	else
+		t->outcome = BF_TRY_OK;
 out:
 	if (op[0] >= 0)
 		close(op[0]);
