@@ -393,6 +393,117 @@ get_time(const struct bf_json *j, int t, const char *key, struct bf_buf *tmp,
 	return bf_time_parse(tmp->s ? tmp->s : "", tmp->len, v, NULL);
 }
 
+/* The allocations of one usage row being read: per allocation its names
+ * (offsets in the shares' text), cost and seconds; na of them, plus one
+ * for the row's own tenant when they do not add up to its cost. */
+struct allocs {
+	struct pend *pd;
+	bf_dec *w, *secs, sum;
+	size_t na;
+	int all_time;        /* every allocation has from and to */
+	struct bf_buf tmp;
+	struct bf_buf why;   /* a reason to charge the whole row, or the
+	                        warning of a difference */
+};
+
+/* Allocation i, at token t of j, into a (its names into s->text); sets
+ * a->why when it is not one. */
+static void
+read_allocation(const struct bf_json *j, int t, size_t i, struct allocs *a,
+    struct bf_shares *s)
+{
+	bf_time from, to;
+	int k;
+
+	if (j->tok[t].type != BF_JSON_OBJECT) {
+		bf_buf_printf(&a->why, "allocation %zu is not an object", i + 1);
+		return;
+	}
+	k = bf_json_get(j, t, "tenant");
+	a->pd[i].tenant = s->text.len;
+	if (k == -1 || bf_json_str(j, k, &s->text) == -1) {
+		bf_buf_printf(&a->why, "allocation %zu has no \"tenant\"", i + 1);
+		return;
+	}
+	bf_buf_putc(&s->text, '\0');
+	k = bf_json_get(j, t, "cost_center");
+	a->pd[i].cc = s->text.len;
+	if (k != -1 && bf_json_str(j, k, &s->text) == 0)
+		a->pd[i].has_cc = 1;
+	bf_buf_putc(&s->text, '\0');
+	if (get_dec(j, t, "cost", &a->tmp, &a->w[i]) == -1) {
+		bf_buf_printf(&a->why, "allocation %zu has no decimal \"cost\"",
+		    i + 1);
+		return;
+	}
+	if (get_time(j, t, "from", &a->tmp, &from) == 0 &&
+	    get_time(j, t, "to", &a->tmp, &to) == 0 && to >= from)
+		a->secs[i] = bf_dec_from_int(to - from);
+	else
+		a->all_time = 0;
+	if (bf_dec_add(a->sum, a->w[i], &a->sum) != BF_DEC_OK)
+		bf_buf_puts(&a->why, "allocations overflow");
+}
+
+/* Allocations that do not add up to the row's cost: the difference goes
+ * to the row's own tenant, as one more share, with a warning. -1 on
+ * overflow. */
+static int
+rest_to_tenant(struct allocs *a, const char *tenant, bf_dec cost,
+    struct bf_shares *s)
+{
+	char x[BF_DEC_LEN], y[BF_DEC_LEN];
+
+	if (bf_dec_cmp(a->sum, cost) == 0)
+		return 0;
+	if (bf_dec_sub(cost, a->sum, &a->w[a->na]) != BF_DEC_OK)
+		return -1;
+	a->pd[a->na].tenant = s->text.len;
+	bf_buf_puts(&s->text, tenant);
+	bf_buf_putc(&s->text, '\0');
+	a->all_time = 0;
+	bf_dec_format(a->sum, x);
+	bf_dec_format(cost, y);
+	bf_buf_printf(&a->why, "allocations add up to %s, not to the cost %s: "
+	    "the difference is charged to the row's tenant", x, y);
+	a->na++;
+	return 0;
+}
+
+/* The shares of a row whose allocations were read and add up (a->why
+ * holds the warning of a difference, if any): its quantity split by the
+ * allocations' seconds when they all have them, else by their costs. */
+static int
+put_shares(struct allocs *a, bf_dec qty, struct bf_shares *s,
+    struct bf_err *e)
+{
+	bf_dec *q = bf_xcalloc(a->na + 1, sizeof(*q));
+	size_t i;
+
+	if (bf_report_split(qty, a->all_time ? a->secs : a->w, a->na, q) ==
+	    -1) {
+		free(q);
+		return bf_err_set(e, BF_EXIT_FAILED, "quantity overflow");
+	}
+	if (a->why.len > 0) {
+		a->pd[a->na].tenant = s->text.len; /* the warning */
+		bf_buf_puts(&s->text, a->why.s);
+	}
+	for (i = 0; i < a->na; i++) {
+		struct bf_owner_share *x = share_add(s);
+
+		x->tenant = s->text.s + a->pd[i].tenant;
+		x->cost_center = a->pd[i].has_cc ? s->text.s + a->pd[i].cc :
+		    NULL;
+		x->cost = a->w[i];
+		x->quantity = q[i];
+	}
+	if (a->why.len > 0)
+		s->warning = s->text.s + a->pd[a->na].tenant;
+	free(q);
+	return 0;
+}
+
 int
 bf_report_shares(const struct bf_row *row, struct bf_shares *s,
     struct bf_err *e)
@@ -400,12 +511,10 @@ bf_report_shares(const struct bf_row *row, struct bf_shares *s,
 	const char *al = row->v[BF_U_ALLOCATIONS];
 	const char *tenant = row->v[BF_U_TENANT] ? row->v[BF_U_TENANT] : "";
 	struct bf_json j = BF_JSON_INIT;
-	struct bf_buf tmp = BF_BUF_INIT, why = BF_BUF_INIT;
-	struct pend *pd = NULL;
-	bf_dec cost, qty, sum = bf_dec_from_int(0), *w = NULL, *q = NULL;
-	bf_dec *secs = NULL;
-	size_t na, i;
-	int t, k, all_time = 1, rc = -1;
+	struct allocs a;
+	bf_dec cost, qty;
+	size_t i;
+	int t, rc = 0;
 
 	s->n = 0;
 	s->warning = NULL;
@@ -417,109 +526,35 @@ bf_report_shares(const struct bf_row *row, struct bf_shares *s,
 		return 0;
 	}
 	if (bf_json_parse(&j, al, strlen(al), 0, NULL) != BF_JSON_OK ||
-	    j.tok[0].type != BF_JSON_ARRAY) {
-		whole_row(tenant, cost, qty, "allocations are not a JSON "
-		    "array", s);
+	    j.tok[0].type != BF_JSON_ARRAY || j.tok[0].size == 0) {
+		whole_row(tenant, cost, qty, j.ntok > 0 && j.tok[0].type ==
+		    BF_JSON_ARRAY ? NULL : "allocations are not a JSON array",
+		    s);
 		bf_json_free(&j);
 		return 0;
 	}
-	if (j.tok[0].size == 0) {
-		whole_row(tenant, cost, qty, NULL, s);
-		bf_json_free(&j);
-		return 0;
-	}
-	na = (size_t)j.tok[0].size;
-	pd = bf_xcalloc(na + 2, sizeof(*pd));
-	w = bf_xcalloc(na + 1, sizeof(*w));
-	q = bf_xcalloc(na + 1, sizeof(*q));
-	secs = bf_xcalloc(na + 1, sizeof(*secs));
+	memset(&a, 0, sizeof(a));
+	a.na = (size_t)j.tok[0].size;
+	a.pd = bf_xcalloc(a.na + 2, sizeof(*a.pd));
+	a.w = bf_xcalloc(a.na + 1, sizeof(*a.w));
+	a.secs = bf_xcalloc(a.na + 1, sizeof(*a.secs));
+	a.sum = bf_dec_from_int(0);
+	a.all_time = 1;
 	bf_buf_reset(&s->text);
-	for (i = 0, t = 1; i < na; i++, t = bf_json_skip(&j, t)) {
-		bf_time from, to;
-
-		if (j.tok[t].type != BF_JSON_OBJECT) {
-			bf_buf_printf(&why, "allocation %zu is not an object",
-			    i + 1);
-			break;
-		}
-		k = bf_json_get(&j, t, "tenant");
-		pd[i].tenant = s->text.len;
-		if (k == -1 || bf_json_str(&j, k, &s->text) == -1) {
-			bf_buf_printf(&why, "allocation %zu has no \"tenant\"",
-			    i + 1);
-			break;
-		}
-		bf_buf_putc(&s->text, '\0');
-		k = bf_json_get(&j, t, "cost_center");
-		pd[i].cc = s->text.len;
-		if (k != -1 && bf_json_str(&j, k, &s->text) == 0)
-			pd[i].has_cc = 1;
-		bf_buf_putc(&s->text, '\0');
-		if (get_dec(&j, t, "cost", &tmp, &w[i]) == -1) {
-			bf_buf_printf(&why, "allocation %zu has no decimal "
-			    "\"cost\"", i + 1);
-			break;
-		}
-		if (get_time(&j, t, "from", &tmp, &from) == 0 &&
-		    get_time(&j, t, "to", &tmp, &to) == 0 && to >= from)
-			secs[i] = bf_dec_from_int(to - from);
-		else
-			all_time = 0;
-		if (bf_dec_add(sum, w[i], &sum) != BF_DEC_OK) {
-			bf_buf_puts(&why, "allocations overflow");
-			break;
-		}
-	}
-	if (why.len > 0) {
-		whole_row(tenant, cost, qty, bf_buf_str(&why), s);
-		rc = 0;
-		goto done;
-	}
-	if (bf_dec_cmp(sum, cost) != 0) {
-		/* The difference goes to the row's own tenant. */
-		char a[BF_DEC_LEN], b[BF_DEC_LEN];
-
-		if (bf_dec_sub(cost, sum, &w[na]) != BF_DEC_OK) {
-			whole_row(tenant, cost, qty, "allocations overflow", s);
-			rc = 0;
-			goto done;
-		}
-		pd[na].tenant = s->text.len;
-		bf_buf_puts(&s->text, tenant);
-		bf_buf_putc(&s->text, '\0');
-		all_time = 0;
-		bf_dec_format(sum, a);
-		bf_dec_format(cost, b);
-		bf_buf_printf(&why, "allocations add up to %s, not to the cost "
-		    "%s: the difference is charged to the row's tenant", a, b);
-		na++;
-	}
-	if (bf_report_split(qty, all_time ? secs : w, na, q) == -1) {
-		bf_err_set(e, BF_EXIT_FAILED, "quantity overflow");
-		goto done;
-	}
-	if (why.len > 0) {
-		pd[na].tenant = s->text.len; /* the warning */
-		bf_buf_puts(&s->text, why.s);
-	}
-	for (i = 0; i < na; i++) {
-		struct bf_owner_share *x = share_add(s);
-
-		x->tenant = s->text.s + pd[i].tenant;
-		x->cost_center = pd[i].has_cc ? s->text.s + pd[i].cc : NULL;
-		x->cost = w[i];
-		x->quantity = q[i];
-	}
-	if (why.len > 0)
-		s->warning = s->text.s + pd[na].tenant;
-	rc = 0;
-done:
-	free(pd);
-	free(w);
-	free(q);
-	free(secs);
-	bf_buf_free(&tmp);
-	bf_buf_free(&why);
+	for (i = 0, t = 1; i < a.na && a.why.len == 0;
+	    i++, t = bf_json_skip(&j, t))
+		read_allocation(&j, t, i, &a, s);
+	if (a.why.len > 0)
+		whole_row(tenant, cost, qty, bf_buf_str(&a.why), s);
+	else if (rest_to_tenant(&a, tenant, cost, s) == -1)
+		whole_row(tenant, cost, qty, "allocations overflow", s);
+	else
+		rc = put_shares(&a, qty, s, e);
+	free(a.pd);
+	free(a.w);
+	free(a.secs);
+	bf_buf_free(&a.tmp);
+	bf_buf_free(&a.why);
 	bf_json_free(&j);
 	return rc;
 }
