@@ -891,6 +891,210 @@ close_source(struct bf_source *src)
 		bf_metrics_free(src->metrics);
 }
 
+/* Queues an item of text that is not a job (written in its turn); takes
+ * f->mu. */
+static void
+queue_text(struct loop *L, struct item *it)
+{
+	pthread_mutex_lock(&L->f->mu);
+	push_item(L, it);
+	pthread_mutex_unlock(&L->f->mu);
+}
+
+/* Queues job for the workers and its place in the output; waits while
+ * nth windows are in flight. */
+static void
+queue_job(struct loop *L, struct bf_job *job, int nth)
+{
+	struct bf_fetch *f = L->f;
+	struct item *it = bf_xcalloc(1, sizeof(*it));
+
+	it->job = job;
+	pthread_mutex_lock(&f->mu);
+	push_item(L, it);
+	if (f->wq_tail != NULL)
+		f->wq_tail->next_work = job;
+	else
+		f->wq_head = job;
+	f->wq_tail = job;
+	pthread_cond_signal(&f->work_cv);
+	while (L->inflight >= nth)
+		pthread_cond_wait(&L->space_cv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* What the reading of the window lines met, for the exit status. */
+struct feed {
+	int nth;               /* workers */
+	int bad, ioerr;        /* lines passed on unread; input errors */
+	int checked, checkfail;
+	long upstream_failed;  /* windows failed before bf-fetch */
+};
+
+/* One input line: passed on (not a window line), failed (a window line
+ * without a window), passed on with "fetched":0 (failed upstream), planned
+ * (--dry-run) or queued. Returns -1 when --check refused the queries (e
+ * set): stop. */
+static int
+feed_line(struct loop *L, struct bf_input *in, struct bf_json *j,
+    struct feed *fd, struct bf_err *e)
+{
+	const struct bf_fetch_opts *o = L->f->o;
+	struct bf_err le;
+	struct bf_job *job;
+	struct item *it;
+	size_t errpos;
+	int rc;
+
+	rc = bf_json_parse(j, bf_buf_str(&in->line), in->line.len,
+	    BF_JSON_WANT_OBJECT, &errpos);
+	if (rc != BF_JSON_OK) {
+		bf_warn_at(in->name, in->lineno, "%s at byte %zu; passed on",
+		    bf_json_strerror(rc), errpos + 1);
+		fd->bad++;
+	}
+	if (rc != BF_JSON_OK || bf_line_type(j) != BF_LINE_WINDOW) {
+		if (o->dry_run)
+			return 0;
+		it = bf_xcalloc(1, sizeof(*it));
+		bf_buf_add(&it->out, bf_buf_str(&in->line), in->line.len);
+		bf_buf_putc(&it->out, '\n');
+		queue_text(L, it);
+		return 0;
+	}
+	bf_err_clear(&le);
+	if ((job = new_job(bf_buf_str(&in->line), in->line.len, j, &le)) ==
+	    NULL) {
+		bf_warn_at(in->name, in->lineno, "%s", le.msg);
+		fd->bad++;
+		if (o->dry_run)
+			return 0;
+		it = bf_xcalloc(1, sizeof(*it));
+		bf_window_emit(j, &it->out, "bf-fetch", "failed", "bad_window",
+		    le.msg, "\"fetched\":0");
+		queue_text(L, it);
+		fd->upstream_failed++;
+		return 0;
+	}
+	if (o->dry_run) {
+		plan_window(L, job);
+		job_free(job);
+		return 0;
+	}
+	if (!fd->checked && o->check == BF_CHECK_FIRST) {
+		fd->checked = 1;
+		if (run_check(L->f, L->src, bf_buf_str(&in->line),
+		    in->line.len, j, e) < 0) {
+			job_free(job);
+			fd->checkfail = 1;
+			return -1;
+		}
+	}
+	if (bf_window_failed(j)) {
+		it = bf_xcalloc(1, sizeof(*it));
+		bf_window_emit(j, &it->out, "bf-fetch", "ok", NULL, NULL,
+		    "\"fetched\":0");
+		queue_text(L, it);
+		fd->upstream_failed++;
+		job_free(job);
+		return 0;
+	}
+	queue_job(L, job, fd->nth);
+	return 0;
+}
+
+/* Reads the window lines of files and feeds them through feed_line. */
+static void
+feed_all(struct loop *L, char **files, int nfiles, struct feed *fd,
+    struct bf_err *e)
+{
+	struct bf_json j = BF_JSON_INIT;
+	struct bf_input in;
+	struct bf_err le;
+	int r;
+
+	bf_input_init(&in, files, nfiles, 0);
+	for (;;) {
+		bf_err_clear(&le);
+		if ((r = bf_input_next(&in, &le)) == 0)
+			break;
+		if (r < 0) {
+			bf_warn("%s", le.msg);
+			fd->ioerr = 1;
+		} else if (in.toolong) {
+			bf_warn_at(in.name, in.lineno, "line longer than %zu "
+			    "bytes", in.maxline);
+			fd->bad++;
+		} else if (feed_line(L, &in, &j, fd, e) == -1)
+			break;
+	}
+	bf_input_free(&in);
+	bf_json_free(&j);
+}
+
+/* The fetch state, its source and its metric map, opened; the budget
+ * when one is given. 0, or -1 with e set (nothing left open). */
+static int
+open_fetch(struct bf_fetch *f, struct bf_source *src,
+    struct bf_metrics *metrics, const struct bf_fetch_opts *o,
+    struct bf_err *e)
+{
+	memset(f, 0, sizeof(*f));
+	memset(src, 0, sizeof(*src));
+	f->o = o;
+	f->src = src;
+	f->seed = bf_rand_seed();
+	pthread_mutex_init(&f->pol, NULL);
+	pthread_mutex_init(&f->logmu, NULL);
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->work_cv, NULL);
+	pthread_cond_init(&f->done_cv, NULL);
+	bf_bucket_init(&f->bucket, o->rate_n, o->rate_per_ms, o->burst);
+	bf_breaker_init(&f->breaker, o->breaker, o->cooldown_ms);
+	src->ops = ops_for(o->kind);
+	src->o = o;
+	src->f = f;
+	if (src->ops == NULL)
+		return bf_err_set(e, BF_EXIT_USAGE, "no source given "
+		    "(--source prometheus, postgres, file or exec)");
+	if (o->metrics_path != NULL) {
+		if (bf_metrics_load(o->metrics_path,
+		    o->kind == BF_SRC_PROMETHEUS, metrics, e) < 0)
+			return -1;
+		src->metrics = metrics;
+	}
+	if (src->ops->open(src, e) < 0) {
+		if (src->metrics != NULL)
+			bf_metrics_free(src->metrics);
+		return -1;
+	}
+	if (o->budget != NULL && !o->dry_run && (f->budget = bf_budget_open(
+	    o->budget, o->source_id != NULL ? o->source_id : "?", e)) == NULL) {
+		close_source(src);
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts nth workers (fewer when a thread cannot start) and the writer.
+ * Returns the workers started, or 0 (none left running). */
+static int
+start_threads(struct loop *L, int nth, pthread_t *th, pthread_t *wth)
+{
+	int i;
+
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, worker, L->src) != 0) {
+			bf_warn("cannot start thread %d", i);
+			break;
+		}
+	if (i == 0 || pthread_create(wth, NULL, writer, L) != 0) {
+		stop_workers(L->f, th, i);
+		return 0;
+	}
+	return i;
+}
+
 int
 bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
     struct bf_err *e)
@@ -898,180 +1102,43 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	struct bf_fetch f;
 	struct bf_source src;
 	struct bf_metrics metrics;
-	struct bf_input in;
-	struct bf_json j = BF_JSON_INIT;
+	struct feed fd;
 	struct loop L;
 	pthread_t *th = NULL, wth;
-	int nth = 0, i, r, rc, bad = 0, ioerr = 0, have_writer = 0;
-	int checked = 0, checkfail = 0;
-	long upstream_failed = 0;
-	size_t errpos;
+	int rc;
 
-	memset(&f, 0, sizeof(f));
-	memset(&src, 0, sizeof(src));
-	memset(&L, 0, sizeof(L));
-	f.o = o;
-	f.src = &src;
-	f.seed = bf_rand_seed();
-	pthread_mutex_init(&f.pol, NULL);
-	pthread_mutex_init(&f.logmu, NULL);
-	pthread_mutex_init(&f.mu, NULL);
-	pthread_cond_init(&f.work_cv, NULL);
-	pthread_cond_init(&f.done_cv, NULL);
-	bf_bucket_init(&f.bucket, o->rate_n, o->rate_per_ms, o->burst);
-	bf_breaker_init(&f.breaker, o->breaker, o->cooldown_ms);
-	src.ops = ops_for(o->kind);
-	src.o = o;
-	src.f = &f;
-	if (src.ops == NULL)
-		return bf_err_set(e, BF_EXIT_USAGE, "no source given "
-		    "(--source prometheus, postgres, file or exec)");
-	if (o->metrics_path != NULL) {
-		if (bf_metrics_load(o->metrics_path,
-		    o->kind == BF_SRC_PROMETHEUS, &metrics, e) < 0)
-			return -1;
-		src.metrics = &metrics;
-	}
-	if (src.ops->open(&src, e) < 0) {
-		if (src.metrics != NULL)
-			bf_metrics_free(src.metrics);
+	if (open_fetch(&f, &src, &metrics, o, e) == -1)
 		return -1;
-	}
-	if (o->budget != NULL && !o->dry_run && (f.budget = bf_budget_open(
-	    o->budget, o->source_id != NULL ? o->source_id : "?", e)) == NULL) {
-		close_source(&src);
-		return -1;
-	}
 	if (o->check == BF_CHECK_ONLY && !o->dry_run) {
 		rc = check_only(&f, &src, files, nfiles, e);
 		close_source(&src);
 		return rc;
 	}
+	memset(&L, 0, sizeof(L));
+	memset(&fd, 0, sizeof(fd));
 	L.f = &f;
 	L.src = &src;
 	L.requests_known = 1;
 	pthread_cond_init(&L.space_cv, NULL);
 	if (!o->dry_run) {
-		nth = o->jobs > 0 ? o->jobs : 1;
-		th = bf_xcalloc((size_t)nth, sizeof(*th));
-		for (i = 0; i < nth; i++)
-			if (pthread_create(&th[i], NULL, worker, &src) != 0) {
-				bf_warn("cannot start thread %d", i);
-				nth = i;
-				break;
-			}
-		if (nth == 0 || pthread_create(&wth, NULL, writer, &L) != 0) {
-			stop_workers(&f, th, nth);
+		th = bf_xcalloc((size_t)(o->jobs > 0 ? o->jobs : 1),
+		    sizeof(*th));
+		if ((fd.nth = start_threads(&L, o->jobs > 0 ? o->jobs : 1, th,
+		    &wth)) == 0) {
 			close_source(&src);
 			return bf_err_set(e, BF_EXIT_IO, "cannot start threads");
 		}
-		have_writer = 1;
 	}
-	bf_input_init(&in, files, nfiles, 0);
-	for (;;) {
-		struct bf_err le;
-		struct item *it;
-		struct bf_job *job;
-
-		bf_err_clear(&le);
-		r = bf_input_next(&in, &le);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			bf_warn("%s", le.msg);
-			ioerr = 1;
-			continue;
-		}
-		if (in.toolong) {
-			bf_warn_at(in.name, in.lineno, "line longer than %zu "
-			    "bytes", in.maxline);
-			bad++;
-			continue;
-		}
-		rc = bf_json_parse(&j, in.line.s ? in.line.s : "", in.line.len,
-		    BF_JSON_WANT_OBJECT, &errpos);
-		if (rc != BF_JSON_OK) {
-			bf_warn_at(in.name, in.lineno, "%s at byte %zu; passed "
-			    "on", bf_json_strerror(rc), errpos + 1);
-			bad++;
-		}
-		if (rc != BF_JSON_OK || bf_line_type(&j) != BF_LINE_WINDOW) {
-			if (o->dry_run)
-				continue;
-			it = bf_xcalloc(1, sizeof(*it));
-			bf_buf_add(&it->out, bf_buf_str(&in.line), in.line.len);
-			bf_buf_putc(&it->out, '\n');
-			pthread_mutex_lock(&f.mu);
-			push_item(&L, it);
-			pthread_mutex_unlock(&f.mu);
-			continue;
-		}
-		job = new_job(bf_buf_str(&in.line), in.line.len, &j, &le);
-		if (job == NULL) {
-			bf_warn_at(in.name, in.lineno, "%s", le.msg);
-			bad++;
-			if (o->dry_run)
-				continue;
-			it = bf_xcalloc(1, sizeof(*it));
-			bf_window_emit(&j, &it->out, "bf-fetch", "failed",
-			    "bad_window", le.msg, "\"fetched\":0");
-			pthread_mutex_lock(&f.mu);
-			push_item(&L, it);
-			pthread_mutex_unlock(&f.mu);
-			upstream_failed++;
-			continue;
-		}
-		if (o->dry_run) {
-			plan_window(&L, job);
-			job_free(job);
-			continue;
-		}
-		if (!checked && o->check == BF_CHECK_FIRST) {
-			checked = 1;
-			if (run_check(&f, &src, bf_buf_str(&in.line),
-			    in.line.len, &j, e) < 0) {
-				job_free(job);
-				checkfail = 1;
-				break;
-			}
-		}
-		if (bf_window_failed(&j)) {
-			it = bf_xcalloc(1, sizeof(*it));
-			bf_window_emit(&j, &it->out, "bf-fetch", "ok", NULL,
-			    NULL, "\"fetched\":0");
-			pthread_mutex_lock(&f.mu);
-			push_item(&L, it);
-			pthread_mutex_unlock(&f.mu);
-			upstream_failed++;
-			job_free(job);
-			continue;
-		}
-		it = bf_xcalloc(1, sizeof(*it));
-		it->job = job;
-		pthread_mutex_lock(&f.mu);
-		push_item(&L, it);
-		if (f.wq_tail != NULL)
-			f.wq_tail->next_work = job;
-		else
-			f.wq_head = job;
-		f.wq_tail = job;
-		pthread_cond_signal(&f.work_cv);
-		while (L.inflight >= nth)
-			pthread_cond_wait(&L.space_cv, &f.mu);
-		pthread_mutex_unlock(&f.mu);
-	}
-	bf_input_free(&in);
-	bf_json_free(&j);
-	if (o->dry_run) {
+	feed_all(&L, files, nfiles, &fd, e);
+	if (o->dry_run)
 		plan_total(&L, o);
-	} else {
+	else {
 		pthread_mutex_lock(&f.mu);
 		L.eof = 1;
 		pthread_cond_broadcast(&f.done_cv);
 		pthread_mutex_unlock(&f.mu);
-		if (have_writer)
-			pthread_join(wth, NULL);
-		stop_workers(&f, th, nth);
+		pthread_join(wth, NULL);
+		stop_workers(&f, th, fd.nth);
 		report_causes(&L);
 	}
 	close_source(&src);
@@ -1081,14 +1148,14 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	pthread_cond_destroy(&f.work_cv);
 	pthread_cond_destroy(&f.done_cv);
 	pthread_cond_destroy(&L.space_cv);
-	L.failed += upstream_failed;
-	if (checkfail)
+	L.failed += fd.upstream_failed;
+	if (fd.checkfail)
 		return -1;
-	if (ioerr)
+	if (fd.ioerr)
 		return BF_EXIT_IO;
 	if (L.failed > 0 && L.ok == 0 && L.unavailable == L.failed)
 		return BF_EXIT_UNAVAILABLE;
-	if (L.failed > 0 || bad > 0)
+	if (L.failed > 0 || fd.bad > 0)
 		return BF_EXIT_FAILED;
 	return BF_EXIT_OK;
 }
