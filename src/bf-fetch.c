@@ -15,6 +15,7 @@
 #include "fetch.h"
 #include "retry.h"
 #include "source.h"
+#include "split.h"
 #include "timeutil.h"
 
 #define SYNOPSIS \
@@ -58,6 +59,11 @@ usage(FILE *fp, int full)
 "      --now T              present time for CloudWatch retention tiers\n"
 "      --lookback D         last sample of each series before the window,\n"
 "                           at most D old (1h; 0: none)\n"
+"      --split DIR          file: write the --data files' records split by\n"
+"                           partition into DIR, list the parts, and exit\n"
+"                           (no window is read)\n"
+"      --split-part FILE    file: read FILE, a part --split wrote, instead\n"
+"                           of the --data files, which still name the source\n"
 "resilience:\n"
 "  -j, --jobs N             windows in flight (4)\n"
 "  -r, --rate R             requests per second, R or R/s R/m R/DURATION\n"
@@ -94,6 +100,7 @@ enum {
 	O_COMMAND, O_NEXT, O_NOW, O_BURST, O_RETRIES, O_BACKOFF, O_CAP,
 	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION, O_BEARER,
 	O_LOOKBACK, O_PARTIAL, O_CHECK, O_NOCHECK, O_BUDGET, O_SOURCEID,
+	O_SPLIT, O_SPLITPART,
 };
 
 static const struct option longopts[] = {
@@ -140,6 +147,8 @@ static const struct option longopts[] = {
 	{ "max-pages", required_argument, NULL, O_MAXPAGES },
 	{ "budget", required_argument, NULL, O_BUDGET },
 	{ "source-id", required_argument, NULL, O_SOURCEID },
+	{ "split", required_argument, NULL, O_SPLIT },
+	{ "split-part", required_argument, NULL, O_SPLITPART },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
@@ -221,6 +230,8 @@ static const struct only only_for[] = {
 	{ O_STAT, "--statistic", K(BF_SRC_FILE) | K(BF_SRC_EXEC) },
 	{ O_COMMAND, "--command", K(BF_SRC_EXEC) },
 	{ O_NEXT, "--next-args", K(BF_SRC_EXEC) },
+	{ O_SPLIT, "--split", K(BF_SRC_FILE) },
+	{ O_SPLITPART, "--split-part", K(BF_SRC_FILE) },
 };
 #define NONLY (sizeof(only_for) / sizeof(only_for[0]))
 
@@ -267,6 +278,8 @@ main(int argc, char **argv)
 	struct bf_fetch_opts o;
 	struct bf_buf idbuf = BF_BUF_INIT;
 	struct bf_err e;
+	const char *split = NULL;
+	char *part = NULL;
 	int ndata = 0, c, rc, seen[NONLY];
 	long v;
 	int64_t ms;
@@ -469,6 +482,16 @@ main(int argc, char **argv)
 				return bad("--source-id: empty name");
 			o.source_id = optarg;
 			break;
+		case O_SPLIT:
+			if (*optarg == '\0')
+				return bad("--split: empty directory name");
+			split = optarg;
+			break;
+		case O_SPLITPART:
+			if (*optarg == '\0')
+				return bad("--split-part: empty file name");
+			part = optarg;
+			break;
 		case O_VERSION:
 			bf_print_version();
 			return bf_close_stdout();
@@ -493,14 +516,29 @@ main(int argc, char **argv)
 		return bad("--check and --dry-run do not go together: the dry "
 		    "run asks nothing");
 	}
+	if (split != NULL && (part != NULL || o.check == BF_CHECK_ONLY ||
+	    o.dry_run || optind < argc)) {
+		free(data);
+		return bad("--split reads no window: %s does not apply",
+		    part != NULL ? "--split-part" : o.dry_run ? "--dry-run" :
+		    o.check == BF_CHECK_ONLY ? "--check" : "a FILE argument");
+	}
 	if (o.backoff.cap_ms < o.backoff.base_ms)
 		o.backoff.cap_ms = o.backoff.base_ms;
 	o.data = data;
 	o.ndata = ndata;
 	if (o.source_id == NULL)
 		o.source_id = default_id(&o, &idbuf);
+	if (part != NULL) {
+		/* the --data files named the source; the part is read */
+		o.data = &part;
+		o.ndata = 1;
+	}
 	bf_err_clear(&e);
-	rc = bf_fetch_run(&o, argv + optind, argc - optind, &e);
+	if (split != NULL)
+		rc = bf_split_run(&o, split, stdout, &e);
+	else
+		rc = bf_fetch_run(&o, argv + optind, argc - optind, &e);
 	free(data);
 	bf_buf_free(&idbuf);
 	if (rc < 0)
