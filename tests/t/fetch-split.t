@@ -137,7 +137,7 @@ split_case() {
 	_d=
 	for _x in "$@"; do _d="$_d -d $_x"; done
 	rm -rf "$T/split" "$T/want"
-	# shellcheck disable=SC2086
+	# (split into words on purpose)
 	run_prog bf-fetch -s file $_args $_d --split "$T/split"
 	check_rc 0 "$_name: --split"
 	cp "$T/out" "$T/list"
@@ -155,7 +155,7 @@ split_case() {
 	    "$(awk -v f="$_ext" '$1 == "(empty)" { s += $NF; next }
 	    { n++; r += $NF } END { printf "[true,\"%s\",%d,%d,%d]\n", f, n, r, s }' "$T/want.list")" \
 	    "$_name: the total line"
-	# shellcheck disable=SC2086
+	# (split into words on purpose)
 	same_output "$_name" "$_ext" -s file $_args $_d
 }
 
