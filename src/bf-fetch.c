@@ -64,6 +64,7 @@ usage(FILE *fp, int full)
 "                           (no window is read)\n"
 "      --split-part FILE    file: read FILE, a part --split wrote, instead\n"
 "                           of the --data files, which still name the source\n"
+"                           (repeatable)\n"
 "resilience:\n"
 "  -j, --jobs N             windows in flight (4)\n"
 "  -r, --rate R             requests per second, R or R/s R/m R/DURATION\n"
@@ -238,9 +239,9 @@ static const struct only only_for[] = {
 static const char *const kinds[] = { "", "prometheus", "postgres", "file",
 	"exec" };
 
-/* The --data files (freed at the end; at file scope, so that a usage
- * error returning early leaves them reachable, not leaked). */
-static char **data;
+/* The --data and --split-part files (freed at the end; at file scope, so
+ * that a usage error returning early leaves them reachable, not leaked). */
+static char **data, **part;
 
 /* The default --source-id (budget.h): the kind and its URL, conninfo,
  * data files or the command's program, in idbuf. */
@@ -279,8 +280,7 @@ main(int argc, char **argv)
 	struct bf_buf idbuf = BF_BUF_INIT;
 	struct bf_err e;
 	const char *split = NULL;
-	char *part = NULL;
-	int ndata = 0, c, rc, seen[NONLY];
+	int ndata = 0, npart = 0, c, rc, seen[NONLY];
 	long v;
 	int64_t ms;
 	size_t k;
@@ -490,7 +490,11 @@ main(int argc, char **argv)
 		case O_SPLITPART:
 			if (*optarg == '\0')
 				return bad("--split-part: empty file name");
-			part = optarg;
+			part = realloc(part, (size_t)(npart + 1) *
+			    sizeof(*part));
+			if (part == NULL)
+				return bad("out of memory");
+			part[npart++] = optarg;
 			break;
 		case O_VERSION:
 			bf_print_version();
@@ -508,19 +512,22 @@ main(int argc, char **argv)
 	for (k = 0; k < NONLY; k++)
 		if (seen[k] && !(only_for[k].kinds & K(o.kind))) {
 			free(data);
+			free(part);
 			return bad("%s does not apply to --source %s",
 			    only_for[k].name, kinds[o.kind]);
 		}
 	if (o.check == BF_CHECK_ONLY && o.dry_run) {
 		free(data);
+		free(part);
 		return bad("--check and --dry-run do not go together: the dry "
 		    "run asks nothing");
 	}
-	if (split != NULL && (part != NULL || o.check == BF_CHECK_ONLY ||
+	if (split != NULL && (npart > 0 || o.check == BF_CHECK_ONLY ||
 	    o.dry_run || optind < argc)) {
 		free(data);
+		free(part);
 		return bad("--split reads no window: %s does not apply",
-		    part != NULL ? "--split-part" : o.dry_run ? "--dry-run" :
+		    npart > 0 ? "--split-part" : o.dry_run ? "--dry-run" :
 		    o.check == BF_CHECK_ONLY ? "--check" : "a FILE argument");
 	}
 	if (o.backoff.cap_ms < o.backoff.base_ms)
@@ -529,10 +536,10 @@ main(int argc, char **argv)
 	o.ndata = ndata;
 	if (o.source_id == NULL)
 		o.source_id = default_id(&o, &idbuf);
-	if (part != NULL) {
-		/* the --data files named the source; the part is read */
-		o.data = &part;
-		o.ndata = 1;
+	if (npart > 0) {
+		/* the --data files named the source; the parts are read */
+		o.data = part;
+		o.ndata = npart;
 	}
 	bf_err_clear(&e);
 	if (split != NULL)
@@ -540,6 +547,7 @@ main(int argc, char **argv)
 	else
 		rc = bf_fetch_run(&o, argv + optind, argc - optind, &e);
 	free(data);
+	free(part);
 	bf_buf_free(&idbuf);
 	if (rc < 0)
 		return bf_err_print(&e);

@@ -10,7 +10,8 @@
 #    data sorted and shuffled, NDJSON and CSV, and lines of many shapes in
 #    two files with a metrics map.
 # 2. For every partition, bf-fetch over its windows writes the same bytes
-#    given --split-part as given the data (lookback samples included).
+#    given --split-part as given the data (lookback samples included); so
+#    do the windows of two partitions given their two parts.
 # 3. File names: partitions with '/', '..', a leading '.', a blank, '%'
 #    and UTF-8 encoded as the state directory encodes them (python3 does
 #    it here), files 0600 and the directory 0700 under umask 000; a record
@@ -167,6 +168,12 @@ lines = open(sys.argv[1]).read().splitlines(True)
 random.Random(7).shuffle(lines)
 sys.stdout.write("".join(lines))' gen.ndjson >shuf.ndjson
 split_case "ndjson sorted" ndjson "" "" -- gen.ndjson
+# --split-part twice: the windows of two partitions from their parts.
+windows db-01 db-03 >w2
+bf-fetch -s file -d gen.ndjson <w2 >o2.data
+run_prog bf-fetch -s file -d gen.ndjson --split-part split/db-03.ndjson \
+    --split-part split/db-01.ndjson --format ndjson <w2
+check_file "$T/out" o2.data "--split-part twice: two partitions' windows as from the data"
 split_case "ndjson shuffled" ndjson "" "" -- shuf.ndjson
 # CSV: the clean samples' fields, a row with a quoted line feed, CR LF
 # rows and a last row without a line feed.
