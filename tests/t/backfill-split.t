@@ -14,7 +14,9 @@
 #    of -j 1.
 # 4. While the pipelines run the split directory is 0700 and its parts
 #    0600, one per partition (seen by a bf-validate wrapper first in
-#    PATH); it is gone after the run.
+#    PATH); it is gone after the run. -j 2 runs 2 pipelines, which share
+#    the parts, each part read by one of them (a bf-fetch wrapper logs its
+#    arguments).
 # 5. A malformed data file: exit 2 with bf-fetch's message once, before
 #    any pipeline; nothing committed.
 # 6. --dry-run -j 2 shows the split instead of the check.
@@ -132,6 +134,12 @@ done >>"$T/modes"
 PATH=\${PATH#*:} exec bf-validate "\$@"
 EOF
 chmod +x wrap/bf-validate
+cat >wrap/bf-fetch <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >>"$T/fetches"
+PATH=\${PATH#*:} exec bf-fetch "\$@"
+EOF
+chmod +x wrap/bf-fetch
 path=$PATH
 PATH="$T/wrap:$PATH"
 run m gen.ndjson 2
@@ -141,6 +149,13 @@ check_eq "$(sort -u modes | tr '\n' ' ')" \
     "600 SPLIT/db-01.ndjson 600 SPLIT/db-02.ndjson 600 SPLIT/db-03.ndjson 600 SPLIT/db-04.ndjson 600 SPLIT/db-05.ndjson 700 SPLIT " \
     "the split: directory 0700, one part per partition with data, 0600"
 check_eq "$(ls -a m/state | grep -c '^\.run\.')" 0 "the split removed with the run directory"
+check_eq "$(grep -c -- ' --split ' fetches) $(grep -c -- ' --check' fetches) $(grep -c -- '--split-part' fetches)" \
+    "1 0 2" "-j 2: one split, no check, 2 pipelines"
+check_eq "$(grep -o -- '--split-part [^ ]*' fetches | sed 's|.*/||' | sort | tr '\n' ' ')" \
+    "db-01.ndjson db-02.ndjson db-03.ndjson db-04.ndjson db-05.ndjson " \
+    "-j 2: each part read by one pipeline"
+check_eq "$(grep -- '--split-part' fetches | awk '{ print gsub(/--split-part/, "") }' | sort | tr '\n' ' ')" \
+    "2 3 " "-j 2: the 5 parts (of about the same size) shared 3 and 2"
 
 # --- 5. a malformed data file -----------------------------------------------------
 { head -n 5 gen.ndjson; echo '{"ts":"2026-01-01T00:00:00Z"}'; cat gen.ndjson; } >bad.ndjson
