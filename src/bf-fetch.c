@@ -16,6 +16,7 @@
 #include "fetch.h"
 #include "retry.h"
 #include "source.h"
+#include "split.h"
 #include "timeutil.h"
 
 #define SYNOPSIS \
@@ -61,6 +62,12 @@ usage(FILE *fp, int full)
 "      --now T              present time for CloudWatch retention tiers\n"
 "      --lookback D         last sample of each series before the window,\n"
 "                           at most D old (1h; 0: none)\n"
+"      --split DIR          file: write the --data files' records split by\n"
+"                           partition into DIR, list the parts, and exit\n"
+"                           (no window is read)\n"
+"      --split-part FILE    file: read FILE, a part --split wrote, instead\n"
+"                           of the --data files, which still name the source\n"
+"                           (repeatable)\n"
 "resilience:\n"
 "  -j, --jobs N             windows in flight (4)\n"
 "  -r, --rate R             requests per second, R or R/s R/m R/DURATION\n"
@@ -97,7 +104,7 @@ enum {
 	O_COMMAND, O_NEXT, O_NOW, O_BURST, O_RETRIES, O_BACKOFF, O_CAP,
 	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION, O_BEARER,
 	O_LOOKBACK, O_PARTIAL, O_CHECK, O_NOCHECK, O_BUDGET, O_SOURCEID,
-	O_MEMORY, O_TMPDIR,
+	O_SPLIT, O_SPLITPART, O_MEMORY, O_TMPDIR,
 };
 
 static const struct option longopts[] = {
@@ -146,6 +153,8 @@ static const struct option longopts[] = {
 	{ "max-pages", required_argument, NULL, O_MAXPAGES },
 	{ "budget", required_argument, NULL, O_BUDGET },
 	{ "source-id", required_argument, NULL, O_SOURCEID },
+	{ "split", required_argument, NULL, O_SPLIT },
+	{ "split-part", required_argument, NULL, O_SPLITPART },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
@@ -229,15 +238,17 @@ static const struct only only_for[] = {
 	{ O_STAT, "--statistic", K(BF_SRC_FILE) | K(BF_SRC_EXEC) },
 	{ O_COMMAND, "--command", K(BF_SRC_EXEC) },
 	{ O_NEXT, "--next-args", K(BF_SRC_EXEC) },
+	{ O_SPLIT, "--split", K(BF_SRC_FILE) },
+	{ O_SPLITPART, "--split-part", K(BF_SRC_FILE) },
 };
 #define NONLY (sizeof(only_for) / sizeof(only_for[0]))
 
 static const char *const kinds[] = { "", "prometheus", "postgres", "file",
 	"exec" };
 
-/* The --data files (freed at the end; at file scope, so that a usage
- * error returning early leaves them reachable, not leaked). */
-static char **data;
+/* The --data and --split-part files (freed at the end; at file scope, so
+ * that a usage error returning early leaves them reachable, not leaked). */
+static char **data, **part;
 
 /* The default --source-id (budget.h): the kind and its URL, conninfo,
  * data files or the command's program, in idbuf. */
@@ -275,7 +286,8 @@ main(int argc, char **argv)
 	struct bf_fetch_opts o;
 	struct bf_buf idbuf = BF_BUF_INIT;
 	struct bf_err e;
-	int ndata = 0, c, rc, seen[NONLY];
+	const char *split = NULL;
+	int ndata = 0, npart = 0, c, rc, seen[NONLY];
 	long v;
 	int64_t ms;
 	size_t k;
@@ -484,6 +496,20 @@ main(int argc, char **argv)
 				return bad("--source-id: empty name");
 			o.source_id = optarg;
 			break;
+		case O_SPLIT:
+			if (*optarg == '\0')
+				return bad("--split: empty directory name");
+			split = optarg;
+			break;
+		case O_SPLITPART:
+			if (*optarg == '\0')
+				return bad("--split-part: empty file name");
+			part = realloc(part, (size_t)(npart + 1) *
+			    sizeof(*part));
+			if (part == NULL)
+				return bad("out of memory");
+			part[npart++] = optarg;
+			break;
 		case O_VERSION:
 			bf_print_version();
 			return bf_close_stdout();
@@ -500,13 +526,23 @@ main(int argc, char **argv)
 	for (k = 0; k < NONLY; k++)
 		if (seen[k] && !(only_for[k].kinds & K(o.kind))) {
 			free(data);
+			free(part);
 			return bad("%s does not apply to --source %s",
 			    only_for[k].name, kinds[o.kind]);
 		}
 	if (o.check == BF_CHECK_ONLY && o.dry_run) {
 		free(data);
+		free(part);
 		return bad("--check and --dry-run do not go together: the dry "
 		    "run asks nothing");
+	}
+	if (split != NULL && (npart > 0 || o.check == BF_CHECK_ONLY ||
+	    o.dry_run || optind < argc)) {
+		free(data);
+		free(part);
+		return bad("--split reads no window: %s does not apply",
+		    npart > 0 ? "--split-part" : o.dry_run ? "--dry-run" :
+		    o.check == BF_CHECK_ONLY ? "--check" : "a FILE argument");
 	}
 	if (o.backoff.cap_ms < o.backoff.base_ms)
 		o.backoff.cap_ms = o.backoff.base_ms;
@@ -514,9 +550,18 @@ main(int argc, char **argv)
 	o.ndata = ndata;
 	if (o.source_id == NULL)
 		o.source_id = default_id(&o, &idbuf);
+	if (npart > 0) {
+		/* the --data files named the source; the parts are read */
+		o.data = part;
+		o.ndata = npart;
+	}
 	bf_err_clear(&e);
-	rc = bf_fetch_run(&o, argv + optind, argc - optind, &e);
+	if (split != NULL)
+		rc = bf_split_run(&o, split, stdout, &e);
+	else
+		rc = bf_fetch_run(&o, argv + optind, argc - optind, &e);
 	free(data);
+	free(part);
 	bf_buf_free(&idbuf);
 	if (rc < 0)
 		return bf_err_print(&e);

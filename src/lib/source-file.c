@@ -1487,6 +1487,22 @@ need_instance(struct pctx *c, struct rec_in *ri)
 	return 0;
 }
 
+/* Tells ro->span of the record ri just added, or with ri NULL of a CSV
+ * header row: its key as add_rec routes it, and its bytes [p, q). */
+static void
+rec_span(struct pctx *c, const struct rec_in *ri, const char *p,
+    const char *q)
+{
+	const char *k = ri == NULL ? NULL : ri->key != NULL ? ri->key :
+	    ri->instance != NULL ? ri->instance : "";
+	size_t kn = ri == NULL ? 0 : ri->key != NULL ? ri->keyn :
+	    ri->instance != NULL ? ri->instancen : 0;
+
+	if (c->ro->span != NULL)
+		c->ro->span(c->ro->span_arg, k, k != NULL ? strnlen(k, kn) :
+		    0, p, p != NULL ? (size_t)(q - p) : 0);
+}
+
 static int
 tok_time(const struct bf_json *j, int t, struct bf_buf *scratch, bf_time *ts)
 {
@@ -1689,7 +1705,7 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 		"unit", NULL };
 	struct bf_json j = BF_JSON_INIT;
 	struct bf_buf extra = BF_BUF_INIT, body = BF_BUF_INIT;
-	const char *p = data, *end = data + n, *nl, *ts;
+	const char *p = data, *end = data + n, *nl, *ts, *lp;
 	char tsbuf[BF_TIME_LEN];
 	long line = 0;
 	int rc, t, mapped, nmem, at[K_N];
@@ -1700,6 +1716,7 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 		size_t len;
 
 		line++;
+		lp = p;
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
@@ -1790,6 +1807,7 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 			ri.body = bf_buf_str(&extra);
 			ri.bodyn = extra.len;
 			add_rec(c->rs, &ri);
+			rec_span(c, &ri, lp, nl + (nl < end));
 			continue;
 		}
 		bf_buf_reset(&body);
@@ -1805,6 +1823,7 @@ parse_ndjson(struct pctx *c, const char *data, size_t n)
 		ri.body = extra.s + 1;
 		ri.bodyn = extra.len - 2;
 		add_rec(c->rs, &ri);
+		rec_span(c, &ri, lp, nl + (nl < end));
 	}
 	c->lines = line;
 	bf_json_free(&j);
@@ -2055,6 +2074,7 @@ struct csvctx {
 	long line, rowline;
 	long nls;              /* newlines inside this row's fields */
 	int failed;
+	const char *rowp, *rowend; /* the row's bytes (rowp NULL: unknown) */
 };
 
 enum { C_TS, C_VALUE, C_METRIC, C_INSTANCE, C_UNIT };
@@ -2107,7 +2127,9 @@ csv_row(int term, void *data)
 	struct rec_in ri;
 	int k, i, nf = x->field;
 	char shown[65];
+	const char *rp = x->rowp;
 
+	x->rowp = NULL;
 	x->rowline = x->line - x->nls;
 	x->field = 0;
 	x->nls = 0;
@@ -2134,6 +2156,7 @@ csv_row(int term, void *data)
 		}
 		x->ncols = x->nhdr;
 		x->header = 0;
+		rec_span(c, NULL, rp, x->rowend);
 		return;
 	}
 	if (nf != x->ncols) {
@@ -2186,6 +2209,7 @@ csv_row(int term, void *data)
 		ri.keyn = strlen(ri.key);
 	}
 	add_rec(c->rs, &ri);
+	rec_span(c, &ri, rp, x->rowend);
 	(void)term;
 }
 
@@ -2208,6 +2232,9 @@ parse_csv(struct pctx *c, const char *data, size_t n)
 		nl = memchr(q, '\n', (size_t)(end - q));
 		len = nl != NULL ? (size_t)(nl - q) + 1 : (size_t)(end - q);
 		x.line++;
+		if (x.rowp == NULL)
+			x.rowp = q;
+		x.rowend = q + len;
 		if (csv_parse(&p, q, len, csv_field, csv_row, &x) != len) {
 			bf_err_set(c->e, BF_EXIT_FAILED, "%s:%ld: %s", c->name,
 			    x.line, csv_strerror(csv_error(&p)));

@@ -340,6 +340,18 @@ struct bf_recopts {
 	int borrow;           /* NDJSON records may point into the data,
 	                         which the caller keeps unchanged while the
 	                         records live (else they hold copies) */
+	/* When set, called for each NDJSON or CSV record as it is added,
+	 * with its partition key key[0..keyn) (as rs->keys has it) and the
+	 * input it was parsed from, p[0..n): its line or CSV row, the line
+	 * end included when there is one (p NULL when not known: CSV rows
+	 * not ended by a line feed); and once with key NULL for a CSV
+	 * header row. Not called for CloudWatch records (one document).
+	 * Strings are valid during the call only. bf-fetch --split's
+	 * (split.h); parse_parts' threads would call it at once, in no
+	 * order: the file source leaves it NULL. */
+	void (*span)(void *arg, const char *key, size_t keyn, const char *p,
+	    size_t n);
+	void *span_arg;
 };
 
 /* Parses data[0..n) (a file's or a command's output, named name in
