@@ -20,6 +20,7 @@
 static const struct bf_cli cli = {
 	"bf-aggregate [-d dlq] [-m min-coverage] -r rates [-s step] "
 	"[-t tenants] [file ...]\n",
+	NULL,
 };
 
 /* What the command line asks for. */

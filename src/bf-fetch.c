@@ -4,7 +4,6 @@
  */
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,22 +18,11 @@
 #include "split.h"
 #include "timeutil.h"
 
-#define SYNOPSIS \
-"usage: bf-fetch -s prometheus|postgres|file|exec [-nv]\n" \
-"                [--check | --no-check] [-j N] [-m FILE] [-r RATE]\n" \
-"                [-t TIMEOUT] [--budget TARGET] [--source-id NAME]\n" \
-"                [options] [FILE...]\n"
-
-/* The synopsis; with full, every option (--help). */
-static void
-usage(FILE *fp, int full)
-{
-	fputs(SYNOPSIS, fp);
-	if (!full) {
-		fprintf(fp, "Try '%s --help' for the options.\n", bf_progname);
-		return;
-	}
-	fprintf(fp,
+static const struct bf_cli cli = {
+	"bf-fetch -s prometheus|postgres|file|exec [-nv]\n"
+	"                [--check | --no-check] [-j N] [-m FILE] [-r RATE]\n"
+	"                [-t TIMEOUT] [--budget TARGET] [--source-id NAME]\n"
+	"                [options] [FILE...]\n",
 "source options:\n"
 "  -u, --url URL            prometheus: base URL of the HTTP API\n"
 "      --step D             native granularity (prometheus: 60s)\n"
@@ -95,14 +83,14 @@ usage(FILE *fp, int full)
 "      --no-check           do not check the queries first\n"
 "  -n, --dry-run            print the request plan, call nothing\n"
 "  -v, --verbose            log every retry\n"
-"  -h, --help   --version\n");
-}
+"  -h, --help  -V, --version\n",
+};
 
 enum {
 	O_STEP = 256, O_LABEL, O_DB, O_TABLE, O_TSCOL, O_IDCOL, O_INSTCOL,
 	O_METCOL, O_VALCOL, O_UNITCOL, O_PAGE, O_STMT, O_INSTANCE, O_STAT,
 	O_COMMAND, O_NEXT, O_NOW, O_BURST, O_RETRIES, O_BACKOFF, O_CAP,
-	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_VERSION, O_BEARER,
+	O_CONNECT, O_BREAKER, O_COOL, O_MAXPAGES, O_BEARER,
 	O_LOOKBACK, O_PARTIAL, O_CHECK, O_NOCHECK, O_BUDGET, O_SOURCEID,
 	O_SPLIT, O_SPLITPART, O_MEMORY, O_TMPDIR,
 };
@@ -155,52 +143,9 @@ static const struct option longopts[] = {
 	{ "source-id", required_argument, NULL, O_SOURCEID },
 	{ "split", required_argument, NULL, O_SPLIT },
 	{ "split-part", required_argument, NULL, O_SPLITPART },
-	{ "version", no_argument, NULL, O_VERSION },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static int
-bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", bf_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return BF_EXIT_USAGE;
-}
-
-static int
-num(const char *opt, const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "%s: %s: expected a number from %ld to %ld, "
-		    "not '%s'\n", bf_progname, opt, lo, hi, s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
-dur(const char *opt, const char *s, int allow_zero, int64_t *ms)
-{
-	if (bf_ms_parse(s, ms) < 0 || (*ms == 0 && !allow_zero)) {
-		fprintf(stderr, "%s: %s: bad duration '%s' (e.g. 500ms, 30s, "
-		    "5m)\n", bf_progname, opt, s);
-		return -1;
-	}
-	return 0;
-}
 
 /* Options that belong to one source: seen[k] counts their use. */
 struct only {
@@ -280,286 +225,342 @@ default_id(const struct bf_fetch_opts *o, struct bf_buf *idbuf)
 	return bf_buf_str(idbuf);
 }
 
+/* What the command line asks for beside the options of the fetch. */
+struct args {
+	struct bf_fetch_opts o;
+	const char *split;   /* --split DIR */
+	int ndata, npart;    /* of data and part */
+	int seen[NONLY];     /* the source-specific options given */
+};
+
+/* Appends name to the list *v of n (a --data or --split-part file). */
+static void
+add_file(char ***v, int *n, const char *name)
+{
+	*v = bf_xrealloc(*v, (size_t)(*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = (char *)name;
+}
+
+/* A name that must not be empty (--budget, --source-id, --split...). */
+static int
+nonempty(const char *flag, const char *arg)
+{
+	if (*arg != '\0')
+		return 0;
+	bf_warn("bad %s '': expected a name", flag);
+	return -1;
+}
+
+/* A duration in whole seconds, into *secs (--step, --lookback). */
+static int
+whole_secs(const char *flag, const char *arg, int zero_ok, int64_t *secs)
+{
+	int64_t ms;
+
+	if (bf_cli_ms(flag, arg, zero_ok, &ms) == -1)
+		return -1;
+	if (ms % 1000 != 0) {
+		bf_warn("bad %s '%s': expected whole seconds", flag, arg);
+		return -1;
+	}
+	*secs = ms / 1000;
+	return 0;
+}
+
+/* The options of the resilience of the fetch (-j, -r, -t, --retries...):
+ * 1 when c is one of them (its value set, or *bad), else 0. */
+static int
+set_resilience(struct bf_fetch_opts *o, int c, const char *arg, int *bad)
+{
+	long v = 0;
+	int r = 0;
+
+	switch (c) {
+	case 'j':
+		r = bf_cli_long("--jobs", arg, 1, 256, &v);
+		o->jobs = (int)v;
+		break;
+	case 'r':
+		if ((r = bf_rate_parse(arg, &o->rate_n, &o->rate_per_ms)) < 0)
+			bf_warn("bad --rate '%s': expected a rate such as 10, "
+			    "10/s, 600/m, 1/10s", arg);
+		break;
+	case 't':
+		r = bf_cli_ms("--timeout", arg, 0, &o->timeout_ms);
+		break;
+	case O_BURST:
+		r = bf_cli_long("--burst", arg, 1, 100000, &v);
+		o->burst = v;
+		break;
+	case O_RETRIES:
+		r = bf_cli_long("--retries", arg, 0, 100, &v);
+		o->backoff.retries = (int)v;
+		break;
+	case O_BACKOFF:
+		r = bf_cli_ms("--backoff", arg, 1, &o->backoff.base_ms);
+		break;
+	case O_CAP:
+		r = bf_cli_ms("--backoff-cap", arg, 1, &o->backoff.cap_ms);
+		break;
+	case O_CONNECT:
+		r = bf_cli_ms("--connect-timeout", arg, 0,
+		    &o->connect_timeout_ms);
+		break;
+	case O_BREAKER:
+		r = bf_cli_long("--breaker", arg, 0, 1000000, &v);
+		o->breaker = (int)v;
+		break;
+	case O_COOL:
+		r = bf_cli_ms("--cool-down", arg, 1, &o->cooldown_ms);
+		break;
+	case O_MAXPAGES:
+		r = bf_cli_long("--max-pages", arg, 1, LONG_MAX / 2, &v);
+		o->max_pages = v;
+		break;
+	case O_BUDGET:
+		r = nonempty("--budget", arg);
+		o->budget = arg;
+		break;
+	case O_SOURCEID:
+		r = nonempty("--source-id", arg);
+		o->source_id = arg;
+		break;
+	default:
+		return 0;
+	}
+	if (r < 0)
+		*bad = 1;
+	return 1;
+}
+
+/* The options that name where the samples are (the source and its
+ * columns, files, command): 1 when c is one of them, else 0. */
+static int
+set_source(struct args *a, int c, const char *arg, int *bad)
+{
+	static const char *const srcs[] = { "prometheus", "postgres", "file",
+		"exec", NULL };
+	struct bf_fetch_opts *o = &a->o;
+	long v = 0;
+	int r = 0, k;
+
+	switch (c) {
+	case 's':
+		if ((r = bf_cli_choice("--source", arg, srcs, &k)) == 0)
+			o->kind = k + 1; /* kinds[] */
+		break;
+	case 'd':
+		add_file(&data, &a->ndata, arg);
+		break;
+	case 'u':
+		o->url = arg;
+		break;
+	case O_LABEL:
+		o->instance_label = arg;
+		break;
+	case O_BEARER:
+		o->bearer_token_file = arg;
+		break;
+	case O_PARTIAL:
+		o->accept_partial = 1;
+		break;
+	case O_DB:
+		o->db = arg;
+		break;
+	case O_TABLE:
+		o->table = arg;
+		break;
+	case O_TSCOL:
+		o->col_ts = arg;
+		break;
+	case O_IDCOL:
+		o->col_id = arg;
+		break;
+	case O_INSTCOL:
+		o->col_instance = arg;
+		break;
+	case O_METCOL:
+		o->col_metric = arg;
+		break;
+	case O_VALCOL:
+		o->col_value = arg;
+		break;
+	case O_UNITCOL:
+		o->col_unit = arg;
+		break;
+	case O_INSTANCE:
+		o->instance = arg;
+		break;
+	case O_STAT:
+		o->statistic = arg;
+		break;
+	case O_COMMAND:
+		o->command = arg;
+		break;
+	case O_NEXT:
+		o->next_args = arg;
+		break;
+	case O_TMPDIR:
+		o->tmpdir = arg;
+		break;
+	case O_PAGE:
+		r = bf_cli_long("--page", arg, 1, 1000000, &v);
+		o->page = v;
+		break;
+	case O_STMT:
+		r = bf_cli_ms("--statement-timeout", arg, 1,
+		    &o->statement_timeout_ms);
+		break;
+	case O_MEMORY:
+		r = bf_cli_size("--memory", arg, &o->memory);
+		break;
+	case 'f':
+		if ((r = o->format = bf_format_parse(arg)) < 0)
+			bf_warn("bad --format '%s': expected auto, ndjson, "
+			    "cw-data, cw-stats or csv", arg);
+		break;
+	case O_SPLIT:
+		r = nonempty("--split", arg);
+		a->split = arg;
+		break;
+	case O_SPLITPART:
+		if ((r = nonempty("--split-part", arg)) == 0)
+			add_file(&part, &a->npart, arg);
+		break;
+	default:
+		return 0;
+	}
+	if (r < 0)
+		*bad = 1;
+	return 1;
+}
+
+/* The other options: what is asked of the windows. */
+static void
+set_opt(struct args *a, int c, const char *arg, int *bad)
+{
+	struct bf_fetch_opts *o = &a->o;
+
+	if (set_source(a, c, arg, bad) || set_resilience(o, c, arg, bad))
+		return;
+	switch (c) {
+	case 'm':
+		o->metrics_path = arg;
+		break;
+	case 'n':
+		o->dry_run = 1;
+		break;
+	case 'v':
+		o->verbose = 1;
+		break;
+	case O_CHECK:
+	case O_NOCHECK:
+		if (o->check != BF_CHECK_FIRST && o->check != (c == O_CHECK ?
+		    BF_CHECK_ONLY : BF_CHECK_NONE)) {
+			bf_warn("--check and --no-check do not go together");
+			*bad = 1;
+		}
+		o->check = c == O_CHECK ? BF_CHECK_ONLY : BF_CHECK_NONE;
+		break;
+	case O_STEP:
+		if (whole_secs("--step", arg, 0, &o->step) == -1)
+			*bad = 1;
+		break;
+	case O_LOOKBACK:
+		if (whole_secs("--lookback", arg, 1, &o->lookback) == -1)
+			*bad = 1;
+		break;
+	case O_NOW:
+		if (bf_cli_time("--now", arg, 1, &o->now) == -1)
+			*bad = 1;
+		break;
+	default:
+		bf_cli_fail(&cli);
+	}
+}
+
+/* What does not go together: an option of another source, --check with
+ * --dry-run, --split with what reads windows. */
+static int
+check_args(const struct args *a, int files)
+{
+	const struct bf_fetch_opts *o = &a->o;
+	size_t k;
+
+	if (bf_cli_required("--source", o->kind != 0) == -1)
+		bf_cli_fail(&cli);
+	for (k = 0; k < NONLY; k++)
+		if (a->seen[k] && !(only_for[k].kinds & K(o->kind))) {
+			bf_warn("%s does not apply to --source %s",
+			    only_for[k].name, kinds[o->kind]);
+			return -1;
+		}
+	if (o->check == BF_CHECK_ONLY && o->dry_run) {
+		bf_warn("--check and --dry-run do not go together: the dry run "
+		    "asks nothing");
+		return -1;
+	}
+	if (a->split != NULL && (a->npart > 0 || o->check == BF_CHECK_ONLY ||
+	    o->dry_run || files > 0)) {
+		bf_warn("--split reads no window: %s does not apply",
+		    a->npart > 0 ? "--split-part" : o->dry_run ? "--dry-run" :
+		    o->check == BF_CHECK_ONLY ? "--check" : "a FILE argument");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+parse_args(int argc, char **argv, struct args *a)
+{
+	int c, bad = 0;
+	size_t k;
+
+	memset(a, 0, sizeof(*a));
+	bf_fetch_opts_init(&a->o);
+	a->o.now = (bf_time)time(NULL);
+	while ((c = getopt_long(argc, argv, "d:f:hj:m:nr:s:t:u:vV", longopts,
+	    NULL)) != -1) {
+		bf_cli_common(&cli, c);
+		for (k = 0; k < NONLY; k++)
+			if (only_for[k].opt == c)
+				a->seen[k] = 1;
+		set_opt(a, c, optarg, &bad);
+	}
+	if (bad || check_args(a, argc - optind) == -1) {
+		free(data);
+		free(part);
+		exit(BF_EXIT_USAGE);
+	}
+	if (a->o.backoff.cap_ms < a->o.backoff.base_ms)
+		a->o.backoff.cap_ms = a->o.backoff.base_ms;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct bf_fetch_opts o;
 	struct bf_buf idbuf = BF_BUF_INIT;
 	struct bf_err e;
-	const char *split = NULL;
-	int ndata = 0, npart = 0, c, rc, seen[NONLY];
-	long v;
-	int64_t ms;
-	size_t k;
+	struct args a;
+	int rc, c;
 
-	bf_setprogname(argv[0]);
+	bf_cli_start(argc, argv);
 	bf_stdout_init();
-	argv[0] = (char *)bf_progname; /* getopt names the program too */
-	bf_fetch_opts_init(&o);
-	memset(seen, 0, sizeof(seen));
-	o.now = (bf_time)time(NULL);
-	while ((c = getopt_long(argc, argv, "d:f:hj:m:nr:s:t:u:v", longopts,
-	    NULL)) != -1) {
-		for (k = 0; k < NONLY; k++)
-			if (only_for[k].opt == c)
-				seen[k] = 1;
-		switch (c) {
-		case 'd':
-			data = realloc(data, (size_t)(ndata + 1) *
-			    sizeof(*data));
-			if (data == NULL)
-				return bad("out of memory");
-			data[ndata++] = optarg;
-			break;
-		case 'f':
-			if ((o.format = bf_format_parse(optarg)) < 0)
-				return bad("--format: unknown format '%s' "
-				    "(auto, ndjson, cw-data, cw-stats, csv)",
-				    optarg);
-			break;
-		case 'h':
-			usage(stdout, 1);
-			return bf_close_stdout();
-		case 'j':
-			if (num("-j", optarg, 1, 256, &v) < 0)
-				return BF_EXIT_USAGE;
-			o.jobs = (int)v;
-			break;
-		case 'm':
-			o.metrics_path = optarg;
-			break;
-		case 'n':
-			o.dry_run = 1;
-			break;
-		case O_CHECK:
-		case O_NOCHECK:
-			if (o.check != BF_CHECK_FIRST && o.check !=
-			    (c == O_CHECK ? BF_CHECK_ONLY : BF_CHECK_NONE))
-				return bad("--check and --no-check do not go "
-				    "together");
-			o.check = c == O_CHECK ? BF_CHECK_ONLY : BF_CHECK_NONE;
-			break;
-		case 'r':
-			if (bf_rate_parse(optarg, &o.rate_n,
-			    &o.rate_per_ms) < 0)
-				return bad("--rate: bad rate '%s' (e.g. 10, "
-				    "10/s, 600/m, 1/10s)", optarg);
-			break;
-		case 's':
-			for (o.kind = 4; o.kind > 0; o.kind--)
-				if (strcmp(optarg, kinds[o.kind]) == 0)
-					break;
-			if (o.kind == 0)
-				return bad("--source: unknown source '%s' "
-				    "(prometheus, postgres, file, exec)",
-				    optarg);
-			break;
-		case 't':
-			if (dur("--timeout", optarg, 0, &o.timeout_ms) < 0)
-				return BF_EXIT_USAGE;
-			break;
-		case 'u':
-			o.url = optarg;
-			break;
-		case 'v':
-			o.verbose = 1;
-			break;
-		case O_STEP:
-			if (dur("--step", optarg, 0, &ms) < 0)
-				return BF_EXIT_USAGE;
-			if (ms % 1000 != 0)
-				return bad("--step: '%s' is not a whole "
-				    "number of seconds", optarg);
-			o.step = ms / 1000;
-			break;
-		case O_LOOKBACK:
-			if (dur("--lookback", optarg, 1, &ms) < 0)
-				return BF_EXIT_USAGE;
-			if (ms % 1000 != 0)
-				return bad("--lookback: '%s' is not a whole "
-				    "number of seconds", optarg);
-			o.lookback = ms / 1000;
-			break;
-		case O_PARTIAL:
-			o.accept_partial = 1;
-			break;
-		case O_LABEL:
-			o.instance_label = optarg;
-			break;
-		case O_BEARER:
-			o.bearer_token_file = optarg;
-			break;
-		case O_DB:
-			o.db = optarg;
-			break;
-		case O_TABLE:
-			o.table = optarg;
-			break;
-		case O_TSCOL:
-			o.col_ts = optarg;
-			break;
-		case O_IDCOL:
-			o.col_id = optarg;
-			break;
-		case O_INSTCOL:
-			o.col_instance = optarg;
-			break;
-		case O_METCOL:
-			o.col_metric = optarg;
-			break;
-		case O_VALCOL:
-			o.col_value = optarg;
-			break;
-		case O_UNITCOL:
-			o.col_unit = optarg;
-			break;
-		case O_PAGE:
-			if (num("--page", optarg, 1, 1000000, &v) < 0)
-				return BF_EXIT_USAGE;
-			o.page = v;
-			break;
-		case O_STMT:
-			if (dur("--statement-timeout", optarg, 1,
-			    &o.statement_timeout_ms) < 0)
-				return BF_EXIT_USAGE;
-			break;
-		case O_MEMORY:
-			if (bf_cli_size("--memory", optarg, &o.memory) < 0)
-				return BF_EXIT_USAGE;
-			break;
-		case O_TMPDIR:
-			o.tmpdir = optarg;
-			break;
-		case O_INSTANCE:
-			o.instance = optarg;
-			break;
-		case O_STAT:
-			o.statistic = optarg;
-			break;
-		case O_COMMAND:
-			o.command = optarg;
-			break;
-		case O_NEXT:
-			o.next_args = optarg;
-			break;
-		case O_NOW:
-			if (bf_time_parse_any(optarg, strlen(optarg), &o.now,
-			    NULL) < 0)
-				return bad("--now: bad time '%s'", optarg);
-			break;
-		case O_BURST:
-			if (num("--burst", optarg, 1, 100000, &v) < 0)
-				return BF_EXIT_USAGE;
-			o.burst = v;
-			break;
-		case O_RETRIES:
-			if (num("--retries", optarg, 0, 100, &v) < 0)
-				return BF_EXIT_USAGE;
-			o.backoff.retries = (int)v;
-			break;
-		case O_BACKOFF:
-			if (dur("--backoff", optarg, 1,
-			    &o.backoff.base_ms) < 0)
-				return BF_EXIT_USAGE;
-			break;
-		case O_CAP:
-			if (dur("--backoff-cap", optarg, 1,
-			    &o.backoff.cap_ms) < 0)
-				return BF_EXIT_USAGE;
-			break;
-		case O_CONNECT:
-			if (dur("--connect-timeout", optarg, 0,
-			    &o.connect_timeout_ms) < 0)
-				return BF_EXIT_USAGE;
-			break;
-		case O_BREAKER:
-			if (num("--breaker", optarg, 0, 1000000, &v) < 0)
-				return BF_EXIT_USAGE;
-			o.breaker = (int)v;
-			break;
-		case O_COOL:
-			if (dur("--cool-down", optarg, 1, &o.cooldown_ms) < 0)
-				return BF_EXIT_USAGE;
-			break;
-		case O_MAXPAGES:
-			if (num("--max-pages", optarg, 1, LONG_MAX / 2, &v) < 0)
-				return BF_EXIT_USAGE;
-			o.max_pages = v;
-			break;
-		case O_BUDGET:
-			if (*optarg == '\0')
-				return bad("--budget: empty target");
-			o.budget = optarg;
-			break;
-		case O_SOURCEID:
-			if (*optarg == '\0')
-				return bad("--source-id: empty name");
-			o.source_id = optarg;
-			break;
-		case O_SPLIT:
-			if (*optarg == '\0')
-				return bad("--split: empty directory name");
-			split = optarg;
-			break;
-		case O_SPLITPART:
-			if (*optarg == '\0')
-				return bad("--split-part: empty file name");
-			part = realloc(part, (size_t)(npart + 1) *
-			    sizeof(*part));
-			if (part == NULL)
-				return bad("out of memory");
-			part[npart++] = optarg;
-			break;
-		case O_VERSION:
-			bf_print_version();
-			return bf_close_stdout();
-		default:
-			usage(stderr, 0);
-			return BF_EXIT_USAGE;
-		}
-	}
-	if (o.kind == 0) {
-		fprintf(stderr, "%s: --source is required\n", bf_progname);
-		usage(stderr, 0);
-		return BF_EXIT_USAGE;
-	}
-	for (k = 0; k < NONLY; k++)
-		if (seen[k] && !(only_for[k].kinds & K(o.kind))) {
-			free(data);
-			free(part);
-			return bad("%s does not apply to --source %s",
-			    only_for[k].name, kinds[o.kind]);
-		}
-	if (o.check == BF_CHECK_ONLY && o.dry_run) {
-		free(data);
-		free(part);
-		return bad("--check and --dry-run do not go together: the dry "
-		    "run asks nothing");
-	}
-	if (split != NULL && (npart > 0 || o.check == BF_CHECK_ONLY ||
-	    o.dry_run || optind < argc)) {
-		free(data);
-		free(part);
-		return bad("--split reads no window: %s does not apply",
-		    npart > 0 ? "--split-part" : o.dry_run ? "--dry-run" :
-		    o.check == BF_CHECK_ONLY ? "--check" : "a FILE argument");
-	}
-	if (o.backoff.cap_ms < o.backoff.base_ms)
-		o.backoff.cap_ms = o.backoff.base_ms;
-	o.data = data;
-	o.ndata = ndata;
-	if (o.source_id == NULL)
-		o.source_id = default_id(&o, &idbuf);
-	if (npart > 0) {
+	parse_args(argc, argv, &a);
+	a.o.data = data;
+	a.o.ndata = a.ndata;
+	if (a.o.source_id == NULL)
+		a.o.source_id = default_id(&a.o, &idbuf);
+	if (a.npart > 0) {
 		/* the --data files named the source; the parts are read */
-		o.data = part;
-		o.ndata = npart;
+		a.o.data = part;
+		a.o.ndata = a.npart;
 	}
 	bf_err_clear(&e);
-	if (split != NULL)
-		rc = bf_split_run(&o, split, stdout, &e);
+	if (a.split != NULL)
+		rc = bf_split_run(&a.o, a.split, stdout, &e);
 	else
-		rc = bf_fetch_run(&o, argv + optind, argc - optind, &e);
+		rc = bf_fetch_run(&a.o, argv + optind, argc - optind, &e);
 	free(data);
 	free(part);
 	bf_buf_free(&idbuf);

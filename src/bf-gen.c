@@ -16,6 +16,7 @@ static const struct bf_cli cli = {
 	"[-r resolution]\n"
 	"              [-s seed] [--duplicate-ppm N] [--fine-from-day N] "
 	"[--malformed-ppm N]\n",
+	NULL,
 };
 
 /* One option into o; 0, or -1 when its value is bad (the message

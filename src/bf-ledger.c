@@ -95,6 +95,7 @@ static const struct bf_cli cli = {
 	"       bf-ledger -d target watermark [--partition name] "
 	"[--partitions file]\n"
 	"       bf-ledger -d target cost --run-id id\n",
+	NULL,
 };
 
 static void

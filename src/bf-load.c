@@ -24,6 +24,7 @@ enum { OPT_ALLOW_NO_DATA = 256 };
 static const struct bf_cli cli = {
 	"bf-load -d target [-a] [-b n] [-r id] [-s dir] [--allow-no-data]\n"
 	"               [file ...]\n",
+	NULL,
 };
 
 static void

@@ -25,6 +25,7 @@ static const struct bf_cli cli = {
 	"bf-validate -c FILE [-p] [-d FILE] [-m BYTES] [-n TIME] [-r RATE]\n"
 	"                   [--format-assert] [--lookback DURATION] "
 	"[FILE ...]\n",
+	NULL,
 };
 
 /* What the command line asks for. */

@@ -72,6 +72,7 @@ static const struct bf_cli cli = {
 	"                 [--force] [--gaps] [--now time] "
 	"[--order time|partition]\n"
 	"                 [--settle duration] [--until time]\n",
+	NULL,
 };
 
 /* What the command line asks for. */

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "retry.h"
 
 void
 bf_cli_start(int argc, char *argv[])
@@ -20,6 +21,10 @@ _Noreturn void
 bf_cli_usage(const struct bf_cli *c, FILE *fp, int status)
 {
 	fprintf(fp, "usage: %s", c->synopsis);
+	if (c->options != NULL && fp == stdout)
+		fputs(c->options, fp);
+	else if (c->options != NULL)
+		fprintf(fp, "Try '%s --help' for the options.\n", bf_progname);
 	if (fp == stdout && bf_close_stdout() != 0)
 		exit(BF_EXIT_IO);
 	exit(status);
@@ -73,6 +78,20 @@ bf_cli_duration(const char *flag, const char *arg, int zero_ok,
 		return -1;
 	}
 	*secs = v;
+	return 0;
+}
+
+int
+bf_cli_ms(const char *flag, const char *arg, int zero_ok, int64_t *ms)
+{
+	int64_t v;
+
+	if (bf_ms_parse(arg, &v) < 0 || (v == 0 && !zero_ok)) {
+		bf_warn("bad %s '%s': expected %sa duration such as 500ms, "
+		    "30s, 5m", flag, arg, zero_ok ? "0 or " : "");
+		return -1;
+	}
+	*ms = v;
 	return 0;
 }
 

@@ -25,14 +25,16 @@
  * "usage: " (continuation lines indented under the program's name). */
 struct bf_cli {
 	const char *synopsis;
+	const char *options;  /* every option, for -h (NULL: the man page's) */
 };
 
 /* Sets the program's name from argv[0], for its messages and getopt's.
  * (A filter whose output is read as it comes keeps stdio's buffering; the
  * others call bf_stdout_init.) */
 void bf_cli_start(int argc, char *argv[]);
-/* Prints "usage: SYNOPSIS" to fp (stdout for -h, stderr for a mistake)
- * and exits with status. */
+/* Prints "usage: SYNOPSIS" to fp and exits with status: for -h (fp
+ * stdout) with the options after it, for a mistake (stderr) with a line
+ * that points at -h when there are options to see. */
 _Noreturn void bf_cli_usage(const struct bf_cli *c, FILE *fp, int status);
 /* -h/--help and -V/--version, for the getopt value ch: prints the usage
  * or the version and exits 0 (or 74 when stdout fails). Returns when ch
@@ -49,6 +51,9 @@ int bf_cli_time(const char *flag, const char *arg, int frac, bf_time *t);
  * most max seconds when max > 0. */
 int bf_cli_duration(const char *flag, const char *arg, int zero_ok,
     int64_t max, int64_t *secs);
+/* A duration to the millisecond (500ms, 30s, 5m): positive, or 0 too
+ * with zero_ok. */
+int bf_cli_ms(const char *flag, const char *arg, int zero_ok, int64_t *ms);
 /* A byte count: digits and an optional K, M or G (binary multiples),
  * more than 0, at most 1 TiB. */
 int bf_cli_size(const char *flag, const char *arg, size_t *bytes);

@@ -122,7 +122,7 @@ run_prog bf-fetch -s file --lookback -1h -d data.ndjson w.ndjson
 check_rc 2 "--lookback -1h refused"
 run_prog bf-fetch -s file --lookback 1.5s -d data.ndjson w.ndjson
 check_rc 2 "--lookback 1.5s refused (whole seconds)"
-check_eq "$(cat err)" "bf-fetch: --lookback: '1.5s' is not a whole number of seconds" \
+check_eq "$(cat err)" "bf-fetch: bad --lookback '1.5s': expected whole seconds" \
     "--lookback 1.5s: message"
 
 # 5. The dry run states where the lookback starts and how many records
