@@ -963,46 +963,37 @@ small_uint(const char *p, size_t n)
 	return v;
 }
 
-/* Reads the fields of a sample; returns NULL, or the DLQ code with *ptr and
- * the message in e. */
-static const char *
-sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
-    struct window *w, struct bf_sample *smp, int *islb, const char **ptr,
-    struct bf_err *e)
-{
-	const char *p, *inst, *metric, *unit = "", *src = NULL;
-	size_t n, ilen, mlen, ulen = 0, slen = 0;
-	int t;
-	struct group *g;
-	int64_t r = 0;
+/* A sample's fields as sample_fields reads them. */
+struct sample_in {
+	const char *inst, *metric, *unit, *src;
+	size_t ilen, mlen, ulen, slen;
+	int64_t res;  /* its resolution, 0 when not given */
+	int islb;     /* a lookback sample */
+};
 
-	t = f[BF_AGG_F_INSTANCE_ID];
-	if (tok_str(j, t, &a->s1, &inst, &ilen) == -1 || ilen == 0) {
-		*ptr = "/instance_id";
-		bf_err_set(e, BF_EXIT_FAILED, "sample without an instance_id");
-		return "bad_instance_id";
-	}
-	t = f[BF_AGG_F_METRIC];
-	if (tok_str(j, t, &a->s2, &metric, &mlen) == -1 || mlen == 0) {
-		*ptr = "/metric";
-		bf_err_set(e, BF_EXIT_FAILED, "sample without a metric");
-		return "bad_metric";
-	}
-	t = f[BF_AGG_F_TS];
-	*ptr = "/ts";
+/* Text of a token for a message: at most 64 bytes. */
+#define SHOWN(n) ((int)((n) > 64 ? 64 : (n)))
+
+/* The sample's ts (token t) into smp. The samples of one scrape share
+ * their ts: a string ts equal to the last one is not parsed again. */
+static const char *
+sample_ts(struct bf_agg *a, const struct bf_json *j, int t,
+    struct bf_sample *smp, struct bf_err *e)
+{
+	const char *p;
+	size_t n;
+
 	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER) {
 		p = tok_raw(j, t, &n);
-		if (bf_time_from_number(p, n, &smp->sec, &smp->nsec) == -1)
-			goto badts;
+		if (bf_time_from_number(p, n, &smp->sec, &smp->nsec) == 0)
+			return NULL;
 	} else if (tok_str(j, t, &a->s3, &p, &n) == 0) {
-		/* The samples of one scrape share their ts: parse it once. */
 		if (n > 0 && n == a->tslen && memcmp(p, a->ts, n) == 0) {
 			smp->sec = a->tssec;
 			smp->nsec = a->tsnsec;
-		} else {
-			if (bf_time_parse_any(p, n, &smp->sec, &smp->nsec) ==
-			    -1)
-				goto badts;
+			return NULL;
+		}
+		if (bf_time_parse_any(p, n, &smp->sec, &smp->nsec) == 0) {
 			a->tslen = 0;
 			if (n <= sizeof(a->ts)) {
 				memcpy(a->ts, p, n);
@@ -1010,13 +1001,24 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 				a->tssec = smp->sec;
 				a->tsnsec = smp->nsec;
 			}
+			return NULL;
 		}
 	} else {
 		bf_err_set(e, BF_EXIT_FAILED, "sample without a ts");
 		return "bad_timestamp";
 	}
-	t = f[BF_AGG_F_VALUE];
-	*ptr = "/value";
+	bf_err_set(e, BF_EXIT_FAILED, "bad ts '%.*s'", SHOWN(n), p);
+	return "bad_timestamp";
+}
+
+/* The sample's value (token t, a number or a decimal string) into smp. */
+static const char *
+sample_value(struct bf_agg *a, const struct bf_json *j, int t,
+    struct bf_sample *smp, struct bf_err *e)
+{
+	const char *p;
+	size_t n;
+
 	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER)
 		p = tok_raw(j, t, &n);
 	else if (tok_str(j, t, &a->s3, &p, &n) == -1) {
@@ -1025,97 +1027,145 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 	}
 	switch (bf_dec_parse(p, n, &smp->v)) {
 	case BF_DEC_OK:
-		break;
+		return NULL;
 	case BF_DEC_EOVERFLOW:
 		bf_err_set(e, BF_EXIT_FAILED, "value '%.*s' is out of range",
-		    (int)(n > 64 ? 64 : n), p);
+		    SHOWN(n), p);
 		return "bad_value";
 	default:
 		bf_err_set(e, BF_EXIT_FAILED, "value '%.*s' is not a number",
-		    (int)(n > 64 ? 64 : n), p);
+		    SHOWN(n), p);
 		return "bad_value";
 	}
-	t = f[BF_AGG_F_UNIT];
-	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
-	    tok_str(j, t, &a->s3, &unit, &ulen) == -1) {
-		*ptr = "/unit";
-		bf_err_set(e, BF_EXIT_FAILED, "unit is not a string");
-		return "bad_unit";
-	}
-	t = f[BF_AGG_F_SOURCE];
-	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
-	    tok_str(j, t, &a->s4, &src, &slen) == -1) {
-		*ptr = "/source";
-		bf_err_set(e, BF_EXIT_FAILED, "source is not a string");
-		return "bad_source";
-	}
-	t = f[BF_AGG_F_RESOLUTION];
-	if (t >= 0 && j->tok[t].type != BF_JSON_NULL) {
-		bf_dec d;
+}
 
-		p = tok_raw(j, t, &n);
-		/* Plain digits ("300") are read as an integer; "3e2" or
-		 * "300.0" through a decimal. */
-		if (j->tok[t].type != BF_JSON_NUMBER)
-			r = 0;
-		else if ((r = small_uint(p, n)) < 0 &&
-		    (bf_dec_parse(p, n, &d) != BF_DEC_OK ||
-		    bf_dec_to_int(d, &r) == -1))
-			r = 0;
-		if (r <= 0) {
-			*ptr = "/resolution";
-			bf_err_set(e, BF_EXIT_FAILED,
-			    "resolution '%.*s' is not a positive number of "
-			    "seconds", (int)(n > 64 ? 64 : n), p);
-			return "bad_resolution";
-		}
+/* The sample's resolution (token t, may be absent or null: *r 0), a
+ * positive number of seconds. Plain digits ("300") are read as an
+ * integer; "3e2" or "300.0" through a decimal. */
+static const char *
+sample_resolution(const struct bf_json *j, int t, int64_t *r,
+    struct bf_err *e)
+{
+	const char *p;
+	size_t n;
+	bf_dec d;
+
+	*r = 0;
+	if (t < 0 || j->tok[t].type == BF_JSON_NULL)
+		return NULL;
+	p = tok_raw(j, t, &n);
+	if (j->tok[t].type == BF_JSON_NUMBER && (*r = small_uint(p, n)) < 0 &&
+	    (bf_dec_parse(p, n, &d) != BF_DEC_OK || bf_dec_to_int(d, r) == -1))
+		*r = 0;
+	if (*r > 0)
+		return NULL;
+	*r = 0;
+	bf_err_set(e, BF_EXIT_FAILED, "resolution '%.*s' is not a positive "
+	    "number of seconds", SHOWN(n), p);
+	return "bad_resolution";
+}
+
+/* A sample read whole, into its group of window w: as the group's
+ * lookback sample (only the latest of a series counts; of two at one
+ * time, the greater value, as for conflicts) or as one of its samples. */
+static const char *
+file_sample(struct bf_agg *a, struct window *w, const struct sample_in *in,
+    const struct bf_sample *smp, const char **ptr, struct bf_err *e)
+{
+	struct group *g;
+
+	if (in->islb && smp->sec >= w->id.start) {
+		*ptr = "/ts";
+		bf_err_set(e, BF_EXIT_FAILED, "ts of a lookback sample is not "
+		    "before the window start %s", w->id.ws);
+		return "lookback_in_window";
 	}
-	t = f[BF_AGG_F_LOOKBACK];
-	if ((*islb = t >= 0) && j->tok[t].type != BF_JSON_TRUE) {
-		p = tok_raw(j, t, &n);
-		*ptr = "/lookback";
-		bf_err_set(e, BF_EXIT_FAILED, "lookback '%.*s' is not true",
-		    (int)(n > 64 ? 64 : n), p);
-		return "bad_lookback";
+	if (!in->islb && (smp->sec < w->id.start || smp->sec >= w->id.end)) {
+		*ptr = "/ts";
+		bf_err_set(e, BF_EXIT_FAILED, "ts is outside the window [%s, "
+		    "%s)", w->id.ws, w->id.we);
+		return "outside_window";
 	}
-	if (*islb) {
-		if (smp->sec >= w->id.start) {
-			*ptr = "/ts";
-			bf_err_set(e, BF_EXIT_FAILED, "ts of a lookback sample "
-			    "is not before the window start %s", w->id.ws);
-			return "lookback_in_window";
-		}
-		/* Only the latest lookback sample of a series counts; of two
-		 * at one time, the greater value (as for conflicts). */
-		g = sample_group(w, inst, ilen, metric, mlen, &a->key);
-		group_unit(g, unit, ulen);
+	g = sample_group(w, in->inst, in->ilen, in->metric, in->mlen, &a->key);
+	group_unit(g, in->unit, in->ulen);
+	if (in->islb) {
 		if (!g->haslb || samplecmp(smp, &g->lb) > 0)
 			g->lb = *smp;
 		g->haslb = 1;
 		return NULL;
 	}
-	if (smp->sec < w->id.start || smp->sec >= w->id.end) {
-		*ptr = "/ts";
-		bf_err_set(e, BF_EXIT_FAILED,
-		    "ts is outside the window [%s, %s)", w->id.ws, w->id.we);
-		return "outside_window";
-	}
-	g = sample_group(w, inst, ilen, metric, mlen, &a->key);
-	group_unit(g, unit, ulen);
-	if (src)
-		group_source(g, src, slen);
-	if (r > 0 && (g->res == 0 || r < g->res))
-		g->res = r;
+	if (in->src != NULL)
+		group_source(g, in->src, in->slen);
+	if (in->res > 0 && (g->res == 0 || in->res < g->res))
+		g->res = in->res;
 	if (g->n == g->cap) {
 		g->cap = g->cap ? 2 * g->cap : 16;
 		g->s = bf_xrealloc(g->s, g->cap * sizeof(*g->s));
 	}
 	g->s[g->n++] = *smp;
 	return NULL;
-badts:
-	bf_err_set(e, BF_EXIT_FAILED, "bad ts '%.*s'", (int)(n > 64 ? 64 : n),
-	    p);
-	return "bad_timestamp";
+}
+
+/* Reads a sample line's fields (f: their tokens) into smp and files it
+ * in window w. Returns NULL, or the DLQ code of why it is refused (e set,
+ * *ptr the field's pointer). */
+static const char *
+sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
+    struct window *w, struct bf_sample *smp, int *islb, const char **ptr,
+    struct bf_err *e)
+{
+	struct sample_in in;
+	const char *code, *p;
+	size_t n;
+	int t;
+
+	memset(&in, 0, sizeof(in));
+	in.unit = "";
+	*ptr = "/instance_id";
+	if (tok_str(j, f[BF_AGG_F_INSTANCE_ID], &a->s1, &in.inst, &in.ilen) ==
+	    -1 || in.ilen == 0) {
+		bf_err_set(e, BF_EXIT_FAILED, "sample without an instance_id");
+		return "bad_instance_id";
+	}
+	*ptr = "/metric";
+	if (tok_str(j, f[BF_AGG_F_METRIC], &a->s2, &in.metric, &in.mlen) ==
+	    -1 || in.mlen == 0) {
+		bf_err_set(e, BF_EXIT_FAILED, "sample without a metric");
+		return "bad_metric";
+	}
+	*ptr = "/ts";
+	if ((code = sample_ts(a, j, f[BF_AGG_F_TS], smp, e)) != NULL)
+		return code;
+	*ptr = "/value";
+	if ((code = sample_value(a, j, f[BF_AGG_F_VALUE], smp, e)) != NULL)
+		return code;
+	t = f[BF_AGG_F_UNIT];
+	*ptr = "/unit";
+	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
+	    tok_str(j, t, &a->s3, &in.unit, &in.ulen) == -1) {
+		bf_err_set(e, BF_EXIT_FAILED, "unit is not a string");
+		return "bad_unit";
+	}
+	t = f[BF_AGG_F_SOURCE];
+	*ptr = "/source";
+	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
+	    tok_str(j, t, &a->s4, &in.src, &in.slen) == -1) {
+		bf_err_set(e, BF_EXIT_FAILED, "source is not a string");
+		return "bad_source";
+	}
+	*ptr = "/resolution";
+	if ((code = sample_resolution(j, f[BF_AGG_F_RESOLUTION], &in.res,
+	    e)) != NULL)
+		return code;
+	t = f[BF_AGG_F_LOOKBACK];
+	*ptr = "/lookback";
+	if ((*islb = in.islb = t >= 0) && j->tok[t].type != BF_JSON_TRUE) {
+		p = tok_raw(j, t, &n);
+		bf_err_set(e, BF_EXIT_FAILED, "lookback '%.*s' is not true",
+		    SHOWN(n), p);
+		return "bad_lookback";
+	}
+	return file_sample(a, w, &in, smp, ptr, e);
 }
 
 static int
