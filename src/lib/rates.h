@@ -25,6 +25,7 @@
 
 #include "decimal.h"
 #include "err.h"
+#include "samples.h"
 #include "timeutil.h"
 
 /* The open ends of an effective interval (an empty date in the CSV). */
@@ -63,19 +64,8 @@ int bf_eff_sort(void *rows, size_t n, size_t size, const char *path,
 size_t bf_eff_find(const void *rows, size_t n, size_t size, const char *key,
     size_t klen, bf_time from, bf_time to, size_t *first, int *any);
 
-/* The aggregates a rate can ask for. */
-enum bf_aggfn {
-	BF_AGG_COUNT,
-	BF_AGG_MIN,
-	BF_AGG_MAX,
-	BF_AGG_SUM,
-	BF_AGG_AVG,
-	BF_AGG_LAST,
-	BF_AGG_P95,
-	BF_AGG_INTEGRAL,
-	BF_AGG_INCREASE,
-};
-/* The name of fn ("integral"), and back: -1 for an unknown name. */
+/* The name of fn (enum bf_aggfn, samples.h: "integral"), and back: -1
+ * for an unknown name. */
 const char *bf_aggfn_name(int fn);
 int bf_aggfn_parse(const char *s);
 
