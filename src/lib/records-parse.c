@@ -328,6 +328,143 @@ ndjson_report(struct pctx *c, long line0)
 	    line0 + c->errline, c->errtail);
 }
 
+/* The "ts" of an NDJSON record (token t, -1 when missing) into *ts: 0, or
+ * -1 (not reported). Lines in a row mostly share their time: a string
+ * equal to the last one is not parsed again. */
+static int
+ndjson_ts(struct pctx *c, const struct bf_json *j, int t, bf_time *ts)
+{
+	const char *s;
+	size_t n;
+
+	if (t >= 0 && j->tok[t].type == BF_JSON_NUMBER) {
+		s = bf_json_raw(j, t, &n);
+		return bf_time_from_number(s, n, ts, NULL);
+	}
+	if (t < 0 || j->tok[t].type != BF_JSON_STRING)
+		return -1;
+	s = tok_text(j, t, &c->t1, &n);
+	if (c->lastn > 0 && n == c->lastn && memcmp(s, c->last, n) == 0) {
+		*ts = c->lastts;
+		return 0;
+	}
+	if (bf_time_parse_any(s, n, ts, NULL) == -1)
+		return -1;
+	if (n < sizeof(c->last)) {
+		memcpy(c->last, s, n);
+		c->lastn = n;
+		c->lastts = *ts;
+	}
+	return 0;
+}
+
+/* The names of an NDJSON record (metric mapped through the metrics map,
+ * instance, partition) into ri, and into extra the members it gets after
+ * its own. Returns 1 when the map drops the metric, -1 when the record
+ * names no instance (reported), else 0; *mapped says the metric was
+ * mapped. */
+static int
+ndjson_names(struct pctx *c, const struct bf_json *j, const int at[K_N],
+    long line, struct rec_in *ri, struct bf_buf *extra, int *mapped)
+{
+	int t;
+
+	*mapped = 0;
+	if (c->s->metrics != NULL && (t = at[K_METRIC]) >= 0 &&
+	    j->tok[t].type == BF_JSON_STRING) {
+		ri->metric = tok_text(j, t, &c->t2, &ri->metricn);
+		if (map_metric(c, ri))
+			return 1;
+		*mapped = 1;
+		bf_json_put_kv_str(extra, "metric", ri->metric);
+		bf_json_put_kv_str(extra, "unit", ri->unit);
+	}
+	if (!*mapped && (t = at[K_METRIC]) >= 0 &&
+	    j->tok[t].type == BF_JSON_STRING)
+		ri->smetric = tok_text(j, t, &c->t2, &ri->smetricn);
+	if ((t = at[K_INSTANCE]) >= 0 && j->tok[t].type == BF_JSON_STRING) {
+		ri->instance = tok_text(j, t, &c->t4, &ri->instancen);
+	} else if (c->ro->instance != NULL) {
+		bf_json_put_kv_str(extra, "instance_id", c->ro->instance);
+		ri->instance = c->ro->instance;
+		ri->instancen = strlen(ri->instance);
+	}
+	if ((t = at[K_PARTITION]) >= 0 && j->tok[t].type == BF_JSON_STRING)
+		ri->key = tok_text(j, t, &c->t5, &ri->keyn);
+	if (c->ro->key != NULL) {
+		ri->key = c->ro->key;
+		ri->keyn = strlen(ri->key);
+	}
+	if (ri->instance == NULL && ri->key == NULL) {
+		ndjson_err(c, line, "record names no 'instance_id' (use "
+		    "--instance)");
+		return -1;
+	}
+	return 0;
+}
+
+/* One NDJSON line p[0..len) (line number line; its bytes with the newline
+ * are lp..lend) into a record. 0, or -1 (reported). */
+static int
+ndjson_line(struct pctx *c, struct bf_json *j, const char *p, size_t len,
+    long line, const char *lp, const char *lend, struct bf_buf *extra,
+    struct bf_buf *body)
+{
+	static const char *const drop_plain[] = { "type", "partition",
+		"window_start", "window_end", "ts", "lookback", NULL };
+	static const char *const drop_mapped[] = { "type", "partition",
+		"window_start", "window_end", "ts", "lookback", "metric",
+		"unit", NULL };
+	struct rec_in ri;
+	char tsbuf[BF_TIME_LEN];
+	size_t errpos;
+	int rc, t, mapped, nmem, at[K_N];
+
+	if ((rc = bf_json_parse(j, p, len, BF_JSON_WANT_OBJECT, &errpos)) !=
+	    BF_JSON_OK) {
+		ndjson_err(c, line, "%s at byte %zu", bf_json_strerror(rc),
+		    errpos + 1);
+		return -1;
+	}
+	nmem = scan_members(c, j, at);
+	if ((t = at[K_TYPE]) >= 0 && !bf_json_streq(j, t, "sample"))
+		return 0;
+	memset(&ri, 0, sizeof(ri));
+	if (ndjson_ts(c, j, at[K_TS], &ri.ts) == -1) {
+		ndjson_err(c, line, "%s 'ts'", at[K_TS] < 0 ? "missing" :
+		    "bad");
+		return -1;
+	}
+	/* What the record gets after its own members (the "ts" member
+	 * comes first, added below or when emitted). */
+	bf_buf_reset(extra);
+	if ((rc = ndjson_names(c, j, at, line, &ri, extra, &mapped)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (at[K_SOURCE] < 0)
+		bf_json_put_kv_str(extra, "source", c->s->ops->name);
+	ri.addres = at[K_RESOLUTION] < 0;
+	if (c->ro->borrow && find_runs(c, p, nmem, mapped ? DROP_MAPPED :
+	    DROP_PLAIN, &ri) == 0) {
+		ri.line = p;
+		ri.body = bf_buf_str(extra);
+		ri.bodyn = extra->len;
+	} else {
+		bf_buf_reset(body);
+		bf_time_format(ri.ts, tsbuf);
+		bf_buf_printf(body, "\"ts\":\"%s\"", tsbuf);
+		bf_buf_add(body, extra->s, extra->len);
+		bf_buf_reset(extra);
+		bf_json_rewrite(j, extra, mapped ? drop_mapped : drop_plain,
+		    body->s);
+		/* without the braces */
+		ri.body = extra->s + 1;
+		ri.bodyn = extra->len - 2;
+	}
+	bf_rec_add(c->rs, &ri);
+	rec_span(c, &ri, lp, lend);
+	return 0;
+}
+
 /* NDJSON: each sample keeps its own members (so a record with a missing or
  * strange value, unit or metric reaches bf-validate as it is, and fields
  * this program does not know pass on); only what routes it must be good:
@@ -336,143 +473,33 @@ ndjson_report(struct pctx *c, long line0)
 static int
 parse_ndjson(struct pctx *c, const char *data, size_t n)
 {
-	static const char *const drop_plain[] = { "type", "partition",
-		"window_start", "window_end", "ts", "lookback", NULL };
-	static const char *const drop_mapped[] = { "type", "partition",
-		"window_start", "window_end", "ts", "lookback", "metric",
-		"unit", NULL };
 	struct bf_json j = BF_JSON_INIT;
 	struct bf_buf extra = BF_BUF_INIT, body = BF_BUF_INIT;
-	const char *p = data, *end = data + n, *nl, *ts, *lp;
-	char tsbuf[BF_TIME_LEN];
+	const char *p = data, *end = data + n, *nl, *lp;
 	long line = 0;
-	int rc, t, mapped, nmem, at[K_N];
-	size_t errpos, tsn;
+	size_t len;
+	int rc = 0;
 
-	for (; p < end; p = nl + 1) {
-		struct rec_in ri;
-		size_t len;
-
+	for (; p < end && rc == 0; p = nl + 1) {
 		line++;
 		lp = p;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		len = (size_t)(nl - p);
 		if (len > 0 && p[len - 1] == '\r')
 			len--;
 		while (len > 0 && (*p == ' ' || *p == '\t'))
 			p++, len--;
-		if (len == 0)
-			continue;
-		rc = bf_json_parse(&j, p, len, BF_JSON_WANT_OBJECT, &errpos);
-		if (rc != BF_JSON_OK) {
-			ndjson_err(c, line, "%s at byte %zu",
-			    bf_json_strerror(rc), errpos + 1);
-			goto fail;
-		}
-		nmem = scan_members(c, &j, at);
-		if ((t = at[K_TYPE]) >= 0 && !bf_json_streq(&j, t, "sample"))
-			continue;
-		memset(&ri, 0, sizeof(ri));
-		t = at[K_TS];
-		if (t >= 0 && j.tok[t].type == BF_JSON_STRING) {
-			/* Lines in a row mostly share their time. */
-			ts = tok_text(&j, t, &c->t1, &tsn);
-			if (c->lastn > 0 && tsn == c->lastn &&
-			    memcmp(ts, c->last, tsn) == 0) {
-				ri.ts = c->lastts;
-				rc = 0;
-			} else if ((rc = bf_time_parse_any(ts, tsn, &ri.ts,
-			    NULL)) == 0 && tsn < sizeof(c->last)) {
-				memcpy(c->last, ts, tsn);
-				c->lastn = tsn;
-				c->lastts = ri.ts;
-			}
-		} else if (t >= 0 && j.tok[t].type == BF_JSON_NUMBER) {
-			ts = bf_json_raw(&j, t, &tsn);
-			rc = bf_time_from_number(ts, tsn, &ri.ts, NULL);
-		} else {
-			rc = -1;
-		}
-		if (rc < 0) {
-			ndjson_err(c, line, "%s 'ts'", t < 0 ? "missing" :
-			    "bad");
-			goto fail;
-		}
-		/* What the record gets after its own members (the "ts"
-		 * member comes first, added below or when emitted). */
-		bf_buf_reset(&extra);
-		mapped = 0;
-		if (c->s->metrics != NULL && (t = at[K_METRIC]) >= 0 &&
-		    j.tok[t].type == BF_JSON_STRING) {
-			ri.metric = tok_text(&j, t, &c->t2, &ri.metricn);
-			if (map_metric(c, &ri))
-				continue;
-			mapped = 1;
-			bf_json_put_kv_str(&extra, "metric", ri.metric);
-			bf_json_put_kv_str(&extra, "unit", ri.unit);
-		}
-		if (!mapped && (t = at[K_METRIC]) >= 0 &&
-		    j.tok[t].type == BF_JSON_STRING)
-			ri.smetric = tok_text(&j, t, &c->t2, &ri.smetricn);
-		if ((t = at[K_INSTANCE]) >= 0 &&
-		    j.tok[t].type == BF_JSON_STRING) {
-			ri.instance = tok_text(&j, t, &c->t4, &ri.instancen);
-		} else if (c->ro->instance != NULL) {
-			bf_json_put_kv_str(&extra, "instance_id", c->ro->instance);
-			ri.instance = c->ro->instance;
-			ri.instancen = strlen(ri.instance);
-		}
-		if ((t = at[K_PARTITION]) >= 0 &&
-		    j.tok[t].type == BF_JSON_STRING)
-			ri.key = tok_text(&j, t, &c->t5, &ri.keyn);
-		if (c->ro->key != NULL) {
-			ri.key = c->ro->key;
-			ri.keyn = strlen(ri.key);
-		}
-		if (ri.instance == NULL && ri.key == NULL) {
-			ndjson_err(c, line, "record names no 'instance_id' "
-			    "(use --instance)");
-			goto fail;
-		}
-		if (at[K_SOURCE] < 0)
-			bf_json_put_kv_str(&extra, "source", c->s->ops->name);
-		ri.addres = at[K_RESOLUTION] < 0;
-		if (c->ro->borrow && find_runs(c, p, nmem, mapped ?
-		    DROP_MAPPED : DROP_PLAIN, &ri) == 0) {
-			ri.line = p;
-			ri.body = bf_buf_str(&extra);
-			ri.bodyn = extra.len;
-			bf_rec_add(c->rs, &ri);
-			rec_span(c, &ri, lp, nl + (nl < end));
-			continue;
-		}
-		bf_buf_reset(&body);
-		bf_time_format(ri.ts, tsbuf);
-		bf_buf_puts(&body, "\"ts\":\"");
-		bf_buf_puts(&body, tsbuf);
-		bf_buf_putc(&body, '"');
-		bf_buf_add(&body, extra.s, extra.len);
-		bf_buf_reset(&extra);
-		bf_json_rewrite(&j, &extra, mapped ? drop_mapped : drop_plain,
-		    body.s);
-		/* without the braces */
-		ri.body = extra.s + 1;
-		ri.bodyn = extra.len - 2;
-		bf_rec_add(c->rs, &ri);
-		rec_span(c, &ri, lp, nl + (nl < end));
+		if (len > 0)
+			rc = ndjson_line(c, &j, p, len, line, lp,
+			    nl + (nl < end), &extra, &body);
 	}
-	c->lines = line;
+	if (rc == 0)
+		c->lines = line;
 	bf_json_free(&j);
 	bf_buf_free(&extra);
 	bf_buf_free(&body);
-	return 0;
-fail:
-	bf_json_free(&j);
-	bf_buf_free(&extra);
-	bf_buf_free(&body);
-	return -1;
+	return rc;
 }
 
 /* A "Period" member of object o (a whole positive number of seconds, as
