@@ -19,23 +19,15 @@
  */
 
 /* A --data file's bytes: mapped when it is a regular file, else read. */
-struct fdata {
-	const char *p;
-	size_t n;
-	void *map;          /* the mapping, or NULL */
-	struct bf_buf buf;  /* what was read, when not mapped */
-};
-
 struct filesrc {
 	struct bf_recs rs;  /* NDJSON records point into data */
-	struct fdata *data; /* one per --data file */
+	struct bf_data *data; /* one per --data file */
 	int ndata;
 	int cw;   /* some records are CloudWatch's */
 };
 
-/* Maps path read-only (a regular file), or reads it (a pipe, a device). */
-static int
-load_data(const char *path, struct fdata *d, struct bf_err *e)
+int
+bf_data_load(const char *path, struct bf_data *d, struct bf_err *e)
 {
 	struct stat st;
 	void *m;
@@ -66,16 +58,21 @@ load_data(const char *path, struct fdata *d, struct bf_err *e)
 	return 0;
 }
 
+void
+bf_data_free(struct bf_data *d)
+{
+	if (d->map != NULL)
+		munmap(d->map, d->n);
+	bf_buf_free(&d->buf);
+}
+
 static void
 free_data(struct filesrc *fs)
 {
 	int i;
 
-	for (i = 0; i < fs->ndata; i++) {
-		if (fs->data[i].map != NULL)
-			munmap(fs->data[i].map, fs->data[i].n);
-		bf_buf_free(&fs->data[i].buf);
-	}
+	for (i = 0; i < fs->ndata; i++)
+		bf_data_free(&fs->data[i]);
 	free(fs->data);
 	fs->data = NULL;
 	fs->ndata = 0;
@@ -127,7 +124,7 @@ file_load(struct bf_source *s, struct filesrc *fs, struct bf_err *e)
 {
 	const struct bf_fetch_opts *o = s->o;
 	struct bf_recopts ro;
-	struct fdata *d;
+	struct bf_data *d;
 	char *next = NULL, *pending = NULL;
 	int i, cw = 0, rc;
 
@@ -142,7 +139,7 @@ file_load(struct bf_source *s, struct filesrc *fs, struct bf_err *e)
 			    "'-': standard input carries the windows");
 		d = &fs->data[i];
 		fs->ndata = i + 1;
-		if (load_data(o->data[i], d, e) < 0) {
+		if (bf_data_load(o->data[i], d, e) < 0) {
 			e->code = BF_EXIT_USAGE;
 			return -1;
 		}

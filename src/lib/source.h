@@ -401,6 +401,17 @@ long bf_recs_emit_lookback(struct bf_source *s, const struct bf_recs *rs,
 #define BF_FILE_MEMORY ((size_t)64 << 20)
 extern int bf_file_parts;
 extern size_t bf_file_part_min;
+/* A data file's bytes: mapped read-only when it is a regular file, else
+ * read whole (a pipe, a device). */
+struct bf_data {
+	const char *p;
+	size_t n;
+	void *map;          /* the mapping, or NULL */
+	struct bf_buf buf;  /* what was read, when not mapped */
+};
+/* Maps or reads path into d; -1 with e set (BF_EXIT_IO). */
+int bf_data_load(const char *path, struct bf_data *d, struct bf_err *e);
+void bf_data_free(struct bf_data *d);
 /* Reads a whole file into out; -1 with e set (BF_EXIT_IO). */
 int bf_read_file(const char *path, size_t max, struct bf_buf *out,
     struct bf_err *e);

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,13 +37,6 @@ struct chain {
 };
 
 /* A data file: mapped, or read when it is no regular file. */
-struct data {
-	const char *p;
-	size_t n;
-	void *map;
-	struct bf_buf buf;
-};
-
 struct split {
 	struct bf_keymap keys;  /* key -> index of chains */
 	struct chain *ch;       /* one per key */
@@ -109,48 +101,15 @@ on_span(void *arg, const char *key, size_t keyn, const char *p, size_t n)
 	c->n++;
 }
 
-/* Maps path (a regular file) or reads it; errors as the file source's. */
+/* The file source's loading (bf_data_load); a file that cannot be read is
+ * a usage error here, as for bf-fetch --source file. */
 static int
-data_load(const char *path, struct data *d, struct bf_err *e)
+split_load(const char *path, struct bf_data *d, struct bf_err *e)
 {
-	struct stat st;
-	void *m;
-	int fd;
-
-	memset(d, 0, sizeof(*d));
-	d->p = "";
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return bf_err_set(e, BF_EXIT_USAGE, "cannot open '%s': %s",
-		    path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uintmax_t)st.st_size <= SIZE_MAX) {
-		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-		    0);
-		if (m != MAP_FAILED) {
-			close(fd);
-			d->map = m;
-			d->p = m;
-			d->n = (size_t)st.st_size;
-			return 0;
-		}
-	}
-	close(fd);
-	if (bf_read_file(path, 0, &d->buf, e) < 0) {
-		e->code = BF_EXIT_USAGE;
-		return -1;
-	}
-	d->p = bf_buf_str(&d->buf);
-	d->n = d->buf.len;
-	return 0;
-}
-
-static void
-data_free(struct data *d)
-{
-	if (d->map != NULL)
-		munmap(d->map, d->n);
-	bf_buf_free(&d->buf);
+	if (bf_data_load(path, d, e) == 0)
+		return 0;
+	e->code = BF_EXIT_USAGE;
+	return -1;
 }
 
 /* 1 when p[0..n) has a carriage return that does not end a line: libcsv
@@ -170,7 +129,7 @@ bare_cr(const char *p, size_t n)
  * from the first file with records or a header, or S->why. */
 static int
 parse_one(struct bf_source *src, struct split *S, const char *name,
-    const struct data *d, int *fmt, struct bf_err *e)
+    const struct bf_data *d, int *fmt, struct bf_err *e)
 {
 	struct bf_recopts ro;
 	struct bf_recs rs;
@@ -346,7 +305,7 @@ unlink_made(const struct bf_buf *made)
 /* Splits o->data: each file loaded and parsed in turn (so that errors
  * come in the file source's order), then the parts written. */
 static int
-split_data(struct bf_source *src, struct data *d, const char *dir,
+split_data(struct bf_source *src, struct bf_data *d, const char *dir,
     FILE *out, struct bf_err *e)
 {
 	const struct bf_fetch_opts *o = src->o;
@@ -360,7 +319,7 @@ split_data(struct bf_source *src, struct data *d, const char *dir,
 		if (strcmp(o->data[i], "-") == 0)
 			rc = bf_err_set(e, BF_EXIT_USAGE, "--data cannot be "
 			    "'-': standard input carries the windows");
-		else if ((rc = data_load(o->data[i], &d[i], e)) == 0)
+		else if ((rc = split_load(o->data[i], &d[i], e)) == 0)
 			rc = parse_one(src, &S, o->data[i], &d[i], &fmt, e);
 	}
 	if (rc == 0 && S.why != NULL) {
@@ -399,7 +358,7 @@ bf_split_run(const struct bf_fetch_opts *o, const char *dir, FILE *out,
 {
 	struct bf_source src;
 	struct bf_metrics metrics;
-	struct data *d;
+	struct bf_data *d;
 	int i, rc;
 
 	if (o->kind != BF_SRC_FILE || o->ndata == 0)
@@ -416,7 +375,7 @@ bf_split_run(const struct bf_fetch_opts *o, const char *dir, FILE *out,
 	d = bf_xcalloc((size_t)o->ndata, sizeof(*d));
 	rc = split_data(&src, d, dir, out, e);
 	for (i = 0; i < o->ndata; i++)
-		data_free(&d[i]);
+		bf_data_free(&d[i]);
 	free(d);
 	if (src.metrics != NULL)
 		bf_metrics_free(src.metrics);
