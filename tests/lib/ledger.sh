@@ -51,6 +51,13 @@ ledger_reports() {
 	_r focus sh -c 'bf-ledger -d "$1" export -F focus | rev | cut -d, -f2- | rev' sh "$_d"
 	_r gaps bf-ledger -d "$_d" gaps -f 2026-01-01 -t 2026-02-03
 	_r verify sh -c 'bf-ledger -d "$1" verify | jq -c "del(.chain_head)"' sh "$_d"
+	# The report's figures (its data-bf-* markup), but for what names the
+	# warehouse itself: its target, the run ids and the chain heads.
+	_r html sh -c 'rc=0; bf-ledger -d "$1" report -p 2026-01 -q "$2" \
+	    --now 2026-03-01 -o "$3" || rc=$?
+	    grep -o "data-bf-[a-z-]*=\"[^\"]*\"" "$3" |
+	    grep -v "^data-bf-\(warehouse\|run-id\|corr-run-id\|verify-chain-head\)="
+	    exit $rc' sh "$_d" "$LF/ledger-quotas.csv" "$_o.page.html"
 }
 
 # ledger_check TAG: the reports against the numbers above.
@@ -68,8 +75,12 @@ canon 0
 focus 0
 gaps 0
 verify 0
+html 4
 EOF
 	check_file "$_o.rcs" "$T/want" "$1: exit statuses (quota exceeded: 4)"
+	check_eq "$(sed -n 's/^data-bf-cents="\(.*\)"$/\1/p' "$_o.html" | tr '\n' ' ')" \
+	    "34 33 33 100 34 33 33 100 " \
+	    "$1: the report's cents per tenant, per cost centre, and totals"
 	jq -r '[.type, .tenant // "-", .usage_rows, .cost, .rounded] | join(" ")' "$_o.cb" >"$T/got"
 	cat >"$T/want" <<'EOF'
 chargeback acme 2 0.335000000 0.34

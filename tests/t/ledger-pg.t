@@ -1,8 +1,8 @@
 #!/bin/sh
 # bf-ledger on a real PostgreSQL (tests/lib/pg.sh): the reports of the
 # known ledger (tests/lib/ledger.sh, numbers checked by hand there) are the
-# same as on SQLite, byte for byte, and the tamper check catches the same
-# damage done with psql.
+# same as on SQLite, byte for byte (the HTML report's figures too), and the
+# tamper check catches the same damage done with psql.
 . "$(dirname "$0")/../lib/common.sh"
 . "$BF_TOP/tests/lib/pg.sh"
 . "$BF_TOP/tests/lib/ledger.sh"
@@ -16,7 +16,7 @@ ledger_load "$T/l.db" "$T/sq.st" || fail "load the known ledger into SQLite"
 ledger_reports "$(uri pristine)" pg
 ledger_check pg
 ledger_reports "$T/l.db" sq
-for r in cb cbcsv cbtable cbby cbfeb cb15 quota canon focus gaps verify rcs; do
+for r in cb cbcsv cbtable cbby cbfeb cb15 quota canon focus gaps verify html rcs; do
 	check_file "$T/pg.$r" "$T/sq.$r" "$r: PostgreSQL as SQLite"
 done
 
