@@ -78,7 +78,7 @@ main(int argc, char *argv[])
 	const char *db = NULL;
 	char runid[64], now[BF_TIME_LEN], version[64];
 	char *end;
-	long batch = 1;
+	long batch = 0;
 	int ch, rc, status = 0, ioerr = 0, fatal = 0;
 
 	bf_setprogname(argv[0]);
@@ -140,7 +140,7 @@ main(int argc, char *argv[])
 	}
 	snprintf(version, sizeof(version), "bf-load %s", BF_VERSION);
 	o.version = version;
-	o.batch = (int)batch;
+	o.batch = batch > 0 ? (int)batch : 1;
 	o.out = stdout;
 	o.report = report;
 	if (o.state != NULL && bf_mkdir_p(o.state, 0700, &e) == -1)
@@ -159,6 +159,11 @@ main(int argc, char *argv[])
 		    "%d (%s; rows loaded before keep their digests)",
 		    bf_wh_name(w), bf_wh_upgraded(w), bf_wh_version(w),
 		    bf_wh_upgrade_what(bf_wh_upgraded(w)));
+	/* Without --batch, SQLite: a group commit of the windows already
+	 * waiting in the input, one sync for them all (a PostgreSQL batch
+	 * could lock-wait in a cycle with a parallel loader). */
+	if (batch == 0 && bf_wh_kind(w) == BF_WH_SQLITE)
+		o.group = BF_LOAD_GROUP;
 	if ((l = bf_load_new(w, &o, &e)) == NULL) {
 		bf_wh_close(w);
 		return bf_err_print(&e);
@@ -174,7 +179,8 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (bf_load_line(l, in.name, in.lineno, in.line.s ? in.line.s :
-		    "", in.line.len, in.toolong, &e) == -1) {
+		    "", in.line.len, in.toolong, &e) == -1 ||
+		    (!bf_input_ready(&in) && bf_load_idle(l, &e) == -1)) {
 			fatal = bf_err_print(&e);
 			break;
 		}
