@@ -56,9 +56,15 @@ duckdb_ready() { # sets duck_why when the peer cannot run
 	fi
 	_v=$(node -p "require('$DUCKDB_DIR/node_modules/@duckdb/node-api/package.json').version" 2>/dev/null || :)
 	if [ "$_v" != "$DUCKDB_NODE_API" ]; then
-		mkdir -p "$DUCKDB_DIR"
+		if ! mkdir -p "$DUCKDB_DIR" 2>"$W/npm.log" || [ ! -w "$DUCKDB_DIR" ]; then
+			duck_why="cannot write $DUCKDB_DIR: $(head -n 1 "$W/npm.log")"
+			return 1
+		fi
 		echo "(installing @duckdb/node-api@$DUCKDB_NODE_API into $DUCKDB_DIR)"
-		if ! npm install --prefix "$DUCKDB_DIR" --no-audit --no-fund \
+		# npm can retry for ever where the registry is out of reach
+		_to=
+		command -v timeout >/dev/null && _to="timeout 600"
+		if ! $_to npm install --prefix "$DUCKDB_DIR" --no-audit --no-fund \
 		    --loglevel=error "@duckdb/node-api@$DUCKDB_NODE_API" >"$W/npm.log" 2>&1; then
 			duck_why="npm install @duckdb/node-api@$DUCKDB_NODE_API failed: $(tail -n 1 "$W/npm.log")"
 			return 1
