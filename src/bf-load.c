@@ -68,7 +68,7 @@ parse_args(int argc, char *argv[], struct bf_load_opts *o, const char **db)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long batch = 1;
+	long batch = 0;   /* 0: not given */
 	int ch, bad = 0;
 
 	*db = NULL;
@@ -154,6 +154,14 @@ main(int argc, char *argv[])
 		    "%d (%s; rows loaded before keep their digests)",
 		    bf_wh_name(w), bf_wh_upgraded(w), bf_wh_version(w),
 		    bf_wh_upgrade_what(bf_wh_upgraded(w)));
+	/* Without --batch, SQLite: a group commit of the windows already
+	 * waiting in the input, one sync for them all (a PostgreSQL batch
+	 * could lock-wait in a cycle with a parallel loader). */
+	if (o.batch == 0) {
+		o.batch = 1;
+		if (bf_wh_kind(w) == BF_WH_SQLITE)
+			o.group = BF_LOAD_GROUP;
+	}
 	if ((l = bf_load_new(w, &o, &e)) == NULL) {
 		bf_wh_close(w);
 		return bf_err_print(&e);
@@ -169,7 +177,8 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (bf_load_line(l, in.name, in.lineno, in.line.s ? in.line.s :
-		    "", in.line.len, in.toolong, &e) == -1) {
+		    "", in.line.len, in.toolong, &e) == -1 ||
+		    (!bf_input_ready(&in) && bf_load_idle(l, &e) == -1)) {
 			fatal = bf_err_print(&e);
 			break;
 		}

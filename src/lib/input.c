@@ -224,6 +224,21 @@ bf_input_next(struct bf_input *in, struct bf_err *e)
 	}
 }
 
+int
+bf_input_ready(const struct bf_input *in)
+{
+	struct pollfd pfd;
+
+	if (in->rpos < in->rend && memchr(in->rbuf + in->rpos, '\n',
+	    in->rend - in->rpos) != NULL)
+		return 1;
+	if (in->fp == NULL)
+		return 1;
+	pfd.fd = fileno(in->fp);
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) != 0;
+}
+
 void
 bf_input_free(struct bf_input *in)
 {

@@ -52,6 +52,12 @@ void bf_input_init(struct bf_input *in, char **files, int nfiles,
  * flushed, so that a filter's output never waits in its buffer for input
  * that may be slow to come. */
 int bf_input_next(struct bf_input *in, struct bf_err *e);
+/* 1 when the next line can be read without waiting: it is in the read
+ * buffer already, or the current file is a regular file, at its end, or a
+ * pipe with data in it (poll); 0 when bf_input_next would wait for more
+ * input. A caller holding work back for more input (bf-load's groups of
+ * windows) finishes it first then. */
+int bf_input_ready(const struct bf_input *in);
 /* The whole of the current line when it is longer than maxline (valid until
  * the next bf_input_next), else NULL: what a DLQ record of it takes as its
  * spill. */

@@ -1475,9 +1475,17 @@ enqueue(struct bf_load *l, struct win *w, struct bf_err *e)
 		l->qhead = w;
 	l->qtail = w;
 	l->qn++;
-	if (l->qn >= l->o.batch)
+	if (l->qn >= (l->o.group > 0 ? l->o.group : l->o.batch))
 		return run_batch(l, e);
 	return 0;
+}
+
+int
+bf_load_idle(struct bf_load *l, struct bf_err *e)
+{
+	if (l->o.group <= 0 || l->fatal)
+		return 0;
+	return run_batch(l, e);
 }
 
 /* Queues p's held windows, in arrival order, ahead of its first window

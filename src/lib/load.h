@@ -53,11 +53,18 @@
 #include "err.h"
 #include "warehouse.h"
 
+/* The most windows bf-load commits at once without --batch (SQLite). */
+#define BF_LOAD_GROUP 64
+
 struct bf_load_opts {
 	const char *state;   /* state directory, or NULL: no checkpoints,
 	                        no file locks (PostgreSQL's partition locks
 	                        are taken either way) */
 	int batch;           /* windows per transaction, >= 1 */
+	int group;           /* > 0 (with batch 1): up to this many windows
+	                        per transaction while more input is waiting
+	                        (group commit: the caller calls bf_load_idle
+	                        when it is not); 0: off */
 	int allow_empty;     /* an empty window may remove billed rows */
 	int allow_no_data;   /* commit a partition's windows without data
 	                        even when none of its windows has data */
@@ -84,6 +91,10 @@ struct bf_load *bf_load_new(struct bf_wh *w, const struct bf_load_opts *o,
  * bf_load_finish to report what was not committed, and exits e->code. */
 int bf_load_line(struct bf_load *l, const char *file, long line,
     const char *s, size_t n, int toolong, struct bf_err *e);
+/* The input has nothing more ready (bf_input_ready): with o->group,
+ * commits the windows queued so far, so that none waits for input that
+ * may be slow to come. Returns 0 or -1 with e set, as bf_load_line. */
+int bf_load_idle(struct bf_load *l, struct bf_err *e);
 /* At the end of input: loads the last batch and reports the windows whose
  * window line never came. Returns 0 or -1 with e set, as bf_load_line. */
 int bf_load_finish(struct bf_load *l, struct bf_err *e);

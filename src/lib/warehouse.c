@@ -899,6 +899,12 @@ bf_wh_close(struct bf_wh *w)
 	free(w);
 }
 
+int
+bf_wh_kind(const struct bf_wh *w)
+{
+	return w->kind;
+}
+
 const char *
 bf_wh_name(const struct bf_wh *w)
 {

@@ -176,6 +176,8 @@ struct bf_wh *bf_wh_open(const char *target, int flags, struct bf_err *e);
 int bf_wh_exists(const char *target, struct bf_err *e);
 /* Closes (rolling back an open transaction) and frees w; NULL is fine. */
 void bf_wh_close(struct bf_wh *w);
+/* BF_WH_SQLITE or BF_WH_PG. */
+int bf_wh_kind(const struct bf_wh *w);
 /* The target as given to bf_wh_open, redacted. Owned by w. */
 const char *bf_wh_name(const struct bf_wh *w);
 /* The warehouse's schema version (after any upgrade by bf_wh_open). */

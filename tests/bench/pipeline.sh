@@ -11,14 +11,21 @@
 #     instance, metric and day, computes the integral cost in floating point,
 #     sqlite3 imports and upserts);
 #   - peers/pipeline.py: Python 3 standard library (json, decimal, sqlite3),
-#     which must find the very same usage rows and total cost as bf.
+#     which must find the very same usage rows and total cost as bf;
+#   - peers/pipeline-duckdb.mjs: DuckDB through its node client (the npm
+#     package @duckdb/node-api, pinned, installed on first use into
+#     ${XDG_CACHE_HOME:-$HOME/.cache}/bf-bench/duckdb by npm install
+#     --prefix; skipped with the reason when node or npm is missing or the
+#     install fails): reads the NDJSON, validates, aggregates in exact
+#     DECIMAL(38,9), prices and upserts into its own DuckDB file; it too
+#     must find the very same usage rows and total cost as bf.
 # For each size it prints wall and CPU time, samples/s, MiB/s, peak RSS
 # (of the largest process) and the ratio to bf, and the floor: cat of the
 # same file to /dev/null. At the largest size the peers run at, each stage
 # alone on its input file, with its MiB/s beside cat's on that file.
-# Scaling: bf at every size (default 100k, 1M and 10M samples), with the
-# time per sample and each stage's peak RSS.
-#   BF_BENCH_SIZES      the sizes in samples (default "100000 1000000
+# Scaling: bf at every size (default 100k, 247k, 1M and 10M samples), with
+# the time per sample and each stage's peak RSS.
+#   BF_BENCH_SIZES      the sizes in samples (default "100000 247000 1000000
 #                       10000000"), each times BF_BENCH_SCALE
 #   BF_BENCH_PEER_MAX   the largest size the peers run at (default 1000000
 #                       times BF_BENCH_SCALE)
@@ -27,8 +34,9 @@
 #                       peers alike) runs 3 times and its fastest run counts:
 #                       such runs last tenths of a second, where one run is
 #                       at the mercy of other load and of GNU time's 10 ms
-# Targets (issue 9): bf at least 20x the jq + sqlite3 pipeline and 10x the
-# Python script in throughput. Exit status 1 when a run fails or the results
+# Targets (issues 9 and 18): bf at least 20x the jq + sqlite3 pipeline, 10x
+# the Python script (15x from 1M samples on) and 20x the DuckDB peer in
+# throughput (the sizes named before scaling). Exit status 1 when a run fails or the results
 # disagree; a missed target is printed, not an error.
 . "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is needed: skipped"; exit 0; }
@@ -38,12 +46,45 @@ done
 havejq=1 havepy=1
 command -v jq >/dev/null || havejq=
 command -v python3 >/dev/null || havepy=
+# The DuckDB peer's client, installed once into a cache directory.
+DUCKDB_NODE_API=1.5.6-r.1
+DUCKDB_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/bf-bench/duckdb
+duckdb_ready() { # sets duck_why when the peer cannot run
+	duck_why=
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		duck_why="node or npm is not installed"; return 1
+	fi
+	_v=$(node -p "require('$DUCKDB_DIR/node_modules/@duckdb/node-api/package.json').version" 2>/dev/null || :)
+	if [ "$_v" != "$DUCKDB_NODE_API" ]; then
+		if ! mkdir -p "$DUCKDB_DIR" 2>"$W/npm.log" || [ ! -w "$DUCKDB_DIR" ]; then
+			duck_why="cannot write $DUCKDB_DIR: $(head -n 1 "$W/npm.log")"
+			return 1
+		fi
+		echo "(installing @duckdb/node-api@$DUCKDB_NODE_API into $DUCKDB_DIR)"
+		# npm can retry for ever where the registry is out of reach
+		_to=
+		command -v timeout >/dev/null && _to="timeout 600"
+		if ! $_to npm install --prefix "$DUCKDB_DIR" --no-audit --no-fund \
+		    --loglevel=error "@duckdb/node-api@$DUCKDB_NODE_API" >"$W/npm.log" 2>&1; then
+			duck_why="npm install @duckdb/node-api@$DUCKDB_NODE_API failed: $(tail -n 1 "$W/npm.log")"
+			return 1
+		fi
+	fi
+	if ! node -e "require('$DUCKDB_DIR/node_modules/@duckdb/node-api')" >"$W/npm.log" 2>&1; then
+		duck_why="@duckdb/node-api does not load: $(head -n 1 "$W/npm.log")"
+		return 1
+	fi
+}
+haveduck=1
+duckdb_ready || haveduck=
+[ -n "$haveduck" ] || echo "the DuckDB peer is skipped: $duck_why"
 DEMO=$top/examples/demo
 PEERS=$top/tests/bench/peers
 NOW=2027-01-01T00:00:00Z
 sizes=
-for n in ${BF_BENCH_SIZES:-100000 1000000 10000000}; do
+for n in ${BF_BENCH_SIZES:-100000 247000 1000000 10000000}; do
 	sizes="$sizes $(scaled "$n")"
+	eval "nominal_$(scaled "$n")=$n"
 done
 peer_max=$(scaled "${BF_BENCH_PEER_MAX:-1000000}")
 repeat_max=$(scaled "${BF_BENCH_REPEAT_MAX:-100000}")
@@ -53,6 +94,8 @@ for n in $sizes; do
 done
 status=0
 STAGES="window fetch validate aggregate load"
+# the usage columns the peers must match, in sqlite3's output
+USAGE_COLS="instance_id, metric, window_start, tenant, value, samples, expected_samples, coverage, quantity, unit_price, cost, allocations"
 
 row() { # NAME WALL CPU RSS LINES BYTES [RATIO]
 	printf '%-22s %8.2f %8.2f %11s %8s %10s %s\n' "$1" "$2" "$3" \
@@ -123,7 +166,10 @@ summary() {
 	sqlite3 "$1" "SELECT count(*) || ' ' || printf('%.9f', sum(cost)) FROM usage" 2>/dev/null || echo "0 none"
 }
 exact_total() { # the exact sum of the cost column (9-place decimal text)
-	sqlite3 "$1" "SELECT cost FROM usage" | awk -F. '
+	sqlite3 "$1" "SELECT cost FROM usage" | sum9
+}
+sum9() { # the exact sum of 9-place decimal texts, one a line
+	awk -F. '
 	    { i += $1; f += $2 } END { i += int(f / 1e9); f = f % 1e9; printf "%d.%09d\n", i, f }'
 }
 
@@ -196,13 +242,37 @@ $n $lines $bf_wall $bf_cpu$rss_all $bytes"
 		    "rejects $(wc -l <"$d/py.dlq" | tr -d ' ') (bf $rejects)"
 		if [ "$1" != "$bf_rows" ] || [ "$py_total" != "$bf_total" ]; then
 			echo "  the Python peer disagrees with bf"; status=1
-		elif [ "$(sqlite3 "$d/py.db" 'SELECT instance_id, metric, window_start, tenant, value, samples, expected_samples, coverage, quantity, unit_price, cost, allocations FROM usage ORDER BY 1, 2, 3' | cksum)" != \
-		    "$(sqlite3 "$d/bf/bf.db" 'SELECT instance_id, metric, window_start, tenant, value, samples, expected_samples, coverage, quantity, unit_price, cost, allocations FROM usage ORDER BY 1, 2, 3' | cksum)" ]; then
+		elif [ "$(sqlite3 "$d/py.db" "SELECT $USAGE_COLS FROM usage ORDER BY 1, 2, 3" | cksum)" != \
+		    "$(sqlite3 "$d/bf/bf.db" "SELECT $USAGE_COLS FROM usage ORDER BY 1, 2, 3" | cksum)" ]; then
 			echo "  the Python peer's usage rows differ from bf's"; status=1
 		else
 			echo "  the Python peer's usage rows are identical to bf's"
 		fi
 		eval "py_ratio_$n=\$(ratio \$py_wall \$bf_wall) py_cratio_$n=\$(ratio \$py_cpu \$bf_cpu)"
+	fi
+	if [ "$n" -le "$peer_max" ] && [ -n "$haveduck" ]; then
+		best $runs timed "duckdb" "rm -rf '$d/duck.db' '$d/duck.db.wal' '$d/duck.dlq' '$d/duckstate'; node '$PEERS/pipeline-duckdb.mjs' \
+		    --modules '$DUCKDB_DIR' --from $from --to $to \
+		    --instances '$DEMO/instances.txt' --data '$d/samples.ndjson' \
+		    --contract '$DEMO/contract.json' --rates '$DEMO/rates.csv' \
+		    --tenants '$DEMO/tenants.csv' --db '$d/duck.db' --state '$d/duckstate' \
+		    --dlq '$d/duck.dlq' --now $NOW"
+		[ "$RC" = 0 ] || { echo "the DuckDB peer exited with status $RC"; status=1; }
+		duck_wall=$SECS duck_cpu=$CPU
+		row "duckdb (DECIMAL)" "$SECS" "$CPU" "$RSS" "$lines" "$bytes" \
+		    "$(ratio "$duck_wall" "$bf_wall")x, $(ratio "$duck_cpu" "$bf_cpu")x"
+		node "$PEERS/pipeline-duckdb.mjs" --modules "$DUCKDB_DIR" --dump "$d/duck.db" \
+		    >"$d/duck.rows" 2>&1 || echo "  the DuckDB peer's rows cannot be read: $(head -n 1 "$d/duck.rows")"
+		sqlite3 "$d/bf/bf.db" "SELECT $USAGE_COLS FROM usage ORDER BY 1, 2, 3" >"$d/bf.rows"
+		duck_total=$(cut -d'|' -f11 "$d/duck.rows" | sum9)
+		echo "  usage rows $(wc -l <"$d/duck.rows" | tr -d ' ') (bf $bf_rows), total cost $duck_total (bf $bf_total)," \
+		    "rejects $(wc -l <"$d/duck.dlq" | tr -d ' ') (bf $rejects)"
+		if [ "$duck_total" != "$bf_total" ] || ! cmp -s "$d/duck.rows" "$d/bf.rows"; then
+			echo "  the DuckDB peer's usage rows differ from bf's"; status=1
+		else
+			echo "  the DuckDB peer's usage rows are identical to bf's"
+		fi
+		eval "duck_ratio_$n=\$(ratio \$duck_wall \$bf_wall) duck_cratio_$n=\$(ratio \$duck_cpu \$bf_cpu)"
 	fi
 
 	# Each stage alone on its input, beside cat of that input.
@@ -267,11 +337,17 @@ echo "### targets (throughput on the same input in the same run: wall clock; CPU
 for n in $sizes; do
 	[ "$n" -le "$peer_max" ] || continue
 	eval "j=\${jq_ratio_$n:-} p=\${py_ratio_$n:-} jc=\${jq_cratio_$n:-} pc=\${py_cratio_$n:-}"
+	eval "k=\${duck_ratio_$n:-} kc=\${duck_cratio_$n:-} nom=\${nominal_$n:-$n}"
+	pt=10
+	[ "$nom" -lt 1000000 ] || pt=15
 	if [ -n "$j" ]; then
 		echo "$n samples: bf / jq + sqlite3 = ${j}x (target 20x): $(awk -v r="$j" 'BEGIN { print (r >= 20 ? "met" : "MISSED") }') (CPU time ${jc}x)"
 	fi
 	if [ -n "$p" ]; then
-		echo "$n samples: bf / python3 = ${p}x (target 10x): $(awk -v r="$p" 'BEGIN { print (r >= 10 ? "met" : "MISSED") }') (CPU time ${pc}x)"
+		echo "$n samples: bf / python3 = ${p}x (target ${pt}x): $(awk -v r="$p" -v t=$pt 'BEGIN { print (r >= t ? "met" : "MISSED") }') (CPU time ${pc}x)"
+	fi
+	if [ -n "$k" ]; then
+		echo "$n samples: bf / duckdb = ${k}x (target 20x): $(awk -v r="$k" 'BEGIN { print (r >= 20 ? "met" : "MISSED") }') (CPU time ${kc}x)"
 	fi
 done
 exit $status
