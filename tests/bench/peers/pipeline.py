@@ -19,9 +19,14 @@ write it by hand:
     unique by time (equal values are duplicates, otherwise the greatest
     wins), the time-weighted integral, fidelity (resolution, expected
     samples, coverage), quantity = integral x multiplier / divisor, priced
-    with the effective-dated rate card (the quantity split by seconds when
-    the price changes inside the window), the cost split between the
-    tenants owning the instance over the window;
+    with the effective-dated rate card and split between the tenants
+    owning the instance: where a price or the owner changes inside the
+    window, the window is cut into pieces at each change, each piece's
+    quantity is the integral of the part of the window in it (bf(7) "Price
+    and owner changes inside a window"; the demo rate card has integral
+    metrics only, the one aggregate this peer knows), the last piece takes
+    the remainder, each piece's cost is its quantity at its price, and the
+    row's cost and each tenant's allocation are sums of pieces' costs;
   - loading into SQLite (WAL, synchronous=FULL, the same tables as bf-load):
     per window one transaction that upserts its usage rows (each with the
     SHA-256 digest of its canonical form), appends a charge to the ledger
@@ -201,17 +206,37 @@ def load_tenants(path):
     return owners
 
 
-def split(total, parts, seconds):
-    """total split by each part's seconds; the last part takes the rest."""
-    out, acc = [], Decimal(0)
-    for i, s in enumerate(parts):
-        if i == len(parts) - 1:
-            out.append(total - acc)
-        else:
-            x = r9(total * s / seconds)
-            out.append(x)
-            acc += x
+def pieces(ws, we, rs, own):
+    """The window cut at each price and owner change inside it (bf(7)
+    "Price and owner changes inside a window"): [(a, b, rate, owner span
+    index)] in time order, each with one price and one owner."""
+    cuts = {ws, we}
+    for r in rs:
+        cuts.update(x for x in (r["from"], r["to"]) if ws < x < we)
+    for a, b, _, _ in own:
+        cuts.update(x for x in (a, b) if ws < x < we)
+    cuts = sorted(cuts)
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        r = next(r for r in rs if r["from"] <= a < r["to"])
+        o = next(i for i, (lo, hi, _, _) in enumerate(own) if lo <= a < hi)
+        out.append((a, b, r, o))
     return out
+
+
+def piece_integrals(series, ts, we, cuts):
+    """The integral of the series over each piece [a, b) of cuts: each
+    sample's value held from its ts to the next sample (or the window end),
+    split at the cuts."""
+    vals = [Decimal(0)] * len(cuts)
+    for i, t in enumerate(ts):
+        nxt = ts[i + 1] if i + 1 < len(ts) else we
+        v = series[t][0]
+        for k, (a, b) in enumerate(cuts):
+            lo, hi = max(a, t), min(b, nxt)
+            if lo < hi:
+                vals[k] += v * (hi - lo)
+    return vals
 
 
 def owners_over(owners, inst, ws, we):
@@ -254,19 +279,27 @@ def usage_rows(part, ws, we, metrics, rates, owners):
             integral += series[t][0] * (nxt - t)
             covered += min(nxt - t, series[t][2])
         qty = r9(integral * rate["mult"] / rate["div"])
-        spans = [(max(r["from"], ws), min(r["to"], we), r) for r in sorted(rs, key=lambda r: r["from"])]
-        qparts = split(qty, [b - a for a, b, _ in spans], we - ws)
-        prices, cost = [], Decimal(0)
-        for (a, b, r), q in zip(spans, qparts):
+        # Cut at the price and owner changes: each piece's quantity by its
+        # own integral (the last piece takes the remainder), its cost at
+        # its price; the row's cost and each owner's allocation are the
+        # sums of their pieces' costs.
+        own = owners_over(owners, part, ws, we)
+        ps = pieces(ws, we, rs, own)
+        if len(ps) == 1:
+            pvals = [integral]
+        else:
+            pvals = piece_integrals(series, ts, we, [(a, b) for a, b, _, _ in ps])
+        cost, acc = Decimal(0), Decimal(0)
+        ocost = [Decimal(0)] * len(own)
+        for k, ((a, b, r, o), v) in enumerate(zip(ps, pvals)):
+            q = qty - acc if k == len(ps) - 1 else r9(v * r["mult"] / r["div"])
+            acc += q
             c = r9(q * r["price"])
             cost += c
-            prices.append({"line": r["line"], "from": stamp(a), "to": stamp(b),
-                           "quantity": f9(q), "unit_price": f9(r["price"]),
-                           "cost": f9(c)})
-        own = owners_over(owners, part, ws, we)
-        costs = split(cost, [b - a for a, b, _, _ in own], we - ws)
+            ocost[o] += c
         allocs = [{"tenant": t, "cost_center": cc, "from": stamp(a), "to": stamp(b),
-                   "cost": f9(c)} for (a, b, t, cc), c in zip(own, costs)]
+                   "cost": f9(c)} for (a, b, t, cc), c in zip(own, ocost)]
+        nprices = len({id(r) for _, _, r, _ in ps})
         sources = sorted({series[t][3] for t in ts if series[t][3]})
         row = {
             "instance_id": part, "metric": metric, "window_start": stamp(ws),
@@ -276,7 +309,7 @@ def usage_rows(part, ws, we, metrics, rates, owners):
             "samples": len(ts), "expected_samples": -(-(we - ws) // res),
             "coverage": f9(Decimal(covered) / (we - ws)),
             "quantity": f9(qty), "usage_unit": rate["usage_unit"],
-            "unit_price": f9(rate["price"]) if len(spans) == 1 else None,
+            "unit_price": f9(rate["price"]) if nprices == 1 else None,
             "cost": f9(cost), "currency": rate["currency"],
             "allocations": canon(allocs), "source": ",".join(sources) or None,
         }
