@@ -19,10 +19,16 @@
 //     the greatest wins), and per instance, metric and daily window the
 //     exact DECIMAL(38,9) time-weighted integral, the samples, the finest
 //     resolution, the covered seconds and the sources, in SQL;
-//   - the rate card (effective-dated, the quantity split by seconds when
-//     the price changes inside the window) and the split between the
-//     tenants owning the instance: BigInt nine-place decimals rounded half
-//     even, as bf and the Python peer do;
+//   - where a price or the owner changes inside a window, the window cut
+//     at each change into pieces and each piece's exact integral (the
+//     part of the window in it) in SQL, as bf(7) "Price and owner changes
+//     inside a window" says (the demo rate card has integral metrics only,
+//     the one aggregate this peer knows);
+//   - the rate card (effective-dated: each piece's quantity from its own
+//     integral, the last piece taking the remainder, priced at its price)
+//     and the tenants owning the instance (each one's allocation the sum
+//     of its pieces' costs): BigInt nine-place decimals rounded half even,
+//     as bf and the Python peer do;
 //   - loading into its own DuckDB file: per window one transaction that
 //     upserts the usage rows (DECIMAL(38,9) columns, a SHA-256 digest of
 //     each row's canonical form), appends a charge per row to the ledger
@@ -90,17 +96,6 @@ function divHalfEven(n, d) { // n / d rounded half even, d > 0
 	if (twice > d || (twice === d && (q & 1n) === 1n)) q += 1n;
 	return q;
 }
-function split(total, parts, seconds) { // the last part takes the rest
-	const out = [];
-	let acc = 0n;
-	parts.forEach((s, i) => {
-		if (i === parts.length - 1) { out.push(total - acc); return; }
-		const x = divHalfEven(total * BigInt(s), BigInt(seconds));
-		out.push(x);
-		acc += x;
-	});
-	return out;
-}
 
 const epoch = (s) => Math.floor(Date.parse(s.length === 10 ? s + 'T00:00:00Z' : s) / 1000);
 const stamp = (t) => new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -154,6 +149,28 @@ function ownersOver(owners, inst, ws, we) {
 	}
 	if (t < we) spans.push([t, we, 'unallocated', '']);
 	return spans;
+}
+
+// The rates of a metric over [ws, we), the owners' spans and the pieces
+// the window is cut into at each price and owner change inside it
+// ([a, b, rate, index of the owner span], in time order); null when the
+// rates do not cover the window (missing_rate).
+function windowPieces(part, metric, ws, we, rates, owners) {
+	const rs = (rates.get(metric) ?? []).filter((r) => r.from < we && r.to > ws);
+	let covered = 0;
+	for (const r of rs) covered += Math.min(r.to, we) - Math.max(r.from, ws);
+	if (!rs.length || covered !== we - ws) return null;
+	const own = ownersOver(owners, part, ws, we);
+	const cuts = new Set([ws, we]);
+	for (const r of rs) for (const x of [r.from, r.to]) if (x > ws && x < we) cuts.add(x);
+	for (const [a, b] of own) for (const x of [a, b]) if (x > ws && x < we) cuts.add(x);
+	const cs = [...cuts].sort((x, y) => x - y), ps = [];
+	for (let i = 0; i + 1 < cs.length; i++) {
+		const a = cs[i];
+		ps.push([a, cs[i + 1], rs.find((r) => r.from <= a && a < r.to),
+		    own.findIndex(([lo, hi]) => lo <= a && a < hi)]);
+	}
+	return { rs, own, ps };
 }
 
 // The contract's checks as one SQL CASE giving the error code (NULL: the
@@ -258,35 +275,39 @@ const UPSERT = `
   run_id = excluded.run_id, loaded_at = excluded.loaded_at
   WHERE usage.digest <> excluded.digest`;
 
-// The usage rows of one window from its aggregates (sorted by metric);
-// null when the window fails (a metric without a rate over all of it, or
-// in another unit than its rate's).
-function usageRows(part, ws, we, aggs, rates, owners) {
+// The usage rows of one window from its aggregates (sorted by metric) and
+// the integrals of the pieces of the windows cut at a change (pieceVals:
+// BigInts by instance, window and metric); null when the window fails (a
+// metric without a rate over all of it, or in another unit than its
+// rate's).
+function usageRows(part, ws, we, aggs, rates, owners, pieceVals) {
 	const rows = [];
 	for (const a of aggs) {
-		const rs = (rates.get(a.metric) ?? []).filter((r) => r.from < we && r.to > ws);
-		let covered = 0;
-		for (const r of rs) covered += Math.min(r.to, we) - Math.max(r.from, ws);
-		if (!rs.length || covered !== we - ws) return null; // missing_rate
+		const wp = windowPieces(part, a.metric, ws, we, rates, owners);
+		if (wp === null) return null; // missing_rate
+		const { rs, own, ps } = wp;
 		const rate = rs[0];
 		if (a.units !== rate.unit) return null; // unit_mismatch
 		const integral = dec(a.integral);
 		const qty = divHalfEven(integral * rate.mult, rate.div);
-		const spans = rs.slice().sort((x, y) => x.from - y.from)
-		    .map((r) => [Math.max(r.from, ws), Math.min(r.to, we), r]);
-		const qparts = split(qty, spans.map(([x, y]) => y - x), we - ws);
-		const prices = [];
-		let cost = 0n;
-		spans.forEach(([x, y, r], i) => {
-			const c = divHalfEven(qparts[i] * r.price, E9);
+		// each piece's quantity from its own integral, the last piece
+		// the remainder; each piece's cost at its price; the cost and
+		// each owner's allocation the sums of their pieces' costs
+		const vals = ps.length === 1 ? [integral] :
+		    pieceVals.get(part + '\0' + ws + '\0' + a.metric) ?? [];
+		const ocost = own.map(() => 0n);
+		let cost = 0n, acc = 0n;
+		ps.forEach(([, , r, oi], i) => {
+			const q = i === ps.length - 1 ? qty - acc :
+			    divHalfEven((vals[i] ?? 0n) * r.mult, r.div);
+			acc += q;
+			const c = divHalfEven(q * r.price, E9);
 			cost += c;
-			prices.push({ line: r.line, from: stamp(x), to: stamp(y), quantity: f9(qparts[i]),
-			    unit_price: f9(r.price), cost: f9(c) });
+			ocost[oi] += c;
 		});
-		const own = ownersOver(owners, part, ws, we);
-		const costs = split(cost, own.map(([x, y]) => y - x), we - ws);
 		const allocs = own.map(([x, y, t, cc], i) => ({ tenant: t, cost_center: cc,
-		    from: stamp(x), to: stamp(y), cost: f9(costs[i]) }));
+		    from: stamp(x), to: stamp(y), cost: f9(ocost[i]) }));
+		const nprices = new Set(ps.map(([, , r]) => r)).size;
 		const row = {
 			instance_id: part, metric: a.metric, window_start: stamp(ws),
 			window_end: stamp(we), partition: part,
@@ -296,7 +317,7 @@ function usageRows(part, ws, we, aggs, rates, owners) {
 			expected_samples: Math.ceil((we - ws) / Number(a.res)),
 			coverage: f9(divHalfEven(BigInt(a.covered) * E9, BigInt(we - ws))),
 			quantity: f9(qty), usage_unit: rate.usage_unit,
-			unit_price: spans.length === 1 ? f9(rate.price) : null,
+			unit_price: nprices === 1 ? f9(rate.price) : null,
 			cost: f9(cost), currency: rate.currency,
 			allocations: canon(allocs), source: a.sources || null,
 		};
@@ -446,6 +467,50 @@ async function run(duckdb, o) {
 		if (!byWindow.has(k)) byWindow.set(k, []);
 		byWindow.get(k).push(a);
 	}
+	// The windows cut at a price or owner change inside them, and the
+	// exact integral of each piece: each sample's value held from its
+	// time to the next sample's (or the window end), cut at the pieces.
+	T('pieces');
+	const pieceRows = [];
+	const metrics = [...rates.keys()].sort();
+	for (const part of instances) {
+		const at = new Set();
+		for (const m of metrics)
+			for (const r of rates.get(m)) at.add(r.from).add(r.to);
+		for (const [lo, hi] of owners.get(part) ?? []) at.add(lo).add(hi);
+		const wss = new Set([...at].filter((x) => x % DAY !== 0 && x >= t0 && x < t1)
+		    .map((x) => x - (x % DAY)));
+		for (const ws of wss) {
+			for (const m of metrics) {
+				const wp = windowPieces(part, m, ws, ws + DAY, rates, owners);
+				if (wp === null || wp.ps.length < 2) continue;
+				wp.ps.forEach(([a, b], k) => pieceRows.push(
+				    `(${sqlstr(part)}, ${sqlstr(m)}, ${ws}, ${k}, ${a}, ${b})`));
+			}
+		}
+	}
+	const pieceVals = new Map();
+	if (pieceRows.length) {
+		await c.run(`CREATE TEMP TABLE pieces (inst VARCHAR, metric VARCHAR, ws BIGINT,
+		    k INTEGER, a BIGINT, b BIGINT);
+		  INSERT INTO pieces VALUES ${pieceRows.join(', ')}`);
+		const pv = await c.runAndReadAll(`
+		  SELECT p.inst, p.ws, p.metric, p.k,
+		    sum(s.val * (least(s.nxt, p.b) - greatest(s.t, p.a)))::DECIMAL(38,9)::VARCHAR AS integral
+		  FROM (SELECT u.inst, u.ws, u.metric, u.t, u.w.val AS val,
+		      coalesce(lead(u.t) OVER (PARTITION BY u.inst, u.metric, u.ws ORDER BY u.t),
+		        u.ws + ${DAY}) AS nxt
+		    FROM uniq u JOIN (SELECT DISTINCT inst, metric, ws FROM pieces) w
+		      ON u.inst = w.inst AND u.metric = w.metric AND u.ws = w.ws) s
+		  JOIN pieces p ON p.inst = s.inst AND p.metric = s.metric AND p.ws = s.ws
+		    AND s.t < p.b AND s.nxt > p.a
+		  GROUP BY p.inst, p.ws, p.metric, p.k`);
+		for (const x of pv.getRowObjectsJson()) {
+			const key = x.inst + '\0' + x.ws + '\0' + x.metric;
+			if (!pieceVals.has(key)) pieceVals.set(key, []);
+			pieceVals.get(key)[Number(x.k)] = dec(x.integral);
+		}
+	}
 	const countsOf = new Map();
 	for (const x of (await c.runAndReadAll('SELECT * FROM counts')).getRowObjectsJson())
 		countsOf.set(x.inst + '\0' + x.ws, x);
@@ -475,7 +540,8 @@ async function run(duckdb, o) {
 	for (const part of instances) {
 		for (let ws = t0 - (t0 % DAY); ws < t1; ws += DAY) {
 			const we = ws + DAY;
-			const rows = usageRows(part, ws, we, byWindow.get(part + '\0' + ws) ?? [], rates, owners);
+			const rows = usageRows(part, ws, we, byWindow.get(part + '\0' + ws) ?? [], rates, owners,
+			    pieceVals);
 			if (rows === null) { failed++; continue; }
 			const nowS = stamp(Math.floor(Date.now() / 1000));
 			let head = chain.get(part) ?? ZERO64, seq = seqs.get(part) ?? 0;
