@@ -9,7 +9,13 @@
 # the same input in the same run:
 #   - peers/pipeline-jq.sh: jq + sqlite3 (jq validates and groups per
 #     instance, metric and day, computes the integral cost in floating point,
-#     sqlite3 imports and upserts);
+#     sqlite3 imports and upserts); jq has binary floating point only, not
+#     bf's exact decimals, so its usage rows are compared with bf's field by
+#     field, not byte for byte: the same rows, tenants, samples, expected
+#     samples, prices and allocations' tenants and spans, and the figures
+#     close enough (value within 1e-9 of itself, coverage, quantity, cost
+#     and each allocation's cost within 1e-6); its total cost is printed
+#     beside bf's, not compared (the rows' tolerance bounds it);
 #   - peers/pipeline.py: Python 3 standard library (json, decimal, sqlite3),
 #     which must find the very same usage rows and total cost as bf;
 #   - peers/pipeline-duckdb.mjs: DuckDB through its node client (the npm
@@ -165,6 +171,27 @@ EOF
 summary() {
 	sqlite3 "$1" "SELECT count(*) || ' ' || printf('%.9f', sum(cost)) FROM usage" 2>/dev/null || echo "0 none"
 }
+# jq_differs JQDB BFDB: the number of bf's usage rows the jq peer's rows do
+# not match (missing, or a field further off than floating point explains)
+jq_differs() {
+	sqlite3 "$1" "ATTACH '$2' AS b;
+	SELECT count(*) FROM b.usage u LEFT JOIN main.usage j
+	    USING (instance_id, metric, window_start, window_end)
+	WHERE j.instance_id IS NULL OR j.tenant IS NOT u.tenant
+	    OR j.samples IS NOT u.samples OR j.expected_samples IS NOT u.expected_samples
+	    OR abs(j.value - u.value) > 1e-9 * max(1, abs(u.value))
+	    OR abs(j.coverage - u.coverage) > 1e-6 OR abs(j.quantity - u.quantity) > 1e-6
+	    OR abs(j.cost - u.cost) > 1e-6 OR (j.unit_price IS NULL) <> (u.unit_price IS NULL)
+	    OR abs(coalesce(j.unit_price, 0) - coalesce(u.unit_price, 0)) > 1e-9
+	    OR json_array_length(j.allocations) IS NOT json_array_length(u.allocations)
+	    OR EXISTS (SELECT 1 FROM json_each(u.allocations) a
+	        LEFT JOIN json_each(j.allocations) c ON c.key = a.key
+	        WHERE c.key IS NULL
+	        OR json_extract(c.value, '\$.tenant') IS NOT json_extract(a.value, '\$.tenant')
+	        OR json_extract(c.value, '\$.from') IS NOT json_extract(a.value, '\$.from')
+	        OR json_extract(c.value, '\$.to') IS NOT json_extract(a.value, '\$.to')
+	        OR abs(json_extract(c.value, '\$.cost') - json_extract(a.value, '\$.cost')) > 1e-6)"
+}
 exact_total() { # the exact sum of the cost column (9-place decimal text)
 	sqlite3 "$1" "SELECT cost FROM usage" | sum9
 }
@@ -223,7 +250,13 @@ $n $lines $bf_wall $bf_cpu$rss_all $bytes"
 		set -- $(summary "$d/jq.db")
 		echo "  usage rows $1 (bf $bf_rows), total cost $2 in floating point (bf $bf_total)," \
 		    "rejects $(wc -l <"$d/jq.dlq" | tr -d ' ') (bf $rejects)"
-		[ "$1" = "$bf_rows" ] || { echo "  the jq peer found other usage rows"; status=1; }
+		if [ "$1" != "$bf_rows" ]; then
+			echo "  the jq peer found other usage rows"; status=1
+		elif _n=$(jq_differs "$d/jq.db" "$d/bf/bf.db") && [ "$_n" = 0 ]; then
+			echo "  the jq peer's usage rows agree with bf's (within floating point)"
+		else
+			echo "  ${_n:-some} of the jq peer's usage rows differ from bf's"; status=1
+		fi
 		eval "jq_ratio_$n=\$(ratio \$jq_wall \$bf_wall) jq_cratio_$n=\$(ratio \$jq_cpu \$bf_cpu)"
 	fi
 	if [ "$n" -le "$peer_max" ] && [ -n "$havepy" ]; then

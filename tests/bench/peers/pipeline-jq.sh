@@ -15,11 +15,14 @@
 #  2. jq -s (slurps the valid samples): group_by instance, metric, day;
 #     unique by time (the greatest value wins); the time-weighted integral,
 #     resolution, expected samples and coverage; quantity = integral x
-#     multiplier / divisor; priced with the effective-dated rate card (the
-#     quantity split by seconds when the price changes in the window); the
-#     cost split between the tenants owning the instance; one TSV row per
-#     usage row. Arithmetic in binary floating point (jq has nothing else),
-#     rounded to 9 places.
+#     multiplier / divisor; priced with the effective-dated rate card and
+#     allocated to the tenants owning the instance, the window cut at each
+#     price and owner change inside it, each piece's quantity its own
+#     integral, as bf(7) "Price and owner changes inside a window" says;
+#     one TSV row per usage row. Arithmetic in binary floating point (jq
+#     has nothing else), rounded to 9 places: close to bf's exact figures,
+#     not equal to them (pipeline.sh compares the rows and the total within
+#     a tolerance).
 #  3. sqlite3 (WAL, synchronous=FULL, the tables of bf-load): .import of
 #     the rows into a staging table, then in one transaction an upsert into
 #     usage (with a SHA3 digest per row), a ledger charge per row (numbered
@@ -106,12 +109,22 @@ def csv: split("\n") | map(select(length > 0) | split(",")) | .[0] as $h
 	| [$h, .] | transpose | map({(.[0]): .[1]}) | add + {line: ($i + 2)});
 def span: {from: (if .effective_from == "" then -1e18 else .effective_from | epoch end),
 	to: (if .effective_to == "" then 1e18 else .effective_to | epoch end)};
-# total split by the seconds of each part, the last takes the remainder
-def split($total; $secs; $all):
-	reduce range(0; $secs | length) as $i ({acc: 0, out: []};
-	  if $i == ($secs | length) - 1 then .out += [$total - .acc]
-	  else ($total * $secs[$i] / $all | r9) as $x | .acc += $x | .out += [$x] end)
-	| .out;
+# the owners' spans over [ws, we) in time order, the gaps unallocated
+def owners($ws; $we):
+	map(select(.from < $we and .to > $ws))
+	| reduce .[] as $o ({t: $ws, out: []};
+	    ([$o.from, $ws] | max) as $a | ([$o.to, $we] | min) as $b
+	    | (if $a > .t then .out += [[.t, $a, "unallocated", ""]] else . end)
+	    | .out += [[$a, $b, $o.tenant, $o.cost_center]] | .t = $b)
+	| if .t < $we then .out + [[.t, $we, "unallocated", ""]] else .out end;
+# the window cut at each price and owner change inside it (bf(7) "Price
+# and owner changes inside a window"): [from, to, rate, owner index]
+def pieces($ws; $we; $rs; $own):
+	([$ws, $we] + ($rs | map(.from, .to)) + ($own | map(.[0], .[1]))
+	 | map(select(. >= $ws and . <= $we)) | unique) as $c
+	| [range(0; ($c | length) - 1) | $c[.] as $a
+	   | [$a, $c[. + 1], first($rs[] | select(.from <= $a and $a < .to)),
+	      first(range(0; $own | length) | select($own[.][0] <= $a and $a < $own[.][1]))]];
 ($rates | csv | map(. + span + {mult: (.multiplier | if . == "" then 1 else tonumber end),
 	div: (.divisor | if . == "" then 1 else tonumber end),
 	price: (.unit_price | tonumber)}) | group_by(.metric)
@@ -131,22 +144,34 @@ def split($total; $secs; $all):
 	| [$s[.][4] * $dt, ([$dt, $s[.][6]] | min)]]
 	| {integral: (map(.[0]) | add), covered: (map(.[1]) | add)}) as $a
 | ($a.integral * $rate.mult / $rate.div | r9) as $q
-| ($rs | sort_by(.from) | map([([.from, $ws] | max), ([.to, $we] | min), .price])) as $spans
-| split($q; $spans | map(.[1] - .[0]); 86400) as $qparts
-| ([range(0; $spans | length) | $qparts[.] * $spans[.][2] | r9] | add | r9) as $cost
-| (($T[$inst] // []) | map(select(.from < $we and .to > $ws))
-	| map([([.from, $ws] | max), ([.to, $we] | min), .tenant, .cost_center])) as $own
-| ($own | if length == 0 or .[0][0] > $ws or .[-1][1] < $we
-	then . + [[$ws, $we, "unallocated", ""]] else . end) as $own
-| split($cost; $own | map(.[1] - .[0]); 86400) as $costs
+| (($T[$inst] // []) | owners($ws; $we)) as $own
+| pieces($ws; $we; $rs; $own) as $ps
+# each piece's integral: each sample's value held until the next sample
+# (or the window end), cut at the pieces
+| (if ($ps | length) == 1 then [$a.integral]
+   else [range(0; $n) | [$s[.][3], (if . + 1 < $n then $s[. + 1][3] else $we end), $s[.][4]]]
+   as $seg | $ps | map(.[0] as $pa | .[1] as $pb
+	| [$seg[] | (([.[1], $pb] | min) - ([.[0], $pa] | max)) as $dt
+	   | select($dt > 0) | .[2] * $dt] | add // 0)
+   end) as $pv
+# each piece's quantity from its integral, the last takes the remainder;
+# its cost at its price; the cost and the allocations sum the pieces'
+| (reduce range(0; $ps | length) as $i ({acc: 0, cost: 0, own: ($own | map(0))};
+    $ps[$i] as [$pa, $pb, $pr, $po]
+    | (if $i == ($ps | length) - 1 then $q - .acc | r9
+       else $pv[$i] * $pr.mult / $pr.div | r9 end) as $pq
+    | ($pq * $pr.price | r9) as $pc
+    | .acc += $pq | .cost += $pc | .own[$po] += $pc)) as $split
+| ($split.cost | r9) as $cost
+| ($ps | map(.[2].line) | unique | length) as $nprices
 | [$inst, $metric, ($ws | todate), ($we | todate), $inst,
    (if ($own | length) == 1 then $own[0][2] else "" end), $rate.aggregate,
    ($a.integral | f9), $n, ((86400 + $res - 1) / $res | floor),
    ($a.covered / 86400 | f9), ($q | f9), $rate.usage_unit,
-   (if ($spans | length) == 1 then $rate.price | f9 else "" end), ($cost | f9),
+   (if $nprices == 1 then $rate.price | f9 else "" end), ($cost | f9),
    $rate.currency,
    ([range(0; $own | length) | {tenant: $own[.][2], cost_center: $own[.][3],
-     from: ($own[.][0] | todate), to: ($own[.][1] | todate), cost: ($costs[.] | f9)}]
+     from: ($own[.][0] | todate), to: ($own[.][1] | todate), cost: ($split.own[.] | f9)}]
     | tojson),
    ($s | map(.[7]) | unique | map(select(. != "")) | join(","))]
 | @tsv
