@@ -3,110 +3,18 @@
  */
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "anchor.h"
-#include "buf.h"
-#include "checkpoint.h"
-#include "decimal.h"
-#include "err.h"
-#include "hash.h"
-#include "json.h"
 #include "ledger.h"
-#include "load.h"
+#include "load-internal.h"
 #include "stream.h"
-#include "timeutil.h"
-#include "warehouse.h"
-
-/* A partition seen in the input: its lock and checkpoint. */
-struct part {
-	char *name;
-	int locked;       /* 1: lock held (or no state dir); -1: refused */
-	int fd;
-	int dirty;        /* checkpoint changed in this batch */
-	int anchor;       /* 0: not checked yet; 1: checked; -1: refused
-	                     (chain_mismatch) */
-	int ckmoved;      /* the anchor check changed ck: save it */
-	char *mismatch;   /* why it was refused */
-	int hasdata;      /* a window with data arrived in this input */
-	struct win *held, *held_tail; /* windows without data, held until
-	                                 one with data comes (via qnext) */
-	long nheld;
-	struct bf_ckpt ck;
-	struct part *hnext;
-	struct part *onext;   /* the partitions in arrival order */
-};
-
-/* A cause of windows that failed upstream: the error's stage and code. */
-struct cause {
-	char *stage, *code;
-	long n;                      /* windows */
-	struct cause *hnext, *onext; /* map; list in order of first sight */
-};
-
-/* A window: its usage rows until its line arrives, then its result. */
-struct win {
-	struct part *p;
-	bf_time start, end;
-	char ws[BF_TIME_LEN], we[BF_TIME_LEN];
-	struct bf_rowset rows;  /* parsed usage rows */
-	char *file;             /* where its first line was */
-	long line;
-	char *bad;              /* why a usage line was refused, or NULL */
-	/* Set when its window line arrives. */
-	char *wline;            /* the window line */
-	size_t wlen;
-	long wlineno;
-	char *wfile;
-	char *grid, *source, *counts;
-	size_t outpos;          /* where its line goes in the output */
-	/* Results. */
-	int refused;
-	const char *code;       /* error code when refused */
-	char *why;
-	char digest[BF_SHA256_HEX], head[BF_SHA256_HEX];
-	long loaded, unchanged, deleted, entries;
-	struct win *hnext, *prev, *next; /* pending map and list */
-	struct win *qnext;               /* batch queue, or the partition's
-	                                    held windows */
-};
-
-struct bf_load {
-	struct bf_wh *w;
-	struct bf_load_opts o;
-	struct part **ptab;
-	size_t psize, pn;
-	struct part *pfirst, *plast;    /* in arrival order */
-	struct cause **ctab;            /* upstream failures by cause */
-	size_t csize, cn;
-	struct cause *cfirst, *clast;
-	struct win **wtab;
-	size_t wsize, wn;
-	struct win *pending, *pending_tail;
-	struct win *qhead, *qtail;
-	int qn;
-	struct bf_buf outq;     /* output held while a batch is open */
-	long failed;            /* windows failed, refused, not committed */
-	int locked;             /* some partition was locked elsewhere */
-	int mismatch;           /* some partition refused: chain_mismatch */
-	int fatal;
-	char *poison;           /* why no further window is committed */
-	/* Fault injection. */
-	char *fault_point;
-	long fault_count, fault_hits;
-	/* Scratch, reused per window. */
-	struct bf_json j;
-	struct bf_buf tmp, canon, owner;
-	struct bf_rowset old, entries, wrow, scratch;
-	struct bf_row *ups;
-	const struct bf_row **dels;
-	size_t upcap, delcap;
-	char now[BF_TIME_LEN];
-};
 
 static const char *const fault_points[] = {
 	"after-delete", "after-insert", "after-ledger", "before-commit",
@@ -140,12 +48,9 @@ qname(struct bf_buf *b, const char *s)
 	bf_buf_putc(b, '\'');
 }
 
-static void
-report(struct bf_load *l, const char *file, long line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-report(struct bf_load *l, const char *file, long line, const char *fmt, ...)
+void
+bf_load_report(struct bf_load *l, const char *file, long line,
+    const char *fmt, ...)
 {
 	struct bf_buf b = BF_BUF_INIT;
 	va_list ap;
@@ -171,8 +76,8 @@ wname(struct bf_load *l, const struct win *w)
 
 /* Partitions. */
 
-static uint64_t
-hashstr(const char *s)
+uint64_t
+bf_load_hashstr(const char *s)
 {
 	return bf_fnv1a64(s, strlen(s));
 }
@@ -197,7 +102,7 @@ take_locks(struct bf_load *l, struct part *p, struct bf_err *e)
 	bf_unlock(p->fd);
 	p->fd = -1;
 	qname(&b, p->name);
-	report(l, NULL, 0, "partition %s is locked by another bf-load: "
+	bf_load_report(l, NULL, 0, "partition %s is locked by another bf-load: "
 	    "its windows are not loaded here (run again later)",
 	    bf_buf_str(&b));
 	bf_buf_free(&b);
@@ -222,7 +127,7 @@ part_get(struct bf_load *l, const char *name, const char *file, long line,
 		l->psize = 64;
 		l->ptab = bf_xcalloc(l->psize, sizeof(*l->ptab));
 	}
-	h = hashstr(name) % l->psize;
+	h = bf_load_hashstr(name) % l->psize;
 	for (p = l->ptab[h]; p != NULL; p = p->hnext)
 		if (strcmp(p->name, name) == 0)
 			return p;
@@ -237,14 +142,14 @@ part_get(struct bf_load *l, const char *name, const char *file, long line,
 		for (i = 0; i < l->psize; i++)
 			for (p = l->ptab[i]; p != NULL; p = next) {
 				next = p->hnext;
-				h = hashstr(p->name) % nsize;
+				h = bf_load_hashstr(p->name) % nsize;
 				p->hnext = nt[h];
 				nt[h] = p;
 			}
 		free(l->ptab);
 		l->ptab = nt;
 		l->psize = nsize;
-		h = hashstr(name) % l->psize;
+		h = bf_load_hashstr(name) % l->psize;
 	}
 	p = bf_xcalloc(1, sizeof(*p));
 	p->name = bf_xstrdup(name);
@@ -275,7 +180,7 @@ part_get(struct bf_load *l, const char *name, const char *file, long line,
 static uint64_t
 whash(const char *part, bf_time s, bf_time e)
 {
-	uint64_t h = hashstr(part);
+	uint64_t h = bf_load_hashstr(part);
 
 	h ^= (uint64_t)s * 0x9e3779b97f4a7c15ULL;
 	h ^= (uint64_t)e * 0xc2b2ae3d27d4eb4fULL;
@@ -377,258 +282,6 @@ win_free(struct win *w)
 	free(w);
 }
 
-/* Usage lines. */
-
-/* The members of a usage line that bf-load reads, found in one pass. */
-enum {
-	F_INSTANCE_ID, F_METRIC, F_TENANT, F_AGGREGATE, F_VALUE, F_SAMPLES,
-	F_EXPECTED_SAMPLES, F_COVERAGE, F_QUANTITY, F_USAGE_UNIT, F_UNIT_PRICE,
-	F_COST, F_CURRENCY, F_SOURCE, F_ALLOCATIONS, F_RESOLUTION, F_N
-};
-
-static const char *const fnames[F_N] = {
-	"instance_id", "metric", "tenant", "aggregate", "value", "samples",
-	"expected_samples", "coverage", "quantity", "usage_unit",
-	"unit_price", "cost", "currency", "source", "allocations",
-	"resolution",
-};
-
-static void
-index_fields(const struct bf_json *j, int tok[F_N])
-{
-	int t, k, f;
-
-	for (f = 0; f < F_N; f++)
-		tok[f] = -1;
-	for (t = 1, k = 0; k < j->tok[0].size; k++) {
-		const struct bf_jtok *kt = &j->tok[t];
-		const char *key = j->s + kt->start + 1;
-		size_t len = (size_t)(kt->end - kt->start - 2);
-
-		for (f = 0; f < F_N; f++) {
-			if (kt->esc ? bf_json_streq(j, t, fnames[f]) :
-			    strlen(fnames[f]) == len &&
-			    memcmp(fnames[f], key, len) == 0) {
-				tok[f] = t + 1;
-				break;
-			}
-		}
-		t = bf_json_skip(j, t + 1);
-	}
-}
-
-/* 1 when token t is absent or null. */
-static int
-absent(const struct bf_json *j, int t)
-{
-	return t == -1 || j->tok[t].type == BF_JSON_NULL;
-}
-
-/* The string value of field f, copied into rs; NULL when absent or null.
- * Returns -1 with why set when it is there but no string, holds a NUL, or
- * is empty while required. */
-/* The fields that are names (bf_name_check, bf(7) NAMES). */
-static int
-is_name(int f)
-{
-	return f == F_INSTANCE_ID || f == F_METRIC || f == F_TENANT;
-}
-
-static int
-get_str(struct bf_load *l, const int tok[F_N], int f, int required,
-    struct bf_rowset *rs, const char **out, struct bf_buf *why)
-{
-	const struct bf_jtok *jt;
-	int t = tok[f];
-
-	*out = NULL;
-	if (absent(&l->j, t)) {
-		if (required) {
-			bf_buf_printf(why, "usage line without \"%s\"",
-			    fnames[f]);
-			return -1;
-		}
-		return 0;
-	}
-	jt = &l->j.tok[t];
-	if (jt->type != BF_JSON_STRING) {
-		bf_buf_printf(why, "\"%s\" is not a string", fnames[f]);
-		return -1;
-	}
-	if (!jt->esc) {
-		if (required && jt->end - jt->start == 2) {
-			bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
-			return -1;
-		}
-		/* Unescaped text holds no control character, but may be too long. */
-		if (is_name(f) && jt->end - jt->start > 2 && bf_name_check(
-		    fnames[f], l->j.s + jt->start + 1,
-		    (size_t)(jt->end - jt->start - 2), why) == -1)
-			return -1;
-		*out = bf_rowset_strn(rs, l->j.s + jt->start + 1,
-		    (size_t)(jt->end - jt->start - 2));
-		return 0;
-	}
-	bf_buf_reset(&l->canon);
-	bf_json_str(&l->j, t, &l->canon);
-	if (memchr(bf_buf_str(&l->canon), '\0', l->canon.len) != NULL) {
-		bf_buf_printf(why, "\"%s\" holds a NUL character", fnames[f]);
-		return -1;
-	}
-	if (required && l->canon.len == 0) {
-		bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
-		return -1;
-	}
-	if (is_name(f) && l->canon.len > 0 && bf_name_check(fnames[f],
-	    bf_buf_str(&l->canon), l->canon.len, why) == -1)
-		return -1;
-	*out = bf_rowset_strn(rs, bf_buf_str(&l->canon), l->canon.len);
-	return 0;
-}
-
-/* A decimal given as a JSON string or number, as 9-place text. */
-static int
-get_dec(struct bf_load *l, const int tok[F_N], int f, int required,
-    struct bf_rowset *rs, const char **out, struct bf_buf *why)
-{
-	int t = tok[f];
-	char d[BF_DEC_LEN];
-	const char *raw;
-	size_t n;
-	bf_dec x;
-
-	*out = NULL;
-	if (absent(&l->j, t)) {
-		if (required) {
-			bf_buf_printf(why, "usage line without \"%s\"",
-			    fnames[f]);
-			return -1;
-		}
-		return 0;
-	}
-	if (l->j.tok[t].type == BF_JSON_STRING) {
-		bf_buf_reset(&l->canon);
-		bf_json_str(&l->j, t, &l->canon);
-		raw = bf_buf_str(&l->canon);
-		n = l->canon.len;
-		/* Already as bf_dec_format writes it: keep it. */
-		if (memchr(raw, '\0', n) == NULL && bf_wh_dec_canonical(raw)) {
-			*out = bf_rowset_strn(rs, raw, n);
-			return 0;
-		}
-	} else if (l->j.tok[t].type == BF_JSON_NUMBER) {
-		raw = bf_json_raw(&l->j, t, &n);
-	} else {
-		bf_buf_printf(why, "\"%s\" is not a decimal", fnames[f]);
-		return -1;
-	}
-	if (bf_dec_parse(raw, n, &x) != BF_DEC_OK) {
-		bf_buf_printf(why, "\"%s\" is not a decimal: '%.*s'", fnames[f],
-		    (int)(n > 40 ? 40 : n), raw);
-		return -1;
-	}
-	bf_dec_format(x, d);
-	*out = bf_rowset_str(rs, d);
-	return 0;
-}
-
-/* A non-negative integer given as a JSON number; with pos, a positive
- * one. */
-static int
-get_int(struct bf_load *l, const int tok[F_N], int f, int pos,
-    struct bf_rowset *rs, const char **out, struct bf_buf *why)
-{
-	int t = tok[f];
-	const char *raw;
-	size_t n, i;
-
-	*out = NULL;
-	if (absent(&l->j, t))
-		return 0;
-	raw = bf_json_raw(&l->j, t, &n);
-	if (l->j.tok[t].type != BF_JSON_NUMBER || n == 0 || n > 18)
-		goto bad;
-	for (i = 0; i < n; i++)
-		if (raw[i] < '0' || raw[i] > '9')
-			goto bad;
-	if (raw[0] == '0' && (n > 1 || pos))
-		goto bad;
-	*out = bf_rowset_strn(rs, raw, n);
-	return 0;
-bad:
-	bf_buf_printf(why, "\"%s\" is not a %s integer", fnames[f],
-	    pos ? "positive" : "non-negative");
-	return -1;
-}
-
-static int
-parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
-{
-	struct bf_rowset *rs = &w->rows;
-	struct bf_row *r = bf_rowset_add(rs);
-	const char **v = r->v;
-	int tok[F_N], t;
-
-	index_fields(&l->j, tok);
-	v[BF_U_PARTITION] = w->p->name;
-	v[BF_U_WINDOW_START] = w->ws;
-	v[BF_U_WINDOW_END] = w->we;
-	if (get_str(l, tok, F_INSTANCE_ID, 1, rs, &v[BF_U_INSTANCE_ID],
-	    why) == -1 ||
-	    get_str(l, tok, F_METRIC, 1, rs, &v[BF_U_METRIC], why) == -1 ||
-	    get_str(l, tok, F_TENANT, 0, rs, &v[BF_U_TENANT], why) == -1 ||
-	    get_str(l, tok, F_AGGREGATE, 0, rs, &v[BF_U_AGGREGATE],
-	    why) == -1 ||
-	    get_dec(l, tok, F_VALUE, 0, rs, &v[BF_U_VALUE], why) == -1 ||
-	    get_int(l, tok, F_SAMPLES, 0, rs, &v[BF_U_SAMPLES], why) == -1 ||
-	    get_int(l, tok, F_EXPECTED_SAMPLES, 0, rs,
-	    &v[BF_U_EXPECTED_SAMPLES], why) == -1 ||
-	    get_dec(l, tok, F_COVERAGE, 0, rs, &v[BF_U_COVERAGE], why) == -1 ||
-	    get_dec(l, tok, F_QUANTITY, 0, rs, &v[BF_U_QUANTITY], why) == -1 ||
-	    get_str(l, tok, F_USAGE_UNIT, 0, rs, &v[BF_U_USAGE_UNIT],
-	    why) == -1 ||
-	    get_dec(l, tok, F_UNIT_PRICE, 0, rs, &v[BF_U_UNIT_PRICE],
-	    why) == -1 ||
-	    get_dec(l, tok, F_COST, 1, rs, &v[BF_U_COST], why) == -1 ||
-	    get_str(l, tok, F_CURRENCY, 1, rs, &v[BF_U_CURRENCY], why) == -1 ||
-	    get_str(l, tok, F_SOURCE, 0, rs, &v[BF_U_SOURCE], why) == -1 ||
-	    get_int(l, tok, F_RESOLUTION, 1, rs, &v[BF_U_RESOLUTION],
-	    why) == -1) {
-		rs->n--;
-		return -1;
-	}
-	if (v[BF_U_TENANT] == NULL)
-		v[BF_U_TENANT] = "";
-	t = tok[F_ALLOCATIONS];
-	if (!absent(&l->j, t)) {
-		const char *raw;
-		size_t n;
-
-		if (l->j.tok[t].type != BF_JSON_ARRAY) {
-			bf_buf_puts(why, "\"allocations\" is not an array");
-			rs->n--;
-			return -1;
-		}
-		raw = bf_json_raw(&l->j, t, &n);
-		v[BF_U_ALLOCATIONS] = bf_rowset_strn(rs, raw, n);
-	}
-	/* The ledger follows the tenants' shares: they must add up. */
-	{
-		struct bf_share *sh = NULL;
-		struct bf_err se;
-		size_t nsh;
-
-		bf_rowset_reset(&l->scratch);
-		if (bf_ledger_shares(r, &l->scratch, &sh, &nsh, &se) == -1) {
-			bf_buf_puts(why, se.msg);
-			rs->n--;
-			return -1;
-		}
-		free(sh);
-	}
-	return 0;
-}
-
 /* Output: held in outq while a batch is open, so that lines keep their
  * order around the window lines written after the commit. */
 
@@ -678,157 +331,11 @@ win_fail(struct bf_load *l, struct win *w, const char *code,
 	l->failed++;
 	if (!quiet) {
 		bf_buf_printf(&b, "%s %s: not committed", wname(l, w), msg);
-		report(l, w->wfile ? w->wfile : w->file,
+		bf_load_report(l, w->wfile ? w->wfile : w->file,
 		    w->wfile ? w->wlineno : w->line, "%s", bf_buf_str(&b));
 		bf_buf_free(&b);
 	}
 	emit_window(l, w, "failed", code, msg, &l->outq);
-}
-
-/* The string member key of the "error" object of the window line j, into
- * b (reset first; empty when absent or no string). */
-static void
-error_member(const struct bf_json *j, const char *key, struct bf_buf *b)
-{
-	int t = bf_json_get(j, 0, "error");
-
-	bf_buf_reset(b);
-	if (t != -1)
-		t = bf_json_get(j, t, key);
-	if (t != -1 && j->tok[t].type == BF_JSON_STRING)
-		bf_json_str(j, t, b);
-}
-
-/* Counts one more window failed upstream for the window line j's cause
- * (its error's stage and code); returns 1 when the cause is new. */
-static int
-cause_count(struct bf_load *l, const struct bf_json *j)
-{
-	struct bf_buf st = BF_BUF_INIT, co = BF_BUF_INIT;
-	struct cause *c, *next;
-	size_t h, i;
-	int isnew = 0;
-
-	error_member(j, "stage", &st);
-	error_member(j, "code", &co);
-	if (l->cn + 1 > l->csize / 2) {
-		size_t nsize = l->csize ? 2 * l->csize : 16;
-		struct cause **nt = bf_xcalloc(nsize, sizeof(*nt));
-
-		for (i = 0; i < l->csize; i++)
-			for (c = l->ctab[i]; c != NULL; c = next) {
-				next = c->hnext;
-				h = (hashstr(c->stage) ^ hashstr(c->code) *
-				    31) % nsize;
-				c->hnext = nt[h];
-				nt[h] = c;
-			}
-		free(l->ctab);
-		l->ctab = nt;
-		l->csize = nsize;
-	}
-	h = (hashstr(bf_buf_str(&st)) ^ hashstr(bf_buf_str(&co)) * 31) %
-	    l->csize;
-	for (c = l->ctab[h]; c != NULL; c = c->hnext)
-		if (strcmp(c->stage, bf_buf_str(&st)) == 0 &&
-		    strcmp(c->code, bf_buf_str(&co)) == 0)
-			break;
-	if (c == NULL) {
-		c = bf_xcalloc(1, sizeof(*c));
-		c->stage = bf_xstrdup(bf_buf_str(&st));
-		c->code = bf_xstrdup(bf_buf_str(&co));
-		c->hnext = l->ctab[h];
-		l->ctab[h] = c;
-		if (l->clast != NULL)
-			l->clast->onext = c;
-		else
-			l->cfirst = c;
-		l->clast = c;
-		l->cn++;
-		isnew = 1;
-	}
-	c->n++;
-	bf_buf_free(&st);
-	bf_buf_free(&co);
-	return isnew;
-}
-
-/* At the end: one line per cause of upstream failures, with its count. */
-static void
-cause_report(struct bf_load *l)
-{
-	struct cause *c;
-
-	for (c = l->cfirst; c != NULL; c = c->onext)
-		report(l, NULL, 0, "%ld window%s failed upstream (%s: %s): "
-		    "not committed", c->n, c->n == 1 ? "" : "s", c->stage,
-		    c->code);
-}
-
-/* The members of the window line with number values, as a JSON object. */
-static char *
-window_counts(const struct bf_json *j)
-{
-	struct bf_buf b = BF_BUF_INIT;
-	int t, n = 0, k;
-
-	bf_buf_putc(&b, '{');
-	for (t = 1, k = 0; k < j->tok[0].size; k++) {
-		const char *raw;
-		size_t len;
-
-		if (j->tok[t + 1].type == BF_JSON_NUMBER) {
-			if (n++)
-				bf_buf_putc(&b, ',');
-			raw = bf_json_raw(j, t, &len);
-			bf_buf_add(&b, raw, len);
-			bf_buf_putc(&b, ':');
-			raw = bf_json_raw(j, t + 1, &len);
-			bf_buf_add(&b, raw, len);
-		}
-		t = bf_json_skip(j, t + 1);
-	}
-	bf_buf_putc(&b, '}');
-	return bf_buf_detach(&b);
-}
-
-/* "failed upstream (STAGE: CODE: MESSAGE)" from a failed window line. */
-static char *
-upstream_error(const struct bf_json *j)
-{
-	struct bf_buf b = BF_BUF_INIT, v = BF_BUF_INIT;
-	const char *keys[] = { "stage", "code", "message" };
-	int t = bf_json_get(j, 0, "error"), k, n = 0, x;
-
-	bf_buf_puts(&b, "failed upstream");
-	for (k = 0; t != -1 && k < 3; k++) {
-		x = bf_json_get(j, t, keys[k]);
-		if (x == -1 || j->tok[x].type != BF_JSON_STRING)
-			continue;
-		bf_buf_reset(&v);
-		bf_json_str(j, x, &v);
-		bf_buf_puts(&b, n++ ? ": " : " (");
-		bf_buf_add(&b, v.s, strnlen(bf_buf_str(&v), v.len));
-	}
-	if (n)
-		bf_buf_putc(&b, ')');
-	bf_buf_free(&v);
-	return bf_buf_detach(&b);
-}
-
-static char *
-opt_str(const struct bf_json *j, const char *key)
-{
-	struct bf_buf b = BF_BUF_INIT;
-
-	if (bf_json_get_str(j, key, &b) == -1 ||
-	    memchr(bf_buf_str(&b), '\0', b.len) != NULL) {
-		bf_buf_free(&b);
-		return NULL;
-	}
-	if (b.s == NULL)
-		return bf_xstrdup("");
-	return bf_buf_detach(&b);
 }
 
 /* The per-window work. */
@@ -864,7 +371,7 @@ refuse(struct bf_load *l, struct win *w, const char *code, const char *fmt,
 	w->refused = 1;
 	w->code = code;
 	w->why = bf_buf_detach(&b);
-	report(l, w->wfile, w->wlineno, "%s refused: %s", wname(l, w), w->why);
+	bf_load_report(l, w->wfile, w->wlineno, "%s refused: %s", wname(l, w), w->why);
 }
 
 /* Sets each new row's source (else the window line's), run id, load time
@@ -982,7 +489,7 @@ restore(struct bf_load *l, struct part *p, const struct bf_anchor *a,
 	bf_ckpt_set_head(&p->ck, c.head);
 	p->ckmoved = 1;
 	qname(&n, p->name);
-	report(l, NULL, 0, "warning: partition %s: the warehouse is behind "
+	bf_load_report(l, NULL, 0, "warning: partition %s: the warehouse is behind "
 	    "its checkpoint (restored, failed over, or its ledger tail "
 	    "deleted): it went back to entry %" PRId64 "; windows missing: "
 	    "%s: they are planned and billed again (recorded as ledger entry "
@@ -1015,7 +522,7 @@ check_anchor(struct bf_load *l, struct part *p, struct bf_err *e)
 	p->anchor = 1;
 	switch (a.verdict) {
 	case BF_ANCHOR_FIRST_USE:
-		report(l, NULL, 0, "warning: partition %s has no chain head in "
+		bf_load_report(l, NULL, 0, "warning: partition %s has no chain head in "
 		    "its checkpoint (a new or lost state directory): the "
 		    "warehouse's chain verifies, up to entry %" PRId64 ", and "
 		    "is trusted from here", bf_buf_str(&n), a.seq);
@@ -1032,7 +539,7 @@ check_anchor(struct bf_load *l, struct part *p, struct bf_err *e)
 		p->anchor = -1;
 		p->mismatch = bf_xstrdup(a.why);
 		l->mismatch = 1;
-		report(l, NULL, 0, "partition %s refused: chain_mismatch: %s: "
+		bf_load_report(l, NULL, 0, "partition %s refused: chain_mismatch: %s: "
 		    "tampering, or a checkpoint edited; it stays refused until "
 		    "the ledger is checked (bf-ledger verify) and the "
 		    "partition re-anchored (bf-ledger reanchor)", bf_buf_str(&n),
@@ -1216,7 +723,7 @@ abandon_queue(struct bf_load *l, const char *why)
 	for (w = l->qhead; w != NULL; w = next) {
 		next = w->qnext;
 		l->failed++;
-		report(l, w->wfile, w->wlineno, "%s not committed: %s",
+		bf_load_report(l, w->wfile, w->wlineno, "%s not committed: %s",
 		    wname(l, w), why);
 		win_free(w);
 	}
@@ -1358,7 +865,7 @@ poison(struct bf_load *l, const char *file, long line, const char *why)
 {
 	struct win *w;
 
-	report(l, file, line, "%s", why);
+	bf_load_report(l, file, line, "%s", why);
 	l->failed++;
 	if (l->poison == NULL) {
 		struct bf_buf b = BF_BUF_INIT;
@@ -1423,10 +930,10 @@ on_usage(struct bf_load *l, const char *file, long line, struct bf_err *e)
 	bf_window_free(&id);
 	if (w->bad != NULL)
 		return 0;
-	if (parse_usage(l, w, &why) == -1) {
+	if (bf_load_parse_usage(l, w, &why) == -1) {
 		struct bf_buf b = BF_BUF_INIT;
 
-		report(l, file, line, "%s", bf_buf_str(&why));
+		bf_load_report(l, file, line, "%s", bf_buf_str(&why));
 		bf_buf_printf(&b, "has a bad usage line (%s:%ld: %s)", file,
 		    line, bf_buf_str(&why));
 		w->bad = bf_buf_detach(&b);
@@ -1533,12 +1040,12 @@ end_held(struct bf_load *l)
 		bf_buf_reset(&n);
 		qname(&n, p->name);
 		if (l->fatal)
-			report(l, NULL, 0, "partition %s: %ld window%s without "
+			bf_load_report(l, NULL, 0, "partition %s: %ld window%s without "
 			    "data [%s, %s) held: not committed: the run stopped",
 			    bf_buf_str(&n), p->nheld, p->nheld == 1 ? "" : "s",
 			    fs, ts);
 		else
-			report(l, NULL, 0, "partition %s: no data in %ld "
+			bf_load_report(l, NULL, 0, "partition %s: no data in %ld "
 			    "window%s [%s, %s): not committed (--allow-no-data "
 			    "commits them)", bf_buf_str(&n), p->nheld,
 			    p->nheld == 1 ? "" : "s", fs, ts);
@@ -1582,9 +1089,9 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 		goto out;
 	}
 	if (bf_window_failed(&l->j)) {
-		char *up = upstream_error(&l->j);
+		char *up = bf_load_upstream_error(&l->j);
 
-		win_fail(l, w, NULL, up, !cause_count(l, &l->j));
+		win_fail(l, w, NULL, up, !bf_load_cause_count(l, &l->j));
 		free(up);
 		win_free(w);
 		goto out;
@@ -1600,9 +1107,9 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 		win_free(w);
 		goto out;
 	}
-	w->grid = opt_str(&l->j, "grid");
-	w->source = opt_str(&l->j, "source");
-	w->counts = window_counts(&l->j);
+	w->grid = bf_load_opt_str(&l->j, "grid");
+	w->source = bf_load_opt_str(&l->j, "source");
+	w->counts = bf_load_window_counts(&l->j);
 	if (!l->o.allow_no_data && !p->hasdata) {
 		if (w->rows.n == 0 && says_no_data(&l->j)) {
 			hold(p, w);
@@ -1678,11 +1185,11 @@ bf_load_finish(struct bf_load *l, struct bf_err *e)
 	else
 		abandon_queue(l, "the run stopped");
 	end_held(l);
-	cause_report(l);
+	bf_load_cause_report(l);
 	for (w = l->pending; w != NULL; w = next) {
 		next = w->next;
 		l->failed++;
-		report(l, w->file, w->line, "%s: %zu usage line%s without "
+		bf_load_report(l, w->file, w->line, "%s: %zu usage line%s without "
 		    "their window line: not committed", wname(l, w),
 		    w->rows.n, w->rows.n == 1 ? "" : "s");
 		win_free(w);
@@ -1805,3 +1312,4 @@ bf_load_export(struct bf_wh *w, FILE *out, struct bf_err *e)
 {
 	return bf_wh_export(w, out, e);
 }
+
