@@ -552,39 +552,36 @@ check_anchor(struct bf_load *l, struct part *p, struct bf_err *e)
 	return 0;
 }
 
-/* Loads one window inside the open transaction. Returns 0 (loaded or
- * refused: w->refused says), or -1 with e set on a warehouse error. */
+/* What refuses w before anything is read: a partition whose chain is
+ * refused, a window overlapping a committed one with other bounds, two
+ * usage lines of one key (w's rows are sorted here). Returns 1 when w is
+ * refused, 0 to go on, -1 with e set. */
 static int
-process(struct bf_load *l, struct win *w, struct bf_err *e)
+precheck(struct bf_load *l, struct win *w, struct bf_err *e)
 {
-	struct bf_wh *wh = l->w;
-	const char *P = w->p->name;
-	struct bf_ledger_chain c;
-	struct bf_row *rows;
-	size_t nnew, nold, i, k, nup = 0, ndel = 0, idx = 0;
+	struct bf_row *rows = w->rows.rows;
+	size_t n = w->rows.n, i;
 	char ows[32], owe[32];
-	int rc, exists, changed;
+	int rc;
 
 	if (w->p->anchor == 0 && check_anchor(l, w->p, e) == -1)
 		return -1;
 	if (w->p->anchor < 0) {
 		refuse(l, w, "chain_mismatch", "%s", w->p->mismatch);
-		return 0;
+		return 1;
 	}
-	rc = bf_wh_window_conflict(wh, P, w->ws, w->we, ows, owe, e);
-	if (rc == -1)
-		return -1;
-	if (rc == 1) {
-		refuse(l, w, "window_overlap", "it overlaps the committed "
-		    "window %s/%s of the partition with other bounds", ows,
-		    owe);
-		return 0;
+	rc = bf_wh_window_conflict(l->w, w->p->name, w->ws, w->we, ows, owe,
+	    e);
+	if (rc != 0) {
+		if (rc == 1)
+			refuse(l, w, "window_overlap", "it overlaps the "
+			    "committed window %s/%s of the partition with other "
+			    "bounds", ows, owe);
+		return rc;
 	}
-	rows = w->rows.rows;
-	nnew = w->rows.n;
-	if (nnew > 1)
-		qsort(rows, nnew, sizeof(*rows), qcmp_key);
-	for (i = 1; i < nnew; i++)
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), qcmp_key);
+	for (i = 1; i < n; i++)
 		if (cmp_key(&rows[i - 1], &rows[i]) == 0) {
 			struct bf_buf a = BF_BUF_INIT, b = BF_BUF_INIT;
 
@@ -595,30 +592,21 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 			    bf_buf_str(&b));
 			bf_buf_free(&a);
 			bf_buf_free(&b);
-			return 0;
+			return 1;
 		}
-	bf_rowset_reset(&l->old);
-	if (bf_wh_window_usage(wh, P, w->ws, w->we, &l->old, e) == -1)
-		return -1;
-	nold = l->old.n;
-	if (nold > 1)
-		qsort(l->old.rows, nold, sizeof(*l->old.rows), qcmp_key);
-	if (nnew == 0 && nold > 0 && !l->o.allow_empty) {
-		refuse(l, w, "empty_window", "no usage rows arrived for it "
-		    "and %zu row%s billed (--allow-empty removes them)", nold,
-		    nold == 1 ? " is" : "s are");
-		return 0;
-	}
-	if (finish_rows(l, w, e) == -1)
-		return -1;
-	c.partition = P;
-	c.run_id = l->o.run_id;
-	c.program_version = l->o.version;
-	c.recorded_at = l->now;
-	if (bf_wh_chain_head(wh, P, &c.seq, c.head, e) == -1)
-		return -1;
-	bf_rowset_reset(&l->entries);
-	/* Merge the sorted old and new rows. */
+	return 0;
+}
+
+/* Merges w's sorted rows with the warehouse's (l->old, sorted): rows to
+ * upsert (l->ups, *nup) and delete (l->dels, *ndel), and the ledger
+ * entries of the difference (l->entries) on chain c. */
+static int
+diff_rows(struct bf_load *l, struct win *w, struct bf_ledger_chain *c,
+    size_t *nup, size_t *ndel, struct bf_err *e)
+{
+	const struct bf_row *rows = w->rows.rows;
+	size_t nnew = w->rows.n, nold = l->old.n, i, k;
+
 	for (i = 0, k = 0; i < nnew || k < nold;) {
 		const struct bf_row *nr = i < nnew ? &rows[i] : NULL;
 		const struct bf_row *orow = k < nold ? &l->old.rows[k] : NULL;
@@ -626,10 +614,10 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 		    cmp_key(nr, orow);
 
 		if (cmp < 0) {
-			push_up(l, &nup, nr);
+			push_up(l, nup, nr);
 			i++;
 		} else if (cmp > 0) {
-			push_del(l, &ndel, orow);
+			push_del(l, ndel, orow);
 			nr = NULL;
 			k++;
 		} else {
@@ -640,25 +628,37 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 				w->unchanged++;
 				continue;
 			}
-			push_up(l, &nup, nr);
+			push_up(l, nup, nr);
 		}
-		if (bf_ledger_diff(&c, cmp < 0 ? NULL : orow,
+		if (bf_ledger_diff(c, cmp < 0 ? NULL : orow,
 		    cmp > 0 ? NULL : nr, &l->entries, e) == -1)
 			return -1;
 	}
-	if (nup > 0) {
-		int check = bf_wh_foreign_overlap(wh, P, w->ws, w->we, e);
+	return 0;
+}
 
-		if (check == -1)
+/* Writes the difference: the upserts staged (refused when another
+ * partition owns a key), the deletes, the upserts, the ledger entries.
+ * Returns 1 when w is refused, 0, or -1 with e set. */
+static int
+write_rows(struct bf_load *l, struct win *w, size_t nup, size_t ndel,
+    struct bf_err *e)
+{
+	struct bf_wh *wh = l->w;
+	const char *P = w->p->name;
+	size_t i, idx = 0;
+	int rc, check;
+
+	if (nup > 0) {
+		if ((check = bf_wh_foreign_overlap(wh, P, w->ws, w->we, e)) ==
+		    -1)
 			return -1;
 		rc = bf_wh_stage(wh, P, l->ups, nup, check, &idx, &l->owner,
 		    e);
-		if (rc == -1)
-			return -1;
-		if (rc == 1) {
+		if (rc == 1)
 			refuse_owned(l, w, &l->ups[idx]);
-			return 0;
-		}
+		if (rc != 0)
+			return rc;
 	}
 	if (bf_wh_savepoint(wh, e) == -1)
 		return -1;
@@ -674,43 +674,91 @@ process(struct bf_load *l, struct win *w, struct bf_err *e)
 			if (bf_wh_rollback_savepoint(wh, e) == -1)
 				return -1;
 			refuse_owned(l, w, &l->ups[idx]);
-			return 0;
+			return 1;
 		}
 	}
 	fault(l, "after-insert");
 	if (bf_wh_ledger_append(wh, l->entries.rows, l->entries.n, e) == -1)
 		return -1;
 	fault(l, "after-ledger");
-	memcpy(w->head, c.head, sizeof(c.head));
-	w->loaded = (long)nup;
-	w->deleted = (long)ndel;
-	w->entries = (long)l->entries.n;
-	changed = nup > 0 || ndel > 0;
-	exists = bf_wh_window_get(wh, P, w->ws, w->we, &l->wrow, e);
+	return 0;
+}
+
+/* The window's row in the windows table, unless nothing changed and the
+ * row there has w's digest already. */
+static int
+put_window_row(struct bf_load *l, struct win *w, int changed,
+    struct bf_err *e)
+{
+	struct bf_wh *wh = l->w;
+	struct bf_row wr;
+	char nrows[24];
+	int exists;
+
+	exists = bf_wh_window_get(wh, w->p->name, w->ws, w->we, &l->wrow, e);
 	if (exists == -1)
 		return -1;
 	if (!changed && exists && l->wrow.rows[0].v[BF_W_DIGEST] != NULL &&
 	    strcmp(l->wrow.rows[0].v[BF_W_DIGEST], w->digest) == 0)
-		return bf_wh_release(wh, e);
-	{
-		struct bf_row wr;
-		char nrows[24];
+		return 0;
+	memset(&wr, 0, sizeof(wr));
+	snprintf(nrows, sizeof(nrows), "%zu", w->rows.n);
+	wr.v[BF_W_PARTITION] = w->p->name;
+	wr.v[BF_W_WINDOW_START] = w->ws;
+	wr.v[BF_W_WINDOW_END] = w->we;
+	wr.v[BF_W_GRID] = w->grid;
+	wr.v[BF_W_USAGE_ROWS] = nrows;
+	wr.v[BF_W_COUNTS] = w->counts ? w->counts : "{}";
+	wr.v[BF_W_DIGEST] = w->digest;
+	wr.v[BF_W_CHAIN_HEAD] = w->head;
+	wr.v[BF_W_RUN_ID] = l->o.run_id;
+	wr.v[BF_W_LOADED_AT] = l->now;
+	return bf_wh_window_put(wh, &wr, e);
+}
 
-		memset(&wr, 0, sizeof(wr));
-		snprintf(nrows, sizeof(nrows), "%zu", nnew);
-		wr.v[BF_W_PARTITION] = P;
-		wr.v[BF_W_WINDOW_START] = w->ws;
-		wr.v[BF_W_WINDOW_END] = w->we;
-		wr.v[BF_W_GRID] = w->grid;
-		wr.v[BF_W_USAGE_ROWS] = nrows;
-		wr.v[BF_W_COUNTS] = w->counts ? w->counts : "{}";
-		wr.v[BF_W_DIGEST] = w->digest;
-		wr.v[BF_W_CHAIN_HEAD] = w->head;
-		wr.v[BF_W_RUN_ID] = l->o.run_id;
-		wr.v[BF_W_LOADED_AT] = l->now;
-		if (bf_wh_window_put(wh, &wr, e) == -1)
-			return -1;
+/* Loads one window inside the open transaction. Returns 0 (loaded or
+ * refused: w->refused says), or -1 with e set on a warehouse error. */
+static int
+process(struct bf_load *l, struct win *w, struct bf_err *e)
+{
+	struct bf_wh *wh = l->w;
+	struct bf_ledger_chain c;
+	size_t nold, nup = 0, ndel = 0;
+	int rc;
+
+	if ((rc = precheck(l, w, e)) != 0)
+		return rc == 1 ? 0 : -1;
+	bf_rowset_reset(&l->old);
+	if (bf_wh_window_usage(wh, w->p->name, w->ws, w->we, &l->old, e) ==
+	    -1)
+		return -1;
+	if ((nold = l->old.n) > 1)
+		qsort(l->old.rows, nold, sizeof(*l->old.rows), qcmp_key);
+	if (w->rows.n == 0 && nold > 0 && !l->o.allow_empty) {
+		refuse(l, w, "empty_window", "no usage rows arrived for it "
+		    "and %zu row%s billed (--allow-empty removes them)", nold,
+		    nold == 1 ? " is" : "s are");
+		return 0;
 	}
+	if (finish_rows(l, w, e) == -1)
+		return -1;
+	c.partition = w->p->name;
+	c.run_id = l->o.run_id;
+	c.program_version = l->o.version;
+	c.recorded_at = l->now;
+	if (bf_wh_chain_head(wh, w->p->name, &c.seq, c.head, e) == -1)
+		return -1;
+	bf_rowset_reset(&l->entries);
+	if (diff_rows(l, w, &c, &nup, &ndel, e) == -1)
+		return -1;
+	if ((rc = write_rows(l, w, nup, ndel, e)) != 0)
+		return rc == 1 ? 0 : -1;
+	memcpy(w->head, c.head, sizeof(c.head));
+	w->loaded = (long)nup;
+	w->deleted = (long)ndel;
+	w->entries = (long)l->entries.n;
+	if (put_window_row(l, w, nup > 0 || ndel > 0, e) == -1)
+		return -1;
 	return bf_wh_release(wh, e);
 }
 
