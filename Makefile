@@ -95,7 +95,8 @@ lint-man:
 	mandoc -Tlint -Wwarning $(MANS)
 
 # lint: the man pages, then the sizes (files over 1500 lines, functions
-# over 120: the longest are printed). style: the C lines added since the
+# over 120: the longest are printed; tests/t/lint-sizes.t holds make check
+# to them). style: the C lines added since the
 # merge base with origin/main (or BASE=rev) against the mechanical rules of
 # CONTRIBUTING.md.
 lint: lint-man
