@@ -52,11 +52,12 @@ ledger_reports() {
 	_r gaps bf-ledger -d "$_d" gaps -f 2026-01-01 -t 2026-02-03
 	_r verify sh -c 'bf-ledger -d "$1" verify | jq -c "del(.chain_head)"' sh "$_d"
 	# The report's figures (its data-bf-* markup), but for what names the
-	# warehouse itself: its target, the run ids and the chain heads.
+	# warehouse itself or its load: its target, the run ids, when the
+	# corrections were recorded, and the chain heads.
 	_r html sh -c 'rc=0; bf-ledger -d "$1" report -p 2026-01 -q "$2" \
 	    --now 2026-03-01 -o "$3" || rc=$?
 	    grep -o "data-bf-[a-z-]*=\"[^\"]*\"" "$3" |
-	    grep -v "^data-bf-\(warehouse\|run-id\|corr-run-id\|verify-chain-head\)="
+	    grep -v "^data-bf-\(warehouse\|run-id\|corr-run-id\|corr-recorded-at\|verify-chain-head\)="
 	    exit $rc' sh "$_d" "$LF/ledger-quotas.csv" "$_o.page.html"
 }
 
