@@ -41,8 +41,11 @@
  * process kill itself with SIGKILL the COUNT-th time (1-based) it reaches
  * POINT, one of (per window) "after-delete", "after-insert", "after-ledger";
  * (per transaction) "before-commit", "after-commit" (committed, checkpoint
- * not written), "after-checkpoint". Tests use it to crash at each point
- * and check that a rerun gives the result of a clean run.
+ * not written), "after-checkpoint"; (SQLite, when bf_wh_open with
+ * BF_WH_CREATE opens the warehouse) "journal-hot" (SQLite about to delete a
+ * rollback journal: the transaction is on disk, the journal hot). Tests use
+ * it to crash at each point and check that a rerun gives the result of a
+ * clean run.
  */
 #ifndef BF_LOAD_H
 #define BF_LOAD_H

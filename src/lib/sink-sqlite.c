@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -280,6 +281,44 @@ fail:
 	return -1;
 }
 
+/* BF_FAULT=journal-hot:COUNT (load.h): SQLite's unlink(2) through
+ * jfault_unlink, which kills the process the COUNT-th time SQLite deletes a
+ * rollback journal: the moment its transaction is on disk but the journal
+ * not yet gone, the hot journal a writer killed there leaves. */
+static sqlite3_syscall_ptr jfault_real;
+static long jfault_count, jfault_hits;
+
+static int
+jfault_unlink(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n > 8 && strcmp(path + n - 8, "-journal") == 0 &&
+	    ++jfault_hits == jfault_count) {
+		raise(SIGKILL);
+		_exit(137);
+	}
+	return ((int (*)(const char *))jfault_real)(path);
+}
+
+static void
+jfault_setup(void)
+{
+	const char *f = getenv("BF_FAULT"), *p = "journal-hot:";
+	sqlite3_vfs *vfs;
+
+	if (jfault_real != NULL || f == NULL ||
+	    strncmp(f, p, strlen(p)) != 0 ||
+	    (jfault_count = strtol(f + strlen(p), NULL, 10)) <= 0 ||
+	    (vfs = sqlite3_vfs_find(NULL)) == NULL ||
+	    vfs->iVersion < 3 || vfs->xGetSystemCall == NULL)
+		return;
+	jfault_real = vfs->xGetSystemCall(vfs, "unlink");
+	if (jfault_real != NULL)
+		vfs->xSetSystemCall(vfs, "unlink",
+		    (sqlite3_syscall_ptr)jfault_unlink);
+}
+
 static int
 sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 {
@@ -291,8 +330,10 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 	if (flags & BF_WH_CREATE) {
 		/* The warehouse holds telemetry: create it 0600 (SQLite gives
 		 * its WAL and shm files the same mode). */
-		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		int fd;
 
+		jfault_setup();
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd == -1) {
 			bf_err_set(e, BF_EXIT_UNAVAILABLE,
 			    "cannot open warehouse '%s': %s", w->name,
@@ -759,11 +800,33 @@ const struct bf_wh_ops bf_wh_sqlite_ops = {
 	sq_chain_head, sq_ledger_append, sq_window_put, sq_scan,
 };
 
+/* Opens path (oflags: SQLITE_OPEN_READONLY or _READWRITE, never _CREATE)
+ * into *db and asks it whether it has a schema_version table: SQLITE_ROW
+ * (yes), SQLITE_DONE (no) or an extended error code. */
+static int
+sq_probe(const char *path, int oflags, sqlite3 **db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(path, db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_extended_result_codes(*db, 1);
+		sqlite3_busy_timeout(*db, BF_WH_BUSY_MS);
+		rc = sqlite3_prepare_v2(*db, "SELECT 1 FROM sqlite_master "
+		    "WHERE type = 'table' AND name = 'schema_version'", -1,
+		    &st, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 bf_wh_sqlite_exists(const char *path, const char *name, struct bf_err *e)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	struct stat sb;
 	int rc, r = -1;
 
@@ -773,23 +836,27 @@ bf_wh_sqlite_exists(const char *path, const char *name, struct bf_err *e)
 		return bf_err_set(e, BF_EXIT_UNAVAILABLE,
 		    "cannot open warehouse '%s': %s", name, strerror(errno));
 	}
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, BF_WH_BUSY_MS);
-		rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master "
-		    "WHERE type = 'table' AND name = 'schema_version'", -1,
-		    &st, NULL);
+	rc = sq_probe(path, SQLITE_OPEN_READONLY, &db);
+	if (rc == SQLITE_READONLY_ROLLBACK) {
+		/* A writer killed while it committed in rollback-journal
+		 * mode (bf-load switching a new warehouse to WAL) left a hot
+		 * journal, which only a read-write connection may roll back:
+		 * open one (never creating the file), which rolls it back
+		 * under SQLite's locks as the next writer would, and read. */
+		sqlite3_close(db);
+		db = NULL;
+		rc = sq_probe(path, SQLITE_OPEN_READWRITE, &db);
 	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		r = rc == SQLITE_ROW;
+	else if (rc == SQLITE_READONLY_ROLLBACK)
+		bf_err_set(e, BF_EXIT_UNAVAILABLE, "cannot open warehouse "
+		    "'%s': a killed writer left a journal to roll back, and "
+		    "it is not writable: run bf-load on it", name);
 	else
 		bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ? BF_EXIT_TEMPFAIL :
 		    BF_EXIT_UNAVAILABLE, "cannot open warehouse '%s': %s",
 		    name, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return r;
 }
