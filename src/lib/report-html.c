@@ -411,22 +411,33 @@ put_headline(struct bf_buf *b, struct bf_wh *w,
 	return rc;
 }
 
+/* The chargeback of o's period by tenant and one more key (by: a BF_BY_*
+ * bit), exact (no cents), as NDJSON-ordered rows: type period
+ * period_start period_end tenant KEY currency usage_rows cost. */
+static int
+sheet_by(struct bf_wh *w, const struct bf_report_opts *o, int by,
+    struct bf_sheet *sh, struct bf_err *e)
+{
+	struct bf_report_opts c = *o;
+
+	c.by = by;
+	c.cents = 0;
+	c.format = BF_FMT_NDJSON;
+	return bf_report_chargeback_sheet(w, &c, sh, e);
+}
+
 /* Per tenant by metric: chargeback -B metric, as horizontal bars (positive
  * costs; every cost in the table beside them). */
 static int
 put_metrics(struct bf_buf *b, struct bf_wh *w,
     const struct bf_report_opts *o, struct bf_err *e)
 {
-	struct bf_report_opts c = *o;
 	struct bf_sheet sh;
 	size_t i, n = 0;
 	double max = 0, v, y;
 	const double W = 720, L = 300, RH = 18;
 
-	c.by = BF_BY_METRIC;
-	c.cents = 0;
-	c.format = BF_FMT_NDJSON;
-	if (bf_report_chargeback_sheet(w, &c, &sh, e) == -1)
+	if (sheet_by(w, o, BF_BY_METRIC, &sh, e) == -1)
 		return -1;
 	/* v: type period ps pe tenant metric currency rows cost */
 	for (i = 0; i < sh.rows.n; i++) {
@@ -670,7 +681,6 @@ static int
 put_instances(struct bf_buf *b, struct bf_wh *w,
     const struct bf_report_opts *o, struct bf_err *e)
 {
-	struct bf_report_opts c = *o;
 	struct bf_sheet sh;
 	struct bf_keymap m = { 0 };
 	struct bf_keymap own = { 0 };
@@ -679,10 +689,7 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 	size_t i, n = 0, cap = 0, idx;
 	int added;
 
-	c.by = BF_BY_INSTANCE;
-	c.cents = 0;
-	c.format = BF_FMT_NDJSON;
-	if (bf_report_chargeback_sheet(w, &c, &sh, e) == -1)
+	if (sheet_by(w, o, BF_BY_INSTANCE, &sh, e) == -1)
 		return -1;
 	/* v: type period ps pe tenant instance currency rows cost */
 	for (i = 0; i < sh.rows.n; i++) {
