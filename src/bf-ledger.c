@@ -794,8 +794,9 @@ main(int argc, char *argv[])
 	bf_cli_start(argc, argv);
 	c = parse_args(argc, argv, &a);
 	if (bf_target_check_arg("--db", a.db, &e) == -1)
-		return bf_err_print(&e);
-	rc = c->run(&a);
+		rc = bf_err_print(&e);
+	else
+		rc = c->run(&a);
 	free(a.pnames);
 	free(a.given);
 	return rc;
