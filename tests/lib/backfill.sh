@@ -80,6 +80,18 @@ write_conf_keys() {
 	done
 }
 
+# demo_run: the demo backfill as make demo runs it, in $T (the config's
+# paths are relative to the top of the repository): samples of bf-gen -d 31
+# in demo/, then bf-backfill -c examples/demo/backfill.conf (run_prog: its
+# status, stdout and stderr for check_rc and the rest). Leaves the shell in $T.
+demo_run() {
+	cd "$T" || return
+	ln -s "$BF_TOP/examples" examples
+	mkdir -m 700 demo
+	bf-gen -d 31 >demo/samples.ndjson
+	run_prog bf-backfill -c examples/demo/backfill.conf
+}
+
 export_wh() { "$BF_TOOLS/tool-export" "$1"; }
 
 decsum() {

@@ -9,12 +9,8 @@ for p in jq sqlite3 flock python3; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
 done
 
-# The demo's config names paths relative to the top of the repository.
-cd "$T"
-ln -s "$BF_TOP/examples" examples
-mkdir -m 700 demo
-bf-gen -d 31 >demo/samples.ndjson
-run_prog bf-backfill -c examples/demo/backfill.conf
+# The demo, as make demo builds it, in the test's directory.
+demo_run
 check_rc 0 "the demo backfill"
 check_eq "$(grep -c 'windows committed' "$T/err")" 1 "one summary"
 check_eq "$(sed -n 's/^bf-backfill: \([0-9]*\) windows committed, \([0-9]*\) failed, of \([0-9]*\) planned; \([0-9]*\) samples, \([0-9]*\) rejected.*/\1 \2 \3 \4 \5/p' "$T/err")" \

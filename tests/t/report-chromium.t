@@ -12,6 +12,7 @@
 # and quota figures computed here from the usage rows in python3 Decimal.
 # A page built to fail every check shows that the checks can fail.
 . "$(dirname "$0")/../lib/common.sh"
+. "$BF_TOP/tests/lib/backfill.sh"
 [ "${BF_SANITIZE:-}" != 1 ] ||
 	skip_all "Chromium renders the report once, in the plain make check"
 [ "${BF_VALGRIND:-}" != 1 ] ||
@@ -99,13 +100,8 @@ problems() {
 	esac
 }
 
-# The demo, as make demo builds it, in the test's directory (the config's
-# paths are relative to the top of the repository), as backfill-demo.t does.
-cd "$T"
-ln -s "$BF_TOP/examples" examples
-mkdir -m 700 demo
-bf-gen -d 31 >demo/samples.ndjson
-run_prog bf-backfill -c examples/demo/backfill.conf
+# The demo, as make demo builds it, in the test's directory.
+demo_run
 check_rc 0 "the demo backfill"
 run_prog sh examples/demo/show
 check_rc 0 "examples/demo/show (make demo's last step)"
