@@ -27,3 +27,20 @@ start_faultserver() {
 
 # requests MODE: how many requests the server logged in MODE.
 requests() { awk -v m="$1" '$2 == m { n++ } END { print n + 0 }' "$T/log"; }
+
+# fault_metric_files QUERY: the metrics file $T/m.csv (fault_metric, unit
+# Count, by the PromQL QUERY), $T/rates.csv (its average billed in minutes
+# at 0.000001 USD) and $T/contract.json of a backfill from the server.
+fault_metric_files() {
+	printf 'metric,unit,query\nfault_metric,Count,%s\n' "$1" >"$T/m.csv"
+	cat >"$T/rates.csv" <<'EOF2'
+metric,unit,aggregate,usage_unit,multiplier,divisor,unit_price,currency,effective_from,effective_to
+fault_metric,Count,avg,Minutes,,,0.000001,USD,2025-01-01,
+EOF2
+	cat >"$T/contract.json" <<'EOF2'
+{"$schema": "https://json-schema.org/draft/2020-12/schema",
+ "type": "object", "required": ["instance_id", "metric", "ts", "value"],
+ "properties": {"value": {"type": "number"}},
+ "x-bf-metrics": {"fault_metric": {"unit": "Count"}}}
+EOF2
+}

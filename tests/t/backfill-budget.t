@@ -16,17 +16,7 @@ for p in jq sqlite3 python3; do
 done
 
 start_faultserver
-printf 'metric,unit,query\nfault_metric,Count,bf_fault_metric{instance_id=${partition}}\n' >"$T/m.csv"
-cat >"$T/rates.csv" <<'EOF2'
-metric,unit,aggregate,usage_unit,multiplier,divisor,unit_price,currency,effective_from,effective_to
-fault_metric,Count,avg,Minutes,,,0.000001,USD,2025-01-01,
-EOF2
-cat >"$T/contract.json" <<'EOF2'
-{"$schema": "https://json-schema.org/draft/2020-12/schema",
- "type": "object", "required": ["instance_id", "metric", "ts", "value"],
- "properties": {"value": {"type": "number"}},
- "x-bf-metrics": {"fault_metric": {"unit": "Count"}}}
-EOF2
+fault_metric_files 'bf_fault_metric{instance_id=${partition}}'
 # conf NAME MODE [fetch-arg]...: a backfill of db-1 .. db-4 over three 1h
 # windows each from the server in MODE.
 conf() {

@@ -60,17 +60,7 @@ check_eq "$(corrections "$T/ledger.db")" 0 "no correction"
 command -v python3 >/dev/null || { done_testing; exit; }
 start_faultserver
 # Its one series belongs to db-1 and counts minutes.
-printf 'metric,unit,query\nfault_metric,Count,bf_fault_metric\n' >"$T/m.csv"
-cat >"$T/rates.csv" <<'EOF2'
-metric,unit,aggregate,usage_unit,multiplier,divisor,unit_price,currency,effective_from,effective_to
-fault_metric,Count,avg,Minutes,,,0.000001,USD,2025-01-01,
-EOF2
-cat >"$T/contract.json" <<'EOF2'
-{"$schema": "https://json-schema.org/draft/2020-12/schema",
- "type": "object", "required": ["instance_id", "metric", "ts", "value"],
- "properties": {"value": {"type": "number"}},
- "x-bf-metrics": {"fault_metric": {"unit": "Count"}}}
-EOF2
+fault_metric_files 'bf_fault_metric'
 # prom NAME MODE: a backfill of db-1 over 24 1h windows from the server in MODE.
 prom() {
 	mkdir "$T/$1"
