@@ -203,9 +203,30 @@ enum { BF_VAL_RAW = 0, BF_VAL_TEXT = 1 };
 /* 1 when s[0..n) is a number by JSON's grammar. */
 int bf_is_json_number(const char *s, size_t n);
 
-/* Appends one sample line of job's window to job->out. instance and metric
- * are n-counted byte strings; unit and source NUL-terminated; resolution 0
- * leaves the field out. */
+/* A sample's fields, for bf_job_put_sample: instance and metric are
+ * n-counted byte strings, unit and source NUL-terminated, value written
+ * as valkind says. */
+struct bf_sample_fields {
+	const char *instance, *metric, *unit, *value, *source;
+	size_t ilen, mlen, vlen;
+	bf_time ts;
+	int valkind;
+};
+/* Members of a sample line as JSON text, "k":v (several joined by ',',
+ * no comma before or after), for bf_job_put_sample. */
+struct bf_member {
+	const char *s;
+	size_t n;     /* 0: no member, nothing written */
+};
+
+/* The one sample-line writer (sample-line.c): appends one sample line of
+ * job's window to job->out: job's prefix, then f's members when f is not
+ * NULL, then each nonempty member of m[0..nm) after a ',', then
+ * "resolution" when resolution > 0, then "}" and a newline; counts it in
+ * job->fetched. */
+void bf_job_put_sample(struct bf_job *job, const struct bf_sample_fields *f,
+    const struct bf_member *m, int nm, int64_t resolution);
+/* bf_job_put_sample of the fields given and no other member. */
 void bf_job_sample(struct bf_job *job, const char *instance, size_t ilen,
     const char *metric, size_t mlen, const char *unit, bf_time ts,
     const char *value, size_t vlen, int valkind, const char *source,
