@@ -44,28 +44,6 @@ struct bf_fetch {
 	uint64_t seed;
 };
 
-static const char *const fmt_names[] = { "auto", "ndjson", "cw-data",
-	"cw-stats", "csv" };
-
-int
-bf_format_parse(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(fmt_names) / sizeof(fmt_names[0]); i++)
-		if (strcmp(s, fmt_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-const char *
-bf_format_name(int fmt)
-{
-	if (fmt < 0 || fmt >= (int)(sizeof(fmt_names) / sizeof(fmt_names[0])))
-		return "?";
-	return fmt_names[fmt];
-}
-
 void
 bf_fetch_opts_init(struct bf_fetch_opts *o)
 {
@@ -141,32 +119,6 @@ bf_job_fail(struct bf_job *job, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(job->msg, sizeof(job->msg), fmt, ap);
 	va_end(ap);
-}
-
-int64_t
-bf_cw_period(bf_time now, bf_time t)
-{
-	int64_t age = now - t;
-
-	if (age <= 15 * 86400)
-		return 60;
-	if (age <= 63 * 86400)
-		return 300;
-	if (age <= 455 * 86400)
-		return 3600;
-	return 0;
-}
-
-int64_t
-bf_cw_job_period(const struct bf_fetch_opts *o, const struct bf_job *job)
-{
-	int64_t p = bf_cw_period(o->now, job->w.start);
-
-	if (p == 0)
-		p = 3600;
-	if (o->step > p)
-		p = o->step;
-	return p;
 }
 
 /*

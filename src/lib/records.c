@@ -674,6 +674,34 @@ emit_runs(struct bf_job *job, const struct bf_rec *r,
 	bf_job_put_sample(job, NULL, m, 5, resolution);
 }
 
+/* CloudWatch's retention tiers (source.h), which its exports (the file
+ * source) and the AWS CLI (the exec source) follow. */
+int64_t
+bf_cw_period(bf_time now, bf_time t)
+{
+	int64_t age = now - t;
+
+	if (age <= 15 * 86400)
+		return 60;
+	if (age <= 63 * 86400)
+		return 300;
+	if (age <= 455 * 86400)
+		return 3600;
+	return 0;
+}
+
+int64_t
+bf_cw_job_period(const struct bf_fetch_opts *o, const struct bf_job *job)
+{
+	int64_t p = bf_cw_period(o->now, job->w.start);
+
+	if (p == 0)
+		p = 3600;
+	if (o->step > p)
+		p = o->step;
+	return p;
+}
+
 /* The resolution of CloudWatch record r in job: the period its export
  * showed (cw_series_period), else the retention tier. */
 int64_t
