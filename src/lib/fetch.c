@@ -1,6 +1,6 @@
 /*
  * fetch.c: bf-fetch's window loop, its request policy and the helpers its
- * sources share (fetch.h, source.h).
+ * sources share (fetch.h, source-internal.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 #include "fetch.h"
 #include "input.h"
 #include "json.h"
-#include "source.h"
+#include "source-internal.h"
 #include "stream.h"
 
 struct item {

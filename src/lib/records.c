@@ -1,5 +1,5 @@
 /*
- * records.c: the records bf-fetch's file and exec sources read (source.h):
+ * records.c: the records bf-fetch's file and exec sources read (records.h):
  * their storage, with interned strings and series, the sort by partition
  * and time, and their output as the sample lines of a window (with
  * lookback). The parsers are in records-parse.c, spilling under --memory
@@ -674,7 +674,7 @@ emit_runs(struct bf_job *job, const struct bf_rec *r,
 	bf_job_put_sample(job, NULL, m, 5, resolution);
 }
 
-/* CloudWatch's retention tiers (source.h), which its exports (the file
+/* CloudWatch's retention tiers (records.h), which its exports (the file
  * source) and the AWS CLI (the exec source) follow. */
 int64_t
 bf_cw_period(bf_time now, bf_time t)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "source.h"
+#include "source-internal.h"
 
 int
 bf_is_json_number(const char *s, size_t n)

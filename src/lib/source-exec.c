@@ -1,7 +1,7 @@
 /*
  * source-exec.c: the exec source: runs a command per window (and per page,
  * following get-metric-data's NextToken) from a template, without a shell,
- * and reads its output as one of the file formats (source.h).
+ * and reads its output as one of the file formats (records.h).
  *
  * The template is split into words at blanks; '...' and "..." group a word
  * and a backslash takes the next character literally (outside '...'). After
@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "source.h"
+#include "records.h"
 
 extern char **environ;
 

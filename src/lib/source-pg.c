@@ -1,6 +1,6 @@
 /*
  * source-pg.c: the postgres source: a telemetry table read over libpq with
- * keyset pagination (source.h).
+ * keyset pagination (source-internal.h).
  *
  * Per window it runs, one page at a time,
  *
@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source.h"
+#include "source-internal.h"
 
 enum { SQL_FIRST, SQL_NEXT, SQL_LOOKBACK };
 

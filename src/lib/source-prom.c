@@ -1,6 +1,7 @@
 /*
  * source-prom.c: the prometheus source: /api/v1/query_range over libcurl,
- * one easy handle per worker thread so connections are reused (source.h).
+ * one easy handle per worker thread so connections are reused
+ * (source-internal.h).
  *
  * For each metric of the map and each window [start, end) it asks for the
  * points start, start+step, ... up to the last one before end: query_range
@@ -29,7 +30,7 @@
 #include "decimal.h"
 #include "fetch.h"
 #include "keymap.h"
-#include "source.h"
+#include "source-internal.h"
 
 #define PROM_MAX_POINTS 11000
 #define PROM_SPLIT_DEPTH 12

@@ -20,6 +20,7 @@
 #include "files.h"
 #include "json.h"
 #include "keymap.h"
+#include "records.h"
 #include "split.h"
 
 /* One record's input: n bytes at p; next is the index + 1 of the next

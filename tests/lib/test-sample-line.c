@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "source.h"
+#include "source-internal.h"
 #include "stream.h"
 #include "timeutil.h"
 #include "tap.h"
