@@ -124,18 +124,9 @@ bf_job_sample(struct bf_job *job, const char *instance, size_t ilen,
     const char *value, size_t vlen, int valkind, const char *source,
     int64_t resolution)
 {
-	struct bf_sample_fields f;
+	const struct bf_sample_fields f = { instance, metric, unit, value,
+		source, ilen, mlen, vlen, ts, valkind };
 
-	f.instance = instance;
-	f.ilen = ilen;
-	f.metric = metric;
-	f.mlen = mlen;
-	f.unit = unit;
-	f.ts = ts;
-	f.value = value;
-	f.vlen = vlen;
-	f.valkind = valkind;
-	f.source = source;
 	bf_job_put_sample(job, &f, NULL, 0, resolution);
 }
 
