@@ -187,6 +187,14 @@ typedef void (*bf_try_fn)(void *ctx, struct bf_job *job, struct bf_try *t);
 int bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
     void *ctx);
 
+/* bf_fetch_call for a source's check: 0, or -1 with e set: the source
+ * did not answer (BF_EXIT_UNAVAILABLE, job's message), else the query was
+ * refused (BF_EXIT_USAGE, fmt formatted after the call, so that it may
+ * name job->msg). */
+int bf_fetch_check_call(struct bf_source *s, struct bf_job *job,
+    bf_try_fn fn, void *ctx, struct bf_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
 /* Writes a diagnostic line "bf-fetch: msg" to stderr in one piece (safe
  * from worker threads); with verbose only when -v was given. */
 void bf_fetch_log(struct bf_source *s, int verbose, const char *fmt, ...)

@@ -222,9 +222,7 @@ pg_worker_close(struct bf_source *s, void *wp)
 {
 	struct pgw *w = wp;
 
-	if (w == NULL)
-		return;
-	if (w->conn != NULL)
+	if (w != NULL && w->conn != NULL)
 		PQfinish(w->conn);
 	free(w);
 }
@@ -502,14 +500,8 @@ pg_check(struct bf_source *s, struct bf_job *job, struct bf_err *e)
 	pr.w = w;
 	for (i = 0; i < n && rc == 0; i++) {
 		pr.sql = sql[i];
-		if (bf_fetch_call(s, job, try_prepare, &pr) == 0)
-			continue;
-		if (job->unavailable)
-			rc = bf_err_set(e, BF_EXIT_UNAVAILABLE, "%s",
-			    job->msg);
-		else
-			rc = bf_err_set(e, BF_EXIT_USAGE, "%.600s; query: "
-			    "%.380s", job->msg, pr.sql);
+		rc = bf_fetch_check_call(s, job, try_prepare, &pr, e,
+		    "%.600s; query: %.380s", job->msg, pr.sql);
 	}
 	pg_worker_close(s, w);
 	return rc;

@@ -1373,16 +1373,10 @@ prom_check(struct bf_source *s, struct bf_job *job, struct bf_err *e)
 			break;
 		}
 		c.query = bf_buf_str(&q);
-		if (bf_fetch_call(s, job, try_check, &c) == 0)
-			continue;
-		if (job->unavailable)
-			rc = bf_err_set(e, BF_EXIT_UNAVAILABLE, "%s",
-			    job->msg);
-		else
-			rc = bf_err_set(e, BF_EXIT_USAGE, "%s:%ld: metric "
-			    "'%.100s': %.500s; query: %.300s",
-			    s->metrics->path, c.a.m->line, c.a.m->metric,
-			    job->msg, c.query);
+		rc = bf_fetch_check_call(s, job, try_check, &c, e,
+		    "%s:%ld: metric '%.100s': %.500s; query: %.300s",
+		    s->metrics->path, c.a.m->line, c.a.m->metric, job->msg,
+		    c.query);
 	}
 	bf_buf_free(&q);
 	prom_worker_close(s, w);
