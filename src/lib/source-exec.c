@@ -52,6 +52,16 @@ words_free(struct words *ws)
 	memset(ws, 0, sizeof(*ws));
 }
 
+static void
+execsrc_free(struct execsrc *x)
+{
+	if (x != NULL) {
+		words_free(&x->cmd);
+		words_free(&x->next);
+	}
+	free(x);
+}
+
 static int
 split_words(const char *s, struct words *ws, struct bf_err *e)
 {
@@ -135,22 +145,14 @@ exec_open(struct bf_source *s, struct bf_err *e)
 	s->priv = x;
 	return 0;
 fail:
-	words_free(&x->cmd);
-	words_free(&x->next);
-	free(x);
+	execsrc_free(x);
 	return -1;
 }
 
 static void
 exec_close(struct bf_source *s)
 {
-	struct execsrc *x = s->priv;
-
-	if (x == NULL)
-		return;
-	words_free(&x->cmd);
-	words_free(&x->next);
-	free(x);
+	execsrc_free(s->priv);
 	s->priv = NULL;
 }
 

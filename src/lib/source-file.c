@@ -66,16 +66,19 @@ bf_data_free(struct bf_data *d)
 	bf_buf_free(&d->buf);
 }
 
+/* Frees fs: its records, then the data they may point into. */
 static void
-free_data(struct filesrc *fs)
+filesrc_free(struct filesrc *fs)
 {
 	int i;
 
+	if (fs == NULL)
+		return;
+	bf_recs_free(&fs->rs);
 	for (i = 0; i < fs->ndata; i++)
 		bf_data_free(&fs->data[i]);
 	free(fs->data);
-	fs->data = NULL;
-	fs->ndata = 0;
+	free(fs);
 }
 
 /* 1 when data may be a CloudWatch export (a JSON document, read whole in
@@ -194,9 +197,7 @@ file_open(struct bf_source *s, struct bf_err *e)
 		    "--data FILE");
 	fs = bf_xcalloc(1, sizeof(*fs));
 	if (file_load(s, fs, e) < 0) {
-		bf_recs_free(&fs->rs);
-		free_data(fs);
-		free(fs);
+		filesrc_free(fs);
 		return -1;
 	}
 	s->priv = fs;
@@ -292,13 +293,7 @@ file_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *p)
 static void
 file_close(struct bf_source *s)
 {
-	struct filesrc *fs = s->priv;
-
-	if (fs == NULL)
-		return;
-	bf_recs_free(&fs->rs);
-	free_data(fs);
-	free(fs);
+	filesrc_free(s->priv);
 	s->priv = NULL;
 }
 
