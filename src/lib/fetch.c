@@ -315,21 +315,13 @@ budget_failed:
 
 int
 bf_fetch_check_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
-    void *ctx, struct bf_err *e, const char *fmt, ...)
+    void *ctx, struct bf_err *e)
 {
-	va_list ap;
-
 	if (bf_fetch_call(s, job, fn, ctx) == 0)
 		return 0;
 	if (job->unavailable)
 		return bf_err_set(e, BF_EXIT_UNAVAILABLE, "%s", job->msg);
-	if (e == NULL)
-		return -1;
-	e->code = BF_EXIT_USAGE;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return -1;
+	return 1;
 }
 
 /*

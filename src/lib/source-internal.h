@@ -187,13 +187,12 @@ typedef void (*bf_try_fn)(void *ctx, struct bf_job *job, struct bf_try *t);
 int bf_fetch_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
     void *ctx);
 
-/* bf_fetch_call for a source's check: 0, or -1 with e set: the source
- * did not answer (BF_EXIT_UNAVAILABLE, job's message), else the query was
- * refused (BF_EXIT_USAGE, fmt formatted after the call, so that it may
- * name job->msg). */
+/* bf_fetch_call for a source's check: 0; -1 with e set when the source
+ * did not answer (BF_EXIT_UNAVAILABLE, job's message); 1 when it refused
+ * the query (job's message says why), which the caller reports as
+ * BF_EXIT_USAGE naming the query. */
 int bf_fetch_check_call(struct bf_source *s, struct bf_job *job,
-    bf_try_fn fn, void *ctx, struct bf_err *e, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+    bf_try_fn fn, void *ctx, struct bf_err *e);
 
 /* Writes a diagnostic line "bf-fetch: msg" to stderr in one piece (safe
  * from worker threads); with verbose only when -v was given. */

@@ -500,8 +500,9 @@ pg_check(struct bf_source *s, struct bf_job *job, struct bf_err *e)
 	pr.w = w;
 	for (i = 0; i < n && rc == 0; i++) {
 		pr.sql = sql[i];
-		rc = bf_fetch_check_call(s, job, try_prepare, &pr, e,
-		    "%.600s; query: %.380s", job->msg, pr.sql);
+		if ((rc = bf_fetch_check_call(s, job, try_prepare, &pr, e)) > 0)
+			rc = bf_err_set(e, BF_EXIT_USAGE, "%.600s; query: "
+			    "%.380s", job->msg, pr.sql);
 	}
 	pg_worker_close(s, w);
 	return rc;

@@ -1373,10 +1373,11 @@ prom_check(struct bf_source *s, struct bf_job *job, struct bf_err *e)
 			break;
 		}
 		c.query = bf_buf_str(&q);
-		rc = bf_fetch_check_call(s, job, try_check, &c, e,
-		    "%s:%ld: metric '%.100s': %.500s; query: %.300s",
-		    s->metrics->path, c.a.m->line, c.a.m->metric, job->msg,
-		    c.query);
+		if ((rc = bf_fetch_check_call(s, job, try_check, &c, e)) > 0)
+			rc = bf_err_set(e, BF_EXIT_USAGE, "%s:%ld: metric "
+			    "'%.100s': %.500s; query: %.300s",
+			    s->metrics->path, c.a.m->line, c.a.m->metric,
+			    job->msg, c.query);
 	}
 	bf_buf_free(&q);
 	prom_worker_close(s, w);
