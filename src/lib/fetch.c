@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,38 @@
 #include "json.h"
 #include "source-internal.h"
 #include "stream.h"
+
+/* A FIFO of nodes that link to the next through a pointer member at
+ * offset link (a job's next_work, an item's next). */
+struct fifo {
+	void *head, *tail;
+	size_t link;
+};
+
+/* Appends x (whose link is NULL). */
+static void
+fifo_push(struct fifo *q, void *x)
+{
+	if (q->tail != NULL)
+		memcpy((char *)q->tail + q->link, &x, sizeof(x));
+	else
+		q->head = x;
+	q->tail = x;
+}
+
+/* Takes the first node off, or NULL when empty. */
+static void *
+fifo_pop(struct fifo *q)
+{
+	void *x = q->head;
+
+	if (x == NULL)
+		return NULL;
+	memcpy(&q->head, (char *)x + q->link, sizeof(q->head));
+	if (q->head == NULL)
+		q->tail = NULL;
+	return x;
+}
 
 struct item {
 	struct item *next;
@@ -39,7 +72,7 @@ struct bf_fetch {
 
 	pthread_mutex_t mu;         /* guards the queues below and job->done */
 	pthread_cond_t work_cv, done_cv;
-	struct bf_job *wq_head, *wq_tail;
+	struct fifo wq;             /* jobs for the workers */
 	int closing;
 	uint64_t seed;
 };
@@ -390,14 +423,9 @@ worker(void *arg)
 	    s->ops->worker_open(s, &w, &e) == 0;
 	for (;;) {
 		pthread_mutex_lock(&f->mu);
-		while (f->wq_head == NULL && !f->closing)
+		while (f->wq.head == NULL && !f->closing)
 			pthread_cond_wait(&f->work_cv, &f->mu);
-		job = f->wq_head;
-		if (job != NULL) {
-			f->wq_head = job->next_work;
-			if (f->wq_head == NULL)
-				f->wq_tail = NULL;
-		}
+		job = fifo_pop(&f->wq);
 		pthread_mutex_unlock(&f->mu);
 		if (job == NULL)
 			break;
@@ -432,7 +460,7 @@ struct loop {
 	struct bf_fetch *f;
 	struct bf_source *src;
 	/* Guarded by f->mu: the output queue, in input order. */
-	struct item *head, *tail;
+	struct fifo out;     /* of struct item */
 	int inflight;        /* windows queued and not yet written */
 	int eof;             /* no more items will come */
 	pthread_cond_t space_cv;
@@ -449,11 +477,7 @@ struct loop {
 static void
 push_item(struct loop *L, struct item *it)
 {
-	if (L->tail != NULL)
-		L->tail->next = it;
-	else
-		L->head = it;
-	L->tail = it;
+	fifo_push(&L->out, it);
 	if (it->job != NULL)
 		L->inflight++;
 	pthread_cond_broadcast(&L->f->done_cv);
@@ -522,16 +546,11 @@ writer(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&f->mu);
-		while ((L->head == NULL && !L->eof) ||
-		    (L->head != NULL && !item_ready(L->head)))
+		while ((L->out.head == NULL && !L->eof) ||
+		    (L->out.head != NULL && !item_ready(L->out.head)))
 			pthread_cond_wait(&f->done_cv, &f->mu);
-		it = L->head;
-		if (it != NULL) {
-			L->head = it->next;
-			if (L->head == NULL)
-				L->tail = NULL;
-		}
-		last = L->head == NULL;
+		it = fifo_pop(&L->out);
+		last = L->out.head == NULL;
 		pthread_mutex_unlock(&f->mu);
 		if (it == NULL)
 			break;
@@ -785,11 +804,7 @@ queue_job(struct loop *L, struct bf_job *job, int nth)
 	it->job = job;
 	pthread_mutex_lock(&f->mu);
 	push_item(L, it);
-	if (f->wq_tail != NULL)
-		f->wq_tail->next_work = job;
-	else
-		f->wq_head = job;
-	f->wq_tail = job;
+	fifo_push(&f->wq, job);
 	pthread_cond_signal(&f->work_cv);
 	while (L->inflight >= nth)
 		pthread_cond_wait(&L->space_cv, &f->mu);
@@ -917,6 +932,7 @@ open_fetch(struct bf_fetch *f, struct bf_source *src,
 	f->o = o;
 	f->src = src;
 	f->seed = bf_rand_seed();
+	f->wq.link = offsetof(struct bf_job, next_work);
 	pthread_mutex_init(&f->pol, NULL);
 	pthread_mutex_init(&f->logmu, NULL);
 	pthread_mutex_init(&f->mu, NULL);
@@ -990,6 +1006,7 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	memset(&L, 0, sizeof(L));
 	memset(&fd, 0, sizeof(fd));
 	L.f = &f;
+	L.out.link = offsetof(struct item, next);
 	L.src = &src;
 	L.requests_known = 1;
 	pthread_cond_init(&L.space_cv, NULL);
