@@ -408,9 +408,9 @@ set_source(struct args *a, int c, const char *arg, int *bad)
 		r = bf_cli_size("--memory", arg, &o->memory);
 		break;
 	case 'f':
-		if ((r = o->format = bf_format_parse(arg)) < 0)
-			bf_warn("bad --format '%s': expected auto, ndjson, "
-			    "cw-data, cw-stats or csv", arg);
+		if ((r = bf_cli_choice("--format", arg, bf_format_names,
+		    &k)) == 0)
+			o->format = k;
 		break;
 	case O_SPLIT:
 		r = nonempty("--split", arg);

@@ -926,28 +926,8 @@ parse_csv(struct pctx *c, const char *data, size_t n)
 	return rc;
 }
 
-/* The formats' names, in enum bf_format's order (source.h). */
-static const char *const fmt_names[] = { "auto", "ndjson", "cw-data",
-	"cw-stats", "csv" };
-
-int
-bf_format_parse(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(fmt_names) / sizeof(fmt_names[0]); i++)
-		if (strcmp(s, fmt_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-const char *
-bf_format_name(int fmt)
-{
-	if (fmt < 0 || fmt >= (int)(sizeof(fmt_names) / sizeof(fmt_names[0])))
-		return "?";
-	return fmt_names[fmt];
-}
+const char *const bf_format_names[] = { "auto", "ndjson", "cw-data",
+	"cw-stats", "csv", NULL };
 
 /* The format of data[0..n): CSV unless it starts with '{', then a
  * CloudWatch export when it is one JSON object naming its array (parsed

@@ -33,10 +33,10 @@ enum bf_format {
 	BF_FMT_CW_STATS, /* aws cloudwatch get-metric-statistics */
 	BF_FMT_CSV,
 };
-/* "auto", "ndjson", "cw-data", "cw-stats", "csv" and back; -1 unknown
+/* The formats' names in enum bf_format's order, NULL-terminated (for
+ * bf_cli_choice): "auto", "ndjson", "cw-data", "cw-stats", "csv"
  * (records-parse.c). */
-int bf_format_parse(const char *s);
-const char *bf_format_name(int fmt);
+extern const char *const bf_format_names[];
 
 /* When the queries are checked (bf-fetch(1)): once before the first window
  * is fetched (the default), only (--check: nothing is fetched), or never

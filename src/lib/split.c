@@ -336,7 +336,7 @@ split_data(struct bf_source *src, struct bf_data *d, const char *dir,
 		    &skipped, e);
 		bf_buf_printf(&list, "{\"type\":\"split_total\",\"split\":true,"
 		    "\"format\":\"%s\",\"partitions\":%zu,\"records\":%zu,"
-		    "\"skipped\":%zu}\n", bf_format_name(fmt), nparts,
+		    "\"skipped\":%zu}\n", bf_format_names[fmt], nparts,
 		    S.calls - skipped, skipped);
 	}
 	if (rc == 0 && (fwrite(list.s, 1, list.len, out) != list.len ||
