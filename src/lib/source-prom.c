@@ -1078,16 +1078,17 @@ static int
 rpt_cmp(const void *a, const void *b)
 {
 	const struct rpt *x = a, *y = b;
+	/* by group, second, series, millisecond, then arrival */
+	const int64_t kx[] = { (int64_t)x->group, x->sec, (int64_t)x->ser,
+		x->ms, (int64_t)x->seq };
+	const int64_t ky[] = { (int64_t)y->group, y->sec, (int64_t)y->ser,
+		y->ms, (int64_t)y->seq };
+	size_t i;
 
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
-	if (x->sec != y->sec)
-		return x->sec < y->sec ? -1 : 1;
-	if (x->ser != y->ser)
-		return x->ser < y->ser ? -1 : 1;
-	if (x->ms != y->ms)
-		return x->ms < y->ms ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
+	for (i = 0; i < sizeof(kx) / sizeof(kx[0]); i++)
+		if (kx[i] != ky[i])
+			return kx[i] < ky[i] ? -1 : 1;
+	return 0;
 }
 
 /* 0 when no two groups have one instance; else fails job with
