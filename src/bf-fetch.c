@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +334,46 @@ set_resilience(struct bf_fetch_opts *o, int c, const char *arg, int *bad)
 	return 1;
 }
 
+/* The options whose value is kept as it is, and the member of struct
+ * bf_fetch_opts (a const char *) that keeps it. */
+static const struct {
+	int c;
+	size_t off;
+} str_opts[] = {
+	{ 'u', offsetof(struct bf_fetch_opts, url) },
+	{ O_LABEL, offsetof(struct bf_fetch_opts, instance_label) },
+	{ O_BEARER, offsetof(struct bf_fetch_opts, bearer_token_file) },
+	{ O_DB, offsetof(struct bf_fetch_opts, db) },
+	{ O_TABLE, offsetof(struct bf_fetch_opts, table) },
+	{ O_TSCOL, offsetof(struct bf_fetch_opts, col_ts) },
+	{ O_IDCOL, offsetof(struct bf_fetch_opts, col_id) },
+	{ O_INSTCOL, offsetof(struct bf_fetch_opts, col_instance) },
+	{ O_METCOL, offsetof(struct bf_fetch_opts, col_metric) },
+	{ O_VALCOL, offsetof(struct bf_fetch_opts, col_value) },
+	{ O_UNITCOL, offsetof(struct bf_fetch_opts, col_unit) },
+	{ O_INSTANCE, offsetof(struct bf_fetch_opts, instance) },
+	{ O_STAT, offsetof(struct bf_fetch_opts, statistic) },
+	{ O_COMMAND, offsetof(struct bf_fetch_opts, command) },
+	{ O_NEXT, offsetof(struct bf_fetch_opts, next_args) },
+	{ O_TMPDIR, offsetof(struct bf_fetch_opts, tmpdir) },
+	{ 'm', offsetof(struct bf_fetch_opts, metrics_path) },
+};
+
+/* Sets the option c when it is one of str_opts: 1, else 0. */
+static int
+set_str(struct bf_fetch_opts *o, int c, const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(str_opts) / sizeof(str_opts[0]); i++)
+		if (str_opts[i].c == c) {
+			*(const char **)(void *)((char *)o + str_opts[i].off) =
+			    arg;
+			return 1;
+		}
+	return 0;
+}
+
 /* The options that name where the samples are (the source and its
  * columns, files, command): 1 when c is one of them, else 0. */
 static int
@@ -352,56 +393,8 @@ set_source(struct args *a, int c, const char *arg, int *bad)
 	case 'd':
 		add_file(&data, &a->ndata, arg);
 		break;
-	case 'u':
-		o->url = arg;
-		break;
-	case O_LABEL:
-		o->instance_label = arg;
-		break;
-	case O_BEARER:
-		o->bearer_token_file = arg;
-		break;
 	case O_PARTIAL:
 		o->accept_partial = 1;
-		break;
-	case O_DB:
-		o->db = arg;
-		break;
-	case O_TABLE:
-		o->table = arg;
-		break;
-	case O_TSCOL:
-		o->col_ts = arg;
-		break;
-	case O_IDCOL:
-		o->col_id = arg;
-		break;
-	case O_INSTCOL:
-		o->col_instance = arg;
-		break;
-	case O_METCOL:
-		o->col_metric = arg;
-		break;
-	case O_VALCOL:
-		o->col_value = arg;
-		break;
-	case O_UNITCOL:
-		o->col_unit = arg;
-		break;
-	case O_INSTANCE:
-		o->instance = arg;
-		break;
-	case O_STAT:
-		o->statistic = arg;
-		break;
-	case O_COMMAND:
-		o->command = arg;
-		break;
-	case O_NEXT:
-		o->next_args = arg;
-		break;
-	case O_TMPDIR:
-		o->tmpdir = arg;
 		break;
 	case O_PAGE:
 		r = bf_cli_long("--page", arg, 1, 1000000, &v);
@@ -415,9 +408,9 @@ set_source(struct args *a, int c, const char *arg, int *bad)
 		r = bf_cli_size("--memory", arg, &o->memory);
 		break;
 	case 'f':
-		if ((r = o->format = bf_format_parse(arg)) < 0)
-			bf_warn("bad --format '%s': expected auto, ndjson, "
-			    "cw-data, cw-stats or csv", arg);
+		if ((r = bf_cli_choice("--format", arg, bf_format_names,
+		    &k)) == 0)
+			o->format = k;
 		break;
 	case O_SPLIT:
 		r = nonempty("--split", arg);
@@ -441,12 +434,10 @@ set_opt(struct args *a, int c, const char *arg, int *bad)
 {
 	struct bf_fetch_opts *o = &a->o;
 
-	if (set_source(a, c, arg, bad) || set_resilience(o, c, arg, bad))
+	if (set_str(o, c, arg) || set_source(a, c, arg, bad) ||
+	    set_resilience(o, c, arg, bad))
 		return;
 	switch (c) {
-	case 'm':
-		o->metrics_path = arg;
-		break;
 	case 'n':
 		o->dry_run = 1;
 		break;

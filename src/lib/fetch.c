@@ -1,9 +1,10 @@
 /*
  * fetch.c: bf-fetch's window loop, its request policy and the helpers its
- * sources share (fetch.h, source.h).
+ * sources share (fetch.h, source-internal.h).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,40 @@
 #include "fetch.h"
 #include "input.h"
 #include "json.h"
-#include "source.h"
+#include "source-internal.h"
 #include "stream.h"
+
+/* A FIFO of nodes that link to the next through a pointer member at
+ * offset link (a job's next_work, an item's next). */
+struct fifo {
+	void *head, *tail;
+	size_t link;
+};
+
+/* Appends x (whose link is NULL). */
+static void
+fifo_push(struct fifo *q, void *x)
+{
+	if (q->tail != NULL)
+		memcpy((char *)q->tail + q->link, &x, sizeof(x));
+	else
+		q->head = x;
+	q->tail = x;
+}
+
+/* Takes the first node off, or NULL when empty. */
+static void *
+fifo_pop(struct fifo *q)
+{
+	void *x = q->head;
+
+	if (x == NULL)
+		return NULL;
+	memcpy(&q->head, (char *)x + q->link, sizeof(q->head));
+	if (q->head == NULL)
+		q->tail = NULL;
+	return x;
+}
 
 struct item {
 	struct item *next;
@@ -39,32 +72,10 @@ struct bf_fetch {
 
 	pthread_mutex_t mu;         /* guards the queues below and job->done */
 	pthread_cond_t work_cv, done_cv;
-	struct bf_job *wq_head, *wq_tail;
+	struct fifo wq;             /* jobs for the workers */
 	int closing;
 	uint64_t seed;
 };
-
-static const char *const fmt_names[] = { "auto", "ndjson", "cw-data",
-	"cw-stats", "csv" };
-
-int
-bf_format_parse(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(fmt_names) / sizeof(fmt_names[0]); i++)
-		if (strcmp(s, fmt_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-const char *
-bf_format_name(int fmt)
-{
-	if (fmt < 0 || fmt >= (int)(sizeof(fmt_names) / sizeof(fmt_names[0])))
-		return "?";
-	return fmt_names[fmt];
-}
 
 void
 bf_fetch_opts_init(struct bf_fetch_opts *o)
@@ -141,122 +152,6 @@ bf_job_fail(struct bf_job *job, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(job->msg, sizeof(job->msg), fmt, ap);
 	va_end(ap);
-}
-
-int
-bf_is_json_number(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i >= n)
-		return 0;
-	if (s[i] == '0')
-		i++;
-	else if (s[i] >= '1' && s[i] <= '9')
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && s[i] == '.') {
-		if (++i >= n || s[i] < '0' || s[i] > '9')
-			return 0;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		if (i >= n || s[i] < '0' || s[i] > '9')
-			return 0;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	return i == n;
-}
-
-void
-bf_job_prefix(struct bf_job *job)
-{
-	if (job->prefix.len > 0)
-		return;
-	bf_buf_puts(&job->prefix, "{\"type\":\"sample\",\"partition\":");
-	bf_json_put_str(&job->prefix, job->w.partition,
-	    strlen(job->w.partition));
-	bf_json_put_kv_str(&job->prefix, "window_start", job->w.ws);
-	bf_json_put_kv_str(&job->prefix, "window_end", job->w.we);
-}
-
-void
-bf_job_sample(struct bf_job *job, const char *instance, size_t ilen,
-    const char *metric, size_t mlen, const char *unit, bf_time ts,
-    const char *value, size_t vlen, int valkind, const char *source,
-    int64_t resolution)
-{
-	struct bf_buf *b = &job->out;
-	char t[BF_TIME_LEN];
-
-	bf_job_prefix(job);
-	bf_buf_add(b, job->prefix.s, job->prefix.len);
-	bf_buf_puts(b, ",\"instance_id\":");
-	bf_json_put_str(b, instance, ilen);
-	bf_buf_puts(b, ",\"metric\":");
-	bf_json_put_str(b, metric, mlen);
-	bf_time_format(ts, t);
-	bf_json_put_kv_str(b, "ts", t);
-	bf_buf_puts(b, ",\"value\":");
-	if (valkind == BF_VAL_RAW || bf_is_json_number(value, vlen))
-		bf_buf_add(b, value, vlen);
-	else
-		bf_json_put_str(b, value, vlen);
-	bf_json_put_kv_str(b, "unit", unit);
-	bf_json_put_kv_str(b, "source", source);
-	if (resolution > 0)
-		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
-	bf_buf_puts(b, "}\n");
-	job->fetched++;
-}
-
-void
-bf_job_lookback(struct bf_job *job, size_t mark)
-{
-	struct bf_buf *b = &job->out;
-
-	if (b->len < mark + 2 || b->s[b->len - 1] != '\n' ||
-	    b->s[b->len - 2] != '}')
-		return;
-	b->len -= 2;
-	bf_buf_puts(b, ",\"lookback\":true}\n");
-	job->fetched--;
-	job->lookback++;
-}
-
-int64_t
-bf_cw_period(bf_time now, bf_time t)
-{
-	int64_t age = now - t;
-
-	if (age <= 15 * 86400)
-		return 60;
-	if (age <= 63 * 86400)
-		return 300;
-	if (age <= 455 * 86400)
-		return 3600;
-	return 0;
-}
-
-int64_t
-bf_cw_job_period(const struct bf_fetch_opts *o, const struct bf_job *job)
-{
-	int64_t p = bf_cw_period(o->now, job->w.start);
-
-	if (p == 0)
-		p = 3600;
-	if (o->step > p)
-		p = o->step;
-	return p;
 }
 
 /*
@@ -451,6 +346,17 @@ budget_failed:
 	return -1;
 }
 
+int
+bf_fetch_check_call(struct bf_source *s, struct bf_job *job, bf_try_fn fn,
+    void *ctx, struct bf_err *e)
+{
+	if (bf_fetch_call(s, job, fn, ctx) == 0)
+		return 0;
+	if (job->unavailable)
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE, "%s", job->msg);
+	return 1;
+}
+
 /*
  * The loop.
  */
@@ -517,14 +423,9 @@ worker(void *arg)
 	    s->ops->worker_open(s, &w, &e) == 0;
 	for (;;) {
 		pthread_mutex_lock(&f->mu);
-		while (f->wq_head == NULL && !f->closing)
+		while (f->wq.head == NULL && !f->closing)
 			pthread_cond_wait(&f->work_cv, &f->mu);
-		job = f->wq_head;
-		if (job != NULL) {
-			f->wq_head = job->next_work;
-			if (f->wq_head == NULL)
-				f->wq_tail = NULL;
-		}
+		job = fifo_pop(&f->wq);
 		pthread_mutex_unlock(&f->mu);
 		if (job == NULL)
 			break;
@@ -559,7 +460,7 @@ struct loop {
 	struct bf_fetch *f;
 	struct bf_source *src;
 	/* Guarded by f->mu: the output queue, in input order. */
-	struct item *head, *tail;
+	struct fifo out;     /* of struct item */
 	int inflight;        /* windows queued and not yet written */
 	int eof;             /* no more items will come */
 	pthread_cond_t space_cv;
@@ -576,11 +477,7 @@ struct loop {
 static void
 push_item(struct loop *L, struct item *it)
 {
-	if (L->tail != NULL)
-		L->tail->next = it;
-	else
-		L->head = it;
-	L->tail = it;
+	fifo_push(&L->out, it);
 	if (it->job != NULL)
 		L->inflight++;
 	pthread_cond_broadcast(&L->f->done_cv);
@@ -649,16 +546,11 @@ writer(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&f->mu);
-		while ((L->head == NULL && !L->eof) ||
-		    (L->head != NULL && !item_ready(L->head)))
+		while ((L->out.head == NULL && !L->eof) ||
+		    (L->out.head != NULL && !item_ready(L->out.head)))
 			pthread_cond_wait(&f->done_cv, &f->mu);
-		it = L->head;
-		if (it != NULL) {
-			L->head = it->next;
-			if (L->head == NULL)
-				L->tail = NULL;
-		}
-		last = L->head == NULL;
+		it = fifo_pop(&L->out);
+		last = L->out.head == NULL;
 		pthread_mutex_unlock(&f->mu);
 		if (it == NULL)
 			break;
@@ -912,11 +804,7 @@ queue_job(struct loop *L, struct bf_job *job, int nth)
 	it->job = job;
 	pthread_mutex_lock(&f->mu);
 	push_item(L, it);
-	if (f->wq_tail != NULL)
-		f->wq_tail->next_work = job;
-	else
-		f->wq_head = job;
-	f->wq_tail = job;
+	fifo_push(&f->wq, job);
 	pthread_cond_signal(&f->work_cv);
 	while (L->inflight >= nth)
 		pthread_cond_wait(&L->space_cv, &f->mu);
@@ -1044,6 +932,7 @@ open_fetch(struct bf_fetch *f, struct bf_source *src,
 	f->o = o;
 	f->src = src;
 	f->seed = bf_rand_seed();
+	f->wq.link = offsetof(struct bf_job, next_work);
 	pthread_mutex_init(&f->pol, NULL);
 	pthread_mutex_init(&f->logmu, NULL);
 	pthread_mutex_init(&f->mu, NULL);
@@ -1117,6 +1006,7 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 	memset(&L, 0, sizeof(L));
 	memset(&fd, 0, sizeof(fd));
 	L.f = &f;
+	L.out.link = offsetof(struct item, next);
 	L.src = &src;
 	L.requests_known = 1;
 	pthread_cond_init(&L.space_cv, NULL);

@@ -1,6 +1,6 @@
 /*
  * records-internal.h: what records.c, records-spill.c, records-parse.c and
- * source-file.c share, and nothing else does (source.h is the interface):
+ * source-file.c share, and nothing else does (records.h is the interface):
  * the parsers' record as they build it, the spill's state, and the
  * functions one of them calls in another.
  */
@@ -11,9 +11,9 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "source.h"
+#include "records.h"
 
-/* Own strings (source.h: sbuf) have offsets tagged with SPILL_STR. */
+/* Own strings (records.h: sbuf) have offsets tagged with SPILL_STR. */
 #define SPILL_STR ((size_t)1 << (sizeof(size_t) * CHAR_BIT - 2))
 /* What a record held in a chunk costs: itself, its series id, and
  * bf_recs_sort's ord and tsidx entries. */
@@ -21,7 +21,7 @@
     2 * sizeof(size_t) + sizeof(bf_time))
 
 /* A record being built: n-counted strings, NULL when absent. With line
- * set, body is the rest after the runs and the "ts" member (source.h). */
+ * set, body is the rest after the runs and the "ts" member (records.h). */
 struct rec_in {
 	const char *key, *instance, *metric, *unit, *source, *value, *body;
 	size_t keyn, instancen, metricn, unitn, sourcen, valuen, bodyn;
@@ -128,6 +128,10 @@ int bf_records_detect(const char *data, size_t n, struct bf_json *j,
 int bf_records_parse_parts(struct bf_source *s, const struct bf_recopts *ro,
     const char *name, const char *data, size_t n, struct bf_recs *rs,
     int file, struct bf_err *e);
+/* 1 when the file source reads data[0..n) as NDJSON in parts
+ * (bf_records_parse_parts): format fmt says so, or detects it in a file
+ * large enough to be cut (bf_records_parts). */
+int bf_records_in_parts(int fmt, const char *data, size_t n);
 /* Reads fd (path in messages) to its end into out and closes it. */
 int bf_read_fd(int fd, const char *path, size_t max, struct bf_buf *out,
     struct bf_err *e);

@@ -926,6 +926,9 @@ parse_csv(struct pctx *c, const char *data, size_t n)
 	return rc;
 }
 
+const char *const bf_format_names[] = { "auto", "ndjson", "cw-data",
+	"cw-stats", "csv", NULL };
+
 /* The format of data[0..n): CSV unless it starts with '{', then a
  * CloudWatch export when it is one JSON object naming its array (parsed
  * into j, *jrc the result), else NDJSON. */
@@ -1009,8 +1012,32 @@ bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
  * Parsing a large NDJSON file in parts at once.
  */
 
-int bf_file_parts = 0;
-size_t bf_file_part_min = (size_t)1 << 20;
+/* bf_records_parts: the parts of a file (0: one per processor) and the
+ * fewest bytes of a part. */
+static int file_parts = 0;
+static size_t file_part_min = (size_t)1 << 20;
+
+void
+bf_records_parts(int parts, size_t part_min)
+{
+	file_parts = parts;
+	file_part_min = part_min;
+}
+
+/* 1 when the file source reads data[0..n) as NDJSON in parts: format fmt
+ * says so, or detects it in a file large enough to be cut. */
+int
+bf_records_in_parts(int fmt, const char *data, size_t n)
+{
+	struct bf_json j = BF_JSON_INIT;
+	size_t errpos;
+	int jrc;
+
+	if (fmt == BF_FMT_AUTO && n / 2 >= file_part_min)
+		fmt = bf_records_detect(data, n, &j, &jrc, &errpos);
+	bf_json_free(&j);
+	return fmt == BF_FMT_NDJSON;
+}
 
 struct part {
 	struct pctx c;
@@ -1049,7 +1076,7 @@ bf_records_parse_parts(struct bf_source *s, const struct bf_recopts *ro,
 	long ncpu;
 	int np, k, rc = 0, spilled;
 
-	np = bf_file_parts;
+	np = file_parts;
 	if (np <= 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		np = ncpu < 1 ? 1 : ncpu > BF_FILE_MAXPARTS ?
@@ -1057,8 +1084,8 @@ bf_records_parse_parts(struct bf_source *s, const struct bf_recopts *ro,
 	}
 	if (np > BF_FILE_MAXPARTS)
 		np = BF_FILE_MAXPARTS;
-	if (bf_file_part_min > 0 && (size_t)np > n / bf_file_part_min)
-		np = (int)(n / bf_file_part_min);
+	if (file_part_min > 0 && (size_t)np > n / file_part_min)
+		np = (int)(n / file_part_min);
 	if (np < 2)
 		return bf_records_parse(s, ro, name, data, n, BF_FMT_NDJSON,
 		    rs, NULL, e);

@@ -1,5 +1,5 @@
 /*
- * records.c: the records bf-fetch's file and exec sources read (source.h):
+ * records.c: the records bf-fetch's file and exec sources read (records.h):
  * their storage, with interned strings and series, the sort by partition
  * and time, and their output as the sample lines of a window (with
  * lookback). The parsers are in records-parse.c, spilling under --memory
@@ -630,24 +630,6 @@ bf_recs_sort(struct bf_recs *rs)
 }
 
 
-/* An NDJSON record: the window's fields, then the record's own. */
-static void
-emit_body(struct bf_job *job, const char *body, int64_t resolution)
-{
-	struct bf_buf *b = &job->out;
-
-	bf_job_prefix(job);
-	bf_buf_add(b, job->prefix.s, job->prefix.len);
-	if (*body != '\0') {
-		bf_buf_putc(b, ',');
-		bf_buf_puts(b, body);
-	}
-	if (resolution > 0)
-		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
-	bf_buf_puts(b, "}\n");
-	job->fetched++;
-}
-
 /* A record's "ts" member, formatted once for the records that share its
  * time (a window's records come in time order, several to a time). */
 struct tsmember {
@@ -672,46 +654,52 @@ ts_member(struct tsmember *m, bf_time ts)
 	m->n = 7 + n;
 }
 
-/* A record parsed with borrow: its runs of the line, the time, the rest.
- * Written straight into the buffer, its length known beforehand (this is
- * bf-fetch's inner loop for the file source). */
+/* A record parsed with borrow: its runs of the line, the time, the rest
+ * (",..." or ""). This is bf-fetch's inner loop for the file source. */
 static void
 emit_runs(struct bf_job *job, const struct bf_rec *r,
     const struct tsmember *ts, const char *rest, int64_t resolution)
 {
-	struct bf_buf *b = &job->out;
-	size_t restn = strlen(rest);
-	char *p;
-	int k, first = 1;
+	struct bf_member m[5];
+	int k;
 
-	bf_job_prefix(job);
-	bf_buf_grow(b, job->prefix.len + 1 + r->b.run[1] + r->b.run[3] +
-	    r->b.run[5] + 3 + ts->n + restn);
-	p = b->s + b->len;
-	memcpy(p, job->prefix.s, job->prefix.len);
-	p += job->prefix.len;
-	*p++ = ',';
 	for (k = 0; k < 3; k++) {
-		if (r->b.run[2 * k + 1] == 0)
-			continue;
-		if (!first)
-			*p++ = ',';
-		first = 0;
-		memcpy(p, r->b.line + r->b.run[2 * k], r->b.run[2 * k + 1]);
-		p += r->b.run[2 * k + 1];
+		m[k].s = r->b.line + r->b.run[2 * k];
+		m[k].n = r->b.run[2 * k + 1];
 	}
-	if (!first)
-		*p++ = ',';
-	memcpy(p, ts->s, ts->n);
-	p += ts->n;
-	memcpy(p, rest, restn);
-	p += restn;
-	*p = '\0';
-	b->len = (size_t)(p - b->s);
-	if (resolution > 0)
-		bf_buf_printf(b, ",\"resolution\":%lld", (long long)resolution);
-	bf_buf_add(b, "}\n", 2);
-	job->fetched++;
+	m[3].s = ts->s;
+	m[3].n = ts->n;
+	m[4].s = rest + (*rest == ',');
+	m[4].n = strlen(m[4].s);
+	bf_job_put_sample(job, NULL, m, 5, resolution);
+}
+
+/* CloudWatch's retention tiers (records.h), which its exports (the file
+ * source) and the AWS CLI (the exec source) follow. */
+int64_t
+bf_cw_period(bf_time now, bf_time t)
+{
+	int64_t age = now - t;
+
+	if (age <= 15 * 86400)
+		return 60;
+	if (age <= 63 * 86400)
+		return 300;
+	if (age <= 455 * 86400)
+		return 3600;
+	return 0;
+}
+
+int64_t
+bf_cw_job_period(const struct bf_fetch_opts *o, const struct bf_job *job)
+{
+	int64_t p = bf_cw_period(o->now, job->w.start);
+
+	if (p == 0)
+		p = 3600;
+	if (o->step > p)
+		p = o->step;
+	return p;
 }
 
 /* The resolution of CloudWatch record r in job: the period its export
@@ -732,6 +720,7 @@ emit_rec(struct bf_source *s, const struct bf_recs *rs,
     struct tsmember *tsm)
 {
 	const char *inst, *metric, *val, *src;
+	struct bf_member m;
 
 	if (r->kind == BF_REC_BORROWED) {
 		ts_member(tsm, r->ts);
@@ -740,8 +729,10 @@ emit_rec(struct bf_source *s, const struct bf_recs *rs,
 		return;
 	}
 	if (r->kind == BF_REC_BODY) {
-		emit_body(job, bf_recs_str(rs, r->b.body),
-		    r->addres ? resolution : 0);
+		/* an NDJSON record: the window's fields, the record's own */
+		m.s = bf_recs_str(rs, r->b.body);
+		m.n = strlen(m.s);
+		bf_job_put_sample(job, NULL, &m, 1, r->addres ? resolution : 0);
 		return;
 	}
 	inst = bf_recs_str(rs, r->f.instance);

@@ -1,7 +1,7 @@
 /*
  * source-exec.c: the exec source: runs a command per window (and per page,
  * following get-metric-data's NextToken) from a template, without a shell,
- * and reads its output as one of the file formats (source.h).
+ * and reads its output as one of the file formats (records.h).
  *
  * The template is split into words at blanks; '...' and "..." group a word
  * and a backslash takes the next character literally (outside '...'). After
@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "source.h"
+#include "records.h"
 
 extern char **environ;
 
@@ -50,6 +50,16 @@ words_free(struct words *ws)
 		free(ws->w[i]);
 	free(ws->w);
 	memset(ws, 0, sizeof(*ws));
+}
+
+static void
+execsrc_free(struct execsrc *x)
+{
+	if (x != NULL) {
+		words_free(&x->cmd);
+		words_free(&x->next);
+	}
+	free(x);
 }
 
 static int
@@ -135,22 +145,14 @@ exec_open(struct bf_source *s, struct bf_err *e)
 	s->priv = x;
 	return 0;
 fail:
-	words_free(&x->cmd);
-	words_free(&x->next);
-	free(x);
+	execsrc_free(x);
 	return -1;
 }
 
 static void
 exec_close(struct bf_source *s)
 {
-	struct execsrc *x = s->priv;
-
-	if (x == NULL)
-		return;
-	words_free(&x->cmd);
-	words_free(&x->next);
-	free(x);
+	execsrc_free(s->priv);
 	s->priv = NULL;
 }
 

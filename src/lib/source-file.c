@@ -1,6 +1,6 @@
 /*
- * source-file.c: the file source (source.h), which loads --data files
- * once, sorts their records with bounded memory (records-spill.c) and
+ * source-file.c: the file source (source-internal.h), which loads --data
+ * files once, sorts their records with bounded memory (records-spill.c) and
  * routes them to the windows they fall in.
  */
 #include <errno.h>
@@ -66,31 +66,19 @@ bf_data_free(struct bf_data *d)
 	bf_buf_free(&d->buf);
 }
 
+/* Frees fs: its records, then the data they may point into. */
 static void
-free_data(struct filesrc *fs)
+filesrc_free(struct filesrc *fs)
 {
 	int i;
 
+	if (fs == NULL)
+		return;
+	bf_recs_free(&fs->rs);
 	for (i = 0; i < fs->ndata; i++)
 		bf_data_free(&fs->data[i]);
 	free(fs->data);
-	fs->data = NULL;
-	fs->ndata = 0;
-}
-
-/* 1 when the file source reads data[0..n) as NDJSON in parts: format fmt
- * says so, or detects it in a file large enough to be cut. */
-static int
-is_ndjson(int fmt, const char *data, size_t n)
-{
-	struct bf_json j = BF_JSON_INIT;
-	size_t errpos;
-	int jrc;
-
-	if (fmt == BF_FMT_AUTO && n / 2 >= bf_file_part_min)
-		fmt = bf_records_detect(data, n, &j, &jrc, &errpos);
-	bf_json_free(&j);
-	return fmt == BF_FMT_NDJSON;
+	free(fs);
 }
 
 /* 1 when data may be a CloudWatch export (a JSON document, read whole in
@@ -155,10 +143,12 @@ file_load(struct bf_source *s, struct filesrc *fs, struct bf_err *e)
 
 		d = &fs->data[i];
 		fs->rs.order = (uint64_t)i << 40;
-		rc = is_ndjson(o->format, d->p, d->n) ? bf_records_parse_parts(s, &ro,
-		    o->data[i], d->p, d->n, &fs->rs, i, e) :
-		    bf_records_parse(s, &ro, o->data[i], d->p, d->n,
-		    o->format, &fs->rs, &next, e);
+		if (bf_records_in_parts(o->format, d->p, d->n))
+			rc = bf_records_parse_parts(s, &ro, o->data[i], d->p,
+			    d->n, &fs->rs, i, e);
+		else
+			rc = bf_records_parse(s, &ro, o->data[i], d->p, d->n,
+			    o->format, &fs->rs, &next, e);
 		if (rc < 0) {
 			e->code = BF_EXIT_USAGE;
 			free(pending);
@@ -207,9 +197,7 @@ file_open(struct bf_source *s, struct bf_err *e)
 		    "--data FILE");
 	fs = bf_xcalloc(1, sizeof(*fs));
 	if (file_load(s, fs, e) < 0) {
-		bf_recs_free(&fs->rs);
-		free_data(fs);
-		free(fs);
+		filesrc_free(fs);
 		return -1;
 	}
 	s->priv = fs;
@@ -305,13 +293,7 @@ file_plan(struct bf_source *s, struct bf_job *job, struct bf_plan *p)
 static void
 file_close(struct bf_source *s)
 {
-	struct filesrc *fs = s->priv;
-
-	if (fs == NULL)
-		return;
-	bf_recs_free(&fs->rs);
-	free_data(fs);
-	free(fs);
+	filesrc_free(s->priv);
 	s->priv = NULL;
 }
 

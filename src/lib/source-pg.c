@@ -1,6 +1,6 @@
 /*
  * source-pg.c: the postgres source: a telemetry table read over libpq with
- * keyset pagination (source.h).
+ * keyset pagination (source-internal.h).
  *
  * Per window it runs, one page at a time,
  *
@@ -25,11 +25,12 @@
  * failure) with statement_timeout set.
  */
 #include <libpq-fe.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "source.h"
+#include "source-internal.h"
 
 enum { SQL_FIRST, SQL_NEXT, SQL_LOOKBACK };
 
@@ -67,6 +68,23 @@ put_ident(struct bf_buf *b, const char *name, int dotted)
 	bf_buf_putc(b, '"');
 }
 
+/* Appends fmt with each '@' replaced by the next argument (a const char *)
+ * as a quoted identifier, each '#' by the next as a dotted one. */
+static void
+put_sql(struct bf_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	const char *p;
+
+	va_start(ap, fmt);
+	for (p = fmt; *p != '\0'; p++)
+		if (*p == '@' || *p == '#')
+			put_ident(b, va_arg(ap, const char *), *p == '#');
+		else
+			bf_buf_putc(b, *p);
+	va_end(ap);
+}
+
 static char *
 build_sql(const struct bf_fetch_opts *o, int nmetrics, int unitcol, int mode)
 {
@@ -74,66 +92,31 @@ build_sql(const struct bf_fetch_opts *o, int nmetrics, int unitcol, int mode)
 	int i, k;
 
 	bf_buf_puts(&b, "SELECT ");
-	if (mode == SQL_LOOKBACK) {
-		bf_buf_puts(&b, "DISTINCT ON (");
-		put_ident(&b, o->col_metric, 0);
-		bf_buf_puts(&b, ") ");
-	}
-	bf_buf_puts(&b, "floor(extract(epoch FROM ");
-	put_ident(&b, o->col_ts, 0);
-	bf_buf_puts(&b, "))::bigint, ");
-	put_ident(&b, o->col_ts, 0);
-	bf_buf_puts(&b, ", ");
-	put_ident(&b, o->col_id, 0);
-	bf_buf_puts(&b, ", ");
-	put_ident(&b, o->col_metric, 0);
-	bf_buf_puts(&b, ", ");
-	put_ident(&b, o->col_value, 0);
-	bf_buf_puts(&b, "::text");
-	if (unitcol) {
-		bf_buf_puts(&b, ", ");
-		put_ident(&b, o->col_unit, 0);
-	}
-	bf_buf_puts(&b, " FROM ");
-	put_ident(&b, o->table, 1);
-	bf_buf_puts(&b, " WHERE ");
-	put_ident(&b, o->col_instance, 0);
-	bf_buf_puts(&b, " = $1 AND ");
-	put_ident(&b, o->col_ts, 0);
-	bf_buf_puts(&b, " >= $2 AND ");
-	put_ident(&b, o->col_ts, 0);
-	bf_buf_puts(&b, " < $3");
+	if (mode == SQL_LOOKBACK)
+		put_sql(&b, "DISTINCT ON (@) ", o->col_metric);
+	put_sql(&b, "floor(extract(epoch FROM @))::bigint, @, @, @, @::text",
+	    o->col_ts, o->col_ts, o->col_id, o->col_metric, o->col_value);
+	if (unitcol)
+		put_sql(&b, ", @", o->col_unit);
+	put_sql(&b, " FROM # WHERE @ = $1 AND @ >= $2 AND @ < $3", o->table,
+	    o->col_instance, o->col_ts, o->col_ts);
 	k = mode == SQL_LOOKBACK ? 4 : 5;
 	if (nmetrics > 0) {
-		bf_buf_puts(&b, " AND ");
-		put_ident(&b, o->col_metric, 0);
-		bf_buf_puts(&b, " IN (");
+		put_sql(&b, " AND @ IN (", o->col_metric);
 		for (i = 0; i < nmetrics; i++)
 			bf_buf_printf(&b, "%s$%d", i ? ", " : "", k++);
 		bf_buf_puts(&b, ")");
 	}
 	if (mode == SQL_LOOKBACK) {
-		bf_buf_puts(&b, " ORDER BY ");
-		put_ident(&b, o->col_metric, 0);
-		bf_buf_puts(&b, ", ");
-		put_ident(&b, o->col_ts, 0);
-		bf_buf_puts(&b, " DESC, ");
-		put_ident(&b, o->col_id, 0);
-		bf_buf_puts(&b, " DESC");
+		put_sql(&b, " ORDER BY @, @ DESC, @ DESC", o->col_metric,
+		    o->col_ts, o->col_id);
 		return bf_buf_detach(&b);
 	}
 	if (mode == SQL_NEXT) {
-		bf_buf_puts(&b, " AND (");
-		put_ident(&b, o->col_ts, 0);
-		bf_buf_puts(&b, ", ");
-		put_ident(&b, o->col_id, 0);
-		bf_buf_printf(&b, ") > ($%d, $%d)", k, k + 1);
+		put_sql(&b, " AND (@, @)", o->col_ts, o->col_id);
+		bf_buf_printf(&b, " > ($%d, $%d)", k, k + 1);
 	}
-	bf_buf_puts(&b, " ORDER BY ");
-	put_ident(&b, o->col_ts, 0);
-	bf_buf_puts(&b, ", ");
-	put_ident(&b, o->col_id, 0);
-	bf_buf_puts(&b, " LIMIT $4");
+	put_sql(&b, " ORDER BY @, @ LIMIT $4", o->col_ts, o->col_id);
 	return bf_buf_detach(&b);
 }
 
@@ -239,9 +222,7 @@ pg_worker_close(struct bf_source *s, void *wp)
 {
 	struct pgw *w = wp;
 
-	if (w == NULL)
-		return;
-	if (w->conn != NULL)
+	if (w != NULL && w->conn != NULL)
 		PQfinish(w->conn);
 	free(w);
 }
@@ -519,12 +500,7 @@ pg_check(struct bf_source *s, struct bf_job *job, struct bf_err *e)
 	pr.w = w;
 	for (i = 0; i < n && rc == 0; i++) {
 		pr.sql = sql[i];
-		if (bf_fetch_call(s, job, try_prepare, &pr) == 0)
-			continue;
-		if (job->unavailable)
-			rc = bf_err_set(e, BF_EXIT_UNAVAILABLE, "%s",
-			    job->msg);
-		else
+		if ((rc = bf_fetch_check_call(s, job, try_prepare, &pr, e)) > 0)
 			rc = bf_err_set(e, BF_EXIT_USAGE, "%.600s; query: "
 			    "%.380s", job->msg, pr.sql);
 	}

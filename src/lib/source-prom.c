@@ -1,6 +1,7 @@
 /*
  * source-prom.c: the prometheus source: /api/v1/query_range over libcurl,
- * one easy handle per worker thread so connections are reused (source.h).
+ * one easy handle per worker thread so connections are reused
+ * (source-internal.h).
  *
  * For each metric of the map and each window [start, end) it asks for the
  * points start, start+step, ... up to the last one before end: query_range
@@ -29,7 +30,7 @@
 #include "decimal.h"
 #include "fetch.h"
 #include "keymap.h"
-#include "source.h"
+#include "source-internal.h"
 
 #define PROM_MAX_POINTS 11000
 #define PROM_SPLIT_DEPTH 12
@@ -214,13 +215,22 @@ struct lbpoint {
 	size_t vn;
 };
 
-struct chunk {
+/* A request for one metric over a range of time, which ask_range halves
+ * while the answer is too big: the first member of a chunk and a raw. */
+struct ask {
 	struct bf_source *s;
 	struct promw *w;
 	const struct bf_metric *m;
-	const char *query;   /* expanded */
-	int64_t from, to;    /* the first and the last point asked for */
+	int64_t from, to;    /* chunk: the first and the last point asked
+	                        for; raw: [from, to), seconds */
+	int64_t unit;        /* chunk: the step; raw: 1 (a second) */
+	int raw;             /* to is past the end: a raw's */
 	int too_big;
+};
+
+struct chunk {
+	struct ask a;
+	const char *query;   /* expanded */
 	/* lookback points by instance, over all chunks of the metric */
 	struct bf_keymap lbmap;
 	struct lbpoint *lb;  /* owned; lbmap.n of them */
@@ -268,13 +278,13 @@ keep_lookback(struct chunk *c, const struct bf_buf *inst, bf_time when,
 static void
 emit_lookback(struct chunk *c, struct bf_job *job)
 {
-	struct promsrc *p = c->s->priv;
+	struct promsrc *p = c->a.s->priv;
 	size_t i, mark;
 
 	for (i = 0; i < c->lbmap.n; i++) {
 		mark = job->out.len;
 		bf_job_sample(job, c->lbmap.v[i].key, c->lbmap.v[i].len,
-		    c->m->metric, strlen(c->m->metric), c->m->unit,
+		    c->a.m->metric, strlen(c->a.m->metric), c->a.m->unit,
 		    c->lb[i].ts, c->lb[i].value, c->lb[i].vn, BF_VAL_TEXT,
 		    "prometheus", p->step);
 		bf_job_lookback(job, mark);
@@ -339,17 +349,33 @@ fail_multiple(struct bf_source *s, struct bf_job *job,
 	    s->o->instance_label);
 }
 
+/* The instance of a series whose "metric" object is token met (-1:
+ * none) into inst: its instance label, else the window's partition. */
+static void
+series_instance(const struct bf_fetch_opts *o, const struct bf_job *job,
+    const struct bf_json *j, int met, struct bf_buf *inst)
+{
+	int lab;
+
+	bf_buf_reset(inst);
+	lab = met >= 0 ? bf_json_get(j, met, o->instance_label) : -1;
+	if (lab >= 0 && j->tok[lab].type == BF_JSON_STRING)
+		bf_json_str(j, lab, inst);
+	else
+		bf_buf_puts(inst, job->w.partition);
+}
+
 /* 0 when every series of the matrix result res has its own instance;
  * else fails job with multiple_series and returns -1. */
 static int
 check_series(struct chunk *c, struct bf_job *job, const struct bf_json *j,
     int res)
 {
-	const struct bf_fetch_opts *o = c->s->o;
+	const struct bf_fetch_opts *o = c->a.s->o;
 	struct bf_keymap seen = BF_KEYMAP_INIT, named = BF_KEYMAP_INIT;
 	struct bf_buf inst = BF_BUF_INIT, diff = BF_BUF_INIT, first_inst =
 	    BF_BUF_INIT;
-	int *met = NULL, ser, k, m, lab, first = -1, n = 0, added;
+	int *met = NULL, ser, k, m, first = -1, n = 0, added;
 	size_t i;
 
 	met = bf_xcalloc((size_t)j->tok[res].size + 1, sizeof(*met));
@@ -357,12 +383,7 @@ check_series(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 	    k++, ser = bf_json_skip(j, ser)) {
 		m = j->tok[ser].type == BF_JSON_OBJECT ?
 		    bf_json_get(j, ser, "metric") : -1;
-		bf_buf_reset(&inst);
-		lab = m >= 0 ? bf_json_get(j, m, o->instance_label) : -1;
-		if (lab >= 0 && j->tok[lab].type == BF_JSON_STRING)
-			bf_json_str(j, lab, &inst);
-		else
-			bf_buf_puts(&inst, job->w.partition);
+		series_instance(o, job, j, m, &inst);
 		i = bf_keymap_put(&seen, bf_buf_str(&inst), inst.len, &added);
 		if (added) {
 			met[i] = m;
@@ -378,8 +399,8 @@ check_series(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 		}
 	}
 	if (first >= 0)
-		fail_multiple(c->s, job, c->m, n + 1, bf_buf_str(&first_inst),
-		    &diff);
+		fail_multiple(c->a.s, job, c->a.m, n + 1,
+		    bf_buf_str(&first_inst), &diff);
 	free(met);
 	bf_keymap_free(&seen);
 	bf_keymap_free(&named);
@@ -419,17 +440,13 @@ retryable_type(const char *t)
 	    strcmp(t, "internal") == 0 || strcmp(t, "canceled") == 0;
 }
 
-/* Emits the points of the matrix in j; -1 with t filled when the shape is
- * wrong. */
+/* The token of the answer's data.result, a matrix; -1 with t->msg set
+ * when it is not one. */
 static int
-emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
+matrix_result(const struct promsrc *p, const struct bf_json *j,
     struct bf_try *t)
 {
-	const struct bf_fetch_opts *o = c->s->o;
-	struct promsrc *p = c->s->priv;
-	struct bf_buf inst = BF_BUF_INIT;
-	int data, res, rt, ser, k, met, vals, pt, i, lab;
-	int rc = -1;
+	int data, res, rt;
 
 	data = bf_json_get(j, 0, "data");
 	res = data >= 0 ? bf_json_get(j, data, "result") : -1;
@@ -438,8 +455,25 @@ emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 	    !bf_json_streq(j, rt, "matrix")) {
 		snprintf(t->msg, sizeof(t->msg), "%s: the answer is not a "
 		    "matrix (data.resultType, data.result)", p->who);
-		goto out;
+		return -1;
 	}
+	return res;
+}
+
+/* Emits the points of the matrix in j; -1 with t filled when the shape is
+ * wrong. */
+static int
+emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
+    struct bf_try *t)
+{
+	const struct bf_fetch_opts *o = c->a.s->o;
+	struct promsrc *p = c->a.s->priv;
+	struct bf_buf inst = BF_BUF_INIT;
+	int res, ser, k, met, vals, pt, i;
+	int rc = -1;
+
+	if ((res = matrix_result(p, j, t)) < 0)
+		goto out;
 	if (check_series(c, job, j, res) < 0) {
 		t->code = "multiple_series";
 		snprintf(t->msg, sizeof(t->msg), "%.600s", job->msg);
@@ -455,12 +489,7 @@ emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 			    "no 'values' array", p->who, k);
 			goto out;
 		}
-		bf_buf_reset(&inst);
-		lab = met >= 0 ? bf_json_get(j, met, o->instance_label) : -1;
-		if (lab >= 0 && j->tok[lab].type == BF_JSON_STRING)
-			bf_json_str(j, lab, &inst);
-		else
-			bf_buf_puts(&inst, job->w.partition);
+		series_instance(o, job, j, met, &inst);
 		for (pt = vals + 1, i = 0; i < j->tok[vals].size;
 		    i++, pt = bf_json_skip(j, pt)) {
 			const char *ts, *v;
@@ -502,8 +531,9 @@ emit_matrix(struct chunk *c, struct bf_job *job, const struct bf_json *j,
 				continue;
 			}
 			bf_job_sample(job, bf_buf_str(&inst), inst.len,
-			    c->m->metric, strlen(c->m->metric), c->m->unit,
-			    when, v, vn, BF_VAL_TEXT, "prometheus", p->step);
+			    c->a.m->metric, strlen(c->a.m->metric),
+			    c->a.m->unit, when, v, vn, BF_VAL_TEXT,
+			    "prometheus", p->step);
 			bf_buf_free(&vb);
 		}
 	}
@@ -637,73 +667,94 @@ out:
 	return rc;
 }
 
+/* Reads an answer into ctx: 0, or -1 with t->msg set and nothing kept. */
+typedef int (*ask_read_fn)(void *ctx, struct bf_job *job,
+    const struct bf_json *j, struct bf_try *t);
+
+/* One attempt of a's request at url (t as bf_fetch_call's): an answer too
+ * big marks a (ask_range halves the range), a whole one goes to read. */
+static void
+ask_get(struct ask *a, void *ctx, ask_read_fn read, const char *url,
+    struct bf_job *job, struct bf_try *t)
+{
+	struct promsrc *p = a->s->priv;
+	struct bf_json j = BF_JSON_INIT;
+	int rc;
+
+	rc = prom_get(p, a->w, url, &j, t);
+	if (rc == 1) {
+		a->too_big = 1;
+		t->outcome = BF_TRY_OK;
+	} else if (rc == 0 && !partial_answer(&j, p, t)) {
+		t->code = "bad_response";
+		t->outcome = read(ctx, job, &j, t) < 0 ? BF_TRY_FAIL :
+		    BF_TRY_OK;
+	}
+	bf_json_free(&j);
+}
+
+/* ask_read_fn of a chunk: its samples into job->out. */
+static int
+chunk_read(void *ctx, struct bf_job *job, const struct bf_json *j,
+    struct bf_try *t)
+{
+	size_t mark = job->out.len;
+	long fmark = job->fetched;
+
+	if (emit_matrix(ctx, job, j, t) >= 0)
+		return 0;
+	job->out.len = mark;
+	if (job->out.s != NULL)
+		job->out.s[mark] = '\0';
+	job->fetched = fmark;
+	return -1;
+}
+
 static void
 try_chunk(void *ctx, struct bf_job *job, struct bf_try *t)
 {
 	struct chunk *c = ctx;
-	struct promsrc *p = c->s->priv;
-	struct promw *w = c->w;
+	struct promsrc *p = c->a.s->priv;
 	struct bf_buf url = BF_BUF_INIT;
-	struct bf_json j = BF_JSON_INIT;
 	char *q;
-	size_t mark = job->out.len;
-	long fmark = job->fetched;
-	int rc;
 
-	q = curl_easy_escape(w->h, c->query, (int)strlen(c->query));
+	q = curl_easy_escape(c->a.w->h, c->query, (int)strlen(c->query));
 	bf_buf_printf(&url, "%s/api/v1/query_range?query=%s&start=%lld"
-	    "&end=%lld&step=%lld", p->base, q ? q : "", (long long)c->from,
-	    (long long)c->to, (long long)p->step);
+	    "&end=%lld&step=%lld", p->base, q ? q : "", (long long)c->a.from,
+	    (long long)c->a.to, (long long)p->step);
 	curl_free(q);
-	rc = prom_get(p, w, url.s, &j, t);
-	if (rc == 1) {
-		c->too_big = 1;
-		t->outcome = BF_TRY_OK;
-		goto out;
-	}
-	if (rc < 0 || partial_answer(&j, p, t))
-		goto out;
-	t->code = "bad_response";
-	if (emit_matrix(c, job, &j, t) < 0) {
-		job->out.len = mark;
-		if (job->out.s != NULL)
-			job->out.s[mark] = '\0';
-		job->fetched = fmark;
-		t->outcome = BF_TRY_FAIL;
-		goto out;
-	}
-	t->outcome = BF_TRY_OK;
-out:
-	bf_json_free(&j);
+	ask_get(&c->a, c, chunk_read, url.s, job, t);
 	bf_buf_free(&url);
 }
 
-/* Asks for the points from..to (inclusive), splitting when too big. */
+/* Asks for a's metric from from to last (inclusive, a->unit apart)
+ * through fn (ctx: the chunk or raw whose ask a is), halving the range
+ * while the answer is too big. */
 static int
-fetch_range(struct chunk *c, struct bf_job *job, int64_t from, int64_t to,
-    int depth)
+ask_range(struct ask *a, void *ctx, bf_try_fn fn, struct bf_job *job,
+    int64_t from, int64_t last, int depth)
 {
-	struct promsrc *p = c->s->priv;
+	struct promsrc *p = a->s->priv;
 	int64_t n, mid;
 
-	c->from = from;
-	c->to = to;
-	c->too_big = 0;
-	if (bf_fetch_call(c->s, job, try_chunk, c) < 0)
+	a->from = from;
+	a->to = a->raw ? last + 1 : last;
+	a->too_big = 0;
+	if (bf_fetch_call(a->s, job, fn, ctx) < 0)
 		return -1;
-	if (!c->too_big)
+	if (!a->too_big)
 		return 0;
-	n = (to - from) / p->step + 1;
+	n = (last - from) / a->unit + 1;
 	if (n < 2 || depth >= PROM_SPLIT_DEPTH) {
 		bf_job_fail(job, "too_large", "%s: the answer for '%s' is too "
-		    "large even for %lld points", p->who, c->m->metric,
-		    (long long)n);
+		    "large even for %lld %s", p->who, a->m->metric,
+		    (long long)n, a->raw ? "s" : "points");
 		return -1;
 	}
-	mid = from + (n / 2) * p->step;
-	if (fetch_range(c, job, from, mid - p->step, depth + 1) < 0)
+	mid = from + n / 2 * a->unit;
+	if (ask_range(a, ctx, fn, job, from, mid - a->unit, depth + 1) < 0)
 		return -1;
-	return fetch_range(c, job, mid, to, depth + 1);
+	return ask_range(a, ctx, fn, job, mid, last, depth + 1);
 }
 
 /* The first point asked for: window_start, or with a lookback the earliest
@@ -746,13 +797,9 @@ struct rpt {
 };
 
 struct raw {
-	struct bf_source *s;
-	struct promw *w;
-	const struct bf_metric *m;
+	struct ask a;
 	const struct bf_promql_raw *pq;
 	struct bf_buf sel;       /* the selector */
-	int64_t from, to;        /* the chunk [from, to), seconds */
-	int too_big;
 	struct bf_keymap sers;   /* all labels (canonical JSON) -> series */
 	size_t *sgroup;          /* owned: series -> group */
 	size_t sgcap;
@@ -822,7 +869,7 @@ static void
 raw_keys(struct raw *r, const struct bf_job *job, const struct bf_json *j,
     int met, struct bf_buf *inst)
 {
-	const char *il = r->s->o->instance_label;
+	const char *il = r->a.s->o->instance_label;
 	struct rlab *lab = NULL;
 	size_t nlab = 0, i;
 	int k, key, found = 0;
@@ -909,7 +956,7 @@ static int
 raw_take(struct raw *r, const struct bf_json *j, int ser, int k,
     const struct bf_buf *inst, struct bf_try *t)
 {
-	struct promsrc *p = r->s->priv;
+	struct promsrc *p = r->a.s->priv;
 	int vals = bf_json_get(j, ser, "values"), pt, i;
 	size_t sidx = (size_t)-1;
 
@@ -942,7 +989,7 @@ raw_take(struct raw *r, const struct bf_json *j, int ser, int k,
 			return -1;
 		}
 		ms = when * 1000 + ns / 1000000;
-		if (ms < r->from * 1000 || ms >= r->to * 1000)
+		if (ms < r->a.from * 1000 || ms >= r->a.to * 1000)
 			continue;
 		if (sidx == (size_t)-1)
 			sidx = raw_series(r, inst);
@@ -970,19 +1017,12 @@ static int
 raw_matrix(struct raw *r, struct bf_job *job, const struct bf_json *j,
     struct bf_try *t)
 {
-	struct promsrc *p = r->s->priv;
+	struct promsrc *p = r->a.s->priv;
 	struct bf_buf inst = BF_BUF_INIT;
-	int data, res, rt, ser, k, rc = 0;
+	int res, ser, k, rc = 0;
 
-	data = bf_json_get(j, 0, "data");
-	res = data >= 0 ? bf_json_get(j, data, "result") : -1;
-	rt = data >= 0 ? bf_json_get(j, data, "resultType") : -1;
-	if (res < 0 || j->tok[res].type != BF_JSON_ARRAY || rt < 0 ||
-	    !bf_json_streq(j, rt, "matrix")) {
-		snprintf(t->msg, sizeof(t->msg), "%s: the answer is not a "
-		    "matrix (data.resultType, data.result)", p->who);
+	if ((res = matrix_result(p, j, t)) < 0)
 		return -1;
-	}
 	for (ser = res + 1, k = 0; k < j->tok[res].size && rc == 0;
 	    k++, ser = bf_json_skip(j, ser)) {
 		if (j->tok[ser].type != BF_JSON_OBJECT) {
@@ -998,84 +1038,57 @@ raw_matrix(struct raw *r, struct bf_job *job, const struct bf_json *j,
 	return rc;
 }
 
+/* ask_read_fn of a raw: its points into r->pt and r->vals. */
+static int
+raw_read(void *ctx, struct bf_job *job, const struct bf_json *j,
+    struct bf_try *t)
+{
+	struct raw *r = ctx;
+	size_t npt = r->npt, nvals = r->vals.len;
+
+	if (raw_matrix(r, job, j, t) >= 0)
+		return 0;
+	r->npt = npt;
+	r->vals.len = nvals;
+	if (r->vals.s != NULL)
+		r->vals.s[nvals] = '\0';
+	return -1;
+}
+
 static void
 try_raw(void *ctx, struct bf_job *job, struct bf_try *t)
 {
 	struct raw *r = ctx;
-	struct promsrc *p = r->s->priv;
+	struct promsrc *p = r->a.s->priv;
 	struct bf_buf url = BF_BUF_INIT, q = BF_BUF_INIT;
-	struct bf_json j = BF_JSON_INIT;
-	size_t npt = r->npt, nvals = r->vals.len;
 	char *e;
-	int rc;
 
 	bf_buf_printf(&q, "%s[%lldms]", bf_buf_str(&r->sel),
-	    (long long)(r->to - r->from) * 1000);
-	e = curl_easy_escape(r->w->h, q.s, (int)q.len);
+	    (long long)(r->a.to - r->a.from) * 1000);
+	e = curl_easy_escape(r->a.w->h, q.s, (int)q.len);
 	bf_buf_printf(&url, "%s/api/v1/query?query=%s&time=%lld.999", p->base,
-	    e ? e : "", (long long)(r->to - 1));
+	    e ? e : "", (long long)(r->a.to - 1));
 	curl_free(e);
-	rc = prom_get(p, r->w, url.s, &j, t);
-	if (rc == 1) {
-		r->too_big = 1;
-		t->outcome = BF_TRY_OK;
-	} else if (rc == 0 && !partial_answer(&j, p, t)) {
-		t->code = "bad_response";
-		t->outcome = BF_TRY_OK;
-		if (raw_matrix(r, job, &j, t) < 0) {
-			r->npt = npt;
-			r->vals.len = nvals;
-			if (r->vals.s != NULL)
-				r->vals.s[nvals] = '\0';
-			t->outcome = BF_TRY_FAIL;
-		}
-	}
-	bf_json_free(&j);
+	ask_get(&r->a, r, raw_read, url.s, job, t);
 	bf_buf_free(&url);
 	bf_buf_free(&q);
-}
-
-/* Reads the samples of [from, to), splitting the range when too big. */
-static int
-raw_range(struct raw *r, struct bf_job *job, int64_t from, int64_t to,
-    int depth)
-{
-	struct promsrc *p = r->s->priv;
-	int64_t mid;
-
-	r->from = from;
-	r->to = to;
-	r->too_big = 0;
-	if (bf_fetch_call(r->s, job, try_raw, r) < 0)
-		return -1;
-	if (!r->too_big)
-		return 0;
-	if (to - from < 2 || depth >= PROM_SPLIT_DEPTH) {
-		bf_job_fail(job, "too_large", "%s: the answer for '%s' is too "
-		    "large even for %lld s", p->who, r->m->metric,
-		    (long long)(to - from));
-		return -1;
-	}
-	mid = from + (to - from) / 2;
-	if (raw_range(r, job, from, mid, depth + 1) < 0)
-		return -1;
-	return raw_range(r, job, mid, to, depth + 1);
 }
 
 static int
 rpt_cmp(const void *a, const void *b)
 {
 	const struct rpt *x = a, *y = b;
+	/* by group, second, series, millisecond, then arrival */
+	const int64_t kx[] = { (int64_t)x->group, x->sec, (int64_t)x->ser,
+		x->ms, (int64_t)x->seq };
+	const int64_t ky[] = { (int64_t)y->group, y->sec, (int64_t)y->ser,
+		y->ms, (int64_t)y->seq };
+	size_t i;
 
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
-	if (x->sec != y->sec)
-		return x->sec < y->sec ? -1 : 1;
-	if (x->ser != y->ser)
-		return x->ser < y->ser ? -1 : 1;
-	if (x->ms != y->ms)
-		return x->ms < y->ms ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
+	for (i = 0; i < sizeof(kx) / sizeof(kx[0]); i++)
+		if (kx[i] != ky[i])
+			return kx[i] < ky[i] ? -1 : 1;
+	return 0;
 }
 
 /* 0 when no two groups have one instance; else fails job with
@@ -1113,7 +1126,8 @@ raw_check_groups(struct raw *r, struct bf_job *job)
 			    bf_json_get(&j, 0, "b"), &named, &diff);
 	}
 	if (dup >= 0)
-		fail_multiple(r->s, job, r->m, n + 1, r->ginst[first], &diff);
+		fail_multiple(r->a.s, job, r->a.m, n + 1, r->ginst[first],
+		    &diff);
 	bf_json_free(&j);
 	bf_buf_free(&pair);
 	bf_buf_free(&diff);
@@ -1176,10 +1190,10 @@ raw_sum(const struct raw *r, const struct rcur *cur, const size_t *mem,
 static void
 raw_emit(struct raw *r, struct bf_job *job)
 {
-	struct promsrc *p = r->s->priv;
+	struct promsrc *p = r->a.s->priv;
 	struct rcur *cur;
 	struct bf_buf v = BF_BUF_INIT, lb = BF_BUF_INIT;
-	size_t *mem, nmem, i = 0, g, mark, ml = strlen(r->m->metric);
+	size_t *mem, nmem, i = 0, g, mark, ml = strlen(r->a.m->metric);
 	int64_t sec, lbsec = 0;
 	int haslb;
 
@@ -1218,13 +1232,14 @@ raw_emit(struct raw *r, struct bf_job *job)
 				continue;
 			}
 			bf_job_sample(job, r->ginst[g], strlen(r->ginst[g]),
-			    r->m->metric, ml, r->m->unit, sec, bf_buf_str(&v),
-			    v.len, BF_VAL_TEXT, "prometheus", p->step);
+			    r->a.m->metric, ml, r->a.m->unit, sec,
+			    bf_buf_str(&v), v.len, BF_VAL_TEXT, "prometheus",
+			    p->step);
 		}
 		if (haslb) {
 			mark = job->out.len;
 			bf_job_sample(job, r->ginst[g], strlen(r->ginst[g]),
-			    r->m->metric, ml, r->m->unit, lbsec,
+			    r->a.m->metric, ml, r->a.m->unit, lbsec,
 			    bf_buf_str(&lb), lb.len, BF_VAL_TEXT,
 			    "prometheus", p->step);
 			bf_job_lookback(job, mark);
@@ -1247,15 +1262,17 @@ raw_fetch(struct bf_source *s, void *wp, struct bf_job *job,
 	int64_t from, to, span = PROM_MAX_POINTS * p->step;
 
 	memset(&r, 0, sizeof(r));
-	r.s = s;
-	r.w = wp;
-	r.m = m;
+	r.a.s = s;
+	r.a.w = wp;
+	r.a.m = m;
+	r.a.unit = 1;
+	r.a.raw = 1;
 	r.pq = pq;
 	bf_buf_add(&r.sel, q + pq->sel, pq->seln);
 	for (from = job->w.start - s->o->lookback; from < job->w.end &&
 	    !job->failed; from = to) {
 		to = job->w.end - from > span ? from + span : job->w.end;
-		raw_range(&r, job, from, to, 0);
+		ask_range(&r.a, &r, try_raw, job, from, to - 1, 0);
 	}
 	if (!job->failed && raw_check_groups(&r, job) == 0)
 		raw_emit(&r, job);
@@ -1277,18 +1294,19 @@ prom_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 	job->resolution = p->step;
 	for (i = 0; i < s->metrics->n && !job->failed; i++) {
 		memset(&c, 0, sizeof(c));
-		c.s = s;
-		c.w = wp;
-		c.m = &s->metrics->m[i];
+		c.a.s = s;
+		c.a.w = wp;
+		c.a.m = &s->metrics->m[i];
+		c.a.unit = p->step;
 		bf_buf_reset(&q);
-		if (bf_metrics_expand(c.m->query, job->w.partition, p->stepd,
+		if (bf_metrics_expand(c.a.m->query, job->w.partition, p->stepd,
 		    job->w.ws, job->w.we, &q, &e) < 0) {
 			bf_job_fail(job, "bad_query", "%s", e.msg);
 			break;
 		}
 		c.query = bf_buf_str(&q);
 		if (bf_promql_raw_parse(c.query, &pq) != BF_PQ_GRID) {
-			raw_fetch(s, wp, job, c.m, &pq, c.query);
+			raw_fetch(s, wp, job, c.a.m, &pq, c.query);
 			bf_promql_raw_free(&pq);
 			continue;
 		}
@@ -1297,7 +1315,7 @@ prom_fetch(struct bf_source *s, void *wp, struct bf_job *job)
 			to = from + (PROM_MAX_POINTS - 1) * p->step;
 			if (to > last)
 				to = last;
-			fetch_range(&c, job, from, to, 0);
+			ask_range(&c.a, &c, try_chunk, job, from, to, 0);
 		}
 		if (!job->failed)
 			emit_lookback(&c, job);
@@ -1310,16 +1328,16 @@ static void
 try_check(void *ctx, struct bf_job *job, struct bf_try *t)
 {
 	struct chunk *c = ctx;
-	struct promsrc *p = c->s->priv;
+	struct promsrc *p = c->a.s->priv;
 	struct bf_buf url = BF_BUF_INIT;
 	struct bf_json j = BF_JSON_INIT;
 	char *q;
 
-	q = curl_easy_escape(c->w->h, c->query, (int)strlen(c->query));
+	q = curl_easy_escape(c->a.w->h, c->query, (int)strlen(c->query));
 	bf_buf_printf(&url, "%s/api/v1/query?query=%s&time=%lld", p->base,
 	    q ? q : "", (long long)job->w.start);
 	curl_free(q);
-	if (prom_get(p, c->w, url.s, &j, t) >= 0)
+	if (prom_get(p, c->a.w, url.s, &j, t) >= 0)
 		t->outcome = BF_TRY_OK;
 	bf_json_free(&j);
 	bf_buf_free(&url);
@@ -1343,28 +1361,23 @@ prom_check(struct bf_source *s, struct bf_job *job, struct bf_err *e)
 	if (prom_worker_open(s, &w, e) < 0)
 		return -1;
 	memset(&c, 0, sizeof(c));
-	c.s = s;
-	c.w = w;
+	c.a.s = s;
+	c.a.w = w;
 	for (i = 0; i < s->metrics->n && rc == 0; i++) {
-		c.m = &s->metrics->m[i];
+		c.a.m = &s->metrics->m[i];
 		bf_buf_reset(&q);
-		if (bf_metrics_expand(c.m->query, job->w.partition, p->stepd,
+		if (bf_metrics_expand(c.a.m->query, job->w.partition, p->stepd,
 		    job->w.ws, job->w.we, &q, &xe) < 0) {
 			rc = bf_err_set(e, BF_EXIT_USAGE, "%s:%ld: metric "
-			    "'%.100s': %.800s", s->metrics->path, c.m->line,
-			    c.m->metric, xe.msg);
+			    "'%.100s': %.800s", s->metrics->path, c.a.m->line,
+			    c.a.m->metric, xe.msg);
 			break;
 		}
 		c.query = bf_buf_str(&q);
-		if (bf_fetch_call(s, job, try_check, &c) == 0)
-			continue;
-		if (job->unavailable)
-			rc = bf_err_set(e, BF_EXIT_UNAVAILABLE, "%s",
-			    job->msg);
-		else
+		if ((rc = bf_fetch_check_call(s, job, try_check, &c, e)) > 0)
 			rc = bf_err_set(e, BF_EXIT_USAGE, "%s:%ld: metric "
 			    "'%.100s': %.500s; query: %.300s",
-			    s->metrics->path, c.m->line, c.m->metric,
+			    s->metrics->path, c.a.m->line, c.a.m->metric,
 			    job->msg, c.query);
 	}
 	bf_buf_free(&q);

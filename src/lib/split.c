@@ -20,6 +20,7 @@
 #include "files.h"
 #include "json.h"
 #include "keymap.h"
+#include "records.h"
 #include "split.h"
 
 /* One record's input: n bytes at p; next is the index + 1 of the next
@@ -335,7 +336,7 @@ split_data(struct bf_source *src, struct bf_data *d, const char *dir,
 		    &skipped, e);
 		bf_buf_printf(&list, "{\"type\":\"split_total\",\"split\":true,"
 		    "\"format\":\"%s\",\"partitions\":%zu,\"records\":%zu,"
-		    "\"skipped\":%zu}\n", bf_format_name(fmt), nparts,
+		    "\"skipped\":%zu}\n", bf_format_names[fmt], nparts,
 		    S.calls - skipped, skipped);
 	}
 	if (rc == 0 && (fwrite(list.s, 1, list.len, out) != list.len ||

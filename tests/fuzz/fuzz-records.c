@@ -1,5 +1,5 @@
 /*
- * fuzz-records: bf-fetch's readers of exported telemetry (source.h,
+ * fuzz-records: bf-fetch's readers of exported telemetry (records.h,
  * bf_records_parse): NDJSON samples, the JSON of aws cloudwatch
  * get-metric-data and get-metric-statistics, and CSV exports, on any
  * bytes. The first byte picks the format (auto-detected, or each one
@@ -22,7 +22,7 @@
 #include "buf.h"
 #include "err.h"
 #include "json.h"
-#include "source.h"
+#include "records.h"
 #include "stream.h"
 #include "timeutil.h"
 

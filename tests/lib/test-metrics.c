@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
-#include "source.h"
+#include "records.h"
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/bf-test-metrics.XXXXXX";

@@ -13,7 +13,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fetch.h"
-#include "source.h"
+#include "records.h"
 #include "stream.h"
 #include "timeutil.h"
 #include "tap.h"
@@ -263,8 +263,7 @@ file_run(const char *data, size_t len, int parts, struct bf_buf *out)
 	o.memory = memory;
 	o.tmpdir = tmpdir;
 	s.o = &o;
-	bf_file_parts = parts;
-	bf_file_part_min = 1;
+	bf_records_parts(parts, 1);
 	bf_buf_reset(out);
 	bf_err_clear(&e);
 	if (s.ops->open(&s, &e) < 0) {
@@ -289,8 +288,7 @@ file_run(const char *data, size_t len, int parts, struct bf_buf *out)
 	}
 	s.ops->close(&s);
 out:
-	bf_file_parts = 0;
-	bf_file_part_min = (size_t)1 << 20;
+	bf_records_parts(0, (size_t)1 << 20);
 }
 
 /* 1 when data (len 0: a string) gives the same in 2, 3 and 4 parts as

@@ -1,6 +1,6 @@
 /*
  * test-recspan.c: unit tests for the span hook of the file source's
- * parser (bf_recopts.span, source.h): for each record, its key as it
+ * parser (bf_recopts.span, records.h): for each record, its key as it
  * routes and the exact bytes of its NDJSON line or CSV row (line end
  * included), CSV's header row once with key NULL, no call for lines that
  * give no record, rows not ended by a line feed reported without bytes,
@@ -14,7 +14,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fetch.h"
-#include "source.h"
+#include "records.h"
 #include "tap.h"
 
 static struct bf_fetch_opts opts;
