@@ -12,43 +12,20 @@
 
 /* Usage lines. */
 
-/* The members of a usage line that bf-load reads, found in one pass. */
+/* The members of a usage line that bf-load reads (bf_line_scan). */
 enum {
-	F_INSTANCE_ID, F_METRIC, F_TENANT, F_AGGREGATE, F_VALUE, F_SAMPLES,
-	F_EXPECTED_SAMPLES, F_COVERAGE, F_QUANTITY, F_USAGE_UNIT, F_UNIT_PRICE,
-	F_COST, F_CURRENCY, F_SOURCE, F_ALLOCATIONS, F_RESOLUTION, F_N
+	F_INSTANCE_ID = BF_F_NCOMMON, F_METRIC, F_TENANT, F_AGGREGATE,
+	F_VALUE, F_SAMPLES, F_EXPECTED_SAMPLES, F_COVERAGE, F_QUANTITY,
+	F_USAGE_UNIT, F_UNIT_PRICE, F_COST, F_CURRENCY, F_SOURCE,
+	F_ALLOCATIONS, F_RESOLUTION, F_N
 };
 
 static const char *const fnames[F_N] = {
-	"instance_id", "metric", "tenant", "aggregate", "value", "samples",
-	"expected_samples", "coverage", "quantity", "usage_unit",
-	"unit_price", "cost", "currency", "source", "allocations",
-	"resolution",
+	BF_F_COMMON_NAMES, "instance_id", "metric", "tenant", "aggregate",
+	"value", "samples", "expected_samples", "coverage", "quantity",
+	"usage_unit", "unit_price", "cost", "currency", "source",
+	"allocations", "resolution",
 };
-
-static void
-index_fields(const struct bf_json *j, int tok[F_N])
-{
-	int t, k, f;
-
-	for (f = 0; f < F_N; f++)
-		tok[f] = -1;
-	for (t = 1, k = 0; k < j->tok[0].size; k++) {
-		const struct bf_jtok *kt = &j->tok[t];
-		const char *key = j->s + kt->start + 1;
-		size_t len = (size_t)(kt->end - kt->start - 2);
-
-		for (f = 0; f < F_N; f++) {
-			if (kt->esc ? bf_json_streq(j, t, fnames[f]) :
-			    strlen(fnames[f]) == len &&
-			    memcmp(fnames[f], key, len) == 0) {
-				tok[f] = t + 1;
-				break;
-			}
-		}
-		t = bf_json_skip(j, t + 1);
-	}
-}
 
 /* 1 when token t is absent or null. */
 static int
@@ -202,7 +179,9 @@ bf_load_parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 	const char **v = r->v;
 	int tok[F_N], t;
 
-	index_fields(&l->j, tok);
+	if (l->ufields.n == 0)
+		bf_fields_init(&l->ufields, fnames, F_N);
+	bf_line_scan(&l->ufields, &l->j, tok);
 	v[BF_U_PARTITION] = w->p->name;
 	v[BF_U_WINDOW_START] = w->ws;
 	v[BF_U_WINDOW_END] = w->we;
