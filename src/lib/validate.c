@@ -531,6 +531,39 @@ check_lookback(struct bf_validator *v, struct sample *m, int *rc,
 	return 0;
 }
 
+/* member's reject: missing_field when member f is absent, else
+ * wrong_type. */
+static int
+member_reject(struct bf_validator *v, struct sample *m, int f, int *rc,
+    struct bf_err *e)
+{
+	char ptr[32];
+
+	snprintf(ptr, sizeof(ptr), "/%s", fnames[f]);
+	if (m->f->t[f] < 0)
+		*rc = rejectf(v, m->p, m->w, m->ord, "missing_field", ptr,
+		    "bf:sample", e, "required field '%s' is missing",
+		    fnames[f]);
+	else
+		*rc = rejectf(v, m->p, m->w, m->ord, "wrong_type", ptr,
+		    "bf:sample", e, "'%s' must be a string", fnames[f]);
+	return -1;
+}
+
+/* The value token of the sample's member f, or -1 after its reject (*rc
+ * the reject's result): missing_field when it is absent, wrong_type when
+ * str and it is no string. */
+static inline int
+member(struct bf_validator *v, struct sample *m, int f, int str, int *rc,
+    struct bf_err *e)
+{
+	int t = m->f->t[f];
+
+	if (t >= 0 && (!str || v->j.tok[t].type == BF_JSON_STRING))
+		return t;
+	return member_reject(v, m, f, rc, e);
+}
+
 /* "metric": a string, in the contract unless unknown ones are allowed. */
 static int
 check_metric(struct bf_validator *v, struct sample *m, int *rc,
@@ -538,15 +571,10 @@ check_metric(struct bf_validator *v, struct sample *m, int *rc,
 {
 	const char *s;
 	size_t n;
-	int t = m->f->t[F_METRIC];
+	int t;
 
-	if (t < 0)
-		DECIDED(reject(v, m->p, m->w, m->ord, "missing_field",
-		    "/metric", "bf:sample", "required field 'metric' is "
-		    "missing", e));
-	if (v->j.tok[t].type != BF_JSON_STRING)
-		DECIDED(reject(v, m->p, m->w, m->ord, "wrong_type", "/metric",
-		    "bf:sample", "'metric' must be a string", e));
+	if ((t = member(v, m, F_METRIC, 1, rc, e)) < 0)
+		return 1;
 	s = sval(&v->j, t, &v->tmp, &n);
 	m->rule = bf_contract_metric(v->c, s, n);
 	if (m->rule == NULL && !bf_contract_allow_unknown(v->c)) {
@@ -564,12 +592,10 @@ check_value(struct bf_validator *v, struct sample *m, int *rc,
 {
 	const char *s;
 	size_t n;
-	int t = m->f->t[F_VALUE];
+	int t;
 
-	if (t < 0)
-		DECIDED(reject(v, m->p, m->w, m->ord, "missing_field",
-		    "/value", "bf:sample", "required field 'value' is missing",
-		    e));
+	if ((t = member(v, m, F_VALUE, 0, rc, e)) < 0)
+		return 1;
 	if (v->j.tok[t].type == BF_JSON_STRING) {
 		s = sval(&v->j, t, &v->tmp, &n);
 		if (is_nan_inf(s, n)) {
@@ -598,14 +624,10 @@ check_unit(struct bf_validator *v, struct sample *m, int *rc,
 	const struct bf_metric_rule *rule = m->rule;
 	const char *s;
 	size_t n;
-	int t = m->f->t[F_UNIT];
+	int t;
 
-	if (t < 0)
-		DECIDED(reject(v, m->p, m->w, m->ord, "missing_field", "/unit",
-		    "bf:sample", "required field 'unit' is missing", e));
-	if (v->j.tok[t].type != BF_JSON_STRING)
-		DECIDED(reject(v, m->p, m->w, m->ord, "wrong_type", "/unit",
-		    "bf:sample", "'unit' must be a string", e));
+	if ((t = member(v, m, F_UNIT, 1, rc, e)) < 0)
+		return 1;
 	if (rule == NULL)
 		return 0;
 	s = sval(&v->j, t, &v->tmp, &n);
@@ -657,11 +679,10 @@ check_ts(struct bf_validator *v, struct sample *m, int *rc,
 	size_t n;
 	bf_time ts;
 	int32_t nsec;
-	int t = m->f->t[F_TS], r;
+	int t, r;
 
-	if (t < 0)
-		DECIDED(reject(v, m->p, w, m->ord, "missing_field", "/ts",
-		    "bf:sample", "required field 'ts' is missing", e));
+	if ((t = member(v, m, F_TS, 0, rc, e)) < 0)
+		return 1;
 	if (v->j.tok[t].type == BF_JSON_STRING) {
 		s = sval(&v->j, t, &v->tmp, &n);
 		r = bf_time_parse(s, n, &ts, &nsec);
