@@ -1237,7 +1237,7 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 		    ",\"coverage_min\":\"%s\"", cov);
 	}
 	bf_buf_reset(&a->line);
-	bf_window_emit(&a->j, &a->line, STAGE,
+	bf_window_emit(a->j.s, a->j.len, &a->line, STAGE,
 	    failed ? "failed" : "ok", code, code ? fe.msg : NULL, counts);
 	if (sync_dlq(a, e) == -1 || write_out(a, &a->usage, e) == -1 ||
 	    write_out(a, &a->line, e) == -1)
@@ -1270,7 +1270,7 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	if (!w && window_closed(a, &a->wid)) {
 		a->failed++;
 		bf_buf_reset(&a->line);
-		bf_window_emit(&a->j, &a->line, STAGE, "failed",
+		bf_window_emit(a->j.s, a->j.len, &a->line, STAGE, "failed",
 		    "window_closed", "the window overlaps a window closed "
 		    "earlier in the stream", "\"usage_rows\":0");
 		bf_window_free(&a->wid);

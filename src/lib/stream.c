@@ -383,18 +383,23 @@ count_keys(const char *counts, struct bf_json *cj, struct bf_buf *text,
 }
 
 void
-bf_window_emit(const struct bf_json *j, struct bf_buf *out,
+bf_window_emit(const char *s, size_t n, struct bf_buf *out,
     const char *stage, const char *status, const char *code,
     const char *message, const char *counts)
 {
-	struct bf_json cj = BF_JSON_INIT;
+	struct bf_json wj = BF_JSON_INIT, cj = BF_JSON_INIT;
+	const struct bf_json *j = &wj;
 	struct bf_buf text = BF_BUF_INIT, names = BF_BUF_INIT;
 	struct bf_buf extra = BF_BUF_INIT;
 	const char *drop[64];
-	int nd = 0, failed = bf_window_failed(j), fail_now;
+	int nd = 0, failed, fail_now;
 
-	if (j->ntok == 0 || j->tok[0].type != BF_JSON_OBJECT)
+	if (bf_json_parse(&wj, s, n, BF_JSON_WANT_OBJECT, NULL) !=
+	    BF_JSON_OK) {
+		bf_json_free(&wj);
 		return;
+	}
+	failed = bf_window_failed(j);
 	fail_now = !failed && status && strcmp(status, "failed") == 0;
 	if (counts && *counts)
 		count_keys(counts, &cj, &text, &names, drop, &nd, 60);
@@ -430,6 +435,7 @@ bf_window_emit(const struct bf_json *j, struct bf_buf *out,
 	bf_buf_free(&names);
 	bf_buf_free(&text);
 	bf_json_free(&cj);
+	bf_json_free(&wj);
 }
 
 int

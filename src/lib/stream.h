@@ -145,19 +145,21 @@ int bf_window_same(const struct bf_window *a, const struct bf_window *b);
 /* 1 when the window line j has "status":"failed". */
 int bf_window_failed(const struct bf_json *j);
 
-/* Appends to out the window line j (a parsed object; otherwise nothing is
- * appended), followed by '\n', with the stage's counts added (counts:
- * "\"fetched\":12,\"pages\":3" or NULL; keys in counts replace existing ones
- * of the same name; counts must not hold "status" or "error"). The other members keep their bytes and order; the
- * counts, then status and error, go last. status is "ok" or "failed" (NULL
- * means "ok"):
- * - if j is already failed, the line stays failed with its original status
- *   and error members, whatever status says (failed is sticky);
+/* Appends to out the window line s[0..n) (without its newline; when it is
+ * no JSON object, nothing is appended), followed by '\n', with the stage's
+ * counts added (counts: "\"fetched\":12,\"pages\":3" or NULL; keys in
+ * counts replace existing ones of the same name; counts must not hold
+ * "status" or "error"). The line is parsed here: a stage passes the raw
+ * line it read or kept, parsed or not. The other members keep their bytes
+ * and order; the counts, then status and error, go last. status is "ok" or
+ * "failed" (NULL means "ok"):
+ * - if the line is already failed, it stays failed with its original
+ *   status and error members, whatever status says (failed is sticky);
  * - else status replaces any status (and a stale "error" is dropped), and
  *   when it is "failed", "error":{"stage":stage,"code":code,
  *   "message":message} is set (NULL strings written as "").
  */
-void bf_window_emit(const struct bf_json *j, struct bf_buf *out,
+void bf_window_emit(const char *s, size_t n, struct bf_buf *out,
     const char *stage, const char *status, const char *code,
     const char *message, const char *counts);
 

@@ -398,7 +398,7 @@ window_line(struct bf_validator *v, const struct pos *p,
 		    "the maximum reject rate %s", rej, acc + rej, rate);
 	}
 	bf_buf_reset(&v->line);
-	bf_window_emit(&v->j, &v->line, STAGE,
+	bf_window_emit(v->j.s, v->j.len, &v->line, STAGE,
 	    failed ? "failed" : "ok", failed ? "reject_rate" : NULL,
 	    failed ? v->msg.s : NULL, v->extra.s);
 	fwrite(v->line.s, 1, v->line.len, v->out);

@@ -62,8 +62,8 @@ check_emit(const struct bf_json *j)
 			    "failed";
 
 			bf_buf_reset(&b);
-			bf_window_emit(j, &b, "bf-fuzz", status, "unavailable",
-			    msg, counts_set[c]);
+			bf_window_emit(j->s, j->len, &b, "bf-fuzz", status,
+			    "unavailable", msg, counts_set[c]);
 			parse_emitted(&b, &o);
 			t = bf_json_get(&o, 0, "status");
 			if (was_failed) {
@@ -100,8 +100,8 @@ check_emit(const struct bf_json *j)
 				    0, "partition"), "p"));
 			/* Emitting the emitted line again: failed stays. */
 			bf_buf_reset(&b2);
-			bf_window_emit(&o, &b2, "bf-fuzz2", "ok", NULL, NULL,
-			    counts_set[c]);
+			bf_window_emit(o.s, o.len, &b2, "bf-fuzz2", "ok",
+			    NULL, NULL, counts_set[c]);
 			parse_emitted(&b2, &o2);
 			FUZZ_CHECK(bf_window_failed(&o2) ==
 			    bf_window_failed(&o));

@@ -145,9 +145,9 @@ emit(const char *line, const char *stage, const char *status,
 {
 	struct bf_buf out = BF_BUF_INIT;
 
-	parse(line);
 	bf_buf_puts(&out, "prev|");
-	bf_window_emit(&J, &out, stage, status, code, msg, counts);
+	bf_window_emit(line, strlen(line), &out, stage, status, code, msg,
+	    counts);
 	is_str(out.s + 5, want, "emit: %s", name);
 	ok(strncmp(out.s, "prev|", 5) == 0, "emit appends: %s", name);
 	if (out.len > 5) {
@@ -156,6 +156,19 @@ emit(const char *line, const char *stage, const char *status,
 
 		is_int(r, 0, "emit output is valid JSON: %s", name);
 	}
+	bf_buf_free(&out);
+}
+
+/* A line that is no JSON object: nothing appended. */
+static void
+emit_none(const char *line, const char *name)
+{
+	struct bf_buf out = BF_BUF_INIT;
+
+	bf_buf_puts(&out, "prev|");
+	bf_window_emit(line, strlen(line), &out, "bf-load", "ok", NULL, NULL,
+	    "\"loaded\":1");
+	is_str(bf_buf_str(&out), "prev|", "emit: nothing for %s", name);
 	bf_buf_free(&out);
 }
 
@@ -212,6 +225,9 @@ test_emit(void)
 	    "{\"type\":\"window\",\"partition\":\"db-1\",\"status\":\"failed\","
 	    "\"error\":{\"stage\":\"\",\"code\":\"\",\"message\":\"\"}}\n",
 	    "failing with NULL strings");
+	emit_none("[1,2]", "an array");
+	emit_none("{\"type\":\"window\"", "truncated JSON");
+	emit_none("", "an empty line");
 	parse("{\"type\":\"window\",\"status\":\"failed\"}");
 	ok(bf_window_failed(&J), "bf_window_failed");
 	parse("{\"type\":\"window\",\"status\":\"ok\"}");
