@@ -167,7 +167,8 @@ struct bf_agg {
 	struct bf_window wid;      /* scratch */
 	struct window *last;       /* the window of the last sample */
 	const struct bf_spill *spill; /* reject's whole line, during a call */
-	struct bf_buf lastkey;     /* its raw partition/start/end bytes */
+	struct bf_wcache wc;       /* its raw partition/start/end bytes */
+	struct bf_fields fs;       /* fnames compiled */
 	struct bf_buf key, s1, s2, s3, s4; /* scratch */
 	char ts[64];               /* the last string ts parsed, tslen bytes */
 	size_t tslen;              /* (0: none), and its value */
@@ -181,12 +182,23 @@ struct bf_agg {
 	long failed;               /* windows passed on failed, or lost */
 };
 
+/* The root members a sample line is read from (bf_line_scan). */
+enum {
+	F_INSTANCE_ID = BF_F_NCOMMON, F_METRIC, F_TS, F_VALUE, F_UNIT,
+	F_SOURCE, F_RESOLUTION, F_LOOKBACK, F_N
+};
+static const char *const fnames[F_N] = {
+	BF_F_COMMON_NAMES, "instance_id", "metric", "ts", "value", "unit",
+	"source", "resolution", "lookback",
+};
+
 struct bf_agg *
 bf_agg_new(const struct bf_agg_opts *o)
 {
 	struct bf_agg *a = bf_xcalloc(1, sizeof(*a));
 
 	a->o = *o;
+	bf_fields_init(&a->fs, fnames, F_N);
 	return a;
 }
 
@@ -242,7 +254,7 @@ bf_agg_free(struct bf_agg *a)
 	}
 	free(a->parts.slot);
 	bf_json_free(&a->j);
-	bf_buf_free(&a->lastkey);
+	bf_wcache_free(&a->wc);
 	bf_buf_free(&a->key);
 	bf_buf_free(&a->s1);
 	bf_buf_free(&a->s2);
@@ -302,78 +314,6 @@ window_closed(struct bf_agg *a, const struct bf_window *w)
 }
 
 /* Input fields */
-
-const char *const bf_agg_field_names[BF_AGG_NFIELDS] = {
-	"type", "partition", "window_start", "window_end", "instance_id",
-	"metric", "ts", "value", "unit", "source", "resolution", "lookback",
-};
-
-#define KEYIS(k, n, lit) \
-	((n) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
-
-/* The enum bf_agg_field of key k[0..n), or -1. */
-static int
-field_of(const char *k, size_t n)
-{
-	switch (n) {
-	case 2:
-		return KEYIS(k, n, "ts") ? BF_AGG_F_TS : -1;
-	case 4:
-		return KEYIS(k, n, "type") ? BF_AGG_F_TYPE :
-		    KEYIS(k, n, "unit") ? BF_AGG_F_UNIT : -1;
-	case 5:
-		return KEYIS(k, n, "value") ? BF_AGG_F_VALUE : -1;
-	case 6:
-		return KEYIS(k, n, "metric") ? BF_AGG_F_METRIC :
-		    KEYIS(k, n, "source") ? BF_AGG_F_SOURCE : -1;
-	case 8:
-		return KEYIS(k, n, "lookback") ? BF_AGG_F_LOOKBACK : -1;
-	case 9:
-		return KEYIS(k, n, "partition") ? BF_AGG_F_PARTITION : -1;
-	case 10:
-		return KEYIS(k, n, "window_end") ? BF_AGG_F_WINDOW_END :
-		    KEYIS(k, n, "resolution") ? BF_AGG_F_RESOLUTION : -1;
-	case 11:
-		return KEYIS(k, n, "instance_id") ? BF_AGG_F_INSTANCE_ID : -1;
-	case 12:
-		return KEYIS(k, n, "window_start") ? BF_AGG_F_WINDOW_START : -1;
-	default:
-		return -1;
-	}
-}
-
-void
-bf_agg_fields(const struct bf_json *j, struct bf_buf *scratch,
-    int f[BF_AGG_NFIELDS])
-{
-	int i, m, size, v, c;
-
-	for (i = 0; i < BF_AGG_NFIELDS; i++)
-		f[i] = -1;
-	if (j->ntok == 0 || j->tok[0].type != BF_JSON_OBJECT)
-		return;
-	size = j->tok[0].size;
-	/* Tokens are in document order: each key is followed by its value's
-	 * subtree. */
-	for (i = 1, m = 0; m < size; m++) {
-		const struct bf_jtok *k = &j->tok[i];
-
-		v = i + 1;
-		if (!k->esc)
-			c = field_of(j->s + k->start + 1,
-			    (size_t)(k->end - k->start - 2));
-		else {
-			bf_buf_reset(scratch);
-			bf_json_str(j, i, scratch);
-			c = field_of(bf_buf_str(scratch), scratch->len);
-		}
-		if (c >= 0)
-			f[c] = v;
-		i = j->tok[v].type == BF_JSON_OBJECT ||
-		    j->tok[v].type == BF_JSON_ARRAY ? bf_json_skip(j, v) : v + 1;
-	}
-}
-
 
 /* bf_json_raw for a token t known to exist. */
 static inline const char *
@@ -466,33 +406,12 @@ static struct window *
 sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
     struct bf_err *we)
 {
-	int tp = f[BF_AGG_F_PARTITION];
-	int ts = f[BF_AGG_F_WINDOW_START];
-	int te = f[BF_AGG_F_WINDOW_END];
 	struct window *w;
 	uint64_t hash;
 
-	/* Samples come in runs of one window: compare the raw bytes with
-	 * those of the last sample's (partition, NUL, start, NUL, end) first. */
-	bf_buf_reset(&a->s1);
-	if (tp >= 0 && ts >= 0 && te >= 0) {
-		size_t np, ns, ne;
-		const char *rp = tok_raw(j, tp, &np);
-		const char *rs = tok_raw(j, ts, &ns);
-		const char *re = tok_raw(j, te, &ne);
-		const char *k = a->lastkey.s;
-
-		if (a->last && np + ns + ne + 2 == a->lastkey.len &&
-		    memcmp(k, rp, np) == 0 && k[np] == '\0' &&
-		    memcmp(k + np + 1, rs, ns) == 0 && k[np + 1 + ns] == '\0' &&
-		    memcmp(k + np + ns + 2, re, ne) == 0)
-			return a->last;
-		bf_buf_add(&a->s1, rp, np);
-		bf_buf_putc(&a->s1, 0);
-		bf_buf_add(&a->s1, rs, ns);
-		bf_buf_putc(&a->s1, 0);
-		bf_buf_add(&a->s1, re, ne);
-	}
+	/* Samples come in runs of one window. */
+	if (a->last && bf_wcache_same(&a->wc, j, f + BF_F_PARTITION))
+		return a->last;
 	memset(&a->wid, 0, sizeof(a->wid));
 	if (bf_window_from_json(j, &a->wid, we) == -1) {
 		bf_window_free(&a->wid);
@@ -514,8 +433,7 @@ sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
 		bf_window_free(&a->wid);
 	}
 	a->last = w;
-	bf_buf_reset(&a->lastkey);
-	bf_buf_add(&a->lastkey, bf_buf_str(&a->s1), a->s1.len);
+	bf_wcache_set(&a->wc, j, f + BF_F_PARTITION);
 	return w;
 }
 
@@ -811,31 +729,31 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 	memset(&in, 0, sizeof(in));
 	in.unit = "";
 	*ptr = "/instance_id";
-	if (tok_str(j, f[BF_AGG_F_INSTANCE_ID], &a->s1, &in.inst, &in.ilen) ==
+	if (tok_str(j, f[F_INSTANCE_ID], &a->s1, &in.inst, &in.ilen) ==
 	    -1 || in.ilen == 0) {
 		bf_err_set(e, BF_EXIT_FAILED, "sample without an instance_id");
 		return "bad_instance_id";
 	}
 	*ptr = "/metric";
-	if (tok_str(j, f[BF_AGG_F_METRIC], &a->s2, &in.metric, &in.mlen) ==
+	if (tok_str(j, f[F_METRIC], &a->s2, &in.metric, &in.mlen) ==
 	    -1 || in.mlen == 0) {
 		bf_err_set(e, BF_EXIT_FAILED, "sample without a metric");
 		return "bad_metric";
 	}
 	*ptr = "/ts";
-	if ((code = sample_ts(a, j, f[BF_AGG_F_TS], smp, e)) != NULL)
+	if ((code = sample_ts(a, j, f[F_TS], smp, e)) != NULL)
 		return code;
 	*ptr = "/value";
-	if ((code = sample_value(a, j, f[BF_AGG_F_VALUE], smp, e)) != NULL)
+	if ((code = sample_value(a, j, f[F_VALUE], smp, e)) != NULL)
 		return code;
-	t = f[BF_AGG_F_UNIT];
+	t = f[F_UNIT];
 	*ptr = "/unit";
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
 	    tok_str(j, t, &a->s3, &in.unit, &in.ulen) == -1) {
 		bf_err_set(e, BF_EXIT_FAILED, "unit is not a string");
 		return "bad_unit";
 	}
-	t = f[BF_AGG_F_SOURCE];
+	t = f[F_SOURCE];
 	*ptr = "/source";
 	if (t >= 0 && j->tok[t].type != BF_JSON_NULL &&
 	    tok_str(j, t, &a->s4, &in.src, &in.slen) == -1) {
@@ -843,10 +761,10 @@ sample_fields(struct bf_agg *a, const struct bf_json *j, const int *f,
 		return "bad_source";
 	}
 	*ptr = "/resolution";
-	if ((code = sample_resolution(j, f[BF_AGG_F_RESOLUTION], &in.res,
+	if ((code = sample_resolution(j, f[F_RESOLUTION], &in.res,
 	    e)) != NULL)
 		return code;
-	t = f[BF_AGG_F_LOOKBACK];
+	t = f[F_LOOKBACK];
 	*ptr = "/lookback";
 	if ((*islb = in.islb = t >= 0) && j->tok[t].type != BF_JSON_TRUE) {
 		p = tok_raw(j, t, &n);
@@ -1319,8 +1237,8 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 		    ",\"coverage_min\":\"%s\"", cov);
 	}
 	bf_buf_reset(&a->line);
-	bf_window_emit(&a->j, &a->line, STAGE, failed ? "failed" : "ok", code,
-	    code ? fe.msg : NULL, counts);
+	bf_window_emit(a->j.s, a->j.len, &a->line, STAGE,
+	    failed ? "failed" : "ok", code, code ? fe.msg : NULL, counts);
 	if (sync_dlq(a, e) == -1 || write_out(a, &a->usage, e) == -1 ||
 	    write_out(a, &a->line, e) == -1)
 		return -1;
@@ -1352,7 +1270,7 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	if (!w && window_closed(a, &a->wid)) {
 		a->failed++;
 		bf_buf_reset(&a->line);
-		bf_window_emit(&a->j, &a->line, STAGE, "failed",
+		bf_window_emit(a->j.s, a->j.len, &a->line, STAGE, "failed",
 		    "window_closed", "the window overlaps a window closed "
 		    "earlier in the stream", "\"usage_rows\":0");
 		bf_window_free(&a->wid);
@@ -1374,7 +1292,7 @@ bf_agg_line(struct bf_agg *a, const char *s, size_t len,
     const struct bf_spill *toolong, const char *file, long lineno,
     struct bf_err *e)
 {
-	int rc, f[BF_AGG_NFIELDS];
+	int rc, f[F_N];
 	size_t pos = 0;
 	char msg[128];
 
@@ -1393,15 +1311,14 @@ bf_agg_line(struct bf_agg *a, const char *s, size_t len,
 		return reject(a, NULL, -1, bf_json_code(rc), "", msg, s, len,
 		    file, lineno, e);
 	}
-	bf_agg_fields(&a->j, &a->s1, f);
-	switch (bf_line_type_of(&a->j, f[BF_AGG_F_TYPE])) {
+	switch (bf_line_scan(&a->fs, &a->j, f)) {
 	case BF_LINE_SAMPLE:
 		return sample_line(a, f, s, len, file, lineno, e);
 	case BF_LINE_WINDOW:
 		return window_line(a, s, len, file, lineno, e);
 	case BF_LINE_NOTYPE:
 		return reject(a, NULL, -1, "missing_type", "/type",
-		    f[BF_AGG_F_TYPE] < 0 ? "the line has no 'type'" :
+		    f[BF_F_TYPE] < 0 ? "the line has no 'type'" :
 		    "'type' must be a string", s, len, file, lineno, e);
 	default:
 		if (fwrite(s, 1, len, a->o.out) != len ||

@@ -67,34 +67,6 @@ int bf_agg_line(struct bf_agg *a, const char *s, size_t len,
 int bf_agg_finish(struct bf_agg *a, struct bf_buf *warnings,
     struct bf_err *e);
 
-/* The root members a sample line is read from, found in one pass over the
- * root object (rather than one bf_json_get per member, each a scan of the
- * members). */
-enum bf_agg_field {
-	BF_AGG_F_TYPE,
-	BF_AGG_F_PARTITION,
-	BF_AGG_F_WINDOW_START,
-	BF_AGG_F_WINDOW_END,
-	BF_AGG_F_INSTANCE_ID,
-	BF_AGG_F_METRIC,
-	BF_AGG_F_TS,
-	BF_AGG_F_VALUE,
-	BF_AGG_F_UNIT,
-	BF_AGG_F_SOURCE,
-	BF_AGG_F_RESOLUTION,
-	BF_AGG_F_LOOKBACK,
-	BF_AGG_NFIELDS
-};
-/* The member names, indexed by enum bf_agg_field ("type", "partition", ...). */
-extern const char *const bf_agg_field_names[BF_AGG_NFIELDS];
-/* Sets f[i] to the value token of member bf_agg_field_names[i] of the root
- * object of j, or -1 when it has none: the same as bf_json_get(j, 0, name)
- * for each name (keys compared after unescaping; the parser refuses
- * duplicate keys). All -1 when the root is not an object. scratch is for
- * unescaping keys; its contents are undefined afterwards. */
-void bf_agg_fields(const struct bf_json *j, struct bf_buf *scratch,
-    int f[BF_AGG_NFIELDS]);
-
 /* BF_EXIT_OK when every window passed on was ok, else BF_EXIT_FAILED (a
  * window failed here or upstream, a window line was malformed or never
  * came). */

@@ -377,12 +377,8 @@ job_free(struct bf_job *job)
 static void
 job_finish(struct bf_job *job)
 {
-	struct bf_json j = BF_JSON_INIT;
 	struct bf_buf counts = BF_BUF_INIT;
-	int rc;
 
-	rc = bf_json_parse(&j, job->line, job->linelen, BF_JSON_WANT_OBJECT,
-	    NULL);
 	if (job->failed) {
 		bf_buf_reset(&job->out);
 		job->fetched = 0;
@@ -394,11 +390,8 @@ job_finish(struct bf_job *job)
 	if (job->resolution > 0)
 		bf_buf_printf(&counts, ",\"resolution\":%lld",
 		    (long long)job->resolution);
-	if (rc == BF_JSON_OK)
-		bf_window_emit(&j, &job->out, "bf-fetch",
-		    job->failed ? "failed" : "ok", job->code, job->msg,
-		    counts.s);
-	bf_json_free(&j);
+	bf_window_emit(job->line, job->linelen, &job->out, "bf-fetch",
+	    job->failed ? "failed" : "ok", job->code, job->msg, counts.s);
 	bf_buf_free(&counts);
 }
 
@@ -858,8 +851,8 @@ feed_line(struct loop *L, struct bf_input *in, struct bf_json *j,
 		if (o->dry_run)
 			return 0;
 		it = bf_xcalloc(1, sizeof(*it));
-		bf_window_emit(j, &it->out, "bf-fetch", "failed", "bad_window",
-		    le.msg, "\"fetched\":0");
+		bf_window_emit(j->s, j->len, &it->out, "bf-fetch", "failed",
+		    "bad_window", le.msg, "\"fetched\":0");
 		queue_text(L, it);
 		fd->upstream_failed++;
 		return 0;
@@ -880,8 +873,8 @@ feed_line(struct loop *L, struct bf_input *in, struct bf_json *j,
 	}
 	if (bf_window_failed(j)) {
 		it = bf_xcalloc(1, sizeof(*it));
-		bf_window_emit(j, &it->out, "bf-fetch", "ok", NULL, NULL,
-		    "\"fetched\":0");
+		bf_window_emit(j->s, j->len, &it->out, "bf-fetch", "ok", NULL,
+		    NULL, "\"fetched\":0");
 		queue_text(L, it);
 		fd->upstream_failed++;
 		job_free(job);

@@ -47,23 +47,15 @@ static const unsigned char strclass[256] = {
  * keys before it (through a filter, see parse). */
 #define DUP_LINEAR 16
 
-/* A key of an open object: its token, and its length and first 8 bytes
- * (little-endian, zero-padded) after unescaping, which decide equality for
- * keys of up to 8 bytes and rule most other pairs out. h is filled in only
- * by dup_check_sorted. */
-struct keyent {
-	uint64_t w;
-	int tok;
-	int len;
-	uint32_t h;
-};
+/* The keys of the open objects are struct bf_jkey (json.h): h is filled in
+ * only by dup_check_sorted. */
 
 /* Parser state, local to one bf_json_parse call (the scanning position
  * lives in parse's locals). */
 struct parser {
 	struct bf_json *j;
 	const unsigned char *s, *e;
-	struct keyent *keys; /* keys of the open objects, innermost last */
+	struct bf_jkey *keys; /* keys of the open objects, innermost last */
 	int keycap;
 	int err;
 	const unsigned char *errp;
@@ -595,7 +587,7 @@ str_tok_eq(const struct bf_json *j, const struct bf_jtok *a,
 static int
 keycmp(const void *va, const void *vb)
 {
-	const struct keyent *a = va, *b = vb;
+	const struct bf_jkey *a = va, *b = vb;
 
 	if (a->h != b->h)
 		return a->h < b->h ? -1 : 1;
@@ -633,8 +625,8 @@ str_tok_cmp(const struct bf_json *j, const struct bf_jtok *a,
 
 /* Orders keys by text, then by token index. */
 static int
-key_text_cmp(const struct bf_json *j, const struct keyent *a,
-    const struct keyent *b)
+key_text_cmp(const struct bf_json *j, const struct bf_jkey *a,
+    const struct bf_jkey *b)
 {
 	int c = str_tok_cmp(j, &j->tok[a->tok], &j->tok[b->tok]);
 
@@ -644,9 +636,9 @@ key_text_cmp(const struct bf_json *j, const struct keyent *a,
 }
 
 static void
-sift_down(const struct bf_json *j, struct keyent *k, int i, int n)
+sift_down(const struct bf_json *j, struct bf_jkey *k, int i, int n)
 {
-	struct keyent t;
+	struct bf_jkey t;
 	int c;
 
 	while ((c = 2 * i + 1) < n) {
@@ -663,9 +655,9 @@ sift_down(const struct bf_json *j, struct keyent *k, int i, int n)
 
 /* Heapsort of the n keys k by text (qsort has no context argument). */
 static void
-sort_by_text(const struct bf_json *j, struct keyent *k, int n)
+sort_by_text(const struct bf_json *j, struct bf_jkey *k, int n)
 {
-	struct keyent t;
+	struct bf_jkey t;
 	int i;
 
 	for (i = n / 2 - 1; i >= 0; i--)
@@ -684,7 +676,7 @@ sort_by_text(const struct bf_json *j, struct keyent *k, int n)
  * all pairs in a run) keeps keys crafted to share a hash from costing
  * quadratic time. */
 static int
-dup_check_sorted(struct parser *ps, struct keyent *k, int n)
+dup_check_sorted(struct parser *ps, struct bf_jkey *k, int n)
 {
 	const struct bf_json *j = ps->j;
 	int i, m, a, dup = -1;
@@ -710,11 +702,11 @@ dup_check_sorted(struct parser *ps, struct keyent *k, int n)
 	return 0;
 }
 
-/* The length and first 8 bytes (struct keyent) of key token t, which
+/* The length and first 8 bytes (struct bf_jkey) of key token t, which
  * holds an escape, after unescaping. */
 static void
 key_word_esc(const struct bf_json *j, const struct bf_jtok *t,
-    struct keyent *k)
+    struct bf_jkey *k)
 {
 	struct sit it;
 	uint64_t w = 0;
@@ -789,7 +781,7 @@ key_word(const unsigned char *p, size_t n, const unsigned char *e)
 	return w;
 }
 
-static struct keyent *
+static struct bf_jkey *
 growkeys(struct parser *ps)
 {
 	ps->keycap = ps->keycap ? ps->keycap * 2 : 64;
@@ -821,7 +813,7 @@ parse(struct parser *ps, const unsigned char *p)
 	const unsigned char *const s = ps->s, *const e = ps->e;
 	const unsigned char *q;
 	struct bf_jtok *tok = j->tok, *t;
-	struct keyent *keys = ps->keys, *k;
+	struct bf_jkey *keys = ps->keys, *k;
 	struct frame stack[BF_JSON_MAXDEPTH];
 	uint64_t seen = 0, bit;
 	int ntok = 0, cap = j->cap, nkeys = 0, keycap = ps->keycap;
@@ -1027,7 +1019,7 @@ bf_json_parse(struct bf_json *j, const char *s, size_t len, int flags,
 	ps.j = j;
 	ps.s = (const unsigned char *)s;
 	ps.e = e;
-	ps.keys = (struct keyent *)j->aux;
+	ps.keys = (struct bf_jkey *)j->aux;
 	ps.keycap = j->auxcap;
 	ps.err = BF_JSON_OK;
 	ps.errp = NULL;
@@ -1073,6 +1065,18 @@ tok_eq(const struct bf_json *j, const struct bf_jtok *t, const char *s,
 	return i == n;
 }
 
+int
+bf_json_streqn(const struct bf_json *j, int t, const char *s, size_t n)
+{
+	if (t < 0 || t >= j->ntok || j->tok[t].type != BF_JSON_STRING)
+		return 0;
+	return tok_eq(j, &j->tok[t], s, n);
+}
+
+/* The external definition of the inline bf_json_root_keys (json.h). */
+extern inline int bf_json_root_keys(const struct bf_json *j,
+    const struct bf_jkey **keys);
+
 /* The external definition of the inline bf_json_get (json.h). */
 extern inline int bf_json_get(const struct bf_json *j, int obj,
     const char *key);
@@ -1086,7 +1090,7 @@ extern inline int bf_json_get(const struct bf_json *j, int obj,
 static int
 get_root(const struct bf_json *j, const char *key, size_t n)
 {
-	const struct keyent *k = j->aux, *ke;
+	const struct bf_jkey *k = j->aux, *ke;
 	const struct bf_jtok *t;
 	uint64_t w;
 

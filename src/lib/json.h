@@ -22,6 +22,7 @@
 #define BF_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
@@ -45,6 +46,17 @@ struct bf_jtok {
 	int parent; /* index of the enclosing token (for a value: its key's
 	               parent object), -1 for the root */
 	int esc;    /* strings: 1 when the text holds a backslash escape */
+};
+
+/* A key of an object, as the parser records it: its token, and its length
+ * and first 8 bytes after unescaping (the first byte lowest, zero-padded:
+ * bf_json_word), which decide equality for keys of up to 8 bytes and rule
+ * most other pairs out. h is the parser's. */
+struct bf_jkey {
+	uint64_t w;
+	int tok;
+	int len;
+	uint32_t h;
 };
 
 struct bf_json {
@@ -134,6 +146,36 @@ bf_json_skip(const struct bf_json *j, int t)
 		;
 	return i;
 }
+/* The keys of the root object after a successful parse: sets *keys to
+ * them (borrowed from j, valid until the next parse or bf_json_free) and
+ * returns how many (tok[0].size; their order is document order up to 16
+ * keys, else unspecified), or -1 when the root is not an object. This is
+ * the table bf_json_get looks root keys up in; a reader that wants many
+ * members walks it once (stream.h: bf_line_scan). Inline (C99 inline
+ * definition; the external one is in json.c). */
+inline int
+bf_json_root_keys(const struct bf_json *j, const struct bf_jkey **keys)
+{
+	*keys = (const struct bf_jkey *)j->aux;
+	if (j->ntok == 0 || j->tok[0].type != BF_JSON_OBJECT)
+		return -1;
+	return j->tok[0].size;
+}
+/* The w of struct bf_jkey for the key s[0..n): its first 8 bytes, the
+ * first lowest, zero-padded. */
+static inline uint64_t
+bf_json_word(const char *s, size_t n)
+{
+	uint64_t w = 0;
+	size_t i;
+
+	for (i = 0; i < n && i < 8; i++)
+		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	return w;
+}
+/* 1 if string token t equals s[0..n) after unescaping, else 0 (also for
+ * non-strings and t out of range). */
+int bf_json_streqn(const struct bf_json *j, int t, const char *s, size_t n);
 /* Raw bytes of token t: for strings including the quotes, for numbers the
  * exact number text. */
 const char *bf_json_raw(const struct bf_json *j, int t, size_t *n);

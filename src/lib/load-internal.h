@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "json.h"
 #include "load.h"
+#include "stream.h"
 #include "warehouse.h"
 
 /* A partition seen in the input: its lock and checkpoint. */
@@ -91,6 +92,8 @@ struct bf_load {
 	long fault_count, fault_hits;
 	/* Scratch, reused per window. */
 	struct bf_json j;
+	struct bf_fields ufields; /* usage members (load-usage.c), compiled
+	                             at the first usage line */
 	struct bf_buf tmp, canon, owner;
 	struct bf_rowset old, entries, wrow, scratch;
 	struct bf_row *ups;

@@ -12,43 +12,20 @@
 
 /* Usage lines. */
 
-/* The members of a usage line that bf-load reads, found in one pass. */
+/* The members of a usage line that bf-load reads (bf_line_scan). */
 enum {
-	F_INSTANCE_ID, F_METRIC, F_TENANT, F_AGGREGATE, F_VALUE, F_SAMPLES,
-	F_EXPECTED_SAMPLES, F_COVERAGE, F_QUANTITY, F_USAGE_UNIT, F_UNIT_PRICE,
-	F_COST, F_CURRENCY, F_SOURCE, F_ALLOCATIONS, F_RESOLUTION, F_N
+	F_INSTANCE_ID = BF_F_NCOMMON, F_METRIC, F_TENANT, F_AGGREGATE,
+	F_VALUE, F_SAMPLES, F_EXPECTED_SAMPLES, F_COVERAGE, F_QUANTITY,
+	F_USAGE_UNIT, F_UNIT_PRICE, F_COST, F_CURRENCY, F_SOURCE,
+	F_ALLOCATIONS, F_RESOLUTION, F_N
 };
 
 static const char *const fnames[F_N] = {
-	"instance_id", "metric", "tenant", "aggregate", "value", "samples",
-	"expected_samples", "coverage", "quantity", "usage_unit",
-	"unit_price", "cost", "currency", "source", "allocations",
-	"resolution",
+	BF_F_COMMON_NAMES, "instance_id", "metric", "tenant", "aggregate",
+	"value", "samples", "expected_samples", "coverage", "quantity",
+	"usage_unit", "unit_price", "cost", "currency", "source",
+	"allocations", "resolution",
 };
-
-static void
-index_fields(const struct bf_json *j, int tok[F_N])
-{
-	int t, k, f;
-
-	for (f = 0; f < F_N; f++)
-		tok[f] = -1;
-	for (t = 1, k = 0; k < j->tok[0].size; k++) {
-		const struct bf_jtok *kt = &j->tok[t];
-		const char *key = j->s + kt->start + 1;
-		size_t len = (size_t)(kt->end - kt->start - 2);
-
-		for (f = 0; f < F_N; f++) {
-			if (kt->esc ? bf_json_streq(j, t, fnames[f]) :
-			    strlen(fnames[f]) == len &&
-			    memcmp(fnames[f], key, len) == 0) {
-				tok[f] = t + 1;
-				break;
-			}
-		}
-		t = bf_json_skip(j, t + 1);
-	}
-}
 
 /* 1 when token t is absent or null. */
 static int
@@ -57,9 +34,6 @@ absent(const struct bf_json *j, int t)
 	return t == -1 || j->tok[t].type == BF_JSON_NULL;
 }
 
-/* The string value of field f, copied into rs; NULL when absent or null.
- * Returns -1 with why set when it is there but no string, holds a NUL, or
- * is empty while required. */
 /* The fields that are names (bf_name_check, bf(7) NAMES). */
 static int
 is_name(int f)
@@ -67,55 +41,64 @@ is_name(int f)
 	return f == F_INSTANCE_ID || f == F_METRIC || f == F_TENANT;
 }
 
+/* 1 when field f is there (not absent, not null); else 0, or -1 with why
+ * set when it is required. */
+static int
+present(const struct bf_load *l, const int tok[F_N], int f, int required,
+    struct bf_buf *why)
+{
+	if (!absent(&l->j, tok[f]))
+		return 1;
+	if (required) {
+		bf_buf_printf(why, "usage line without \"%s\"", fnames[f]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The string value of field f, copied into rs; NULL when absent or null.
+ * Returns -1 with why set when it is there but no string, holds a NUL, or
+ * is empty while required. */
 static int
 get_str(struct bf_load *l, const int tok[F_N], int f, int required,
     struct bf_rowset *rs, const char **out, struct bf_buf *why)
 {
 	const struct bf_jtok *jt;
-	int t = tok[f];
+	const char *s;
+	size_t n;
+	int t = tok[f], r;
 
 	*out = NULL;
-	if (absent(&l->j, t)) {
-		if (required) {
-			bf_buf_printf(why, "usage line without \"%s\"",
-			    fnames[f]);
-			return -1;
-		}
-		return 0;
-	}
+	if ((r = present(l, tok, f, required, why)) <= 0)
+		return r;
 	jt = &l->j.tok[t];
 	if (jt->type != BF_JSON_STRING) {
 		bf_buf_printf(why, "\"%s\" is not a string", fnames[f]);
 		return -1;
 	}
 	if (!jt->esc) {
-		if (required && jt->end - jt->start == 2) {
-			bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
+		/* Unescaped text holds no control character, but may be too
+		 * long. */
+		s = l->j.s + jt->start + 1;
+		n = (size_t)(jt->end - jt->start - 2);
+	} else {
+		bf_buf_reset(&l->canon);
+		bf_json_str(&l->j, t, &l->canon);
+		s = bf_buf_str(&l->canon);
+		n = l->canon.len;
+		if (memchr(s, '\0', n) != NULL) {
+			bf_buf_printf(why, "\"%s\" holds a NUL character",
+			    fnames[f]);
 			return -1;
 		}
-		/* Unescaped text holds no control character, but may be too long. */
-		if (is_name(f) && jt->end - jt->start > 2 && bf_name_check(
-		    fnames[f], l->j.s + jt->start + 1,
-		    (size_t)(jt->end - jt->start - 2), why) == -1)
-			return -1;
-		*out = bf_rowset_strn(rs, l->j.s + jt->start + 1,
-		    (size_t)(jt->end - jt->start - 2));
-		return 0;
 	}
-	bf_buf_reset(&l->canon);
-	bf_json_str(&l->j, t, &l->canon);
-	if (memchr(bf_buf_str(&l->canon), '\0', l->canon.len) != NULL) {
-		bf_buf_printf(why, "\"%s\" holds a NUL character", fnames[f]);
-		return -1;
-	}
-	if (required && l->canon.len == 0) {
+	if (required && n == 0) {
 		bf_buf_printf(why, "\"%s\" is empty", fnames[f]);
 		return -1;
 	}
-	if (is_name(f) && l->canon.len > 0 && bf_name_check(fnames[f],
-	    bf_buf_str(&l->canon), l->canon.len, why) == -1)
+	if (is_name(f) && n > 0 && bf_name_check(fnames[f], s, n, why) == -1)
 		return -1;
-	*out = bf_rowset_strn(rs, bf_buf_str(&l->canon), l->canon.len);
+	*out = bf_rowset_strn(rs, s, n);
 	return 0;
 }
 
@@ -129,16 +112,11 @@ get_dec(struct bf_load *l, const int tok[F_N], int f, int required,
 	const char *raw;
 	size_t n;
 	bf_dec x;
+	int r;
 
 	*out = NULL;
-	if (absent(&l->j, t)) {
-		if (required) {
-			bf_buf_printf(why, "usage line without \"%s\"",
-			    fnames[f]);
-			return -1;
-		}
-		return 0;
-	}
+	if ((r = present(l, tok, f, required, why)) <= 0)
+		return r;
 	if (l->j.tok[t].type == BF_JSON_STRING) {
 		bf_buf_reset(&l->canon);
 		bf_json_str(&l->j, t, &l->canon);
@@ -202,7 +180,9 @@ bf_load_parse_usage(struct bf_load *l, struct win *w, struct bf_buf *why)
 	const char **v = r->v;
 	int tok[F_N], t;
 
-	index_fields(&l->j, tok);
+	if (l->ufields.n == 0)
+		bf_fields_init(&l->ufields, fnames, F_N);
+	bf_line_scan(&l->ufields, &l->j, tok);
 	v[BF_U_PARTITION] = w->p->name;
 	v[BF_U_WINDOW_START] = w->ws;
 	v[BF_U_WINDOW_END] = w->we;

@@ -304,22 +304,15 @@ static void
 emit_window(struct bf_load *l, struct win *w, const char *status,
     const char *code, const char *msg, struct bf_buf *out)
 {
-	struct bf_json j = BF_JSON_INIT;
 	char counts[160];
 
 	if (w->wline == NULL)
 		return;
-	if (bf_json_parse(&j, w->wline, w->wlen, BF_JSON_WANT_OBJECT,
-	    NULL) != BF_JSON_OK) {
-		bf_json_free(&j);
-		return;
-	}
 	snprintf(counts, sizeof(counts), "\"loaded\":%ld,\"unchanged\":%ld,"
 	    "\"deleted\":%ld,\"ledger_entries\":%ld", w->loaded, w->unchanged,
 	    w->deleted, w->entries);
-	bf_window_emit(&j, out, "bf-load", status, code, msg,
+	bf_window_emit(w->wline, w->wlen, out, "bf-load", status, code, msg,
 	    strcmp(status, "ok") == 0 ? counts : NULL);
-	bf_json_free(&j);
 }
 
 /* A window that is not loaded: reported (unless quiet), its line

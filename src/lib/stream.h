@@ -10,6 +10,8 @@
 #ifndef BF_STREAM_H
 #define BF_STREAM_H
 
+#include <stdint.h>
+
 #include "buf.h"
 #include "err.h"
 #include "json.h"
@@ -30,6 +32,92 @@ int bf_line_type(const struct bf_json *j);
 /* The same, given the root's "type" value token t (-1 when absent), for a
  * caller that has found it already. */
 int bf_line_type_of(const struct bf_json *j, int t);
+
+/*
+ * Reading a line's root members in one pass: the one field scanner every
+ * stage uses. A stage names the members it reads in a table whose first
+ * BF_F_NCOMMON names are BF_F_COMMON_NAMES (the window fields and "type",
+ * read by every stage), then its own, and compiles it once:
+ *
+ *	enum { F_METRIC = BF_F_NCOMMON, F_VALUE, F_N };
+ *	static const char *const names[F_N] = { BF_F_COMMON_NAMES,
+ *	    "metric", "value" };
+ *	bf_fields_init(&fs, names, F_N);
+ *
+ * then per line bf_line_scan(&fs, &j, tok) with int tok[F_N].
+ */
+enum {
+	BF_F_TYPE,
+	BF_F_PARTITION,
+	BF_F_WINDOW_START,
+	BF_F_WINDOW_END,
+	BF_F_NCOMMON
+};
+#define BF_F_COMMON_NAMES "type", "partition", "window_start", "window_end"
+/* The most names one table may hold. */
+#define BF_FIELDS_MAX 32
+
+/* A compiled field table: a hash table without collisions on each name's
+ * length and first 8 bytes (struct bf_jkey), so that a key is looked up
+ * with one probe. Plain data: copy it, no free. */
+#define BF_FIELDS_SLOTS 128
+struct bf_fields {
+	const char *const *names; /* borrowed; the caller's table */
+	int n;
+	uint64_t mul;             /* the hash's multiplier */
+	struct bf_fslot {
+		uint64_t w;  /* bytes 0 to 7 of the name (bf_json_word) */
+		uint64_t w2; /* bytes 8 to 15 */
+		int len;     /* -1: an empty slot */
+		int id;
+	} slot[BF_FIELDS_SLOTS];
+	/* further names of the same length and first 8 bytes as name i: a
+	 * list from next[slot's id], -1 ending it */
+	signed char next[BF_FIELDS_MAX];
+};
+
+/* Compiles names[0..n) (n at most BF_FIELDS_MAX, the names distinct, the
+ * table outliving fs) into fs. Returns 0, or -1 when n is out of range or
+ * (not seen for tables of up to BF_FIELDS_MAX real names) no multiplier
+ * kept them apart. */
+int bf_fields_init(struct bf_fields *fs, const char *const *names, int n);
+/* Sets tok[i] (i < fs->n) to the value token of the root member named
+ * fs->names[i] in j, or -1 when there is none: what bf_json_get(j, 0, name)
+ * gives for each name (keys compared after unescaping), in one pass over
+ * the parser's key table of the root (bf_json_root_keys), one probe and
+ * one word compare a key. Returns the line type, bf_line_type_of(j,
+ * tok[BF_F_TYPE]); BF_LINE_NOTYPE with every tok -1 when the root is not
+ * an object or nothing was parsed. */
+int bf_line_scan(const struct bf_fields *fs, const struct bf_json *j,
+    int *tok);
+
+/*
+ * The same-window cache. Lines come in runs of one window: a stage keeps
+ * the raw bytes of the last line's (partition, window_start, window_end)
+ * values and, while a line's bytes are the same, skips bf_window_from_json
+ * and its table lookup. The cache holds bytes only; the caller keeps what
+ * they stand for (its window entry), and forgets it with
+ * bf_wcache_clear.
+ */
+struct bf_wcache {
+	struct bf_buf key; /* each raw value followed by a NUL; owned */
+	int set;
+};
+#define BF_WCACHE_INIT { BF_BUF_INIT, 0 }
+
+/* 1 when the three tokens t[0..3) (partition, window_start, window_end
+ * value tokens of j, as bf_line_scan leaves them from BF_F_PARTITION on)
+ * are all present and their raw bytes are those remembered, else 0. The
+ * bytes are compared as they are: "\u0061" and "a" differ, so a miss
+ * is not a different window, only a cache miss. */
+int bf_wcache_same(const struct bf_wcache *c, const struct bf_json *j,
+    const int t[3]);
+/* Remembers the raw bytes of t[0..3) (all present) of j. */
+void bf_wcache_set(struct bf_wcache *c, const struct bf_json *j,
+    const int t[3]);
+/* Forgets the remembered window (bf_wcache_same then returns 0). */
+void bf_wcache_clear(struct bf_wcache *c);
+void bf_wcache_free(struct bf_wcache *c);
 
 /* A window's identity, (partition, window_start, window_end). */
 struct bf_window {
@@ -57,19 +145,21 @@ int bf_window_same(const struct bf_window *a, const struct bf_window *b);
 /* 1 when the window line j has "status":"failed". */
 int bf_window_failed(const struct bf_json *j);
 
-/* Appends to out the window line j (a parsed object; otherwise nothing is
- * appended), followed by '\n', with the stage's counts added (counts:
- * "\"fetched\":12,\"pages\":3" or NULL; keys in counts replace existing ones
- * of the same name; counts must not hold "status" or "error"). The other members keep their bytes and order; the
- * counts, then status and error, go last. status is "ok" or "failed" (NULL
- * means "ok"):
- * - if j is already failed, the line stays failed with its original status
- *   and error members, whatever status says (failed is sticky);
+/* Appends to out the window line s[0..n) (without its newline; when it is
+ * no JSON object, nothing is appended), followed by '\n', with the stage's
+ * counts added (counts: "\"fetched\":12,\"pages\":3" or NULL; keys in
+ * counts replace existing ones of the same name; counts must not hold
+ * "status" or "error"). The line is parsed here: a stage passes the raw
+ * line it read or kept, parsed or not. The other members keep their bytes
+ * and order; the counts, then status and error, go last. status is "ok" or
+ * "failed" (NULL means "ok"):
+ * - if the line is already failed, it stays failed with its original
+ *   status and error members, whatever status says (failed is sticky);
  * - else status replaces any status (and a stale "error" is dropped), and
  *   when it is "failed", "error":{"stage":stage,"code":code,
  *   "message":message} is set (NULL strings written as "").
  */
-void bf_window_emit(const struct bf_json *j, struct bf_buf *out,
+void bf_window_emit(const char *s, size_t n, struct bf_buf *out,
     const char *stage, const char *status, const char *code,
     const char *message, const char *counts);
 

@@ -43,15 +43,23 @@ struct bf_validator {
 	struct wentry **tab;
 	size_t tabcap, nent;
 	struct wentry *cache; /* the window of the last line */
-	struct bf_buf cachekey; /* its raw partition, start, end bytes */
+	struct bf_wcache wc;  /* its raw partition, start, end bytes */
+	struct bf_fields fs;  /* fnames compiled */
 	long pending;         /* rejects not yet counted in a window */
 	struct bf_validate_stats st;
 };
 
-/* The root members a sample or window line is read by. */
+/* The root members a sample or window line is read by (bf_line_scan):
+ * f->t[F_...], -1 when absent. */
+enum {
+	F_METRIC = BF_F_NCOMMON, F_VALUE, F_UNIT, F_TS, F_LOOKBACK, F_IID, F_N
+};
+static const char *const fnames[F_N] = {
+	BF_F_COMMON_NAMES, "metric", "value", "unit", "ts", "lookback",
+	"instance_id",
+};
 struct fields {
-	int type, partition, ws, we, metric, value, unit, ts, lookback;
-	int iid;
+	int t[F_N];
 };
 
 struct bf_validator *
@@ -66,6 +74,7 @@ bf_validator_new(struct bf_contract *c, const struct bf_validate_opts *o,
 	v->q = q;
 	v->tabcap = 64;
 	v->tab = bf_xcalloc(v->tabcap, sizeof(*v->tab));
+	bf_fields_init(&v->fs, fnames, F_N);
 	return v;
 }
 
@@ -103,7 +112,7 @@ bf_validator_free(struct bf_validator *v)
 	bf_buf_free(&v->extra);
 	bf_buf_free(&v->val);
 	bf_buf_free(&v->lbline);
-	bf_buf_free(&v->cachekey);
+	bf_wcache_free(&v->wc);
 	free(v);
 }
 
@@ -221,60 +230,6 @@ sval(const struct bf_json *j, int t, struct bf_buf *b, size_t *n)
 	return sval_esc(j, t, b, n);
 }
 
-/* The member of f that the root key s[0..n) (unescaped) is read into, or
- * NULL for a key bf-validate does not read. */
-static int *
-field_of(struct fields *f, const char *s, size_t n)
-{
-	switch (n) {
-	case 2:
-		return memcmp(s, "ts", 2) == 0 ? &f->ts : NULL;
-	case 4:
-		if (memcmp(s, "type", 4) == 0)
-			return &f->type;
-		return memcmp(s, "unit", 4) == 0 ? &f->unit : NULL;
-	case 5:
-		return memcmp(s, "value", 5) == 0 ? &f->value : NULL;
-	case 6:
-		return memcmp(s, "metric", 6) == 0 ? &f->metric : NULL;
-	case 8:
-		return memcmp(s, "lookback", 8) == 0 ? &f->lookback : NULL;
-	case 9:
-		return memcmp(s, "partition", 9) == 0 ? &f->partition : NULL;
-	case 10:
-		return memcmp(s, "window_end", 10) == 0 ? &f->we : NULL;
-	case 11:
-		return memcmp(s, "instance_id", 11) == 0 ? &f->iid : NULL;
-	case 12:
-		return memcmp(s, "window_start", 12) == 0 ? &f->ws : NULL;
-	}
-	return NULL;
-}
-
-static void
-scan(struct bf_validator *v, struct fields *f)
-{
-	const struct bf_json *j = &v->j;
-	int i, k, n = j->tok[0].size, *slot;
-	const char *key;
-	size_t len;
-
-	f->type = f->partition = f->ws = f->we = -1;
-	f->metric = f->value = f->unit = f->ts = f->lookback = -1;
-	f->iid = -1;
-	for (i = 0, k = 1; i < n; i++) {
-		key = sval(j, k, &v->tmp, &len);
-		if ((slot = field_of(f, key, len)) != NULL)
-			*slot = k + 1;
-		/* The next key: past a scalar value without a call. */
-		if (j->tok[k + 1].type == BF_JSON_OBJECT ||
-		    j->tok[k + 1].type == BF_JSON_ARRAY)
-			k = bf_json_skip(j, k + 1);
-		else
-			k += 2;
-	}
-}
-
 /* Appends s[0..n) to b for a message, cut at 64 bytes on a character
  * boundary. */
 static void
@@ -371,30 +326,6 @@ emit(struct bf_validator *v, const char *s, size_t n)
 
 /* ---- windows ---------------------------------------------------------- */
 
-/* 1 when the raw bytes of the window fields t[0..3) are those of the last
- * line's window, v->cachekey (each followed by a NUL; a raw JSON value
- * holds no NUL byte), without copying them. */
-static int
-same_window(const struct bf_validator *v, const int t[3])
-{
-	const char *raw;
-	size_t n, off = 0;
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		if (t[i] < 0)
-			return 0;
-		raw = v->j.s + v->j.tok[t[i]].start;
-		n = (size_t)(v->j.tok[t[i]].end - v->j.tok[t[i]].start);
-		if (n >= v->cachekey.len - off ||
-		    memcmp(v->cachekey.s + off, raw, n) != 0 ||
-		    v->cachekey.s[off + n] != '\0')
-			return 0;
-		off += n + 1;
-	}
-	return off == v->cachekey.len;
-}
-
 /* The window of the line (from its window fields), or NULL with a reason
  * in v->msg. */
 static struct wentry *
@@ -404,14 +335,9 @@ window_of(struct bf_validator *v, const struct fields *f)
 	struct bf_window w;
 	struct bf_err e;
 	struct wentry *ent;
-	const char *raw;
-	size_t n;
-	int i, t[3];
+	const int *t = f->t + BF_F_PARTITION;
 
-	t[0] = f->partition;
-	t[1] = f->ws;
-	t[2] = f->we;
-	if (v->cache != NULL && same_window(v, t))
+	if (v->cache != NULL && bf_wcache_same(&v->wc, j, t))
 		return v->cache;
 	memset(&w, 0, sizeof(w));
 	bf_err_clear(&e);
@@ -433,12 +359,7 @@ window_of(struct bf_validator *v, const struct fields *f)
 	else
 		ent = insert(v, v->tmp.s, v->tmp.len, &w);
 	v->cache = ent;
-	bf_buf_reset(&v->cachekey);
-	for (i = 0; i < 3; i++) {
-		raw = bf_json_raw(j, t[i], &n);
-		bf_buf_add(&v->cachekey, raw, n);
-		bf_buf_putc(&v->cachekey, '\0');
-	}
+	bf_wcache_set(&v->wc, j, t);
 	return ent;
 }
 
@@ -477,9 +398,9 @@ window_line(struct bf_validator *v, const struct pos *p,
 		    "the maximum reject rate %s", rej, acc + rej, rate);
 	}
 	bf_buf_reset(&v->line);
-	bf_window_emit(&v->j, &v->line, STAGE, failed ? "failed" : "ok",
-	    failed ? "reject_rate" : NULL, failed ? v->msg.s : NULL,
-	    v->extra.s);
+	bf_window_emit(v->j.s, v->j.len, &v->line, STAGE,
+	    failed ? "failed" : "ok", failed ? "reject_rate" : NULL,
+	    failed ? v->msg.s : NULL, v->extra.s);
 	fwrite(v->line.s, 1, v->line.len, v->out);
 	v->st.windows++;
 	if (failed || bf_window_failed(&v->j))
@@ -535,9 +456,10 @@ bad_name(struct bf_validator *v, const struct pos *p, struct wentry *w,
 	size_t n;
 	int t[3], i;
 
-	t[0] = w->partok <= 0 ? f->partition : -1; /* checked once if ok */
-	t[1] = f->iid;
-	t[2] = f->metric;
+	/* the partition is checked once if fine */
+	t[0] = w->partok <= 0 ? f->t[BF_F_PARTITION] : -1;
+	t[1] = f->t[F_IID];
+	t[2] = f->t[F_METRIC];
 	for (i = 0; i < 3; i++) {
 		if (t[i] < 0 || v->j.tok[t[i]].type != BF_JSON_STRING)
 			continue;
@@ -596,10 +518,10 @@ check_lookback(struct bf_validator *v, struct sample *m, int *rc,
 	const char *raw;
 	size_t rn;
 
-	if (m->f->lookback < 0)
+	if (m->f->t[F_LOOKBACK] < 0)
 		return 0;
-	if (v->j.tok[m->f->lookback].type != BF_JSON_TRUE) {
-		raw = bf_json_raw(&v->j, m->f->lookback, &rn);
+	if (v->j.tok[m->f->t[F_LOOKBACK]].type != BF_JSON_TRUE) {
+		raw = bf_json_raw(&v->j, m->f->t[F_LOOKBACK], &rn);
 		DECIDED(rejectf(v, m->p, m->w, m->ord, "not_allowed",
 		    "/lookback", "bf:lookback", e, "'lookback' is %s: a "
 		    "lookback sample has \"lookback\":true, any other has no "
@@ -609,6 +531,39 @@ check_lookback(struct bf_validator *v, struct sample *m, int *rc,
 	return 0;
 }
 
+/* member's reject: missing_field when member f is absent, else
+ * wrong_type. */
+static int
+member_reject(struct bf_validator *v, struct sample *m, int f, int *rc,
+    struct bf_err *e)
+{
+	char ptr[32];
+
+	snprintf(ptr, sizeof(ptr), "/%s", fnames[f]);
+	if (m->f->t[f] < 0)
+		*rc = rejectf(v, m->p, m->w, m->ord, "missing_field", ptr,
+		    "bf:sample", e, "required field '%s' is missing",
+		    fnames[f]);
+	else
+		*rc = rejectf(v, m->p, m->w, m->ord, "wrong_type", ptr,
+		    "bf:sample", e, "'%s' must be a string", fnames[f]);
+	return -1;
+}
+
+/* The value token of the sample's member f, or -1 after its reject (*rc
+ * the reject's result): missing_field when it is absent, wrong_type when
+ * str and it is no string. */
+static inline int
+member(struct bf_validator *v, struct sample *m, int f, int str, int *rc,
+    struct bf_err *e)
+{
+	int t = m->f->t[f];
+
+	if (t >= 0 && (!str || v->j.tok[t].type == BF_JSON_STRING))
+		return t;
+	return member_reject(v, m, f, rc, e);
+}
+
 /* "metric": a string, in the contract unless unknown ones are allowed. */
 static int
 check_metric(struct bf_validator *v, struct sample *m, int *rc,
@@ -616,15 +571,10 @@ check_metric(struct bf_validator *v, struct sample *m, int *rc,
 {
 	const char *s;
 	size_t n;
-	int t = m->f->metric;
+	int t;
 
-	if (t < 0)
-		DECIDED(reject(v, m->p, m->w, m->ord, "missing_field",
-		    "/metric", "bf:sample", "required field 'metric' is "
-		    "missing", e));
-	if (v->j.tok[t].type != BF_JSON_STRING)
-		DECIDED(reject(v, m->p, m->w, m->ord, "wrong_type", "/metric",
-		    "bf:sample", "'metric' must be a string", e));
+	if ((t = member(v, m, F_METRIC, 1, rc, e)) < 0)
+		return 1;
 	s = sval(&v->j, t, &v->tmp, &n);
 	m->rule = bf_contract_metric(v->c, s, n);
 	if (m->rule == NULL && !bf_contract_allow_unknown(v->c)) {
@@ -642,12 +592,10 @@ check_value(struct bf_validator *v, struct sample *m, int *rc,
 {
 	const char *s;
 	size_t n;
-	int t = m->f->value;
+	int t;
 
-	if (t < 0)
-		DECIDED(reject(v, m->p, m->w, m->ord, "missing_field",
-		    "/value", "bf:sample", "required field 'value' is missing",
-		    e));
+	if ((t = member(v, m, F_VALUE, 0, rc, e)) < 0)
+		return 1;
 	if (v->j.tok[t].type == BF_JSON_STRING) {
 		s = sval(&v->j, t, &v->tmp, &n);
 		if (is_nan_inf(s, n)) {
@@ -676,14 +624,10 @@ check_unit(struct bf_validator *v, struct sample *m, int *rc,
 	const struct bf_metric_rule *rule = m->rule;
 	const char *s;
 	size_t n;
-	int t = m->f->unit;
+	int t;
 
-	if (t < 0)
-		DECIDED(reject(v, m->p, m->w, m->ord, "missing_field", "/unit",
-		    "bf:sample", "required field 'unit' is missing", e));
-	if (v->j.tok[t].type != BF_JSON_STRING)
-		DECIDED(reject(v, m->p, m->w, m->ord, "wrong_type", "/unit",
-		    "bf:sample", "'unit' must be a string", e));
+	if ((t = member(v, m, F_UNIT, 1, rc, e)) < 0)
+		return 1;
 	if (rule == NULL)
 		return 0;
 	s = sval(&v->j, t, &v->tmp, &n);
@@ -735,11 +679,10 @@ check_ts(struct bf_validator *v, struct sample *m, int *rc,
 	size_t n;
 	bf_time ts;
 	int32_t nsec;
-	int t = m->f->ts, r;
+	int t, r;
 
-	if (t < 0)
-		DECIDED(reject(v, m->p, w, m->ord, "missing_field", "/ts",
-		    "bf:sample", "required field 'ts' is missing", e));
+	if ((t = member(v, m, F_TS, 0, rc, e)) < 0)
+		return 1;
 	if (v->j.tok[t].type == BF_JSON_STRING) {
 		s = sval(&v->j, t, &v->tmp, &n);
 		r = bf_time_parse(s, n, &ts, &nsec);
@@ -843,7 +786,7 @@ accept_sample(struct bf_validator *v, const struct sample *m)
 	bf_buf_puts(&v->extra, ",\"source_value\":");
 	bf_buf_add(&v->extra, m->raw, m->rn);
 	bf_buf_puts(&v->extra, ",\"source_unit\":");
-	ur = bf_json_raw(&v->j, m->f->unit, &un);
+	ur = bf_json_raw(&v->j, m->f->t[F_UNIT], &un);
 	bf_buf_add(&v->extra, ur, un);
 	if (v->cur_lb)
 		bf_buf_puts(&v->extra, ",\"lookback\":true");
@@ -931,8 +874,7 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 		emit(v, s, n);
 		return 0;
 	}
-	scan(v, &f);
-	type = bf_line_type_of(&v->j, f.type);
+	type = bf_line_scan(&v->fs, &v->j, f.t);
 	switch (type) {
 	case BF_LINE_SAMPLE:
 		return sample_line(v, &p, &f, e);
@@ -940,7 +882,7 @@ bf_validator_line(struct bf_validator *v, const char *file, long lineno,
 		return window_line(v, &p, &f, e);
 	case BF_LINE_NOTYPE:
 		return reject(v, &p, NULL, -1, "missing_type", "/type",
-		    "bf:type", f.type < 0 ? "the line has no 'type'" :
+		    "bf:type", f.t[BF_F_TYPE] < 0 ? "the line has no 'type'" :
 		    "'type' must be a string", e);
 	default:
 		v->st.passed++;

@@ -62,8 +62,8 @@ check_emit(const struct bf_json *j)
 			    "failed";
 
 			bf_buf_reset(&b);
-			bf_window_emit(j, &b, "bf-fuzz", status, "unavailable",
-			    msg, counts_set[c]);
+			bf_window_emit(j->s, j->len, &b, "bf-fuzz", status,
+			    "unavailable", msg, counts_set[c]);
 			parse_emitted(&b, &o);
 			t = bf_json_get(&o, 0, "status");
 			if (was_failed) {
@@ -100,8 +100,8 @@ check_emit(const struct bf_json *j)
 				    0, "partition"), "p"));
 			/* Emitting the emitted line again: failed stays. */
 			bf_buf_reset(&b2);
-			bf_window_emit(&o, &b2, "bf-fuzz2", "ok", NULL, NULL,
-			    counts_set[c]);
+			bf_window_emit(o.s, o.len, &b2, "bf-fuzz2", "ok",
+			    NULL, NULL, counts_set[c]);
 			parse_emitted(&b2, &o2);
 			FUZZ_CHECK(bf_window_failed(&o2) ==
 			    bf_window_failed(&o));
@@ -147,6 +147,25 @@ check_window(const struct bf_json *j)
 	bf_buf_free(&p);
 }
 
+/* bf_line_scan finds what bf_json_get finds, for the common names and
+ * some of the stages'. */
+static void
+check_scan(const struct bf_json *j, int type)
+{
+	static const char *const names[] = { BF_F_COMMON_NAMES, "metric",
+		"ts", "value", "unit", "instance_id", "window_stard",
+		"expected_samples", "p", "" };
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	static struct bf_fields fs;
+	int tok[N], i;
+
+	if (fs.n == 0)
+		FUZZ_CHECK(bf_fields_init(&fs, names, N) == 0);
+	FUZZ_CHECK(bf_line_scan(&fs, j, tok) == type);
+	for (i = 0; i < N; i++)
+		FUZZ_CHECK(tok[i] == bf_json_get(j, 0, names[i]));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -174,6 +193,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(type == BF_LINE_OTHER);
 	FUZZ_CHECK(bf_window_failed(&j) == bf_json_streq(&j,
 	    bf_json_get(&j, 0, "status"), "failed"));
+	check_scan(&j, type);
 	check_window(&j);
 	check_emit(&j);
 	return 0;

@@ -414,69 +414,6 @@ test_many_windows(void)
 	bf_buf_free(&in);
 }
 
-/* bf_agg_fields against one bf_json_get per name, on lines of odd shapes. */
-static void
-test_fields(void)
-{
-	static const char *const lines[] = {
-		"{\"type\":\"sample\",\"partition\":\"p\",\"window_start\":\"a\","
-		"\"window_end\":\"b\",\"instance_id\":\"i\",\"metric\":\"m\","
-		"\"ts\":1,\"value\":2,\"unit\":\"u\",\"source\":\"s\","
-		"\"resolution\":3}",
-		/* odd order, some missing, others unknown */
-		"{\"resolution\":null,\"x\":1,\"ts\":\"t\",\"type\":\"sample\","
-		"\"metric\":\"m\",\"typ\":1,\"types\":2,\"Ts\":3}",
-		/* escaped keys, one escaped into a near miss */
-		"{\"\\u0074s\":1,\"ty\\u0070e\":\"s\",\"val\\\"ue\":3,"
-		"\"\\/unit\":4,\"metri\\u0063\":5,\"source\\u0000\":6}",
-		/* the names inside nested values are not members of the root */
-		"{\"a\":{\"ts\":1,\"value\":{\"unit\":[1,{\"metric\":2}]}},"
-		"\"b\":[{\"type\":1},[[\"source\"]]],\"source\":\"s\","
-		"\"c\":{},\"d\":[],\"value\":{\"ts\":9},\"ts\":[{}]}",
-		"{}",
-		"{\"partition\":{\"partition\":1}}",
-		"[1,2]",
-		"\"ts\"",
-	};
-	struct bf_json j = BF_JSON_INIT;
-	struct bf_buf scratch = BF_BUF_INIT;
-	int f[BF_AGG_NFIELDS];
-	size_t i;
-	int k, same;
-
-	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		if (bf_json_parse(&j, lines[i], strlen(lines[i]), 0, NULL) !=
-		    BF_JSON_OK) {
-			ok(0, "fields: line %zu parses", i);
-			continue;
-		}
-		bf_agg_fields(&j, &scratch, f);
-		for (k = 0, same = 1; k < BF_AGG_NFIELDS; k++)
-			if (f[k] != bf_json_get(&j, 0, bf_agg_field_names[k])) {
-				same = 0;
-				printf("# line %zu: %s: %d, bf_json_get %d\n", i,
-				    bf_agg_field_names[k], f[k],
-				    bf_json_get(&j, 0, bf_agg_field_names[k]));
-			}
-		ok(same, "fields: line %zu as bf_json_get finds them", i);
-	}
-	/* Some found at all, so that the comparison means something. */
-	bf_json_parse(&j, lines[2], strlen(lines[2]), 0, NULL);
-	bf_agg_fields(&j, &scratch, f);
-	ok(f[BF_AGG_F_TS] == 2 && f[BF_AGG_F_TYPE] == 4 &&
-	    f[BF_AGG_F_METRIC] == 10 && f[BF_AGG_F_UNIT] == -1 &&
-	    f[BF_AGG_F_VALUE] == -1 && f[BF_AGG_F_SOURCE] == -1,
-	    "fields: escaped keys found, near misses not");
-	bf_json_parse(&j, lines[3], strlen(lines[3]), 0, NULL);
-	bf_agg_fields(&j, &scratch, f);
-	ok(f[BF_AGG_F_TS] > 0 && j.tok[f[BF_AGG_F_TS]].type == BF_JSON_ARRAY &&
-	    j.tok[f[BF_AGG_F_VALUE]].type == BF_JSON_OBJECT &&
-	    f[BF_AGG_F_UNIT] == -1 && f[BF_AGG_F_TYPE] == -1,
-	    "fields: nested members skipped");
-	bf_json_free(&j);
-	bf_buf_free(&scratch);
-}
-
 /* Series in a repeating order, then out of it: each sample still lands in
  * its own series (the engine guesses the next series from the order). */
 static void
@@ -679,7 +616,6 @@ main(void)
 	test_pieces();
 	test_engine();
 	test_many_windows();
-	test_fields();
 	test_series_order();
 	test_ts_repeats();
 	return done_testing();
