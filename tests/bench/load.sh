@@ -32,7 +32,7 @@ jq -r 'select(.type == "usage") | [.instance_id, .metric, .window_start,
     .window_end, .partition, (.tenant // ""), .aggregate, .value, .samples,
     .expected_samples, .coverage, .quantity, .usage_unit, .unit_price, .cost,
     .currency, (.allocations | tojson), .source, ("0" * 64), "bench",
-    "2026-01-01T00:00:00Z"] | @csv' "$W/usage.ndjson" >"$W/usage.csv"
+    "2026-01-01T00:00:00Z", .resolution] | @csv' "$W/usage.ndjson" >"$W/usage.csv"
 echo "load: $rows usage rows in $windows windows," \
     "$(wc -c <"$W/usage.ndjson") bytes NDJSON, $(wc -c <"$W/usage.csv") bytes CSV"
 
@@ -70,6 +70,8 @@ bf-load --db "postgresql:///ref?host=$PGHOST&port=$PGPORT" </dev/null
 measure "psql \\copy (CSV, usage only)" \
     "psql -q -d ref -c '\\copy usage FROM ''$W/usage.csv'' CSV'"
 ref=$SECS
+test "$(psql -d ref -Atc 'select count(*) from usage')" = $rows ||
+    echo "psql \\copy did not copy every row"
 for b in 1 100; do
 	createdb "bf$b"
 	measure "bf-load --batch $b into PostgreSQL" \
