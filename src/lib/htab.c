@@ -18,7 +18,7 @@ bytes_eq(const struct bf_hent *e, const void *arg)
 {
 	const struct bytes *b = arg;
 
-	return e->len == b->len && (b->len == 0 ||
+	return e->klen == b->len && (b->len == 0 ||
 	    memcmp(e->key, b->key, b->len) == 0);
 }
 

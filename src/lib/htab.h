@@ -22,9 +22,9 @@
 
 struct bf_hent {
 	uint64_t hash; /* of the key; set by the caller before insert */
-	char *key;     /* the key's len bytes (may hold NUL), owned by the
+	char *key;     /* the key's klen bytes (may hold NUL), owned by the
 	                  caller; NULL for entries found by bf_htab_find_by */
-	size_t len;
+	size_t klen;
 };
 
 struct bf_htab {

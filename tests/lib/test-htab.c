@@ -31,8 +31,8 @@ make(struct ent *e, int i, uint64_t (*hash)(const void *, size_t))
 	e->k[0] = 'k';
 	e->k[1] = '\0';
 	e->h.key = e->k;
-	e->h.len = (size_t)n + 2;
-	e->h.hash = hash(e->k, e->h.len);
+	e->h.klen = (size_t)n + 2;
+	e->h.hash = hash(e->k, e->h.klen);
 	e->id = i;
 }
 
@@ -53,7 +53,7 @@ static struct ent *
 find(const struct bf_htab *h, struct ent *probe)
 {
 	return (struct ent *)bf_htab_find(h, probe->h.hash, probe->h.key,
-	    probe->h.len);
+	    probe->h.klen);
 }
 
 /* 1 when every entry of v whose present[i] is set is found as itself and
@@ -274,8 +274,8 @@ nul_keys(void)
 	a.h.key = a.k;
 	b.h.key = b.k;
 	c.h.key = c.k;
-	a.h.len = b.h.len = 3;
-	c.h.len = 0;
+	a.h.klen = b.h.klen = 3;
+	c.h.klen = 0;
 	a.h.hash = b.h.hash = c.h.hash = 9; /* the same on purpose */
 	bf_htab_insert(&h, &a.h);
 	bf_htab_insert(&h, &b.h);
