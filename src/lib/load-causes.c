@@ -22,52 +22,48 @@ error_member(const struct bf_json *j, const char *key, struct bf_buf *b)
 		bf_json_str(j, t, b);
 }
 
+struct ckey {
+	const char *stage, *code;
+};
+
+static int
+cause_eq(const struct bf_hent *e, const void *arg)
+{
+	const struct cause *c = (const struct cause *)e;
+	const struct ckey *k = arg;
+
+	return strcmp(c->stage, k->stage) == 0 && strcmp(c->code, k->code) == 0;
+}
+
 /* Counts one more window failed upstream for the window line j's cause
  * (its error's stage and code); returns 1 when the cause is new. */
 int
 bf_load_cause_count(struct bf_load *l, const struct bf_json *j)
 {
 	struct bf_buf st = BF_BUF_INIT, co = BF_BUF_INIT;
-	struct cause *c, *next;
-	size_t h, i;
+	struct cause *c;
+	struct ckey k;
+	uint64_t hash;
 	int isnew = 0;
 
 	error_member(j, "stage", &st);
 	error_member(j, "code", &co);
-	if (l->cn + 1 > l->csize / 2) {
-		size_t nsize = l->csize ? 2 * l->csize : 16;
-		struct cause **nt = bf_xcalloc(nsize, sizeof(*nt));
-
-		for (i = 0; i < l->csize; i++)
-			for (c = l->ctab[i]; c != NULL; c = next) {
-				next = c->hnext;
-				h = (bf_load_hashstr(c->stage) ^ bf_load_hashstr(c->code) *
-				    31) % nsize;
-				c->hnext = nt[h];
-				nt[h] = c;
-			}
-		free(l->ctab);
-		l->ctab = nt;
-		l->csize = nsize;
-	}
-	h = (bf_load_hashstr(bf_buf_str(&st)) ^ bf_load_hashstr(bf_buf_str(&co)) * 31) %
-	    l->csize;
-	for (c = l->ctab[h]; c != NULL; c = c->hnext)
-		if (strcmp(c->stage, bf_buf_str(&st)) == 0 &&
-		    strcmp(c->code, bf_buf_str(&co)) == 0)
-			break;
+	k.stage = bf_buf_str(&st);
+	k.code = bf_buf_str(&co);
+	hash = bf_fnv1a64_more(bf_fnv1a64(k.stage, strlen(k.stage) + 1),
+	    k.code, strlen(k.code));
+	c = (struct cause *)bf_htab_find_by(&l->causes, hash, cause_eq, &k);
 	if (c == NULL) {
 		c = bf_xcalloc(1, sizeof(*c));
-		c->stage = bf_xstrdup(bf_buf_str(&st));
-		c->code = bf_xstrdup(bf_buf_str(&co));
-		c->hnext = l->ctab[h];
-		l->ctab[h] = c;
+		c->h.hash = hash;
+		c->stage = bf_xstrdup(k.stage);
+		c->code = bf_xstrdup(k.code);
+		bf_htab_insert(&l->causes, &c->h);
 		if (l->clast != NULL)
 			l->clast->onext = c;
 		else
 			l->cfirst = c;
 		l->clast = c;
-		l->cn++;
 		isnew = 1;
 	}
 	c->n++;
