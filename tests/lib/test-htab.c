@@ -2,8 +2,9 @@
  * test-htab.c: unit tests for htab.c, against keys and expectations
  * computed here: thousands of keys holding NUL bytes, keys that share a
  * hash, removal in the middle of a probe run (wrapping around the end of
- * the slots), growth over several doublings, iteration, find_by. Run it
- * under ASan (make SANITIZE=1) for leaks.
+ * the slots), growth over several doublings, iteration, find_by; and
+ * keymap.h, the table's dense-index face. Run it under ASan (make
+ * SANITIZE=1) for leaks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "buf.h"
 #include "hash.h"
 #include "htab.h"
+#include "keymap.h"
 #include "tap.h"
 
 struct ent {
@@ -291,6 +293,43 @@ nul_keys(void)
 	bf_htab_free(&h);
 }
 
+/* keymap: indexes in order of first sight, kept while the entry array
+ * moves (it doubles from 64: 4000 keys move it six times). */
+static void
+keymap(void)
+{
+	struct bf_keymap m = BF_KEYMAP_INIT;
+	struct ent k;
+	int i, added, ok_ = 1, ok2 = 1;
+
+	memset(&k, 0, sizeof(k));
+	for (i = 0; i < 4000; i++) {
+		make(&k, i, fnv);
+		ok_ &= bf_keymap_put(&m, k.k, k.h.klen, &added) == (size_t)i &&
+		    added == 1;
+	}
+	ok(ok_ && m.n == 4000, "keymap: 4000 keys with NUL, indexes 0 to 3999");
+	for (i = 0; i < 4000; i++) {
+		make(&k, i, fnv);
+		ok_ &= bf_keymap_put(&m, k.k, k.h.klen, &added) == (size_t)i &&
+		    added == 0 && bf_keymap_get(&m, k.k, k.h.klen) == i;
+		ok2 &= m.v[i].len == k.h.klen && m.v[i].hash == k.h.hash &&
+		    memcmp(m.v[i].key, k.k, k.h.klen) == 0 &&
+		    m.v[i].key[k.h.klen] == '\0' && m.v[i].key != k.k;
+	}
+	ok(ok_ && m.n == 4000, "keymap: each found again at its index, not "
+	    "added twice");
+	ok(ok2, "keymap: v[i] holds a NUL-terminated copy of key i");
+	make(&k, 4000, fnv);
+	ok(bf_keymap_get(&m, k.k, k.h.klen) == -1 &&
+	    bf_keymap_get(&m, "k", 1) == -1, "keymap: absent keys are -1");
+	ok(bf_keymap_put(&m, "", 0, NULL) == 4000 &&
+	    bf_keymap_get(&m, "", 0) == 4000, "keymap: the empty key");
+	bf_keymap_free(&m);
+	ok(m.n == 0 && m.v == NULL && bf_keymap_get(&m, "", 0) == -1,
+	    "keymap: free leaves an empty map");
+}
+
 int
 main(void)
 {
@@ -300,5 +339,6 @@ main(void)
 	churn();
 	by_fields();
 	nul_keys();
+	keymap();
 	return done_testing();
 }
