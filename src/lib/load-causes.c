@@ -22,66 +22,48 @@ error_member(const struct bf_json *j, const char *key, struct bf_buf *b)
 		bf_json_str(j, t, b);
 }
 
-struct ckey {
-	const char *stage, *code;
-};
-
-static int
-cause_eq(const struct bf_hent *e, const void *arg)
-{
-	const struct cause *c = (const struct cause *)e;
-	const struct ckey *k = arg;
-
-	return strcmp(c->stage, k->stage) == 0 && strcmp(c->code, k->code) == 0;
-}
-
 /* Counts one more window failed upstream for the window line j's cause
  * (its error's stage and code); returns 1 when the cause is new. */
 int
 bf_load_cause_count(struct bf_load *l, const struct bf_json *j)
 {
-	struct bf_buf st = BF_BUF_INIT, co = BF_BUF_INIT;
-	struct cause *c;
-	struct ckey k;
-	uint64_t hash;
-	int isnew = 0;
+	struct bf_buf st = BF_BUF_INIT, co = BF_BUF_INIT, k = BF_BUF_INIT;
+	size_t i;
+	int added;
 
 	error_member(j, "stage", &st);
 	error_member(j, "code", &co);
-	k.stage = bf_buf_str(&st);
-	k.code = bf_buf_str(&co);
-	hash = bf_fnv1a64_more(bf_fnv1a64(k.stage, strlen(k.stage) + 1),
-	    k.code, strlen(k.code));
-	c = (struct cause *)bf_htab_find_by(&l->causes, hash, cause_eq, &k);
-	if (c == NULL) {
-		c = bf_xcalloc(1, sizeof(*c));
-		c->h.hash = hash;
-		c->stage = bf_xstrdup(k.stage);
-		c->code = bf_xstrdup(k.code);
-		bf_htab_insert(&l->causes, &c->h);
-		if (l->clast != NULL)
-			l->clast->onext = c;
-		else
-			l->cfirst = c;
-		l->clast = c;
-		isnew = 1;
+	/* Each up to a NUL it may hold, as the report shows it. */
+	bf_buf_puts(&k, bf_buf_str(&st));
+	bf_buf_putc(&k, '\0');
+	bf_buf_puts(&k, bf_buf_str(&co));
+	i = bf_keymap_put(&l->causes, k.s, k.len, &added);
+	if (added) {
+		l->ncause = bf_xrealloc(l->ncause, l->causes.n *
+		    sizeof(*l->ncause));
+		l->ncause[i] = 0;
 	}
-	c->n++;
+	l->ncause[i]++;
 	bf_buf_free(&st);
 	bf_buf_free(&co);
-	return isnew;
+	bf_buf_free(&k);
+	return added;
 }
 
 /* At the end: one line per cause of upstream failures, with its count. */
 void
 bf_load_cause_report(struct bf_load *l)
 {
-	struct cause *c;
+	size_t i;
 
-	for (c = l->cfirst; c != NULL; c = c->onext)
+	for (i = 0; i < l->causes.n; i++) {
+		const char *stage = l->causes.v[i].key;
+		long n = l->ncause[i];
+
 		bf_load_report(l, NULL, 0, "%ld window%s failed upstream (%s: %s): "
-		    "not committed", c->n, c->n == 1 ? "" : "s", c->stage,
-		    c->code);
+		    "not committed", n, n == 1 ? "" : "s", stage,
+		    stage + strlen(stage) + 1);
+	}
 }
 
 /* The members of the window line with number values, as a JSON object. */

@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "htab.h"
 #include "json.h"
+#include "keymap.h"
 #include "load.h"
 #include "warehouse.h"
 
@@ -31,14 +32,6 @@ struct part {
 	long nheld;
 	struct bf_ckpt ck;
 	struct part *onext;   /* the partitions in arrival order */
-};
-
-/* A cause of windows that failed upstream: the error's stage and code. */
-struct cause {
-	struct bf_hent h;            /* no key: found by stage and code */
-	char *stage, *code;
-	long n;                      /* windows */
-	struct cause *onext;         /* in order of first sight */
 };
 
 /* A window: its usage rows until its line arrives, then its result. */
@@ -74,8 +67,9 @@ struct bf_load {
 	struct bf_load_opts o;
 	struct bf_htab parts;           /* of struct part */
 	struct part *pfirst, *plast;    /* in arrival order */
-	struct bf_htab causes;          /* upstream failures by cause */
-	struct cause *cfirst, *clast;
+	struct bf_keymap causes;        /* upstream failures by cause: the
+	                                   error's stage, NUL, its code */
+	long *ncause;                   /* windows of each cause */
 	struct bf_htab wins;            /* of pending struct win */
 	struct win *pending, *pending_tail;
 	struct win *qhead, *qtail;

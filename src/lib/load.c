@@ -1282,15 +1282,8 @@ bf_load_free(struct bf_load *l)
 		free(p->name);
 		free(p);
 	}
-	while (l->cfirst != NULL) {
-		struct cause *c = l->cfirst;
-
-		l->cfirst = c->onext;
-		free(c->stage);
-		free(c->code);
-		free(c);
-	}
-	bf_htab_free(&l->causes);
+	bf_keymap_free(&l->causes);
+	free(l->ncause);
 	bf_htab_free(&l->parts);
 	bf_htab_free(&l->wins);
 	free(l->poison);
