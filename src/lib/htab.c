@@ -124,6 +124,17 @@ bf_htab_clear(struct bf_htab *h)
 }
 
 void
+bf_htab_refill(struct bf_htab *h, void *v, size_t n, size_t size)
+{
+	char *p = v;
+	size_t i;
+
+	bf_htab_clear(h);
+	for (i = 0; i < n; i++)
+		bf_htab_insert(h, (struct bf_hent *)(void *)(p + i * size));
+}
+
+void
 bf_htab_free(struct bf_htab *h)
 {
 	free(h->slot);

@@ -49,9 +49,12 @@ void bf_htab_remove(struct bf_htab *h, struct bf_hent *e);
  * the end. Start with *i = 0. The order is the slots', neither insertion
  * nor key order, and the table must not change during an iteration. */
 struct bf_hent *bf_htab_next(const struct bf_htab *h, size_t *i);
-/* Forgets every entry, keeping the slots (to insert them again after they
- * moved). */
+/* Forgets every entry, keeping the slots. */
 void bf_htab_clear(struct bf_htab *h);
+/* For entries kept in an array that moved (realloc): empties h, then
+ * inserts each of the n entries of v, size bytes apart, each starting
+ * with its struct bf_hent (hash kept). */
+void bf_htab_refill(struct bf_htab *h, void *v, size_t n, size_t size);
 /* Frees the slots (not the entries); h is empty and may be used again. */
 void bf_htab_free(struct bf_htab *h);
 

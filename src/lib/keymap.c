@@ -31,7 +31,6 @@ bf_keymap_put(struct bf_keymap *m, const void *key, size_t len, int *added)
 	uint64_t h = bf_fnv1a64(key, len);
 	const struct bf_hent *e = bf_htab_find(&m->tab, h, key, len);
 	struct bf_keymap_ent *x;
-	size_t i;
 
 	if (added != NULL)
 		*added = e == NULL;
@@ -40,10 +39,7 @@ bf_keymap_put(struct bf_keymap *m, const void *key, size_t len, int *added)
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 64;
 		m->v = bf_xrealloc(m->v, m->cap * sizeof(*m->v));
-		/* The entries moved: the table holds their old addresses. */
-		bf_htab_clear(&m->tab);
-		for (i = 0; i < m->n; i++)
-			bf_htab_insert(&m->tab, &m->v[i].h);
+		bf_htab_refill(&m->tab, m->v, m->n, sizeof(*m->v));
 	}
 	x = &m->v[m->n];
 	x->h.key = (char *)bf_rowset_strn(&m->mem, key, len);

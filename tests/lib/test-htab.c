@@ -293,6 +293,37 @@ nul_keys(void)
 	bf_htab_free(&h);
 }
 
+/* Entries in an array that moves: refill puts the new addresses in. */
+static void
+refill(void)
+{
+	struct bf_htab h = BF_HTAB_INIT;
+	struct ent *v = bf_xcalloc(100, sizeof(*v)), *w;
+	char present[200];
+	int i;
+
+	memset(present, 0, sizeof(present));
+	for (i = 0; i < 100; i++) {
+		make(&v[i], i, fnv);
+		bf_htab_insert(&h, &v[i].h);
+		present[i] = 1;
+	}
+	w = bf_xcalloc(200, sizeof(*w));
+	memcpy(w, v, 100 * sizeof(*v));
+	memset(v, 0, 100 * sizeof(*v));
+	free(v);
+	for (i = 0; i < 200; i++) {
+		w[i].h.key = w[i].k; /* the copies point into w now */
+		if (i >= 100)
+			make(&w[i], i, fnv);
+	}
+	bf_htab_refill(&h, w, 100, sizeof(*w));
+	ok(h.n == 100 && all_found(&h, w, present, 200) && runs_whole(&h),
+	    "refill: each entry found at its new address");
+	bf_htab_free(&h);
+	free(w);
+}
+
 /* keymap: indexes in order of first sight, kept while the entry array
  * moves (it doubles from 64: 4000 keys move it six times). */
 static void
@@ -339,6 +370,7 @@ main(void)
 	churn();
 	by_fields();
 	nul_keys();
+	refill();
 	keymap();
 	return done_testing();
 }
