@@ -8,6 +8,7 @@
 #include "aggregate.h"
 #include "checkpoint.h"
 #include "hash.h"
+#include "htab.h"
 #include "json.h"
 #include "stream.h"
 
@@ -23,85 +24,6 @@ memdup(const char *p, size_t n)
 	memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
-}
-
-/* Hash tables: linear probing over entries that start with struct hent. */
-
-struct hent {
-	uint64_t hash;
-	char *key; /* owned by the entry */
-	size_t klen;
-};
-
-struct htab {
-	struct hent **slot;
-	size_t cap, n; /* cap is 0 or a power of two */
-};
-
-static struct hent *
-ht_find(const struct htab *h, uint64_t hash, const char *key, size_t klen)
-{
-	size_t i;
-
-	if (h->cap == 0)
-		return NULL;
-	for (i = hash & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1)) {
-		struct hent *e = h->slot[i];
-
-		if (e->hash == hash && e->klen == klen &&
-		    memcmp(e->key, key, klen) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-static void
-ht_put(struct htab *h, struct hent *e)
-{
-	size_t i;
-
-	for (i = e->hash & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1))
-		;
-	h->slot[i] = e;
-}
-
-static void
-ht_insert(struct htab *h, struct hent *e)
-{
-	if (2 * (h->n + 1) > h->cap) {
-		struct hent **old = h->slot;
-		size_t i, ocap = h->cap;
-
-		h->cap = ocap ? 2 * ocap : 16;
-		h->slot = bf_xcalloc(h->cap, sizeof(*h->slot));
-		for (i = 0; i < ocap; i++)
-			if (old[i])
-				ht_put(h, old[i]);
-		free(old);
-	}
-	ht_put(h, e);
-	h->n++;
-}
-
-/* Removes e, shifting back the entries of its probe run. */
-static void
-ht_remove(struct htab *h, struct hent *e)
-{
-	size_t mask = h->cap - 1, i, j, k;
-
-	for (i = e->hash & mask; h->slot[i] != e; i = (i + 1) & mask)
-		;
-	h->slot[i] = NULL;
-	for (j = (i + 1) & mask; h->slot[j]; j = (j + 1) & mask) {
-		k = h->slot[j]->hash & mask;
-		/* Move slot j to the hole i unless its home k lies in (i, j]. */
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		h->slot[i] = h->slot[j];
-		h->slot[j] = NULL;
-		i = j;
-	}
-	h->n--;
 }
 
 /* The pieces of a window cut at each price and owner change in it, and
@@ -123,7 +45,7 @@ struct pieces {
 /* Open windows and their groups */
 
 struct group {
-	struct hent h;  /* key: instance_id bytes, then metric bytes */
+	struct bf_hent h;  /* key: instance_id bytes, then metric bytes */
 	size_t ilen;    /* length of the instance_id in the key */
 	struct bf_sample *s;
 	size_t n, cap;
@@ -143,9 +65,9 @@ struct group {
 };
 
 struct window {
-	struct hent h;  /* key: partition, NUL, start and end bytes */
+	struct bf_hent h;  /* key: partition, NUL, start and end bytes */
 	struct bf_window id;
-	struct htab groups;
+	struct bf_htab groups;
 	long ordinal;    /* sample lines seen, for DLQ ids */
 	long aggregated; /* samples taken into groups */
 	long lookback;   /* lookback samples taken into groups */
@@ -155,14 +77,14 @@ struct window {
 
 /* The windows closed so far, per partition, merged into ranges. */
 struct part {
-	struct hent h;  /* key: the partition */
+	struct bf_hent h;  /* key: the partition */
 	struct bf_ckpt closed;
 };
 
 struct bf_agg {
 	struct bf_agg_opts o;
-	struct htab windows;
-	struct htab parts;
+	struct bf_htab windows;
+	struct bf_htab parts;
 	struct bf_json j;
 	struct bf_window wid;      /* scratch */
 	struct window *last;       /* the window of the last sample */
@@ -221,12 +143,12 @@ group_free(struct group *g)
 static void
 window_free(struct window *w)
 {
-	size_t i;
+	struct bf_hent *g;
+	size_t i = 0;
 
-	for (i = 0; i < w->groups.cap; i++)
-		if (w->groups.slot[i])
-			group_free((struct group *)w->groups.slot[i]);
-	free(w->groups.slot);
+	while ((g = bf_htab_next(&w->groups, &i)) != NULL)
+		group_free((struct group *)g);
+	bf_htab_free(&w->groups);
 	bf_window_free(&w->id);
 	free(w->h.key);
 	free(w);
@@ -235,24 +157,23 @@ window_free(struct window *w)
 void
 bf_agg_free(struct bf_agg *a)
 {
-	size_t i;
+	struct bf_hent *x;
+	size_t i = 0;
 
 	if (!a)
 		return;
-	for (i = 0; i < a->windows.cap; i++)
-		if (a->windows.slot[i])
-			window_free((struct window *)a->windows.slot[i]);
-	free(a->windows.slot);
-	for (i = 0; i < a->parts.cap; i++) {
-		struct part *p = (struct part *)a->parts.slot[i];
+	while ((x = bf_htab_next(&a->windows, &i)) != NULL)
+		window_free((struct window *)x);
+	bf_htab_free(&a->windows);
+	i = 0;
+	while ((x = bf_htab_next(&a->parts, &i)) != NULL) {
+		struct part *p = (struct part *)x;
 
-		if (p) {
-			bf_ckpt_free(&p->closed);
-			free(p->h.key);
-			free(p);
-		}
+		bf_ckpt_free(&p->closed);
+		free(p->h.key);
+		free(p);
 	}
-	free(a->parts.slot);
+	bf_htab_free(&a->parts);
 	bf_json_free(&a->j);
 	bf_wcache_free(&a->wc);
 	bf_buf_free(&a->key);
@@ -292,7 +213,8 @@ part_get(struct bf_agg *a, const char *partition, int create)
 {
 	size_t n = strlen(partition);
 	uint64_t hash = bf_fnv1a64(partition, n);
-	struct part *p = (struct part *)ht_find(&a->parts, hash, partition, n);
+	struct part *p = (struct part *)bf_htab_find(&a->parts, hash,
+	    partition, n);
 
 	if (!p && create) {
 		p = bf_xcalloc(1, sizeof(*p));
@@ -300,7 +222,7 @@ part_get(struct bf_agg *a, const char *partition, int create)
 		p->h.key = memdup(partition, n);
 		p->h.klen = n;
 		bf_ckpt_init(&p->closed, partition);
-		ht_insert(&a->parts, &p->h);
+		bf_htab_insert(&a->parts, &p->h);
 	}
 	return p;
 }
@@ -418,7 +340,8 @@ sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
 		return NULL;
 	}
 	hash = window_key(a, &a->wid);
-	w = (struct window *)ht_find(&a->windows, hash, a->key.s, a->key.len);
+	w = (struct window *)bf_htab_find(&a->windows, hash, a->key.s,
+	    a->key.len);
 	if (!w) {
 		if (window_closed(a, &a->wid))
 			return NULL; /* with a->wid set, for the DLQ */
@@ -428,7 +351,7 @@ sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
 		w->h.klen = a->key.len;
 		w->id = a->wid;
 		memset(&a->wid, 0, sizeof(a->wid));
-		ht_insert(&a->windows, &w->h);
+		bf_htab_insert(&a->windows, &w->h);
 	} else {
 		bf_window_free(&a->wid);
 	}
@@ -446,23 +369,20 @@ group_is(const struct group *g, const char *inst, size_t ilen,
 	    memcmp(g->h.key + ilen, metric, mlen) == 0;
 }
 
-/* The group of (inst, metric) in h. Not ht_find: the key bytes alone would
- * take instance "a" of metric "bm" for instance "ab" of metric "m". */
-static struct group *
-group_find(const struct htab *h, uint64_t hash, const char *inst,
-    size_t ilen, const char *metric, size_t mlen)
+/* A group's key: not its key bytes, which would take instance "a" of
+ * metric "bm" for instance "ab" of metric "m". */
+struct gkey {
+	const char *inst, *metric;
+	size_t ilen, mlen;
+};
+
+static int
+group_eq(const struct bf_hent *e, const void *arg)
 {
-	size_t i;
+	const struct gkey *k = arg;
 
-	if (h->cap == 0)
-		return NULL;
-	for (i = hash & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1)) {
-		struct group *g = (struct group *)h->slot[i];
-
-		if (g->h.hash == hash && group_is(g, inst, ilen, metric, mlen))
-			return g;
-	}
-	return NULL;
+	return group_is((const struct group *)e, k->inst, k->ilen, k->metric,
+	    k->mlen);
 }
 
 static struct group *
@@ -470,6 +390,7 @@ sample_group(struct window *w, const char *inst, size_t ilen,
     const char *metric, size_t mlen, struct bf_buf *key)
 {
 	struct group *g = w->last;
+	struct gkey k = { inst, metric, ilen, mlen };
 	uint64_t hash;
 
 	/* Series mostly come in a repeating order (a sample of each metric of
@@ -479,18 +400,18 @@ sample_group(struct window *w, const char *inst, size_t ilen,
 		return g;
 	if (g && g->next && group_is(g->next, inst, ilen, metric, mlen))
 		return w->last = g->next;
-	bf_buf_reset(key);
-	bf_buf_add(key, inst, ilen);
-	bf_buf_add(key, metric, mlen);
-	hash = bf_fnv1a64(key->s, key->len);
-	g = group_find(&w->groups, hash, inst, ilen, metric, mlen);
+	hash = bf_fnv1a64_more(bf_fnv1a64(inst, ilen), metric, mlen);
+	g = (struct group *)bf_htab_find_by(&w->groups, hash, group_eq, &k);
 	if (!g) {
+		bf_buf_reset(key);
+		bf_buf_add(key, inst, ilen);
+		bf_buf_add(key, metric, mlen);
 		g = bf_xcalloc(1, sizeof(*g));
 		g->h.hash = hash;
 		g->h.key = memdup(key->s, key->len);
 		g->h.klen = key->len;
 		g->ilen = ilen;
-		ht_insert(&w->groups, &g->h);
+		bf_htab_insert(&w->groups, &g->h);
 	}
 	if (w->last)
 		w->last->next = g;
@@ -1185,10 +1106,12 @@ close_window(struct bf_agg *a, struct window *w, const struct bf_window *id,
 	bf_err_clear(&fe);
 	bf_buf_reset(&a->usage);
 	if (w) {
+		struct bf_hent *x;
+
 		g = bf_xmalloc((w->groups.n + 1) * sizeof(*g));
-		for (i = 0; i < w->groups.cap; i++)
-			if (w->groups.slot[i])
-				g[ng++] = (struct group *)w->groups.slot[i];
+		i = 0;
+		while ((x = bf_htab_next(&w->groups, &i)) != NULL)
+			g[ng++] = (struct group *)x;
 		qsort(g, ng, sizeof(*g), groupcmp);
 		for (i = 0; i < ng; i++)
 			g[i]->n = bf_samples_dedupe(g[i]->s, g[i]->n, &dups,
@@ -1265,7 +1188,8 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 		    file, lineno, e);
 	}
 	hash = window_key(a, &a->wid);
-	w = (struct window *)ht_find(&a->windows, hash, a->key.s, a->key.len);
+	w = (struct window *)bf_htab_find(&a->windows, hash, a->key.s,
+	    a->key.len);
 	a->last = NULL;
 	if (!w && window_closed(a, &a->wid)) {
 		a->failed++;
@@ -1280,7 +1204,7 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	}
 	rc = close_window(a, w, &a->wid, e);
 	if (w) {
-		ht_remove(&a->windows, &w->h);
+		bf_htab_remove(&a->windows, &w->h);
 		window_free(w);
 	}
 	bf_window_free(&a->wid);
@@ -1346,19 +1270,19 @@ int
 bf_agg_finish(struct bf_agg *a, struct bf_buf *warnings, struct bf_err *e)
 {
 	struct window **w;
-	size_t i, n = 0;
+	struct bf_hent *x;
+	size_t i = 0, n = 0;
 
 	w = bf_xmalloc((a->windows.n + 1) * sizeof(*w));
-	for (i = 0; i < a->windows.cap; i++)
-		if (a->windows.slot[i])
-			w[n++] = (struct window *)a->windows.slot[i];
+	while ((x = bf_htab_next(&a->windows, &i)) != NULL)
+		w[n++] = (struct window *)x;
 	qsort(w, n, sizeof(*w), windowcmp);
 	for (i = 0; i < n; i++) {
 		bf_buf_printf(warnings, "discarding %ld sample%s of window "
 		    "'%s' %s/%s: its window line never came\n",
 		    w[i]->aggregated, w[i]->aggregated == 1 ? "" : "s",
 		    w[i]->id.partition, w[i]->id.ws, w[i]->id.we);
-		ht_remove(&a->windows, &w[i]->h);
+		bf_htab_remove(&a->windows, &w[i]->h);
 		window_free(w[i]);
 		a->failed++;
 	}

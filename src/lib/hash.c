@@ -64,10 +64,9 @@ bf_sha256_hex(const void *p, size_t n, char out[BF_SHA256_HEX])
 }
 
 uint64_t
-bf_fnv1a64(const void *p, size_t n)
+bf_fnv1a64_more(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	uint64_t h = 14695981039346656037ULL;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -75,4 +74,10 @@ bf_fnv1a64(const void *p, size_t n)
 		h *= 1099511628211ULL;
 	}
 	return h;
+}
+
+uint64_t
+bf_fnv1a64(const void *p, size_t n)
+{
+	return bf_fnv1a64_more(BF_FNV1A64_BASIS, p, n);
 }

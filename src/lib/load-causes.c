@@ -27,65 +27,43 @@ error_member(const struct bf_json *j, const char *key, struct bf_buf *b)
 int
 bf_load_cause_count(struct bf_load *l, const struct bf_json *j)
 {
-	struct bf_buf st = BF_BUF_INIT, co = BF_BUF_INIT;
-	struct cause *c, *next;
-	size_t h, i;
-	int isnew = 0;
+	struct bf_buf st = BF_BUF_INIT, co = BF_BUF_INIT, k = BF_BUF_INIT;
+	size_t i;
+	int added;
 
 	error_member(j, "stage", &st);
 	error_member(j, "code", &co);
-	if (l->cn + 1 > l->csize / 2) {
-		size_t nsize = l->csize ? 2 * l->csize : 16;
-		struct cause **nt = bf_xcalloc(nsize, sizeof(*nt));
-
-		for (i = 0; i < l->csize; i++)
-			for (c = l->ctab[i]; c != NULL; c = next) {
-				next = c->hnext;
-				h = (bf_load_hashstr(c->stage) ^ bf_load_hashstr(c->code) *
-				    31) % nsize;
-				c->hnext = nt[h];
-				nt[h] = c;
-			}
-		free(l->ctab);
-		l->ctab = nt;
-		l->csize = nsize;
+	/* Each up to a NUL it may hold, as the report shows it. */
+	bf_buf_puts(&k, bf_buf_str(&st));
+	bf_buf_putc(&k, '\0');
+	bf_buf_puts(&k, bf_buf_str(&co));
+	i = bf_keymap_put(&l->causes, k.s, k.len, &added);
+	if (added) {
+		l->ncause = bf_xrealloc(l->ncause, l->causes.n *
+		    sizeof(*l->ncause));
+		l->ncause[i] = 0;
 	}
-	h = (bf_load_hashstr(bf_buf_str(&st)) ^ bf_load_hashstr(bf_buf_str(&co)) * 31) %
-	    l->csize;
-	for (c = l->ctab[h]; c != NULL; c = c->hnext)
-		if (strcmp(c->stage, bf_buf_str(&st)) == 0 &&
-		    strcmp(c->code, bf_buf_str(&co)) == 0)
-			break;
-	if (c == NULL) {
-		c = bf_xcalloc(1, sizeof(*c));
-		c->stage = bf_xstrdup(bf_buf_str(&st));
-		c->code = bf_xstrdup(bf_buf_str(&co));
-		c->hnext = l->ctab[h];
-		l->ctab[h] = c;
-		if (l->clast != NULL)
-			l->clast->onext = c;
-		else
-			l->cfirst = c;
-		l->clast = c;
-		l->cn++;
-		isnew = 1;
-	}
-	c->n++;
+	l->ncause[i]++;
 	bf_buf_free(&st);
 	bf_buf_free(&co);
-	return isnew;
+	bf_buf_free(&k);
+	return added;
 }
 
 /* At the end: one line per cause of upstream failures, with its count. */
 void
 bf_load_cause_report(struct bf_load *l)
 {
-	struct cause *c;
+	size_t i;
 
-	for (c = l->cfirst; c != NULL; c = c->onext)
+	for (i = 0; i < l->causes.n; i++) {
+		const char *stage = l->causes.v[i].key;
+		long n = l->ncause[i];
+
 		bf_load_report(l, NULL, 0, "%ld window%s failed upstream (%s: %s): "
-		    "not committed", c->n, c->n == 1 ? "" : "s", c->stage,
-		    c->code);
+		    "not committed", n, n == 1 ? "" : "s", stage,
+		    stage + strlen(stage) + 1);
+	}
 }
 
 /* The members of the window line with number values, as a JSON object. */

@@ -9,13 +9,16 @@
 
 #include "checkpoint.h"
 #include "hash.h"
+#include "htab.h"
 #include "json.h"
+#include "keymap.h"
 #include "load.h"
 #include "stream.h"
 #include "warehouse.h"
 
 /* A partition seen in the input: its lock and checkpoint. */
 struct part {
+	struct bf_hent h;     /* key: name */
 	char *name;
 	int locked;       /* 1: lock held (or no state dir); -1: refused */
 	int fd;
@@ -29,19 +32,12 @@ struct part {
 	                                 one with data comes (via qnext) */
 	long nheld;
 	struct bf_ckpt ck;
-	struct part *hnext;
 	struct part *onext;   /* the partitions in arrival order */
-};
-
-/* A cause of windows that failed upstream: the error's stage and code. */
-struct cause {
-	char *stage, *code;
-	long n;                      /* windows */
-	struct cause *hnext, *onext; /* map; list in order of first sight */
 };
 
 /* A window: its usage rows until its line arrives, then its result. */
 struct win {
+	struct bf_hent h;       /* no key: found by partition, start, end */
 	struct part *p;
 	bf_time start, end;
 	char ws[BF_TIME_LEN], we[BF_TIME_LEN];
@@ -62,7 +58,7 @@ struct win {
 	char *why;
 	char digest[BF_SHA256_HEX], head[BF_SHA256_HEX];
 	long loaded, unchanged, deleted, entries;
-	struct win *hnext, *prev, *next; /* pending map and list */
+	struct win *prev, *next;         /* pending list */
 	struct win *qnext;               /* batch queue, or the partition's
 	                                    held windows */
 };
@@ -70,14 +66,12 @@ struct win {
 struct bf_load {
 	struct bf_wh *w;
 	struct bf_load_opts o;
-	struct part **ptab;
-	size_t psize, pn;
+	struct bf_htab parts;           /* of struct part */
 	struct part *pfirst, *plast;    /* in arrival order */
-	struct cause **ctab;            /* upstream failures by cause */
-	size_t csize, cn;
-	struct cause *cfirst, *clast;
-	struct win **wtab;
-	size_t wsize, wn;
+	struct bf_keymap causes;        /* upstream failures by cause: the
+	                                   error's stage, NUL, its code */
+	long *ncause;                   /* windows of each cause */
+	struct bf_htab wins;            /* of pending struct win */
 	struct win *pending, *pending_tail;
 	struct win *qhead, *qtail;
 	int qn;
@@ -103,8 +97,6 @@ struct bf_load {
 };
 
 /* load.c */
-/* A hash of the string s (partition and cause tables). */
-uint64_t bf_load_hashstr(const char *s);
 /* A message about the input at file:line (file NULL: none), through the
  * caller's report function (none: dropped). */
 void bf_load_report(struct bf_load *l, const char *file, long line,

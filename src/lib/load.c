@@ -78,12 +78,6 @@ wname(struct bf_load *l, const struct win *w)
 
 /* Partitions. */
 
-uint64_t
-bf_load_hashstr(const char *s)
-{
-	return bf_fnv1a64(s, strlen(s));
-}
-
 /* Takes p's locks: the state directory's file lock, then the warehouse's
  * (bf_wh_lock_partition: PostgreSQL's advisory lock, which keeps out a
  * loader with another state directory). When another loader holds either,
@@ -121,44 +115,24 @@ static struct part *
 part_get(struct bf_load *l, const char *name, const char *file, long line,
     struct bf_err *e)
 {
-	size_t h, i;
+	size_t n = strlen(name);
+	uint64_t hash = bf_fnv1a64(name, n);
 	struct part *p;
 	struct bf_err pe;
 
-	if (l->psize == 0) {
-		l->psize = 64;
-		l->ptab = bf_xcalloc(l->psize, sizeof(*l->ptab));
-	}
-	h = bf_load_hashstr(name) % l->psize;
-	for (p = l->ptab[h]; p != NULL; p = p->hnext)
-		if (strcmp(p->name, name) == 0)
-			return p;
+	if ((p = (struct part *)bf_htab_find(&l->parts, hash, name, n)) != NULL)
+		return p;
 	if (l->o.state != NULL && bf_partition_check(name, &pe) == -1) {
 		bf_err_set(e, pe.code, "%s:%ld: %s", file, line, pe.msg);
 		return NULL;
 	}
-	if (l->pn + 1 > l->psize) {
-		size_t nsize = 2 * l->psize;
-		struct part **nt = bf_xcalloc(nsize, sizeof(*nt)), *next;
-
-		for (i = 0; i < l->psize; i++)
-			for (p = l->ptab[i]; p != NULL; p = next) {
-				next = p->hnext;
-				h = bf_load_hashstr(p->name) % nsize;
-				p->hnext = nt[h];
-				nt[h] = p;
-			}
-		free(l->ptab);
-		l->ptab = nt;
-		l->psize = nsize;
-		h = bf_load_hashstr(name) % l->psize;
-	}
 	p = bf_xcalloc(1, sizeof(*p));
 	p->name = bf_xstrdup(name);
+	p->h.key = p->name;
+	p->h.klen = n;
+	p->h.hash = hash;
 	p->fd = -1;
-	p->hnext = l->ptab[h];
-	l->ptab[h] = p;
-	l->pn++;
+	bf_htab_insert(&l->parts, &p->h);
 	if (l->plast != NULL)
 		l->plast->onext = p;
 	else
@@ -182,41 +156,42 @@ part_get(struct bf_load *l, const char *name, const char *file, long line,
 static uint64_t
 whash(const char *part, bf_time s, bf_time e)
 {
-	uint64_t h = bf_load_hashstr(part);
+	uint64_t h = bf_fnv1a64(part, strlen(part));
 
-	h ^= (uint64_t)s * 0x9e3779b97f4a7c15ULL;
-	h ^= (uint64_t)e * 0xc2b2ae3d27d4eb4fULL;
-	return h;
+	h = bf_fnv1a64_more(h, &s, sizeof(s));
+	return bf_fnv1a64_more(h, &e, sizeof(e));
+}
+
+static int
+win_eq(const struct bf_hent *e, const void *arg)
+{
+	const struct win *w = (const struct win *)e;
+	const struct bf_window *id = arg;
+
+	return w->start == id->start && w->end == id->end &&
+	    strcmp(w->p->name, id->partition) == 0;
 }
 
 static struct win *
 win_find(struct bf_load *l, const struct bf_window *id, int take)
 {
-	struct win **pp, *w;
+	struct win *w;
 
-	if (l->wsize == 0)
-		return NULL;
-	pp = &l->wtab[whash(id->partition, id->start, id->end) % l->wsize];
-	for (; (w = *pp) != NULL; pp = &w->hnext) {
-		if (w->start != id->start || w->end != id->end ||
-		    strcmp(w->p->name, id->partition) != 0)
-			continue;
-		if (take) {
-			*pp = w->hnext;
-			if (w->prev)
-				w->prev->next = w->next;
-			else
-				l->pending = w->next;
-			if (w->next)
-				w->next->prev = w->prev;
-			else
-				l->pending_tail = w->prev;
-			w->hnext = w->prev = w->next = NULL;
-			l->wn--;
-		}
-		return w;
+	w = (struct win *)bf_htab_find_by(&l->wins, whash(id->partition,
+	    id->start, id->end), win_eq, id);
+	if (w != NULL && take) {
+		bf_htab_remove(&l->wins, &w->h);
+		if (w->prev)
+			w->prev->next = w->next;
+		else
+			l->pending = w->next;
+		if (w->next)
+			w->next->prev = w->prev;
+		else
+			l->pending_tail = w->prev;
+		w->prev = w->next = NULL;
 	}
-	return NULL;
+	return w;
 }
 
 static struct win *
@@ -238,33 +213,14 @@ win_new(struct part *p, const struct bf_window *id, const char *file,
 static void
 win_add(struct bf_load *l, struct win *w)
 {
-	size_t i, h;
-
-	if (l->wn + 1 > l->wsize / 2) {
-		size_t nsize = l->wsize ? 2 * l->wsize : 64;
-		struct win **nt = bf_xcalloc(nsize, sizeof(*nt)), *x, *next;
-
-		for (i = 0; i < l->wsize; i++)
-			for (x = l->wtab[i]; x != NULL; x = next) {
-				next = x->hnext;
-				h = whash(x->p->name, x->start, x->end) % nsize;
-				x->hnext = nt[h];
-				nt[h] = x;
-			}
-		free(l->wtab);
-		l->wtab = nt;
-		l->wsize = nsize;
-	}
-	h = whash(w->p->name, w->start, w->end) % l->wsize;
-	w->hnext = l->wtab[h];
-	l->wtab[h] = w;
+	w->h.hash = whash(w->p->name, w->start, w->end);
+	bf_htab_insert(&l->wins, &w->h);
 	w->prev = l->pending_tail;
 	if (l->pending_tail)
 		l->pending_tail->next = w;
 	else
 		l->pending = w;
 	l->pending_tail = w;
-	l->wn++;
 }
 
 static void
@@ -1238,9 +1194,7 @@ bf_load_finish(struct bf_load *l, struct bf_err *e)
 		win_free(w);
 	}
 	l->pending = l->pending_tail = NULL;
-	free(l->wtab);
-	l->wtab = NULL;
-	l->wsize = l->wn = 0;
+	bf_htab_free(&l->wins);
 	flush_out(l, 1);
 	return rc;
 }
@@ -1297,7 +1251,6 @@ bf_load_free(struct bf_load *l)
 {
 	struct win *w, *next;
 	struct part *p, *pn;
-	size_t i;
 
 	if (l == NULL)
 		return;
@@ -1309,31 +1262,23 @@ bf_load_free(struct bf_load *l)
 		next = w->next;
 		win_free(w);
 	}
-	for (i = 0; i < l->psize; i++)
-		for (p = l->ptab[i]; p != NULL; p = pn) {
-			pn = p->hnext;
-			for (w = p->held; w != NULL; w = next) {
-				next = w->qnext;
-				win_free(w);
-			}
-			if (p->fd >= 0)
-				bf_unlock(p->fd);
-			bf_ckpt_free(&p->ck);
-			free(p->mismatch);
-			free(p->name);
-			free(p);
+	for (p = l->pfirst; p != NULL; p = pn) {
+		pn = p->onext;
+		for (w = p->held; w != NULL; w = next) {
+			next = w->qnext;
+			win_free(w);
 		}
-	while (l->cfirst != NULL) {
-		struct cause *c = l->cfirst;
-
-		l->cfirst = c->onext;
-		free(c->stage);
-		free(c->code);
-		free(c);
+		if (p->fd >= 0)
+			bf_unlock(p->fd);
+		bf_ckpt_free(&p->ck);
+		free(p->mismatch);
+		free(p->name);
+		free(p);
 	}
-	free(l->ctab);
-	free(l->ptab);
-	free(l->wtab);
+	bf_keymap_free(&l->causes);
+	free(l->ncause);
+	bf_htab_free(&l->parts);
+	bf_htab_free(&l->wins);
 	free(l->poison);
 	free(l->fault_point);
 	bf_json_free(&l->j);

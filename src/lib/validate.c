@@ -10,6 +10,7 @@
 #include "checkpoint.h"
 #include "files.h"
 #include "hash.h"
+#include "htab.h"
 #include "stream.h"
 #include "units.h"
 #include "validate.h"
@@ -18,13 +19,12 @@
 
 /* A window that has had lines and whose window line has not come yet. */
 struct wentry {
-	char *key;            /* partition NUL window_start NUL window_end */
-	size_t klen;
+	struct bf_hent h;     /* key: partition NUL window_start NUL
+	                         window_end, owned */
 	struct bf_window w;
 	long lines, accepted, rejected;
 	long lb_accepted, lb_rejected; /* lookback samples */
 	int partok;           /* 1: the partition name was found fine */
-	struct wentry *next;
 };
 
 struct bf_validator {
@@ -40,8 +40,7 @@ struct bf_validator {
 	struct bf_buf tmp, msg, line, extra, lbline;
 	struct bf_buf val;  /* a value, as a message shows it */
 	struct bf_buf ptr;  /* a rule's JSON pointer in the contract */
-	struct wentry **tab;
-	size_t tabcap, nent;
+	struct bf_htab tab;   /* of struct wentry */
 	struct wentry *cache; /* the window of the last line */
 	struct bf_wcache wc;  /* its raw partition, start, end bytes */
 	struct bf_fields fs;  /* fnames compiled */
@@ -72,8 +71,6 @@ bf_validator_new(struct bf_contract *c, const struct bf_validate_opts *o,
 	v->o = *o;
 	v->out = out;
 	v->q = q;
-	v->tabcap = 64;
-	v->tab = bf_xcalloc(v->tabcap, sizeof(*v->tab));
 	bf_fields_init(&v->fs, fnames, F_N);
 	return v;
 }
@@ -81,7 +78,7 @@ bf_validator_new(struct bf_contract *c, const struct bf_validate_opts *o,
 static void
 free_entry(struct wentry *w)
 {
-	free(w->key);
+	free(w->h.key);
 	bf_window_free(&w->w);
 	free(w);
 }
@@ -89,17 +86,14 @@ free_entry(struct wentry *w)
 void
 bf_validator_free(struct bf_validator *v)
 {
-	size_t i;
-	struct wentry *w, *nx;
+	size_t i = 0;
+	struct bf_hent *w;
 
 	if (v == NULL)
 		return;
-	for (i = 0; i < v->tabcap; i++)
-		for (w = v->tab[i]; w; w = nx) {
-			nx = w->next;
-			free_entry(w);
-		}
-	free(v->tab);
+	while ((w = bf_htab_next(&v->tab, &i)) != NULL)
+		free_entry((struct wentry *)w);
+	bf_htab_free(&v->tab);
 	bf_json_free(&v->j);
 	bf_json_free(&v->jlb);
 	bf_buf_free(&v->ve.rule);
@@ -137,39 +131,10 @@ bf_reject_rate_exceeded(long accepted, long rejected, bf_dec rate)
 
 /* ---- the window table ------------------------------------------------- */
 
-static size_t
-slot(const struct bf_validator *v, const char *k, size_t n)
-{
-	return (size_t)bf_fnv1a64(k, n) & (v->tabcap - 1);
-}
-
 static struct wentry *
 lookup(struct bf_validator *v, const char *k, size_t n)
 {
-	struct wentry *w;
-
-	for (w = v->tab[slot(v, k, n)]; w; w = w->next)
-		if (w->klen == n && memcmp(w->key, k, n) == 0)
-			return w;
-	return NULL;
-}
-
-static void
-grow(struct bf_validator *v)
-{
-	struct wentry **old = v->tab, *w, *nx;
-	size_t oldcap = v->tabcap, i, h;
-
-	v->tabcap *= 2;
-	v->tab = bf_xcalloc(v->tabcap, sizeof(*v->tab));
-	for (i = 0; i < oldcap; i++)
-		for (w = old[i]; w; w = nx) {
-			nx = w->next;
-			h = slot(v, w->key, w->klen);
-			w->next = v->tab[h];
-			v->tab[h] = w;
-		}
-	free(old);
+	return (struct wentry *)bf_htab_find(&v->tab, bf_fnv1a64(k, n), k, n);
 }
 
 /* Takes ownership of *win. */
@@ -177,33 +142,22 @@ static struct wentry *
 insert(struct bf_validator *v, const char *k, size_t n, struct bf_window *win)
 {
 	struct wentry *w = bf_xcalloc(1, sizeof(*w));
-	size_t h;
 
-	if (v->nent + 1 > v->tabcap)
-		grow(v);
-	w->key = bf_xmalloc(n);
-	memcpy(w->key, k, n);
-	w->klen = n;
+	w->h.key = bf_xmalloc(n);
+	memcpy(w->h.key, k, n);
+	w->h.klen = n;
+	w->h.hash = bf_fnv1a64(k, n);
 	w->w = *win;
-	h = slot(v, k, n);
-	w->next = v->tab[h];
-	v->tab[h] = w;
-	v->nent++;
+	bf_htab_insert(&v->tab, &w->h);
 	return w;
 }
 
 static void
 remove_entry(struct bf_validator *v, struct wentry *e)
 {
-	struct wentry **p = &v->tab[slot(v, e->key, e->klen)];
-
-	while (*p && *p != e)
-		p = &(*p)->next;
-	if (*p)
-		*p = e->next;
+	bf_htab_remove(&v->tab, &e->h);
 	if (v->cache == e)
 		v->cache = NULL;
-	v->nent--;
 	free_entry(e);
 }
 

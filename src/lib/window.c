@@ -695,42 +695,10 @@ bf_plan_put_name(struct bf_buf *out, const char *name, size_t len)
 	}
 }
 
-static size_t
-part_slot(const struct bf_partlist *l, const char *name, size_t len)
-{
-	size_t mask = l->tabcap - 1;
-	size_t h = (size_t)bf_fnv1a64(name, len) & mask;
-
-	for (;;) {
-		size_t t = l->tab[h];
-
-		if (t == 0)
-			return h;
-		if (l->v[t - 1].len == len &&
-		    memcmp(l->v[t - 1].name, name, len) == 0)
-			return h;
-		h = (h + 1) & mask;
-	}
-}
-
 int
 bf_partlist_has(const struct bf_partlist *l, const char *name, size_t len)
 {
-	if (l->tabcap == 0)
-		return 0;
-	return l->tab[part_slot(l, name, len)] != 0;
-}
-
-static void
-part_rehash(struct bf_partlist *l, size_t cap)
-{
-	size_t k;
-
-	free(l->tab);
-	l->tab = bf_xcalloc(cap, sizeof(*l->tab));
-	l->tabcap = cap;
-	for (k = 0; k < l->n; k++)
-		l->tab[part_slot(l, l->v[k].name, l->v[k].len)] = k + 1;
+	return bf_htab_find(&l->tab, bf_fnv1a64(name, len), name, len) != NULL;
 }
 
 static int
@@ -754,7 +722,8 @@ int
 bf_partlist_add(struct bf_partlist *l, const char *name, size_t len,
     const char *file, long line, struct bf_err *e)
 {
-	size_t h;
+	uint64_t hash = bf_fnv1a64(name, len);
+	struct bf_part *p;
 
 	if (len == 0)
 		return part_refuse(e, file, line, "empty partition name", "",
@@ -765,19 +734,21 @@ bf_partlist_add(struct bf_partlist *l, const char *name, size_t len,
 	if (!bf_utf8_valid(name, len))
 		return part_refuse(e, file, line,
 		    "partition name is not valid UTF-8", name, len);
-	if ((l->n + 1) * 2 > l->tabcap)
-		part_rehash(l, l->tabcap ? l->tabcap * 2 : 64);
-	h = part_slot(l, name, len);
-	if (l->tab[h] != 0)
+	if (bf_htab_find(&l->tab, hash, name, len) != NULL)
 		return part_refuse(e, file, line, "duplicate partition", name,
 		    len);
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->v = bf_xrealloc(l->v, l->cap * sizeof(*l->v));
+		bf_htab_refill(&l->tab, l->v, l->n, sizeof(*l->v));
 	}
-	l->v[l->n].name = bf_xstrndup(name, len);
-	l->v[l->n].len = len;
-	l->tab[h] = ++l->n;
+	p = &l->v[l->n++];
+	p->name = bf_xstrndup(name, len);
+	p->len = len;
+	p->h.key = p->name;
+	p->h.klen = len;
+	p->h.hash = hash;
+	bf_htab_insert(&l->tab, &p->h);
 	return 0;
 }
 
@@ -837,10 +808,9 @@ bf_partlist_free(struct bf_partlist *l)
 	for (k = 0; k < l->n; k++)
 		free(l->v[k].name);
 	free(l->v);
-	free(l->tab);
+	bf_htab_free(&l->tab);
 	l->v = NULL;
-	l->tab = NULL;
-	l->n = l->cap = l->tabcap = 0;
+	l->n = l->cap = 0;
 }
 
 void

@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "err.h"
+#include "htab.h"
 #include "timeutil.h"
 
 /* The largest window size in seconds (about 31,700 years: larger than any
@@ -185,16 +186,16 @@ int bf_shard_has(const struct bf_shard *sh, const char *name, size_t len);
 
 /* A list of distinct partition names, in the order they were added. */
 struct bf_part {
-	char *name; /* owned; NUL-terminated, holds no NUL */
+	struct bf_hent h; /* key: name */
+	char *name;       /* owned; NUL-terminated, holds no NUL */
 	size_t len;
 };
 struct bf_partlist {
-	struct bf_part *v; /* owned; n used of cap */
+	struct bf_part *v;  /* owned; n used of cap */
 	size_t n, cap;
-	size_t *tab;       /* owned; hash table of 1 + index into v, 0 free */
-	size_t tabcap;     /* a power of two, or 0 */
+	struct bf_htab tab; /* of &v[i]; filled again when v moves */
 };
-#define BF_PARTLIST_INIT { NULL, 0, 0, NULL, 0 }
+#define BF_PARTLIST_INIT { NULL, 0, 0, BF_HTAB_INIT }
 
 /* Adds name[0..len) (copied). Refused, with e set (BF_EXIT_USAGE) and the
  * message prefixed by "file:line: " when file is not NULL (line > 0): an
