@@ -15,7 +15,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "warehouse.h"
+#include "warehouse-internal.h"
 
 /* Serialises schema creation between concurrent first runs. */
 #define SCHEMA_LOCK "7310313"

@@ -16,7 +16,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "warehouse.h"
+#include "warehouse-internal.h"
 
 enum {
 	ST_CONFLICT, ST_WINDOW_GET, ST_WINDOW_USAGE, ST_OWNER, ST_UPSERT,

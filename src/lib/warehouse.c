@@ -13,7 +13,7 @@
 #include "decimal.h"
 #include "err.h"
 #include "json.h"
-#include "warehouse.h"
+#include "warehouse-internal.h"
 
 #define K BF_COL_KEY
 #define NN BF_COL_NOTNULL
@@ -281,8 +281,8 @@ bf_rowset_add(struct bf_rowset *s)
 	return &s->rows[s->n++];
 }
 
-struct bf_row *
-bf_rowset_copy(struct bf_rowset *s, const struct bf_row *row, int ncols)
+static struct bf_row *
+rowset_copy(struct bf_rowset *s, const struct bf_row *row, int ncols)
 {
 	struct bf_row *r = bf_rowset_add(s);
 	int i;
@@ -487,7 +487,7 @@ rehash_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	struct rehash *r = ctx;
 
 	(void)e;
-	bf_rowset_copy(&r->rows, row, bf_tbl_windows.ncols);
+	rowset_copy(&r->rows, row, bf_tbl_windows.ncols);
 	return 0;
 }
 
