@@ -364,6 +364,17 @@ put(char *p, int64_t v, int k)
 	}
 }
 
+const char *
+bf_time_range(bf_time from, bf_time to, char out[BF_RANGE_LEN])
+{
+	char a[BF_TIME_LEN], b[BF_TIME_LEN];
+
+	bf_time_format(from, a);
+	bf_time_format(to, b);
+	snprintf(out, BF_RANGE_LEN, "[%s, %s)", a, b);
+	return out;
+}
+
 size_t
 bf_time_format(bf_time t, char out[BF_TIME_LEN])
 {

@@ -759,13 +759,11 @@ static void
 ck_gap(void *ctx, bf_time from, bf_time to)
 {
 	struct gapctx *g = ctx;
-	char a[BF_TIME_LEN], b[BF_TIME_LEN];
+	char r[BF_RANGE_LEN];
 
-	bf_time_format(from, a);
-	bf_time_format(to, b);
 	problem(g->v, (long)g->p, "window", "missing", 0, "the checkpoint "
-	    "says [%s, %s) is committed, but the warehouse has no windows "
-	    "there (deleted)", a, b);
+	    "says %s is committed, but the warehouse has no windows there "
+	    "(deleted)", bf_time_range(from, to, r));
 }
 
 /* "entry 5 is" or "entries 5 to 7 are". */
