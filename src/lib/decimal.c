@@ -335,26 +335,33 @@ bf_dec_neg(bf_dec a, bf_dec *out)
 	return make(a.v > 0, mag(a), out);
 }
 
-int
-bf_dec_add(bf_dec a, bf_dec b, bf_dec *out)
+/* The result r of a sum or difference into *out, unless it overflowed or
+ * is the one value below -BF_DEC_MAX. */
+static int
+sum_result(int overflow, __int128 r, bf_dec *out)
 {
-	__int128 r;
-
-	if (__builtin_add_overflow(a.v, b.v, &r) || r < -BF_DEC_MAX)
+	if (overflow || r < -BF_DEC_MAX)
 		return BF_DEC_EOVERFLOW;
 	out->v = r;
 	return BF_DEC_OK;
 }
 
 int
+bf_dec_add(bf_dec a, bf_dec b, bf_dec *out)
+{
+	__int128 r;
+	int o = __builtin_add_overflow(a.v, b.v, &r);
+
+	return sum_result(o, r, out);
+}
+
+int
 bf_dec_sub(bf_dec a, bf_dec b, bf_dec *out)
 {
 	__int128 r;
+	int o = __builtin_sub_overflow(a.v, b.v, &r);
 
-	if (__builtin_sub_overflow(a.v, b.v, &r) || r < -BF_DEC_MAX)
-		return BF_DEC_EOVERFLOW;
-	out->v = r;
-	return BF_DEC_OK;
+	return sum_result(o, r, out);
 }
 
 int
