@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -628,6 +629,23 @@ command_list(void)
 	return list;
 }
 
+#define A(f) offsetof(struct args, f)
+/* The options whose value is kept as it is: where in struct args. */
+static const struct {
+	int ch;
+	size_t off;
+} textopts[] = {
+	{ 'B', A(by) }, { 'd', A(db) }, { 'F', A(format) }, { 'f', A(from) },
+	{ 'o', A(outfile) }, { 'p', A(period) }, { 'q', A(quotas) },
+	{ 's', A(state) }, { 't', A(to) }, { OPT_ACCOUNT, A(account) },
+	{ OPT_DLQ, A(rf.dlq) }, { OPT_NOW, A(rf.now) },
+	{ OPT_SETTLE, A(rf.settle) }, { OPT_OPERATOR, A(operator) },
+	{ OPT_PARTITIONS, A(partfile) }, { OPT_PROVIDER, A(provider) },
+	{ OPT_REASON, A(reason) }, { OPT_RUN_ID, A(run_id) },
+	{ OPT_SERVICE, A(service) }, { OPT_SUBCATEGORY, A(subcategory) },
+};
+#undef A
+
 /* One option into a; 0, or -1 when its value is bad (the message
  * printed). */
 static int
@@ -637,13 +655,16 @@ set_opt(struct args *a, int ch, const char *arg)
 		NULL };
 	static const int table_bit[] = { BF_EXPORT_USAGE, BF_EXPORT_LEDGER,
 		BF_EXPORT_WINDOWS };
+	size_t t;
 	long l;
 	int k;
 
+	for (t = 0; t < sizeof(textopts) / sizeof(textopts[0]); t++)
+		if (textopts[t].ch == ch) {
+			*(const char **)((char *)a + textopts[t].off) = arg;
+			return 0;
+		}
 	switch (ch) {
-	case 'B':
-		a->by = arg;
-		break;
 	case 'b':
 		if (bf_cli_long("--billing-day", arg, 1, 28, &l) == -1)
 			return -1;
@@ -652,68 +673,11 @@ set_opt(struct args *a, int ch, const char *arg)
 	case 'c':
 		a->cents = 1;
 		break;
-	case 'd':
-		a->db = arg;
-		break;
-	case 'F':
-		a->format = arg;
-		break;
-	case 'f':
-		a->from = arg;
-		break;
-	case 'o':
-		a->outfile = arg;
-		break;
-	case 'p':
-		a->period = arg;
-		break;
-	case 'q':
-		a->quotas = arg;
-		break;
-	case 's':
-		a->state = arg;
-		break;
-	case 't':
-		a->to = arg;
-		break;
-	case OPT_ACCOUNT:
-		a->account = arg;
-		break;
 	case OPT_CANONICAL:
 		a->canonical = 1;
 		break;
-	case OPT_DLQ:
-		a->rf.dlq = arg;
-		break;
-	case OPT_NOW:
-		a->rf.now = arg;
-		break;
-	case OPT_SETTLE:
-		a->rf.settle = arg;
-		break;
-	case OPT_OPERATOR:
-		a->operator = arg;
-		break;
 	case OPT_PARTITION:
 		a->pnames[a->npnames++] = arg;
-		break;
-	case OPT_PARTITIONS:
-		a->partfile = arg;
-		break;
-	case OPT_PROVIDER:
-		a->provider = arg;
-		break;
-	case OPT_REASON:
-		a->reason = arg;
-		break;
-	case OPT_RUN_ID:
-		a->run_id = arg;
-		break;
-	case OPT_SERVICE:
-		a->service = arg;
-		break;
-	case OPT_SUBCATEGORY:
-		a->subcategory = arg;
 		break;
 	case OPT_TABLE:
 		if (bf_cli_choice("--table", arg, tables, &k) == -1)
