@@ -201,6 +201,18 @@ open_existing(const char *db, struct bf_wh **w, struct bf_err *e)
 	return rc;
 }
 
+/* The end of a command that wrote to stdout: closes w (may be NULL);
+ * prints e when rc is -1 and returns its exit status, else checks stdout
+ * (bf_close_stdout). */
+static int
+done(struct bf_wh *w, int rc, struct bf_err *e)
+{
+	bf_wh_close(w);
+	if (rc == -1)
+		return bf_err_print(e);
+	return bf_close_stdout();
+}
+
 /* The partitions of --partition (npnames of pnames) and --partitions
  * (partfile, may be NULL) into pl, and their names as a NULL-terminated
  * array (*names, owned by the caller; the strings belong to pl). Returns
@@ -507,10 +519,7 @@ cmd_export(const struct args *a)
 		rc = bf_focus_export(w, &o, &e);
 	} else
 		rc = bf_export_tables(w, tables, kind == 1, f, t, stdout, &e);
-	bf_wh_close(w);
-	if (rc == -1)
-		return bf_err_print(&e);
-	return bf_close_stdout();
+	return done(w, rc, &e);
 }
 
 static int
@@ -539,12 +548,9 @@ cmd_gaps(const struct args *a)
 		rc = -1;
 	else
 		rc = bf_report_gaps(w, from, to, names, pl.n, stdout, &e);
-	bf_wh_close(w);
 	free(names);
 	bf_partlist_free(&pl);
-	if (rc == -1)
-		return bf_err_print(&e);
-	return bf_close_stdout();
+	return done(w, rc, &e);
 }
 
 static int
@@ -566,10 +572,7 @@ cmd_cost(const struct args *a)
 		return BF_EXIT_USAGE;
 	if ((rc = open_existing(a->db, &w, &e)) == 1)
 		rc = bf_wh_run_cost(w, a->run_id, stdout, &e);
-	bf_wh_close(w);
-	if (rc == -1)
-		return bf_err_print(&e);
-	return bf_close_stdout();
+	return done(w, rc, &e);
 }
 
 /* watermark: each partition's committed end (for bf-backfill). */
@@ -587,12 +590,9 @@ cmd_watermark(const struct args *a)
 		rc = -1;
 	else
 		rc = bf_plan_watermarks(w, names, pl.n, stdout, &e);
-	bf_wh_close(w);
 	free(names);
 	bf_partlist_free(&pl);
-	if (rc == -1)
-		return bf_err_print(&e);
-	return bf_close_stdout();
+	return done(w, rc, &e);
 }
 
 /* The commands, as git lists its builtins: the name, what runs it, and
