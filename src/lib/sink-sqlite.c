@@ -319,6 +319,21 @@ jfault_setup(void)
 		    (sqlite3_syscall_ptr)jfault_unlink);
 }
 
+static void
+sq_close(struct bf_wh *w)
+{
+	struct sq *q = w->impl;
+	int i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < ST_NST; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close(q->db);
+	free(q);
+	w->impl = NULL;
+}
+
 static int
 sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 {
@@ -379,25 +394,8 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 		goto fail;
 	return 0;
 fail:
-	sqlite3_close(q->db);
-	free(q);
-	w->impl = NULL;
+	sq_close(w);
 	return -1;
-}
-
-static void
-sq_close(struct bf_wh *w)
-{
-	struct sq *q = w->impl;
-	int i;
-
-	if (q == NULL)
-		return;
-	for (i = 0; i < ST_NST; i++)
-		sqlite3_finalize(q->st[i]);
-	sqlite3_close(q->db);
-	free(q);
-	w->impl = NULL;
 }
 
 /* Binds a window's partition, start and end to ?1, ?2, ?3 of st (NULL when
@@ -451,9 +449,8 @@ prep_select(struct bf_wh *w, int id, const struct bf_table *t,
 
 	if (q->st[id] != NULL)
 		return sq_prep(w, id, NULL, e);
-	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s %s", t->name, where);
+	bf_wh_select_sql(w, t, &sql);
+	bf_buf_printf(&sql, " %s", where);
 	st = sq_prep(w, id, bf_buf_str(&sql), e);
 	bf_buf_free(&sql);
 	return st;
@@ -756,9 +753,7 @@ sq_select(struct bf_wh *w, const struct bf_table *t, int col,
 	sqlite3_stmt *st;
 	int rc, i;
 
-	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s", t->name);
+	bf_wh_select_sql(w, t, &sql);
 	if (col >= 0)
 		bf_buf_printf(&sql, " WHERE %s = ?1", t->cols[col].name);
 	bf_buf_printf(&sql, " ORDER BY %s", t->order);

@@ -88,9 +88,9 @@ const char *const *bf_wh_guard_sql(int pg);
 /* "col1, col2, ..." */
 void bf_wh_collist(const struct bf_table *t, const char *prefix,
     struct bf_buf *out);
-/* The same for a SELECT from w: "NULL" in place of each column newer than
- * w's schema version. */
-void bf_wh_selectlist(const struct bf_wh *w, const struct bf_table *t,
+/* "SELECT col1, ... FROM table" for a SELECT from w: "NULL" in place of
+ * each column newer than w's schema version. */
+void bf_wh_select_sql(const struct bf_wh *w, const struct bf_table *t,
     struct bf_buf *out);
 /* The statements that upgrade a warehouse of version from to
  * BF_SCHEMA_VERSION, separated by ";" (one ALTER TABLE ... ADD COLUMN per

@@ -357,14 +357,16 @@ bf_wh_collist(const struct bf_table *t, const char *prefix,
 }
 
 void
-bf_wh_selectlist(const struct bf_wh *w, const struct bf_table *t,
+bf_wh_select_sql(const struct bf_wh *w, const struct bf_table *t,
     struct bf_buf *out)
 {
 	int i;
 
+	bf_buf_puts(out, "SELECT ");
 	for (i = 0; i < t->ncols; i++)
 		bf_buf_printf(out, "%s%s", i ? ", " : "",
 		    t->cols[i].since > w->version ? "NULL" : t->cols[i].name);
+	bf_buf_printf(out, " FROM %s", t->name);
 }
 
 const char *const bf_wh_ddl_after[] = {
