@@ -131,16 +131,8 @@ bf_buf_vprintf(struct bf_buf *b, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
-	bf_buf_grow(b, 64);
-	va_copy(cp, ap);
-	n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, cp);
-	va_end(cp);
-	if (n < 0) {
-		b->s[b->len] = '\0';
-		return;
-	}
-	if ((size_t)n >= b->cap - b->len) {
-		bf_buf_grow(b, (size_t)n);
+	/* Once, or twice when the text did not fit: then it has room. */
+	for (bf_buf_grow(b, 64);; bf_buf_grow(b, (size_t)n)) {
 		va_copy(cp, ap);
 		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, cp);
 		va_end(cp);
@@ -148,6 +140,8 @@ bf_buf_vprintf(struct bf_buf *b, const char *fmt, va_list ap)
 			b->s[b->len] = '\0';
 			return;
 		}
+		if ((size_t)n < b->cap - b->len)
+			break;
 	}
 	b->len += (size_t)n;
 }
