@@ -49,6 +49,22 @@ bf_xrealloc(void *p, size_t n)
 	return p;
 }
 
+void *
+bf_grow_to(void *p, size_t *cap, size_t i, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap : first ? first : 1;
+
+	while (c <= i) {
+		if (c > SIZE_MAX / 2)
+			oom();
+		c *= 2;
+	}
+	if (size != 0 && c > SIZE_MAX / size)
+		oom();
+	*cap = c;
+	return bf_xrealloc(p, c * size);
+}
+
 char *
 bf_xstrdup(const char *s)
 {

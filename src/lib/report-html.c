@@ -144,11 +144,7 @@ day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 		bf_buf_add(&d->k, ws, 10);
 		idx = bf_keymap_put(&d->cell, d->k.s, d->k.len, &added);
 		if (added) {
-			if (idx >= d->cap) {
-				d->cap = d->cap ? 2 * d->cap : 64;
-				d->v = bf_xrealloc(d->v, d->cap *
-				    sizeof(*d->v));
-			}
+			d->v = bf_grow(d->v, &d->cap, idx, sizeof(*d->v), 64);
 			d->v[idx] = bf_dec_from_int(0);
 		}
 		if (bf_dec_add(d->v[idx], sh->v[i].cost, &d->v[idx]) !=
@@ -208,10 +204,7 @@ cell_of(struct days *d, const struct bf_keymap_ent *s, const char *day)
 	bf_buf_add(&d->k, day, 10);
 	i = bf_keymap_put(&d->cell, d->k.s, d->k.len, &added);
 	if (added) {
-		if (i >= d->cap) {
-			d->cap = d->cap ? 2 * d->cap : 64;
-			d->v = bf_xrealloc(d->v, d->cap * sizeof(*d->v));
-		}
+		d->v = bf_grow(d->v, &d->cap, i, sizeof(*d->v), 64);
 		d->v[i] = bf_dec_from_int(0);
 	}
 	return d->v[i];
@@ -704,10 +697,7 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 		bf_buf_puts(&k, r[6]);
 		idx = bf_keymap_put(&m, k.s, k.len, &added);
 		if (added) {
-			if (n >= cap) {
-				cap = cap ? 2 * cap : 64;
-				v = bf_xrealloc(v, cap * sizeof(*v));
-			}
+			v = bf_grow(v, &cap, n, sizeof(*v), 64);
 			v[n].key = idx;
 			v[n++].cost = bf_dec_from_int(0);
 		}

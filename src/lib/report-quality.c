@@ -353,10 +353,7 @@ dlq_count(struct dlqc *q, const struct bf_input *in, bf_time from,
 		slot = 0;
 	}
 	i = bf_keymap_put(&q->code, q->s.s, q->s.len, &added);
-	if (i >= q->cap) {
-		q->cap = q->cap ? 2 * q->cap : 16;
-		q->n = bf_xrealloc(q->n, q->cap * sizeof(*q->n));
-	}
+	q->n = bf_grow(q->n, &q->cap, i, sizeof(*q->n), 16);
 	if (added)
 		q->n[i][0] = q->n[i][1] = 0;
 	q->n[i][slot]++;
@@ -507,10 +504,7 @@ size_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	    bf_time_parse(we, strlen(we), &c, NULL) == -1)
 		return 0; /* bf_report_gaps says so */
 	i = bf_keymap_put(&z->p, p, strlen(p), &added);
-	if (i >= z->cap) {
-		z->cap = z->cap ? 2 * z->cap : 16;
-		z->v = bf_xrealloc(z->v, z->cap * sizeof(*z->v));
-	}
+	z->v = bf_grow(z->v, &z->cap, i, sizeof(*z->v), 16);
 	if (added || c - a > z->v[i])
 		z->v[i] = c - a;
 	return 0;

@@ -305,10 +305,7 @@ bf_shares_free(struct bf_shares *s)
 static struct bf_owner_share *
 share_add(struct bf_shares *s)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 8;
-		s->v = bf_xrealloc(s->v, s->cap * sizeof(*s->v));
-	}
+	s->v = bf_grow(s->v, &s->cap, s->n, sizeof(*s->v), 8);
 	memset(&s->v[s->n], 0, sizeof(s->v[0]));
 	return &s->v[s->n++];
 }
@@ -619,11 +616,7 @@ add_sum(struct period *p, const char *cur, const char *amount, int which,
 		return 0;
 	i = bf_keymap_put(&p->cur, cur, strlen(cur), &added);
 	if (added) {
-		if (i >= p->scap) {
-			p->scap = p->scap ? 2 * p->scap : 4;
-			p->sum = bf_xrealloc(p->sum, p->scap *
-			    sizeof(*p->sum));
-		}
+		p->sum = bf_grow(p->sum, &p->scap, i, sizeof(*p->sum), 4);
 		p->sum[i][0] = p->sum[i][1] = bf_dec_from_int(0);
 	}
 	if (bf_dec_parse(amount, strlen(amount), &d) != BF_DEC_OK ||
@@ -785,11 +778,7 @@ charge_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 		key_add(&c->k, row->v[BF_U_CURRENCY]);
 		idx = bf_keymap_put(&c->keys, c->k.s, c->k.len, &added);
 		if (added) {
-			if (idx >= c->cap) {
-				c->cap = c->cap ? 2 * c->cap : 64;
-				c->g = bf_xrealloc(c->g, c->cap *
-				    sizeof(*c->g));
-			}
+			c->g = bf_grow(c->g, &c->cap, idx, sizeof(*c->g), 64);
 			c->g[idx].cost = bf_dec_from_int(0);
 			c->g[idx].rows = 0;
 		}
@@ -1091,10 +1080,7 @@ quota_line(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 		return bf_err_set(e, BF_EXIT_USAGE, "a second quota of tenant "
 		    "'%s' metric '%s' for period %s (first on line %ld)",
 		    f[0], f[1], q->o->period, q->v[idx].line);
-	if (q->n == q->cap) {
-		q->cap = q->cap ? 2 * q->cap : 16;
-		q->v = bf_xrealloc(q->v, q->cap * sizeof(*q->v));
-	}
+	q->v = bf_grow(q->v, &q->cap, q->n, sizeof(*q->v), 16);
 	x = &q->v[q->n++];
 	memset(x, 0, sizeof(*x));
 	x->line = line;
@@ -1294,10 +1280,8 @@ gap_window(void *ctx, const struct bf_row *row, struct bf_err *e)
 		if (g->fixed)
 			return 0;
 		idx = (long)bf_keymap_put(&g->names, p, strlen(p), NULL);
-		if ((size_t)idx >= g->cap) {
-			g->cap = g->cap ? 2 * g->cap : 16;
-			g->ck = bf_xrealloc(g->ck, g->cap * sizeof(*g->ck));
-		}
+		g->ck = bf_grow(g->ck, &g->cap, (size_t)idx,
+		    sizeof(*g->ck), 16);
 		bf_ckpt_init(&g->ck[idx], p);
 	}
 	bf_ckpt_add(&g->ck[idx], a, b);

@@ -104,10 +104,7 @@ part_of(struct ver *v, const char *name)
 	size_t i = bf_keymap_put(&v->parts, name, strlen(name), &added);
 
 	if (added) {
-		if (i >= v->pcap) {
-			v->pcap = v->pcap ? 2 * v->pcap : 16;
-			v->p = bf_xrealloc(v->p, v->pcap * sizeof(*v->p));
-		}
+		v->p = bf_grow(v->p, &v->pcap, i, sizeof(*v->p), 16);
 		memset(&v->p[i], 0, sizeof(v->p[i]));
 		bf_ckpt_init(&v->p[i].ck, name);
 		bf_ckpt_init(&v->p[i].win, name);
@@ -179,11 +176,7 @@ head_put(struct ver *v, const char *part, const char *hash)
 	bf_buf_puts(&v->k, hash);
 	i = bf_keymap_put(&v->heads, v->k.s, v->k.len, &added);
 	if (added) {
-		if (i >= v->hcap) {
-			v->hcap = v->hcap ? 2 * v->hcap : 64;
-			v->hseq = bf_xrealloc(v->hseq, v->hcap *
-			    sizeof(*v->hseq));
-		}
+		v->hseq = bf_grow(v->hseq, &v->hcap, i, sizeof(*v->hseq), 64);
 		v->hseq[i] = 0;
 	}
 	return (long)i;
@@ -261,10 +254,7 @@ win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	bf_buf_putc(&v->k, '\0');
 	bf_buf_puts(&v->k, we);
 	i = bf_keymap_put(&v->wins, v->k.s, v->k.len, NULL);
-	if (i >= v->wcap) {
-		v->wcap = v->wcap ? 2 * v->wcap : 64;
-		v->w = bf_xrealloc(v->w, v->wcap * sizeof(*v->w));
-	}
+	v->w = bf_grow(v->w, &v->wcap, i, sizeof(*v->w), 64);
 	x = &v->w[i];
 	memset(x, 0, sizeof(*x));
 	x->part = p;
@@ -326,10 +316,7 @@ key_index(struct ver *v, const struct bf_row *r, int ledger,
 	bf_sha256_hex(v->k.s, v->k.len, h);
 	idx = bf_keymap_put(&v->keys, h, 32, &added);
 	if (added) {
-		if (idx >= v->bcap) {
-			v->bcap = v->bcap ? 2 * v->bcap : 256;
-			v->bal = bf_xrealloc(v->bal, v->bcap * sizeof(*v->bal));
-		}
+		v->bal = bf_grow(v->bal, &v->bcap, idx, sizeof(*v->bal), 256);
 		v->bal[idx] = bf_dec_from_int(0);
 	}
 	return idx;

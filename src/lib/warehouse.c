@@ -273,10 +273,7 @@ bf_rowset_str(struct bf_rowset *s, const char *p)
 struct bf_row *
 bf_rowset_add(struct bf_rowset *s)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 16;
-		s->rows = bf_xrealloc(s->rows, s->cap * sizeof(*s->rows));
-	}
+	s->rows = bf_grow(s->rows, &s->cap, s->n, sizeof(*s->rows), 16);
 	memset(&s->rows[s->n], 0, sizeof(s->rows[0]));
 	return &s->rows[s->n++];
 }
@@ -671,10 +668,7 @@ export_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct export *x = ctx;
 
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 1024;
-		x->off = bf_xrealloc(x->off, x->cap * sizeof(*x->off));
-	}
+	x->off = bf_grow(x->off, &x->cap, x->n, sizeof(*x->off), 1024);
 	x->off[x->n++] = x->text.len;
 	if (bf_wh_row_json(x->t, row, bf_wh_noexport(x->t), x->t->name,
 	    &x->text, e) == -1)
