@@ -154,34 +154,8 @@ day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 	return 0;
 }
 
+/* The keymap cmp_inst sorts the entries of (qsort has no context). */
 static const struct bf_keymap *sort_map;
-
-static int
-cmp_ent(const void *a, const void *b)
-{
-	const struct bf_keymap_ent *x = &sort_map->v[*(const size_t *)a];
-	const struct bf_keymap_ent *y = &sort_map->v[*(const size_t *)b];
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->key, y->key, n);
-
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-/* The indexes of m's keys in bytewise order (caller frees). */
-static size_t *
-sorted(const struct bf_keymap *m)
-{
-	size_t *o = bf_xcalloc(m->n + 1, sizeof(*o)), i;
-
-	for (i = 0; i < m->n; i++)
-		o[i] = i;
-	sort_map = m;
-	if (m->n > 1)
-		qsort(o, m->n, sizeof(*o), cmp_ent);
-	return o;
-}
 
 static void
 put_series(struct bf_buf *b, const struct bf_keymap_ent *x)
@@ -213,7 +187,8 @@ cell_of(struct days *d, const struct bf_keymap_ent *s, const char *day)
 static void
 put_chart(struct bf_buf *b, struct days *d)
 {
-	size_t *od = sorted(&d->day), *os = sorted(&d->ser), i, j;
+	size_t *od = bf_keymap_sorted(&d->day);
+	size_t *os = bf_keymap_sorted(&d->ser), i, j;
 	double max = 0, bw, x, y, h, top;
 	const double W = 720, H = 260, L = 60, T = 10, Bm = 40;
 	char s[BF_DEC_LEN];
@@ -596,7 +571,7 @@ cmp_inst(const void *a, const void *b)
 
 	if (c != 0)
 		return c;
-	return cmp_ent(&x->key, &y->key);
+	return bf_keymap_entcmp(&sort_map->v[x->key], &sort_map->v[y->key]);
 }
 
 /* Row rank of the top instances: x is "instance NUL currency", own the
@@ -902,7 +877,7 @@ put_provenance(struct bf_buf *b, struct bf_wh *w,
     const struct bf_html_opts *h, const struct bf_keymap *runs,
     struct bf_err *e)
 {
-	size_t *or = sorted(runs), i;
+	size_t *or = bf_keymap_sorted(runs), i;
 	int rc;
 
 	bf_buf_puts(b, "<h2 id=\"provenance\">Provenance</h2>\n<dl>\n"

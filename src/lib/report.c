@@ -790,21 +790,6 @@ charge_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 	return 0;
 }
 
-static const struct bf_keymap *sort_keys;
-
-static int
-cmp_key(const void *a, const void *b)
-{
-	const struct bf_keymap_ent *x = &sort_keys->v[*(const size_t *)a];
-	const struct bf_keymap_ent *y = &sort_keys->v[*(const size_t *)b];
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->key, y->key, n);
-
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
 /* The currency of a group: its key's last field. */
 static const char *
 key_currency(const struct bf_keymap_ent *x)
@@ -955,7 +940,7 @@ chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 	struct charge c;
 	struct cbsheet s;
 	bf_dec *amt = NULL, *cents = NULL;
-	size_t *ord = NULL, i, lo;
+	size_t *ord = NULL, lo;
 	bf_time from, to;
 	int nc = 0, rc = -1, k;
 
@@ -969,14 +954,9 @@ chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 		if (has_col(o, k) && (o->format != BF_FMT_TABLE || k > 2))
 			use[nc++] = cols[k];
 	bf_sheet_init(out, use, nc);
-	ord = bf_xcalloc(c.keys.n + 1, sizeof(*ord));
+	ord = bf_keymap_sorted(&c.keys);
 	amt = bf_xcalloc(c.keys.n + 1, sizeof(*amt));
 	cents = bf_xcalloc(c.keys.n + 1, sizeof(*cents));
-	for (i = 0; i < c.keys.n; i++)
-		ord[i] = i;
-	sort_keys = &c.keys;
-	if (c.keys.n > 0)
-		qsort(ord, c.keys.n, sizeof(*ord), cmp_key);
 	s.o = o;
 	s.out = out;
 	s.c = &c;
@@ -1336,12 +1316,12 @@ bf_report_gaps(struct bf_wh *w, bf_time from, bf_time to,
 	if (rc == -1)
 		goto done;
 	rc = -1;
-	ord = bf_xcalloc(g.names.n + 1, sizeof(*ord));
-	for (i = 0; i < g.names.n; i++)
-		ord[i] = i;
-	if (!g.fixed && g.names.n > 0) {
-		sort_keys = &g.names;
-		qsort(ord, g.names.n, sizeof(*ord), cmp_key);
+	if (!g.fixed)
+		ord = bf_keymap_sorted(&g.names);
+	else {
+		ord = bf_xcalloc(g.names.n + 1, sizeof(*ord));
+		for (i = 0; i < g.names.n; i++)
+			ord[i] = i;
 	}
 	for (i = 0; i < g.names.n; i++) {
 		struct gapout x;

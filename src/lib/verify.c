@@ -865,15 +865,6 @@ check_window_hashes(struct ver *v)
 	}
 }
 
-static const struct bf_keymap *sort_names;
-
-static int
-cmp_name(const void *a, const void *b)
-{
-	return strcmp(sort_names->v[*(const size_t *)a].key,
-	    sort_names->v[*(const size_t *)b].key);
-}
-
 static void
 put_report(struct ver *v, size_t i, struct bf_buf *b)
 {
@@ -937,12 +928,8 @@ bf_verify(struct bf_wh *w, const struct bf_verify_opts *o, struct bf_err *e)
 			unbalanced = 1;
 	if (unbalanced && name_unbalanced(&v, w, e) == -1)
 		goto done;
-	ord = bf_xcalloc(v.parts.n + 1, sizeof(*ord));
-	for (i = 0; i < v.parts.n; i++)
-		ord[i] = i;
-	sort_names = &v.parts;
-	if (v.parts.n > 0)
-		qsort(ord, v.parts.n, sizeof(*ord), cmp_name);
+	/* partition names hold no NUL: bytewise is strcmp's order */
+	ord = bf_keymap_sorted(&v.parts);
 	for (i = 0; i < v.parts.n; i++)
 		put_report(&v, ord[i], &out);
 	if (out.len > 0)
