@@ -690,15 +690,28 @@ set_opt(struct args *a, int ch, const char *arg)
 	return 0;
 }
 
+/* set_opt, noting the option's long name for the check that it goes
+ * with the command (bf_cli_parse's set). */
+static int
+take_opt(void *ctx, int ch, const char *arg)
+{
+	struct args *a = ctx;
+	const struct option *lo;
+
+	for (lo = longopts; lo->name != NULL; lo++)
+		if (lo->val == ch)
+			a->given[a->ngiven++] = lo->name;
+	return set_opt(a, ch, arg);
+}
+
 /* The options into a, and the command they are for. */
 static const struct cmd *
 parse_args(int argc, char *argv[], struct args *a)
 {
-	const struct option *lo;
 	const char *name;
 	char word[64];
 	size_t k;
-	int ch, i, bad = 0;
+	int i;
 
 	memset(a, 0, sizeof(*a));
 	a->account = a->provider = "bf";
@@ -707,26 +720,14 @@ parse_args(int argc, char *argv[], struct args *a)
 	a->bday = 1;
 	a->pnames = bf_xcalloc((size_t)argc + 1, sizeof(*a->pnames));
 	a->given = bf_xcalloc((size_t)argc + 1, sizeof(*a->given));
-	while ((ch = getopt_long(argc, argv, "B:b:cd:F:f:ho:p:q:s:t:V",
-	    longopts, NULL)) != -1) {
-		bf_cli_common(&cli, ch);
-		for (lo = longopts; lo->name != NULL; lo++)
-			if (lo->val == ch)
-				a->given[a->ngiven++] = lo->name;
-		if (set_opt(a, ch, optarg) == -1)
-			bad = 1;
-	}
-	if (bad)
-		exit(BF_EXIT_USAGE);
+	bf_cli_parse(&cli, argc, argv, "B:b:cd:F:f:ho:p:q:s:t:V", longopts,
+	    take_opt, a);
 	if (optind >= argc) {
 		bf_warn("a command is required: %s", command_list());
 		bf_cli_fail(&cli);
 	}
 	name = argv[optind++];
-	if (optind < argc) {
-		bf_warn("unexpected argument '%s'", argv[optind]);
-		bf_cli_fail(&cli);
-	}
+	bf_cli_noargs(&cli, argc, argv);
 	if (bf_cli_required("--db TARGET", a->db != NULL) == -1)
 		bf_cli_fail(&cli);
 	for (k = 0; k < NCMDS && strcmp(name, cmds[k].name) != 0; k++)
