@@ -279,14 +279,11 @@ pg_set_hash(struct bf_wh *w, const struct bf_row *r, const char *hash,
 static int
 pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 {
-	const struct bf_table *tabs[] = { &bf_tbl_usage, &bf_tbl_ledger,
-		&bf_tbl_windows };
 	struct bf_buf sql = BF_BUF_INIT;
 	PGresult *res;
 	const char *param[1];
 	char vbuf[16];
 	int exists, ver;
-	size_t i;
 
 	if (pg_exec(w, "BEGIN", e) == -1)
 		return -1;
@@ -306,18 +303,8 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 			    "warehouse '%s' has no bf schema", w->name);
 			goto fail;
 		}
-		for (i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
-			bf_buf_reset(&sql);
-			bf_wh_ddl(tabs[i], 1, &sql);
-			if (pg_exec(w, bf_buf_str(&sql), e) == -1)
-				goto fail;
-		}
-		for (i = 0; bf_wh_ddl_after[i] != NULL; i++)
-			if (pg_exec(w, bf_wh_ddl_after[i], e) == -1)
-				goto fail;
-		for (i = 0; bf_wh_guard_sql(1)[i] != NULL; i++)
-			if (pg_exec(w, bf_wh_guard_sql(1)[i], e) == -1)
-				goto fail;
+		if (bf_wh_create_tables(w, e) == -1)
+			goto fail;
 		snprintf(vbuf, sizeof(vbuf), "%d", BF_SCHEMA_VERSION);
 		param[0] = vbuf;
 		res = PQexecParams(((struct pg *)w->impl)->conn,

@@ -211,12 +211,9 @@ static int
 sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 {
 	struct sq *q = w->impl;
-	const struct bf_table *tabs[] = { &bf_tbl_usage, &bf_tbl_ledger,
-		&bf_tbl_windows };
 	struct bf_buf sql = BF_BUF_INIT;
 	sqlite3_stmt *ins;
 	int rc, ver, began = 0;
-	size_t i;
 
 	for (;;) {
 		if (sq_read_version(w, &ver, e) == -1)
@@ -234,18 +231,8 @@ sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 		began = 1;
 	}
 	if (ver == 0) {
-		for (i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
-			bf_buf_reset(&sql);
-			bf_wh_ddl(tabs[i], 0, &sql);
-			if (sq_exec(w, bf_buf_str(&sql), e) == -1)
-				goto fail;
-		}
-		for (i = 0; bf_wh_ddl_after[i] != NULL; i++)
-			if (sq_exec(w, bf_wh_ddl_after[i], e) == -1)
-				goto fail;
-		for (i = 0; bf_wh_guard_sql(0)[i] != NULL; i++)
-			if (sq_exec(w, bf_wh_guard_sql(0)[i], e) == -1)
-				goto fail;
+		if (bf_wh_create_tables(w, e) == -1)
+			goto fail;
 		rc = sqlite3_prepare_v2(q->db, "INSERT INTO schema_version "
 		    "(version) VALUES (?1)", -1, &ins, NULL);
 		if (rc == SQLITE_OK) {

@@ -85,6 +85,11 @@ extern const char *const bf_wh_ddl_after[];
  * so), for pg or SQLite, NULL-terminated: run after bf_wh_ddl_after in a
  * new warehouse; bf_wh_upgrade_sql includes them. */
 const char *const *bf_wh_guard_sql(int pg);
+/* The tables of a new warehouse (bf_wh_ddl), then bf_wh_ddl_after and
+ * bf_wh_guard_sql, run through w's exec, inside the sink's transaction;
+ * the sink then writes the schema_version row. Returns 0, or -1 with e
+ * set. */
+int bf_wh_create_tables(struct bf_wh *w, struct bf_err *e);
 /* "col1, col2, ..." */
 void bf_wh_collist(const struct bf_table *t, const char *prefix,
     struct bf_buf *out);

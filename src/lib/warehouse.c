@@ -404,6 +404,30 @@ bf_wh_guard_sql(int pg)
 	return pg ? guard_pg : guard_sqlite;
 }
 
+int
+bf_wh_create_tables(struct bf_wh *w, struct bf_err *e)
+{
+	static const struct bf_table *const tabs[] = { &bf_tbl_usage,
+		&bf_tbl_ledger, &bf_tbl_windows };
+	const int pg = w->kind == BF_WH_PG;
+	const char *const *guard = bf_wh_guard_sql(pg);
+	struct bf_buf sql = BF_BUF_INIT;
+	int rc = 0;
+	size_t i;
+
+	for (i = 0; rc == 0 && i < sizeof(tabs) / sizeof(tabs[0]); i++) {
+		bf_buf_reset(&sql);
+		bf_wh_ddl(tabs[i], pg, &sql);
+		rc = w->ops->exec(w, bf_buf_str(&sql), e);
+	}
+	bf_buf_free(&sql);
+	for (i = 0; rc == 0 && bf_wh_ddl_after[i] != NULL; i++)
+		rc = w->ops->exec(w, bf_wh_ddl_after[i], e);
+	for (i = 0; rc == 0 && guard[i] != NULL; i++)
+		rc = w->ops->exec(w, guard[i], e);
+	return rc;
+}
+
 static const char *
 coltype(const struct bf_col *c, int pg)
 {
