@@ -586,31 +586,35 @@ done:
 	bf_buf_free(&t2);
 }
 
+/* A section of put_split: the heading h3, then the rows (partition,
+ * from, to) as a table when there are n > 0. */
+static void
+put_ranges(struct bf_buf *b, const char *h3, long n,
+    const struct bf_buf *rows)
+{
+	bf_buf_puts(b, h3);
+	if (n > 0) {
+		bf_buf_puts(b, "<table class=\"num\"><thead><tr><th>"
+		    "partition</th><th>from</th><th>to</th></tr></thead>"
+		    "<tbody>\n");
+		bf_buf_add(b, rows->s, rows->len);
+		bf_buf_puts(b, "</tbody></table>\n");
+	}
+}
+
 static void
 put_split(struct bf_buf *b, const struct gapsplit *g,
     const struct bf_settle_view *s)
 {
-	static const char head[] = "<table class=\"num\"><thead><tr><th>"
-	    "partition</th><th>from</th><th>to</th></tr></thead><tbody>\n";
-
-	bf_buf_puts(b, "<h3 id=\"gaps\">Gaps</h3>\n");
-	if (g->ngaps > 0) {
-		bf_buf_puts(b, head);
-		bf_buf_add(b, g->gaps.s, g->gaps.len);
-		bf_buf_puts(b, "</tbody></table>\n");
-	}
+	put_ranges(b, "<h3 id=\"gaps\">Gaps</h3>\n", g->ngaps, &g->gaps);
 	bf_buf_printf(b, "<p data-bf-gaps=\"%ld\">%ld gap%s in the committed "
 	    "windows of the period (bf-ledger gaps)%s.</p>\n", g->ngaps,
 	    g->ngaps, g->ngaps == 1 ? "" : "s", s->open ? ", before what "
 	    "waits to settle" : "");
 	if (!s->open)
 		return;
-	bf_buf_puts(b, "<h3 id=\"settle\">Windows waiting to settle</h3>\n");
-	if (g->nwait > 0) {
-		bf_buf_puts(b, head);
-		bf_buf_add(b, g->wait.s, g->wait.len);
-		bf_buf_puts(b, "</tbody></table>\n");
-	}
+	put_ranges(b, "<h3 id=\"settle\">Windows waiting to settle</h3>\n",
+	    g->nwait, &g->wait);
 	bf_buf_printf(b, "<p data-bf-settle-waiting=\"%ld\">%ld part%s of "
 	    "the period, per partition, not committed and not billable yet: "
 	    "from the first window of the partition's grid (its longest "
