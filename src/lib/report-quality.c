@@ -360,21 +360,10 @@ dlq_count(struct dlqc *q, const struct bf_input *in, bf_time from,
 	return 0;
 }
 
-static const struct bf_keymap *code_sort;
-
-static int
-cmp_code(const void *a, const void *b)
-{
-	const struct bf_keymap_ent *x = &code_sort->v[*(const size_t *)a];
-	const struct bf_keymap_ent *y = &code_sort->v[*(const size_t *)b];
-
-	return strcmp(x->key, y->key);
-}
-
 static void
 put_dlq(struct bf_buf *b, const struct dlqc *q, const char *path)
 {
-	size_t *ord = bf_xcalloc(q->code.n + 1, sizeof(*ord)), i;
+	size_t *ord, i;
 
 	bf_buf_puts(b, "<h3 id=\"rejects\">Rejects per DLQ code</h3>\n"
 	    "<p data-bf-dlq-file=\"");
@@ -387,14 +376,10 @@ put_dlq(struct bf_buf *b, const struct dlqc *q, const char *path)
 	    "window are counted apart; %ld reject%s of other periods %s not "
 	    "counted.</p>\n", q->lines, q->lines == 1 ? "" : "s", q->other,
 	    q->other == 1 ? "" : "s", q->other == 1 ? "is" : "are");
-	if (q->code.n == 0 && q->malformed == 0) {
-		free(ord);
+	if (q->code.n == 0 && q->malformed == 0)
 		return;
-	}
-	for (i = 0; i < q->code.n; i++)
-		ord[i] = i;
-	code_sort = &q->code;
-	qsort(ord, q->code.n, sizeof(*ord), cmp_code);
+	/* codes hold no NUL (dlq_count): bytewise is strcmp's order */
+	ord = bf_keymap_sorted(&q->code);
 	bf_buf_puts(b, "<table class=\"num\"><thead><tr><th>code</th>"
 	    "<th>in the period</th><th>without a window</th></tr></thead>"
 	    "<tbody>\n");
