@@ -943,6 +943,16 @@ bf_wh_upgraded(const struct bf_wh *w)
 	return w->upgraded;
 }
 
+/* Opens a transaction with the statement of w's sink: sqlite's or pg's. */
+static int
+begin(struct bf_wh *w, const char *sqlite, const char *pg, struct bf_err *e)
+{
+	if (w->ops->exec(w, w->kind == BF_WH_SQLITE ? sqlite : pg, e) == -1)
+		return -1;
+	w->in_tx = 1;
+	return 0;
+}
+
 int
 bf_wh_begin(struct bf_wh *w, struct bf_err *e)
 {
@@ -950,21 +960,14 @@ bf_wh_begin(struct bf_wh *w, struct bf_err *e)
 		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has "
 		    "schema version %d: run bf-load on it to upgrade it to %d "
 		    "before writing", w->name, w->version, BF_SCHEMA_VERSION);
-	if (w->ops->exec(w, w->kind == BF_WH_SQLITE ? "BEGIN IMMEDIATE" :
-	    "BEGIN", e) == -1)
-		return -1;
-	w->in_tx = 1;
-	return 0;
+	return begin(w, "BEGIN IMMEDIATE", "BEGIN", e);
 }
 
 int
 bf_wh_begin_read(struct bf_wh *w, struct bf_err *e)
 {
-	if (w->ops->exec(w, w->kind == BF_WH_SQLITE ? "BEGIN" :
-	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e) == -1)
-		return -1;
-	w->in_tx = 1;
-	return 0;
+	return begin(w, "BEGIN",
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e);
 }
 
 int
