@@ -320,6 +320,18 @@ bf_rowset_free(struct bf_rowset *s)
 
 /* SQL text shared by the sinks. */
 
+/* "k1, k2, ...": t's key columns. */
+static void
+keylist(const struct bf_table *t, struct bf_buf *out)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].flags & BF_COL_KEY)
+			bf_buf_printf(out, "%s%s", n++ ? ", " : "",
+			    t->cols[i].name);
+}
+
 void
 bf_wh_conflict_sql(const struct bf_table *t, const char *guard,
     struct bf_buf *out)
@@ -327,12 +339,8 @@ bf_wh_conflict_sql(const struct bf_table *t, const char *guard,
 	int i, n = 0;
 
 	bf_buf_puts(out, " ON CONFLICT (");
-	for (i = 0; i < t->ncols; i++)
-		if (t->cols[i].flags & BF_COL_KEY)
-			bf_buf_printf(out, "%s%s", n++ ? ", " : "",
-			    t->cols[i].name);
+	keylist(t, out);
 	bf_buf_puts(out, ") DO UPDATE SET ");
-	n = 0;
 	for (i = 0; i < t->ncols; i++)
 		if (!(t->cols[i].flags & BF_COL_KEY))
 			bf_buf_printf(out, "%s%s = excluded.%s",
@@ -444,7 +452,7 @@ coltype(const struct bf_col *c, int pg)
 void
 bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out)
 {
-	int i, nk = 0;
+	int i;
 
 	bf_buf_printf(out, "CREATE TABLE IF NOT EXISTS %s (", t->name);
 	for (i = 0; i < t->ncols; i++) {
@@ -455,10 +463,7 @@ bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out)
 		    " NOT NULL" : "");
 	}
 	bf_buf_puts(out, ", PRIMARY KEY (");
-	for (i = 0; i < t->ncols; i++)
-		if (t->cols[i].flags & BF_COL_KEY)
-			bf_buf_printf(out, "%s%s", nk++ ? ", " : "",
-			    t->cols[i].name);
+	keylist(t, out);
 	bf_buf_puts(out, "))");
 }
 
