@@ -286,26 +286,20 @@ static size_t
 key_index(struct ver *v, const struct bf_row *r, int ledger,
     const char *tenant)
 {
+	/* The key's columns in the usage table, then in the ledger table. */
+	static const int col[2][6] = {
+		{ BF_U_TENANT, BF_U_INSTANCE_ID, BF_U_METRIC,
+		    BF_U_WINDOW_START, BF_U_WINDOW_END, BF_U_CURRENCY },
+		{ BF_L_TENANT, BF_L_INSTANCE_ID, BF_L_METRIC,
+		    BF_L_WINDOW_START, BF_L_WINDOW_END, BF_L_CURRENCY },
+	};
 	char h[BF_SHA256_HEX];
 	const char *f[6];
 	int i, added;
 	size_t idx;
 
-	if (ledger) {
-		f[0] = r->v[BF_L_TENANT];
-		f[1] = r->v[BF_L_INSTANCE_ID];
-		f[2] = r->v[BF_L_METRIC];
-		f[3] = r->v[BF_L_WINDOW_START];
-		f[4] = r->v[BF_L_WINDOW_END];
-		f[5] = r->v[BF_L_CURRENCY];
-	} else {
-		f[0] = r->v[BF_U_TENANT];
-		f[1] = r->v[BF_U_INSTANCE_ID];
-		f[2] = r->v[BF_U_METRIC];
-		f[3] = r->v[BF_U_WINDOW_START];
-		f[4] = r->v[BF_U_WINDOW_END];
-		f[5] = r->v[BF_U_CURRENCY];
-	}
+	for (i = 0; i < 6; i++)
+		f[i] = r->v[col[ledger != 0][i]];
 	if (tenant != NULL)
 		f[0] = tenant;
 	bf_buf_reset(&v->k);
