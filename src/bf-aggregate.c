@@ -30,6 +30,31 @@ struct args {
 	bf_dec mincov;
 };
 
+/* One option into a (bf_cli_parse's set). */
+static int
+set_opt(void *ctx, int ch, const char *arg)
+{
+	struct args *a = ctx;
+
+	switch (ch) {
+	case 'd':
+		a->dlq = arg;
+		return 0;
+	case 'm':
+		return bf_cli_ratio("--min-coverage", arg, &a->mincov);
+	case 'r':
+		a->rates = arg;
+		return 0;
+	case 's':
+		return bf_cli_duration("--step", arg, 0, 0, &a->step);
+	case 't':
+		a->tenants = arg;
+		return 0;
+	default:
+		bf_cli_fail(&cli);
+	}
+}
+
 static void
 parse_args(int argc, char *argv[], struct args *a)
 {
@@ -43,36 +68,9 @@ parse_args(int argc, char *argv[], struct args *a)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch, bad = 0;
 
 	memset(a, 0, sizeof(*a));
-	while ((ch = getopt_long(argc, argv, "d:hm:r:s:t:V", longopts,
-	    NULL)) != -1) {
-		bf_cli_common(&cli, ch);
-		switch (ch) {
-		case 'd':
-			a->dlq = optarg;
-			break;
-		case 'm':
-			bad |= bf_cli_ratio("--min-coverage", optarg,
-			    &a->mincov);
-			break;
-		case 'r':
-			a->rates = optarg;
-			break;
-		case 's':
-			bad |= bf_cli_duration("--step", optarg, 0, 0,
-			    &a->step);
-			break;
-		case 't':
-			a->tenants = optarg;
-			break;
-		default:
-			bf_cli_fail(&cli);
-		}
-	}
-	if (bad)
-		exit(BF_EXIT_USAGE);
+	bf_cli_parse(&cli, argc, argv, "d:hm:r:s:t:V", longopts, set_opt, a);
 	if (bf_cli_required("--rates FILE", a->rates != NULL) == -1)
 		bf_cli_fail(&cli);
 }

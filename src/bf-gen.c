@@ -22,8 +22,9 @@ static const struct bf_cli cli = {
 /* One option into o; 0, or -1 when its value is bad (the message
  * printed). */
 static int
-set_opt(struct bf_gen_opts *o, int c, const char *arg)
+set_opt(void *ctx, int c, const char *arg)
 {
+	struct bf_gen_opts *o = ctx;
 	long v;
 	int64_t d;
 
@@ -96,23 +97,13 @@ main(int argc, char **argv)
 	};
 	struct bf_gen_opts o;
 	struct bf_err e = { 0 };
-	int c, bad = 0;
 
 	bf_cli_start(argc, argv);
 	bf_stdout_init();
 	bf_gen_defaults(&o);
-	while ((c = getopt_long(argc, argv, "d:f:hl:n:r:s:V", longopts,
-	    NULL)) != -1) {
-		bf_cli_common(&cli, c);
-		if (set_opt(&o, c, optarg) == -1)
-			bad = 1;
-	}
-	if (bad)
-		return BF_EXIT_USAGE;
-	if (optind != argc) {
-		bf_warn("unexpected argument '%s'", argv[optind]);
-		bf_cli_fail(&cli);
-	}
+	bf_cli_parse(&cli, argc, argv, "d:f:hl:n:r:s:V", longopts, set_opt,
+	    &o);
+	bf_cli_noargs(&cli, argc, argv);
 	if (bf_gen_run(&o, stdout, &e) != 0)
 		return bf_err_print(&e);
 	return bf_close_stdout();

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,18 @@ open_existing(const char *db, struct bf_wh **w, struct bf_err *e)
 	if (rc == 1 && (*w = bf_wh_open(db, 0, e)) == NULL)
 		return -1;
 	return rc;
+}
+
+/* The end of a command that wrote to stdout: closes w (may be NULL);
+ * prints e when rc is -1 and returns its exit status, else checks stdout
+ * (bf_close_stdout). */
+static int
+done(struct bf_wh *w, int rc, struct bf_err *e)
+{
+	bf_wh_close(w);
+	if (rc == -1)
+		return bf_err_print(e);
+	return bf_close_stdout();
 }
 
 /* The partitions of --partition (npnames of pnames) and --partitions
@@ -506,10 +519,7 @@ cmd_export(const struct args *a)
 		rc = bf_focus_export(w, &o, &e);
 	} else
 		rc = bf_export_tables(w, tables, kind == 1, f, t, stdout, &e);
-	bf_wh_close(w);
-	if (rc == -1)
-		return bf_err_print(&e);
-	return bf_close_stdout();
+	return done(w, rc, &e);
 }
 
 static int
@@ -538,12 +548,9 @@ cmd_gaps(const struct args *a)
 		rc = -1;
 	else
 		rc = bf_report_gaps(w, from, to, names, pl.n, stdout, &e);
-	bf_wh_close(w);
 	free(names);
 	bf_partlist_free(&pl);
-	if (rc == -1)
-		return bf_err_print(&e);
-	return bf_close_stdout();
+	return done(w, rc, &e);
 }
 
 static int
@@ -565,10 +572,7 @@ cmd_cost(const struct args *a)
 		return BF_EXIT_USAGE;
 	if ((rc = open_existing(a->db, &w, &e)) == 1)
 		rc = bf_wh_run_cost(w, a->run_id, stdout, &e);
-	bf_wh_close(w);
-	if (rc == -1)
-		return bf_err_print(&e);
-	return bf_close_stdout();
+	return done(w, rc, &e);
 }
 
 /* watermark: each partition's committed end (for bf-backfill). */
@@ -586,12 +590,9 @@ cmd_watermark(const struct args *a)
 		rc = -1;
 	else
 		rc = bf_plan_watermarks(w, names, pl.n, stdout, &e);
-	bf_wh_close(w);
 	free(names);
 	bf_partlist_free(&pl);
-	if (rc == -1)
-		return bf_err_print(&e);
-	return bf_close_stdout();
+	return done(w, rc, &e);
 }
 
 /* The commands, as git lists its builtins: the name, what runs it, and
@@ -628,6 +629,23 @@ command_list(void)
 	return list;
 }
 
+#define A(f) offsetof(struct args, f)
+/* The options whose value is kept as it is: where in struct args. */
+static const struct {
+	int ch;
+	size_t off;
+} textopts[] = {
+	{ 'B', A(by) }, { 'd', A(db) }, { 'F', A(format) }, { 'f', A(from) },
+	{ 'o', A(outfile) }, { 'p', A(period) }, { 'q', A(quotas) },
+	{ 's', A(state) }, { 't', A(to) }, { OPT_ACCOUNT, A(account) },
+	{ OPT_DLQ, A(rf.dlq) }, { OPT_NOW, A(rf.now) },
+	{ OPT_SETTLE, A(rf.settle) }, { OPT_OPERATOR, A(operator) },
+	{ OPT_PARTITIONS, A(partfile) }, { OPT_PROVIDER, A(provider) },
+	{ OPT_REASON, A(reason) }, { OPT_RUN_ID, A(run_id) },
+	{ OPT_SERVICE, A(service) }, { OPT_SUBCATEGORY, A(subcategory) },
+};
+#undef A
+
 /* One option into a; 0, or -1 when its value is bad (the message
  * printed). */
 static int
@@ -637,13 +655,16 @@ set_opt(struct args *a, int ch, const char *arg)
 		NULL };
 	static const int table_bit[] = { BF_EXPORT_USAGE, BF_EXPORT_LEDGER,
 		BF_EXPORT_WINDOWS };
+	size_t t;
 	long l;
 	int k;
 
+	for (t = 0; t < sizeof(textopts) / sizeof(textopts[0]); t++)
+		if (textopts[t].ch == ch) {
+			*(const char **)((char *)a + textopts[t].off) = arg;
+			return 0;
+		}
 	switch (ch) {
-	case 'B':
-		a->by = arg;
-		break;
 	case 'b':
 		if (bf_cli_long("--billing-day", arg, 1, 28, &l) == -1)
 			return -1;
@@ -652,68 +673,11 @@ set_opt(struct args *a, int ch, const char *arg)
 	case 'c':
 		a->cents = 1;
 		break;
-	case 'd':
-		a->db = arg;
-		break;
-	case 'F':
-		a->format = arg;
-		break;
-	case 'f':
-		a->from = arg;
-		break;
-	case 'o':
-		a->outfile = arg;
-		break;
-	case 'p':
-		a->period = arg;
-		break;
-	case 'q':
-		a->quotas = arg;
-		break;
-	case 's':
-		a->state = arg;
-		break;
-	case 't':
-		a->to = arg;
-		break;
-	case OPT_ACCOUNT:
-		a->account = arg;
-		break;
 	case OPT_CANONICAL:
 		a->canonical = 1;
 		break;
-	case OPT_DLQ:
-		a->rf.dlq = arg;
-		break;
-	case OPT_NOW:
-		a->rf.now = arg;
-		break;
-	case OPT_SETTLE:
-		a->rf.settle = arg;
-		break;
-	case OPT_OPERATOR:
-		a->operator = arg;
-		break;
 	case OPT_PARTITION:
 		a->pnames[a->npnames++] = arg;
-		break;
-	case OPT_PARTITIONS:
-		a->partfile = arg;
-		break;
-	case OPT_PROVIDER:
-		a->provider = arg;
-		break;
-	case OPT_REASON:
-		a->reason = arg;
-		break;
-	case OPT_RUN_ID:
-		a->run_id = arg;
-		break;
-	case OPT_SERVICE:
-		a->service = arg;
-		break;
-	case OPT_SUBCATEGORY:
-		a->subcategory = arg;
 		break;
 	case OPT_TABLE:
 		if (bf_cli_choice("--table", arg, tables, &k) == -1)
@@ -726,15 +690,28 @@ set_opt(struct args *a, int ch, const char *arg)
 	return 0;
 }
 
+/* set_opt, noting the option's long name for the check that it goes
+ * with the command (bf_cli_parse's set). */
+static int
+take_opt(void *ctx, int ch, const char *arg)
+{
+	struct args *a = ctx;
+	const struct option *lo;
+
+	for (lo = longopts; lo->name != NULL; lo++)
+		if (lo->val == ch)
+			a->given[a->ngiven++] = lo->name;
+	return set_opt(a, ch, arg);
+}
+
 /* The options into a, and the command they are for. */
 static const struct cmd *
 parse_args(int argc, char *argv[], struct args *a)
 {
-	const struct option *lo;
 	const char *name;
 	char word[64];
 	size_t k;
-	int ch, i, bad = 0;
+	int i;
 
 	memset(a, 0, sizeof(*a));
 	a->account = a->provider = "bf";
@@ -743,26 +720,14 @@ parse_args(int argc, char *argv[], struct args *a)
 	a->bday = 1;
 	a->pnames = bf_xcalloc((size_t)argc + 1, sizeof(*a->pnames));
 	a->given = bf_xcalloc((size_t)argc + 1, sizeof(*a->given));
-	while ((ch = getopt_long(argc, argv, "B:b:cd:F:f:ho:p:q:s:t:V",
-	    longopts, NULL)) != -1) {
-		bf_cli_common(&cli, ch);
-		for (lo = longopts; lo->name != NULL; lo++)
-			if (lo->val == ch)
-				a->given[a->ngiven++] = lo->name;
-		if (set_opt(a, ch, optarg) == -1)
-			bad = 1;
-	}
-	if (bad)
-		exit(BF_EXIT_USAGE);
+	bf_cli_parse(&cli, argc, argv, "B:b:cd:F:f:ho:p:q:s:t:V", longopts,
+	    take_opt, a);
 	if (optind >= argc) {
 		bf_warn("a command is required: %s", command_list());
 		bf_cli_fail(&cli);
 	}
 	name = argv[optind++];
-	if (optind < argc) {
-		bf_warn("unexpected argument '%s'", argv[optind]);
-		bf_cli_fail(&cli);
-	}
+	bf_cli_noargs(&cli, argc, argv);
 	if (bf_cli_required("--db TARGET", a->db != NULL) == -1)
 		bf_cli_fail(&cli);
 	for (k = 0; k < NCMDS && strcmp(name, cmds[k].name) != 0; k++)

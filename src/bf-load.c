@@ -53,6 +53,47 @@ valid_run_id(const char *s)
 	return 1;
 }
 
+/* What the options set: the load's options and the warehouse target. */
+struct args {
+	struct bf_load_opts *o;
+	const char *db;
+	long batch;   /* 0: not given */
+};
+
+/* One option into a (bf_cli_parse's set). */
+static int
+set_opt(void *ctx, int ch, const char *arg)
+{
+	struct args *a = ctx;
+
+	switch (ch) {
+	case 'a':
+		a->o->allow_empty = 1;
+		return 0;
+	case OPT_ALLOW_NO_DATA:
+		a->o->allow_no_data = 1;
+		return 0;
+	case 'b':
+		return bf_cli_long("--batch", arg, 1, 1000000, &a->batch);
+	case 'd':
+		a->db = arg;
+		return 0;
+	case 'r':
+		a->o->run_id = arg;
+		if (!valid_run_id(arg)) {
+			bf_warn("bad --run-id '%s': expected 1 to 128 "
+			    "letters, digits and -_.:+@", arg);
+			return -1;
+		}
+		return 0;
+	case 's':
+		a->o->state = arg;
+		return 0;
+	default:
+		bf_cli_fail(&cli);
+	}
+}
+
 /* The options into o and *db (the warehouse target). */
 static void
 parse_args(int argc, char *argv[], struct bf_load_opts *o, const char **db)
@@ -68,47 +109,13 @@ parse_args(int argc, char *argv[], struct bf_load_opts *o, const char **db)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long batch = 0;   /* 0: not given */
-	int ch, bad = 0;
+	struct args a = { o, NULL, 0 };
 
-	*db = NULL;
-	while ((ch = getopt_long(argc, argv, "ab:d:hr:s:V", longopts,
-	    NULL)) != -1) {
-		bf_cli_common(&cli, ch);
-		switch (ch) {
-		case 'a':
-			o->allow_empty = 1;
-			break;
-		case OPT_ALLOW_NO_DATA:
-			o->allow_no_data = 1;
-			break;
-		case 'b':
-			bad |= bf_cli_long("--batch", optarg, 1, 1000000,
-			    &batch);
-			break;
-		case 'd':
-			*db = optarg;
-			break;
-		case 'r':
-			if (!valid_run_id(optarg)) {
-				bf_warn("bad --run-id '%s': expected 1 to 128 "
-				    "letters, digits and -_.:+@", optarg);
-				bad = 1;
-			}
-			o->run_id = optarg;
-			break;
-		case 's':
-			o->state = optarg;
-			break;
-		default:
-			bf_cli_fail(&cli);
-		}
-	}
-	if (bad)
-		exit(BF_EXIT_USAGE);
-	if (bf_cli_required("--db TARGET", *db != NULL) == -1)
+	bf_cli_parse(&cli, argc, argv, "ab:d:hr:s:V", longopts, set_opt, &a);
+	if (bf_cli_required("--db TARGET", a.db != NULL) == -1)
 		bf_cli_fail(&cli);
-	o->batch = (int)batch;
+	*db = a.db;
+	o->batch = (int)a.batch;
 }
 
 int

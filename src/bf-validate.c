@@ -31,10 +31,46 @@ static const struct bf_cli cli = {
 /* What the command line asks for. */
 struct args {
 	const char *contract, *dlq;
+	const char *rate;     /* --max-reject-rate, parsed last */
 	int flags;            /* BF_CONTRACT_* */
 	size_t maxline;
 	struct bf_validate_opts o;
 };
+
+/* One option into a (bf_cli_parse's set). */
+static int
+set_opt(void *ctx, int ch, const char *arg)
+{
+	struct args *a = ctx;
+
+	switch (ch) {
+	case 'c':
+		a->contract = arg;
+		return 0;
+	case 'd':
+		a->dlq = arg;
+		return 0;
+	case 'F':
+		a->flags |= BF_CONTRACT_FORMAT_ASSERT;
+		return 0;
+	case 'L':
+		/* 0 turns lookback samples off (bf(7)). */
+		return bf_cli_duration("--lookback", arg, 1, 0,
+		    &a->o.lookback);
+	case 'm':
+		return bf_cli_size("--max-line", arg, &a->maxline);
+	case 'n':
+		return bf_cli_time("--now", arg, 1, &a->o.now);
+	case 'p':
+		a->flags |= BF_CONTRACT_PLAIN;
+		return 0;
+	case 'r':
+		a->rate = arg;
+		return 0;
+	default:
+		bf_cli_fail(&cli);
+	}
+}
 
 static void
 parse_args(int argc, char *argv[], struct args *a)
@@ -52,53 +88,17 @@ parse_args(int argc, char *argv[], struct args *a)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *rate = DEFAULT_MAX_REJECT_RATE;
-	int ch, bad = 0;
 
 	memset(a, 0, sizeof(*a));
+	a->rate = DEFAULT_MAX_REJECT_RATE;
 	a->maxline = BF_MAXLINE_DEFAULT;
 	a->o.now = (bf_time)time(NULL);
 	a->o.lookback = DEFAULT_LOOKBACK;
-	while ((ch = getopt_long(argc, argv, "c:d:hm:n:pr:V", longopts,
-	    NULL)) != -1) {
-		bf_cli_common(&cli, ch);
-		switch (ch) {
-		case 'c':
-			a->contract = optarg;
-			break;
-		case 'd':
-			a->dlq = optarg;
-			break;
-		case 'F':
-			a->flags |= BF_CONTRACT_FORMAT_ASSERT;
-			break;
-		case 'L':
-			/* 0 turns lookback samples off (bf(7)). */
-			bad |= bf_cli_duration("--lookback", optarg, 1, 0,
-			    &a->o.lookback);
-			break;
-		case 'm':
-			bad |= bf_cli_size("--max-line", optarg, &a->maxline);
-			break;
-		case 'n':
-			bad |= bf_cli_time("--now", optarg, 1, &a->o.now);
-			break;
-		case 'p':
-			a->flags |= BF_CONTRACT_PLAIN;
-			break;
-		case 'r':
-			rate = optarg;
-			break;
-		default:
-			bf_cli_fail(&cli);
-		}
-	}
-	if (bad)
-		exit(BF_EXIT_USAGE);
+	bf_cli_parse(&cli, argc, argv, "c:d:hm:n:pr:V", longopts, set_opt, a);
 	if (bf_cli_required("--contract FILE", a->contract != NULL) == -1)
 		bf_cli_fail(&cli);
-	if (bf_cli_ratio("--max-reject-rate", rate, &a->o.max_reject_rate) ==
-	    -1)
+	if (bf_cli_ratio("--max-reject-rate", a->rate,
+	    &a->o.max_reject_rate) == -1)
 		exit(BF_EXIT_USAGE);
 	a->o.plain = (a->flags & BF_CONTRACT_PLAIN) != 0;
 }

@@ -82,6 +82,7 @@ struct args {
 	int64_t size, settle;
 	int bday, force, gaps, count, by_time;
 	const char *partfile, *state, *db;
+	const char *from_arg, *to_arg, *size_arg; /* parsed after the rest */
 	char **pnames;       /* the -p names, in order (pointers into argv) */
 	int npnames;
 	struct bf_shard shard;
@@ -92,14 +93,24 @@ struct args {
 /* One option of parse_args; 0, or -1 when its value is bad (the message
  * printed). */
 static int
-set_opt(struct args *a, int ch, const char *arg)
+set_opt(void *ctx, int ch, const char *arg)
 {
 	static const char *const orders[] = { "time", "partition", NULL };
+	struct args *a = ctx;
 	struct bf_err e;
 	long l;
 	int idx;
 
 	switch (ch) {
+	case 'f':
+		a->from_arg = arg;
+		return 0;
+	case 't':
+		a->to_arg = arg;
+		return 0;
+	case 's':
+		a->size_arg = arg;
+		return 0;
 	case 'b':
 		if (bf_cli_long("--billing-day", arg, 1, 28, &l) == -1)
 			return -1;
@@ -161,32 +172,19 @@ set_opt(struct args *a, int ch, const char *arg)
 static void
 parse_args(int argc, char *argv[], struct args *a)
 {
-	const char *from = NULL, *to = NULL, *size = NULL, *env;
-	int c, bad = 0;
+	const char *from, *to, *size, *env;
 
 	memset(a, 0, sizeof(*a));
 	a->size = 86400;
 	a->settle = 3600;
 	a->bday = 1;
 	a->pnames = bf_xcalloc((size_t)argc + 1, sizeof(*a->pnames));
-	while ((c = getopt_long(argc, argv, "b:d:f:hP:p:S:s:t:V", longopts,
-	    NULL)) != -1) {
-		bf_cli_common(&cli, c);
-		if (c == 'f')
-			from = optarg;
-		else if (c == 't')
-			to = optarg;
-		else if (c == 's')
-			size = optarg;
-		else if (set_opt(a, c, optarg) == -1)
-			bad = 1;
-	}
-	if (bad)
-		exit(BF_EXIT_USAGE);
-	if (optind < argc) {
-		bf_warn("unexpected argument '%s'", argv[optind]);
-		bf_cli_fail(&cli);
-	}
+	bf_cli_parse(&cli, argc, argv, "b:d:f:hP:p:S:s:t:V", longopts,
+	    set_opt, a);
+	bf_cli_noargs(&cli, argc, argv);
+	from = a->from_arg;
+	to = a->to_arg;
+	size = a->size_arg;
 	if (from == NULL || to == NULL) {
 		bf_warn("--from and --to are required");
 		bf_cli_fail(&cli);

@@ -181,11 +181,10 @@ static void
 miss_range(void *ctx, bf_time from, bf_time to)
 {
 	struct miss *m = ctx;
-	char a[BF_TIME_LEN], b[BF_TIME_LEN];
+	char r[BF_RANGE_LEN];
 
-	bf_time_format(from, a);
-	bf_time_format(to, b);
-	bf_buf_printf(m->out, "%s[%s, %s)", m->n > 0 ? ", " : "", a, b);
+	bf_buf_printf(m->out, "%s%s", m->n > 0 ? ", " : "",
+	    bf_time_range(from, to, r));
 	if (m->n == 0 || from < *m->from)
 		*m->from = from;
 	if (m->n == 0 || to > *m->to)

@@ -49,6 +49,22 @@ bf_xrealloc(void *p, size_t n)
 	return p;
 }
 
+void *
+bf_grow_to(void *p, size_t *cap, size_t i, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap : first ? first : 1;
+
+	while (c <= i) {
+		if (c > SIZE_MAX / 2)
+			oom();
+		c *= 2;
+	}
+	if (size != 0 && c > SIZE_MAX / size)
+		oom();
+	*cap = c;
+	return bf_xrealloc(p, c * size);
+}
+
 char *
 bf_xstrdup(const char *s)
 {
@@ -131,16 +147,8 @@ bf_buf_vprintf(struct bf_buf *b, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
-	bf_buf_grow(b, 64);
-	va_copy(cp, ap);
-	n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, cp);
-	va_end(cp);
-	if (n < 0) {
-		b->s[b->len] = '\0';
-		return;
-	}
-	if ((size_t)n >= b->cap - b->len) {
-		bf_buf_grow(b, (size_t)n);
+	/* Once, or twice when the text did not fit: then it has room. */
+	for (bf_buf_grow(b, 64);; bf_buf_grow(b, (size_t)n)) {
 		va_copy(cp, ap);
 		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, cp);
 		va_end(cp);
@@ -148,6 +156,8 @@ bf_buf_vprintf(struct bf_buf *b, const char *fmt, va_list ap)
 			b->s[b->len] = '\0';
 			return;
 		}
+		if ((size_t)n < b->cap - b->len)
+			break;
 	}
 	b->len += (size_t)n;
 }

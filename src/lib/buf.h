@@ -29,6 +29,16 @@ void *bf_xmalloc(size_t n);
 void *bf_xcalloc(size_t n, size_t size);
 void *bf_xrealloc(void *p, size_t n);
 char *bf_xstrdup(const char *s);
+/* Room for element i of the array p of *cap elements of size bytes (git's
+ * ALLOC_GROW): returns p when i < *cap, else p reallocated with *cap
+ * doubled (from first when 0) until it exceeds i. The new elements are
+ * not initialised. Exits as bf_xrealloc on out-of-memory or overflow. */
+void *bf_grow_to(void *p, size_t *cap, size_t i, size_t size, size_t first);
+static inline void *
+bf_grow(void *p, size_t *cap, size_t i, size_t size, size_t first)
+{
+	return i < *cap ? p : bf_grow_to(p, cap, i, size, first);
+}
 /* Copies at most n bytes of s, stopping at a NUL (like strndup(3)). */
 char *bf_xstrndup(const char *s, size_t n);
 

@@ -145,11 +145,8 @@ bf_ckpt_set_head(struct bf_ckpt *c, const char *head)
 		return;
 	if (c->chain_head[0] != '\0' &&
 	    bf_ckpt_head_index(c, c->chain_head) == -1) {
-		if (c->nheads == c->hcap) {
-			c->hcap = c->hcap ? 2 * c->hcap : 16;
-			c->heads = bf_xrealloc(c->heads, c->hcap *
-			    sizeof(*c->heads));
-		}
+		c->heads = bf_grow(c->heads, &c->hcap, c->nheads,
+		    sizeof(*c->heads), 16);
 		memcpy(c->heads[c->nheads++], c->chain_head, BF_SHA256_HEX);
 	}
 	snprintf(c->chain_head, sizeof(c->chain_head), "%s", head);
@@ -337,11 +334,8 @@ parse_heads(struct loader *l, int t, struct bf_ckpt *c)
 		    strcmp(h, c->chain_head) == 0)
 			return bad(l, "head %d of 'heads' is empty, repeated "
 			    "or the chain head", i + 1);
-		if (c->nheads == c->hcap) {
-			c->hcap = c->hcap ? 2 * c->hcap : 16;
-			c->heads = bf_xrealloc(c->heads, c->hcap *
-			    sizeof(*c->heads));
-		}
+		c->heads = bf_grow(c->heads, &c->hcap, c->nheads,
+		    sizeof(*c->heads), 16);
 		memcpy(c->heads[c->nheads++], h, BF_SHA256_HEX);
 	}
 	return 0;

@@ -1,5 +1,6 @@
 /* cli.c: see cli.h. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,32 @@ _Noreturn void
 bf_cli_fail(const struct bf_cli *c)
 {
 	bf_cli_usage(c, stderr, BF_EXIT_USAGE);
+}
+
+void
+bf_cli_parse(const struct bf_cli *c, int argc, char *argv[],
+    const char *shortopts, const struct option *longopts,
+    int (*set)(void *ctx, int ch, const char *arg), void *ctx)
+{
+	int ch, bad = 0;
+
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	    -1) {
+		bf_cli_common(c, ch);
+		if (set(ctx, ch, optarg) == -1)
+			bad = 1;
+	}
+	if (bad)
+		exit(BF_EXIT_USAGE);
+}
+
+void
+bf_cli_noargs(const struct bf_cli *c, int argc, char *argv[])
+{
+	if (optind < argc) {
+		bf_warn("unexpected argument '%s'", argv[optind]);
+		bf_cli_fail(c);
+	}
 }
 
 int

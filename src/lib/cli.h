@@ -43,6 +43,20 @@ void bf_cli_common(const struct bf_cli *c, int ch);
 /* An option getopt refused, or an argument left over: the usage to
  * stderr, exit 2. */
 _Noreturn void bf_cli_fail(const struct bf_cli *c);
+/* The option loop of every program: getopt_long over argv with
+ * shortopts and longopts; -h and -V as bf_cli_common; every other option
+ * to set(ctx, ch, optarg), which returns 0, or -1 after its message for
+ * a bad value, and calls bf_cli_fail for an option it does not know
+ * (getopt's '?'). All options are read, so that -h after a bad value
+ * still answers; then, when one was bad, exits BF_EXIT_USAGE. The
+ * arguments left start at optind. */
+struct option;
+void bf_cli_parse(const struct bf_cli *c, int argc, char *argv[],
+    const char *shortopts, const struct option *longopts,
+    int (*set)(void *ctx, int ch, const char *arg), void *ctx);
+/* Refuses an argument left after the options ("unexpected argument"),
+ * as bf_cli_fail. */
+void bf_cli_noargs(const struct bf_cli *c, int argc, char *argv[]);
 
 /* Option values. flag is the option as the user knows it ("--settle"). */
 /* A time: RFC 3339, a date or epoch seconds; whole seconds unless frac. */

@@ -179,44 +179,38 @@ parse_short(const char *s, size_t n, bf_dec *out)
 }
 
 int
-bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
+bf_num_scan(const char *s, size_t n, struct bf_numtok *t)
 {
-	size_t i = 0, ds, de, fs = 0, fe = 0;
-	int neg = 0, eneg = 0, sticky = 0;
-	unsigned rd = 0;
-	int64_t exp = 0, nd, nint, keep;
-	u128 acc = 0;
+	size_t i = 0;
+	int64_t exp = 0;
 
+	memset(t, 0, sizeof(*t));
 	if (s == NULL || n == 0 || n > (size_t)(INT64_MAX / 4))
-		return BF_DEC_ESYNTAX;
-	if (parse_short(s, n, out)) {
-		if (inexact)
-			*inexact = 0;
-		return BF_DEC_OK;
-	}
+		return -1;
 	if (s[i] == '-') {
-		neg = 1;
+		t->neg = 1;
 		i++;
 	}
-	ds = i;
+	t->ds = i;
 	if (i < n && s[i] == '0')
 		i++;
 	else if (i < n && s[i] >= '1' && s[i] <= '9')
 		while (i < n && is_digit(s[i]))
 			i++;
 	else
-		return BF_DEC_ESYNTAX;
-	de = i;
+		return -1;
+	t->de = i;
 	if (i < n && s[i] == '.') {
-		fs = ++i;
+		t->fs = ++i;
 		while (i < n && is_digit(s[i]))
 			i++;
-		fe = i;
-		if (fe == fs)
-			return BF_DEC_ESYNTAX;
+		t->fe = i;
+		if (t->fe == t->fs)
+			return -1;
 	}
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
 		size_t es;
+		int eneg = 0;
 
 		i++;
 		if (i < n && (s[i] == '+' || s[i] == '-'))
@@ -226,11 +220,29 @@ bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
 			if (exp < 1000000000000000LL)
 				exp = exp * 10 + (s[i] - '0');
 		if (i == es)
-			return BF_DEC_ESYNTAX;
-		if (eneg)
-			exp = -exp;
+			return -1;
+		t->exp = eneg ? -exp : exp;
 	}
-	if (i != n)
+	return i == n ? 0 : -1;
+}
+
+int
+bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
+{
+	struct bf_numtok t;
+	int sticky = 0;
+	unsigned rd = 0;
+	int64_t nd, keep;
+	u128 acc = 0;
+
+	if (s == NULL || n == 0 || n > (size_t)(INT64_MAX / 4))
+		return BF_DEC_ESYNTAX;
+	if (parse_short(s, n, out)) {
+		if (inexact)
+			*inexact = 0;
+		return BF_DEC_OK;
+	}
+	if (bf_num_scan(s, n, &t) == -1)
 		return BF_DEC_ESYNTAX;
 
 	/*
@@ -238,13 +250,10 @@ bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
 	 * D * 10^sh. The first keep digits make the integer, the next one is
 	 * the rounding digit, and any non-zero digit after it is sticky.
 	 */
-	nint = (int64_t)(de - ds);
-	nd = nint + (int64_t)(fe - fs);
-	keep = nd + exp - (int64_t)(fe - fs) + BF_DEC_PLACES;
+	nd = bf_num_ndigits(&t);
+	keep = nd + t.exp - (int64_t)(t.fe - t.fs) + BF_DEC_PLACES;
 	for (int64_t j = 0; j < nd; j++) {
-		unsigned dg = (unsigned)(s[j < nint ? (int64_t)ds + j :
-						      (int64_t)fs + j - nint] -
-		    '0');
+		unsigned dg = bf_num_digit(&t, s, j);
 
 		if (j < keep) {
 			/* acc * 10 + dg > MAXMAG, without a 128-bit division
@@ -268,7 +277,7 @@ bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact)
 			return BF_DEC_EOVERFLOW;
 		acc++;
 	}
-	make(neg && acc != 0, acc, out);
+	make(t.neg && acc != 0, acc, out);
 	if (inexact)
 		*inexact = rd != 0 || sticky;
 	return BF_DEC_OK;
@@ -326,26 +335,33 @@ bf_dec_neg(bf_dec a, bf_dec *out)
 	return make(a.v > 0, mag(a), out);
 }
 
-int
-bf_dec_add(bf_dec a, bf_dec b, bf_dec *out)
+/* The result r of a sum or difference into *out, unless it overflowed or
+ * is the one value below -BF_DEC_MAX. */
+static int
+sum_result(int overflow, __int128 r, bf_dec *out)
 {
-	__int128 r;
-
-	if (__builtin_add_overflow(a.v, b.v, &r) || r < -BF_DEC_MAX)
+	if (overflow || r < -BF_DEC_MAX)
 		return BF_DEC_EOVERFLOW;
 	out->v = r;
 	return BF_DEC_OK;
 }
 
 int
+bf_dec_add(bf_dec a, bf_dec b, bf_dec *out)
+{
+	__int128 r;
+	int o = __builtin_add_overflow(a.v, b.v, &r);
+
+	return sum_result(o, r, out);
+}
+
+int
 bf_dec_sub(bf_dec a, bf_dec b, bf_dec *out)
 {
 	__int128 r;
+	int o = __builtin_sub_overflow(a.v, b.v, &r);
 
-	if (__builtin_sub_overflow(a.v, b.v, &r) || r < -BF_DEC_MAX)
-		return BF_DEC_EOVERFLOW;
-	out->v = r;
-	return BF_DEC_OK;
+	return sum_result(o, r, out);
 }
 
 int

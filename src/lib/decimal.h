@@ -53,6 +53,36 @@ int bf_dec_parse(const char *s, size_t n, bf_dec *out);
  * dropped a non-zero digit, else to 0 (unchanged on error). */
 int bf_dec_parse_x(const char *s, size_t n, bf_dec *out, int *inexact);
 
+/* A number of the JSON grammar above, as bf_num_scan found it in s: the
+ * integer digits are s[ds..de), the fraction's s[fs..fe) (fs == fe when
+ * there is none), exp the exponent (its digits read no further once past
+ * 1e15, far beyond any representable value), neg set for a leading '-'. */
+struct bf_numtok {
+	size_t ds, de, fs, fe;
+	int64_t exp;
+	int neg;
+};
+/* Scans s[0..n) as a JSON number (the grammar of bf_dec_parse) into *t,
+ * without converting it: the one scanner of bf_dec_parse and
+ * bf_time_from_number. Returns 0, or -1 when s is no such number. */
+int bf_num_scan(const char *s, size_t n, struct bf_numtok *t);
+/* The number of significant digits of t, integer part and fraction. */
+static inline int64_t
+bf_num_ndigits(const struct bf_numtok *t)
+{
+	return (int64_t)(t->de - t->ds) + (int64_t)(t->fe - t->fs);
+}
+/* The value of digit j (0 <= j < bf_num_ndigits) of t, the integer part's
+ * first, then the fraction's. */
+static inline unsigned
+bf_num_digit(const struct bf_numtok *t, const char *s, int64_t j)
+{
+	int64_t nint = (int64_t)(t->de - t->ds);
+
+	return (unsigned)(s[j < nint ? (int64_t)t->ds + j :
+	    (int64_t)t->fs + j - nint] - '0');
+}
+
 bf_dec bf_dec_from_int(int64_t i);
 /* The integer part if the value is an integer fitting int64: returns 0,
  * else -1 (*out unchanged). */

@@ -127,6 +127,17 @@ escape_char(const char *s, size_t n, size_t *i, const char **why)
 	}
 }
 
+/* The character of an escape inside brackets, s[*i] the byte after the
+ * backslash: \b is backspace and \- a hyphen there, else as escape_char.
+ * Advances *i past it; -1 with *why set when it is no escape. */
+static long
+class_escape(const char *s, size_t n, size_t *i, const char **why)
+{
+	if (s[*i] == 'b' || s[*i] == '-')
+		return s[(*i)++] == 'b' ? '\b' : '-';
+	return escape_char(s, n, i, why);
+}
+
 /* Appends code point cp as a literal outside brackets. */
 static void
 put_lit(struct bf_buf *o, uint32_t cp)
@@ -284,13 +295,7 @@ translate_class(const char *s, size_t n, size_t *i, struct bf_buf *o,
 				goto fail;
 			}
 			*i += 1;
-			if (c == 'b') {
-				(*i)++;
-				a = '\b';
-			} else if (c == '-') {
-				(*i)++;
-				a = '-';
-			} else if ((a = escape_char(s, n, i, why)) < 0)
+			if ((a = class_escape(s, n, i, why)) < 0)
 				goto fail;
 		} else if (s[*i] == '\\') {
 			*why = "trailing backslash";
@@ -310,13 +315,7 @@ translate_class(const char *s, size_t n, size_t *i, struct bf_buf *o,
 					goto fail;
 				}
 				(*i)++;
-				if (c == 'b') {
-					(*i)++;
-					b = '\b';
-				} else if (c == '-') {
-					(*i)++;
-					b = '-';
-				} else if ((b = escape_char(s, n, i, why)) < 0)
+				if ((b = class_escape(s, n, i, why)) < 0)
 					goto fail;
 			} else
 				b = (long)bf_utf8_get(s, n, i);

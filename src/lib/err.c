@@ -56,17 +56,28 @@ bf_setprogname(const char *argv0)
 		bf_progname = p;
 }
 
+/* bf_warn_at with a va_list. */
+static void
+vwarn_at(const char *file, long line, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", bf_progname);
+	if (file != NULL && line > 0)
+		fprintf(stderr, "%s:%ld: ", file, line);
+	else if (file != NULL)
+		fprintf(stderr, "%s: ", file);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void
 bf_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", bf_progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn_at(NULL, 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void
@@ -74,16 +85,9 @@ bf_warn_at(const char *file, long line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", bf_progname);
-	if (file != NULL && line > 0)
-		fprintf(stderr, "%s:%ld: ", file, line);
-	else if (file != NULL)
-		fprintf(stderr, "%s: ", file);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn_at(file, line, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int

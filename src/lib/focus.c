@@ -217,11 +217,8 @@ focus_usage(void *ctx, const struct bf_row *row, struct bf_err *e)
 	if (unit != NULL) {
 		i = bf_keymap_put(&f->units, metric, strlen(metric), &added);
 		if (added) {
-			if (i >= f->ucap) {
-				f->ucap = f->ucap ? 2 * f->ucap : 16;
-				f->unit = bf_xrealloc(f->unit, f->ucap *
-				    sizeof(*f->unit));
-			}
+			f->unit = bf_grow(f->unit, &f->ucap, i,
+			    sizeof(*f->unit), 16);
 			f->unit[i] = bf_rowset_str(&f->mem, unit);
 		}
 	}
@@ -230,10 +227,7 @@ focus_usage(void *ctx, const struct bf_row *row, struct bf_err *e)
 	ukey(&f->k, row->v[BF_U_INSTANCE_ID], metric,
 	    row->v[BF_U_WINDOW_START], row->v[BF_U_WINDOW_END]);
 	i = bf_keymap_put(&f->rows, f->k.s, f->k.len, NULL);
-	if (i >= f->ccap) {
-		f->ccap = f->ccap ? 2 * f->ccap : 256;
-		f->cur = bf_xrealloc(f->cur, f->ccap * sizeof(*f->cur));
-	}
+	f->cur = bf_grow(f->cur, &f->ccap, i, sizeof(*f->cur), 256);
 	c = &f->cur[i];
 	memset(c, 0, sizeof(*c));
 	snprintf(c->digest, sizeof(c->digest), "%s", row->v[BF_U_DIGEST] ?
@@ -256,11 +250,8 @@ focus_usage(void *ctx, const struct bf_row *row, struct bf_err *e)
 		for (i = 0; i < f->shares.n; i++) {
 			struct fshare *s;
 
-			if (f->nsh == f->shcap) {
-				f->shcap = f->shcap ? 2 * f->shcap : 256;
-				f->sh = bf_xrealloc(f->sh, f->shcap *
-				    sizeof(*f->sh));
-			}
+			f->sh = bf_grow(f->sh, &f->shcap, f->nsh,
+			    sizeof(*f->sh), 256);
 			s = &f->sh[f->nsh++];
 			s->tenant = bf_rowset_str(&f->mem,
 			    f->shares.v[i].tenant);
@@ -434,10 +425,7 @@ split_balance(struct focus *f, const struct bf_row *row)
 	}
 	k = bf_keymap_put(&f->split, f->k.s, f->k.len, &added);
 	if (added) {
-		if (k >= f->bcap) {
-			f->bcap = f->bcap ? 2 * f->bcap : 64;
-			f->bal = bf_xrealloc(f->bal, f->bcap * sizeof(*f->bal));
-		}
+		f->bal = bf_grow(f->bal, &f->bcap, k, sizeof(*f->bal), 64);
 		f->bal[k] = bf_dec_from_int(0);
 	}
 	return k;

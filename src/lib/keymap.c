@@ -57,3 +57,34 @@ bf_keymap_free(struct bf_keymap *m)
 	bf_rowset_free(&m->mem);
 	memset(m, 0, sizeof(*m));
 }
+
+int
+bf_keymap_entcmp(const struct bf_keymap_ent *a, const struct bf_keymap_ent *b)
+{
+	int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+
+	return c != 0 ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+static int
+cmp_entp(const void *a, const void *b)
+{
+	return bf_keymap_entcmp(*(const struct bf_keymap_ent *const *)a,
+	    *(const struct bf_keymap_ent *const *)b);
+}
+
+size_t *
+bf_keymap_sorted(const struct bf_keymap *m)
+{
+	const struct bf_keymap_ent **p = bf_xcalloc(m->n + 1, sizeof(*p));
+	size_t *o = bf_xcalloc(m->n + 1, sizeof(*o)), i;
+
+	for (i = 0; i < m->n; i++)
+		p[i] = &m->v[i];
+	if (m->n > 1)
+		qsort(p, m->n, sizeof(*p), cmp_entp);
+	for (i = 0; i < m->n; i++)
+		o[i] = (size_t)(p[i] - m->v);
+	free(p);
+	return o;
+}

@@ -48,4 +48,12 @@ size_t bf_keymap_put(struct bf_keymap *m, const void *key, size_t len,
     int *added);
 void bf_keymap_free(struct bf_keymap *m);
 
+/* Compares two keys bytewise (memcmp; a key that is a prefix of the other
+ * first): <0, 0 or >0. */
+int bf_keymap_entcmp(const struct bf_keymap_ent *a,
+    const struct bf_keymap_ent *b);
+/* The indexes of m's keys in bf_keymap_entcmp order: an array of m->n + 1
+ * (never NULL), the caller frees it. */
+size_t *bf_keymap_sorted(const struct bf_keymap *m);
+
 #endif

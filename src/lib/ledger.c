@@ -156,10 +156,7 @@ add_share(struct bf_share **v, size_t *n, size_t *cap, const char *tenant,
 		if (strcmp((*v)[i].tenant, tenant) == 0)
 			return bf_dec_add((*v)[i].amount, amount,
 			    &(*v)[i].amount) == BF_DEC_OK ? 0 : -1;
-	if (*n == *cap) {
-		*cap = *cap ? 2 * *cap : 4;
-		*v = bf_xrealloc(*v, *cap * sizeof(**v));
-	}
+	*v = bf_grow(*v, cap, *n, sizeof(**v), 4);
 	(*v)[*n].tenant = tenant;
 	(*v)[(*n)++].amount = amount;
 	return 0;

@@ -349,6 +349,18 @@ pq_string(const char *q)
 	return q[n] == quote ? n + 1 : 0;
 }
 
+/* The end of an item of a list that close ends, at q[j]: past the spaces,
+ * then past a ',' and the spaces after it, or at close; 0 when neither
+ * follows (no list item ends at q[0]). */
+static size_t
+pq_next(const char *q, size_t j, int close)
+{
+	j = pq_space(q, j);
+	if (q[j] == ',')
+		return pq_space(q, j + 1);
+	return q[j] == close ? j : 0;
+}
+
 /* Reads {matchers} at q[*i]; 0, or -1 if it is not one. */
 static int
 pq_matchers(const char *q, size_t *i)
@@ -369,10 +381,7 @@ pq_matchers(const char *q, size_t *i)
 		j = pq_space(q, j);
 		if ((n = pq_string(q + j)) == 0)
 			return -1;
-		j = pq_space(q, j + n);
-		if (q[j] == ',')
-			j = pq_space(q, j + 1);
-		else if (q[j] != '}')
+		if ((j = pq_next(q, j + n, '}')) == 0)
 			return -1;
 	}
 	*i = j + 1;
@@ -422,10 +431,7 @@ pq_grouping(const char *q, size_t *i, struct bf_promql_raw *r, int *seen)
 		r->labels = bf_xrealloc(r->labels, (r->nlabels + 1) *
 		    sizeof(*r->labels));
 		r->labels[r->nlabels++] = bf_xstrndup(q + j, n);
-		j = pq_space(q, j + n);
-		if (q[j] == ',')
-			j = pq_space(q, j + 1);
-		else if (q[j] != ')')
+		if ((j = pq_next(q, j + n, ')')) == 0)
 			return -1;
 	}
 	*i = pq_space(q, j + 1);

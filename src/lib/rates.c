@@ -235,10 +235,7 @@ rate_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 	r.unit = bf_xstrdup(f[F_UNIT]);
 	r.usage_unit = bf_xstrdup(f[F_USAGE_UNIT]);
 	r.currency = bf_xstrdup(f[F_CURRENCY]);
-	if (rc->n == rc->cap) {
-		rc->cap = rc->cap ? 2 * rc->cap : 16;
-		rc->r = bf_xrealloc(rc->r, rc->cap * sizeof(*rc->r));
-	}
+	rc->r = bf_grow(rc->r, &rc->cap, rc->n, sizeof(*rc->r), 16);
 	rc->r[rc->n++] = r;
 	if (!rc->currency)
 		rc->currency = r.currency;

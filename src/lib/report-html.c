@@ -144,11 +144,7 @@ day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 		bf_buf_add(&d->k, ws, 10);
 		idx = bf_keymap_put(&d->cell, d->k.s, d->k.len, &added);
 		if (added) {
-			if (idx >= d->cap) {
-				d->cap = d->cap ? 2 * d->cap : 64;
-				d->v = bf_xrealloc(d->v, d->cap *
-				    sizeof(*d->v));
-			}
+			d->v = bf_grow(d->v, &d->cap, idx, sizeof(*d->v), 64);
 			d->v[idx] = bf_dec_from_int(0);
 		}
 		if (bf_dec_add(d->v[idx], sh->v[i].cost, &d->v[idx]) !=
@@ -158,34 +154,8 @@ day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 	return 0;
 }
 
+/* The keymap cmp_inst sorts the entries of (qsort has no context). */
 static const struct bf_keymap *sort_map;
-
-static int
-cmp_ent(const void *a, const void *b)
-{
-	const struct bf_keymap_ent *x = &sort_map->v[*(const size_t *)a];
-	const struct bf_keymap_ent *y = &sort_map->v[*(const size_t *)b];
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->key, y->key, n);
-
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-/* The indexes of m's keys in bytewise order (caller frees). */
-static size_t *
-sorted(const struct bf_keymap *m)
-{
-	size_t *o = bf_xcalloc(m->n + 1, sizeof(*o)), i;
-
-	for (i = 0; i < m->n; i++)
-		o[i] = i;
-	sort_map = m;
-	if (m->n > 1)
-		qsort(o, m->n, sizeof(*o), cmp_ent);
-	return o;
-}
 
 static void
 put_series(struct bf_buf *b, const struct bf_keymap_ent *x)
@@ -208,10 +178,7 @@ cell_of(struct days *d, const struct bf_keymap_ent *s, const char *day)
 	bf_buf_add(&d->k, day, 10);
 	i = bf_keymap_put(&d->cell, d->k.s, d->k.len, &added);
 	if (added) {
-		if (i >= d->cap) {
-			d->cap = d->cap ? 2 * d->cap : 64;
-			d->v = bf_xrealloc(d->v, d->cap * sizeof(*d->v));
-		}
+		d->v = bf_grow(d->v, &d->cap, i, sizeof(*d->v), 64);
 		d->v[i] = bf_dec_from_int(0);
 	}
 	return d->v[i];
@@ -220,7 +187,8 @@ cell_of(struct days *d, const struct bf_keymap_ent *s, const char *day)
 static void
 put_chart(struct bf_buf *b, struct days *d)
 {
-	size_t *od = sorted(&d->day), *os = sorted(&d->ser), i, j;
+	size_t *od = bf_keymap_sorted(&d->day);
+	size_t *os = bf_keymap_sorted(&d->ser), i, j;
 	double max = 0, bw, x, y, h, top;
 	const double W = 720, H = 260, L = 60, T = 10, Bm = 40;
 	char s[BF_DEC_LEN];
@@ -603,7 +571,7 @@ cmp_inst(const void *a, const void *b)
 
 	if (c != 0)
 		return c;
-	return cmp_ent(&x->key, &y->key);
+	return bf_keymap_entcmp(&sort_map->v[x->key], &sort_map->v[y->key]);
 }
 
 /* Row rank of the top instances: x is "instance NUL currency", own the
@@ -704,10 +672,7 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 		bf_buf_puts(&k, r[6]);
 		idx = bf_keymap_put(&m, k.s, k.len, &added);
 		if (added) {
-			if (n >= cap) {
-				cap = cap ? 2 * cap : 64;
-				v = bf_xrealloc(v, cap * sizeof(*v));
-			}
+			v = bf_grow(v, &cap, n, sizeof(*v), 64);
 			v[n].key = idx;
 			v[n++].cost = bf_dec_from_int(0);
 		}
@@ -912,7 +877,7 @@ put_provenance(struct bf_buf *b, struct bf_wh *w,
     const struct bf_html_opts *h, const struct bf_keymap *runs,
     struct bf_err *e)
 {
-	size_t *or = sorted(runs), i;
+	size_t *or = bf_keymap_sorted(runs), i;
 	int rc;
 
 	bf_buf_puts(b, "<h2 id=\"provenance\">Provenance</h2>\n<dl>\n"

@@ -353,31 +353,17 @@ dlq_count(struct dlqc *q, const struct bf_input *in, bf_time from,
 		slot = 0;
 	}
 	i = bf_keymap_put(&q->code, q->s.s, q->s.len, &added);
-	if (i >= q->cap) {
-		q->cap = q->cap ? 2 * q->cap : 16;
-		q->n = bf_xrealloc(q->n, q->cap * sizeof(*q->n));
-	}
+	q->n = bf_grow(q->n, &q->cap, i, sizeof(*q->n), 16);
 	if (added)
 		q->n[i][0] = q->n[i][1] = 0;
 	q->n[i][slot]++;
 	return 0;
 }
 
-static const struct bf_keymap *code_sort;
-
-static int
-cmp_code(const void *a, const void *b)
-{
-	const struct bf_keymap_ent *x = &code_sort->v[*(const size_t *)a];
-	const struct bf_keymap_ent *y = &code_sort->v[*(const size_t *)b];
-
-	return strcmp(x->key, y->key);
-}
-
 static void
 put_dlq(struct bf_buf *b, const struct dlqc *q, const char *path)
 {
-	size_t *ord = bf_xcalloc(q->code.n + 1, sizeof(*ord)), i;
+	size_t *ord, i;
 
 	bf_buf_puts(b, "<h3 id=\"rejects\">Rejects per DLQ code</h3>\n"
 	    "<p data-bf-dlq-file=\"");
@@ -390,14 +376,10 @@ put_dlq(struct bf_buf *b, const struct dlqc *q, const char *path)
 	    "window are counted apart; %ld reject%s of other periods %s not "
 	    "counted.</p>\n", q->lines, q->lines == 1 ? "" : "s", q->other,
 	    q->other == 1 ? "" : "s", q->other == 1 ? "is" : "are");
-	if (q->code.n == 0 && q->malformed == 0) {
-		free(ord);
+	if (q->code.n == 0 && q->malformed == 0)
 		return;
-	}
-	for (i = 0; i < q->code.n; i++)
-		ord[i] = i;
-	code_sort = &q->code;
-	qsort(ord, q->code.n, sizeof(*ord), cmp_code);
+	/* codes hold no NUL (dlq_count): bytewise is strcmp's order */
+	ord = bf_keymap_sorted(&q->code);
 	bf_buf_puts(b, "<table class=\"num\"><thead><tr><th>code</th>"
 	    "<th>in the period</th><th>without a window</th></tr></thead>"
 	    "<tbody>\n");
@@ -507,10 +489,7 @@ size_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	    bf_time_parse(we, strlen(we), &c, NULL) == -1)
 		return 0; /* bf_report_gaps says so */
 	i = bf_keymap_put(&z->p, p, strlen(p), &added);
-	if (i >= z->cap) {
-		z->cap = z->cap ? 2 * z->cap : 16;
-		z->v = bf_xrealloc(z->v, z->cap * sizeof(*z->v));
-	}
+	z->v = bf_grow(z->v, &z->cap, i, sizeof(*z->v), 16);
 	if (added || c - a > z->v[i])
 		z->v[i] = c - a;
 	return 0;
@@ -592,31 +571,35 @@ done:
 	bf_buf_free(&t2);
 }
 
+/* A section of put_split: the heading h3, then the rows (partition,
+ * from, to) as a table when there are n > 0. */
+static void
+put_ranges(struct bf_buf *b, const char *h3, long n,
+    const struct bf_buf *rows)
+{
+	bf_buf_puts(b, h3);
+	if (n > 0) {
+		bf_buf_puts(b, "<table class=\"num\"><thead><tr><th>"
+		    "partition</th><th>from</th><th>to</th></tr></thead>"
+		    "<tbody>\n");
+		bf_buf_add(b, rows->s, rows->len);
+		bf_buf_puts(b, "</tbody></table>\n");
+	}
+}
+
 static void
 put_split(struct bf_buf *b, const struct gapsplit *g,
     const struct bf_settle_view *s)
 {
-	static const char head[] = "<table class=\"num\"><thead><tr><th>"
-	    "partition</th><th>from</th><th>to</th></tr></thead><tbody>\n";
-
-	bf_buf_puts(b, "<h3 id=\"gaps\">Gaps</h3>\n");
-	if (g->ngaps > 0) {
-		bf_buf_puts(b, head);
-		bf_buf_add(b, g->gaps.s, g->gaps.len);
-		bf_buf_puts(b, "</tbody></table>\n");
-	}
+	put_ranges(b, "<h3 id=\"gaps\">Gaps</h3>\n", g->ngaps, &g->gaps);
 	bf_buf_printf(b, "<p data-bf-gaps=\"%ld\">%ld gap%s in the committed "
 	    "windows of the period (bf-ledger gaps)%s.</p>\n", g->ngaps,
 	    g->ngaps, g->ngaps == 1 ? "" : "s", s->open ? ", before what "
 	    "waits to settle" : "");
 	if (!s->open)
 		return;
-	bf_buf_puts(b, "<h3 id=\"settle\">Windows waiting to settle</h3>\n");
-	if (g->nwait > 0) {
-		bf_buf_puts(b, head);
-		bf_buf_add(b, g->wait.s, g->wait.len);
-		bf_buf_puts(b, "</tbody></table>\n");
-	}
+	put_ranges(b, "<h3 id=\"settle\">Windows waiting to settle</h3>\n",
+	    g->nwait, &g->wait);
 	bf_buf_printf(b, "<p data-bf-settle-waiting=\"%ld\">%ld part%s of "
 	    "the period, per partition, not committed and not billable yet: "
 	    "from the first window of the partition's grid (its longest "

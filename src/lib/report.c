@@ -305,10 +305,7 @@ bf_shares_free(struct bf_shares *s)
 static struct bf_owner_share *
 share_add(struct bf_shares *s)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 8;
-		s->v = bf_xrealloc(s->v, s->cap * sizeof(*s->v));
-	}
+	s->v = bf_grow(s->v, &s->cap, s->n, sizeof(*s->v), 8);
 	memset(&s->v[s->n], 0, sizeof(s->v[0]));
 	return &s->v[s->n++];
 }
@@ -619,11 +616,7 @@ add_sum(struct period *p, const char *cur, const char *amount, int which,
 		return 0;
 	i = bf_keymap_put(&p->cur, cur, strlen(cur), &added);
 	if (added) {
-		if (i >= p->scap) {
-			p->scap = p->scap ? 2 * p->scap : 4;
-			p->sum = bf_xrealloc(p->sum, p->scap *
-			    sizeof(*p->sum));
-		}
+		p->sum = bf_grow(p->sum, &p->scap, i, sizeof(*p->sum), 4);
 		p->sum[i][0] = p->sum[i][1] = bf_dec_from_int(0);
 	}
 	if (bf_dec_parse(amount, strlen(amount), &d) != BF_DEC_OK ||
@@ -785,11 +778,7 @@ charge_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 		key_add(&c->k, row->v[BF_U_CURRENCY]);
 		idx = bf_keymap_put(&c->keys, c->k.s, c->k.len, &added);
 		if (added) {
-			if (idx >= c->cap) {
-				c->cap = c->cap ? 2 * c->cap : 64;
-				c->g = bf_xrealloc(c->g, c->cap *
-				    sizeof(*c->g));
-			}
+			c->g = bf_grow(c->g, &c->cap, idx, sizeof(*c->g), 64);
 			c->g[idx].cost = bf_dec_from_int(0);
 			c->g[idx].rows = 0;
 		}
@@ -799,21 +788,6 @@ charge_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 		c->g[idx].rows++;
 	}
 	return 0;
-}
-
-static const struct bf_keymap *sort_keys;
-
-static int
-cmp_key(const void *a, const void *b)
-{
-	const struct bf_keymap_ent *x = &sort_keys->v[*(const size_t *)a];
-	const struct bf_keymap_ent *y = &sort_keys->v[*(const size_t *)b];
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->key, y->key, n);
-
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
 }
 
 /* The currency of a group: its key's last field. */
@@ -966,7 +940,7 @@ chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 	struct charge c;
 	struct cbsheet s;
 	bf_dec *amt = NULL, *cents = NULL;
-	size_t *ord = NULL, i, lo;
+	size_t *ord = NULL, lo;
 	bf_time from, to;
 	int nc = 0, rc = -1, k;
 
@@ -980,14 +954,9 @@ chargeback(struct bf_wh *w, const struct bf_report_opts *o,
 		if (has_col(o, k) && (o->format != BF_FMT_TABLE || k > 2))
 			use[nc++] = cols[k];
 	bf_sheet_init(out, use, nc);
-	ord = bf_xcalloc(c.keys.n + 1, sizeof(*ord));
+	ord = bf_keymap_sorted(&c.keys);
 	amt = bf_xcalloc(c.keys.n + 1, sizeof(*amt));
 	cents = bf_xcalloc(c.keys.n + 1, sizeof(*cents));
-	for (i = 0; i < c.keys.n; i++)
-		ord[i] = i;
-	sort_keys = &c.keys;
-	if (c.keys.n > 0)
-		qsort(ord, c.keys.n, sizeof(*ord), cmp_key);
 	s.o = o;
 	s.out = out;
 	s.c = &c;
@@ -1091,10 +1060,7 @@ quota_line(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 		return bf_err_set(e, BF_EXIT_USAGE, "a second quota of tenant "
 		    "'%s' metric '%s' for period %s (first on line %ld)",
 		    f[0], f[1], q->o->period, q->v[idx].line);
-	if (q->n == q->cap) {
-		q->cap = q->cap ? 2 * q->cap : 16;
-		q->v = bf_xrealloc(q->v, q->cap * sizeof(*q->v));
-	}
+	q->v = bf_grow(q->v, &q->cap, q->n, sizeof(*q->v), 16);
 	x = &q->v[q->n++];
 	memset(x, 0, sizeof(*x));
 	x->line = line;
@@ -1294,10 +1260,8 @@ gap_window(void *ctx, const struct bf_row *row, struct bf_err *e)
 		if (g->fixed)
 			return 0;
 		idx = (long)bf_keymap_put(&g->names, p, strlen(p), NULL);
-		if ((size_t)idx >= g->cap) {
-			g->cap = g->cap ? 2 * g->cap : 16;
-			g->ck = bf_xrealloc(g->ck, g->cap * sizeof(*g->ck));
-		}
+		g->ck = bf_grow(g->ck, &g->cap, (size_t)idx,
+		    sizeof(*g->ck), 16);
 		bf_ckpt_init(&g->ck[idx], p);
 	}
 	bf_ckpt_add(&g->ck[idx], a, b);
@@ -1352,12 +1316,12 @@ bf_report_gaps(struct bf_wh *w, bf_time from, bf_time to,
 	if (rc == -1)
 		goto done;
 	rc = -1;
-	ord = bf_xcalloc(g.names.n + 1, sizeof(*ord));
-	for (i = 0; i < g.names.n; i++)
-		ord[i] = i;
-	if (!g.fixed && g.names.n > 0) {
-		sort_keys = &g.names;
-		qsort(ord, g.names.n, sizeof(*ord), cmp_key);
+	if (!g.fixed)
+		ord = bf_keymap_sorted(&g.names);
+	else {
+		ord = bf_xcalloc(g.names.n + 1, sizeof(*ord));
+		for (i = 0; i < g.names.n; i++)
+			ord[i] = i;
 	}
 	for (i = 0; i < g.names.n; i++) {
 		struct gapout x;

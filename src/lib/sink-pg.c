@@ -15,7 +15,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "warehouse.h"
+#include "warehouse-internal.h"
 
 /* Serialises schema creation between concurrent first runs. */
 #define SCHEMA_LOCK "7310313"
@@ -133,6 +133,20 @@ pg_prepared(struct bf_wh *w, const char *name, int n,
 	return res;
 }
 
+/* pg_prepared for a statement whose result is not read: 0, or -1 with e
+ * set. */
+static int
+pg_do(struct bf_wh *w, const char *name, int n, const char *const *params,
+    ExecStatusType want, const char *what, struct bf_err *e)
+{
+	PGresult *res = pg_prepared(w, name, n, params, want, what, e);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 static int
 pg_prepare(struct bf_wh *w, const char *name, const char *sql, int nparams,
     struct bf_err *e)
@@ -152,9 +166,8 @@ static void
 select_sql(const struct bf_wh *w, const struct bf_table *t, const char *where,
     struct bf_buf *sql)
 {
-	bf_buf_puts(sql, "SELECT ");
-	bf_wh_selectlist(w, t, sql);
-	bf_buf_printf(sql, " FROM %s %s", t->name, where);
+	bf_wh_select_sql(w, t, sql);
+	bf_buf_printf(sql, " %s", where);
 }
 
 static int
@@ -266,14 +279,11 @@ pg_set_hash(struct bf_wh *w, const struct bf_row *r, const char *hash,
 static int
 pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 {
-	const struct bf_table *tabs[] = { &bf_tbl_usage, &bf_tbl_ledger,
-		&bf_tbl_windows };
 	struct bf_buf sql = BF_BUF_INIT;
 	PGresult *res;
 	const char *param[1];
 	char vbuf[16];
 	int exists, ver;
-	size_t i;
 
 	if (pg_exec(w, "BEGIN", e) == -1)
 		return -1;
@@ -293,18 +303,8 @@ pg_schema(struct bf_wh *w, int flags, struct bf_err *e)
 			    "warehouse '%s' has no bf schema", w->name);
 			goto fail;
 		}
-		for (i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
-			bf_buf_reset(&sql);
-			bf_wh_ddl(tabs[i], 1, &sql);
-			if (pg_exec(w, bf_buf_str(&sql), e) == -1)
-				goto fail;
-		}
-		for (i = 0; bf_wh_ddl_after[i] != NULL; i++)
-			if (pg_exec(w, bf_wh_ddl_after[i], e) == -1)
-				goto fail;
-		for (i = 0; bf_wh_guard_sql(1)[i] != NULL; i++)
-			if (pg_exec(w, bf_wh_guard_sql(1)[i], e) == -1)
-				goto fail;
+		if (bf_wh_create_tables(w, e) == -1)
+			goto fail;
 		snprintf(vbuf, sizeof(vbuf), "%d", BF_SCHEMA_VERSION);
 		param[0] = vbuf;
 		res = PQexecParams(((struct pg *)w->impl)->conn,
@@ -348,6 +348,18 @@ fail:
 	return -1;
 }
 
+static void
+pg_close(struct bf_wh *w)
+{
+	struct pg *p = w->impl;
+
+	if (p == NULL)
+		return;
+	PQfinish(p->conn);
+	free(p);
+	w->impl = NULL;
+}
+
 static int
 pg_open(struct bf_wh *w, const char *target, int flags, struct bf_err *e)
 {
@@ -387,22 +399,8 @@ pg_open(struct bf_wh *w, const char *target, int flags, struct bf_err *e)
 		goto fail;
 	return 0;
 fail:
-	PQfinish(p->conn);
-	free(p);
-	w->impl = NULL;
+	pg_close(w);
 	return -1;
-}
-
-static void
-pg_close(struct bf_wh *w)
-{
-	struct pg *p = w->impl;
-
-	if (p == NULL)
-		return;
-	PQfinish(p->conn);
-	free(p);
-	w->impl = NULL;
 }
 
 static int
@@ -441,36 +439,42 @@ fetch_rows(PGresult *res, struct bf_rowset *out)
 	}
 }
 
+/* Runs the prepared query name over one window (partition, ws, we):
+ * 1 when it finds rows, copied into out unless out is NULL, 0 when not,
+ * -1 with e set. */
 static int
-pg_window_get(struct bf_wh *w, const char *partition, const char *ws,
-    const char *we, struct bf_rowset *out, struct bf_err *e)
+pg_window_rows(struct bf_wh *w, const char *name, const char *what,
+    const char *partition, const char *ws, const char *we,
+    struct bf_rowset *out, struct bf_err *e)
 {
 	const char *param[3] = { partition, ws, we };
-	PGresult *res = pg_prepared(w, "bf_window_get", 3, param,
-	    PGRES_TUPLES_OK, "reading windows", e);
+	PGresult *res = pg_prepared(w, name, 3, param, PGRES_TUPLES_OK, what,
+	    e);
 	int found;
 
 	if (res == NULL)
 		return -1;
 	found = PQntuples(res) > 0;
-	fetch_rows(res, out);
+	if (out != NULL)
+		fetch_rows(res, out);
 	PQclear(res);
 	return found;
+}
+
+static int
+pg_window_get(struct bf_wh *w, const char *partition, const char *ws,
+    const char *we, struct bf_rowset *out, struct bf_err *e)
+{
+	return pg_window_rows(w, "bf_window_get", "reading windows",
+	    partition, ws, we, out, e);
 }
 
 static int
 pg_window_usage(struct bf_wh *w, const char *partition, const char *ws,
     const char *we, struct bf_rowset *out, struct bf_err *e)
 {
-	const char *param[3] = { partition, ws, we };
-	PGresult *res = pg_prepared(w, "bf_window_usage", 3, param,
-	    PGRES_TUPLES_OK, "reading usage", e);
-
-	if (res == NULL)
-		return -1;
-	fetch_rows(res, out);
-	PQclear(res);
-	return 0;
+	return pg_window_rows(w, "bf_window_usage", "reading usage",
+	    partition, ws, we, out, e) == -1 ? -1 : 0;
 }
 
 /* COPY text format: backslash escapes for the bytes that delimit. */
@@ -572,16 +576,8 @@ static int
 pg_foreign_overlap(struct bf_wh *w, const char *partition, const char *ws,
     const char *we, struct bf_err *e)
 {
-	const char *param[3] = { partition, ws, we };
-	PGresult *res = pg_prepared(w, "bf_foreign", 3, param,
-	    PGRES_TUPLES_OK, "reading windows", e);
-	int found;
-
-	if (res == NULL)
-		return -1;
-	found = PQntuples(res) > 0;
-	PQclear(res);
-	return found;
+	return pg_window_rows(w, "bf_foreign", "reading windows", partition,
+	    ws, we, NULL, e);
 }
 
 /* Runs the owner query name over the staged window: 1 with *idx and owner
@@ -615,13 +611,8 @@ pg_lock_keys(struct bf_wh *w, struct bf_err *e)
 {
 	struct pg *p = w->impl;
 	const char *param[1] = { p->wseqtext };
-	PGresult *res = pg_prepared(w, "bf_lock_keys", 1, param,
+	return pg_do(w, "bf_lock_keys", 1, param,
 	    PGRES_TUPLES_OK, "locking usage keys", e);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
 }
 
 static int
@@ -691,13 +682,8 @@ pg_usage_delete(struct bf_wh *w, const struct bf_row *r, struct bf_err *e)
 {
 	const char *param[4] = { r->v[BF_U_INSTANCE_ID], r->v[BF_U_METRIC],
 		r->v[BF_U_WINDOW_START], r->v[BF_U_WINDOW_END] };
-	PGresult *res = pg_prepared(w, "bf_delete", 4, param,
+	return pg_do(w, "bf_delete", 4, param,
 	    PGRES_COMMAND_OK, "deleting usage", e);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
 }
 
 static int
@@ -730,13 +716,8 @@ pg_ledger_append(struct bf_wh *w, const struct bf_row *rows, size_t n,
 static int
 pg_window_put(struct bf_wh *w, const struct bf_row *row, struct bf_err *e)
 {
-	PGresult *res = pg_prepared(w, "bf_window_put", bf_tbl_windows.ncols,
+	return pg_do(w, "bf_window_put", bf_tbl_windows.ncols,
 	    row->v, PGRES_COMMAND_OK, "writing windows", e);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
 }
 
 static int
@@ -749,9 +730,8 @@ pg_scan(struct bf_wh *w, const struct bf_table *t, bf_wh_row_fn fn,
 	PGresult *res;
 	int rc = 0, i;
 
-	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s ORDER BY %s", t->name, t->order);
+	bf_wh_select_sql(w, t, &sql);
+	bf_buf_printf(&sql, " ORDER BY %s", t->order);
 	if (!PQsendQuery(p->conn, bf_buf_str(&sql))) {
 		bf_buf_free(&sql);
 		return pg_fail(w, NULL, "reading", e);
@@ -868,10 +848,9 @@ bf_wh_pg_select_eq(struct bf_wh *w, const struct bf_table *t, int col,
 	PGresult *res;
 	int rc = 0, i, k, n;
 
-	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s WHERE %s = $1 ORDER BY %s", t->name,
-	    t->cols[col].name, t->order);
+	bf_wh_select_sql(w, t, &sql);
+	bf_buf_printf(&sql, " WHERE %s = $1 ORDER BY %s", t->cols[col].name,
+	    t->order);
 	res = PQexecParams(p->conn, bf_buf_str(&sql), 1, NULL, param, NULL,
 	    NULL, 0);
 	bf_buf_free(&sql);

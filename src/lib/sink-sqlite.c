@@ -16,7 +16,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "warehouse.h"
+#include "warehouse-internal.h"
 
 enum {
 	ST_CONFLICT, ST_WINDOW_GET, ST_WINDOW_USAGE, ST_OWNER, ST_UPSERT,
@@ -211,12 +211,9 @@ static int
 sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 {
 	struct sq *q = w->impl;
-	const struct bf_table *tabs[] = { &bf_tbl_usage, &bf_tbl_ledger,
-		&bf_tbl_windows };
 	struct bf_buf sql = BF_BUF_INIT;
 	sqlite3_stmt *ins;
 	int rc, ver, began = 0;
-	size_t i;
 
 	for (;;) {
 		if (sq_read_version(w, &ver, e) == -1)
@@ -234,18 +231,8 @@ sq_schema(struct bf_wh *w, int flags, struct bf_err *e)
 		began = 1;
 	}
 	if (ver == 0) {
-		for (i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
-			bf_buf_reset(&sql);
-			bf_wh_ddl(tabs[i], 0, &sql);
-			if (sq_exec(w, bf_buf_str(&sql), e) == -1)
-				goto fail;
-		}
-		for (i = 0; bf_wh_ddl_after[i] != NULL; i++)
-			if (sq_exec(w, bf_wh_ddl_after[i], e) == -1)
-				goto fail;
-		for (i = 0; bf_wh_guard_sql(0)[i] != NULL; i++)
-			if (sq_exec(w, bf_wh_guard_sql(0)[i], e) == -1)
-				goto fail;
+		if (bf_wh_create_tables(w, e) == -1)
+			goto fail;
 		rc = sqlite3_prepare_v2(q->db, "INSERT INTO schema_version "
 		    "(version) VALUES (?1)", -1, &ins, NULL);
 		if (rc == SQLITE_OK) {
@@ -319,6 +306,21 @@ jfault_setup(void)
 		    (sqlite3_syscall_ptr)jfault_unlink);
 }
 
+static void
+sq_close(struct bf_wh *w)
+{
+	struct sq *q = w->impl;
+	int i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < ST_NST; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close(q->db);
+	free(q);
+	w->impl = NULL;
+}
+
 static int
 sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 {
@@ -379,25 +381,8 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 		goto fail;
 	return 0;
 fail:
-	sqlite3_close(q->db);
-	free(q);
-	w->impl = NULL;
+	sq_close(w);
 	return -1;
-}
-
-static void
-sq_close(struct bf_wh *w)
-{
-	struct sq *q = w->impl;
-	int i;
-
-	if (q == NULL)
-		return;
-	for (i = 0; i < ST_NST; i++)
-		sqlite3_finalize(q->st[i]);
-	sqlite3_close(q->db);
-	free(q);
-	w->impl = NULL;
 }
 
 /* Binds a window's partition, start and end to ?1, ?2, ?3 of st (NULL when
@@ -451,9 +436,8 @@ prep_select(struct bf_wh *w, int id, const struct bf_table *t,
 
 	if (q->st[id] != NULL)
 		return sq_prep(w, id, NULL, e);
-	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s %s", t->name, where);
+	bf_wh_select_sql(w, t, &sql);
+	bf_buf_printf(&sql, " %s", where);
 	st = sq_prep(w, id, bf_buf_str(&sql), e);
 	bf_buf_free(&sql);
 	return st;
@@ -756,9 +740,7 @@ sq_select(struct bf_wh *w, const struct bf_table *t, int col,
 	sqlite3_stmt *st;
 	int rc, i;
 
-	bf_buf_puts(&sql, "SELECT ");
-	bf_wh_selectlist(w, t, &sql);
-	bf_buf_printf(&sql, " FROM %s", t->name);
+	bf_wh_select_sql(w, t, &sql);
 	if (col >= 0)
 		bf_buf_printf(&sql, " WHERE %s = ?1", t->cols[col].name);
 	bf_buf_printf(&sql, " ORDER BY %s", t->order);

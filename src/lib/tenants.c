@@ -36,10 +36,7 @@ owner_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 	o.eff.line = line;
 	o.tenant = bf_xstrdup(f[F_TENANT]);
 	o.cost_center = bf_xstrdup(f[F_COST_CENTER]);
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 16;
-		t->o = bf_xrealloc(t->o, t->cap * sizeof(*t->o));
-	}
+	t->o = bf_grow(t->o, &t->cap, t->n, sizeof(*t->o), 16);
 	t->o[t->n++] = o;
 	(void)nf;
 	return 0;
@@ -87,10 +84,7 @@ add_share(struct bf_share **sh, size_t *cap, size_t *n, const char *tenant,
 			return;
 		}
 	}
-	if (*n == *cap) {
-		*cap = *cap ? 2 * *cap : 4;
-		*sh = bf_xrealloc(*sh, *cap * sizeof(**sh));
-	}
+	*sh = bf_grow(*sh, cap, *n, sizeof(**sh), 4);
 	p = &(*sh)[(*n)++];
 	p->tenant = tenant;
 	p->cost_center = cc;

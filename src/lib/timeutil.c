@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "timeutil.h"
 
 #define DAY 86400
@@ -254,59 +255,20 @@ bf_time_from_number(const char *s, size_t n, bf_time *t, int32_t *nsec)
 {
 	const unsigned __int128 lim = (unsigned __int128)1 << 120;
 	unsigned __int128 acc = 0, secs;
-	size_t i = 0, ds, de, fs = 0, fe = 0;
-	int neg = 0, sticky = 0, eneg = 0;
-	int64_t exp = 0, keep, sh, nd, r;
+	struct bf_numtok tok;
+	int neg, sticky = 0;
+	int64_t keep, sh, nd, r;
 
-	if (s == NULL || n == 0 || n > (size_t)(INT64_MAX / 4))
+	if (bf_num_scan(s, n, &tok) == -1)
 		return -1;
-	if (s[i] == '-') {
-		neg = 1;
-		i++;
-	}
-	ds = i;
-	if (i < n && s[i] == '0')
-		i++;
-	else if (i < n && s[i] >= '1' && s[i] <= '9')
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return -1;
-	de = i;
-	if (i < n && s[i] == '.') {
-		fs = ++i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		fe = i;
-		if (fe == fs)
-			return -1;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		size_t es;
-
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			eneg = s[i++] == '-';
-		es = i;
-		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			if (exp < 1000000000000000LL)
-				exp = exp * 10 + (s[i] - '0');
-		if (i == es)
-			return -1;
-		if (eneg)
-			exp = -exp;
-	}
-	if (i != n)
-		return -1;
+	neg = tok.neg;
 
 	/* acc = floor(|value| * 1e9), sticky when nonzero digits fell off. */
-	nd = (int64_t)(de - ds) + (int64_t)(fe - fs);
-	sh = exp - (int64_t)(fe - fs) + 9;
+	nd = bf_num_ndigits(&tok);
+	sh = tok.exp - (int64_t)(tok.fe - tok.fs) + 9;
 	keep = nd + sh;
 	for (int64_t j = 0; j < nd; j++) {
-		int64_t k = j < (int64_t)(de - ds) ? (int64_t)ds + j :
-		    (int64_t)fs + j - (int64_t)(de - ds);
-		unsigned dg = (unsigned)(s[k] - '0');
+		unsigned dg = bf_num_digit(&tok, s, j);
 
 		if (j >= keep) {
 			sticky |= dg != 0;
@@ -362,6 +324,17 @@ put(char *p, int64_t v, int k)
 		p[k] = (char)('0' + v % 10);
 		v /= 10;
 	}
+}
+
+const char *
+bf_time_range(bf_time from, bf_time to, char out[BF_RANGE_LEN])
+{
+	char a[BF_TIME_LEN], b[BF_TIME_LEN];
+
+	bf_time_format(from, a);
+	bf_time_format(to, b);
+	snprintf(out, BF_RANGE_LEN, "[%s, %s)", a, b);
+	return out;
 }
 
 size_t

@@ -58,6 +58,11 @@ int bf_time_parse_any(const char *s, size_t n, bf_time *t, int32_t *nsec);
  * for times outside years 0000..9999. */
 size_t bf_time_format(bf_time t, char out[BF_TIME_LEN]);
 
+/* Writes the half-open range "[from, to)" (each time as bf_time_format
+ * writes it) into out and returns out, for messages. */
+#define BF_RANGE_LEN (2 * BF_TIME_LEN + 4)
+const char *bf_time_range(bf_time from, bf_time to, char out[BF_RANGE_LEN]);
+
 /* Parses a NUL-terminated duration: terms of a positive integer (digits
  * only) and a unit w (604800 s), d, h, m or s, units in that order, each at
  * most once, no spaces ("90s", "15m", "1h", "24h", "72h", "1d", "7d", "1w",

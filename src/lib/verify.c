@@ -104,10 +104,7 @@ part_of(struct ver *v, const char *name)
 	size_t i = bf_keymap_put(&v->parts, name, strlen(name), &added);
 
 	if (added) {
-		if (i >= v->pcap) {
-			v->pcap = v->pcap ? 2 * v->pcap : 16;
-			v->p = bf_xrealloc(v->p, v->pcap * sizeof(*v->p));
-		}
+		v->p = bf_grow(v->p, &v->pcap, i, sizeof(*v->p), 16);
 		memset(&v->p[i], 0, sizeof(v->p[i]));
 		bf_ckpt_init(&v->p[i].ck, name);
 		bf_ckpt_init(&v->p[i].win, name);
@@ -179,11 +176,7 @@ head_put(struct ver *v, const char *part, const char *hash)
 	bf_buf_puts(&v->k, hash);
 	i = bf_keymap_put(&v->heads, v->k.s, v->k.len, &added);
 	if (added) {
-		if (i >= v->hcap) {
-			v->hcap = v->hcap ? 2 * v->hcap : 64;
-			v->hseq = bf_xrealloc(v->hseq, v->hcap *
-			    sizeof(*v->hseq));
-		}
+		v->hseq = bf_grow(v->hseq, &v->hcap, i, sizeof(*v->hseq), 64);
 		v->hseq[i] = 0;
 	}
 	return (long)i;
@@ -261,10 +254,7 @@ win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	bf_buf_putc(&v->k, '\0');
 	bf_buf_puts(&v->k, we);
 	i = bf_keymap_put(&v->wins, v->k.s, v->k.len, NULL);
-	if (i >= v->wcap) {
-		v->wcap = v->wcap ? 2 * v->wcap : 64;
-		v->w = bf_xrealloc(v->w, v->wcap * sizeof(*v->w));
-	}
+	v->w = bf_grow(v->w, &v->wcap, i, sizeof(*v->w), 64);
 	x = &v->w[i];
 	memset(x, 0, sizeof(*x));
 	x->part = p;
@@ -296,26 +286,20 @@ static size_t
 key_index(struct ver *v, const struct bf_row *r, int ledger,
     const char *tenant)
 {
+	/* The key's columns in the usage table, then in the ledger table. */
+	static const int col[2][6] = {
+		{ BF_U_TENANT, BF_U_INSTANCE_ID, BF_U_METRIC,
+		    BF_U_WINDOW_START, BF_U_WINDOW_END, BF_U_CURRENCY },
+		{ BF_L_TENANT, BF_L_INSTANCE_ID, BF_L_METRIC,
+		    BF_L_WINDOW_START, BF_L_WINDOW_END, BF_L_CURRENCY },
+	};
 	char h[BF_SHA256_HEX];
 	const char *f[6];
 	int i, added;
 	size_t idx;
 
-	if (ledger) {
-		f[0] = r->v[BF_L_TENANT];
-		f[1] = r->v[BF_L_INSTANCE_ID];
-		f[2] = r->v[BF_L_METRIC];
-		f[3] = r->v[BF_L_WINDOW_START];
-		f[4] = r->v[BF_L_WINDOW_END];
-		f[5] = r->v[BF_L_CURRENCY];
-	} else {
-		f[0] = r->v[BF_U_TENANT];
-		f[1] = r->v[BF_U_INSTANCE_ID];
-		f[2] = r->v[BF_U_METRIC];
-		f[3] = r->v[BF_U_WINDOW_START];
-		f[4] = r->v[BF_U_WINDOW_END];
-		f[5] = r->v[BF_U_CURRENCY];
-	}
+	for (i = 0; i < 6; i++)
+		f[i] = r->v[col[ledger != 0][i]];
 	if (tenant != NULL)
 		f[0] = tenant;
 	bf_buf_reset(&v->k);
@@ -326,10 +310,7 @@ key_index(struct ver *v, const struct bf_row *r, int ledger,
 	bf_sha256_hex(v->k.s, v->k.len, h);
 	idx = bf_keymap_put(&v->keys, h, 32, &added);
 	if (added) {
-		if (idx >= v->bcap) {
-			v->bcap = v->bcap ? 2 * v->bcap : 256;
-			v->bal = bf_xrealloc(v->bal, v->bcap * sizeof(*v->bal));
-		}
+		v->bal = bf_grow(v->bal, &v->bcap, idx, sizeof(*v->bal), 256);
 		v->bal[idx] = bf_dec_from_int(0);
 	}
 	return idx;
@@ -759,13 +740,11 @@ static void
 ck_gap(void *ctx, bf_time from, bf_time to)
 {
 	struct gapctx *g = ctx;
-	char a[BF_TIME_LEN], b[BF_TIME_LEN];
+	char r[BF_RANGE_LEN];
 
-	bf_time_format(from, a);
-	bf_time_format(to, b);
 	problem(g->v, (long)g->p, "window", "missing", 0, "the checkpoint "
-	    "says [%s, %s) is committed, but the warehouse has no windows "
-	    "there (deleted)", a, b);
+	    "says %s is committed, but the warehouse has no windows there "
+	    "(deleted)", bf_time_range(from, to, r));
 }
 
 /* "entry 5 is" or "entries 5 to 7 are". */
@@ -880,15 +859,6 @@ check_window_hashes(struct ver *v)
 	}
 }
 
-static const struct bf_keymap *sort_names;
-
-static int
-cmp_name(const void *a, const void *b)
-{
-	return strcmp(sort_names->v[*(const size_t *)a].key,
-	    sort_names->v[*(const size_t *)b].key);
-}
-
 static void
 put_report(struct ver *v, size_t i, struct bf_buf *b)
 {
@@ -952,12 +922,8 @@ bf_verify(struct bf_wh *w, const struct bf_verify_opts *o, struct bf_err *e)
 			unbalanced = 1;
 	if (unbalanced && name_unbalanced(&v, w, e) == -1)
 		goto done;
-	ord = bf_xcalloc(v.parts.n + 1, sizeof(*ord));
-	for (i = 0; i < v.parts.n; i++)
-		ord[i] = i;
-	sort_names = &v.parts;
-	if (v.parts.n > 0)
-		qsort(ord, v.parts.n, sizeof(*ord), cmp_name);
+	/* partition names hold no NUL: bytewise is strcmp's order */
+	ord = bf_keymap_sorted(&v.parts);
 	for (i = 0; i < v.parts.n; i++)
 		put_report(&v, ord[i], &out);
 	if (out.len > 0)

@@ -13,7 +13,7 @@
 #include "decimal.h"
 #include "err.h"
 #include "json.h"
-#include "warehouse.h"
+#include "warehouse-internal.h"
 
 #define K BF_COL_KEY
 #define NN BF_COL_NOTNULL
@@ -273,16 +273,13 @@ bf_rowset_str(struct bf_rowset *s, const char *p)
 struct bf_row *
 bf_rowset_add(struct bf_rowset *s)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 16;
-		s->rows = bf_xrealloc(s->rows, s->cap * sizeof(*s->rows));
-	}
+	s->rows = bf_grow(s->rows, &s->cap, s->n, sizeof(*s->rows), 16);
 	memset(&s->rows[s->n], 0, sizeof(s->rows[0]));
 	return &s->rows[s->n++];
 }
 
-struct bf_row *
-bf_rowset_copy(struct bf_rowset *s, const struct bf_row *row, int ncols)
+static struct bf_row *
+rowset_copy(struct bf_rowset *s, const struct bf_row *row, int ncols)
 {
 	struct bf_row *r = bf_rowset_add(s);
 	int i;
@@ -323,6 +320,18 @@ bf_rowset_free(struct bf_rowset *s)
 
 /* SQL text shared by the sinks. */
 
+/* "k1, k2, ...": t's key columns. */
+static void
+keylist(const struct bf_table *t, struct bf_buf *out)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].flags & BF_COL_KEY)
+			bf_buf_printf(out, "%s%s", n++ ? ", " : "",
+			    t->cols[i].name);
+}
+
 void
 bf_wh_conflict_sql(const struct bf_table *t, const char *guard,
     struct bf_buf *out)
@@ -330,12 +339,8 @@ bf_wh_conflict_sql(const struct bf_table *t, const char *guard,
 	int i, n = 0;
 
 	bf_buf_puts(out, " ON CONFLICT (");
-	for (i = 0; i < t->ncols; i++)
-		if (t->cols[i].flags & BF_COL_KEY)
-			bf_buf_printf(out, "%s%s", n++ ? ", " : "",
-			    t->cols[i].name);
+	keylist(t, out);
 	bf_buf_puts(out, ") DO UPDATE SET ");
-	n = 0;
 	for (i = 0; i < t->ncols; i++)
 		if (!(t->cols[i].flags & BF_COL_KEY))
 			bf_buf_printf(out, "%s%s = excluded.%s",
@@ -357,14 +362,16 @@ bf_wh_collist(const struct bf_table *t, const char *prefix,
 }
 
 void
-bf_wh_selectlist(const struct bf_wh *w, const struct bf_table *t,
+bf_wh_select_sql(const struct bf_wh *w, const struct bf_table *t,
     struct bf_buf *out)
 {
 	int i;
 
+	bf_buf_puts(out, "SELECT ");
 	for (i = 0; i < t->ncols; i++)
 		bf_buf_printf(out, "%s%s", i ? ", " : "",
 		    t->cols[i].since > w->version ? "NULL" : t->cols[i].name);
+	bf_buf_printf(out, " FROM %s", t->name);
 }
 
 const char *const bf_wh_ddl_after[] = {
@@ -405,6 +412,30 @@ bf_wh_guard_sql(int pg)
 	return pg ? guard_pg : guard_sqlite;
 }
 
+int
+bf_wh_create_tables(struct bf_wh *w, struct bf_err *e)
+{
+	static const struct bf_table *const tabs[] = { &bf_tbl_usage,
+		&bf_tbl_ledger, &bf_tbl_windows };
+	const int pg = w->kind == BF_WH_PG;
+	const char *const *guard = bf_wh_guard_sql(pg);
+	struct bf_buf sql = BF_BUF_INIT;
+	int rc = 0;
+	size_t i;
+
+	for (i = 0; rc == 0 && i < sizeof(tabs) / sizeof(tabs[0]); i++) {
+		bf_buf_reset(&sql);
+		bf_wh_ddl(tabs[i], pg, &sql);
+		rc = w->ops->exec(w, bf_buf_str(&sql), e);
+	}
+	bf_buf_free(&sql);
+	for (i = 0; rc == 0 && bf_wh_ddl_after[i] != NULL; i++)
+		rc = w->ops->exec(w, bf_wh_ddl_after[i], e);
+	for (i = 0; rc == 0 && guard[i] != NULL; i++)
+		rc = w->ops->exec(w, guard[i], e);
+	return rc;
+}
+
 static const char *
 coltype(const struct bf_col *c, int pg)
 {
@@ -421,7 +452,7 @@ coltype(const struct bf_col *c, int pg)
 void
 bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out)
 {
-	int i, nk = 0;
+	int i;
 
 	bf_buf_printf(out, "CREATE TABLE IF NOT EXISTS %s (", t->name);
 	for (i = 0; i < t->ncols; i++) {
@@ -432,10 +463,7 @@ bf_wh_ddl(const struct bf_table *t, int pg, struct bf_buf *out)
 		    " NOT NULL" : "");
 	}
 	bf_buf_puts(out, ", PRIMARY KEY (");
-	for (i = 0; i < t->ncols; i++)
-		if (t->cols[i].flags & BF_COL_KEY)
-			bf_buf_printf(out, "%s%s", nk++ ? ", " : "",
-			    t->cols[i].name);
+	keylist(t, out);
 	bf_buf_puts(out, "))");
 }
 
@@ -487,7 +515,7 @@ rehash_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	struct rehash *r = ctx;
 
 	(void)e;
-	bf_rowset_copy(&r->rows, row, bf_tbl_windows.ncols);
+	rowset_copy(&r->rows, row, bf_tbl_windows.ncols);
 	return 0;
 }
 
@@ -669,10 +697,7 @@ export_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct export *x = ctx;
 
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 1024;
-		x->off = bf_xrealloc(x->off, x->cap * sizeof(*x->off));
-	}
+	x->off = bf_grow(x->off, &x->cap, x->n, sizeof(*x->off), 1024);
 	x->off[x->n++] = x->text.len;
 	if (bf_wh_row_json(x->t, row, bf_wh_noexport(x->t), x->t->name,
 	    &x->text, e) == -1)
@@ -923,6 +948,16 @@ bf_wh_upgraded(const struct bf_wh *w)
 	return w->upgraded;
 }
 
+/* Opens a transaction with the statement of w's sink: sqlite's or pg's. */
+static int
+begin(struct bf_wh *w, const char *sqlite, const char *pg, struct bf_err *e)
+{
+	if (w->ops->exec(w, w->kind == BF_WH_SQLITE ? sqlite : pg, e) == -1)
+		return -1;
+	w->in_tx = 1;
+	return 0;
+}
+
 int
 bf_wh_begin(struct bf_wh *w, struct bf_err *e)
 {
@@ -930,21 +965,14 @@ bf_wh_begin(struct bf_wh *w, struct bf_err *e)
 		return bf_err_set(e, BF_EXIT_USAGE, "warehouse '%s' has "
 		    "schema version %d: run bf-load on it to upgrade it to %d "
 		    "before writing", w->name, w->version, BF_SCHEMA_VERSION);
-	if (w->ops->exec(w, w->kind == BF_WH_SQLITE ? "BEGIN IMMEDIATE" :
-	    "BEGIN", e) == -1)
-		return -1;
-	w->in_tx = 1;
-	return 0;
+	return begin(w, "BEGIN IMMEDIATE", "BEGIN", e);
 }
 
 int
 bf_wh_begin_read(struct bf_wh *w, struct bf_err *e)
 {
-	if (w->ops->exec(w, w->kind == BF_WH_SQLITE ? "BEGIN" :
-	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e) == -1)
-		return -1;
-	w->in_tx = 1;
-	return 0;
+	return begin(w, "BEGIN",
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e);
 }
 
 int

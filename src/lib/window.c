@@ -208,25 +208,12 @@ qname(struct bf_buf *b, const char *name)
 	return bf_buf_str(b);
 }
 
-/* "[a, b)" into out (at least 2 * BF_TIME_LEN + 4 bytes). */
-#define RNG_LEN (2 * BF_TIME_LEN + 4)
-static const char *
-rng(char out[RNG_LEN], bf_time a, bf_time b)
-{
-	char ta[BF_TIME_LEN], tb[BF_TIME_LEN];
-
-	bf_time_format(a, ta);
-	bf_time_format(b, tb);
-	snprintf(out, RNG_LEN, "[%s, %s)", ta, tb);
-	return out;
-}
-
 int
 bf_plan_check(const struct bf_plan *p, const struct bf_ckpt *c, int force,
     struct bf_err *e)
 {
 	struct bf_buf nb = BF_BUF_INIT;
-	char r1[RNG_LEN], r2[RNG_LEN];
+	char r1[BF_RANGE_LEN], r2[BF_RANGE_LEN];
 	size_t k;
 	int rc = 0;
 
@@ -242,14 +229,15 @@ bf_plan_check(const struct bf_plan *p, const struct bf_ckpt *c, int force,
 			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
 			    "committed range %s has no grid in its "
 			    "checkpoint", qname(&nb, c->partition),
-			    rng(r1, r->from, r->to));
+			    bf_time_range(r->from, r->to, r1));
 			break;
 		}
 		if (strcmp(c->grid, p->name) != 0) {
 			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
 			    "committed range %s is on grid '%s', not on this "
 			    "plan's grid '%s'", qname(&nb, c->partition),
-			    rng(r1, r->from, r->to), c->grid, p->name);
+			    bf_time_range(r->from, r->to, r1), c->grid,
+			    p->name);
 			break;
 		}
 		for (j = 0; j < 2 && rc == 0; j++) {
@@ -263,9 +251,10 @@ bf_plan_check(const struct bf_plan *p, const struct bf_ckpt *c, int force,
 			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
 			    "window %s overlaps the committed range %s in "
 			    "part (%s %s leaves it out)",
-			    qname(&nb, c->partition), rng(r1, ws, we),
-			    rng(r2, r->from, r->to), j == 0 ? "--to" :
-			    "--from", tx);
+			    qname(&nb, c->partition),
+			    bf_time_range(ws, we, r1),
+			    bf_time_range(r->from, r->to, r2),
+			    j == 0 ? "--to" : "--from", tx);
 		}
 		for (j = 0; j < 2 && rc == 0 && force; j++) {
 			x = j == 0 ? p->from : p->to;
@@ -280,8 +269,10 @@ bf_plan_check(const struct bf_plan *p, const struct bf_ckpt *c, int force,
 			rc = bf_err_set(e, BF_EXIT_USAGE, "partition %s: "
 			    "window %s would cut through the committed "
 			    "window %s (--force needs %s %s)",
-			    qname(&nb, c->partition), rng(r1, ws, we),
-			    rng(r2, tmax(r->from, ps), tmin(r->to, pe)),
+			    qname(&nb, c->partition),
+			    bf_time_range(ws, we, r1),
+			    bf_time_range(tmax(r->from, ps),
+			    tmin(r->to, pe), r2),
 			    j == 0 ? "--from" : "--to", tx);
 		}
 	}
@@ -382,7 +373,7 @@ static void
 missing_cb(void *ctx, bf_time a, bf_time b)
 {
 	struct missing *m = ctx;
-	char r[RNG_LEN];
+	char r[BF_RANGE_LEN];
 	bf_time t = a, ps, pe;
 
 	while (t < b) {
@@ -393,7 +384,7 @@ missing_cb(void *ctx, bf_time a, bf_time b)
 		}
 		if (m->n++ < MISSING_SHOWN)
 			bf_buf_printf(m->list, "%s%s", m->n > 1 ? ", " : "",
-			    rng(r, t, pe));
+			    bf_time_range(t, pe, r));
 		t = pe;
 	}
 }

@@ -91,5 +91,31 @@ main(void)
 	p = bf_xmalloc(0);
 	ok(p != NULL, "xmalloc(0) gives a pointer");
 	free(p);
+	{
+		long *v = NULL, *same;
+		size_t cap = 0, n, bad = 0;
+
+		v = bf_grow(v, &cap, 0, sizeof(*v), 4);
+		is_int(cap, 4, "grow from nothing takes first");
+		same = v;
+		v = bf_grow(v, &cap, 3, sizeof(*v), 4);
+		ok(v == same && cap == 4, "grow within cap changes nothing");
+		v = bf_grow(v, &cap, 4, sizeof(*v), 4);
+		is_int(cap, 8, "grow past cap doubles");
+		v = bf_grow(v, &cap, 40, sizeof(*v), 4);
+		is_int(cap, 64, "grow far past cap doubles until it holds i");
+		for (n = 0; n < 1000; n++) {
+			v = bf_grow(v, &cap, n, sizeof(*v), 4);
+			v[n] = (long)n * 7;
+		}
+		for (n = 0; n < 1000; n++)
+			bad += v[n] != (long)n * 7;
+		ok(bad == 0 && cap == 1024, "appends through grow keep values");
+		free(v);
+		cap = 0;
+		v = bf_grow(NULL, &cap, 0, sizeof(*v), 0);
+		ok(v != NULL && cap == 1, "grow with first 0 starts at 1");
+		free(v);
+	}
 	return done_testing();
 }

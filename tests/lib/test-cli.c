@@ -1,5 +1,6 @@
 /* Unit tests for cli.h: the option values every program parses, and the
  * one message style of their refusals. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,6 +165,41 @@ together(void)
 	    "and --force do not go together", "their messages");
 }
 
+/* What parse_set saw: the options in order, and their values. */
+static char seen[64];
+
+static int
+parse_set(void *ctx, int ch, const char *arg)
+{
+	size_t n = strlen(seen);
+
+	(void)ctx;
+	snprintf(seen + n, sizeof(seen) - n, "%c%s;", ch, arg ? arg : "");
+	return 0;
+}
+
+static void
+parse(void)
+{
+	static const struct bf_cli c = { "test-cli [-a x] [-b]\n", NULL };
+	static const struct option lo[] = {
+		{ "alpha", required_argument, NULL, 'a' },
+		{ "beta", no_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char a0[] = "test-cli", a1[] = "-a", a2[] = "1", a3[] = "--beta",
+	    a4[] = "--alpha=2", a5[] = "rest";
+	char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
+
+	optind = 1;
+	bf_cli_parse(&c, 6, argv, "a:b", lo, parse_set, NULL);
+	is_str(seen, "a1;b;a2;", "bf_cli_parse hands each option to set");
+	is_int(optind, 5, "and leaves optind at the first argument");
+	optind = 6;
+	bf_cli_noargs(&c, 6, argv);
+	ok(1, "bf_cli_noargs passes when nothing is left");
+}
+
 int
 main(void)
 {
@@ -172,5 +208,6 @@ main(void)
 	numbers();
 	times();
 	together();
+	parse();
 	return done_testing();
 }

@@ -924,9 +924,59 @@ test_short_parse(void)
 	    "general path", N);
 }
 
+/* bf_num_scan: the parts of a JSON number, each checked against the
+ * offsets counted in the text by hand; and what it refuses. */
+static void
+test_num_scan(void)
+{
+	static const struct {
+		const char *s;
+		size_t ds, de, fs, fe;
+		int64_t exp;
+		int neg;
+	} good[] = {
+		{ "0", 0, 1, 0, 0, 0, 0 },
+		{ "-12.50", 1, 3, 4, 6, 0, 1 },
+		{ "7e3", 0, 1, 0, 0, 3, 0 },
+		{ "1.5E-12", 0, 1, 2, 3, -12, 0 },
+		{ "-0.0e+4", 1, 2, 3, 4, 4, 1 },
+		{ "3e99999999999999999999", 0, 1, 0, 0, 9999999999999999LL, 0 },
+	};
+	static const char *const bad[] = { "", "-", "+1", "01", ".5", "5.",
+		"1e", "1e+", "1.5x", " 1", "1 ", "0x10", "NaN", "--1" };
+	struct bf_numtok t;
+	char digits[32];
+	size_t k;
+
+	for (k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+		const char *s = good[k].s;
+		int64_t j, nd;
+
+		ok(bf_num_scan(s, strlen(s), &t) == 0 &&
+		    t.ds == good[k].ds && t.de == good[k].de &&
+		    t.fs == good[k].fs && t.fe == good[k].fe &&
+		    t.exp == good[k].exp && t.neg == good[k].neg,
+		    "bf_num_scan '%s'", s);
+		nd = bf_num_ndigits(&t);
+		for (j = 0; j < nd && j < 31; j++)
+			digits[j] = (char)('0' + bf_num_digit(&t, s, j));
+		digits[j] = '\0';
+		if (k == 1)
+			is_str(digits, "1250", "digits of '%s'", s);
+		if (k == 3)
+			is_str(digits, "15", "digits of '%s'", s);
+	}
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		ok(bf_num_scan(bad[k], strlen(bad[k]), &t) == -1,
+		    "bf_num_scan refuses '%s'", bad[k]);
+	ok(bf_num_scan("12", 1, &t) == 0 && t.de == 1,
+	    "bf_num_scan reads only n bytes");
+}
+
 int
 main(void)
 {
+	test_num_scan();
 	test_parse();
 	test_basic();
 	test_arith();

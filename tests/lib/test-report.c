@@ -198,6 +198,33 @@ test_keymap(void)
 	ok(bf_keymap_get(&m, "a\0b", 3) == 5000 &&
 	    bf_keymap_get(&m, "a", 1) == -1, "keys with NUL bytes");
 	bf_keymap_free(&m);
+	{
+		/* put in this order; bytewise order is "", "a", "a\0b",
+		 * "ab", "b", "\xff" */
+		static const struct {
+			const char *k;
+			size_t n;
+		} keys[] = { { "b", 1 }, { "a\0b", 3 }, { "\xff", 1 },
+			{ "", 0 }, { "ab", 2 }, { "a", 1 } };
+		static const size_t want[] = { 3, 5, 1, 4, 0, 2 };
+		size_t *o, j;
+
+		for (j = 0; j < 6; j++)
+			bf_keymap_put(&m, keys[j].k, keys[j].n, NULL);
+		o = bf_keymap_sorted(&m);
+		for (j = 0, bad = 0; j < 6; j++)
+			bad += o[j] != want[j];
+		is_int(bad, 0, "bf_keymap_sorted: bytewise, prefixes first");
+		ok(bf_keymap_entcmp(&m.v[1], &m.v[4]) < 0 &&
+		    bf_keymap_entcmp(&m.v[4], &m.v[1]) > 0 &&
+		    bf_keymap_entcmp(&m.v[2], &m.v[2]) == 0,
+		    "bf_keymap_entcmp");
+		free(o);
+		bf_keymap_free(&m);
+		o = bf_keymap_sorted(&m);
+		ok(o != NULL, "bf_keymap_sorted of an empty map");
+		free(o);
+	}
 }
 
 int

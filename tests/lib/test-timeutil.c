@@ -293,6 +293,15 @@ test_format(void)
 	is_str(out, "1969-12-31T23:59:59Z", "format -1");
 	bf_time_format(951782400, out);
 	is_str(out, "2000-02-29T00:00:00Z", "format 2000-02-29");
+	{
+		char r[BF_RANGE_LEN];
+
+		is_str(bf_time_range(951782400, 951782400 + 86400, r),
+		    "[2000-02-29T00:00:00Z, 2000-03-01T00:00:00Z)",
+		    "range of 2000-02-29");
+		is_str(r, "[2000-02-29T00:00:00Z, 2000-03-01T00:00:00Z)",
+		    "range written into out");
+	}
 	bf_time_format(4107542399LL, out);
 	is_str(out, "2100-02-28T23:59:59Z", "format 2100-02-28");
 	bf_time_format(-62167219200LL, out);
