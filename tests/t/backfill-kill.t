@@ -23,10 +23,15 @@ diag "seed $SEED, $TRIALS kills"
 small_data "$T" 2 1
 # start_run DIR: bf-backfill over DIR in the background ($bpid), once
 # bf-load has started (its --db names DIR, unique among running tests).
+# The samples come from the exec source (src.sh: an awk over the data per
+# window), so that the pipeline lives some 50 processes long rather than
+# the few milliseconds the file source takes: a kill at a random moment
+# then finds a stage alive, however fast the stages become.
 start_run() {
 	mkdir "$1"
 	ln -s "$T/data.ndjson" "$1/data.ndjson"
 	write_conf "$1/conf" "$1" to=2026-01-02
+	use_exec "$1/conf" "$T/src.sh"
 	bf-backfill -c "$1/conf" --no-progress >"$1/out" 2>"$1/err" &
 	bpid=$!
 	_i=0
