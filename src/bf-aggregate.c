@@ -2,6 +2,7 @@
  * bf-aggregate: samples in, priced usage per window out (bf-aggregate(1)).
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,26 +31,27 @@ struct args {
 	bf_dec mincov;
 };
 
+/* The options whose value is kept as it is, and where. */
+static const struct bf_cli_str str_opts[] = {
+	{ 'd', offsetof(struct args, dlq) },
+	{ 'r', offsetof(struct args, rates) },
+	{ 't', offsetof(struct args, tenants) },
+};
+
 /* One option into a (bf_cli_parse's set). */
 static int
 set_opt(void *ctx, int ch, const char *arg)
 {
 	struct args *a = ctx;
 
-	switch (ch) {
-	case 'd':
-		a->dlq = arg;
+	if (bf_cli_str_set(str_opts, sizeof(str_opts) / sizeof(str_opts[0]),
+	    a, ch, arg))
 		return 0;
+	switch (ch) {
 	case 'm':
 		return bf_cli_ratio("--min-coverage", arg, &a->mincov);
-	case 'r':
-		a->rates = arg;
-		return 0;
 	case 's':
 		return bf_cli_duration("--step", arg, 0, 0, &a->step);
-	case 't':
-		a->tenants = arg;
-		return 0;
 	default:
 		bf_cli_fail(&cli);
 	}

@@ -336,10 +336,7 @@ set_resilience(struct bf_fetch_opts *o, int c, const char *arg, int *bad)
 
 /* The options whose value is kept as it is, and the member of struct
  * bf_fetch_opts (a const char *) that keeps it. */
-static const struct {
-	int c;
-	size_t off;
-} str_opts[] = {
+static const struct bf_cli_str str_opts[] = {
 	{ 'u', offsetof(struct bf_fetch_opts, url) },
 	{ O_LABEL, offsetof(struct bf_fetch_opts, instance_label) },
 	{ O_BEARER, offsetof(struct bf_fetch_opts, bearer_token_file) },
@@ -358,21 +355,6 @@ static const struct {
 	{ O_TMPDIR, offsetof(struct bf_fetch_opts, tmpdir) },
 	{ 'm', offsetof(struct bf_fetch_opts, metrics_path) },
 };
-
-/* Sets the option c when it is one of str_opts: 1, else 0. */
-static int
-set_str(struct bf_fetch_opts *o, int c, const char *arg)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(str_opts) / sizeof(str_opts[0]); i++)
-		if (str_opts[i].c == c) {
-			*(const char **)(void *)((char *)o + str_opts[i].off) =
-			    arg;
-			return 1;
-		}
-	return 0;
-}
 
 /* The options that name where the samples are (the source and its
  * columns, files, command): 1 when c is one of them, else 0. */
@@ -434,7 +416,8 @@ set_opt(struct args *a, int c, const char *arg, int *bad)
 {
 	struct bf_fetch_opts *o = &a->o;
 
-	if (set_str(o, c, arg) || set_source(a, c, arg, bad) ||
+	if (bf_cli_str_set(str_opts, sizeof(str_opts) / sizeof(str_opts[0]),
+	    o, c, arg) || set_source(a, c, arg, bad) ||
 	    set_resilience(o, c, arg, bad))
 		return;
 	switch (c) {

@@ -631,10 +631,7 @@ command_list(void)
 
 #define A(f) offsetof(struct args, f)
 /* The options whose value is kept as it is: where in struct args. */
-static const struct {
-	int ch;
-	size_t off;
-} textopts[] = {
+static const struct bf_cli_str textopts[] = {
 	{ 'B', A(by) }, { 'd', A(db) }, { 'F', A(format) }, { 'f', A(from) },
 	{ 'o', A(outfile) }, { 'p', A(period) }, { 'q', A(quotas) },
 	{ 's', A(state) }, { 't', A(to) }, { OPT_ACCOUNT, A(account) },
@@ -655,15 +652,12 @@ set_opt(struct args *a, int ch, const char *arg)
 		NULL };
 	static const int table_bit[] = { BF_EXPORT_USAGE, BF_EXPORT_LEDGER,
 		BF_EXPORT_WINDOWS };
-	size_t t;
 	long l;
 	int k;
 
-	for (t = 0; t < sizeof(textopts) / sizeof(textopts[0]); t++)
-		if (textopts[t].ch == ch) {
-			*(const char **)((char *)a + textopts[t].off) = arg;
-			return 0;
-		}
+	if (bf_cli_str_set(textopts, sizeof(textopts) / sizeof(textopts[0]),
+	    a, ch, arg))
+		return 0;
 	switch (ch) {
 	case 'b':
 		if (bf_cli_long("--billing-day", arg, 1, 28, &l) == -1)

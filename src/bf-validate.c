@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,19 +38,23 @@ struct args {
 	struct bf_validate_opts o;
 };
 
+/* The options whose value is kept as it is, and where. */
+static const struct bf_cli_str str_opts[] = {
+	{ 'c', offsetof(struct args, contract) },
+	{ 'd', offsetof(struct args, dlq) },
+	{ 'r', offsetof(struct args, rate) },
+};
+
 /* One option into a (bf_cli_parse's set). */
 static int
 set_opt(void *ctx, int ch, const char *arg)
 {
 	struct args *a = ctx;
 
+	if (bf_cli_str_set(str_opts, sizeof(str_opts) / sizeof(str_opts[0]),
+	    a, ch, arg))
+		return 0;
 	switch (ch) {
-	case 'c':
-		a->contract = arg;
-		return 0;
-	case 'd':
-		a->dlq = arg;
-		return 0;
 	case 'F':
 		a->flags |= BF_CONTRACT_FORMAT_ASSERT;
 		return 0;
@@ -63,9 +68,6 @@ set_opt(void *ctx, int ch, const char *arg)
 		return bf_cli_time("--now", arg, 1, &a->o.now);
 	case 'p':
 		a->flags |= BF_CONTRACT_PLAIN;
-		return 0;
-	case 'r':
-		a->rate = arg;
 		return 0;
 	default:
 		bf_cli_fail(&cli);

@@ -3,6 +3,7 @@
  * (partition, window). See bf-window(1); the logic is in lib/window.c.
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,15 @@ struct args {
 	bf_time fixed_now;
 };
 
+/* The options whose value is kept as it is, and where. */
+static const struct bf_cli_str str_opts[] = {
+	{ 'f', offsetof(struct args, from_arg) },
+	{ 't', offsetof(struct args, to_arg) },
+	{ 's', offsetof(struct args, size_arg) },
+	{ 'd', offsetof(struct args, state) },
+	{ 'P', offsetof(struct args, partfile) },
+};
+
 /* One option of parse_args; 0, or -1 when its value is bad (the message
  * printed). */
 static int
@@ -101,26 +111,14 @@ set_opt(void *ctx, int ch, const char *arg)
 	long l;
 	int idx;
 
+	if (bf_cli_str_set(str_opts, sizeof(str_opts) / sizeof(str_opts[0]),
+	    a, ch, arg))
+		return 0;
 	switch (ch) {
-	case 'f':
-		a->from_arg = arg;
-		return 0;
-	case 't':
-		a->to_arg = arg;
-		return 0;
-	case 's':
-		a->size_arg = arg;
-		return 0;
 	case 'b':
 		if (bf_cli_long("--billing-day", arg, 1, 28, &l) == -1)
 			return -1;
 		a->bday = (int)l;
-		return 0;
-	case 'd':
-		a->state = arg;
-		return 0;
-	case 'P':
-		a->partfile = arg;
 		return 0;
 	case 'p':
 		a->pnames[a->npnames++] = (char *)arg;

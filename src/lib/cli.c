@@ -219,3 +219,17 @@ bf_cli_exclusive(const char *a, int has_a, const char *b, int has_b)
 	bf_warn("%s and %s do not go together", a, b);
 	return -1;
 }
+
+int
+bf_cli_str_set(const struct bf_cli_str *t, size_t n, void *dst, int ch,
+    const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].ch == ch) {
+			*(const char **)(void *)((char *)dst + t[i].off) = arg;
+			return 1;
+		}
+	return 0;
+}

@@ -58,6 +58,18 @@ void bf_cli_parse(const struct bf_cli *c, int argc, char *argv[],
  * as bf_cli_fail. */
 void bf_cli_noargs(const struct bf_cli *c, int argc, char *argv[]);
 
+/* The options whose value is kept as it is (a file, a name, text parsed
+ * later): the getopt value and where the value goes, as offsetof in the
+ * caller's options struct of a const char * member. */
+struct bf_cli_str {
+	int ch;
+	size_t off;
+};
+/* When ch is one of the n options of t, stores arg in that member of dst
+ * and returns 1; else 0. */
+int bf_cli_str_set(const struct bf_cli_str *t, size_t n, void *dst, int ch,
+    const char *arg);
+
 /* Option values. flag is the option as the user knows it ("--settle"). */
 /* A time: RFC 3339, a date or epoch seconds; whole seconds unless frac. */
 int bf_cli_time(const char *flag, const char *arg, int frac, bf_time *t);

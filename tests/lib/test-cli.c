@@ -1,6 +1,7 @@
 /* Unit tests for cli.h: the option values every program parses, and the
  * one message style of their refusals. */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -200,6 +201,33 @@ parse(void)
 	ok(1, "bf_cli_noargs passes when nothing is left");
 }
 
+/* bf_cli_str_set: an option of the table lands in its member, the others
+ * in none. */
+static void
+strs(void)
+{
+	struct opts {
+		int n;
+		const char *a, *b;
+	} o = { 7, NULL, NULL };
+	static const struct bf_cli_str t[] = {
+		{ 'a', offsetof(struct opts, a) },
+		{ 1000, offsetof(struct opts, b) },
+	};
+
+	is_int(bf_cli_str_set(t, 2, &o, 1000, "x"), 1, "a table option is set");
+	is_str(o.b, "x", "in its member");
+	ok(o.a == NULL && o.n == 7, "and in no other");
+	is_int(bf_cli_str_set(t, 2, &o, 'a', "y"), 1, "the first of the table");
+	is_str(o.a, "y", "in its member");
+	is_int(bf_cli_str_set(t, 2, &o, 'b', "z"), 0,
+	    "an option not in the table: 0");
+	ok(strcmp(o.a, "y") == 0 && strcmp(o.b, "x") == 0 && o.n == 7,
+	    "and nothing changed");
+	is_int(bf_cli_str_set(t, 1, &o, 1000, "w"), 0,
+	    "only the first n entries are looked at");
+}
+
 int
 main(void)
 {
@@ -209,5 +237,6 @@ main(void)
 	times();
 	together();
 	parse();
+	strs();
 	return done_testing();
 }
