@@ -36,6 +36,7 @@ static const struct bf_cli_str str_opts[] = {
 	{ 'd', offsetof(struct args, dlq) },
 	{ 'r', offsetof(struct args, rates) },
 	{ 't', offsetof(struct args, tenants) },
+	{ 0, 0 },
 };
 
 /* One option into a (bf_cli_parse's set). */
@@ -44,8 +45,7 @@ set_opt(void *ctx, int ch, const char *arg)
 {
 	struct args *a = ctx;
 
-	if (bf_cli_str_set(str_opts, sizeof(str_opts) / sizeof(str_opts[0]),
-	    a, ch, arg))
+	if (bf_cli_str_set(str_opts, a, ch, arg))
 		return 0;
 	switch (ch) {
 	case 'm':

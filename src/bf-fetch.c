@@ -354,6 +354,7 @@ static const struct bf_cli_str str_opts[] = {
 	{ O_NEXT, offsetof(struct bf_fetch_opts, next_args) },
 	{ O_TMPDIR, offsetof(struct bf_fetch_opts, tmpdir) },
 	{ 'm', offsetof(struct bf_fetch_opts, metrics_path) },
+	{ 0, 0 },
 };
 
 /* The options that name where the samples are (the source and its
@@ -416,8 +417,7 @@ set_opt(struct args *a, int c, const char *arg, int *bad)
 {
 	struct bf_fetch_opts *o = &a->o;
 
-	if (bf_cli_str_set(str_opts, sizeof(str_opts) / sizeof(str_opts[0]),
-	    o, c, arg) || set_source(a, c, arg, bad) ||
+	if (bf_cli_str_set(str_opts, o, c, arg) || set_source(a, c, arg, bad) ||
 	    set_resilience(o, c, arg, bad))
 		return;
 	switch (c) {

@@ -640,6 +640,7 @@ static const struct bf_cli_str textopts[] = {
 	{ OPT_PARTITIONS, A(partfile) }, { OPT_PROVIDER, A(provider) },
 	{ OPT_REASON, A(reason) }, { OPT_RUN_ID, A(run_id) },
 	{ OPT_SERVICE, A(service) }, { OPT_SUBCATEGORY, A(subcategory) },
+	{ 0, 0 },
 };
 #undef A
 
@@ -655,8 +656,7 @@ set_opt(struct args *a, int ch, const char *arg)
 	long l;
 	int k;
 
-	if (bf_cli_str_set(textopts, sizeof(textopts) / sizeof(textopts[0]),
-	    a, ch, arg))
+	if (bf_cli_str_set(textopts, a, ch, arg))
 		return 0;
 	switch (ch) {
 	case 'b':

@@ -43,6 +43,7 @@ static const struct bf_cli_str str_opts[] = {
 	{ 'c', offsetof(struct args, contract) },
 	{ 'd', offsetof(struct args, dlq) },
 	{ 'r', offsetof(struct args, rate) },
+	{ 0, 0 },
 };
 
 /* One option into a (bf_cli_parse's set). */
@@ -51,8 +52,7 @@ set_opt(void *ctx, int ch, const char *arg)
 {
 	struct args *a = ctx;
 
-	if (bf_cli_str_set(str_opts, sizeof(str_opts) / sizeof(str_opts[0]),
-	    a, ch, arg))
+	if (bf_cli_str_set(str_opts, a, ch, arg))
 		return 0;
 	switch (ch) {
 	case 'F':

@@ -98,6 +98,7 @@ static const struct bf_cli_str str_opts[] = {
 	{ 's', offsetof(struct args, size_arg) },
 	{ 'd', offsetof(struct args, state) },
 	{ 'P', offsetof(struct args, partfile) },
+	{ 0, 0 },
 };
 
 /* One option of parse_args; 0, or -1 when its value is bad (the message
@@ -111,8 +112,7 @@ set_opt(void *ctx, int ch, const char *arg)
 	long l;
 	int idx;
 
-	if (bf_cli_str_set(str_opts, sizeof(str_opts) / sizeof(str_opts[0]),
-	    a, ch, arg))
+	if (bf_cli_str_set(str_opts, a, ch, arg))
 		return 0;
 	switch (ch) {
 	case 'b':

@@ -221,14 +221,12 @@ bf_cli_exclusive(const char *a, int has_a, const char *b, int has_b)
 }
 
 int
-bf_cli_str_set(const struct bf_cli_str *t, size_t n, void *dst, int ch,
+bf_cli_str_set(const struct bf_cli_str *t, void *dst, int ch,
     const char *arg)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (t[i].ch == ch) {
-			*(const char **)(void *)((char *)dst + t[i].off) = arg;
+	for (; t->ch != 0; t++)
+		if (t->ch == ch) {
+			*(const char **)(void *)((char *)dst + t->off) = arg;
 			return 1;
 		}
 	return 0;

@@ -60,14 +60,15 @@ void bf_cli_noargs(const struct bf_cli *c, int argc, char *argv[]);
 
 /* The options whose value is kept as it is (a file, a name, text parsed
  * later): the getopt value and where the value goes, as offsetof in the
- * caller's options struct of a const char * member. */
+ * caller's options struct of a const char * member. A table ends with
+ * { 0, 0 }, as getopt's longopts do (no bf option is 0). */
 struct bf_cli_str {
 	int ch;
 	size_t off;
 };
-/* When ch is one of the n options of t, stores arg in that member of dst
+/* When ch is one of the options of t, stores arg in that member of dst
  * and returns 1; else 0. */
-int bf_cli_str_set(const struct bf_cli_str *t, size_t n, void *dst, int ch,
+int bf_cli_str_set(const struct bf_cli_str *t, void *dst, int ch,
     const char *arg);
 
 /* Option values. flag is the option as the user knows it ("--settle"). */

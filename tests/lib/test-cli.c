@@ -213,19 +213,22 @@ strs(void)
 	static const struct bf_cli_str t[] = {
 		{ 'a', offsetof(struct opts, a) },
 		{ 1000, offsetof(struct opts, b) },
+		{ 0, 0 },
+		{ 'n', offsetof(struct opts, a) },
 	};
 
-	is_int(bf_cli_str_set(t, 2, &o, 1000, "x"), 1, "a table option is set");
+	is_int(bf_cli_str_set(t, &o, 1000, "x"), 1, "a table option is set");
 	is_str(o.b, "x", "in its member");
 	ok(o.a == NULL && o.n == 7, "and in no other");
-	is_int(bf_cli_str_set(t, 2, &o, 'a', "y"), 1, "the first of the table");
+	is_int(bf_cli_str_set(t, &o, 'a', "y"), 1, "the first of the table");
 	is_str(o.a, "y", "in its member");
-	is_int(bf_cli_str_set(t, 2, &o, 'b', "z"), 0,
+	is_int(bf_cli_str_set(t, &o, 'b', "z"), 0,
 	    "an option not in the table: 0");
 	ok(strcmp(o.a, "y") == 0 && strcmp(o.b, "x") == 0 && o.n == 7,
 	    "and nothing changed");
-	is_int(bf_cli_str_set(t, 1, &o, 1000, "w"), 0,
-	    "only the first n entries are looked at");
+	is_int(bf_cli_str_set(t, &o, 'n', "w"), 0,
+	    "the table ends at { 0, 0 }");
+	is_str(o.a, "y", "an entry past the end sets nothing");
 }
 
 int
