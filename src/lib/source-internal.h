@@ -127,7 +127,7 @@ void bf_job_prefix(struct bf_job *job);
  * value), or from text: as a JSON number when it is one, else as a string
  * (so "NaN", "+Inf" reach bf-validate as the strings they are). */
 enum { BF_VAL_RAW = 0, BF_VAL_TEXT = 1 };
-/* 1 when s[0..n) is a number by JSON's grammar. */
+/* 1 when s[0..n) is a number by JSON's grammar (bf_num_scan). */
 int bf_is_json_number(const char *s, size_t n);
 
 /* A sample's fields, for bf_job_put_sample: instance and metric are
