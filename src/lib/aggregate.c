@@ -87,9 +87,8 @@ struct bf_agg {
 	struct bf_htab parts;
 	struct bf_json j;
 	struct bf_window wid;      /* scratch */
-	struct window *last;       /* the window of the last sample */
 	const struct bf_spill *spill; /* reject's whole line, during a call */
-	struct bf_wcache wc;       /* its raw partition/start/end bytes */
+	struct bf_wcache wc;       /* the window of the last sample */
 	struct bf_fields fs;       /* fnames compiled */
 	struct bf_buf key, s1, s2, s3, s4; /* scratch */
 	char ts[64];               /* the last string ts parsed, tslen bytes */
@@ -332,8 +331,8 @@ sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
 	uint64_t hash;
 
 	/* Samples come in runs of one window. */
-	if (a->last && bf_wcache_same(&a->wc, j, f + BF_F_PARTITION))
-		return a->last;
+	if ((w = bf_wcache_get(&a->wc, j, f + BF_F_PARTITION)) != NULL)
+		return w;
 	memset(&a->wid, 0, sizeof(a->wid));
 	if (bf_window_from_json(j, &a->wid, we) == -1) {
 		bf_window_free(&a->wid);
@@ -355,8 +354,7 @@ sample_window(struct bf_agg *a, const struct bf_json *j, const int *f,
 	} else {
 		bf_window_free(&a->wid);
 	}
-	a->last = w;
-	bf_wcache_set(&a->wc, j, f + BF_F_PARTITION);
+	bf_wcache_set(&a->wc, j, f + BF_F_PARTITION, w);
 	return w;
 }
 
@@ -1190,7 +1188,7 @@ window_line(struct bf_agg *a, const char *s, size_t len, const char *file,
 	hash = window_key(a, &a->wid);
 	w = (struct window *)bf_htab_find(&a->windows, hash, a->key.s,
 	    a->key.len);
-	a->last = NULL;
+	bf_wcache_clear(&a->wc);
 	if (!w && window_closed(a, &a->wid)) {
 		a->failed++;
 		bf_buf_reset(&a->line);
@@ -1287,7 +1285,7 @@ bf_agg_finish(struct bf_agg *a, struct bf_buf *warnings, struct bf_err *e)
 		a->failed++;
 	}
 	free(w);
-	a->last = NULL;
+	bf_wcache_clear(&a->wc);
 	return sync_dlq(a, e);
 }
 

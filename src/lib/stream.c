@@ -177,33 +177,34 @@ bf_line_scan(const struct bf_fields *fs, const struct bf_json *j, int *tok)
 	return bf_line_type_of(j, tok[BF_F_TYPE]);
 }
 
-int
-bf_wcache_same(const struct bf_wcache *c, const struct bf_json *j,
+void *
+bf_wcache_get(const struct bf_wcache *c, const struct bf_json *j,
     const int t[3])
 {
 	const struct bf_jtok *k;
 	size_t n, off = 0;
 	int i;
 
-	if (!c->set)
-		return 0;
+	if (c->hit == NULL)
+		return NULL;
 	for (i = 0; i < 3; i++) {
 		if (t[i] < 0)
-			return 0;
+			return NULL;
 		k = &j->tok[t[i]];
 		n = (size_t)(k->end - k->start);
 		/* a raw JSON value holds no NUL byte */
 		if (n >= c->key.len - off ||
 		    memcmp(c->key.s + off, j->s + k->start, n) != 0 ||
 		    c->key.s[off + n] != '\0')
-			return 0;
+			return NULL;
 		off += n + 1;
 	}
-	return off == c->key.len;
+	return off == c->key.len ? c->hit : NULL;
 }
 
 void
-bf_wcache_set(struct bf_wcache *c, const struct bf_json *j, const int t[3])
+bf_wcache_set(struct bf_wcache *c, const struct bf_json *j, const int t[3],
+    void *hit)
 {
 	const struct bf_jtok *k;
 	int i;
@@ -215,20 +216,20 @@ bf_wcache_set(struct bf_wcache *c, const struct bf_json *j, const int t[3])
 		    (size_t)(k->end - k->start));
 		bf_buf_putc(&c->key, '\0');
 	}
-	c->set = 1;
+	c->hit = hit;
 }
 
 void
 bf_wcache_clear(struct bf_wcache *c)
 {
-	c->set = 0;
+	c->hit = NULL;
 }
 
 void
 bf_wcache_free(struct bf_wcache *c)
 {
 	bf_buf_free(&c->key);
-	c->set = 0;
+	c->hit = NULL;
 }
 
 /* The raw text of token t for a message (a string without its quotes),

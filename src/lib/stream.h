@@ -94,28 +94,30 @@ int bf_line_scan(const struct bf_fields *fs, const struct bf_json *j,
 /*
  * The same-window cache. Lines come in runs of one window: a stage keeps
  * the raw bytes of the last line's (partition, window_start, window_end)
- * values and, while a line's bytes are the same, skips bf_window_from_json
- * and its table lookup. The cache holds bytes only; the caller keeps what
- * they stand for (its window entry), and forgets it with
- * bf_wcache_clear.
+ * values with what they stand for (the caller's window entry, which it
+ * owns) and, while a line's bytes are the same, skips bf_window_from_json
+ * and its table lookup. A caller that frees the entry forgets it first
+ * (bf_wcache_clear).
  */
 struct bf_wcache {
 	struct bf_buf key; /* each raw value followed by a NUL; owned */
-	int set;
+	void *hit;         /* what they stand for, or NULL: nothing cached */
 };
-#define BF_WCACHE_INIT { BF_BUF_INIT, 0 }
+#define BF_WCACHE_INIT { BF_BUF_INIT, NULL }
 
-/* 1 when the three tokens t[0..3) (partition, window_start, window_end
- * value tokens of j, as bf_line_scan leaves them from BF_F_PARTITION on)
- * are all present and their raw bytes are those remembered, else 0. The
+/* What was remembered, when the three tokens t[0..3) (partition,
+ * window_start, window_end value tokens of j, as bf_line_scan leaves them
+ * from BF_F_PARTITION on) are all present and their raw bytes are those
+ * remembered; else NULL. The
  * bytes are compared as they are: "\u0061" and "a" differ, so a miss
  * is not a different window, only a cache miss. */
-int bf_wcache_same(const struct bf_wcache *c, const struct bf_json *j,
+void *bf_wcache_get(const struct bf_wcache *c, const struct bf_json *j,
     const int t[3]);
-/* Remembers the raw bytes of t[0..3) (all present) of j. */
+/* Remembers the raw bytes of t[0..3) (all present) of j, standing for hit
+ * (not NULL). */
 void bf_wcache_set(struct bf_wcache *c, const struct bf_json *j,
-    const int t[3]);
-/* Forgets the remembered window (bf_wcache_same then returns 0). */
+    const int t[3], void *hit);
+/* Forgets the remembered window (bf_wcache_get then returns NULL). */
 void bf_wcache_clear(struct bf_wcache *c);
 void bf_wcache_free(struct bf_wcache *c);
 

@@ -41,8 +41,7 @@ struct bf_validator {
 	struct bf_buf val;  /* a value, as a message shows it */
 	struct bf_buf ptr;  /* a rule's JSON pointer in the contract */
 	struct bf_htab tab;   /* of struct wentry */
-	struct wentry *cache; /* the window of the last line */
-	struct bf_wcache wc;  /* its raw partition, start, end bytes */
+	struct bf_wcache wc;  /* the window of the last line */
 	struct bf_fields fs;  /* fnames compiled */
 	long pending;         /* rejects not yet counted in a window */
 	struct bf_validate_stats st;
@@ -156,8 +155,8 @@ static void
 remove_entry(struct bf_validator *v, struct wentry *e)
 {
 	bf_htab_remove(&v->tab, &e->h);
-	if (v->cache == e)
-		v->cache = NULL;
+	if (v->wc.hit == e)
+		bf_wcache_clear(&v->wc);
 	free_entry(e);
 }
 
@@ -291,8 +290,8 @@ window_of(struct bf_validator *v, const struct fields *f)
 	struct wentry *ent;
 	const int *t = f->t + BF_F_PARTITION;
 
-	if (v->cache != NULL && bf_wcache_same(&v->wc, j, t))
-		return v->cache;
+	if ((ent = bf_wcache_get(&v->wc, j, t)) != NULL)
+		return ent;
 	memset(&w, 0, sizeof(w));
 	bf_err_clear(&e);
 	if (bf_window_from_json(j, &w, &e) < 0) {
@@ -312,8 +311,7 @@ window_of(struct bf_validator *v, const struct fields *f)
 		bf_window_free(&w);
 	else
 		ent = insert(v, v->tmp.s, v->tmp.len, &w);
-	v->cache = ent;
-	bf_wcache_set(&v->wc, j, t);
+	bf_wcache_set(&v->wc, j, t, ent);
 	return ent;
 }
 

@@ -391,9 +391,9 @@ cache_same(const struct bf_fields *fs, struct bf_wcache *c,
 
 	parse(line);
 	bf_line_scan(fs, &J, tok);
-	r = bf_wcache_same(c, &J, tok + BF_F_PARTITION);
+	r = bf_wcache_get(c, &J, tok + BF_F_PARTITION) == c;
 	if (set)
-		bf_wcache_set(c, &J, tok + BF_F_PARTITION);
+		bf_wcache_set(c, &J, tok + BF_F_PARTITION, c);
 	return r;
 }
 
