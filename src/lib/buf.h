@@ -39,6 +39,16 @@ bf_grow(void *p, size_t *cap, size_t i, size_t size, size_t first)
 {
 	return i < *cap ? p : bf_grow_to(p, cap, i, size, first);
 }
+/* Calls fn on each of the pointers of type T, in order (systemd's
+ * free_many): one statement for a struct's members that are released the
+ * same way, e.g. BF_EACH(bf_buf_free, struct bf_buf, &a->k, &a->line) or
+ * BF_EACH(free, void, a->name, a->path). NULL pointers are passed on. */
+#define BF_EACH(fn, T, ...) do {					\
+	T *const bf_each_[] = { __VA_ARGS__ };				\
+	for (size_t bf_i_ = 0;						\
+	    bf_i_ < sizeof(bf_each_) / sizeof(bf_each_[0]); bf_i_++)	\
+		fn(bf_each_[bf_i_]);					\
+} while (0)
 /* Copies at most n bytes of s, stopping at a NUL (like strndup(3)). */
 char *bf_xstrndup(const char *s, size_t n);
 

@@ -7,6 +7,15 @@
 #include "buf.h"
 #include "tap.h"
 
+static size_t order_n;
+static const char **order_seen;
+
+static void
+note_order(const char *p)
+{
+	order_seen[order_n++] = p;
+}
+
 int
 main(void)
 {
@@ -116,6 +125,25 @@ main(void)
 		v = bf_grow(NULL, &cap, 0, sizeof(*v), 0);
 		ok(v != NULL && cap == 1, "grow with first 0 starts at 1");
 		free(v);
+	}
+	{
+		/* BF_EACH: every pointer, in order, NULL passed on. */
+		struct bf_buf x = BF_BUF_INIT, y = BF_BUF_INIT;
+		const char *seen[4] = { 0 };
+
+		bf_buf_puts(&x, "x");
+		bf_buf_puts(&y, "yy");
+		order_n = 0;
+		order_seen = seen;
+		BF_EACH(note_order, const char, "a", NULL, "c");
+		ok(order_n == 3 && strcmp(seen[0], "a") == 0 &&
+		    seen[1] == NULL && strcmp(seen[2], "c") == 0,
+		    "BF_EACH calls fn on each pointer in order");
+		BF_EACH(bf_buf_free, struct bf_buf, &x, &y);
+		ok(x.s == NULL && x.len == 0 && y.s == NULL && y.cap == 0,
+		    "BF_EACH frees every buffer");
+		/* free takes NULL; a leak here fails the valgrind pass. */
+		BF_EACH(free, void, bf_xstrdup("p"), NULL);
 	}
 	return done_testing();
 }
