@@ -197,3 +197,13 @@ bf_buf_free(struct bf_buf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
+
+void
+bf_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -68,4 +68,8 @@ const char *bf_buf_str(const struct bf_buf *b);
 char *bf_buf_detach(struct bf_buf *b);
 void bf_buf_free(struct bf_buf *b);
 
+/* Frees the n strings of v, then v itself (an owned array of owned
+ * strings: argument vectors, name lists). v may be NULL when n is 0. */
+void bf_strv_free(char **v, size_t n);
+
 #endif

@@ -145,5 +145,21 @@ main(void)
 		/* free takes NULL; a leak here fails the valgrind pass. */
 		BF_EACH(free, void, bf_xstrdup("p"), NULL);
 	}
+	{
+		/* bf_strv_free: the n strings and the array, nothing past n
+		 * (v[3] is not the heap's: freeing it would abort). A leak
+		 * fails the valgrind and sanitizer passes. */
+		static char keep[] = "keep";
+		char **v = bf_xcalloc(4, sizeof(*v));
+		size_t i;
+
+		for (i = 0; i < 3; i++)
+			v[i] = bf_xstrdup("s");
+		v[3] = keep;
+		bf_strv_free(v, 3);
+		bf_strv_free(NULL, 0);
+		ok(strcmp(keep, "keep") == 0,
+		    "bf_strv_free frees n strings and the array");
+	}
 	return done_testing();
 }
