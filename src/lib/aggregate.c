@@ -126,17 +126,9 @@ bf_agg_new(const struct bf_agg_opts *o)
 static void
 group_free(struct group *g)
 {
-	size_t i;
-
-	for (i = 0; i < g->nsrc; i++)
-		free(g->src[i]);
-	free(g->src);
-	free(g->srclen);
-	free(g->h.key);
-	free(g->s);
-	free(g->unit_lo);
-	free(g->unit_hi);
-	free(g);
+	bf_strv_free(g->src, g->nsrc);
+	BF_EACH(free, void, g->srclen, g->h.key, g->s, g->unit_lo, g->unit_hi,
+	    g);
 }
 
 static void
@@ -175,25 +167,10 @@ bf_agg_free(struct bf_agg *a)
 	bf_htab_free(&a->parts);
 	bf_json_free(&a->j);
 	bf_wcache_free(&a->wc);
-	bf_buf_free(&a->key);
-	bf_buf_free(&a->s1);
-	bf_buf_free(&a->s2);
-	bf_buf_free(&a->s3);
-	bf_buf_free(&a->s4);
-	bf_buf_free(&a->usage);
-	bf_buf_free(&a->line);
-	free(a->sh);
-	free(a->pc.cut);
-	free(a->pc.ri);
-	free(a->pc.si);
-	free(a->pc.wt);
-	free(a->pc.v);
-	free(a->pc.q);
-	free(a->pc.c);
-	free(a->pc.rq);
-	free(a->pc.rcost);
-	free(a->pc.scost);
-	free(a);
+	BF_EACH(bf_buf_free, struct bf_buf, &a->key, &a->s1, &a->s2, &a->s3,
+	    &a->s4, &a->usage, &a->line);
+	BF_EACH(free, void, a->sh, a->pc.cut, a->pc.ri, a->pc.si, a->pc.wt,
+	    a->pc.v, a->pc.q, a->pc.c, a->pc.rq, a->pc.rcost, a->pc.scost, a);
 }
 
 /* The identity key of a window, in a->key. */

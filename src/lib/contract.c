@@ -160,52 +160,36 @@ free_re(struct re *re)
 }
 
 static void
+num_free(struct num *n)
+{
+	free((char *)n->d);
+}
+
+static void
 bf_ct_free_node(struct snode *s)
 {
-	int i, m;
+	int i;
 
-	free(s->loc);
 	for (i = 0; i < s->nprops; i++)
 		free(s->props[i].key);
-	free(s->props);
 	for (i = 0; i < s->npprops; i++)
 		free_re(&s->pprops[i].re);
-	free(s->pprops);
-	for (i = 0; i < s->nreq; i++)
-		free(s->req[i]);
-	free(s->req);
-	free(s->reqlen);
+	bf_strv_free(s->req, (size_t)s->nreq);
 	for (i = 0; i < s->ndepreq; i++) {
-		free(s->depreq[i].key);
-		for (m = 0; m < s->depreq[i].n; m++)
-			free(s->depreq[i].names[m]);
-		free(s->depreq[i].names);
-		free(s->depreq[i].lens);
-		free(s->depreq[i].ids);
+		struct dep *d = &s->depreq[i];
+
+		bf_strv_free(d->names, (size_t)d->n);
+		BF_EACH(free, void, d->key, d->lens, d->ids);
 	}
-	free(s->depreq);
 	for (i = 0; i < s->ndepsch; i++)
 		free(s->depsch[i].key);
-	free(s->depsch);
-	free(s->memo);
-	free(s->names);
-	free(s->slots);
-	free(s->reqid);
-	free(s->enumtok);
-	free((char *)s->min.d);
-	free((char *)s->max.d);
-	free((char *)s->xmin.d);
-	free((char *)s->xmax.d);
-	free((char *)s->mult.d);
-	if (s->pattern) {
+	BF_EACH(num_free, struct num, &s->min, &s->max, &s->xmin, &s->xmax,
+	    &s->mult);
+	if (s->pattern)
 		free_re(s->pattern);
-		free(s->pattern);
-	}
-	free(s->prefix);
-	free(s->allof);
-	free(s->anyof);
-	free(s->oneof);
-	free(s);
+	BF_EACH(free, void, s->loc, s->props, s->pprops, s->reqlen, s->depreq,
+	    s->depsch, s->memo, s->names, s->slots, s->reqid, s->enumtok,
+	    s->pattern, s->prefix, s->allof, s->anyof, s->oneof, s);
 }
 
 void
@@ -217,42 +201,25 @@ bf_contract_free(struct bf_contract *c)
 		return;
 	for (i = 0; i < c->nall; i++)
 		bf_ct_free_node(c->all[i]);
-	free(c->all);
-	free(c->node_at);
 	for (i = 0; i < c->nres; i++)
 		free(c->res[i].uri);
-	free(c->res);
-	for (i = 0; i < c->nanchors; i++) {
-		free(c->anchors[i].uri);
-		free(c->anchors[i].name);
-	}
-	free(c->anchors);
+	for (i = 0; i < c->nanchors; i++)
+		BF_EACH(free, void, c->anchors[i].uri, c->anchors[i].name);
 	for (i = 0; i < c->nrefs; i++)
 		free(c->refs[i].uri);
-	free(c->refs);
 	for (i = 0; i < c->nmetrics; i++) {
-		free(c->metrics[i].name);
-		free(c->metrics[i].unit);
-		free(c->metrics[i].loc);
-		for (u = 0; u < c->metrics[i].nunits; u++)
-			free(c->metrics[i].units[u].name);
-		free(c->metrics[i].units);
+		struct bf_metric_rule *m = &c->metrics[i];
+
+		for (u = 0; u < m->nunits; u++)
+			free(m->units[u].name);
+		BF_EACH(free, void, m->name, m->unit, m->loc, m->units);
 	}
-	free(c->metrics);
-	free(c->mhash);
 	if (c->utf8 != (locale_t)0)
 		freelocale(c->utf8);
 	bf_json_free(&c->doc);
-	bf_buf_free(&c->sn1);
-	bf_buf_free(&c->sn2);
-	bf_buf_free(&c->ss);
-	bf_buf_free(&c->st);
-	bf_buf_free(&c->sm);
-	bf_buf_free(&c->sm2);
-	bf_buf_free(&c->se1);
-	bf_buf_free(&c->se2);
-	free(c->text);
-	free(c->name);
-	free(c);
+	BF_EACH(bf_buf_free, struct bf_buf, &c->sn1, &c->sn2, &c->ss, &c->st,
+	    &c->sm, &c->sm2, &c->se1, &c->se2);
+	BF_EACH(free, void, c->all, c->node_at, c->res, c->anchors, c->refs,
+	    c->metrics, c->mhash, c->text, c->name, c);
 }
 

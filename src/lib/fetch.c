@@ -1025,12 +1025,10 @@ bf_fetch_run(const struct bf_fetch_opts *o, char **files, int nfiles,
 		report_causes(&L);
 	}
 	close_source(&src);
-	pthread_mutex_destroy(&f.pol);
-	pthread_mutex_destroy(&f.logmu);
-	pthread_mutex_destroy(&f.mu);
-	pthread_cond_destroy(&f.work_cv);
-	pthread_cond_destroy(&f.done_cv);
-	pthread_cond_destroy(&L.space_cv);
+	BF_EACH(pthread_mutex_destroy, pthread_mutex_t, &f.pol, &f.logmu,
+	    &f.mu);
+	BF_EACH(pthread_cond_destroy, pthread_cond_t, &f.work_cv, &f.done_cv,
+	    &L.space_cv);
 	L.failed += fd.upstream_failed;
 	if (fd.checkfail)
 		return -1;

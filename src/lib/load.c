@@ -229,15 +229,8 @@ win_free(struct win *w)
 	if (w == NULL)
 		return;
 	bf_rowset_free(&w->rows);
-	free(w->file);
-	free(w->bad);
-	free(w->wline);
-	free(w->wfile);
-	free(w->grid);
-	free(w->source);
-	free(w->counts);
-	free(w->why);
-	free(w);
+	BF_EACH(free, void, w->file, w->bad, w->wline, w->wfile, w->grid,
+	    w->source, w->counts, w->why, w);
 }
 
 /* Output: held in outq while a batch is open, so that lines keep their
@@ -1282,17 +1275,11 @@ bf_load_free(struct bf_load *l)
 	free(l->poison);
 	free(l->fault_point);
 	bf_json_free(&l->j);
-	bf_buf_free(&l->tmp);
-	bf_buf_free(&l->canon);
-	bf_buf_free(&l->owner);
-	bf_buf_free(&l->outq);
-	bf_rowset_free(&l->old);
-	bf_rowset_free(&l->entries);
-	bf_rowset_free(&l->wrow);
-	bf_rowset_free(&l->scratch);
-	free(l->ups);
-	free(l->dels);
-	free(l);
+	BF_EACH(bf_buf_free, struct bf_buf, &l->tmp, &l->canon, &l->owner,
+	    &l->outq);
+	BF_EACH(bf_rowset_free, struct bf_rowset, &l->old, &l->entries,
+	    &l->wrow, &l->scratch);
+	BF_EACH(free, void, l->ups, l->dels, l);
 }
 
 int

@@ -461,11 +461,7 @@ pq_sum(const char *q, size_t i, struct bf_promql_raw *r)
 void
 bf_promql_raw_free(struct bf_promql_raw *r)
 {
-	size_t i;
-
-	for (i = 0; i < r->nlabels; i++)
-		free(r->labels[i]);
-	free(r->labels);
+	bf_strv_free(r->labels, r->nlabels);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -83,11 +83,8 @@ struct pctx {
 static void
 pctx_free(struct pctx *c)
 {
-	bf_buf_free(&c->t1);
-	bf_buf_free(&c->t2);
-	bf_buf_free(&c->t3);
-	bf_buf_free(&c->t4);
-	bf_buf_free(&c->t5);
+	BF_EACH(bf_buf_free, struct bf_buf, &c->t1, &c->t2, &c->t3, &c->t4,
+	    &c->t5);
 	free(c->mem);
 }
 

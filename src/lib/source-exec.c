@@ -44,11 +44,7 @@ struct execsrc {
 static void
 words_free(struct words *ws)
 {
-	int i;
-
-	for (i = 0; i < ws->n; i++)
-		free(ws->w[i]);
-	free(ws->w);
+	bf_strv_free(ws->w, (size_t)ws->n);
 	memset(ws, 0, sizeof(*ws));
 }
 

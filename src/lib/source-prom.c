@@ -814,20 +814,11 @@ struct raw {
 static void
 raw_free(struct raw *r)
 {
-	size_t i;
-
-	for (i = 0; i < r->groups.n; i++)
-		free(r->ginst[i]);
-	free(r->ginst);
-	free(r->sgroup);
-	free(r->pt);
-	bf_keymap_free(&r->sers);
-	bf_keymap_free(&r->groups);
-	bf_buf_free(&r->sel);
-	bf_buf_free(&r->vals);
-	bf_buf_free(&r->key);
-	bf_buf_free(&r->gkey);
-	bf_buf_free(&r->scratch);
+	bf_strv_free(r->ginst, r->groups.n);
+	BF_EACH(free, void, r->sgroup, r->pt);
+	BF_EACH(bf_keymap_free, struct bf_keymap, &r->sers, &r->groups);
+	BF_EACH(bf_buf_free, struct bf_buf, &r->sel, &r->vals, &r->key,
+	    &r->gkey, &r->scratch);
 }
 
 struct rlab {
