@@ -276,24 +276,18 @@ reject(struct bf_agg *a, const struct bf_window *w, long ordinal,
     const char *code, const char *pointer, const char *msg, const char *s,
     size_t len, const char *file, long lineno, struct bf_err *e)
 {
-	struct bf_reject r;
+	struct bf_reject r = {
+		.stage = STAGE, .code = code, .pointer = pointer,
+		.message = msg, .file = file, .line = lineno, .ordinal = -1,
+		.raw = s, .rawlen = len, .spill = a->spill,
+	};
 
-	memset(&r, 0, sizeof(r));
-	r.stage = STAGE;
-	r.code = code;
-	r.pointer = pointer;
-	r.message = msg;
-	r.file = file;
-	r.line = lineno;
-	r.ordinal = w ? ordinal : -1;
 	if (w) {
+		r.ordinal = ordinal;
 		r.partition = w->partition;
 		r.window_start = w->ws;
 		r.window_end = w->we;
 	}
-	r.raw = s;
-	r.rawlen = len;
-	r.spill = a->spill;
 	a->dlq_dirty = 1;
 	return bf_dlq_write(a->o.dlq, &r, e);
 }

@@ -573,14 +573,8 @@ int
 bf_regex_translate(const char *s, size_t n, struct bf_buf *o,
     const char **why)
 {
-	struct rx x;
+	struct rx x = { .s = s, .n = n, .o = o, .why = why, .top = { 1 } };
 
-	memset(&x, 0, sizeof(x));
-	x.s = s;
-	x.n = n;
-	x.o = o;
-	x.why = why;
-	x.top[0] = 1;
 	*why = NULL;
 	while (x.i < n)
 		if (rx_step(&x) == -1)

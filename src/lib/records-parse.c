@@ -955,19 +955,13 @@ bf_records_parse(struct bf_source *s, const struct bf_recopts *ro,
     const char *name, const char *data, size_t n, int fmt,
     struct bf_recs *rs, char **next_token, struct bf_err *e)
 {
-	struct pctx c;
+	struct pctx c = { .s = s, .ro = ro, .name = name, .rs = rs, .e = e };
 	struct bf_json j = BF_JSON_INIT;
 	size_t errpos = 0, saved_n = rs->n, saved_len = rs->arena.len;
 	int rc = 0, jrc = -1;
 
 	if (next_token != NULL)
 		*next_token = NULL;
-	memset(&c, 0, sizeof(c));
-	c.s = s;
-	c.ro = ro;
-	c.name = name;
-	c.rs = rs;
-	c.e = e;
 	if (fmt == BF_FMT_AUTO)
 		fmt = bf_records_detect(data, n, &j, &jrc, &errpos);
 	switch (fmt) {

@@ -167,20 +167,15 @@ bf_table_read(const char *path, const char *const *header, size_t ncols,
     bf_table_row_fn fn, void *ctx, struct bf_err *e)
 {
 	struct csv_parser p;
-	struct reader r;
+	struct reader r = {
+		.header = header, .ncols = ncols, .fn = fn, .ctx = ctx, .e = e,
+		.line = 1, .atrow = 1,
+	};
 	char buf[65536];
 	size_t n, off;
 	FILE *fp;
 	int first = 1, rc = -1;
 
-	memset(&r, 0, sizeof(r));
-	r.header = header;
-	r.ncols = ncols;
-	r.fn = fn;
-	r.ctx = ctx;
-	r.e = e;
-	r.line = 1;
-	r.atrow = 1;
 	if (strcmp(path, "-") == 0) {
 		fp = stdin;
 		r.name = "<stdin>";
