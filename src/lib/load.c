@@ -948,6 +948,18 @@ says_no_data(const struct bf_json *j)
 	return t == -1 || (bf_json_int(j, t, &v) == 0 && v == 0);
 }
 
+/* 1 when the window line j says "status":"ok". */
+static int
+says_ok(const struct bf_json *j)
+{
+	struct bf_buf st = BF_BUF_INIT;
+	int ok = bf_json_get_str(j, "status", &st) != -1 &&
+	    strcmp(bf_buf_str(&st), "ok") == 0;
+
+	bf_buf_free(&st);
+	return ok;
+}
+
 /* Holds w, a window without data, until a window of its partition with
  * data comes (release_held) or the input ends (end_held). */
 static void
@@ -1060,7 +1072,6 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
     size_t n, struct bf_err *e)
 {
 	struct bf_window id = { 0 };
-	struct bf_buf st = BF_BUF_INIT;
 	struct part *p;
 	struct win *w;
 	int rc;
@@ -1088,8 +1099,7 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 		win_free(w);
 		goto out;
 	}
-	if (bf_json_get_str(&l->j, "status", &st) == -1 ||
-	    strcmp(bf_buf_str(&st), "ok") != 0) {
+	if (!says_ok(&l->j)) {
 		win_fail(l, w, "not_ok", "has no status ok", 0);
 		win_free(w);
 		goto out;
@@ -1113,14 +1123,11 @@ on_window(struct bf_load *l, const char *file, long line, const char *s,
 			l->qhead = w;
 			l->qn++;
 			abandon_queue(l, e->msg);
-			bf_buf_free(&st);
 			return -1;
 		}
 	}
-	bf_buf_free(&st);
 	return enqueue(l, w, e);
 out:
-	bf_buf_free(&st);
 	if (l->qn == 0)
 		flush_out(l, 1);
 	return 0;
