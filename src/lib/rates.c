@@ -46,19 +46,22 @@ parse_date(const char *s, const char *name, bf_time *t, struct bf_err *e)
 }
 
 int
-bf_eff_dates(const char *from, const char *to, bf_time *f, bf_time *t,
-    struct bf_err *e)
+bf_eff_set(struct bf_eff *eff, const char *key, const char *from,
+    const char *to, long line, struct bf_err *e)
 {
-	*f = BF_TIME_MIN;
-	*t = BF_TIME_MAX;
-	if (*from != '\0' && parse_date(from, "effective_from", f, e) == -1)
+	eff->from = BF_TIME_MIN;
+	eff->to = BF_TIME_MAX;
+	if (*from != '\0' &&
+	    parse_date(from, "effective_from", &eff->from, e) == -1)
 		return -1;
-	if (*to != '\0' && parse_date(to, "effective_to", t, e) == -1)
+	if (*to != '\0' && parse_date(to, "effective_to", &eff->to, e) == -1)
 		return -1;
-	if (*t <= *f)
+	if (eff->to <= eff->from)
 		return bf_err_set(e, BF_EXIT_USAGE,
 		    "effective_to '%s' is not after effective_from '%s'", to,
 		    from);
+	eff->key = bf_xstrdup(key);
+	eff->line = line;
 	return 0;
 }
 
@@ -228,10 +231,8 @@ rate_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 		return bf_err_set(e, BF_EXIT_USAGE,
 		    "mixed currencies '%s' and '%s'", rc->currency,
 		    f[F_CURRENCY]);
-	if (bf_eff_dates(f[F_FROM], f[F_TO], &r.eff.from, &r.eff.to, e) == -1)
+	if (bf_eff_set(&r.eff, f[F_METRIC], f[F_FROM], f[F_TO], line, e) == -1)
 		return -1;
-	r.eff.key = bf_xstrdup(f[F_METRIC]);
-	r.eff.line = line;
 	r.unit = bf_xstrdup(f[F_UNIT]);
 	r.usage_unit = bf_xstrdup(f[F_USAGE_UNIT]);
 	r.currency = bf_xstrdup(f[F_CURRENCY]);

@@ -44,12 +44,13 @@ struct bf_eff {
 	long line;       /* line of the row in its file */
 };
 
-/* Parses the effective_from and effective_to fields of a row: RFC 3339 or a
- * date alone (midnight UTC), whole seconds; empty means open. Returns 0, or -1
- * with e set (BF_EXIT_USAGE, message without position) for a bad date or an
- * empty interval. */
-int bf_eff_dates(const char *from, const char *to, bf_time *f, bf_time *t,
-    struct bf_err *e);
+/* Fills the header of the row read from line of its file: the interval
+ * from the effective_from and effective_to fields (RFC 3339 or a date alone,
+ * midnight UTC; whole seconds; empty means open), then a copy of key (owned
+ * by the row) and line. Returns 0, or -1 with e set (BF_EXIT_USAGE, message
+ * without position) for a bad date or an empty interval, key not copied. */
+int bf_eff_set(struct bf_eff *eff, const char *key, const char *from,
+    const char *to, long line, struct bf_err *e);
 
 /* Sorts n rows of size bytes (each starting with struct bf_eff) by key, then
  * from. Returns 0, or -1 with e set (BF_EXIT_USAGE) when two rows of one key

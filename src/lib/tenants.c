@@ -30,10 +30,9 @@ owner_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 		return bf_err_set(e, BF_EXIT_USAGE,
 		    "tenant '%s' is reserved for time without an owner",
 		    BF_UNALLOCATED);
-	if (bf_eff_dates(f[F_FROM], f[F_TO], &o.eff.from, &o.eff.to, e) == -1)
+	if (bf_eff_set(&o.eff, f[F_INSTANCE], f[F_FROM], f[F_TO], line, e) ==
+	    -1)
 		return -1;
-	o.eff.key = bf_xstrdup(f[F_INSTANCE]);
-	o.eff.line = line;
 	o.tenant = bf_xstrdup(f[F_TENANT]);
 	o.cost_center = bf_xstrdup(f[F_COST_CENTER]);
 	t->o = bf_grow(t->o, &t->cap, t->n, sizeof(*t->o), 16);

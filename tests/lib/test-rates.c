@@ -204,6 +204,32 @@ test_tenants(void)
 	bf_tenants_free(&t);
 }
 
+static void
+test_eff_set(void)
+{
+	/* 2026-01-01: 56 years of 365 days, 14 leap days (1972 to 2024). */
+	bf_time t0 = ((bf_time)(2026 - 1970) * 365 + 14) * 86400;
+	char key[] = "db-1";
+	struct bf_eff eff = { 0 };
+	struct bf_err e;
+
+	bf_err_clear(&e);
+	ok(bf_eff_set(&eff, key, "2026-01-01", "", 7, &e) == 0 &&
+	    eff.from == t0 && eff.to == BF_TIME_MAX && eff.line == 7 &&
+	    eff.key != key && strcmp(eff.key, "db-1") == 0,
+	    "bf_eff_set: a date, an open end, a copy of the key, the line");
+	free(eff.key);
+	eff.key = NULL;
+	ok(bf_eff_set(&eff, key, "", "2026-01-02T00:00:00Z", 8, &e) == 0 &&
+	    eff.from == BF_TIME_MIN && eff.to == t0 + 86400,
+	    "bf_eff_set: an open start, an RFC 3339 end");
+	free(eff.key);
+	eff.key = NULL;
+	ok(bf_eff_set(&eff, key, "2026-01-02", "2026-01-01", 9, &e) == -1 &&
+	    eff.key == NULL && strstr(e.msg, "is not after") != NULL,
+	    "bf_eff_set: an empty interval is refused, the key not copied");
+}
+
 int
 main(void)
 {
@@ -212,5 +238,6 @@ main(void)
 	test_rates_errors();
 	test_rates_window();
 	test_tenants();
+	test_eff_set();
 	return done_testing();
 }
