@@ -80,13 +80,10 @@ bf_metrics_free(struct bf_metrics *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->n; i++) {
-		free(m->m[i].metric);
-		free(m->m[i].unit);
-		free(m->m[i].query);
-	}
-	free(m->m);
-	free(m->path);
+	for (i = 0; i < m->n; i++)
+		BF_EACH(free, void, m->m[i].metric, m->m[i].unit,
+		    m->m[i].query);
+	BF_EACH(free, void, m->m, m->path);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -247,8 +247,7 @@ rate_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 int
 bf_rates_load(struct bf_rates *rc, const char *path, struct bf_err *e)
 {
-	memset(rc, 0, sizeof(*rc));
-	rc->path = bf_xstrdup(path);
+	*rc = (struct bf_rates){ .path = bf_xstrdup(path) };
 	if (bf_table_read(path, header, F_NCOLS, rate_row, rc, e) == -1)
 		return -1;
 	return bf_eff_sort(rc->r, rc->n, sizeof(*rc->r), path,
@@ -260,14 +259,10 @@ bf_rates_free(struct bf_rates *rc)
 {
 	size_t i;
 
-	for (i = 0; i < rc->n; i++) {
-		free(rc->r[i].eff.key);
-		free(rc->r[i].unit);
-		free(rc->r[i].usage_unit);
-		free(rc->r[i].currency);
-	}
-	free(rc->r);
-	free(rc->path);
+	for (i = 0; i < rc->n; i++)
+		BF_EACH(free, void, rc->r[i].eff.key, rc->r[i].unit,
+		    rc->r[i].usage_unit, rc->r[i].currency);
+	BF_EACH(free, void, rc->r, rc->path);
 	memset(rc, 0, sizeof(*rc));
 }
 

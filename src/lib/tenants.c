@@ -44,8 +44,7 @@ owner_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 int
 bf_tenants_load(struct bf_tenants *t, const char *path, struct bf_err *e)
 {
-	memset(t, 0, sizeof(*t));
-	t->path = bf_xstrdup(path);
+	*t = (struct bf_tenants){ .path = bf_xstrdup(path) };
 	if (bf_table_read(path, header, F_NCOLS, owner_row, t, e) == -1)
 		return -1;
 	return bf_eff_sort(t->o, t->n, sizeof(*t->o), path, "owner of instance",
@@ -57,13 +56,10 @@ bf_tenants_free(struct bf_tenants *t)
 {
 	size_t i;
 
-	for (i = 0; i < t->n; i++) {
-		free(t->o[i].eff.key);
-		free(t->o[i].tenant);
-		free(t->o[i].cost_center);
-	}
-	free(t->o);
-	free(t->path);
+	for (i = 0; i < t->n; i++)
+		BF_EACH(free, void, t->o[i].eff.key, t->o[i].tenant,
+		    t->o[i].cost_center);
+	BF_EACH(free, void, t->o, t->path);
 	memset(t, 0, sizeof(*t));
 }
 
