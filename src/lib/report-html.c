@@ -154,9 +154,6 @@ day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
 	return 0;
 }
 
-/* The keymap cmp_inst sorts the entries of (qsort has no context). */
-static const struct bf_keymap *sort_map;
-
 static void
 put_series(struct bf_buf *b, const struct bf_keymap_ent *x)
 {
@@ -558,20 +555,26 @@ put_corrections(struct bf_buf *b, struct bf_wh *w, const char *from,
 }
 
 /* Top instances by cost (per currency), the rest as "others". */
-struct inst {
-	size_t key;
-	bf_dec cost;
-};
 
-static int
-cmp_inst(const void *a, const void *b)
+/* The keys of m by cost[key], the largest first, equal costs in key order:
+ * an array of m->n ranks whose i is the key's index (the caller frees
+ * it). */
+static struct bf_dec_rank *
+rank_by_cost(const struct bf_keymap *m, const bf_dec *cost)
 {
-	const struct inst *x = a, *y = b;
-	int c = bf_dec_cmp(y->cost, x->cost);
+	struct bf_dec_rank *v = bf_xcalloc(m->n + 1, sizeof(*v));
+	size_t *ord = bf_keymap_sorted(m), i;
 
-	if (c != 0)
-		return c;
-	return bf_keymap_entcmp(&sort_map->v[x->key], &sort_map->v[y->key]);
+	/* ranked by place in key order, then each place made its key */
+	for (i = 0; i < m->n; i++) {
+		v[i].v = cost[ord[i]];
+		v[i].i = i;
+	}
+	qsort(v, m->n, sizeof(*v), bf_dec_rank_cmp);
+	for (i = 0; i < m->n; i++)
+		v[i].i = ord[v[i].i];
+	free(ord);
+	return v;
 }
 
 /* Row rank of the top instances: x is "instance NUL currency", own the
@@ -611,8 +614,8 @@ put_instance_row(struct bf_buf *b, size_t rank, const struct bf_keymap_ent *x,
 /* The instances after the top ones (v[0..n)), one "others" row per
  * currency, in the order met. */
 static void
-put_others(struct bf_buf *b, const struct bf_keymap *m, const struct inst *v,
-    size_t n)
+put_others(struct bf_buf *b, const struct bf_keymap *m,
+    const struct bf_dec_rank *v, size_t n)
 {
 	struct bf_keymap oc = { 0 };
 	bf_dec *cost = bf_xcalloc(n, sizeof(*cost));
@@ -622,11 +625,11 @@ put_others(struct bf_buf *b, const struct bf_keymap *m, const struct inst *v,
 	int added;
 
 	for (i = 0; i < n; i++) {
-		const struct bf_keymap_ent *x = &m->v[v[i].key];
+		const struct bf_keymap_ent *x = &m->v[v[i].i];
 		const char *cur = x->key + strlen(x->key) + 1;
 
 		j = bf_keymap_put(&oc, cur, strlen(cur), &added);
-		bf_dec_add(cost[j], v[i].cost, &cost[j]);
+		bf_dec_add(cost[j], v[i].v, &cost[j]);
 		count[j]++;
 	}
 	for (j = 0; j < oc.n; j++) {
@@ -653,8 +656,9 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 	struct bf_keymap m = { 0 };
 	struct bf_keymap own = { 0 };
 	struct bf_buf k = BF_BUF_INIT;
-	struct inst *v = NULL;
-	size_t i, n = 0, cap = 0, idx;
+	struct bf_dec_rank *v;
+	bf_dec *cost = NULL;
+	size_t i, n, cap = 0, idx;
 	int added;
 
 	if (sheet_by(w, o, BF_BY_INSTANCE, &sh, e) == -1)
@@ -672,24 +676,22 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 		bf_buf_puts(&k, r[6]);
 		idx = bf_keymap_put(&m, k.s, k.len, &added);
 		if (added) {
-			v = bf_grow(v, &cap, n, sizeof(*v), 64);
-			v[n].key = idx;
-			v[n++].cost = bf_dec_from_int(0);
+			cost = bf_grow(cost, &cap, idx, sizeof(*cost), 64);
+			cost[idx] = bf_dec_from_int(0);
 		}
 		bf_dec_parse(r[8], strlen(r[8]), &d);
-		bf_dec_add(v[idx].cost, d, &v[idx].cost);
+		bf_dec_add(cost[idx], d, &cost[idx]);
 		bf_buf_putc(&k, '\0');
 		bf_buf_puts(&k, r[4]);
 		bf_keymap_put(&own, k.s, k.len, &added);
 	}
-	sort_map = &m;
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_inst);
+	v = rank_by_cost(&m, cost);
+	n = m.n;
 	bf_buf_printf(b, "<h2 id=\"instances\">Top %d instances</h2>\n"
 	    "<table class=\"num\"><thead><tr><th>#</th><th>instance</th>"
 	    "<th>tenants</th><th>cost</th></tr></thead><tbody>\n", TOPN);
 	for (i = 0; i < n && i < TOPN; i++)
-		put_instance_row(b, i + 1, &m.v[v[i].key], &own, v[i].cost);
+		put_instance_row(b, i + 1, &m.v[v[i].i], &own, v[i].v);
 	if (n > TOPN)
 		put_others(b, &m, v + TOPN, n - TOPN);
 	bf_buf_puts(b, "</tbody></table>\n");
@@ -697,6 +699,7 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 	bf_keymap_free(&m);
 	bf_keymap_free(&own);
 	bf_buf_free(&k);
+	free(cost);
 	free(v);
 	return 0;
 }

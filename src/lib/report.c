@@ -224,29 +224,13 @@ bf_report_split(bf_dec amount, const bf_dec *w, size_t n, bf_dec *out)
 	return bf_dec_sub(amount, done, &out[n - 1]) == BF_DEC_OK ? 0 : -1;
 }
 
-struct rem {
-	size_t i;
-	bf_dec r;
-};
-
-static int
-cmp_rem(const void *a, const void *b)
-{
-	const struct rem *x = a, *y = b;
-	int c = bf_dec_cmp(y->r, x->r);
-
-	if (c != 0)
-		return c;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 int
 bf_report_cents(const bf_dec *a, size_t n, int places, bf_dec *out,
     bf_dec *total)
 {
 	bf_dec sum = bf_dec_from_int(0), floors = bf_dec_from_int(0), unit;
 	bf_dec missing;
-	struct rem *r;
+	struct bf_dec_rank *r;
 	int64_t k, j;
 	size_t i;
 	int p;
@@ -273,7 +257,7 @@ bf_report_cents(const bf_dec *a, size_t n, int places, bf_dec *out,
 		}
 		out[i].v = q * unit.v;
 		r[i].i = i;
-		r[i].r.v = m;
+		r[i].v.v = m;
 		if (bf_dec_add(floors, out[i], &floors) != BF_DEC_OK) {
 			free(r);
 			return -1;
@@ -285,7 +269,7 @@ bf_report_cents(const bf_dec *a, size_t n, int places, bf_dec *out,
 	}
 	k = (int64_t)(missing.v / unit.v);
 	if (n > 0)
-		qsort(r, n, sizeof(*r), cmp_rem);
+		qsort(r, n, sizeof(*r), bf_dec_rank_cmp);
 	for (j = 0; j < k && (size_t)j < n; j++)
 		out[r[j].i].v += unit.v;
 	free(r);
