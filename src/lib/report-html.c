@@ -119,51 +119,9 @@ struct days {
 	struct bf_cov cov;
 };
 
-static int
-day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
-    struct bf_err *e)
-{
-	struct days *d = ctx;
-	const char *ws = row->v[BF_U_WINDOW_START];
-	const char *cur = row->v[BF_U_CURRENCY] ? row->v[BF_U_CURRENCY] : "";
-	size_t i, idx;
-	int added;
-
-	if (row->v[BF_U_RUN_ID] != NULL)
-		bf_keymap_put(&d->run, row->v[BF_U_RUN_ID],
-		    strlen(row->v[BF_U_RUN_ID]), &added);
-	bf_keymap_put(&d->day, ws, 10, &added);
-	bf_cov_row(&d->cov, row);
-	for (i = 0; i < sh->n; i++) {
-		bf_buf_reset(&d->k);
-		bf_buf_puts(&d->k, sh->v[i].tenant);
-		bf_buf_putc(&d->k, '\0');
-		bf_buf_puts(&d->k, cur);
-		bf_keymap_put(&d->ser, d->k.s, d->k.len, &added);
-		bf_buf_putc(&d->k, '\0');
-		bf_buf_add(&d->k, ws, 10);
-		idx = bf_keymap_put(&d->cell, d->k.s, d->k.len, &added);
-		if (added) {
-			d->v = bf_grow(d->v, &d->cap, idx, sizeof(*d->v), 64);
-			d->v[idx] = bf_dec_from_int(0);
-		}
-		if (bf_dec_add(d->v[idx], sh->v[i].cost, &d->v[idx]) !=
-		    BF_DEC_OK)
-			return bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
-	}
-	return 0;
-}
-
-static void
-put_series(struct bf_buf *b, const struct bf_keymap_ent *x)
-{
-	esc(b, x->key[0] ? x->key : "(none)");
-	bf_buf_puts(b, " (");
-	esc(b, x->key + strlen(x->key) + 1);
-	bf_buf_putc(b, ')');
-}
-
-static bf_dec
+/* The cost of series s (a key of d->ser) on day (its first 10 bytes),
+ * zero when new; valid until the next call. */
+static bf_dec *
 cell_of(struct days *d, const struct bf_keymap_ent *s, const char *day)
 {
 	size_t i;
@@ -178,7 +136,45 @@ cell_of(struct days *d, const struct bf_keymap_ent *s, const char *day)
 		d->v = bf_grow(d->v, &d->cap, i, sizeof(*d->v), 64);
 		d->v[i] = bf_dec_from_int(0);
 	}
-	return d->v[i];
+	return &d->v[i];
+}
+
+static int
+day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
+    struct bf_err *e)
+{
+	struct days *d = ctx;
+	const char *ws = row->v[BF_U_WINDOW_START];
+	const char *cur = row->v[BF_U_CURRENCY] ? row->v[BF_U_CURRENCY] : "";
+	size_t i, j;
+	bf_dec *c;
+	int added;
+
+	if (row->v[BF_U_RUN_ID] != NULL)
+		bf_keymap_put(&d->run, row->v[BF_U_RUN_ID],
+		    strlen(row->v[BF_U_RUN_ID]), &added);
+	bf_keymap_put(&d->day, ws, 10, &added);
+	bf_cov_row(&d->cov, row);
+	for (i = 0; i < sh->n; i++) {
+		bf_buf_reset(&d->k);
+		bf_buf_puts(&d->k, sh->v[i].tenant);
+		bf_buf_putc(&d->k, '\0');
+		bf_buf_puts(&d->k, cur);
+		j = bf_keymap_put(&d->ser, d->k.s, d->k.len, &added);
+		c = cell_of(d, &d->ser.v[j], ws);
+		if (bf_dec_add(*c, sh->v[i].cost, c) != BF_DEC_OK)
+			return bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
+	}
+	return 0;
+}
+
+static void
+put_series(struct bf_buf *b, const struct bf_keymap_ent *x)
+{
+	esc(b, x->key[0] ? x->key : "(none)");
+	bf_buf_puts(b, " (");
+	esc(b, x->key + strlen(x->key) + 1);
+	bf_buf_putc(b, ')');
 }
 
 static void
@@ -194,7 +190,7 @@ put_chart(struct bf_buf *b, struct days *d)
 		double sum = 0;
 
 		for (j = 0; j < d->ser.n; j++) {
-			double v = dbl(cell_of(d, &d->ser.v[os[j]],
+			double v = dbl(*cell_of(d, &d->ser.v[os[j]],
 			    d->day.v[od[i]].key));
 
 			if (v > 0)
@@ -235,7 +231,7 @@ put_chart(struct bf_buf *b, struct days *d)
 		x = L + i * bw;
 		top = H - Bm;
 		for (j = 0; j < d->ser.n; j++) {
-			bf_dec c = cell_of(d, &d->ser.v[os[j]], day);
+			bf_dec c = *cell_of(d, &d->ser.v[os[j]], day);
 			double v = dbl(c);
 
 			if (v <= 0 || max <= 0)
@@ -280,7 +276,7 @@ put_chart(struct bf_buf *b, struct days *d)
 		for (j = 0; j < d->ser.n; j++) {
 			const struct bf_keymap_ent *x = &d->ser.v[os[j]];
 
-			bf_dec_format(cell_of(d, x, day), s);
+			bf_dec_format(*cell_of(d, x, day), s);
 			bf_buf_printf(b, "<td data-bf-day=\"%.10s\" "
 			    "data-bf-tenant=\"", day);
 			esc(b, x->key);
