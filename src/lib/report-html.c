@@ -750,13 +750,6 @@ put_quota(struct bf_buf *b, struct bf_wh *w, const struct bf_report_opts *o,
 	return 0;
 }
 
-static void
-no_problem(void *ctx, const char *msg)
-{
-	(void)ctx;
-	(void)msg;
-}
-
 /* The verify result and chain head of every partition (bf_verify's lines,
  * in its own read snapshot). */
 static int
@@ -774,7 +767,6 @@ put_verify(struct bf_buf *b, struct bf_wh *w, struct bf_err *e)
 
 	if ((vo.out = open_memstream(&text, &len)) == NULL)
 		return bf_err_set(e, BF_EXIT_IO, "out of memory");
-	vo.problem = no_problem;
 	n = bf_verify(w, &vo, e);
 	if (fclose(vo.out) == EOF && n != -1)
 		n = bf_err_set(e, BF_EXIT_IO, "out of memory");
