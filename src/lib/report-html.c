@@ -959,12 +959,9 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 	else
 		rc = found;
 done:
-	bf_buf_free(&b);
-	bf_keymap_free(&d.day);
-	bf_keymap_free(&d.ser);
-	bf_keymap_free(&d.cell);
-	bf_keymap_free(&d.run);
-	bf_buf_free(&d.k);
+	BF_EACH(bf_buf_free, struct bf_buf, &b, &d.k);
+	BF_EACH(bf_keymap_free, struct bf_keymap, &d.day, &d.ser, &d.cell,
+	    &d.run);
 	bf_cov_free(&d.cov);
 	free(d.v);
 	return rc;

@@ -947,19 +947,10 @@ done:
 
 			bf_sha256_final(&v.w[i].h, d);
 		}
-	free(ord);
-	free(v.p);
-	free(v.w);
-	free(v.hseq);
-	free(v.bal);
-	free(v.sh);
+	BF_EACH(free, void, ord, v.p, v.w, v.hseq, v.bal, v.sh);
 	bf_rowset_free(&v.shmem);
-	bf_keymap_free(&v.parts);
-	bf_keymap_free(&v.wins);
-	bf_keymap_free(&v.heads);
-	bf_keymap_free(&v.keys);
-	bf_buf_free(&v.canon);
-	bf_buf_free(&v.k);
-	bf_buf_free(&out);
+	BF_EACH(bf_keymap_free, struct bf_keymap, &v.parts, &v.wins, &v.heads,
+	    &v.keys);
+	BF_EACH(bf_buf_free, struct bf_buf, &v.canon, &v.k, &out);
 	return rc;
 }
