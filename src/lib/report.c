@@ -1229,26 +1229,24 @@ static int
 gap_window(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct gaps *g = ctx;
-	const char *p = row->v[BF_W_PARTITION];
-	const char *ws = row->v[BF_W_WINDOW_START];
-	const char *we = row->v[BF_W_WINDOW_END];
-	bf_time a, b;
+	struct bf_window_row w;
 	long idx;
 
-	if (bf_time_parse(ws, strlen(ws), &a, NULL) == -1 ||
-	    bf_time_parse(we, strlen(we), &b, NULL) == -1)
+	if (bf_window_row_read(row, &w) == -1)
 		return bf_err_set(e, BF_EXIT_FAILED, "windows row of '%s' has "
-		    "bad bounds '%s' '%s'", p, ws, we);
-	idx = bf_keymap_get(&g->names, p, strlen(p));
+		    "bad bounds '%s' '%s'", w.partition,
+		    row->v[BF_W_WINDOW_START], row->v[BF_W_WINDOW_END]);
+	idx = bf_keymap_get(&g->names, w.partition, strlen(w.partition));
 	if (idx == -1) {
 		if (g->fixed)
 			return 0;
-		idx = (long)bf_keymap_put(&g->names, p, strlen(p), NULL);
+		idx = (long)bf_keymap_put(&g->names, w.partition,
+		    strlen(w.partition), NULL);
 		g->ck = bf_grow(g->ck, &g->cap, (size_t)idx,
 		    sizeof(*g->ck), 16);
-		bf_ckpt_init(&g->ck[idx], p);
+		bf_ckpt_init(&g->ck[idx], w.partition);
 	}
-	bf_ckpt_add(&g->ck[idx], a, b);
+	bf_ckpt_add(&g->ck[idx], w.from, w.to);
 	return 0;
 }
 

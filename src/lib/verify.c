@@ -244,7 +244,7 @@ win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	struct vwin *x;
 	struct bf_err he;
 	char h[BF_SHA256_HEX];
-	bf_time a, b;
+	struct bf_window_row wr;
 
 	v->p[p].windows++;
 	bf_buf_reset(&v->k);
@@ -270,9 +270,8 @@ win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	else if (v->hashed && (bf_wh_window_hash(row, h, &he) == -1 ||
 	    strcmp(h, row->v[BF_W_HASH]) != 0))
 		x->hash_bad = 2;
-	if (bf_time_parse(ws, strlen(ws), &a, NULL) == 0 &&
-	    bf_time_parse(we, strlen(we), &b, NULL) == 0)
-		bf_ckpt_add(&v->p[p].win, a, b);
+	if (bf_window_row_read(row, &wr) == 0)
+		bf_ckpt_add(&v->p[p].win, wr.from, wr.to);
 	(void)e;
 	return 0;
 }

@@ -149,6 +149,16 @@ long bf_plan_missing(const struct bf_ckpt *c, const struct bf_ckpt *wh,
 void bf_plan_basis(const struct bf_ckpt *c, struct bf_ckpt *wh);
 
 struct bf_wh;
+struct bf_row;
+/* A row of the windows table (bf_tbl_windows), read: its partition (the
+ * row's string, NULL when missing) and its window [from, to). */
+struct bf_window_row {
+	const char *partition;
+	bf_time from, to;
+};
+/* Reads row into *w: 0, or -1 when a bound is missing or is no time.
+ * Whether from < to is the caller's to check. */
+int bf_window_row_read(const struct bf_row *row, struct bf_window_row *w);
 /* bf-ledger watermark: one line per partition, to out, from the windows
  * table of w (read in one snapshot), {"type":"watermark","partition":P,
  * "encoded":E,"committed_from":A,"watermark":B,"last_window":[S,B],

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "tap.h"
 #include "timeutil.h"
+#include "warehouse.h"
 #include "window.h"
 
 static bf_time
@@ -522,6 +523,35 @@ test_warehouse_basis(void)
 	bf_buf_free(&msg);
 }
 
+/* bf_window_row_read: the partition and bounds of a windows row, bounds
+ * that are no times refused, the order left to the caller. */
+static void
+test_window_row(void)
+{
+	struct bf_row r = { { NULL } };
+	struct bf_window_row w;
+
+	r.v[BF_W_PARTITION] = "db-1";
+	r.v[BF_W_WINDOW_START] = "2026-01-01T00:00:00Z";
+	r.v[BF_W_WINDOW_END] = "2026-01-01T06:00:00Z";
+	ok(bf_window_row_read(&r, &w) == 0 && strcmp(w.partition, "db-1") ==
+	    0 && w.from == 1767225600 && w.to == 1767225600 + 6 * 3600,
+	    "window row: partition and bounds");
+	r.v[BF_W_WINDOW_END] = "2025-12-31T00:00:00Z";
+	ok(bf_window_row_read(&r, &w) == 0 && w.to == 1767225600 - 86400,
+	    "window row: bounds out of order are read as they are");
+	r.v[BF_W_WINDOW_END] = "tomorrow";
+	ok(bf_window_row_read(&r, &w) == -1, "window row: a bad end refused");
+	r.v[BF_W_WINDOW_END] = NULL;
+	ok(bf_window_row_read(&r, &w) == -1, "window row: no end refused");
+	r.v[BF_W_WINDOW_END] = "2026-01-02T00:00:00Z";
+	r.v[BF_W_PARTITION] = NULL;
+	ok(bf_window_row_read(&r, &w) == 0 && w.partition == NULL,
+	    "window row: no partition read as NULL");
+	r.v[BF_W_WINDOW_START] = NULL;
+	ok(bf_window_row_read(&r, &w) == -1, "window row: no start refused");
+}
+
 int
 main(void)
 {
@@ -533,5 +563,6 @@ main(void)
 	test_lines();
 	test_settle();
 	test_warehouse_basis();
+	test_window_row();
 	return done_testing();
 }
