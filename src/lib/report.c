@@ -1268,28 +1268,17 @@ int
 bf_report_gaps(struct bf_wh *w, bf_time from, bf_time to,
     const char *const *names, size_t n, FILE *out, struct bf_err *e)
 {
-	struct gaps g;
+	struct gaps g = { .cap = n, .fixed = n > 0 };
 	struct bf_buf b = BF_BUF_INIT, js = BF_BUF_INIT;
 	size_t i, *ord = NULL;
 	int rc = -1;
 
-	memset(&g, 0, sizeof(g));
 	if (n > 0) {
-		g.fixed = 1;
-		g.cap = n;
 		g.ck = bf_xcalloc(n, sizeof(*g.ck));
-		for (i = 0; i < n; i++) {
-			int added;
-
-			bf_keymap_put(&g.names, names[i], strlen(names[i]),
-			    &added);
-			if (!added) {
-				bf_err_set(e, BF_EXIT_USAGE, "partition '%s' "
-				    "named twice", names[i]);
-				goto done;
-			}
+		if (bf_part_names(&g.names, names, n, e) == -1)
+			goto done;
+		for (i = 0; i < n; i++)
 			bf_ckpt_init(&g.ck[i], names[i]);
-		}
 	}
 	if (bf_wh_begin_read(w, e) == -1)
 		goto done;

@@ -551,28 +551,34 @@ wm_put(struct bf_buf *b, const char *name, size_t len, const struct wmark *m)
 }
 
 int
+bf_part_names(struct bf_keymap *m, const char *const *names, size_t n,
+    struct bf_err *e)
+{
+	size_t i;
+	int added;
+
+	for (i = 0; i < n; i++) {
+		bf_keymap_put(m, names[i], strlen(names[i]), &added);
+		if (!added)
+			return bf_err_set(e, BF_EXIT_USAGE, "partition '%s' "
+			    "named twice", names[i]);
+	}
+	return 0;
+}
+
+int
 bf_plan_watermarks(struct bf_wh *w, const char *const *names, size_t n,
     FILE *out, struct bf_err *e)
 {
-	struct wmarks x;
+	struct wmarks x = { .cap = n, .fixed = n > 0 };
 	struct bf_buf b = BF_BUF_INIT;
 	size_t i;
-	int rc = -1, added;
+	int rc = -1;
 
-	memset(&x, 0, sizeof(x));
 	if (n > 0) {
-		x.fixed = 1;
-		x.cap = n;
 		x.v = bf_xcalloc(n, sizeof(*x.v));
-		for (i = 0; i < n; i++) {
-			bf_keymap_put(&x.names, names[i], strlen(names[i]),
-			    &added);
-			if (!added) {
-				bf_err_set(e, BF_EXIT_USAGE, "partition '%s' "
-				    "named twice", names[i]);
-				goto done;
-			}
-		}
+		if (bf_part_names(&x.names, names, n, e) == -1)
+			goto done;
 	}
 	if (w != NULL) {
 		if (bf_wh_begin_read(w, e) == -1)

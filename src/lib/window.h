@@ -224,6 +224,13 @@ int bf_partlist_has(const struct bf_partlist *l, const char *name,
     size_t len);
 void bf_partlist_free(struct bf_partlist *l);
 
+struct bf_keymap;
+/* Puts the partitions named, names[0..n), in m, as its keys 0 to n - 1 in
+ * that order: 0, or -1 with e set (BF_EXIT_USAGE) when one is named
+ * twice (m then holds the names before it). */
+int bf_part_names(struct bf_keymap *m, const char *const *names, size_t n,
+    struct bf_err *e);
+
 /* Appends a window line and '\n' to out:
  * {"type":"window","partition":...,"window_start":...,"window_end":...,
  *  "grid":...}. part is the partition's name already as a JSON string

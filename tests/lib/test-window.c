@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "err.h"
+#include "keymap.h"
 #include "tap.h"
 #include "timeutil.h"
 #include "warehouse.h"
@@ -552,6 +553,30 @@ test_window_row(void)
 	ok(bf_window_row_read(&r, &w) == -1, "window row: no start refused");
 }
 
+/* bf_part_names: the names as keys 0 to n - 1 in order, a name given
+ * twice refused. */
+static void
+test_part_names(void)
+{
+	static const char *const ok3[] = { "db-2", "db-1", "db-10" };
+	static const char *const dup[] = { "db-1", "db-2", "db-1", "db-3" };
+	struct bf_keymap m = BF_KEYMAP_INIT;
+	struct bf_err e = { 0 };
+
+	ok(bf_part_names(&m, ok3, 3, &e) == 0 && m.n == 3 &&
+	    strcmp(m.v[0].key, "db-2") == 0 && strcmp(m.v[1].key, "db-1") ==
+	    0 && strcmp(m.v[2].key, "db-10") == 0,
+	    "part names: keys 0, 1, 2 in the order given");
+	bf_keymap_free(&m);
+	ok(bf_part_names(&m, dup, 4, &e) == -1 && e.code == BF_EXIT_USAGE &&
+	    strcmp(e.msg, "partition 'db-1' named twice") == 0 && m.n == 2,
+	    "part names: a name given twice refused: %s", e.msg);
+	bf_keymap_free(&m);
+	ok(bf_part_names(&m, dup, 0, &e) == 0 && m.n == 0,
+	    "part names: none named");
+	bf_keymap_free(&m);
+}
+
 int
 main(void)
 {
@@ -564,5 +589,6 @@ main(void)
 	test_settle();
 	test_warehouse_basis();
 	test_window_row();
+	test_part_names();
 	return done_testing();
 }
