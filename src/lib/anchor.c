@@ -12,6 +12,7 @@
 #include "keymap.h"
 #include "ledger.h"
 #include "timeutil.h"
+#include "window.h"
 
 /* A walk over one partition's chain. */
 struct walk {
@@ -126,21 +127,18 @@ static int
 win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct wins *x = ctx;
-	const char *ws = row->v[BF_W_WINDOW_START];
-	const char *we = row->v[BF_W_WINDOW_END];
 	const char *d = row->v[BF_W_DIGEST];
-	bf_time a, b;
+	struct bf_window_row w;
 
 	(void)e;
-	if (strcmp(row->v[BF_W_PARTITION], x->partition) != 0 ||
-	    bf_time_parse(ws, strlen(ws), &a, NULL) != 0 ||
-	    bf_time_parse(we, strlen(we), &b, NULL) != 0 || a >= b)
+	if (bf_window_row_read(row, &w) == -1 ||
+	    strcmp(w.partition, x->partition) != 0 || w.from >= w.to)
 		return 0;
-	bf_ckpt_add(x->c, a, b);
+	bf_ckpt_add(x->c, w.from, w.to);
 	x->c->windows++;
-	if (a >= x->c->last_from) {
-		x->c->last_from = a;
-		x->c->last_to = b;
+	if (w.from >= x->c->last_from) {
+		x->c->last_from = w.from;
+		x->c->last_to = w.to;
 		snprintf(x->c->last_digest, sizeof(x->c->last_digest), "%s",
 		    d != NULL && strlen(d) == 64 ? d : "");
 	}

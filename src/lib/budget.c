@@ -235,15 +235,13 @@ dir_open(struct bf_budget *b, const char *dir, struct bf_err *e)
 	return 0;
 }
 
+/* Locks the source's file and reads its state into *st: 0, or -1 with e
+ * set (and the file unlocked). */
 static int
-dir_update(struct bf_budget *b, void (*fn)(struct bf_budget_state *, void *),
-    void *ctx, struct bf_err *e)
+dir_load(struct bf_budget *b, struct bf_budget_state *st, struct bf_err *e)
 {
-	struct bf_budget_state st;
-	struct bf_buf out = BF_BUF_INIT;
 	char raw[1024];
 	ssize_t n;
-	int rc = -1;
 
 	while (flock(b->fd, LOCK_EX) < 0)
 		if (errno != EINTR)
@@ -253,27 +251,36 @@ dir_update(struct bf_budget *b, void (*fn)(struct bf_budget_state *, void *),
 	if (n < 0) {
 		bf_err_set(e, BF_EXIT_UNAVAILABLE, "budget '%s': %s", b->path,
 		    strerror(errno));
-		goto done;
+		goto fail;
 	}
 	raw[n] = '\0';
 	if (n == 0)
-		memset(&st, 0, sizeof(st));
-	else if (bf_budget_parse(raw, &st) < 0) {
+		memset(st, 0, sizeof(*st));
+	else if (bf_budget_parse(raw, st) < 0) {
 		bf_err_set(e, BF_EXIT_UNAVAILABLE, "budget '%s': not a budget "
 		    "file (remove it to start the source afresh)", b->path);
-		goto done;
+		goto fail;
 	}
-	fn(&st, ctx);
-	bf_budget_format(&st, &out);
+	return 0;
+fail:
+	flock(b->fd, LOCK_UN);
+	return -1;
+}
+
+/* Writes st to the source's file and unlocks it: 0, or -1 with e set. */
+static int
+dir_store(struct bf_budget *b, const struct bf_budget_state *st,
+    struct bf_err *e)
+{
+	struct bf_buf out = BF_BUF_INIT;
+	int rc = 0;
+
+	bf_budget_format(st, &out);
 	bf_buf_putc(&out, '\n');
 	if (pwrite(b->fd, out.s, out.len, 0) != (ssize_t)out.len ||
-	    ftruncate(b->fd, (off_t)out.len) < 0) {
-		bf_err_set(e, BF_EXIT_UNAVAILABLE, "budget '%s': write: %s",
-		    b->path, strerror(errno));
-		goto done;
-	}
-	rc = 0;
-done:
+	    ftruncate(b->fd, (off_t)out.len) < 0)
+		rc = bf_err_set(e, BF_EXIT_UNAVAILABLE, "budget '%s': write: "
+		    "%s", b->path, strerror(errno));
 	flock(b->fd, LOCK_UN);
 	bf_buf_free(&out);
 	return rc;
@@ -367,18 +374,17 @@ pg_open(struct bf_budget *b, const char *target, struct bf_err *e)
 	return 0;
 }
 
+/* Takes the source's row (inserted when absent) for update in a new
+ * transaction and reads it into *st: 0, or -1 with e set (rolled
+ * back). */
 static int
-pg_update(struct bf_budget *b, void (*fn)(struct bf_budget_state *, void *),
-    void *ctx, struct bf_err *e)
+pg_load(struct bf_budget *b, struct bf_budget_state *st, struct bf_err *e)
 {
-	struct bf_budget_state st;
 	struct bf_buf sql = BF_BUF_INIT;
-	char nums[NUMS - 1][24];
-	const char *v[NUMS + 1];
+	const char *v[1] = { b->id };
 	PGresult *res;
 	int i, rc;
 
-	v[0] = b->id;
 	if (pg_run(b, "BEGIN", 0, NULL, NULL, e) < 0 ||
 	    pg_run(b, "INSERT INTO bf_budget (source_id) VALUES ($1) "
 	    "ON CONFLICT DO NOTHING", 1, v, NULL, e) < 0)
@@ -391,17 +397,29 @@ pg_update(struct bf_budget *b, void (*fn)(struct bf_budget_state *, void *),
 		return -1;
 	if (PQntuples(res) != 1)
 		return pg_err(b, res, "the source's row is missing", e);
-	memset(&st, 0, sizeof(st));
-	for (i = 0; num_at(&st, i) != NULL; i++)
-		*num_at(&st, i) = strtoll(PQgetvalue(res, 0, i), NULL, 10);
-	snprintf(st.reason, sizeof(st.reason), "%s", PQgetvalue(res, 0, i));
+	memset(st, 0, sizeof(*st));
+	for (i = 0; num_at(st, i) != NULL; i++)
+		*num_at(st, i) = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+	snprintf(st->reason, sizeof(st->reason), "%s", PQgetvalue(res, 0, i));
 	PQclear(res);
-	fn(&st, ctx);
-	for (i = 0; num_at(&st, i) != NULL; i++) {
-		snprintf(nums[i], sizeof(nums[i]), "%" PRId64, *num_at(&st, i));
+	return 0;
+}
+
+/* Writes st to the source's row and commits: 0, or -1 with e set
+ * (rolled back). */
+static int
+pg_store(struct bf_budget *b, struct bf_budget_state *st, struct bf_err *e)
+{
+	char nums[NUMS - 1][24];
+	const char *v[NUMS + 1];
+	int i;
+
+	v[0] = b->id;
+	for (i = 0; num_at(st, i) != NULL; i++) {
+		snprintf(nums[i], sizeof(nums[i]), "%" PRId64, *num_at(st, i));
 		v[i + 1] = nums[i];
 	}
-	v[i + 1] = st.reason;
+	v[i + 1] = st->reason;
 	if (pg_run(b, "UPDATE bf_budget SET tokens = $2, last_ms = $3, "
 	    "started = $4, bstate = $5, fails = $6, probing = $7, "
 	    "opened_ms = $8, opened = $9, probe_ms = $10, hold_ms = $11, "
@@ -441,9 +459,13 @@ bf_budget_update(struct bf_budget *b,
     void (*fn)(struct bf_budget_state *st, void *ctx), void *ctx,
     struct bf_err *e)
 {
-	if (b->conn != NULL)
-		return pg_update(b, fn, ctx, e);
-	return dir_update(b, fn, ctx, e);
+	struct bf_budget_state st;
+	int pg = b->conn != NULL;
+
+	if ((pg ? pg_load(b, &st, e) : dir_load(b, &st, e)) < 0)
+		return -1;
+	fn(&st, ctx);
+	return pg ? pg_store(b, &st, e) : dir_store(b, &st, e);
 }
 
 void

@@ -324,6 +324,15 @@ bf_dec_cmp(bf_dec a, bf_dec b)
 }
 
 int
+bf_dec_rank_cmp(const void *a, const void *b)
+{
+	const struct bf_dec_rank *x = a, *y = b;
+	int c = bf_dec_cmp(y->v, x->v);
+
+	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+int
 bf_dec_sign(bf_dec a)
 {
 	return (a.v > 0) - (a.v < 0);

@@ -90,6 +90,16 @@ int bf_dec_to_int(bf_dec a, int64_t *out);
 int bf_dec_is_integer(bf_dec a);
 int bf_dec_cmp(bf_dec a, bf_dec b); /* -1, 0, 1 */
 int bf_dec_sign(bf_dec a);          /* -1, 0, 1 */
+/* A value and its place i in a list, for ranking: sorted with
+ * bf_dec_rank_cmp, the largest value first, equal values in the order of
+ * i (qsort alone is not stable). */
+struct bf_dec_rank {
+	bf_dec v;
+	size_t i;
+};
+/* The qsort(3) comparator of struct bf_dec_rank: v descending, then i
+ * ascending. */
+int bf_dec_rank_cmp(const void *a, const void *b);
 /* -a (fails only for the out-of-range v == INT128_MIN). */
 int bf_dec_neg(bf_dec a, bf_dec *out);
 

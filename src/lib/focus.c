@@ -561,16 +561,10 @@ bf_focus_export(struct bf_wh *w, const struct bf_focus_opts *o,
 	rc = 0;
 done:
 	bf_wh_rollback(w);
-	bf_keymap_free(&f.rows);
-	bf_keymap_free(&f.units);
-	bf_keymap_free(&f.split);
-	free(f.cur);
-	free(f.sh);
-	free(f.unit);
-	free(f.bal);
+	BF_EACH(bf_keymap_free, struct bf_keymap, &f.rows, &f.units, &f.split);
+	BF_EACH(free, void, f.cur, f.sh, f.unit, f.bal);
 	bf_rowset_free(&f.mem);
 	bf_shares_free(&f.shares);
-	bf_buf_free(&f.k);
-	bf_buf_free(&f.b);
+	BF_EACH(bf_buf_free, struct bf_buf, &f.k, &f.b);
 	return rc;
 }

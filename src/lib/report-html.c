@@ -119,54 +119,9 @@ struct days {
 	struct bf_cov cov;
 };
 
-static int
-day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
-    struct bf_err *e)
-{
-	struct days *d = ctx;
-	const char *ws = row->v[BF_U_WINDOW_START];
-	const char *cur = row->v[BF_U_CURRENCY] ? row->v[BF_U_CURRENCY] : "";
-	size_t i, idx;
-	int added;
-
-	if (row->v[BF_U_RUN_ID] != NULL)
-		bf_keymap_put(&d->run, row->v[BF_U_RUN_ID],
-		    strlen(row->v[BF_U_RUN_ID]), &added);
-	bf_keymap_put(&d->day, ws, 10, &added);
-	bf_cov_row(&d->cov, row);
-	for (i = 0; i < sh->n; i++) {
-		bf_buf_reset(&d->k);
-		bf_buf_puts(&d->k, sh->v[i].tenant);
-		bf_buf_putc(&d->k, '\0');
-		bf_buf_puts(&d->k, cur);
-		bf_keymap_put(&d->ser, d->k.s, d->k.len, &added);
-		bf_buf_putc(&d->k, '\0');
-		bf_buf_add(&d->k, ws, 10);
-		idx = bf_keymap_put(&d->cell, d->k.s, d->k.len, &added);
-		if (added) {
-			d->v = bf_grow(d->v, &d->cap, idx, sizeof(*d->v), 64);
-			d->v[idx] = bf_dec_from_int(0);
-		}
-		if (bf_dec_add(d->v[idx], sh->v[i].cost, &d->v[idx]) !=
-		    BF_DEC_OK)
-			return bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
-	}
-	return 0;
-}
-
-/* The keymap cmp_inst sorts the entries of (qsort has no context). */
-static const struct bf_keymap *sort_map;
-
-static void
-put_series(struct bf_buf *b, const struct bf_keymap_ent *x)
-{
-	esc(b, x->key[0] ? x->key : "(none)");
-	bf_buf_puts(b, " (");
-	esc(b, x->key + strlen(x->key) + 1);
-	bf_buf_putc(b, ')');
-}
-
-static bf_dec
+/* The cost of series s (a key of d->ser) on day (its first 10 bytes),
+ * zero when new; valid until the next call. */
+static bf_dec *
 cell_of(struct days *d, const struct bf_keymap_ent *s, const char *day)
 {
 	size_t i;
@@ -181,7 +136,45 @@ cell_of(struct days *d, const struct bf_keymap_ent *s, const char *day)
 		d->v = bf_grow(d->v, &d->cap, i, sizeof(*d->v), 64);
 		d->v[i] = bf_dec_from_int(0);
 	}
-	return d->v[i];
+	return &d->v[i];
+}
+
+static int
+day_row(void *ctx, const struct bf_row *row, const struct bf_shares *sh,
+    struct bf_err *e)
+{
+	struct days *d = ctx;
+	const char *ws = row->v[BF_U_WINDOW_START];
+	const char *cur = row->v[BF_U_CURRENCY] ? row->v[BF_U_CURRENCY] : "";
+	size_t i, j;
+	bf_dec *c;
+	int added;
+
+	if (row->v[BF_U_RUN_ID] != NULL)
+		bf_keymap_put(&d->run, row->v[BF_U_RUN_ID],
+		    strlen(row->v[BF_U_RUN_ID]), &added);
+	bf_keymap_put(&d->day, ws, 10, &added);
+	bf_cov_row(&d->cov, row);
+	for (i = 0; i < sh->n; i++) {
+		bf_buf_reset(&d->k);
+		bf_buf_puts(&d->k, sh->v[i].tenant);
+		bf_buf_putc(&d->k, '\0');
+		bf_buf_puts(&d->k, cur);
+		j = bf_keymap_put(&d->ser, d->k.s, d->k.len, &added);
+		c = cell_of(d, &d->ser.v[j], ws);
+		if (bf_dec_add(*c, sh->v[i].cost, c) != BF_DEC_OK)
+			return bf_err_set(e, BF_EXIT_FAILED, "cost overflow");
+	}
+	return 0;
+}
+
+static void
+put_series(struct bf_buf *b, const struct bf_keymap_ent *x)
+{
+	esc(b, x->key[0] ? x->key : "(none)");
+	bf_buf_puts(b, " (");
+	esc(b, x->key + strlen(x->key) + 1);
+	bf_buf_putc(b, ')');
 }
 
 static void
@@ -197,7 +190,7 @@ put_chart(struct bf_buf *b, struct days *d)
 		double sum = 0;
 
 		for (j = 0; j < d->ser.n; j++) {
-			double v = dbl(cell_of(d, &d->ser.v[os[j]],
+			double v = dbl(*cell_of(d, &d->ser.v[os[j]],
 			    d->day.v[od[i]].key));
 
 			if (v > 0)
@@ -238,7 +231,7 @@ put_chart(struct bf_buf *b, struct days *d)
 		x = L + i * bw;
 		top = H - Bm;
 		for (j = 0; j < d->ser.n; j++) {
-			bf_dec c = cell_of(d, &d->ser.v[os[j]], day);
+			bf_dec c = *cell_of(d, &d->ser.v[os[j]], day);
 			double v = dbl(c);
 
 			if (v <= 0 || max <= 0)
@@ -283,7 +276,7 @@ put_chart(struct bf_buf *b, struct days *d)
 		for (j = 0; j < d->ser.n; j++) {
 			const struct bf_keymap_ent *x = &d->ser.v[os[j]];
 
-			bf_dec_format(cell_of(d, x, day), s);
+			bf_dec_format(*cell_of(d, x, day), s);
 			bf_buf_printf(b, "<td data-bf-day=\"%.10s\" "
 			    "data-bf-tenant=\"", day);
 			esc(b, x->key);
@@ -558,20 +551,26 @@ put_corrections(struct bf_buf *b, struct bf_wh *w, const char *from,
 }
 
 /* Top instances by cost (per currency), the rest as "others". */
-struct inst {
-	size_t key;
-	bf_dec cost;
-};
 
-static int
-cmp_inst(const void *a, const void *b)
+/* The keys of m by cost[key], the largest first, equal costs in key order:
+ * an array of m->n ranks whose i is the key's index (the caller frees
+ * it). */
+static struct bf_dec_rank *
+rank_by_cost(const struct bf_keymap *m, const bf_dec *cost)
 {
-	const struct inst *x = a, *y = b;
-	int c = bf_dec_cmp(y->cost, x->cost);
+	struct bf_dec_rank *v = bf_xcalloc(m->n + 1, sizeof(*v));
+	size_t *ord = bf_keymap_sorted(m), i;
 
-	if (c != 0)
-		return c;
-	return bf_keymap_entcmp(&sort_map->v[x->key], &sort_map->v[y->key]);
+	/* ranked by place in key order, then each place made its key */
+	for (i = 0; i < m->n; i++) {
+		v[i].v = cost[ord[i]];
+		v[i].i = i;
+	}
+	qsort(v, m->n, sizeof(*v), bf_dec_rank_cmp);
+	for (i = 0; i < m->n; i++)
+		v[i].i = ord[v[i].i];
+	free(ord);
+	return v;
 }
 
 /* Row rank of the top instances: x is "instance NUL currency", own the
@@ -611,8 +610,8 @@ put_instance_row(struct bf_buf *b, size_t rank, const struct bf_keymap_ent *x,
 /* The instances after the top ones (v[0..n)), one "others" row per
  * currency, in the order met. */
 static void
-put_others(struct bf_buf *b, const struct bf_keymap *m, const struct inst *v,
-    size_t n)
+put_others(struct bf_buf *b, const struct bf_keymap *m,
+    const struct bf_dec_rank *v, size_t n)
 {
 	struct bf_keymap oc = { 0 };
 	bf_dec *cost = bf_xcalloc(n, sizeof(*cost));
@@ -622,11 +621,11 @@ put_others(struct bf_buf *b, const struct bf_keymap *m, const struct inst *v,
 	int added;
 
 	for (i = 0; i < n; i++) {
-		const struct bf_keymap_ent *x = &m->v[v[i].key];
+		const struct bf_keymap_ent *x = &m->v[v[i].i];
 		const char *cur = x->key + strlen(x->key) + 1;
 
 		j = bf_keymap_put(&oc, cur, strlen(cur), &added);
-		bf_dec_add(cost[j], v[i].cost, &cost[j]);
+		bf_dec_add(cost[j], v[i].v, &cost[j]);
 		count[j]++;
 	}
 	for (j = 0; j < oc.n; j++) {
@@ -653,8 +652,9 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 	struct bf_keymap m = { 0 };
 	struct bf_keymap own = { 0 };
 	struct bf_buf k = BF_BUF_INIT;
-	struct inst *v = NULL;
-	size_t i, n = 0, cap = 0, idx;
+	struct bf_dec_rank *v;
+	bf_dec *cost = NULL;
+	size_t i, n, cap = 0, idx;
 	int added;
 
 	if (sheet_by(w, o, BF_BY_INSTANCE, &sh, e) == -1)
@@ -672,24 +672,22 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 		bf_buf_puts(&k, r[6]);
 		idx = bf_keymap_put(&m, k.s, k.len, &added);
 		if (added) {
-			v = bf_grow(v, &cap, n, sizeof(*v), 64);
-			v[n].key = idx;
-			v[n++].cost = bf_dec_from_int(0);
+			cost = bf_grow(cost, &cap, idx, sizeof(*cost), 64);
+			cost[idx] = bf_dec_from_int(0);
 		}
 		bf_dec_parse(r[8], strlen(r[8]), &d);
-		bf_dec_add(v[idx].cost, d, &v[idx].cost);
+		bf_dec_add(cost[idx], d, &cost[idx]);
 		bf_buf_putc(&k, '\0');
 		bf_buf_puts(&k, r[4]);
 		bf_keymap_put(&own, k.s, k.len, &added);
 	}
-	sort_map = &m;
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_inst);
+	v = rank_by_cost(&m, cost);
+	n = m.n;
 	bf_buf_printf(b, "<h2 id=\"instances\">Top %d instances</h2>\n"
 	    "<table class=\"num\"><thead><tr><th>#</th><th>instance</th>"
 	    "<th>tenants</th><th>cost</th></tr></thead><tbody>\n", TOPN);
 	for (i = 0; i < n && i < TOPN; i++)
-		put_instance_row(b, i + 1, &m.v[v[i].key], &own, v[i].cost);
+		put_instance_row(b, i + 1, &m.v[v[i].i], &own, v[i].v);
 	if (n > TOPN)
 		put_others(b, &m, v + TOPN, n - TOPN);
 	bf_buf_puts(b, "</tbody></table>\n");
@@ -697,6 +695,7 @@ put_instances(struct bf_buf *b, struct bf_wh *w,
 	bf_keymap_free(&m);
 	bf_keymap_free(&own);
 	bf_buf_free(&k);
+	free(cost);
 	free(v);
 	return 0;
 }
@@ -751,13 +750,6 @@ put_quota(struct bf_buf *b, struct bf_wh *w, const struct bf_report_opts *o,
 	return 0;
 }
 
-static void
-no_problem(void *ctx, const char *msg)
-{
-	(void)ctx;
-	(void)msg;
-}
-
 /* The verify result and chain head of every partition (bf_verify's lines,
  * in its own read snapshot). */
 static int
@@ -775,7 +767,6 @@ put_verify(struct bf_buf *b, struct bf_wh *w, struct bf_err *e)
 
 	if ((vo.out = open_memstream(&text, &len)) == NULL)
 		return bf_err_set(e, BF_EXIT_IO, "out of memory");
-	vo.problem = no_problem;
 	n = bf_verify(w, &vo, e);
 	if (fclose(vo.out) == EOF && n != -1)
 		n = bf_err_set(e, BF_EXIT_IO, "out of memory");
@@ -968,12 +959,9 @@ bf_report_html(struct bf_wh *w, const struct bf_report_opts *o,
 	else
 		rc = found;
 done:
-	bf_buf_free(&b);
-	bf_keymap_free(&d.day);
-	bf_keymap_free(&d.ser);
-	bf_keymap_free(&d.cell);
-	bf_keymap_free(&d.run);
-	bf_buf_free(&d.k);
+	BF_EACH(bf_buf_free, struct bf_buf, &b, &d.k);
+	BF_EACH(bf_keymap_free, struct bf_keymap, &d.day, &d.ser, &d.cell,
+	    &d.run);
 	bf_cov_free(&d.cov);
 	free(d.v);
 	return rc;

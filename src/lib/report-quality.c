@@ -11,6 +11,7 @@
 #include "json.h"
 #include "report.h"
 #include "report-quality.h"
+#include "window.h"
 
 /* Coverage. */
 
@@ -476,22 +477,17 @@ static int
 size_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct sizes *z = ctx;
-	const char *p = row->v[BF_W_PARTITION];
-	const char *ws = row->v[BF_W_WINDOW_START];
-	const char *we = row->v[BF_W_WINDOW_END];
-	bf_time a, c;
+	struct bf_window_row w;
 	size_t i;
 	int added;
 
 	(void)e;
-	if (p == NULL || ws == NULL || we == NULL ||
-	    bf_time_parse(ws, strlen(ws), &a, NULL) == -1 ||
-	    bf_time_parse(we, strlen(we), &c, NULL) == -1)
+	if (bf_window_row_read(row, &w) == -1 || w.partition == NULL)
 		return 0; /* bf_report_gaps says so */
-	i = bf_keymap_put(&z->p, p, strlen(p), &added);
+	i = bf_keymap_put(&z->p, w.partition, strlen(w.partition), &added);
 	z->v = bf_grow(z->v, &z->cap, i, sizeof(*z->v), 16);
-	if (added || c - a > z->v[i])
-		z->v[i] = c - a;
+	if (added || w.to - w.from > z->v[i])
+		z->v[i] = w.to - w.from;
 	return 0;
 }
 

@@ -224,29 +224,13 @@ bf_report_split(bf_dec amount, const bf_dec *w, size_t n, bf_dec *out)
 	return bf_dec_sub(amount, done, &out[n - 1]) == BF_DEC_OK ? 0 : -1;
 }
 
-struct rem {
-	size_t i;
-	bf_dec r;
-};
-
-static int
-cmp_rem(const void *a, const void *b)
-{
-	const struct rem *x = a, *y = b;
-	int c = bf_dec_cmp(y->r, x->r);
-
-	if (c != 0)
-		return c;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 int
 bf_report_cents(const bf_dec *a, size_t n, int places, bf_dec *out,
     bf_dec *total)
 {
 	bf_dec sum = bf_dec_from_int(0), floors = bf_dec_from_int(0), unit;
 	bf_dec missing;
-	struct rem *r;
+	struct bf_dec_rank *r;
 	int64_t k, j;
 	size_t i;
 	int p;
@@ -273,7 +257,7 @@ bf_report_cents(const bf_dec *a, size_t n, int places, bf_dec *out,
 		}
 		out[i].v = q * unit.v;
 		r[i].i = i;
-		r[i].r.v = m;
+		r[i].v.v = m;
 		if (bf_dec_add(floors, out[i], &floors) != BF_DEC_OK) {
 			free(r);
 			return -1;
@@ -285,7 +269,7 @@ bf_report_cents(const bf_dec *a, size_t n, int places, bf_dec *out,
 	}
 	k = (int64_t)(missing.v / unit.v);
 	if (n > 0)
-		qsort(r, n, sizeof(*r), cmp_rem);
+		qsort(r, n, sizeof(*r), bf_dec_rank_cmp);
 	for (j = 0; j < k && (size_t)j < n; j++)
 		out[r[j].i].v += unit.v;
 	free(r);
@@ -1245,26 +1229,24 @@ static int
 gap_window(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct gaps *g = ctx;
-	const char *p = row->v[BF_W_PARTITION];
-	const char *ws = row->v[BF_W_WINDOW_START];
-	const char *we = row->v[BF_W_WINDOW_END];
-	bf_time a, b;
+	struct bf_window_row w;
 	long idx;
 
-	if (bf_time_parse(ws, strlen(ws), &a, NULL) == -1 ||
-	    bf_time_parse(we, strlen(we), &b, NULL) == -1)
+	if (bf_window_row_read(row, &w) == -1)
 		return bf_err_set(e, BF_EXIT_FAILED, "windows row of '%s' has "
-		    "bad bounds '%s' '%s'", p, ws, we);
-	idx = bf_keymap_get(&g->names, p, strlen(p));
+		    "bad bounds '%s' '%s'", w.partition,
+		    row->v[BF_W_WINDOW_START], row->v[BF_W_WINDOW_END]);
+	idx = bf_keymap_get(&g->names, w.partition, strlen(w.partition));
 	if (idx == -1) {
 		if (g->fixed)
 			return 0;
-		idx = (long)bf_keymap_put(&g->names, p, strlen(p), NULL);
+		idx = (long)bf_keymap_put(&g->names, w.partition,
+		    strlen(w.partition), NULL);
 		g->ck = bf_grow(g->ck, &g->cap, (size_t)idx,
 		    sizeof(*g->ck), 16);
-		bf_ckpt_init(&g->ck[idx], p);
+		bf_ckpt_init(&g->ck[idx], w.partition);
 	}
-	bf_ckpt_add(&g->ck[idx], a, b);
+	bf_ckpt_add(&g->ck[idx], w.from, w.to);
 	return 0;
 }
 
@@ -1286,28 +1268,17 @@ int
 bf_report_gaps(struct bf_wh *w, bf_time from, bf_time to,
     const char *const *names, size_t n, FILE *out, struct bf_err *e)
 {
-	struct gaps g;
+	struct gaps g = { .cap = n, .fixed = n > 0 };
 	struct bf_buf b = BF_BUF_INIT, js = BF_BUF_INIT;
 	size_t i, *ord = NULL;
 	int rc = -1;
 
-	memset(&g, 0, sizeof(g));
 	if (n > 0) {
-		g.fixed = 1;
-		g.cap = n;
 		g.ck = bf_xcalloc(n, sizeof(*g.ck));
-		for (i = 0; i < n; i++) {
-			int added;
-
-			bf_keymap_put(&g.names, names[i], strlen(names[i]),
-			    &added);
-			if (!added) {
-				bf_err_set(e, BF_EXIT_USAGE, "partition '%s' "
-				    "named twice", names[i]);
-				goto done;
-			}
+		if (bf_part_names(&g.names, names, n, e) == -1)
+			goto done;
+		for (i = 0; i < n; i++)
 			bf_ckpt_init(&g.ck[i], names[i]);
-		}
 	}
 	if (bf_wh_begin_read(w, e) == -1)
 		goto done;

@@ -244,7 +244,7 @@ win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	struct vwin *x;
 	struct bf_err he;
 	char h[BF_SHA256_HEX];
-	bf_time a, b;
+	struct bf_window_row wr;
 
 	v->p[p].windows++;
 	bf_buf_reset(&v->k);
@@ -270,9 +270,8 @@ win_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	else if (v->hashed && (bf_wh_window_hash(row, h, &he) == -1 ||
 	    strcmp(h, row->v[BF_W_HASH]) != 0))
 		x->hash_bad = 2;
-	if (bf_time_parse(ws, strlen(ws), &a, NULL) == 0 &&
-	    bf_time_parse(we, strlen(we), &b, NULL) == 0)
-		bf_ckpt_add(&v->p[p].win, a, b);
+	if (bf_window_row_read(row, &wr) == 0)
+		bf_ckpt_add(&v->p[p].win, wr.from, wr.to);
 	(void)e;
 	return 0;
 }
@@ -947,19 +946,10 @@ done:
 
 			bf_sha256_final(&v.w[i].h, d);
 		}
-	free(ord);
-	free(v.p);
-	free(v.w);
-	free(v.hseq);
-	free(v.bal);
-	free(v.sh);
+	BF_EACH(free, void, ord, v.p, v.w, v.hseq, v.bal, v.sh);
 	bf_rowset_free(&v.shmem);
-	bf_keymap_free(&v.parts);
-	bf_keymap_free(&v.wins);
-	bf_keymap_free(&v.heads);
-	bf_keymap_free(&v.keys);
-	bf_buf_free(&v.canon);
-	bf_buf_free(&v.k);
-	bf_buf_free(&out);
+	BF_EACH(bf_keymap_free, struct bf_keymap, &v.parts, &v.wins, &v.heads,
+	    &v.keys);
+	BF_EACH(bf_buf_free, struct bf_buf, &v.canon, &v.k, &out);
 	return rc;
 }

@@ -64,7 +64,7 @@ struct bf_verify_opts {
 	 * or "none" (no state directory, or no checkpoint file). */
 	FILE *out;
 	/* Called for every problem, with a message naming the partition
-	 * (main() prints it). */
+	 * (main() prints it); NULL to count the problems only. */
 	void (*problem)(void *ctx, const char *msg);
 	void *ctx;
 };

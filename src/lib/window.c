@@ -304,21 +304,30 @@ bf_plan_skip(struct bf_plan_skip *s, bf_time start, bf_time end)
 	    end <= c->r[s->i].to;
 }
 
-/* The bounds of a windows row; -1 with e set for bounds that are no
- * times. */
-static int
-row_bounds(const struct bf_row *row, bf_time *a, bf_time *b,
-    struct bf_err *e)
+int
+bf_window_row_read(const struct bf_row *row, struct bf_window_row *w)
 {
 	const char *ws = row->v[BF_W_WINDOW_START];
 	const char *we = row->v[BF_W_WINDOW_END];
 
+	w->partition = row->v[BF_W_PARTITION];
 	if (ws == NULL || we == NULL ||
-	    bf_time_parse(ws, strlen(ws), a, NULL) == -1 ||
-	    bf_time_parse(we, strlen(we), b, NULL) == -1 || *a >= *b)
+	    bf_time_parse(ws, strlen(ws), &w->from, NULL) == -1 ||
+	    bf_time_parse(we, strlen(we), &w->to, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* Reads a windows row into *w; -1 with e set for bounds that are no
+ * times or not in order. */
+static int
+row_read(const struct bf_row *row, struct bf_window_row *w,
+    struct bf_err *e)
+{
+	if (bf_window_row_read(row, w) == -1 || w->from >= w->to)
 		return bf_err_set(e, BF_EXIT_FAILED, "windows row of "
-		    "partition '%s' has bad bounds", row->v[BF_W_PARTITION] ?
-		    row->v[BF_W_PARTITION] : "");
+		    "partition '%s' has bad bounds", w->partition ?
+		    w->partition : "");
 	return 0;
 }
 
@@ -328,11 +337,11 @@ whc_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 {
 	struct bf_ckpt *c = ctx;
 	const char *g = row->v[BF_W_GRID];
-	bf_time a, b;
+	struct bf_window_row w;
 
-	if (row_bounds(row, &a, &b, e) == -1)
+	if (row_read(row, &w, e) == -1)
 		return -1;
-	bf_ckpt_add(c, a, b);
+	bf_ckpt_add(c, w.from, w.to);
 	if (g != NULL && g[0] != '\0' &&
 	    (c->grid == NULL || strcmp(c->grid, g) != 0)) {
 		free(c->grid);
@@ -465,7 +474,7 @@ wm_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	struct wmarks *x = ctx;
 	const char *p = row->v[BF_W_PARTITION];
 	struct wmark *m;
-	bf_time a, b;
+	struct bf_window_row w;
 	long i;
 
 	if (p == NULL)
@@ -483,18 +492,18 @@ wm_row(void *ctx, const struct bf_row *row, struct bf_err *e)
 	m = &x->v[i];
 	if (m->state == 2)
 		return 0;
-	if (row_bounds(row, &a, &b, e) == -1)
+	if (row_read(row, &w, e) == -1)
 		return -1;
-	if (m->state == 1 && a > m->b) {
+	if (m->state == 1 && w.from > m->b) {
 		m->state = 2;
 		return 0;
 	}
 	if (m->state == 0) {
-		m->a = a;
+		m->a = w.from;
 		m->state = 1;
 	}
-	if (m->ws == NULL || b >= m->b) {
-		m->b = b;
+	if (m->ws == NULL || w.to >= m->b) {
+		m->b = w.to;
 		m->ws = bf_rowset_str(&x->mem, row->v[BF_W_WINDOW_START]);
 		m->we = bf_rowset_str(&x->mem, row->v[BF_W_WINDOW_END]);
 		m->digest = bf_rowset_str(&x->mem, row->v[BF_W_DIGEST]);
@@ -542,28 +551,34 @@ wm_put(struct bf_buf *b, const char *name, size_t len, const struct wmark *m)
 }
 
 int
+bf_part_names(struct bf_keymap *m, const char *const *names, size_t n,
+    struct bf_err *e)
+{
+	size_t i;
+	int added;
+
+	for (i = 0; i < n; i++) {
+		bf_keymap_put(m, names[i], strlen(names[i]), &added);
+		if (!added)
+			return bf_err_set(e, BF_EXIT_USAGE, "partition '%s' "
+			    "named twice", names[i]);
+	}
+	return 0;
+}
+
+int
 bf_plan_watermarks(struct bf_wh *w, const char *const *names, size_t n,
     FILE *out, struct bf_err *e)
 {
-	struct wmarks x;
+	struct wmarks x = { .cap = n, .fixed = n > 0 };
 	struct bf_buf b = BF_BUF_INIT;
 	size_t i;
-	int rc = -1, added;
+	int rc = -1;
 
-	memset(&x, 0, sizeof(x));
 	if (n > 0) {
-		x.fixed = 1;
-		x.cap = n;
 		x.v = bf_xcalloc(n, sizeof(*x.v));
-		for (i = 0; i < n; i++) {
-			bf_keymap_put(&x.names, names[i], strlen(names[i]),
-			    &added);
-			if (!added) {
-				bf_err_set(e, BF_EXIT_USAGE, "partition '%s' "
-				    "named twice", names[i]);
-				goto done;
-			}
-		}
+		if (bf_part_names(&x.names, names, n, e) == -1)
+			goto done;
 	}
 	if (w != NULL) {
 		if (bf_wh_begin_read(w, e) == -1)

@@ -149,6 +149,16 @@ long bf_plan_missing(const struct bf_ckpt *c, const struct bf_ckpt *wh,
 void bf_plan_basis(const struct bf_ckpt *c, struct bf_ckpt *wh);
 
 struct bf_wh;
+struct bf_row;
+/* A row of the windows table (bf_tbl_windows), read: its partition (the
+ * row's string, NULL when missing) and its window [from, to). */
+struct bf_window_row {
+	const char *partition;
+	bf_time from, to;
+};
+/* Reads row into *w: 0, or -1 when a bound is missing or is no time.
+ * Whether from < to is the caller's to check. */
+int bf_window_row_read(const struct bf_row *row, struct bf_window_row *w);
 /* bf-ledger watermark: one line per partition, to out, from the windows
  * table of w (read in one snapshot), {"type":"watermark","partition":P,
  * "encoded":E,"committed_from":A,"watermark":B,"last_window":[S,B],
@@ -213,6 +223,13 @@ int bf_partlist_read(struct bf_partlist *l, const char *path,
 int bf_partlist_has(const struct bf_partlist *l, const char *name,
     size_t len);
 void bf_partlist_free(struct bf_partlist *l);
+
+struct bf_keymap;
+/* Puts the partitions named, names[0..n), in m, as its keys 0 to n - 1 in
+ * that order: 0, or -1 with e set (BF_EXIT_USAGE) when one is named
+ * twice (m then holds the names before it). */
+int bf_part_names(struct bf_keymap *m, const char *const *names, size_t n,
+    struct bf_err *e);
 
 /* Appends a window line and '\n' to out:
  * {"type":"window","partition":...,"window_start":...,"window_end":...,

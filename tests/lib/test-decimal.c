@@ -973,6 +973,48 @@ test_num_scan(void)
 	    "bf_num_scan reads only n bytes");
 }
 
+/* bf_dec_rank_cmp: a fixed list by hand, then random lists with many ties
+ * against a stable insertion sort by value, largest first. */
+static void
+test_rank(void)
+{
+	static const char *const in[] = { "2", "-1", "2", "0.5", "-1", "3",
+		"0.5", "2" };
+	static const size_t want[] = { 5, 0, 2, 7, 3, 6, 1, 4 };
+	struct bf_dec_rank r[64], s[64], t;
+	size_t i, j, n, bad;
+	int k;
+
+	for (i = 0; i < 8; i++) {
+		r[i].v = D(in[i]);
+		r[i].i = i;
+	}
+	qsort(r, 8, sizeof(r[0]), bf_dec_rank_cmp);
+	for (i = 0, bad = 0; i < 8; i++)
+		bad += r[i].i != want[i];
+	ok(bad == 0, "rank: 3 2 2 2 0.5 0.5 -1 -1, ties in list order");
+	for (k = 0; k < 50; k++) {
+		n = 1 + rnd() % 64;
+		for (i = 0; i < n; i++) {
+			r[i].v.v = (__int128)(rnd() % 7) - 3;
+			r[i].i = i;
+			s[i] = r[i];
+		}
+		for (i = 1; i < n; i++)
+			for (j = i; j > 0 && s[j - 1].v.v < s[j].v.v; j--) {
+				t = s[j];
+				s[j] = s[j - 1];
+				s[j - 1] = t;
+			}
+		qsort(r, n, sizeof(r[0]), bf_dec_rank_cmp);
+		for (i = 0, bad = 0; i < n; i++)
+			bad += r[i].i != s[i].i || r[i].v.v != s[i].v.v;
+		if (bad != 0)
+			break;
+	}
+	ok(k == 50, "rank: 50 random lists as a stable sort, largest first");
+}
+
 int
 main(void)
 {
@@ -984,5 +1026,6 @@ main(void)
 	test_random_arith();
 	test_random_parse();
 	test_short_parse();
+	test_rank();
 	return done_testing();
 }

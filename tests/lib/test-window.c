@@ -9,8 +9,10 @@
 
 #include "checkpoint.h"
 #include "err.h"
+#include "keymap.h"
 #include "tap.h"
 #include "timeutil.h"
+#include "warehouse.h"
 #include "window.h"
 
 static bf_time
@@ -522,6 +524,59 @@ test_warehouse_basis(void)
 	bf_buf_free(&msg);
 }
 
+/* bf_window_row_read: the partition and bounds of a windows row, bounds
+ * that are no times refused, the order left to the caller. */
+static void
+test_window_row(void)
+{
+	struct bf_row r = { { NULL } };
+	struct bf_window_row w;
+
+	r.v[BF_W_PARTITION] = "db-1";
+	r.v[BF_W_WINDOW_START] = "2026-01-01T00:00:00Z";
+	r.v[BF_W_WINDOW_END] = "2026-01-01T06:00:00Z";
+	ok(bf_window_row_read(&r, &w) == 0 && strcmp(w.partition, "db-1") ==
+	    0 && w.from == 1767225600 && w.to == 1767225600 + 6 * 3600,
+	    "window row: partition and bounds");
+	r.v[BF_W_WINDOW_END] = "2025-12-31T00:00:00Z";
+	ok(bf_window_row_read(&r, &w) == 0 && w.to == 1767225600 - 86400,
+	    "window row: bounds out of order are read as they are");
+	r.v[BF_W_WINDOW_END] = "tomorrow";
+	ok(bf_window_row_read(&r, &w) == -1, "window row: a bad end refused");
+	r.v[BF_W_WINDOW_END] = NULL;
+	ok(bf_window_row_read(&r, &w) == -1, "window row: no end refused");
+	r.v[BF_W_WINDOW_END] = "2026-01-02T00:00:00Z";
+	r.v[BF_W_PARTITION] = NULL;
+	ok(bf_window_row_read(&r, &w) == 0 && w.partition == NULL,
+	    "window row: no partition read as NULL");
+	r.v[BF_W_WINDOW_START] = NULL;
+	ok(bf_window_row_read(&r, &w) == -1, "window row: no start refused");
+}
+
+/* bf_part_names: the names as keys 0 to n - 1 in order, a name given
+ * twice refused. */
+static void
+test_part_names(void)
+{
+	static const char *const ok3[] = { "db-2", "db-1", "db-10" };
+	static const char *const dup[] = { "db-1", "db-2", "db-1", "db-3" };
+	struct bf_keymap m = BF_KEYMAP_INIT;
+	struct bf_err e = { 0 };
+
+	ok(bf_part_names(&m, ok3, 3, &e) == 0 && m.n == 3 &&
+	    strcmp(m.v[0].key, "db-2") == 0 && strcmp(m.v[1].key, "db-1") ==
+	    0 && strcmp(m.v[2].key, "db-10") == 0,
+	    "part names: keys 0, 1, 2 in the order given");
+	bf_keymap_free(&m);
+	ok(bf_part_names(&m, dup, 4, &e) == -1 && e.code == BF_EXIT_USAGE &&
+	    strcmp(e.msg, "partition 'db-1' named twice") == 0 && m.n == 2,
+	    "part names: a name given twice refused: %s", e.msg);
+	bf_keymap_free(&m);
+	ok(bf_part_names(&m, dup, 0, &e) == 0 && m.n == 0,
+	    "part names: none named");
+	bf_keymap_free(&m);
+}
+
 int
 main(void)
 {
@@ -533,5 +588,7 @@ main(void)
 	test_lines();
 	test_settle();
 	test_warehouse_basis();
+	test_window_row();
+	test_part_names();
 	return done_testing();
 }
