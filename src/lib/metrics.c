@@ -49,7 +49,6 @@ add_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 	r->unit = bf_xstrdup(f[1]);
 	r->query = bf_xstrdup(f[2]);
 	r->line = line;
-	(void)nf;
 	return 0;
 }
 

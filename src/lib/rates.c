@@ -200,29 +200,28 @@ static const char *const header[F_NCOLS] = {
 	"unit_price", "currency", "effective_from", "effective_to",
 };
 
+/* A rate row's fields into r (its prices and units; the interval is
+ * bf_eff_set's), checked in column order. */
 static int
-rate_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
+read_rate(const struct bf_rates *rc, char **f, struct bf_rate *r,
+    struct bf_err *e)
 {
-	struct bf_rates *rc = ctx;
-	struct bf_rate r;
-
-	memset(&r, 0, sizeof(r));
 	if (*f[F_METRIC] == '\0')
 		return bf_err_set(e, BF_EXIT_USAGE, "empty metric");
-	if ((r.aggregate = bf_aggfn_parse(f[F_AGGREGATE])) == -1)
+	if ((r->aggregate = bf_aggfn_parse(f[F_AGGREGATE])) == -1)
 		return bf_err_set(e, BF_EXIT_USAGE, "unknown aggregate '%s'",
 		    f[F_AGGREGATE]);
 	if (*f[F_USAGE_UNIT] == '\0')
 		return bf_err_set(e, BF_EXIT_USAGE, "empty usage_unit");
-	if (parse_factor(f[F_MULTIPLIER], "multiplier", &r.multiplier, e) ==
+	if (parse_factor(f[F_MULTIPLIER], "multiplier", &r->multiplier, e) ==
 	        -1 ||
-	    parse_factor(f[F_DIVISOR], "divisor", &r.divisor, e) == -1)
+	    parse_factor(f[F_DIVISOR], "divisor", &r->divisor, e) == -1)
 		return -1;
 	if (*f[F_UNIT_PRICE] == '\0')
 		return bf_err_set(e, BF_EXIT_USAGE, "empty unit_price");
-	if (parse_num(f[F_UNIT_PRICE], "unit_price", &r.unit_price, e) == -1)
+	if (parse_num(f[F_UNIT_PRICE], "unit_price", &r->unit_price, e) == -1)
 		return -1;
-	if (bf_dec_sign(r.unit_price) < 0)
+	if (bf_dec_sign(r->unit_price) < 0)
 		return bf_err_set(e, BF_EXIT_USAGE, "negative unit_price '%s'",
 		    f[F_UNIT_PRICE]);
 	if (*f[F_CURRENCY] == '\0')
@@ -231,7 +230,17 @@ rate_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 		return bf_err_set(e, BF_EXIT_USAGE,
 		    "mixed currencies '%s' and '%s'", rc->currency,
 		    f[F_CURRENCY]);
-	if (bf_eff_set(&r.eff, f[F_METRIC], f[F_FROM], f[F_TO], line, e) == -1)
+	return 0;
+}
+
+static int
+rate_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
+{
+	struct bf_rates *rc = ctx;
+	struct bf_rate r = { 0 };
+
+	if (read_rate(rc, f, &r, e) == -1 ||
+	    bf_eff_set(&r.eff, f[F_METRIC], f[F_FROM], f[F_TO], line, e) == -1)
 		return -1;
 	r.unit = bf_xstrdup(f[F_UNIT]);
 	r.usage_unit = bf_xstrdup(f[F_USAGE_UNIT]);
@@ -240,7 +249,6 @@ rate_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 	rc->r[rc->n++] = r;
 	if (!rc->currency)
 		rc->currency = r.currency;
-	(void)nf;
 	return 0;
 }
 

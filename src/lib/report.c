@@ -1053,7 +1053,6 @@ quota_line(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 	x->unit = bf_rowset_str(&q->mem, f[3]);
 	x->period = bf_rowset_str(&q->mem, f[4]);
 	x->limit = lim;
-	(void)nf;
 	return 0;
 }
 

@@ -19,9 +19,8 @@ static int
 owner_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 {
 	struct bf_tenants *t = ctx;
-	struct bf_owner o;
+	struct bf_owner o = { 0 };
 
-	memset(&o, 0, sizeof(o));
 	if (*f[F_INSTANCE] == '\0')
 		return bf_err_set(e, BF_EXIT_USAGE, "empty instance_id");
 	if (*f[F_TENANT] == '\0')
@@ -37,14 +36,13 @@ owner_row(void *ctx, char **f, size_t nf, long line, struct bf_err *e)
 	o.cost_center = bf_xstrdup(f[F_COST_CENTER]);
 	t->o = bf_grow(t->o, &t->cap, t->n, sizeof(*t->o), 16);
 	t->o[t->n++] = o;
-	(void)nf;
 	return 0;
 }
 
 int
 bf_tenants_load(struct bf_tenants *t, const char *path, struct bf_err *e)
 {
-	*t = (struct bf_tenants){ .path = bf_xstrdup(path) };
+	*t = (struct bf_tenants){ 0 };
 	if (bf_table_read(path, header, F_NCOLS, owner_row, t, e) == -1)
 		return -1;
 	return bf_eff_sort(t->o, t->n, sizeof(*t->o), path, "owner of instance",
@@ -59,7 +57,7 @@ bf_tenants_free(struct bf_tenants *t)
 	for (i = 0; i < t->n; i++)
 		BF_EACH(free, void, t->o[i].eff.key, t->o[i].tenant,
 		    t->o[i].cost_center);
-	BF_EACH(free, void, t->o, t->path);
+	free(t->o);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -31,7 +31,6 @@ struct bf_owner {
 };
 
 struct bf_tenants {
-	char *path;          /* owned */
 	struct bf_owner *o;  /* owned; n rows sorted by instance, then from */
 	size_t n, cap;
 };
