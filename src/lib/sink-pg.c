@@ -174,7 +174,7 @@ static int
 pg_statements(struct bf_wh *w, struct bf_err *e)
 {
 	struct bf_buf sql = BF_BUF_INIT;
-	int i, rc = -1;
+	int rc = -1;
 
 	if (pg_prepare(w, "bf_conflict", "SELECT window_start, window_end "
 	    "FROM windows WHERE partition = $1 AND window_start < $3 "
@@ -203,9 +203,8 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	    "m.partition <> $1 ORDER BY s.ord LIMIT 1", 2, e) == -1)
 		goto done;
 	bf_buf_reset(&sql);
-	bf_buf_puts(&sql, "INSERT INTO usage (");
-	bf_wh_collist(&bf_tbl_usage, NULL, &sql);
-	bf_buf_puts(&sql, ") SELECT ");
+	bf_wh_insert_head(&bf_tbl_usage, &sql);
+	bf_buf_puts(&sql, " SELECT ");
 	bf_wh_collist(&bf_tbl_usage, NULL, &sql);
 	bf_buf_puts(&sql, " FROM bf_stage WHERE wseq = $1");
 	bf_wh_conflict_sql(&bf_tbl_usage,
@@ -242,12 +241,7 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	    "WHERE partition = $1 ORDER BY seq DESC LIMIT 1", 1, e) == -1)
 		goto done;
 	bf_buf_reset(&sql);
-	bf_buf_puts(&sql, "INSERT INTO windows (");
-	bf_wh_collist(&bf_tbl_windows, NULL, &sql);
-	bf_buf_puts(&sql, ") VALUES (");
-	for (i = 0; i < bf_tbl_windows.ncols; i++)
-		bf_buf_printf(&sql, "%s$%d", i ? ", " : "", i + 1);
-	bf_buf_putc(&sql, ')');
+	bf_wh_insert_sql(&bf_tbl_windows, '$', &sql);
 	bf_wh_conflict_sql(&bf_tbl_windows, NULL, &sql);
 	if (pg_prepare(w, "bf_window_put", bf_buf_str(&sql),
 	    bf_tbl_windows.ncols, e) == -1)

@@ -93,6 +93,13 @@ int bf_wh_create_tables(struct bf_wh *w, struct bf_err *e);
 /* "col1, col2, ..." */
 void bf_wh_collist(const struct bf_table *t, const char *prefix,
     struct bf_buf *out);
+/* "INSERT INTO table (col1, col2, ...)": the head of an INSERT of t's
+ * columns. */
+void bf_wh_insert_head(const struct bf_table *t, struct bf_buf *out);
+/* bf_wh_insert_head and " VALUES (m1, m2, ...)": a parameter for each
+ * column, its number after mark ('?' for SQLite, '$' for PostgreSQL). */
+void bf_wh_insert_sql(const struct bf_table *t, char mark,
+    struct bf_buf *out);
 /* "SELECT col1, ... FROM table" for a SELECT from w: "NULL" in place of
  * each column newer than w's schema version. */
 void bf_wh_select_sql(const struct bf_wh *w, const struct bf_table *t,
