@@ -347,11 +347,8 @@ pg_close(struct bf_wh *w)
 {
 	struct pg *p = w->impl;
 
-	if (p == NULL)
-		return;
 	PQfinish(p->conn);
 	free(p);
-	w->impl = NULL;
 }
 
 static int
@@ -368,13 +365,12 @@ pg_open(struct bf_wh *w, const char *target, int flags, struct bf_err *e)
 	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
 		first_line(p->conn ? PQerrorMessage(p->conn) : "out of memory",
 		    msg, sizeof(msg));
-		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE,
 		    "cannot connect to warehouse '%s': %s", w->name, msg);
-		goto fail;
 	}
 	PQsetNoticeProcessor(p->conn, quiet, NULL);
 	if (pg_schema(w, flags, e) == -1)
-		goto fail;
+		return -1;
 	/* An older schema is only read (bf_wh_begin refuses it): no
 	 * staging table, no statements that write. */
 	if (w->version < BF_SCHEMA_VERSION)
@@ -388,13 +384,8 @@ pg_open(struct bf_wh *w, const char *target, int flags, struct bf_err *e)
 	    "ON COMMIT DELETE ROWS", e) == -1 ||
 	    pg_exec(w, "CREATE INDEX IF NOT EXISTS bf_stage_wseq "
 	    "ON bf_stage (wseq)", e) == -1)
-		goto fail;
-	if (pg_statements(w, e) == -1)
-		goto fail;
-	return 0;
-fail:
-	pg_close(w);
-	return -1;
+		return -1;
+	return pg_statements(w, e);
 }
 
 static int

@@ -312,13 +312,10 @@ sq_close(struct bf_wh *w)
 	struct sq *q = w->impl;
 	int i;
 
-	if (q == NULL)
-		return;
 	for (i = 0; i < ST_NST; i++)
 		sqlite3_finalize(q->st[i]);
 	sqlite3_close(q->db);
 	free(q);
-	w->impl = NULL;
 }
 
 static int
@@ -336,21 +333,17 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 
 		jfault_setup();
 		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd == -1) {
-			bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		if (fd == -1)
+			return bf_err_set(e, BF_EXIT_UNAVAILABLE,
 			    "cannot open warehouse '%s': %s", w->name,
 			    strerror(errno));
-			goto fail;
-		}
 		close(fd);
 	}
 	rc = sqlite3_open_v2(path, &q->db, oflags, NULL);
-	if (rc != SQLITE_OK) {
-		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+	if (rc != SQLITE_OK)
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE,
 		    "cannot open warehouse '%s': %s", w->name,
 		    q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
-		goto fail;
-	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, BF_WH_BUSY_MS);
 	/* Switching a new file to WAL needs it alone and does not wait on
@@ -371,18 +364,12 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(q->db, "PRAGMA cache_size=-65536", NULL, NULL,
 		    NULL);
-	if (rc != SQLITE_OK) {
-		bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ? BF_EXIT_TEMPFAIL :
-		    BF_EXIT_UNAVAILABLE, "cannot open warehouse '%s': %s",
-		    w->name, sqlite3_errmsg(q->db));
-		goto fail;
-	}
-	if (sq_schema(w, flags, e) == -1)
-		goto fail;
-	return 0;
-fail:
-	sq_close(w);
-	return -1;
+	if (rc != SQLITE_OK)
+		return bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ?
+		    BF_EXIT_TEMPFAIL : BF_EXIT_UNAVAILABLE,
+		    "cannot open warehouse '%s': %s", w->name,
+		    sqlite3_errmsg(q->db));
+	return sq_schema(w, flags, e);
 }
 
 /* The rows of one window, its partition, start and end bound by

@@ -14,7 +14,9 @@
 #include "err.h"
 #include "warehouse.h"
 
-/* Each sink provides an ops table; warehouse.c dispatches to it. */
+/* Each sink provides an ops table; warehouse.c dispatches to it. open
+ * sets w->impl before anything can fail; close frees what open left there,
+ * whether open returned 0 or -1 (warehouse.c calls it either way). */
 struct bf_wh_ops {
 	int (*open)(struct bf_wh *w, const char *target, int flags,
 	    struct bf_err *e);

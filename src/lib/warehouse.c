@@ -793,8 +793,10 @@ bf_wh_open(const char *target, int flags, struct bf_err *e)
 		    "or PGPASSFILE instead", w->name);
 		goto fail;
 	}
-	if (w->ops->open(w, target, flags, e) == -1)
+	if (w->ops->open(w, target, flags, e) == -1) {
+		w->ops->close(w);
 		goto fail;
+	}
 	return w;
 fail:
 	free(w->name);
