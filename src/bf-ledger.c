@@ -145,11 +145,18 @@ static int
 reanchor(const char *db, const char *state, const char *partition,
     int npart, const char *operator, const char *reason)
 {
-	struct bf_reanchor r = { 0 };
+	char runid[64], now[BF_TIME_LEN], version[64];
+	const struct bf_reanchor r = {
+		.state = state,
+		.partition = partition,
+		.who = operator,
+		.why = reason,
+		.run_id = runid,
+		.version = version,
+	};
 	struct bf_buf out = BF_BUF_INIT;
 	struct bf_err e = { 0 };
 	struct bf_wh *w;
-	char runid[64], now[BF_TIME_LEN], version[64];
 	int rc;
 
 	if (state == NULL || npart != 1 || operator == NULL ||
@@ -170,12 +177,6 @@ reanchor(const char *db, const char *state, const char *partition,
 	bf_time_format((bf_time)time(NULL), now);
 	snprintf(runid, sizeof(runid), "reanchor-%s-%ld", now, (long)getpid());
 	snprintf(version, sizeof(version), "bf-ledger %s", BF_VERSION);
-	r.state = state;
-	r.partition = partition;
-	r.who = operator;
-	r.why = reason;
-	r.run_id = runid;
-	r.version = version;
 	if ((w = bf_wh_open(db, 0, &e)) == NULL)
 		return bf_err_print(&e);
 	rc = bf_anchor_reanchor(w, &r, &out, &e);
@@ -506,16 +507,17 @@ cmd_export(const struct args *a)
 		rc = bf_wh_begin_read(w, &e) == -1 ||
 		    bf_load_export(w, stdout, &e) == -1 ? -1 : 0;
 	else if (kind == 2) {
-		struct bf_focus_opts o = { 0 };
+		const struct bf_focus_opts o = {
+			.from = f,
+			.to = t,
+			.billing_day = a->bday,
+			.account = a->account,
+			.provider = a->provider,
+			.service = a->service,
+			.subcategory = a->subcategory,
+			.out = stdout,
+		};
 
-		o.from = f;
-		o.to = t;
-		o.billing_day = a->bday;
-		o.account = a->account;
-		o.provider = a->provider;
-		o.service = a->service;
-		o.subcategory = a->subcategory;
-		o.out = stdout;
 		rc = bf_focus_export(w, &o, &e);
 	} else
 		rc = bf_export_tables(w, tables, kind == 1, f, t, stdout, &e);
