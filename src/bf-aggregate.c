@@ -96,7 +96,7 @@ main(int argc, char *argv[])
 	struct bf_agg *a;
 	struct bf_input in;
 	struct bf_buf warn = BF_BUF_INIT;
-	struct bf_err e;
+	struct bf_err e = { 0 };
 	struct args args;
 	int r, status = BF_EXIT_OK, fail = 0;
 	char *p, *nl;
@@ -106,7 +106,6 @@ main(int argc, char *argv[])
 	parse_args(argc, argv, &args);
 	argc -= optind;
 	argv += optind;
-	bf_err_clear(&e);
 	if (bf_rates_load(&rates, args.rates, &e) == -1) {
 		bf_rates_free(&rates);
 		return bf_err_print(&e);

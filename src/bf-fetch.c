@@ -514,7 +514,7 @@ int
 main(int argc, char **argv)
 {
 	struct bf_buf idbuf = BF_BUF_INIT;
-	struct bf_err e;
+	struct bf_err e = { 0 };
 	struct args a;
 	int rc, c;
 
@@ -530,7 +530,6 @@ main(int argc, char **argv)
 		a.o.data = part;
 		a.o.ndata = a.npart;
 	}
-	bf_err_clear(&e);
 	if (a.split != NULL)
 		rc = bf_split_run(&a.o, a.split, stdout, &e);
 	else

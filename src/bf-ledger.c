@@ -145,11 +145,18 @@ static int
 reanchor(const char *db, const char *state, const char *partition,
     int npart, const char *operator, const char *reason)
 {
-	struct bf_reanchor r = { 0 };
+	char runid[64], now[BF_TIME_LEN], version[64];
+	const struct bf_reanchor r = {
+		.state = state,
+		.partition = partition,
+		.who = operator,
+		.why = reason,
+		.run_id = runid,
+		.version = version,
+	};
 	struct bf_buf out = BF_BUF_INIT;
 	struct bf_err e = { 0 };
 	struct bf_wh *w;
-	char runid[64], now[BF_TIME_LEN], version[64];
 	int rc;
 
 	if (state == NULL || npart != 1 || operator == NULL ||
@@ -170,12 +177,6 @@ reanchor(const char *db, const char *state, const char *partition,
 	bf_time_format((bf_time)time(NULL), now);
 	snprintf(runid, sizeof(runid), "reanchor-%s-%ld", now, (long)getpid());
 	snprintf(version, sizeof(version), "bf-ledger %s", BF_VERSION);
-	r.state = state;
-	r.partition = partition;
-	r.who = operator;
-	r.why = reason;
-	r.run_id = runid;
-	r.version = version;
 	if ((w = bf_wh_open(db, 0, &e)) == NULL)
 		return bf_err_print(&e);
 	rc = bf_anchor_reanchor(w, &r, &out, &e);
@@ -212,14 +213,6 @@ done(struct bf_wh *w, int rc, struct bf_err *e)
 		return bf_err_print(e);
 	return bf_close_stdout();
 }
-
-/* The partitions of --partition (npnames of pnames) and --partitions
- * (partfile, may be NULL) into pl, and their names as a NULL-terminated
- * array (*names, owned by the caller; the strings belong to pl). Returns
- * 0, or -1 with e set. */
-struct args;
-static int read_names(const struct args *a, struct bf_partlist *pl,
-    const char ***names, struct bf_err *e);
 
 /* The commands' names, for messages: "verify, chargeback, ... or cost". */
 static const char *command_list(void);
@@ -327,29 +320,41 @@ struct args {
 	int bday, cents, canonical, tables;
 };
 
-/* The partitions of --partition and --partitions (may be absent) into pl,
- * and their names as a NULL-terminated array (*names, owned by the
- * caller; the strings belong to pl). Returns 0, or -1 with e set. */
+/* The partitions of --partition and --partitions (may be absent): the
+ * list, and their names as a NULL-terminated array over its strings. */
+struct parts {
+	struct bf_partlist pl;
+	const char **names;  /* owned */
+};
+#define PARTS_INIT { BF_PARTLIST_INIT, NULL }
+
+/* The partitions of a into p (PARTS_INIT); 0, or -1 with e set.
+ * parts_free(p) either way. */
 static int
-read_names(const struct args *a, struct bf_partlist *pl, const char ***names,
-    struct bf_err *e)
+read_parts(const struct args *a, struct parts *p, struct bf_err *e)
 {
 	size_t i;
 	int k;
 
-	*names = NULL;
 	for (k = 0; k < a->npnames; k++)
-		if (bf_partlist_add(pl, a->pnames[k], strlen(a->pnames[k]),
+		if (bf_partlist_add(&p->pl, a->pnames[k], strlen(a->pnames[k]),
 		    NULL, 0, e) == -1)
 			return -1;
 	/* one name a line, as bf-window reads them */
-	if (a->partfile != NULL && bf_partlist_read(pl, a->partfile, e) ==
+	if (a->partfile != NULL && bf_partlist_read(&p->pl, a->partfile, e) ==
 	    -1)
 		return -1;
-	*names = bf_xcalloc(pl->n + 1, sizeof(**names));
-	for (i = 0; i < pl->n; i++)
-		(*names)[i] = pl->v[i].name;
+	p->names = bf_xcalloc(p->pl.n + 1, sizeof(*p->names));
+	for (i = 0; i < p->pl.n; i++)
+		p->names[i] = p->pl.v[i].name;
 	return 0;
+}
+
+static void
+parts_free(struct parts *p)
+{
+	free(p->names);
+	bf_partlist_free(&p->pl);
 }
 
 static int
@@ -506,16 +511,17 @@ cmd_export(const struct args *a)
 		rc = bf_wh_begin_read(w, &e) == -1 ||
 		    bf_load_export(w, stdout, &e) == -1 ? -1 : 0;
 	else if (kind == 2) {
-		struct bf_focus_opts o = { 0 };
+		const struct bf_focus_opts o = {
+			.from = f,
+			.to = t,
+			.billing_day = a->bday,
+			.account = a->account,
+			.provider = a->provider,
+			.service = a->service,
+			.subcategory = a->subcategory,
+			.out = stdout,
+		};
 
-		o.from = f;
-		o.to = t;
-		o.billing_day = a->bday;
-		o.account = a->account;
-		o.provider = a->provider;
-		o.service = a->service;
-		o.subcategory = a->subcategory;
-		o.out = stdout;
 		rc = bf_focus_export(w, &o, &e);
 	} else
 		rc = bf_export_tables(w, tables, kind == 1, f, t, stdout, &e);
@@ -525,10 +531,9 @@ cmd_export(const struct args *a)
 static int
 cmd_gaps(const struct args *a)
 {
-	struct bf_partlist pl = BF_PARTLIST_INIT;
+	struct parts p = PARTS_INIT;
 	struct bf_err e = { 0 };
 	struct bf_wh *w = NULL;
-	const char **names = NULL;
 	bf_time from, to;
 	int rc;
 
@@ -543,13 +548,12 @@ cmd_gaps(const struct args *a)
 		bf_warn("--from must come before --to");
 		return BF_EXIT_USAGE;
 	}
-	if (read_names(a, &pl, &names, &e) == -1 ||
+	if (read_parts(a, &p, &e) == -1 ||
 	    (w = bf_wh_open(a->db, 0, &e)) == NULL)
 		rc = -1;
 	else
-		rc = bf_report_gaps(w, from, to, names, pl.n, stdout, &e);
-	free(names);
-	bf_partlist_free(&pl);
+		rc = bf_report_gaps(w, from, to, p.names, p.pl.n, stdout, &e);
+	parts_free(&p);
 	return done(w, rc, &e);
 }
 
@@ -579,19 +583,16 @@ cmd_cost(const struct args *a)
 static int
 cmd_watermark(const struct args *a)
 {
-	struct bf_partlist pl = BF_PARTLIST_INIT;
+	struct parts p = PARTS_INIT;
 	struct bf_err e = { 0 };
 	struct bf_wh *w = NULL;
-	const char **names = NULL;
 	int rc;
 
-	if (read_names(a, &pl, &names, &e) == -1 ||
-	    open_existing(a->db, &w, &e) == -1)
+	if (read_parts(a, &p, &e) == -1 || open_existing(a->db, &w, &e) == -1)
 		rc = -1;
 	else
-		rc = bf_plan_watermarks(w, names, pl.n, stdout, &e);
-	free(names);
-	bf_partlist_free(&pl);
+		rc = bf_plan_watermarks(w, p.names, p.pl.n, stdout, &e);
+	parts_free(&p);
 	return done(w, rc, &e);
 }
 

@@ -113,7 +113,7 @@ main(int argc, char *argv[])
 	struct bf_validator *v;
 	struct bf_input in;
 	struct bf_dlq *q;
-	struct bf_err e;
+	struct bf_err e = { 0 };
 	struct args a;
 	int status = BF_EXIT_OK, rc, stop = 0;
 
@@ -122,7 +122,6 @@ main(int argc, char *argv[])
 	parse_args(argc, argv, &a);
 	argc -= optind;
 	argv += optind;
-	bf_err_clear(&e);
 	if ((c = bf_contract_load(a.contract, a.flags, &e)) == NULL)
 		return bf_err_print(&e);
 	if ((q = bf_dlq_open(a.dlq, &e)) == NULL) {

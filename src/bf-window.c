@@ -286,10 +286,9 @@ plan_from_wh(const char *db, struct sel *sel, size_t nsel)
 {
 	struct bf_ckpt *wh = bf_xcalloc(nsel + 1, sizeof(*wh));
 	struct bf_buf msg = BF_BUF_INIT;
-	struct bf_err e;
+	struct bf_err e = { 0 };
 	size_t k;
 
-	bf_err_clear(&e);
 	for (k = 0; k < nsel; k++)
 		bf_ckpt_init(&wh[k], sel[k].part->name);
 	if (bf_plan_wh_committed(db, wh, nsel, &e) == -1)
@@ -326,12 +325,11 @@ select_partitions(const struct args *a, struct bf_partlist *pl,
     struct bf_ckpt **wh, size_t *nsel)
 {
 	struct bf_buf out = BF_BUF_INIT;
-	struct bf_err e;
+	struct bf_err e = { 0 };
 	struct sel *sel;
 	size_t k;
 	int c;
 
-	bf_err_clear(&e);
 	for (c = 0; c < a->npnames; c++)
 		if (bf_partlist_add(pl, a->pnames[c], strlen(a->pnames[c]),
 		    NULL, 0, &e) == -1)
@@ -439,7 +437,7 @@ main(int argc, char *argv[])
 	struct outcome o = { 0, { 0, 0 }, 0 };
 	struct bf_plan plan;
 	struct bf_buf out = BF_BUF_INIT;
-	struct bf_err e;
+	struct bf_err e = { 0 };
 	struct args a;
 	struct sel *sel;
 	size_t nsel, k;
@@ -448,7 +446,6 @@ main(int argc, char *argv[])
 
 	bf_cli_start(argc, argv);
 	parse_args(argc, argv, &a);
-	bf_err_clear(&e);
 	if (bf_plan_init(&plan, a.from, a.to, a.size, a.has_align ? &a.align :
 	    NULL, a.bday, &e) == -1)
 		die(&e);

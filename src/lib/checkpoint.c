@@ -175,29 +175,34 @@ bf_ckpt_cut_heads(struct bf_ckpt *c, long i)
 	c->nheads = (size_t)i;
 }
 
-int
-bf_ckpt_covers(const struct bf_ckpt *c, bf_time from, bf_time to)
+/* The first range that shares an instant with [from, to), NULL when none
+ * or from >= to: the only one that can hold [from, to) whole. */
+static const struct bf_range *
+first_meeting(const struct bf_ckpt *c, bf_time from, bf_time to)
 {
 	size_t i;
 
 	if (from >= to)
-		return 0;
-	i = first_ending_at_or_after(c, to);
-	return i < c->n && c->r[i].from <= from;
+		return NULL;
+	/* The first range ending after from is the only candidate. */
+	i = first_ending_at_or_after(c, from);
+	if (i < c->n && c->r[i].to == from)
+		i++;
+	return i < c->n && c->r[i].from < to ? &c->r[i] : NULL;
+}
+
+int
+bf_ckpt_covers(const struct bf_ckpt *c, bf_time from, bf_time to)
+{
+	const struct bf_range *r = first_meeting(c, from, to);
+
+	return r != NULL && r->from <= from && r->to >= to;
 }
 
 int
 bf_ckpt_overlaps(const struct bf_ckpt *c, bf_time from, bf_time to)
 {
-	size_t i;
-
-	if (from >= to)
-		return 0;
-	/* The first range ending after from is the only candidate. */
-	i = first_ending_at_or_after(c, from);
-	if (i < c->n && c->r[i].to == from)
-		i++;
-	return i < c->n && c->r[i].from < to;
+	return first_meeting(c, from, to) != NULL;
 }
 
 void

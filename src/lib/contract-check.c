@@ -767,6 +767,17 @@ v_node(struct vctx *x, const struct snode *s, int t)
 static int
 v_checks(struct vctx *x, const struct snode *s, int t)
 {
+	/* The keywords that apply to a value of each type (enum
+	 * bf_json_type) and their check. */
+	static const struct {
+		unsigned checks;
+		int (*fn)(struct vctx *, const struct snode *, int);
+	} bytype[BF_JSON_NULL + 1] = {
+		[BF_JSON_OBJECT] = { C_OBJ, v_object },
+		[BF_JSON_ARRAY] = { C_ARR, v_array },
+		[BF_JSON_STRING] = { C_STR, v_string },
+		[BF_JSON_NUMBER] = { C_NUM, v_number },
+	};
 	const struct bf_json *j = x->j;
 	struct bf_buf *m = &x->c->sm;
 	int type = j->tok[t].type, i, hits, first;
@@ -788,24 +799,8 @@ v_checks(struct vctx *x, const struct snode *s, int t)
 		    "value", show(x, t, m));
 		return 0;
 	}
-	switch (type) {
-	case BF_JSON_NUMBER:
-		if ((s->checks & C_NUM) && !v_number(x, s, t))
-			return 0;
-		break;
-	case BF_JSON_STRING:
-		if ((s->checks & C_STR) && !v_string(x, s, t))
-			return 0;
-		break;
-	case BF_JSON_OBJECT:
-		if ((s->checks & C_OBJ) && !v_object(x, s, t))
-			return 0;
-		break;
-	case BF_JSON_ARRAY:
-		if ((s->checks & C_ARR) && !v_array(x, s, t))
-			return 0;
-		break;
-	}
+	if ((s->checks & bytype[type].checks) && !bytype[type].fn(x, s, t))
+		return 0;
 	if (!(s->checks & C_APPL))
 		return 1;
 	for (i = 0; i < s->nallof; i++)

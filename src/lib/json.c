@@ -40,6 +40,16 @@ static const unsigned char strclass[256] = {
 };
 
 #define ISWS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
+/* p past white space, at most to e. */
+static inline const unsigned char *
+skip_ws(const unsigned char *p, const unsigned char *e)
+{
+	while (p < e && ISWS(*p))
+		p++;
+	return p;
+}
+
 #define ISDIGIT(c) ((unsigned)(c) - '0' < 10u)
 
 /* Objects with more keys than this are checked for duplicates by sorting
@@ -199,6 +209,20 @@ failp(struct parser *ps, int err, const unsigned char *at)
 {
 	fail(ps, err, at);
 	return NULL;
+}
+
+/* p past white space, at the byte c: its address, or NULL after fail
+ * (ETRUNCATED at e, ESYNTAX at another byte). */
+static inline const unsigned char *
+expect(struct parser *ps, const unsigned char *p, const unsigned char *e,
+    unsigned char c)
+{
+	p = skip_ws(p, e);
+	if (p >= e)
+		return failp(ps, BF_JSON_ETRUNCATED, e);
+	if (*p != c)
+		return failp(ps, BF_JSON_ESYNTAX, p);
+	return p;
 }
 
 static int
@@ -838,8 +862,7 @@ parse(struct parser *ps, const unsigned char *p)
 } while (0)
 
 value:
-	while (p < e && ISWS(*p))
-		p++;
+	p = skip_ws(p, e);
 	if (p >= e)
 		return fail(ps, BF_JSON_ETRUNCATED, e);
 	c = *p;
@@ -872,9 +895,7 @@ value:
 		size = 0;
 		seen = 0;
 		isobj = c == '{';
-		p++;
-		while (p < e && ISWS(*p))
-			p++;
+		p = skip_ws(p + 1, e);
 		if (p < e && *p == (isobj ? '}' : ']')) {
 			p++;
 			goto close;
@@ -909,16 +930,13 @@ value:
 		size++;
 after:
 	/* A value is complete: a separator, a close or the end follows. */
+	p = skip_ws(p, e);
 	if (depth == 0) {
-		while (p < e && ISWS(*p))
-			p++;
 		if (p < e)
 			return fail(ps, BF_JSON_ETRAILING, p);
 		j->ntok = ntok;
 		return 0;
 	}
-	while (p < e && ISWS(*p))
-		p++;
 	if (p >= e)
 		return fail(ps, BF_JSON_ETRUNCATED, e);
 	c = *p++;
@@ -947,12 +965,8 @@ close:
 	goto after;
 
 key:
-	while (p < e && ISWS(*p))
-		p++;
-	if (p >= e)
-		return fail(ps, BF_JSON_ETRUNCATED, e);
-	if (*p != '"')
-		return fail(ps, BF_JSON_ESYNTAX, p);
+	if ((p = expect(ps, p, e, '"')) == NULL)
+		return -1;
 	NEWTOK(BF_JSON_STRING);
 	if ((q = scan_string(ps, p, &esc)) == NULL)
 		return -1;
@@ -980,13 +994,8 @@ key:
 	seen |= bit;
 	nkeys++;
 	size++;
-	p = q;
-	while (p < e && ISWS(*p))
-		p++;
-	if (p >= e)
-		return fail(ps, BF_JSON_ETRUNCATED, e);
-	if (*p != ':')
-		return fail(ps, BF_JSON_ESYNTAX, p);
+	if ((p = expect(ps, q, e, ':')) == NULL)
+		return -1;
 	p++;
 	goto value;
 #undef NEWTOK
@@ -1004,8 +1013,7 @@ bf_json_parse(struct bf_json *j, const char *s, size_t len, int flags,
 	j->ntok = 0;
 	p = (const unsigned char *)s;
 	e = p + len;
-	while (p < e && ISWS(*p))
-		p++;
+	p = skip_ws(p, e);
 	if (p == e) {
 		if (errpos)
 			*errpos = len;

@@ -174,7 +174,7 @@ static int
 pg_statements(struct bf_wh *w, struct bf_err *e)
 {
 	struct bf_buf sql = BF_BUF_INIT;
-	int i, rc = -1;
+	int rc = -1;
 
 	if (pg_prepare(w, "bf_conflict", "SELECT window_start, window_end "
 	    "FROM windows WHERE partition = $1 AND window_start < $3 "
@@ -203,9 +203,8 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	    "m.partition <> $1 ORDER BY s.ord LIMIT 1", 2, e) == -1)
 		goto done;
 	bf_buf_reset(&sql);
-	bf_buf_puts(&sql, "INSERT INTO usage (");
-	bf_wh_collist(&bf_tbl_usage, NULL, &sql);
-	bf_buf_puts(&sql, ") SELECT ");
+	bf_wh_insert_head(&bf_tbl_usage, &sql);
+	bf_buf_puts(&sql, " SELECT ");
 	bf_wh_collist(&bf_tbl_usage, NULL, &sql);
 	bf_buf_puts(&sql, " FROM bf_stage WHERE wseq = $1");
 	bf_wh_conflict_sql(&bf_tbl_usage,
@@ -242,12 +241,7 @@ pg_statements(struct bf_wh *w, struct bf_err *e)
 	    "WHERE partition = $1 ORDER BY seq DESC LIMIT 1", 1, e) == -1)
 		goto done;
 	bf_buf_reset(&sql);
-	bf_buf_puts(&sql, "INSERT INTO windows (");
-	bf_wh_collist(&bf_tbl_windows, NULL, &sql);
-	bf_buf_puts(&sql, ") VALUES (");
-	for (i = 0; i < bf_tbl_windows.ncols; i++)
-		bf_buf_printf(&sql, "%s$%d", i ? ", " : "", i + 1);
-	bf_buf_putc(&sql, ')');
+	bf_wh_insert_sql(&bf_tbl_windows, '$', &sql);
 	bf_wh_conflict_sql(&bf_tbl_windows, NULL, &sql);
 	if (pg_prepare(w, "bf_window_put", bf_buf_str(&sql),
 	    bf_tbl_windows.ncols, e) == -1)
@@ -353,11 +347,8 @@ pg_close(struct bf_wh *w)
 {
 	struct pg *p = w->impl;
 
-	if (p == NULL)
-		return;
 	PQfinish(p->conn);
 	free(p);
-	w->impl = NULL;
 }
 
 static int
@@ -374,13 +365,12 @@ pg_open(struct bf_wh *w, const char *target, int flags, struct bf_err *e)
 	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
 		first_line(p->conn ? PQerrorMessage(p->conn) : "out of memory",
 		    msg, sizeof(msg));
-		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE,
 		    "cannot connect to warehouse '%s': %s", w->name, msg);
-		goto fail;
 	}
 	PQsetNoticeProcessor(p->conn, quiet, NULL);
 	if (pg_schema(w, flags, e) == -1)
-		goto fail;
+		return -1;
 	/* An older schema is only read (bf_wh_begin refuses it): no
 	 * staging table, no statements that write. */
 	if (w->version < BF_SCHEMA_VERSION)
@@ -394,13 +384,8 @@ pg_open(struct bf_wh *w, const char *target, int flags, struct bf_err *e)
 	    "ON COMMIT DELETE ROWS", e) == -1 ||
 	    pg_exec(w, "CREATE INDEX IF NOT EXISTS bf_stage_wseq "
 	    "ON bf_stage (wseq)", e) == -1)
-		goto fail;
-	if (pg_statements(w, e) == -1)
-		goto fail;
-	return 0;
-fail:
-	pg_close(w);
-	return -1;
+		return -1;
+	return pg_statements(w, e);
 }
 
 static int

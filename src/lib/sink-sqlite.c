@@ -312,13 +312,10 @@ sq_close(struct bf_wh *w)
 	struct sq *q = w->impl;
 	int i;
 
-	if (q == NULL)
-		return;
 	for (i = 0; i < ST_NST; i++)
 		sqlite3_finalize(q->st[i]);
 	sqlite3_close(q->db);
 	free(q);
-	w->impl = NULL;
 }
 
 static int
@@ -336,21 +333,17 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 
 		jfault_setup();
 		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd == -1) {
-			bf_err_set(e, BF_EXIT_UNAVAILABLE,
+		if (fd == -1)
+			return bf_err_set(e, BF_EXIT_UNAVAILABLE,
 			    "cannot open warehouse '%s': %s", w->name,
 			    strerror(errno));
-			goto fail;
-		}
 		close(fd);
 	}
 	rc = sqlite3_open_v2(path, &q->db, oflags, NULL);
-	if (rc != SQLITE_OK) {
-		bf_err_set(e, BF_EXIT_UNAVAILABLE,
+	if (rc != SQLITE_OK)
+		return bf_err_set(e, BF_EXIT_UNAVAILABLE,
 		    "cannot open warehouse '%s': %s", w->name,
 		    q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
-		goto fail;
-	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, BF_WH_BUSY_MS);
 	/* Switching a new file to WAL needs it alone and does not wait on
@@ -371,34 +364,43 @@ sq_open(struct bf_wh *w, const char *path, int flags, struct bf_err *e)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(q->db, "PRAGMA cache_size=-65536", NULL, NULL,
 		    NULL);
-	if (rc != SQLITE_OK) {
-		bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ? BF_EXIT_TEMPFAIL :
-		    BF_EXIT_UNAVAILABLE, "cannot open warehouse '%s': %s",
-		    w->name, sqlite3_errmsg(q->db));
-		goto fail;
-	}
-	if (sq_schema(w, flags, e) == -1)
-		goto fail;
-	return 0;
-fail:
-	sq_close(w);
-	return -1;
+	if (rc != SQLITE_OK)
+		return bf_err_set(e, (rc & 0xff) == SQLITE_BUSY ?
+		    BF_EXIT_TEMPFAIL : BF_EXIT_UNAVAILABLE,
+		    "cannot open warehouse '%s': %s", w->name,
+		    sqlite3_errmsg(q->db));
+	return sq_schema(w, flags, e);
 }
 
-/* Binds a window's partition, start and end to ?1, ?2, ?3 of st (NULL when
- * preparing it failed, e set) and steps it once: 1 for a row, 0 for none,
- * -1 with e set. */
+/* The rows of one window, its partition, start and end bound by
+ * bind_window. */
+#define WHERE_WINDOW \
+	"WHERE partition = ?1 AND window_start = ?2 AND window_end = ?3"
+
+/* Binds a window's partition, start and end to ?1, ?2, ?3 of st: 0, or -1
+ * when st is NULL (preparing it failed, e set). */
+static int
+bind_window(sqlite3_stmt *st, const char *partition, const char *ws,
+    const char *we)
+{
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, partition);
+	bind_text(st, 2, ws);
+	bind_text(st, 3, we);
+	return 0;
+}
+
+/* bind_window, then one step of st: 1 for a row, 0 for none, -1 with e
+ * set. */
 static int
 step_window(struct bf_wh *w, sqlite3_stmt *st, const char *partition,
     const char *ws, const char *we, const char *what, struct bf_err *e)
 {
 	int rc;
 
-	if (st == NULL)
+	if (bind_window(st, partition, ws, we) == -1)
 		return -1;
-	bind_text(st, 1, partition);
-	bind_text(st, 2, ws);
-	bind_text(st, 3, we);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -426,9 +428,16 @@ sq_window_conflict(struct bf_wh *w, const char *partition, const char *ws,
 	return 1;
 }
 
+/* What prep_table builds. */
+enum { SQL_SELECT, SQL_INSERT, SQL_UPSERT };
+
+/* The statement id over table t, its SQL built the first time: a SELECT
+ * of t's columns followed by text (how SQL_SELECT), an INSERT of a row of
+ * t (SQL_INSERT), or one that updates every non-key column on conflict,
+ * but only where text holds (SQL_UPSERT; text may be NULL). */
 static sqlite3_stmt *
-prep_select(struct bf_wh *w, int id, const struct bf_table *t,
-    const char *where, struct bf_err *e)
+prep_table(struct bf_wh *w, int id, const struct bf_table *t, int how,
+    const char *text, struct bf_err *e)
 {
 	struct sq *q = w->impl;
 	struct bf_buf sql = BF_BUF_INIT;
@@ -436,8 +445,13 @@ prep_select(struct bf_wh *w, int id, const struct bf_table *t,
 
 	if (q->st[id] != NULL)
 		return sq_prep(w, id, NULL, e);
-	bf_wh_select_sql(w, t, &sql);
-	bf_buf_printf(&sql, " %s", where);
+	if (how == SQL_SELECT) {
+		bf_wh_select_sql(w, t, &sql);
+		bf_buf_printf(&sql, " %s", text);
+	} else
+		bf_wh_insert_sql(t, '?', &sql);
+	if (how == SQL_UPSERT)
+		bf_wh_conflict_sql(t, text, &sql);
 	st = sq_prep(w, id, bf_buf_str(&sql), e);
 	bf_buf_free(&sql);
 	return st;
@@ -447,9 +461,8 @@ static int
 sq_window_get(struct bf_wh *w, const char *partition, const char *ws,
     const char *we, struct bf_rowset *out, struct bf_err *e)
 {
-	sqlite3_stmt *st = prep_select(w, ST_WINDOW_GET, &bf_tbl_windows,
-	    "WHERE partition = ?1 AND window_start = ?2 AND window_end = ?3",
-	    e);
+	sqlite3_stmt *st = prep_table(w, ST_WINDOW_GET, &bf_tbl_windows,
+	    SQL_SELECT, WHERE_WINDOW, e);
 	int rc = step_window(w, st, partition, ws, we, "reading windows", e);
 
 	if (rc != 1)
@@ -463,16 +476,12 @@ static int
 sq_window_usage(struct bf_wh *w, const char *partition, const char *ws,
     const char *we, struct bf_rowset *out, struct bf_err *e)
 {
-	sqlite3_stmt *st = prep_select(w, ST_WINDOW_USAGE, &bf_tbl_usage,
-	    "WHERE partition = ?1 AND window_start = ?2 AND window_end = ?3 "
-	    "ORDER BY instance_id, metric", e);
+	sqlite3_stmt *st = prep_table(w, ST_WINDOW_USAGE, &bf_tbl_usage,
+	    SQL_SELECT, WHERE_WINDOW " ORDER BY instance_id, metric", e);
 	int rc;
 
-	if (st == NULL)
+	if (bind_window(st, partition, ws, we) == -1)
 		return -1;
-	bind_text(st, 1, partition);
-	bind_text(st, 2, ws);
-	bind_text(st, 3, we);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fetch_row(st, bf_tbl_usage.ncols, out);
 	if (rc != SQLITE_DONE)
@@ -553,40 +562,6 @@ sq_stage(struct bf_wh *w, const char *partition, const struct bf_row *rows,
 	return 0;
 }
 
-/* "INSERT INTO t (cols) VALUES (?1, ...)" and, when upsert, an ON CONFLICT
- * clause that updates every non-key column, but only where guard holds. */
-static void
-insert_sql(const struct bf_table *t, int upsert, const char *guard,
-    struct bf_buf *sql)
-{
-	int i;
-
-	bf_buf_printf(sql, "INSERT INTO %s (", t->name);
-	bf_wh_collist(t, NULL, sql);
-	bf_buf_puts(sql, ") VALUES (");
-	for (i = 0; i < t->ncols; i++)
-		bf_buf_printf(sql, "%s?%d", i ? ", " : "", i + 1);
-	bf_buf_putc(sql, ')');
-	if (upsert)
-		bf_wh_conflict_sql(t, guard, sql);
-}
-
-static sqlite3_stmt *
-prep_insert(struct bf_wh *w, int id, const struct bf_table *t, int upsert,
-    const char *guard, struct bf_err *e)
-{
-	struct sq *q = w->impl;
-	struct bf_buf sql = BF_BUF_INIT;
-	sqlite3_stmt *st;
-
-	if (q->st[id] != NULL)
-		return sq_prep(w, id, NULL, e);
-	insert_sql(t, upsert, guard, &sql);
-	st = sq_prep(w, id, bf_buf_str(&sql), e);
-	bf_buf_free(&sql);
-	return st;
-}
-
 static int
 step_done(struct bf_wh *w, sqlite3_stmt *st, const char *what,
     struct bf_err *e)
@@ -633,7 +608,7 @@ sq_stage_upsert(struct bf_wh *w, const char *partition, size_t *idx,
 	for (i = 0; i < q->nstage; i++) {
 		const struct bf_row *r = &q->stage[i];
 
-		st = prep_insert(w, ST_UPSERT, &bf_tbl_usage, 1,
+		st = prep_table(w, ST_UPSERT, &bf_tbl_usage, SQL_UPSERT,
 		    "usage.partition = excluded.partition", e);
 		if (st == NULL)
 			return -1;
@@ -703,7 +678,8 @@ sq_ledger_append(struct bf_wh *w, const struct bf_row *rows, size_t n,
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		st = prep_insert(w, ST_LEDGER, &bf_tbl_ledger, 0, NULL, e);
+		st = prep_table(w, ST_LEDGER, &bf_tbl_ledger, SQL_INSERT, NULL,
+		    e);
 		if (st == NULL)
 			return -1;
 		if ((rc = bind_row(st, &bf_tbl_ledger, &rows[i])) != SQLITE_OK)
@@ -717,8 +693,8 @@ sq_ledger_append(struct bf_wh *w, const struct bf_row *rows, size_t n,
 static int
 sq_window_put(struct bf_wh *w, const struct bf_row *row, struct bf_err *e)
 {
-	sqlite3_stmt *st = prep_insert(w, ST_WINDOW_PUT, &bf_tbl_windows, 1,
-	    NULL, e);
+	sqlite3_stmt *st = prep_table(w, ST_WINDOW_PUT, &bf_tbl_windows,
+	    SQL_UPSERT, NULL, e);
 	int rc;
 
 	if (st == NULL)

@@ -202,11 +202,8 @@ pg_close(struct bf_source *s)
 
 	if (p == NULL)
 		return;
-	free(p->sql_first);
-	free(p->sql_next);
-	free(p->sql_lookback);
-	free(p->who);
-	free(p);
+	BF_EACH(free, void, p->sql_first, p->sql_next, p->sql_lookback,
+	    p->who, p);
 	s->priv = NULL;
 }
 

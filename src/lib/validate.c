@@ -516,6 +516,17 @@ member(struct bf_validator *v, struct sample *m, int f, int str, int *rc,
 	return member_reject(v, m, f, rc, e);
 }
 
+/* The text of the sample's string member f (its length in *n), or NULL
+ * after member's reject. */
+static const char *
+member_text(struct bf_validator *v, struct sample *m, int f, size_t *n,
+    int *rc, struct bf_err *e)
+{
+	int t = member(v, m, f, 1, rc, e);
+
+	return t < 0 ? NULL : sval(&v->j, t, &v->tmp, n);
+}
+
 /* "metric": a string, in the contract unless unknown ones are allowed. */
 static int
 check_metric(struct bf_validator *v, struct sample *m, int *rc,
@@ -523,11 +534,9 @@ check_metric(struct bf_validator *v, struct sample *m, int *rc,
 {
 	const char *s;
 	size_t n;
-	int t;
 
-	if ((t = member(v, m, F_METRIC, 1, rc, e)) < 0)
+	if ((s = member_text(v, m, F_METRIC, &n, rc, e)) == NULL)
 		return 1;
-	s = sval(&v->j, t, &v->tmp, &n);
 	m->rule = bf_contract_metric(v->c, s, n);
 	if (m->rule == NULL && !bf_contract_allow_unknown(v->c)) {
 		DECIDED(rejectf(v, m->p, m->w, m->ord, "unknown_metric",
@@ -576,13 +585,11 @@ check_unit(struct bf_validator *v, struct sample *m, int *rc,
 	const struct bf_metric_rule *rule = m->rule;
 	const char *s;
 	size_t n;
-	int t;
 
-	if ((t = member(v, m, F_UNIT, 1, rc, e)) < 0)
+	if ((s = member_text(v, m, F_UNIT, &n, rc, e)) == NULL)
 		return 1;
 	if (rule == NULL)
 		return 0;
-	s = sval(&v->j, t, &v->tmp, &n);
 	if ((m->unit = bf_metric_unit(rule, s, n)) != NULL)
 		return 0;
 	bf_buf_reset(&v->ptr);

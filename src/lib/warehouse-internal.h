@@ -14,7 +14,9 @@
 #include "err.h"
 #include "warehouse.h"
 
-/* Each sink provides an ops table; warehouse.c dispatches to it. */
+/* Each sink provides an ops table; warehouse.c dispatches to it. open
+ * sets w->impl before anything can fail; close frees what open left there,
+ * whether open returned 0 or -1 (warehouse.c calls it either way). */
 struct bf_wh_ops {
 	int (*open)(struct bf_wh *w, const char *target, int flags,
 	    struct bf_err *e);
@@ -92,6 +94,13 @@ const char *const *bf_wh_guard_sql(int pg);
 int bf_wh_create_tables(struct bf_wh *w, struct bf_err *e);
 /* "col1, col2, ..." */
 void bf_wh_collist(const struct bf_table *t, const char *prefix,
+    struct bf_buf *out);
+/* "INSERT INTO table (col1, col2, ...)": the head of an INSERT of t's
+ * columns. */
+void bf_wh_insert_head(const struct bf_table *t, struct bf_buf *out);
+/* bf_wh_insert_head and " VALUES (m1, m2, ...)": a parameter for each
+ * column, its number after mark ('?' for SQLite, '$' for PostgreSQL). */
+void bf_wh_insert_sql(const struct bf_table *t, char mark,
     struct bf_buf *out);
 /* "SELECT col1, ... FROM table" for a SELECT from w: "NULL" in place of
  * each column newer than w's schema version. */

@@ -362,6 +362,26 @@ bf_wh_collist(const struct bf_table *t, const char *prefix,
 }
 
 void
+bf_wh_insert_head(const struct bf_table *t, struct bf_buf *out)
+{
+	bf_buf_printf(out, "INSERT INTO %s (", t->name);
+	bf_wh_collist(t, NULL, out);
+	bf_buf_putc(out, ')');
+}
+
+void
+bf_wh_insert_sql(const struct bf_table *t, char mark, struct bf_buf *out)
+{
+	int i;
+
+	bf_wh_insert_head(t, out);
+	bf_buf_puts(out, " VALUES (");
+	for (i = 0; i < t->ncols; i++)
+		bf_buf_printf(out, "%s%c%d", i ? ", " : "", mark, i + 1);
+	bf_buf_putc(out, ')');
+}
+
+void
 bf_wh_select_sql(const struct bf_wh *w, const struct bf_table *t,
     struct bf_buf *out)
 {
@@ -773,8 +793,10 @@ bf_wh_open(const char *target, int flags, struct bf_err *e)
 		    "or PGPASSFILE instead", w->name);
 		goto fail;
 	}
-	if (w->ops->open(w, target, flags, e) == -1)
+	if (w->ops->open(w, target, flags, e) == -1) {
+		w->ops->close(w);
 		goto fail;
+	}
 	return w;
 fail:
 	free(w->name);
