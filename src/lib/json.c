@@ -40,16 +40,6 @@ static const unsigned char strclass[256] = {
 };
 
 #define ISWS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
-
-/* p past white space, at most to e. */
-static inline const unsigned char *
-skip_ws(const unsigned char *p, const unsigned char *e)
-{
-	while (p < e && ISWS(*p))
-		p++;
-	return p;
-}
-
 #define ISDIGIT(c) ((unsigned)(c) - '0' < 10u)
 
 /* Objects with more keys than this are checked for duplicates by sorting
@@ -209,20 +199,6 @@ failp(struct parser *ps, int err, const unsigned char *at)
 {
 	fail(ps, err, at);
 	return NULL;
-}
-
-/* p past white space, at the byte c: its address, or NULL after fail
- * (ETRUNCATED at e, ESYNTAX at another byte). */
-static inline const unsigned char *
-expect(struct parser *ps, const unsigned char *p, const unsigned char *e,
-    unsigned char c)
-{
-	p = skip_ws(p, e);
-	if (p >= e)
-		return failp(ps, BF_JSON_ETRUNCATED, e);
-	if (*p != c)
-		return failp(ps, BF_JSON_ESYNTAX, p);
-	return p;
 }
 
 static int
@@ -846,6 +822,16 @@ parse(struct parser *ps, const unsigned char *p)
 
 /* A new token of type ty at p, as t; fails with ETOOBIG at p when there
  * are BF_JSON_MAXTOK tokens already. */
+/* p past white space, at the byte c; else ETRUNCATED at the end or ESYNTAX
+ * at another byte (a key's quote, its colon). */
+#define EXPECT(c) do {							\
+	while (p < e && ISWS(*p))					\
+		p++;							\
+	if (p >= e)							\
+		return fail(ps, BF_JSON_ETRUNCATED, e);			\
+	if (*p != (c))							\
+		return fail(ps, BF_JSON_ESYNTAX, p);			\
+} while (0)
 #define NEWTOK(ty) do {							\
 	if (ntok == cap) {						\
 		if (growtok(j) < 0)					\
@@ -862,7 +848,8 @@ parse(struct parser *ps, const unsigned char *p)
 } while (0)
 
 value:
-	p = skip_ws(p, e);
+	while (p < e && ISWS(*p))
+		p++;
 	if (p >= e)
 		return fail(ps, BF_JSON_ETRUNCATED, e);
 	c = *p;
@@ -895,7 +882,9 @@ value:
 		size = 0;
 		seen = 0;
 		isobj = c == '{';
-		p = skip_ws(p + 1, e);
+		p++;
+		while (p < e && ISWS(*p))
+			p++;
 		if (p < e && *p == (isobj ? '}' : ']')) {
 			p++;
 			goto close;
@@ -930,13 +919,16 @@ value:
 		size++;
 after:
 	/* A value is complete: a separator, a close or the end follows. */
-	p = skip_ws(p, e);
 	if (depth == 0) {
+		while (p < e && ISWS(*p))
+			p++;
 		if (p < e)
 			return fail(ps, BF_JSON_ETRAILING, p);
 		j->ntok = ntok;
 		return 0;
 	}
+	while (p < e && ISWS(*p))
+		p++;
 	if (p >= e)
 		return fail(ps, BF_JSON_ETRUNCATED, e);
 	c = *p++;
@@ -965,8 +957,7 @@ close:
 	goto after;
 
 key:
-	if ((p = expect(ps, p, e, '"')) == NULL)
-		return -1;
+	EXPECT('"');
 	NEWTOK(BF_JSON_STRING);
 	if ((q = scan_string(ps, p, &esc)) == NULL)
 		return -1;
@@ -994,11 +985,12 @@ key:
 	seen |= bit;
 	nkeys++;
 	size++;
-	if ((p = expect(ps, q, e, ':')) == NULL)
-		return -1;
+	p = q;
+	EXPECT(':');
 	p++;
 	goto value;
 #undef NEWTOK
+#undef EXPECT
 }
 
 int
@@ -1013,7 +1005,8 @@ bf_json_parse(struct bf_json *j, const char *s, size_t len, int flags,
 	j->ntok = 0;
 	p = (const unsigned char *)s;
 	e = p + len;
-	p = skip_ws(p, e);
+	while (p < e && ISWS(*p))
+		p++;
 	if (p == e) {
 		if (errpos)
 			*errpos = len;
