@@ -639,6 +639,10 @@ kw_unsupported(struct comp *k, struct snode *s, const struct kwdef *d,
 }
 
 #define SN(f) offsetof(struct snode, f)
+/* minX and maxX, the bounds on a count, kept in the fields lo and hi. */
+#define COUNTS(x, lo, hi)						\
+	{ "min" x, kw_count, SN(lo), 0, 0 },				\
+	{ "max" x, kw_count, SN(hi), 0, 0 }
 static const struct kwdef keywords[] = {
 	{ "type", kw_type, 0, 0, 0 },
 	{ "properties", kw_schema_map, 0, 0, 0 },
@@ -660,14 +664,10 @@ static const struct kwdef keywords[] = {
 	{ "oneOf", kw_schema_array, SN(oneof), SN(noneof), 0 },
 	{ "required", kw_required, 0, 0, 0 },
 	{ "dependentRequired", kw_dependent_required, 0, 0, 0 },
-	{ "minProperties", kw_count, SN(minprops), 0, 0 },
-	{ "maxProperties", kw_count, SN(maxprops), 0, 0 },
-	{ "minLength", kw_count, SN(minlen), 0, 0 },
-	{ "maxLength", kw_count, SN(maxlen), 0, 0 },
-	{ "minItems", kw_count, SN(minitems), 0, 0 },
-	{ "maxItems", kw_count, SN(maxitems), 0, 0 },
-	{ "minContains", kw_count, SN(mincontains), 0, 0 },
-	{ "maxContains", kw_count, SN(maxcontains), 0, 0 },
+	COUNTS("Properties", minprops, maxprops),
+	COUNTS("Length", minlen, maxlen),
+	COUNTS("Items", minitems, maxitems),
+	COUNTS("Contains", mincontains, maxcontains),
 	{ "uniqueItems", kw_unique, 0, 0, 0 },
 	{ "enum", kw_enum, 0, 0, 0 },
 	{ "const", kw_const, 0, 0, 0 },
@@ -705,6 +705,7 @@ static const struct kwdef keywords[] = {
 	{ "definitions", kw_unsupported, 0, 0, 0 },
 	{ "additionalItems", kw_unsupported, 0, 0, 0 },
 };
+#undef COUNTS
 #undef SN
 
 static int
