@@ -564,21 +564,6 @@ cmd_reanchor(const struct args *a)
 	    NULL, a->npnames, a->operator, a->reason);
 }
 
-/* cost: what one run charged (for bf-backfill's summary). */
-static int
-cmd_cost(const struct args *a)
-{
-	struct bf_err e = { 0 };
-	struct bf_wh *w = NULL;
-	int rc;
-
-	if (bf_cli_required("--run-id ID", a->run_id != NULL) == -1)
-		return BF_EXIT_USAGE;
-	if ((rc = open_existing(a->db, &w, &e)) == 1)
-		rc = bf_wh_run_cost(w, a->run_id, stdout, &e);
-	return done(w, rc, &e);
-}
-
 /* watermark: each partition's committed end (for bf-backfill). */
 static int
 cmd_watermark(const struct args *a)
@@ -593,6 +578,21 @@ cmd_watermark(const struct args *a)
 	else
 		rc = bf_plan_watermarks(w, p.names, p.pl.n, stdout, &e);
 	parts_free(&p);
+	return done(w, rc, &e);
+}
+
+/* cost: what one run charged (for bf-backfill's summary). */
+static int
+cmd_cost(const struct args *a)
+{
+	struct bf_err e = { 0 };
+	struct bf_wh *w = NULL;
+	int rc;
+
+	if (bf_cli_required("--run-id ID", a->run_id != NULL) == -1)
+		return BF_EXIT_USAGE;
+	if ((rc = open_existing(a->db, &w, &e)) == 1)
+		rc = bf_wh_run_cost(w, a->run_id, stdout, &e);
 	return done(w, rc, &e);
 }
 
