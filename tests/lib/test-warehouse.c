@@ -22,33 +22,32 @@ static const struct bf_col one_col[] = {
 };
 static const struct bf_table one = { "one", one_col, 1, "only" };
 
+static struct bf_buf b = BF_BUF_INIT;
+
+/* bf_wh_insert_sql of tb with the parameter mark, from an empty b. */
+static const char *
+insert(const struct bf_table *tb, char mark)
+{
+	bf_buf_reset(&b);
+	bf_wh_insert_sql(tb, mark, &b);
+	return bf_buf_str(&b);
+}
+
 int
 main(void)
 {
-	struct bf_buf b = BF_BUF_INIT;
-
 	bf_wh_insert_head(&t, &b);
 	is_str(bf_buf_str(&b), "INSERT INTO t (k, a, b)", "insert head");
-
-	bf_buf_reset(&b);
-	bf_wh_insert_sql(&t, '?', &b);
-	is_str(bf_buf_str(&b), "INSERT INTO t (k, a, b) VALUES (?1, ?2, ?3)",
+	is_str(insert(&t, '?'), "INSERT INTO t (k, a, b) VALUES (?1, ?2, ?3)",
 	    "insert, SQLite parameters");
-
-	bf_buf_reset(&b);
-	bf_wh_insert_sql(&t, '$', &b);
-	is_str(bf_buf_str(&b), "INSERT INTO t (k, a, b) VALUES ($1, $2, $3)",
+	is_str(insert(&t, '$'), "INSERT INTO t (k, a, b) VALUES ($1, $2, $3)",
 	    "insert, PostgreSQL parameters");
-
-	bf_buf_reset(&b);
-	bf_wh_insert_sql(&one, '$', &b);
-	is_str(bf_buf_str(&b), "INSERT INTO one (only) VALUES ($1)",
+	is_str(insert(&one, '$'), "INSERT INTO one (only) VALUES ($1)",
 	    "insert of one column: no separator");
 
 	/* The upsert both sinks prepare: the insert, then the conflict
 	 * clause, with and without a guard. */
-	bf_buf_reset(&b);
-	bf_wh_insert_sql(&t, '?', &b);
+	insert(&t, '?');
 	bf_wh_conflict_sql(&t, "t.k <> ''", &b);
 	is_str(bf_buf_str(&b), "INSERT INTO t (k, a, b) VALUES (?1, ?2, ?3) "
 	    "ON CONFLICT (k) DO UPDATE SET a = excluded.a, b = excluded.b "
