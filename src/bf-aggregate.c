@@ -45,8 +45,6 @@ set_opt(void *ctx, int ch, const char *arg)
 {
 	struct args *a = ctx;
 
-	if (bf_cli_str_set(str_opts, a, ch, arg))
-		return 0;
 	switch (ch) {
 	case 'm':
 		return bf_cli_ratio("--min-coverage", arg, &a->mincov);
@@ -72,7 +70,8 @@ parse_args(int argc, char *argv[], struct args *a)
 	};
 
 	memset(a, 0, sizeof(*a));
-	bf_cli_parse(&cli, argc, argv, "d:hm:r:s:t:V", longopts, set_opt, a);
+	bf_cli_parse(&cli, argc, argv, "d:hm:r:s:t:V", longopts, str_opts,
+	    set_opt, a);
 	if (bf_cli_required("--rates FILE", a->rates != NULL) == -1)
 		bf_cli_fail(&cli);
 }

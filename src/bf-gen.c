@@ -101,8 +101,8 @@ main(int argc, char **argv)
 	bf_cli_start(argc, argv);
 	bf_stdout_init();
 	bf_gen_defaults(&o);
-	bf_cli_parse(&cli, argc, argv, "d:f:hl:n:r:s:V", longopts, set_opt,
-	    &o);
+	bf_cli_parse(&cli, argc, argv, "d:f:hl:n:r:s:V", longopts, NULL,
+	    set_opt, &o);
 	bf_cli_noargs(&cli, argc, argv);
 	if (bf_gen_run(&o, stdout, &e) != 0)
 		return bf_err_print(&e);

@@ -686,7 +686,8 @@ set_opt(struct args *a, int ch, const char *arg)
 }
 
 /* set_opt, noting the option's long name for the check that it goes
- * with the command (bf_cli_parse's set). */
+ * with the command (bf_cli_parse's set). It sees every option, the
+ * textopts too, so bf_cli_parse is given no table. */
 static int
 take_opt(void *ctx, int ch, const char *arg)
 {
@@ -716,7 +717,7 @@ parse_args(int argc, char *argv[], struct args *a)
 	a->pnames = bf_xcalloc((size_t)argc + 1, sizeof(*a->pnames));
 	a->given = bf_xcalloc((size_t)argc + 1, sizeof(*a->given));
 	bf_cli_parse(&cli, argc, argv, "B:b:cd:F:f:ho:p:q:s:t:V", longopts,
-	    take_opt, a);
+	    NULL, take_opt, a);
 	if (optind >= argc) {
 		bf_warn("a command is required: %s", command_list());
 		bf_cli_fail(&cli);

@@ -111,7 +111,8 @@ parse_args(int argc, char *argv[], struct bf_load_opts *o, const char **db)
 	};
 	struct args a = { o, NULL, 0 };
 
-	bf_cli_parse(&cli, argc, argv, "ab:d:hr:s:V", longopts, set_opt, &a);
+	bf_cli_parse(&cli, argc, argv, "ab:d:hr:s:V", longopts, NULL, set_opt,
+	    &a);
 	if (bf_cli_required("--db TARGET", a.db != NULL) == -1)
 		bf_cli_fail(&cli);
 	*db = a.db;

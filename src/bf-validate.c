@@ -52,8 +52,6 @@ set_opt(void *ctx, int ch, const char *arg)
 {
 	struct args *a = ctx;
 
-	if (bf_cli_str_set(str_opts, a, ch, arg))
-		return 0;
 	switch (ch) {
 	case 'F':
 		a->flags |= BF_CONTRACT_FORMAT_ASSERT;
@@ -96,7 +94,8 @@ parse_args(int argc, char *argv[], struct args *a)
 	a->maxline = BF_MAXLINE_DEFAULT;
 	a->o.now = (bf_time)time(NULL);
 	a->o.lookback = DEFAULT_LOOKBACK;
-	bf_cli_parse(&cli, argc, argv, "c:d:hm:n:pr:V", longopts, set_opt, a);
+	bf_cli_parse(&cli, argc, argv, "c:d:hm:n:pr:V", longopts, str_opts,
+	    set_opt, a);
 	if (bf_cli_required("--contract FILE", a->contract != NULL) == -1)
 		bf_cli_fail(&cli);
 	if (bf_cli_ratio("--max-reject-rate", a->rate,

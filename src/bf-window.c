@@ -112,8 +112,6 @@ set_opt(void *ctx, int ch, const char *arg)
 	long l;
 	int idx;
 
-	if (bf_cli_str_set(str_opts, a, ch, arg))
-		return 0;
 	switch (ch) {
 	case 'b':
 		if (bf_cli_long("--billing-day", arg, 1, 28, &l) == -1)
@@ -178,7 +176,7 @@ parse_args(int argc, char *argv[], struct args *a)
 	a->bday = 1;
 	a->pnames = bf_xcalloc((size_t)argc + 1, sizeof(*a->pnames));
 	bf_cli_parse(&cli, argc, argv, "b:d:f:hP:p:S:s:t:V", longopts,
-	    set_opt, a);
+	    str_opts, set_opt, a);
 	bf_cli_noargs(&cli, argc, argv);
 	from = a->from_arg;
 	to = a->to_arg;

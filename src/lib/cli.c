@@ -51,6 +51,7 @@ bf_cli_fail(const struct bf_cli *c)
 void
 bf_cli_parse(const struct bf_cli *c, int argc, char *argv[],
     const char *shortopts, const struct option *longopts,
+    const struct bf_cli_str *strs,
     int (*set)(void *ctx, int ch, const char *arg), void *ctx)
 {
 	int ch, bad = 0;
@@ -58,6 +59,8 @@ bf_cli_parse(const struct bf_cli *c, int argc, char *argv[],
 	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
 	    -1) {
 		bf_cli_common(c, ch);
+		if (strs != NULL && bf_cli_str_set(strs, ctx, ch, optarg))
+			continue;
 		if (set(ctx, ch, optarg) == -1)
 			bad = 1;
 	}

@@ -44,15 +44,18 @@ void bf_cli_common(const struct bf_cli *c, int ch);
  * stderr, exit 2. */
 _Noreturn void bf_cli_fail(const struct bf_cli *c);
 /* The option loop of every program: getopt_long over argv with
- * shortopts and longopts; -h and -V as bf_cli_common; every other option
- * to set(ctx, ch, optarg), which returns 0, or -1 after its message for
- * a bad value, and calls bf_cli_fail for an option it does not know
- * (getopt's '?'). All options are read, so that -h after a bad value
- * still answers; then, when one was bad, exits BF_EXIT_USAGE. The
+ * shortopts and longopts; -h and -V as bf_cli_common; an option of the
+ * table strs (may be NULL) kept in ctx as bf_cli_str_set does; every
+ * other option to set(ctx, ch, optarg), which returns 0, or -1 after its
+ * message for a bad value, and calls bf_cli_fail for an option it does
+ * not know (getopt's '?'). All options are read, so that -h after a bad
+ * value still answers; then, when one was bad, exits BF_EXIT_USAGE. The
  * arguments left start at optind. */
 struct option;
+struct bf_cli_str;
 void bf_cli_parse(const struct bf_cli *c, int argc, char *argv[],
     const char *shortopts, const struct option *longopts,
+    const struct bf_cli_str *strs,
     int (*set)(void *ctx, int ch, const char *arg), void *ctx);
 /* Refuses an argument left after the options ("unexpected argument"),
  * as bf_cli_fail. */

@@ -193,12 +193,27 @@ parse(void)
 	char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
 
 	optind = 1;
-	bf_cli_parse(&c, 6, argv, "a:b", lo, parse_set, NULL);
+	bf_cli_parse(&c, 6, argv, "a:b", lo, NULL, parse_set, NULL);
 	is_str(seen, "a1;b;a2;", "bf_cli_parse hands each option to set");
 	is_int(optind, 5, "and leaves optind at the first argument");
 	optind = 6;
 	bf_cli_noargs(&c, 6, argv);
 	ok(1, "bf_cli_noargs passes when nothing is left");
+
+	/* With a table: its options land in ctx, set sees only the rest. */
+	{
+		static const struct bf_cli_str t[] = {
+			{ 'a', 0 },
+			{ 0, 0 },
+		};
+		const char *alpha = NULL;
+
+		seen[0] = '\0';
+		optind = 1;
+		bf_cli_parse(&c, 6, argv, "a:b", lo, t, parse_set, &alpha);
+		is_str(seen, "b;", "a table option does not reach set");
+		is_str(alpha, "2", "it lands in ctx, the last one given");
+	}
 }
 
 /* bf_cli_str_set: an option of the table lands in its member, the others
